@@ -1,0 +1,62 @@
+# MIST for QGIS. `make setup` then `make test` on a fresh Debian 12 machine.
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+export QT_QPA_PLATFORM ?= offscreen
+PLUGIN := mist_qgis
+VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
+BUILD := build/$(PLUGIN)
+DIST := dist/$(PLUGIN)-$(VERSION).zip
+PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
+TS := $(wildcard i18n/*.ts)
+QM := $(TS:.ts=.qm)
+
+.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store clean
+
+setup:
+	bash scripts/setup.sh
+
+test:
+	$(PY) -m pytest -q -m "not slow" tests
+
+test-all:
+	$(PY) -m pytest -q tests
+
+lint:
+	$(PY) -m ruff check mist_qgis tests bench scripts models
+
+ts:
+	pylupdate5 -noobsolete $$(find mist_qgis -name '*.py' | sort) -ts $(TS)
+
+i18n/%.qm: i18n/%.ts
+	lrelease -silent $< -qm $@
+
+qm: $(QM)
+
+package: qm
+	rm -rf $(BUILD) dist && mkdir -p $(BUILD) dist
+	cp -r mist_qgis/. $(BUILD)/
+	cp metadata.txt LICENSE CHANGELOG.md $(BUILD)/
+	cp -r resources $(BUILD)/resources
+	mkdir -p $(BUILD)/i18n && cp $(QM) $(BUILD)/i18n/
+	find $(BUILD) -name '__pycache__' -prune -exec rm -rf {} + ; find $(BUILD) -name '*.py[co]' -delete
+	cd build && zip -qr ../$(DIST) $(PLUGIN)
+	$(PY) scripts/check_package.py $(DIST)
+
+deploy: package
+	rm -rf $(PROFILE_PLUGINS)/$(PLUGIN) && mkdir -p $(PROFILE_PLUGINS)
+	cp -r $(BUILD) $(PROFILE_PLUGINS)/$(PLUGIN)
+	$(PY) scripts/enable_plugin.py $(PLUGIN)
+	@echo "installed into $(PROFILE_PLUGINS)/$(PLUGIN)"
+
+qgis: deploy
+	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
+
+bench: bench-store
+
+bench-store:
+	$(PY) bench/bench_store.py
+
+clean:
+	rm -rf build dist .pytest_cache $(QM)
+	find . -name __pycache__ -prune -exec rm -rf {} +

@@ -1,0 +1,62 @@
+"""Which optional Python packages are present, checked without importing them.
+
+The plugin loads without its heavy dependencies; features that need one call `require()` on
+first use and the user is told exactly what to install, online or from a wheelhouse folder.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+from dataclasses import dataclass
+
+# import name -> (distribution name, what needs it)
+OPTIONAL_PACKAGES: dict[str, tuple[str, str]] = {
+    "numpy": ("numpy<2", "every raster and model step"),
+    "onnxruntime": ("onnxruntime-gpu", "photo screening and embeddings"),
+    "torch": ("torch", "learned image matching and model export"),
+    "torchvision": ("torchvision", "model export"),
+    "kornia": ("kornia", "learned image matching"),
+    "transformers": ("transformers", "segmentation masks and text models"),
+    "requests": ("requests", "fetching photos"),
+    "shapely": ("shapely", "geometry operations"),
+    "cv2": ("opencv-python-headless", "video frames and classical matching"),
+    "PIL": ("pillow", "safe image decoding"),
+}
+
+
+class MissingDependencyError(RuntimeError):
+    """Raised by `require`; its message is the install instruction shown to the user."""
+
+
+@dataclass(frozen=True)
+class DependencyStatus:
+    module: str
+    distribution: str
+    purpose: str
+    available: bool
+
+
+def status() -> list[DependencyStatus]:
+    return [
+        DependencyStatus(module, dist, purpose, importlib.util.find_spec(module) is not None)
+        for module, (dist, purpose) in OPTIONAL_PACKAGES.items()
+    ]
+
+
+def install_hint(distributions: list[str]) -> str:
+    names = " ".join(f'"{d}"' for d in distributions)
+    return (
+        f"Install with: python3 -m pip install {names}\n"
+        f"Offline, from a wheelhouse folder: python3 -m pip install --no-index "
+        f"--find-links /path/to/wheelhouse {names}"
+    )
+
+
+def require(*modules: str) -> None:
+    missing = [m for m in modules if importlib.util.find_spec(m) is None]
+    if missing:
+        dists = [OPTIONAL_PACKAGES.get(m, (m, ""))[0] for m in missing]
+        purposes = sorted({OPTIONAL_PACKAGES.get(m, ("", "this step"))[1] for m in missing})
+        raise MissingDependencyError(
+            f"MIST needs {', '.join(missing)} for {', '.join(purposes)}.\n{install_hint(dists)}"
+        )

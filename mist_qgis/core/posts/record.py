@@ -1,0 +1,53 @@
+"""`PostRecord`: what every reader yields and the store writes, whatever the source format."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+GEO_SOURCES = ("gps", "place", "exif", "geocoded", "image_match", "none")
+
+
+@dataclass(frozen=True)
+class MediaRef:
+    """One photo or video of a post: a URL, or a path relative to the collection's media root."""
+
+    url: str | None = None
+    local_path: str | None = None
+    kind: str = "photo"
+
+
+@dataclass
+class PostRecord:
+    post_id: str
+    platform: str
+    lon: float | None = None
+    lat: float | None = None
+    text: str = ""
+    author: str | None = None
+    lang: str | None = None
+    url: str | None = None
+    timestamp: datetime | None = None
+    geo_source: str = "none"
+    geo_accuracy_m: float | None = None
+    is_repost: bool = False
+    media: list[MediaRef] = field(default_factory=list)
+    direction: float | None = None
+    altitude: float | None = None
+    source_file: str | None = None
+    source_line: int | None = None
+    attributes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def located(self) -> bool:
+        return self.lon is not None and self.lat is not None
+
+    def timestamp_iso(self) -> str | None:
+        """UTC, millisecond ISO 8601 with Z: the DATETIME form GeoPackage and QGIS read."""
+        if self.timestamp is None:
+            return None
+        ts = self.timestamp
+        if ts.tzinfo is None:
+            ts = ts.replace(tzinfo=UTC)
+        return ts.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

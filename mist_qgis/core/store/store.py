@@ -1,0 +1,365 @@
+"""`Store`: connection handling, migrations, runs and batched writes on a GeoPackage."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from ..posts.record import PostRecord
+from . import gpkg
+from .schema import LATEST_VERSION, MIGRATIONS
+
+BUSY_TIMEOUT_MS = 30_000
+
+
+class StoreError(RuntimeError):
+    """A store cannot be opened or written; the message says why in user terms."""
+
+
+class StoreVersionError(StoreError):
+    """The store was written by a newer MIST than this one."""
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass
+class RunSummary:
+    """What one run did; `counts` is free-form per stage (imported, skipped, ...)."""
+
+    run_id: int
+    kind: str
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    message: str = ""
+
+
+def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
+    uri = f"file:{path}?mode={'ro' if read_only else 'rwc'}"
+    conn = sqlite3.connect(
+        uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
+    )
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys = ON")
+    gpkg.register_functions(conn)
+    return conn
+
+
+class Store:
+    """A MIST store on one GeoPackage file.
+
+    Use `open_store(path)`; it creates or migrates the file. One `Store` object may be used from
+    several threads: writes are serialised by a lock and SQLite's own locking; separate processes
+    (two QGIS sessions) share the file through WAL mode and the busy timeout.
+    """
+
+    def __init__(self, path: Path, conn: sqlite3.Connection, read_only: bool) -> None:
+        self.path = path
+        self.read_only = read_only
+        self._conn = conn
+        self._lock = threading.RLock()
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def schema_version(self) -> int:
+        return _schema_version(self._conn)
+
+    # -- transactions ----------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction: everything inside lands together or not at all.
+
+        BEGIN IMMEDIATE takes the write lock up front, so two sessions queue on the busy
+        timeout instead of failing on a lock upgrade.
+        """
+        if self.read_only:
+            raise StoreError(f"{self.path} is open read-only")
+        with self._lock:
+            self._conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._conn
+            except BaseException:
+                self._conn.execute("ROLLBACK")
+                raise
+            else:
+                self._conn.execute("COMMIT")
+
+    def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
+        with self._lock:
+            return self._conn.execute(sql, params).fetchall()
+
+    def scalar(self, sql: str, params: Any = ()) -> Any:
+        row = self.query(sql, params)
+        return row[0][0] if row else None
+
+    def count(self, table: str, where: str = "1", params: Any = ()) -> int:
+        return int(self.scalar(f'SELECT count(*) FROM "{table}" WHERE {where}', params))
+
+    # -- key/value metadata ----------------------------------------------------------------
+
+    def get_meta(self, key: str, default: str | None = None) -> str | None:
+        value = self.scalar("SELECT value FROM mist_meta WHERE key = ?", (key,))
+        return default if value is None else value
+
+    def set_meta(self, key: str, value: str) -> None:
+        with self.batch() as conn:
+            conn.execute("INSERT OR REPLACE INTO mist_meta (key, value) VALUES (?, ?)", (key, value))
+
+    @property
+    def author_salt(self) -> str:
+        """Per-store salt for pseudonymising authors: hashes cannot be joined across stores."""
+        return self.get_meta("author_salt") or ""
+
+    # -- posts -------------------------------------------------------------------------------
+
+    def author_hash(self, author: str | None) -> str | None:
+        return hash_author(self.author_salt, author)
+
+    def add_posts(
+        self, conn: sqlite3.Connection, records: list[PostRecord], run_id: int | None = None,
+        keep_author_names: bool = False,
+    ) -> tuple[int, int]:
+        """Insert posts and their media inside the caller's batch.
+
+        Returns (inserted, duplicates): a post whose (platform, post_id) is already in the
+        store is a duplicate and adds nothing, so re-importing a file is harmless.
+        """
+        salt = self.author_salt
+        inserted = duplicates = 0
+        media_rows: list[tuple] = []
+        for rec in records:
+            author = rec.author if keep_author_names else hash_author(salt, rec.author)
+            first = rec.media[0] if rec.media else None
+            cur = conn.execute(
+                _INSERT_POST,
+                (
+                    gpkg.point_blob(rec.lon, rec.lat) if rec.located else None,
+                    rec.post_id, rec.platform, author, rec.text, rec.lang, rec.url,
+                    first.url if first else None, rec.timestamp_iso(), rec.geo_source,
+                    rec.geo_accuracy_m, first.local_path if first else None,
+                    rec.direction, rec.altitude, rec.is_repost, rec.source_file, rec.source_line,
+                    json.dumps(rec.attributes, ensure_ascii=False) if rec.attributes else None,
+                    rec.lon, rec.lat, run_id,
+                ),
+            )
+            if cur.rowcount != 1:
+                duplicates += 1
+                continue
+            inserted += 1
+            fid = cur.lastrowid
+            media_rows.extend(
+                (fid, i, m.kind, m.url, m.local_path) for i, m in enumerate(rec.media)
+            )
+        if media_rows:
+            conn.executemany(
+                "INSERT INTO media (post_fid, position, kind, url, local_path) VALUES (?, ?, ?, ?, ?)",
+                media_rows,
+            )
+        return inserted, duplicates
+
+    # -- runs and the issue report ---------------------------------------------------------
+
+    def start_run(self, kind: str, parameters: Mapping[str, Any] | None = None) -> int:
+        with self.batch() as conn:
+            cur = conn.execute(
+                "INSERT INTO runs (kind, parameters, started_at) VALUES (?, ?, ?)",
+                (kind, json.dumps(dict(parameters or {}), default=str, sort_keys=True), utc_now()),
+            )
+            return int(cur.lastrowid)
+
+    def finish_run(
+        self, run_id: int, status: str, counts: Mapping[str, int] | None = None, message: str = ""
+    ) -> RunSummary:
+        with self.batch() as conn:
+            row = conn.execute("SELECT kind FROM runs WHERE fid = ?", (run_id,)).fetchone()
+            if row is None:
+                raise StoreError(f"run {run_id} does not exist in {self.path}")
+            conn.execute(
+                "UPDATE runs SET finished_at = ?, status = ?, counts = ?, message = ? WHERE fid = ?",
+                (utc_now(), status, json.dumps(dict(counts or {}), sort_keys=True), message, run_id),
+            )
+        return RunSummary(run_id, row["kind"], status, dict(counts or {}), message)
+
+    def runs(self, kind: str | None = None) -> list[RunSummary]:
+        sql = "SELECT fid, kind, status, counts, message FROM runs"
+        rows = self.query(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY fid", (kind,) if kind else ())
+        return [
+            RunSummary(r["fid"], r["kind"], r["status"], json.loads(r["counts"]), r["message"] or "")
+            for r in rows
+        ]
+
+    def record_issues(
+        self, conn: sqlite3.Connection, run_id: int | None, stage: str,
+        issues: list[tuple[str | None, int | None, str]],
+    ) -> None:
+        """Record skipped or flagged items (source, line, reason) inside the caller's batch."""
+        conn.executemany(
+            "INSERT INTO issues (run_fid, stage, source, line, reason) VALUES (?, ?, ?, ?, ?)",
+            [(run_id, stage, src, line, reason) for src, line, reason in issues],
+        )
+
+    def issues_for_run(self, run_id: int) -> list[sqlite3.Row]:
+        return self.query(
+            "SELECT stage, source, line, reason FROM issues WHERE run_fid = ? ORDER BY fid", (run_id,)
+        )
+
+    # -- housekeeping ----------------------------------------------------------------------
+
+    def refresh_extents(self) -> None:
+        with self.batch() as conn:
+            for (table, column) in conn.execute(
+                "SELECT table_name, column_name FROM gpkg_geometry_columns"
+            ).fetchall():
+                gpkg.update_extent(conn, table, column)
+
+    def integrity_ok(self) -> bool:
+        return self.scalar("PRAGMA integrity_check") == "ok"
+
+    def summary(self) -> dict[str, Any]:
+        """Counts a user wants at a glance (also what `python -m mist_qgis info` prints)."""
+        tables = ("posts", "media", "predictions", "matches", "verifications", "runs", "issues")
+        counts = {t: self.count(t) for t in tables}
+        counts["unlocated_posts"] = self.count("posts", "geom IS NULL")
+        media = {r["status"]: r["n"] for r in self.query(
+            "SELECT status, count(*) AS n FROM media GROUP BY status")}
+        return {
+            "path": str(self.path),
+            "schema_version": self.schema_version,
+            "counts": counts,
+            "media_status": media,
+        }
+
+
+def hash_author(salt: str, author: str | None) -> str | None:
+    """Pseudonymise an author: stable within one store, not joinable across stores."""
+    if not author:
+        return None
+    return hashlib.sha256((salt + author).encode("utf-8")).hexdigest()[:16]
+
+
+_INSERT_POST = (
+    "INSERT OR IGNORE INTO posts (geom, post_id, platform, author_hash, text, lang, url, media_url, "
+    "timestamp, geo_source, geo_accuracy_m, photo, direction, altitude, is_repost, source_file, "
+    "source_line, attributes, orig_lon, orig_lat, import_run) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _schema_version(conn: sqlite3.Connection) -> int:
+    has_meta = conn.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mist_meta'"
+    ).fetchone()
+    if not has_meta:
+        return 0
+    row = conn.execute("SELECT value FROM mist_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _is_foreign_database(conn: sqlite3.Connection) -> bool:
+    """True for an SQLite file that holds tables but is not a MIST store."""
+    names = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    return bool(names) and "mist_meta" not in names
+
+
+def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
+    """Move the store forward to `target`, one transaction per migration."""
+    current = _schema_version(conn)
+    if current > LATEST_VERSION:
+        raise StoreVersionError(
+            f"the store has schema version {current}, newer than this MIST ({LATEST_VERSION}); "
+            "update the plugin"
+        )
+    for migration in MIGRATIONS:
+        if current < migration.version <= target:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                if _schema_version(conn) >= migration.version:  # another session got there first
+                    conn.execute("ROLLBACK")
+                    current = _schema_version(conn)
+                    continue
+                conn.execute(
+                    "CREATE TABLE IF NOT EXISTS mist_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+                )
+                migration.apply(conn)
+                conn.execute(
+                    "INSERT OR REPLACE INTO mist_meta (key, value) VALUES ('schema_version', ?)",
+                    (str(migration.version),),
+                )
+                conn.execute(
+                    "INSERT OR IGNORE INTO mist_meta (key, value) VALUES ('author_salt', ?)",
+                    (secrets.token_hex(16),),
+                )
+                conn.execute("COMMIT")
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            current = migration.version
+    return current
+
+
+def open_store(
+    path: str | os.PathLike[str], create: bool = True, read_only: bool = False,
+    target_version: int = LATEST_VERSION,
+) -> Store:
+    """Open (and create or migrate) a store. `target_version` exists for migration tests."""
+    path = Path(path).expanduser().resolve()
+    if read_only:
+        if not path.exists():
+            raise StoreError(f"store {path} does not exist")
+        conn = _connect(path, read_only=True)
+        version = _schema_version(conn)
+        if version != LATEST_VERSION:
+            conn.close()
+            raise StoreError(
+                f"{path} has schema version {version}; open it writable once to upgrade it"
+            )
+        return Store(path, conn, read_only=True)
+    if not path.exists() and not create:
+        raise StoreError(f"store {path} does not exist")
+    if path.exists() and path.stat().st_size:
+        with open(path, "rb") as fh:
+            if not fh.read(16).startswith(b"SQLite format 3"):
+                raise StoreError(f"{path} is not a GeoPackage (not an SQLite file)")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        conn = _connect(path)
+        if _is_foreign_database(conn):
+            conn.close()
+            raise StoreError(
+                f"{path} is a GeoPackage or SQLite file that is not a MIST store; "
+                "choose a new file name for the store"
+            )
+        conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        before = _schema_version(conn)
+        if migrate(conn, target_version) != before:
+            # GDAL reads the GeoPackage header straight from the file, so move the new
+            # application_id out of the WAL now rather than at the next automatic checkpoint.
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.DatabaseError as exc:
+        raise StoreError(f"cannot open store {path}: {exc}") from exc
+    return Store(path, conn, read_only=False)

@@ -1,0 +1,108 @@
+"""The QGIS plugin: menu, toolbar, docks and the Processing provider, and the task references.
+
+Everything created in `initGui` is undone in `unload`, so the plugin can be reloaded in one
+QGIS session (Plugin Reloader) without leaving actions, docks or providers behind.
+"""
+
+from __future__ import annotations
+
+from qgis.core import QgsApplication, QgsTask
+from qgis.PyQt.QtCore import QLocale
+from qgis.PyQt.QtGui import QIcon
+from qgis.PyQt.QtWidgets import QAction, QMessageBox
+
+from .core import dependencies
+from .i18n import install_translator, tr
+from .log import attach_message_log, detach
+from .paths import icon_path
+from .processing_provider.provider import MistProvider
+
+MENU = "&MIST"
+
+
+class MistPlugin:
+    def __init__(self, iface) -> None:
+        self.iface = iface
+        self.provider: MistProvider | None = None
+        self.actions: list[QAction] = []
+        self.docks: list = []
+        self.toolbar = None
+        self.tasks: set[QgsTask] = set()
+        self._log_handler = None
+        locale = QLocale().name()
+        self.translator = install_translator(locale)
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def initProcessing(self) -> None:  # noqa: N802 (QGIS calls it by this name)
+        if self.provider is None:
+            self.provider = MistProvider()
+            QgsApplication.processingRegistry().addProvider(self.provider)
+
+    def initGui(self) -> None:  # noqa: N802
+        self._log_handler = attach_message_log()
+        self.initProcessing()
+        self.toolbar = self.iface.addToolBar(tr("MIST"))
+        self.toolbar.setObjectName("MistToolbar")
+        self._add_action(tr("Create or upgrade store…"), self._run_algorithm("mist:createstore"))
+        self._add_action(tr("Store summary…"), self._run_algorithm("mist:storeinfo"))
+        self._add_action(tr("Check dependencies"), self.show_dependencies, toolbar=False)
+
+    def unload(self) -> None:
+        for task in list(self.tasks):
+            task.cancel()
+        self.tasks.clear()
+        for action in self.actions:
+            self.iface.removePluginMenu(MENU, action)
+            self.iface.removeToolBarIcon(action)
+            action.deleteLater()
+        self.actions.clear()
+        for dock in self.docks:
+            self.iface.removeDockWidget(dock)
+            dock.deleteLater()
+        self.docks.clear()
+        if self.toolbar is not None:
+            self.toolbar.deleteLater()
+            self.toolbar = None
+        if self.provider is not None:
+            QgsApplication.processingRegistry().removeProvider(self.provider)
+            self.provider = None
+        if self._log_handler is not None:
+            detach(self._log_handler)
+            self._log_handler = None
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _add_action(self, text: str, callback, toolbar: bool = True) -> QAction:
+        action = QAction(QIcon(str(icon_path())), text, self.iface.mainWindow())
+        action.triggered.connect(callback)
+        self.iface.addPluginToMenu(MENU, action)
+        if toolbar and self.toolbar is not None:
+            self.toolbar.addAction(action)
+        self.actions.append(action)
+        return action
+
+    def _run_algorithm(self, algorithm_id: str):
+        def open_dialog() -> None:
+            from processing import execAlgorithmDialog
+
+            execAlgorithmDialog(algorithm_id, {})
+
+        return open_dialog
+
+    def start_task(self, task: QgsTask) -> None:
+        """Run a task and keep a reference until it ends (QGIS does not keep Python tasks alive)."""
+        self.tasks.add(task)
+        task.taskCompleted.connect(lambda: self.tasks.discard(task))
+        task.taskTerminated.connect(lambda: self.tasks.discard(task))
+        QgsApplication.taskManager().addTask(task)
+
+    def show_dependencies(self) -> None:
+        lines = []
+        for dep in dependencies.status():
+            mark = "✓" if dep.available else "✗"
+            lines.append(f"{mark} {dep.distribution} — {dep.purpose}")
+        missing = [d.distribution for d in dependencies.status() if not d.available]
+        if missing:
+            lines += ["", dependencies.install_hint(missing)]
+        QMessageBox.information(self.iface.mainWindow(), tr("MIST dependencies"), "\n".join(lines))

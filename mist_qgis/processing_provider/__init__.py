@@ -1,0 +1,1 @@
+"""Processing provider `mist`: one algorithm per capability, each thin over `core`."""

@@ -1,0 +1,50 @@
+"""Shared plumbing for MIST's Processing algorithms."""
+
+from __future__ import annotations
+
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.PyQt.QtGui import QIcon
+
+from ..core.store import StoreError, open_store
+from ..i18n import QT_TR_NOOP, tr
+from ..paths import icon_path
+
+
+class MistAlgorithm(QgsProcessingAlgorithm):
+    """Subclasses set `_name`, `_display_name`, `_group`, `_short_help` and implement the rest."""
+
+    _name = ""
+    _display_name = ""
+    _group = QT_TR_NOOP("Store")
+    _short_help = ""
+
+    def name(self) -> str:
+        return self._name
+
+    def displayName(self) -> str:  # noqa: N802
+        return tr(self._display_name)
+
+    def group(self) -> str:
+        return tr(self._group)
+
+    def groupId(self) -> str:  # noqa: N802
+        return self._group.lower().replace(" ", "")
+
+    def shortHelpString(self) -> str:  # noqa: N802
+        return tr(self._short_help)
+
+    def icon(self) -> QIcon:
+        return QIcon(str(icon_path()))
+
+    def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802
+        return type(self)()
+
+    @staticmethod
+    def open_store_or_fail(path: str, create: bool = False):
+        """Open a store, turning store errors into the exception Processing reports cleanly."""
+        if not path:
+            raise QgsProcessingException(tr("No store given: choose a MIST GeoPackage store."))
+        try:
+            return open_store(path, create=create)
+        except StoreError as exc:
+            raise QgsProcessingException(str(exc)) from exc

@@ -1,0 +1,189 @@
+"""The store: creation, migrations, concurrency and crash safety, on real GeoPackage files."""
+
+from __future__ import annotations
+
+import multiprocessing
+import sqlite3
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from mist_qgis.core.posts import MediaRef, PostRecord
+from mist_qgis.core.store import StoreError, StoreVersionError, gpkg, open_store
+from mist_qgis.core.store.schema import LATEST_VERSION
+
+
+def _posts(prefix: str, n: int, located: bool = True) -> list[PostRecord]:
+    return [
+        PostRecord(
+            post_id=f"{prefix}{i}", platform="twitter",
+            lon=113.6 + i * 1e-4 if located else None, lat=34.7 if located else None,
+            text=f"水 flood {i}", author=f"user{i % 7}",
+            media=[MediaRef(url=f"https://example.org/{prefix}{i}.jpg")],
+        )
+        for i in range(n)
+    ]
+
+
+def test_new_store_is_a_geopackage(store, store_path):
+    conn = sqlite3.connect(store_path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == gpkg.APPLICATION_ID
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    contents = {r[0]: r[1] for r in conn.execute("SELECT table_name, data_type FROM gpkg_contents")}
+    assert contents["posts"] == "features"
+    for table in ("media", "runs", "issues", "predictions", "matches", "verifications", "embeddings"):
+        assert contents[table] == "attributes"
+    assert store.schema_version == LATEST_VERSION
+    assert store.integrity_ok()
+
+
+def test_gdal_reads_the_store(store, store_path):
+    from osgeo import ogr
+
+    with store.batch() as conn:
+        store.add_posts(conn, _posts("a", 3) + _posts("u", 2, located=False))
+    store.refresh_extents()
+    ds = ogr.Open(str(store_path))
+    layer = ds.GetLayerByName("posts")
+    assert layer.GetFeatureCount() == 5
+    layer.SetSpatialFilterRect(113.59, 34.6, 113.6001, 34.8)  # uses the R-tree
+    assert sorted(f["post_id"] for f in layer) == ["a0", "a1"]
+    assert ds.GetLayerByName("unlocated_posts").GetFeatureCount() == 2
+
+
+def test_duplicates_are_counted_not_inserted(store):
+    with store.batch() as conn:
+        assert store.add_posts(conn, _posts("a", 4)) == (4, 0)
+    with store.batch() as conn:
+        assert store.add_posts(conn, _posts("a", 6)) == (2, 4)
+    assert store.count("posts") == 6
+    assert store.count("media") == 6
+
+
+def test_authors_are_pseudonymised_per_store(tmp_path):
+    with open_store(tmp_path / "a.gpkg") as a, open_store(tmp_path / "b.gpkg") as b:
+        for s in (a, b):
+            with s.batch() as conn:
+                s.add_posts(conn, _posts("p", 1))
+        ha = a.scalar("SELECT author_hash FROM posts")
+        hb = b.scalar("SELECT author_hash FROM posts")
+    assert ha and hb and ha != hb and "user" not in ha
+
+
+def test_migration_from_version_1_keeps_data(store_path):
+    with open_store(store_path, target_version=1) as old:
+        assert old.schema_version == 1
+        with old.batch() as conn:
+            old.add_posts(conn, _posts("old", 3) + _posts("nogeo", 1, located=False))
+        tables = {r[0] for r in old.query("SELECT name FROM sqlite_master")}
+        assert "predictions" not in tables
+    with open_store(store_path) as new:
+        assert new.schema_version == LATEST_VERSION
+        assert new.count("posts") == 4
+        assert new.count("unlocated_posts") == 1
+        with new.batch() as conn:
+            media = conn.execute("SELECT fid FROM media LIMIT 1").fetchone()[0]
+            conn.execute(
+                "INSERT INTO predictions (media_fid, model, label, score) VALUES (?, 'm@1', 'flood', .9)",
+                (media,),
+            )
+        assert new.count("predictions") == 1
+
+
+def test_store_from_a_newer_mist_is_refused(store_path):
+    with open_store(store_path) as s:
+        with s.batch() as conn:
+            conn.execute("UPDATE mist_meta SET value = '999' WHERE key = 'schema_version'")
+    with pytest.raises(StoreVersionError, match="newer"):
+        open_store(store_path)
+
+
+def test_other_files_are_refused(tmp_path):
+    text = tmp_path / "notes.gpkg"
+    text.write_text("hello")
+    with pytest.raises(StoreError, match="not an SQLite"):
+        open_store(text)
+    foreign = tmp_path / "foreign.gpkg"
+    sqlite3.connect(foreign).execute("CREATE TABLE roads (id)")
+    with pytest.raises(StoreError, match="not a MIST store"):
+        open_store(foreign)
+    with pytest.raises(StoreError, match="does not exist"):
+        open_store(tmp_path / "missing.gpkg", create=False)
+
+
+def test_read_only_store_refuses_writes(store_path):
+    open_store(store_path).close()
+    with open_store(store_path, read_only=True) as ro:
+        assert ro.count("posts") == 0
+        with pytest.raises(StoreError, match="read-only"):
+            with ro.batch():
+                pass
+
+
+def test_runs_and_issue_report(store):
+    run = store.start_run("import", {"files": ["a.json"]})
+    with store.batch() as conn:
+        store.record_issues(conn, run, "import", [("a.json", 3, "latitude 91 out of range")])
+    summary = store.finish_run(run, "done", {"imported": 10, "skipped": 1})
+    assert summary.counts == {"imported": 10, "skipped": 1}
+    assert [tuple(r) for r in store.issues_for_run(run)] == [("import", "a.json", 3, "latitude 91 out of range")]
+    assert store.runs("import")[0].status == "done"
+
+
+def _writer(path: str, prefix: str, batches: int, queue) -> None:
+    try:
+        with open_store(path) as s:
+            for b in range(batches):
+                with s.batch() as conn:
+                    s.add_posts(conn, _posts(f"{prefix}-{b}-", 20))
+        queue.put(("ok", prefix))
+    except Exception as exc:  # reported to the parent, which fails the test
+        queue.put(("error", f"{prefix}: {exc!r}"))
+
+
+def test_two_processes_write_concurrently(store_path):
+    open_store(store_path).close()
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_writer, args=(str(store_path), p, 40, queue)) for p in ("A", "B")]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=120) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert all(status == "ok" for status, _ in results), results
+    with open_store(store_path) as s:
+        assert s.count("posts") == 2 * 40 * 20
+        assert s.count("media") == 2 * 40 * 20
+        assert s.integrity_ok()
+
+
+def test_crash_mid_batch_leaves_no_half_batch(store_path):
+    with open_store(store_path) as s:
+        with s.batch() as conn:
+            s.add_posts(conn, _posts("committed", 5))
+    script = textwrap.dedent(f"""
+        import os
+        from mist_qgis.core.posts import PostRecord
+        from mist_qgis.core.store import open_store
+        s = open_store({str(store_path)!r})
+        with s.batch() as conn:
+            s.add_posts(conn, [PostRecord(f"half{{i}}", "twitter", 1.0, 2.0) for i in range(50)])
+            os._exit(3)  # the process dies mid-batch: no commit, no rollback, no cleanup
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True)
+    assert proc.returncode == 3, proc.stderr
+    with open_store(store_path) as s:
+        assert s.count("posts") == 5
+        assert s.count("posts", "post_id LIKE 'half%'") == 0
+        assert s.integrity_ok()
+
+
+def test_exception_in_batch_rolls_back(store):
+    with pytest.raises(RuntimeError):
+        with store.batch() as conn:
+            store.add_posts(conn, _posts("x", 3))
+            raise RuntimeError("boom")
+    assert store.count("posts") == 0
