@@ -11,10 +11,11 @@ GEO_SOURCES = ("gps", "place", "exif", "geocoded", "image_match", "none")
 
 @dataclass(frozen=True)
 class MediaRef:
-    """One photo or video of a post: a URL, or a path relative to the collection's media root."""
+    """One photo or video of a post: a URL, and/or a path as the export gives it (relative to
+    the collection's media root; untrusted until the fetch stage has resolved it)."""
 
     url: str | None = None
-    local_path: str | None = None
+    path: str | None = None
     kind: str = "photo"
 
 

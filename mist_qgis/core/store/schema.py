@@ -73,7 +73,8 @@ def _v1_core(conn: sqlite3.Connection) -> None:
             position INTEGER NOT NULL DEFAULT 0,
             kind TEXT NOT NULL DEFAULT 'photo',
             url TEXT,
-            local_path TEXT,
+            source_path TEXT,
+            cache_path TEXT,
             sha256 TEXT,
             status TEXT NOT NULL DEFAULT 'pending'
                 CHECK (status IN ('pending', 'ok', 'failed', 'skipped')),
@@ -83,6 +84,9 @@ def _v1_core(conn: sqlite3.Connection) -> None:
             bytes INTEGER,
             content_type TEXT,
             fetched_at DATETIME,
+            phash TEXT,
+            duplicate_of INTEGER REFERENCES media (fid),
+            exif TEXT,
             CONSTRAINT uq_media_post_position UNIQUE (post_fid, position)
         );
         CREATE INDEX idx_media_status ON media (status);

@@ -84,6 +84,18 @@ class Store:
         self.close()
 
     @property
+    def media_dir(self) -> Path:
+        """The content-addressed photo cache of this store: `<store>.media/` beside the file."""
+        return self.path.with_name(self.path.name + ".media")
+
+    def media_file(self, cache_path: str) -> Path:
+        """Absolute path of a cached photo from its `media.cache_path` (relative to media_dir)."""
+        resolved = (self.media_dir / cache_path).resolve()
+        if self.media_dir.resolve() not in resolved.parents:
+            raise StoreError(f"cache path {cache_path!r} escapes the media folder")
+        return resolved
+
+    @property
     def schema_version(self) -> int:
         return _schema_version(self._conn)
 
@@ -160,7 +172,7 @@ class Store:
                     gpkg.point_blob(rec.lon, rec.lat) if rec.located else None,
                     rec.post_id, rec.platform, author, rec.text, rec.lang, rec.url,
                     first.url if first else None, rec.timestamp_iso(), rec.geo_source,
-                    rec.geo_accuracy_m, first.local_path if first else None,
+                    rec.geo_accuracy_m, first.path if first else None,
                     rec.direction, rec.altitude, rec.is_repost, rec.source_file, rec.source_line,
                     json.dumps(rec.attributes, ensure_ascii=False) if rec.attributes else None,
                     rec.lon, rec.lat, run_id,
@@ -172,11 +184,11 @@ class Store:
             inserted += 1
             fid = cur.lastrowid
             media_rows.extend(
-                (fid, i, m.kind, m.url, m.local_path) for i, m in enumerate(rec.media)
+                (fid, i, m.kind, m.url, m.path) for i, m in enumerate(rec.media)
             )
         if media_rows:
             conn.executemany(
-                "INSERT INTO media (post_fid, position, kind, url, local_path) VALUES (?, ?, ?, ?, ?)",
+                "INSERT INTO media (post_fid, position, kind, url, source_path) VALUES (?, ?, ?, ?, ?)",
                 media_rows,
             )
         return inserted, duplicates
