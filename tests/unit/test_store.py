@@ -187,3 +187,22 @@ def test_exception_in_batch_rolls_back(store):
             store.add_posts(conn, _posts("x", 3))
             raise RuntimeError("boom")
     assert store.count("posts") == 0
+
+
+def test_bulk_insert_keeps_the_rtree_and_its_trigger(store):
+    def trigger_exists() -> bool:
+        return bool(store.scalar(
+            "SELECT count(*) FROM sqlite_master WHERE type='trigger' AND name='rtree_posts_geom_insert'"))
+
+    with store.batch() as conn:
+        store.add_posts(conn, _posts("a", 10) + _posts("u", 3, located=False))
+    assert store.count("rtree_posts_geom") == 10 and trigger_exists()
+    with pytest.raises(RuntimeError):
+        with store.batch() as conn:
+            store.add_posts(conn, _posts("b", 5))
+            raise RuntimeError("cancelled mid-batch")
+    assert store.count("rtree_posts_geom") == 10 and trigger_exists()
+    with store.batch() as conn:  # a write that is not a bulk import still indexes through the trigger
+        conn.execute("INSERT INTO posts (geom, post_id, platform) VALUES (?, 'x', 'manual')",
+                     (gpkg.point_blob(5.0, 6.0),))
+    assert store.scalar("SELECT minx FROM rtree_posts_geom WHERE maxy = 6.0") == 5.0

@@ -53,6 +53,7 @@ def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
     conn.row_factory = sqlite3.Row
     conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA cache_size = -65536")  # 64 MiB: bulk imports touch several indexes per row
     gpkg.register_functions(conn)
     return conn
 
@@ -161,37 +162,40 @@ class Store:
         store is a duplicate and adds nothing, so re-importing a file is harmless.
         """
         salt = self.author_salt
-        inserted = duplicates = 0
-        media_rows: list[tuple] = []
+        post_rows = []
+        media_rows = []
         for rec in records:
             author = rec.author if keep_author_names else hash_author(salt, rec.author)
             first = rec.media[0] if rec.media else None
-            cur = conn.execute(
-                _INSERT_POST,
-                (
-                    gpkg.point_blob(rec.lon, rec.lat) if rec.located else None,
-                    rec.post_id, rec.platform, author, rec.text, rec.lang, rec.url,
-                    first.url if first else None, rec.timestamp_iso(), rec.geo_source,
-                    rec.geo_accuracy_m, first.path if first else None,
-                    rec.direction, rec.altitude, rec.is_repost, rec.source_file, rec.source_line,
-                    json.dumps(rec.attributes, ensure_ascii=False) if rec.attributes else None,
-                    rec.lon, rec.lat, run_id,
-                ),
-            )
-            if cur.rowcount != 1:
-                duplicates += 1
-                continue
-            inserted += 1
-            fid = cur.lastrowid
+            post_rows.append((
+                gpkg.point_blob(rec.lon, rec.lat) if rec.located else None,
+                rec.post_id, rec.platform, author, rec.text, rec.lang, rec.url,
+                first.url if first else None, rec.timestamp_iso(), rec.geo_source,
+                rec.geo_accuracy_m, first.path if first else None,
+                rec.direction, rec.altitude, rec.is_repost, rec.source_file, rec.source_line,
+                json.dumps(rec.attributes, ensure_ascii=False) if rec.attributes else None,
+                rec.lon, rec.lat, run_id,
+            ))
             media_rows.extend(
-                (fid, i, m.kind, m.url, m.path) for i, m in enumerate(rec.media)
+                (i, m.kind, m.url, m.path, rec.platform, rec.post_id) for i, m in enumerate(rec.media)
             )
-        if media_rows:
+        # fids grow monotonically (AUTOINCREMENT), so "inserted by this call" is "fid > before".
+        before = conn.execute("SELECT coalesce(max(fid), 0) FROM posts").fetchone()[0]
+        with gpkg.rtree_insert_trigger_suspended(conn, "posts") as rtree:
+            inserted = conn.executemany(_INSERT_POST, post_rows).rowcount
+            # At insert time orig_lon/orig_lat are exactly the point's coordinates.
+            conn.execute(
+                f'INSERT INTO "{rtree}" SELECT fid, orig_lon, orig_lon, orig_lat, orig_lat '
+                "FROM posts WHERE fid > ? AND geom IS NOT NULL",
+                (before,),
+            )
+        if media_rows and inserted:
             conn.executemany(
-                "INSERT INTO media (post_fid, position, kind, url, source_path) VALUES (?, ?, ?, ?, ?)",
-                media_rows,
+                "INSERT OR IGNORE INTO media (post_fid, position, kind, url, source_path) "
+                "SELECT fid, ?, ?, ?, ? FROM posts WHERE platform = ? AND post_id = ? AND fid > ?",
+                [row + (before,) for row in media_rows],
             )
-        return inserted, duplicates
+        return inserted, len(records) - inserted
 
     # -- runs and the issue report ---------------------------------------------------------
 
