@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 export QT_QPA_PLATFORM ?= offscreen
 PLUGIN := mist_qgis
 VERSION := $(shell sed -n 's/^version=//p' metadata.txt)
-BUILD := build/$(PLUGIN)
-DIST := dist/$(PLUGIN)-$(VERSION).zip
+BUILD_DIR ?= build
+DIST_DIR ?= dist
+BUILD := $(BUILD_DIR)/$(PLUGIN)
+DIST := $(DIST_DIR)/$(PLUGIN)-$(VERSION).zip
 PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
@@ -34,13 +36,13 @@ i18n/%.qm: i18n/%.ts
 qm: $(QM)
 
 package: qm
-	rm -rf $(BUILD) dist && mkdir -p $(BUILD) dist
+	rm -rf $(BUILD) $(DIST) && mkdir -p $(BUILD) $(DIST_DIR)
 	cp -r mist_qgis/. $(BUILD)/
 	cp metadata.txt LICENSE CHANGELOG.md $(BUILD)/
 	cp -r resources $(BUILD)/resources
 	mkdir -p $(BUILD)/i18n && cp $(QM) $(BUILD)/i18n/
 	find $(BUILD) -name '__pycache__' -prune -exec rm -rf {} + ; find $(BUILD) -name '*.py[co]' -delete
-	cd build && zip -qr ../$(DIST) $(PLUGIN)
+	cd $(BUILD_DIR) && zip -qr $(abspath $(DIST)) $(PLUGIN)
 	$(PY) scripts/check_package.py $(DIST)
 
 deploy: package

@@ -4,48 +4,10 @@ from __future__ import annotations
 
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
-from qgis.PyQt.QtWidgets import QMainWindow, QToolBar
+from qgis.PyQt.QtWidgets import QToolBar
 
 import mist_qgis
-
-
-class StubIface:
-    """Records what a plugin adds to QGIS's interface, on a real main window."""
-
-    def __init__(self) -> None:
-        self.window = QMainWindow()
-        self.menus: dict[str, list] = {}
-        self.toolbar_icons: list = []
-        self.docks: list = []
-
-    def mainWindow(self):
-        return self.window
-
-    def addToolBar(self, name):
-        return self.window.addToolBar(name)
-
-    def addPluginToMenu(self, menu, action):
-        self.menus.setdefault(menu, []).append(action)
-
-    def removePluginMenu(self, menu, action):
-        self.menus[menu].remove(action)
-        if not self.menus[menu]:
-            del self.menus[menu]
-
-    def addToolBarIcon(self, action):
-        self.toolbar_icons.append(action)
-
-    def removeToolBarIcon(self, action):
-        if action in self.toolbar_icons:
-            self.toolbar_icons.remove(action)
-
-    def addDockWidget(self, area, dock):
-        self.window.addDockWidget(area, dock)
-        self.docks.append(dock)
-
-    def removeDockWidget(self, dock):
-        self.window.removeDockWidget(dock)
-        self.docks.remove(dock)
+from tests.helpers.stub_iface import StubIface
 
 
 def _flush_deletes() -> None:
