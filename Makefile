@@ -13,7 +13,7 @@ PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugi
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store clean
+.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media clean
 
 setup:
 	bash scripts/setup.sh
@@ -54,10 +54,25 @@ deploy: package
 qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
 
-bench: bench-store
+bench: bench-store bench-rasters bench-models bench-verify bench-media
 
 bench-store:
 	$(PY) bench/bench_store.py
+
+bench-rasters:
+	$(PY) bench/bench_rasters.py
+
+models:
+	$(PY) models/export_efficientnet_lite0.py --out models/build
+
+bench-models:
+	$(PY) bench/bench_models.py
+
+bench-verify:
+	$(PY) bench/bench_verify.py
+
+bench-media:
+	$(PY) bench/bench_media.py
 
 clean:
 	rm -rf build dist .pytest_cache $(QM)

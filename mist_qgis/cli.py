@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from . import cli_media, cli_models, cli_rasters
+
 EXIT_USAGE = 2
 EXIT_FAILED = 1
 
@@ -43,6 +45,34 @@ def _existing_store(args: argparse.Namespace) -> str:
     return str(path)
 
 
+def _export_verified_arguments(parser: argparse.ArgumentParser) -> None:
+    _store_argument(parser)
+    parser.add_argument("--out", required=True, metavar="FILE", help="points file (.gpkg, .geojson or .csv)")
+    parser.add_argument("--format", choices=["gpkg", "geojson", "csv"], help="default: from the file extension")
+    parser.add_argument("--verdicts", default="flood", metavar="V[,V]",
+                        help="verdicts to export: flood, not_flood, unsure (default: flood)")
+    parser.add_argument("--include-text", action="store_true", help="also export the post text")
+    parser.add_argument("--training-set", metavar="DIR", help="also copy the verified photos by label into DIR")
+    parser.add_argument("--include-unsure", action="store_true", help="training set: add unsure photos")
+    parser.add_argument("--keep-conflicts", action="store_true",
+                        help="training set: keep photos analysts disagree on")
+
+
+def _export_verified_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    choices = ["flood", "not_flood", "unsure"]
+    verdicts = [v.strip() for v in args.verdicts.split(",") if v.strip()]
+    unknown = [v for v in verdicts if v not in choices]
+    if unknown or not verdicts:
+        raise CliError(f"--verdicts takes flood, not_flood, unsure; not {', '.join(unknown) or 'nothing'}")
+    return {
+        "STORE": _existing_store(args), "OUTPUT": str(Path(args.out).resolve()),
+        "FORMAT": ["auto", "gpkg", "geojson", "csv"].index(args.format or "auto"),
+        "VERDICTS": [choices.index(v) for v in verdicts], "INCLUDE_TEXT": args.include_text,
+        "TRAINING_SET": str(Path(args.training_set).resolve()) if args.training_set else "",
+        "INCLUDE_UNSURE": args.include_unsure, "KEEP_CONFLICTS": args.keep_conflicts,
+    }
+
+
 VERBS: list[Verb] = [
     Verb(
         "init", "create a store, or upgrade an existing one", "mist:createstore",
@@ -52,6 +82,30 @@ VERBS: list[Verb] = [
         "info", "print what a store holds", "mist:storeinfo",
         _store_argument, lambda a: {"STORE": _existing_store(a)},
     ),
+    Verb(
+        "export-verified", "export verified flood points (and optionally a training-set folder)",
+        "mist:exportverified", _export_verified_arguments, _export_verified_parameters,
+    ),
+    Verb("density", "kernel density of posts (optionally per hour or day)", "mist:postdensity",
+         cli_rasters.density_arguments, cli_rasters.density_parameters),
+    Verb("selo", "semantic localization map of an image for a text, exemplar or patch-head query", "mist:selo",
+         cli_rasters.selo_arguments, cli_rasters.selo_parameters),
+    Verb("evaluate-selo", "SLM metrics (Rsu, Ras, Rda, Rmi) of probability maps", "mist:evaluateselo",
+         cli_rasters.evaluate_selo_arguments, cli_rasters.evaluate_selo_parameters),
+    Verb("inundation", "flood depth raster and extent from verified depths and a DEM", "mist:inundation",
+         cli_rasters.inundation_arguments, cli_rasters.inundation_parameters),
+    Verb("classify", "classify every fetched photo of a store with a model (resumable)", "mist:classifymedia",
+         cli_models.classify_arguments, cli_models.classify_parameters),
+    Verb("train-head", "train a screening head from the analysts' verified photos", "mist:trainhead",
+         cli_models.train_head_arguments, cli_models.train_head_parameters),
+    Verb("next-to-verify", "photos to verify next: least certain for a head, plus a random sample",
+         "mist:nexttoverify", cli_models.next_arguments, cli_models.next_parameters),
+    Verb("predict", "top-k labels and scores of a model for image files", "mist:predictimages",
+         cli_models.predict_arguments, cli_models.predict_parameters),
+    Verb("models", "list the registered models and execution providers", "mist:listmodels",
+         cli_models.models_arguments, cli_models.models_parameters),
+    Verb("fetch-media", "fetch, cache and vet every pending photo and video (online or --offline)",
+         "mist:fetchmedia", cli_media.fetch_media_arguments, cli_media.fetch_media_parameters),
 ]
 
 

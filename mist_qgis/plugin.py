@@ -7,7 +7,7 @@ QGIS session (Plugin Reloader) without leaving actions, docks or providers behin
 from __future__ import annotations
 
 from qgis.core import QgsApplication, QgsTask
-from qgis.PyQt.QtCore import QLocale
+from qgis.PyQt.QtCore import QLocale, Qt
 from qgis.PyQt.QtGui import QIcon
 from qgis.PyQt.QtWidgets import QAction, QMessageBox
 
@@ -26,6 +26,7 @@ class MistPlugin:
         self.provider: MistProvider | None = None
         self.actions: list[QAction] = []
         self.docks: list = []
+        self.verify_dock = None
         self.toolbar = None
         self.tasks: set[QgsTask] = set()
         self._log_handler = None
@@ -47,6 +48,10 @@ class MistPlugin:
         self._add_action(tr("Create or upgrade store…"), self._run_algorithm("mist:createstore"))
         self._add_action(tr("Store summary…"), self._run_algorithm("mist:storeinfo"))
         self._add_action(tr("Check dependencies"), self.show_dependencies, toolbar=False)
+        self._add_action(tr("Models…"), self.show_model_manager, toolbar=False)
+        self._add_action(tr("Classify photos…"), self._run_algorithm("mist:classifymedia"), toolbar=False)
+        self._add_action(tr("Train screening head…"), self._run_algorithm("mist:trainhead"), toolbar=False)
+        self._add_verify_dock()
 
     def unload(self) -> None:
         for task in list(self.tasks):
@@ -58,9 +63,12 @@ class MistPlugin:
             action.deleteLater()
         self.actions.clear()
         for dock in self.docks:
+            if hasattr(dock, "cleanup"):
+                dock.cleanup()
             self.iface.removeDockWidget(dock)
             dock.deleteLater()
         self.docks.clear()
+        self.verify_dock = None
         if self.toolbar is not None:
             self.toolbar.deleteLater()
             self.toolbar = None
@@ -72,6 +80,20 @@ class MistPlugin:
             self._log_handler = None
 
     # -- helpers ---------------------------------------------------------------------------
+
+    def _add_verify_dock(self) -> None:
+        """The "MIST Verify" dock, hidden until its toolbar action is used; it opens the last
+        store when first shown."""
+        from .gui.verify_dock import VerifyDock
+
+        dock = VerifyDock(self.iface, self.iface.mainWindow())
+        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.hide()
+        self.docks.append(dock)
+        action = self._add_action(tr("Verify photos"), lambda checked: dock.setVisible(checked))
+        action.setCheckable(True)
+        dock.visibilityChanged.connect(action.setChecked)
+        self.verify_dock = dock
 
     def _add_action(self, text: str, callback, toolbar: bool = True) -> QAction:
         action = QAction(QIcon(str(icon_path())), text, self.iface.mainWindow())
@@ -96,6 +118,22 @@ class MistPlugin:
         task.taskCompleted.connect(lambda: self.tasks.discard(task))
         task.taskTerminated.connect(lambda: self.tasks.discard(task))
         QgsApplication.taskManager().addTask(task)
+
+    def show_model_manager(self) -> None:
+        """The model manager dialog (modal; nothing of it outlives its closing)."""
+        from .core.dependencies import MissingDependencyError, require
+
+        try:
+            require("onnxruntime", "numpy")
+        except MissingDependencyError as exc:
+            QMessageBox.warning(self.iface.mainWindow(), tr("MIST models"), str(exc))
+            return
+        from .gui.model_manager import ModelManagerDialog
+        from .model_folders import add_user_folder, profile_models_dir, registry
+
+        dialog = ModelManagerDialog(registry, profile_models_dir(), add_user_folder, self.iface.mainWindow())
+        dialog.exec_()
+        dialog.deleteLater()
 
     def show_dependencies(self) -> None:
         lines = []

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
+
+import pytest
 from qgis.core import QgsApplication
 from qgis.PyQt.QtCore import QCoreApplication, QEvent
-from qgis.PyQt.QtWidgets import QToolBar
+from qgis.PyQt.QtWidgets import QDockWidget, QToolBar
 
 import mist_qgis
 from tests.helpers.stub_iface import StubIface
@@ -29,12 +32,15 @@ def test_load_and_unload_twice_cleanly():
             assert registry.providerById("mist") is not None
             assert len(iface.menus["&MIST"]) == len(plugin.actions) >= 3
             assert iface.window.findChildren(QToolBar, "MistToolbar")
+            assert [d.objectName() for d in iface.docks] == ["MistVerifyDock"]
+            assert plugin.verify_dock.windowTitle() == "MIST Verify" and not plugin.verify_dock.isVisible()
             plugin.unload()
             _flush_deletes()
             assert registry.providerById("mist") is None
             assert iface.menus == {} and iface.docks == []
             assert not iface.window.findChildren(QToolBar, "MistToolbar")
-            assert plugin.actions == [] and plugin.tasks == set()
+            assert not iface.window.findChildren(QDockWidget, "MistVerifyDock")
+            assert plugin.actions == [] and plugin.tasks == set() and plugin.verify_dock is None
     finally:
         headless.init_processing()
 
@@ -55,3 +61,37 @@ def test_chinese_translation_is_used(tmp_path, monkeypatch):
     finally:
         QCoreApplication.removeTranslator(translator)
     assert i18n.tr("Check dependencies") == "Check dependencies"
+
+
+def test_verify_dock_action_opens_the_last_store_and_unload_closes_it(store_path):
+    from mist_qgis import settings
+    from mist_qgis.core.store import open_store
+    from tests.helpers.verify_store import build_store
+
+    with open_store(store_path) as store:
+        build_store(store, n=3)
+    settings.set_value("store_path", str(store_path))
+    from mist_qgis import headless
+
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("mist") is not None:  # the session's own; the plugin must add its own
+        registry.removeProvider(registry.providerById("mist"))
+        headless._provider = None
+    iface = StubIface()
+    iface.window.show()
+    plugin = mist_qgis.classFactory(iface)
+    plugin.initGui()
+    try:
+        dock = plugin.verify_dock
+        action = next(a for a in plugin.actions if a.isCheckable())
+        action.trigger()
+        assert dock.isVisible() and action.isChecked()
+        assert dock.store is not None and dock.store.path == store_path.resolve() and dock.model.rowCount() == 3
+        store = dock.store
+    finally:
+        plugin.unload()
+        _flush_deletes()
+        headless.init_processing()
+    assert plugin.verify_dock is None
+    with pytest.raises(sqlite3.ProgrammingError, match="closed"):
+        store.query("SELECT 1")

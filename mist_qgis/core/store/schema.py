@@ -185,9 +185,107 @@ def _v2_results(conn: sqlite3.Connection) -> None:
         gpkg.register_attributes_table(conn, table, description)
 
 
+def _v3_verification_indexes(conn: sqlite3.Connection) -> None:
+    """Indexes the verification queue pages on: latest verdict per photo, screening score order
+    per model and label, and each analyst's verdicts (agreement)."""
+    gpkg.execute_script(conn,
+        """
+        CREATE INDEX IF NOT EXISTS idx_verifications_media ON verifications (media_fid);
+        CREATE INDEX IF NOT EXISTS idx_verifications_analyst ON verifications (analyst);
+        CREATE INDEX IF NOT EXISTS idx_predictions_model_label_score ON predictions (model, label, score);
+        """
+    )
+
+
+def _v4_geolocation(conn: sqlite3.Connection) -> None:
+    """Reference imagery (point + heading + image), its cached features, text-derived coarse
+    locations, and one line per geolocated post (old -> new location)."""
+    gpkg.execute_script(conn,
+        """
+        CREATE TABLE "references" (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT,
+            geom POINT,
+            ref_uid TEXT NOT NULL UNIQUE,
+            ref_id TEXT NOT NULL,
+            collection TEXT NOT NULL,
+            location_id TEXT,
+            heading REAL,
+            view_offset REAL,
+            image_path TEXT NOT NULL,
+            width INTEGER,
+            height INTEGER,
+            accuracy_m REAL,
+            position_note TEXT,
+            captured_at DATETIME,
+            source_format TEXT,
+            source_file TEXT,
+            source_line INTEGER,
+            import_run INTEGER REFERENCES runs (fid)
+        );
+        CREATE INDEX idx_references_collection ON "references" (collection);
+        CREATE INDEX idx_references_location ON "references" (location_id);
+        CREATE TABLE reference_features (
+            ref_fid INTEGER NOT NULL REFERENCES "references" (fid) ON DELETE CASCADE,
+            matcher TEXT NOT NULL,
+            n_keypoints INTEGER NOT NULL,
+            dim INTEGER NOT NULL,
+            embedding BLOB NOT NULL,
+            features BLOB NOT NULL,
+            image_bytes INTEGER,
+            image_mtime REAL,
+            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            PRIMARY KEY (ref_fid, matcher)
+        );
+        CREATE TABLE coarse_locations (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT,
+            geom POINT,
+            post_fid INTEGER NOT NULL REFERENCES posts (fid) ON DELETE CASCADE,
+            toponym TEXT NOT NULL,
+            gazetteer_name TEXT,
+            kind TEXT,
+            confidence REAL,
+            radius_m REAL,
+            samples TEXT,
+            run_fid INTEGER REFERENCES runs (fid)
+        );
+        CREATE INDEX idx_coarse_locations_post ON coarse_locations (post_fid);
+        CREATE TABLE geolocations (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT,
+            geom LINESTRING,
+            post_fid INTEGER NOT NULL REFERENCES posts (fid) ON DELETE CASCADE,
+            media_fid INTEGER REFERENCES media (fid) ON DELETE SET NULL,
+            matcher TEXT NOT NULL,
+            mode TEXT NOT NULL CHECK (mode IN ('mist', 'paper')),
+            status TEXT NOT NULL CHECK (status IN ('moved', 'unmatched', 'skipped', 'failed')),
+            reason TEXT,
+            ref_uid TEXT,
+            from_lon REAL,
+            from_lat REAL,
+            to_lon REAL,
+            to_lat REAL,
+            shift_m REAL,
+            confidence REAL,
+            paper_rate REAL,
+            inliers INTEGER,
+            accuracy_m REAL,
+            run_fid INTEGER REFERENCES runs (fid),
+            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            CONSTRAINT uq_geolocations_post UNIQUE (post_fid, matcher, mode)
+        );
+        """
+    )
+    gpkg.register_features_table(conn, "references", "POINT", description="Reference images with heading")
+    gpkg.register_features_table(conn, "coarse_locations", "POINT", description="Coarse locations from post text")
+    gpkg.register_features_table(conn, "geolocations", "LINESTRING",
+                                 description="Photo geolocation: old -> new location per post")
+    gpkg.register_attributes_table(conn, "reference_features", "Cached reference image features per matcher")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "posts, media, runs and the import report", _v1_core),
     Migration(2, "predictions, embeddings, matches, verifications, unlocated view", _v2_results),
+    Migration(3, "indexes for the verification queue and agreement", _v3_verification_indexes),
+    Migration(4, "reference imagery, feature cache, coarse locations, geolocation lines", _v4_geolocation),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,305 @@
+"""Model cards: what an ONNX model says about itself in its `metadata_props`.
+
+Every MIST model carries namespaced JSON values under keys `mist.*` (task, labels, input size,
+layout, colour order, mean/std, thresholds, version, licence, source, weights sha256, ...). They are
+read at run time through onnxruntime's `custom_metadata_map`, so a model file is all a team needs
+to share. A missing or invalid key is a `ModelCardError` naming the file and the key, raised
+before any photo is processed.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+PREFIX = "mist."
+TASKS = ("classify", "embed", "head", "multimodal")
+INPUT_KINDS = ("image", "embedding", "image+text")
+LAYOUTS = ("NCHW", "NHWC")
+COLOR_ORDERS = ("RGB", "BGR")
+RESIZE_MODES = ("stretch", "center_crop")
+SCORE_KINDS = ("logits", "probabilities")
+FEATURE_SETS = ("image", "text", "image+text")
+
+
+class ModelCardError(ValueError):
+    """A model's metadata is missing or invalid, or its graph does not match its card."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    """A model's self-description. `tag` (id@version) is what predictions and embeddings record."""
+
+    id: str
+    version: str
+    task: str
+    licence: str
+    source: str
+    labels: tuple[str, ...] = ()
+    input_kind: str = "image"
+    input_size: tuple[int, int] | None = None  # (height, width)
+    layout: str = "NCHW"
+    color_order: str = "RGB"
+    pixel_scale: float = 255.0
+    mean: tuple[float, ...] = (0.0, 0.0, 0.0)
+    std: tuple[float, ...] = (1.0, 1.0, 1.0)
+    resize: str = "stretch"
+    scores: str = "logits"
+    outputs: dict[str, str] = field(default_factory=dict)  # role ("scores", "embedding") -> name
+    thresholds: dict[str, float] = field(default_factory=dict)
+    weights_sha256: str = "unknown"
+    embedding_model: str | None = None  # heads: tag of the model whose embeddings they read
+    embedding_dim: int | None = None
+    features: str | None = None  # heads: "image", "text" or "image+text"
+    description: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+    path: Path | None = None
+
+    @property
+    def tag(self) -> str:
+        return f"{self.id}@{self.version}"
+
+    @property
+    def has_scores(self) -> bool:
+        return "scores" in self.outputs
+
+    @property
+    def has_embedding(self) -> bool:
+        return "embedding" in self.outputs
+
+    def with_path(self, path: Path) -> ModelCard:
+        return replace(self, path=path)
+
+
+# key -> (field name, required)
+_SIMPLE_KEYS = {
+    "id": "id", "version": "version", "task": "task", "licence": "licence", "source": "source",
+    "labels": "labels", "input_kind": "input_kind", "input_size": "input_size", "layout": "layout",
+    "color_order": "color_order", "pixel_scale": "pixel_scale", "mean": "mean", "std": "std",
+    "resize": "resize", "scores": "scores", "outputs": "outputs", "thresholds": "thresholds",
+    "weights_sha256": "weights_sha256", "embedding_model": "embedding_model",
+    "embedding_dim": "embedding_dim", "features": "features", "description": "description",
+}
+_ALWAYS_REQUIRED = ("task", "version", "licence", "source", "outputs")
+_IMAGE_REQUIRED = ("input_size", "layout", "color_order", "mean", "std")
+
+
+def card_to_metadata(card: ModelCard) -> dict[str, str]:
+    """The `metadata_props` to embed in an ONNX file (values JSON-encoded, keys `mist.*`)."""
+    values: dict[str, Any] = {
+        "id": card.id, "version": card.version, "task": card.task, "licence": card.licence,
+        "source": card.source, "input_kind": card.input_kind, "outputs": card.outputs,
+        "scores": card.scores, "weights_sha256": card.weights_sha256,
+        "thresholds": card.thresholds, "description": card.description,
+    }
+    if card.labels:
+        values["labels"] = list(card.labels)
+    if card.input_kind != "embedding":
+        values.update(
+            input_size=list(card.input_size) if card.input_size else None, layout=card.layout,
+            color_order=card.color_order, pixel_scale=card.pixel_scale, mean=list(card.mean),
+            std=list(card.std), resize=card.resize,
+        )
+    for key in ("embedding_model", "embedding_dim", "features"):
+        if getattr(card, key) is not None:
+            values[key] = getattr(card, key)
+    out = {PREFIX + k: json.dumps(v) for k, v in values.items() if v is not None}
+    out.update({PREFIX + k: json.dumps(v) for k, v in card.extra.items()})
+    return out
+
+
+def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> ModelCard:
+    """Validate `mist.*` metadata and build a card; errors name the file and the key."""
+    where = str(source_file)
+    raw: dict[str, Any] = {}
+    extra: dict[str, Any] = {}
+    for key, text in metadata.items():
+        if not key.startswith(PREFIX):
+            continue
+        name = key[len(PREFIX):]
+        try:
+            value = json.loads(text)
+        except (TypeError, ValueError):
+            raise ModelCardError(f"{where}: metadata key {key!r} is not valid JSON: {str(text)[:60]!r}") from None
+        if name in _SIMPLE_KEYS:
+            raw[name] = value
+        else:
+            extra[name] = value
+    if not raw:
+        raise ModelCardError(f"{where}: no MIST metadata (keys 'mist.*'); export the model with a MIST export script")
+    for name in _ALWAYS_REQUIRED:
+        if name not in raw:
+            raise ModelCardError(f"{where}: metadata key 'mist.{name}' is missing")
+
+    def bad(name: str, why: str) -> ModelCardError:
+        return ModelCardError(f"{where}: metadata key 'mist.{name}' {why}")
+
+    def text(name: str, default: str | None = None, choices: tuple[str, ...] | None = None) -> str:
+        value = raw.get(name, default)
+        if not isinstance(value, str) or not value:
+            raise bad(name, "must be a non-empty string")
+        if choices and value not in choices:
+            raise bad(name, f"must be one of {', '.join(choices)} (got {value!r})")
+        return value
+
+    def numbers(name: str, length: int) -> tuple[float, ...]:
+        value = raw.get(name)
+        if not isinstance(value, list) or len(value) != length or not all(
+            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+        ):
+            raise bad(name, f"must be a list of {length} numbers (got {value!r})")
+        return tuple(float(v) for v in value)
+
+    task = text("task", choices=TASKS)
+    input_kind = text("input_kind", "image", INPUT_KINDS)
+    outputs = raw["outputs"]
+    if not isinstance(outputs, dict) or not outputs or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in outputs.items()
+    ) or not set(outputs) <= {"scores", "embedding"}:
+        raise bad("outputs", 'must map "scores" and/or "embedding" to output names')
+    labels: tuple[str, ...] = ()
+    if "labels" in raw or task in ("classify", "head", "multimodal"):
+        value = raw.get("labels")
+        if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
+            raise bad("labels", "must be a non-empty list of strings")
+        if len(set(value)) != len(value):
+            raise bad("labels", "has duplicate labels")
+        labels = tuple(value)
+    if task in ("classify", "head", "multimodal") and "scores" not in outputs:
+        raise bad("outputs", f'must name a "scores" output for a {task} model')
+    if task == "embed" and "embedding" not in outputs:
+        raise bad("outputs", 'must name an "embedding" output for an embed model')
+
+    fields: dict[str, Any] = dict(
+        id=text("id", Path(source_file).stem), version=text("version"), task=task,
+        licence=text("licence"), source=text("source"), labels=labels, input_kind=input_kind,
+        scores=text("scores", "logits", SCORE_KINDS), outputs=dict(outputs),
+        weights_sha256=text("weights_sha256", "unknown"), description=str(raw.get("description", "")),
+        extra=extra,
+    )
+    thresholds = raw.get("thresholds", {})
+    if not isinstance(thresholds, dict) or not all(
+        k in labels and isinstance(v, int | float) and 0.0 <= v <= 1.0 for k, v in thresholds.items()
+    ):
+        raise bad("thresholds", "must map labels of the model to numbers in [0, 1]")
+    fields["thresholds"] = {k: float(v) for k, v in thresholds.items()}
+
+    if input_kind in ("image", "image+text"):
+        for name in _IMAGE_REQUIRED:
+            if name not in raw:
+                raise bad(name, "is missing (required for image models)")
+        size = raw["input_size"]
+        if not isinstance(size, list) or len(size) != 2 or not all(
+            isinstance(v, int) and not isinstance(v, bool) and 8 <= v <= 4096 for v in size
+        ):
+            raise bad("input_size", f"must be [height, width] in pixels, 8..4096 (got {size!r})")
+        fields.update(
+            input_size=(size[0], size[1]), layout=text("layout", choices=LAYOUTS),
+            color_order=text("color_order", choices=COLOR_ORDERS), mean=numbers("mean", 3),
+            std=numbers("std", 3), resize=text("resize", "stretch", RESIZE_MODES),
+        )
+        if any(s <= 0 for s in fields["std"]):
+            raise bad("std", "must be positive")
+        scale = raw.get("pixel_scale", 255.0)
+        if not isinstance(scale, int | float) or isinstance(scale, bool) or scale <= 0:
+            raise bad("pixel_scale", "must be a positive number")
+        fields["pixel_scale"] = float(scale)
+    if input_kind == "embedding":
+        dim = raw.get("embedding_dim")
+        if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
+            raise bad("embedding_dim", "must be a positive integer (required for models reading embeddings)")
+        fields["embedding_dim"] = dim
+        fields["embedding_model"] = text("embedding_model")
+        fields["features"] = text("features", "image", FEATURE_SETS)
+    elif "embedding_dim" in raw:
+        dim = raw["embedding_dim"]
+        if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
+            raise bad("embedding_dim", "must be a positive integer")
+        fields["embedding_dim"] = dim
+    return ModelCard(**fields, path=Path(source_file))
+
+
+def read_card(path: str | Path) -> ModelCard:
+    """Read a model's card through onnxruntime (no inference session is kept)."""
+    from .runtime import open_metadata_session
+
+    path = Path(path)
+    session = open_metadata_session(path)
+    card = card_from_metadata(session.get_modelmeta().custom_metadata_map, path)
+    check_graph(card, session)
+    return card
+
+
+def _dims(shape: list[Any]) -> list[int | None]:
+    return [d if isinstance(d, int) and d > 0 else None for d in shape]
+
+
+def check_graph(card: ModelCard, session: Any) -> None:
+    """Compare the card with the graph's real inputs and outputs, so a model whose input spec
+    does not match its file fails here with a clear message, not mid-run inside onnxruntime."""
+    where = str(card.path)
+    inputs = session.get_inputs()
+    outputs = {o.name: o for o in session.get_outputs()}
+    for role, name in card.outputs.items():
+        if name not in outputs:
+            raise ModelCardError(
+                f"{where}: metadata key 'mist.outputs' names {role} output {name!r}, "
+                f"but the graph's outputs are {sorted(outputs)}"
+            )
+    if card.has_scores and card.labels:
+        last = _dims(outputs[card.outputs["scores"]].shape)[-1:]
+        if last and last[0] is not None and last[0] != len(card.labels):
+            raise ModelCardError(
+                f"{where}: metadata key 'mist.labels' lists {len(card.labels)} labels, "
+                f"but output {card.outputs['scores']!r} has {last[0]} scores"
+            )
+    if card.has_embedding and card.embedding_dim:
+        last = _dims(outputs[card.outputs["embedding"]].shape)[-1:]
+        if last and last[0] is not None and last[0] != card.embedding_dim:
+            raise ModelCardError(
+                f"{where}: metadata key 'mist.embedding_dim' is {card.embedding_dim}, "
+                f"but output {card.outputs['embedding']!r} has {last[0]} values"
+            )
+    if card.input_kind == "image":
+        if len(inputs) != 1:
+            raise ModelCardError(f"{where}: an image model must have one input, the graph has {len(inputs)}")
+        dims = _dims(inputs[0].shape)
+        if len(dims) != 4:
+            raise ModelCardError(
+                f"{where}: input {inputs[0].name!r} has rank {len(dims)}; an image model needs a 4-d input"
+            )
+        channels, spatial = (dims[1], dims[2:]) if card.layout == "NCHW" else (dims[3], dims[1:3])
+        if channels not in (None, 3):
+            raise ModelCardError(
+                f"{where}: metadata key 'mist.layout' is {card.layout}, but input {inputs[0].name!r} "
+                f"has shape {inputs[0].shape} (3 colour channels expected at that position)"
+            )
+        for axis, (got, want) in enumerate(zip(spatial, card.input_size or (), strict=False)):
+            if got is not None and got != want:
+                raise ModelCardError(
+                    f"{where}: metadata key 'mist.input_size' is {list(card.input_size or ())}, but input "
+                    f"{inputs[0].name!r} has shape {inputs[0].shape} (axis {'height' if axis == 0 else 'width'})"
+                )
+        if "float" not in inputs[0].type:
+            raise ModelCardError(f"{where}: input {inputs[0].name!r} is {inputs[0].type}; MIST feeds float32")
+    elif card.input_kind == "embedding":
+        dims = _dims(inputs[0].shape)
+        if len(inputs) != 1 or len(dims) != 2 or dims[1] not in (None, card.embedding_dim):
+            raise ModelCardError(
+                f"{where}: metadata key 'mist.embedding_dim' is {card.embedding_dim}, but the graph's input "
+                f"{inputs[0].name!r} has shape {inputs[0].shape}"
+            )
+
+
+def embed_card(model: Any, card: ModelCard) -> Any:
+    """Write a card into an `onnx.ModelProto`'s metadata_props (replacing older `mist.*` keys)."""
+    keep = [p for p in model.metadata_props if not p.key.startswith(PREFIX)]
+    del model.metadata_props[:]
+    for prop in keep:
+        model.metadata_props.add(key=prop.key, value=prop.value)
+    for key, value in card_to_metadata(card).items():
+        model.metadata_props.add(key=key, value=value)
+    return model

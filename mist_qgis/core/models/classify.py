@@ -1,0 +1,229 @@
+"""Batch screening of a store's photos with an ONNX classifier or a few-shot head.
+
+Every fetched photo without a prediction from this model (id@version) is classified; each batch
+is one transaction holding its predictions (top-k labels with probabilities, the run id), the
+embeddings the model also produced, its skipped photos with the reason, and the posts' `cls_*`
+fields. A cancelled or crashed run loses at most the batch in flight, and running again resumes
+where it stopped. Heads (models that read embeddings) run on the cached embeddings, computing
+any that are missing first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..store import models as sql
+from .card import ModelCard, ModelCardError
+from .embeddings import _record_skips, embed_photos, feature_matrix
+from .pipeline import Batch, CancelCheck, Progress, run_batches
+from .runtime import LoadedModel, load_model
+from .scores import decide, probabilities, top_k
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from ..store import Store
+    from .preprocess import DecodeLimits
+
+STAGE = "classify"
+ModelResolver = Callable[[str], Path]  # model tag or id -> ONNX file
+
+
+@dataclass
+class ClassifyResult:
+    run_id: int
+    model: str
+    status: str
+    classified: int
+    skipped: int
+    embeddings: int
+    provider: str
+    notice: str
+    label_counts: dict[str, int]
+
+
+def head_feature_models(card: ModelCard) -> tuple[str | None, str | None]:
+    """(image model tag, text model tag) a head's features come from."""
+    if card.features == "text":
+        return None, card.embedding_model
+    text = card.extra.get("text_model") if card.features == "image+text" else None
+    return card.embedding_model, text
+
+
+def classify_store(
+    store: Store,
+    model_path: str | Path,
+    batch_size: int = 32,
+    k: int = 5,
+    workers: int | None = None,
+    cancel: CancelCheck | None = None,
+    progress: Progress | None = None,
+    limits: DecodeLimits | None = None,
+    resolve_model: ModelResolver | None = None,
+    keep_embeddings: bool = True,
+) -> ClassifyResult:
+    """Classify every fetched photo of the store that has no prediction from this model yet.
+
+    The model is loaded and its card checked against its graph before the run starts.
+    """
+    model = load_model(model_path)
+    card = model.card
+    if card.input_kind == "image+text":
+        raise ModelCardError(
+            f"{model.path}: {card.tag} needs photo and text together; batch screening runs image models and heads"
+        )
+    if not card.has_scores:
+        raise ModelCardError(f"{model.path}: {card.tag} has no 'scores' output, so it cannot classify")
+    if card.input_kind == "embedding":
+        _prepare_head_features(store, card, resolve_model, batch_size, workers, cancel, limits)
+    run_id = store.start_run(STAGE, {"model": card.tag, "path": str(model.path), "batch_size": batch_size, "k": k})
+    counts: dict[str, int] = {"classified": 0, "skipped": 0, "embeddings": 0}
+    label_counts: dict[str, int] = {}
+
+    def write(batch: Batch) -> None:
+        with store.batch() as conn:
+            if batch.items:
+                _write_batch(conn, card, run_id, batch, k, keep_embeddings, counts, label_counts)
+            _record_skips(store, conn, run_id, STAGE, batch)
+        counts["classified"] += len(batch.items)
+        counts["skipped"] += len(batch.skipped)
+
+    try:
+        if card.input_kind == "embedding":
+            cancelled = _run_head(store, model, write, batch_size, cancel, progress)
+        else:
+            _, cancelled = run_batches(store, model, "predictions", card.tag, write, batch_size, workers,
+                                       cancel, progress, limits)
+    except BaseException as exc:
+        store.finish_run(run_id, "failed", counts, str(exc))
+        raise
+    status = "cancelled" if cancelled else "done"
+    store.finish_run(run_id, status, counts)
+    return ClassifyResult(run_id, card.tag, status, counts["classified"], counts["skipped"], counts["embeddings"],
+                          model.provider, model.notice, label_counts)
+
+
+def _write_batch(
+    conn: sqlite3.Connection, card: ModelCard, run_id: int, batch: Batch, k: int, keep_embeddings: bool,
+    counts: dict[str, int], label_counts: dict[str, int],
+) -> None:
+    probs = probabilities(batch.outputs["scores"], card)
+    rows = []
+    post_rows = []
+    for item, row, best in zip(batch.items, probs, top_k(probs, card.labels, k), strict=True):
+        rows.extend((item.media_fid, card.tag, label, score, run_id) for label, score in best)
+        label, score = decide(row, card.labels, card.thresholds)
+        post_rows.append((item.post_fid, label, score, card.tag))
+        label_counts[label] = label_counts.get(label, 0) + 1
+    sql.write_predictions(conn, rows)
+    sql.set_post_labels(conn, post_rows)
+    if keep_embeddings and "embedding" in batch.outputs and card.input_kind == "image":
+        counts["embeddings"] += sql.write_embeddings(
+            conn, card.tag, zip((i.media_fid for i in batch.items), batch.outputs["embedding"], strict=True)
+        )
+
+
+def _prepare_head_features(
+    store: Store, card: ModelCard, resolve_model: ModelResolver | None, batch_size: int,
+    workers: int | None, cancel: CancelCheck | None, limits: DecodeLimits | None,
+) -> None:
+    """Compute the embeddings a head reads for photos that lack them (image and/or text)."""
+    image_tag, text_tag = head_feature_models(card)
+    missing = sql.count_photos_without(store, "embeddings", image_tag) if image_tag else 0
+    if missing:
+        backbone = None
+        if resolve_model is not None:
+            try:
+                backbone = resolve_model(image_tag)
+            except LookupError:
+                backbone = None
+        if backbone is not None:
+            embed_photos(store, backbone, batch_size, workers, cancel, None, limits)
+        elif missing == sql.count_photos_without(store, "predictions", card.tag):
+            raise ModelCardError(
+                f"{card.path}: {missing} photos have no embedding from {image_tag}; add that model to the "
+                "registry or compute embeddings first"
+            )
+        # else: only photos the backbone could not read lack embeddings; they are reported as skipped
+    if text_tag and sql.post_texts_without_embedding(store, text_tag):
+        from .text import TEXT_MODEL_TAG, embed_post_texts
+
+        if text_tag != TEXT_MODEL_TAG:
+            raise ModelCardError(f"{card.path}: text features from {text_tag} are not available in this MIST")
+        embed_post_texts(store)
+
+
+def _run_head(
+    store: Store, model: LoadedModel, write: Callable[[Batch], None], batch_size: int,
+    cancel: CancelCheck | None, progress: Progress | None,
+) -> bool:
+    card = model.card
+    image_tag, text_tag = head_feature_models(card)
+    pending = [i for i in _all_pending(store, card.tag)]
+    by_fid = {i.media_fid: i for i in pending}
+    fids, features = feature_matrix(store, card.features or "image", image_tag, text_tag, list(by_fid))
+    if features.shape[1:] and features.shape[1] != card.embedding_dim:
+        raise ModelCardError(
+            f"{model.path}: {card.tag} reads {card.embedding_dim} features, but the store's "
+            f"{card.features} features have {features.shape[1]}"
+        )
+    covered = set(int(f) for f in fids)
+    missing = [i for i in pending if i.media_fid not in covered]
+    total = len(pending)
+    done = 0
+    if progress:
+        progress(0, total)
+    if missing:  # photos whose embedding could not be computed (skipped when embedding)
+        write(Batch([], {}, [(i, f"no {card.features} features for this photo") for i in missing]))
+        done += len(missing)
+    for start in range(0, len(fids), batch_size):
+        if cancel and cancel():
+            return True
+        chunk = fids[start:start + batch_size]
+        outputs = model.run(features[start:start + batch_size])
+        write(Batch([by_fid[int(f)] for f in chunk], outputs))
+        done += len(chunk)
+        if progress:
+            progress(done, total)
+    return False
+
+
+def _all_pending(store: Store, model_tag: str) -> list[sql.MediaItem]:
+    items: list[sql.MediaItem] = []
+    after = 0
+    while True:
+        page = sql.photos_without(store, "predictions", model_tag, after_fid=after, limit=5000)
+        if not page:
+            return items
+        items.extend(page)
+        after = page[-1].media_fid
+
+
+def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
+                   limits: DecodeLimits | None = None) -> list[dict[str, Any]]:
+    """Top-k labels for image files (the CLI's quick check); unreadable files carry an error."""
+    import numpy as np
+
+    from .preprocess import ImageDecodeError, load_for_model, normalise
+
+    model = load_model(model_path)
+    card = model.card
+    if card.input_kind != "image" or not card.has_scores:
+        raise ModelCardError(f"{model.path}: {card.tag} is not an image classifier (task {card.task})")
+    results: list[dict[str, Any]] = []
+    for path in images:
+        try:
+            pixels = load_for_model(path, card, limits)
+        except ImageDecodeError as exc:
+            results.append({"image": str(path), "error": str(exc)})
+            continue
+        probs = probabilities(model.run(normalise(np.stack([pixels]), card))["scores"], card)
+        label, score = decide(probs[0], card.labels, card.thresholds)
+        results.append({
+            "image": str(path), "label": label, "score": score,
+            "top": [{"label": lab, "score": s} for lab, s in top_k(probs, card.labels, k)[0]],
+        })
+    return results

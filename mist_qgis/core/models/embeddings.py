@@ -1,0 +1,119 @@
+"""Photo embeddings, computed once per photo and model and kept in the store's `embeddings`
+table, and the feature matrices few-shot heads train and run on.
+
+A head reads image embeddings, post-text embeddings or both side by side. Each block is
+L2-normalised before concatenation so neither side dominates by scale; training and inference
+both go through `feature_matrix`, so they always see the same features.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..store import models as sql
+from .card import ModelCardError
+from .pipeline import Batch, CancelCheck, Progress, run_batches
+from .runtime import load_model
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..store import Store
+    from .preprocess import DecodeLimits
+
+STAGE = "embed"
+
+
+@dataclass
+class EmbedResult:
+    run_id: int
+    model: str
+    status: str
+    embedded: int
+    skipped: int
+    provider: str
+
+
+def embed_photos(
+    store: Store, model_path: str | Path, batch_size: int = 32, workers: int | None = None,
+    cancel: CancelCheck | None = None, progress: Progress | None = None, limits: DecodeLimits | None = None,
+) -> EmbedResult:
+    """Compute the embedding of every fetched photo that has none yet for this model (resumable)."""
+    model = load_model(model_path)
+    card = model.card
+    if not card.has_embedding or card.input_kind != "image":
+        raise ModelCardError(f"{model.path}: model {card.tag} has no image embedding output ('mist.outputs')")
+    run_id = store.start_run(STAGE, {"model": card.tag, "path": str(model.path), "batch_size": batch_size})
+    counts = {"embedded": 0, "skipped": 0}
+
+    def write(batch: Batch) -> None:
+        with store.batch() as conn:
+            if batch.items:
+                vectors = batch.outputs["embedding"]
+                sql.write_embeddings(conn, card.tag, zip((i.media_fid for i in batch.items), vectors, strict=True))
+            _record_skips(store, conn, run_id, STAGE, batch)
+        counts["embedded"] += len(batch.items)
+        counts["skipped"] += len(batch.skipped)
+
+    try:
+        _, cancelled = run_batches(store, model, "embeddings", card.tag, write, batch_size, workers, cancel,
+                                   progress, limits)
+    except BaseException as exc:
+        store.finish_run(run_id, "failed", counts, str(exc))
+        raise
+    status = "cancelled" if cancelled else "done"
+    store.finish_run(run_id, status, counts)
+    return EmbedResult(run_id, card.tag, status, counts["embedded"], counts["skipped"], model.provider)
+
+
+def _record_skips(store: Store, conn, run_id: int, stage: str, batch: Batch) -> None:
+    if batch.skipped:
+        store.record_issues(
+            conn, run_id, stage, [(f"media {item.media_fid}: {item.cache_path}", None, reason)
+                                  for item, reason in batch.skipped],
+        )
+
+
+def _l2(matrix: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
+
+
+def feature_matrix(
+    store: Store, features: str, image_model: str | None, text_model: str | None,
+    media_fids: list[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(media fids, features) for photos that have every block the feature set needs.
+
+    `features` is "image", "text" or "image+text"; the models are the tags the blocks were
+    computed with.
+    """
+    import numpy as np
+
+    blocks: list[tuple[np.ndarray, np.ndarray]] = []
+    if features in ("image", "image+text"):
+        if not image_model:
+            raise ValueError("an image embedding model is needed for image features")
+        blocks.append(sql.load_embeddings(store, image_model, media_fids))
+    if features in ("text", "image+text"):
+        if not text_model:
+            raise ValueError("a text embedding model is needed for text features")
+        blocks.append(sql.load_embeddings(store, text_model, media_fids))
+    if not blocks:
+        raise ValueError(f"unknown feature set {features!r} (image, text or image+text)")
+    common = blocks[0][0]
+    for fids, _ in blocks[1:]:
+        common = np.intersect1d(common, fids)
+    parts = []
+    for fids, matrix in blocks:
+        if not len(common):
+            break
+        index = np.searchsorted(fids, common)
+        parts.append(_l2(matrix[index]))
+    if not len(common):
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    return common, np.hstack(parts).astype(np.float32)

@@ -1,0 +1,458 @@
+"""Few-shot screening heads trained from the analysts' verified photos.
+
+The screening paper's lesson is that a flood classifier is only as good as its training set and
+that analysts' verified photos are the fix. A head is a class-balanced logistic regression (or a
+small MLP) on cached embeddings, for any label set (flood / not flood, water-depth classes, a
+damage scale typed in the note). Cross-validated precision, recall and F1 are reported with a
+threshold calibrated on out-of-fold probabilities. The head is exported as a plain ONNX graph
+(Gemm [+ Relu + Gemm] + Softmax, the feature scaler folded into the first Gemm) carrying its card,
+so the same runtime runs it and another team can use it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .card import ModelCard, embed_card
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..store import Store
+    from ..store.models import VerifiedMedia
+
+HEAD_KINDS = ("logreg", "mlp")
+LABEL_SCHEMES = ("verdict", "depth", "note")
+DEFAULT_DEPTH_BINS = (0.3, 1.0)
+POSITIVE_DEFAULT = "flood"
+
+
+class HeadTrainingError(ValueError):
+    """Not enough or unusable verified examples; the message says what the analyst can do."""
+
+
+@dataclass
+class LabelMetrics:
+    precision: float
+    recall: float
+    f1: float
+    support: int
+
+
+@dataclass
+class HeadMetrics:
+    """Out-of-fold metrics: every example is scored by a head that never saw it."""
+
+    folds: int
+    n_examples: int
+    accuracy: float
+    macro_f1: float
+    per_label: dict[str, LabelMetrics]
+    positive_label: str | None = None
+    threshold: float | None = None  # calibrated on out-of-fold probabilities (max F1)
+    at_threshold: LabelMetrics | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {
+            "folds": self.folds, "n_examples": self.n_examples, "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "per_label": {k: {"precision": round(v.precision, 4), "recall": round(v.recall, 4),
+                              "f1": round(v.f1, 4), "support": v.support} for k, v in self.per_label.items()},
+        }
+        if self.positive_label is not None:
+            out["positive_label"] = self.positive_label
+            out["threshold"] = None if self.threshold is None else round(self.threshold, 4)
+            if self.at_threshold:
+                m = self.at_threshold
+                out["at_threshold"] = {"precision": round(m.precision, 4), "recall": round(m.recall, 4),
+                                       "f1": round(m.f1, 4), "support": m.support}
+        return out
+
+
+@dataclass
+class TrainedHead:
+    """Layers in the original feature space: [(W (out x in), b)], Relu between layers, Softmax last."""
+
+    labels: tuple[str, ...]
+    kind: str
+    layers: list[tuple[np.ndarray, np.ndarray]]
+    metrics: HeadMetrics
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def dim(self) -> int:
+        return int(self.layers[0][0].shape[1])
+
+    def probabilities(self, features: np.ndarray) -> np.ndarray:
+        """The same arithmetic as the exported ONNX graph, in NumPy."""
+        import numpy as np
+
+        x = np.asarray(features, dtype=np.float32)
+        for i, (w, b) in enumerate(self.layers):
+            x = x @ w.T + b
+            if i < len(self.layers) - 1:
+                x = np.maximum(x, 0)
+        x = x - x.max(axis=1, keepdims=True)
+        e = np.exp(x)
+        return e / e.sum(axis=1, keepdims=True)
+
+
+# -- labels from verifications ---------------------------------------------------------------
+
+
+def labels_from_verifications(
+    verified: Sequence[VerifiedMedia], scheme: str = "verdict", depth_bins: Sequence[float] = DEFAULT_DEPTH_BINS,
+) -> dict[int, str]:
+    """media fid -> training label under a scheme.
+
+    verdict: flood / not_flood ("unsure" is left out). depth: not_flood photos are "no_flood",
+    flood photos with a water depth fall into bins such as "<0.3m", "0.3-1m", ">=1m". note: the
+    first line of the analyst's note (lower-cased) is the label, for teams that type a damage
+    class there.
+    """
+    if scheme not in LABEL_SCHEMES:
+        raise ValueError(f"unknown label scheme {scheme!r} ({', '.join(LABEL_SCHEMES)})")
+    bins = sorted(float(b) for b in depth_bins)
+    out: dict[int, str] = {}
+    for v in verified:
+        label: str | None = None
+        if scheme == "verdict":
+            label = v.verdict if v.verdict in ("flood", "not_flood") else None
+        elif scheme == "depth":
+            if v.verdict == "not_flood":
+                label = "no_flood"
+            elif v.verdict == "flood" and v.water_depth_m is not None:
+                label = depth_class(float(v.water_depth_m), bins)
+        else:
+            text = (v.note or "").strip().splitlines()
+            label = text[0].strip().lower()[:60] if text and text[0].strip() else None
+        if label:
+            out[v.media_fid] = label
+    return out
+
+
+def depth_class(depth_m: float, bins: Sequence[float]) -> str:
+    def fmt(x: float) -> str:
+        return f"{x:g}m"
+
+    if not bins or depth_m < bins[0]:
+        return f"<{fmt(bins[0])}" if bins else "flood"
+    for lo, hi in zip(bins, bins[1:], strict=False):
+        if lo <= depth_m < hi:
+            return f"{lo:g}-{fmt(hi)}"
+    return f">={fmt(bins[-1])}"
+
+
+# -- training ---------------------------------------------------------------------------------
+
+
+def _fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int, c: float, hidden: int):
+    """Fit on standardised features; returns [(W, b)] in the standardised space, 2+ outputs."""
+    import numpy as np
+
+    if kind == "logreg":
+        from sklearn.linear_model import LogisticRegression
+
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=500)
+        model.fit(x, y)
+        w, b = model.coef_.astype(np.float64), model.intercept_.astype(np.float64)
+        if n_classes == 2:  # softmax([0, z]) == sigmoid(z)
+            w = np.vstack([np.zeros_like(w), w])
+            b = np.array([0.0, b[0]])
+        return [(w, b)]
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.default_rng(seed)
+    counts = np.bincount(y, minlength=n_classes)
+    idx = np.concatenate([  # class balance by resampling: MLPClassifier has no class weights
+        rng.choice(np.flatnonzero(y == k), size=counts.max(), replace=counts[k] < counts.max())
+        for k in range(n_classes) if counts[k]
+    ])
+    model = MLPClassifier(hidden_layer_sizes=(hidden,), alpha=1e-3, max_iter=300, early_stopping=False,
+                          random_state=seed)
+    with warnings.catch_warnings():  # a fixed training budget is the point: retraining must take seconds
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(x[idx], y[idx])
+    (w1, w2), (b1, b2) = model.coefs_, model.intercepts_
+    w1, w2 = w1.T.astype(np.float64), w2.T.astype(np.float64)
+    if n_classes == 2:
+        w2 = np.vstack([np.zeros_like(w2), w2])
+        b2 = np.array([0.0, b2[0]])
+    return [(w1, b1.astype(np.float64)), (w2, b2)]
+
+
+def _fold_scaler(layers, mean: np.ndarray, scale: np.ndarray):
+    """Move standardisation (x - mean) / scale into the first layer, so the graph reads raw features."""
+    import numpy as np
+
+    w, b = layers[0]
+    w2 = w / scale[None, :]
+    b2 = b - w2 @ mean
+    return [(w2.astype(np.float32), b2.astype(np.float32))] + [
+        (np.asarray(w, np.float32), np.asarray(b, np.float32)) for w, b in layers[1:]
+    ]
+
+
+def _train_once(kind, x, y, n_classes, seed, c, hidden):
+    import numpy as np
+
+    mean = x.mean(axis=0, dtype=np.float64)
+    scale = x.std(axis=0, dtype=np.float64)
+    scale = np.where(scale < 1e-8, 1.0, scale)
+    standardised = ((x - mean.astype(np.float32)) / scale.astype(np.float32)).astype(np.float32)
+    return _fold_scaler(_fit(kind, standardised, y, n_classes, seed, c, hidden), mean, scale)
+
+
+def _metrics(y: np.ndarray, pred: np.ndarray, labels: Sequence[str]) -> tuple[dict[str, LabelMetrics], float, float]:
+    import numpy as np
+
+    per: dict[str, LabelMetrics] = {}
+    for k, lab in enumerate(labels):
+        tp = int(np.sum((pred == k) & (y == k)))
+        fp = int(np.sum((pred == k) & (y != k)))
+        fn = int(np.sum((pred != k) & (y == k)))
+        p = tp / (tp + fp) if tp + fp else 0.0
+        r = tp / (tp + fn) if tp + fn else 0.0
+        per[lab] = LabelMetrics(p, r, 2 * p * r / (p + r) if p + r else 0.0, int(np.sum(y == k)))
+    return per, float(np.mean(pred == y)), float(np.mean([m.f1 for m in per.values()]))
+
+
+def _best_threshold(p_pos: np.ndarray, is_pos: np.ndarray) -> tuple[float, LabelMetrics]:
+    """The probability threshold with the best out-of-fold F1 for the positive label."""
+    import numpy as np
+
+    order = np.argsort(-p_pos, kind="stable")
+    sorted_p, sorted_pos = p_pos[order], is_pos[order]
+    tp = np.cumsum(sorted_pos)
+    fp = np.cumsum(~sorted_pos)
+    total_pos = max(int(is_pos.sum()), 1)
+    precision = tp / (tp + fp)
+    recall = tp / total_pos
+    f1 = np.where(precision + recall > 0, 2 * precision * recall / np.maximum(precision + recall, 1e-12), 0.0)
+    # only cut between distinct probabilities
+    last_of_run = np.r_[sorted_p[1:] != sorted_p[:-1], True]
+    f1 = np.where(last_of_run, f1, -1)
+    i = int(np.argmax(f1))
+    below = sorted_p[i + 1] if i + 1 < len(sorted_p) else 0.0
+    threshold = float((sorted_p[i] + below) / 2) if i + 1 < len(sorted_p) else float(sorted_p[i])
+    return threshold, LabelMetrics(float(precision[i]), float(recall[i]), float(f1[i]), int(is_pos.sum()))
+
+
+def train_head(
+    features: np.ndarray, labels: Sequence[str], kind: str = "logreg", folds: int | None = None, seed: int = 0,
+    positive: str | None = None, c: float = 1.0, hidden: int = 64,
+) -> TrainedHead:
+    """Train a head on features (N x d) and one label per row, with out-of-fold metrics.
+
+    `folds` defaults to 5, or 3 from 1,000 examples on (each fold then still holds hundreds of
+    examples, and retraining on thousands of labels stays within seconds).
+    """
+    import numpy as np
+
+    if kind not in HEAD_KINDS:
+        raise ValueError(f"unknown head kind {kind!r} ({', '.join(HEAD_KINDS)})")
+    x = np.asarray(features, dtype=np.float32)  # float32 halves the memory traffic of every fit
+    if x.ndim != 2 or len(x) != len(labels):
+        raise ValueError("features must be N x d with one label per row")
+    if not np.all(np.isfinite(x)):
+        raise HeadTrainingError("features contain NaN or infinite values")
+    names = tuple(sorted(set(labels)))
+    counts = {lab: int(sum(1 for v in labels if v == lab)) for lab in names}
+    if len(names) < 2:
+        raise HeadTrainingError(f"need at least two labels to train a head, got {list(names)}; verify more photos")
+    if min(counts.values()) < 2:
+        raise HeadTrainingError(f"every label needs at least 2 verified photos; have {counts}")
+    y = np.array([names.index(v) for v in labels])
+    if folds is None:
+        folds = 5 if len(x) < 1000 else 3
+    n_folds = max(2, min(folds, min(counts.values())))
+    from sklearn.model_selection import StratifiedKFold
+
+    layers = _train_once(kind, x, y, len(names), seed, c, hidden)
+    oof = np.zeros((len(x), len(names)))
+    for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(x, y):
+        fold = _train_once(kind, x[train], y[train], len(names), seed, c, hidden)
+        oof[test] = TrainedHead(names, kind, fold, None).probabilities(x[test])  # type: ignore[arg-type]
+    per, accuracy, macro = _metrics(y, oof.argmax(axis=1), names)
+    metrics = HeadMetrics(n_folds, len(x), accuracy, macro, per)
+    if len(names) == 2:
+        pos = positive if positive in names else (POSITIVE_DEFAULT if POSITIVE_DEFAULT in names else names[1])
+        k = names.index(pos)
+        metrics.positive_label = pos
+        metrics.threshold, metrics.at_threshold = _best_threshold(oof[:, k], y == k)
+    return TrainedHead(names, kind, layers, metrics, counts)
+
+
+# -- export -------------------------------------------------------------------------------------
+
+
+def head_card(
+    head: TrainedHead, model_id: str, version: str, embedding_model: str, features: str = "image",
+    text_model: str | None = None, licence: str = "CC-BY-4.0", source: str = "trained in MIST from verifications",
+) -> ModelCard:
+    thresholds = {}
+    if head.metrics.positive_label and head.metrics.threshold is not None:
+        thresholds[head.metrics.positive_label] = min(1.0, max(0.0, head.metrics.threshold))
+    extra: dict[str, Any] = {
+        "head_kind": head.kind, "cv_metrics": head.metrics.as_dict(), "train_counts": head.counts,
+        "feature_norm": "l2-per-block", "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
+    }
+    if text_model:
+        extra["text_model"] = text_model
+    return ModelCard(
+        id=model_id, version=version, task="head", licence=licence, source=source, labels=head.labels,
+        input_kind="embedding", scores="probabilities", outputs={"scores": "probabilities"},
+        thresholds=thresholds, embedding_model=embedding_model, embedding_dim=head.dim, features=features,
+        description=f"{head.kind} head on {features} embeddings ({embedding_model})", extra=extra,
+    )
+
+
+def export_head(head: TrainedHead, path: str | Path, card: ModelCard) -> Path:
+    """Write the head as an ONNX model (opset 17, IR 9) with its card in metadata_props."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    nodes, inits = [], []
+    current = "features"
+    for i, (w, b) in enumerate(head.layers):
+        inits += [numpy_helper.from_array(w, f"W{i}"), numpy_helper.from_array(b, f"B{i}")]
+        nodes.append(helper.make_node("Gemm", [current, f"W{i}", f"B{i}"], [f"z{i}"], transB=1))
+        current = f"z{i}"
+        if i < len(head.layers) - 1:
+            nodes.append(helper.make_node("Relu", [current], [f"h{i}"]))
+            current = f"h{i}"
+    nodes.append(helper.make_node("Softmax", [current], ["probabilities"], axis=1))
+    graph = helper.make_graph(
+        nodes, f"mist_head_{card.id}",
+        [helper.make_tensor_value_info("features", TensorProto.FLOAT, ["batch", head.dim])],
+        [helper.make_tensor_value_info("probabilities", TensorProto.FLOAT, ["batch", len(head.labels)])],
+        inits,
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9,
+                              producer_name="mist_qgis")
+    embed_card(model, card)
+    onnx.checker.check_model(model)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".onnx.part")
+    onnx.save(model, str(tmp))
+    tmp.replace(path)
+    return path
+
+
+# -- from a store --------------------------------------------------------------------------------
+
+
+@dataclass
+class HeadTrainingResult:
+    path: Path
+    card: ModelCard
+    metrics: HeadMetrics
+    counts: dict[str, int]
+    run_id: int
+    unlabelled_without_features: int
+
+
+def train_head_from_store(
+    store: Store, out_path: str | Path, image_model: str | None, text_model: str | None = None,
+    features: str = "image", scheme: str = "verdict", kind: str = "logreg",
+    depth_bins: Sequence[float] = DEFAULT_DEPTH_BINS, model_id: str = "flood-head", version: str | None = None,
+    folds: int | None = None, seed: int = 0,
+) -> HeadTrainingResult:
+    """Train a head on a store's verified photos and their cached embeddings and export it.
+
+    Embeddings must already be cached (classify or embed with the backbone first).
+    """
+    from ..store import models as sql
+    from .embeddings import feature_matrix
+
+    run_id = store.start_run("train_head", {"features": features, "scheme": scheme, "kind": kind,
+                                            "image_model": image_model, "text_model": text_model})
+    try:
+        labelled = labels_from_verifications(sql.verified_media(store), scheme, depth_bins)
+        fids, x = feature_matrix(store, features, image_model, text_model, list(labelled))
+        missing = len(labelled) - len(fids)
+        if not len(fids):
+            raise HeadTrainingError(
+                f"no verified photo has cached {features} embeddings ({len(labelled)} verified); "
+                "compute embeddings first"
+            )
+        head = train_head(x, [labelled[int(f)] for f in fids], kind=kind, folds=folds, seed=seed)
+        version = version or _dt.datetime.now(_dt.UTC).strftime("%Y%m%d%H%M%S")
+        embedding_model = image_model if features != "text" else text_model
+        card = head_card(head, model_id, version, embedding_model or "", features,
+                         text_model if features == "image+text" else None)
+        path = export_head(head, out_path, card)
+    except BaseException as exc:
+        store.finish_run(run_id, "failed", {}, str(exc))
+        raise
+    counts = {"examples": len(fids), "verified_without_features": missing, **{f"label:{k}": v
+                                                                          for k, v in head.counts.items()}}
+    store.finish_run(run_id, "done", counts)
+    return HeadTrainingResult(path, card.with_path(path), head.metrics, head.counts, run_id, missing)
+
+
+# -- active learning -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerifySuggestion:
+    media_fid: int
+    reason: str  # "uncertain" or "random"
+    label: str
+    score: float
+    uncertainty: float
+
+
+def next_to_verify(
+    store: Store, head_path: str | Path, n: int = 20, random_share: float = 0.25, seed: int | None = None,
+) -> list[VerifySuggestion]:
+    """The photos an analyst should verify next: the ones the head is least sure about, mixed with
+    a random sample of the rest so precision estimated from verified photos stays honest."""
+    import numpy as np
+
+    from ..store import models as sql
+    from .classify import head_feature_models
+    from .embeddings import feature_matrix
+    from .runtime import load_model
+    from .scores import decide
+
+    model = load_model(head_path)
+    card = model.card
+    if card.input_kind != "embedding":
+        raise ValueError(f"{head_path}: {card.tag} is not a head (it does not read embeddings)")
+    verified = {v.media_fid for v in sql.verified_media(store) if v.verdict != "unsure"}
+    image_tag, text_tag = head_feature_models(card)
+    fids, x = feature_matrix(store, card.features or "image", image_tag, text_tag)
+    keep = np.array([int(f) not in verified for f in fids], dtype=bool)
+    fids, x = fids[keep], x[keep]
+    if not len(fids) or n <= 0:
+        return []
+    probs = model.run(x)["scores"]
+    if len(card.labels) == 2 and card.thresholds:
+        label, thr = next(iter(card.thresholds.items()))
+        k = card.labels.index(label)
+        uncertainty = 1.0 - np.abs(probs[:, k] - thr) / max(thr, 1 - thr)
+    else:
+        top2 = np.sort(probs, axis=1)[:, -2:]
+        uncertainty = 1.0 - (top2[:, 1] - top2[:, 0])
+    n = min(n, len(fids))
+    n_random = min(int(round(n * random_share)), n)
+    n_uncertain = n - n_random
+    order = np.argsort(-uncertainty, kind="stable")
+    chosen = list(order[:n_uncertain])
+    rest = order[n_uncertain:]
+    rng = np.random.default_rng(seed)
+    chosen_random = list(rng.choice(rest, size=min(n_random, len(rest)), replace=False)) if n_random else []
+    out = []
+    for reason, picks in (("uncertain", chosen), ("random", chosen_random)):
+        for i in picks:
+            label, score = decide(probs[i], card.labels, card.thresholds)
+            out.append(VerifySuggestion(int(fids[i]), reason, label, float(score), float(uncertainty[i])))
+    return out

@@ -1,0 +1,136 @@
+"""The photo pipeline every image model stage shares: page through a store's photos that still
+lack a result, decode and resize them in worker threads while the model runs on the previous
+batch, and hand each finished batch to a writer.
+
+Decoding (PIL/libjpeg, OpenCV) releases the GIL, so one or two decode threads hide it behind
+inference: the next batches are already being decoded while ONNX Runtime works on this one.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+from collections import deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..store import models as sql
+from .preprocess import DecodeLimits, ImageDecodeError, load_for_model, normalise
+from .runtime import LoadedModel, cpu_cores
+
+if TYPE_CHECKING:
+    from ..store import Store
+
+CancelCheck = Callable[[], bool]
+Progress = Callable[[int, int], None]  # (done, total)
+
+
+@dataclass
+class Batch:
+    """One model batch: the photos that decoded, the model's outputs, and the photos skipped."""
+
+    items: list[sql.MediaItem]
+    outputs: dict[str, Any]
+    skipped: list[tuple[sql.MediaItem, str]] = field(default_factory=list)
+
+
+def decode_workers(requested: int | None = None) -> int:
+    """Decode threads: one per spare core (the model keeps one), at least one."""
+    if requested and requested > 0:
+        return requested
+    return max(1, cpu_cores() - 1)
+
+
+def _pages(store: Store, table: str, model_tag: str, page: int) -> Iterator[sql.MediaItem]:
+    after = 0
+    while True:
+        items = sql.photos_without(store, table, model_tag, after_fid=after, limit=page)
+        if not items:
+            return
+        yield from items
+        after = items[-1].media_fid
+
+
+def _chunks(items: Iterator[sql.MediaItem], size: int) -> Iterator[list[sql.MediaItem]]:
+    chunk: list[sql.MediaItem] = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) == size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _decode(store: Store, item: sql.MediaItem, model: LoadedModel, limits: DecodeLimits | None) -> Any:
+    try:
+        path = store.media_file(item.cache_path)
+    except Exception as exc:  # a cache path that escapes the media folder is hostile input
+        raise ImageDecodeError(str(exc)) from None
+    return load_for_model(path, model.card, limits)
+
+
+def run_batches(
+    store: Store,
+    model: LoadedModel,
+    table: str,
+    model_tag: str,
+    on_batch: Callable[[Batch], None],
+    batch_size: int = 32,
+    workers: int | None = None,
+    cancel: CancelCheck | None = None,
+    progress: Progress | None = None,
+    limits: DecodeLimits | None = None,
+    prefetch: int = 2,
+) -> tuple[int, bool]:
+    """Run `model` over every fetched photo without a `table` row for `model_tag`.
+
+    `on_batch` writes each batch (one transaction). Returns (photos seen, cancelled).
+    """
+    if batch_size <= 0:
+        raise ValueError("batch size must be positive")
+    total = sql.count_photos_without(store, table, model_tag)
+    done = 0
+    if progress:
+        progress(0, total)
+    chunks = _chunks(_pages(store, table, model_tag, page=max(batch_size * 4, 256)), batch_size)
+    with cf.ThreadPoolExecutor(max_workers=decode_workers(workers), thread_name_prefix="mist-decode") as pool:
+        queue: deque[tuple[list[sql.MediaItem], list[cf.Future]]] = deque()
+
+        def submit_next() -> bool:
+            chunk = next(chunks, None)
+            if chunk is None:
+                return False
+            queue.append((chunk, [pool.submit(_decode, store, it, model, limits) for it in chunk]))
+            return True
+
+        for _ in range(prefetch):
+            if not submit_next():
+                break
+        while queue:
+            if cancel and cancel():
+                for _, futures in queue:
+                    for f in futures:
+                        f.cancel()
+                return done, True
+            chunk, futures = queue.popleft()
+            submit_next()  # keep the decoders busy while this batch runs
+            good: list[sql.MediaItem] = []
+            pixels: list[Any] = []
+            skipped: list[tuple[sql.MediaItem, str]] = []
+            for item, future in zip(chunk, futures, strict=True):
+                try:
+                    pixels.append(future.result())
+                    good.append(item)
+                except ImageDecodeError as exc:
+                    skipped.append((item, str(exc)))
+            outputs: dict[str, Any] = {}
+            if good:
+                import numpy as np
+
+                outputs = model.run(normalise(np.stack(pixels), model.card))
+            on_batch(Batch(good, outputs, skipped))
+            done += len(chunk)
+            if progress:
+                progress(done, total)
+    return done, False

@@ -1,0 +1,173 @@
+"""ONNX Runtime sessions: one cached session per model file and thread, capped thread counts,
+CUDA when it really works and the CPU always as the fallback, with a notice saying which.
+
+QGIS must stay responsive while a model runs, so a session never takes every core: intra-op
+threads are at most cores - 1 (at least 1). A session is created once per (file, modification
+time, thread) and reused, so a task that classifies 10^5 photos builds it once.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from .card import ModelCard, card_from_metadata, check_graph
+
+log = logging.getLogger("mist.models")
+
+CUDA = "CUDAExecutionProvider"
+CPU = "CPUExecutionProvider"
+
+
+@dataclass
+class LoadedModel:
+    """A ready session with its card and the provider it really got (not just the one asked for)."""
+
+    card: ModelCard
+    session: Any
+    path: Path
+    provider: str
+    notice: str
+    input_name: str
+    output_names: list[str]
+
+    def run(self, batch: Any) -> dict[str, Any]:
+        """Run one batch; returns {role: array} for the card's outputs ("scores", "embedding")."""
+        roles = list(self.card.outputs)
+        names = [self.card.outputs[r] for r in roles]
+        values = self.session.run(names, {self.input_name: batch})
+        return dict(zip(roles, values, strict=True))
+
+
+def cpu_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def thread_cap(requested: int | None = None) -> int:
+    """Intra-op threads for a session: <= cores - 1 so the GUI thread keeps a core, and >= 1."""
+    cap = max(1, cpu_cores() - 1)
+    return cap if requested is None or requested <= 0 else max(1, min(requested, cap))
+
+
+@lru_cache(maxsize=1)
+def cuda_driver_present() -> bool:
+    """True when the CUDA driver library loads; onnxruntime-gpu lists the CUDA provider even on
+    machines without a GPU, and trying it there only prints errors before falling back."""
+    for name in ("libcuda.so.1", "libcuda.so", "nvcuda.dll"):
+        try:
+            ctypes.CDLL(name)
+            return True
+        except OSError:
+            continue
+    return False
+
+
+def available_providers() -> list[str]:
+    """Execution providers this onnxruntime build offers (what the model manager shows)."""
+    import onnxruntime as ort
+
+    return list(ort.get_available_providers())
+
+
+def preferred_providers(allow_gpu: bool = True) -> list[str]:
+    """CUDA first when the build has it and a driver is present; the CPU always last."""
+    providers = []
+    if allow_gpu and CUDA in available_providers() and cuda_driver_present():
+        providers.append(CUDA)
+    providers.append(CPU)
+    return providers
+
+
+def _session_options(threads: int | None, optimise: bool = True) -> Any:
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = thread_cap(threads)
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: the fallback notice is ours
+    if not optimise:
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    return options
+
+
+def open_metadata_session(path: Path) -> Any:
+    """A cheap CPU session (no graph optimisation) for reading a model's metadata and I/O spec."""
+    import onnxruntime as ort
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    try:
+        return ort.InferenceSession(str(path), _session_options(1, optimise=False), providers=[CPU])
+    except Exception as exc:  # onnxruntime raises its own exception types for bad files
+        raise ValueError(f"{path} is not a readable ONNX model: {exc}") from exc
+
+
+_local = threading.local()
+_all_caches: list[dict] = []
+_caches_lock = threading.Lock()
+
+
+def _cache() -> dict:
+    cache = getattr(_local, "sessions", None)
+    if cache is None:
+        cache = _local.sessions = {}
+        with _caches_lock:
+            _all_caches.append(cache)
+    return cache
+
+
+def load_model(path: str | Path, threads: int | None = None, allow_gpu: bool = True) -> LoadedModel:
+    """The calling thread's session for a model file, created on first use and then reused.
+
+    The card is validated against the graph before the session is handed out, so a model whose
+    input spec does not match its metadata fails here, before any photo is read.
+    """
+    import onnxruntime as ort
+
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    key = (str(path), path.stat().st_mtime_ns, thread_cap(threads), allow_gpu)
+    cache = _cache()
+    if key in cache:
+        return cache[key]
+    wanted = preferred_providers(allow_gpu)
+    try:
+        session = ort.InferenceSession(str(path), _session_options(threads), providers=wanted)
+    except Exception as exc:
+        raise ValueError(f"{path} is not a readable ONNX model: {exc}") from exc
+    card = card_from_metadata(session.get_modelmeta().custom_metadata_map, path)
+    check_graph(card, session)
+    got = session.get_providers()[0]
+    if allow_gpu and CUDA in available_providers() and got != CUDA:
+        notice = "CUDA is not usable on this machine (no driver or GPU); running on the CPU"
+    elif got == CUDA:
+        notice = "running on the GPU (CUDA)"
+    else:
+        notice = "running on the CPU"
+    log.info("%s: %s, %d threads", card.tag, notice, thread_cap(threads))
+    loaded = LoadedModel(
+        card=card, session=session, path=path, provider=got, notice=notice,
+        input_name=session.get_inputs()[0].name, output_names=[o.name for o in session.get_outputs()],
+    )
+    for stale in [k for k in cache if k[0] == key[0]]:  # the file changed on disk
+        del cache[stale]
+    cache[key] = loaded
+    return loaded
+
+
+def clear_sessions() -> None:
+    """Drop every cached session (after a model file was replaced, or on plugin unload)."""
+    with _caches_lock:
+        for cache in _all_caches:
+            cache.clear()

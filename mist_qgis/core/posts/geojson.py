@@ -1,0 +1,113 @@
+"""GeoJSON FeatureCollections (streamed feature by feature) and GeoJSON sequences (one feature
+per line, RS-separated or not). Properties map onto post fields like CSV columns do; a Point is
+a GPS position, any other geometry is placed at its box centre with the box size as accuracy."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .columns import ColumnMapping, RowContext, guess_mapping, row_to_record
+from .geo import as_float, bbox_centre, checked_point, is_null_island
+from .issues import NotAPostCollection, Note, Skip, SkipRecord
+from .record import PostRecord
+from .textio import Source, iter_json, iter_json_array_member
+
+_CRS_NAME = re.compile(r'"crs"\s*:\s*\{.*?"name"\s*:\s*"([^"]+)"', re.S)
+WGS84_NAMES = ("CRS84", "4326", "CRS:84")
+
+
+def is_feature_collection(text: str) -> bool:
+    return re.search(r'"type"\s*:\s*"FeatureCollection"', text[:4096]) is not None
+
+
+def read_geojson(src: Source, overrides: Mapping[str, str] | None = None) -> Iterator[PostRecord | Skip | Note]:
+    text = src.info.text
+    m = _CRS_NAME.search(text[:8192])
+    if m and not m.group(1).upper().endswith(WGS84_NAMES):
+        raise NotAPostCollection(f"{src.path.name} is in {m.group(1)}, not WGS 84: reproject it to EPSG:4326 first")
+    features = iter_json_array_member(src, "features") if is_feature_collection(text) else iter_json(src)
+    mappings: dict[tuple[str, ...], ColumnMapping] = {}
+    ctx = RowContext(platform="geojson")
+    name = src.name
+    for item in features:
+        if isinstance(item, Skip):
+            yield item
+            continue
+        line, feature = item
+        try:
+            yield _feature(feature, overrides, mappings, ctx, name, line)
+        except SkipRecord as exc:
+            yield Skip(name, line, str(exc))
+
+
+def _positions(coords: Any, out: list[tuple[float, float]], depth: int = 0) -> None:
+    if depth > 6:
+        raise SkipRecord("geometry nested too deeply")
+    if isinstance(coords, list) and coords and not isinstance(coords[0], list):
+        if len(coords) < 2:
+            raise SkipRecord("geometry position has fewer than 2 numbers")
+        out.append(checked_point(coords[0], coords[1]))
+        return
+    if not isinstance(coords, list):
+        raise SkipRecord("geometry coordinates are malformed")
+    for c in coords:
+        _positions(c, out, depth + 1)
+
+
+def _geometry(geom: Any) -> tuple[float, float, float | None, str] | None:
+    if geom is None:
+        return None
+    if not isinstance(geom, dict) or not isinstance(geom.get("type"), str):
+        raise SkipRecord("geometry is malformed")
+    kind = geom["type"]
+    if kind == "GeometryCollection":
+        pts: list[tuple[float, float]] = []
+        for g in geom.get("geometries") or []:
+            if isinstance(g, dict):
+                _positions(g.get("coordinates"), pts)
+    else:
+        pts = []
+        _positions(geom.get("coordinates"), pts)
+    if not pts:
+        return None
+    if kind == "Point":
+        return pts[0][0], pts[0][1], None, "gps"
+    xs, ys = [p[0] for p in pts], [p[1] for p in pts]
+    lon, lat, acc = bbox_centre(min(xs), min(ys), max(xs), max(ys))
+    return lon, lat, acc, "place"
+
+
+def _feature(
+    feature: Any, overrides, mappings: dict, ctx: RowContext, source: str, line: int,
+) -> PostRecord:
+    if not isinstance(feature, dict) or feature.get("type") != "Feature":
+        raise SkipRecord("record is not a GeoJSON Feature")
+    props = feature.get("properties")
+    if props is None:
+        props = {}
+    if not isinstance(props, dict):
+        raise SkipRecord("feature properties are not an object")
+    values = {str(k): (v if isinstance(v, (str, int, float)) or v is None else json.dumps(v, ensure_ascii=False))
+              for k, v in props.items()}
+    key = tuple(values)
+    mapping = mappings.get(key)
+    if mapping is None:
+        mapping = guess_mapping(list(values), overrides)
+        for coord_field in ("lon", "lat", "wkt"):  # the geometry is the location
+            mapping.fields.pop(coord_field, None)
+        if len(mappings) < 256:
+            mappings[key] = mapping
+    geometry = _geometry(feature.get("geometry"))
+    rec = row_to_record(values, mapping, ctx, source, line)
+    if "post_id" not in mapping.fields and feature.get("id") is not None:
+        rec.post_id = str(feature["id"])
+    if geometry is not None and not is_null_island(geometry[0], geometry[1]):
+        rec.lon, rec.lat, acc, kind = geometry
+        given = values.get(mapping.fields.get("geo_source", ""), None)
+        rec.geo_source = given if given in ("gps", "place", "exif", "geocoded", "image_match") else kind
+        given_acc = values.get(mapping.fields.get("accuracy", ""), None)
+        rec.geo_accuracy_m = acc if given_acc in (None, "") else as_float(given_acc, "accuracy")
+    return rec

@@ -1,0 +1,165 @@
+"""A folder of geotagged photos (a field team's own pictures) as posts, with the fields of QGIS's
+`native:importphotos` (photo, filename, directory, altitude, direction, timestamp).
+
+Only the EXIF header is read (no pixel decoding, so no decompression bomb). The post id is the
+SHA-256 of the file, so the same photo imported twice, or copied to another folder, is one post.
+Times: DateTimeOriginal with OffsetTimeOriginal when present; else the GPS date/time (UTC); a
+camera time with no offset at all is taken as UTC.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .geo import as_float, checked_point, is_null_island
+from .issues import NotAPostCollection, Skip, SkipRecord
+from .record import MediaRef, PostRecord
+from .timeparse import parse_time
+
+PLATFORM = "photo"
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif")
+GPS_IFD, EXIF_IFD = 0x8825, 0x8769
+DATETIME, DATETIME_ORIGINAL, OFFSET_ORIGINAL, MAKE, MODEL = 0x0132, 0x9003, 0x9011, 0x010F, 0x0110
+
+
+class PhotoFolder:
+    """The photos under a folder (recursively, symlinks that leave it are not followed)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root.resolve()
+        self.name = str(root)
+        self.files = list(_walk(self.root)) if self.root.is_dir() else [self.root]
+        self.done = 0
+
+    def fraction(self) -> float:
+        return self.done / len(self.files) if self.files else 1.0
+
+    def close(self) -> None:
+        pass
+
+
+def _walk(root: Path) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.startswith(".") or not name.lower().endswith(PHOTO_SUFFIXES):
+                continue
+            path = Path(folder) / name
+            if path.is_symlink() and root not in path.resolve().parents:
+                continue
+            yield path
+
+
+def has_photos(folder: Path) -> bool:
+    return any(True for _ in _walk(folder.resolve()))
+
+
+def read_photos(folder: PhotoFolder) -> Iterator[PostRecord | Skip]:
+    if not folder.files:
+        raise NotAPostCollection(f"{folder.name} holds no photos ({', '.join(PHOTO_SUFFIXES[:4])}, ...)")
+    base = folder.root if folder.root.is_dir() else folder.root.parent
+    for path in folder.files:
+        try:
+            yield photo_record(path, base)
+        except SkipRecord as exc:
+            yield Skip(str(path), None, str(exc))
+        except OSError as exc:
+            yield Skip(str(path), None, f"cannot read the file: {exc.strerror or exc}")
+        finally:
+            folder.done += 1
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _dms(value: Any, ref: Any, name: str) -> float:
+    try:
+        d, m, s = (as_float(float(v), name) for v in value)
+    except (TypeError, ValueError, ZeroDivisionError):
+        raise SkipRecord(f"EXIF GPS {name} is malformed") from None
+    degrees = d + m / 60 + s / 3600
+    if isinstance(ref, bytes):
+        ref = ref.decode("ascii", "replace")
+    return -degrees if isinstance(ref, str) and ref.strip().upper() in ("S", "W") else degrees
+
+
+def read_exif(path: Path) -> dict[str, Any]:
+    """lon, lat, altitude, direction, timestamp and camera from the EXIF header (missing -> absent)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as image:
+            exif = image.getexif()
+    except UnidentifiedImageError:
+        raise SkipRecord("not an image this MIST can read (format unknown or unsupported)") from None
+    except (SyntaxError, ValueError) as exc:
+        raise SkipRecord(f"broken image header: {exc}") from None
+    out: dict[str, Any] = {}
+    gps = exif.get_ifd(GPS_IFD)
+    if 2 in gps and 4 in gps:
+        lat = _dms(gps[2], gps.get(1), "latitude")
+        lon = _dms(gps[4], gps.get(3), "longitude")
+        out["lon"], out["lat"] = checked_point(lon, lat)
+    if 6 in gps:
+        try:
+            alt = as_float(float(gps[6]), "altitude")
+            out["altitude"] = -alt if gps.get(5) in (1, b"\x01") else alt
+        except (TypeError, ValueError, ZeroDivisionError, SkipRecord):
+            pass
+    if 17 in gps:
+        try:
+            direction = as_float(float(gps[17]), "direction")
+            if 0 <= direction <= 360:
+                out["direction"] = direction
+        except (TypeError, ValueError, ZeroDivisionError, SkipRecord):
+            pass
+    sub = exif.get_ifd(EXIF_IFD)
+    original = sub.get(DATETIME_ORIGINAL) or exif.get(DATETIME)
+    offset = sub.get(OFFSET_ORIGINAL)
+    if isinstance(original, str) and original.strip(" \x00:"):
+        text = original.strip().replace(":", "-", 2)
+        if isinstance(offset, str) and offset.strip():
+            text += offset.strip()
+            out["timestamp"] = parse_time(text)
+        elif 29 in gps and 7 in gps:
+            out["timestamp"] = _gps_time(gps[29], gps[7]) or parse_time(text)
+        else:
+            out["timestamp"] = parse_time(text)
+    camera = " ".join(str(exif.get(t, "")).strip("\x00 ") for t in (MAKE, MODEL)).strip()
+    if camera:
+        out["camera"] = camera[:80]
+    return out
+
+
+def _gps_time(date: Any, hms: Any) -> datetime | None:
+    try:
+        y, mo, d = (int(p) for p in str(date).strip("\x00 ").split(":"))
+        h, mi, s = (float(v) for v in hms)
+        return datetime(y, mo, d, int(h), int(mi), int(s), tzinfo=UTC)
+    except (TypeError, ValueError, ZeroDivisionError):
+        return None
+
+
+def photo_record(path: Path, base: Path) -> PostRecord:
+    info = read_exif(path)
+    rel = path.resolve().relative_to(base).as_posix() if base in path.resolve().parents else path.name
+    lon, lat = info.get("lon"), info.get("lat")
+    if lon is not None and is_null_island(lon, lat):
+        lon = lat = None
+    attributes = {"camera": info["camera"]} if "camera" in info else {}
+    return PostRecord(
+        post_id=_sha256(path), platform=PLATFORM, lon=lon, lat=lat, timestamp=info.get("timestamp"),
+        geo_source="exif" if lon is not None else "none", media=[MediaRef(path=rel)],
+        direction=info.get("direction"), altitude=info.get("altitude"), source_file=str(path),
+        attributes=attributes,
+    )

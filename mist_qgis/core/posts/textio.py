@@ -1,0 +1,417 @@
+"""Reading hostile text files as streams: encoding and BOM sniffing, binary detection, JSON values
+and delimited rows with line numbers, without ever holding the whole file in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from .issues import NotAPostCollection, Skip
+
+SAMPLE_BYTES = 64 * 1024
+CHUNK_CHARS = 1 << 20
+MAX_RESYNC_CHARS = 64 << 20
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+MAGIC = (
+    (b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"), (b"PK\x03\x04", "a ZIP archive (or an Office file)"),
+    (b"\x1f\x8b", "a gzip archive"), (b"SQLite format 3\x00", "an SQLite database or GeoPackage"),
+    (b"\x7fELF", "a program"), (b"MZ", "a program"), (b"BZh", "a bzip2 archive"),
+    (b"\xfd7zXZ", "an xz archive"), (b"7z\xbc\xaf", "a 7-Zip archive"), (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"), (b"RIFF", "a RIFF media file"),
+)
+_CONTROL = bytes(c for c in range(32) if c not in (9, 10, 12, 13, 27, 30))
+
+
+@dataclass
+class Sniff:
+    """What the first bytes of a file say: encoding, BOM, and why it is not text if it is not."""
+
+    path: Path
+    size: int
+    sample: bytes
+    encoding: str = "utf-8"
+    bom: bytes = b""
+    binary: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def text(self) -> str:
+        """The decoded sample (a trailing partial character is dropped)."""
+        body = self.sample[len(self.bom):]
+        return codecs.getincrementaldecoder(self.encoding)(errors="replace").decode(body, final=False)
+
+    @property
+    def empty(self) -> bool:
+        return not self.text.strip(" \t\r\n\x1e\ufeff")
+
+
+def sniff(path: Path) -> Sniff:
+    """Look at the first 64 KiB: BOM, binary magic or control bytes, UTF-8 or a legacy encoding."""
+    size = path.stat().st_size
+    with open(path, "rb") as fh:
+        sample = fh.read(SAMPLE_BYTES)
+    result = Sniff(path, size, sample)
+    for bom, encoding in BOMS:
+        if sample.startswith(bom):
+            result.bom, result.encoding = bom, encoding
+            if encoding != "utf-8":
+                return result
+            break
+    for magic, what in MAGIC:
+        if sample.startswith(magic):
+            result.binary = what
+            return result
+    body = sample[len(result.bom):]
+    if body and (body.count(b"\x00") or sum(body.count(bytes([c])) for c in _CONTROL) > len(body) // 20):
+        result.binary = "binary data (control bytes), not text"
+        return result
+    if not result.bom and not _decodes(body, "utf-8"):
+        legacy = _legacy_encoding(body)
+        if legacy:
+            result.encoding = legacy
+            result.notes.append(f"not UTF-8: decoded as {legacy.upper()}")
+    return result
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(data, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _legacy_encoding(body: bytes) -> str | None:
+    """GB18030 when the non-ASCII text reads as Chinese, else Windows-1252; None if neither fits.
+
+    Only a file whose sample is consistently legacy-encoded is re-decoded; a UTF-8 file with a few
+    bad lines stays UTF-8 and those lines are reported."""
+    sample = body[: SAMPLE_BYTES - 4]
+    try:
+        text = sample.decode("gb18030")
+    except UnicodeDecodeError:
+        text = None
+    if text is not None:
+        wide = [c for c in text if ord(c) > 127]
+        cjk = sum(1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
+                  or "\uff00" <= c <= "\uffef")
+        if wide and cjk >= 0.8 * len(wide):
+            return "gb18030"
+    if _decodes(sample, "utf-8"):
+        return None
+    # Mostly valid UTF-8 with a few bad lines: keep UTF-8 and report those lines.
+    lines = sample.split(b"\n")[:-1] or [sample]
+    good = sum(1 for line in lines if _decodes(line, "utf-8"))
+    if good >= len(lines) / 2 and any(b > 127 for line in lines if _decodes(line, "utf-8") for b in line):
+        return None
+    if _decodes(sample, "cp1252"):
+        return "cp1252"
+    return None
+
+
+def require_text(info: Sniff) -> None:
+    """Raise NotAPostCollection for empty or binary files, with a reason an analyst understands."""
+    if info.size == 0:
+        raise NotAPostCollection(f"{info.path.name} is empty (0 bytes)")
+    if info.binary:
+        raise NotAPostCollection(f"{info.path.name} is {info.binary}, not a post collection")
+    if info.empty:
+        raise NotAPostCollection(f"{info.path.name} holds no records ({info.size} bytes of whitespace or BOM)")
+
+
+class Source:
+    """An open input file with a byte position for progress."""
+
+    def __init__(self, path: Path, info: Sniff) -> None:
+        self.path = path
+        self.name = str(path)
+        self.info = info
+        self.raw: IO[bytes] = open(path, "rb")  # noqa: SIM115 (closed by close())
+
+    def fraction(self) -> float:
+        try:
+            return min(1.0, self.raw.tell() / self.info.size) if self.info.size else 1.0
+        except (OSError, ValueError):
+            return 1.0
+
+    def close(self) -> None:
+        self.raw.close()
+
+    def byte_lines(self) -> Iterator[bytes]:
+        """Raw lines, BOM removed; UTF-16/32 files are re-encoded to UTF-8 lines on the way."""
+        if self.info.encoding in ("utf-16", "utf-32"):
+            text = io.TextIOWrapper(self.raw, encoding=self.info.encoding, errors="replace", newline="")
+            for line in text:
+                yield line.encode("utf-8")
+            return
+        first = True
+        for line in self.raw:
+            if first:
+                first = False
+                if self.info.bom and line.startswith(self.info.bom):
+                    line = line[len(self.info.bom):]
+            yield line
+
+    @property
+    def line_encoding(self) -> str:
+        return "utf-8" if self.info.encoding in ("utf-16", "utf-32") else self.info.encoding
+
+
+def bad_encoding_reason(encoding: str) -> str:
+    return f"line is not valid {encoding.upper()} (wrong encoding?)"
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+
+def iter_json(src: Source) -> Iterator[tuple[int, Any] | Skip]:
+    """Every top-level JSON value of a file as (line, value), or a Skip for a malformed one.
+
+    JSON lines (one value per line, also GeoJSON sequences with RS separators) go line by line;
+    anything else (a pretty-printed object, a JSON array, concatenated objects) is streamed through
+    an incremental decoder; array elements come out one by one.
+    """
+    first_line = _first_nonblank_line(src.info)
+    if first_line is not None and _is_complete_json(first_line, src.info.encoding):
+        yield from _json_lines(src)
+    else:
+        yield from _json_stream(src)
+
+
+def _first_nonblank_line(info: Sniff) -> bytes | None:
+    body = info.sample[len(info.bom):]
+    if info.encoding in ("utf-16", "utf-32"):
+        body = info.text.encode("utf-8")
+    for line in body.split(b"\n"):
+        if line.strip(b" \t\r\x1e"):
+            return line
+    return None
+
+
+def _is_complete_json(line: bytes, encoding: str) -> bool:
+    text = line.strip(b" \t\r\x1e")
+    if not text.startswith(b"{"):
+        return False
+    try:
+        json.loads(text.decode(encoding if encoding not in ("utf-16", "utf-32") else "utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return False
+    return True
+
+
+def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
+    loads = json.loads
+    encoding = src.line_encoding
+    utf8 = encoding == "utf-8"
+    name = src.name
+    for number, raw in enumerate(src.byte_lines(), 1):
+        if raw[:1] == b"\x1e":
+            raw = raw.lstrip(b"\x1e")
+        try:
+            value = loads(raw) if utf8 else loads(raw.decode(encoding))
+        except UnicodeDecodeError:
+            yield Skip(name, number, bad_encoding_reason(encoding))
+            continue
+        except ValueError as exc:
+            if not raw.strip():
+                continue
+            yield Skip(name, number, _json_reason(raw, exc))
+            continue
+        except RecursionError:
+            yield Skip(name, number, "JSON nested too deeply")
+            continue
+        yield number, value
+
+
+def _json_reason(raw: bytes, exc: ValueError) -> str:
+    if b"\x00" in raw or sum(raw.count(bytes([c])) for c in _CONTROL) > 4:
+        return "binary data, not a JSON record"
+    msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
+    return f"malformed JSON: {msg}"
+
+
+_WS = re.compile(r"[\s,\x1e]*")
+
+
+def iter_json_array_member(src: Source, member: str) -> Iterator[tuple[int, Any] | Skip]:
+    """The elements of the array `member` of a top-level object (a FeatureCollection's
+    `features`), streamed one by one so a large collection is never held in memory."""
+    yield from _json_stream(src, re.compile(r'"' + re.escape(member) + r'"\s*:\s*\['))
+
+
+def _json_stream(src: Source, enter: re.Pattern | None = None) -> Iterator[tuple[int, Any] | Skip]:
+    decoder = json.JSONDecoder()
+    reader = codecs.getreader(src.line_encoding)(_LinesAsStream(src.byte_lines()), errors="replace")
+    buf = ""
+    line = 1  # line number at buf[0]
+    pos = 0
+    eof = False
+    depth_array = 0
+    want = CHUNK_CHARS
+
+    def more(n: int) -> bool:
+        nonlocal buf, pos, line, eof
+        chunk = reader.read(n)
+        if not chunk:
+            eof = True
+            return False
+        line += buf.count("\n", 0, pos)
+        buf = buf[pos:] + chunk
+        pos = 0
+        return True
+
+    while enter is not None:
+        m = enter.search(buf)
+        if m:
+            pos, depth_array, enter = m.end(), 1, None
+            inside_member = True
+            break
+        if len(buf) > MAX_RESYNC_CHARS or not more(CHUNK_CHARS):
+            return
+    else:
+        inside_member = False
+    while True:
+        m = _WS.match(buf, pos)
+        pos = m.end()
+        while pos < len(buf) and buf[pos] in "[]":
+            depth_array += 1 if buf[pos] == "[" else -1
+            if inside_member and depth_array == 0:
+                return
+            pos = _WS.match(buf, pos + 1).end()
+        if pos >= len(buf):
+            if eof or not more(CHUNK_CHARS):
+                return
+            continue
+        start_line = line + buf.count("\n", 0, pos)
+        try:
+            value, end = decoder.raw_decode(buf, pos)
+        except json.JSONDecodeError as exc:
+            incomplete = exc.pos >= len(buf) - 1 or exc.msg.startswith("Unterminated string")
+            if incomplete and not eof:
+                more(max(want, len(buf)))
+                want = max(want, len(buf))
+                continue
+            yield Skip(src.name, start_line, f"malformed JSON: {exc.msg}")
+            pos = _resync(buf, pos, exc)
+            if pos < 0:
+                if eof:
+                    return
+                if len(buf) > MAX_RESYNC_CHARS:
+                    yield Skip(src.name, start_line, "rest of the file is unreadable JSON")
+                    return
+                pos = len(buf)
+                more(CHUNK_CHARS)
+            continue
+        except RecursionError:
+            yield Skip(src.name, start_line, "JSON nested too deeply")
+            pos = _resync(buf, pos, None)
+            if pos < 0:
+                return
+            continue
+        want = CHUNK_CHARS
+        yield start_line, value
+        pos = end
+        if pos > CHUNK_CHARS:  # drop what has been consumed
+            line += buf.count("\n", 0, pos)
+            buf = buf[pos:]
+            pos = 0
+
+
+def _resync(buf: str, pos: int, exc: json.JSONDecodeError | None) -> int:
+    """Position of the next value that starts a line at the same indentation, or -1."""
+    line_start = buf.rfind("\n", 0, pos) + 1
+    indent = buf[line_start:pos]
+    indent = indent if not indent.strip("[, \t") else ""
+    after = max(pos + 1, exc.pos if exc is not None else pos + 1)
+    m = re.compile(r"\n" + re.escape(indent.replace("[", " ").replace(",", " ")) + r"[\[,\s]*\{").search(buf, after)
+    if m is None:
+        m = re.compile(r"\n\s*\{").search(buf, after)
+    return -1 if m is None else m.start() + 1
+
+
+class _LinesAsStream(io.RawIOBase):
+    """A byte stream over an iterator of byte lines (BOM already removed)."""
+
+    def __init__(self, lines: Iterator[bytes]) -> None:
+        self._lines = lines
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, b) -> int:  # noqa: ANN001
+        while not self._pending:
+            try:
+                self._pending = next(self._lines)
+            except StopIteration:
+                return 0
+        n = min(len(b), len(self._pending))
+        b[:n] = self._pending[:n]
+        self._pending = self._pending[n:]
+        return n
+
+    def read(self, size: int = -1) -> bytes:
+        if size is None or size < 0:
+            out = self._pending + b"".join(self._lines)
+            self._pending = b""
+            return out
+        buf = bytearray(size)
+        n = self.readinto(buf)
+        return bytes(buf[:n])
+
+
+# -- delimited text ------------------------------------------------------------------------------
+
+def guess_delimiter(header: str, suffix: str = "") -> str:
+    if suffix.lower() in (".tsv", ".tab"):
+        return "\t"
+    counts = {d: header.count(d) for d in (",", "\t", ";", "|")}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | Skip]:
+    """(first line of the row, cells) for every row, header included; Skip for a broken row.
+
+    Quoted cells may span lines. Lines that do not decode make their row a Skip, a NUL byte or a
+    cell over the csv module's size limit too; the reader goes on with the next row.
+    """
+    encoding = src.line_encoding
+    bad: set[int] = set()
+
+    def lines() -> Iterator[str]:
+        for number, raw in enumerate(src.byte_lines(), 1):
+            try:
+                yield raw.decode(encoding)
+            except UnicodeDecodeError:
+                bad.add(number)
+                yield raw.decode(encoding, errors="replace")
+
+    reader = csv.reader(lines(), delimiter=delimiter, strict=False)
+    last = 0
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            reason = "binary data (NUL byte), not text" if "NUL" in str(exc) else f"malformed row: {exc}"
+            yield Skip(src.name, last + 1, reason)
+            last = reader.line_num
+            continue
+        start, last = last + 1, reader.line_num
+        if bad and any(n in bad for n in range(start, last + 1)):
+            yield Skip(src.name, start, bad_encoding_reason(encoding))
+            continue
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        yield start, row

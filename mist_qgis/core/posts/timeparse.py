@@ -1,0 +1,147 @@
+"""Post times in the forms exports actually use, turned into aware UTC datetimes.
+
+Twitter's `Wed Jul 21 08:30:00 +0000 2021` has its own fast path (a million tweets go through
+it); the rest are ISO 8601, RFC 2822, EXIF, Chinese dates, Excel serial days and Unix epochs.
+Ambiguous day/month orders and relative times ("5分钟前") are not guessed: they are an unknown
+time format and the record is reported.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import re
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
+
+from .issues import SkipRecord
+
+MONTHS = {m: i for i, m in enumerate(
+    ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
+CHINA = timezone(timedelta(hours=8), "UTC+08")
+EXCEL_EPOCH = datetime(1899, 12, 30, tzinfo=UTC)
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+_OFFSETS: dict[str, timezone] = {}
+
+_CHINESE = re.compile(
+    r"^(\d{4})\s*[年/.-]\s*(\d{1,2})\s*[月/.-]\s*(\d{1,2})\s*日?"
+    r"(?:\s*(\d{1,2})[:：时](\d{1,2})(?:[:：分](\d{1,2}(?:\.\d+)?))?秒?)?$"
+)
+_DMY = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})(?:[ T](\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+_EXIF = re.compile(r"^(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+
+
+def _offset(text: str) -> timezone:
+    tz = _OFFSETS.get(text)
+    if tz is None:
+        sign = -1 if text[0] == "-" else 1
+        minutes = int(text[1:3]) * 60 + int(text[3:5])
+        tz = UTC if minutes == 0 else timezone(sign * timedelta(minutes=minutes))
+        _OFFSETS[text] = tz
+    return tz
+
+
+def twitter_time(text: str) -> datetime:
+    """Twitter v1.1 `created_at` (also Weibo's API): fast path, SkipRecord if it is not that."""
+    parts = text.split(" ")
+    try:
+        _, mon, day, hms, off, year = parts
+        h, m, s = hms.split(":")
+        return _plausible(datetime(int(year), MONTHS[mon], int(day), int(h), int(m), int(s), tzinfo=_offset(off)))
+    except (ValueError, KeyError, IndexError):
+        raise SkipRecord(f"unknown time format: {text[:40]!r}") from None
+
+
+def _plausible(ts: datetime) -> datetime:
+    if not EARLIEST <= ts <= LATEST:
+        raise SkipRecord(f"implausible time {ts.isoformat()}")
+    return ts
+
+
+def from_number(value: float, default_tz: timezone = UTC) -> datetime:
+    """Excel serial days (Weibo sheets), Unix seconds or milliseconds, told apart by magnitude."""
+    if 20_000 <= value < 80_000:  # Excel serial: 1954 .. 2119, in the sheet's local time
+        return _plausible((EXCEL_EPOCH + timedelta(days=value)).replace(tzinfo=default_tz))
+    if 1e8 <= value < 1e10:
+        return _plausible(datetime.fromtimestamp(value, UTC))
+    if 1e11 <= value < 1e13:
+        return _plausible(datetime.fromtimestamp(value / 1000, UTC))
+    raise SkipRecord(f"unknown time format: number {value!r}")
+
+
+def parse_time(value: Any, default_tz: timezone = UTC) -> datetime | None:
+    """An aware datetime from an export's time value; None if empty; SkipRecord if unknown.
+
+    `default_tz` applies to times without an offset (UTC for most tools, UTC+8 for Weibo).
+    """
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return _plausible(value if value.tzinfo else value.replace(tzinfo=default_tz))
+    if isinstance(value, bool):
+        raise SkipRecord(f"unknown time format: {value!r}")
+    if isinstance(value, (int, float)):
+        return from_number(float(value), default_tz)
+    if not isinstance(value, str):
+        raise SkipRecord(f"unknown time format: {type(value).__name__}")
+    text = value.strip()
+    if not text:
+        return None
+    if len(text) == 30 and text[3] == " " and text[10] == " " and text[19] == " ":
+        return twitter_time(text)
+    try:
+        ts = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
+        return _plausible(ts if ts.tzinfo else ts.replace(tzinfo=default_tz))
+    except ValueError:
+        pass
+    if text.replace(".", "", 1).isdigit():
+        return from_number(float(text), default_tz)
+    return _parse_other(text, default_tz)
+
+
+def _parse_other(text: str, default_tz: timezone) -> datetime:
+    m = _EXIF.match(text)
+    if m:
+        return _plausible(datetime(*map(int, m.groups()), tzinfo=default_tz))
+    m = _CHINESE.match(text)
+    if m:
+        y, mo, d, h, mi, s = m.groups()
+        sec = float(s or 0)
+        try:
+            ts = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec), tzinfo=default_tz)
+        except ValueError:
+            raise SkipRecord(f"invalid date: {text[:40]!r}") from None
+        return _plausible(ts)
+    m = _DMY.match(text)
+    if m:
+        a, b, y, h, mi, s = m.groups()
+        a, b = int(a), int(b)
+        if a > 12 >= b:
+            day, month = a, b
+        elif b > 12 >= a:
+            day, month = b, a
+        elif a == b:
+            day = month = a
+        else:
+            raise SkipRecord(f"ambiguous date (day/month order unknown): {text[:40]!r}")
+        try:
+            return _plausible(datetime(int(y), month, day, int(h or 0), int(mi or 0), int(s or 0), tzinfo=default_tz))
+        except ValueError:
+            raise SkipRecord(f"invalid date: {text[:40]!r}") from None
+    if len(text) == 30 and text.count(" ") == 5:
+        return twitter_time(text)
+    try:
+        ts = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        raise SkipRecord(f"unknown time format: {text[:40]!r}") from None
+    return _plausible(ts if ts.tzinfo else ts.replace(tzinfo=default_tz))
+
+
+def snowflake_time(post_id: str) -> datetime | None:
+    """The creation time inside a Twitter (or X) snowflake id, for exports that omit the time."""
+    if not post_id.isdigit() or len(post_id) > 20:
+        return None
+    value = int(post_id)
+    if value < 10**15:  # pre-snowflake sequential ids carry no time
+        return None
+    return datetime.fromtimestamp(((value >> 22) + 1288834974657) / 1000, UTC)

@@ -1,0 +1,92 @@
+"""GDAL plumbing shared by the raster products: opening with clear errors, writing GeoTIFFs that
+keep the input's CRS and geotransform, and a progress/cancel monitor for long loops."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+GTIFF_OPTIONS = ("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "ZLEVEL=1",
+                 "PREDICTOR=2", "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS")
+
+
+class RasterInputError(ValueError):
+    """A raster (or its companion data) cannot be used as given; the message says how to fix it."""
+
+
+class Cancelled(Exception):
+    """The user cancelled the job; nothing half-written is left behind as a result."""
+
+
+@dataclass
+class Monitor:
+    """Progress and cancellation for core loops, so QgsTask and Processing can drive them alike."""
+
+    progress: Callable[[float], None] | None = None
+    cancelled: Callable[[], bool] | None = None
+    start: float = 0.0
+    span: float = 100.0
+
+    def report(self, fraction: float) -> None:
+        """Report `fraction` (0-1) of this monitor's span; raise Cancelled when asked to stop."""
+        if self.cancelled is not None and self.cancelled():
+            raise Cancelled()
+        if self.progress is not None:
+            self.progress(self.start + self.span * min(max(fraction, 0.0), 1.0))
+
+    def sub(self, begin: float, end: float) -> Monitor:
+        """A monitor for the part [begin, end] (fractions) of this one."""
+        return Monitor(self.progress, self.cancelled, self.start + self.span * begin, self.span * (end - begin))
+
+
+def is_rotated(geotransform: Sequence[float]) -> bool:
+    return geotransform[2] != 0 or geotransform[4] != 0
+
+
+def open_raster(path: str | Path, require_crs: bool = False, refuse_rotation: bool = False):
+    """A GDAL dataset, or RasterInputError naming what is wrong with the file."""
+    from osgeo import gdal
+
+    gdal.PushErrorHandler("CPLQuietErrorHandler")
+    try:
+        ds = gdal.Open(str(path))
+        message = gdal.GetLastErrorMsg()
+    finally:
+        gdal.PopErrorHandler()
+    if ds is None:
+        raise RasterInputError(f"cannot open raster {path}: {message or 'not a raster GDAL can read'}")
+    if ds.RasterCount < 1 or ds.RasterXSize < 1 or ds.RasterYSize < 1:
+        raise RasterInputError(f"{path} has no pixels")
+    if require_crs and not ds.GetProjection():
+        raise RasterInputError(
+            f"{path} has no coordinate reference system; assign one (Raster > Projections > Assign Projection)"
+        )
+    if refuse_rotation and is_rotated(ds.GetGeoTransform()):
+        raise RasterInputError(
+            f"{path} has a rotated geotransform; warp it to a north-up grid first (gdalwarp or Raster > Warp)"
+        )
+    return ds
+
+
+def create_geotiff(
+    path: str | Path, width: int, height: int, bands: int, gdal_type: int,
+    geotransform: Sequence[float] | None, projection: str, nodata: float | None = None,
+    options: Sequence[str] = GTIFF_OPTIONS,
+):
+    """A new tiled, compressed GeoTIFF with the given georeferencing (written block by block)."""
+    from osgeo import gdal
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    ds = gdal.GetDriverByName("GTiff").Create(str(path), width, height, bands, gdal_type, list(options))
+    if ds is None:
+        raise RasterInputError(f"cannot create {path}: {gdal.GetLastErrorMsg()}")
+    if geotransform is not None:
+        ds.SetGeoTransform(tuple(geotransform))
+    if projection:
+        ds.SetProjection(projection)
+    if nodata is not None:
+        for b in range(1, bands + 1):
+            ds.GetRasterBand(b).SetNoDataValue(nodata)
+    return ds

@@ -1,0 +1,325 @@
+"""The semantic localization metrics Rsu, Ras, Rda and Rmi (Yuan et al., TGRS 2022).
+
+Implemented exactly as `shared/specs/selo.md` section 2.4 defines them, integer truncations,
+filters and thresholds included, so MIST's numbers are comparable with the published tables.
+Where the original has an undefined case (a mask covering no pixel) this module refuses with a
+clear error instead of returning NaN.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+RSU_BETA = 0.707
+RSU_EPS = 1e-7
+RAS_EXPAND_FACTOR = 1.5
+RAS_FILTER_TIMES = 5
+RAS_FILTER_SIZE = 50
+RAS_MAX_FILTER_SIZE = 1000
+RAS_SCALA_BETA = 3
+RAS_MIN_PROB = 0.5
+RDA_ETA = 0.5
+RMI_WSU, RMI_WAS, RMI_WDA = 0.4, 0.35, 0.25
+
+Region = Sequence[Sequence[float]]
+
+
+class SlmInputError(ValueError):
+    """The probability map or the regions cannot be evaluated; the message says why."""
+
+
+@dataclass(frozen=True)
+class SeloSample:
+    """One sample of the SeLo test set: a caption, its image and the annotated regions."""
+
+    index: int
+    caption: str
+    image_name: str
+    regions: list[list[list[float]]]
+
+
+# -- inputs ----------------------------------------------------------------------------------
+
+
+def as_probability(probmap: np.ndarray) -> np.ndarray:
+    """P in [0, 1] as float64: uint8 maps are divided by 255.0 as the reference reads its JPEGs."""
+    arr = np.asarray(probmap)
+    if arr.ndim != 2 or arr.size == 0:
+        raise SlmInputError(f"the probability map must be a non-empty 2-D array, got shape {arr.shape}")
+    if arr.dtype == np.uint8:
+        return arr / 255.0
+    if arr.dtype.kind not in "fiu":
+        raise SlmInputError(f"unsupported probability map type {arr.dtype}")
+    prob = arr.astype(np.float64)
+    if not np.isfinite(prob).all():
+        raise SlmInputError("the probability map holds NaN or infinite values")
+    if prob.min() < 0.0 or prob.max() > 1.0:
+        raise SlmInputError(
+            f"a float probability map must lie in [0, 1]; got [{prob.min():g}, {prob.max():g}] "
+            "(pass uint8 for 0-255 maps)"
+        )
+    return prob
+
+
+def _check_regions(regions: Iterable[Region]) -> list[np.ndarray]:
+    checked = []
+    for k, region in enumerate(regions):
+        try:
+            pts = np.asarray(region, dtype=np.float64)
+        except (TypeError, ValueError) as exc:
+            raise SlmInputError(f"region {k} is not a list of [x, y] pairs") from exc
+        if pts.ndim != 2 or pts.shape[1] != 2 or len(pts) < 3:
+            raise SlmInputError(f"region {k} must be a polygon of at least 3 [x, y] vertices")
+        if not np.isfinite(pts).all():
+            raise SlmInputError(f"region {k} has NaN or infinite coordinates")
+        checked.append(pts)
+    if not checked:
+        raise SlmInputError("no annotated region: the metrics need at least one polygon")
+    return checked
+
+
+# -- the pieces of the metrics ------------------------------------------------------------------
+
+
+def region_mask(shape: tuple[int, int], regions: Sequence[np.ndarray]) -> np.ndarray:
+    """M: every polygon filled with 1 in one cv2.fillPoly call, vertices truncated to int32."""
+    import cv2
+
+    mask = np.zeros(shape, dtype=np.float64)
+    cv2.fillPoly(mask, [np.asarray(r, dtype=np.float64).astype(np.int32) for r in regions], 1)
+    return mask
+
+
+def region_centre_radius(region: np.ndarray) -> tuple[int, int, int]:
+    """Vertex mean truncated to int, radius = int(1.5 * mean vertex distance to that centre)."""
+    pts = np.asarray(region, dtype=np.float64)
+    cx = int(np.sum(pts[:, 0]) / len(pts))
+    cy = int(np.sum(pts[:, 1]) / len(pts))
+    dist = np.mean([np.linalg.norm(p - np.array([cx, cy])) for p in pts])
+    return cx, cy, int(dist * RAS_EXPAND_FACTOR)
+
+
+def candidate_centres(prob: np.ndarray) -> list[tuple[int, int]]:
+    """Attention centres [x, y]: smoothed local maxima of the grey map with P >= 0.5, best first."""
+    import cv2
+    from scipy.ndimage import maximum_filter
+    from skimage.measure import label, regionprops
+
+    gray = np.asarray(prob * 255.0, dtype=np.uint8)
+    for _ in range(RAS_FILTER_TIMES):
+        gray = cv2.boxFilter(gray, ddepth=-1, ksize=(RAS_FILTER_SIZE, RAS_FILTER_SIZE),
+                             borderType=cv2.BORDER_REFLECT_101)
+    peak = maximum_filter(gray, size=RAS_MAX_FILTER_SIZE, mode="reflect")
+    binary = np.where(peak == gray, gray, 0) > 0
+    labels = label(binary, connectivity=2)
+    centres = []
+    for prop in regionprops(labels):
+        row, col = (int(v) for v in prop.centroid)
+        centres.append((col, row, float(prob[row][col])))
+    centres.sort(key=lambda c: c[2], reverse=True)  # stable, like list.sort in the reference
+    return [(x, y) for x, y, p in centres if p >= RAS_MIN_PROB]
+
+
+def rsu(prob: np.ndarray, mask: np.ndarray) -> float:
+    """Salient-area ratio: how much of the attention falls inside the annotated regions."""
+    area = float(np.sum(mask))
+    if area <= 0:
+        raise SlmInputError("the annotated regions cover no pixel of the probability map")
+    inside = float(np.sum(np.multiply(prob, mask)))
+    total = float(np.sum(prob))
+    left = inside / (total - inside + RSU_EPS)
+    right = (prob.shape[0] * prob.shape[1] - area) / area
+    return float(1.0 - np.exp(-RSU_BETA * left * right))
+
+
+def ras_from_ratio(g: float) -> float:
+    """Scale the mean granular offset g in [0, 1] to Ras = (e^(3g) - 1) / (e^3 - 1)."""
+    return float((np.exp(RAS_SCALA_BETA * g) - 1) / (np.exp(RAS_SCALA_BETA) - 1))
+
+
+def ras(centres_radii: Sequence[tuple[int, int, int]], candidates: Sequence[tuple[int, int]]) -> float:
+    """Attention shift. With no candidate the reference keeps only region 1's offset: Ras = 1."""
+    if not candidates:
+        offsets = [centres_radii[0][2]]
+    else:
+        offsets = []
+        for x, y, r in centres_radii:
+            dists = [float(np.linalg.norm(np.array([x, y]) - np.array(q))) for q in candidates]
+            inside = [d for d in dists if d <= r]
+            offsets.append(float(np.mean(inside)) if inside else r)
+    g = float(np.mean([off / v[2] for off, v in zip(offsets, centres_radii, strict=False)]))
+    return ras_from_ratio(g)
+
+
+def rda_single(n: int, mean_dispersion: float) -> float:
+    """Dispersion score of one region with n candidates and mean distance md (already / r)."""
+    if n <= 1:
+        return float(n)
+    return float(0.5 * (1 - mean_dispersion) + np.exp(-RDA_ETA * (n + 2)))
+
+
+def rda(centres_radii: Sequence[tuple[int, int, int]], candidates: Sequence[tuple[int, int]]) -> float:
+    """Attention dispersion: one compact centre inside each region scores best."""
+    values = []
+    for x, y, r in centres_radii:
+        backup = [q for q in candidates if np.linalg.norm(np.array([x, y]) - np.array(q)) <= r]
+        if len(backup) <= 1:
+            values.append(rda_single(len(backup), 0.0))
+            continue
+        mean_point = np.average(np.asarray(backup, dtype=np.float64), axis=0)
+        md = float(np.mean([np.linalg.norm(mean_point - np.array(q)) for q in backup])) / r
+        values.append(rda_single(len(backup), md))
+    return float(np.mean(values))
+
+
+def rmi(rsu_value: float, ras_value: float, rda_value: float) -> float:
+    """The overall score 0.4 Rsu + 0.35 (1 - Ras) + 0.25 Rda."""
+    return RMI_WSU * rsu_value + RMI_WAS * (1 - ras_value) + RMI_WDA * rda_value
+
+
+def evaluate(probmap: np.ndarray, regions: Sequence[Region]) -> dict[str, float]:
+    """Rsu, Ras, Rda and Rmi of one probability map against its annotated polygons.
+
+    `probmap`: 2-D uint8 (0-255, divided by 255.0) or float in [0, 1]; `regions`: polygons as
+    lists of [x, y] pixel coordinates (x = column, y = row).
+    """
+    prob = as_probability(probmap)
+    polys = _check_regions(regions)
+    mask = region_mask(prob.shape, polys)
+    rsu_value = rsu(prob, mask)
+    centres_radii = [region_centre_radius(p) for p in polys]
+    for k, (_, _, r) in enumerate(centres_radii):
+        if r <= 0:
+            raise SlmInputError(f"region {k} is degenerate: its radius truncates to 0 pixels")
+    candidates = candidate_centres(prob)
+    ras_value = ras(centres_radii, candidates)
+    rda_value = rda(centres_radii, candidates)
+    return {"Rsu": rsu_value, "Ras": ras_value, "Rda": rda_value, "Rmi": rmi(rsu_value, ras_value, rda_value)}
+
+
+def mean_metrics(results: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Dataset score: the arithmetic mean of each metric over the samples."""
+    if not results:
+        raise SlmInputError("no evaluated sample to average")
+    return {key: float(np.mean([r[key] for r in results])) for key in ("Rsu", "Ras", "Rda", "Rmi")}
+
+
+# -- loaders -----------------------------------------------------------------------------------
+
+
+def read_probmap(path: str | Path) -> np.ndarray:
+    """Band 1 of any GDAL-readable grey probability map (GeoTIFF, JPEG, PNG) as uint8."""
+    from osgeo import gdal
+
+    ds = gdal.Open(str(path))
+    if ds is None:
+        raise SlmInputError(f"cannot open probability map {path}")
+    band = ds.GetRasterBand(1)
+    arr = band.ReadAsArray()
+    if arr.dtype != np.uint8:
+        raise SlmInputError(f"{path}: expected an 8-bit grey probability map, got {arr.dtype}")
+    return arr
+
+
+def load_selo_annotations(path: str | Path) -> list[SeloSample]:
+    """The SeLo test set's `anno.json`: a list of {caption, jpg_name, points: [polygon, ...]}."""
+    try:
+        data = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise SlmInputError(f"cannot read SeLo annotations {path}: {exc}") from exc
+    if not isinstance(data, list):
+        raise SlmInputError(f"{path}: expected a JSON list of samples")
+    samples = []
+    for i, item in enumerate(data):
+        if not isinstance(item, dict) or not {"caption", "jpg_name", "points"} <= set(item):
+            raise SlmInputError(f"{path}: sample {i} lacks caption, jpg_name or points")
+        name = str(item["jpg_name"])
+        if Path(name).name != name or name in ("", ".", ".."):
+            raise SlmInputError(f"{path}: sample {i} names an image outside the image folder: {name!r}")
+        polys = _check_regions(item["points"]) if isinstance(item["points"], list) else None
+        if polys is None:
+            raise SlmInputError(f"{path}: sample {i} points must be a list of polygons")
+        samples.append(SeloSample(i, str(item["caption"]), name, [p.tolist() for p in polys]))
+    return samples
+
+
+def map_to_pixel(rings: Sequence[Sequence[Sequence[float]]], geotransform: Sequence[float]) -> list[list[list[float]]]:
+    """Polygons in map coordinates to [x = column, y = row] pixel coordinates of a raster."""
+    from osgeo import gdal
+
+    inv = gdal.InvGeoTransform(tuple(geotransform))
+    if inv is None:
+        raise SlmInputError("the raster's geotransform cannot be inverted")
+    return [[list(gdal.ApplyGeoTransform(inv, float(x), float(y))) for x, y, *_ in ring] for ring in rings]
+
+
+def regions_from_layer(
+    vector_path: str | Path, layer: str | None = None, coordinates: str = "pixel",
+    raster_path: str | Path | None = None,
+) -> list[list[list[float]]]:
+    """Polygons of a vector layer as pixel regions (each part's exterior ring is one region).
+
+    `coordinates="pixel"`: x is the column and y the row (a layer drawn on an unreferenced image;
+    rows growing downwards). `"map"`: coordinates in a CRS, turned into pixels through the
+    raster's geotransform, reprojected first if the layer's CRS differs from the raster's.
+    Holes are not part of the metric's definition; a polygon with holes is refused.
+    """
+    from osgeo import gdal, ogr, osr
+
+    if coordinates not in ("pixel", "map"):
+        raise SlmInputError(f"coordinates must be 'pixel' or 'map', not {coordinates!r}")
+    ds = ogr.Open(str(vector_path))
+    if ds is None:
+        raise SlmInputError(f"cannot open polygon layer {vector_path}")
+    lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
+    if lyr is None:
+        raise SlmInputError(f"{vector_path} has no layer {layer!r}")
+    inv = transform = None
+    if coordinates == "map":
+        if raster_path is None:
+            raise SlmInputError("map coordinates need the raster whose geotransform maps them to pixels")
+        rds = gdal.Open(str(raster_path))
+        if rds is None:
+            raise SlmInputError(f"cannot open raster {raster_path}")
+        inv = gdal.InvGeoTransform(rds.GetGeoTransform())
+        if inv is None:
+            raise SlmInputError(f"{raster_path}: its geotransform cannot be inverted")
+        src, dst = lyr.GetSpatialRef(), rds.GetSpatialRef()
+        if src is not None and dst is not None and not src.IsSame(dst):
+            src.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+            dst = dst.Clone()
+            dst.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+            transform = osr.CoordinateTransformation(src, dst)
+    regions: list[list[list[float]]] = []
+    for feature in lyr:
+        geom = feature.GetGeometryRef()
+        if geom is None or geom.IsEmpty():
+            continue
+        geom = geom.Clone()
+        if transform is not None:
+            geom.Transform(transform)
+        flat = ogr.GT_Flatten(geom.GetGeometryType())
+        parts = [geom] if flat == ogr.wkbPolygon else (
+            [geom.GetGeometryRef(i) for i in range(geom.GetGeometryCount())] if flat == ogr.wkbMultiPolygon else []
+        )
+        if not parts:
+            raise SlmInputError(f"feature {feature.GetFID()} of {vector_path} is not a polygon")
+        for part in parts:
+            if part.GetGeometryCount() > 1:
+                raise SlmInputError(f"feature {feature.GetFID()} has holes; SLM regions are simple polygons")
+            ring = part.GetGeometryRef(0)
+            pts = [ring.GetPoint_2D(i) for i in range(ring.GetPointCount())]
+            if len(pts) > 1 and pts[0] == pts[-1]:
+                pts = pts[:-1]  # OGR closes rings; the annotations do not
+            if inv is not None:
+                pts = [gdal.ApplyGeoTransform(inv, x, y) for x, y in pts]
+            regions.append([[float(x), float(y)] for x, y in pts])
+    if not regions:
+        raise SlmInputError(f"{vector_path} holds no polygon")
+    return regions
+

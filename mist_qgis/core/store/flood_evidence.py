@@ -1,0 +1,66 @@
+"""Reads behind the raster products: flood evidence points and verified flood photos.
+
+A post's verdict and water depth are read from its mirror columns on `posts` (`verified`,
+`water_depth_m`), which the verification step keeps equal to the current verdict.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from .store import Store
+
+DENSITY_KINDS = ("all", "predicted", "verified")
+
+
+@dataclass(frozen=True)
+class EvidencePoint:
+    """One located post as density or inundation input (lon/lat WGS 84)."""
+
+    fid: int
+    post_id: str
+    lon: float
+    lat: float
+    weight: float
+    timestamp: str | None
+    water_depth_m: float | None
+
+
+def density_points(store: Store, kind: str = "all", flood_label: str = "flood") -> list[EvidencePoint]:
+    """Located posts for a density surface: all (weight 1), predicted flood (weight = cls_score),
+    or verified flood (weight 1)."""
+    if kind not in DENSITY_KINDS:
+        raise ValueError(f"kind must be one of {DENSITY_KINDS}, not {kind!r}")
+    where = {
+        "all": "1",
+        "predicted": "p.cls_label = :label AND p.cls_score > 0",
+        "verified": "p.verified = 'flood'",
+    }[kind]
+    weight = "p.cls_score" if kind == "predicted" else "1.0"
+    rows = store.query(
+        f"SELECT p.fid, p.post_id, ST_MinX(p.geom) AS lon, ST_MinY(p.geom) AS lat, {weight} AS w, p.timestamp, "
+        f"p.water_depth_m FROM posts p WHERE p.geom IS NOT NULL AND {where} ORDER BY p.fid",
+        {"label": flood_label},
+    )
+    return [EvidencePoint(r[0], r[1], r[2], r[3], float(r[4]), r[5], r[6]) for r in rows]
+
+
+def count_verified_without_depth(store: Store) -> int:
+    return store.count("posts", "verified = 'flood' AND geom IS NOT NULL AND water_depth_m IS NULL")
+
+
+def depth_points(store: Store) -> list[EvidencePoint]:
+    """Verified flood posts that carry a water depth (the inundation evidence)."""
+    return [p for p in density_points(store, "verified") if p.water_depth_m is not None]
+
+
+def verified_flood_photos(store: Store, limit: int = 200) -> list[Path]:
+    """Cached files of photos of verified flood posts, newest verification first."""
+    rows = store.query(
+        "SELECT m.cache_path FROM media m JOIN posts p ON p.fid = m.post_fid "
+        "WHERE p.verified = 'flood' AND m.status = 'ok' AND m.kind = 'photo' AND m.cache_path IS NOT NULL "
+        "AND m.duplicate_of IS NULL ORDER BY p.verified_at DESC, m.fid LIMIT ?",
+        (int(limit),),
+    )
+    return [store.media_file(r[0]) for r in rows]

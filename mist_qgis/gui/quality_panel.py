@@ -1,0 +1,279 @@
+"""The quality panel: the screening model against the verified photos (precision-recall curve,
+confusion matrix at the analyst's threshold), verdicts over time, and two analysts' agreement
+(Cohen's kappa) with their conflicts. Plots are drawn with matplotlib's Agg backend into pixmaps,
+imported only when the panel is first shown."""
+
+from __future__ import annotations
+
+import io
+
+from qgis.PyQt.QtCore import Qt, QTimer, pyqtSignal
+from qgis.PyQt.QtGui import QPixmap
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QScrollArea,
+    QSlider,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ..core.store import Store
+from ..core.store import verify as store_verify
+from ..core.verify import agreement as agreement_mod
+from ..core.verify import quality
+from ..core.verify.records import VERDICTS
+from ..i18n import tr
+
+PLOT_DPI = 90
+
+
+def render_quality_png(evaluation: quality.Evaluation, threshold: float) -> bytes | None:
+    """PR curve with the threshold marked, and the confusion matrix at that threshold."""
+    curve = evaluation.pr_curve()
+    if curve is None:
+        return None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.2, 3.2), dpi=PLOT_DPI)
+    ax_pr, ax_cm = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
+    ax_pr.step(curve.recall, curve.precision, where="post", color="#1e6edc")
+    c = evaluation.confusion(threshold)
+    if c.precision is not None and c.recall is not None:
+        ax_pr.plot([c.recall], [c.precision], "o", color="#d62728", label=f"t = {threshold:.2f}")
+        ax_pr.legend(loc="lower left")
+    ax_pr.set_xlim(0, 1.02)
+    ax_pr.set_ylim(0, 1.02)
+    ax_pr.set_xlabel(tr("Recall"))
+    ax_pr.set_ylabel(tr("Precision"))
+    ax_pr.set_title(tr("AP {ap:.2f} ({pos} flood / {neg} not)").format(
+        ap=curve.average_precision, pos=curve.n_positive, neg=curve.n_negative), fontsize=9)
+    matrix = [[c.tp, c.fn], [c.fp, c.tn]]
+    ax_cm.imshow(matrix, cmap="Blues")
+    for i in range(2):
+        for j in range(2):
+            ax_cm.text(j, i, str(matrix[i][j]), ha="center", va="center", fontsize=12)
+    ax_cm.set_xticks([0, 1], [tr("called flood"), tr("called not")])
+    ax_cm.set_yticks([0, 1], [tr("verified flood"), tr("verified not")])
+    ax_cm.set_title(tr("At threshold {t:.2f}").format(t=threshold), fontsize=9)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def render_counts_png(counts: dict[str, dict[str, int]]) -> bytes | None:
+    """Stacked bars of verdicts per bucket (day or hour)."""
+    if not counts:
+        return None
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(7.2, 2.4), dpi=PLOT_DPI)
+    ax = fig.subplots()
+    buckets = list(counts)
+    bottom = [0] * len(buckets)
+    colours = {"flood": "#1e6edc", "not_flood": "#888888", "unsure": "#d28c00"}
+    for verdict in VERDICTS:
+        values = [counts[b].get(verdict, 0) for b in buckets]
+        ax.bar(range(len(buckets)), values, bottom=bottom, color=colours[verdict], label=verdict)
+        bottom = [a + b for a, b in zip(bottom, values, strict=True)]
+    step = max(1, len(buckets) // 8)
+    ax.set_xticks(range(0, len(buckets), step), [b.replace("T", " ") for b in buckets[::step]], fontsize=7)
+    ax.set_ylabel(tr("Verdicts"))
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    return buf.getvalue()
+
+
+def _pixmap(png: bytes | None) -> QPixmap | None:
+    if png is None:
+        return None
+    pixmap = QPixmap()
+    pixmap.loadFromData(png, "PNG")
+    return pixmap
+
+
+class QualityPanel(QWidget):
+    threshold_changed = pyqtSignal(float)
+    show_item = pyqtSignal(int, int)  # post fid, media fid (0 for a post-level verdict)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.store: Store | None = None
+        self._dirty = True
+        inner = QWidget()
+        layout = QVBoxLayout(inner)
+
+        model_box = QGroupBox(tr("Screening model against verified photos"))
+        form = QFormLayout(model_box)
+        self.model_combo = QComboBox()
+        self.model_combo.currentIndexChanged.connect(self._schedule)
+        form.addRow(tr("Model"), self.model_combo)
+        slider_row = QHBoxLayout()
+        self.slider = QSlider(Qt.Orientation.Horizontal)
+        self.slider.setRange(0, 100)
+        self.slider.setValue(50)
+        self.threshold_label = QLabel("0.50")
+        self.slider.valueChanged.connect(self._threshold_moved)
+        slider_row.addWidget(self.slider)
+        slider_row.addWidget(self.threshold_label)
+        form.addRow(tr("Threshold"), slider_row)
+        self.metrics_label = QLabel()
+        form.addRow(self.metrics_label)
+        self.pr_label = QLabel()
+        self.pr_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        form.addRow(self.pr_label)
+        layout.addWidget(model_box)
+
+        time_box = QGroupBox(tr("Verdicts over time"))
+        time_layout = QVBoxLayout(time_box)
+        self.bucket_combo = QComboBox()
+        self.bucket_combo.addItem(tr("per day"), "day")
+        self.bucket_combo.addItem(tr("per hour"), "hour")
+        self.bucket_combo.currentIndexChanged.connect(self._schedule)
+        time_layout.addWidget(self.bucket_combo)
+        self.counts_label = QLabel()
+        self.counts_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        time_layout.addWidget(self.counts_label)
+        layout.addWidget(time_box)
+
+        agree_box = QGroupBox(tr("Agreement between analysts"))
+        agree_layout = QVBoxLayout(agree_box)
+        pick = QHBoxLayout()
+        self.analyst_a = QComboBox()
+        self.analyst_b = QComboBox()
+        for combo in (self.analyst_a, self.analyst_b):
+            combo.currentIndexChanged.connect(self._schedule)
+            pick.addWidget(combo)
+        agree_layout.addLayout(pick)
+        self.kappa_label = QLabel()
+        self.kappa_label.setWordWrap(True)
+        agree_layout.addWidget(self.kappa_label)
+        self.conflicts = QTableWidget(0, 4)
+        self.conflicts.setHorizontalHeaderLabels([tr("Post"), tr("Photo"), tr("Analyst A"), tr("Analyst B")])
+        self.conflicts.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.conflicts.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.conflicts.cellDoubleClicked.connect(self._conflict_clicked)
+        agree_layout.addWidget(self.conflicts)
+        layout.addWidget(agree_box)
+        layout.addStretch(1)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(inner)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.addWidget(scroll)
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(150)
+        self._timer.timeout.connect(self.refresh)
+
+    # -- data ------------------------------------------------------------------------------
+
+    @property
+    def threshold(self) -> float:
+        return self.slider.value() / 100.0
+
+    def set_store(self, store: Store | None) -> None:
+        self.store = store
+        self.reload_choices()
+
+    def reload_choices(self) -> None:
+        """Re-read the models and analysts of the store (keeping the current choices)."""
+        models = store_verify.models(self.store) if self.store else []
+        names = [a for a, _ in agreement_mod.analysts(self.store)] if self.store else []
+        for combo, items in ((self.model_combo, models), (self.analyst_a, names), (self.analyst_b, names)):
+            current = combo.currentText()
+            combo.blockSignals(True)
+            combo.clear()
+            combo.addItems(items)
+            if current in items:
+                combo.setCurrentText(current)
+            combo.blockSignals(False)
+        if self.analyst_b.count() > 1 and self.analyst_b.currentText() == self.analyst_a.currentText():
+            self.analyst_b.setCurrentIndex(1 if self.analyst_a.currentIndex() == 0 else 0)
+        self._schedule()
+
+    def _schedule(self) -> None:
+        self._dirty = True
+        if self.isVisible():
+            self._timer.start()
+
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if self._dirty:
+            self._timer.start()
+
+    def _threshold_moved(self, value: int) -> None:
+        self.threshold_label.setText(f"{value / 100:.2f}")
+        self.threshold_changed.emit(value / 100.0)
+        self._schedule()
+
+    def refresh(self) -> None:
+        """Recompute and redraw everything (cheap: verified photos are few)."""
+        self._dirty = False
+        if self.store is None:
+            for label in (self.pr_label, self.counts_label):
+                label.clear()
+            self.metrics_label.setText(tr("No store open."))
+            return
+        model = self.model_combo.currentText()
+        if model:
+            labels = store_verify.model_labels(self.store, model)
+            label = "flood" if "flood" in labels or not labels else labels[0]
+            ev = quality.evaluate(self.store, model, label)
+            c = ev.confusion(self.threshold)
+            fmt = lambda v: "–" if v is None else f"{v:.2f}"  # noqa: E731
+            self.metrics_label.setText(
+                tr("{n} verified photos scored · precision {p} · recall {r} · F1 {f}").format(
+                    n=len(ev.scores), p=fmt(c.precision), r=fmt(c.recall), f=fmt(c.f1)))
+            pixmap = _pixmap(render_quality_png(ev, self.threshold))
+            if pixmap is None:
+                self.pr_label.setText(tr("Needs verified flood and not-flood photos scored by this model."))
+            else:
+                self.pr_label.setPixmap(pixmap)
+        else:
+            self.metrics_label.setText(tr("No screening results in this store yet."))
+            self.pr_label.clear()
+        counts = quality.counts_over_time(self.store, self.bucket_combo.currentData() or "day")
+        pixmap = _pixmap(render_counts_png(counts))
+        if pixmap is None:
+            self.counts_label.setText(tr("No verdicts yet."))
+        else:
+            self.counts_label.setPixmap(pixmap)
+        self._refresh_agreement()
+
+    def _refresh_agreement(self) -> None:
+        a, b = self.analyst_a.currentText(), self.analyst_b.currentText()
+        self.conflicts.setRowCount(0)
+        if not a or not b or a == b:
+            self.kappa_label.setText(tr("Agreement needs verdicts from two analysts."))
+            return
+        result = agreement_mod.agreement(self.store, a, b)
+        if result.kappa is None:
+            text = tr("{n} photos judged by both; kappa undefined: {reason}").format(
+                n=result.n_items, reason=result.reason)
+        else:
+            text = tr("{n} photos judged by both · agreement {o:.0%} · Cohen's kappa {k:.2f} · {c} conflicts").format(
+                n=result.n_items, o=result.observed, k=result.kappa, c=len(result.conflicts))
+        self.kappa_label.setText(text)
+        self.conflicts.setRowCount(len(result.conflicts))
+        for i, c in enumerate(result.conflicts):
+            cells = [str(c.post_fid), str(c.media_fid or ""), c.verdict_a, c.verdict_b]
+            for j, value in enumerate(cells):
+                self.conflicts.setItem(i, j, QTableWidgetItem(value))
+
+    def _conflict_clicked(self, row: int, _column: int) -> None:
+        post = self.conflicts.item(row, 0)
+        media = self.conflicts.item(row, 1)
+        if post is not None:
+            self.show_item.emit(int(post.text()), int(media.text()) if media and media.text() else 0)

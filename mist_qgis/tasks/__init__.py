@@ -1,0 +1,1 @@
+"""QgsTask wrappers: plain data in, result object out, layers added in finished()."""

@@ -1,0 +1,76 @@
+"""The model manager dialog and the classification task, offscreen."""
+
+from __future__ import annotations
+
+import pytest
+from qgis.core import QgsApplication
+
+from mist_qgis.core.models import runtime
+from mist_qgis.core.models.registry import ModelPackError, ModelRegistry, make_pack
+from mist_qgis.core.store import models as sql
+from mist_qgis.core.store import open_store
+from mist_qgis.gui.model_manager import COLUMNS, ModelManagerDialog
+from mist_qgis.tasks.classify_task import ClassifyTask
+from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, colour_card, make_colour_model, photo
+
+
+def test_lists_models_imports_a_pack_and_shows_the_real_provider(qtbot, tmp_path):
+    runtime.clear_sessions()
+    user, target = tmp_path / "user", tmp_path / "profile-models"
+    make_colour_model(user / "colour.onnx")
+    (user / "broken.onnx").write_bytes(b"junk")
+    dialog = ModelManagerDialog(lambda: ModelRegistry([("user", user), ("profile", target)]), target)
+    qtbot.addWidget(dialog)
+    assert dialog.table.rowCount() == 1
+    assert dialog.table.item(0, 0).text() == "colour@1"
+    assert dialog.table.item(0, COLUMNS.index("Labels")).text().startswith("3: red, green, blue")
+    assert "broken.onnx" in dialog.problems_label.text()
+    assert "CPU" in dialog.providers_label.text()
+
+    pack_src = make_colour_model(tmp_path / "src" / "flood.onnx", colour_card(id="flood", version="2"))
+    pack = make_pack([pack_src], tmp_path / "flood-pack.zip", "flood pack")
+    imported = dialog.import_pack_from(pack)
+    assert [e.card.tag for e in imported] == ["flood@2"]
+    assert {dialog.table.item(r, 0).text() for r in range(dialog.table.rowCount())} == {"colour@1", "flood@2"}
+
+    tampered = tmp_path / "tampered"
+    make_pack([pack_src], tampered, "tampered")
+    with open(tampered / "flood.onnx", "ab") as fh:
+        fh.write(b"x")
+    with pytest.raises(ModelPackError, match="sha256"):
+        dialog.import_pack_from(tampered)
+
+    dialog.table.selectRow(0)
+    provider = dialog.check_selected_provider()
+    assert provider in ("CPU", "CUDA")
+    assert dialog.table.item(0, COLUMNS.index("Provider")).text() == provider
+
+
+def test_classify_task_runs_in_the_background_and_can_be_cancelled(qtbot, tmp_path):
+    runtime.clear_sessions()
+    model = make_colour_model(tmp_path / "colour.onnx")
+    store_path = tmp_path / "s.gpkg"
+    with open_store(store_path) as store:
+        add_photo_posts(store, [(f"{n}{i}", photo(n)) for i in range(3) for n in PHOTO_NAMES])
+    done = []  # (result, error) captured in finished(): QGIS deletes a task once it has ended
+    task = ClassifyTask(store_path, model, batch_size=4, on_done=lambda t: done.append((t.result, t.error)))
+    progress = []
+    task.progressChanged.connect(progress.append)
+    QgsApplication.taskManager().addTask(task)
+    qtbot.waitUntil(lambda: bool(done), timeout=60_000)
+    result, error = done[0]
+    assert error is None and result.classified == 18 and result.status == "done"
+    assert progress and max(progress) == 100.0
+
+    with open_store(store_path) as store:  # new photos, then a task cancelled before it starts
+        add_photo_posts(store, [(n, photo(n)) for n in PHOTO_NAMES], platform="later")
+    ended = []
+    cancelled = ClassifyTask(store_path, model, batch_size=2)
+    cancelled.taskTerminated.connect(lambda: ended.append("terminated"))
+    cancelled.taskCompleted.connect(lambda: ended.append("completed"))
+    cancelled.cancel()
+    QgsApplication.taskManager().addTask(cancelled)
+    qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
+    assert ended == ["terminated"]
+    with open_store(store_path) as store:
+        assert sql.count_photos_without(store, "predictions", "colour@1") == 6  # resumable later

@@ -1,0 +1,316 @@
+"""The verification dock driven by key presses, offscreen: the store, the posts layer and its
+undo stack, the map both ways, bad media, read-only stores and other sessions."""
+
+from __future__ import annotations
+
+import pytest
+from qgis.core import QgsCoordinateReferenceSystem, QgsDateTimeRange, QgsProject, QgsRectangle, QgsVectorLayer
+from qgis.gui import QgsMapCanvas
+from qgis.PyQt.QtCore import QDateTime, QItemSelectionModel, Qt
+from qgis.PyQt.QtGui import QPixmapCache
+from qgis.PyQt.QtWidgets import QApplication
+
+from mist_qgis import settings
+from mist_qgis.core.store import open_store
+from mist_qgis.core.verify.records import Verdict
+from mist_qgis.core.verify.verdicts import write_verdict
+from mist_qgis.gui.verify_dock import VerifyDock
+from tests.helpers.stub_iface import StubIface
+from tests.helpers.verify_store import build_store
+
+
+class CanvasIface(StubIface):
+    def __init__(self) -> None:
+        super().__init__()
+        self.canvas = QgsMapCanvas()
+        self.canvas.resize(400, 300)
+        self.canvas.setDestinationCrs(QgsCoordinateReferenceSystem("EPSG:4326"))
+        self.canvas.setExtent(QgsRectangle(113.0, 34.0, 114.0, 35.0))
+
+    def mapCanvas(self):
+        return self.canvas
+
+
+@pytest.fixture
+def built(store_path):
+    with open_store(store_path) as store:
+        data = build_store(store, n=12)
+    return data
+
+
+@pytest.fixture
+def dock(qtbot, built, store_path):
+    d = VerifyDock()
+    qtbot.addWidget(d)
+    d.analyst_edit.setText("ana")
+    d.resize(1100, 700)
+    d.show()
+    assert d.open_store(store_path)
+    yield d
+    d.cleanup()
+
+
+@pytest.fixture
+def posts_layer(store_path):
+    layer = QgsVectorLayer(f"{store_path}|layername=posts", "posts", "ogr")
+    assert layer.isValid()
+    QgsProject.instance().addMapLayer(layer)
+    yield layer
+    if layer.isEditable():
+        layer.rollBack()
+    QgsProject.instance().removeAllMapLayers()
+
+
+def press(qtbot, dock, key, modifier=Qt.KeyboardModifier.NoModifier):
+    dock.table.setFocus()
+    qtbot.keyClick(dock.table, key, modifier)
+
+
+def verdicts(dock):
+    return [tuple(r) for r in dock.store.query(
+        "SELECT media_fid, verdict, water_depth_m, analyst FROM verifications ORDER BY fid")]
+
+
+def mirror(dock, post_fid):
+    return tuple(dock.store.query("SELECT verified, verified_by, water_depth_m FROM posts WHERE fid = ?",
+                                  (post_fid,))[0])
+
+
+def test_keys_judge_advance_and_undo(qtbot, dock, built):
+    m, p = built.media_fids, built.post_fids
+    assert dock.model.rowCount() == 12 and dock.current_row().media_fid == m[0]
+    assert dock.photo.has_photo() and dock.photo.identity == dock.photo_key(dock.current_row())
+    press(qtbot, dock, Qt.Key.Key_F)
+    press(qtbot, dock, Qt.Key.Key_2)
+    press(qtbot, dock, Qt.Key.Key_N)
+    press(qtbot, dock, Qt.Key.Key_U)
+    assert verdicts(dock) == [(m[0], "flood", None, "ana"), (m[1], "flood", 0.5, "ana"),
+                              (m[2], "not_flood", None, "ana"), (m[3], "unsure", None, "ana")]
+    assert mirror(dock, p[1]) == ("flood", "ana", 0.5)
+    assert dock.current_row().media_fid == m[4]
+    assert dock.model.row_at(1).verdict == "flood" and "0.5 m" in dock.model.index(1, 5).data()
+    press(qtbot, dock, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    press(qtbot, dock, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [v[0] for v in verdicts(dock)] == [m[0], m[1]]
+    assert mirror(dock, p[2]) == (None, None, None)
+    assert dock.current_row().media_fid == m[2]  # back on the photo whose verdict was taken back
+    for key, expected in ((Qt.Key.Key_Right, 3), (Qt.Key.Key_Down, 4), (Qt.Key.Key_Left, 3), (Qt.Key.Key_Up, 2)):
+        press(qtbot, dock, key)
+        assert dock.current_row().media_fid == m[expected]
+        assert dock.photo.identity == dock.photo_key(dock.current_row())
+
+
+def test_depth_field_mouse_and_selection(qtbot, dock, built):
+    m = built.media_fids
+    press(qtbot, dock, Qt.Key.Key_D)
+    assert dock.depth_edit.hasFocus()
+    qtbot.keyClicks(dock.depth_edit, "30cm")
+    qtbot.keyClick(dock.depth_edit, Qt.Key.Key_Return)
+    assert verdicts(dock)[-1] == (m[0], "flood", 0.3, "ana")
+    qtbot.keyClicks(dock.note_edit, "roof level")
+    qtbot.mouseClick(dock.depth_buttons[3], Qt.MouseButton.LeftButton)  # "above" with the mouse
+    row = dock.store.query("SELECT water_depth_m, note FROM verifications ORDER BY fid DESC LIMIT 1")[0]
+    assert tuple(row) == (1.5, "roof level") and dock.note_edit.text() == ""
+    dock.depth_edit.setText("very deep")
+    dock._depth_entered()
+    assert "cannot read a water depth" in dock.status.text() and len(verdicts(dock)) == 2
+    # several selected rows take one verdict together, undone together
+    dock._set_current(5)
+    dock.table.selectionModel().select(
+        dock.model.index(6, 0), QItemSelectionModel.SelectionFlag.Select | QItemSelectionModel.SelectionFlag.Rows)
+    assert {r.media_fid for r in dock.selected_rows()} == {m[5], m[6]}
+    qtbot.mouseClick(dock.verdict_buttons["not_flood"], Qt.MouseButton.LeftButton)
+    assert [v[0] for v in verdicts(dock)[-2:]] == [m[5], m[6]]
+    dock.undo()
+    assert len(verdicts(dock)) == 2
+
+
+def test_analyst_name_is_required(qtbot, dock):
+    dock.analyst_edit.setText("  ")
+    press(qtbot, dock, Qt.Key.Key_F)
+    assert verdicts(dock) == [] and "Analyst" in dock.status.text()
+
+
+def test_layer_edit_buffer_and_qgis_undo(qtbot, dock, built, posts_layer):
+    m, p = built.media_fids, built.post_fids
+    press(qtbot, dock, Qt.Key.Key_3)  # flood, waist deep
+    assert posts_layer.isEditable()
+    feature = posts_layer.getFeature(p[0])
+    assert feature["verified"] == "flood" and feature["water_depth_m"] == 1.0 and feature["verified_by"] == "ana"
+    assert feature["verified_at"].isValid()
+    assert posts_layer.undoStack().count() == 1
+    # QGIS's own undo takes the verdict out of the store too, and redo puts it back
+    posts_layer.undoStack().undo()
+    assert verdicts(dock) == [] and mirror(dock, p[0]) == (None, None, None)
+    assert not posts_layer.getFeature(p[0])["verified"]  # NULL again
+    posts_layer.undoStack().redo()
+    assert verdicts(dock) == [(m[0], "flood", 1.0, "ana")] and mirror(dock, p[0])[0] == "flood"
+    # the dock's Ctrl+Z goes through the layer's stack when its command is on top
+    press(qtbot, dock, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert verdicts(dock) == [] and posts_layer.undoStack().index() == 0
+    press(qtbot, dock, Qt.Key.Key_F)
+    press(qtbot, dock, Qt.Key.Key_N)
+    # discarding the layer's edits keeps the verdicts: they were saved as they were made
+    assert posts_layer.rollBack()
+    assert len(verdicts(dock)) == 2
+    reread = QgsVectorLayer(f"{dock.store.path}|layername=posts", "check", "ogr")
+    assert reread.getFeature(p[0])["verified"] == "flood"
+    # saving the layer writes what the store already holds
+    press(qtbot, dock, Qt.Key.Key_U)
+    assert posts_layer.commitChanges()
+    assert mirror(dock, p[2])[0] == "unsure" and len(verdicts(dock)) == 3
+
+
+def test_map_sync_both_ways(qtbot, built, store_path, posts_layer):
+    iface = CanvasIface()
+    dock = VerifyDock(iface)
+    qtbot.addWidget(dock)
+    dock.analyst_edit.setText("ana")
+    dock.show()
+    try:
+        assert dock.open_store(store_path)
+        m, p = built.media_fids, built.post_fids
+        press(qtbot, dock, Qt.Key.Key_Right)
+        assert posts_layer.selectedFeatureIds() == [p[1]]
+        centre = iface.canvas.center()
+        assert (centre.x(), centre.y()) == pytest.approx((113.61, 34.705), abs=1e-6)
+        dock.follow_selection.setChecked(True)
+        posts_layer.selectByIds([p[4], p[7]])
+        assert [dock.model.row_at(i).media_fid for i in range(dock.model.rowCount())] == [m[4], m[7]]
+        posts_layer.removeSelection()
+        assert dock.model.rowCount() == 12
+        dock.follow_selection.setChecked(False)
+        # the temporal controller's window (through the canvas) filters the table
+        dock.follow_time.setChecked(True)
+        begin = QDateTime(2021, 7, 20, 8, 10, 0, 0, Qt.TimeSpec.UTC)
+        iface.canvas.setTemporalRange(QgsDateTimeRange(begin, begin.addSecs(11 * 60)))  # 8:10-8:21 inclusive
+        assert [dock.model.row_at(i).media_fid for i in range(dock.model.rowCount())] == [m[2], m[3]]
+        iface.canvas.setTemporalRange(QgsDateTimeRange(QDateTime(), QDateTime()))  # navigation off: infinite
+        assert dock.model.rowCount() == 12
+        dock.follow_time.setChecked(False)
+        # the map extent filters it too
+        iface.canvas.setExtent(QgsRectangle(113.635, 34.71, 113.665, 34.7325))  # the canvas aspect, 4:3
+        dock.follow_extent.setChecked(True)
+        assert [dock.model.row_at(i).media_fid for i in range(dock.model.rowCount())] == [m[4], m[5], m[6]]
+    finally:
+        dock.cleanup()
+
+
+def test_bad_media_show_a_placeholder_with_the_reason(qtbot, store_path, built):
+    with open_store(store_path) as store:
+        m = built.media_fids
+        paths = {r[0]: store.media_file(r[1]) for r in store.query("SELECT fid, cache_path FROM media")}
+        paths[m[1]].unlink()
+        paths[m[2]].write_bytes(paths[m[2]].read_bytes()[:200])  # truncated JPEG
+        paths[m[3]].write_bytes(b"<html>not a photo</html>")
+        with store.batch() as conn:
+            conn.execute("UPDATE media SET status = 'failed', error = 'HTTP 404' WHERE fid = ?", (m[4],))
+            conn.execute("UPDATE media SET status = 'pending', cache_path = NULL WHERE fid = ?", (m[5],))
+            conn.execute("UPDATE media SET cache_path = '../../etc/passwd' WHERE fid = ?", (m[6],))
+    settings.set_value("store_path", "")  # no auto-open of an earlier test's store on show
+    QPixmapCache.clear()  # pixmaps are keyed by content (sha256): earlier tests decoded these photos
+    dock = VerifyDock()
+    qtbot.addWidget(dock)
+    dock.show()
+    try:
+        assert dock.open_store(store_path)
+        texts = []
+        for _ in range(6):
+            dock.next()
+            texts.append(dock.photo.placeholder_text)
+        assert "missing" in texts[0]
+        assert "damaged" in texts[1] or "readable" in texts[1]
+        assert "readable" in texts[2] or "damaged" in texts[2]
+        assert "could not be fetched" in texts[3] and "HTTP 404" in texts[3]
+        assert "not fetched yet" in texts[4]
+        assert "escapes the media folder" in texts[5]
+        assert not dock.photo.has_photo()
+        dock.next()
+        assert dock.photo.has_photo() and dock.photo.placeholder_text == ""
+    finally:
+        dock.cleanup()
+
+
+def test_read_only_store_disables_editing(qtbot, store_path, built):
+    dock = VerifyDock()
+    qtbot.addWidget(dock)
+    dock.analyst_edit.setText("ana")
+    dock.show()
+    try:
+        assert dock.open_store(store_path, read_only=True)
+        assert dock.banner.isVisible() and "read-only" in dock.banner.text()
+        assert not dock.verdict_buttons["flood"].isEnabled() and not dock.depth_edit.isEnabled()
+        press(qtbot, dock, Qt.Key.Key_F)
+        assert "read-only" in dock.status.text()
+        assert dock.store.count("verifications") == 0
+        press(qtbot, dock, Qt.Key.Key_Right)  # browsing still works
+        assert dock.current_row().media_fid == built.media_fids[1]
+    finally:
+        dock.cleanup()
+
+
+def test_other_session_refresh_keeps_the_place(qtbot, dock, built, store_path):
+    m, p = built.media_fids, built.post_fids
+    dock.verdict_filter.setCurrentIndex(1)  # not verified
+    dock.refresh()
+    for _ in range(3):
+        dock.next()
+    assert dock.current_row().media_fid == m[3]
+    assert not dock.check_external_changes()
+    with open_store(store_path) as other:  # another analyst, another connection
+        write_verdict(other, Verdict(p[1], "flood", "ben", m[1]))
+        write_verdict(other, Verdict(p[6], "not_flood", "ben", m[6]))
+    assert dock.check_external_changes()
+    assert dock.current_row().media_fid == m[3]
+    shown = [dock.model.row_at(i).media_fid for i in range(dock.model.rowCount())]
+    assert m[1] not in shown and m[6] not in shown and len(shown) == 10
+    assert "another session" in dock.status.text()
+
+
+def test_lazy_model_pages(qtbot, built, store_path):
+    from mist_qgis.core.verify.queue import Queue
+    from mist_qgis.gui.verify_model import VerifyTableModel
+
+    with open_store(store_path, read_only=True) as store:
+        model = VerifyTableModel(page_size=5)
+        model.set_queue(Queue(store))
+        assert model.rowCount() == 5 and model.canFetchMore()
+        model.fetchMore()
+        model.fetchMore()
+        assert model.rowCount() == 12
+        model.fetchMore()
+        assert not model.canFetchMore() and model.rowCount() == 12
+        assert model.set_queue(Queue(store), keep_media_fid=built.media_fids[11]) == 11
+
+
+def test_thumbnails_load_off_the_gui_thread(qtbot, dock):
+    from mist_qgis.gui.verify_model import PHOTO
+
+    index = dock.model.index(7, PHOTO)
+    qtbot.waitUntil(lambda: dock.model.data(index, Qt.ItemDataRole.DecorationRole) is not None, timeout=5000)
+    pixmap = dock.model.data(index, Qt.ItemDataRole.DecorationRole)
+    assert max(pixmap.width(), pixmap.height()) == 64
+
+
+def test_quality_panel_shows_curve_kappa_and_conflicts(qtbot, dock, built, store_path):
+    m, p = built.media_fids, built.post_fids
+    with open_store(store_path) as other:
+        for i in range(8):
+            write_verdict(other, Verdict(p[i], "flood" if built.scores[m[i]] >= 0.5 else "not_flood", "ana", m[i]))
+            write_verdict(other, Verdict(p[i], "flood" if i % 3 else "not_flood", "ben", m[i]))
+    dock.check_external_changes()
+    dock.tabs.setCurrentIndex(1)
+    panel = dock.quality
+    panel.reload_choices()
+    panel.refresh()
+    assert panel.model_combo.currentText() == "screen-v1"
+    assert panel.pr_label.pixmap() is not None and not panel.pr_label.pixmap().isNull()
+    assert panel.counts_label.pixmap() is not None
+    assert "kappa" in panel.kappa_label.text()
+    assert panel.conflicts.rowCount() > 0
+    panel.slider.setValue(80)
+    assert dock.threshold == pytest.approx(0.8)
+    with qtbot.waitSignal(panel.show_item):
+        panel._conflict_clicked(0, 0)
+    QApplication.processEvents()
+    assert dock.tabs.currentIndex() == 0 and dock.model.rowCount() == 1

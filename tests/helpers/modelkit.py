@@ -1,0 +1,115 @@
+"""Tiny real ONNX models and real-photo stores for the model tests.
+
+`make_colour_model` builds an image classifier whose behaviour is known in closed form: its
+embedding is the mean of each normalised colour channel and its logits are `gain * embedding`,
+so the predicted label is the photo's dominant channel ("red", "green", "blue").
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+from mist_qgis.core.models.card import ModelCard, embed_card
+
+PHOTO_NAMES = ("astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry", "motorcycle")
+
+
+def colour_card(**overrides) -> ModelCard:
+    card = ModelCard(
+        id="colour", version="1", task="classify", licence="CC0-1.0", source="tests/modelkit.py",
+        labels=("red", "green", "blue"), input_size=(32, 32), layout="NCHW", color_order="RGB",
+        mean=(0.5, 0.5, 0.5), std=(0.25, 0.25, 0.25), outputs={"scores": "logits", "embedding": "embedding"},
+        embedding_dim=3,
+    )
+    return replace(card, **overrides)
+
+
+def make_colour_model(path: Path, card: ModelCard | None = None, gain: float = 4.0,
+                      input_shape: list | None = None) -> Path:
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    card = card or colour_card()
+    h, w = card.input_size
+    n = len(card.labels)
+    shape = input_shape or (["batch", 3, h, w] if card.layout == "NCHW" else ["batch", h, w, 3])
+    nodes = []
+    x = "image"
+    if card.layout == "NHWC":
+        nodes.append(helper.make_node("Transpose", ["image"], ["nchw"], perm=[0, 3, 1, 2]))
+        x = "nchw"
+    nodes += [
+        helper.make_node("GlobalAveragePool", [x], ["pooled"]),
+        helper.make_node("Flatten", ["pooled"], ["embedding"], axis=1),
+        helper.make_node("Gemm", ["embedding", "W", "B"], ["logits"], transB=1),
+    ]
+    weight = np.zeros((n, 3), dtype=np.float32)
+    for i in range(min(n, 3)):
+        weight[i, i] = gain
+    graph = helper.make_graph(
+        nodes, "colour",
+        [helper.make_tensor_value_info("image", TensorProto.FLOAT, shape)],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", n]),
+         helper.make_tensor_value_info("embedding", TensorProto.FLOAT, ["batch", 3])],
+        [numpy_helper.from_array(weight, "W"), numpy_helper.from_array(np.zeros(n, np.float32), "B")],
+    )
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
+    embed_card(model, card)
+    onnx.checker.check_model(model)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    onnx.save(model, str(path))
+    return path
+
+
+def photo(name: str) -> np.ndarray:
+    import skimage.data
+
+    if name == "motorcycle":
+        return skimage.data.stereo_motorcycle()[0]
+    return getattr(skimage.data, name)()
+
+
+def save_photo(array: np.ndarray, path: Path, quality: int = 90) -> Path:
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(array).save(path, quality=quality) if path.suffix == ".jpg" else Image.fromarray(array).save(path)
+    return path
+
+
+def add_photo_posts(store, photos: list[tuple[str, bytes | np.ndarray | None]], platform: str = "test",
+                    texts: list[str] | None = None) -> list[int]:
+    """Add one post per photo and a media row with status 'ok' whose cache file is the photo.
+
+    `photos` holds (name, content): an array is saved as JPEG, bytes are written as they are
+    (corrupt or non-image files), None leaves the file missing. Returns the media fids.
+    """
+    from mist_qgis.core.posts.record import MediaRef, PostRecord
+
+    records = [
+        PostRecord(post_id=f"p{i}", platform=platform, lon=10.0 + i * 0.01, lat=50.0,
+                   text=(texts[i] if texts else f"post {i}"), media=[MediaRef(url=f"https://example.org/{i}.jpg")])
+        for i in range(len(photos))
+    ]
+    with store.batch() as conn:
+        store.add_posts(conn, records)
+    fids = []
+    for i, (name, content) in enumerate(photos):
+        rel = f"ab/{i:04d}_{name}.jpg"
+        target = store.media_dir / rel
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, np.ndarray):
+            save_photo(content, target)
+        elif content is not None:
+            target.write_bytes(content)
+        post_fid = store.scalar("SELECT fid FROM posts WHERE platform = ? AND post_id = ?", (platform, f"p{i}"))
+        with store.batch() as conn:
+            conn.execute(
+                "UPDATE media SET status = 'ok', cache_path = ?, sha256 = ? WHERE post_fid = ? AND position = 0",
+                (rel, f"{i:064x}", post_fid),
+            )
+        fids.append(store.scalar("SELECT fid FROM media WHERE post_fid = ?", (post_fid,)))
+    return fids

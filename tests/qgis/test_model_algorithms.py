@@ -1,0 +1,103 @@
+"""Screening through Processing and the CLI: classify, train a head, suggest, predict, list models."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import processing
+import pytest
+from qgis.core import QgsProcessingException
+
+from mist_qgis.core.models import runtime
+from mist_qgis.core.store import models as sql
+from mist_qgis.core.store import open_store
+from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, colour_card, make_colour_model, photo, save_photo
+
+
+@pytest.fixture
+def screened_store(tmp_path):
+    runtime.clear_sessions()
+    model = make_colour_model(tmp_path / "models" / "colour.onnx")
+    path = tmp_path / "s.gpkg"
+    with open_store(path) as store:
+        photos = [(f"{n}{i}", photo(n)[i * 20:i * 20 + 200, i * 30:i * 30 + 200]) for i in range(4)
+                  for n in PHOTO_NAMES]
+        add_photo_posts(store, photos + [("junk", b"<html>not a photo</html>")])
+    return path, model
+
+
+def test_classify_train_suggest_through_processing(screened_store, tmp_path):
+    store_path, model = screened_store
+    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model), "BATCH_SIZE": 8})
+    assert res["CLASSIFIED"] == 24 and res["SKIPPED"] == 1
+    assert json.loads(res["RESULT"])["model"] == "colour@1"
+    with open_store(store_path) as store:
+        fids, emb = sql.load_embeddings(store, "colour@1")
+        rows = [(store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(f),)), int(f),
+                 "flood" if e[2] > e[0] else "not_flood") for f, e in zip(fids[:16], emb[:16], strict=True)]
+        with store.batch() as conn:
+            conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
+                             "VALUES (?, ?, ?, 'ann', '2024-01-01T00:00:00Z')", rows)
+    head_path = tmp_path / "head.onnx"
+    res = processing.run("mist:trainhead", {"STORE": str(store_path), "BACKBONE": str(model), "FEATURES": 0,
+                                            "LABELS": 0, "KIND": 0, "MODEL_ID": "team-head", "OUTPUT": str(head_path)})
+    metrics = json.loads(res["METRICS"])
+    assert head_path.is_file() and res["MODEL"].startswith("team-head@")
+    assert metrics["n_examples"] == 16 and "flood" in metrics["per_label"] and metrics["threshold"] is not None
+    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(head_path)})
+    assert res["CLASSIFIED"] == 24
+    res = processing.run("mist:nexttoverify", {"STORE": str(store_path), "MODEL": str(head_path), "COUNT": 4,
+                                               "RANDOM_SHARE": 0.5})
+    picks = json.loads(res["SUGGESTIONS"])
+    assert len(picks) == 4 and {p["reason"] for p in picks} == {"uncertain", "random"}
+
+
+def test_training_without_verifications_is_a_clear_error(screened_store, tmp_path):
+    store_path, model = screened_store
+    with pytest.raises(QgsProcessingException, match="no verified photo"):
+        processing.run("mist:trainhead", {"STORE": str(store_path), "BACKBONE": str(model),
+                                          "OUTPUT": str(tmp_path / "h.onnx")})
+
+
+def test_unknown_model_is_a_clear_error(screened_store):
+    store_path, _ = screened_store
+    with pytest.raises(QgsProcessingException, match="no model 'nope'"):
+        processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": "nope"})
+
+
+def test_list_models_from_a_user_folder(tmp_path):
+    from mist_qgis.model_folders import add_user_folder, remove_user_folder
+
+    folder = tmp_path / "team-models"
+    make_colour_model(folder / "flood.onnx", colour_card(id="flood-team", version="3"))
+    (folder / "broken.onnx").write_bytes(b"nope")
+    add_user_folder(folder)
+    try:
+        listing = json.loads(processing.run("mist:listmodels", {})["MODELS"])
+    finally:
+        remove_user_folder(folder)
+    tags = {m["tag"]: m for m in listing["models"]}
+    assert tags["flood-team@3"]["origin"] == "user" and tags["flood-team@3"]["labels"] == 3
+    assert any(p["path"].endswith("broken.onnx") for p in listing["problems"])
+    assert "CPUExecutionProvider" in listing["providers"]["available"]
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=240)
+
+
+def test_cli_classify_and_predict(screened_store, tmp_path):
+    store_path, model = screened_store
+    out = _cli("classify", "--store", str(store_path), "--model", str(model), "--batch-size", "16")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["classified"] == 24
+    image = save_photo(photo("rocket"), tmp_path / "rocket.jpg")
+    out = _cli("predict", "--model", str(model), "--top-k", "2", str(image), str(tmp_path / "missing.jpg"))
+    assert out.returncode == 0, out.stderr
+    preds = json.loads(out.stdout)["predictions"]
+    assert preds[0]["label"] in ("red", "green", "blue") and len(preds[0]["top"]) == 2
+    assert "error" in preds[1]
+    out = _cli("predict", "--model", str(tmp_path / "absent.onnx"), str(image))
+    assert out.returncode == 2 and "does not exist" in out.stderr and "Traceback" not in out.stderr

@@ -1,0 +1,182 @@
+"""Few-shot heads: training with out-of-fold metrics, ONNX export run by the same runtime, labels
+from verifications, screening a store with a head, and active learning."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mist_qgis.core.models import runtime
+from mist_qgis.core.models.card import read_card
+from mist_qgis.core.models.classify import classify_store
+from mist_qgis.core.models.heads import (
+    HeadTrainingError,
+    export_head,
+    head_card,
+    labels_from_verifications,
+    next_to_verify,
+    train_head,
+    train_head_from_store,
+)
+from mist_qgis.core.store import models as sql
+from mist_qgis.core.store.models import VerifiedMedia
+from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
+
+
+def _blobs(n_per, dim, centres, seed=0):
+    rng = np.random.default_rng(seed)
+    xs, ys = [], []
+    for label, (centre, n) in centres.items():
+        c = np.zeros(dim)
+        c[: len(centre)] = centre
+        xs.append(rng.normal(c, 1.0, size=(n, dim)))
+        ys += [label] * n
+    return np.vstack(xs).astype(np.float32), ys
+
+
+def test_logreg_head_metrics_threshold_and_onnx_export_agree(tmp_path):
+    runtime.clear_sessions()
+    x, y = _blobs(0, 16, {"flood": ((3.0,), 60), "not_flood": ((-3.0,), 140)})
+    head = train_head(x, y, kind="logreg")
+    m = head.metrics
+    assert m.folds == 5 and m.n_examples == 200
+    assert m.accuracy > 0.95 and m.per_label["flood"].f1 > 0.9 and m.per_label["flood"].support == 60
+    assert m.positive_label == "flood" and 0.0 < m.threshold < 1.0 and m.at_threshold.f1 >= m.per_label["flood"].f1
+    card = head_card(head, "flood-head", "1", embedding_model="colour@1")
+    path = export_head(head, tmp_path / "head.onnx", card)
+    loaded = runtime.load_model(path)
+    assert loaded.card.thresholds == {"flood": pytest.approx(m.threshold)}
+    assert loaded.card.labels == ("flood", "not_flood") and loaded.card.embedding_dim == 16
+    assert loaded.card.extra["cv_metrics"]["per_label"]["flood"]["support"] == 60
+    onnx_probs = loaded.run(x[:50])["scores"]
+    assert np.allclose(onnx_probs, head.probabilities(x[:50]), atol=1e-5)
+    assert np.allclose(onnx_probs.sum(axis=1), 1.0, atol=1e-5)
+
+
+def test_mlp_head_for_three_depth_classes_exports_the_same_function(tmp_path):
+    x, y = _blobs(0, 8, {"<0.3m": ((4.0, 0.0), 40), "0.3-1m": ((0.0, 4.0), 40), ">=1m": ((-4.0, -4.0), 40)})
+    head = train_head(x, y, kind="mlp", hidden=16)
+    assert head.metrics.threshold is None and set(head.metrics.per_label) == {"<0.3m", "0.3-1m", ">=1m"}
+    assert head.metrics.macro_f1 > 0.9
+    path = export_head(head, tmp_path / "depth.onnx", head_card(head, "depth", "1", embedding_model="e@1"))
+    probs = runtime.load_model(path).run(x)["scores"]
+    assert np.allclose(probs, head.probabilities(x), atol=1e-5)
+    assert read_card(path).labels == head.labels
+
+
+def test_class_balance_keeps_the_rare_class_found():
+    x, y = _blobs(0, 6, {"flood": ((1.5, 1.5), 12), "not_flood": ((-0.5, -0.5), 388)}, seed=3)
+    head = train_head(x, y, kind="logreg")
+    assert head.metrics.per_label["flood"].recall >= 0.75  # an unweighted fit would favour "not_flood"
+
+
+@pytest.mark.parametrize(
+    "labels, words",
+    [(["flood"] * 10, "at least two labels"), (["flood"] * 9 + ["not_flood"], "at least 2 verified")],
+)
+def test_too_few_examples_are_explained(labels, words):
+    with pytest.raises(HeadTrainingError, match=words):
+        train_head(np.ones((10, 4), np.float32), labels)
+
+
+def test_nan_features_are_refused():
+    x = np.ones((10, 4), np.float32)
+    x[3, 1] = np.nan
+    with pytest.raises(HeadTrainingError, match="NaN"):
+        train_head(x, ["a", "b"] * 5)
+
+
+def test_label_schemes():
+    v = [
+        VerifiedMedia(1, 1, "flood", 0.1, "Minor damage\nmore", "ann", "t"),
+        VerifiedMedia(2, 2, "flood", 0.5, None, "ann", "t"),
+        VerifiedMedia(3, 3, "flood", 2.0, "severe", "ann", "t"),
+        VerifiedMedia(4, 4, "not_flood", None, "", "ann", "t"),
+        VerifiedMedia(5, 5, "unsure", None, "x", "ann", "t"),
+        VerifiedMedia(6, 6, "flood", None, None, "ann", "t"),
+    ]
+    assert labels_from_verifications(v) == {1: "flood", 2: "flood", 3: "flood", 4: "not_flood", 6: "flood"}
+    assert labels_from_verifications(v, "depth") == {1: "<0.3m", 2: "0.3-1m", 3: ">=1m", 4: "no_flood"}
+    assert labels_from_verifications(v, "note") == {1: "minor damage", 3: "severe", 5: "x"}
+
+
+def _crops(n, size=96, seed=0):
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        img = photo(PHOTO_NAMES[i % len(PHOTO_NAMES)])
+        y0 = rng.integers(0, img.shape[0] - size)
+        x0 = rng.integers(0, img.shape[1] - size)
+        out.append((f"crop{i}", np.ascontiguousarray(img[y0:y0 + size, x0:x0 + size])))
+    return out
+
+
+def _verify(store, media_fids, rule):
+    """Analyst verdicts from a rule on the photo's cached colour embedding (a stand-in for what an
+    analyst sees, learnable from those embeddings)."""
+    fids, emb = sql.load_embeddings(store, "colour@1", media_fids)
+    rows = []
+    for fid, e in zip(fids, emb, strict=True):
+        post = store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(fid),))
+        rows.append((post, int(fid), "flood" if rule(e) else "not_flood", "ann", "2024-01-01T00:00:00Z"))
+    with store.batch() as conn:
+        conn.executemany(
+            "INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) VALUES (?, ?, ?, ?, ?)",
+            rows,
+        )
+
+
+def test_store_loop_train_screen_and_suggest(store, tmp_path):
+    runtime.clear_sessions()
+    colour = make_colour_model(tmp_path / "colour.onnx")
+    fids = add_photo_posts(store, _crops(48))
+    classify_store(store, colour)  # caches colour@1 embeddings on the way
+    _, all_emb = sql.load_embeddings(store, "colour@1")
+    unit = all_emb / np.linalg.norm(all_emb, axis=1, keepdims=True)
+    cut = float(np.median(unit[:, 2] - unit[:, 0]))
+
+    def rule(e):  # heads read L2-normalised embeddings, so the analyst's rule is one of direction
+        u = e / np.linalg.norm(e)
+        return u[2] - u[0] > cut
+
+    _verify(store, fids[:30], rule)
+    with store.batch() as conn:  # a later "unsure" on a photo does not train
+        conn.execute("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
+                     "SELECT post_fid, fid, 'unsure', 'bob', '2024-01-02T00:00:00Z' FROM media WHERE fid = ?",
+                     (fids[0],))
+    result = train_head_from_store(store, tmp_path / "head.onnx", image_model="colour@1", version="1")
+    assert result.metrics.n_examples == 29 and result.card.tag == "flood-head@1"
+    assert result.metrics.accuracy >= 0.8
+    assert store.runs("train_head")[-1].status == "done"
+    screened = classify_store(store, result.path)
+    assert screened.classified == 48 and screened.status == "done"
+    labels = {r["media_fid"]: r for r in sql.predictions(store, "flood-head@1")}
+    _, emb = sql.load_embeddings(store, "colour@1", fids[30:])
+    truth = [rule(e) for e in emb]
+    decided = [store.scalar("SELECT cls_label FROM posts p JOIN media m ON m.post_fid = p.fid WHERE m.fid = ?",
+                            (f,)) == "flood" for f in fids[30:]]
+    agreement = np.mean(np.array(truth) == np.array(decided))
+    print("held-out agreement", agreement, "cv accuracy", result.metrics.accuracy)
+    assert agreement >= 0.75 and len(labels) == 48
+    suggestions = next_to_verify(store, result.path, n=8, random_share=0.25, seed=1)
+    assert len(suggestions) == 8
+    assert [s.reason for s in suggestions].count("random") == 2
+    verified = set(fids[:30])
+    assert all(s.media_fid not in verified or s.media_fid == fids[0] for s in suggestions)
+    uncertain = [s.uncertainty for s in suggestions if s.reason == "uncertain"]
+    assert uncertain == sorted(uncertain, reverse=True)
+
+
+def test_head_computes_missing_embeddings_with_its_backbone(store, tmp_path):
+    runtime.clear_sessions()
+    colour = make_colour_model(tmp_path / "colour.onnx")
+    x, y = _blobs(0, 3, {"flood": ((1.0,), 10), "not_flood": ((-1.0,), 10)})
+    head = train_head(x, y)
+    path = export_head(head, tmp_path / "h.onnx", head_card(head, "h", "1", embedding_model="colour@1"))
+    add_photo_posts(store, _crops(5))
+    from mist_qgis.core.models.card import ModelCardError
+
+    with pytest.raises(ModelCardError, match="5 photos have no embedding from colour@1"):
+        classify_store(store, path)
+    result = classify_store(store, path, resolve_model=lambda tag: colour)
+    assert result.classified == 5 and store.count("embeddings", "model = 'colour@1'") == 5

@@ -1,0 +1,81 @@
+"""Sessions: one per model and thread, capped threads, the provider really used, reload on change."""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+
+import numpy as np
+import pytest
+
+from mist_qgis.core.models import runtime
+from mist_qgis.core.models.card import ModelCardError
+from tests.helpers.modelkit import colour_card, make_colour_model
+
+
+@pytest.fixture(autouse=True)
+def _fresh_sessions():
+    runtime.clear_sessions()
+    yield
+    runtime.clear_sessions()
+
+
+def test_thread_cap_leaves_a_core_for_qgis(monkeypatch):
+    monkeypatch.setattr(runtime, "cpu_cores", lambda: 8)
+    assert runtime.thread_cap() == 7 and runtime.thread_cap(3) == 3 and runtime.thread_cap(64) == 7
+    monkeypatch.setattr(runtime, "cpu_cores", lambda: 1)
+    assert runtime.thread_cap() == 1 and runtime.thread_cap(4) == 1
+
+
+def test_session_is_cached_per_thread(tmp_path):
+    path = make_colour_model(tmp_path / "m.onnx")
+    first = runtime.load_model(path)
+    assert runtime.load_model(path) is first
+    other: list = []
+    t = threading.Thread(target=lambda: other.append(runtime.load_model(path)))
+    t.start()
+    t.join()
+    assert other[0] is not first and other[0].card.tag == first.card.tag
+    opts = first.session.get_session_options()
+    assert 1 <= opts.intra_op_num_threads <= max(1, runtime.cpu_cores() - 1)
+
+
+def test_provider_really_used_and_notice(tmp_path):
+    loaded = runtime.load_model(make_colour_model(tmp_path / "m.onnx"))
+    assert loaded.provider == loaded.session.get_providers()[0]
+    assert loaded.provider in runtime.available_providers()
+    if loaded.provider == runtime.CPU:
+        assert "CPU" in loaded.notice
+    assert runtime.CPU in runtime.preferred_providers()
+    assert runtime.preferred_providers(allow_gpu=False) == [runtime.CPU]
+
+
+def test_run_returns_outputs_by_role(tmp_path):
+    loaded = runtime.load_model(make_colour_model(tmp_path / "m.onnx"))
+    x = np.zeros((2, 3, 32, 32), np.float32)
+    x[0, 2] = 1.0
+    out = loaded.run(x)
+    assert set(out) == {"scores", "embedding"}
+    assert out["scores"].shape == (2, 3) and int(np.argmax(out["scores"][0])) == 2
+
+
+def test_changed_file_is_reloaded(tmp_path):
+    path = make_colour_model(tmp_path / "m.onnx")
+    first = runtime.load_model(path)
+    time.sleep(0.01)
+    make_colour_model(path, colour_card(version="2"))
+    os.utime(path, None)
+    second = runtime.load_model(path)
+    assert second is not first and second.card.version == "2"
+
+
+def test_mismatched_model_fails_before_any_run(tmp_path):
+    path = make_colour_model(tmp_path / "m.onnx", colour_card(input_size=(32, 32)), input_shape=[1, 3, 16, 16])
+    with pytest.raises(ModelCardError, match="input_size"):
+        runtime.load_model(path)
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        runtime.load_model(tmp_path / "nope.onnx")

@@ -1,0 +1,78 @@
+"""Post text embeddings with the packaged all-MiniLM-L6-v2, offline, alone or beside photos."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mist_qgis.core.models import runtime
+from mist_qgis.core.models.classify import classify_store
+from mist_qgis.core.models.embeddings import feature_matrix
+from mist_qgis.core.models.heads import train_head, train_head_from_store
+from mist_qgis.core.models.text import TEXT_DIM, TEXT_MODEL_TAG, embed_post_texts, embed_texts
+from mist_qgis.core.store import models as sql
+from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
+
+FLOOD = [
+    "Water is up to the doors of the houses on Main Street, cars are under water",
+    "Our street is completely flooded, the river broke its banks",
+    "La calle está inundada, el agua llega a las rodillas",
+    "Flood water inside the ground floor, furniture floating",
+    "Roads under water near the bridge, people evacuated by boat",
+    "The basement flooded overnight, water still rising",
+]
+OTHER = [
+    "Great coffee at the new place downtown this morning",
+    "Watching the football match tonight with friends",
+    "My cat is sleeping on the keyboard again",
+    "Launch day! The rocket lifted off perfectly",
+    "Reading a new book about medieval history",
+    "Traffic is light today, got to work early",
+]
+
+
+def test_embeddings_are_offline_unit_vectors_that_capture_meaning(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # the loader must force offline mode itself
+    vectors = embed_texts(FLOOD[:2] + OTHER[:1] + [""])
+    assert vectors.shape == (4, TEXT_DIM) and vectors.dtype == np.float32
+    assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
+    assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2
+    import os
+
+    assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+
+def test_missing_model_folder_is_explained(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not a sentence-transformers model folder"):
+        embed_texts(["x"], model_dir=tmp_path)
+
+
+def test_text_head_and_image_plus_text_features_from_a_store(store, tmp_path):
+    runtime.clear_sessions()
+    texts = FLOOD + OTHER
+    fids = add_photo_posts(store, [(f"p{i}", photo(PHOTO_NAMES[i % 6])) for i in range(12)], texts=texts)
+    assert embed_post_texts(store) == 12
+    assert embed_post_texts(store) == 0  # computed once
+    f, x = feature_matrix(store, "text", None, TEXT_MODEL_TAG)
+    assert list(f) == fids and x.shape == (12, TEXT_DIM)
+    head = train_head(x, ["flood"] * 6 + ["not_flood"] * 6, folds=3)
+    assert head.metrics.accuracy >= 0.75  # 8 training texts per fold: well above chance (0.5)
+
+    classify_store(store, make_colour_model(tmp_path / "colour.onnx"))
+    f2, x2 = feature_matrix(store, "image+text", "colour@1", TEXT_MODEL_TAG)
+    assert x2.shape == (12, 3 + TEXT_DIM)
+    assert np.allclose(np.linalg.norm(x2[:, :3], axis=1), 1.0, atol=1e-5)  # each block unit length
+
+    with store.batch() as conn:
+        conn.executemany(
+            "INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
+            "SELECT post_fid, fid, ?, 'ann', '2024-01-01T00:00:00Z' FROM media WHERE fid = ?",
+            [("flood" if i < 6 else "not_flood", fid) for i, fid in enumerate(fids)],
+        )
+    result = train_head_from_store(store, tmp_path / "mm.onnx", image_model="colour@1", text_model=TEXT_MODEL_TAG,
+                                   features="image+text", version="1", folds=3)
+    assert result.card.features == "image+text" and result.card.extra["text_model"] == TEXT_MODEL_TAG
+    assert result.card.embedding_dim == 3 + TEXT_DIM and result.metrics.accuracy >= 0.75
+    screened = classify_store(store, result.path)
+    assert screened.classified == 12
+    assert {r["label"] for r in sql.predictions(store, result.card.tag)} == {"flood", "not_flood"}
