@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import cli_media, cli_models, cli_rasters
+from . import cli_geoloc, cli_media, cli_models, cli_posts, cli_rasters, cli_verify
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -106,6 +106,17 @@ VERBS: list[Verb] = [
          cli_models.models_arguments, cli_models.models_parameters),
     Verb("fetch-media", "fetch, cache and vet every pending photo and video (online or --offline)",
          "mist:fetchmedia", cli_media.fetch_media_arguments, cli_media.fetch_media_parameters),
+    Verb("import-references", "import reference imagery (CSV, MIST-SMMD street view, GeoJSON, geotagged photos)",
+         "mist:importreferences", cli_geoloc.import_references_arguments, cli_geoloc.import_references_parameters),
+    Verb("geolocate", "move posts to where their photos were taken by matching reference imagery",
+         "mist:geolocatephotos", cli_geoloc.geolocate_arguments, cli_geoloc.geolocate_parameters),
+    Verb("evaluate-geolocation", "geolocation error in metres against true locations", "mist:evaluategeolocation",
+         cli_geoloc.evaluate_arguments, cli_geoloc.evaluate_parameters),
+    Verb("import", "import post collections (tweets, Weibo, CrisisMMD, CSV, GeoJSON, photo folders) as points",
+         "mist:importposts", cli_posts.import_arguments, cli_posts.import_parameters),
+    Verb("import-verifications", "add analysts' verdicts from a CSV table (post_id, verdict, water_depth_m, ...)",
+         "mist:importverifications", cli_verify.import_verifications_arguments,
+         cli_verify.import_verifications_parameters),
 ]
 
 

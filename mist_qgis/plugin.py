@@ -27,6 +27,7 @@ class MistPlugin:
         self.actions: list[QAction] = []
         self.docks: list = []
         self.verify_dock = None
+        self.posts_dock = None
         self.toolbar = None
         self.tasks: set[QgsTask] = set()
         self._log_handler = None
@@ -52,6 +53,7 @@ class MistPlugin:
         self._add_action(tr("Classify photos…"), self._run_algorithm("mist:classifymedia"), toolbar=False)
         self._add_action(tr("Train screening head…"), self._run_algorithm("mist:trainhead"), toolbar=False)
         self._add_verify_dock()
+        self._add_posts_dock()
 
     def unload(self) -> None:
         for task in list(self.tasks):
@@ -69,6 +71,7 @@ class MistPlugin:
             dock.deleteLater()
         self.docks.clear()
         self.verify_dock = None
+        self.posts_dock = None
         if self.toolbar is not None:
             self.toolbar.deleteLater()
             self.toolbar = None
@@ -94,6 +97,19 @@ class MistPlugin:
         action.setCheckable(True)
         dock.visibilityChanged.connect(action.setChecked)
         self.verify_dock = dock
+
+    def _add_posts_dock(self) -> None:
+        """The "MIST Posts" dock (import post collections), hidden until its action is used."""
+        from .gui.posts_dock import PostsDock
+
+        dock = PostsDock(self.start_task, self.iface.mainWindow())
+        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+        dock.hide()
+        self.docks.append(dock)
+        action = self._add_action(tr("Import posts"), lambda checked: dock.setVisible(checked))
+        action.setCheckable(True)
+        dock.visibilityChanged.connect(action.setChecked)
+        self.posts_dock = dock
 
     def _add_action(self, text: str, callback, toolbar: bool = True) -> QAction:
         action = QAction(QIcon(str(icon_path())), text, self.iface.mainWindow())

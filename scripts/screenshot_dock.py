@@ -10,14 +10,18 @@ layer, opens the dock on the store, judges a few photos, grabs the main window a
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
 ENV_STORE = "MIST_SCREENSHOT_STORE"
 ENV_OUT = "MIST_SCREENSHOT_OUT"
+ENV_REPO = "MIST_SCREENSHOT_REPO"
+# QGIS's --code runs the file through exec(), without __file__: the launcher passes the path on.
+REPO = Path(os.environ[ENV_REPO]) if ENV_REPO in os.environ else Path(__file__).resolve().parents[1]
+THIS = REPO / "scripts" / "screenshot_dock.py"
 
 TEXTS = [
     "Jinshui Road under water, cars stuck #郑州暴雨", "Subway exit flooded, knee deep",
@@ -50,17 +54,24 @@ def launch(out: Path) -> int:
     work = Path(tempfile.mkdtemp(prefix="mist-shot-"))
     store = work / "demo.gpkg"
     build_demo_store(store)
-    env = dict(os.environ, **{ENV_STORE: str(store), ENV_OUT: str(out.resolve())})
+    env = dict(os.environ, **{ENV_STORE: str(store), ENV_OUT: str(out.resolve()), ENV_REPO: str(REPO)})
     env.pop("QT_QPA_PLATFORM", None)
     env["PYTHONPATH"] = os.pathsep.join([str(REPO), *[p for p in sys.path if p.endswith("site-packages")]])
     cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "qgis", "--profiles-path", str(work / "profiles"),
-           "--nologo", "--noversioncheck", "--noplugins", "--code", str(Path(__file__).resolve())]
-    done = subprocess.run(cmd, env=env, timeout=300)
+           "--nologo", "--noversioncheck", "--noplugins", "--code", str(THIS)]
+    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
+    try:
+        returncode = proc.wait(timeout=300)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)  # xvfb-run, its Xvfb and QGIS: the group this script made
+        proc.wait()
+        print("QGIS did not finish within 300 s", file=sys.stderr)
+        return 1
     if not out.exists():
         print("no screenshot was written", file=sys.stderr)
         return 1
     print(out)
-    return done.returncode
+    return returncode
 
 
 def inside_qgis() -> None:
@@ -70,6 +81,8 @@ def inside_qgis() -> None:
     from qgis.PyQt.QtWidgets import QApplication
     from qgis.utils import iface
 
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
     import mist_qgis
 
     store = os.environ[ENV_STORE]
@@ -88,17 +101,17 @@ def inside_qgis() -> None:
         dock.show()
         dock.analyst_edit.setText("ana")
         dock.open_store(store)
-        dock.resize(1000, 900)
+        iface.mainWindow().resizeDocks([dock], [1050], Qt.Orientation.Horizontal)
         QTimer.singleShot(1500, step2)
 
     def step2() -> None:
         dock = plugin.verify_dock
         dock.table.setFocus()
-        dock.handle_key(Qt.Key.Key_Right)
-        dock.handle_key(Qt.Key.Key_Right)
-        dock.handle_key(Qt.Key.Key_Right)
-        dock.handle_key(Qt.Key.Key_Right)
-        dock.handle_key(Qt.Key.Key_2)  # flood, knee deep
+        for _ in range(6):
+            dock.handle_key(Qt.Key.Key_Right)
+        dock.handle_key(Qt.Key.Key_2)  # "Rescue boats on Huayuan Road": flood, knee deep
+        dock.handle_key(Qt.Key.Key_N)  # "Photo from yesterday's trip": not flood
+        dock.previous()
         dock.previous()
         QTimer.singleShot(2000, step3)
 
@@ -109,6 +122,19 @@ def inside_qgis() -> None:
         keep["plugin"].unload()
         QTimer.singleShot(200, lambda: os._exit(0))
 
+    def guarded(step):
+        def run() -> None:
+            try:
+                step()
+            except Exception:  # noqa: BLE001 - report and leave, never hang on QGIS's error dialog
+                import traceback
+
+                traceback.print_exc()
+                os._exit(1)
+
+        return run
+
+    step1, step2, step3 = guarded(step1), guarded(step2), guarded(step3)
     QTimer.singleShot(2000, step1)
 
 

@@ -21,6 +21,13 @@ OPTIONAL_PACKAGES: dict[str, tuple[str, str]] = {
     "shapely": ("shapely", "geometry operations"),
     "cv2": ("opencv-python-headless", "video frames and classical matching"),
     "PIL": ("pillow", "safe image decoding"),
+    "onnx": ("onnx", "exporting models and screening heads"),
+    "sklearn": ("scikit-learn", "few-shot screening heads"),
+    "sentence_transformers": ("sentence-transformers", "post text embeddings"),
+    "imagehash": ("imagehash", "near-duplicate photos"),
+    "scipy": ("scipy", "inundation extent and map smoothing"),
+    "skimage": ("scikit-image", "semantic localization metrics"),
+    "matplotlib": ("matplotlib", "quality plots and match views"),
 }
 
 

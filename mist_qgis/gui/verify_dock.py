@@ -267,7 +267,11 @@ class VerifyDock(QgsDockWidget):
         self.table.setIconSize(THUMB)
         self.table.verticalHeader().setDefaultSectionSize(THUMB.height() + 4)
         self.table.verticalHeader().hide()
-        self.table.horizontalHeader().setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header = self.table.horizontalHeader()
+        header.setResizeContentsPrecision(200)  # measure loaded rows, never the whole store
+        for column in (1, 3, 4, 5):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(0, THUMB.width() + 12)
         self.table.setWordWrap(False)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
@@ -292,6 +296,8 @@ class VerifyDock(QgsDockWidget):
             button.clicked.connect(lambda _=False, v=verdict: self.apply_verdict(v))
             buttons.addWidget(button)
             self.verdict_buttons[verdict] = button
+        lower_layout.addLayout(buttons)
+        buttons = QHBoxLayout()  # depth classes on their own row: the pane stays narrow enough
         self.depth_buttons: list[QPushButton] = []
         for i, (name, metres) in enumerate(DEPTH_CLASSES.items(), start=1):
             button = QPushButton(f"{i} {tr(name)} {metres:g} m")
@@ -314,17 +320,21 @@ class VerifyDock(QgsDockWidget):
         following.clicked.connect(self.next)
         entry.addWidget(self.depth_edit)
         entry.addWidget(self.note_edit, 1)
-        entry.addWidget(self.advance)
-        entry.addWidget(self.undo_button)
-        entry.addWidget(previous)
-        entry.addWidget(following)
         lower_layout.addLayout(entry)
+        moves = QHBoxLayout()
+        moves.addWidget(self.advance)
+        moves.addStretch(1)
+        moves.addWidget(self.undo_button)
+        moves.addWidget(previous)
+        moves.addWidget(following)
+        lower_layout.addLayout(moves)
         right.addWidget(lower)
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         split.addWidget(right)
-        split.setStretchFactor(0, 2)
-        split.setStretchFactor(1, 3)
+        split.setStretchFactor(0, 1)
+        split.setStretchFactor(1, 1)
+        split.setSizes([560, 440])  # the table needs room for its columns, not just its size hint
         layout.addWidget(split, 1)
         self.status = QLabel()
         self.status.setWordWrap(True)

@@ -22,12 +22,14 @@ VERDICT_COLOURS = {"flood": QColor(30, 110, 220), "not_flood": QColor(120, 120, 
 MediaRole = Qt.ItemDataRole.UserRole + 1
 
 
-def verdict_text(row: QueueRow) -> str:
+def verdict_text(row: QueueRow, with_class: bool = True) -> str:
     if not row.verdict:
         return ""
     text = tr(VERDICT_LABELS[row.verdict])
     if row.water_depth_m is not None:
-        text += f" {row.water_depth_m:g} m ({tr(depth_class_for(row.water_depth_m))})"
+        text += f" {row.water_depth_m:g} m"
+        if with_class:
+            text += f" ({tr(depth_class_for(row.water_depth_m))})"
     return text
 
 
@@ -120,8 +122,8 @@ class VerifyTableModel(QAbstractTableModel):
             return None
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
-            if col == TIME:
-                return (row.timestamp or "").replace("T", " ")[:16]
+            if col == TIME:  # month-day hour:minute; the full time is in the tooltip and the facts
+                return (row.timestamp or "").replace("T", " ")[5:16]
             if col == TEXT:
                 flat = " ".join(row.text.split())
                 return flat if len(flat) <= EXCERPT else flat[: EXCERPT - 1] + "…"
@@ -130,7 +132,7 @@ class VerifyTableModel(QAbstractTableModel):
             if col == GEO:
                 return "" if row.geo_confidence is None else f"{row.geo_confidence:.2f}"
             if col == VERDICT:
-                return verdict_text(row)
+                return verdict_text(row, with_class=False)
             if col == PHOTO and row.status != "ok":
                 return tr(row.status)
             return None
@@ -138,6 +140,10 @@ class VerifyTableModel(QAbstractTableModel):
             return self._thumbnail(index.row(), row)
         if role == Qt.ItemDataRole.ToolTipRole and col == TEXT:
             return row.text[:1000]
+        if role == Qt.ItemDataRole.ToolTipRole and col == TIME:
+            return row.timestamp
+        if role == Qt.ItemDataRole.ToolTipRole and col == VERDICT:
+            return verdict_text(row)
         if role == Qt.ItemDataRole.ForegroundRole and col == VERDICT and row.verdict:
             return QBrush(VERDICT_COLOURS[row.verdict])
         if role == Qt.ItemDataRole.TextAlignmentRole and col in (SCORE, GEO):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from .geoloc_algorithms import EvaluateGeolocationAlgorithm, GeolocatePhotosAlgorithm, ImportReferencesAlgorithm
+from .import_algorithm import ImportPostsAlgorithm
 from .media_algorithms import FetchMediaAlgorithm
 from .model_algorithms import (
     ClassifyMediaAlgorithm,
@@ -12,13 +14,16 @@ from .model_algorithms import (
 )
 from .raster_algorithms import EvaluateSeloAlgorithm, InundationAlgorithm, PostDensityAlgorithm, SeloAlgorithm
 from .store_algorithms import CreateStoreAlgorithm, StoreInfoAlgorithm
+from .verdict_algorithms import ImportVerificationsAlgorithm
 from .verify_algorithms import ExportVerifiedAlgorithm
 
 ALGORITHM_CLASSES = [
+    ImportPostsAlgorithm,
     FetchMediaAlgorithm,
     CreateStoreAlgorithm,
     StoreInfoAlgorithm,
     ExportVerifiedAlgorithm,
+    ImportVerificationsAlgorithm,
     PostDensityAlgorithm,
     SeloAlgorithm,
     EvaluateSeloAlgorithm,
@@ -28,4 +33,7 @@ ALGORITHM_CLASSES = [
     NextToVerifyAlgorithm,
     PredictImagesAlgorithm,
     ListModelsAlgorithm,
+    ImportReferencesAlgorithm,
+    GeolocatePhotosAlgorithm,
+    EvaluateGeolocationAlgorithm,
 ]

@@ -32,15 +32,18 @@ def test_load_and_unload_twice_cleanly():
             assert registry.providerById("mist") is not None
             assert len(iface.menus["&MIST"]) == len(plugin.actions) >= 3
             assert iface.window.findChildren(QToolBar, "MistToolbar")
-            assert [d.objectName() for d in iface.docks] == ["MistVerifyDock"]
+            assert [d.objectName() for d in iface.docks] == ["MistVerifyDock", "MistPostsDock"]
             assert plugin.verify_dock.windowTitle() == "MIST Verify" and not plugin.verify_dock.isVisible()
+            assert plugin.posts_dock.windowTitle() == "MIST Posts" and not plugin.posts_dock.isVisible()
             plugin.unload()
             _flush_deletes()
             assert registry.providerById("mist") is None
             assert iface.menus == {} and iface.docks == []
             assert not iface.window.findChildren(QToolBar, "MistToolbar")
             assert not iface.window.findChildren(QDockWidget, "MistVerifyDock")
+            assert not iface.window.findChildren(QDockWidget, "MistPostsDock")
             assert plugin.actions == [] and plugin.tasks == set() and plugin.verify_dock is None
+            assert plugin.posts_dock is None
     finally:
         headless.init_processing()
 

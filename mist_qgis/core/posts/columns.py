@@ -114,6 +114,8 @@ def parse_overrides(items: Sequence[str]) -> dict[str, str]:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise ValueError(f"mapping {item!r} is not field=column")
+        if key.strip() not in FIELDS:
+            raise ValueError(f"unknown field {key.strip()!r} in the column mapping; fields are: {', '.join(FIELDS)}")
         out[key.strip()] = value.strip()
     return out
 

@@ -68,6 +68,8 @@ def _detect_json(path: Path, info: Sniff, text: str) -> str:
             return "twitter_v1"
         if is_v2_response(value) or is_v2_tweet(value):
             return "twitter_v2"
+    elif value is None and re.fullmatch(r"\[\s*\]\s*", text):
+        raise NotAPostCollection(f"{path.name} holds no records (an empty JSON array)")
     elif value is None:  # first record larger than the sample or broken: look for tell-tale keys
         if re.search(r'"id_str"\s*:|"user"\s*:\s*\{', text):
             return "twitter_v1"

@@ -35,6 +35,8 @@ def as_float(value: Any, name: str) -> float:
 
 def checked_point(lon: Any, lat: Any) -> tuple[float, float]:
     """(lon, lat) as floats in range, or SkipRecord saying what is wrong (swap, range, NaN)."""
+    if type(lon) is float and type(lat) is float and -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0:
+        return lon, lat  # the common case; NaN fails the comparisons and takes the checks below
     x = as_float(lon, "longitude")
     y = as_float(lat, "latitude")
     if abs(y) > 90:

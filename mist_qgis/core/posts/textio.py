@@ -17,6 +17,8 @@ from typing import IO, Any
 from .issues import NotAPostCollection, Skip
 
 SAMPLE_BYTES = 64 * 1024
+MAX_LINE_BYTES = 64 << 20  # one JSON-lines record or one CSV line; longer ones are skipped unread
+OVERLONG = b"\x00overlong"  # identity marker for such a line
 CHUNK_CHARS = 1 << 20
 MAX_RESYNC_CHARS = 64 << 20
 BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8"),
@@ -47,7 +49,8 @@ class Sniff:
     @property
     def text(self) -> str:
         """The decoded sample (a trailing partial character is dropped)."""
-        body = self.sample[len(self.bom):]
+        # UTF-16/32 decoders read their byte order from the BOM; the others must not see it
+        body = self.sample if self.encoding in ("utf-16", "utf-32") else self.sample[len(self.bom):]
         return codecs.getincrementaldecoder(self.encoding)(errors="replace").decode(body, final=False)
 
     @property
@@ -72,7 +75,8 @@ def sniff(path: Path) -> Sniff:
             result.binary = what
             return result
     body = sample[len(result.bom):]
-    if body and (body.count(b"\x00") or sum(body.count(bytes([c])) for c in _CONTROL) > len(body) // 20):
+    # A few control bytes are a bad record in a text file; many are a binary file.
+    if body and (body.count(b"\x00") + sum(body.count(bytes([c])) for c in _CONTROL)) * 50 > len(body):
         result.binary = "binary data (control bytes), not text"
         return result
     if not result.bom and not _decodes(body, "utf-8"):
@@ -147,20 +151,29 @@ class Source:
     def close(self) -> None:
         self.raw.close()
 
-    def byte_lines(self) -> Iterator[bytes]:
-        """Raw lines, BOM removed; UTF-16/32 files are re-encoded to UTF-8 lines on the way."""
+    def byte_lines(self, limit: int | None = None) -> Iterator[bytes]:
+        """Raw lines, BOM removed; UTF-16/32 files are re-encoded to UTF-8 lines on the way.
+
+        With `limit`, a line longer than that is not held in memory: it comes out as OVERLONG.
+        """
         if self.info.encoding in ("utf-16", "utf-32"):
             text = io.TextIOWrapper(self.raw, encoding=self.info.encoding, errors="replace", newline="")
             for line in text:
-                yield line.encode("utf-8")
+                yield line.encode("utf-8") if limit is None or len(line) < limit else OVERLONG
             return
-        first = True
-        for line in self.raw:
-            if first:
-                first = False
-                if self.info.bom and line.startswith(self.info.bom):
-                    line = line[len(self.info.bom):]
-            yield line
+        readline = self.raw.readline
+        cap = limit or -1
+        line = readline(cap)
+        if self.info.bom and line.startswith(self.info.bom):
+            line = line[len(self.info.bom):]
+        while line:
+            if limit is not None and len(line) >= limit and not line.endswith(b"\n"):
+                while line and not line.endswith(b"\n"):  # skip the rest of the line
+                    line = readline(limit)
+                yield OVERLONG
+            else:
+                yield line
+            line = readline(cap)
 
     @property
     def line_encoding(self) -> str:
@@ -209,32 +222,54 @@ def _is_complete_json(line: bytes, encoding: str) -> bool:
 
 
 def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
+    raw_decode = json.JSONDecoder().raw_decode  # skips json.loads' per-call encoding detection
     loads = json.loads
     encoding = src.line_encoding
-    utf8 = encoding == "utf-8"
     name = src.name
-    for number, raw in enumerate(src.byte_lines(), 1):
+    for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
+        if raw is OVERLONG:
+            yield Skip(name, number, f"line longer than {MAX_LINE_BYTES >> 20} MiB, not read")
+            continue
         if raw[:1] == b"\x1e":
             raw = raw.lstrip(b"\x1e")
         try:
-            value = loads(raw) if utf8 else loads(raw.decode(encoding))
+            text = raw.decode(encoding)
         except UnicodeDecodeError:
-            yield Skip(name, number, bad_encoding_reason(encoding))
+            yield Skip(name, number, _binary_reason(raw) or bad_encoding_reason(encoding))
             continue
+        if text[-1:] == "\n":
+            text = text[:-2] if text[-2:] == "\r\n" else text[:-1]
+        try:
+            value, end = raw_decode(text)
+            if end != len(text) and text[end:].strip():
+                value = loads(text)  # raises with json's own "Extra data" message
         except ValueError as exc:
-            if not raw.strip():
+            if not text.strip():
                 continue
-            yield Skip(name, number, _json_reason(raw, exc))
-            continue
+            try:  # leading whitespace is legal JSON that raw_decode refuses
+                value = loads(text)
+            except ValueError as exc2:
+                yield Skip(name, number, _json_reason(raw, exc2 if text[:1].isspace() else exc))
+                continue
+            except RecursionError:
+                yield Skip(name, number, "JSON nested too deeply")
+                continue
         except RecursionError:
             yield Skip(name, number, "JSON nested too deeply")
             continue
         yield number, value
 
 
-def _json_reason(raw: bytes, exc: ValueError) -> str:
+def _binary_reason(raw: bytes) -> str | None:
     if b"\x00" in raw or sum(raw.count(bytes([c])) for c in _CONTROL) > 4:
         return "binary data, not a JSON record"
+    return None
+
+
+def _json_reason(raw: bytes, exc: ValueError) -> str:
+    binary = _binary_reason(raw)
+    if binary:
+        return binary
     msg = exc.msg if isinstance(exc, json.JSONDecodeError) else str(exc)
     return f"malformed JSON: {msg}"
 
@@ -387,9 +422,14 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
     """
     encoding = src.line_encoding
     bad: set[int] = set()
+    overlong: set[int] = set()
 
     def lines() -> Iterator[str]:
-        for number, raw in enumerate(src.byte_lines(), 1):
+        for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
+            if raw is OVERLONG:
+                overlong.add(number)
+                yield ""
+                continue
             try:
                 yield raw.decode(encoding)
             except UnicodeDecodeError:
@@ -409,6 +449,9 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
             last = reader.line_num
             continue
         start, last = last + 1, reader.line_num
+        if overlong and any(n in overlong for n in range(start, last + 1)):
+            yield Skip(src.name, start, f"line longer than {MAX_LINE_BYTES >> 20} MiB, not read")
+            continue
         if bad and any(n in bad for n in range(start, last + 1)):
             yield Skip(src.name, start, bad_encoding_reason(encoding))
             continue

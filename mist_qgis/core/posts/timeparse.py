@@ -47,9 +47,10 @@ def twitter_time(text: str) -> datetime:
     try:
         _, mon, day, hms, off, year = parts
         h, m, s = hms.split(":")
-        return _plausible(datetime(int(year), MONTHS[mon], int(day), int(h), int(m), int(s), tzinfo=_offset(off)))
+        ts = datetime(int(year), MONTHS[mon], int(day), int(h), int(m), int(s), tzinfo=_offset(off))
     except (ValueError, KeyError, IndexError):
         raise SkipRecord(f"unknown time format: {text[:40]!r}") from None
+    return _plausible(ts)
 
 
 def _plausible(ts: datetime) -> datetime:
@@ -61,7 +62,8 @@ def _plausible(ts: datetime) -> datetime:
 def from_number(value: float, default_tz: timezone = UTC) -> datetime:
     """Excel serial days (Weibo sheets), Unix seconds or milliseconds, told apart by magnitude."""
     if 20_000 <= value < 80_000:  # Excel serial: 1954 .. 2119, in the sheet's local time
-        return _plausible((EXCEL_EPOCH + timedelta(days=value)).replace(tzinfo=default_tz))
+        # rounded to the second: sheets store times as binary fractions of a day (18:05 -> ...999)
+        return _plausible((EXCEL_EPOCH + timedelta(seconds=round(value * 86400))).replace(tzinfo=default_tz))
     if 1e8 <= value < 1e10:
         return _plausible(datetime.fromtimestamp(value, UTC))
     if 1e11 <= value < 1e13:

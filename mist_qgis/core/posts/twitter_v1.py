@@ -53,6 +53,10 @@ def _text(obj: dict) -> str:
 
 
 def _media(obj: dict) -> list[MediaRef]:
+    if "extended_entities" not in obj and "extended_tweet" not in obj:
+        ent = obj.get("entities")
+        if not isinstance(ent, dict) or "media" not in ent:
+            return []
     items = None
     for holder in (obj.get("extended_tweet"), obj):
         if not isinstance(holder, dict):

@@ -1,0 +1,360 @@
+"""The per-post geolocation driver: coarse place -> candidate references -> match -> move.
+
+For each located post (geotag, place or text-derived coarse point) with cached photos:
+1. candidates = references within the uncertainty radius (the post's `geo_accuracy_m`, or the
+   `radius_m` option, default 500 m); after a road match from text, only those near the road's
+   100 m sample points;
+2. MIST mode ranks them by global-embedding similarity to the photo (the retrieval idea of
+   Img2Loc) and matches only the top k; paper mode (LSGL) matches every candidate;
+3. each pair gets both scores (paper S/E/rate and MIST's verified confidence), stored in
+   `matches`; the query's segmentation mask (if weights are configured) drops matches first;
+4. the post moves to the winning reference's own coordinates (not a sample point's):
+   geo_source 'image_match', accuracy, match_ref, match_score; the location before the move is
+   kept (orig_lon/orig_lat and the `geolocations` line old -> new).
+MIST mode picks the highest confidence and moves only above `min_confidence`; paper mode picks
+the highest rate. Reference features are extracted once and cached in the store.
+
+Resumable: a post with an outcome for this matcher and mode is not redone (failed outcomes,
+e.g. missing weights, are retried). Bad input never stops the run: each post or reference that
+cannot be used gets a reason in the run's issue report.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from ..store import geoloc as sql
+from .features import FeatureBlobError, Features
+from .masks import filter_matches, load_masker
+from .matchers import DEFAULT_MATCHER, Matcher, MatcherUnavailable, create
+from .photos import load_photo
+from .records import DEFAULT_ACCURACY_M, PostToLocate, ReferenceRow
+from .scoring import PairScore, PaperScore, best_heading, paper_rates, score_pair
+
+DEFAULT_RADIUS_M = 500.0
+MIN_RADIUS_M = 20.0
+MAX_RADIUS_M = 50_000.0
+SAMPLE_CORRIDOR_M = 100.0  # references this close to a road sample point are candidates
+VIEW_DISTANCE_M = 20.0  # added to the reference's accuracy: the camera stands back from what it sees
+
+
+@dataclass
+class GeolocateOptions:
+    matcher: str = DEFAULT_MATCHER
+    paper_faithful: bool = False
+    top_k: int = 10
+    radius_m: float | None = None
+    min_confidence: float = 0.5
+    mask_model: str | None = None
+    mask_optional_classes: bool = False
+    loftr_weights: str | None = None
+    weights_dir: str | None = None
+    max_side: int = 640
+    max_keypoints: int = 1024
+    geometry: str = "fundamental"
+    redo: bool = False
+
+    @property
+    def mode(self) -> str:
+        return "paper" if self.paper_faithful else "mist"
+
+    def matcher_options(self) -> dict:
+        if self.matcher == "loftr":
+            return {"weights_path": self.loftr_weights}
+        if self.matcher == "sift":
+            return {"max_side": self.max_side, "max_keypoints": self.max_keypoints}
+        return {"weights_dir": self.weights_dir, "max_side": self.max_side, "max_keypoints": self.max_keypoints}
+
+
+@dataclass
+class GeolocateSummary:
+    run_id: int
+    status: str
+    counts: dict[str, int] = field(default_factory=dict)
+    mask_note: str = ""
+    message: str = ""
+
+
+class ReferenceCache:
+    """Reference embeddings and features: from the store when cached and the file unchanged,
+    else extracted once and saved. Recent features are also kept in memory (LRU)."""
+
+    def __init__(self, store, matcher: Matcher, memory_items: int = 256) -> None:
+        self.store = store
+        self.matcher = matcher
+        self.key = matcher.cache_key
+        self._features: OrderedDict[int, Features] = OrderedDict()
+        self._memory_items = memory_items
+        self.extracted = 0
+
+    @staticmethod
+    def _stamp(path: str) -> tuple[int, float] | None:
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        return st.st_size, st.st_mtime
+
+    def _remember(self, fid: int, f: Features) -> None:
+        self._features[fid] = f
+        self._features.move_to_end(fid)
+        while len(self._features) > self._memory_items:
+            self._features.popitem(last=False)
+
+    def _extract(self, ref: ReferenceRow) -> tuple[Features | None, str]:
+        stamp = self._stamp(ref.image_path)
+        if stamp is None:
+            return None, f"reference image missing: {ref.image_path}"
+        photo = load_photo(ref.image_path)
+        if not photo.ok:
+            return None, f"reference image unusable: {photo.reason}"
+        f = self.matcher.extract(photo.image)
+        with self.store.batch() as conn:
+            sql.save_features(conn, ref.fid, self.key, f.n, f.embedding, f.to_bytes(), stamp[0], stamp[1])
+        self.extracted += 1
+        self._remember(ref.fid, f)
+        return f, ""
+
+    def embeddings(self, refs: list[ReferenceRow]) -> tuple[dict[int, np.ndarray], dict[int, str]]:
+        """fid -> embedding for usable references, and fid -> reason for the others."""
+        cached = sql.cached_embeddings(self.store, [r.fid for r in refs], self.key)
+        out: dict[int, np.ndarray] = {}
+        failed: dict[int, str] = {}
+        for ref in refs:
+            stamp = self._stamp(ref.image_path)
+            if stamp is None:
+                failed[ref.fid] = f"reference image missing: {ref.image_path}"
+                continue
+            hit = cached.get(ref.fid)
+            if hit is not None and hit[1] == stamp[0] and hit[2] == stamp[1]:
+                out[ref.fid] = hit[0]
+                continue
+            f, reason = self._extract(ref)
+            if f is None:
+                failed[ref.fid] = reason
+            else:
+                out[ref.fid] = f.embedding
+        return out, failed
+
+    def features(self, ref: ReferenceRow) -> tuple[Features | None, str]:
+        f = self._features.get(ref.fid)
+        if f is not None:
+            self._features.move_to_end(ref.fid)
+            return f, ""
+        blob = sql.cached_feature_blob(self.store, ref.fid, self.key)
+        if blob is not None:
+            try:
+                f = Features.from_bytes(blob)
+            except FeatureBlobError:
+                f = None
+            if f is not None:
+                self._remember(ref.fid, f)
+                return f, ""
+        return self._extract(ref)
+
+
+def rank_by_embedding(query: np.ndarray, embeddings: dict[int, np.ndarray], top_k: int) -> list[int]:
+    """Reference fids by cosine similarity to the query embedding, best first, at most top_k."""
+    if not embeddings:
+        return []
+    fids = list(embeddings)
+    matrix = np.stack([embeddings[f] for f in fids])
+    sims = matrix @ query.astype(np.float32)
+    order = np.argsort(-sims, kind="stable")[: max(1, top_k)]
+    return [fids[i] for i in order]
+
+
+def assign_paper_rates(scores: list[PairScore], refs: dict[str, ReferenceRow]) -> None:
+    """Paper steps 9-10: best heading per location by S, then the rate across locations; the
+    rate is written on each location's best heading (others keep 0)."""
+    groups: dict[str, list[PairScore]] = {}
+    for s in scores:
+        ref = refs[s.ref_uid]
+        groups.setdefault(ref.location_id or ref.ref_uid, []).append(s)
+    best: list[PairScore | None] = []
+    for members in groups.values():
+        i = best_heading([PaperScore(m.score_sum, m.error_indicator, m.n_matches) for m in members])
+        best.append(members[i] if i is not None else None)
+    rates = paper_rates([PaperScore(b.score_sum, b.error_indicator, b.n_matches) if b else None for b in best])
+    for b, rate in zip(best, rates, strict=True):
+        if b is not None:
+            b.paper_rate = rate
+
+
+def _candidates(store, post: PostToLocate, radius: float) -> list[ReferenceRow]:
+    near = sql.references_near(store, post.lon, post.lat, radius)
+    samples = sql.coarse_samples(store, post.fid)
+    refs = [r for r, _ in near]
+    if samples and refs:
+        sx = np.array([s[0] for s in samples])
+        sy = np.array([s[1] for s in samples])
+        refs = [r for r in refs if float(np.min(sql.haversine_m(r.lon, r.lat, sx, sy))) <= SAMPLE_CORRIDOR_M]
+    return refs
+
+
+class Geolocator:
+    """One run over a store; `run()` returns the summary. Build it once per run: the matcher
+    and the segmentation model are loaded once, not per photo."""
+
+    def __init__(self, store, options: GeolocateOptions) -> None:
+        self.store = store
+        self.options = options
+        self.matcher: Matcher | None = None
+        self.matcher_error = ""
+        try:
+            self.matcher = create(options.matcher, **options.matcher_options())
+        except MatcherUnavailable as exc:
+            self.matcher_error = str(exc)
+        self.masker, self.mask_note = load_masker(options.mask_model, options.mask_optional_classes)
+        self.cache = ReferenceCache(store, self.matcher) if self.matcher else None
+
+    def run(self, progress: Callable[[float], None] | None = None,
+            is_cancelled: Callable[[], bool] | None = None) -> GeolocateSummary:
+        o = self.options
+        params = asdict(o)
+        run_id = self.store.start_run("geolocate", params)
+        counts = {"posts": 0, "moved": 0, "unmatched": 0, "skipped": 0, "failed": 0, "pairs": 0,
+                  "references_extracted": 0, "references_unusable": 0}
+        posts = sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo)
+        counts["posts"] = len(posts)
+        status = "done"
+        for i, post in enumerate(posts):
+            if is_cancelled is not None and is_cancelled():
+                status = "cancelled"
+                break
+            try:
+                self._locate(post, run_id, counts)
+            except Exception as exc:  # one post's failure never ends the run
+                with self.store.batch() as conn:
+                    sql.record_outcome(conn, post, o.matcher, o.mode, "failed", f"{type(exc).__name__}: {exc}", run_id)
+                    self.store.record_issues(conn, run_id, "geolocate", [(f"post {post.post_id}", None,
+                                                                          f"failed: {type(exc).__name__}: {exc}")])
+                counts["failed"] += 1
+            if progress is not None:
+                progress(100.0 * (i + 1) / max(1, len(posts)))
+        if self.cache:
+            counts["references_extracted"] = self.cache.extracted
+        counts["mask_applied"] = int(self.masker is not None)
+        self.store.refresh_extents()
+        summary = self.store.finish_run(run_id, status, counts, self.mask_note or self.matcher_error)
+        return GeolocateSummary(run_id, status, summary.counts, self.mask_note, self.matcher_error)
+
+    def _finish(self, post: PostToLocate, run_id: int, counts: dict, status: str, reason: str,
+                issues: list[tuple[str | None, int | None, str]], scores: dict[int, list[PairScore]] | None = None,
+                **outcome) -> None:
+        with self.store.batch() as conn:
+            for media_fid, media_scores in (scores or {}).items():
+                sql.record_pair_scores(conn, media_fid, self.matcher.name if self.matcher else self.options.matcher,
+                                       media_scores, run_id)
+            sql.record_outcome(conn, post, self.options.matcher, self.options.mode, status, reason or None, run_id,
+                               **outcome)
+            if status != "moved" and reason:
+                issues = [*issues, (f"post {post.post_id}", None, reason)]
+            if issues:
+                self.store.record_issues(conn, run_id, "geolocate", issues)
+        counts[status] += 1
+        counts["pairs"] += sum(len(v) for v in (scores or {}).values())
+
+    def _locate(self, post: PostToLocate, run_id: int, counts: dict) -> None:
+        o = self.options
+        if self.matcher is None:
+            self._finish(post, run_id, counts, "failed", f"matcher {o.matcher} unavailable: {self.matcher_error}", [])
+            return
+        radius = o.radius_m or post.accuracy_m or DEFAULT_RADIUS_M
+        radius = float(min(MAX_RADIUS_M, max(MIN_RADIUS_M, radius)))
+        refs = _candidates(self.store, post, radius)
+        if not refs:
+            self._finish(post, run_id, counts, "unmatched", f"no reference within {radius:.0f} m", [])
+            return
+        by_uid = {r.ref_uid: r for r in refs}
+        issues: list[tuple[str | None, int | None, str]] = []
+        embeddings: dict[int, np.ndarray] = {}
+        if self.matcher.caches_features or not o.paper_faithful:
+            embeddings, failed = self.cache.embeddings(refs)
+            for fid, reason in failed.items():
+                uid = next(r.ref_uid for r in refs if r.fid == fid)
+                issues.append((f"reference {uid}", None, reason))
+            counts["references_unusable"] += len(failed)
+            refs = [r for r in refs if r.fid in embeddings]
+        if not refs:
+            self._finish(post, run_id, counts, "failed", "no usable reference image near the post", issues)
+            return
+        scores: dict[int, list[PairScore]] = {}
+        photo_reasons: list[str] = []
+        for media_fid, cache_path in post.media:
+            try:
+                path = self.store.media_file(cache_path)
+            except Exception as exc:
+                photo_reasons.append(str(exc))
+                continue
+            photo = load_photo(path)
+            if not photo.ok:
+                photo_reasons.append(photo.reason)
+                continue
+            if photo.note:
+                issues.append((f"post {post.post_id}", None, f"photo {media_fid}: {photo.note}"))
+            scores[media_fid] = self._score_photo(photo.image, refs, embeddings, issues)
+        if not scores:
+            self._finish(post, run_id, counts, "skipped", "; ".join(dict.fromkeys(photo_reasons)), issues)
+            return
+        for media_scores in scores.values():
+            assign_paper_rates(media_scores, by_uid)
+        flat = [(m, s) for m, ss in scores.items() for s in ss]
+        if o.paper_faithful:
+            media_fid, best = max(flat, key=lambda p: (p[1].paper_rate, p[1].score_sum))
+            ok = best.paper_rate > 0
+            why = "no candidate has a positive paper rate"
+        else:
+            media_fid, best = max(flat, key=lambda p: (p[1].confidence, p[1].inliers))
+            ok = best.confidence >= o.min_confidence
+            why = f"best confidence {best.confidence:.2f} (ref {best.ref_uid}) below {o.min_confidence:.2f}"
+        ref = by_uid[best.ref_uid]
+        detail = dict(media_fid=media_fid, confidence=best.confidence, paper_rate=best.paper_rate,
+                      inliers=best.inliers)
+        if not ok:
+            self._finish(post, run_id, counts, "unmatched", why, issues, scores, **detail)
+            return
+        accuracy = (ref.accuracy_m if ref.accuracy_m is not None else DEFAULT_ACCURACY_M) + VIEW_DISTANCE_M
+        self._finish(post, run_id, counts, "moved", "", issues, scores, ref=ref, accuracy_m=accuracy, **detail)
+
+    def _score_photo(self, image: np.ndarray, refs: list[ReferenceRow], embeddings: dict[int, np.ndarray],
+                     issues: list) -> list[PairScore]:
+        o = self.options
+        mask = self.masker.mask(image) if self.masker else None
+        query = self.matcher.extract(image) if (self.matcher.caches_features or not o.paper_faithful) else None
+        if o.paper_faithful:
+            selected = refs
+        else:
+            order = rank_by_embedding(query.embedding, embeddings, o.top_k)
+            by_fid = {r.fid: r for r in refs}
+            selected = [by_fid[f] for f in order]
+        out: list[PairScore] = []
+        for ref in selected:
+            if self.matcher.caches_features:
+                f, reason = self.cache.features(ref)
+                if f is None:
+                    issues.append((f"reference {ref.ref_uid}", None, reason))
+                    continue
+                match = self.matcher.match_features(query, f)
+            else:
+                photo = load_photo(ref.image_path)
+                if not photo.ok:
+                    issues.append((f"reference {ref.ref_uid}", None, photo.reason))
+                    continue
+                match = self.matcher.match(image, photo.image)
+            dropped = 0
+            if mask is not None:
+                match, dropped = filter_matches(match, mask)
+            out.append(score_pair(ref.ref_uid, match, o.geometry, dropped))
+        return out
+
+
+def geolocate(store, options: GeolocateOptions | None = None, progress: Callable[[float], None] | None = None,
+              is_cancelled: Callable[[], bool] | None = None) -> GeolocateSummary:
+    """Geolocate every pending post of a store (see the module docstring)."""
+    return Geolocator(store, options or GeolocateOptions()).run(progress, is_cancelled)

@@ -1,0 +1,236 @@
+"""The "MIST Posts" dock: pick post collections (files or a photo folder), the format (auto by
+default), an optional column mapping, the store and whether to keep author names; run the import
+as a background task and read its report (totals, per-file formats, skipped records with file,
+line and reason). The styled posts layer is added when the task finishes.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from pathlib import Path
+
+from qgis.gui import QgsDockWidget
+from qgis.PyQt.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QTextBrowser,
+    QVBoxLayout,
+    QWidget,
+)
+
+from .. import settings
+from ..core.posts.detect import FORMATS
+from ..i18n import tr
+
+FILE_FILTER = "Post collections (*.json *.jsonl *.ndjson *.geojson *.geojsonl *.geojsons *.csv *.tsv *.txt *.xlsx);;" \
+              "All files (*)"
+
+
+class PostsDock(QgsDockWidget):
+    """Import posts into a store. `start_task` runs a QgsTask and keeps a reference to it (the
+    plugin's `start_task`); tests pass one that runs it synchronously."""
+
+    def __init__(self, start_task: Callable, parent=None, project=None) -> None:
+        super().__init__(tr("MIST Posts"), parent)
+        self.setObjectName("MistPostsDock")
+        self.start_task = start_task
+        self.project = project
+        self.task = None
+        body = QWidget(self)
+        layout = QVBoxLayout(body)
+
+        self.inputs = QListWidget(body)
+        self.inputs.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.inputs.setToolTip(tr("Post collection files and photo folders to import"))
+        layout.addWidget(self.inputs)
+        row = QHBoxLayout()
+        self.add_files_button = QPushButton(tr("Add files…"), body)
+        self.add_folder_button = QPushButton(tr("Add photo folder…"), body)
+        self.remove_button = QPushButton(tr("Remove"), body)
+        for button in (self.add_files_button, self.add_folder_button, self.remove_button):
+            row.addWidget(button)
+        layout.addLayout(row)
+
+        form = QFormLayout()
+        self.format = QComboBox(body)
+        self.format.addItem(tr("auto (detect from content)"), "auto")
+        for name in FORMATS:
+            self.format.addItem(name, name)
+        form.addRow(tr("Format"), self.format)
+        self.mapping = QLineEdit(body)
+        self.mapping.setPlaceholderText(tr("optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content"))
+        form.addRow(tr("Column mapping"), self.mapping)
+        store_row = QHBoxLayout()
+        self.store = QLineEdit(str(settings.value("store_path") or ""), body)
+        self.store.setPlaceholderText(tr("store.gpkg (created if missing)"))
+        self.store_button = QPushButton("…", body)
+        store_row.addWidget(self.store)
+        store_row.addWidget(self.store_button)
+        form.addRow(tr("Store"), store_row)
+        media_row = QHBoxLayout()
+        self.media_root = QLineEdit(body)
+        self.media_root.setPlaceholderText(tr("optional: folder the export's photo paths are relative to"))
+        self.media_button = QPushButton("…", body)
+        media_row.addWidget(self.media_root)
+        media_row.addWidget(self.media_button)
+        form.addRow(tr("Media root"), media_row)
+        self.keep_authors = QCheckBox(tr("Keep author names (otherwise pseudonymised)"), body)
+        self.keep_authors.setChecked(bool(settings.value("keep_author_names")))
+        form.addRow("", self.keep_authors)
+        layout.addLayout(form)
+
+        run_row = QHBoxLayout()
+        self.run_button = QPushButton(tr("Import"), body)
+        self.cancel_button = QPushButton(tr("Cancel"), body)
+        self.cancel_button.setEnabled(False)
+        run_row.addWidget(self.run_button)
+        run_row.addWidget(self.cancel_button)
+        layout.addLayout(run_row)
+        self.progress = QProgressBar(body)
+        self.progress.setRange(0, 100)
+        layout.addWidget(self.progress)
+        self.report = QTextBrowser(body)
+        self.report.setOpenLinks(False)
+        layout.addWidget(self.report, 1)
+        self.setWidget(body)
+
+        self.add_files_button.clicked.connect(self._pick_files)
+        self.add_folder_button.clicked.connect(self._pick_folder)
+        self.remove_button.clicked.connect(self._remove_selected)
+        self.store_button.clicked.connect(self._pick_store)
+        self.media_button.clicked.connect(self._pick_media_root)
+        self.run_button.clicked.connect(self.run_import)
+        self.cancel_button.clicked.connect(self.cancel_import)
+
+    # -- inputs ----------------------------------------------------------------------------
+
+    def add_paths(self, paths: list[str]) -> None:
+        present = {self.inputs.item(i).text() for i in range(self.inputs.count())}
+        for path in paths:
+            if path and path not in present:
+                self.inputs.addItem(path)
+                present.add(path)
+
+    def paths(self) -> list[str]:
+        return [self.inputs.item(i).text() for i in range(self.inputs.count())]
+
+    def _pick_files(self) -> None:
+        files, _ = QFileDialog.getOpenFileNames(self, tr("Post collections"), "", FILE_FILTER)
+        self.add_paths(files)
+
+    def _pick_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, tr("Folder of geotagged photos"))
+        self.add_paths([folder])
+
+    def _remove_selected(self) -> None:
+        for item in self.inputs.selectedItems():
+            self.inputs.takeItem(self.inputs.row(item))
+
+    def _pick_store(self) -> None:
+        path, _ = QFileDialog.getSaveFileName(
+            self, tr("MIST store"), self.store.text(), tr("GeoPackage (*.gpkg)"),
+            options=QFileDialog.Option.DontConfirmOverwrite)
+        if path:
+            self.store.setText(path if path.lower().endswith(".gpkg") else path + ".gpkg")
+
+    def _pick_media_root(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, tr("Media root"))
+        if folder:
+            self.media_root.setText(folder)
+
+    # -- running ---------------------------------------------------------------------------
+
+    def options(self):
+        """ImportOptions from the widgets; ValueError with a message for the user if invalid."""
+        from ..core.posts.columns import parse_overrides
+        from ..core.posts.importer import ImportOptions
+
+        pairs = [p for p in self.mapping.text().replace(",", ";").split(";") if p.strip()]
+        return ImportOptions(
+            format=self.format.currentData(), media_root=self.media_root.text().strip() or None,
+            keep_author_names=self.keep_authors.isChecked(), mapping=parse_overrides(pairs),
+        )
+
+    def run_import(self) -> None:
+        from ..tasks.import_task import ImportPostsTask
+
+        paths = self.paths()
+        store = self.store.text().strip()
+        problems = []
+        if not paths:
+            problems.append(tr("Add at least one file or photo folder."))
+        if not store:
+            problems.append(tr("Choose a store (a .gpkg file; it is created if missing)."))
+        missing = [p for p in paths if not Path(p).exists()]
+        if missing:
+            problems.append(tr("Not found: {path}").format(path=missing[0]))
+        try:
+            options = self.options()
+        except ValueError as exc:
+            problems.append(str(exc))
+        if problems:
+            self._show_report("<p style='color:#a00'>" + "<br/>".join(html.escape(p) for p in problems) + "</p>")
+            return
+        settings.set_value("store_path", store)
+        self.task = ImportPostsTask(paths, store, options, project=self.project, on_done=self._done)
+        self.task.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
+        self.run_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.progress.setValue(0)
+        self._show_report(tr("Importing…"))
+        self.start_task(self.task)
+
+    def cancel_import(self) -> None:
+        if self.task is not None:
+            self.task.cancel()
+
+    def _done(self, task) -> None:
+        self.run_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.task = None
+        self._show_report(report_html(task.summary, task.error))
+        if task.summary is not None and task.summary.status == "done":
+            self.progress.setValue(100)
+
+    def _show_report(self, text: str) -> None:
+        self.report.setHtml(text)
+
+    def cleanup(self) -> None:
+        """Cancel a running import (the plugin calls it on unload); what was read is kept."""
+        self.cancel_import()
+
+
+def report_html(summary, error: str | None) -> str:
+    """The import report: totals, per-file formats, files not imported, the first issues."""
+    esc = html.escape
+    if error:
+        return f"<p style='color:#a00'><b>{esc(tr('Import failed'))}</b>: {esc(error)}</p>"
+    if summary is None:
+        return ""
+    parts = [f"<p><b>{esc(summary.message)}</b></p>", "<table>"]
+    for key in ("records_read", "imported", "unlocated", "duplicates", "skipped", "reposts"):
+        parts.append(f"<tr><td>{esc(key.replace('_', ' '))}</td><td align='right'>{getattr(summary, key)}</td></tr>")
+    parts.append("</table>")
+    if summary.files:
+        parts.append("<p>" + "<br/>".join(
+            f"{esc(Path(f['path']).name)}: {esc(f['format'])}" for f in summary.files) + "</p>")
+    if summary.files_skipped:
+        parts.append("<p style='color:#a00'>" + "<br/>".join(
+            f"{esc(Path(f['path']).name)}: {esc(f['reason'])}" for f in summary.files_skipped) + "</p>")
+    if summary.issues:
+        rows = "".join(
+            f"<li>{esc(Path(i['source']).name)}:{i['line'] or '-'} — {esc(i['reason'])}</li>" for i in summary.issues)
+        more = summary.skipped + summary.notes - len(summary.issues)
+        parts.append(f"<ul>{rows}</ul>")
+        if more > 0:
+            parts.append(f"<p>{esc(tr('… and {n} more in the store’s issues table').format(n=more))}</p>")
+    return "".join(parts)

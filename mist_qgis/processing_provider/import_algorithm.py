@@ -1,0 +1,136 @@
+"""`mist:importposts`: import post collections (tweets, Weibo, CrisisMMD, CSV, GeoJSON, photo
+folders) into a store as one run. Thin over core.posts.importer; the dock's task runs the same
+function, and the CLI verb `import` maps onto this algorithm."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from qgis.core import (
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingOutputVectorLayer,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterMultipleLayers,
+    QgsProcessingParameterString,
+)
+
+from ..core.posts.detect import FORMATS
+from ..i18n import QT_TR_NOOP, tr
+from .base import MistAlgorithm
+
+FORMAT_CHOICES = ("auto", *FORMATS)
+_KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
+COUNTS = ("RECORDS_READ", "IMPORTED", "DUPLICATES", "UNLOCATED", "SKIPPED", "REPOSTS")
+
+
+def posts_layer_uri(store_path: str) -> str:
+    return f"{store_path}|layername=posts"
+
+
+class _StylePosts(QgsProcessingLayerPostProcessorInterface):
+    """When the dialog loads the output, it gets the same style, map tip and time settings as the dock's."""
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        from ..layers import style_posts_layer
+
+        style_posts_layer(layer)
+
+
+class ImportPostsAlgorithm(MistAlgorithm):
+    _name = "importposts"
+    _display_name = QT_TR_NOOP("Import posts")
+    _group = QT_TR_NOOP("Posts")
+    _short_help = QT_TR_NOOP(
+        "Imports post collections into a MIST store as points: Twitter/X v1.1 JSON (lines or arrays) and v2 "
+        "responses, Weibo exports and MIST-SMMD tables, CrisisMMD TSV, any CSV/TSV with coordinate, WKT, time, "
+        "text or image columns, GeoJSON FeatureCollections and sequences, and folders of geotagged photos. The "
+        "format is detected from the content unless chosen. Every record is accounted for: imported, duplicate "
+        "(already in the store), unlocated (kept for later geolocation) or skipped with file, line and reason in "
+        "the run's issue report. Authors are pseudonymised unless names are kept. Importing again is harmless and "
+        "completes a cancelled import. Column mapping: field=column pairs separated by ';' (fields: post_id, lon, "
+        "lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy)."
+    )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        self.addParameter(QgsProcessingParameterMultipleLayers(
+            "INPUTS", tr("Post collection files"), QgsProcessing.SourceType.TypeFile, optional=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "FOLDER", tr("Folder of geotagged photos"), QgsProcessingParameterFile.Behavior.Folder, optional=True))
+        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store (created if missing)"), extension="gpkg"))
+        self.addParameter(QgsProcessingParameterEnum(
+            "FORMAT", tr("Format"), options=list(FORMAT_CHOICES), defaultValue=0))
+        self.addParameter(QgsProcessingParameterFile(
+            "MEDIA_ROOT", tr("Media root (folder that photo paths in the export are relative to)"),
+            QgsProcessingParameterFile.Behavior.Folder, optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "KEEP_AUTHORS", tr("Keep author names (otherwise pseudonymised per store)"), False))
+        self.addParameter(QgsProcessingParameterString(
+            "MAPPING", tr("Column mapping (field=column; ...)"), optional=True))
+        self.addOutput(QgsProcessingOutputString("SUMMARY", tr("Summary (JSON)")))
+        self.addOutput(QgsProcessingOutputNumber("RUN_ID", tr("Run id")))
+        for name in COUNTS:
+            self.addOutput(QgsProcessingOutputNumber(name, name.replace("_", " ").capitalize()))
+        self.addOutput(QgsProcessingOutputVectorLayer("POSTS", tr("Posts layer")))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..core.posts.columns import parse_overrides
+        from ..core.posts.importer import ImportOptions, import_posts
+        from ..core.posts.issues import NotAPostCollection
+
+        inputs = [p for p in (self.parameterAsFileList(parameters, "INPUTS", context) or []) if p]
+        folder = self.parameterAsFile(parameters, "FOLDER", context)
+        if folder:
+            inputs.append(folder)
+        if not inputs:
+            raise QgsProcessingException(tr("Choose at least one file or a folder of photos to import."))
+        missing = [p for p in inputs if not Path(p).exists()]
+        if missing:
+            raise QgsProcessingException(tr("Input does not exist: {path}").format(path=missing[0]))
+        mapping_text = self.parameterAsString(parameters, "MAPPING", context) or ""
+        try:
+            options = ImportOptions(
+                format=FORMAT_CHOICES[self.parameterAsEnum(parameters, "FORMAT", context)],
+                media_root=self.parameterAsFile(parameters, "MEDIA_ROOT", context) or None,
+                keep_author_names=self.parameterAsBool(parameters, "KEEP_AUTHORS", context),
+                mapping=parse_overrides([m for m in mapping_text.replace("\n", ";").split(";") if m.strip()]),
+            )
+        except ValueError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+        store_path = self.parameterAsFile(parameters, "STORE", context)
+        with self.open_store_or_fail(store_path, create=True) as store:
+            try:
+                summary = import_posts(
+                    store, inputs, options, progress=lambda f: feedback.setProgress(100.0 * f),
+                    is_canceled=feedback.isCanceled)
+            except (NotAPostCollection, ValueError) as exc:
+                raise QgsProcessingException(str(exc)) from exc
+        data = summary.as_dict()
+        feedback.pushInfo(summary.message)
+        for issue in summary.issues[:20]:
+            feedback.pushWarning(f"{issue['source']}:{issue['line'] or '-'}: {issue['reason']}")
+        if summary.status == "cancelled":
+            feedback.reportError(tr("Import cancelled; run it again to complete it."), False)
+        uri = posts_layer_uri(str(Path(store_path).resolve()))
+        if summary.imported or summary.unlocated or summary.duplicates:
+            details = QgsProcessingContext.LayerDetails(tr("MIST posts"), context.project(), "POSTS")
+            processor = _StylePosts()
+            _KEEP_ALIVE.append(processor)
+            details.setPostProcessor(processor)
+            context.addLayerToLoadOnCompletion(uri, details)
+        counts = summary.counts()
+        out = {"SUMMARY": json.dumps(data, ensure_ascii=False), "RUN_ID": summary.run_id,
+               "POSTS": uri}
+        out.update({name: counts[name.lower()] for name in COUNTS})
+        return out

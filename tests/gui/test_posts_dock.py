@@ -1,0 +1,74 @@
+"""The "MIST Posts" dock: inputs, options, the task run and the report the analyst reads."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from qgis.core import QgsProject
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "posts"
+
+
+def _sync(task) -> None:
+    """Runs a task on the spot, as the task manager would, minus the thread."""
+    ok = task.run()
+    task.finished(ok)
+
+
+def test_dock_imports_reports_and_adds_the_layer(tmp_path, monkeypatch):
+    from mist_qgis import settings
+    from mist_qgis.gui.posts_dock import PostsDock
+
+    monkeypatch.setattr(settings, "set_value", lambda key, value: None)  # keep the test profile clean
+    project = QgsProject()
+    dock = PostsDock(_sync, project=project)
+    dock.add_paths([str(DATA / "twitter_v1.jsonl"), str(DATA / "photos"), str(DATA / "binary.jsonl")])
+    dock.add_paths([str(DATA / "photos")])  # listed once
+    assert dock.paths() == [str(DATA / "twitter_v1.jsonl"), str(DATA / "photos"), str(DATA / "binary.jsonl")]
+    dock.store.setText(str(tmp_path / "dock.gpkg"))
+    dock.keep_authors.setChecked(False)
+    dock.run_import()
+    report = dock.report.toPlainText()
+    assert "records read" in report and "twitter_v1.jsonl: twitter_v1" in report and "photos: photos" in report
+    assert "binary.jsonl" in report and "binary" in report
+    assert "twitter_v1.jsonl:6 — malformed JSON" in report
+    assert dock.run_button.isEnabled() and not dock.cancel_button.isEnabled() and dock.progress.value() == 100
+    layers = list(project.mapLayers().values())
+    assert len(layers) == 1 and layers[0].featureCount() == 7 + 3
+
+
+def test_dock_says_what_is_missing_before_running(tmp_path):
+    from mist_qgis.gui.posts_dock import PostsDock
+
+    started = []
+    dock = PostsDock(started.append, project=QgsProject())
+    dock.store.setText("")
+    dock.run_import()
+    assert started == [] and "Add at least one file" in dock.report.toPlainText()
+    assert "Choose a store" in dock.report.toPlainText()
+    dock.add_paths([str(DATA / "generic.csv")])
+    dock.store.setText(str(tmp_path / "x.gpkg"))
+    dock.mapping.setText("lat=Latitude; colour=Message")
+    dock.run_import()
+    assert started == [] and "unknown field 'colour'" in dock.report.toPlainText()
+    dock.mapping.setText("author=Reporter")
+    dock.format.setCurrentIndex(dock.format.findData("csv"))
+    options = dock.options()
+    assert options.format == "csv" and options.mapping == {"author": "Reporter"}
+
+
+def test_cancel_reaches_the_running_task(tmp_path):
+    from mist_qgis.gui.posts_dock import PostsDock
+
+    held = []
+    dock = PostsDock(held.append, project=QgsProject())
+    dock.add_paths([str(DATA / "features.geojson")])
+    dock.store.setText(str(tmp_path / "c.gpkg"))
+    dock.run_import()
+    task = held[0]
+    assert not dock.run_button.isEnabled() and dock.cancel_button.isEnabled()
+    dock.cancel_button.click()
+    assert task.isCanceled()
+    _sync(task)
+    assert task.summary.status == "cancelled" and "cancelled" in dock.report.toPlainText()
+    assert dock.run_button.isEnabled()

@@ -1,0 +1,224 @@
+"""Importing posts inside QGIS: the CLI end to end, the Processing algorithm, the task, and the
+posts layer (style by screening state, map tip, photo widget, temporal properties)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+from qgis.core import (
+    QgsExpression,
+    QgsExpressionContext,
+    QgsExpressionContextUtils,
+    QgsProject,
+    QgsRenderContext,
+    QgsVectorLayerTemporalProperties,
+)
+
+DATA = Path(__file__).resolve().parents[1] / "data" / "posts"
+REPO = Path(__file__).resolve().parents[2]
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True,
+                          timeout=180, cwd=REPO)
+
+
+def test_cli_import_prints_one_json_summary_and_reimport_is_harmless(tmp_path):
+    store = str(tmp_path / "cli.gpkg")
+    out = _cli("import", str(DATA / "twitter_v1.jsonl"), str(DATA / "generic.csv"), str(DATA / "photos"),
+               "--store", store, "--map", "author=Reporter")
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    s = result["summary"]
+    assert s["status"] == "done" and result["records_read"] == s["records_read"]
+    assert s["imported"] + s["duplicates"] + s["unlocated"] + s["skipped"] == s["records_read"]
+    assert {Path(f["path"]).name: f["format"] for f in s["files"]} == {
+        "twitter_v1.jsonl": "twitter_v1", "generic.csv": "csv", "photos": "photos"}
+    assert result["posts"].endswith("cli.gpkg|layername=posts")
+    authors = {r[0] for r in sqlite3.connect(store).execute("SELECT author_hash FROM posts WHERE platform='csv'")}
+    assert authors and not authors & {"ann", "cy", "dee"}  # pseudonymised
+    again = json.loads(_cli("import", str(DATA / "twitter_v1.jsonl"), "--store", store).stdout)
+    assert again["imported"] == 0 and again["duplicates"] == 7 and again["skipped"] == 10
+
+
+def test_cli_keep_authors_format_and_one_line_errors(tmp_path):
+    store = str(tmp_path / "cli.gpkg")
+    out = _cli("import", str(DATA / "mixed_v1_v2.jsonl"), "--store", store, "--format", "twitter_v2", "--keep-authors")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["skipped"] == 2
+    names = {r[0] for r in sqlite3.connect(store).execute("SELECT author_hash FROM posts")}
+    assert names == {"frank", "9"}
+    for args, says in (
+        ([str(DATA / "not_posts.json")], "not tweets"),
+        ([str(DATA / "binary.jsonl")], "binary"),
+        ([str(tmp_path / "missing.jsonl")], "does not exist"),
+        ([str(DATA / "generic.csv"), "--map", "colour=Message"], "unknown field"),
+    ):
+        bad = _cli("import", *args, "--store", store)
+        assert bad.returncode == 2, bad.stdout
+        assert bad.stderr.startswith("mist: error:") and says in bad.stderr
+        assert "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_processing_algorithm_returns_the_summary(tmp_path):
+    import processing
+
+    store = str(tmp_path / "alg.gpkg")
+    result = processing.run("mist:importposts", {
+        "INPUTS": [str(DATA / "crisismmd.tsv"), str(DATA / "features.geojson")], "STORE": store,
+        "FORMAT": 0, "MEDIA_ROOT": str(DATA), "KEEP_AUTHORS": False, "MAPPING": ""})
+    summary = json.loads(result["SUMMARY"])
+    assert result["IMPORTED"] == 3 and result["UNLOCATED"] == 3 and result["SKIPPED"] == 3
+    assert summary["records_read"] == result["RECORDS_READ"] == 9
+    assert result["POSTS"] == f"{Path(store).resolve()}|layername=posts"
+
+
+def _store_with_states(tmp_path) -> str:
+    from mist_qgis.core.posts.importer import import_posts
+    from mist_qgis.core.store import open_store
+
+    path = tmp_path / "styled.gpkg"
+    with open_store(path) as store:
+        import_posts(store, [DATA / "generic.csv", DATA / "photos"], )
+        with store.batch() as conn:
+            conn.execute("UPDATE posts SET verified = 'flood' WHERE post_id = 'a1'")
+            conn.execute("UPDATE posts SET cls_label = 'flood', cls_score = 0.91 WHERE post_id = 'a2'")
+            conn.execute("UPDATE posts SET cls_label = 'flood', cls_score = 0.8, verified = 'not_flood' "
+                         "WHERE post_id = 'a8'")
+            conn.execute("UPDATE posts SET text = '<script>alert(1)</script> & \"x\"', "
+                         "media_url = 'https://pbs.example.org/m.jpg' WHERE post_id = 'a5'")
+    return str(path)
+
+
+def _feature(layer, post_id):
+    return next(f for f in layer.getFeatures() if f["post_id"] == post_id)
+
+
+def test_posts_layer_style_colours_by_screening_state(tmp_path):
+    from mist_qgis.layers import posts_layer
+
+    layer = posts_layer(_store_with_states(tmp_path))
+    renderer = layer.renderer()
+    assert renderer.type() == "RuleRenderer"
+    labels = [r.label() for r in renderer.rootRule().children()]
+    assert labels == ["Verified flood", "Predicted flood", "Other posts"]
+    context = QgsRenderContext()
+    context.expressionContext().appendScopes(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    renderer.startRender(context, layer.fields())
+    try:
+        def rule_of(post_id):
+            feature = _feature(layer, post_id)
+            context.expressionContext().setFeature(feature)
+            labels = [renderer.rootRule().findRuleByKey(k).label()
+                      for k in renderer.legendKeysForFeature(feature, context)]
+            return [label for label in labels if label]  # the root rule has no label
+
+        assert rule_of("a1") == ["Verified flood"]
+        assert rule_of("a2") == ["Predicted flood"]
+        assert rule_of("a8") == ["Other posts"]  # the analyst said no: the prediction no longer counts
+        assert rule_of("a5") == ["Other posts"]
+        colours = {s.color().name() for s in renderer.symbols(context)}
+        assert len(colours) == 3
+    finally:
+        renderer.stopRender(context)
+
+
+def test_posts_layer_is_time_enabled_and_shows_photos(tmp_path):
+    from mist_qgis.layers import posts_layer
+
+    layer = posts_layer(_store_with_states(tmp_path))
+    temporal = layer.temporalProperties()
+    assert temporal.isActive()
+    assert temporal.mode() == QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField
+    assert temporal.startField() == "timestamp"
+    assert layer.fields().field("timestamp").type() == 16  # QVariant.DateTime
+    setup = layer.editorWidgetSetup(layer.fields().indexFromName("photo"))
+    assert setup.type() == "ExternalResource" and setup.config()["DocumentViewer"] == 1
+
+
+def _maptip(layer, feature) -> str:
+    context = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    context.setFeature(feature)
+    return QgsExpression.replaceExpressionText(layer.mapTipTemplate(), context)
+
+
+def test_map_tip_shows_thumbnail_and_escaped_text(tmp_path):
+    from mist_qgis.layers import posts_layer
+
+    layer = posts_layer(_store_with_states(tmp_path))
+    photo = next(f for f in layer.getFeatures() if f["filename"] == "flooded_street.jpg" and f["geo_source"] == "exif")
+    html = _maptip(layer, photo)
+    assert f'<img src="file://{photo["photo"]}"' in html and "location: exif" in html
+    hostile = _maptip(layer, _feature(layer, "a5"))
+    assert "<script>" not in hostile and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in hostile
+    assert '<img src="https://pbs.example.org/m.jpg"' in hostile
+    predicted = _maptip(layer, _feature(layer, "a2"))
+    assert "predicted: flood (0.91)" in predicted and "2021-07-20 19:00 UTC" in predicted
+
+
+def test_import_task_adds_the_styled_layer_once(tmp_path):
+    from mist_qgis.core.posts.importer import ImportOptions
+    from mist_qgis.tasks.import_task import ImportPostsTask
+
+    project = QgsProject()
+    store = tmp_path / "task.gpkg"
+    done = []
+    task = ImportPostsTask([str(DATA / "features.geojsonl")], store, ImportOptions(), project=project,
+                           on_done=done.append)
+    assert task.run()
+    task.finished(True)
+    assert done == [task] and task.summary.imported == 3 and task.error is None
+    layers = list(project.mapLayers().values())
+    assert len(layers) == 1 and layers[0].featureCount() == 3 and layers[0].renderer().type() == "RuleRenderer"
+    again = ImportPostsTask([str(DATA / "twitter_v2_stream.jsonl")], store, project=project)
+    assert again.run()
+    again.finished(True)
+    assert len(project.mapLayers()) == 1 and layers[0].featureCount() == 6  # refreshed, not duplicated
+
+
+def test_cancelled_task_commits_what_it_read_and_reports(tmp_path):
+    from mist_qgis.tasks.import_task import ImportPostsTask
+
+    project = QgsProject()
+    task = ImportPostsTask([str(DATA / "features.geojson")], tmp_path / "c.gpkg", project=project)
+    task.cancel()
+    assert task.run() is False
+    task.finished(False)
+    assert task.summary.status == "cancelled" and task.error is None
+    s = task.summary
+    assert s.imported + s.duplicates + s.unlocated + s.skipped == s.records_read
+
+
+def test_failed_task_reports_the_reason(tmp_path):
+    from mist_qgis.tasks.import_task import ImportPostsTask
+
+    task = ImportPostsTask([str(DATA / "not_posts.csv")], tmp_path / "f.gpkg", project=QgsProject())
+    assert task.run() is False
+    task.finished(False)
+    assert "no location, text or photo" in task.error
+
+
+def test_algorithm_output_loads_styled_in_a_project(tmp_path):
+    from qgis.core import QgsProcessingContext, QgsProcessingFeedback
+
+    from mist_qgis.processing_provider.import_algorithm import ImportPostsAlgorithm
+
+    project = QgsProject()
+    context = QgsProcessingContext()
+    context.setProject(project)
+    alg = ImportPostsAlgorithm()
+    alg.initAlgorithm()
+    params = {"INPUTS": [str(DATA / "features.geojsonl")], "STORE": str(tmp_path / "p.gpkg"), "FORMAT": 0}
+    results, ok = alg.run(params, context, QgsProcessingFeedback())
+    assert ok and results["IMPORTED"] == 3
+    details = context.layersToLoadOnCompletion()
+    assert list(details) == [results["POSTS"]]
+    from qgis.core import QgsVectorLayer
+
+    layer = QgsVectorLayer(results["POSTS"], "posts", "ogr")
+    details[results["POSTS"]].postProcessor().postProcessLayer(layer, context, QgsProcessingFeedback())
+    assert layer.renderer().type() == "RuleRenderer" and layer.temporalProperties().isActive()

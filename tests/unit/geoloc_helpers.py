@@ -1,0 +1,81 @@
+"""Shared builders for geolocation tests: posts with cached photos and a reference collection
+of real photos at known coordinates (no dependency on the import or fetch stages' code)."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mist_qgis.core.geoloc import references, synthetic
+from mist_qgis.core.posts import MediaRef, PostRecord
+
+ORIGIN = (113.6800, 34.7000)
+SCENES = ("astronaut", "coffee", "chelsea", "rocket", "camera", "brick")
+
+
+def offset(east_m: float, north_m: float, origin=ORIGIN) -> tuple[float, float]:
+    lat = origin[1] + north_m / 111_320.0
+    lon = origin[0] + east_m / (111_320.0 * np.cos(np.radians(origin[1])))
+    return float(lon), float(lat)
+
+
+def add_post_with_photos(store, post_id: str, lonlat, accuracy_m, images: list[Image.Image | np.ndarray],
+                         fmt: str = "PNG") -> int:
+    """A post whose photos are already in the media cache (status ok, cache_path set)."""
+    rec = PostRecord(post_id, "test", lon=lonlat[0] if lonlat else None, lat=lonlat[1] if lonlat else None,
+                     geo_source="gps" if lonlat else "none", geo_accuracy_m=accuracy_m, text="flood",
+                     media=[MediaRef(url=f"https://example.org/{post_id}/{i}.jpg") for i in range(len(images))])
+    with store.batch() as conn:
+        store.add_posts(conn, [rec])
+    fid = store.scalar("SELECT fid FROM posts WHERE post_id = ?", (post_id,))
+    for position, image in enumerate(images):
+        pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
+        data_path = store.media_dir / "tmp.bin"
+        data_path.parent.mkdir(parents=True, exist_ok=True)
+        pil.save(data_path, format=fmt)
+        digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
+        rel = f"{digest[:2]}/{digest}.{fmt.lower()}"
+        (store.media_dir / digest[:2]).mkdir(exist_ok=True)
+        data_path.rename(store.media_dir / rel)
+        with store.batch() as conn:
+            conn.execute("UPDATE media SET status = 'ok', cache_path = ?, sha256 = ? "
+                         "WHERE post_fid = ? AND position = ?", (rel, digest, fid, position))
+    return fid
+
+
+def reference_collection(folder: Path, store, seed: int = 0, size=(320, 240), per_scene: int = 2,
+                         import_csv: bool = True):
+    """Views of real photos as references ~40 m apart east of ORIGIN; returns
+    {ref_id: (lon, lat, view)} and imports them through the CSV reader."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["id,lon,lat,heading,path"]
+    refs = {}
+    i = 0
+    for scene in SCENES:
+        src = synthetic.photo(scene)
+        h, w = src.shape[:2]
+        for k in range(per_scene):
+            center = (w * (0.3 + 0.4 * k), h * 0.5)
+            view = synthetic.make_view(src, rng, size, frac=0.55, center=center, scene=scene)
+            lon, lat = offset(40.0 * i, 10.0 * (i % 3))
+            ref_id = f"{scene}_{k}"
+            Image.fromarray(view.image).save(folder / f"{ref_id}.png")
+            lines.append(f"{ref_id},{lon},{lat},{(90 * i) % 360},{ref_id}.png")
+            refs[ref_id] = (lon, lat, view)
+            i += 1
+    (folder / "refs.csv").write_text("\n".join(lines) + "\n")
+    if import_csv:
+        references.import_references(store, folder / "refs.csv", collection="street")
+    return refs
+
+
+def query_of(ref_view, seed: int, size=(400, 300)) -> np.ndarray:
+    """Another photo of the same place as a reference view: other crop, perspective, light."""
+    rng = np.random.default_rng(seed)
+    src = synthetic.photo(ref_view.scene)
+    return synthetic.make_view(src, rng, size, frac=0.5, jitter=0.1, center=ref_view.center,
+                               scene=ref_view.scene).image
