@@ -162,3 +162,26 @@ def test_offline_folder_by_name_and_post_id(tmp_path):
     fresh = OfflineFolder(root)
     with pytest.raises(PathRefused):
         fresh.by_name("dangling.jpg")
+
+
+def test_offline_folder_indexes_once_under_concurrent_lookups(tmp_path):
+    """Fetch workers call the folder from many threads; a racy index listed files twice and
+    handed the first photo of a post to its second media row."""
+    import threading
+
+    from mist_qgis.core.images.paths import OfflineFolder
+
+    for name in ("4242_1.jpg", "4242_2.png", "4242_3.jpg"):
+        (tmp_path / name).write_bytes(b"x")
+    def look(folder, barrier, picks, position: int) -> None:
+        barrier.wait()
+        picks[position] = folder.by_post_id("4242", position % 3).name
+
+    for _ in range(20):
+        folder, barrier, picks = OfflineFolder(tmp_path), threading.Barrier(8), {}
+        threads = [threading.Thread(target=look, args=(folder, barrier, picks, i)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert {p: n for p, n in picks.items() if p < 3} == {0: "4242_1.jpg", 1: "4242_2.png", 2: "4242_3.jpg"}

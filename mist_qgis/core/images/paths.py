@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -76,10 +77,14 @@ class OfflineFolder:
     _by_name: dict[str, list[str]] = field(default_factory=dict, init=False, repr=False)
     _stems: list[tuple[str, str]] = field(default_factory=list, init=False, repr=False)
     _indexed: bool = field(default=False, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
     def _index(self) -> None:
-        if self._indexed:
-            return
+        with self._lock:  # fetch workers look up concurrently; index once, not once per thread
+            if not self._indexed:
+                self._build_index()
+
+    def _build_index(self) -> None:
         root = Path(self.root)
         for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
             dirnames.sort()
