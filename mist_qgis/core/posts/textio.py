@@ -9,7 +9,7 @@ import csv
 import io
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -221,9 +221,21 @@ def _is_complete_json(line: bytes, encoding: str) -> bool:
     return True
 
 
+def _fast_loads() -> Callable[[str], Any] | None:
+    """orjson decodes a tweet about three times faster than the standard library; anything it
+    refuses (NaN literals, huge integers, errors) goes through `json` for the exact semantics and
+    messages."""
+    try:
+        import orjson
+    except ImportError:
+        return None
+    return orjson.loads
+
+
 def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
     raw_decode = json.JSONDecoder().raw_decode  # skips json.loads' per-call encoding detection
     loads = json.loads
+    fast = _fast_loads()
     encoding = src.line_encoding
     name = src.name
     for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
@@ -239,6 +251,14 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
             continue
         if text[-1:] == "\n":
             text = text[:-2] if text[-2:] == "\r\n" else text[:-1]
+        if fast is not None:
+            try:
+                value = fast(text)
+            except ValueError:
+                pass
+            else:
+                yield number, value
+                continue
         try:
             value, end = raw_decode(text)
             if end != len(text) and text[end:].strip():

@@ -71,6 +71,7 @@ class Store:
         self.read_only = read_only
         self._conn = conn
         self._lock = threading.RLock()
+        self._author_hashes: dict[str, str] = {}
 
     # -- lifecycle -------------------------------------------------------------------------
 
@@ -161,14 +162,32 @@ class Store:
         Returns (inserted, duplicates): a post whose (platform, post_id) is already in the
         store is a duplicate and adds nothing, so re-importing a file is harmless.
         """
+        new_records = self._new_posts(conn, records)
+        # The batch holds the write lock, so the new posts take the next fids in order; knowing
+        # them up front lets media rows and the R-tree go in without a lookup per row.
+        next_fid = conn.execute(
+            "SELECT max(coalesce((SELECT max(fid) FROM posts), 0), "
+            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'posts'), 0))"
+        ).fetchone()[0] + 1
+        hashes = self._author_hashes
         salt = self.author_salt
         post_rows = []
         media_rows = []
-        for rec in records:
-            author = rec.author if keep_author_names else hash_author(salt, rec.author)
-            first = rec.media[0] if rec.media else None
+        rtree_rows = []
+        for fid, rec in enumerate(new_records, next_fid):
+            if keep_author_names or not rec.author:
+                author = rec.author
+            else:
+                author = hashes.get(rec.author)
+                if author is None:
+                    if len(hashes) > 200_000:
+                        hashes.clear()
+                    author = hashes[rec.author] = hash_author(salt, rec.author)
+            media = rec.media
+            first = media[0] if media else None
+            located = rec.lon is not None and rec.lat is not None
             post_rows.append((
-                gpkg.point_blob(rec.lon, rec.lat) if rec.located else None,
+                fid, gpkg.point_blob(rec.lon, rec.lat) if located else None,
                 rec.post_id, rec.platform, author, rec.text, rec.lang, rec.url,
                 first.url if first else None, rec.timestamp_iso(), rec.geo_source,
                 rec.geo_accuracy_m, first.path if first else None,
@@ -176,26 +195,43 @@ class Store:
                 json.dumps(rec.attributes, ensure_ascii=False) if rec.attributes else None,
                 rec.lon, rec.lat, run_id,
             ))
-            media_rows.extend(
-                (i, m.kind, m.url, m.path, rec.platform, rec.post_id) for i, m in enumerate(rec.media)
-            )
-        # fids grow monotonically (AUTOINCREMENT), so "inserted by this call" is "fid > before".
-        before = conn.execute("SELECT coalesce(max(fid), 0) FROM posts").fetchone()[0]
+            if located:
+                rtree_rows.append((fid, rec.lon, rec.lon, rec.lat, rec.lat))
+            for i, m in enumerate(media):
+                media_rows.append((fid, i, m.kind, m.url, m.path))
         with gpkg.rtree_insert_trigger_suspended(conn, "posts") as rtree:
-            inserted = conn.executemany(_INSERT_POST, post_rows).rowcount
-            # At insert time orig_lon/orig_lat are exactly the point's coordinates.
-            conn.execute(
-                f'INSERT INTO "{rtree}" SELECT fid, orig_lon, orig_lon, orig_lat, orig_lat '
-                "FROM posts WHERE fid > ? AND geom IS NOT NULL",
-                (before,),
-            )
-        if media_rows and inserted:
-            conn.executemany(
-                "INSERT OR IGNORE INTO media (post_fid, position, kind, url, source_path) "
-                "SELECT fid, ?, ?, ?, ? FROM posts WHERE platform = ? AND post_id = ? AND fid > ?",
-                [row + (before,) for row in media_rows],
-            )
-        return inserted, len(records) - inserted
+            conn.executemany(_INSERT_POST, post_rows)
+            conn.executemany(f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', rtree_rows)
+        conn.executemany(
+            "INSERT INTO media (post_fid, position, kind, url, source_path) VALUES (?, ?, ?, ?, ?)",
+            media_rows,
+        )
+        return len(new_records), len(records) - len(new_records)
+
+    @staticmethod
+    def _new_posts(conn: sqlite3.Connection, records: list[PostRecord]) -> list[PostRecord]:
+        """The records whose (platform, post_id) is neither in the store nor earlier in the batch."""
+        by_platform: dict[str, list[str]] = {}
+        for rec in records:
+            by_platform.setdefault(rec.platform, []).append(rec.post_id)
+        existing: set[tuple[str, str]] = set()
+        for platform, ids in by_platform.items():
+            for i in range(0, len(ids), 900):
+                chunk = ids[i:i + 900]
+                marks = ",".join("?" * len(chunk))
+                existing.update(
+                    (platform, row[0]) for row in conn.execute(
+                        f"SELECT post_id FROM posts WHERE platform = ? AND post_id IN ({marks})",
+                        (platform, *chunk),
+                    )
+                )
+        fresh = []
+        for rec in records:
+            key = (rec.platform, rec.post_id)
+            if key not in existing:
+                existing.add(key)
+                fresh.append(rec)
+        return fresh
 
     # -- runs and the issue report ---------------------------------------------------------
 
@@ -278,10 +314,10 @@ def hash_author(salt: str, author: str | None) -> str | None:
 
 
 _INSERT_POST = (
-    "INSERT OR IGNORE INTO posts (geom, post_id, platform, author_hash, text, lang, url, media_url, "
+    "INSERT INTO posts (fid, geom, post_id, platform, author_hash, text, lang, url, media_url, "
     "timestamp, geo_source, geo_accuracy_m, photo, direction, altitude, is_repost, source_file, "
     "source_line, attributes, orig_lon, orig_lat, import_run) "
-    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
 
 
