@@ -50,8 +50,20 @@ class MistPlugin:
         self._add_action(tr("Store summary…"), self._run_algorithm("mist:storeinfo"))
         self._add_action(tr("Check dependencies"), self.show_dependencies, toolbar=False)
         self._add_action(tr("Models…"), self.show_model_manager, toolbar=False)
-        self._add_action(tr("Classify photos…"), self._run_algorithm("mist:classifymedia"), toolbar=False)
-        self._add_action(tr("Train screening head…"), self._run_algorithm("mist:trainhead"), toolbar=False)
+        # Each step opens its Processing dialog, which runs the algorithm as a background task
+        # with progress and cancel, exactly as the toolbox and the CLI do.
+        for text, algorithm_id in (
+            (tr("Fetch photos…"), "mist:fetchmedia"),
+            (tr("Classify photos…"), "mist:classifymedia"),
+            (tr("Train screening head…"), "mist:trainhead"),
+            (tr("Geolocate photos…"), "mist:geolocatephotos"),
+            (tr("Post density…"), "mist:postdensity"),
+            (tr("Semantic localization map…"), "mist:selo"),
+            (tr("Inundation from verified depths…"), "mist:inundation"),
+            (tr("Export verified points…"), "mist:exportverified"),
+        ):
+            if QgsApplication.processingRegistry().algorithmById(algorithm_id) is not None:
+                self._add_action(text, self._run_algorithm(algorithm_id), toolbar=False)
         self._add_verify_dock()
         self._add_posts_dock()
 
