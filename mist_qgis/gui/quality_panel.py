@@ -34,14 +34,28 @@ from ..i18n import tr
 PLOT_DPI = 90
 
 
+# Translated labels (Chinese) need a CJK font; matplotlib falls back through this list glyph by
+# glyph and ends at its own DejaVu Sans where none of these is installed.
+CJK_FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen Hei", "WenQuanYi Micro Hei",
+             "Source Han Sans SC", "Droid Sans Fallback", "Microsoft YaHei", "PingFang SC"]
+
+
+def _figure(width: float, height: float):
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    installed = {f.name for f in matplotlib.font_manager.fontManager.ttflist}
+    fig = Figure(figsize=(width, height), dpi=PLOT_DPI)
+    matplotlib.rcParams["font.family"] = [f for f in CJK_FONTS if f in installed] or ["sans-serif"]
+    return fig
+
+
 def render_quality_png(evaluation: quality.Evaluation, threshold: float) -> bytes | None:
     """PR curve with the threshold marked, and the confusion matrix at that threshold."""
     curve = evaluation.pr_curve()
     if curve is None:
         return None
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.2, 3.2), dpi=PLOT_DPI)
+    fig = _figure(7.2, 3.2)
     ax_pr, ax_cm = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
     ax_pr.step(curve.recall, curve.precision, where="post", color="#1e6edc")
     c = evaluation.confusion(threshold)
@@ -72,9 +86,7 @@ def render_counts_png(counts: dict[str, dict[str, int]]) -> bytes | None:
     """Stacked bars of verdicts per bucket (day or hour)."""
     if not counts:
         return None
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(7.2, 2.4), dpi=PLOT_DPI)
+    fig = _figure(7.2, 2.4)
     ax = fig.subplots()
     buckets = list(counts)
     bottom = [0] * len(buckets)
