@@ -40,14 +40,21 @@ CJK_FONTS = ["DejaVu Sans", "Noto Sans CJK SC", "Noto Sans SC", "WenQuanYi Zen H
              "Source Han Sans SC", "Droid Sans Fallback", "Microsoft YaHei", "PingFang SC"]
 
 
-def _figure(width: float, height: float):
+def _png(draw, width: float, height: float) -> bytes:
+    """Draw on a new figure with fonts that cover translated labels; matplotlib's global
+    settings (shared with QGIS and other plugins) are left as they were."""
     import matplotlib
     from matplotlib.figure import Figure
 
     installed = {f.name for f in matplotlib.font_manager.fontManager.ttflist}
-    fig = Figure(figsize=(width, height), dpi=PLOT_DPI)
-    matplotlib.rcParams["font.family"] = [f for f in CJK_FONTS if f in installed] or ["sans-serif"]
-    return fig
+    fonts = [f for f in CJK_FONTS if f in installed] or ["sans-serif"]
+    with matplotlib.rc_context({"font.family": fonts}):
+        fig = Figure(figsize=(width, height), dpi=PLOT_DPI)
+        draw(fig)
+        fig.tight_layout()
+        buf = io.BytesIO()
+        fig.savefig(buf, format="png")
+    return buf.getvalue()
 
 
 def render_quality_png(evaluation: quality.Evaluation, threshold: float) -> bytes | None:
@@ -55,7 +62,10 @@ def render_quality_png(evaluation: quality.Evaluation, threshold: float) -> byte
     curve = evaluation.pr_curve()
     if curve is None:
         return None
-    fig = _figure(7.2, 3.2)
+    return _png(lambda fig: _draw_quality(fig, evaluation, curve, threshold), 7.2, 3.2)
+
+
+def _draw_quality(fig, evaluation: quality.Evaluation, curve, threshold: float) -> None:
     ax_pr, ax_cm = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.4, 1]})
     ax_pr.step(curve.recall, curve.precision, where="post", color="#1e6edc")
     c = evaluation.confusion(threshold)
@@ -76,17 +86,16 @@ def render_quality_png(evaluation: quality.Evaluation, threshold: float) -> byte
     ax_cm.set_xticks([0, 1], [tr("called flood"), tr("called not")])
     ax_cm.set_yticks([0, 1], [tr("verified flood"), tr("verified not")])
     ax_cm.set_title(tr("At threshold {t:.2f}").format(t=threshold), fontsize=9)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 def render_counts_png(counts: dict[str, dict[str, int]]) -> bytes | None:
     """Stacked bars of verdicts per bucket (day or hour)."""
     if not counts:
         return None
-    fig = _figure(7.2, 2.4)
+    return _png(lambda fig: _draw_counts(fig, counts), 7.2, 2.4)
+
+
+def _draw_counts(fig, counts: dict[str, dict[str, int]]) -> None:
     ax = fig.subplots()
     buckets = list(counts)
     bottom = [0] * len(buckets)
@@ -99,10 +108,6 @@ def render_counts_png(counts: dict[str, dict[str, int]]) -> bytes | None:
     ax.set_xticks(range(0, len(buckets), step), [b.replace("T", " ") for b in buckets[::step]], fontsize=7)
     ax.set_ylabel(tr("Verdicts"))
     ax.legend(fontsize=7)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    return buf.getvalue()
 
 
 def _pixmap(png: bytes | None) -> QPixmap | None:
