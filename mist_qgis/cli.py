@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -195,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
             raise
         print(f"mist: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         return EXIT_FAILED
-    json.dump(result, sys.stdout, default=str)
-    sys.stdout.write("\n")
+    try:
+        json.dump(result, sys.stdout, default=str)
+        sys.stdout.write("\n")
+        sys.stdout.flush()
+    except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0

@@ -180,3 +180,19 @@ def test_head_computes_missing_embeddings_with_its_backbone(store, tmp_path):
         classify_store(store, path)
     result = classify_store(store, path, resolve_model=lambda tag: colour)
     assert result.classified == 5 and store.count("embeddings", "model = 'colour@1'") == 5
+
+
+def test_inseparable_scores_keep_the_balanced_threshold_instead_of_flagging_everything():
+    """Out-of-fold scores that rank both negatives above both positives: the best F1 is "call
+    everything flood", which tuning would turn into a threshold of 0.2 (every photo flood). The
+    head keeps its balanced 0.5 and reports the metrics at 0.5 as they are."""
+    from mist_qgis.core.models.heads import _best_threshold
+
+    p_pos = np.array([0.9, 0.8, 0.3, 0.2])
+    is_pos = np.array([False, False, True, True])
+    threshold, metrics = _best_threshold(p_pos, is_pos)
+    assert threshold == 0.5
+    assert (metrics.precision, metrics.recall, metrics.f1) == (0.0, 0.0, 0.0)
+    # Separable scores are still tuned between the classes.
+    threshold, metrics = _best_threshold(np.array([0.9, 0.7, 0.4, 0.1]), np.array([True, True, False, False]))
+    assert threshold == 0.55 and metrics.f1 == 1.0

@@ -239,8 +239,19 @@ def _best_threshold(p_pos: np.ndarray, is_pos: np.ndarray) -> tuple[float, Label
     last_of_run = np.r_[sorted_p[1:] != sorted_p[:-1], True]
     f1 = np.where(last_of_run, f1, -1)
     i = int(np.argmax(f1))
-    below = sorted_p[i + 1] if i + 1 < len(sorted_p) else 0.0
-    threshold = float((sorted_p[i] + below) / 2) if i + 1 < len(sorted_p) else float(sorted_p[i])
+    if i == len(sorted_p) - 1:
+        # The best cut calls every item positive: the scores do not separate the classes (too few
+        # or too mixed labels). Tuning would return ~0 and flag everything; a class-balanced head's
+        # own decision rule, 0.5, is the honest threshold, with its metrics reported as they are.
+        threshold = 0.5
+        called = p_pos >= threshold
+        tp_t, fp_t = int((called & is_pos).sum()), int((called & ~is_pos).sum())
+        prec = tp_t / (tp_t + fp_t) if tp_t + fp_t else 0.0
+        rec = tp_t / total_pos
+        f1_t = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
+        return threshold, LabelMetrics(float(prec), float(rec), float(f1_t), int(is_pos.sum()))
+    below = sorted_p[i + 1]
+    threshold = float((sorted_p[i] + below) / 2)
     return threshold, LabelMetrics(float(precision[i]), float(recall[i]), float(f1[i]), int(is_pos.sum()))
 
 
