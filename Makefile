@@ -13,7 +13,7 @@ PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugi
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc clean
+.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -67,6 +67,24 @@ bench-rasters:
 
 models:
 	$(PY) models/export_efficientnet_lite0.py --out models/build
+
+DEMO_MODEL := models/build/efficientnet-lite0.onnx
+
+$(DEMO_MODEL):
+	$(MAKE) models
+
+# The whole job on resources/sample/, headless: table, store, rasters and build/demo/flood_map.png.
+demo: $(DEMO_MODEL)
+	$(PY) scripts/demo.py
+
+# Rewrite the committed sample and the Processing model (resources/mist_demo.model3).
+sample:
+	$(PY) scripts/make_sample.py
+	$(PY) scripts/make_demo_model.py
+
+# Screenshots of the real QGIS window (under Xvfb) for the README and docs/.
+screenshots: package
+	$(PY) scripts/screenshots.py --out docs/img
 
 bench-models:
 	$(PY) bench/bench_models.py

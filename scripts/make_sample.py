@@ -12,10 +12,12 @@ ship inside installed packages (scikit-image, scikit-learn) and from numbers in 
 - media/: the photos the posts link to (https URLs whose file names are in this folder);
 - roads.geojson: the gazetteer (named road lines, Chinese and English names);
 - references/ + references.csv: ground-level reference photos at known positions;
-- truth.csv: where the posts without a location really were;
+- truth.csv, truth.geojson: where the posts without a location really were (table and point layer);
 - verifications.csv: the demo analyst's example verdicts (with water depths);
 - dem.tif: a 240 x 240 DEM of 2.5 m cells (EPSG:32649): a street valley, a ridge, a basin;
-- SOURCES.md: source and licence of every photo.
+- SOURCES.md: source and licence of every photo; SHA256SUMS: checksums of the data files.
+
+README.md in the output folder is written by hand (it explains the sample) and is not rewritten.
 
 The photos show no flood: see README.md in the output folder for what the labels mean.
 """
@@ -113,15 +115,18 @@ PHOTO_SOURCES = {
              "public domain (no known copyright restrictions)"),
     "hubble_deep_field": ("Hubble eXtreme Deep Field, NASA (HubbleSite, release 2012-37)",
                           "public domain (NASA media guidelines)"),
-    "moon": ("surface of the moon, scikit-image sample data", "no copyright restrictions stated by scikit-image"),
+    "moon": ("surface of the moon, scikit-image sample data",
+             "no licence stated in its scikit-image docstring (shipped in the BSD-3-Clause package)"),
     "page": ("scanned page of printed text, scikit-image sample data",
-             "no copyright restrictions stated by scikit-image"),
+             "no licence stated in its scikit-image docstring (shipped in the BSD-3-Clause package)"),
     "motorcycle_left": ("Middlebury 2014 stereo benchmark, scene Motorcycle, left view, down-sampled 4x "
                         "(Scharstein et al., GCPR 2014; https://vision.middlebury.edu/stereo/data/scenes2014/)",
-                        "free for research use with citation (Middlebury stereo datasets)"),
+                        "no licence stated in its scikit-image docstring; the Middlebury stereo pages ask users "
+                        "of the datasets to cite Scharstein et al., GCPR 2014"),
     "motorcycle_right": ("Middlebury 2014 stereo benchmark, scene Motorcycle, right view, down-sampled 4x "
                          "(Scharstein et al., GCPR 2014; https://vision.middlebury.edu/stereo/data/scenes2014/)",
-                         "free for research use with citation (Middlebury stereo datasets)"),
+                         "no licence stated in its scikit-image docstring; the Middlebury stereo pages ask users "
+                         "of the datasets to cite Scharstein et al., GCPR 2014"),
     "china": ("china.jpg: Some rights reserved by danielbuechele, Flickr "
               "(https://www.flickr.com/photos/danielbuechele/6061409035/), shipped by scikit-learn "
               "(sklearn/datasets/images/README.txt)", "CC BY 2.0 (https://creativecommons.org/licenses/by/2.0/)"),
@@ -437,6 +442,14 @@ def write_truth_and_verifications(out: Path, written: list[tuple[Post, dict]], g
             if post.truth is not None:
                 lon, lat = geo.lonlat(*post.truth)
                 writer.writerow([obj["id_str"], lon, lat, post.text[:40]])
+    features = []
+    for post, obj in written:
+        if post.truth is not None:
+            lon, lat = geo.lonlat(*post.truth)
+            features.append({"type": "Feature", "properties": {"post_id": obj["id_str"]},
+                             "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+    truth = {"type": "FeatureCollection", "name": "truth", "features": features}
+    (out / "truth.geojson").write_text(json.dumps(truth, indent=1) + "\n", encoding="utf-8")
     with open(out / "verifications.csv", "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["post_id", "verdict", "water_depth_m", "analyst", "note"])
@@ -478,7 +491,8 @@ def write_sources(out: Path, origins: dict[str, str]) -> None:
 
     def row(path: str, how: str) -> str:
         base, _, derive = how.partition("@")
-        made = {"": "resized to 640 px, JPEG q85", "view": "perspective-warped crop, brightness change, JPEG q85",
+        made = {"": "longest side at most 640 px, JPEG q85",
+                "view": "perspective-warped crop, brightness change, JPEG q85",
                 "near-duplicate": "resized to 62 %, re-encoded JPEG q58"}[derive]
         source, licence = PHOTO_SOURCES[base]
         return f"| `{path}` | {base} ({made}) | {package_of(base)} | {source} | {licence} |"
@@ -489,12 +503,13 @@ def write_sources(out: Path, origins: dict[str, str]) -> None:
         lines.append(row(f"references/{name}", how))
     lines += ["", "Files written by `scripts/make_sample.py` from numbers in the script (no third-party content):",
               "`posts.jsonl` (posts written for the demo), `roads.geojson`, `references.csv`, `truth.csv`, "
+              "`truth.geojson`, "
               "`verifications.csv`, `dem.tif` (a synthetic terrain). They are part of MIST (GPL-2.0-or-later).", ""]
     (out / "SOURCES.md").write_text("\n".join(lines), encoding="utf-8")
 
 
 def write_checksums(out: Path) -> None:
-    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name != "SHA256SUMS")
+    files = sorted(p for p in out.rglob("*") if p.is_file() and p.name not in ("SHA256SUMS", "README.md"))
     text = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.relative_to(out).as_posix()}\n" for p in files)
     (out / "SHA256SUMS").write_text(text, encoding="utf-8")
 

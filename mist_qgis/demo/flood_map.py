@@ -100,10 +100,9 @@ def _vector(uri: str, name: str, subset: str = ""):
 
 def _terrain_layers(dem: Path) -> tuple:
     """The DEM twice: an elevation tint (in the legend) and a hillshade multiplied over it."""
+    from osgeo import gdal
     from qgis.core import QgsColorRampShader, QgsHillshadeRenderer, QgsRasterShader, QgsSingleBandPseudoColorRenderer
     from qgis.PyQt.QtGui import QColor, QPainter
-
-    from osgeo import gdal
 
     tint = _raster(dem, "Ground elevation (m)")
     # GDAL's exact min/max, not QGIS's band statistics: those are saved as an .aux.xml beside the DEM
@@ -207,7 +206,7 @@ def _notes_layer(notes: list[MapNote], crs):
     )
     from qgis.PyQt.QtGui import QColor, QFont
 
-    layer = QgsVectorLayer(f"Point?crs={crs.authid()}&field=text:string", "Notes", "memory")
+    layer = QgsVectorLayer(f"Point?crs={crs.authid()}&field=text:string", "Map notes", "memory")
     features = []
     for note in notes:
         feature = QgsFeature(layer.fields())
@@ -356,31 +355,20 @@ def _map_extent(layers: list, crs):
     return extent
 
 
-def render_flood_map(inputs: FloodMapInputs) -> FloodMapResult:
-    """Lay out and export the map as a PNG (see the module docstring)."""
-    from qgis.core import (
-        QgsCoordinateReferenceSystem,
-        QgsLayerTreeLayer,
-        QgsLayoutExporter,
-        QgsLayoutItemLegend,
-        QgsLayoutItemMap,
-        QgsLayoutItemPage,
-        QgsLayoutItemPicture,
-        QgsLayoutItemScaleBar,
-        QgsLayoutPoint,
-        QgsLayoutSize,
-        QgsPrintLayout,
-        QgsProject,
-        QgsUnitTypes,
-    )
-    from qgis.PyQt.QtGui import QColor, QImage
+@dataclass
+class MapLayers:
+    """The styled layers of the flood map: `stack` top first (as a map item wants them), the ones
+    the legend lists, and the ones whose extent frames the map."""
 
-    mm = QgsUnitTypes.LayoutUnit.LayoutMillimeters
-    project = QgsProject()
-    crs = QgsCoordinateReferenceSystem(inputs.crs)
-    project.setCrs(crs)
+    stack: list
+    legend: list
+    frame: list
+
+
+def build_layers(inputs: FloodMapInputs, crs) -> MapLayers:
+    """Open and style every layer of the map (also used to load the same scene into QGIS)."""
     posts = _posts_layer(inputs.store)
-    stack = [posts]  # top first, as the map item wants them
+    stack = [posts]
     legend_layers = [posts]
     moves = _moves_layer(inputs.store)
     if _has_features(moves):
@@ -418,6 +406,34 @@ def render_flood_map(inputs: FloodMapInputs) -> FloodMapResult:
         frame_layers = [tint]
     if inputs.notes:
         stack.insert(0, _notes_layer(inputs.notes, crs))
+    return MapLayers(stack, legend_layers, frame_layers)
+
+
+def render_flood_map(inputs: FloodMapInputs) -> FloodMapResult:
+    """Lay out and export the map as a PNG (see the module docstring)."""
+    from qgis.core import (
+        QgsCoordinateReferenceSystem,
+        QgsLayerTreeLayer,
+        QgsLayoutExporter,
+        QgsLayoutItemLegend,
+        QgsLayoutItemMap,
+        QgsLayoutItemPage,
+        QgsLayoutItemPicture,
+        QgsLayoutItemScaleBar,
+        QgsLayoutPoint,
+        QgsLayoutSize,
+        QgsPrintLayout,
+        QgsProject,
+        QgsUnitTypes,
+    )
+    from qgis.PyQt.QtGui import QColor, QImage
+
+    mm = QgsUnitTypes.LayoutUnit.LayoutMillimeters
+    project = QgsProject()
+    crs = QgsCoordinateReferenceSystem(inputs.crs)
+    project.setCrs(crs)
+    layers = build_layers(inputs, crs)
+    stack, legend_layers, frame_layers = layers.stack, layers.legend, layers.frame
     for layer in stack:
         project.addMapLayer(layer, False)
 

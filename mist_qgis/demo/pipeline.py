@@ -19,6 +19,7 @@ from typing import Any
 
 from .runner import StageFailed, StageOutcome, StageRunner, run_algorithm
 
+MARKER = ".mist-demo"  # only a folder with this file is emptied before a run
 MATCHERS = ["disk-lightglue", "aliked-lightglue", "loftr", "sift"]  # mist:geolocatephotos' MATCHER enum
 
 
@@ -95,9 +96,13 @@ class Demo:
     # -- stages -------------------------------------------------------------------------------
 
     def create_store(self) -> StageOutcome:
-        if self.c.fresh and self.c.work.exists():
-            shutil.rmtree(self.c.work)
-        self.c.work.mkdir(parents=True, exist_ok=True)
+        work = self.c.work
+        if self.c.fresh and work.exists() and any(work.iterdir()):
+            if not (work / MARKER).is_file():
+                raise StageFailed(f"work folder {work} is not empty and was not made by the demo; choose another")
+            shutil.rmtree(work)
+        work.mkdir(parents=True, exist_ok=True)
+        (work / MARKER).write_text("made by the MIST demo; emptied on every run\n", encoding="utf-8")
         if (self.c.sample / "dem.tif").is_file():  # GDAL and QGIS may write side files beside a raster they read
             self.c.dem.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.c.sample / "dem.tif", self.c.dem)
@@ -192,24 +197,20 @@ class Demo:
             {k: s[k] for k in ("posts", "moved", "unmatched", "skipped", "pairs")})
 
     def evaluate(self) -> StageOutcome:
-        from qgis.core import QgsVectorLayer
-
-        truth = self.c.sample / "truth.csv"
-        layer = QgsVectorLayer(f"file://{truth}?type=csv&xField=lon&yField=lat&crs=EPSG:4326&detectTypes=no",
-                               "truth", "delimitedtext")
-        _need(layer.isValid() and layer.featureCount() > 0, f"cannot read {truth}")
-        r = run_algorithm("mist:evaluategeolocation", {"STORE": str(self.c.store), "TRUTH": layer,
+        r = run_algorithm("mist:evaluategeolocation", {"STORE": str(self.c.store),
+                                                       "TRUTH": str(self.c.sample / "truth.geojson"),
                                                        "ID_FIELD": "post_id"})
         s = r["RESULT"]
         before, after = s["before"], s["after"]
 
-        def median(stats: dict) -> str:
-            return f"{stats['median_m']:.0f} m" if stats.get("n") else "n/a"
+        def errors(stats: dict) -> str:
+            return f"mean {stats['mean_m']:.0f} m, median {stats['median_m']:.0f} m" if stats.get("n") else "n/a"
 
         return StageOutcome(
-            f"{s['posts_with_truth']} posts with a known true position: median error {median(before)} from text "
-            f"-> {median(after)} after photo matching; {after.get('missing', 0)} still unlocated",
-            counts={"median_before_m": before.get("median_m"), "median_after_m": after.get("median_m")})
+            f"{s['posts_with_truth']} posts with a known true position: error {errors(before)} from text -> "
+            f"{errors(after)} after photo matching; {after.get('missing', 0)} still unlocated",
+            counts={"mean_before_m": before.get("mean_m"), "mean_after_m": after.get("mean_m"),
+                    "median_before_m": before.get("median_m"), "median_after_m": after.get("median_m")})
 
     def density(self) -> StageOutcome:
         r = run_algorithm("mist:postdensity", {
@@ -245,27 +246,11 @@ class Demo:
                             counts={"points": int(r["POINTS"])})
 
     def flood_map(self) -> StageOutcome:
-        from .flood_map import FloodMapInputs, MapNote, render_flood_map
+        from .flood_map import render_flood_map
 
-        area = self.run.reports[-2].counts.get("flooded_area_m2") if len(self.run.reports) >= 2 else None
-        caption = (
-            "Posts written for the demo, real photos from scikit-image and scikit-learn, synthetic DEM. Depth: water "
-            "surface from the verified depths (inverse distance), kept only where connected to the evidence"
-            + (f" ({area:,} m²)" if area else "") + "; the basin behind Ridge Road lies below the water level "
-            "but has no connection, so it stays dry. Arrows: posts moved by matching their photo to a reference."
-        )
-        dem = self.c.dem
-        notes = []
-        low = dry_low_ground(dem, self.state.depth) if self.state.depth else None
-        if low is not None:
-            x, y, ground, level = low
-            notes.append(MapNote(x, y, f"lowest dry ground {ground:.1f} m,\nbelow the water surface ({level:.1f} m)\n"
-                                       "but not connected: dry"))
-        result = render_flood_map(FloodMapInputs(
-            store=self.c.store, output=self.c.map_png, title="MIST demo: flood evidence and inundation (sample data)",
-            caption=caption, dem=dem, density=self.state.density, depth=self.state.depth,
-            extent=self.state.extent, roads=self.c.sample / "roads.geojson", roads_filter="\"lang\" = 'en'",
-            crs="EPSG:32649", dpi=self.c.map_dpi, notes=notes))
+        area = next((r.counts.get("flooded_area_m2") for r in self.run.reports if r.name == "inundation"), None)
+        result = render_flood_map(demo_map_inputs(self.c, self.state.density, self.state.depth, self.state.extent,
+                                                  area))
         _need(not result.blank, f"the map {result.path} looks blank ({result.distinct_colours} colours)")
         return StageOutcome(f"{result.path.name}: {result.width} x {result.height} px, {len(result.layers)} layers",
                             "QGIS print layout, QgsLayoutExporter", {"width": result.width, "height": result.height,
@@ -293,6 +278,35 @@ class Demo:
         for name, algorithm, fn in steps:
             self.run.run(name, algorithm, fn)
         return self.run.ok
+
+
+def demo_map_inputs(config: DemoConfig, density: Path | None = None, depth: Path | None = None,
+                    extent: Path | None = None, flooded_area_m2: float | None = None):
+    """What the demo's map shows; the raster paths default to the files the demo writes."""
+    from .flood_map import FloodMapInputs, MapNote
+
+    density = density or config.rasters / "density_all.tif"
+    depth = depth or config.rasters / "inundation_depth.tif"
+    extent = extent or config.rasters / "inundation_extent.gpkg"
+    caption = (
+        "Posts written for the demo, real photos from scikit-image and scikit-learn, synthetic DEM. Depth: water "
+        "surface from the verified depths (inverse distance), kept only where connected to the evidence"
+        + (f" ({flooded_area_m2:,.0f} m²)" if flooded_area_m2 else "") + "; the basin behind Ridge Road lies below "
+        "the water level but has no connection, so it stays dry. Arrows: posts moved by matching their photo to a "
+        "reference."
+    )
+    notes = []
+    low = dry_low_ground(config.dem, depth) if depth.is_file() and config.dem.is_file() else None
+    if low is not None:
+        x, y, ground, level = low
+        notes.append(MapNote(x, y, f"lowest dry ground {ground:.1f} m,\nbelow the water surface ({level:.1f} m)\n"
+                                   "but not connected: dry"))
+    return FloodMapInputs(
+        store=config.store, output=config.map_png, title="MIST demo: flood evidence and inundation (sample data)",
+        caption=caption, dem=config.dem, density=density if density.is_file() else None,
+        depth=depth if depth.is_file() else None, extent=extent if extent.is_file() else None,
+        roads=config.sample / "roads.geojson", roads_filter="\"lang\" = 'en'", crs="EPSG:32649",
+        dpi=config.map_dpi, notes=notes)
 
 
 def store_counts(store_path: Path) -> dict[str, Any]:

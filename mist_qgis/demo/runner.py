@@ -91,7 +91,7 @@ def format_table(reports: list[StageReport], width: int = 118) -> str:
     lines = [head, "-" * min(width, len(head) + w_text - 34)]
     for r in reports:
         text = r.summary + (f"  [{r.models}]" if r.models else "")
-        wrapped = textwrap.wrap(text, w_text) or [""]
+        wrapped = textwrap.wrap(text, w_text, break_on_hyphens=False) or [""]
         seconds = f"{r.seconds:.1f}" if r.status != "not run" else "-"
         lines.append(f"{r.name:<{w_stage}}  {r.algorithm:<{w_alg}}  {seconds:>{w_sec}}  {wrapped[0]}")
         lines += [f"{'':<{w_stage}}  {'':<{w_alg}}  {'':>{w_sec}}  {more}" for more in wrapped[1:]]

@@ -20,7 +20,8 @@ def _posts(store) -> dict[str, int]:
     ]
     with store.batch() as conn:
         store.add_posts(conn, records)
-    return {f"{r['platform']}:{r['post_id']}": r["fid"] for r in store.query("SELECT fid, post_id, platform FROM posts")}
+    rows = store.query("SELECT fid, post_id, platform FROM posts")
+    return {f"{r['platform']}:{r['post_id']}": r["fid"] for r in rows}
 
 
 def _write(path, text: str):
