@@ -135,48 +135,16 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _decode(results: dict[str, Any]) -> dict[str, Any]:
-    """Algorithms return JSON strings for structured outputs; print them as structure."""
-    out: dict[str, Any] = {}
-    for key, value in results.items():
-        if isinstance(value, str) and value[:1] in "{[":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        out[key.lower()] = value
-    return out
-
-
 def run_verb(verb: Verb, args: argparse.Namespace) -> dict[str, Any]:
-    from .headless import init_processing
+    from .headless import AlgorithmError, run_algorithm
 
     parameters = verb.parameters(args)
-    init_processing()
-    import processing
-    from qgis.core import QgsProcessingFeedback
-
-    class StderrFeedback(QgsProcessingFeedback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.errors: list[str] = []
-
-        def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802, N803
-            self.errors.append(error)
-
-        def pushInfo(self, info: str) -> None:  # noqa: N802
-            if args.debug:
-                print(info, file=sys.stderr)
-
-    feedback = StderrFeedback()
-    from qgis.core import QgsProcessingException
-
+    echo = (lambda info: print(info, file=sys.stderr)) if args.debug else None
     try:
-        results = processing.run(verb.algorithm, parameters, feedback=feedback)
-    except QgsProcessingException as exc:
-        detail = feedback.errors[-1] if feedback.errors else str(exc)
-        raise CliError(detail.strip().splitlines()[-1]) from exc
-    return _decode(results)
+        results, _warnings = run_algorithm(verb.algorithm, parameters, on_info=echo)
+    except AlgorithmError as exc:
+        raise CliError(str(exc).splitlines()[-1]) from exc
+    return {key.lower(): value for key, value in results.items()}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -3,8 +3,11 @@ scripts and tests run the same algorithms as the desktop."""
 
 from __future__ import annotations
 
+import json
 import os
 import sys
+from collections.abc import Callable
+from typing import Any
 
 QGIS_PREFIX = os.environ.get("QGIS_PREFIX_PATH", "/usr")
 PROCESSING_PLUGINS = os.path.join(QGIS_PREFIX, "share", "qgis", "python", "plugins")
@@ -53,3 +56,57 @@ def init_processing() -> None:
 
         _provider = MistProvider()
         registry.addProvider(_provider)
+
+
+class AlgorithmError(RuntimeError):
+    """A Processing algorithm refused its input or failed; the message is its own last error."""
+
+
+def decode_outputs(results: dict[str, Any]) -> dict[str, Any]:
+    """Algorithms return structured outputs as JSON strings; give them back as structure."""
+    out: dict[str, Any] = {}
+    for key, value in results.items():
+        if isinstance(value, str) and value[:1] in "{[":
+            try:
+                value = json.loads(value)
+            except ValueError:
+                pass
+        out[key] = value
+    return out
+
+
+def run_algorithm(
+    algorithm: str, parameters: dict[str, Any], on_info: Callable[[str], None] | None = None,
+) -> tuple[dict[str, Any], list[str]]:
+    """`processing.run` for scripts (the CLI, the demo): returns (decoded outputs, warnings) and
+    raises `AlgorithmError` with the algorithm's own message instead of Processing's generic one."""
+    init_processing()
+    import processing
+    from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
+
+    if QgsApplication.processingRegistry().algorithmById(algorithm) is None:
+        raise AlgorithmError(f"Processing algorithm {algorithm} is not registered")
+
+    class Feedback(QgsProcessingFeedback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.errors: list[str] = []
+            self.warnings: list[str] = []
+
+        def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802, N803
+            self.errors.append(error)
+
+        def pushWarning(self, warning: str) -> None:  # noqa: N802
+            self.warnings.append(warning)
+
+        def pushInfo(self, info: str) -> None:  # noqa: N802
+            if on_info is not None:
+                on_info(info)
+
+    feedback = Feedback()
+    try:
+        results = processing.run(algorithm, parameters, feedback=feedback)
+    except QgsProcessingException as exc:
+        detail = feedback.errors[-1] if feedback.errors else str(exc)
+        raise AlgorithmError(detail.strip()) from exc
+    return decode_outputs(results), feedback.warnings

@@ -103,38 +103,12 @@ def format_table(reports: list[StageReport], width: int = 118) -> str:
 
 
 def run_algorithm(algorithm: str, parameters: dict[str, Any]) -> dict[str, Any]:
-    """`processing.run` with errors turned into StageFailed (the algorithm's own message) and
-    JSON outputs decoded. Processing must be initialised (`headless.init_processing()`)."""
-    import processing
-    from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
+    """`headless.run_algorithm` with failures as StageFailed and the warnings under "_warnings"."""
+    from ..headless import AlgorithmError
+    from ..headless import run_algorithm as run
 
-    if QgsApplication.processingRegistry().algorithmById(algorithm) is None:
-        raise StageFailed(f"Processing algorithm {algorithm} is not registered")
-
-    class Feedback(QgsProcessingFeedback):
-        def __init__(self) -> None:
-            super().__init__()
-            self.errors: list[str] = []
-            self.warnings: list[str] = []
-
-        def reportError(self, error: str, fatalError: bool = False) -> None:  # noqa: N802, N803
-            self.errors.append(error)
-
-        def pushWarning(self, warning: str) -> None:  # noqa: N802
-            self.warnings.append(warning)
-
-    feedback = Feedback()
     try:
-        results = processing.run(algorithm, parameters, feedback=feedback)
-    except QgsProcessingException as exc:
-        detail = feedback.errors[-1] if feedback.errors else str(exc)
-        raise StageFailed(f"{algorithm}: {detail.strip()}") from exc
-    out: dict[str, Any] = {"_warnings": feedback.warnings}
-    for key, value in results.items():
-        if isinstance(value, str) and value[:1] in "{[":
-            try:
-                value = json.loads(value)
-            except ValueError:
-                pass
-        out[key] = value
-    return out
+        results, warnings = run(algorithm, parameters)
+    except AlgorithmError as exc:
+        raise StageFailed(f"{algorithm}: {exc}") from exc
+    return {"_warnings": warnings, **results}

@@ -41,15 +41,18 @@ def depth_class_for(metres: float | None) -> str | None:
     return min(DEPTH_CLASSES, key=lambda k: abs(DEPTH_CLASSES[k] - metres))
 
 
-def parse_depth(text: str) -> float | None:
-    """Parse what an analyst types in the quick depth field: metres ("0.3", "0,3", "30cm"), a class
-    name ("knee") or a class number ("2"). Empty means no depth."""
-    raw = text.strip().lower().replace(",", ".")
+def parse_depth(text: str | None, class_numbers: bool = True) -> float | None:
+    """Metres from what an analyst typed: metres ("0.3", "0,3", "30cm", "1.2 m"), a class name
+    ("knee") or, in the dock's quick field, a class number ("2"). Empty means no depth.
+
+    Tables pass `class_numbers=False`: a spreadsheet's "2" means 2 m, never the second class.
+    """
+    raw = (text or "").strip().lower().replace(",", ".")
     if not raw:
         return None
     if raw in DEPTH_CLASSES:
         return DEPTH_CLASSES[raw]
-    if raw.isdigit() and 1 <= int(raw) <= len(DEPTH_CLASSES):
+    if class_numbers and raw.isdigit() and 1 <= int(raw) <= len(DEPTH_CLASSES):
         return list(DEPTH_CLASSES.values())[int(raw) - 1]
     scale = 1.0
     for suffix, factor in (("cm", 0.01), ("m", 1.0)):

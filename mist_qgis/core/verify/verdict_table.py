@@ -19,7 +19,7 @@ from typing import Any
 
 from ..store import Store
 from ..store import verdict_import as sql
-from .records import DEPTH_CLASSES, Verdict, VerdictError, check_depth
+from .records import Verdict, VerdictError, parse_depth
 from .verdicts import write_verdicts
 
 STAGE = "import_verdicts"
@@ -50,26 +50,9 @@ class VerdictImportSummary:
 
 
 def parse_table_depth(text: str | None) -> float | None:
-    """Metres from a table cell: "0.5", "0,5", "0.5 m", "50cm" or a class name ("knee").
-
-    Unlike the dock's quick field, a bare number is always metres (never a class number): a
-    spreadsheet's "2" means 2 m.
-    """
-    raw = (text or "").strip().lower().replace(",", ".")
-    if not raw:
-        return None
-    if raw in DEPTH_CLASSES:
-        return DEPTH_CLASSES[raw]
-    scale = 1.0
-    for suffix, factor in (("cm", 0.01), ("m", 1.0)):
-        if raw.endswith(suffix):
-            raw, scale = raw[: -len(suffix)].strip(), factor
-            break
-    try:
-        value = float(raw) * scale
-    except ValueError:
-        raise VerdictError(f"cannot read a water depth from {text!r}") from None
-    return check_depth(value)
+    """Metres from a table cell: "0.5", "0,5", "0.5 m", "50cm" or a class name ("knee"); a bare
+    number is always metres."""
+    return parse_depth(text, class_numbers=False)
 
 
 def _column(fieldnames: list[str], name: str) -> str | None:
