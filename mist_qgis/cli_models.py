@@ -89,12 +89,16 @@ def next_parameters(args: argparse.Namespace) -> dict[str, Any]:
 def predict_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="ID_OR_PATH", help="model id, id@version or .onnx file")
     parser.add_argument("--top-k", type=int, default=5)
+    parser.add_argument("--text", help="post text read with every image by an image+text model")
     parser.add_argument("images", nargs="+", metavar="IMAGE")
 
 
 def predict_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    return {"MODEL": _model(args.model), "IMAGES": "\n".join(str(Path(p).resolve()) for p in args.images),
-            "TOP_K": args.top_k}
+    params = {"MODEL": _model(args.model), "IMAGES": "\n".join(str(Path(p).resolve()) for p in args.images),
+              "TOP_K": args.top_k}
+    if args.text:
+        params["TEXT"] = args.text
+    return params
 
 
 def models_arguments(parser: argparse.ArgumentParser) -> None:

@@ -31,7 +31,8 @@ if str(REPO) not in sys.path:
 from mist_qgis.core.models.card import ModelCard  # noqa: E402
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "sentencepiece.bpe.model", "special_tokens_map.json",
-                   "config.json")
+                   "config.json", "vocab.txt", "vocab.json", "merges.txt")
+ROBERTA_POSITION_OFFSET = 2  # XLM-R position ids start after the padding index
 
 
 @dataclass
@@ -66,6 +67,12 @@ class CrisisConfig:
         if unknown:
             raise ValueError(f"{path}: unknown config keys {sorted(unknown)}")
         return cls(**data)
+
+    def check(self) -> None:
+        """A token limit beyond the text encoder's position table would fail on long posts only."""
+        if not 2 <= self.max_length <= self.max_positions - ROBERTA_POSITION_OFFSET:
+            raise ValueError(f"max_length {self.max_length} must be 2..{self.max_positions - ROBERTA_POSITION_OFFSET} "
+                             f"(max_positions {self.max_positions} minus {ROBERTA_POSITION_OFFSET})")
 
 
 def build_model(cfg: CrisisConfig):
@@ -116,7 +123,7 @@ def make_card(cfg: CrisisConfig, model_id: str, version: str, licence: str, sour
         input_kind="image+text", input_size=(cfg.image_size, cfg.image_size), layout="NCHW", color_order="RGB",
         mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225), resize="stretch", scores="logits",
         outputs={"scores": "logits"}, weights_sha256=sha,
-        extra={"tokenizer": tokenizer_dir, "max_length": cfg.max_length,
+        extra={"tokenizer": tokenizer_dir, "max_length": cfg.max_length, "vocab_size": cfg.vocab_size,
                "text_inputs": ["input_ids", "attention_mask"]},
         description="image + XLM-R text, 2-layer transformer fusion, MLP head",
     )
@@ -130,6 +137,7 @@ def export(cfg: CrisisConfig, checkpoint: Path | None, out: Path, tokenizer: Pat
     from mist_qgis.core.models.export import export_onnx, load_into, load_state_dict
     from mist_qgis.core.models.registry import sha256_file
 
+    cfg.check()
     model = build_model(cfg)
     sha = "unknown"
     if checkpoint is not None:

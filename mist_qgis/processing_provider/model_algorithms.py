@@ -72,7 +72,9 @@ class ClassifyMediaAlgorithm(ScreeningAlgorithm):
     _short_help = QT_TR_NOOP(
         "Runs an ONNX classifier or a trained head over every fetched photo of the store that has no "
         "prediction from this model yet (resumable). Writes the top labels per photo, the post's label, "
-        "and embeddings when the model has them. Unreadable photos are skipped with the reason recorded."
+        "and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each "
+        "photo with its post's text, using the tokenizer exported beside it. Unreadable photos are skipped with "
+        "the reason recorded."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
@@ -209,11 +211,16 @@ class NextToVerifyAlgorithm(ScreeningAlgorithm):
 class PredictImagesAlgorithm(ScreeningAlgorithm):
     _name = "predictimages"
     _display_name = QT_TR_NOOP("Classify image files")
-    _short_help = QT_TR_NOOP("Top labels and scores of an image model for a few image files (a quick check).")
+    _short_help = QT_TR_NOOP(
+        "Top labels and scores of an image model for a few image files (a quick check). An image+text model "
+        "reads the given text with every image (no text: the empty text)."
+    )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterString("MODEL", tr("Model (id, id@version or .onnx path)")))
         self.addParameter(QgsProcessingParameterString("IMAGES", tr("Image files (one per line)"), multiLine=True))
+        self.addParameter(QgsProcessingParameterString(
+            "TEXT", tr("Post text for image+text models"), multiLine=True, optional=True))
         self.addParameter(QgsProcessingParameterNumber(
             "TOP_K", tr("Labels per image"), QgsProcessingParameterNumber.Type.Integer, 5, minValue=1))
         self.addOutput(QgsProcessingOutputString("PREDICTIONS", tr("Predictions (JSON)")))
@@ -228,7 +235,8 @@ class PredictImagesAlgorithm(ScreeningAlgorithm):
             raise QgsProcessingException(tr("No image files given"))
         with _user_errors():
             model = _resolve(self.parameterAsString(parameters, "MODEL", context))
-            result = predict_images(model, images, self.parameterAsInt(parameters, "TOP_K", context))
+            text = self.parameterAsString(parameters, "TEXT", context) or None
+            result = predict_images(model, images, self.parameterAsInt(parameters, "TOP_K", context), text=text)
         return {"PREDICTIONS": json.dumps(result)}
 
 

@@ -101,3 +101,35 @@ def test_cli_classify_and_predict(screened_store, tmp_path):
     assert "error" in preds[1]
     out = _cli("predict", "--model", str(tmp_path / "absent.onnx"), str(image))
     assert out.returncode == 2 and "does not exist" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_image_text_model_through_processing_and_cli(tmp_path):
+    """The multimodal crisis classifier: store screening pairs photos with post texts, predict
+    takes one text for all images, and a model without its tokenizer is a Processing error."""
+    import shutil
+
+    from tests.helpers.multimodal_kit import make_crisis_model, make_tokenizer
+
+    runtime.clear_sessions()
+    model, _, _ = make_crisis_model(tmp_path / "models" / "crisis.onnx", make_tokenizer(tmp_path / "tok"))
+    store_path = tmp_path / "mm.gpkg"
+    with open_store(store_path) as store:
+        add_photo_posts(store, [(n, photo(n)) for n in PHOTO_NAMES[:3]],
+                        texts=["flood water in the street", "", "rescue boats in the flooded village"])
+    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model), "BATCH_SIZE": 2})
+    assert res["CLASSIFIED"] == 3 and res["SKIPPED"] == 0 and json.loads(res["RESULT"])["model"] == "crisis@1"
+    image = save_photo(photo("rocket"), tmp_path / "rocket.jpg")
+    out = _cli("predict", "--model", str(model), "--top-k", "3", "--text", "flood water in the street", str(image))
+    assert out.returncode == 0, out.stderr
+    via_cli = json.loads(out.stdout)["predictions"][0]
+    same = json.loads(processing.run("mist:predictimages", {"MODEL": str(model), "IMAGES": str(image), "TOP_K": 3,
+                                                            "TEXT": "flood water in the street"})["PREDICTIONS"])[0]
+    other = json.loads(processing.run("mist:predictimages", {"MODEL": str(model), "IMAGES": str(image), "TOP_K": 3,
+                                                             "TEXT": "sunny day at the beach"})["PREDICTIONS"])[0]
+    assert [t["label"] for t in via_cli["top"]] == [t["label"] for t in same["top"]]
+    assert max(abs(a["score"] - b["score"]) for a, b in zip(via_cli["top"], same["top"], strict=True)) < 1e-6
+    scores = {t["label"]: t["score"] for t in other["top"]}
+    assert max(abs(t["score"] - scores[t["label"]]) for t in same["top"]) > 1e-2
+    shutil.rmtree(model.with_suffix(".tokenizer"))
+    with pytest.raises(QgsProcessingException, match=r"crisis\.tokenizer.*does not exist"):
+        processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model)})

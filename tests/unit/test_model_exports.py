@@ -105,6 +105,7 @@ def test_crisis_multimodal_tiny_export_matches_pytorch(tmp_path):
         labels=["informative", "not_informative", "urgent"], image_size=32, patch_size=8, image_layers=1,
         image_heads=2, image_hidden=16, image_mlp=32, vocab_size=50, text_hidden=24, text_layers=1, text_heads=2,
         text_ff=32, max_positions=40, d_model=16, fusion_layers=2, fusion_heads=2, fusion_ff=32, mlp_hidden=12,
+        max_length=24,
     )
     torch.manual_seed(0)
     ckpt = tmp_path / "crisis.pth"

@@ -23,6 +23,8 @@ COLOR_ORDERS = ("RGB", "BGR")
 RESIZE_MODES = ("stretch", "center_crop")
 SCORE_KINDS = ("logits", "probabilities")
 FEATURE_SETS = ("image", "text", "image+text")
+TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # what an image+text model may read
+MAX_TEXT_LENGTH = 4096
 
 
 class ModelCardError(ValueError):
@@ -207,6 +209,8 @@ def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> 
         if not isinstance(scale, int | float) or isinstance(scale, bool) or scale <= 0:
             raise bad("pixel_scale", "must be a positive number")
         fields["pixel_scale"] = float(scale)
+    if input_kind == "image+text":
+        _check_text_keys(extra, bad)
     if input_kind == "embedding":
         dim = raw.get("embedding_dim")
         if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
@@ -220,6 +224,22 @@ def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> 
             raise bad("embedding_dim", "must be a positive integer")
         fields["embedding_dim"] = dim
     return ModelCard(**fields, path=Path(source_file))
+
+
+def _check_text_keys(extra: dict[str, Any], bad: Any) -> None:
+    """The text side of an image+text card: the tokenizer folder beside the model (a plain name,
+    never a path that could point elsewhere), the token length and the graph's text inputs."""
+    folder = extra.get("tokenizer")
+    if not isinstance(folder, str) or not folder or folder in (".", "..") or "/" in folder or "\\" in folder:
+        raise bad("tokenizer", f"must name the tokenizer folder beside the model (got {folder!r})")
+    length = extra.get("max_length")
+    if not isinstance(length, int) or isinstance(length, bool) or not 2 <= length <= MAX_TEXT_LENGTH:
+        raise bad("max_length", f"must be an integer number of tokens, 2..{MAX_TEXT_LENGTH} (got {length!r})")
+    names = extra.setdefault("text_inputs", ["input_ids", "attention_mask"])
+    if not isinstance(names, list) or "input_ids" not in names or len(set(names)) != len(names) or not all(
+        n in TEXT_INPUTS for n in names
+    ):
+        raise bad("text_inputs", f"must list input_ids and optionally {', '.join(TEXT_INPUTS[1:])} (got {names!r})")
 
 
 def read_card(path: str | Path) -> ModelCard:
@@ -266,31 +286,71 @@ def check_graph(card: ModelCard, session: Any) -> None:
     if card.input_kind == "image":
         if len(inputs) != 1:
             raise ModelCardError(f"{where}: an image model must have one input, the graph has {len(inputs)}")
-        dims = _dims(inputs[0].shape)
-        if len(dims) != 4:
-            raise ModelCardError(
-                f"{where}: input {inputs[0].name!r} has rank {len(dims)}; an image model needs a 4-d input"
-            )
-        channels, spatial = (dims[1], dims[2:]) if card.layout == "NCHW" else (dims[3], dims[1:3])
-        if channels not in (None, 3):
-            raise ModelCardError(
-                f"{where}: metadata key 'mist.layout' is {card.layout}, but input {inputs[0].name!r} "
-                f"has shape {inputs[0].shape} (3 colour channels expected at that position)"
-            )
-        for axis, (got, want) in enumerate(zip(spatial, card.input_size or (), strict=False)):
-            if got is not None and got != want:
-                raise ModelCardError(
-                    f"{where}: metadata key 'mist.input_size' is {list(card.input_size or ())}, but input "
-                    f"{inputs[0].name!r} has shape {inputs[0].shape} (axis {'height' if axis == 0 else 'width'})"
-                )
-        if "float" not in inputs[0].type:
-            raise ModelCardError(f"{where}: input {inputs[0].name!r} is {inputs[0].type}; MIST feeds float32")
+        _check_image_input(card, inputs[0])
+    elif card.input_kind == "image+text":
+        _check_text_graph(card, inputs)
     elif card.input_kind == "embedding":
         dims = _dims(inputs[0].shape)
         if len(inputs) != 1 or len(dims) != 2 or dims[1] not in (None, card.embedding_dim):
             raise ModelCardError(
                 f"{where}: metadata key 'mist.embedding_dim' is {card.embedding_dim}, but the graph's input "
                 f"{inputs[0].name!r} has shape {inputs[0].shape}"
+            )
+
+
+def _check_image_input(card: ModelCard, image: Any) -> None:
+    where = str(card.path)
+    dims = _dims(image.shape)
+    if len(dims) != 4:
+        raise ModelCardError(f"{where}: input {image.name!r} has rank {len(dims)}; an image model needs a 4-d input")
+    channels, spatial = (dims[1], dims[2:]) if card.layout == "NCHW" else (dims[3], dims[1:3])
+    if channels not in (None, 3):
+        raise ModelCardError(
+            f"{where}: metadata key 'mist.layout' is {card.layout}, but input {image.name!r} "
+            f"has shape {image.shape} (3 colour channels expected at that position)"
+        )
+    for axis, (got, want) in enumerate(zip(spatial, card.input_size or (), strict=False)):
+        if got is not None and got != want:
+            raise ModelCardError(
+                f"{where}: metadata key 'mist.input_size' is {list(card.input_size or ())}, but input "
+                f"{image.name!r} has shape {image.shape} (axis {'height' if axis == 0 else 'width'})"
+            )
+    if "float" not in image.type:
+        raise ModelCardError(f"{where}: input {image.name!r} is {image.type}; MIST feeds float32")
+
+
+def image_input_name(card: ModelCard, inputs: list[Any]) -> str:
+    """The graph input that takes the photo: the only one of an image model, the one that is not a
+    text input for an image+text model."""
+    text = set(card.extra.get("text_inputs", ())) if card.input_kind == "image+text" else set()
+    names = [i.name for i in inputs if i.name not in text]
+    if len(names) != 1:
+        raise ModelCardError(f"{card.path}: expected one image input besides {sorted(text)}, the graph has {names}")
+    return names[0]
+
+
+def _check_text_graph(card: ModelCard, inputs: list[Any]) -> None:
+    """An image+text graph takes one photo input plus exactly the card's text inputs, int64 (N, L);
+    a graph exported with a fixed token length must agree with 'mist.max_length'."""
+    where = str(card.path)
+    by_name = {i.name: i for i in inputs}
+    wanted = list(card.extra["text_inputs"])
+    missing = [n for n in wanted if n not in by_name]
+    if missing:
+        raise ModelCardError(
+            f"{where}: metadata key 'mist.text_inputs' names {missing}, but the graph's inputs are {sorted(by_name)}"
+        )
+    _check_image_input(card, by_name[image_input_name(card, inputs)])
+    for name in wanted:
+        dims = _dims(by_name[name].shape)
+        if len(dims) != 2 or "int64" not in by_name[name].type:
+            raise ModelCardError(
+                f"{where}: text input {name!r} is {by_name[name].type} {by_name[name].shape}; MIST feeds int64 (N, L)"
+            )
+        if dims[1] is not None and dims[1] != card.extra["max_length"]:
+            raise ModelCardError(
+                f"{where}: metadata key 'mist.max_length' is {card.extra['max_length']}, but text input {name!r} "
+                f"has a fixed length of {dims[1]} tokens"
             )
 
 

@@ -5,7 +5,8 @@ is one transaction holding its predictions (top-k labels with probabilities, the
 embeddings the model also produced, its skipped photos with the reason, and the posts' `cls_*`
 fields. A cancelled or crashed run loses at most the batch in flight, and running again resumes
 where it stopped. Heads (models that read embeddings) run on the cached embeddings, computing
-any that are missing first.
+any that are missing first. Image+text models (the multimodal crisis classifier) read each photo
+together with its post's text, tokenized by the tokenizer exported beside the model.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from .embeddings import _record_skips, embed_photos, feature_matrix
 from .pipeline import Batch, CancelCheck, Progress, run_batches
 from .runtime import LoadedModel, load_model
 from .scores import decide, probabilities, top_k
+from .tokenizer import load_tokenizer
 
 if TYPE_CHECKING:
     import sqlite3
@@ -67,19 +69,20 @@ def classify_store(
 ) -> ClassifyResult:
     """Classify every fetched photo of the store that has no prediction from this model yet.
 
-    The model is loaded and its card checked against its graph before the run starts.
+    The model is loaded and its card checked against its graph (and an image+text model's
+    tokenizer against both) before the run starts.
     """
     model = load_model(model_path)
     card = model.card
-    if card.input_kind == "image+text":
-        raise ModelCardError(
-            f"{model.path}: {card.tag} needs photo and text together; batch screening runs image models and heads"
-        )
     if not card.has_scores:
         raise ModelCardError(f"{model.path}: {card.tag} has no 'scores' output, so it cannot classify")
+    tokenizer = load_tokenizer(model) if card.input_kind == "image+text" else None
     if card.input_kind == "embedding":
         _prepare_head_features(store, card, resolve_model, batch_size, workers, cancel, limits)
-    run_id = store.start_run(STAGE, {"model": card.tag, "path": str(model.path), "batch_size": batch_size, "k": k})
+    params: dict[str, Any] = {"model": card.tag, "path": str(model.path), "batch_size": batch_size, "k": k}
+    if tokenizer is not None:
+        params.update(text="post text", tokenizer=str(tokenizer.info.source), max_length=tokenizer.info.max_length)
+    run_id = store.start_run(STAGE, params)
     counts: dict[str, int] = {"classified": 0, "skipped": 0, "embeddings": 0}
     label_counts: dict[str, int] = {}
 
@@ -96,7 +99,7 @@ def classify_store(
             cancelled = _run_head(store, model, write, batch_size, cancel, progress)
         else:
             _, cancelled = run_batches(store, model, "predictions", card.tag, write, batch_size, workers,
-                                       cancel, progress, limits)
+                                       cancel, progress, limits, tokenizer=tokenizer)
     except BaseException as exc:
         store.finish_run(run_id, "failed", counts, str(exc))
         raise
@@ -203,16 +206,24 @@ def _all_pending(store: Store, model_tag: str) -> list[sql.MediaItem]:
 
 
 def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
-                   limits: DecodeLimits | None = None) -> list[dict[str, Any]]:
-    """Top-k labels for image files (the CLI's quick check); unreadable files carry an error."""
+                   limits: DecodeLimits | None = None, text: str | None = None) -> list[dict[str, Any]]:
+    """Top-k labels for image files (the CLI's quick check); unreadable files carry an error.
+
+    An image+text model reads `text` with every image (no text: the empty text); an image model
+    refuses a text rather than silently ignoring it.
+    """
     import numpy as np
 
     from .preprocess import ImageDecodeError, load_for_model, normalise
 
     model = load_model(model_path)
     card = model.card
-    if card.input_kind != "image" or not card.has_scores:
+    if card.input_kind not in ("image", "image+text") or not card.has_scores:
         raise ModelCardError(f"{model.path}: {card.tag} is not an image classifier (task {card.task})")
+    if text is not None and card.input_kind == "image":
+        raise ModelCardError(f"{model.path}: {card.tag} is an image model and reads no text; leave the text out")
+    tokenizer = load_tokenizer(model) if card.input_kind == "image+text" else None
+    text_feeds = tokenizer.collate([tokenizer.encode(text or "")]) if tokenizer else {}
     results: list[dict[str, Any]] = []
     for path in images:
         try:
@@ -220,7 +231,8 @@ def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
         except ImageDecodeError as exc:
             results.append({"image": str(path), "error": str(exc)})
             continue
-        probs = probabilities(model.run(normalise(np.stack([pixels]), card))["scores"], card)
+        feeds = {model.input_name: normalise(np.stack([pixels]), card), **text_feeds}
+        probs = probabilities(model.run_feeds(feeds)["scores"], card)
         label, score = decide(probs[0], card.labels, card.thresholds)
         results.append({
             "image": str(path), "label": label, "score": score,

@@ -1,6 +1,7 @@
 """The photo pipeline every image model stage shares: page through a store's photos that still
 lack a result, decode and resize them in worker threads while the model runs on the previous
-batch, and hand each finished batch to a writer.
+batch, and hand each finished batch to a writer. For image+text models each photo travels with
+its post's text, tokenized in the same worker.
 
 Decoding (PIL/libjpeg, OpenCV) releases the GIL, so one or two decode threads hide it behind
 inference: the next batches are already being decoded while ONNX Runtime works on this one.
@@ -17,9 +18,11 @@ from typing import TYPE_CHECKING, Any
 from ..store import models as sql
 from .preprocess import DecodeLimits, ImageDecodeError, load_for_model, normalise
 from .runtime import LoadedModel, cpu_cores
+from .tokenizer import TokenizerError
 
 if TYPE_CHECKING:
     from ..store import Store
+    from .tokenizer import ModelTokenizer
 
 CancelCheck = Callable[[], bool]
 Progress = Callable[[int, int], None]  # (done, total)
@@ -62,12 +65,27 @@ def _chunks(items: Iterator[sql.MediaItem], size: int) -> Iterator[list[sql.Medi
         yield chunk
 
 
-def _decode(store: Store, item: sql.MediaItem, model: LoadedModel, limits: DecodeLimits | None) -> Any:
+def _decode(store: Store, item: sql.MediaItem, model: LoadedModel, limits: DecodeLimits | None,
+            tokenizer: ModelTokenizer | None = None, text: str | None = None) -> Any:
+    """A photo ready for the model; with a tokenizer, (photo, its text's token ids)."""
     try:
         path = store.media_file(item.cache_path)
     except Exception as exc:  # a cache path that escapes the media folder is hostile input
         raise ImageDecodeError(str(exc)) from None
-    return load_for_model(path, model.card, limits)
+    pixels = load_for_model(path, model.card, limits)
+    if tokenizer is None:
+        return pixels
+    return pixels, tokenizer.encode(text)
+
+
+def _feeds(model: LoadedModel, samples: list[Any], tokenizer: ModelTokenizer | None) -> dict[str, Any]:
+    import numpy as np
+
+    if tokenizer is None:
+        return {model.input_name: normalise(np.stack(samples), model.card)}
+    feeds = tokenizer.collate([ids for _, ids in samples])
+    feeds[model.input_name] = normalise(np.stack([pixels for pixels, _ in samples]), model.card)
+    return feeds
 
 
 def run_batches(
@@ -82,13 +100,17 @@ def run_batches(
     progress: Progress | None = None,
     limits: DecodeLimits | None = None,
     prefetch: int = 2,
+    tokenizer: ModelTokenizer | None = None,
 ) -> tuple[int, bool]:
     """Run `model` over every fetched photo without a `table` row for `model_tag`.
 
-    `on_batch` writes each batch (one transaction). Returns (photos seen, cancelled).
+    `on_batch` writes each batch (one transaction). Returns (photos seen, cancelled). An
+    image+text model needs its `tokenizer`; each photo is paired with its post's text.
     """
     if batch_size <= 0:
         raise ValueError("batch size must be positive")
+    if (model.card.input_kind == "image+text") != (tokenizer is not None):
+        raise ValueError(f"{model.card.tag}: a tokenizer goes with image+text models, and only with them")
     total = sql.count_photos_without(store, table, model_tag)
     done = 0
     if progress:
@@ -101,7 +123,9 @@ def run_batches(
             chunk = next(chunks, None)
             if chunk is None:
                 return False
-            queue.append((chunk, [pool.submit(_decode, store, it, model, limits) for it in chunk]))
+            texts = sql.post_texts(store, [it.post_fid for it in chunk]) if tokenizer else {}
+            queue.append((chunk, [pool.submit(_decode, store, it, model, limits, tokenizer, texts.get(it.post_fid))
+                                  for it in chunk]))
             return True
 
         for _ in range(prefetch):
@@ -116,19 +140,17 @@ def run_batches(
             chunk, futures = queue.popleft()
             submit_next()  # keep the decoders busy while this batch runs
             good: list[sql.MediaItem] = []
-            pixels: list[Any] = []
+            samples: list[Any] = []
             skipped: list[tuple[sql.MediaItem, str]] = []
             for item, future in zip(chunk, futures, strict=True):
                 try:
-                    pixels.append(future.result())
+                    samples.append(future.result())
                     good.append(item)
-                except ImageDecodeError as exc:
+                except (ImageDecodeError, TokenizerError) as exc:
                     skipped.append((item, str(exc)))
             outputs: dict[str, Any] = {}
             if good:
-                import numpy as np
-
-                outputs = model.run(normalise(np.stack(pixels), model.card))
+                outputs = model.run_feeds(_feeds(model, samples, tokenizer))
             on_batch(Batch(good, outputs, skipped))
             done += len(chunk)
             if progress:

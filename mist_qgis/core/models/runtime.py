@@ -12,12 +12,12 @@ import ctypes
 import logging
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .card import ModelCard, card_from_metadata, check_graph
+from .card import ModelCard, card_from_metadata, check_graph, image_input_name
 
 log = logging.getLogger("mist.models")
 
@@ -34,14 +34,19 @@ class LoadedModel:
     path: Path
     provider: str
     notice: str
-    input_name: str
+    input_name: str  # the photo (or embedding) input
     output_names: list[str]
+    input_names: list[str] = field(default_factory=list)  # every graph input (image+text models have three)
 
     def run(self, batch: Any) -> dict[str, Any]:
         """Run one batch; returns {role: array} for the card's outputs ("scores", "embedding")."""
+        return self.run_feeds({self.input_name: batch})
+
+    def run_feeds(self, feeds: dict[str, Any]) -> dict[str, Any]:
+        """Run one batch given every input by name (image+text models); same result as `run`."""
         roles = list(self.card.outputs)
         names = [self.card.outputs[r] for r in roles]
-        values = self.session.run(names, {self.input_name: batch})
+        values = self.session.run(names, feeds)
         return dict(zip(roles, values, strict=True))
 
 
@@ -158,7 +163,9 @@ def load_model(path: str | Path, threads: int | None = None, allow_gpu: bool = T
     log.info("%s: %s, %d threads", card.tag, notice, thread_cap(threads))
     loaded = LoadedModel(
         card=card, session=session, path=path, provider=got, notice=notice,
-        input_name=session.get_inputs()[0].name, output_names=[o.name for o in session.get_outputs()],
+        input_name=(image_input_name(card, session.get_inputs()) if card.input_kind == "image+text"
+                    else session.get_inputs()[0].name),
+        output_names=[o.name for o in session.get_outputs()], input_names=[i.name for i in session.get_inputs()],
     )
     for stale in [k for k in cache if k[0] == key[0]]:  # the file changed on disk
         del cache[stale]

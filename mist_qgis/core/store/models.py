@@ -187,3 +187,17 @@ def post_texts_without_embedding(store: Store, model_tag: str) -> list[tuple[int
         (model_tag,),
     )
     return [(r[0], r[1]) for r in rows]
+
+
+def post_texts(store: Store, post_fids: Sequence[int]) -> dict[int, str]:
+    """Text of the given posts ('' when a post has none), for models that read a photo together
+    with its post's text."""
+    ids = sorted(set(int(f) for f in post_fids))
+    out: dict[int, str] = {}
+    for start in range(0, len(ids), 500):  # well below SQLite's bound-parameter limit
+        part = ids[start:start + 500]
+        rows = store.query(
+            f"SELECT fid, coalesce(text, '') FROM posts WHERE fid IN ({','.join('?' * len(part))})", part
+        )
+        out.update((r[0], r[1]) for r in rows)
+    return out
