@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
-from mist_qgis.core.rasters import selo, selo_grid
+from mist_qgis.core.rasters import selo, selo_grid, selo_median
 from mist_qgis.core.rasters.encoders import (
     EncoderError,
     OnnxImageEncoder,
@@ -121,19 +121,43 @@ def test_cell_accumulation_is_bit_identical_to_full_size_arrays():
     assert not covered.all()
 
 
-@pytest.mark.parametrize("version", ["v1", "v2"])
-def test_tiled_smoothing_equals_one_whole_image_filter(tmp_path, version):
+@pytest.mark.parametrize(("version", "sizes", "cell_median"),
+                         [("v1", (128, 256), False), ("v1", (256, 512), True), ("v2", (128, 256), False)])
+def test_tiled_smoothing_equals_one_whole_image_filter(tmp_path, version, sizes, cell_median):
     rng = np.random.default_rng(2)
     h, w = 1100, 900
-    boxes = selo_grid.v1_windows(h, w, (128, 256))
+    boxes = selo_grid.v1_windows(h, w, sizes)
     cells, _ = selo_grid.accumulate(boxes, rng.random(len(boxes)), h, w)
     u8 = selo_grid.CellMap(cells.row_edges, cells.col_edges, selo_grid.to_uint8(cells.values))
+    # which path v1 takes: the median from cell counts, or cv2 on tiles with margins
+    assert (selo_median.cells_per_window(u8, 251) <= selo_median.MAX_CELLS_PER_WINDOW) == cell_median
     out = tmp_path / "m.tif"
     selo.write_smoothed(u8, version, out, (0, 1, 0, 0, 0, -1), "", {}, tile=300)
     got = gdal.Open(str(out)).ReadAsArray()
     full = u8.full()
     want = cv2.medianBlur(full, 251) if version == "v1" else cv2.GaussianBlur(full, (255, 255), 0)
     assert np.array_equal(got, want)
+
+
+@pytest.mark.parametrize(("h", "w", "sizes"), [
+    (1300, 700, (256, 512, 768)),  # the default windows, edge-snapped cells of 4 to 252 px
+    (517, 263, (64, 128)),  # 11 x 11 cells per window (the writer would use cv2 here)
+    (200, 90, (256,)),  # smaller than the kernel: borders replicated beyond both sides
+    (1, 400, (256,)),  # one row
+])
+@pytest.mark.parametrize("ksize", [251, 31])
+def test_cell_median_is_bit_identical_to_cv2_median_blur(h, w, sizes, ksize):
+    rng = np.random.default_rng(h + w + ksize)
+    boxes = selo_grid.v1_windows(h, w, sizes)
+    for scores in (rng.normal(size=len(boxes)), rng.integers(0, 3, len(boxes)).astype(float)):  # ties too
+        cells, _ = selo_grid.accumulate(boxes, scores, h, w)
+        u8 = selo_grid.CellMap(cells.row_edges, cells.col_edges, selo_grid.to_uint8(cells.values))
+        strips = list(selo_median.median_strips(u8, ksize))
+        assert [y0 for y0, _ in strips] == list(np.cumsum([0] + [len(s) for _, s in strips[:-1]]))
+        got = np.concatenate([s for _, s in strips])
+        assert got.dtype == np.uint8 and np.array_equal(got, cv2.medianBlur(u8.full(), ksize))
+    with pytest.raises(ValueError, match="odd kernel"):
+        next(selo_median.median_strips(u8, 250))
 
 
 # -- end to end ------------------------------------------------------------------------------
