@@ -33,6 +33,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from tests.helpers.raster_testkit import conv_encoder  # noqa: E402  the same small real encoder as the tests
+
 SIZES = (256, 512, 768)
 
 
@@ -42,36 +44,6 @@ def peak_rss_mb() -> float:
         if line.startswith("VmHWM:"):
             return int(line.split()[1]) / 1024.0
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
-
-
-def build_encoder(path: Path, dim: int = 64) -> Path:
-    import onnx
-    from onnx import TensorProto, helper, numpy_helper
-
-    rng = np.random.default_rng(0)
-    w1 = rng.normal(0, 0.2, (16, 3, 8, 8)).astype(np.float32)
-    w2 = rng.normal(0, 0.2, (32, 16, 4, 4)).astype(np.float32)
-    w3 = rng.normal(0, 0.2, (32, dim)).astype(np.float32)
-    graph = helper.make_graph(
-        [helper.make_node("Conv", ["image", "w1"], ["c1"], strides=[8, 8]),
-         helper.make_node("Relu", ["c1"], ["r1"]),
-         helper.make_node("Conv", ["r1", "w2"], ["c2"], strides=[4, 4]),
-         helper.make_node("Relu", ["c2"], ["r2"]),
-         helper.make_node("GlobalAveragePool", ["r2"], ["p"]),
-         helper.make_node("Flatten", ["p"], ["f"], axis=1),
-         helper.make_node("MatMul", ["f", "w3"], ["embedding"])],
-        "bench_conv",
-        [helper.make_tensor_value_info("image", TensorProto.FLOAT, [None, 3, 256, 256])],
-        [helper.make_tensor_value_info("embedding", TensorProto.FLOAT, [None, dim])],
-        [numpy_helper.from_array(w1, "w1"), numpy_helper.from_array(w2, "w2"), numpy_helper.from_array(w3, "w3")],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)], ir_version=9)
-    for key, value in {"mist.task": "image_embedding", "mist.input_size": "256", "mist.mean": "[0.5,0.5,0.5]",
-                       "mist.std": "[0.5,0.5,0.5]"}.items():
-        entry = model.metadata_props.add()
-        entry.key, entry.value = key, value
-    onnx.save(model, str(path))
-    return path
 
 
 def build_image(path: Path, size: int, seed: int = 0) -> Path:
@@ -214,7 +186,7 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory(prefix="mist-bench-rasters-") as tmp:
         tmp = Path(tmp)
-        model = str(build_encoder(tmp / "conv.onnx"))
+        model = str(conv_encoder(tmp / "conv.onnx", dim=64))
         t = time.perf_counter()
         image = str(build_image(tmp / "big.tif", args.size))
         print(f"synthetic image {args.size} x {args.size} x 3 written in {time.perf_counter() - t:.1f} s")
