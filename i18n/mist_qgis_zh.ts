@@ -324,87 +324,87 @@
         <translation>照片已损坏，无法解码：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="53"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="77"/>
         <source>Recall</source>
         <translation>召回率</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="54"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="78"/>
         <source>Precision</source>
         <translation>精确率</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="55"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="79"/>
         <source>AP {ap:.2f} ({pos} flood / {neg} not)</source>
         <translation>AP {ap:.2f}（{pos} 张淹水 / {neg} 张未淹水）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="62"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="86"/>
         <source>called flood</source>
         <translation>判为淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="62"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="86"/>
         <source>called not</source>
         <translation>判为未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="63"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="87"/>
         <source>verified flood</source>
         <translation>核验为淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="63"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="87"/>
         <source>verified not</source>
         <translation>核验为未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="64"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="88"/>
         <source>At threshold {t:.2f}</source>
         <translation>阈值 {t:.2f} 时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="88"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="109"/>
         <source>Verdicts</source>
         <translation>判定数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="115"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="132"/>
         <source>Screening model against verified photos</source>
         <translation>筛查模型与已核验照片对比</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="119"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="136"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="128"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="145"/>
         <source>Threshold</source>
         <translation>阈值</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="136"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="153"/>
         <source>Verdicts over time</source>
         <translation>判定随时间变化</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="139"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="156"/>
         <source>per day</source>
         <translation>按天</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="140"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="157"/>
         <source>per hour</source>
         <translation>按小时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="148"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="165"/>
         <source>Agreement between analysts</source>
         <translation>分析员间一致性</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="161"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="178"/>
         <source>Post</source>
         <translation>帖子</translation>
     </message>
@@ -414,54 +414,54 @@
         <translation>照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="161"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="178"/>
         <source>Analyst A</source>
         <translation>分析员 A</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="161"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="178"/>
         <source>Analyst B</source>
         <translation>分析员 B</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="227"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="244"/>
         <source>No store open.</source>
         <translation>未打开数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="236"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="253"/>
         <source>{n} verified photos scored · precision {p} · recall {r} · F1 {f}</source>
         <translation>已评分的核验照片 {n} 张 · 精确率 {p} · 召回率 {r} · F1 {f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="241"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="258"/>
         <source>Needs verified flood and not-flood photos scored by this model.</source>
         <translation>需要已由此模型评分、且已核验为淹水和未淹水的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="245"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="262"/>
         <source>No screening results in this store yet.</source>
         <translation>此数据库中尚无筛查结果。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="250"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="267"/>
         <source>No verdicts yet.</source>
         <translation>尚无判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="259"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="276"/>
         <source>Agreement needs verdicts from two analysts.</source>
         <translation>计算一致性需要两位分析员的判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="263"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="280"/>
         <source>{n} photos judged by both; kappa undefined: {reason}</source>
         <translation>两人均已判定的照片 {n} 张；kappa 无定义：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="266"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="283"/>
         <source>{n} photos judged by both · agreement {o:.0%} · Cohen's kappa {k:.2f} · {c} conflicts</source>
-        <translation>两人均已判定的照片 {n} 张 · 一致率 {o:.0%} · Cohen&apos;s kappa {k:.2f} · {c} 处冲突</translation>
+        <translation>两人均已判定的照片 {n} 张 · 一致率 {o:.0%} · Cohen's kappa {k:.2f} · {c} 处冲突</translation>
     </message>
     <message>
         <location filename="../mist_qgis/gui/verify_dock.py" line="80"/>
@@ -1134,7 +1134,7 @@
         <translation>列映射 (field=column; ...)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="85"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="87"/>
         <source>Run id</source>
         <translation>运行 ID</translation>
     </message>
@@ -1269,197 +1269,187 @@
         <translation>照片分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="72"/>
-        <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. Unreadable photos are skipped with the reason recorded.</source>
-        <translation>对数据库中已获取、且尚无此模型预测结果的每张照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片得分最高的若干标签、帖子的标签，以及模型提供的嵌入向量。无法读取的照片会被跳过并记录原因。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="215"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="220"/>
         <source>Model (id, id@version or .onnx path)</source>
         <translation>模型（id、id@version 或 .onnx 路径）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="81"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="83"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="83"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="85"/>
         <source>Labels kept per photo</source>
         <translation>每张照片保留的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="85"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="87"/>
         <source>Photos classified</source>
         <translation>已分类的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="85"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="87"/>
         <source>Photos skipped</source>
         <translation>跳过的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="105"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="107"/>
         <source>{model}: {notice}</source>
         <translation>{model}：{notice}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="106"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="108"/>
         <source>{n} photos classified, {s} skipped</source>
         <translation>已分类 {n} 张照片，跳过 {s} 张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="113"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="115"/>
         <source>Train screening head from verifications</source>
         <translation>根据核验结果训练筛查分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="114"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="116"/>
         <source>Trains a class-balanced head (logistic regression or small MLP) on the analysts&apos; verified photos, using cached embeddings of a backbone model and/or of the post text (computed first where missing). Reports cross-validated precision, recall and F1 and a calibrated threshold, and writes the head as an ONNX model that &apos;Classify photos&apos; runs and other teams can import.</source>
         <translation>基于分析员已核验的照片训练类别均衡的分类头（逻辑回归或小型 MLP），使用骨干模型和/或帖子文本的缓存嵌入向量（缺失时先行计算）。报告交叉验证的精确率、召回率、F1 以及校准后的阈值，并将分类头写为 ONNX 模型，供“照片分类”运行，也可供其他团队导入。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="123"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="125"/>
         <source>Image embedding model</source>
         <translation>图像嵌入模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="125"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="127"/>
         <source>Features</source>
         <translation>特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="126"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="128"/>
         <source>Labels</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="127"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="129"/>
         <source>Water depth class limits (m)</source>
         <translation>水深等级界限 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="129"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
         <source>Head</source>
         <translation>分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="130"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="132"/>
         <source>Model id</source>
         <translation>模型 id</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="133"/>
         <source>Head model</source>
         <translation>分类头模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="133"/>
         <source>ONNX model (*.onnx)</source>
         <translation>ONNX 模型 (*.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="133"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="135"/>
         <source>Cross-validated metrics (JSON)</source>
         <translation>交叉验证指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="134"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="136"/>
         <source>Head model id@version</source>
         <translation>分类头模型 id@version</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="152"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="154"/>
         <source>Depth class limits must be numbers such as 0.3,1.0</source>
         <translation>水深等级界限必须是数字，例如 0.3,1.0</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="160"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="162"/>
         <source>Embedding photos with {m}</source>
         <translation>正在用 {m} 计算照片嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="163"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="165"/>
         <source>Embedding post texts</source>
         <translation>正在计算帖子文本嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="166"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="168"/>
         <source>Cancelled before training</source>
         <translation>已在训练前取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="180"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="182"/>
         <source>Suggest photos to verify next</source>
         <translation>推荐接下来要核验的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="181"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="183"/>
         <source>Lists unverified photos the head is least sure about, mixed with a random sample so that precision estimated from verified photos stays honest.</source>
         <translation>列出分类头最不确定的未核验照片，并混入随机样本，使根据已核验照片估计的精确率保持无偏。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="188"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="190"/>
         <source>Head model (id, id@version or .onnx path)</source>
         <translation>分类头模型（id、id@version 或 .onnx 路径）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="189"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="191"/>
         <source>Number of photos</source>
         <translation>照片数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="191"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="193"/>
         <source>Share of random photos</source>
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="194"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="196"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="211"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="213"/>
         <source>Classify image files</source>
         <translation>图像文件分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="212"/>
-        <source>Top labels and scores of an image model for a few image files (a quick check).</source>
-        <translation>用图像模型给出少量图像文件得分最高的标签及其得分（快速检查）。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="216"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="221"/>
         <source>Image files (one per line)</source>
         <translation>图像文件（每行一个）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="217"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="224"/>
         <source>Labels per image</source>
         <translation>每张图像的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="219"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="226"/>
         <source>Predictions (JSON)</source>
         <translation>预测结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="228"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="235"/>
         <source>No image files given</source>
         <translation>未指定图像文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="237"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="245"/>
         <source>List models</source>
         <translation>列出模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="238"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="246"/>
         <source>Lists the models MIST can use (user folders, the profile&apos;s model folder, the build folder) with task, labels, size and licence, files that are not usable models, and the execution providers available.</source>
         <translation>列出 MIST 可使用的模型（用户文件夹、用户配置文件中的模型文件夹、构建文件夹）及其任务、标签、大小和许可证，列出不可用作模型的文件，以及可用的执行提供程序。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="244"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="252"/>
         <source>Models (JSON)</source>
         <translation>模型 (JSON)</translation>
     </message>
@@ -2072,6 +2062,21 @@
         <location filename="../mist_qgis/tasks/raster_tasks.py" line="152"/>
         <source>Give a text, exemplar photos or boxes to look for.</source>
         <translation>请给出要查找的文本、示例照片或框。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="72"/>
+        <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each photo with its post&apos;s text, using the tokenizer exported beside it. Unreadable photos are skipped with the reason recorded.</source>
+        <translation>对数据库中尚无该模型预测结果的每张已获取照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片的前几个标签、帖子的标签，以及模型提供的嵌入向量。图像+文本模型（多模态危机分类器）会将每张照片与其帖子的文本一起读取，并使用随模型导出的分词器。无法读取的照片会被跳过并记录原因。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="214"/>
+        <source>Top labels and scores of an image model for a few image files (a quick check). An image+text model reads the given text with every image (no text: the empty text).</source>
+        <translation>图像模型对若干图像文件给出的前几个标签及得分（快速检查）。图像+文本模型会将给定文本与每张图像一起读取（未给文本时使用空文本）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="222"/>
+        <source>Post text for image+text models</source>
+        <translation>图像+文本模型使用的帖子文本</translation>
     </message>
 </context>
 </TS>
