@@ -4,7 +4,8 @@ Keys (with the table or the photo focused): F flood, N not flood, U unsure, 1-4 
 water depth class (ankle 0.1 m, knee 0.5 m, waist 1.0 m, above 1.5 m), D the quick depth field
 (metres or a class, Enter applies), Right/Down next, Left/Up previous, Ctrl+Z undo. A verdict
 applies to every selected row, is saved to the store at once and, with "advance" on, moves to the
-next photo. The buttons do the same with the mouse.
+next photo. M shows the query/reference match of a post placed by image matching (and M again
+the photo). The buttons do the same with the mouse.
 """
 
 from __future__ import annotations
@@ -48,6 +49,7 @@ from qgis.PyQt.QtWidgets import (
 
 from .. import settings
 from ..core.store import Store, StoreError, open_store
+from ..core.store import match_view as store_match
 from ..core.store import verify as store_verify
 from ..core.verify.queue import Queue
 from ..core.verify.records import (
@@ -64,6 +66,7 @@ from ..core.verify.records import (
 from ..core.verify.verdicts import undo_verdict, write_verdicts
 from ..i18n import QT_TR_NOOP, tr
 from .layer_sync import LayerSync, VerdictBatch
+from .match_pane import MatchPane
 from .photo_view import PhotoView
 from .prefetch import ImageLoader
 from .quality_panel import QualityPanel
@@ -90,6 +93,8 @@ KEY_VERDICTS = {Qt.Key.Key_F: "flood", Qt.Key.Key_N: "not_flood", Qt.Key.Key_U: 
 KEY_DEPTHS = {Qt.Key.Key_1: 0, Qt.Key.Key_2: 1, Qt.Key.Key_3: 2, Qt.Key.Key_4: 3}
 KEY_NEXT = (Qt.Key.Key_Right, Qt.Key.Key_Down)
 KEY_PREVIOUS = (Qt.Key.Key_Left, Qt.Key.Key_Up)
+KEY_MATCH = Qt.Key.Key_M
+PHOTO_TAB, MATCH_TAB = 0, 1
 
 
 class _CountSignals(QObject):
@@ -150,6 +155,8 @@ class VerifyDock(QgsDockWidget):
         self._count_pool.setMaxThreadCount(1)
         self._layer = None
         self._tried_last_store = False
+        self._want_match = False  # the analyst asked for the match view (M); kept while moving on
+        self.match_source = None  # MatchSource of the current row, None when it has no match view
         self._build_ui()
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
@@ -162,6 +169,7 @@ class VerifyDock(QgsDockWidget):
         QgsProject.instance().layersAdded.connect(self._layers_changed)
         self._set_editing_enabled(False)
         self._show_placeholder(tr("No store open"), tr("Open a MIST store to start verifying."))
+        self._update_match(None)
 
     # -- UI --------------------------------------------------------------------------------
 
@@ -281,7 +289,13 @@ class VerifyDock(QgsDockWidget):
         right = QSplitter(Qt.Orientation.Vertical)
         self.photo = PhotoView()
         self.photo.setMinimumSize(320, 240)
-        right.addWidget(self.photo)
+        self.match_pane = MatchPane()
+        self.photo_tabs = QTabWidget()
+        self.photo_tabs.setDocumentMode(True)
+        self.photo_tabs.addTab(self.photo, tr("Photo"))
+        self.photo_tabs.addTab(self.match_pane, tr("Match (M)"))
+        self.photo_tabs.currentChanged.connect(self._photo_tab_changed)
+        right.addWidget(self.photo_tabs)
         lower = QWidget()
         lower_layout = QVBoxLayout(lower)
         lower_layout.setContentsMargins(0, 0, 0, 0)
@@ -340,7 +354,8 @@ class VerifyDock(QgsDockWidget):
         self.status.setWordWrap(True)
         layout.addWidget(self.status)
         self.setWidget(root)
-        for widget in (self.table, self.table.viewport(), self.photo, self.photo.viewport(), verify):
+        for widget in (self.table, self.table.viewport(), self.photo, self.photo.viewport(), verify,
+                       self.match_pane.view, self.match_pane.view.viewport(), self.photo_tabs.tabBar()):
             widget.installEventFilter(self)
         self.depth_edit.installEventFilter(self)
 
@@ -399,6 +414,7 @@ class VerifyDock(QgsDockWidget):
             self.sync = None
         self._disconnect_layer()
         self.model.set_queue(None)
+        self._update_match(None)
         self.quality.set_store(None)
         self.undo_stack.clear()
         if self.store is not None:
@@ -467,6 +483,7 @@ class VerifyDock(QgsDockWidget):
         else:
             self._show_placeholder(tr("No photos"), tr("No photo matches the filters."))
             self.info.clear()
+            self._update_match(None)
         self._start_count(filt)
 
     def _start_count(self, filt: QueueFilter) -> None:
@@ -584,6 +601,10 @@ class VerifyDock(QgsDockWidget):
 
     def _show_row(self, row: QueueRow) -> None:
         self.info.setHtml(self._facts_html(row))
+        self._show_photo(row)
+        self._update_match(row)
+
+    def _show_photo(self, row: QueueRow) -> None:
         path, title, reason = self._photo_source(row)
         key = self.photo_key(row)
         if path is None:
@@ -594,6 +615,62 @@ class VerifyDock(QgsDockWidget):
             self._show_placeholder(tr("Photo cannot be shown"), error, key)
         else:
             self.photo.show_pixmap(pixmap, key)
+
+    # -- match view ------------------------------------------------------------------------
+
+    def _update_match(self, row: QueueRow | None) -> None:
+        """Enable the Match tab for a post placed by image matching; say why it is off otherwise."""
+        source, why = None, tr("No photo selected.")
+        if row is not None and self.store is not None:
+            try:
+                source = store_match.match_source(self.store, row.post_fid)
+                note = None if source is not None else store_match.geolocation_note(self.store, row.post_fid)
+            except (StoreError, sqlite3.Error) as exc:
+                source, note = None, ("failed", str(exc))
+            if note is None:
+                why = tr("No match view: this post has not been geolocated by image matching.")
+            else:
+                why = tr("No match view: image matching did not place this post ({status}: {reason}).").format(
+                    status=note[0], reason=note[1] or tr("no reason recorded"))
+        self.match_source = source
+        tabs = self.photo_tabs
+        if source is None:
+            if tabs.currentIndex() == MATCH_TAB:
+                self._switch_tab(PHOTO_TAB)  # before disabling: Qt would move away itself and drop the wish
+            tabs.setTabEnabled(MATCH_TAB, False)
+            tabs.setTabToolTip(MATCH_TAB, why)
+            self.match_pane.clear(tr("No match view"), why)
+            return
+        tabs.setTabEnabled(MATCH_TAB, True)
+        tabs.setTabToolTip(MATCH_TAB, tr("The photo beside reference {ref}, match lines drawn (M)").format(
+            ref=source.ref_uid))
+        if self._want_match:
+            self._switch_tab(MATCH_TAB)
+            self.match_pane.show_source(source, self.store.media_dir)
+
+    def _switch_tab(self, index: int) -> None:
+        """Change the pane without touching the analyst's wish (M), which a click or key sets."""
+        blocked = self.photo_tabs.blockSignals(True)
+        try:
+            self.photo_tabs.setCurrentIndex(index)
+        finally:
+            self.photo_tabs.blockSignals(blocked)
+
+    def _photo_tab_changed(self, index: int) -> None:
+        self._want_match = index == MATCH_TAB
+        if self._want_match and self.match_source is not None and self.store is not None:
+            self.match_pane.show_source(self.match_source, self.store.media_dir)
+
+    def toggle_match(self) -> bool:
+        """M: the match view of the current post, or back to its photo. False when it has none."""
+        if self.photo_tabs.currentIndex() == MATCH_TAB:
+            self.photo_tabs.setCurrentIndex(PHOTO_TAB)
+            return True
+        if self.match_source is None:
+            self._message(self.photo_tabs.tabToolTip(MATCH_TAB))
+            return False
+        self.photo_tabs.setCurrentIndex(MATCH_TAB)
+        return True
 
     def _show_placeholder(self, title: str, reason: str, identity: str = "") -> None:
         self.photo.show_placeholder(title, reason, identity)
@@ -771,7 +848,7 @@ class VerifyDock(QgsDockWidget):
         if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
             return False
         return key in KEY_VERDICTS or key in KEY_DEPTHS or key in KEY_NEXT or key in KEY_PREVIOUS \
-            or key == Qt.Key.Key_D
+            or key in (Qt.Key.Key_D, KEY_MATCH)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
         kind = event.type()
@@ -802,6 +879,8 @@ class VerifyDock(QgsDockWidget):
             self.previous()
         elif key == Qt.Key.Key_D and self.editable:
             self.depth_edit.setFocus()
+        elif key == KEY_MATCH:
+            self.toggle_match()
 
     # -- map -------------------------------------------------------------------------------
 
@@ -949,6 +1028,7 @@ class VerifyDock(QgsDockWidget):
         self._count_pool.clear()
         self._count_pool.waitForDone(5000)
         self.loader.shutdown()
+        self.match_pane.shutdown()
         self.close_store()
 
 
