@@ -124,7 +124,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="200"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -464,42 +464,42 @@
         <translation>两人均已判定的照片 {n} 张 · 一致率 {o:.0%} · Cohen's kappa {k:.2f} · {c} 处冲突</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="80"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="83"/>
         <source>Import order</source>
         <translation>导入顺序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="80"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="83"/>
         <source>Newest first</source>
         <translation>最新优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="81"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="84"/>
         <source>Oldest first</source>
         <translation>最早优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="81"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="84"/>
         <source>Score: high to low</source>
         <translation>得分：从高到低</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="82"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
         <source>Score: low to high</source>
         <translation>得分：从低到高</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="82"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
         <source>Most useful next</source>
         <translation>最有价值优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="88"/>
         <source>All photos</source>
         <translation>所有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="88"/>
         <source>Not verified</source>
         <translation>未核验</translation>
     </message>
@@ -519,107 +519,107 @@
         <translation>不确定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="87"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="90"/>
         <source>Not judged by me</source>
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="130"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="135"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="164"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="171"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="164"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="171"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="175"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="183"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="179"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="187"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="184"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="192"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="186"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="194"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="189"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="197"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="190"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="198"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="195"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="203"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="214"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="222"/>
         <source>search post text</source>
         <translation>搜索帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="218"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
         <source>min</source>
         <translation>最小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="218"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
         <source>max</source>
         <translation>最大</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="224"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="232"/>
         <source>Hide duplicates</source>
         <translation>隐藏重复项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="234"/>
         <source>Map extent</source>
         <translation>地图范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="227"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="235"/>
         <source>Map selection</source>
         <translation>地图选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="228"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
         <source>Time controller</source>
         <translation>时态控制器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="229"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="237"/>
         <source>Select on map</source>
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="231"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="239"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="233"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="241"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -629,212 +629,212 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="304"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="318"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="311"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="325"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="314"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="328"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="315"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="329"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="358"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="373"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="383"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="398"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="456"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="472"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="468"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="484"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="468"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="484"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="474"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="491"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="482"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="499"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="498"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="515"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="528"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="545"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="585"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="585"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="570"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="587"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="570"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="587"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="572"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="589"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="572"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="589"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="575"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="592"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="575"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="592"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="579"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="596"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="594"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="615"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="623"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="700"/>
         <source>no time</source>
         <translation>无时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="629"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
         <source>Source: </source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="632"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="709"/>
         <source>location {lat:.5f}, {lon:.5f} ({source})</source>
         <translation>位置 {lat:.5f}, {lon:.5f}（{source}）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="635"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="712"/>
         <source>not placed yet</source>
         <translation>尚未定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="637"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="714"/>
         <source>screening score {s:.2f}</source>
         <translation>筛查得分 {s:.2f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="639"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="716"/>
         <source>geolocation confidence {c:.2f} (reference {ref})</source>
         <translation>地理定位置信度 {c:.2f}（参考影像 {ref}）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="642"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="719"/>
         <source>near-duplicate of photo {fid}</source>
         <translation>与照片 {fid} 近似重复</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="647"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="724"/>
         <source>&lt;b&gt;Verdict:&lt;/b&gt; {v} by {who} at {when}</source>
         <translation>&lt;b&gt;判定：&lt;/b&gt;{v}（{who}，{when}）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="651"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="728"/>
         <source>Note: {note}</source>
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="664"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="741"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="668"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="745"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="682"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="759"/>
         <source>The verdict could not be saved: {error}</source>
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="691"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="768"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="719"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="796"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="736"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="813"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="744"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="821"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="758"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="835"/>
         <source>Cannot redo: {error}</source>
         <translation>无法重做：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="763"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="840"/>
         <source>Redone: {n} verdict(s).</source>
         <translation>已重做：{n} 条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="974"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="1054"/>
         <source>unreadable</source>
         <translation>无法读取</translation>
     </message>
@@ -2077,6 +2077,111 @@
         <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="222"/>
         <source>Post text for image+text models</source>
         <translation>图像+文本模型使用的帖子文本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="36"/>
+        <source>The photo that located this post is missing</source>
+        <translation>用于定位该帖子的照片缺失</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="37"/>
+        <source>The photo that located this post cannot be matched</source>
+        <translation>用于定位该帖子的照片无法匹配</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="38"/>
+        <source>The reference image is missing</source>
+        <translation>参考影像缺失</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="39"/>
+        <source>The reference image cannot be matched</source>
+        <translation>参考影像无法匹配</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="40"/>
+        <source>No matcher can run here</source>
+        <translation>此处无法运行任何匹配器</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="110"/>
+        <source>Drawing the match…</source>
+        <translation>正在绘制匹配…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="110"/>
+        <source>Matching photo {media} with reference {ref} ({matcher}). This can take a few seconds; you can keep verifying.</source>
+        <translation>正在将照片 {media} 与参考影像 {ref} 匹配（{matcher}）。这可能需要几秒钟；您可以继续核验。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="129"/>
+        <source>The PNG was written but cannot be read: {path}</source>
+        <translation>PNG 已写入但无法读取：{path}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="130"/>
+        <source>The match view could not be drawn</source>
+        <translation>无法绘制匹配视图</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="144"/>
+        <source>Post {post}: photo {media} ↔ reference {ref}, geolocated with {matcher}</source>
+        <translation>帖子 {post}：照片 {media} ↔ 参考影像 {ref}，使用 {matcher} 进行地理定位</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="147"/>
+        <source>, confidence {c:.2f}</source>
+        <translation>，置信度 {c:.2f}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="152"/>
+        <source>Drawn with {used}: the geolocation&apos;s matcher {requested} cannot be created here ({why}).</source>
+        <translation>使用 {used} 绘制：地理定位所用的匹配器 {requested} 在此处无法创建（{why}）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="155"/>
+        <source>Drawn with {used}, the matcher of the geolocation.</source>
+        <translation>使用地理定位所用的匹配器 {used} 绘制。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="157"/>
+        <source>{n} matches, {k} inliers (green); other matches red.</source>
+        <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="296"/>
+        <source>Match (M)</source>
+        <translation>匹配 (M)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="623"/>
+        <source>No photo selected.</source>
+        <translation>未选择照片。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="631"/>
+        <source>No match view: this post has not been geolocated by image matching.</source>
+        <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="633"/>
+        <source>No match view: image matching did not place this post ({status}: {reason}).</source>
+        <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="633"/>
+        <source>no reason recorded</source>
+        <translation>未记录原因</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="642"/>
+        <source>No match view</source>
+        <translation>无匹配视图</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="645"/>
+        <source>The photo beside reference {ref}, match lines drawn (M)</source>
+        <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
 </context>
 </TS>
