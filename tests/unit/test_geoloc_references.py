@@ -142,5 +142,6 @@ def test_unknown_format_and_missing_path(tmp_path, store):
 
 def test_reference_style_draws_heading_arrows():
     text = style_path("references.qml").read_text()
-    assert "&quot;heading&quot;" in text and "ArrowHead" in text.replace("arrowhead", "ArrowHead").replace(
-        "filled_arrowhead", "ArrowHead")
+    assert 'value="filled_arrowhead"' in text
+    assert "coalesce(&quot;heading&quot;, 0)" in text  # arrow rotated by the heading
+    assert "&quot;heading&quot; IS NOT NULL" in text  # and hidden when the heading is unknown
