@@ -43,6 +43,7 @@ def test_unknown_matcher_name():
         matchers.create("superglue")
 
 
+@pytest.mark.filterwarnings("ignore:Detected pickle protocol")
 def test_loftr_needs_a_local_weights_file(tmp_path):
     with pytest.raises(matchers.MatcherUnavailable, match="local file"):
         matchers.create("loftr")
