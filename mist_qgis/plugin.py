@@ -97,31 +97,26 @@ class MistPlugin:
     # -- helpers ---------------------------------------------------------------------------
 
     def _add_verify_dock(self) -> None:
-        """The "MIST Verify" dock, hidden until its toolbar action is used; it opens the last
-        store when first shown."""
+        """The "MIST Verify" dock; it opens the last store when first shown."""
         from .gui.verify_dock import VerifyDock
 
-        dock = VerifyDock(self.iface, self.iface.mainWindow())
-        self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        dock.hide()
-        self.docks.append(dock)
-        action = self._add_action(tr("Verify photos"), lambda checked: dock.setVisible(checked))
-        action.setCheckable(True)
-        dock.visibilityChanged.connect(action.setChecked)
-        self.verify_dock = dock
+        self.verify_dock = self._add_dock(VerifyDock(self.iface, self.iface.mainWindow()), tr("Verify photos"))
 
     def _add_posts_dock(self) -> None:
-        """The "MIST Posts" dock (import post collections), hidden until its action is used."""
+        """The "MIST Posts" dock (import post collections)."""
         from .gui.posts_dock import PostsDock
 
-        dock = PostsDock(self.start_task, self.iface.mainWindow())
+        self.posts_dock = self._add_dock(PostsDock(self.start_task, self.iface.mainWindow()), tr("Import posts"))
+
+    def _add_dock(self, dock, text: str):
+        """A dock on the right, hidden until its checkable toolbar action shows it."""
         self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
         self.docks.append(dock)
-        action = self._add_action(tr("Import posts"), lambda checked: dock.setVisible(checked))
+        action = self._add_action(text, lambda checked: dock.setVisible(checked))
         action.setCheckable(True)
         dock.visibilityChanged.connect(action.setChecked)
-        self.posts_dock = dock
+        return dock
 
     def _add_action(self, text: str, callback, toolbar: bool = True) -> QAction:
         action = QAction(QIcon(str(icon_path())), text, self.iface.mainWindow())

@@ -133,11 +133,7 @@ def _posts_layer(store: Path):
         QgsMarkerSymbol,
         QgsPalLayerSettings,
         QgsRuleBasedRenderer,
-        QgsTextBufferSettings,
-        QgsTextFormat,
-        QgsVectorLayerSimpleLabeling,
     )
-    from qgis.PyQt.QtGui import QColor, QFont
 
     layer = _vector(f"{store}|layername=posts", "Posts")
     root = QgsRuleBasedRenderer.Rule(None)
@@ -149,23 +145,8 @@ def _posts_layer(store: Path):
             rule.setIsElse(True)
         root.appendChild(rule)
     layer.setRenderer(QgsRuleBasedRenderer(root))
-    settings = QgsPalLayerSettings()
-    settings.fieldName = DEPTH_LABEL
-    settings.isExpression = True
-    settings.placement = QgsPalLayerSettings.Placement.OrderedPositionsAroundPoint
-    settings.dist = 1.2
-    text = QgsTextFormat()
-    text.setFont(QFont("DejaVu Sans"))
-    text.setSize(8)
-    text.setColor(QColor("#08306b"))
-    buffer = QgsTextBufferSettings()
-    buffer.setEnabled(True)
-    buffer.setSize(0.8)
-    buffer.setColor(QColor("white"))
-    text.setBuffer(buffer)
-    settings.setFormat(text)
-    layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
-    layer.setLabelsEnabled(True)
+    _label_features(layer, DEPTH_LABEL, QgsPalLayerSettings.Placement.OrderedPositionsAroundPoint, 8, "#08306b", 0.8,
+           is_expression=True, distance=1.2)
     return layer
 
 
@@ -284,30 +265,38 @@ def _roads_layer(roads: Path, subset: str, label_field: str):
     from qgis.core import (
         QgsLineSymbol,
         QgsPalLayerSettings,
-        QgsTextBufferSettings,
-        QgsTextFormat,
-        QgsVectorLayerSimpleLabeling,
     )
-    from qgis.PyQt.QtGui import QColor, QFont
 
     layer = _vector(str(roads), "Roads (gazetteer)", subset)
     layer.renderer().setSymbol(QgsLineSymbol.createSimple({"line_color": "#636363", "line_width": "0.7"}))
+    _label_features(layer, label_field, QgsPalLayerSettings.Placement.Line, 7.5, "#252525", 0.7)
+    return layer
+
+
+def _label_features(layer, field: str, placement, size: float, colour: str, halo: float,
+           is_expression: bool = False, distance: float | None = None) -> None:
+    """Dark labels with a white halo, readable over the hillshade and the density colours."""
+    from qgis.core import QgsPalLayerSettings, QgsTextBufferSettings, QgsTextFormat, QgsVectorLayerSimpleLabeling
+    from qgis.PyQt.QtGui import QColor, QFont
+
     settings = QgsPalLayerSettings()
-    settings.fieldName = label_field
-    settings.placement = QgsPalLayerSettings.Placement.Line
+    settings.fieldName = field
+    settings.isExpression = is_expression
+    settings.placement = placement
+    if distance is not None:
+        settings.dist = distance
     text = QgsTextFormat()
     text.setFont(QFont("DejaVu Sans"))
-    text.setSize(7.5)
-    text.setColor(QColor("#252525"))
+    text.setSize(size)
+    text.setColor(QColor(colour))
     buffer = QgsTextBufferSettings()
     buffer.setEnabled(True)
-    buffer.setSize(0.7)
+    buffer.setSize(halo)
     buffer.setColor(QColor("white"))
     text.setBuffer(buffer)
     settings.setFormat(text)
     layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
     layer.setLabelsEnabled(True)
-    return layer
 
 
 def _drop_band_name(model, node) -> None:
