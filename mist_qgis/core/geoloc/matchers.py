@@ -212,12 +212,13 @@ class _LightGlueMatcher(Matcher):
     def cache_key(self) -> str:
         return f"{self.name}:{self.max_side}:{self.max_keypoints}"
 
+    @abstractmethod
     def _build_extractor(self, folder: Path):
-        raise NotImplementedError
+        """The kornia feature extractor with its weights from the package folder."""
 
+    @abstractmethod
     def _detect(self, tensor) -> tuple[Any, Any, Any]:
         """(keypoints N x 2, descriptors N x D, scores N) at working resolution."""
-        raise NotImplementedError
 
     def extract(self, image: np.ndarray) -> Features:
         check_image(image)

@@ -6,6 +6,7 @@ and smooths those scores, so any monotone score works (cosine similarity, a prob
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -37,14 +38,15 @@ def chaotic_text_vector(encoder: TextEncoder, caption: str, shuffles: int = CHAO
     return emb.sum(axis=0) / len(texts)
 
 
-class Query:
+class Query(ABC):
     """A query: `kind` for the record and `scores(embeddings, version)` for the map."""
 
     kind = "query"
     description = ""
 
+    @abstractmethod
     def scores(self, embeddings: np.ndarray, version: str) -> np.ndarray:
-        raise NotImplementedError
+        """One similarity per window embedding."""
 
 
 @dataclass
