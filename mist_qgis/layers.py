@@ -56,7 +56,7 @@ def style_posts_layer(layer) -> None:
         }))
     if layer.fields().indexFromName(TIME_FIELD) >= 0:
         temporal = layer.temporalProperties()
-        temporal.setMode(QgsVectorLayerTemporalProperties.ModeFeatureDateTimeInstantFromField)
+        temporal.setMode(QgsVectorLayerTemporalProperties.TemporalMode.FeatureDateTimeInstantFromField)
         temporal.setStartField(TIME_FIELD)
         temporal.setIsActive(True)
     layer.triggerRepaint()
