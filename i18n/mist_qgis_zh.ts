@@ -24,7 +24,7 @@
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="174"/>
+        <location filename="../mist_qgis/plugin.py" line="169"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -94,32 +94,32 @@
         <translation>MIST 撤销判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="36"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="37"/>
         <source>— (embeddings)</source>
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="157"/>
+        <location filename="../mist_qgis/plugin.py" line="152"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="71"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="72"/>
         <source>Import model pack (zip)…</source>
         <translation>导入模型包 (zip)…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="72"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="73"/>
         <source>Import model pack (folder)…</source>
         <translation>导入模型包（文件夹）…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="73"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="74"/>
         <source>Add model folder…</source>
         <translation>添加模型文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="74"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="75"/>
         <source>Check provider</source>
         <translation>检查执行提供程序</translation>
     </message>
@@ -129,62 +129,62 @@
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="106"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="107"/>
         <source>Execution providers in this ONNX Runtime: {a}. New sessions start on: {p} (the CPU is always the fallback).</source>
         <translation>此 ONNX Runtime 中的执行提供程序：{a}。新会话使用：{p}（始终以 CPU 作为后备）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="110"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="111"/>
         <source>ONNX Runtime is not installed: models cannot run.</source>
         <translation>未安装 ONNX Runtime：无法运行模型。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="113"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="114"/>
         <source>not loaded</source>
         <translation>未加载</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="121"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="122"/>
         <source>Not usable:</source>
         <translation>不可用：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="140"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="176"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="177"/>
         <source>Replace it?</source>
         <translation>是否替换？</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="181"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="182"/>
         <source>Model pack refused</source>
         <translation>模型包被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="183"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="184"/>
         <source>Imported: {models}</source>
         <translation>已导入：{models}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="187"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="188"/>
         <source>Model pack</source>
         <translation>模型包</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="187"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="188"/>
         <source>Model pack (*.zip)</source>
         <translation>模型包 (*.zip)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="191"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="192"/>
         <source>Model pack folder</source>
         <translation>模型包文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="194"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="195"/>
         <source>Folder with ONNX models</source>
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
@@ -409,7 +409,7 @@
         <translation>帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="15"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>Photo</source>
         <translation>照片</translation>
     </message>
@@ -504,17 +504,17 @@
         <translation>未核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
         <source>Flood</source>
         <translation>淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
         <source>Not flood</source>
         <translation>未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
         <source>Unsure</source>
         <translation>不确定</translation>
     </message>
@@ -624,7 +624,7 @@
         <translation>重新显示全部</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="15"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>Score</source>
         <translation>得分</translation>
     </message>
@@ -839,7 +839,7 @@
         <translation>无法读取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="15"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>Time</source>
         <translation>时间</translation>
     </message>
@@ -849,12 +849,12 @@
         <translation>文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="16"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Geo conf.</source>
         <translation>定位置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="16"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Verdict</source>
         <translation>判定</translation>
     </message>
@@ -919,7 +919,7 @@
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="108"/>
+        <location filename="../mist_qgis/plugin.py" line="103"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
@@ -2182,6 +2182,66 @@
         <location filename="../mist_qgis/gui/verify_dock.py" line="645"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <source>Task</source>
+        <translation>任务</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <source>Origin</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <source>Provider</source>
+        <translation>执行提供程序</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <source>Licence</source>
+        <translation>许可证</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <source>pending</source>
+        <translation>待处理</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <source>skipped</source>
+        <translation>已跳过</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <source>ankle</source>
+        <translation>脚踝</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <source>knee</source>
+        <translation>膝盖</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <source>waist</source>
+        <translation>腰部</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <source>above</source>
+        <translation>腰部以上</translation>
     </message>
 </context>
 </TS>

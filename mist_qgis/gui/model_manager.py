@@ -25,9 +25,10 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..core.models.registry import ModelEntry, ModelRegistry
-from ..i18n import tr
+from ..i18n import QT_TR_NOOP, tr
 
-COLUMNS = ("Model", "Task", "Labels", "Size", "Origin", "Provider", "Licence", "File")
+COLUMNS = (QT_TR_NOOP("Model"), QT_TR_NOOP("Task"), QT_TR_NOOP("Labels"), QT_TR_NOOP("Size"), QT_TR_NOOP("Origin"),
+           QT_TR_NOOP("Provider"), QT_TR_NOOP("Licence"), QT_TR_NOOP("File"))
 
 
 def _labels_text(entry: ModelEntry) -> str:

@@ -12,6 +12,10 @@ from ..core.verify.records import QueueRow, depth_class_for
 from ..i18n import QT_TR_NOOP, tr
 from .prefetch import ImageLoader
 
+# Words that come from core (media statuses, depth classes) and are shown through tr(): listed here
+# so that pylupdate5 collects them.
+CORE_WORDS = (QT_TR_NOOP("pending"), QT_TR_NOOP("failed"), QT_TR_NOOP("skipped"),
+              QT_TR_NOOP("ankle"), QT_TR_NOOP("knee"), QT_TR_NOOP("waist"), QT_TR_NOOP("above"))
 COLUMNS = [QT_TR_NOOP("Photo"), QT_TR_NOOP("Time"), QT_TR_NOOP("Text"), QT_TR_NOOP("Score"),
            QT_TR_NOOP("Geo conf."), QT_TR_NOOP("Verdict")]
 PHOTO, TIME, TEXT, SCORE, GEO, VERDICT = range(len(COLUMNS))
