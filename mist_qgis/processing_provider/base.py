@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException
+from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterFile
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.store import StoreError, open_store
@@ -38,6 +38,11 @@ class MistAlgorithm(QgsProcessingAlgorithm):
 
     def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802
         return type(self)()
+
+    def add_store_parameter(self, optional: bool = False) -> None:
+        """The existing store a stage reads and writes (parameter "STORE"); open it with
+        `open_store_or_fail`."""
+        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg", optional=optional))
 
     @staticmethod
     def open_store_or_fail(path: str, create: bool = False):

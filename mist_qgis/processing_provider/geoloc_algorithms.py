@@ -89,7 +89,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterFile("INPUT", tr("Collection file (CSV, success.csv, GeoJSON)"),
                                                      optional=True))
         self.addParameter(QgsProcessingParameterFile(
@@ -144,7 +144,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterEnum("MATCHER", tr("Matcher"), options=MATCHERS, defaultValue=0))
         self.addParameter(QgsProcessingParameterBoolean("PAPER_FAITHFUL", tr("Paper-faithful LSGL selection"),
                                                         defaultValue=False))
@@ -230,7 +230,7 @@ class EvaluateGeolocationAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterFeatureSource(
             "TRUTH", tr("True locations (points)"), [QgsProcessing.SourceType.TypeVectorPoint]))
         self.addParameter(QgsProcessingParameterField("ID_FIELD", tr("Post id field"), defaultValue="post_id",

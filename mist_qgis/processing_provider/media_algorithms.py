@@ -67,7 +67,7 @@ class FetchMediaAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterBoolean(
             "OFFLINE", tr("Offline: never use the network, take media from the folder"), False))
         self.addParameter(QgsProcessingParameterFile(

@@ -16,7 +16,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterEnum,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
@@ -78,7 +77,7 @@ class ClassifyMediaAlgorithm(ScreeningAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterString("MODEL", tr("Model (id, id@version or .onnx path)")))
         self.addParameter(QgsProcessingParameterNumber(
             "BATCH_SIZE", tr("Batch size"), QgsProcessingParameterNumber.Type.Integer, 32, minValue=1, maxValue=1024))
@@ -121,7 +120,7 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterString(
             "BACKBONE", tr("Image embedding model"), defaultValue="efficientnet-lite0", optional=True))
         self.addParameter(QgsProcessingParameterEnum("FEATURES", tr("Features"), FEATURES, defaultValue=0))
@@ -186,7 +185,7 @@ class NextToVerifyAlgorithm(ScreeningAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterString("MODEL", tr("Head model (id, id@version or .onnx path)")))
         self.addParameter(QgsProcessingParameterNumber(
             "COUNT", tr("Number of photos"), QgsProcessingParameterNumber.Type.Integer, 20, minValue=1))

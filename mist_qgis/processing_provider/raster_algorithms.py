@@ -83,7 +83,7 @@ class PostDensityAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterEnum(
             "KIND", tr("Posts"), options=[tr("All located posts"), tr("Predicted flood (weighted by score)"),
                                           tr("Verified flood")], defaultValue=0))
@@ -154,7 +154,7 @@ class SeloAlgorithm(MistAlgorithm):
             "TEXT_MODEL", tr("Text encoder (ONNX)"), extension="onnx", optional=True))
         self.addParameter(QgsProcessingParameterMultipleLayers(
             "PHOTOS", tr("Exemplar photos"), QgsProcessing.SourceType.TypeFile, optional=True))
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg", optional=True))
+        self.add_store_parameter(optional=True)
         self.addParameter(QgsProcessingParameterFeatureSource(
             "BOXES", tr("Boxes"), [QgsProcessing.SourceType.TypeVectorPolygon], optional=True))
         self.addParameter(QgsProcessingParameterField(
@@ -380,7 +380,7 @@ class InundationAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterRasterLayer("DEM", tr("DEM")))
         self.addParameter(QgsProcessingParameterEnum(
             "METHOD", tr("Interpolation"), options=[tr("Inverse distance weighting"), tr("Nearest post")],

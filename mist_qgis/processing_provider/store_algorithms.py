@@ -10,7 +10,6 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
 )
 
@@ -50,9 +49,7 @@ class StoreInfoAlgorithm(MistAlgorithm):
     _short_help = QT_TR_NOOP("Counts posts, photos, results and runs in a MIST store.")
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(
-            QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg")
-        )
+        self.add_store_parameter()
         self.addOutput(QgsProcessingOutputString("SUMMARY", tr("Summary (JSON)")))
         self.addOutput(QgsProcessingOutputNumber("POSTS", tr("Posts")))
 

@@ -34,7 +34,7 @@ class ImportVerificationsAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterFile("INPUT", tr("Verdicts table (CSV)"), extension="csv"))
         self.addParameter(QgsProcessingParameterString(
             "ANALYST", tr("Analyst for rows without one"), optional=True))

@@ -13,7 +13,6 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
-    QgsProcessingParameterFile,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
 )
@@ -39,7 +38,7 @@ class ExportVerifiedAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg"))
+        self.add_store_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", tr("Verified points"), tr("GeoPackage (*.gpkg);;GeoJSON (*.geojson);;CSV (*.csv)")))
         self.addParameter(QgsProcessingParameterEnum(
