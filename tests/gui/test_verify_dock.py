@@ -39,15 +39,8 @@ def built(store_path):
 
 
 @pytest.fixture
-def dock(qtbot, built, store_path):
-    d = VerifyDock()
-    qtbot.addWidget(d)
-    d.analyst_edit.setText("ana")
-    d.resize(1100, 700)
-    d.show()
-    assert d.open_store(store_path)
-    yield d
-    d.cleanup()
+def dock(built, store_path, open_verify_dock):
+    return open_verify_dock(store_path)
 
 
 @pytest.fixture

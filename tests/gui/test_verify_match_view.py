@@ -15,7 +15,7 @@ from mist_qgis.core.geoloc.match_view import cache_file
 from mist_qgis.core.store import geoloc as geoloc_sql
 from mist_qgis.core.store import match_view as store_match
 from mist_qgis.core.store import open_store
-from mist_qgis.gui.verify_dock import MATCH_TAB, PHOTO_TAB, VerifyDock
+from mist_qgis.gui.verify_dock import MATCH_TAB, PHOTO_TAB
 from tests.unit.geoloc_helpers import add_post_with_photos, offset, query_of, reference_collection
 
 WAIT_MS = 30_000
@@ -48,15 +48,8 @@ def located(tmp_path, store_path):
 
 
 @pytest.fixture
-def dock(qtbot, located, store_path):
-    d = VerifyDock()
-    qtbot.addWidget(d)
-    d.analyst_edit.setText("ana")
-    d.resize(1100, 700)
-    d.show()
-    assert d.open_store(store_path)
-    yield d
-    d.cleanup()
+def dock(located, store_path, open_verify_dock):
+    return open_verify_dock(store_path)
 
 
 def select_post(dock, post_fid):
