@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from mist_qgis.core.posts.importer import ImportOptions, import_posts, iter_records
+from mist_qgis.core.posts.importer import ImportOptions, import_posts
 from mist_qgis.core.posts.issues import NotAPostCollection
+from mist_qgis.core.posts.stream import iter_records
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "posts"
 ALL_FILES = [
@@ -148,7 +149,7 @@ def test_cancel_leaves_a_consistent_store_and_a_rerun_completes(store, tmp_path)
 def test_a_failing_write_rolls_back_its_batch_and_fails_the_run(store, tmp_path, monkeypatch):
     path = write_tweets(tmp_path / "some.jsonl", 50)
     calls = []
-    original = store.add_posts
+    original = store.add_post_rows
 
     def flaky(conn, records, *args, **kwargs):
         calls.append(len(records))
@@ -156,7 +157,7 @@ def test_a_failing_write_rolls_back_its_batch_and_fails_the_run(store, tmp_path,
             raise sqlite3.OperationalError("disk I/O error")
         return original(conn, records, *args, **kwargs)
 
-    monkeypatch.setattr(store, "add_posts", flaky)
+    monkeypatch.setattr(store, "add_post_rows", flaky)
     with pytest.raises(sqlite3.OperationalError):
         import_posts(store, [path], ImportOptions(batch_size=10))
     run = store.runs("import")[-1]

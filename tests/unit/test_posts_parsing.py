@@ -101,8 +101,8 @@ def test_encodings_are_sniffed(tmp_path):
 
 
 def test_utf16_tables_from_excel_import(tmp_path):
-    from mist_qgis.core.posts.importer import iter_records
     from mist_qgis.core.posts.record import PostRecord
+    from mist_qgis.core.posts.stream import iter_records
 
     path = tmp_path / "excel_unicode.txt"
     path.write_bytes("id\tlat\tlon\ttext\n1\t34.7\t113.6\t水\n".encode("utf-16"))

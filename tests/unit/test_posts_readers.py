@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from mist_qgis.core.posts.detect import detect_format
-from mist_qgis.core.posts.importer import ImportOptions, iter_records
 from mist_qgis.core.posts.issues import FileSkip, NotAPostCollection, Note, Skip
 from mist_qgis.core.posts.record import PostRecord
+from mist_qgis.core.posts.stream import ImportOptions, iter_records
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "posts"
 

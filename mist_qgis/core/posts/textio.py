@@ -237,6 +237,7 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
     loads = json.loads
     fast = _fast_loads()
     encoding = src.line_encoding
+    fast_bytes = fast if encoding == "utf-8" else None  # orjson reads UTF-8 bytes without a decode
     name = src.name
     for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
         if raw is OVERLONG:
@@ -244,6 +245,14 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
             continue
         if raw[:1] == b"\x1e":
             raw = raw.lstrip(b"\x1e")
+        if fast_bytes is not None:
+            try:
+                value = fast_bytes(raw)
+            except ValueError:
+                pass  # the slow path below gives the exact reason
+            else:
+                yield number, value
+                continue
         try:
             text = raw.decode(encoding)
         except UnicodeDecodeError:
@@ -251,7 +260,7 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
             continue
         if text[-1:] == "\n":
             text = text[:-2] if text[-2:] == "\r\n" else text[:-1]
-        if fast is not None:
+        if fast is not None and fast_bytes is None:
             try:
                 value = fast(text)
             except ValueError:

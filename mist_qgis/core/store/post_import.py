@@ -5,22 +5,23 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Sequence
 
-from ..posts.record import PostRecord
+from .post_rows import PostRow, is_located
 
 
 def add_post_batch(
-    store, conn: sqlite3.Connection, records: Sequence[PostRecord], run_id: int | None,
-    keep_author_names: bool = False,
+    store, conn: sqlite3.Connection, rows: Sequence[PostRow], run_id: int | None,
+    keep_author_names: bool = False, deferred=None,
 ) -> tuple[int, int, int]:
-    """Write one batch through `Store.add_posts`; returns (imported with a location, unlocated,
-    duplicates). Located and unlocated posts go in separately so both are counted exactly."""
-    located = [r for r in records if r.lon is not None and r.lat is not None]
-    unlocated = [r for r in records if r.lon is None or r.lat is None] if len(located) != len(records) else []
+    """Write one batch through `Store.add_post_rows`; returns (imported with a location,
+    unlocated, duplicates). Located and unlocated posts go in separately so both are counted
+    exactly. `deferred`: a `Store.deferred_spatial_index` the batch runs in."""
+    located = [r for r in rows if is_located(r)]
+    unlocated = [r for r in rows if not is_located(r)] if len(located) != len(rows) else []
     imported = duplicates = new_unlocated = 0
     if located:
-        imported, duplicates = store.add_posts(conn, located, run_id, keep_author_names)
+        imported, duplicates = store.add_post_rows(conn, located, run_id, keep_author_names, deferred)
     if unlocated:
-        new_unlocated, dup = store.add_posts(conn, unlocated, run_id, keep_author_names)
+        new_unlocated, dup = store.add_post_rows(conn, unlocated, run_id, keep_author_names, deferred)
         duplicates += dup
     return imported, new_unlocated, duplicates
 

@@ -16,10 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from ..posts.record import PostRecord
-from . import gpkg
+from . import gpkg, rtree_bulk
+from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, post_row
 from .schema import LATEST_VERSION, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
+PENDING_INDEX = "rtree_pending:"
 
 
 class StoreError(RuntimeError):
@@ -32,6 +34,17 @@ class StoreVersionError(StoreError):
 
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+@dataclass(frozen=True)
+class SpatialIndexDeferral:
+    """Posts from fid `since` on may lack R-tree entries until this deferral ends."""
+
+    key: str
+    since: int
+
+    def mark(self, conn: sqlite3.Connection) -> None:
+        conn.execute("INSERT OR REPLACE INTO mist_meta (key, value) VALUES (?, ?)", (self.key, str(self.since)))
 
 
 @dataclass
@@ -162,75 +175,94 @@ class Store:
         Returns (inserted, duplicates): a post whose (platform, post_id) is already in the
         store is a duplicate and adds nothing, so re-importing a file is harmless.
         """
-        new_records = self._new_posts(conn, records)
+        return self.add_post_rows(conn, [post_row(r) for r in records], run_id, keep_author_names)
+
+    def add_post_rows(
+        self, conn: sqlite3.Connection, rows: list[PostRow], run_id: int | None = None,
+        keep_author_names: bool = False, deferred: SpatialIndexDeferral | None = None,
+    ) -> tuple[int, int]:
+        """`add_posts` for posts already turned into rows (`post_rows.post_row`); with
+        `deferred`, their R-tree entries wait for the end of `deferred_spatial_index`."""
+        new_rows = self._new_posts(conn, rows)
         # The batch holds the write lock, so the new posts take the next fids in order; knowing
         # them up front lets media rows and the R-tree go in without a lookup per row.
-        next_fid = conn.execute(
-            "SELECT max(coalesce((SELECT max(fid) FROM posts), 0), "
-            "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'posts'), 0))"
-        ).fetchone()[0] + 1
+        next_fid = _next_post_fid(conn)
         hashes = self._author_hashes
         salt = self.author_salt
+        point_blob = gpkg.point_blob
         post_rows = []
         media_rows = []
         rtree_rows = []
-        for fid, rec in enumerate(new_records, next_fid):
-            if keep_author_names or not rec.author:
-                author = rec.author
-            else:
-                author = hashes.get(rec.author)
+        for fid, row in enumerate(new_rows, next_fid):
+            author = row[AUTHOR]
+            if author and not keep_author_names:
+                name = author
+                author = hashes.get(name)
                 if author is None:
                     if len(hashes) > 200_000:
                         hashes.clear()
-                    author = hashes[rec.author] = hash_author(salt, rec.author)
-            media = rec.media
-            first = media[0] if media else None
-            located = rec.lon is not None and rec.lat is not None
-            post_rows.append((
-                fid, gpkg.point_blob(rec.lon, rec.lat) if located else None,
-                rec.post_id, rec.platform, author, rec.text, rec.lang, rec.url,
-                first.url if first else None, rec.timestamp_iso(), rec.geo_source,
-                rec.geo_accuracy_m, first.path if first else None,
-                rec.direction, rec.altitude, rec.is_repost, rec.source_file, rec.source_line,
-                json.dumps(rec.attributes, ensure_ascii=False) if rec.attributes else None,
-                rec.lon, rec.lat, run_id,
-            ))
-            if located:
-                rtree_rows.append((fid, rec.lon, rec.lon, rec.lat, rec.lat))
-            for i, m in enumerate(media):
-                media_rows.append((fid, i, m.kind, m.url, m.path))
+                    author = hashes[name] = hash_author(salt, name)
+            lon, lat = row[LON], row[LAT]
+            if lon is not None and lat is not None:
+                post_rows.append((fid, point_blob(lon, lat), row[POST_ID], row[PLATFORM], author, *row[TEXT:MEDIA],
+                                  run_id))
+                rtree_rows.append((fid, lon, lon, lat, lat))
+            else:
+                post_rows.append((fid, None, row[POST_ID], row[PLATFORM], author, *row[TEXT:MEDIA], run_id))
+            media = row[MEDIA]
+            if media:
+                media_rows.extend((fid, i, *m) for i, m in enumerate(media))
         with gpkg.rtree_insert_trigger_suspended(conn, "posts") as rtree:
             conn.executemany(_INSERT_POST, post_rows)
-            conn.executemany(f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', rtree_rows)
+            if deferred is None:
+                conn.executemany(f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', rtree_rows)
+            else:
+                deferred.mark(conn)
         conn.executemany(
             "INSERT INTO media (post_fid, position, kind, url, source_path) VALUES (?, ?, ?, ?, ?)",
             media_rows,
         )
-        return len(new_records), len(records) - len(new_records)
+        return len(new_rows), len(rows) - len(new_rows)
+
+    @contextmanager
+    def deferred_spatial_index(self) -> Iterator[SpatialIndexDeferral]:
+        """Bulk writes inside (`add_post_rows(..., deferred=...)`) leave the posts' R-tree entries
+        out; they are packed in at the end in one go (`rtree_bulk`), even when the writes fail.
+        Each such batch marks the store in its own transaction, so a store left by a crash in
+        between is completed when next opened."""
+        with self._lock:
+            since = _next_post_fid(self._conn)
+        deferral = SpatialIndexDeferral(f"{PENDING_INDEX}{secrets.token_hex(8)}", since)
+        try:
+            yield deferral
+        finally:
+            with self.batch() as conn:
+                rtree_bulk.index_missing(conn, "posts", "geom", since)
+                conn.execute("DELETE FROM mist_meta WHERE key = ?", (deferral.key,))
 
     @staticmethod
-    def _new_posts(conn: sqlite3.Connection, records: list[PostRecord]) -> list[PostRecord]:
-        """The records whose (platform, post_id) is neither in the store nor earlier in the batch."""
+    def _new_posts(conn: sqlite3.Connection, rows: list[PostRow]) -> list[PostRow]:
+        """The rows whose (platform, post_id) is neither in the store nor earlier in the batch."""
         by_platform: dict[str, list[str]] = {}
-        for rec in records:
-            by_platform.setdefault(rec.platform, []).append(rec.post_id)
+        for row in rows:
+            by_platform.setdefault(row[PLATFORM], []).append(row[POST_ID])
         existing: set[tuple[str, str]] = set()
         for platform, ids in by_platform.items():
             for i in range(0, len(ids), 900):
                 chunk = ids[i:i + 900]
                 marks = ",".join("?" * len(chunk))
                 existing.update(
-                    (platform, row[0]) for row in conn.execute(
+                    (platform, found[0]) for found in conn.execute(
                         f"SELECT post_id FROM posts WHERE platform = ? AND post_id IN ({marks})",
                         (platform, *chunk),
                     )
                 )
         fresh = []
-        for rec in records:
-            key = (rec.platform, rec.post_id)
+        for row in rows:
+            key = (row[PLATFORM], row[POST_ID])
             if key not in existing:
                 existing.add(key)
-                fresh.append(rec)
+                fresh.append(row)
         return fresh
 
     # -- runs and the issue report ---------------------------------------------------------
@@ -319,6 +351,29 @@ _INSERT_POST = (
     "source_line, attributes, orig_lon, orig_lat, import_run) "
     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 )
+
+
+def _next_post_fid(conn: sqlite3.Connection) -> int:
+    return conn.execute(
+        "SELECT max(coalesce((SELECT max(fid) FROM posts), 0), "
+        "coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'posts'), 0))"
+    ).fetchone()[0] + 1
+
+
+def _complete_spatial_indexes(conn: sqlite3.Connection) -> None:
+    """Finish the R-tree of an import that stopped inside `deferred_spatial_index` (a crash)."""
+    pending = conn.execute(
+        "SELECT key, value FROM mist_meta WHERE key LIKE ?", (PENDING_INDEX + "%",)).fetchall()
+    if not pending:
+        return
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        rtree_bulk.index_missing(conn, "posts", "geom", min(int(value) for _, value in pending))
+        conn.executemany("DELETE FROM mist_meta WHERE key = ?", [(key,) for key, _ in pending])
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
 
 
 def _schema_version(conn: sqlite3.Connection) -> int:
@@ -412,6 +467,7 @@ def open_store(
             # GDAL reads the GeoPackage header straight from the file, so move the new
             # application_id out of the WAL now rather than at the next automatic checkpoint.
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        _complete_spatial_indexes(conn)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open store {path}: {exc}") from exc
     return Store(path, conn, read_only=False)

@@ -1,0 +1,38 @@
+"""A PostRecord as the plain tuple the store binds.
+
+The tuple is built where the record is parsed, so a reader in another process can send posts as
+data (`marshal`) and the writer only hashes authors and binds values. It holds only str, int,
+float, bool, None and tuples.
+"""
+
+from __future__ import annotations
+
+import json
+
+from ..posts.record import PostRecord
+
+# Positions in a post row. TEXT..LAT are in the order of the posts columns they fill.
+POST_ID, PLATFORM, AUTHOR, TEXT, LON, LAT, MEDIA = 0, 1, 2, 3, 17, 18, 19
+
+PostRow = tuple
+
+
+def post_row(rec: PostRecord) -> PostRow:
+    """(post_id, platform, author, text, lang, url, media_url, timestamp, geo_source,
+    geo_accuracy_m, photo, direction, altitude, is_repost, source_file, source_line, attributes,
+    lon, lat, media) with media as ((kind, url, path), ...)."""
+    media = rec.media
+    first = media[0] if media else None
+    return (
+        rec.post_id, rec.platform, rec.author, rec.text, rec.lang, rec.url,
+        first.url if first else None, rec.timestamp_iso(), rec.geo_source, rec.geo_accuracy_m,
+        first.path if first else None, rec.direction, rec.altitude, rec.is_repost,
+        rec.source_file, rec.source_line,
+        json.dumps(rec.attributes, ensure_ascii=False) if rec.attributes else None,
+        rec.lon, rec.lat,
+        tuple((m.kind, m.url, m.path) for m in media) if media else (),
+    )
+
+
+def is_located(row: PostRow) -> bool:
+    return row[LON] is not None and row[LAT] is not None
