@@ -244,3 +244,72 @@ def test_nan_never_reaches_a_record():
     for name in ("twitter_v1.jsonl", "generic.csv", "features.geojson"):
         posts, _, _ = read(name)
         assert all(math.isfinite(p.lon) and math.isfinite(p.lat) for p in posts if p.located)
+
+
+def _workbook(path: Path, rows: list[list]) -> Path:
+    import openpyxl
+
+    book = openpyxl.Workbook()
+    for row in rows:
+        book.active.append(row)
+    book.save(path)
+    return path
+
+
+def test_weibo_workbook_with_excel_cell_types(tmp_path):
+    """Excel turns ids into numbers and times into date cells; the posts come out as from CSV."""
+    path = _workbook(tmp_path / "weibo.xlsx", [
+        ["id", "screen_name", "text", "pics", "created_at", "lat", "lon", "ip_location"],
+        ["4662551234567890", "水哥", "郑州暴雨 🙏", "https://wx1.sinaimg.cn/large/a1.jpg",
+         datetime(2021, 7, 20, 18, 5), 34.75, 113.62, "河南"],
+        [4662551234567891, "小雨", "积水", None, "2021-07-20 18:30:00", None, None, "河南"],
+        [None, None, None, None, None, None, None, None],
+        ["4662551234567892", "路人", "隧道", None, "5分钟前", 34.7, 113.6, "北京"],
+        ["4662551234567893", "x", "out of range", None, datetime(2021, 7, 20, 19, 0), 134.7, 113.6, "河南"],
+    ])
+    assert detect_format(path) == "weibo"
+    items = list(iter_records([path]))
+    posts = by_id([i for i in items if isinstance(i, PostRecord)])
+    skips = {s.line: s.reason for s in items if isinstance(s, Skip)}
+    first = posts["4662551234567890"]
+    assert first.timestamp == datetime(2021, 7, 20, 10, 5, tzinfo=UTC)  # a date cell in China time
+    assert (first.lon, first.lat) == (113.62, 34.75) and first.text == "郑州暴雨 🙏"
+    assert first.media[0].url == "https://wx1.sinaimg.cn/large/a1.jpg"
+    assert not posts["4662551234567891"].located  # a numeric id cell keeps every digit
+    assert skips[5] == "unknown time format: '5分钟前'" and "out of range" in skips[6]
+    assert len(posts) == 2 and len(skips) == 2  # the blank row 4 is no record
+
+
+def test_generic_workbook_and_broken_workbooks(tmp_path):
+    path = _workbook(tmp_path / "points.xlsx", [
+        ["name", "latitude", "longitude", "time", "comment"],
+        ["a", 34.7, 113.6, datetime(2021, 7, 20, 10, 0), "water to the knees"],
+        ["b", "34.71", "113.61", "2021-07-20T11:00:00Z", "road closed"],
+    ])
+    posts = [i for i in iter_records([path]) if isinstance(i, PostRecord)]
+    assert [(p.lon, p.lat, p.text) for p in posts] == [
+        (113.6, 34.7, "water to the knees"), (113.61, 34.71, "road closed")]
+    empty = _workbook(tmp_path / "empty.xlsx", [])
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(b"PK\x03\x04" + b"\x00" * 200)
+    for bad in (empty, broken):
+        items = list(iter_records([bad]))
+        assert len(items) == 1 and isinstance(items[0], FileSkip), items
+
+
+def test_a_workbook_damaged_mid_sheet_keeps_the_rows_before(tmp_path):
+    import zipfile
+
+    whole = _workbook(tmp_path / "whole.xlsx", [["lat", "lon", "text"]] + [[34.7, 113.6, f"row {i}"] for i in range(6)])
+    damaged = tmp_path / "damaged.xlsx"
+    with zipfile.ZipFile(whole) as src, zipfile.ZipFile(damaged, "w") as dst:
+        for item in src.infolist():
+            data = src.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                data = data[: data.index(b'<row r="5"')] + b'<row r="5"><c r="A5"'  # cut inside row 5
+            dst.writestr(item, data)
+    items = list(iter_records([damaged]))
+    posts = [i.text for i in items if isinstance(i, PostRecord)]
+    skips = [i for i in items if isinstance(i, Skip)]
+    assert posts == ["row 0", "row 1", "row 2"]
+    assert len(skips) == 1 and skips[0].line == 5 and "damaged" in skips[0].reason

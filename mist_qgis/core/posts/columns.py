@@ -31,7 +31,7 @@ GUESSES: dict[str, tuple[str, ...]] = {
     "time": ("timestamp", "created_at", "create_at", "datetime", "date_time", "time", "posted_at", "published",
              "publish_time", "created", "date", "发布时间", "日期", "时间"),
     "text": ("text", "full_text", "tweet_text", "content", "message", "body", "caption", "微博正文", "正文", "内容",
-             "description"),
+             "description", "comment", "comments", "notes", "remarks", "备注", "描述"),
     "photo": ("photo", "image_path", "photo_path", "image_file", "local_image", "image", "picture", "图片"),
     "media_url": ("media_url", "image_url", "photo_url", "pic_url", "pic_urls", "pics", "pictures", "原始图片url",
                   "图片链接", "media"),

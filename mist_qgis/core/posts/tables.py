@@ -71,23 +71,36 @@ def _open_xlsx(src: Source) -> Table:
         )
     import openpyxl
 
-    book = openpyxl.load_workbook(src.path, read_only=True, data_only=True)
-    sheet = book.worksheets[0]
-    values = sheet.iter_rows(values_only=True)
-    header_row = next(values, None)
+    try:
+        book = openpyxl.load_workbook(src.path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 (zip, XML and format errors all mean: not readable)
+        raise NotAPostCollection(f"{src.path.name} is not a readable Excel workbook ({_short(exc)})") from None
+    try:
+        values = book.worksheets[0].iter_rows(values_only=True)
+        header_row = next(values, None)
+    except Exception as exc:  # noqa: BLE001
+        book.close()
+        raise NotAPostCollection(f"{src.path.name}: the first sheet is unreadable ({_short(exc)})") from None
     if not header_row:
         book.close()
         raise NotAPostCollection(f"{src.path.name}: the first sheet is empty")
     header = ["" if h is None else str(h).strip() for h in header_row]
 
     def rows() -> Iterator[tuple[int, dict[str, Any]] | Skip]:
+        line = 1
         try:
-            for line, row in enumerate(values, 2):
+            for line, row in enumerate(values, 2):  # noqa: B007 (the last line is reported below)
                 if row is None or all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
                     continue
                 cells = list(row) + [None] * (len(header) - len(row))
                 yield line, {h: v for h, v in zip(header, cells[: len(header)], strict=True) if h}
+        except Exception as exc:  # noqa: BLE001 (a damaged sheet: keep what was read, report the rest)
+            yield Skip(src.name, line + 1, f"the sheet is damaged from here on; not read ({_short(exc)})")
         finally:
             book.close()
 
     return Table(header, rows())
+
+
+def _short(exc: Exception) -> str:
+    return f"{type(exc).__name__}: {str(exc)[:120]}"
