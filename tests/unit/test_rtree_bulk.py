@@ -12,7 +12,7 @@ import pytest
 from mist_qgis.core.posts import PostRecord
 from mist_qgis.core.store import open_store
 from mist_qgis.core.store.post_rows import post_row
-from mist_qgis.core.store.rtree_bulk import index_missing, pack_rtree
+from mist_qgis.core.store.rtree_bulk import cells_from_boxes, index_missing, pack_rtree
 from mist_qgis.core.store.store import SpatialIndexDeferral
 
 
@@ -41,7 +41,7 @@ def test_packed_tree_is_valid_and_answers_like_an_inserted_one(n):
     _rtree(conn, "packed")
     _rtree(conn, "inserted")
     boxes = _boxes(n)
-    pack_rtree(conn, "packed", boxes[:, 0].astype(np.int64), *boxes[:, 1:].T)
+    pack_rtree(conn, "packed", cells_from_boxes(boxes))
     conn.executemany("INSERT INTO inserted VALUES (?, ?, ?, ?, ?)", boxes.tolist())
     assert conn.execute("SELECT rtreecheck('packed')").fetchone()[0] == "ok"
     assert conn.execute("SELECT count(*) FROM packed").fetchone()[0] == n
@@ -58,7 +58,7 @@ def test_packed_tree_takes_later_inserts_and_deletes():
     conn = sqlite3.connect(":memory:")
     _rtree(conn, "t")
     boxes = _boxes(20_000)
-    pack_rtree(conn, "t", boxes[:, 0].astype(np.int64), *boxes[:, 1:].T)
+    pack_rtree(conn, "t", cells_from_boxes(boxes))
     extra = _boxes(3000, seed=9)
     extra[:, 0] += 10**7
     conn.executemany("INSERT INTO t VALUES (?, ?, ?, ?, ?)", extra.tolist())
@@ -120,7 +120,7 @@ def test_index_missing_is_idempotent(store):
 def test_a_defensive_sqlite_falls_back_to_inserting_through_the_module(store, monkeypatch):
     from mist_qgis.core.store import rtree_bulk
 
-    def refused(conn, rtree, *arrays):
+    def refused(conn, rtree, cells):
         raise sqlite3.OperationalError(f"table {rtree}_node may not be modified")
 
     monkeypatch.setattr(rtree_bulk, "pack_rtree", refused)
@@ -128,3 +128,14 @@ def test_a_defensive_sqlite_falls_back_to_inserting_through_the_module(store, mo
         store.add_post_rows(conn, [post_row(r) for r in _located("d", 700)], deferred=deferred)
     _assert_index_complete(store)
     assert store.count("rtree_posts_geom") == 700
+
+
+def test_a_tree_too_large_to_pack_in_memory_is_filled_through_the_module(store, monkeypatch):
+    from mist_qgis.core.store import rtree_bulk
+
+    monkeypatch.setattr(rtree_bulk, "MAX_PACKED", 1000)
+    monkeypatch.setattr(rtree_bulk, "_CHUNK", 300)  # several chunks
+    with store.deferred_spatial_index() as deferred, store.batch() as conn:
+        store.add_post_rows(conn, [post_row(r) for r in _located("big", 1500)], deferred=deferred)
+    _assert_index_complete(store)
+    assert store.count("rtree_posts_geom") == 1500

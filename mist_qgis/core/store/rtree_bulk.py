@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sqlite3
 import struct
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -23,6 +24,10 @@ _LE_POINT = struct.pack("<BI", 1, 1)  # little-endian WKB point
 # Rebuilding reads every entry back; below this share of new entries, inserting them one by
 # one through the R-tree module is cheaper (8 µs per new entry against ~1.5 µs per entry).
 REBUILD_RATIO = 4
+# Packing holds the tree in memory, about 175 bytes an entry at the peak; larger trees take the
+# slower way through the module, whose memory does not grow with the tree.
+MAX_PACKED = 2_000_000
+_CHUNK = 50_000
 
 
 def index_missing(conn: sqlite3.Connection, table: str, column: str = "geom", since_fid: int = 1) -> int:
@@ -33,31 +38,44 @@ def index_missing(conn: sqlite3.Connection, table: str, column: str = "geom", si
         f'SELECT fid, "{column}" FROM "{table}" WHERE fid >= ? AND "{column}" IS NOT NULL '
         f'AND fid NOT IN (SELECT rowid FROM "{rtree}_rowid") ORDER BY fid', (since_fid,),
     )
-    boxes = _read_chunked(missing, _envelopes)
-    if not len(boxes):
+    new = _read_cells(missing, _envelopes)
+    added = len(new)
+    if not added:
         return 0
     existing = conn.execute(f'SELECT count(*) FROM "{rtree}_rowid"').fetchone()[0]
-    if existing <= REBUILD_RATIO * len(boxes):
-        old = _read_chunked(conn.execute(f'SELECT id, minx, maxx, miny, maxy FROM "{rtree}"'),
-                            lambda rows: np.array(rows, dtype=np.float64))
-        entries = np.concatenate([old, boxes])
+    if existing <= REBUILD_RATIO * added and existing + added <= MAX_PACKED:
+        old = _read_cells(conn.execute(f'SELECT id, minx, maxx, miny, maxy FROM "{rtree}"'),
+                          lambda rows: np.array(rows, dtype=np.float64))
         try:
-            pack_rtree(conn, rtree, entries[:, 0].astype(np.int64), *entries[:, 1:].T)
-            return len(boxes)
+            pack_rtree(conn, rtree, np.concatenate([old, new]))
+            return added
         except sqlite3.OperationalError as exc:
             # an SQLite built "defensive" refuses writes to the node tables before changing any
             if "may not be modified" not in str(exc):
                 raise
-    conn.executemany(f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', boxes.tolist())
-    return len(boxes)
+    for start in range(0, added, _CHUNK):
+        part = new[start:start + _CHUNK]
+        conn.executemany(f'INSERT INTO "{rtree}" VALUES (?, ?, ?, ?, ?)', zip(
+            part["id"].tolist(), part["minx"].tolist(), part["maxx"].tolist(), part["miny"].tolist(),
+            part["maxy"].tolist(), strict=True))
+    return added
 
 
-def _read_chunked(cursor: sqlite3.Cursor, convert, size: int = 50_000) -> np.ndarray:
-    """A query's rows as one (n, 5) array, converted a chunk at a time: a million rows as Python
-    tuples would take ten times the memory of the array."""
-    parts = [np.empty((0, 5))]
-    while rows := cursor.fetchmany(size):
-        parts.append(convert(rows).reshape(-1, 5))
+def cells_from_boxes(boxes: np.ndarray) -> np.ndarray:
+    """R-tree cells from (n, 5) rows of (id, minx, maxx, miny, maxy), rounded outward."""
+    cells = np.empty(len(boxes), CELL)
+    cells["id"] = boxes[:, 0]
+    cells["minx"], cells["maxx"] = _round_down(boxes[:, 1]), _round_up(boxes[:, 2])
+    cells["miny"], cells["maxy"] = _round_down(boxes[:, 3]), _round_up(boxes[:, 4])
+    return cells
+
+
+def _read_cells(cursor: sqlite3.Cursor, boxes_of) -> np.ndarray:
+    """A query's rows as cells, converted a chunk at a time: a million rows as Python tuples
+    would take ten times the memory of the cells."""
+    parts = [np.empty(0, CELL)]
+    while rows := cursor.fetchmany(_CHUNK):
+        parts.append(cells_from_boxes(boxes_of(rows).reshape(-1, 5)))
     return np.concatenate(parts)
 
 
@@ -79,23 +97,19 @@ def _envelopes(features: list[tuple[int, bytes]]) -> np.ndarray:
         if not gpkg.is_empty(blob):
             env = gpkg.envelope(blob)
             rows.append((fid, env.min_x, env.max_x, env.min_y, env.max_y))
-    return np.array(rows, dtype=np.float64).reshape(-1, 5)
+    return np.array(rows, dtype=np.float64)
 
 
-def pack_rtree(
-    conn: sqlite3.Connection, rtree: str, ids: np.ndarray, minx: np.ndarray, maxx: np.ndarray,
-    miny: np.ndarray, maxy: np.ndarray,
-) -> None:
-    """Replace the content of the R-tree `rtree` with these boxes, packed bottom-up."""
+def pack_rtree(conn: sqlite3.Connection, rtree: str, cells: np.ndarray) -> None:
+    """Replace the content of the R-tree `rtree` with these cells (`cells_from_boxes`), packed
+    bottom-up."""
     node_size = conn.execute(f'SELECT length(data) FROM "{rtree}_node" WHERE nodeno = 1').fetchone()[0]
     capacity = (node_size - _HEADER.size) // CELL.itemsize
     for shadow in ("node", "rowid", "parent"):
         conn.execute(f'DELETE FROM "{rtree}_{shadow}"')
-    cells = np.empty(len(ids), CELL)
-    cells["id"] = ids
-    cells["minx"], cells["miny"] = _round_down(minx), _round_down(miny)
-    cells["maxx"], cells["maxy"] = _round_up(maxx), _round_up(maxy)
-    levels = _build_levels(cells, capacity)
+    # the node bytes are the cells' bytes: big-endian whatever numpy made of them (concatenate
+    # returns native byte order)
+    levels = _build_levels(cells.astype(CELL, copy=False), capacity)
     # number the nodes from the root (1) down, level by level
     first_number, number = [], 1
     for level in reversed(levels):
@@ -103,22 +117,23 @@ def pack_rtree(
         number += len(level)
     first_number.reverse()
     depth = len(levels) - 1
-    node_rows = []
     members: list[tuple[np.ndarray, int]] = []  # (leaf ids or child node numbers, node number)
-    for height, level in enumerate(levels):
-        base = first_number[height]
-        for k, node_cells in enumerate(level):
-            nodeno = base + k
-            if height > 0:  # child ids are node positions in the level below until numbered here
-                node_cells = node_cells.copy()
-                children = node_cells["id"] + first_number[height - 1]
-                node_cells["id"] = children
-            members.append((node_cells["id"], nodeno))
-            blob = _HEADER.pack(depth if nodeno == 1 else 0, len(node_cells)) + node_cells.tobytes()
-            node_rows.append((nodeno, blob + bytes(node_size - len(blob))))
-    if not node_rows:  # an empty tree is an empty root
-        node_rows.append((1, bytes(node_size)))
-    conn.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', node_rows)
+
+    def node_rows() -> Iterator[tuple[int, bytes]]:  # streamed: the blobs are as large as the tree
+        for height, level in enumerate(levels):
+            base = first_number[height]
+            for k, node_cells in enumerate(level):
+                nodeno = base + k
+                if height > 0:  # child ids are node positions in the level below until numbered here
+                    node_cells = node_cells.copy()
+                    node_cells["id"] += first_number[height - 1]
+                members.append((node_cells["id"], nodeno))
+                blob = _HEADER.pack(depth if nodeno == 1 else 0, len(node_cells)) + node_cells.tobytes()
+                yield nodeno, blob + bytes(node_size - len(blob))
+
+    conn.executemany(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (?, ?)', node_rows())
+    if not levels:  # an empty tree is an empty root
+        conn.execute(f'INSERT INTO "{rtree}_node" (nodeno, data) VALUES (1, ?)', (bytes(node_size),))
     leaves = len(levels[0]) if levels else 0
     for shadow, columns, part in (("rowid", "rowid, nodeno", members[:leaves]),
                                   ("parent", "nodeno, parentnode", members[leaves:])):
