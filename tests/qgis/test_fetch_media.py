@@ -9,7 +9,7 @@ import time
 
 import processing
 import pytest
-from qgis.core import QgsApplication, QgsProcessingException, QgsTask
+from qgis.core import QgsApplication, QgsProcessingException
 from qgis.PyQt.QtCore import QCoreApplication
 
 from mist_qgis.core.images.fetcher import FetchLimits
@@ -18,6 +18,7 @@ from mist_qgis.core.images.urlguard import UrlPolicy
 from mist_qgis.core.posts import MediaRef, PostRecord
 from mist_qgis.core.store import open_store
 from mist_qgis.tasks.fetch_task import FetchMediaTask
+from tests.helpers.tasks import wait_for_task
 from tests.media_fixtures import MediaServer, jpeg_bytes, photo
 
 
@@ -94,15 +95,6 @@ def test_cli_fetch_media(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
-def _wait(task, seconds=60):
-    end = time.monotonic() + seconds
-    while task.status() not in (QgsTask.TaskStatus.Complete, QgsTask.TaskStatus.Terminated):
-        QCoreApplication.processEvents()
-        time.sleep(0.01)
-        assert time.monotonic() < end, "task did not finish"
-    QCoreApplication.processEvents()
-
-
 def test_task_progress_cancel_and_resume(tmp_path):
     store_path = tmp_path / "s.gpkg"
     options = FetchOptions(policy=UrlPolicy.allowing(["127.0.0.1/32"]), workers=2,
@@ -124,7 +116,7 @@ def test_task_progress_cancel_and_resume(tmp_path):
             assert time.monotonic() < end
         description = task.description()
         task.cancel()
-        _wait(task)
+        wait_for_task(task)
         assert finished == [task] and task.summary is not None and task.summary.status == "cancelled"
         assert "MB" in description and "photos/s" in description and "/40" in description
         assert progress and 0 < max(progress) < 100
@@ -133,7 +125,7 @@ def test_task_progress_cancel_and_resume(tmp_path):
             assert 4 <= first < 40 and store.count("media", "status = 'failed'") == 0
         again = FetchMediaTask(store_path, options)
         QgsApplication.taskManager().addTask(again)
-        _wait(again)
+        wait_for_task(again)
         assert again.summary.status == "done" and again.summary.counts["ok"] == 40 - first
     with open_store(store_path) as store:
         assert store.count("media", "status = 'ok'") == 40

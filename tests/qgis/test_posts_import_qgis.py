@@ -222,3 +222,38 @@ def test_algorithm_output_loads_styled_in_a_project(tmp_path):
     layer = QgsVectorLayer(results["POSTS"], "posts", "ogr")
     details[results["POSTS"]].postProcessor().postProcessLayer(layer, context, QgsProcessingFeedback())
     assert layer.renderer().type() == "RuleRenderer" and layer.temporalProperties().isActive()
+
+
+def test_task_manager_runs_an_import_read_in_a_second_process(tmp_path):
+    """The reader process starts from a task manager thread, reports progress, and the layer
+    arrives with every post; cancelling it mid-way keeps the counts exact."""
+    from qgis.core import QgsApplication
+
+    from mist_qgis.core.posts.importer import ImportOptions
+    from mist_qgis.tasks.import_task import ImportPostsTask
+    from tests.helpers.tasks import wait_for_task
+    from tests.unit.test_posts_import import write_tweets
+
+    path = write_tweets(tmp_path / "many.jsonl", 6000)
+    project = QgsProject()
+    task = ImportPostsTask([str(path)], tmp_path / "p.gpkg", ImportOptions(parallel=True, batch_size=500),
+                           project=project)
+    progress = []
+    task.progressChanged.connect(progress.append)
+    QgsApplication.taskManager().addTask(task)
+    wait_for_task(task)
+    assert task.error is None and task.summary.status == "done"
+    assert task.summary.records_read == 6000 and task.summary.imported == 4000
+    assert progress and max(progress) == 100
+    layer = next(iter(project.mapLayers().values()))
+    assert layer.featureCount() == 6000
+    assert len(list(layer.getFeatures(layer.extent()))) == 4000  # the located ones, through the packed R-tree
+
+    cancelled = ImportPostsTask([str(path)], tmp_path / "c.gpkg", ImportOptions(parallel=True, batch_size=500),
+                                project=QgsProject())
+    cancelled.progressChanged.connect(lambda value: cancelled.cancel() if value > 0 else None)
+    QgsApplication.taskManager().addTask(cancelled)
+    wait_for_task(cancelled)
+    s = cancelled.summary
+    assert s.status == "cancelled" and 0 < s.records_read < 6000
+    assert s.imported + s.duplicates + s.unlocated + s.skipped == s.records_read
