@@ -203,3 +203,40 @@ def test_an_overlong_line_is_skipped_without_reading_it_into_memory(tmp_path, mo
     rows = list(iter_records([csv_path]))
     assert [getattr(r, "post_id", None) for r in rows if type(r).__name__ == "PostRecord"] == ["1", "3"]
     assert [r.line for r in rows if type(r).__name__ == "Skip"] == [3]
+
+
+def test_an_import_killed_mid_way_leaves_a_store_that_opens_complete(tmp_path):
+    """The R-tree waits for the end of an import; a killed import's posts get theirs on open."""
+    import subprocess
+    import sys
+    import time
+
+    from mist_qgis.core.store import open_store
+
+    path = write_tweets(tmp_path / "big.jsonl", 40_000)
+    store_path = tmp_path / "killed.gpkg"
+    open_store(store_path).close()
+    repo = str(Path(__file__).resolve().parents[2])
+    code = (f"import sys; sys.path.insert(0, {repo!r})\n"
+            "from mist_qgis.core.store import open_store\n"
+            "from mist_qgis.core.posts.importer import ImportOptions, import_posts\n"
+            f"import_posts(open_store({str(store_path)!r}), [{str(path)!r}], ImportOptions(batch_size=500))\n")
+    child = subprocess.Popen([sys.executable, "-c", code])
+    watch = sqlite3.connect(store_path, timeout=30)
+    deadline = time.monotonic() + 60
+    while watch.execute("SELECT count(*) FROM posts").fetchone()[0] < 3000:
+        assert child.poll() is None and time.monotonic() < deadline
+        time.sleep(0.02)
+    child.kill()
+    child.wait()
+    located = watch.execute("SELECT count(*) FROM posts WHERE geom IS NOT NULL").fetchone()[0]
+    assert watch.execute("SELECT count(*) FROM rtree_posts_geom").fetchone()[0] < located
+    assert watch.execute("SELECT count(*) FROM mist_meta WHERE key LIKE 'rtree_pending:%'").fetchone()[0] == 1
+    watch.close()
+    with open_store(store_path) as store:
+        assert_store_consistent(store)
+        assert store.count("mist_meta", "key LIKE 'rtree_pending:%'") == 0
+        assert store.scalar("SELECT rtreecheck('rtree_posts_geom')") == "ok"
+        again = import_posts(store, [path])
+        assert again.status == "done" and store.count("posts") == 40_000
+        assert_store_consistent(store)
