@@ -18,6 +18,7 @@ from .geojson import read_geojson
 from .issues import FileSkip, NotAPostCollection, Note, Skip
 from .photos import PhotoFolder, read_photos
 from .record import PostRecord
+from .tables import XLSX_SUFFIXES
 from .textio import Source, require_text, sniff
 from .tweets import read_tweets
 from .weibo import read_weibo
@@ -104,7 +105,7 @@ class RecordStream:
         if path.is_dir():
             raise NotAPostCollection(f"{path.name} is a folder; only the photos format reads folders")
         info = sniff(path)
-        if path.suffix.lower() not in (".xlsx", ".xlsm"):
+        if path.suffix.lower() not in XLSX_SUFFIXES:
             require_text(info)
         src = Source(path, info)
         mapping = self.options.mapping

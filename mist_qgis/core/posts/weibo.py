@@ -15,7 +15,7 @@ from .columns import GUESSES, ColumnMapping, RowContext, guess_mapping, normalis
 from .generic_csv import read_rows, usable
 from .issues import NotAPostCollection, Note, Skip, SkipRecord
 from .record import PostRecord
-from .tables import open_table
+from .tables import XLSX_SUFFIXES, open_table
 from .textio import Source
 from .timeparse import CHINA
 
@@ -59,7 +59,7 @@ def _strip_mid_tab(mid_index: int | None):
 
 
 def read_weibo(src: Source, overrides: Mapping[str, str] | None = None) -> Iterator[PostRecord | Skip | Note]:
-    probe = open_table(src) if src.path.suffix.lower() in (".xlsx", ".xlsm") else None
+    probe = open_table(src) if src.path.suffix.lower() in XLSX_SUFFIXES else None
     header = probe.header if probe else _header_only(src)
     mid_index = next((i for i, h in enumerate(header) if normalise(h) == "mid"), None)
     table = probe or open_table(src, fix_row=_strip_mid_tab(mid_index))

@@ -6,11 +6,12 @@ import sqlite3
 from collections.abc import Sequence
 
 from .post_rows import PostRow, is_located
+from .store import SpatialIndexDeferral
 
 
 def add_post_batch(
     store, conn: sqlite3.Connection, rows: Sequence[PostRow], run_id: int | None,
-    keep_author_names: bool = False, deferred=None,
+    keep_author_names: bool = False, deferred: SpatialIndexDeferral | None = None,
 ) -> tuple[int, int, int]:
     """Write one batch through `Store.add_post_rows`; returns (imported with a location,
     unlocated, duplicates). Located and unlocated posts go in separately so both are counted
