@@ -104,14 +104,17 @@ def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, float,
     return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, stdout
 
 
-def child_import(tweets: str, store: str) -> None:
+READERS = {"auto": None, "process": True, "this": False}
+
+
+def child_import(tweets: str, store: str, reader: str) -> None:
     """Runs in the measured child process: the same core import the CLI and the dock use."""
     sys.path.insert(0, str(REPO))
-    from mist_qgis.core.posts.importer import import_posts
+    from mist_qgis.core.posts.importer import ImportOptions, import_posts
     from mist_qgis.core.store import open_store
 
     with open_store(store) as s:
-        summary = import_posts(s, [tweets])
+        summary = import_posts(s, [tweets], ImportOptions(parallel=READERS[reader]))
     print(json.dumps(summary.counts()))
 
 
@@ -119,7 +122,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=1_000_000, help="tweets to generate (default 1,000,000)")
     parser.add_argument("--keep", metavar="DIR", help="keep the generated inputs and outputs in DIR")
-    parser.add_argument("--child", nargs=2, metavar=("TWEETS", "STORE"), help=argparse.SUPPRESS)
+    parser.add_argument("--reader", choices=READERS, default="auto",
+                        help="where MIST parses: as a user's import decides (auto), in a second process, "
+                             "or in the importing process (this)")
+    parser.add_argument("--child", nargs=3, metavar=("TWEETS", "STORE", "READER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_import(*args.child)
@@ -138,11 +144,12 @@ def main() -> None:
         for f in work.glob("*.gpkg*"):
             f.unlink()
         t_mist, rss_mist, cpu_mist, out = run_measured(
-            [sys.executable, __file__, "--child", str(tweets), str(work / "mist.gpkg")])
+            [sys.executable, __file__, "--child", str(tweets), str(work / "mist.gpkg"), args.reader])
         counts = json.loads(out.strip().splitlines()[-1])
         t_ogr, rss_ogr, cpu_ogr, _ = run_measured(
             [ogr2ogr, "-f", "GPKG", str(work / "ogr.gpkg"), f"GeoJSONSeq:{seq}", "-nln", "posts"])
-        print(f"MIST import: {args.n:,} tweets in {t_mist:.2f} s, {args.n / t_mist:,.0f} posts/s, "
+        print(f"MIST import (reader: {args.reader}): {args.n:,} tweets in {t_mist:.2f} s, "
+              f"{args.n / t_mist:,.0f} posts/s, "
               f"CPU {cpu_mist:.2f} s, peak memory {rss_mist:,.0f} MB ({counts['imported']:,} located, "
               f"{counts['unlocated']:,} unlocated, {counts['reposts']:,} reposts, {counts['skipped']} skipped)")
         print(f"ogr2ogr GeoJSONSeq -> GPKG: {located:,} points in {t_ogr:.2f} s, {located / t_ogr:,.0f} features/s, "
