@@ -21,6 +21,8 @@ from typing import Any
 
 FALLBACK_MATCHER = "sift"
 MATCHES_DIR = "matches"
+# Views are drawn as the analyst looks; past this size the least recently drawn go first.
+MAX_CACHE_BYTES = 512 << 20
 
 # Why a view cannot be drawn; the dock turns each kind into a translated title.
 QUERY_MISSING = "query_missing"
@@ -199,4 +201,33 @@ def render_match_view(source: MatchSource, media_dir: str | os.PathLike[str],
         raise MatchViewError(RENDER_FAILED, f"cannot write {png.name}: {exc}") from exc
     finally:
         tmp.unlink(missing_ok=True)
+    prune_cache(png.parent, keep=png)
     return view
+
+
+def prune_cache(folder: Path, max_bytes: int | None = None, keep: Path | None = None) -> int:
+    """Delete the oldest drawn views until the folder holds at most three quarters of
+    `max_bytes` (MAX_CACHE_BYTES); `keep` (the view just drawn) stays. Returns views deleted."""
+    limit = MAX_CACHE_BYTES if max_bytes is None else max_bytes
+    views = []
+    total = 0
+    for png in folder.glob("*.png"):
+        try:
+            stat = png.stat()
+        except OSError:
+            continue  # another thread pruned it first
+        total += stat.st_size
+        views.append((stat.st_mtime, png, stat.st_size))
+    if total <= limit:
+        return 0
+    deleted = 0
+    for _, png, size in sorted(views, key=lambda v: v[0]):
+        if total <= limit * 3 // 4:
+            break
+        if keep is not None and png == keep:
+            continue
+        png.unlink(missing_ok=True)
+        _sidecar(png).unlink(missing_ok=True)
+        total -= size
+        deleted += 1
+    return deleted
