@@ -77,9 +77,24 @@ def png_declaring(width: int, height: int) -> bytes:
     return raw_png(width, height, 8, 0, b"\x00" * 64)
 
 
-def exif_jpeg(img: Image.Image, orientation: int = 6, lat: float = 29.7604, lon: float = -95.3698,
-              direction: float = 135.5, when: str = "2024:05:01 14:30:05", offset: str = "-05:00") -> bytes:
+def exif_jpeg(img: Image.Image, orientation: int = 6, **gps) -> bytes:
     """A JPEG with EXIF orientation, GPS position, altitude, direction and capture time."""
+    return jpeg_bytes(img, exif=camera_exif(orientation, **gps))
+
+
+def phone_photo(img: Image.Image, fmt: str, orientation: int = 1, **gps) -> bytes:
+    """A HEIF or AVIF photo with the EXIF of `camera_exif`, as phone cameras save them."""
+    from mist_qgis.core.images.heif import enable_heif
+
+    assert enable_heif()
+    out = io.BytesIO()
+    img.save(out, format=fmt, quality=90, exif=camera_exif(orientation, **gps))
+    return out.getvalue()
+
+
+def camera_exif(orientation: int = 6, lat: float = 29.7604, lon: float = -95.3698, direction: float = 135.5,
+                when: str = "2024:05:01 14:30:05", offset: str = "-05:00") -> bytes:
+    """EXIF orientation, GPS position, altitude, direction and capture time."""
     def dms(value: float):
         value = abs(value)
         d = int(value)
@@ -107,7 +122,7 @@ def exif_jpeg(img: Image.Image, orientation: int = 6, lat: float = 29.7604, lon:
     gps[6] = rational((125, 10))
     gps[16] = "T"
     gps[17] = rational((int(direction * 100), 100))
-    return jpeg_bytes(img, exif=exif.tobytes())
+    return exif.tobytes()
 
 
 def write_video(path: Path, scenes: list[tuple[str, int, int]], size: tuple[int, int] = (160, 120)) -> int:

@@ -160,6 +160,26 @@ def test_map_tip_shows_thumbnail_and_escaped_text(tmp_path):
     assert "predicted: flood (0.91)" in predicted and "2021-07-20 19:00 UTC" in predicted
 
 
+def test_map_tip_leaves_out_photos_qt_cannot_show(tmp_path):
+    """An iPhone's HEIC (or an AVIF) would be a broken image in the tip; the text still shows."""
+    from mist_qgis.core.posts.importer import import_posts
+    from mist_qgis.core.store import open_store
+    from mist_qgis.layers import posts_layer
+    from tests.media_fixtures import phone_photo, photo
+
+    folder = tmp_path / "DCIM"
+    folder.mkdir()
+    (folder / "IMG_0001.HEIC").write_bytes(phone_photo(photo("astronaut", 64), "HEIF", lat=34.75, lon=113.62))
+    store_path = tmp_path / "phone.gpkg"
+    with open_store(store_path) as store:
+        import_posts(store, [folder])
+    layer = posts_layer(str(store_path))
+    feature = next(iter(layer.getFeatures()))
+    assert feature["photo"].endswith("IMG_0001.HEIC")
+    html = _maptip(layer, feature)
+    assert "<img" not in html and "location: exif" in html
+
+
 def test_import_task_adds_the_styled_layer_once(tmp_path):
     from mist_qgis.core.posts.importer import ImportOptions
     from mist_qgis.tasks.import_task import ImportPostsTask

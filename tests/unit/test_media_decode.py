@@ -11,6 +11,7 @@ from mist_qgis.core.images.safe_decode import DecodeError, ExifInfo, decode_file
 from tests.media_fixtures import (
     exif_jpeg,
     jpeg_bytes,
+    phone_photo,
     photo,
     png_bomb,
     png_bytes,
@@ -42,6 +43,27 @@ def test_exif_orientation_applied_and_position_time_direction_read():
     assert exif.altitude == pytest.approx(12.5) and exif.direction == pytest.approx(135.5)
     assert exif.direction_ref == "T" and exif.taken_at == "2024-05-01T14:30:05-05:00"
     assert ExifInfo.from_json(exif.to_json()) == exif
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_phone_formats_decode_and_are_cached_as_jpeg_with_their_exif(fmt, tmp_path):
+    """HEIC (and AVIF) photos decode upright with their position; the cache keeps a JPEG that
+    Qt's map tips, the attribute form and every later stage can read."""
+    img = photo("astronaut", 128).resize((120, 80))
+    data = phone_photo(img, fmt, orientation=6)
+    decoded = decode_image(data)
+    assert decoded.format == fmt and (decoded.width, decoded.height) == (80, 120)
+    assert decoded.exif.lat == pytest.approx(29.7604, abs=1e-4) and decoded.exif.direction == pytest.approx(135.5)
+    assert (decoded.content_type, decoded.extension) == ("image/jpeg", ".jpg")
+    cached = MediaCache(tmp_path).put(decoded.cache_bytes(data), decoded.extension)
+    again = decode_file(cached.path)
+    assert again.format == "JPEG" and (again.width, again.height) == (80, 120)  # upright, orientation reset
+    assert again.exif.orientation == 1 and again.exif.lat == pytest.approx(29.7604, abs=1e-4)
+    assert again.exif.taken_at == "2024-05-01T14:30:05-05:00"
+    difference = np.abs(np.asarray(again.image, dtype=int) - np.asarray(decoded.image, dtype=int)).mean()
+    assert difference < 8  # the same picture, not a placeholder
+    plain = decode_image(jpeg_bytes(img))
+    assert plain.cache_bytes(jpeg_bytes(img)) == jpeg_bytes(img)  # other formats are kept as they came
 
 
 def test_southern_western_hemisphere_and_missing_exif():

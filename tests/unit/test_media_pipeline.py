@@ -304,3 +304,29 @@ def test_unreadable_cache_dir_fails_the_run_not_every_row(store, tmp_path):
     assert store.runs("fetchmedia")[-1].status == "failed"
     assert _media(store, "1")["status"] == "pending"
     os.remove(store.media_dir)
+
+
+def test_a_phone_folder_of_heic_avif_and_jpeg_imports_located_and_caches_readable_jpegs(store, tmp_path):
+    """A field team's phone photos: HEIC is what iPhones save. Imported as posts placed by their
+    EXIF, then vetted from the folder; the cache holds JPEGs that Qt and every stage can read."""
+    from mist_qgis.core.images.safe_decode import decode_file
+    from mist_qgis.core.posts.importer import import_posts
+    from tests.media_fixtures import exif_jpeg, phone_photo
+
+    folder = tmp_path / "DCIM"
+    folder.mkdir()
+    (folder / "IMG_0001.HEIC").write_bytes(phone_photo(photo("astronaut", 96), "HEIF", lat=34.7466, lon=113.6253))
+    (folder / "IMG_0002.avif").write_bytes(phone_photo(photo("coffee", 96), "AVIF", lat=34.75, lon=113.63))
+    (folder / "IMG_0003.jpg").write_bytes(exif_jpeg(photo("chelsea", 96), lat=34.76, lon=113.64))
+    summary = import_posts(store, [folder])
+    assert summary.imported == 3 and summary.skipped == 0
+    located = {r["filename"]: (r["orig_lon"], r["orig_lat"]) for r in store.query(
+        "SELECT filename, orig_lon, orig_lat FROM posts WHERE geo_source = 'exif'")}
+    assert located["IMG_0001.HEIC"] == (pytest.approx(113.6253, abs=1e-4), pytest.approx(34.7466, abs=1e-4))
+    assert set(located) == {"IMG_0001.HEIC", "IMG_0002.avif", "IMG_0003.jpg"}
+    fetched = run_fetch_media(store, FetchOptions(offline=True, media_dir=folder))
+    assert fetched.counts["ok"] == 3
+    for row in store.query("SELECT cache_path, content_type, exif FROM media"):
+        assert row["content_type"] == "image/jpeg" and row["cache_path"].endswith(".jpg")
+        cached = decode_file(store.media_file(row["cache_path"]))
+        assert cached.format == "JPEG" and cached.exif.has_position

@@ -133,7 +133,7 @@ class Acquirer:
         except DecodeError as exc:
             claim = f" (server said {source.content_type})" if source.content_type else ""
             return MediaResult(fid, "failed", error=f"{exc}{claim}")
-        cached = self.cache.put(data, decoded.extension)
+        cached = self.cache.put(decoded.cache_bytes(data), decoded.extension)
         thumb = make_thumbnail(decoded.image)
         self.cache.save_thumbnail(cached.sha256, thumb)
         return MediaResult(

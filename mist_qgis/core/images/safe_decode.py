@@ -29,7 +29,13 @@ FORMATS: dict[str, tuple[str, str]] = {
     "WEBP": ("image/webp", ".webp"),
     "TIFF": ("image/tiff", ".tif"),
     "BMP": ("image/bmp", ".bmp"),
+    # Phone formats that Qt (map tips, the attribute form) and the later stages cannot read: the
+    # cache keeps a JPEG of the upright photo, with its EXIF, instead of the bytes as they came.
+    "HEIF": ("image/jpeg", ".jpg"),
+    "AVIF": ("image/jpeg", ".jpg"),
 }
+TRANSCODED = ("HEIF", "AVIF")
+TRANSCODE_QUALITY = 95
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
@@ -81,6 +87,24 @@ class DecodedImage:
     content_type: str
     extension: str
     exif: ExifInfo
+    exif_bytes: bytes | None = None  # kept for a transcoded format's JPEG
+
+    def cache_bytes(self, data: bytes) -> bytes:
+        """What the cache keeps: the bytes as they came, or a JPEG for a transcoded format."""
+        if self.format not in TRANSCODED:
+            return data
+        from PIL import Image
+
+        out = io.BytesIO()
+        exif = Image.Exif()
+        if self.exif_bytes:
+            try:
+                exif.load(self.exif_bytes)
+            except Exception:  # noqa: BLE001 (a malformed EXIF block must not cost the photo)
+                exif = Image.Exif()
+        exif[_ORIENTATION] = 1  # the pixels are upright now
+        self.image.save(out, "JPEG", quality=TRANSCODE_QUALITY, exif=exif.tobytes())
+        return out.getvalue()
 
     @property
     def width(self) -> int:
@@ -99,6 +123,9 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedIm
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
+    from .heif import enable_heif
+
+    enable_heif()
     if not data:
         raise DecodeError("empty file")
     try:
@@ -133,7 +160,8 @@ def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedIm
     except Exception:  # a malformed EXIF block must not cost the photo; keep it as stored
         upright = img
     content_type, extension = FORMATS[img.format]
-    return DecodedImage(to_rgb(upright), img.format, content_type, extension, exif)
+    exif_bytes = img.info.get("exif") if img.format in TRANSCODED else None
+    return DecodedImage(to_rgb(upright), img.format, content_type, extension, exif, exif_bytes)
 
 
 def decode_file(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int | None = None) -> DecodedImage:

@@ -22,7 +22,7 @@ from .record import MediaRef, PostRecord
 from .timeparse import parse_time
 
 PLATFORM = "photo"
-PHOTO_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif")
+PHOTO_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif", ".avif")
 GPS_IFD, EXIF_IFD = 0x8825, 0x8769
 DATETIME, DATETIME_ORIGINAL, OFFSET_ORIGINAL, MAKE, MODEL = 0x0132, 0x9003, 0x9011, 0x010F, 0x0110
 
@@ -97,6 +97,9 @@ def read_exif(path: Path) -> dict[str, Any]:
     """lon, lat, altitude, direction, timestamp and camera from the EXIF header (missing -> absent)."""
     from PIL import Image, UnidentifiedImageError
 
+    from ..images.heif import enable_heif
+
+    enable_heif()
     try:
         with Image.open(path) as image:
             exif = image.getexif()
