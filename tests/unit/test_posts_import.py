@@ -237,6 +237,9 @@ def test_an_import_killed_mid_way_leaves_a_store_that_opens_complete(tmp_path):
         assert_store_consistent(store)
         assert store.count("mist_meta", "key LIKE 'rtree_pending:%'") == 0
         assert store.scalar("SELECT rtreecheck('rtree_posts_geom')") == "ok"
+        killed = store.runs("import")[-1]
+        assert killed.status == "failed" and killed.message.startswith("interrupted")
+        assert killed.counts["posts_committed"] == store.count("posts") >= 3000
         again = import_posts(store, [path])
         assert again.status == "done" and store.count("posts") == 40_000
         assert_store_consistent(store)

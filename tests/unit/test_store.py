@@ -206,3 +206,24 @@ def test_bulk_insert_keeps_the_rtree_and_its_trigger(store):
         conn.execute("INSERT INTO posts (geom, post_id, platform) VALUES (?, 'x', 'manual')",
                      (gpkg.point_blob(5.0, 6.0),))
     assert store.scalar("SELECT minx FROM rtree_posts_geom WHERE maxy = 6.0") == 5.0
+
+
+def test_only_runs_of_ended_processes_on_this_host_are_closed_as_interrupted(store_path):
+    """A run left running by a process that is gone is failed on the next open; a live one, or
+    one of another machine sharing the file, is left alone."""
+    import socket
+
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                           text=True, check=True)
+    dead_pid = int(ended.stdout)
+    with open_store(store_path) as store:
+        live = store.start_run("import")
+        with store.batch() as conn:
+            conn.executemany(
+                "INSERT INTO runs (kind, started_at, host, pid) VALUES ('import', '2026-01-01T00:00:00Z', ?, ?)",
+                [(socket.gethostname(), dead_pid), ("another-machine", dead_pid)])
+    with open_store(store_path) as store:
+        status = {r.run_id: (r.status, r.message) for r in store.runs()}
+    assert status[live] == ("running", "")
+    assert status[live + 1][0] == "failed" and status[live + 1][1].startswith("interrupted")
+    assert status[live + 2] == ("running", "")

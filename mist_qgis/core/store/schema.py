@@ -281,11 +281,18 @@ def _v4_geolocation(conn: sqlite3.Connection) -> None:
     gpkg.register_attributes_table(conn, "reference_features", "Cached reference image features per matcher")
 
 
+def _v5_run_owner(conn: sqlite3.Connection) -> None:
+    # which process runs a run: a run whose process has ended without finishing it was interrupted
+    conn.execute("ALTER TABLE runs ADD COLUMN host TEXT")
+    conn.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "posts, media, runs and the import report", _v1_core),
     Migration(2, "predictions, embeddings, matches, verifications, unlocated view", _v2_results),
     Migration(3, "indexes for the verification queue and agreement", _v3_verification_indexes),
     Migration(4, "reference imagery, feature cache, coarse locations, geolocation lines", _v4_geolocation),
+    Migration(5, "the host and process of each run", _v5_run_owner),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -18,6 +18,7 @@ from typing import Any
 from ..posts.record import PostRecord
 from . import gpkg, rtree_bulk
 from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, post_row
+from .runs import close_interrupted_runs, this_process
 from .schema import LATEST_VERSION, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
@@ -270,8 +271,9 @@ class Store:
     def start_run(self, kind: str, parameters: Mapping[str, Any] | None = None) -> int:
         with self.batch() as conn:
             cur = conn.execute(
-                "INSERT INTO runs (kind, parameters, started_at) VALUES (?, ?, ?)",
-                (kind, json.dumps(dict(parameters or {}), default=str, sort_keys=True), utc_now()),
+                "INSERT INTO runs (kind, parameters, started_at, host, pid) VALUES (?, ?, ?, ?, ?)",
+                (kind, json.dumps(dict(parameters or {}), default=str, sort_keys=True), utc_now(),
+                 *this_process()),
             )
             return int(cur.lastrowid)
 
@@ -468,6 +470,7 @@ def open_store(
             # application_id out of the WAL now rather than at the next automatic checkpoint.
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         _complete_spatial_indexes(conn)
+        close_interrupted_runs(conn)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open store {path}: {exc}") from exc
     return Store(path, conn, read_only=False)
