@@ -29,57 +29,57 @@
         <translation>MIST 依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="42"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="29"/>
         <source>Store</source>
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="46"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="51"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="23"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="22"/>
         <source>Create or upgrade store</source>
         <translation>创建或升级数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="24"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="23"/>
         <source>Creates a MIST store (a GeoPackage that every MIST step reads and writes), or upgrades an existing one to the current schema. Existing data is kept.</source>
         <translation>创建 MIST 数据库（所有 MIST 步骤读写的 GeoPackage 文件），或将已有数据库升级到当前结构。已有数据会保留。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="30"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="29"/>
         <source>GeoPackage (*.gpkg)</source>
         <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="35"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="34"/>
         <source>Schema version</source>
         <translation>结构版本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="43"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="42"/>
         <source>Store {path} is at schema version {version}</source>
         <translation>数据库 {path} 的结构版本为 {version}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="49"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="48"/>
         <source>Store summary</source>
         <translation>数据库概况</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="50"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="49"/>
         <source>Counts posts, photos, results and runs in a MIST store.</source>
         <translation>统计 MIST 数据库中的帖子、照片、结果和运行记录。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="56"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="53"/>
         <source>Summary (JSON)</source>
         <translation>概况 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="57"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="54"/>
         <source>Posts</source>
         <translation>帖子</translation>
     </message>
@@ -214,57 +214,52 @@
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="65"/>
-        <source>auto (detect from content)</source>
-        <translation>自动（根据内容识别）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="45"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="44"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="70"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="69"/>
         <source>optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content</source>
         <translation>可选，例如 lat=Y_WGS84; lon=X_WGS84; text=content</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="71"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="70"/>
         <source>Column mapping</source>
         <translation>列映射</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="74"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="73"/>
         <source>store.gpkg (created if missing)</source>
         <translation>store.gpkg（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="81"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="80"/>
         <source>optional: folder the export&apos;s photo paths are relative to</source>
         <translation>可选：导出数据中照片路径所相对的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="146"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="145"/>
         <source>Media root</source>
         <translation>媒体根目录</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="86"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="85"/>
         <source>Keep author names (otherwise pseudonymised)</source>
         <translation>保留作者名（否则进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="92"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="91"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="93"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="92"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="127"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="126"/>
         <source>Post collections</source>
         <translation>帖子采集文件</translation>
     </message>
@@ -274,27 +269,27 @@
         <translation>带地理标记的照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="139"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="138"/>
         <source>MIST store</source>
         <translation>MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="170"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="169"/>
         <source>Add at least one file or photo folder.</source>
         <translation>请至少添加一个文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="172"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="171"/>
         <source>Choose a store (a .gpkg file; it is created if missing).</source>
         <translation>请选择数据库（.gpkg 文件；不存在时自动创建）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="175"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="174"/>
         <source>Not found: {path}</source>
         <translation>未找到：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="189"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="188"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
@@ -1134,7 +1129,7 @@
         <translation>列映射 (field=column; ...)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="87"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="86"/>
         <source>Run id</source>
         <translation>运行 ID</translation>
     </message>
@@ -1254,202 +1249,202 @@
         <translation>近似重复项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="28"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="27"/>
         <source>Screening</source>
         <translation>筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="54"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="53"/>
         <source>No model given: a model id, id@version or .onnx file.</source>
         <translation>未指定模型：请给出模型 id、id@version 或 .onnx 文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="71"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="70"/>
         <source>Classify photos</source>
         <translation>照片分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="220"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="219"/>
         <source>Model (id, id@version or .onnx path)</source>
         <translation>模型（id、id@version 或 .onnx 路径）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="83"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="82"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="85"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="84"/>
         <source>Labels kept per photo</source>
         <translation>每张照片保留的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="87"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="86"/>
         <source>Photos classified</source>
         <translation>已分类的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="87"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="86"/>
         <source>Photos skipped</source>
         <translation>跳过的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="107"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="106"/>
         <source>{model}: {notice}</source>
         <translation>{model}：{notice}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="108"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="107"/>
         <source>{n} photos classified, {s} skipped</source>
         <translation>已分类 {n} 张照片，跳过 {s} 张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="115"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="114"/>
         <source>Train screening head from verifications</source>
         <translation>根据核验结果训练筛查分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="116"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="115"/>
         <source>Trains a class-balanced head (logistic regression or small MLP) on the analysts&apos; verified photos, using cached embeddings of a backbone model and/or of the post text (computed first where missing). Reports cross-validated precision, recall and F1 and a calibrated threshold, and writes the head as an ONNX model that &apos;Classify photos&apos; runs and other teams can import.</source>
         <translation>基于分析员已核验的照片训练类别均衡的分类头（逻辑回归或小型 MLP），使用骨干模型和/或帖子文本的缓存嵌入向量（缺失时先行计算）。报告交叉验证的精确率、召回率、F1 以及校准后的阈值，并将分类头写为 ONNX 模型，供“照片分类”运行，也可供其他团队导入。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="125"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="124"/>
         <source>Image embedding model</source>
         <translation>图像嵌入模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="127"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="126"/>
         <source>Features</source>
         <translation>特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="128"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="127"/>
         <source>Labels</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="129"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="128"/>
         <source>Water depth class limits (m)</source>
         <translation>水深等级界限 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="130"/>
         <source>Head</source>
         <translation>分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="132"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
         <source>Model id</source>
         <translation>模型 id</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="133"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="132"/>
         <source>Head model</source>
         <translation>分类头模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="133"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="132"/>
         <source>ONNX model (*.onnx)</source>
         <translation>ONNX 模型 (*.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="135"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="134"/>
         <source>Cross-validated metrics (JSON)</source>
         <translation>交叉验证指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="136"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="135"/>
         <source>Head model id@version</source>
         <translation>分类头模型 id@version</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="154"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="153"/>
         <source>Depth class limits must be numbers such as 0.3,1.0</source>
         <translation>水深等级界限必须是数字，例如 0.3,1.0</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="161"/>
         <source>Embedding photos with {m}</source>
         <translation>正在用 {m} 计算照片嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="165"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="164"/>
         <source>Embedding post texts</source>
         <translation>正在计算帖子文本嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="168"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="167"/>
         <source>Cancelled before training</source>
         <translation>已在训练前取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="182"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="181"/>
         <source>Suggest photos to verify next</source>
         <translation>推荐接下来要核验的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="183"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="182"/>
         <source>Lists unverified photos the head is least sure about, mixed with a random sample so that precision estimated from verified photos stays honest.</source>
         <translation>列出分类头最不确定的未核验照片，并混入随机样本，使根据已核验照片估计的精确率保持无偏。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="190"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="189"/>
         <source>Head model (id, id@version or .onnx path)</source>
         <translation>分类头模型（id、id@version 或 .onnx 路径）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="191"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="190"/>
         <source>Number of photos</source>
         <translation>照片数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="193"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="192"/>
         <source>Share of random photos</source>
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="196"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="195"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="213"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="212"/>
         <source>Classify image files</source>
         <translation>图像文件分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="221"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="220"/>
         <source>Image files (one per line)</source>
         <translation>图像文件（每行一个）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="224"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="223"/>
         <source>Labels per image</source>
         <translation>每张图像的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="226"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="225"/>
         <source>Predictions (JSON)</source>
         <translation>预测结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="235"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="234"/>
         <source>No image files given</source>
         <translation>未指定图像文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="245"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="244"/>
         <source>List models</source>
         <translation>列出模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="246"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="245"/>
         <source>Lists the models MIST can use (user folders, the profile&apos;s model folder, the build folder) with task, labels, size and licence, files that are not usable models, and the execution providers available.</source>
         <translation>列出 MIST 可使用的模型（用户文件夹、用户配置文件中的模型文件夹、构建文件夹）及其任务、标签、大小和许可证，列出不可用作模型的文件，以及可用的执行提供程序。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="252"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="251"/>
         <source>Models (JSON)</source>
         <translation>模型 (JSON)</translation>
     </message>
@@ -1874,7 +1869,7 @@
         <translation>导入核验结果 (CSV)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="32"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="31"/>
         <source>Verification</source>
         <translation>核验</translation>
     </message>
@@ -1919,82 +1914,82 @@
         <translation>已写入 {w} 条判定，{u} 条未变，跳过 {s} 行</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="31"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="30"/>
         <source>Export verified points</source>
         <translation>导出已核验点</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="33"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="32"/>
         <source>Writes the posts analysts verified (flood by default) as points with water depth, verdict, analyst and time to a GeoPackage, GeoJSON or CSV file. Posts that are not placed yet are counted, not exported. Optionally also writes a training-set folder: the verified photos copied by label (checked against their sha256) with a manifest.csv, for retraining a screening model; photos analysts disagree on are left out unless asked for.</source>
         <translation>将分析员核验过的帖子（默认为淹水）以点的形式写入 GeoPackage、GeoJSON 或 CSV 文件，附带水深、判定、分析员和时间。尚未定位的帖子只计数，不导出。还可选择写出训练集文件夹：按标签复制已核验的照片（经 sha256 校验）并附 manifest.csv，用于重新训练筛查模型；除非特别要求，分析员意见不一致的照片不会包含在内。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="43"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="42"/>
         <source>Verified points</source>
         <translation>已核验点</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="43"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="42"/>
         <source>GeoPackage (*.gpkg);;GeoJSON (*.geojson);;CSV (*.csv)</source>
         <translation>GeoPackage (*.gpkg);;GeoJSON (*.geojson);;CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="45"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="44"/>
         <source>From the file extension</source>
         <translation>根据文件扩展名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="48"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="47"/>
         <source>Verdicts to export</source>
         <translation>要导出的判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="50"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="49"/>
         <source>Include the post text</source>
         <translation>包含帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="52"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="51"/>
         <source>Training-set folder</source>
         <translation>训练集文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="54"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="53"/>
         <source>Training set: include unsure photos</source>
         <translation>训练集：包含判定为“不确定”的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="56"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="55"/>
         <source>Training set: keep photos analysts disagree on</source>
         <translation>训练集：保留分析员意见不一致的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="58"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="57"/>
         <source>Points written</source>
         <translation>已写入的点</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="59"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="58"/>
         <source>Verified posts without a location</source>
         <translation>无位置的已核验帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="60"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="59"/>
         <source>Training set (JSON)</source>
         <translation>训练集 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="74"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="73"/>
         <source>{n} verified points written to {path}</source>
         <translation>已将 {n} 个已核验点写入 {path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="76"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="75"/>
         <source>{n} verified posts have no location yet and are not in the file</source>
         <translation>{n} 条已核验帖子尚无位置，未写入文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="87"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="86"/>
         <source>photo {fid} left out: {reason}</source>
         <translation>照片 {fid} 未纳入：{reason}</translation>
     </message>
@@ -2064,17 +2059,17 @@
         <translation>请给出要查找的文本、示例照片或框。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="72"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="71"/>
         <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each photo with its post&apos;s text, using the tokenizer exported beside it. Unreadable photos are skipped with the reason recorded.</source>
         <translation>对数据库中尚无该模型预测结果的每张已获取照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片的前几个标签、帖子的标签，以及模型提供的嵌入向量。图像+文本模型（多模态危机分类器）会将每张照片与其帖子的文本一起读取，并使用随模型导出的分词器。无法读取的照片会被跳过并记录原因。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="214"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="213"/>
         <source>Top labels and scores of an image model for a few image files (a quick check). An image+text model reads the given text with every image (no text: the empty text).</source>
         <translation>图像模型对若干图像文件给出的前几个标签及得分（快速检查）。图像+文本模型会将给定文本与每张图像一起读取（未给文本时使用空文本）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="222"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="221"/>
         <source>Post text for image+text models</source>
         <translation>图像+文本模型使用的帖子文本</translation>
     </message>
@@ -2242,6 +2237,41 @@
         <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
         <source>above</source>
         <translation>腰部以上</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/post_formats.py" line="10"/>
+        <source>Detect from the content</source>
+        <translation>根据内容自动识别</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/post_formats.py" line="11"/>
+        <source>Twitter/X API v1.1 tweets</source>
+        <translation>Twitter/X API v1.1 推文</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/post_formats.py" line="12"/>
+        <source>Twitter/X API v2 responses</source>
+        <translation>Twitter/X API v2 响应</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/post_formats.py" line="13"/>
+        <source>Weibo export or MIST-SMMD table</source>
+        <translation>微博导出表或 MIST-SMMD 表</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/post_formats.py" line="14"/>
+        <source>CrisisMMD annotation table</source>
+        <translation>CrisisMMD 标注表</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/post_formats.py" line="15"/>
+        <source>Table (CSV, TSV, Excel) with a column mapping</source>
+        <translation>带列映射的表格（CSV、TSV、Excel）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/post_formats.py" line="16"/>
+        <source>GeoJSON or GeoJSON sequence</source>
+        <translation>GeoJSON 或 GeoJSON 序列</translation>
     </message>
 </context>
 </TS>

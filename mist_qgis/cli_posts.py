@@ -6,9 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .core.posts.detect import FORMATS
-
-FORMAT_NAMES = ("auto", *FORMATS)  # the order of mist:importposts' FORMAT enum
+from .core.posts.detect import FORMAT_CHOICES
 
 
 def _error(message: str) -> Exception:
@@ -21,7 +19,7 @@ def import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="FILE",
                         help="post collection files, or folders of geotagged photos")
     parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store (created if missing)")
-    parser.add_argument("--format", choices=FORMAT_NAMES, default="auto",
+    parser.add_argument("--format", choices=FORMAT_CHOICES, default="auto",
                         help="input format (default: detected from each file's content)")
     parser.add_argument("--media-root", metavar="DIR",
                         help="folder that photo paths in the export are relative to (default: the file's folder)")
@@ -50,7 +48,7 @@ def import_parameters(args: argparse.Namespace) -> dict[str, Any]:
         raise _error("import one photo folder at a time (or list the photos as files)")
     return {
         "INPUTS": files, "FOLDER": folders[0] if folders else "", "STORE": str(Path(args.store).resolve()),
-        "FORMAT": FORMAT_NAMES.index(args.format), "MEDIA_ROOT": str(Path(args.media_root).resolve())
+        "FORMAT": FORMAT_CHOICES.index(args.format), "MEDIA_ROOT": str(Path(args.media_root).resolve())
         if args.media_root else "", "KEEP_AUTHORS": args.keep_authors,
         "MAPPING": ";".join(f"{k}={v}" for k, v in mapping.items()),
     }

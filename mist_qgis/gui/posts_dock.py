@@ -28,8 +28,8 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import settings
-from ..core.posts.detect import FORMATS
 from ..i18n import tr
+from ..post_formats import format_choices
 
 FILE_FILTER = "Post collections (*.json *.jsonl *.ndjson *.geojson *.geojsonl *.geojsons *.csv *.tsv *.txt *.xlsx);;" \
               "All files (*)"
@@ -62,9 +62,8 @@ class PostsDock(QgsDockWidget):
 
         form = QFormLayout()
         self.format = QComboBox(body)
-        self.format.addItem(tr("auto (detect from content)"), "auto")
-        for name in FORMATS:
-            self.format.addItem(name, name)
+        for name, label in format_choices():
+            self.format.addItem(label, name)
         form.addRow(tr("Format"), self.format)
         self.mapping = QLineEdit(body)
         self.mapping.setPlaceholderText(tr("optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content"))

@@ -24,11 +24,11 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
-from ..core.posts.detect import FORMATS
+from ..core.posts.detect import FORMAT_CHOICES
 from ..i18n import QT_TR_NOOP, tr
+from ..post_formats import format_choices
 from .base import MistAlgorithm
 
-FORMAT_CHOICES = ("auto", *FORMATS)
 _KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
 COUNTS = ("RECORDS_READ", "IMPORTED", "DUPLICATES", "UNLOCATED", "SKIPPED", "REPOSTS")
 
@@ -68,7 +68,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
             "FOLDER", tr("Folder of geotagged photos"), QgsProcessingParameterFile.Behavior.Folder, optional=True))
         self.addParameter(QgsProcessingParameterFile("STORE", tr("Store (created if missing)"), extension="gpkg"))
         self.addParameter(QgsProcessingParameterEnum(
-            "FORMAT", tr("Format"), options=list(FORMAT_CHOICES), defaultValue=0))
+            "FORMAT", tr("Format"), options=[label for _, label in format_choices()], defaultValue=0))
         self.addParameter(QgsProcessingParameterFile(
             "MEDIA_ROOT", tr("Media root (folder that photo paths in the export are relative to)"),
             QgsProcessingParameterFile.Behavior.Folder, optional=True))

@@ -72,3 +72,21 @@ def test_cancel_reaches_the_running_task(tmp_path):
     _sync(task)
     assert task.summary.status == "cancelled" and "cancelled" in dock.report.toPlainText()
     assert dock.run_button.isEnabled()
+
+
+def test_formats_are_offered_by_what_they_are_and_keep_the_cli_names():
+    """The dock and the Processing dialog show the same labels, in the enum's order, each ending
+    with the name the CLI takes; the chosen format reaches the import unchanged."""
+    from qgis.core import QgsApplication
+
+    from mist_qgis.core.posts.detect import FORMAT_CHOICES
+    from mist_qgis.gui.posts_dock import PostsDock
+
+    dock = PostsDock(lambda task: None, project=QgsProject())
+    labels = [dock.format.itemText(i) for i in range(dock.format.count())]
+    assert [dock.format.itemData(i) for i in range(dock.format.count())] == list(FORMAT_CHOICES)
+    assert labels[0] == "Detect from the content (auto)"
+    assert labels[FORMAT_CHOICES.index("photos")] == "Folder of geotagged photos (photos)"
+    assert all(label.endswith(f"({name})") for label, name in zip(labels, FORMAT_CHOICES, strict=True))
+    algorithm = QgsApplication.processingRegistry().algorithmById("mist:importposts")
+    assert algorithm.parameterDefinition("FORMAT").options() == labels

@@ -21,6 +21,7 @@ from .twitter_v2 import is_v2_response, is_v2_tweet
 from .weibo import looks_like_weibo
 
 FORMATS = ("twitter_v1", "twitter_v2", "weibo", "crisismmd", "csv", "geojson", "photos")
+FORMAT_CHOICES = ("auto", *FORMATS)  # what a user chooses from; also the order of mist:importposts' FORMAT enum
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*", b"RIFF")
 
 
