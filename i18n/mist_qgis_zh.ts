@@ -94,7 +94,7 @@
         <translation>MIST 撤销判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="37"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="38"/>
         <source>— (embeddings)</source>
         <translation>—（嵌入向量）</translation>
     </message>
@@ -104,22 +104,22 @@
         <translation>MIST 模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="72"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="76"/>
         <source>Import model pack (zip)…</source>
         <translation>导入模型包 (zip)…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="73"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="77"/>
         <source>Import model pack (folder)…</source>
         <translation>导入模型包（文件夹）…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="74"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="78"/>
         <source>Add model folder…</source>
         <translation>添加模型文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="75"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="79"/>
         <source>Check provider</source>
         <translation>检查执行提供程序</translation>
     </message>
@@ -129,22 +129,22 @@
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="107"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="111"/>
         <source>Execution providers in this ONNX Runtime: {a}. New sessions start on: {p} (the CPU is always the fallback).</source>
         <translation>此 ONNX Runtime 中的执行提供程序：{a}。新会话使用：{p}（始终以 CPU 作为后备）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="111"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="115"/>
         <source>ONNX Runtime is not installed: models cannot run.</source>
         <translation>未安装 ONNX Runtime：无法运行模型。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="114"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="118"/>
         <source>not loaded</source>
         <translation>未加载</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="122"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="126"/>
         <source>Not usable:</source>
         <translation>不可用：</translation>
     </message>
@@ -154,37 +154,37 @@
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="177"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="191"/>
         <source>Replace it?</source>
         <translation>是否替换？</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="182"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="195"/>
         <source>Model pack refused</source>
         <translation>模型包被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="184"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="197"/>
         <source>Imported: {models}</source>
         <translation>已导入：{models}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="188"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="201"/>
         <source>Model pack</source>
         <translation>模型包</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="188"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="201"/>
         <source>Model pack (*.zip)</source>
         <translation>模型包 (*.zip)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="192"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="205"/>
         <source>Model pack folder</source>
         <translation>模型包文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="195"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="208"/>
         <source>Folder with ONNX models</source>
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
@@ -2179,32 +2179,32 @@
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="31"/>
         <source>Task</source>
         <translation>任务</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="31"/>
         <source>Size</source>
         <translation>大小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="31"/>
         <source>Origin</source>
         <translation>来源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="31"/>
         <source>Provider</source>
         <translation>执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="31"/>
         <source>Licence</source>
         <translation>许可证</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="30"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="31"/>
         <source>File</source>
         <translation>文件</translation>
     </message>
@@ -2272,6 +2272,16 @@
         <location filename="../mist_qgis/post_formats.py" line="16"/>
         <source>GeoJSON or GeoJSON sequence</source>
         <translation>GeoJSON 或 GeoJSON 序列</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="179"/>
+        <source>Importing {name}…</source>
+        <translation>正在导入 {name}…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/tasks/model_pack_task.py" line="20"/>
+        <source>MIST: import model pack {name}</source>
+        <translation>MIST：导入模型包 {name}</translation>
     </message>
 </context>
 </TS>

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from qgis.core import QgsApplication, QgsTask
 from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtGui import QGuiApplication
 from qgis.PyQt.QtWidgets import (
@@ -47,8 +48,11 @@ class ModelManagerDialog(QDialog):
     """Lists the registry; imports packs into `pack_target`; checks a model's real provider."""
 
     def __init__(self, registry_factory: Callable[[], ModelRegistry], pack_target: Path,
-                 add_folder: Callable[[str], None] | None = None, parent=None) -> None:
+                 add_folder: Callable[[str], None] | None = None, parent=None,
+                 run_task: Callable[[QgsTask], None] | None = None) -> None:
         super().__init__(parent)
+        self.run_task = run_task or QgsApplication.taskManager().addTask
+        self.pack_task: QgsTask | None = None
         self.setWindowTitle(tr("MIST models"))
         self.resize(900, 420)
         self.registry_factory = registry_factory
@@ -163,26 +167,35 @@ class ModelManagerDialog(QDialog):
         self.refresh()
         return entries
 
-    def _import_interactive(self, source: str) -> None:
-        from ..core.models.registry import ModelPackError
+    def _import_interactive(self, source: str, overwrite: bool = False) -> None:
+        """Import a chosen pack as a background task; the dialog stays usable meanwhile."""
+        from ..tasks.model_pack_task import ImportModelPackTask
 
         if not source:
             return
-        try:
-            try:
-                entries = self.import_pack_from(source)
-            except ModelPackError as exc:
-                if "already exists" not in str(exc):
-                    raise
-                answer = QMessageBox.question(self, tr("MIST models"), str(exc) + "\n" + tr("Replace it?"))
-                if answer != QMessageBox.StandardButton.Yes:
-                    return
-                entries = self.import_pack_from(source, overwrite=True)
-        except ModelPackError as exc:
-            QMessageBox.warning(self, tr("Model pack refused"), str(exc))
+        self.pack_task = ImportModelPackTask(source, self.pack_target, overwrite, on_done=self._pack_done)
+        for button in (self.import_zip_button, self.import_folder_button):
+            button.setEnabled(False)
+        self.problems_label.setText(tr("Importing {name}…").format(name=Path(source).name))
+        self.run_task(self.pack_task)
+
+    def _pack_done(self, task) -> None:
+        self.pack_task = None
+        for button in (self.import_zip_button, self.import_folder_button):
+            button.setEnabled(True)
+        self.refresh()
+        if task.cancelled:
+            return
+        if task.error:
+            if "already exists" in task.error and not task.overwrite:
+                answer = QMessageBox.question(self, tr("MIST models"), task.error + "\n" + tr("Replace it?"))
+                if answer == QMessageBox.StandardButton.Yes:
+                    self._import_interactive(task.source, overwrite=True)
+                return
+            QMessageBox.warning(self, tr("Model pack refused"), task.error)
             return
         QMessageBox.information(self, tr("MIST models"), tr("Imported: {models}").format(
-            models=", ".join(e.card.tag for e in entries)))
+            models=", ".join(e.card.tag for e in task.entries)))
 
     def _choose_zip(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("Model pack"), "", tr("Model pack (*.zip)"))

@@ -46,6 +46,39 @@ def test_lists_models_imports_a_pack_and_shows_the_real_provider(qtbot, tmp_path
     assert dialog.table.item(0, COLUMNS.index("Provider")).text() == provider
 
 
+def test_a_chosen_pack_imports_in_the_background_and_a_replace_is_asked(qtbot, tmp_path, monkeypatch):
+    from qgis.PyQt.QtWidgets import QMessageBox
+
+    said = []
+    monkeypatch.setattr(QMessageBox, "information", lambda *a: said.append(("info", a[2])))
+    monkeypatch.setattr(QMessageBox, "warning", lambda *a: said.append(("warning", a[2])))
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a: said.append(("question", a[2])) or QMessageBox.StandardButton.Yes)
+    target = tmp_path / "profile-models"
+    dialog = ModelManagerDialog(lambda: ModelRegistry([("profile", target)]), target)
+    qtbot.addWidget(dialog)
+    pack_src = make_colour_model(tmp_path / "src" / "flood.onnx", colour_card(id="flood", version="2"))
+    pack = make_pack([pack_src], tmp_path / "flood-pack.zip", "flood pack")
+
+    dialog._import_interactive(str(pack))  # what the file dialog's choice starts
+    assert not dialog.import_zip_button.isEnabled()  # one import at a time, the dialog stays usable
+    qtbot.waitUntil(lambda: bool(said), timeout=60_000)
+    assert said == [("info", "Imported: flood@2")] and dialog.import_zip_button.isEnabled()
+    assert dialog.table.rowCount() == 1 and dialog.table.item(0, 0).text() == "flood@2"
+
+    said.clear()
+    dialog._import_interactive(str(pack))  # again: the folder exists, the user is asked, then it is replaced
+    qtbot.waitUntil(lambda: len(said) == 2, timeout=60_000)
+    assert said[0][0] == "question" and "already exists" in said[0][1]
+    assert said[1] == ("info", "Imported: flood@2")
+
+    said.clear()
+    (tmp_path / "junk.zip").write_bytes(b"PK\x03\x04 not really")
+    dialog._import_interactive(str(tmp_path / "junk.zip"))
+    qtbot.waitUntil(lambda: bool(said), timeout=60_000)
+    assert said[0][0] == "warning" and "not a folder or a zip file" in said[0][1]
+
+
 def test_classify_task_runs_in_the_background_and_can_be_cancelled(qtbot, tmp_path):
     runtime.clear_sessions()
     model = make_colour_model(tmp_path / "colour.onnx")

@@ -11,6 +11,7 @@ import pytest
 from mist_qgis.core.models.registry import (
     PACK_MANIFEST,
     ModelNotFoundError,
+    ModelPackCancelled,
     ModelPackError,
     ModelRegistry,
     import_pack,
@@ -70,6 +71,26 @@ def test_pack_round_trip(tmp_path, pack_files, as_zip):
         import_pack(pack, tmp_path / "models")
     assert import_pack(pack, tmp_path / "models", overwrite=True)
     assert ModelRegistry([("profile", tmp_path / "models")]).resolve("flood").path == (target / "flood.onnx")
+
+
+@pytest.mark.parametrize("as_zip", [True, False])
+def test_pack_import_reports_progress_and_a_cancel_leaves_nothing(tmp_path, pack_files, as_zip):
+    files, base = pack_files
+    big = base / "weights.bin"
+    big.write_bytes(os.urandom(3 << 20))  # several 1 MiB chunks
+    pack = make_pack([*files, big], tmp_path / ("team.zip" if as_zip else "team"), "team", base=base)
+    seen = []
+    import_pack(pack, tmp_path / "models", progress=seen.append)
+    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 4
+    polls = []
+
+    def cancel_on_second_poll() -> bool:
+        polls.append(1)
+        return len(polls) >= 2
+
+    with pytest.raises(ModelPackCancelled):
+        import_pack(pack, tmp_path / "cancelled", is_canceled=cancel_on_second_poll)
+    assert list((tmp_path / "cancelled").iterdir()) == []
 
 
 def test_sha256_mismatch_refuses_the_pack_and_leaves_nothing(tmp_path, pack_files):

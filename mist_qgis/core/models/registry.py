@@ -17,6 +17,7 @@ import shutil
 import stat
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -29,6 +30,27 @@ _CHUNK = 1 << 20
 
 class ModelPackError(ValueError):
     """A model pack was refused; the message says which file and why."""
+
+
+class ModelPackCancelled(ModelPackError):
+    """The user cancelled a pack import; nothing was left in the target folder."""
+
+
+class _Meter:
+    """Bytes copied out of all the bytes a pack import copies; polls for cancel on the way."""
+
+    def __init__(self, progress: Callable[[float], None] | None, is_canceled: Callable[[], bool] | None) -> None:
+        self.progress = progress
+        self.is_canceled = is_canceled
+        self.total = 0
+        self.done = 0
+
+    def tick(self, n: int) -> None:
+        if self.is_canceled is not None and self.is_canceled():
+            raise ModelPackCancelled("model pack import cancelled")
+        self.done += n
+        if self.progress is not None and self.total:
+            self.progress(min(1.0, self.done / self.total))
 
 
 class ModelNotFoundError(LookupError):
@@ -174,7 +196,7 @@ def _read_manifest(text: str, where: str) -> tuple[str, dict[PurePosixPath, str]
     return str(data.get("name") or ""), out
 
 
-def _copy_hashing(src, dst: Path, limit: int) -> str:
+def _copy_hashing(src, dst: Path, limit: int, meter: _Meter) -> str:
     digest = hashlib.sha256()
     written = 0
     dst.parent.mkdir(parents=True, exist_ok=True)
@@ -185,24 +207,30 @@ def _copy_hashing(src, dst: Path, limit: int) -> str:
                 raise ModelPackError(f"{dst.name}: larger than the pack size limit")
             digest.update(chunk)
             out.write(chunk)
+            meter.tick(len(chunk))
     return digest.hexdigest()
 
 
-def import_pack(source: str | Path, target_root: str | Path, overwrite: bool = False) -> list[ModelEntry]:
+def import_pack(
+    source: str | Path, target_root: str | Path, overwrite: bool = False,
+    progress: Callable[[float], None] | None = None, is_canceled: Callable[[], bool] | None = None,
+) -> list[ModelEntry]:
     """Import a model pack (folder or .zip) into `target_root/<pack name>/`.
 
     Only the files the manifest lists are copied, each checked against its sha256; every model
-    must then pass its card check. On any failure nothing is left in `target_root`.
+    must then pass its card check. On any failure, or a cancel (`is_canceled`, polled per MiB:
+    ModelPackCancelled), nothing is left in `target_root`. `progress` gets the fraction copied.
     """
+    meter = _Meter(progress, is_canceled)
     source = Path(source)
     target_root = Path(target_root)
     target_root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".import-", dir=target_root))
     try:
         if source.is_dir():
-            name, files = _stage_folder(source, staging)
+            name, files = _stage_folder(source, staging, meter)
         elif zipfile.is_zipfile(source):
-            name, files = _stage_zip(source, staging)
+            name, files = _stage_zip(source, staging, meter)
         else:
             raise ModelPackError(f"{source}: not a folder or a zip file")
         entries = []
@@ -229,12 +257,13 @@ def import_pack(source: str | Path, target_root: str | Path, overwrite: bool = F
     ]
 
 
-def _stage_folder(source: Path, staging: Path) -> tuple[str, list[PurePosixPath]]:
+def _stage_folder(source: Path, staging: Path, meter: _Meter) -> tuple[str, list[PurePosixPath]]:
     manifest = source / PACK_MANIFEST
     if not manifest.is_file():
         raise ModelPackError(f"{source}: no {PACK_MANIFEST} in the folder")
     name, files = _read_manifest(manifest.read_text(encoding="utf-8"), str(source))
     root = source.resolve()
+    meter.total = sum((source / rel).stat().st_size for rel in files if (source / rel).is_file())
     for rel, expected in files.items():
         path = source / rel
         if path.is_symlink() or root not in path.resolve().parents:
@@ -242,13 +271,13 @@ def _stage_folder(source: Path, staging: Path) -> tuple[str, list[PurePosixPath]
         if not path.is_file():
             raise ModelPackError(f"{source}: {rel} is listed in {PACK_MANIFEST} but missing")
         with open(path, "rb") as fh:
-            got = _copy_hashing(fh, staging / rel, MAX_PACK_BYTES)
+            got = _copy_hashing(fh, staging / rel, MAX_PACK_BYTES, meter)
         if got != expected:
             raise ModelPackError(f"{source}: {rel}: sha256 {got} does not match the manifest ({expected})")
     return name, list(files)
 
 
-def _stage_zip(source: Path, staging: Path) -> tuple[str, list[PurePosixPath]]:
+def _stage_zip(source: Path, staging: Path, meter: _Meter) -> tuple[str, list[PurePosixPath]]:
     with zipfile.ZipFile(source) as archive:
         members = {}
         for info in archive.infolist():
@@ -267,12 +296,13 @@ def _stage_zip(source: Path, staging: Path) -> tuple[str, list[PurePosixPath]]:
         if total > MAX_PACK_BYTES:
             raise ModelPackError(f"{source}: unpacks to {total} bytes, over the {MAX_PACK_BYTES} limit")
         name, files = _read_manifest(archive.read(members[manifests[0]]).decode("utf-8"), str(source))
+        meter.total = sum(members[prefix / rel].file_size for rel in files if prefix / rel in members)
         for rel, expected in files.items():
             info = members.get(prefix / rel)
             if info is None or info.is_dir():
                 raise ModelPackError(f"{source}: {rel} is listed in {PACK_MANIFEST} but missing")
             with archive.open(info) as fh:
-                got = _copy_hashing(fh, staging / rel, info.file_size)
+                got = _copy_hashing(fh, staging / rel, info.file_size, meter)
             if got != expected:
                 raise ModelPackError(f"{source}: {rel}: sha256 {got} does not match the manifest ({expected})")
     return name, list(files)
