@@ -92,7 +92,6 @@ class _ImportJob:
                   **{k: v for k, v in asdict(options).items() if k not in ("batch_size", "parallel")}}
         self.run_id = store.start_run(STAGE, params)
         self.summary.run_id = self.run_id
-        self.written = {"imported": 0, "unlocated": 0, "duplicates": 0}
         self.reader = None
         self.deferred = None
 
@@ -100,19 +99,19 @@ class _ImportJob:
         """One batch, its photo fields and its issues in one transaction."""
         from ..store.post_import import add_post_batch, set_photo_fields
 
-        store = self.store
+        store, s = self.store, self.summary
+        imported = unlocated = duplicates = 0
         with store.batch() as conn:
             if batch.rows:
                 imported, unlocated, duplicates = add_post_batch(
                     store, conn, batch.rows, self.run_id, self.options.keep_author_names, self.deferred)
-                self.written["imported"] += imported
-                self.written["unlocated"] += unlocated
-                self.written["duplicates"] += duplicates
             if batch.photos:
                 set_photo_fields(conn, self.run_id, batch.photos)
             if batch.issues:
                 store.record_issues(conn, self.run_id, STAGE, batch.issues)
-        s = self.summary
+        s.imported += imported  # counted once the transaction has committed
+        s.unlocated += unlocated
+        s.duplicates += duplicates
         s.records_read += batch.records_read
         s.skipped += batch.skipped
         s.reposts += batch.reposts
@@ -156,7 +155,6 @@ class _ImportJob:
 
     def _finish(self, status: str, started: float, message: str | None) -> None:
         s = self.summary
-        s.imported, s.unlocated, s.duplicates = (self.written[k] for k in ("imported", "unlocated", "duplicates"))
         if self.reader is not None:
             s.files, s.files_skipped = self.reader.files, self.reader.files_skipped
         s.seconds = round(time.perf_counter() - started, 3)

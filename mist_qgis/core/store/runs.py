@@ -54,33 +54,28 @@ def _windows_process_alive(pid: int) -> bool:
         kernel32.CloseHandle(handle)
 
 
-def close_interrupted_runs(conn: sqlite3.Connection) -> int:
-    """Mark this host's dead runs failed, with the posts and issues they committed; returns how
-    many. Runs inside the caller's autocommit connection, in one transaction."""
+def interrupted_runs(conn: sqlite3.Connection) -> list[int]:
+    """The runs of this host still marked running whose process has ended."""
     if "pid" not in {row[1] for row in conn.execute("PRAGMA table_info(runs)")}:
-        return 0  # a store kept at an older schema version (migration tests)
+        return []  # a store kept at an older schema version (migration tests)
     host, _ = this_process()
     candidates = conn.execute(
         "SELECT fid, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", (host,)
     ).fetchall()
-    dead = [fid for fid, pid in candidates if not process_alive(int(pid))]
-    if not dead:
-        return 0
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        for fid in dead:
-            posts = conn.execute("SELECT count(*) FROM posts WHERE import_run = ?", (fid,)).fetchone()[0]
-            issues = conn.execute("SELECT count(*) FROM issues WHERE run_fid = ?", (fid,)).fetchone()[0]
-            counts = {"posts_committed": posts, "issues_committed": issues}
-            message = INTERRUPTED + (f"; {posts} posts were committed: import the same files again to complete it"
-                                     if posts else "")
-            conn.execute(
-                "UPDATE runs SET status = 'failed', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
-                "counts = ?, message = ? WHERE fid = ? AND status = 'running'",
-                (json.dumps(counts, sort_keys=True), message, fid),
-            )
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
-    return len(dead)
+    return [fid for fid, pid in candidates if not process_alive(int(pid))]
+
+
+def close_interrupted_runs(conn: sqlite3.Connection, fids: list[int]) -> None:
+    """Mark these runs failed, with the posts and issues they committed (in the caller's
+    transaction)."""
+    for fid in fids:
+        posts = conn.execute("SELECT count(*) FROM posts WHERE import_run = ?", (fid,)).fetchone()[0]
+        issues = conn.execute("SELECT count(*) FROM issues WHERE run_fid = ?", (fid,)).fetchone()[0]
+        counts = {"posts_committed": posts, "issues_committed": issues}
+        message = INTERRUPTED + (f"; {posts} posts were committed: import the same files again to complete it"
+                                 if posts else "")
+        conn.execute(
+            "UPDATE runs SET status = 'failed', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
+            "counts = ?, message = ? WHERE fid = ? AND status = 'running'",
+            (json.dumps(counts, sort_keys=True), message, fid),
+        )

@@ -18,7 +18,7 @@ from typing import Any
 from ..posts.record import PostRecord
 from . import gpkg, rtree_bulk
 from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, post_row
-from .runs import close_interrupted_runs, this_process
+from .runs import close_interrupted_runs, interrupted_runs, this_process
 from .schema import LATEST_VERSION, MIGRATIONS
 
 BUSY_TIMEOUT_MS = 30_000
@@ -126,15 +126,8 @@ class Store:
         """
         if self.read_only:
             raise StoreError(f"{self.path} is open read-only")
-        with self._lock:
-            self._conn.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._conn
-            except BaseException:
-                self._conn.execute("ROLLBACK")
-                raise
-            else:
-                self._conn.execute("COMMIT")
+        with self._lock, write_transaction(self._conn) as conn:
+            yield conn
 
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -195,21 +188,19 @@ class Store:
         media_rows = []
         rtree_rows = []
         for fid, row in enumerate(new_rows, next_fid):
-            author = row[AUTHOR]
-            if author and not keep_author_names:
-                name = author
+            author = name = row[AUTHOR]
+            if name and not keep_author_names:
                 author = hashes.get(name)
                 if author is None:
                     if len(hashes) > 200_000:
                         hashes.clear()
                     author = hashes[name] = hash_author(salt, name)
             lon, lat = row[LON], row[LAT]
-            if lon is not None and lat is not None:
-                post_rows.append((fid, point_blob(lon, lat), row[POST_ID], row[PLATFORM], author, *row[TEXT:MEDIA],
-                                  run_id))
+            located = lon is not None and lat is not None
+            post_rows.append((fid, point_blob(lon, lat) if located else None, row[POST_ID], row[PLATFORM], author,
+                              *row[TEXT:MEDIA], run_id))
+            if located and deferred is None:
                 rtree_rows.append((fid, lon, lon, lat, lat))
-            else:
-                post_rows.append((fid, None, row[POST_ID], row[PLATFORM], author, *row[TEXT:MEDIA], run_id))
             media = row[MEDIA]
             if media:
                 media_rows.extend((fid, i, *m) for i, m in enumerate(media))
@@ -355,6 +346,18 @@ _INSERT_POST = (
 )
 
 
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """BEGIN IMMEDIATE ... COMMIT on an autocommit connection, rolled back on any error."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
 def _next_post_fid(conn: sqlite3.Connection) -> int:
     return conn.execute(
         "SELECT max(coalesce((SELECT max(fid) FROM posts), 0), "
@@ -368,14 +371,9 @@ def _complete_spatial_indexes(conn: sqlite3.Connection) -> None:
         "SELECT key, value FROM mist_meta WHERE key LIKE ?", (PENDING_INDEX + "%",)).fetchall()
     if not pending:
         return
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         rtree_bulk.index_missing(conn, "posts", "geom", min(int(value) for _, value in pending))
         conn.executemany("DELETE FROM mist_meta WHERE key = ?", [(key,) for key, _ in pending])
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
 
 
 def _schema_version(conn: sqlite3.Connection) -> int:
@@ -470,7 +468,10 @@ def open_store(
             # application_id out of the WAL now rather than at the next automatic checkpoint.
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         _complete_spatial_indexes(conn)
-        close_interrupted_runs(conn)
+        dead = interrupted_runs(conn)
+        if dead:
+            with write_transaction(conn):
+                close_interrupted_runs(conn, dead)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open store {path}: {exc}") from exc
     return Store(path, conn, read_only=False)
