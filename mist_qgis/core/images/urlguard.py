@@ -38,9 +38,10 @@ class UrlPolicy:
     """What the user allowed.
 
     `allow_private_hosts` opens loopback and private (RFC 1918, unique-local, carrier-grade NAT,
-    the deprecated IPv6 site-local fec0::/10) addresses: a team with its own photo server on the intranet. Link-local (the cloud metadata
-    address among them), multicast, reserved and unspecified addresses stay closed; only
-    `allowed_networks`, named one by one, opens them (tests open 127.0.0.1/32 this way).
+    the deprecated IPv6 site-local fec0::/10) addresses: a team with its own photo server on the
+    intranet. Link-local (the cloud metadata address among them), multicast, reserved and
+    unspecified addresses stay closed; only `allowed_networks`, named one by one, opens them
+    (tests open 127.0.0.1/32 this way).
     """
 
     allow_private_hosts: bool = False
