@@ -15,6 +15,7 @@ from PIL import Image
 
 from mist_qgis.core.images.fetcher import FetchLimits
 from mist_qgis.core.images.pipeline import FetchOptions, link_duplicates, run_fetch_media
+from mist_qgis.core.images.safe_decode import ImageLimits
 from mist_qgis.core.images.urlguard import UrlPolicy
 from mist_qgis.core.posts import MediaRef, PostRecord
 from mist_qgis.core.store import gpkg, open_store
@@ -87,7 +88,7 @@ def test_online_run_vets_caches_and_records_everything(store, server):
         _post("10", MediaRef(path="photos/a.jpg")),  # a local path, but no media folder given
         _post("11", MediaRef()),
     ])
-    summary = run_fetch_media(store, _options(max_pixels=4_000_000))
+    summary = run_fetch_media(store, _options(image_limits=ImageLimits(max_pixels=4_000_000)))
 
     assert server.hits["/p/good.jpg"] == 1  # the repost was not downloaded again
     ok = _media(store, "1")

@@ -14,7 +14,7 @@ from .cache import MediaCache, make_thumbnail
 from .dedup import perceptual_hash
 from .fetcher import FetchError, HttpFetcher
 from .paths import MediaFileMissing, OfflineFolder, PathRefused, resolve_media_path
-from .safe_decode import DEFAULT_MAX_PIXELS, DecodeError, decode_image
+from .safe_decode import DEFAULT_LIMITS, DecodeError, ImageLimits, decode_image
 from .urlguard import UrlRefused
 from .video import probe_video, sniff_video
 
@@ -41,14 +41,14 @@ class Acquirer:
 
     def __init__(
         self, cache: MediaCache, fetcher: HttpFetcher | None, local_root: Path | None,
-        max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_bytes: int, image_limits: ImageLimits = DEFAULT_LIMITS,
     ) -> None:
         self.cache = cache
         self.fetcher = fetcher
         self.local_root = Path(local_root) if local_root else None
         self.folder = OfflineFolder(self.local_root) if self.local_root else None
         self.max_bytes = max_bytes
-        self.max_pixels = max_pixels
+        self.image_limits = ImageLimits(image_limits.max_pixels, max_bytes)
 
     @property
     def offline(self) -> bool:
@@ -58,7 +58,7 @@ class Acquirer:
         source = self._source(task, cancel)
         if not isinstance(source, Source):
             return source
-        return self.vet(task.fid, task.kind, source)
+        return self.vet(task.fid, task.kind, source, cancel)
 
     # -- finding the bytes ------------------------------------------------------------------
 
@@ -119,8 +119,12 @@ class Acquirer:
 
     # -- vetting ----------------------------------------------------------------------------
 
-    def vet(self, fid: int, kind: str, source: Source | MediaResult) -> MediaResult:
-        """Decode, cache, thumbnail and hash; a file that does not decode is failed with why."""
+    def vet(self, fid: int, kind: str, source: Source | MediaResult,
+            cancel: Callable[[], bool] | None = None) -> MediaResult:
+        """Decode, cache, thumbnail and hash; a file that does not decode is failed with why.
+
+        The full-size image is held (and counted against the process's decode budget) only
+        until the cached copy and the thumbnail are made."""
         if isinstance(source, MediaResult):
             source.fid = fid
             return source
@@ -129,12 +133,13 @@ class Acquirer:
         if video is not None:
             return self._vet_video(fid, data, video)
         try:
-            decoded = decode_image(data, self.max_pixels)
+            decoded = decode_image(data, self.image_limits, cancel=cancel)
         except DecodeError as exc:
             claim = f" (server said {source.content_type})" if source.content_type else ""
             return MediaResult(fid, "failed", error=f"{exc}{claim}")
-        cached = self.cache.put(decoded.cache_bytes(data), decoded.extension)
-        thumb = make_thumbnail(decoded.image)
+        with decoded:
+            cached = self.cache.put(decoded.cache_bytes(data), decoded.extension)
+            thumb = make_thumbnail(decoded.image)
         self.cache.save_thumbnail(cached.sha256, thumb)
         return MediaResult(
             fid, "ok", None, cached.sha256, cached.cache_path, decoded.width, decoded.height, len(data),
@@ -145,7 +150,7 @@ class Acquirer:
         content_type, extension = video
         cached = self.cache.put(data, extension)
         try:
-            info = probe_video(cached.path, self.max_pixels)
+            info = probe_video(cached.path, self.image_limits)
         except DecodeError as exc:
             if cached.created:
                 cached.path.unlink(missing_ok=True)

@@ -24,7 +24,7 @@ from .acquire import Acquirer, Deferred
 from .cache import MediaCache, encode_jpeg, make_thumbnail
 from .dedup import DedupItem, find_duplicates, grey_histogram, perceptual_hash
 from .fetcher import BudgetExhausted, ByteBudget, FetchCancelled, FetchLimits, HttpFetcher
-from .safe_decode import DEFAULT_MAX_PIXELS, DecodeError, ExifInfo, decode_file
+from .safe_decode import DEFAULT_LIMITS, DecodeCancelled, DecodeError, ExifInfo, ImageLimits, decode_file
 from .urlguard import UrlPolicy
 from .video import VideoLimits, extract_stable_frames, probe_video
 
@@ -46,7 +46,7 @@ class FetchOptions:
     limits: FetchLimits = field(default_factory=FetchLimits)
     max_run_bytes: int | None = None
     workers: int = 16
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    image_limits: ImageLimits = DEFAULT_LIMITS  # per photo and per video frame (the byte cap is `limits`)
     retry: bool = False  # failed and skipped rows go back to pending first
     video_frames: bool = True
     dedup: bool = True
@@ -169,7 +169,7 @@ class _FetchRun:
                 media_sql.reset_for_retry(conn)
         self.total = media_sql.count_pending(self.store)
         fetcher = None if opts.offline else HttpFetcher(opts.policy, opts.limits, opts.workers, self.budget)
-        acquirer = Acquirer(self.cache, fetcher, opts.media_dir, opts.limits.max_bytes, opts.max_pixels)
+        acquirer = Acquirer(self.cache, fetcher, opts.media_dir, opts.limits.max_bytes, opts.image_limits)
         inflight: dict[Future, tuple] = {}  # download in progress -> its source key
         waiting: dict[tuple, list[MediaTask]] = {}  # source key -> rows sharing that download
         finished: dict[tuple, MediaResult | Deferred] = {}  # recent outcomes by source key (bounded)
@@ -223,7 +223,7 @@ class _FetchRun:
             return Deferred(task.fid)
         try:
             return acquirer.acquire(task, self.cancel)
-        except FetchCancelled:
+        except (FetchCancelled, DecodeCancelled):
             return Deferred(task.fid)
         except BudgetExhausted:
             return Deferred(task.fid)
@@ -313,6 +313,8 @@ class _FetchRun:
             try:
                 frames = extract_video_frames(self.store, self.cache, row["fid"], row["cache_path"],
                                               self.options.video_limits, self.cancel)
+            except DecodeCancelled:
+                break
             except (DecodeError, ValueError) as exc:
                 with self.store.batch() as conn:
                     self.store.record_issues(conn, self.run_id, STAGE, [(row["cache_path"], None,
@@ -352,7 +354,7 @@ def extract_video_frames(
     from PIL import Image
 
     path = store.media_file(cache_path)
-    info = probe_video(path, limits.max_pixels)
+    info = probe_video(path, limits.image_limits)
     frames = extract_stable_frames(path, limits, cancel)
     rows = []
     for frame in frames:
@@ -378,14 +380,17 @@ def link_duplicates(store: Store) -> int:
     paths = {r["fid"]: (r["sha256"], r["cache_path"]) for r in rows}
 
     def histogram(item: DedupItem):
-        from PIL import Image
-
         sha, cache_path = paths[item.fid]
         thumb = cache.thumbnail_path(sha)
-        if not thumb.is_file():
-            cache.ensure_thumbnail(sha, decode_file(store.media_file(cache_path)).image)
-        with Image.open(thumb) as img:
-            return grey_histogram(img)
+        try:
+            if not thumb.is_file():
+                with decode_file(store.media_file(cache_path)) as decoded:
+                    cache.ensure_thumbnail(sha, decoded.image)
+            with decode_file(thumb) as decoded:
+                return grey_histogram(decoded.image)
+        except (DecodeError, ValueError) as exc:  # a cached file gone bad: no histogram, no link
+            log.warning("media %s: no duplicate check: %s", item.fid, exc)
+            return None
 
     items = [DedupItem(r["fid"], r["phash"], r["sha256"]) for r in rows]
     duplicates = find_duplicates(items, histogram)

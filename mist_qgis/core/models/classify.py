@@ -27,8 +27,8 @@ from .tokenizer import load_tokenizer
 if TYPE_CHECKING:
     import sqlite3
 
+    from ..images.safe_decode import ImageLimits
     from ..store import Store
-    from .preprocess import DecodeLimits
 
 STAGE = "classify"
 ModelResolver = Callable[[str], Path]  # model tag or id -> ONNX file
@@ -63,7 +63,7 @@ def classify_store(
     workers: int | None = None,
     cancel: CancelCheck | None = None,
     progress: Progress | None = None,
-    limits: DecodeLimits | None = None,
+    limits: ImageLimits | None = None,
     resolve_model: ModelResolver | None = None,
     keep_embeddings: bool = True,
 ) -> ClassifyResult:
@@ -131,7 +131,7 @@ def _write_batch(
 
 def _prepare_head_features(
     store: Store, card: ModelCard, resolve_model: ModelResolver | None, batch_size: int,
-    workers: int | None, cancel: CancelCheck | None, limits: DecodeLimits | None,
+    workers: int | None, cancel: CancelCheck | None, limits: ImageLimits | None,
 ) -> None:
     """Compute the embeddings a head reads for photos that lack them (image and/or text)."""
     image_tag, text_tag = head_feature_models(card)
@@ -206,7 +206,7 @@ def _all_pending(store: Store, model_tag: str) -> list[sql.MediaItem]:
 
 
 def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
-                   limits: DecodeLimits | None = None, text: str | None = None) -> list[dict[str, Any]]:
+                   limits: ImageLimits | None = None, text: str | None = None) -> list[dict[str, Any]]:
     """Top-k labels for image files (the CLI's quick check); unreadable files carry an error.
 
     An image+text model reads `text` with every image (no text: the empty text); an image model
@@ -214,7 +214,8 @@ def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
     """
     import numpy as np
 
-    from .preprocess import ImageDecodeError, load_for_model, normalise
+    from ..images.safe_decode import DecodeError
+    from .preprocess import load_for_model, normalise
 
     model = load_model(model_path)
     card = model.card
@@ -228,7 +229,7 @@ def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
     for path in images:
         try:
             pixels = load_for_model(path, card, limits)
-        except ImageDecodeError as exc:
+        except DecodeError as exc:
             results.append({"image": str(path), "error": str(exc)})
             continue
         feeds = {model.input_name: normalise(np.stack([pixels]), card), **text_feeds}

@@ -20,8 +20,8 @@ from .runtime import load_model
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..images.safe_decode import ImageLimits
     from ..store import Store
-    from .preprocess import DecodeLimits
 
 STAGE = "embed"
 
@@ -38,7 +38,7 @@ class EmbedResult:
 
 def embed_photos(
     store: Store, model_path: str | Path, batch_size: int = 32, workers: int | None = None,
-    cancel: CancelCheck | None = None, progress: Progress | None = None, limits: DecodeLimits | None = None,
+    cancel: CancelCheck | None = None, progress: Progress | None = None, limits: ImageLimits | None = None,
 ) -> EmbedResult:
     """Compute the embedding of every fetched photo that has none yet for this model (resumable)."""
     model = load_model(model_path)

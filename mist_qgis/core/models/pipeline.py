@@ -15,8 +15,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..images.safe_decode import DecodeCancelled, DecodeError, ImageLimits
 from ..store import models as sql
-from .preprocess import DecodeLimits, ImageDecodeError, load_for_model, normalise
+from .preprocess import load_for_model, normalise
 from .runtime import LoadedModel, cpu_cores
 from .tokenizer import TokenizerError
 
@@ -65,14 +66,15 @@ def _chunks(items: Iterator[sql.MediaItem], size: int) -> Iterator[list[sql.Medi
         yield chunk
 
 
-def _decode(store: Store, item: sql.MediaItem, model: LoadedModel, limits: DecodeLimits | None,
-            tokenizer: ModelTokenizer | None = None, text: str | None = None) -> Any:
+def _decode(store: Store, item: sql.MediaItem, model: LoadedModel, limits: ImageLimits | None,
+            tokenizer: ModelTokenizer | None = None, text: str | None = None,
+            cancel: CancelCheck | None = None) -> Any:
     """A photo ready for the model; with a tokenizer, (photo, its text's token ids)."""
     try:
         path = store.media_file(item.cache_path)
     except Exception as exc:  # a cache path that escapes the media folder is hostile input
-        raise ImageDecodeError(str(exc)) from None
-    pixels = load_for_model(path, model.card, limits)
+        raise DecodeError(str(exc)) from None
+    pixels = load_for_model(path, model.card, limits, cancel)
     if tokenizer is None:
         return pixels
     return pixels, tokenizer.encode(text)
@@ -98,7 +100,7 @@ def run_batches(
     workers: int | None = None,
     cancel: CancelCheck | None = None,
     progress: Progress | None = None,
-    limits: DecodeLimits | None = None,
+    limits: ImageLimits | None = None,
     prefetch: int = 2,
     tokenizer: ModelTokenizer | None = None,
 ) -> tuple[int, bool]:
@@ -124,7 +126,8 @@ def run_batches(
             if chunk is None:
                 return False
             texts = sql.post_texts(store, [it.post_fid for it in chunk]) if tokenizer else {}
-            queue.append((chunk, [pool.submit(_decode, store, it, model, limits, tokenizer, texts.get(it.post_fid))
+            queue.append((chunk, [pool.submit(_decode, store, it, model, limits, tokenizer, texts.get(it.post_fid),
+                                              cancel)
                                   for it in chunk]))
             return True
 
@@ -146,8 +149,13 @@ def run_batches(
                 try:
                     samples.append(future.result())
                     good.append(item)
-                except (ImageDecodeError, TokenizerError) as exc:
+                except (DecodeError, TokenizerError) as exc:
                     skipped.append((item, str(exc)))
+                except DecodeCancelled:  # cancelled while waiting for the decode budget
+                    for _, futures_left in queue:
+                        for f in futures_left:
+                            f.cancel()
+                    return done, True
             outputs: dict[str, Any] = {}
             if good:
                 outputs = model.run_feeds(_feeds(model, samples, tokenizer))
