@@ -218,8 +218,7 @@ class SeloAlgorithm(MistAlgorithm):
             EncoderError,
             OnnxImageEncoder,
             OnnxTextEncoder,
-            embed_photos,
-            load_photo,
+            embed_photo_files,
         )
         from ..core.rasters.georaster import RasterInputError
         from ..core.rasters.selo_queries import HeadQuery, TextQuery, VectorQuery
@@ -253,7 +252,7 @@ class SeloAlgorithm(MistAlgorithm):
                         paths = verified_flood_photos(store)
                 if not paths:
                     raise QgsProcessingException(tr("No exemplar photo: pick photos or verify flood photos first."))
-                emb = embed_photos(encoder, [load_photo(p) for p in paths])
+                emb = embed_photo_files(encoder, paths)
                 query = VectorQuery.from_embeddings(emb, f"{len(paths)} exemplar photos")
             else:
                 boxes, labels = self._boxes(parameters, context, raster_layer, kind == "head")

@@ -132,7 +132,7 @@ def selo_job(req: SeloRequest):
         import numpy as np
 
         from ..core.rasters import selo
-        from ..core.rasters.encoders import OnnxImageEncoder, OnnxTextEncoder, embed_photos, load_photo
+        from ..core.rasters.encoders import OnnxImageEncoder, OnnxTextEncoder, embed_photo_files
         from ..core.rasters.selo_queries import HeadQuery, TextQuery, VectorQuery
         from ..core.rasters.styles import SELO_OVERLAY_OPACITY, write_sidecar_style
 
@@ -142,7 +142,7 @@ def selo_job(req: SeloRequest):
                 raise ValueError(tr("A text query needs the text encoder of the same model."))
             query = TextQuery(OnnxTextEncoder(req.text_model), req.text)
         elif req.photos:
-            query = VectorQuery.from_embeddings(embed_photos(encoder, [load_photo(p) for p in req.photos]),
+            query = VectorQuery.from_embeddings(embed_photo_files(encoder, req.photos),
                                                 f"{len(req.photos)} exemplar photos")
         elif req.boxes:
             emb = selo.embed_layer_boxes(req.raster, encoder, np.array(req.boxes), req.cache_dir)

@@ -278,12 +278,11 @@ def _dms(values, ref) -> float:
 def exif_position(path: Path) -> tuple[float, float, float | None, float | None, str | None]:
     """(lon, lat, heading, horizontal error m, capture time) from a photo's EXIF; ValueError if
     it carries no usable GPS position."""
-    from PIL import Image
+    from ..images.safe_decode import read_header
 
-    with Image.open(path) as im:
-        exif = im.getexif()
-        gps = exif.get_ifd(0x8825)
-        sub = exif.get_ifd(0x8769)
+    exif = read_header(path).exif  # DecodeError (a ValueError) for a bomb, a non-image, a bad format
+    gps = exif.get_ifd(0x8825)
+    sub = exif.get_ifd(0x8769)
     if not gps or 2 not in gps or 4 not in gps:
         raise ValueError("no GPS position in EXIF")
     try:
