@@ -22,6 +22,7 @@ from __future__ import annotations
 import io
 import json
 import math
+import re
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -264,9 +265,10 @@ def open_image(source: bytes | str | Path, limits: ImageLimits | None = None) ->
         stream = path
     try:
         img = Image.open(stream, formats=_open_formats())
-    except Image.DecompressionBombError as exc:
-        raise ImageTooLarge(f"decompression bomb: the image declares more than the limit of {limits.max_pixels} "
-                            f"pixels ({exc})") from None
+    except Image.DecompressionBombError as exc:  # Pillow's own, far higher limit: say ours
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{declared.group(1)} pixels" if declared else "more pixels than that"
+        raise ImageTooLarge(f"decompression bomb: image of {size} exceeds the limit of {limits.max_pixels}") from None
     except UnidentifiedImageError:
         raise DecodeError("not an image (content does not decode as a photo)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
