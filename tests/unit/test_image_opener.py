@@ -82,6 +82,19 @@ def test_the_header_reader_gives_exif_without_decoding(tmp_path):
     assert header.exif.get_ifd(0x8825)  # the GPS block
 
 
+def test_no_image_is_decoded_anywhere_else():
+    """Pillow, OpenCV and imageio decoders are called only inside the opener."""
+    import re
+    from pathlib import Path
+
+    import mist_qgis
+
+    pattern = re.compile(r"Image\.open\(|cv2\.imread|cv2\.imdecode|imageio\.|skimage\.io\.imread")
+    root = Path(mist_qgis.__file__).parent
+    found = sorted(str(p.relative_to(root)) for p in root.rglob("*.py") if pattern.search(p.read_text("utf-8")))
+    assert found == ["core/images/safe_decode.py"]
+
+
 # -- the decode budget -----------------------------------------------------------------------
 
 
