@@ -13,7 +13,7 @@ PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugi
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc demo sample screenshots clean
+.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -54,7 +54,7 @@ deploy: package
 qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
 
-bench: bench-store bench-rasters bench-models bench-verify bench-media bench-import bench-geoloc
+bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
@@ -94,6 +94,9 @@ bench-verify:
 
 bench-media:
 	$(PY) bench/bench_media.py
+
+bench-decode-memory:
+	$(PY) bench/bench_decode_memory.py $(BENCH_ARGS)
 
 bench-geoloc:
 	$(PY) bench/bench_geoloc.py $(BENCH_ARGS)

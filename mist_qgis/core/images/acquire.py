@@ -138,11 +138,12 @@ class Acquirer:
             claim = f" (server said {source.content_type})" if source.content_type else ""
             return MediaResult(fid, "failed", error=f"{exc}{claim}")
         with decoded:
+            width, height = decoded.width, decoded.height
             cached = self.cache.put(decoded.cache_bytes(data), decoded.extension)
-            thumb = make_thumbnail(decoded.image)
+            thumb = make_thumbnail(decoded.image, in_place=True)  # the full-size image is done with
         self.cache.save_thumbnail(cached.sha256, thumb)
         return MediaResult(
-            fid, "ok", None, cached.sha256, cached.cache_path, decoded.width, decoded.height, len(data),
+            fid, "ok", None, cached.sha256, cached.cache_path, width, height, len(data),
             decoded.content_type, utc_now(), perceptual_hash(thumb), decoded.exif.to_json(),
         )
 
