@@ -1,8 +1,8 @@
 """The fetcher against a hostile HTTP server on 127.0.0.1.
 
 Only this module's tests open the loopback exception (UrlPolicy.allowing(["127.0.0.1/32"])).
-Every connection MIST makes is recorded by a wrapper around urllib3's create_connection that
-fails the test if anything but 127.0.0.1 is dialled, so the refusals below are proven to happen
+Every connection MIST makes is recorded by a wrapper around the sockets' `connect` that fails
+the test if anything but 127.0.0.1 is dialled, so the refusals below are proven to happen
 before a connection attempt and no traffic ever leaves the machine.
 """
 
@@ -38,22 +38,24 @@ def server():
 
 @pytest.fixture
 def dialled(monkeypatch):
-    """Addresses MIST connects to; anything but loopback (or the rebinding test host) fails."""
-    import urllib3.util.connection as connection
+    """Addresses MIST connects to, recorded on every socket's `connect`; anything but loopback
+    (or the rebinding test's public address, sent to loopback) fails the test before a packet
+    leaves."""
+    import socket
 
-    real = connection.create_connection
+    real = socket.socket.connect
     seen: list[tuple[str, int]] = []
 
-    def recording(address, *args, **kwargs):
-        seen.append(tuple(address))
-        host, port = address
+    def recording(sock, address):
+        seen.append(tuple(address[:2]))
+        host, port = address[:2]
         if host == "93.184.216.34":
             address = ("127.0.0.1", port)  # a checked public address whose socket reaches loopback anyway
         elif host != "127.0.0.1":
             raise AssertionError(f"MIST tried to connect to {address}")
-        return real(address, *args, **kwargs)
+        return real(sock, address)
 
-    monkeypatch.setattr(connection, "create_connection", recording)
+    monkeypatch.setattr(socket.socket, "connect", recording)
     return seen
 
 
@@ -387,3 +389,46 @@ def test_name_resolution_is_within_the_deadline_and_cancellable(trickler, dialle
     finally:
         released.set()
     assert dialled == []
+
+
+@pytest.fixture
+def unanswered_port():
+    """A port on 127.0.0.1 whose accept queue is full: a new connection attempt waits for an
+    answer that never comes, as with a host that drops SYNs."""
+    import socket
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(0)
+    port = listener.getsockname()[1]
+    queued = []
+    for _ in range(8):
+        probe = socket.socket()
+        probe.settimeout(0.3)
+        try:
+            probe.connect(("127.0.0.1", port))
+        except OSError:
+            probe.close()
+            break
+        queued.append(probe)
+    else:
+        pytest.skip("this kernel accepts every connection attempt")
+    yield port
+    for probe in queued:
+        probe.close()
+    listener.close()
+
+
+def test_cancel_stops_a_connection_attempt_that_waits_for_an_answer(unanswered_port, dialled):
+    limits = dataclasses.replace(ONE_SECOND, connect_timeout=30, total_timeout=60, retries=0)
+    flag = threading.Event()
+    threading.Timer(0.5, flag.set).start()
+    start = time.monotonic()
+    with _fetcher(limits=limits) as fetcher, pytest.raises(FetchCancelled):
+        fetcher.fetch(f"http://127.0.0.1:{unanswered_port}/a.jpg", cancel=flag.is_set)
+    assert time.monotonic() - start < BOUND  # not the 30 s connect timeout
+    limits = dataclasses.replace(limits, total_timeout=1)
+    start = time.monotonic()
+    with _fetcher(limits=limits) as fetcher, pytest.raises(FetchError, match="too slow"):
+        fetcher.fetch(f"http://127.0.0.1:{unanswered_port}/a.jpg")
+    assert time.monotonic() - start < BOUND

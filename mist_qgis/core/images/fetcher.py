@@ -145,16 +145,18 @@ class FetchClock:
     def remaining(self) -> float:
         return self.deadline - time.monotonic()
 
-    def attach(self, sock: socket.socket | None) -> None:
+    def attach(self, sock: socket.socket | None) -> bool:
+        """Watch `sock` from now on; True (and the socket shut) if the fetch is already stopped."""
         if sock is None:
-            return
+            return False
         with self._lock:
             if self._closed:
-                return
+                return False
             self._sockets.add(sock)
             tripped = self.cancelled or self.expired
         if tripped:
             _shutdown(sock)
+        return tripped
 
     def trip(self) -> bool:
         """Stop the fetch if its time is up or it was cancelled; True once it is stopped."""
@@ -305,10 +307,10 @@ def _guarded_adapter(policy: UrlPolicy, pool_size: int):
         addresses = clock.pinned.get((conn.host.lower(), conn.port)) if clock is not None else None
         if not addresses:
             sock = fallback()
+            if clock is not None:
+                clock.attach(sock)
         else:
-            sock = _connect_first(conn, addresses)
-        if clock is not None:
-            clock.attach(sock)
+            sock = _connect_first(conn, addresses, clock)
         return checked(sock)
 
     class GuardedHTTPConnection(HTTPConnection):
@@ -348,27 +350,40 @@ def _guarded_adapter(policy: UrlPolicy, pool_size: int):
     return GuardedAdapter(pool_connections=4, pool_maxsize=max(1, pool_size), max_retries=0, pool_block=False)
 
 
-def _connect_first(conn, addresses: tuple[str, ...]):
-    """A socket to the first of `addresses` that accepts, as urllib3's own `_new_conn` makes it
-    (same options, same exceptions), but without resolving the host name again."""
+def _connect_first(conn, addresses: tuple[str, ...], clock: FetchClock):
+    """A socket to the first of `addresses` that accepts, made as urllib3's own `_new_conn` makes
+    it (same options, same exceptions) but without resolving the host name again, and watched by
+    the fetch's clock before it connects: shutting down a socket that is still connecting ends the
+    attempt at once, so a cancel does not wait out the connect timeout."""
     from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-    from urllib3.util import connection
 
-    extra = {}
-    if getattr(conn, "source_address", None):
-        extra["source_address"] = conn.source_address
-    if getattr(conn, "socket_options", None):
-        extra["socket_options"] = conn.socket_options
+    timeout = conn.timeout if isinstance(conn.timeout, int | float) else None
     error: Exception | None = None
     for address in addresses:
+        family = socket.AF_INET6 if ":" in address else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
         try:
-            return connection.create_connection((address, conn.port), conn.timeout, **extra)
+            for option in getattr(conn, "socket_options", None) or ():
+                sock.setsockopt(*option)
+            if getattr(conn, "source_address", None):
+                sock.bind(conn.source_address)
+            if clock.attach(sock):
+                clock.raise_if_tripped()
+            sock.settimeout(timeout)
+            sock.connect((address, conn.port))
+            return sock
         except TimeoutError as exc:
-            error = ConnectTimeoutError(conn, f"connection to {conn.host} timed out (connect timeout={conn.timeout})")
+            sock.close()
+            error = ConnectTimeoutError(conn, f"connection to {conn.host} timed out (connect timeout={timeout})")
             error.__cause__ = exc
         except OSError as exc:
+            sock.close()
+            clock.raise_if_tripped()
             error = NewConnectionError(conn, f"failed to establish a new connection: {exc}")
             error.__cause__ = exc
+        except BaseException:
+            sock.close()
+            raise
     assert error is not None
     raise error
 
