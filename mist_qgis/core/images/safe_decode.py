@@ -186,7 +186,8 @@ class DecodedImage:
     """An upright 8-bit RGB photo and what was learnt while decoding it.
 
     Its pixels count against the decode budget until `close()` (or the end of a `with` block, or
-    garbage collection): keep it only as long as the full-size image is needed.
+    garbage collection): keep it only as long as the full-size image is needed, and do not
+    decode another image while holding one (two threads doing that could wait on each other).
     """
 
     image: Any  # PIL.Image.Image in mode RGB
