@@ -85,7 +85,8 @@ def test_hand_computed_small_cases():
     got = _pixels(_mask((10, 8), [[[2, 0], [3, 0], [6, 9], [5, 9]]]))
     assert got == {(r, c) for r in range(10) for c in (2 + (r + 1) // 3, 3 + (r + 1) // 3)}
     # float vertices truncate towards zero, as the reference's int32 cast
-    assert np.array_equal(_mask((6, 6), [[[0.9, 0.2], [4.99, 0.7], [0.3, 4.8]]]), _mask((6, 6), [[[0, 0], [4, 0], [0, 4]]]))
+    truncated = _mask((6, 6), [[[0.9, 0.2], [4.99, 0.7], [0.3, 4.8]]])
+    assert np.array_equal(truncated, _mask((6, 6), [[[0, 0], [4, 0], [0, 4]]]))
 
 
 def _narrow_slanted(rng, shape):
