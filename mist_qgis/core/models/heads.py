@@ -8,8 +8,8 @@ stratified splits and reported with their spread (a few dozen examples move a lo
 with a threshold calibrated on out-of-fold probabilities.
 
 Before a head is trusted to screen, a permutation test asks whether cross-validation shows any
-skill beyond chance: the head's out-of-fold ROC AUC against the same cross-validation run on
-shuffled labels (`SkillTest`). A head without skill is still written, for the record and for
+skill beyond chance: the out-of-fold ROC AUC of the labels against the same cross-validation run
+on shuffled labels (`SkillTest`). A head without skill is still written, for the record and for
 "what to verify next", but marked "no skill" with no tuned threshold, and screening a store with
 it is refused unless asked for explicitly. Labels without signal otherwise give a tuned threshold
 near 0 that flags most photos as flood.
@@ -92,9 +92,9 @@ class Spread:
 
 @dataclass
 class SkillTest:
-    """Does cross-validation show skill beyond chance? A permutation test: the head's out-of-fold
-    ROC AUC (macro one-vs-rest for more than two labels) against the AUCs of the same
-    cross-validation on shuffled labels. Skill means the AUC is above the upper (1 - alpha)
+    """Does cross-validation show skill beyond chance? A permutation test: the out-of-fold ROC AUC
+    (macro one-vs-rest for more than two labels) of a fixed logistic procedure (`_skill_test`)
+    against the AUCs of the same cross-validation on shuffled labels. Skill means the AUC is above the upper (1 - alpha)
     prediction bound of that chance baseline (Student t over the shuffled runs), so a head trained on
     labels without signal passes at most `alpha` of the time, whatever the embeddings' structure."""
 
