@@ -47,7 +47,7 @@ CV_REPEATS = {"logreg": 5, "mlp": 3}
 SKILL_PERMUTATIONS = 19  # shuffled-label cross-validations forming the chance baseline
 SKILL_ALPHA = 0.01  # a head without skill passes the test at most this often
 SKILL_MAX_EXAMPLES = 400  # larger sets are tested on a stratified subsample, to keep training in seconds
-SKILL_MAX_ITER = 100  # optimiser budget of the test's logistic fits (shuffled labels otherwise run to 500)
+SKILL_MAX_ITER = 30  # optimiser budget of the test's logistic fits (shuffled labels otherwise run to 500)
 
 
 class HeadTrainingError(ValueError):
