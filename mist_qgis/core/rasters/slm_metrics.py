@@ -1,7 +1,9 @@
 """The semantic localization metrics Rsu, Ras, Rda and Rmi (Yuan et al., TGRS 2022).
 
 Implemented exactly as `shared/specs/selo.md` section 2.4 defines them, integer truncations,
-filters and thresholds included, so MIST's numbers are comparable with the published tables.
+filters and thresholds included, and with the regions rasterised by the rule of the reference's
+OpenCV (`region_mask`) rather than the installed one, so MIST's numbers are comparable with the
+published tables.
 Where the original has an undefined case (a mask covering no pixel) this module refuses with a
 clear error instead of returning NaN.
 """
