@@ -1129,7 +1129,7 @@
         <translation>列映射 (field=column; ...)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="89"/>
         <source>Run id</source>
         <translation>运行 ID</translation>
     </message>
@@ -1249,202 +1249,197 @@
         <translation>近似重复项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="27"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="28"/>
         <source>Screening</source>
         <translation>筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="53"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="54"/>
         <source>No model given: a model id, id@version or .onnx file.</source>
         <translation>未指定模型：请给出模型 id、id@version 或 .onnx 文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="70"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="71"/>
         <source>Classify photos</source>
         <translation>照片分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="219"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="235"/>
         <source>Model (id, id@version or .onnx path)</source>
         <translation>模型（id、id@version 或 .onnx 路径）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="82"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="83"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="84"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="85"/>
         <source>Labels kept per photo</source>
         <translation>每张照片保留的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="89"/>
         <source>Photos classified</source>
         <translation>已分类的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="89"/>
         <source>Photos skipped</source>
         <translation>跳过的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="106"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="112"/>
         <source>{model}: {notice}</source>
         <translation>{model}：{notice}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="107"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="113"/>
         <source>{n} photos classified, {s} skipped</source>
         <translation>已分类 {n} 张照片，跳过 {s} 张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="114"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="120"/>
         <source>Train screening head from verifications</source>
         <translation>根据核验结果训练筛查分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="115"/>
-        <source>Trains a class-balanced head (logistic regression or small MLP) on the analysts&apos; verified photos, using cached embeddings of a backbone model and/or of the post text (computed first where missing). Reports cross-validated precision, recall and F1 and a calibrated threshold, and writes the head as an ONNX model that &apos;Classify photos&apos; runs and other teams can import.</source>
-        <translation>基于分析员已核验的照片训练类别均衡的分类头（逻辑回归或小型 MLP），使用骨干模型和/或帖子文本的缓存嵌入向量（缺失时先行计算）。报告交叉验证的精确率、召回率、F1 以及校准后的阈值，并将分类头写为 ONNX 模型，供“照片分类”运行，也可供其他团队导入。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="124"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="133"/>
         <source>Image embedding model</source>
         <translation>图像嵌入模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="126"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="135"/>
         <source>Features</source>
         <translation>特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="127"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="136"/>
         <source>Labels</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="128"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="137"/>
         <source>Water depth class limits (m)</source>
         <translation>水深等级界限 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="130"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="139"/>
         <source>Head</source>
         <translation>分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="140"/>
         <source>Model id</source>
         <translation>模型 id</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="132"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="141"/>
         <source>Head model</source>
         <translation>分类头模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="132"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="141"/>
         <source>ONNX model (*.onnx)</source>
         <translation>ONNX 模型 (*.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="134"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="143"/>
         <source>Cross-validated metrics (JSON)</source>
         <translation>交叉验证指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="135"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="144"/>
         <source>Head model id@version</source>
         <translation>分类头模型 id@version</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="153"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="164"/>
         <source>Depth class limits must be numbers such as 0.3,1.0</source>
         <translation>水深等级界限必须是数字，例如 0.3,1.0</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="161"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="172"/>
         <source>Embedding photos with {m}</source>
         <translation>正在用 {m} 计算照片嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="164"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="175"/>
         <source>Embedding post texts</source>
         <translation>正在计算帖子文本嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="167"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="178"/>
         <source>Cancelled before training</source>
         <translation>已在训练前取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="181"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="197"/>
         <source>Suggest photos to verify next</source>
         <translation>推荐接下来要核验的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="182"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="198"/>
         <source>Lists unverified photos the head is least sure about, mixed with a random sample so that precision estimated from verified photos stays honest.</source>
         <translation>列出分类头最不确定的未核验照片，并混入随机样本，使根据已核验照片估计的精确率保持无偏。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="189"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="205"/>
         <source>Head model (id, id@version or .onnx path)</source>
         <translation>分类头模型（id、id@version 或 .onnx 路径）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="190"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="206"/>
         <source>Number of photos</source>
         <translation>照片数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="192"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="208"/>
         <source>Share of random photos</source>
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="195"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="211"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="212"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="228"/>
         <source>Classify image files</source>
         <translation>图像文件分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="220"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="236"/>
         <source>Image files (one per line)</source>
         <translation>图像文件（每行一个）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="223"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="239"/>
         <source>Labels per image</source>
         <translation>每张图像的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="225"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="241"/>
         <source>Predictions (JSON)</source>
         <translation>预测结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="234"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="250"/>
         <source>No image files given</source>
         <translation>未指定图像文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="244"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="260"/>
         <source>List models</source>
         <translation>列出模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="245"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="261"/>
         <source>Lists the models MIST can use (user folders, the profile&apos;s model folder, the build folder) with task, labels, size and licence, files that are not usable models, and the execution providers available.</source>
         <translation>列出 MIST 可使用的模型（用户文件夹、用户配置文件中的模型文件夹、构建文件夹）及其任务、标签、大小和许可证，列出不可用作模型的文件，以及可用的执行提供程序。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="251"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="267"/>
         <source>Models (JSON)</source>
         <translation>模型 (JSON)</translation>
     </message>
@@ -1519,7 +1514,7 @@
         <translation>累积切片（包含截至切片结束时的所有帖子）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="401"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="403"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
@@ -1764,82 +1759,77 @@
         <translation>淹没水深与淹没范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="374"/>
-        <source>From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; depth = surface - ground where positive, kept only where hydraulically connected to a post. Writes a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports neighbouring posts whose water surfaces disagree.</source>
-        <translation>基于数据库中带水深的已核验淹水帖子和数字高程模型 (DEM)：每条帖子处的水面 = 地面 + 水深，在距证据点不超过最大距离的范围内插值（反距离或最近点）；水深 = 水面 - 地面（仅取正值），且只保留与帖子水力连通的区域。写出水深 GeoTIFF 和带面积 (m²) 的淹没范围多边形（GeoPackage，包含证据点及被跳过的原因），并报告水面高程不一致的相邻帖子。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="384"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="386"/>
         <source>DEM</source>
         <translation>数字高程模型 (DEM)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="387"/>
         <source>Interpolation</source>
         <translation>插值</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="387"/>
         <source>Inverse distance weighting</source>
         <translation>反距离权重</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="387"/>
         <source>Nearest post</source>
         <translation>最近的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="389"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="391"/>
         <source>Maximum distance from evidence (m)</source>
         <translation>距证据点的最大距离 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="391"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="393"/>
         <source>Consistency tolerance (m)</source>
         <translation>一致性容差 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="393"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
         <source>Neighbouring posts within (m)</source>
         <translation>相邻帖子的距离范围 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="397"/>
         <source>Water connects through</source>
         <translation>水体连通方式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="397"/>
         <source>Edges (4 neighbours)</source>
         <translation>共边（4 邻域）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="397"/>
         <source>Edges and corners (8 neighbours)</source>
         <translation>共边和共角（8 邻域）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="399"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="401"/>
         <source>Keep depths above 15 m (with a warning)</source>
         <translation>保留超过 15 m 的水深（并给出警告）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="402"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="404"/>
         <source>Depth raster</source>
         <translation>水深栅格</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="403"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="405"/>
         <source>Extent polygons</source>
         <translation>淹没范围多边形</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="404"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="406"/>
         <source>Flooded area (m²)</source>
         <translation>淹没面积 (m²)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="416"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="418"/>
         <source>Choose a DEM.</source>
         <translation>请选择数字高程模型 (DEM)。</translation>
     </message>
@@ -2059,17 +2049,12 @@
         <translation>请给出要查找的文本、示例照片或框。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="71"/>
-        <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each photo with its post&apos;s text, using the tokenizer exported beside it. Unreadable photos are skipped with the reason recorded.</source>
-        <translation>对数据库中尚无该模型预测结果的每张已获取照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片的前几个标签、帖子的标签，以及模型提供的嵌入向量。图像+文本模型（多模态危机分类器）会将每张照片与其帖子的文本一起读取，并使用随模型导出的分词器。无法读取的照片会被跳过并记录原因。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="213"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="229"/>
         <source>Top labels and scores of an image model for a few image files (a quick check). An image+text model reads the given text with every image (no text: the empty text).</source>
         <translation>图像模型对若干图像文件给出的前几个标签及得分（快速检查）。图像+文本模型会将给定文本与每张图像一起读取（未给文本时使用空文本）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="221"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="237"/>
         <source>Post text for image+text models</source>
         <translation>图像+文本模型使用的帖子文本</translation>
     </message>
@@ -2282,6 +2267,36 @@
         <location filename="../mist_qgis/tasks/model_pack_task.py" line="20"/>
         <source>MIST: import model pack {name}</source>
         <translation>MIST：导入模型包 {name}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="72"/>
+        <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each photo with its post&apos;s text, using the tokenizer exported beside it. Unreadable photos are skipped with the reason recorded. A head whose training showed no skill beyond chance is refused unless allowed.</source>
+        <translation>对数据库中尚无该模型预测结果的每张已获取照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片的前几个标签、帖子的标签，以及模型提供的嵌入向量。图像+文本模型（多模态危机分类器）会将每张照片与其帖子的文本一起读取，并使用随模型导出的分词器。无法读取的照片会被跳过并记录原因。训练时未显示出优于随机水平技能的分类头将被拒绝，除非明确允许。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="87"/>
+        <source>Screen even with a head that showed no skill</source>
+        <translation>即使分类头未显示出技能也进行筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="121"/>
+        <source>Trains a class-balanced head (logistic regression or small MLP) on the analysts&apos; verified photos, using cached embeddings of a backbone model and/or of the post text (computed first where missing). Reports cross-validated precision, recall and F1 over repeated splits with their spread and a calibrated threshold, and writes the head as an ONNX model that &apos;Classify photos&apos; runs and other teams can import. A permutation test compares the cross-validated AUC with the same cross-validation on shuffled labels: a head without skill beyond chance is written marked &apos;no skill&apos;, without a tuned threshold, and &apos;Classify photos&apos; refuses it unless allowed.</source>
+        <translation>基于分析员已核验的照片训练类别均衡的分类头（逻辑回归或小型 MLP），使用骨干模型和/或帖子文本的缓存嵌入向量（缺失时先行计算）。报告多次重复划分下交叉验证的精确率、召回率、F1 及其离散程度，以及校准后的阈值，并将分类头写为 ONNX 模型，供“照片分类”运行，也可供其他团队导入。置换检验将交叉验证的 AUC 与打乱标签后相同交叉验证的结果进行比较：未显示出优于随机水平技能的分类头会被标记为“无技能”写出，不带调优阈值，且“照片分类”会拒绝使用它，除非明确允许。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="145"/>
+        <source>Skill beyond chance, in one line</source>
+        <translation>是否优于随机水平（一句话说明）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="146"/>
+        <source>Usable for screening (1) or no skill (0)</source>
+        <translation>可用于筛查 (1) 或无技能 (0)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="374"/>
+        <source>From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; depth = surface - ground where positive, kept only where hydraulically connected to a post (water flows between cells sharing an edge, or also a corner when chosen). Distances and areas are ground metres on the WGS 84 ellipsoid whatever the DEM's CRS. Writes a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports neighbouring posts whose water surfaces disagree.</source>
+        <translation>基于数据库中带水深的已核验淹水帖子和数字高程模型 (DEM)：每条帖子处的水面 = 地面 + 水深，在距证据点不超过最大距离的范围内插值（反距离或最近点）；水深 = 水面 - 地面（仅取正值），且只保留与帖子水力连通的区域（水在共享边的栅格间流动，选择时也可经由共享角点）。无论 DEM 采用何种坐标参考系，距离和面积均为 WGS 84 椭球面上的地面米数。写出水深 GeoTIFF 和带面积 (m²) 的淹没范围多边形（GeoPackage，包含证据点及被跳过的原因），并报告水面高程不一致的相邻帖子。</translation>
     </message>
 </context>
 </TS>

@@ -40,13 +40,15 @@ def classify_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", required=True, metavar="ID_OR_PATH", help="model id, id@version or .onnx file")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--top-k", type=int, default=5, help="labels kept per photo (default 5)")
+    parser.add_argument("--allow-no-skill", action="store_true",
+                        help="screen even with a head whose training showed no skill beyond chance")
 
 
 def classify_parameters(args: argparse.Namespace) -> dict[str, Any]:
     if args.batch_size < 1 or args.top_k < 1:
         raise _error("--batch-size and --top-k must be at least 1")
     return {"STORE": _store(args.store), "MODEL": _model(args.model), "BATCH_SIZE": args.batch_size,
-            "TOP_K": args.top_k}
+            "TOP_K": args.top_k, "ALLOW_NO_SKILL": args.allow_no_skill}
 
 
 def train_head_arguments(parser: argparse.ArgumentParser) -> None:

@@ -106,12 +106,16 @@ def inundation_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
     parser.add_argument("--dem", required=True, help="DEM raster (with a CRS, north-up)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the depth raster and extent")
-    parser.add_argument("--method", choices=["idw", "nearest"], default="idw")
-    parser.add_argument("--max-distance", type=float, default=500.0, help="metres from evidence (default 500)")
+    parser.add_argument("--method", choices=["idw", "nearest"], default="idw",
+                        help="water surface between posts: inverse distance weighting or the nearest post")
+    parser.add_argument("--max-distance", type=float, default=500.0,
+                        help="ground metres from evidence, measured on the ellipsoid whatever the DEM's CRS "
+                             "(default 500)")
     parser.add_argument("--tolerance", type=float, default=0.5, help="consistency tolerance in metres (0.5)")
     parser.add_argument("--neighbour-distance", type=float, default=200.0,
                         help="posts closer than this are compared (default 200 m)")
-    parser.add_argument("--connectivity", type=int, choices=[4, 8], default=4)
+    parser.add_argument("--connectivity", type=int, choices=[4, 8], default=4,
+                        help="water flows between cells sharing an edge (4, default) or also a corner (8)")
     parser.add_argument("--allow-deep", action="store_true", help="keep depths above 15 m with a warning")
 
 

@@ -36,7 +36,8 @@ STEPS = [
     ("trainhead", "mist:trainhead", "Few-shot screening head",
      {"STORE": ("model", "store"), "BACKBONE": ("model", "backbone"), "MODEL_ID": ("value", "flood-head")}),
     ("screen", "mist:classifymedia", "Screen every photo with the head",
-     {"STORE": ("model", "store"), "MODEL": ("child", "trainhead", "OUTPUT")}),
+     {"STORE": ("model", "store"), "MODEL": ("child", "trainhead", "OUTPUT"),
+      "ALLOW_NO_SKILL": ("model", "allow_no_skill")}),
     ("importreferences", "mist:importreferences", "Reference imagery",
      {"STORE": ("model", "store"), "INPUT": ("model", "references")}),
     ("geolocate", "mist:geolocatephotos", "Place posts from text, then match their photos",
@@ -61,6 +62,7 @@ OUTPUTS = {
 def model_parameters() -> list:
     from qgis.core import (
         QgsProcessing,
+        QgsProcessingParameterBoolean,
         QgsProcessingParameterEnum,
         QgsProcessingParameterField,
         QgsProcessingParameterFile,
@@ -86,6 +88,8 @@ def model_parameters() -> list:
                                           [QgsProcessing.SourceType.TypeVectorAnyGeometry], optional=True),
         QgsProcessingParameterField("name_field", "Gazetteer name field", defaultValue="name",
                                     parentLayerParameterName="gazetteer", optional=True),
+        QgsProcessingParameterBoolean("allow_no_skill", "Screen even with a head that showed no skill (tick it for "
+                                      "the sample: its photos show no flood)", defaultValue=False),
         QgsProcessingParameterEnum("matcher", "Photo matcher", options=MATCHERS, defaultValue=0),
         QgsProcessingParameterNumber("min_confidence", "Minimum confidence to move a post",
                                      QgsProcessingParameterNumber.Type.Double, 0.8, minValue=0.0, maxValue=1.0),

@@ -155,15 +155,20 @@ class Demo:
                                              "MODEL_ID": "demo-flood-head", "OUTPUT": str(self.c.head)})
         m = r["METRICS"]
         self.state.head_tag = r["MODEL"]
+        self.state.notes["head_usable"] = bool(r["USABLE"])
         threshold = m.get("threshold")
         return StageOutcome(
-            f"logistic head on {m['n_examples']} verified photos, {m['folds']}-fold CV accuracy "
+            f"logistic head on {m['n_examples']} verified photos, {m['repeats']} x {m['folds']}-fold CV accuracy "
             f"{m['accuracy']:.2f}, macro F1 {m['macro_f1']:.2f}"
-            + (f", flood threshold {threshold:.2f}" if threshold is not None else ""),
+            + (f", flood threshold {threshold:.2f}" if threshold is not None and r["USABLE"] else "")
+            + ("" if r["USABLE"] else " (no skill beyond chance: the sample's photos show no flood)"),
             f"{r['MODEL']} on {self.state.backbone_tag}", {"examples": m["n_examples"], "accuracy": m["accuracy"]})
 
     def screen(self) -> StageOutcome:
-        r = run_algorithm("mist:classifymedia", {"STORE": str(self.c.store), "MODEL": str(self.c.head)})
+        # The sample's photos show no flood, so its few example verdicts may train a head without
+        # skill; the demo still shows the screening mechanics, and says so.
+        r = run_algorithm("mist:classifymedia", {"STORE": str(self.c.store), "MODEL": str(self.c.head),
+                                                 "ALLOW_NO_SKILL": not self.state.notes.get("head_usable", True)})
         s = r["RESULT"]
         _need(s["classified"] > 0, "the head classified no photo")
         labels = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(s["label_counts"].items()))

@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
@@ -73,7 +74,7 @@ class ClassifyMediaAlgorithm(ScreeningAlgorithm):
         "prediction from this model yet (resumable). Writes the top labels per photo, the post's label, "
         "and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each "
         "photo with its post's text, using the tokenizer exported beside it. Unreadable photos are skipped with "
-        "the reason recorded."
+        "the reason recorded. A head whose training showed no skill beyond chance is refused unless allowed."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
@@ -83,6 +84,8 @@ class ClassifyMediaAlgorithm(ScreeningAlgorithm):
             "BATCH_SIZE", tr("Batch size"), QgsProcessingParameterNumber.Type.Integer, 32, minValue=1, maxValue=1024))
         self.addParameter(QgsProcessingParameterNumber(
             "TOP_K", tr("Labels kept per photo"), QgsProcessingParameterNumber.Type.Integer, 5, minValue=1))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "ALLOW_NO_SKILL", tr("Screen even with a head that showed no skill"), defaultValue=False))
         for name, label in (("CLASSIFIED", tr("Photos classified")), ("SKIPPED", tr("Photos skipped")),
                             ("RUN_ID", tr("Run id"))):
             self.addOutput(QgsProcessingOutputNumber(name, label))
@@ -102,7 +105,10 @@ class ClassifyMediaAlgorithm(ScreeningAlgorithm):
                 store, model, batch_size=self.parameterAsInt(parameters, "BATCH_SIZE", context),
                 k=self.parameterAsInt(parameters, "TOP_K", context), cancel=feedback.isCanceled,
                 progress=_progress(feedback), resolve_model=lambda ref: reg.resolve(ref).path,
+                allow_no_skill=self.parameterAsBoolean(parameters, "ALLOW_NO_SKILL", context),
             )
+        for warning in result.warnings:
+            feedback.pushWarning(warning)
         feedback.pushInfo(tr("{model}: {notice}").format(model=result.model, notice=result.notice))
         feedback.pushInfo(tr("{n} photos classified, {s} skipped").format(n=result.classified, s=result.skipped))
         return {"CLASSIFIED": result.classified, "SKIPPED": result.skipped, "RUN_ID": result.run_id,
@@ -115,8 +121,11 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
     _short_help = QT_TR_NOOP(
         "Trains a class-balanced head (logistic regression or small MLP) on the analysts' verified photos, "
         "using cached embeddings of a backbone model and/or of the post text (computed first where missing). "
-        "Reports cross-validated precision, recall and F1 and a calibrated threshold, and writes the head as "
-        "an ONNX model that 'Classify photos' runs and other teams can import."
+        "Reports cross-validated precision, recall and F1 over repeated splits with their spread and a "
+        "calibrated threshold, and writes the head as an ONNX model that 'Classify photos' runs and other teams "
+        "can import. A permutation test compares the cross-validated AUC with the same cross-validation on "
+        "shuffled labels: a head without skill beyond chance is written marked 'no skill', without a tuned "
+        "threshold, and 'Classify photos' refuses it unless allowed."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
@@ -133,6 +142,8 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
             "OUTPUT", tr("Head model"), tr("ONNX model (*.onnx)"), optional=True))
         self.addOutput(QgsProcessingOutputString("METRICS", tr("Cross-validated metrics (JSON)")))
         self.addOutput(QgsProcessingOutputString("MODEL", tr("Head model id@version")))
+        self.addOutput(QgsProcessingOutputString("SKILL", tr("Skill beyond chance, in one line")))
+        self.addOutput(QgsProcessingOutputNumber("USABLE", tr("Usable for screening (1) or no skill (0)")))
 
     def processAlgorithm(  # noqa: N802
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -173,7 +184,12 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
             )
         metrics = result.metrics.as_dict()
         feedback.pushInfo(json.dumps(metrics, indent=2))
-        return {"OUTPUT": str(result.path), "MODEL": result.card.tag, "METRICS": json.dumps(metrics)}
+        if result.usable:
+            feedback.pushInfo(result.summary())
+        else:
+            feedback.pushWarning(result.summary())
+        return {"OUTPUT": str(result.path), "MODEL": result.card.tag, "METRICS": json.dumps(metrics),
+                "SKILL": result.summary(), "USABLE": int(result.usable)}
 
 
 class NextToVerifyAlgorithm(ScreeningAlgorithm):

@@ -373,9 +373,11 @@ class InundationAlgorithm(MistAlgorithm):
     _short_help = QT_TR_NOOP(
         "From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth "
         "at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; "
-        "depth = surface - ground where positive, kept only where hydraulically connected to a post. Writes "
-        "a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why "
-        "any was skipped) and reports neighbouring posts whose water surfaces disagree."
+        "depth = surface - ground where positive, kept only where hydraulically connected to a post (water "
+        "flows between cells sharing an edge, or also a corner when chosen). Distances and areas are ground "
+        "metres on the WGS 84 ellipsoid whatever the DEM's CRS. Writes a depth GeoTIFF and extent polygons "
+        "with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports "
+        "neighbouring posts whose water surfaces disagree."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802

@@ -28,11 +28,8 @@ def screened_store(tmp_path):
     return path, model
 
 
-def test_classify_train_suggest_through_processing(screened_store, tmp_path):
-    store_path, model = screened_store
-    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model), "BATCH_SIZE": 8})
-    assert res["CLASSIFIED"] == 24 and res["SKIPPED"] == 1
-    assert json.loads(res["RESULT"])["model"] == "colour@1"
+def _verify_by_colour(store_path):
+    """Verdicts on 16 classified photos: flood when the colour embedding is bluer than red."""
     with open_store(store_path) as store:
         fids, emb = sql.load_embeddings(store, "colour@1")
         rows = [(store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(f),)), int(f),
@@ -40,14 +37,30 @@ def test_classify_train_suggest_through_processing(screened_store, tmp_path):
         with store.batch() as conn:
             conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
                              "VALUES (?, ?, ?, 'ann', '2024-01-01T00:00:00Z')", rows)
+
+
+def test_classify_train_suggest_through_processing(screened_store, tmp_path):
+    store_path, model = screened_store
+    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model), "BATCH_SIZE": 8})
+    assert res["CLASSIFIED"] == 24 and res["SKIPPED"] == 1
+    assert json.loads(res["RESULT"])["model"] == "colour@1"
+    _verify_by_colour(store_path)
     head_path = tmp_path / "head.onnx"
     res = processing.run("mist:trainhead", {"STORE": str(store_path), "BACKBONE": str(model), "FEATURES": 0,
                                             "LABELS": 0, "KIND": 0, "MODEL_ID": "team-head", "OUTPUT": str(head_path)})
     metrics = json.loads(res["METRICS"])
     assert head_path.is_file() and res["MODEL"].startswith("team-head@")
     assert metrics["n_examples"] == 16 and "flood" in metrics["per_label"] and metrics["threshold"] is not None
-    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(head_path)})
-    assert res["CLASSIFIED"] == 24
+    assert metrics["repeats"] == 5 and set(metrics["spread"]["f1"]) == {"mean", "sd", "min", "max"}
+    # 16 crops of 6 photos: the colour rule separates them in cross-validation, but crops of one photo
+    # are near copies, so shuffled labels do about as well; the head says so and screening refuses it
+    assert res["USABLE"] == 0 and res["SKILL"].startswith("no skill beyond chance: cross-validated AUC")
+    assert metrics["skill"]["usable"] is False
+    with pytest.raises(QgsProcessingException, match="no skill beyond chance"):
+        processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(head_path)})
+    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(head_path),
+                                                "ALLOW_NO_SKILL": True})
+    assert res["CLASSIFIED"] == 24 and "without skill" in json.loads(res["RESULT"])["warnings"][0]
     res = processing.run("mist:nexttoverify", {"STORE": str(store_path), "MODEL": str(head_path), "COUNT": 4,
                                                "RANDOM_SHARE": 0.5})
     picks = json.loads(res["SUGGESTIONS"])
@@ -101,6 +114,23 @@ def test_cli_classify_and_predict(screened_store, tmp_path):
     assert "error" in preds[1]
     out = _cli("predict", "--model", str(tmp_path / "absent.onnx"), str(image))
     assert out.returncode == 2 and "does not exist" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_train_head_says_plainly_when_a_head_has_no_skill(screened_store, tmp_path):
+    store_path, model = screened_store
+    processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model)})
+    _verify_by_colour(store_path)
+    head = tmp_path / "head.onnx"
+    out = _cli("train-head", "--store", str(store_path), "--backbone", str(model), "--out", str(head))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["usable"] == 0 and result["skill"].startswith("no skill beyond chance")
+    assert "screening refuses it unless allowed" in result["skill"]
+    out = _cli("classify", "--store", str(store_path), "--model", str(head))
+    assert out.returncode == 2 and "no skill beyond chance" in out.stderr and "Traceback" not in out.stderr
+    out = _cli("classify", "--store", str(store_path), "--model", str(head), "--allow-no-skill")
+    assert out.returncode == 0, out.stderr
+    assert "without skill" in json.loads(out.stdout)["result"]["warnings"][0]
 
 
 def test_image_text_model_through_processing_and_cli(tmp_path):

@@ -56,7 +56,7 @@ def test_inundation_algorithm_writes_styled_outputs_and_loads_them(tmp_path):
     res = processing.run("mist:inundation", {
         "STORE": str(store), "DEM": str(_plane_dem(tmp_path / "dem.tif")), "MAX_DISTANCE": 10_000,
         "OUTPUT_FOLDER": str(tmp_path / "out")}, context=context, feedback=QgsProcessingFeedback())
-    assert res["FLOODED_AREA_M2"] == pytest.approx(50 * 200)
+    assert res["FLOODED_AREA_M2"] == pytest.approx(50 * 200 / 0.9996**2)  # ground m²: UTM shrinks by k0
     assert (tmp_path / "out" / "inundation_depth.qml").exists()
     depth = gdal.Open(res["DEPTH"]).ReadAsArray()
     assert (depth[:, :50] > 0).all() and (depth[:, 50:] == -9999).all()
@@ -131,7 +131,7 @@ def test_cli_inundation_end_to_end(tmp_path):
                          capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert result["flooded_area_m2"] == pytest.approx(10_000) and result["result"]["points_used"] == 2
+    assert result["flooded_area_m2"] == pytest.approx(10_000 / 0.9996**2) and result["result"]["points_used"] == 2
     bad = subprocess.run([sys.executable, "-m", "mist_qgis", "inundation", "--store", str(store), "--dem",
                           str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o")],
                          capture_output=True, text=True, timeout=180)

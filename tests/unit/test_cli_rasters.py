@@ -45,3 +45,11 @@ def test_selo_and_evaluate_arguments(tmp_path):
     assert alg == "mist:evaluateselo" and p["COORDINATES"] == 1
     with pytest.raises(CliError, match="--annotations"):
         _params(["evaluate-selo", "--probmap", str(raster)])
+
+
+def test_inundation_help_says_how_water_connects_and_how_distance_is_measured(capsys):
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["inundation", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    assert "--connectivity {4,8} water flows between cells sharing an edge (4, default) or also a corner (8)" in text
+    assert "ground metres from evidence" in text

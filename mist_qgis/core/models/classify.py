@@ -12,13 +12,14 @@ together with its post's text, tokenized by the tokenizer exported beside the mo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..store import models as sql
 from .card import ModelCard, ModelCardError
 from .embeddings import _record_skips, embed_photos, feature_matrix
+from .heads import NoSkillError, no_skill_reason
 from .pipeline import Batch, CancelCheck, Progress, run_batches
 from .runtime import LoadedModel, load_model
 from .scores import decide, probabilities, top_k
@@ -45,6 +46,7 @@ class ClassifyResult:
     provider: str
     notice: str
     label_counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
 
 
 def head_feature_models(card: ModelCard) -> tuple[str | None, str | None]:
@@ -66,20 +68,30 @@ def classify_store(
     limits: ImageLimits | None = None,
     resolve_model: ModelResolver | None = None,
     keep_embeddings: bool = True,
+    allow_no_skill: bool = False,
 ) -> ClassifyResult:
     """Classify every fetched photo of the store that has no prediction from this model yet.
 
     The model is loaded and its card checked against its graph (and an image+text model's
-    tokenizer against both) before the run starts.
+    tokenizer against both) before the run starts. A head marked "no skill" by its training is
+    refused unless `allow_no_skill`; then the result carries the warning.
     """
     model = load_model(model_path)
     card = model.card
     if not card.has_scores:
         raise ModelCardError(f"{model.path}: {card.tag} has no 'scores' output, so it cannot classify")
+    warnings = []
+    no_skill = no_skill_reason(card)
+    if no_skill and not allow_no_skill:
+        raise NoSkillError(f"{no_skill} (or allow screening with a head without skill explicitly)")
+    if no_skill:
+        warnings.append(f"screened with a head without skill: {no_skill}")
     tokenizer = load_tokenizer(model) if card.input_kind == "image+text" else None
     if card.input_kind == "embedding":
         _prepare_head_features(store, card, resolve_model, batch_size, workers, cancel, limits)
     params: dict[str, Any] = {"model": card.tag, "path": str(model.path), "batch_size": batch_size, "k": k}
+    if no_skill:
+        params["allow_no_skill"] = True
     if tokenizer is not None:
         params.update(text="post text", tokenizer=str(tokenizer.info.source), max_length=tokenizer.info.max_length)
     run_id = store.start_run(STAGE, params)
@@ -104,9 +116,9 @@ def classify_store(
         store.finish_run(run_id, "failed", counts, str(exc))
         raise
     status = "cancelled" if cancelled else "done"
-    store.finish_run(run_id, status, counts)
+    store.finish_run(run_id, status, counts, "; ".join(warnings))
     return ClassifyResult(run_id, card.tag, status, counts["classified"], counts["skipped"], counts["embeddings"],
-                          model.provider, model.notice, label_counts)
+                          model.provider, model.notice, label_counts, warnings)
 
 
 def _write_batch(
