@@ -197,8 +197,9 @@ class VerifyDock(QgsDockWidget):
         self.analyst_edit.setPlaceholderText(tr("your name"))
         self.analyst_edit.setToolTip(tr("Analyst name saved with every verdict"))
         self.analyst_edit.editingFinished.connect(lambda: settings.set_value("analyst", self.analyst_edit.text()))
-        refresh_button = QPushButton(tr("Refresh"))
-        refresh_button.clicked.connect(lambda: self.refresh(keep_place=True))
+        self.refresh_button = refresh_button = QPushButton(tr("Refresh"))
+        refresh_button.setToolTip(tr("Re-read the store: photos, verdicts, models and analysts"))
+        refresh_button.clicked.connect(self.reload)
         top.addWidget(self.store_label, 1)
         top.addWidget(QLabel(tr("Analyst")))
         top.addWidget(self.analyst_edit)
@@ -486,6 +487,14 @@ class VerifyDock(QgsDockWidget):
             self._update_match(None)
         self._start_count(filt)
 
+    def reload(self) -> None:
+        """Refresh everything from the store: the queue, the Quality tab's models and analysts."""
+        if self.store is None:
+            return
+        self.loader.forget()
+        self.refresh(keep_place=True)
+        self.quality.reload_choices()
+
     def _start_count(self, filt: QueueFilter) -> None:
         self._count_generation += 1
         self.status.setText(tr("Counting…"))
@@ -767,7 +776,7 @@ class VerifyDock(QgsDockWidget):
         self.note_edit.clear()
         self._message(tr("Saved: {v} for {n} photo(s).").format(v=tr(VERDICT_LABELS[verdict]), n=len(rows)))
         self.verdict_written.emit(len(rows))
-        self.quality._schedule()
+        self.quality.reload_choices()
         if self.advance.isChecked() and len(rows) == 1:
             self.next()
         elif self.current_row() is not None:
@@ -819,7 +828,7 @@ class VerifyDock(QgsDockWidget):
         if fids and self.model.row_of(fids[0]) >= 0:
             self._set_current(self.model.row_of(fids[0]))
         self._message(tr("Undone: {n} verdict(s).").format(n=len(batch.receipts)))
-        self.quality._schedule()
+        self.quality.reload_choices()
         return states
 
     def _undo_from_layer(self, batch: VerdictBatch) -> None:
