@@ -149,10 +149,10 @@ def test_upgrade_recomputes_mirrors_under_the_rule(store_path):
     with open_store(store_path, target_version=5) as old:
         d = build_store(old, n=2)
         with old.batch() as conn:
-            conn.execute("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
-                         "VALUES (?, ?, 'not_flood', 'ana', '2021-07-20T09:00:00Z')", (d.post_fids[0], d.media_fids[0]))
-            conn.execute("INSERT INTO verifications (post_fid, media_fid, verdict, water_depth_m, analyst, verified_at) "
-                         "VALUES (?, NULL, 'flood', 1.0, 'ben', '2021-07-20T10:00:00Z')", (d.post_fids[0],))
+            insert = ("INSERT INTO verifications (post_fid, media_fid, verdict, water_depth_m, analyst, verified_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)")
+            conn.execute(insert, (d.post_fids[0], d.media_fids[0], "not_flood", None, "ana", "2021-07-20T09:00:00Z"))
+            conn.execute(insert, (d.post_fids[0], None, "flood", 1.0, "ben", "2021-07-20T10:00:00Z"))
             conn.execute("UPDATE posts SET verified = 'not_flood', verified_by = 'ana' WHERE fid = ?", (d.post_fids[0],))
     with open_store(store_path) as store:
         assert (mirror(store, d.post_fids[0]).verified, mirror(store, d.post_fids[0]).water_depth_m) == ("flood", 1.0)

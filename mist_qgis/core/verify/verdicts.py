@@ -8,8 +8,8 @@ unsure if any is unsure, else not flood; the water depth is the deepest among th
 winning verdict. Agreement compares each analyst's own latest verdict covering each photo.
 
 A verdict adds a `verifications` row (the history: who said what, when) and updates the
-verification fields mirrored on the post, in one transaction. Undo deletes the row and restores the post's previous fields exactly,
-unless another analyst's verdict has changed them since; then the mirror is recomputed from the
+verification fields mirrored on the post, in one transaction. Undo deletes the row and restores
+the post's previous fields exactly, unless another analyst's verdict has changed them since; then the mirror is recomputed from the
 verdicts that remain, so nobody's later work is overwritten.
 """
 
