@@ -153,7 +153,8 @@ def test_upgrade_recomputes_mirrors_under_the_rule(store_path):
                       "VALUES (?, ?, ?, ?, ?, ?)")
             conn.execute(insert, (d.post_fids[0], d.media_fids[0], "not_flood", None, "ana", "2021-07-20T09:00:00Z"))
             conn.execute(insert, (d.post_fids[0], None, "flood", 1.0, "ben", "2021-07-20T10:00:00Z"))
-            conn.execute("UPDATE posts SET verified = 'not_flood', verified_by = 'ana' WHERE fid = ?", (d.post_fids[0],))
+            conn.execute("UPDATE posts SET verified = 'not_flood', verified_by = 'ana' WHERE fid = ?",
+                         (d.post_fids[0],))
     with open_store(store_path) as store:
         assert (mirror(store, d.post_fids[0]).verified, mirror(store, d.post_fids[0]).water_depth_m) == ("flood", 1.0)
         assert mirror(store, d.post_fids[1]) == PostVerification()

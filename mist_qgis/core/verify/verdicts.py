@@ -9,8 +9,8 @@ winning verdict. Agreement compares each analyst's own latest verdict covering e
 
 A verdict adds a `verifications` row (the history: who said what, when) and updates the
 verification fields mirrored on the post, in one transaction. Undo deletes the row and restores
-the post's previous fields exactly, unless another analyst's verdict has changed them since; then the mirror is recomputed from the
-verdicts that remain, so nobody's later work is overwritten.
+the post's previous fields exactly, unless another analyst's verdict has changed them since; then
+the mirror is recomputed from the verdicts that remain, so nobody's later work is overwritten.
 """
 
 from __future__ import annotations
