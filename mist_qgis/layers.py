@@ -67,13 +67,61 @@ def add_posts_layer(store_path: str | Path, project=None):
     from qgis.core import QgsProject
 
     project = project or QgsProject.instance()
-    source = f"{Path(store_path)}|layername=posts"
-    for existing in project.mapLayers().values():
-        if existing.source() == source:
-            existing.dataProvider().reloadData()
-            existing.updateExtents()
-            existing.triggerRepaint()
-            return existing
+    existing = find_posts_layer(store_path, project)
+    if existing is not None:
+        refresh_store_layers(store_path, project)
+        return existing
     layer = posts_layer(store_path)
     project.addMapLayer(layer)
     return layer
+
+
+# -- layers of a store in the project --------------------------------------------------------
+
+
+def layer_store_path(layer) -> tuple[Path | None, str | None]:
+    """(GeoPackage file, table) a vector layer reads; (None, None) for anything else."""
+    from qgis.core import QgsProviderRegistry, QgsVectorLayer
+
+    if not isinstance(layer, QgsVectorLayer) or layer.providerType() != "ogr":
+        return None, None
+    parts = QgsProviderRegistry.instance().decodeUri("ogr", layer.source())
+    if not parts.get("path"):
+        return None, None
+    try:
+        return Path(parts["path"]).resolve(), parts.get("layerName")
+    except OSError:
+        return None, None
+
+
+def store_layers(store_path: str | Path, table: str | None = None, project=None) -> list:
+    """The project's vector layers on a store (on one of its tables when `table` is given)."""
+    from qgis.core import QgsProject
+
+    project = project or QgsProject.instance()
+    target = Path(store_path).resolve()
+    found = []
+    for layer in project.mapLayers().values():
+        path, name = layer_store_path(layer)
+        if path == target and (table is None or name == table):
+            found.append(layer)
+    return found
+
+
+def find_posts_layer(store_path: str | Path, project=None):
+    """The first layer of the project that shows the `posts` table of this store."""
+    layers = store_layers(store_path, "posts", project)
+    return layers[0] if layers else None
+
+
+def refresh_store_layers(store_path: str | Path, project=None) -> int:
+    """Make every layer on a store re-read it and repaint (after a verdict or an algorithm wrote
+    to the store), so nobody has to press F5. Layers in edit mode keep their edit buffer and
+    are only repainted. Returns how many layers were refreshed."""
+    layers = store_layers(store_path, None, project)
+    for layer in layers:
+        if not layer.isEditable():
+            layer.dataProvider().reloadData()
+            layer.updateExtents()
+        layer.triggerRepaint()
+    return len(layers)
