@@ -125,3 +125,59 @@ def refresh_store_layers(store_path: str | Path, project=None) -> int:
             layer.updateExtents()
         layer.triggerRepaint()
     return len(layers)
+
+
+# -- where a step's output layers go -----------------------------------------------------------
+
+STEP_PROPERTY = "mist/step"
+RUN_PROPERTY = "mist/run"
+
+
+def place_output_layer(layer, step: str, run: str, project=None) -> None:
+    """Put a layer a MIST step just loaded where an analyst expects it: in place of the layers
+    an earlier run of the same step loaded (re-running replaces, never piles up copies), else,
+    for a raster, just below the lowest point layer, so the posts stay visible above it."""
+    from qgis.core import QgsProject
+
+    project = project or QgsProject.instance()
+    layer.setCustomProperty(STEP_PROPERTY, step)
+    layer.setCustomProperty(RUN_PROPERTY, run)
+    root = project.layerTreeRoot()
+    node = root.findLayer(layer.id())
+    if node is None:
+        return
+    older = [other for other in project.mapLayers().values()
+             if other.id() != layer.id() and other.customProperty(STEP_PROPERTY) == step
+             and other.customProperty(RUN_PROPERTY) != run]
+    target = None
+    for other in older:
+        old_node = root.findLayer(other.id())
+        if old_node is not None and target is None:
+            parent = old_node.parent()
+            target = (parent, parent.children().index(old_node))
+    if target is None and _is_raster(layer):
+        points = [n for n in root.findLayers() if n.layer() is not None and n.layer().id() != layer.id()
+                  and _is_point_layer(n.layer())]
+        if points:
+            lowest = points[-1]
+            parent = lowest.parent()
+            target = (parent, parent.children().index(lowest) + 1)
+    if target is not None:
+        parent, index = target
+        clone = node.clone()
+        parent.insertChildNode(index, clone)
+        node.parent().removeChildNode(node)
+    for other in older:
+        project.removeMapLayer(other.id())
+
+
+def _is_raster(layer) -> bool:
+    from qgis.core import QgsMapLayerType
+
+    return layer.type() == QgsMapLayerType.RasterLayer
+
+
+def _is_point_layer(layer) -> bool:
+    from qgis.core import QgsVectorLayer, QgsWkbTypes
+
+    return isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.GeometryType.PointGeometry

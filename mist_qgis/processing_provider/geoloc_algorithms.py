@@ -14,7 +14,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
@@ -33,26 +32,13 @@ from .base import MistAlgorithm
 GROUP = QT_TR_NOOP("Geolocation")
 REFERENCE_FORMATS = ["auto", "csv", "success", "geojson", "photos"]
 MATCHERS = ["disk-lightglue", "aliked-lightglue", "loftr", "sift"]
-_KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
-
-
-class _ApplyStyle(QgsProcessingLayerPostProcessorInterface):
-    def __init__(self, qml: str) -> None:
-        super().__init__()
-        self.qml = qml
-
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        if self.qml:
-            layer.loadNamedStyle(self.qml)
+def _qml_style(qml: str):
+    def apply(layer) -> None:
+        if qml:
+            layer.loadNamedStyle(qml)
             layer.triggerRepaint()
 
-
-def _load_store_layer(context: QgsProcessingContext, store: str, table: str, name: str, qml: str = "") -> None:
-    details = QgsProcessingContext.LayerDetails(name, context.project(), "STORE")
-    processor = _ApplyStyle(qml)
-    _KEEP_ALIVE.append(processor)
-    details.setPostProcessor(processor)
-    context.addLayerToLoadOnCompletion(f"{store}|layername={table}", details)
+    return apply
 
 
 def gazetteer_from_source(source, name_field: str, context: QgsProcessingContext, feedback: QgsProcessingFeedback):
@@ -122,7 +108,8 @@ class ImportReferencesAlgorithm(MistAlgorithm):
                 feedback.pushWarning(f"{issue['source']}:{issue['line'] or ''} {issue['reason']}")
         feedback.pushInfo(tr("{n} references imported into collection {c}, {s} rows skipped").format(
             n=summary.imported, c=summary.collection, s=summary.skipped))
-        _load_store_layer(context, store_path, "references", tr("References"), str(style_path("references.qml")))
+        self.load_output(context, f"{store_path}|layername=references", tr("References"), "STORE",
+                         _qml_style(str(style_path("references.qml"))))
         result = {"run_id": summary.run_id, "imported": summary.imported, "duplicates": summary.duplicates,
                   "skipped": summary.skipped, "collection": summary.collection}
         return {"STORE": store_path, "IMPORTED": summary.imported, "SKIPPED": summary.skipped,
@@ -215,7 +202,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
         result.update({"run_id": summary.run_id, "status": summary.status, "matcher": options.matcher,
                        "mode": options.mode, **summary.counts, "mask_note": summary.mask_note})
         feedback.pushInfo(json.dumps(result))
-        _load_store_layer(context, store_path, "geolocations", tr("Photo geolocation (old -> new)"))
+        self.load_output(context, f"{store_path}|layername=geolocations", tr("Photo geolocation (old -> new)"), "STORE")
         return {"STORE": store_path, "MOVED": summary.counts.get("moved", 0), "RESULT": json.dumps(result)}
 
 

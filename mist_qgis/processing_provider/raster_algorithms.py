@@ -15,7 +15,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
@@ -38,22 +37,9 @@ GROUP = QT_TR_NOOP("Rasters")
 KINDS = ["all", "predicted", "verified"]
 SLICE_CHOICES = [None, "hour", "day"]
 QUERY_KINDS = ["text", "photos", "store_photos", "boxes", "head"]
-_KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
-
-
-class _LoadDefaultStyle(QgsProcessingLayerPostProcessorInterface):
+def _load_default_style(layer) -> None:
     """Applies the sidecar .qml fully (3.22's constructor skips its temporal range)."""
-
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        layer.loadDefaultStyle()
-
-
-def load_on_completion(context: QgsProcessingContext, path: str, name: str, output: str) -> None:
-    details = QgsProcessingContext.LayerDetails(name, context.project(), output)
-    processor = _LoadDefaultStyle()
-    _KEEP_ALIVE.append(processor)
-    details.setPostProcessor(processor)
-    context.addLayerToLoadOnCompletion(path, details)
+    layer.loadDefaultStyle()
 
 
 class Cancelable:
@@ -123,7 +109,7 @@ class PostDensityAlgorithm(MistAlgorithm):
         for w in result.warnings:
             feedback.pushWarning(w)
         for s in result.slices:
-            load_on_completion(context, s.path, Path(s.path).stem, "OUTPUT_FOLDER")
+            self.load_output(context, s.path, Path(s.path).stem, "OUTPUT_FOLDER", _load_default_style)
         feedback.pushInfo(tr("{n} density rasters in {folder}").format(n=len(result.slices), folder=folder))
         return {"OUTPUT_FOLDER": folder, "RESULT": json.dumps(result.as_dict()), "POINTS": result.points}
 
@@ -271,6 +257,8 @@ class SeloAlgorithm(MistAlgorithm):
         for w in result.warnings:
             feedback.pushWarning(w)
         feedback.pushInfo(tr("{n} windows, {c} from the cache").format(n=result.windows, c=result.from_cache))
+        if context.willLoadLayerOnCompletion(out):
+            self.place_loaded_output(context.layerToLoadOnCompletionDetails(out), _load_default_style)
         return {"OUTPUT": out, "RESULT": json.dumps(result.as_dict())}
 
 
@@ -437,7 +425,8 @@ class InundationAlgorithm(MistAlgorithm):
                 a=i.point_a, b=i.point_b, d=i.difference_m))
         for w in result.warnings:
             feedback.pushWarning(w)
-        load_on_completion(context, result.depth_path, tr("Water depth"), "OUTPUT_FOLDER")
-        load_on_completion(context, f"{result.extent_path}|layername=extent", tr("Flood extent"), "OUTPUT_FOLDER")
+        self.load_output(context, result.depth_path, tr("Water depth"), "OUTPUT_FOLDER", _load_default_style)
+        self.load_output(context, f"{result.extent_path}|layername=extent", tr("Flood extent"), "OUTPUT_FOLDER",
+                         _load_default_style)
         return {"OUTPUT_FOLDER": folder, "DEPTH": result.depth_path, "EXTENT": result.extent_path,
                 "FLOODED_AREA_M2": result.flooded_area_m2, "RESULT": json.dumps(result.as_dict())}
