@@ -129,9 +129,9 @@ class MistPlugin:
 
     def _run_algorithm(self, algorithm_id: str):
         def open_dialog() -> None:
-            from processing import execAlgorithmDialog
+            from .gui.algorithm_dialog import open_dialog as open_prefilled
 
-            execAlgorithmDialog(algorithm_id, {})
+            open_prefilled(algorithm_id)
 
         return open_dialog
 

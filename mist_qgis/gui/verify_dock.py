@@ -42,7 +42,7 @@ from ..core.store import verify as store_verify
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr
-from .active_store import active_store
+from .active_store import NOTIFIER, active_store
 from .map_follower import MapFollower
 from .match_pane import MatchPane
 from .photo_view import PhotoView
@@ -113,6 +113,7 @@ class VerifyDock(QgsDockWidget):
         self.map.extent_changed.connect(lambda: self._map_changed(self.filters.follow_extent))
         self.map.time_changed.connect(lambda: self._map_changed(self.filters.follow_time))
         self.map.selection_changed.connect(lambda: self._map_changed(self.filters.follow_selection))
+        NOTIFIER.changed.connect(self._active_store_changed)
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.check_external_changes)
@@ -291,6 +292,16 @@ class VerifyDock(QgsDockWidget):
             last = active_store()
             if last and Path(last).is_file():
                 self.open_store(last)
+
+    def _active_store_changed(self, path: str) -> None:
+        """Follow the project's active store (chosen in another dock or dialog)."""
+        if self.store is not None and self.store.path.resolve() == Path(path).resolve():
+            return
+        if self.isVisible():
+            self.open_store(path)
+        else:
+            self.close_store()
+            self._tried_last_store = False  # opened when the dock is next shown
 
     def _choose_store(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, tr("Open a MIST store"), active_store() or "",
@@ -745,6 +756,10 @@ class VerifyDock(QgsDockWidget):
     def cleanup(self) -> None:
         """Stop timers and threads and close the store (the plugin calls it on unload)."""
         self._poll.stop()
+        try:
+            NOTIFIER.changed.disconnect(self._active_store_changed)
+        except TypeError:
+            pass
         self.filters.stop()
         self.map.cleanup()
         self._count_pool.clear()
