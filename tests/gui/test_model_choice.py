@@ -1,0 +1,75 @@
+"""The model parameter is a choice of the models MIST knows, with "Add a model…" beside it, and
+a trained head lands in that choice under its name at once."""
+
+from __future__ import annotations
+
+import processing
+import pytest
+from qgis.core import QgsSettings
+
+from mist_qgis.core.models import runtime
+from mist_qgis.core.store import models as sql
+from mist_qgis.core.store import open_store
+from mist_qgis.gui.active_store import set_active_store
+from mist_qgis.gui.algorithm_dialog import create_dialog
+from mist_qgis.gui.model_param import ModelChoiceWrapper
+from mist_qgis.model_folders import SETTING, user_folders
+from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
+from tests.helpers.stub_iface import StubIface
+
+
+@pytest.fixture
+def screened(monkeypatch, tmp_path):
+    import processing.tools.general as general
+
+    monkeypatch.setattr(general, "iface", StubIface())
+    QgsSettings().remove(SETTING)
+    runtime.clear_sessions()
+    model = make_colour_model(tmp_path / "models" / "colour.onnx")
+    path = tmp_path / "s.gpkg"
+    with open_store(path) as store:
+        photos = [(f"{n}{i}", photo(n)[i * 20:i * 20 + 200, i * 30:i * 30 + 200]) for i in range(4)
+                  for n in PHOTO_NAMES]
+        add_photo_posts(store, photos)
+    set_active_store(path)
+    yield path, model
+    QgsSettings().remove(SETTING)
+
+
+def _choices(dialog) -> list[str]:
+    wrapper = dialog.mainWidget().wrappers["MODEL"]
+    assert isinstance(wrapper, ModelChoiceWrapper)
+    return [wrapper.combo.itemData(i) for i in range(wrapper.combo.count())]
+
+
+def test_models_are_a_choice_and_a_trained_head_joins_it(screened, tmp_path):
+    store_path, model = screened
+    dialog = create_dialog("mist:classifymedia")
+    assert "colour@1" not in _choices(dialog)
+    # "Add a model…": the file's folder becomes a model folder, the model is picked
+    wrapper = dialog.mainWidget().wrappers["MODEL"]
+    wrapper.add_model_file(str(model))
+    assert str(model.parent) in user_folders()
+    assert "colour@1" in _choices(dialog) and wrapper.value() == "colour@1"
+    assert dialog.createProcessingParameters()["MODEL"] == "colour@1"
+    dialog.close()
+
+    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": "colour"})
+    with open_store(store_path) as store:
+        fids, emb = sql.load_embeddings(store, "colour@1")
+        rows = [(store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(f),)), int(f),
+                 "flood" if e[2] > e[0] else "not_flood") for f, e in zip(fids[:16], emb[:16], strict=True)]
+        with store.batch() as conn:
+            conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
+                             "VALUES (?, ?, ?, 'ann', '2024-01-01T00:00:00Z')", rows)
+    assert res["CLASSIFIED"] == 24
+    # no output file asked for (the dialog's default): the head goes into MIST's models under its name
+    train = create_dialog("mist:trainhead")
+    assert not train.createProcessingParameters().get("OUTPUT")
+    train.close()
+    res = processing.run("mist:trainhead", {"STORE": str(store_path), "BACKBONE": "colour", "MODEL_ID": "flood-head"})
+    assert res["MODEL"].startswith("flood-head@")
+    dialog = create_dialog("mist:classifymedia")
+    assert res["MODEL"] in _choices(dialog)
+    dialog.close()
+    assert processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": "flood-head"})["CLASSIFIED"] == 24
