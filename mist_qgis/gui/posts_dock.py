@@ -31,6 +31,7 @@ from .. import settings
 from ..i18n import tr
 from ..post_formats import format_choices
 from .active_store import NOTIFIER, active_store, set_active_store
+from .dock_layout import scrolled
 
 FILE_FILTER = "Post collections (*.json *.jsonl *.ndjson *.geojson *.geojsonl *.geojsons *.csv *.tsv *.txt *.xlsx);;" \
               "All files (*)"
@@ -102,7 +103,7 @@ class PostsDock(QgsDockWidget):
         self.report = QTextBrowser(body)
         self.report.setOpenLinks(False)
         layout.addWidget(self.report, 1)
-        self.setWidget(body)
+        self.setWidget(scrolled(body))
 
         self.add_files_button.clicked.connect(self._pick_files)
         self.add_folder_button.clicked.connect(self._pick_folder)

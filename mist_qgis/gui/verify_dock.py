@@ -43,6 +43,7 @@ from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr
 from .active_store import NOTIFIER, active_store
+from .dock_layout import scrolled
 from .map_follower import MapFollower
 from .match_pane import MatchPane
 from .photo_view import PhotoView
@@ -272,7 +273,7 @@ class VerifyDock(QgsDockWidget):
         self.status.setWordWrap(True)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.status)
-        self.setWidget(root)
+        self.setWidget(scrolled(root))
         for widget in (self.table, self.table.viewport(), self.photo, self.photo.viewport(), verify,
                        self.match_pane.view, self.match_pane.view.viewport(), self.photo_tabs.tabBar()):
             widget.installEventFilter(self)
