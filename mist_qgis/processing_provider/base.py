@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -11,13 +12,21 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterDefinition,
     QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
 )
 from qgis.PyQt.QtGui import QIcon
 
 from ..core.store import StoreError, open_store
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import icon_path
+
+
+def cancelled_message() -> str:
+    return tr("Cancelled. Everything finished before the cancel is kept in the store; run the step again to "
+              "continue where it stopped.")
+
 
 _KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []  # Processing keeps no Python reference
 
@@ -42,6 +51,28 @@ class MistAlgorithm(QgsProcessingAlgorithm):
 
     _store_path: str | None = None
     _run_token: str | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """Every algorithm says "cancelled" in words when the analyst cancels it (Processing itself
+        only reports a failure), and what was saved stays saved."""
+        super().__init_subclass__(**kwargs)
+        inner = cls.__dict__.get("processAlgorithm")
+        if inner is None:
+            return
+
+        @functools.wraps(inner)
+        def process(self, parameters, context, feedback):
+            try:
+                result = inner(self, parameters, context, feedback)
+            except Exception:
+                if feedback is not None and feedback.isCanceled():
+                    feedback.reportError(cancelled_message(), False)
+                raise
+            if feedback is not None and feedback.isCanceled():
+                feedback.reportError(cancelled_message(), False)
+            return result
+
+        cls.processAlgorithm = process
 
     _name = ""
     _display_name = ""
@@ -68,6 +99,18 @@ class MistAlgorithm(QgsProcessingAlgorithm):
 
     def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802
         return type(self)()
+
+    def addParameter(self, definition, createOutput: bool = True) -> bool:  # noqa: N802
+        """Every parameter as the dialogs should show it: an optional one is marked once (by
+        Processing's "[optional]", not also "(optional)" in its name), decimal numbers with two
+        decimals, not six."""
+        if definition.flags() & QgsProcessingParameterDefinition.FlagOptional:
+            definition.setDescription(definition.description().replace(" (optional)", "").replace("(optional)", ""))
+        if isinstance(definition, QgsProcessingParameterNumber) and \
+                definition.dataType() == QgsProcessingParameterNumber.Type.Double and \
+                "widget_wrapper" not in definition.metadata():
+            definition.setMetadata({**definition.metadata(), "widget_wrapper": {"decimals": 2}})
+        return super().addParameter(definition, createOutput)
 
     def add_store_parameter(self, optional: bool = False) -> None:
         """The existing store a stage reads and writes (parameter "STORE"); open it with

@@ -28,6 +28,7 @@ from qgis.core import (
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import style_path
 from .base import MistAlgorithm
+from .words import push_lines
 
 GROUP = QT_TR_NOOP("Geolocation")
 REFERENCE_FORMATS = ["auto", "csv", "success", "geojson", "photos"]
@@ -144,14 +145,14 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             "MIN_CONFIDENCE", tr("Minimum confidence to move a post"), QgsProcessingParameterNumber.Type.Double,
             0.5, minValue=0.0, maxValue=1.0))
         self.addParameter(QgsProcessingParameterFile(
-            "MASK_MODEL", tr("Segmentation model folder (MaskFormer ADE20k, optional)"),
+            "MASK_MODEL", tr("Segmentation model folder (MaskFormer ADE20k)"),
             behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
         self.addParameter(QgsProcessingParameterBoolean(
             "MASK_OPTIONAL", tr("Also mask truck, van, boat, bicycle, minibike"), defaultValue=False))
         self.addParameter(QgsProcessingParameterFile("LOFTR_WEIGHTS", tr("LoFTR outdoor weights (for loftr)"),
                                                      optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "GAZETTEER", tr("Gazetteer layer for posts without location (optional)"),
+            "GAZETTEER", tr("Gazetteer layer for posts without location"),
             [QgsProcessing.SourceType.TypeVectorAnyGeometry], optional=True))
         self.addParameter(QgsProcessingParameterField("NAME_FIELD", tr("Gazetteer name field"),
                                                       parentLayerParameterName="GAZETTEER", optional=True))
@@ -201,7 +202,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             feedback.pushWarning(summary.message)
         result.update({"run_id": summary.run_id, "status": summary.status, "matcher": options.matcher,
                        "mode": options.mode, **summary.counts, "mask_note": summary.mask_note})
-        feedback.pushInfo(json.dumps(result))
+        push_lines(feedback, result)
         self.load_output(context, f"{store_path}|layername=geolocations", tr("Photo geolocation (old -> new)"), "STORE")
         return {"STORE": store_path, "MOVED": summary.counts.get("moved", 0), "RESULT": json.dumps(result)}
 
@@ -247,5 +248,5 @@ class EvaluateGeolocationAlgorithm(MistAlgorithm):
             truth[str(feature[field])] = (point.x(), point.y())
         with self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
             result = evaluate_store(store, truth)
-        feedback.pushInfo(json.dumps(result, indent=2))
+        push_lines(feedback, result)
         return {"RESULT": json.dumps(result)}

@@ -32,6 +32,7 @@ from qgis.core import (
 
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
+from .words import push_lines
 
 GROUP = QT_TR_NOOP("Rasters")
 KINDS = ["all", "predicted", "verified"]
@@ -302,7 +303,7 @@ class EvaluateSeloAlgorithm(MistAlgorithm):
                 metrics = self._single(parameters, context)
         except slm.SlmInputError as exc:
             raise _fail(exc) from exc
-        feedback.pushInfo(json.dumps(metrics))
+        push_lines(feedback, metrics)
         return {"RSU": metrics["Rsu"], "RAS": metrics["Ras"], "RDA": metrics["Rda"], "RMI": metrics["Rmi"],
                 "METRICS": json.dumps(metrics)}
 
