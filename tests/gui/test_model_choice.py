@@ -73,3 +73,15 @@ def test_models_are_a_choice_and_a_trained_head_joins_it(screened, tmp_path):
     assert res["MODEL"] in _choices(dialog)
     dialog.close()
     assert processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": "flood-head"})["CLASSIFIED"] == 24
+    # the Quality tab starts at the head's calibrated threshold, not at 0.50
+    from mist_qgis.core.models.card import read_card
+    from mist_qgis.gui.quality_panel import QualityPanel
+    from mist_qgis.model_folders import registry
+
+    threshold = read_card(registry().resolve("flood-head").path).thresholds["flood"]
+    panel = QualityPanel()
+    with open_store(store_path, read_only=True) as store:
+        panel.set_store(store)
+        assert panel.model_combo.currentText() == res["MODEL"]
+        assert panel.threshold == pytest.approx(round(threshold, 2)) and round(threshold, 2) != 0.5
+        panel.set_store(None)
