@@ -118,7 +118,21 @@ class MistPlugin:
         action = self._add_action(text, lambda checked: dock.setVisible(checked), icon=icon)
         action.setCheckable(True)
         dock.visibilityChanged.connect(action.setChecked)
+        dock.visibilityChanged.connect(lambda visible: visible and self._give_room(dock))
         return dock
+
+    def _give_room(self, dock) -> None:
+        """A dock shown squeezed (the dock area was sized for another dock) gets its preferred
+        width, up to 45% of the window, so the Verify dock's table and photo both show."""
+        window = self.iface.mainWindow()
+        if dock.isFloating() or window is None:
+            return
+        wanted = min(dock.sizeHint().width(), int(window.width() * 0.45))
+        if dock.width() < wanted * 0.8:
+            window.resizeDocks([dock], [wanted], Qt.Orientation.Horizontal)
+        tall = min(dock.sizeHint().height(), int(window.height() * 0.6))
+        if dock.height() < tall * 0.8:  # sharing the dock area: the dock just shown gets most of it
+            window.resizeDocks([dock], [tall], Qt.Orientation.Vertical)
 
     def _add_action(self, text: str, callback, toolbar: bool = True, icon: str = "mist.svg") -> QAction:
         action = QAction(QIcon(str(icon_path(icon))), text, self.iface.mainWindow())

@@ -15,7 +15,6 @@ from .active_store import active_store, set_active_store
 
 SETTINGS_PREFIX = "mist_qgis/dialogs/"
 STORE = "STORE"
-_OPEN: list = []  # dialogs being shown (Python keeps the wrappers alive)
 
 
 def remembered(algorithm_id: str) -> dict[str, Any]:
@@ -81,13 +80,13 @@ def create_dialog(algorithm_id: str):
 
 
 def open_dialog(algorithm_id: str) -> None:
-    """Show the prefilled dialog (non-modal, like the toolbox's)."""
+    """Show the prefilled dialog as the Processing toolbox does (it stays open while it runs)."""
     dialog = create_dialog(algorithm_id)
     if dialog is None:
         return
-    _OPEN.append(dialog)
-    dialog.finished.connect(lambda *_: _OPEN.remove(dialog) if dialog in _OPEN else None)
     dialog.show()
+    dialog.exec()
+    dialog.deleteLater()
 
 
 def _clear_unchosen_layers(dialog, params: dict[str, Any]) -> None:

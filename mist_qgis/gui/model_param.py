@@ -41,6 +41,9 @@ class ModelChoiceWrapper(WidgetWrapper):
         self.combo = QComboBox()
         self.combo.setEditable(True)
         self.combo.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        # long model names must not push "Add a model…" out of a narrow dialog
+        self.combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToMinimumContentsLengthWithIcon)
+        self.combo.setMinimumContentsLength(16)
         self.combo.setToolTip(tr("A model MIST knows, or an id, id@version or .onnx path"))
         add = QToolButton()
         add.setText(tr("Add a model…"))
