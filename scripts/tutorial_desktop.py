@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -31,10 +30,6 @@ ENV_SAMPLE = "MIST_TOUR_SAMPLE"
 ENV_RESULT = "MIST_TOUR_RESULT"
 TIMEOUT_S = 420
 SCREEN = (1920, 1080)
-
-
-def _site_packages() -> list[str]:
-    return [p for p in sys.path if p.endswith("site-packages")]
 
 
 def launch(plugin_zip: Path, out: Path) -> int:
@@ -57,6 +52,7 @@ def launch(plugin_zip: Path, out: Path) -> int:
         shutil.copy2(model, model_dir / model.name)
     sys.path.insert(0, str(REPO / "scripts"))
     from enable_plugin import enable
+    from xvfb_qgis import run_qgis
 
     enable("mist_qgis", profile / "QGIS" / "QGIS3.ini")
     work = root / "work"
@@ -65,24 +61,12 @@ def launch(plugin_zip: Path, out: Path) -> int:
     result = root / "result.json"
     env = dict(os.environ, **{ENV_WORK: str(work), ENV_SAMPLE: str(REPO / "resources" / "sample"),
                               ENV_SCRIPT: str(THIS), ENV_RESULT: str(result), "MIST_TOUR_OUT": str(out.resolve())})
-    env.pop("QT_QPA_PLATFORM", None)
-    env["PYTHONPATH"] = os.pathsep.join(_site_packages())  # onnxruntime and friends; not the repo's mist_qgis
-    display = os.environ.get("MIST_XVFB_DISPLAY")
-    server = ["-n", display] if display else ["-a"]
-    cmd = ["xvfb-run", *server, "-s", f"-screen 0 {SCREEN[0]}x{SCREEN[1]}x24", "qgis", "--profiles-path", str(root),
-           "--nologo", "--noversioncheck", "--code", str(THIS)]
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
-    try:
-        returncode = proc.wait(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)  # xvfb-run, its Xvfb and QGIS: the group this script started
-        proc.wait()
-        returncode = -1
+    returncode = run_qgis(root, THIS, env, SCREEN, TIMEOUT_S)
     try:
         data = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    data["returncode"] = returncode
+    data["returncode"] = -1 if returncode is None else returncode
     print(json.dumps(data, indent=1))
     return 0 if returncode == 0 and data.get("finished") else 1
 

@@ -7,14 +7,12 @@ import processing
 import pytest
 from qgis.core import QgsSettings
 
-from mist_qgis.core.models import runtime
-from mist_qgis.core.store import models as sql
 from mist_qgis.core.store import open_store
 from mist_qgis.gui.active_store import set_active_store
 from mist_qgis.gui.algorithm_dialog import create_dialog
 from mist_qgis.gui.model_param import ModelChoiceWrapper
 from mist_qgis.model_folders import SETTING, user_folders
-from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
+from tests.helpers.modelkit import screening_store, verify_by_colour
 from tests.helpers.stub_iface import StubIface
 
 
@@ -24,13 +22,7 @@ def screened(monkeypatch, tmp_path):
 
     monkeypatch.setattr(general, "iface", StubIface())
     QgsSettings().remove(SETTING)
-    runtime.clear_sessions()
-    model = make_colour_model(tmp_path / "models" / "colour.onnx")
-    path = tmp_path / "s.gpkg"
-    with open_store(path) as store:
-        photos = [(f"{n}{i}", photo(n)[i * 20:i * 20 + 200, i * 30:i * 30 + 200]) for i in range(4)
-                  for n in PHOTO_NAMES]
-        add_photo_posts(store, photos)
+    path, model = screening_store(tmp_path)
     set_active_store(path)
     yield path, model
     QgsSettings().remove(SETTING)
@@ -56,12 +48,7 @@ def test_models_are_a_choice_and_a_trained_head_joins_it(screened, tmp_path):
 
     res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": "colour"})
     with open_store(store_path) as store:
-        fids, emb = sql.load_embeddings(store, "colour@1")
-        rows = [(store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(f),)), int(f),
-                 "flood" if e[2] > e[0] else "not_flood") for f, e in zip(fids[:16], emb[:16], strict=True)]
-        with store.batch() as conn:
-            conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
-                             "VALUES (?, ?, ?, 'ann', '2024-01-01T00:00:00Z')", rows)
+        verify_by_colour(store, "colour@1")
     assert res["CLASSIFIED"] == 24
     # no output file asked for (the dialog's default): the head goes into MIST's models under its name
     train = create_dialog("mist:trainhead")
