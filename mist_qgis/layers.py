@@ -62,6 +62,17 @@ def style_posts_layer(layer) -> None:
     layer.triggerRepaint()
 
 
+def save_default_style(store_path: str | Path) -> str:
+    """Store MIST's posts style (symbols, map tip, photo widget) in the GeoPackage as the posts
+    table's default, so the table opened from the Browser or another project arrives styled
+    too. Written through a layer of its own (the write reopens the file under that layer).
+    Returns QGIS's message ('' when saved)."""
+    writer = posts_layer(store_path)
+    message = writer.saveStyleToDatabase("MIST posts", "MIST's style for the posts table", True, "") or ""
+    del writer
+    return message
+
+
 def add_posts_layer(store_path: str | Path, project=None):
     """Add (or refresh, if already there) the posts layer of a store to the project."""
     from qgis.core import QgsProject
@@ -71,6 +82,7 @@ def add_posts_layer(store_path: str | Path, project=None):
     if existing is not None:
         refresh_store_layers(store_path, project)
         return existing
+    save_default_style(store_path)
     layer = posts_layer(store_path)
     project.addMapLayer(layer)
     return layer

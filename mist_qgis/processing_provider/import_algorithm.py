@@ -37,9 +37,13 @@ def posts_layer_uri(store_path: str) -> str:
 
 def _style_posts(layer) -> None:
     """When the dialog loads the output, it gets the same style, map tip and time settings as the dock's."""
-    from ..layers import style_posts_layer
+    from ..layers import layer_store_path, save_default_style, style_posts_layer
 
     style_posts_layer(layer)
+    path, _ = layer_store_path(layer)
+    if path is not None:
+        save_default_style(path)
+        layer.reload()
 
 
 class ImportPostsAlgorithm(MistAlgorithm):

@@ -51,3 +51,12 @@ def test_store_layers_repaint_after_an_algorithm(store_path, project_with_posts)
     posts.repaintRequested.connect(lambda *_: repaints.append(1))
     processing.run("mist:storeinfo", {"STORE": str(store_path)})
     assert repaints and posts.getFeature(data.post_fids[0])["verified"] == "flood"
+
+
+def test_the_posts_table_opened_anywhere_arrives_styled(store_path, project_with_posts):
+    """As the Browser opens it: a plain OGR layer on the store's posts table."""
+    from qgis.core import QgsVectorLayer
+
+    plain = QgsVectorLayer(f"{store_path}|layername=posts", "from the Browser", "ogr")
+    assert plain.renderer().type() == "RuleRenderer"
+    assert "thumbs/" in plain.mapTipTemplate()  # (QGIS 3.22 applies a default style's time settings only on reload)
