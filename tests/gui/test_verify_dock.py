@@ -210,6 +210,9 @@ def test_bad_media_show_a_placeholder_with_the_reason(qtbot, store_path, built):
         assert "damaged" in texts[1] or "readable" in texts[1]
         assert "readable" in texts[2] or "damaged" in texts[2]
         assert "could not be fetched" in texts[3] and "HTTP 404" in texts[3]
+        cell = dock.model.index(dock.model.row_of(m[4]), 0)
+        assert dock.model.data(cell) == "failed: HTTP 404"  # the table says why, too
+        assert dock.model.data(cell, Qt.ItemDataRole.ToolTipRole) == "failed: HTTP 404"
         assert "not fetched yet" in texts[4]
         assert "escapes the media folder" in texts[5]
         assert not dock.photo.has_photo()
