@@ -263,6 +263,35 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         seen["window_bottom"] = window.frameGeometry().bottom()
         seen["screen_height"] = screen.height()
         grab(window, "tour_verify_and_posts.png")
+        step("identify", identify, 300)
+
+    # ... and with Verify + Identify Results: the identify tool clicked on a post
+    def identify() -> None:
+        from qgis.core import QgsPointXY
+        from qgis.PyQt.QtCore import QPoint
+
+        keep["plugin"].posts_dock.hide()
+        canvas = iface.mapCanvas()
+        posts = next(lyr for lyr in QgsProject.instance().mapLayers().values() if lyr.name() == "MIST posts")
+        iface.setActiveLayer(posts)
+        canvas.setExtent(posts.extent().buffered(0.001))
+        canvas.refresh()
+        for _ in range(10):
+            QApplication.processEvents()
+        feature = next(f for f in posts.getFeatures() if f.hasGeometry() and not f.geometry().isEmpty())
+        pixel = canvas.getCoordinateTransform().transform(QgsPointXY(feature.geometry().asPoint()))
+        iface.actionIdentify().trigger()
+        click(canvas, QPoint(int(pixel.x()), int(pixel.y())))
+        step("identify_measured", identify_measured, 2000)
+
+    def identify_measured() -> None:
+        from qgis.PyQt.QtWidgets import QDockWidget
+
+        window = iface.mainWindow()
+        docks = [d for d in window.findChildren(QDockWidget) if d.isVisible()]
+        seen["identify_docks"] = [d.objectName() for d in docks]
+        seen["identify_window_height"] = window.frameGeometry().height()
+        grab(window, "tour_verify_and_identify.png")
         seen["finished"] = True
         save()
         QTimer.singleShot(300, lambda: os._exit(0))

@@ -47,5 +47,8 @@ def test_the_tour_works_click_by_click(tmp_path):
     assert not seen["override_in_export"] and seen["exported_flood_posts"]
     # Verify + Posts in the right dock area: the window fits the 1080-pixel screen
     assert seen["window_height"] <= seen["screen_height"] <= 1080
+    # ... and with Verify + Identify Results (the identify tool clicked on a post)
+    assert "MistVerifyDock" in seen["identify_docks"] and "IdentifyResultsDock" in seen["identify_docks"]
+    assert seen["identify_window_height"] <= seen["screen_height"]
     for shot in ("tour_import.png", "tour_classify_dialog.png", "tour_verify_and_posts.png"):
         assert (tmp_path / shot).stat().st_size > 10_000
