@@ -105,7 +105,7 @@ def inside_qgis() -> None:
         window.showMaximized()
         dock = plugin.posts_dock
         dock.show()
-        window.resizeDocks([dock], [430], Qt.Orientation.Horizontal)
+        window.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
         scratch = work / "screenshot-import.gpkg"
         for leftover in scratch.parent.glob(scratch.name + "*"):
             leftover.unlink()
