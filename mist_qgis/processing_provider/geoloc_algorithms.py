@@ -42,6 +42,22 @@ def _qml_style(qml: str):
     return apply
 
 
+def grouped_issues(issues: list, most: int = 20) -> list[str]:
+    """Issue lines for the log, the same reason said once with how often it was noted (a reference
+    that cannot be matched is noted for every post near it)."""
+    by_reason: dict[str, list[str]] = {}
+    for issue in issues:
+        by_reason.setdefault(issue["reason"], []).append(issue["source"] or "")
+    lines = []
+    for reason, sources in list(by_reason.items())[:most]:
+        if len(sources) == 1:
+            lines.append(f"{sources[0]}: {reason}")
+        else:
+            lines.append(tr("{first}: {reason} (noted {n} times in this run)").format(
+                first=sources[0], reason=reason, n=len(sources)))
+    return lines
+
+
 def gazetteer_from_source(source, name_field: str, context: QgsProcessingContext, feedback: QgsProcessingFeedback):
     """A QGIS layer (any geometry, a name field) as the core's plain gazetteer, in WGS 84."""
     from shapely import wkb
@@ -194,8 +210,8 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
                 result["text_placed"] = coarse.placed
                 result["text_unplaced"] = coarse.unplaced
             summary = geolocate(store, options, progress=feedback.setProgress, is_cancelled=feedback.isCanceled)
-            for issue in store.issues_for_run(summary.run_id)[:20]:
-                feedback.pushWarning(f"{issue['source']}: {issue['reason']}")
+            for line in grouped_issues(store.issues_for_run(summary.run_id)):
+                feedback.pushWarning(line)
         if summary.mask_note:
             feedback.pushWarning(summary.mask_note)
         if summary.message and summary.message != summary.mask_note:

@@ -35,3 +35,12 @@ def test_a_cancelled_algorithm_says_cancelled(tmp_path):
     feedback.cancel()
     processing.run("mist:fetchmedia", {"STORE": str(tmp_path / "s.gpkg")}, feedback=feedback)
     assert any(e.startswith("Cancelled.") for e in feedback.errors), feedback.errors
+
+
+def test_a_repeated_geolocation_issue_is_said_once():
+    from mist_qgis.processing_provider.geoloc_algorithms import grouped_issues
+
+    issues = [{"source": "reference r1", "reason": "panorama or strip (4.0:1)"} for _ in range(5)]
+    issues.append({"source": "post 9", "reason": "no reference within 100 m"})
+    assert grouped_issues(issues) == ["reference r1: panorama or strip (4.0:1) (noted 5 times in this run)",
+                                      "post 9: no reference within 100 m"]
