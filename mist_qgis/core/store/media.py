@@ -141,7 +141,7 @@ def write_results(conn: sqlite3.Connection, results: Sequence[MediaResult]) -> N
     set_post_photos(conn, [r.fid for r in results if r.status == "ok"])
 
 
-def _media_dir(conn: sqlite3.Connection) -> Path:
+def media_dir_of(conn: sqlite3.Connection) -> Path:
     """The store's photo cache (`<store>.media/`), from the file the connection has open."""
     main = next(r for r in conn.execute("PRAGMA database_list") if r[1] == "main")
     return Path(main[2]).with_name(Path(main[2]).name + ".media")
@@ -153,7 +153,7 @@ def set_post_photos(conn: sqlite3.Connection, media_fids: Sequence[int] | None =
     of the given photos, or every post with a cached photo; never a URL."""
     where = ("fid IN (SELECT post_fid FROM media WHERE status = 'ok' AND cache_path IS NOT NULL "
              "AND kind IN ('photo', 'frame'))")
-    params: dict[str, object] = {"dir": _media_dir(conn).as_posix()}
+    params: dict[str, object] = {"dir": media_dir_of(conn).as_posix()}
     if media_fids is not None:
         if not media_fids:
             return 0
