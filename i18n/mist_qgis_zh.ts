@@ -1789,7 +1789,7 @@
         <translation>淹没面积 (m²)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="405"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="406"/>
         <source>Choose a DEM.</source>
         <translation>请选择数字高程模型 (DEM)。</translation>
     </message>
@@ -2322,6 +2322,16 @@
         <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="56"/>
         <source>{first}: {reason} (noted {n} times in this run)</source>
         <translation>{first}：{reason}（本次运行中记录了 {n} 次）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="427"/>
+        <source>{post} skipped: {reason}</source>
+        <translation>{post} 已跳过：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="429"/>
+        <source>{a} and {b}: water surfaces differ by {d:.2f} m</source>
+        <translation>{a} 与 {b}：水面高程相差 {d:.2f} 米</translation>
     </message>
 </context>
 </TS>

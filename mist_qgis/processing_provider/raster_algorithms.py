@@ -399,6 +399,7 @@ class InundationAlgorithm(MistAlgorithm):
         from ..core.rasters.georaster import RasterInputError
         from ..core.rasters.inundation import InundationParams, inundation_from_store
         from ..core.rasters.styles import style_extent_layer, write_sidecar_style
+        from ..core.store.flood_evidence import post_labels
 
         dem = self.parameterAsRasterLayer(parameters, "DEM", context)
         if dem is None:
@@ -417,13 +418,16 @@ class InundationAlgorithm(MistAlgorithm):
                 result, _ = inundation_from_store(store, dem.source(), folder, params, Cancelable.monitor(feedback))
             except (RasterInputError, ValueError) as exc:
                 raise _fail(exc) from exc
+            pairs = result.inconsistencies
+            named = post_labels(store, [pid for pid, _ in result.skipped] + [i.point_a for i in pairs] +
+                                [i.point_b for i in pairs])
         write_sidecar_style(result.depth_path, "depth", 0.0, max(result.max_depth_m, 0.1))
         style_extent_layer(result.extent_path)
         for pid, reason in result.skipped:
-            feedback.pushWarning(tr("point {pid} skipped: {reason}").format(pid=pid, reason=reason))
+            feedback.pushWarning(tr("{post} skipped: {reason}").format(post=named.get(pid, pid), reason=reason))
         for i in result.inconsistencies:
-            feedback.pushWarning(tr("posts {a} and {b}: water surfaces differ by {d:.2f} m").format(
-                a=i.point_a, b=i.point_b, d=i.difference_m))
+            feedback.pushWarning(tr("{a} and {b}: water surfaces differ by {d:.2f} m").format(
+                a=named.get(i.point_a, i.point_a), b=named.get(i.point_b, i.point_b), d=i.difference_m))
         for w in result.warnings:
             feedback.pushWarning(w)
         self.load_output(context, result.depth_path, tr("Water depth"), "OUTPUT_FOLDER", _load_default_style)
