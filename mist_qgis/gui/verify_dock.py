@@ -173,13 +173,11 @@ class VerifyDock(QgsDockWidget):
         self.verdict_filter = self.filters.verdict_filter
         for box in (self.follow_extent, self.follow_selection, self.follow_time):
             box.toggled.connect(self._follow_toggled)
-        filter_row = QHBoxLayout()
-        filter_row.addWidget(self.filters, 1)
         self.clear_item_filter = QPushButton(tr("Show all again"))
         self.clear_item_filter.hide()
         self.clear_item_filter.clicked.connect(self._clear_item_filter)
-        filter_row.addWidget(self.clear_item_filter)
-        layout.addLayout(filter_row)
+        self.filters.layout().addWidget(self.clear_item_filter, 1, 6)  # the grid's free cell
+        layout.addWidget(self.filters)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.table = QTableView()
