@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+MB = 1024 * 1024  # as in the fetch dialog's sizes
+
 
 def _error(message: str) -> Exception:
     from .cli import CliError
@@ -49,6 +51,6 @@ def fetch_media_parameters(args: argparse.Namespace) -> dict[str, Any]:
         "STORE": str(store.resolve()), "OFFLINE": args.offline,
         "MEDIA_DIR": str(Path(args.media_dir).resolve()) if args.media_dir else "",
         "MAPPING_COLUMN": args.mapping_column or "", "ALLOW_PRIVATE_HOSTS": args.allow_private_hosts,
-        "MAX_BYTES": args.max_bytes, "MAX_RUN_BYTES": args.max_run_bytes, "WORKERS": args.workers,
+        "MAX_MB": args.max_bytes / MB, "MAX_RUN_MB": args.max_run_bytes / MB, "WORKERS": args.workers,
         "RETRY": args.retry, "LOCATE_FROM_EXIF": not args.no_exif_locate,
     }

@@ -13,7 +13,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingOutputVectorLayer,
@@ -29,7 +28,6 @@ from ..i18n import QT_TR_NOOP, tr
 from ..post_formats import format_choices
 from .base import MistAlgorithm
 
-_KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
 COUNTS = ("RECORDS_READ", "IMPORTED", "DUPLICATES", "UNLOCATED", "SKIPPED", "REPOSTS")
 
 
@@ -37,13 +35,15 @@ def posts_layer_uri(store_path: str) -> str:
     return f"{store_path}|layername=posts"
 
 
-class _StylePosts(QgsProcessingLayerPostProcessorInterface):
+def _style_posts(layer) -> None:
     """When the dialog loads the output, it gets the same style, map tip and time settings as the dock's."""
+    from ..layers import layer_store_path, save_default_style, style_posts_layer
 
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        from ..layers import style_posts_layer
-
-        style_posts_layer(layer)
+    style_posts_layer(layer)
+    path, _ = layer_store_path(layer)
+    if path is not None:
+        save_default_style(path)
+        layer.reload()
 
 
 class ImportPostsAlgorithm(MistAlgorithm):
@@ -124,11 +124,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
             feedback.reportError(tr("Import cancelled; run it again to complete it."), False)
         uri = posts_layer_uri(str(Path(store_path).resolve()))
         if summary.imported or summary.unlocated or summary.duplicates:
-            details = QgsProcessingContext.LayerDetails(tr("MIST posts"), context.project(), "POSTS")
-            processor = _StylePosts()
-            _KEEP_ALIVE.append(processor)
-            details.setPostProcessor(processor)
-            context.addLayerToLoadOnCompletion(uri, details)
+            self.load_output(context, uri, tr("MIST posts"), "POSTS", _style_posts)
         counts = summary.counts()
         out = {"SUMMARY": json.dumps(data, ensure_ascii=False), "RUN_ID": summary.run_id,
                "POSTS": uri}

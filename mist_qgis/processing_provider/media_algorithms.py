@@ -21,6 +21,7 @@ from qgis.core import (
 
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
+from .words import push_lines
 
 MB = 1024 * 1024
 
@@ -78,11 +79,10 @@ class FetchMediaAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterBoolean(
             "ALLOW_PRIVATE_HOSTS", tr("Allow private and loopback hosts (intranet photo servers)"), False))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_BYTES", tr("Maximum bytes per file"), QgsProcessingParameterNumber.Type.Integer,
-            50 * MB, minValue=1))
+            "MAX_MB", tr("Largest file (MB)"), QgsProcessingParameterNumber.Type.Double, 50.0, minValue=0.001))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_RUN_BYTES", tr("Maximum bytes per run (0: no limit)"), QgsProcessingParameterNumber.Type.Integer,
-            0, minValue=0))
+            "MAX_RUN_MB", tr("Most to download in this run (MB, 0: no limit)"),
+            QgsProcessingParameterNumber.Type.Double, 0.0, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
             "WORKERS", tr("Parallel downloads"), QgsProcessingParameterNumber.Type.Integer, 16,
             minValue=1, maxValue=64))
@@ -105,8 +105,8 @@ class FetchMediaAlgorithm(MistAlgorithm):
             offline=self.parameterAsBool(parameters, "OFFLINE", context),
             media_dir=self.parameterAsFile(parameters, "MEDIA_DIR", context),
             allow_private_hosts=self.parameterAsBool(parameters, "ALLOW_PRIVATE_HOSTS", context),
-            max_bytes=self.parameterAsInt(parameters, "MAX_BYTES", context),
-            max_run_bytes=self.parameterAsInt(parameters, "MAX_RUN_BYTES", context),
+            max_bytes=round(self.parameterAsDouble(parameters, "MAX_MB", context) * MB),
+            max_run_bytes=round(self.parameterAsDouble(parameters, "MAX_RUN_MB", context) * MB),
             workers=self.parameterAsInt(parameters, "WORKERS", context),
             retry=self.parameterAsBool(parameters, "RETRY", context),
             mapping_column=self.parameterAsString(parameters, "MAPPING_COLUMN", context),
@@ -127,7 +127,7 @@ class FetchMediaAlgorithm(MistAlgorithm):
             except ValueError as exc:
                 raise QgsProcessingException(str(exc)) from exc
         data = summary.to_dict()
-        feedback.pushInfo(json.dumps(data, indent=2))
+        push_lines(feedback, data)
         if summary.message:
             feedback.pushWarning(summary.message)
         status = summary.media_status

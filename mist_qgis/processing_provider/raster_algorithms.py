@@ -15,7 +15,6 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
@@ -33,27 +32,15 @@ from qgis.core import (
 
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
+from .words import push_lines
 
 GROUP = QT_TR_NOOP("Rasters")
 KINDS = ["all", "predicted", "verified"]
 SLICE_CHOICES = [None, "hour", "day"]
 QUERY_KINDS = ["text", "photos", "store_photos", "boxes", "head"]
-_KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
-
-
-class _LoadDefaultStyle(QgsProcessingLayerPostProcessorInterface):
+def _load_default_style(layer) -> None:
     """Applies the sidecar .qml fully (3.22's constructor skips its temporal range)."""
-
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        layer.loadDefaultStyle()
-
-
-def load_on_completion(context: QgsProcessingContext, path: str, name: str, output: str) -> None:
-    details = QgsProcessingContext.LayerDetails(name, context.project(), output)
-    processor = _LoadDefaultStyle()
-    _KEEP_ALIVE.append(processor)
-    details.setPostProcessor(processor)
-    context.addLayerToLoadOnCompletion(path, details)
+    layer.loadDefaultStyle()
 
 
 class Cancelable:
@@ -123,7 +110,7 @@ class PostDensityAlgorithm(MistAlgorithm):
         for w in result.warnings:
             feedback.pushWarning(w)
         for s in result.slices:
-            load_on_completion(context, s.path, Path(s.path).stem, "OUTPUT_FOLDER")
+            self.load_output(context, s.path, Path(s.path).stem, "OUTPUT_FOLDER", _load_default_style)
         feedback.pushInfo(tr("{n} density rasters in {folder}").format(n=len(result.slices), folder=folder))
         return {"OUTPUT_FOLDER": folder, "RESULT": json.dumps(result.as_dict()), "POINTS": result.points}
 
@@ -270,6 +257,8 @@ class SeloAlgorithm(MistAlgorithm):
         for w in result.warnings:
             feedback.pushWarning(w)
         feedback.pushInfo(tr("{n} windows, {c} from the cache").format(n=result.windows, c=result.from_cache))
+        if context.willLoadLayerOnCompletion(out):
+            self.place_loaded_output(context.layerToLoadOnCompletionDetails(out), _load_default_style)
         return {"OUTPUT": out, "RESULT": json.dumps(result.as_dict())}
 
 
@@ -313,7 +302,7 @@ class EvaluateSeloAlgorithm(MistAlgorithm):
                 metrics = self._single(parameters, context)
         except slm.SlmInputError as exc:
             raise _fail(exc) from exc
-        feedback.pushInfo(json.dumps(metrics))
+        push_lines(feedback, metrics)
         return {"RSU": metrics["Rsu"], "RAS": metrics["Ras"], "RDA": metrics["Rda"], "RMI": metrics["Rmi"],
                 "METRICS": json.dumps(metrics)}
 
@@ -411,6 +400,7 @@ class InundationAlgorithm(MistAlgorithm):
         from ..core.rasters.georaster import RasterInputError
         from ..core.rasters.inundation import InundationParams, inundation_from_store
         from ..core.rasters.styles import style_extent_layer, write_sidecar_style
+        from ..core.store.flood_evidence import post_labels
 
         dem = self.parameterAsRasterLayer(parameters, "DEM", context)
         if dem is None:
@@ -429,16 +419,20 @@ class InundationAlgorithm(MistAlgorithm):
                 result, _ = inundation_from_store(store, dem.source(), folder, params, Cancelable.monitor(feedback))
             except (RasterInputError, ValueError) as exc:
                 raise _fail(exc) from exc
+            pairs = result.inconsistencies
+            named = post_labels(store, [pid for pid, _ in result.skipped] + [i.point_a for i in pairs] +
+                                [i.point_b for i in pairs])
         write_sidecar_style(result.depth_path, "depth", 0.0, max(result.max_depth_m, 0.1))
         style_extent_layer(result.extent_path)
         for pid, reason in result.skipped:
-            feedback.pushWarning(tr("point {pid} skipped: {reason}").format(pid=pid, reason=reason))
+            feedback.pushWarning(tr("{post} skipped: {reason}").format(post=named.get(pid, pid), reason=reason))
         for i in result.inconsistencies:
-            feedback.pushWarning(tr("posts {a} and {b}: water surfaces differ by {d:.2f} m").format(
-                a=i.point_a, b=i.point_b, d=i.difference_m))
+            feedback.pushWarning(tr("{a} and {b}: water surfaces differ by {d:.2f} m").format(
+                a=named.get(i.point_a, i.point_a), b=named.get(i.point_b, i.point_b), d=i.difference_m))
         for w in result.warnings:
             feedback.pushWarning(w)
-        load_on_completion(context, result.depth_path, tr("Water depth"), "OUTPUT_FOLDER")
-        load_on_completion(context, f"{result.extent_path}|layername=extent", tr("Flood extent"), "OUTPUT_FOLDER")
+        self.load_output(context, result.depth_path, tr("Water depth"), "OUTPUT_FOLDER", _load_default_style)
+        self.load_output(context, f"{result.extent_path}|layername=extent", tr("Flood extent"), "OUTPUT_FOLDER",
+                         _load_default_style)
         return {"OUTPUT_FOLDER": folder, "DEPTH": result.depth_path, "EXTENT": result.extent_path,
                 "FLOODED_AREA_M2": result.flooded_area_m2, "RESULT": json.dumps(result.as_dict())}

@@ -87,5 +87,8 @@ class ExportVerifiedAlgorithm(MistAlgorithm):
             except ExportError as exc:
                 raise QgsProcessingException(str(exc)) from exc
         feedback.setProgress(100)
+        if points.format in ("gpkg", "geojson"):
+            uri = f"{points.path}|layername=verified_points" if points.format == "gpkg" else points.path
+            self.load_output(context, uri, tr("Verified points"), "OUTPUT")
         return {"OUTPUT": points.path, "FORMAT": points.format, "POINTS": points.points,
                 "UNLOCATED_SKIPPED": points.unlocated_skipped, "TRAINING": json.dumps(training)}

@@ -32,6 +32,9 @@ def test_load_and_unload_twice_cleanly():
             assert registry.providerById("mist") is not None
             assert len(iface.menus["&MIST"]) == len(plugin.actions) >= 3
             assert iface.window.findChildren(QToolBar, "MistToolbar")
+            icons = [a.icon().pixmap(32, 32).toImage() for a in
+                     iface.window.findChildren(QToolBar, "MistToolbar")[0].actions()]
+            assert len(icons) == 4 and all(icons[i] != icons[j] for i in range(4) for j in range(i + 1, 4))
             assert [d.objectName() for d in iface.docks] == ["MistVerifyDock", "MistPostsDock"]
             assert plugin.verify_dock.windowTitle() == "MIST Verify" and not plugin.verify_dock.isVisible()
             assert plugin.posts_dock.windowTitle() == "MIST Posts" and not plugin.posts_dock.isVisible()

@@ -11,32 +11,28 @@ import pytest
 from qgis.core import QgsProcessingException
 
 from mist_qgis.core.models import runtime
-from mist_qgis.core.store import models as sql
 from mist_qgis.core.store import open_store
-from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, colour_card, make_colour_model, photo, save_photo
+from tests.helpers.modelkit import (
+    PHOTO_NAMES,
+    add_photo_posts,
+    colour_card,
+    make_colour_model,
+    photo,
+    save_photo,
+    screening_store,
+    verify_by_colour,
+)
 
 
 @pytest.fixture
 def screened_store(tmp_path):
-    runtime.clear_sessions()
-    model = make_colour_model(tmp_path / "models" / "colour.onnx")
-    path = tmp_path / "s.gpkg"
-    with open_store(path) as store:
-        photos = [(f"{n}{i}", photo(n)[i * 20:i * 20 + 200, i * 30:i * 30 + 200]) for i in range(4)
-                  for n in PHOTO_NAMES]
-        add_photo_posts(store, photos + [("junk", b"<html>not a photo</html>")])
-    return path, model
+    return screening_store(tmp_path, [("junk", b"<html>not a photo</html>")])
 
 
 def _verify_by_colour(store_path):
     """Verdicts on 16 classified photos: flood when the colour embedding is bluer than red."""
     with open_store(store_path) as store:
-        fids, emb = sql.load_embeddings(store, "colour@1")
-        rows = [(store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(f),)), int(f),
-                 "flood" if e[2] > e[0] else "not_flood") for f, e in zip(fids[:16], emb[:16], strict=True)]
-        with store.batch() as conn:
-            conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
-                             "VALUES (?, ?, ?, 'ann', '2024-01-01T00:00:00Z')", rows)
+        verify_by_colour(store, "colour@1")
 
 
 def test_classify_train_suggest_through_processing(screened_store, tmp_path):

@@ -4,6 +4,7 @@ posts layer (style by screening state, map tip, photo widget, temporal propertie
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -147,15 +148,27 @@ def _maptip(layer, feature) -> str:
 
 
 def test_map_tip_shows_thumbnail_and_escaped_text(tmp_path):
+    """Before the fetch step there is no cached copy, so no image (never the original path or a
+    URL); after it, the tip shows the cached copy's thumbnail."""
+    from mist_qgis.core.images.pipeline import FetchOptions, run_fetch_media
+    from mist_qgis.core.store import open_store
     from mist_qgis.layers import posts_layer
 
-    layer = posts_layer(_store_with_states(tmp_path))
+    path = _store_with_states(tmp_path)
+    layer = posts_layer(path)
     photo = next(f for f in layer.getFeatures() if f["filename"] == "flooded_street.jpg" and f["geo_source"] == "exif")
-    html = _maptip(layer, photo)
-    assert f'<img src="file://{photo["photo"]}"' in html and "location: exif" in html
+    assert "<img" not in _maptip(layer, photo) and "location: exif" in _maptip(layer, photo)
+    with open_store(path) as store:
+        run_fetch_media(store, FetchOptions(offline=True, media_dir=DATA / "photos"))
+    layer = posts_layer(path)
+    photo = next(f for f in layer.getFeatures() if f["filename"] == "flooded_street.jpg" and f["geo_source"] == "exif")
+    cached = photo["photo"]
+    assert ".media/" in cached
+    thumb = re.sub(r"/[0-9a-f]{2}/([0-9a-f]{64})\.[a-z0-9]+$", r"/thumbs/\1.jpg", cached)
+    assert Path(thumb).is_file() and f'<img src="file://{thumb}"' in _maptip(layer, photo)
     hostile = _maptip(layer, _feature(layer, "a5"))
     assert "<script>" not in hostile and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in hostile
-    assert '<img src="https://pbs.example.org/m.jpg"' in hostile
+    assert "pbs.example.org" not in hostile
     predicted = _maptip(layer, _feature(layer, "a2"))
     assert "predicted: flood (0.91)" in predicted and "2021-07-20 19:00 UTC" in predicted
 

@@ -136,3 +136,27 @@ def test_cli_inundation_end_to_end(tmp_path):
                           str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o")],
                          capture_output=True, text=True, timeout=180)
     assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_inundation_names_skipped_posts_so_they_can_be_found(tmp_path):
+    """A skipped post is named by its feature id, time and text, not by a 19-digit platform id."""
+    class Recording(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.warnings = []
+
+        def pushWarning(self, warning):  # noqa: N802
+            self.warnings.append(warning)
+
+    store = _store_with_depths(tmp_path / "s.gpkg")
+    with open_store(store) as s, s.batch() as conn:
+        conn.execute("UPDATE posts SET post_id = '1814600000000007919', text = 'Our street is a river now', "
+                     "timestamp = '2024-07-20T10:17:00Z', water_depth_m = 40.0 WHERE post_id = 'b'")
+        fid = conn.execute("SELECT fid FROM posts WHERE post_id = '1814600000000007919'").fetchone()[0]
+    feedback = Recording()
+    processing.run("mist:inundation", {"STORE": str(store), "DEM": str(_plane_dem(tmp_path / "dem.tif")),
+                                       "MAX_DISTANCE": 10_000, "OUTPUT_FOLDER": str(tmp_path / "out")},
+                   feedback=feedback)
+    skipped = [w for w in feedback.warnings if "skipped" in w]
+    assert skipped == [f"post fid {fid} 2024-07-20 10:17 “Our street is a river now” skipped: "
+                       "implausible water depth 40 m (> 15 m)"]

@@ -223,6 +223,9 @@ def test_offline_resolves_from_a_folder_and_never_touches_the_network(store, tmp
     assert pending["status"] == "pending" and pending["error"].startswith("offline: no local file")
     assert _media(store, "8")["cache_path"] == _media(store, "1")["cache_path"]
     assert summary.offline and summary.counts["left_pending"] == 1 and summary.counts["ok"] == 6
+    photos = {r[0]: r[1] for r in store.query("SELECT post_id, photo FROM posts")}
+    assert photos["4242"] == store.media_file(_media(store, "4242", 0)["cache_path"]).as_posix()
+    assert photos["7"] is None  # never fetched: no photo, and never its URL
     with pytest.raises(ValueError, match="media folder"):
         run_fetch_media(store, FetchOptions(offline=True))
 

@@ -197,6 +197,10 @@ def _candidates(store, post: PostToLocate, radius: float) -> list[ReferenceRow]:
     return refs
 
 
+class _Cancelled(Exception):
+    """The analyst cancelled while a post was being matched."""
+
+
 class Geolocator:
     """One run over a store; `run()` returns the summary. Build it once per run: the matcher
     and the segmentation model are loaded once, not per photo."""
@@ -204,6 +208,7 @@ class Geolocator:
     def __init__(self, store, options: GeolocateOptions) -> None:
         self.store = store
         self.options = options
+        self._is_cancelled: Callable[[], bool] | None = None
         self.matcher: Matcher | None = None
         self.matcher_error = ""
         try:
@@ -223,12 +228,16 @@ class Geolocator:
         posts = sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo)
         counts["posts"] = len(posts)
         status = "done"
+        self._is_cancelled = is_cancelled
         for i, post in enumerate(posts):
             if is_cancelled is not None and is_cancelled():
                 status = "cancelled"
                 break
             try:
                 self._locate(post, run_id, counts)
+            except _Cancelled:  # mid-post: the post is left for the next run
+                status = "cancelled"
+                break
             except Exception as exc:  # one post's failure never ends the run
                 with self.store.batch() as conn:
                     sql.record_outcome(conn, post, o.matcher, o.mode, "failed", f"{type(exc).__name__}: {exc}", run_id)
@@ -335,6 +344,8 @@ class Geolocator:
             selected = [by_fid[f] for f in order]
         out: list[PairScore] = []
         for ref in selected:
+            if self._is_cancelled is not None and self._is_cancelled():
+                raise _Cancelled  # within one pair's matching time, not after the post's whole list
             if self.matcher.caches_features:
                 f, reason = self.cache.features(ref)
                 if f is None:

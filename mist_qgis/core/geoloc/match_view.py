@@ -187,12 +187,12 @@ def render_match_view(source: MatchSource, media_dir: str | os.PathLike[str],
         geometry = verify(match, geometry_method)
     except (MatcherInputError, ValueError, RuntimeError) as exc:
         raise MatchViewError(RENDER_FAILED, f"{type(exc).__name__}: {exc}") from exc
-    title = f"post {source.post_fid} photo {source.media_fid} -> {source.ref_uid}   {used}: {match.n} matches, " \
-            f"{geometry.inliers} inliers"
     png = cache_file(media_dir, source)
     tmp = png.with_name(f".{png.stem}.{uuid.uuid4().hex}.tmp.png")
     try:
-        render_matches(query.image, ref.image, match, geometry.inlier_mask, tmp, title)
+        # no title drawn into the picture: shrunk into a dock it is unreadable, and the pane's caption
+        # (from the sidecar below) says the same in text the analyst can read and copy
+        render_matches(query.image, ref.image, match, geometry.inlier_mask, tmp)
         view = MatchView(png, used, source.matcher, fallback_reason, match.n, int(geometry.inliers))
         meta = {k: v for k, v in asdict(view).items() if k != "path"}
         _sidecar(png).write_text(json.dumps(meta), encoding="utf-8")

@@ -155,7 +155,9 @@ class ModelRegistry:
         if same_id:
             return max(same_id, key=lambda e: _version_key(e.card.version))
         known = ", ".join(sorted(e.card.tag for e in entries)) or "none"
-        raise ModelNotFoundError(f"no model {ref!r} in the registry (known: {known})")
+        raise ModelNotFoundError(
+            f"no model {ref!r} in the registry (known: {known}); add its folder or import a model pack in "
+            "MIST › Models…, or run `make models` (it installs into the QGIS profile)")
 
 
 # -- model packs ----------------------------------------------------------------------------

@@ -164,8 +164,9 @@ class _ImportJob:
 
 
 def _message(s: ImportSummary) -> str:
-    text = (f"{s.records_read} records read: {s.imported} imported, {s.unlocated} unlocated, "
-            f"{s.duplicates} duplicates, {s.skipped} skipped")
+    text = (f"{s.records_read} {'record' if s.records_read == 1 else 'records'} read: {s.imported} imported, "
+            f"{s.unlocated} unlocated, {s.duplicates} {'duplicate' if s.duplicates == 1 else 'duplicates'}, "
+            f"{s.skipped} skipped")
     if s.files_skipped:
         text += f"; {len(s.files_skipped)} file(s) not imported"
     if s.status == "cancelled":

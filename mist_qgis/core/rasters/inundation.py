@@ -19,6 +19,7 @@ this keeps a 25-million-cell DEM within seconds. Depth and connectivity are alwa
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -105,6 +106,29 @@ def _grid(ds) -> _Grid:
     gt = tuple(ds.GetGeoTransform())
     ground = GroundGrid.from_geotransform(ds.RasterXSize, ds.RasterYSize, gt, ds.GetProjection())
     return _Grid(ds.RasterXSize, ds.RasterYSize, gt, ds.GetProjection(), ground)
+
+
+# File names of MIST's own rasters (density surfaces, depth rasters): never elevation.
+_MIST_OUTPUT_NAME = re.compile(r"^(density_.*|.*_depth|probmap_.*|.*selo.*)\.tiff?$", re.IGNORECASE)
+
+
+def dem_doubts(path: str | Path) -> list[str]:
+    """Why a raster may not be an elevation model (empty when it looks like one): several bands,
+    8-bit values, or a MIST product (by its metadata or its file name). Said as warnings: the
+    analyst may know better, but a density surface taken for a DEM gives a confident wrong map."""
+    from osgeo import gdal
+
+    ds = open_raster(path)
+    doubts = []
+    name = Path(path).name
+    product = (ds.GetMetadata() or {}).get("MIST_PRODUCT")
+    if product or _MIST_OUTPUT_NAME.match(name):
+        doubts.append(f"{name} looks like a MIST output ({product or 'by its name'}), not an elevation model")
+    if ds.RasterCount > 1:
+        doubts.append(f"{name} has {ds.RasterCount} bands; an elevation model has one (band 1 is used)")
+    if ds.GetRasterBand(1).DataType == gdal.GDT_Byte:
+        doubts.append(f"{name} holds 8-bit values (0-255), like an image or a classified map, not elevations")
+    return doubts
 
 
 def read_dem(path: str | Path) -> tuple[np.ndarray, _Grid]:
@@ -381,6 +405,7 @@ def inundation(
     monitor = monitor or Monitor()
     dem, grid = read_dem(dem_path)
     evidence, ids, skipped, warnings = check_points(points, dem, grid, points_crs, params)
+    warnings[:0] = dem_doubts(dem_path)
     monitor.report(0.05)
     xy_m = grid.points(evidence[:, 0], evidence[:, 1])
     wse = evidence[:, 2] + evidence[:, 3]

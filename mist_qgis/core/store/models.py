@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from . import verify as verify_sql
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -157,25 +159,21 @@ def embedding_models(store: Store) -> dict[str, int]:
 
 
 def verified_media(store: Store) -> list[VerifiedMedia]:
-    """The latest verdict per photo. A verdict given on a post (no media fid) counts for each of
-    the post's fetched photos; a verdict on the photo itself takes precedence."""
+    """The current verdict of each fetched photo (the rule in `store/verify.py`: the latest
+    recorded verdict covering the photo, given to it or to its whole post)."""
     rows = store.query(
         f"""
-        SELECT m.fid AS media_fid, v.post_fid, v.verdict, v.water_depth_m, v.note, v.analyst,
-               v.verified_at, v.media_fid IS NOT NULL AS direct, v.fid AS vfid
-        FROM verifications v
-        JOIN media m ON (m.fid = v.media_fid) OR (v.media_fid IS NULL AND m.post_fid = v.post_fid)
-        WHERE {_OK_PHOTOS}
-        ORDER BY direct, v.fid
+        SELECT m.fid AS media_fid, v.post_fid, v.verdict, v.water_depth_m, v.note, v.analyst, v.verified_at
+        FROM media m JOIN verifications v ON v.fid = {verify_sql.LATEST_VERIFICATION}
+        WHERE {_OK_PHOTOS} AND m.post_fid IN (SELECT post_fid FROM verifications)
+        ORDER BY m.fid
         """
     )
-    latest: dict[int, VerifiedMedia] = {}
-    for r in rows:  # ordered so the last one written per photo is the one that counts
-        latest[r["media_fid"]] = VerifiedMedia(
-            r["media_fid"], r["post_fid"], r["verdict"], r["water_depth_m"], r["note"], r["analyst"],
-            r["verified_at"],
-        )
-    return [latest[k] for k in sorted(latest)]
+    return [
+        VerifiedMedia(r["media_fid"], r["post_fid"], r["verdict"], r["water_depth_m"], r["note"], r["analyst"],
+                      r["verified_at"])
+        for r in rows
+    ]
 
 
 def post_texts_without_embedding(store: Store, model_tag: str) -> list[tuple[int, str]]:

@@ -376,6 +376,22 @@ def _complete_spatial_indexes(conn: sqlite3.Connection) -> None:
         conn.executemany("DELETE FROM mist_meta WHERE key = ?", [(key,) for key, _ in pending])
 
 
+def _repoint_photos(conn: sqlite3.Connection) -> None:
+    """A store moved or copied with its photo cache: the posts' `photo` paths follow it."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'posts'").fetchone() is None:
+        return  # a store held at an early schema on purpose (migration tests)
+    from .media import media_dir_of, set_post_photos
+
+    # one fetched photo's post (the status index finds it at once), not a scan of the posts
+    row = conn.execute(
+        "SELECT p.photo FROM media m JOIN posts p ON p.fid = m.post_fid "
+        "WHERE m.status = 'ok' AND m.cache_path IS NOT NULL AND p.photo LIKE '%.media/%' LIMIT 1"
+    ).fetchone()
+    if row is not None and not str(row[0]).startswith(media_dir_of(conn).as_posix() + "/"):
+        with write_transaction(conn):
+            set_post_photos(conn)
+
+
 def _schema_version(conn: sqlite3.Connection) -> int:
     has_meta = conn.execute(
         "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'mist_meta'"
@@ -472,6 +488,7 @@ def open_store(
         if dead:
             with write_transaction(conn):
                 close_interrupted_runs(conn, dead)
+        _repoint_photos(conn)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open store {path}: {exc}") from exc
     return Store(path, conn, read_only=False)

@@ -3,8 +3,12 @@ the verification table, and the reads behind agreement, quality and export.
 
 The queue pages with keysets on indexed columns (media fid, post time, screening score per model
 and label), so the cost of a page does not grow with the number of rows already seen or with the
-size of the store. A photo's verdict is its latest verification (any analyst); a verification
-without a photo applies to the whole post.
+size of the store.
+
+Which verdict counts (one rule, used by the queue, the posts mirror, agreement, quality and
+training): a verdict given without a photo is a verdict on each photo of its post. A photo's
+current verdict is the latest recorded verdict that covers it, by any analyst. Agreement compares
+each analyst's own latest verdict covering each photo. A post without photos is judged as itself.
 """
 
 from __future__ import annotations
@@ -29,10 +33,12 @@ from .store import Store
 
 # -- verdicts and the posts mirror -------------------------------------------------------------
 
-# The fid of a photo's current verification: its own latest, else the post's latest post-level one.
+# Whether verification `v` covers photo `m`: given to the photo itself or to its whole post.
+COVERS = "(v.post_fid = m.post_fid AND (v.media_fid = m.fid OR v.media_fid IS NULL))"
+# The fid of a photo's current verification: the latest recorded one that covers it.
 LATEST_VERIFICATION = (
-    "coalesce((SELECT max(v2.fid) FROM verifications v2 WHERE v2.media_fid = m.fid), "
-    "(SELECT max(v3.fid) FROM verifications v3 WHERE v3.post_fid = m.post_fid AND v3.media_fid IS NULL))"
+    "(SELECT max(v2.fid) FROM verifications v2 WHERE v2.post_fid = m.post_fid "
+    "AND (v2.media_fid = m.fid OR v2.media_fid IS NULL))"
 )
 
 
@@ -76,17 +82,24 @@ def write_mirror(conn: sqlite3.Connection, post_fid: int, state: PostVerificatio
 
 
 def current_verdicts_of_post(conn: sqlite3.Connection, post_fid: int) -> list[sqlite3.Row]:
-    """Each photo's latest verification of a post, plus the latest post-level one, oldest first."""
+    """The current verification of each photo of a post (a post without photos: its latest
+    verdict), each row once, oldest first."""
     return conn.execute(
-        """
+        f"""
         SELECT fid, verdict, water_depth_m, analyst, verified_at FROM verifications
         WHERE fid IN (
-            SELECT max(fid) FROM verifications WHERE post_fid = :p AND media_fid IS NOT NULL GROUP BY media_fid
-            UNION SELECT max(fid) FROM verifications WHERE post_fid = :p AND media_fid IS NULL)
+            SELECT {LATEST_VERIFICATION} FROM media m WHERE m.post_fid = :p
+            UNION SELECT max(fid) FROM verifications
+            WHERE post_fid = :p AND NOT EXISTS (SELECT 1 FROM media WHERE post_fid = :p))
         ORDER BY fid
         """,
         {"p": post_fid},
     ).fetchall()
+
+
+def judged_post_fids(conn: sqlite3.Connection) -> list[int]:
+    """Posts with at least one verification (the posts whose mirror the verdicts decide)."""
+    return [int(r[0]) for r in conn.execute("SELECT DISTINCT post_fid FROM verifications ORDER BY post_fid")]
 
 
 # -- the queue ---------------------------------------------------------------------------------
@@ -330,17 +343,26 @@ def analysts(store: Store) -> list[tuple[str, int]]:
 
 
 def latest_by_analyst(store: Store, analyst_names: list[str]) -> list[sqlite3.Row]:
-    """Each named analyst's latest verdict per item (photo, or post for post-level verdicts)."""
+    """Each named analyst's latest verdict covering each photo (a post without photos: the
+    post, media_fid NULL). A verdict on a whole post counts for each of its photos."""
     if not analyst_names:
         return []
     return store.query(
-        """
-        SELECT v.post_fid, v.media_fid, v.analyst, v.verdict, v.water_depth_m, v.verified_at FROM verifications v
-        WHERE v.fid IN (
-            SELECT max(fid) FROM verifications
-            WHERE analyst IN (SELECT value FROM json_each(:names))
-            GROUP BY analyst, post_fid, coalesce(media_fid, -1))
-        ORDER BY v.post_fid, v.media_fid
+        f"""
+        WITH named AS (SELECT * FROM verifications WHERE analyst IN (SELECT value FROM json_each(:names))),
+        covered AS (
+            SELECT v.fid, v.analyst, m.post_fid, m.fid AS media_fid FROM named v JOIN media m ON {COVERS}
+            UNION ALL
+            SELECT v.fid, v.analyst, v.post_fid, NULL FROM named v
+            WHERE NOT EXISTS (SELECT 1 FROM media m WHERE m.post_fid = v.post_fid)),
+        ranked AS (
+            SELECT c.*, row_number() OVER (
+                PARTITION BY c.analyst, c.post_fid, coalesce(c.media_fid, -1) ORDER BY c.fid DESC) AS k
+            FROM covered c)
+        SELECT r.post_fid, r.media_fid, r.analyst, v.verdict, v.water_depth_m, v.verified_at
+        FROM ranked r JOIN verifications v ON v.fid = r.fid
+        WHERE r.k = 1
+        ORDER BY r.post_fid, r.media_fid
         """,
         {"names": json.dumps(analyst_names)},
     )
@@ -352,8 +374,7 @@ def scored_verdicts(store: Store, model: str, label: str) -> list[sqlite3.Row]:
         f"""
         SELECT m.fid AS media_fid, {_SCORE} AS score, v.verdict FROM media m
         JOIN verifications v ON v.fid = {LATEST_VERIFICATION}
-        WHERE m.fid IN (SELECT media_fid FROM verifications WHERE media_fid IS NOT NULL)
-          AND {_SCORE} IS NOT NULL
+        WHERE m.post_fid IN (SELECT post_fid FROM verifications) AND {_SCORE} IS NOT NULL
         ORDER BY m.fid
         """,
         {"model": model, "label": label},
@@ -403,10 +424,10 @@ def verified_photos(store: Store) -> list[sqlite3.Row]:
         SELECT m.fid AS media_fid, m.status, m.cache_path, m.sha256, m.content_type, p.post_id, p.platform,
                v.verdict, v.water_depth_m, v.analyst, v.verified_at,
                (SELECT count(DISTINCT w.verdict) FROM verifications w WHERE w.fid IN (
-                    SELECT max(fid) FROM verifications WHERE media_fid = m.fid GROUP BY analyst)) AS n_verdicts
+                    SELECT max(v.fid) FROM verifications v WHERE {COVERS} GROUP BY v.analyst)) AS n_verdicts
         FROM media m JOIN posts p ON p.fid = m.post_fid
         JOIN verifications v ON v.fid = {LATEST_VERIFICATION}
-        WHERE m.fid IN (SELECT media_fid FROM verifications WHERE media_fid IS NOT NULL)
+        WHERE m.post_fid IN (SELECT post_fid FROM verifications)
         ORDER BY m.fid
         """
     )

@@ -1,15 +1,21 @@
-"""Write and undo analysts' verdicts.
+"""Write and undo analysts' verdicts, and the one rule for which verdict counts.
+
+The rule: a verdict given without a photo is a verdict on each photo of its post. A photo's
+current verdict is the latest recorded verdict that covers it, by any analyst: an override by a
+colleague, or a changed depth, replaces what was there. The post (the posts layer, inundation,
+density, exports) shows its photos' current verdicts: flood if any photo shows flooding, else
+unsure if any is unsure, else not flood; the water depth is the deepest among the photos with the
+winning verdict. Agreement compares each analyst's own latest verdict covering each photo.
 
 A verdict adds a `verifications` row (the history: who said what, when) and updates the
-verification fields mirrored on the post (what the posts layer shows), in one transaction. The
-post's mirror summarises its photos' current verdicts: flood if any photo shows flooding, else
-unsure if any is unsure, else not flood; the water depth is the deepest among the photos with
-the winning verdict. Undo deletes the row and restores the post's previous fields exactly,
-unless another analyst's verdict has changed them since; then the mirror is recomputed from the
-verdicts that remain, so nobody's later work is overwritten.
+verification fields mirrored on the post, in one transaction. Undo deletes the row and restores
+the post's previous fields exactly, unless another analyst's verdict has changed them since; then
+the mirror is recomputed from the verdicts that remain, so nobody's later work is overwritten.
 """
 
 from __future__ import annotations
+
+import sqlite3
 
 from ..store import Store
 from ..store import verify as sql
@@ -29,6 +35,18 @@ def aggregate(rows: list) -> PostVerification:
     latest = max(winning, key=lambda r: r["fid"])
     depths = [r["water_depth_m"] for r in winning if r["water_depth_m"] is not None]
     return PostVerification(winner, latest["analyst"], latest["verified_at"], max(depths) if depths else None)
+
+
+def refresh_mirrors(conn: sqlite3.Connection, post_fids: list[int] | None = None) -> int:
+    """Recompute the mirrored verdict of posts (all judged posts by default) from their current
+    verdicts; returns how many posts changed."""
+    changed = 0
+    for post_fid in sql.judged_post_fids(conn) if post_fids is None else post_fids:
+        state = aggregate(sql.current_verdicts_of_post(conn, post_fid))
+        if sql.read_mirror(conn, post_fid) != state:
+            sql.write_mirror(conn, post_fid, state)
+            changed += 1
+    return changed
 
 
 def write_verdicts(store: Store, verdicts: list[Verdict], verified_at: str | None = None) -> list[VerdictReceipt]:
