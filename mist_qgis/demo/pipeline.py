@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.stage import Status
 from .runner import StageFailed, StageOutcome, StageRunner, run_algorithm
 
 MARKER = ".mist-demo"  # only a folder with this file is emptied before a run
@@ -184,7 +185,7 @@ class Demo:
             "MIN_CONFIDENCE": self.c.min_confidence, "GAZETTEER": str(self.c.sample / "roads.geojson"),
             "NAME_FIELD": "name"})
         s = r["RESULT"]
-        _need(s["status"] == "done", f"geolocation {s['status']}")
+        _need(s["status"] == Status.DONE, f"geolocation {s['status']}")
         _need(s.get("failed", 0) == 0, f"{s.get('failed')} posts failed to geolocate (see the run's issues)")
         self.state.notes["moved"] = s["moved"]
         return StageOutcome(

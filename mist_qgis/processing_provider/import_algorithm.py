@@ -25,6 +25,7 @@ from qgis.core import (
 )
 
 from ..core.posts.detect import FORMAT_CHOICES
+from ..core.stage import Status
 from ..i18n import QT_TR_NOOP, tr
 from ..post_formats import format_choices
 from .base import MistAlgorithm
@@ -112,15 +113,15 @@ class ImportPostsAlgorithm(MistAlgorithm):
         with self.open_store_or_fail(store_path, create=True) as store:
             try:
                 summary = import_posts(
-                    store, inputs, options, progress=lambda f: feedback.setProgress(100.0 * f),
-                    is_canceled=feedback.isCanceled)
+                    store, inputs, options, progress=feedback.setProgress,
+                    is_cancelled=feedback.isCanceled)
             except (NotAPostCollection, ValueError) as exc:
                 raise QgsProcessingException(str(exc)) from exc
         data = summary.as_dict()
         feedback.pushInfo(summary.message)
         for issue in summary.issues[:20]:
             feedback.pushWarning(f"{issue['source']}:{issue['line'] or '-'}: {issue['reason']}")
-        if summary.status == "cancelled":
+        if summary.status == Status.CANCELLED:
             feedback.reportError(tr("Import cancelled; run it again to complete it."), False)
         uri = posts_layer_uri(str(Path(store_path).resolve()))
         if summary.imported or summary.unlocated or summary.duplicates:

@@ -123,7 +123,7 @@ class FetchMediaAlgorithm(MistAlgorithm):
         store_path = self.parameterAsFile(parameters, "STORE", context)
         with self.open_store_or_fail(store_path) as store:
             try:
-                summary = run_fetch_media(store, options, progress=report, cancel=feedback.isCanceled)
+                summary = run_fetch_media(store, options, progress=report, is_cancelled=feedback.isCanceled)
             except ValueError as exc:
                 raise QgsProcessingException(str(exc)) from exc
         data = summary.to_dict()

@@ -54,12 +54,6 @@ def _resolve(ref: str) -> Path:
     return registry().resolve(ref).path
 
 
-def _progress(feedback: QgsProcessingFeedback):
-    def report(done: int, total: int) -> None:
-        feedback.setProgress(100.0 * done / total if total else 100.0)
-
-    return report
-
 
 class ScreeningAlgorithm(MistAlgorithm):
     _group = GROUP
@@ -100,8 +94,8 @@ class ClassifyMediaAlgorithm(ScreeningAlgorithm):
             reg = registry()
             result = classify_store(
                 store, model, batch_size=self.parameterAsInt(parameters, "BATCH_SIZE", context),
-                k=self.parameterAsInt(parameters, "TOP_K", context), cancel=feedback.isCanceled,
-                progress=_progress(feedback), resolve_model=lambda ref: reg.resolve(ref).path,
+                k=self.parameterAsInt(parameters, "TOP_K", context), is_cancelled=feedback.isCanceled,
+                progress=feedback.setProgress, resolve_model=lambda ref: reg.resolve(ref).path,
             )
         feedback.pushInfo(tr("{model}: {notice}").format(model=result.model, notice=result.notice))
         feedback.pushInfo(tr("{n} photos classified, {s} skipped").format(n=result.classified, s=result.skipped))
@@ -159,10 +153,10 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
                 backbone = _resolve(self.parameterAsString(parameters, "BACKBONE", context))
                 image_tag = load_model(backbone).card.tag
                 feedback.pushInfo(tr("Embedding photos with {m}").format(m=image_tag))
-                embed_photos(store, backbone, cancel=feedback.isCanceled, progress=_progress(feedback))
+                embed_photos(store, backbone, is_cancelled=feedback.isCanceled, progress=feedback.setProgress)
             if features in ("text", "image+text"):
                 feedback.pushInfo(tr("Embedding post texts"))
-                embed_post_texts(store, cancel=feedback.isCanceled)
+                embed_post_texts(store, is_cancelled=feedback.isCanceled)
             if feedback.isCanceled():
                 raise QgsProcessingException(tr("Cancelled before training"))
             if not out:

@@ -61,9 +61,9 @@ class Cancelable:
 
     @staticmethod
     def monitor(feedback: QgsProcessingFeedback):
-        from ..core.rasters.georaster import Monitor
+        from ..core.stage import Monitor
 
-        return Monitor(progress=feedback.setProgress, cancelled=feedback.isCanceled)
+        return Monitor(progress=feedback.setProgress, is_cancelled=feedback.isCanceled)
 
 
 def _fail(exc: Exception) -> QgsProcessingException:

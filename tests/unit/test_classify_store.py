@@ -60,13 +60,13 @@ def test_cancel_then_resume_classifies_each_photo_once(store, model):
         calls["n"] += 1
         return calls["n"] > 1
 
-    first = classify_store(store, model, batch_size=2, cancel=cancel_after_first_batch)
+    first = classify_store(store, model, batch_size=2, is_cancelled=cancel_after_first_batch)
     assert first.status == "cancelled" and first.classified == 2
     assert store.runs("classify")[-1].status == "cancelled"
     progress = []
-    second = classify_store(store, model, batch_size=2, progress=lambda d, t: progress.append((d, t)))
+    second = classify_store(store, model, batch_size=2, progress=progress.append)
     assert second.status == "done" and second.classified == 4
-    assert progress[0] == (0, 4) and progress[-1] == (4, 4)
+    assert progress[0] == 0.0 and progress[-1] == 100.0 and progress == sorted(progress)
     counts = store.query("SELECT media_fid, count(DISTINCT run_fid) AS runs FROM predictions GROUP BY media_fid")
     assert len(counts) == 6 and all(r["runs"] == 1 for r in counts)
     assert classify_store(store, model).classified == 0  # nothing left

@@ -13,10 +13,10 @@ import time
 
 import pytest
 
+from mist_qgis.core.errors import Cancelled
 from mist_qgis.core.images.fetcher import (
     BudgetExhausted,
     ByteBudget,
-    FetchCancelled,
     FetchError,
     FetchLimits,
     HttpFetcher,
@@ -213,13 +213,13 @@ def test_cancel_checked_before_and_during_backoff(server, dialled):
     server.add("/busy.jpg", b"")
     server.fail_first["/busy.jpg"] = (99, 429, "30")
     with _fetcher() as fetcher:
-        with pytest.raises(FetchCancelled):
-            fetcher.fetch(server.url("/busy.jpg"), cancel=lambda: True)
+        with pytest.raises(Cancelled):
+            fetcher.fetch(server.url("/busy.jpg"), is_cancelled=lambda: True)
         flag = threading.Event()
         threading.Timer(0.3, flag.set).start()
         start = time.monotonic()
-        with pytest.raises(FetchCancelled):
-            fetcher.fetch(server.url("/busy.jpg"), cancel=flag.is_set)
+        with pytest.raises(Cancelled):
+            fetcher.fetch(server.url("/busy.jpg"), is_cancelled=flag.is_set)
         assert time.monotonic() - start < 5  # not the 30 s the server asked for
 
 

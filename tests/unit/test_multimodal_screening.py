@@ -93,7 +93,7 @@ def test_cancel_then_resume_pairs_every_photo_with_its_own_text(store, crisis):
         calls["n"] += 1
         return calls["n"] > 1
 
-    first = classify_store(store, path, batch_size=2, cancel=cancel_after_first_batch)
+    first = classify_store(store, path, batch_size=2, is_cancelled=cancel_after_first_batch)
     assert (first.status, first.classified) == ("cancelled", 2)
     second = classify_store(store, path, batch_size=4, k=3)
     assert (second.status, second.classified) == ("done", 4)

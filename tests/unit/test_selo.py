@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
+from mist_qgis.core.errors import Cancelled
 from mist_qgis.core.rasters import selo, selo_grid, selo_median
 from mist_qgis.core.rasters.encoders import (
     EncoderError,
@@ -15,9 +16,9 @@ from mist_qgis.core.rasters.encoders import (
     embed_photos,
     resize_crop,
 )
-from mist_qgis.core.rasters.georaster import Cancelled, Monitor
 from mist_qgis.core.rasters.selo_queries import HeadQuery, TextQuery, VectorQuery, chaotic_text_vector
 from mist_qgis.core.rasters.slm_metrics import evaluate
+from mist_qgis.core.stage import Monitor
 from tests.helpers.raster_testkit import (
     colour_text_encoder,
     conv_encoder,
@@ -287,7 +288,7 @@ def test_cancel_leaves_no_map_and_resumes_from_the_cache(tmp_path, raster):
     out = tmp_path / "cancelled.tif"
     with pytest.raises(Cancelled):
         selo.selo_map(raster, out, encoder, VectorQuery(np.ones(32, np.float32)), "v1",
-                      cache_dir=tmp_path / "c", monitor=Monitor(cancelled=cancelled), embed_batch=4)
+                      cache_dir=tmp_path / "c", monitor=Monitor(is_cancelled=cancelled), embed_batch=4)
     assert not out.exists() and not list(tmp_path.glob("*.part.tif"))
     res = selo.selo_map(raster, out, encoder, VectorQuery(np.ones(32, np.float32)), "v1", cache_dir=tmp_path / "c")
     assert 0 < res.from_cache < res.windows and res.encoded == res.windows - res.from_cache

@@ -28,6 +28,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..stage import LocateStatus, Status, error_message, run_stage
 from ..store import geoloc as sql
 from .features import FeatureBlobError, Features
 from .masks import filter_matches, load_masker
@@ -217,32 +218,32 @@ class Geolocator:
             is_cancelled: Callable[[], bool] | None = None) -> GeolocateSummary:
         o = self.options
         params = asdict(o)
-        run_id = self.store.start_run("geolocate", params)
-        counts = {"posts": 0, "moved": 0, "unmatched": 0, "skipped": 0, "failed": 0, "pairs": 0,
-                  "references_extracted": 0, "references_unusable": 0}
-        posts = sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo)
-        counts["posts"] = len(posts)
-        status = "done"
-        for i, post in enumerate(posts):
-            if is_cancelled is not None and is_cancelled():
-                status = "cancelled"
-                break
-            try:
-                self._locate(post, run_id, counts)
-            except Exception as exc:  # one post's failure never ends the run
-                with self.store.batch() as conn:
-                    sql.record_outcome(conn, post, o.matcher, o.mode, "failed", f"{type(exc).__name__}: {exc}", run_id)
-                    self.store.record_issues(conn, run_id, "geolocate", [(f"post {post.post_id}", None,
-                                                                          f"failed: {type(exc).__name__}: {exc}")])
-                counts["failed"] += 1
-            if progress is not None:
-                progress(100.0 * (i + 1) / max(1, len(posts)))
-        if self.cache:
-            counts["references_extracted"] = self.cache.extracted
-        counts["mask_applied"] = int(self.masker is not None)
-        self.store.refresh_extents()
-        summary = self.store.finish_run(run_id, status, counts, self.mask_note or self.matcher_error)
-        return GeolocateSummary(run_id, status, summary.counts, self.mask_note, self.matcher_error)
+        with run_stage(self.store, "geolocate", params, progress, is_cancelled) as run:
+            run_id = run.run_id
+            counts = run.counts = {"posts": 0, "moved": 0, "unmatched": 0, "skipped": 0, "failed": 0, "pairs": 0,
+                                   "references_extracted": 0, "references_unusable": 0}
+            run.message = self.mask_note or self.matcher_error
+            posts = sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo)
+            counts["posts"] = len(posts)
+            for i, post in enumerate(posts):
+                if run.cancelled():
+                    run.status = Status.CANCELLED
+                    break
+                try:
+                    self._locate(post, run_id, counts)
+                except Exception as exc:  # one post's failure never ends the run
+                    reason = error_message(exc)
+                    with self.store.batch() as conn:
+                        sql.record_outcome(conn, post, o.matcher, o.mode, LocateStatus.FAILED, reason, run_id)
+                        self.store.record_issues(conn, run_id, "geolocate",
+                                                 [(f"post {post.post_id}", None, f"failed: {reason}")])
+                    counts["failed"] += 1
+                run.show((i + 1) / max(1, len(posts)))
+            if self.cache:
+                counts["references_extracted"] = self.cache.extracted
+            counts["mask_applied"] = int(self.masker is not None)
+            self.store.refresh_extents()
+        return GeolocateSummary(run_id, run.status.value, dict(counts), self.mask_note, self.matcher_error)
 
     def _finish(self, post: PostToLocate, run_id: int, counts: dict, status: str, reason: str,
                 issues: list[tuple[str | None, int | None, str]], scores: dict[int, list[PairScore]] | None = None,
@@ -253,7 +254,7 @@ class Geolocator:
                                        media_scores, run_id)
             sql.record_outcome(conn, post, self.options.matcher, self.options.mode, status, reason or None, run_id,
                                **outcome)
-            if status != "moved" and reason:
+            if status != LocateStatus.MOVED and reason:
                 issues = [*issues, (f"post {post.post_id}", None, reason)]
             if issues:
                 self.store.record_issues(conn, run_id, "geolocate", issues)
@@ -263,13 +264,14 @@ class Geolocator:
     def _locate(self, post: PostToLocate, run_id: int, counts: dict) -> None:
         o = self.options
         if self.matcher is None:
-            self._finish(post, run_id, counts, "failed", f"matcher {o.matcher} unavailable: {self.matcher_error}", [])
+            self._finish(post, run_id, counts, LocateStatus.FAILED,
+                         f"matcher {o.matcher} unavailable: {self.matcher_error}", [])
             return
         radius = o.radius_m or post.accuracy_m or DEFAULT_RADIUS_M
         radius = float(min(MAX_RADIUS_M, max(MIN_RADIUS_M, radius)))
         refs = _candidates(self.store, post, radius)
         if not refs:
-            self._finish(post, run_id, counts, "unmatched", f"no reference within {radius:.0f} m", [])
+            self._finish(post, run_id, counts, LocateStatus.UNMATCHED, f"no reference within {radius:.0f} m", [])
             return
         by_uid = {r.ref_uid: r for r in refs}
         issues: list[tuple[str | None, int | None, str]] = []
@@ -282,7 +284,7 @@ class Geolocator:
             counts["references_unusable"] += len(failed)
             refs = [r for r in refs if r.fid in embeddings]
         if not refs:
-            self._finish(post, run_id, counts, "failed", "no usable reference image near the post", issues)
+            self._finish(post, run_id, counts, LocateStatus.FAILED, "no usable reference image near the post", issues)
             return
         scores: dict[int, list[PairScore]] = {}
         photo_reasons: list[str] = []
@@ -300,7 +302,7 @@ class Geolocator:
                 issues.append((f"post {post.post_id}", None, f"photo {media_fid}: {photo.note}"))
             scores[media_fid] = self._score_photo(photo.image, refs, embeddings, issues)
         if not scores:
-            self._finish(post, run_id, counts, "skipped", "; ".join(dict.fromkeys(photo_reasons)), issues)
+            self._finish(post, run_id, counts, LocateStatus.SKIPPED, "; ".join(dict.fromkeys(photo_reasons)), issues)
             return
         for media_scores in scores.values():
             assign_paper_rates(media_scores, by_uid)
@@ -317,10 +319,11 @@ class Geolocator:
         detail = dict(media_fid=media_fid, confidence=best.confidence, paper_rate=best.paper_rate,
                       inliers=best.inliers)
         if not ok:
-            self._finish(post, run_id, counts, "unmatched", why, issues, scores, **detail)
+            self._finish(post, run_id, counts, LocateStatus.UNMATCHED, why, issues, scores, **detail)
             return
         accuracy = (ref.accuracy_m if ref.accuracy_m is not None else DEFAULT_ACCURACY_M) + VIEW_DISTANCE_M
-        self._finish(post, run_id, counts, "moved", "", issues, scores, ref=ref, accuracy_m=accuracy, **detail)
+        self._finish(post, run_id, counts, LocateStatus.MOVED, "", issues, scores, ref=ref, accuracy_m=accuracy,
+                     **detail)
 
     def _score_photo(self, image: np.ndarray, refs: list[ReferenceRow], embeddings: dict[int, np.ndarray],
                      issues: list) -> list[PairScore]:

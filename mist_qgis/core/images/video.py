@@ -98,14 +98,14 @@ def probe_video(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:
 
 
 def extract_stable_frames(
-    path: Path, limits: VideoLimits | None = None, cancel: Callable[[], bool] | None = None,
+    path: Path, limits: VideoLimits | None = None, is_cancelled: Callable[[], bool] | None = None,
 ) -> list[StableFrame]:
     """Stable, mutually distinct frames of a video in time order (at most `max_stable_frames`)."""
     import cv2
     import numpy as np
 
     limits = limits or VideoLimits()
-    cancel = cancel or (lambda: False)
+    is_cancelled = is_cancelled or (lambda: False)
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise DecodeError("not a decodable video")
@@ -116,7 +116,7 @@ def extract_stable_frames(
     scale = 1.0
     try:
         for index in range(limits.max_frames_read):
-            if cancel() or len(kept) >= limits.max_stable_frames:
+            if is_cancelled() or len(kept) >= limits.max_stable_frames:
                 break
             ok, frame = cap.read()
             if not ok or frame is None:

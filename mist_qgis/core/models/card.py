@@ -15,6 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import MistError
+
 PREFIX = "mist."
 TASKS = ("classify", "embed", "head", "multimodal")
 INPUT_KINDS = ("image", "embedding", "image+text")
@@ -27,7 +29,7 @@ TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # what an image
 MAX_TEXT_LENGTH = 4096
 
 
-class ModelCardError(ValueError):
+class ModelCardError(MistError, ValueError):
     """A model's metadata is missing or invalid, or its graph does not match its card."""
 
 

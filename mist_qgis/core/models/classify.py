@@ -16,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..stage import IsCancelled, Progress, Status, run_stage
 from ..store import models as sql
 from .card import ModelCard, ModelCardError
 from .embeddings import _record_skips, embed_photos, feature_matrix
-from .pipeline import Batch, CancelCheck, Progress, run_batches
+from .pipeline import Batch, run_batches
 from .runtime import LoadedModel, load_model
 from .scores import decide, probabilities, top_k
 from .tokenizer import load_tokenizer
@@ -61,7 +62,7 @@ def classify_store(
     batch_size: int = 32,
     k: int = 5,
     workers: int | None = None,
-    cancel: CancelCheck | None = None,
+    is_cancelled: IsCancelled | None = None,
     progress: Progress | None = None,
     limits: DecodeLimits | None = None,
     resolve_model: ModelResolver | None = None,
@@ -78,35 +79,30 @@ def classify_store(
         raise ModelCardError(f"{model.path}: {card.tag} has no 'scores' output, so it cannot classify")
     tokenizer = load_tokenizer(model) if card.input_kind == "image+text" else None
     if card.input_kind == "embedding":
-        _prepare_head_features(store, card, resolve_model, batch_size, workers, cancel, limits)
+        _prepare_head_features(store, card, resolve_model, batch_size, workers, is_cancelled, limits)
     params: dict[str, Any] = {"model": card.tag, "path": str(model.path), "batch_size": batch_size, "k": k}
     if tokenizer is not None:
         params.update(text="post text", tokenizer=str(tokenizer.info.source), max_length=tokenizer.info.max_length)
-    run_id = store.start_run(STAGE, params)
-    counts: dict[str, int] = {"classified": 0, "skipped": 0, "embeddings": 0}
     label_counts: dict[str, int] = {}
+    with run_stage(store, STAGE, params) as run:
+        counts = run.counts = {"classified": 0, "skipped": 0, "embeddings": 0}
 
-    def write(batch: Batch) -> None:
-        with store.batch() as conn:
-            if batch.items:
-                _write_batch(conn, card, run_id, batch, k, keep_embeddings, counts, label_counts)
-            _record_skips(store, conn, run_id, STAGE, batch)
-        counts["classified"] += len(batch.items)
-        counts["skipped"] += len(batch.skipped)
+        def write(batch: Batch) -> None:
+            with store.batch() as conn:
+                if batch.items:
+                    _write_batch(conn, card, run.run_id, batch, k, keep_embeddings, counts, label_counts)
+                _record_skips(store, conn, run.run_id, STAGE, batch)
+            counts["classified"] += len(batch.items)
+            counts["skipped"] += len(batch.skipped)
 
-    try:
         if card.input_kind == "embedding":
-            cancelled = _run_head(store, model, write, batch_size, cancel, progress)
+            cancelled = _run_head(store, model, write, batch_size, is_cancelled, progress)
         else:
             _, cancelled = run_batches(store, model, "predictions", card.tag, write, batch_size, workers,
-                                       cancel, progress, limits, tokenizer=tokenizer)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", counts, str(exc))
-        raise
-    status = "cancelled" if cancelled else "done"
-    store.finish_run(run_id, status, counts)
-    return ClassifyResult(run_id, card.tag, status, counts["classified"], counts["skipped"], counts["embeddings"],
-                          model.provider, model.notice, label_counts)
+                                       is_cancelled, progress, limits, tokenizer=tokenizer)
+        run.status = Status.CANCELLED if cancelled else Status.DONE
+    return ClassifyResult(run.run_id, card.tag, run.status.value, counts["classified"], counts["skipped"],
+                          counts["embeddings"], model.provider, model.notice, label_counts)
 
 
 def _write_batch(
@@ -131,7 +127,7 @@ def _write_batch(
 
 def _prepare_head_features(
     store: Store, card: ModelCard, resolve_model: ModelResolver | None, batch_size: int,
-    workers: int | None, cancel: CancelCheck | None, limits: DecodeLimits | None,
+    workers: int | None, is_cancelled: IsCancelled | None, limits: DecodeLimits | None,
 ) -> None:
     """Compute the embeddings a head reads for photos that lack them (image and/or text)."""
     image_tag, text_tag = head_feature_models(card)
@@ -144,7 +140,7 @@ def _prepare_head_features(
             except LookupError:
                 backbone = None
         if backbone is not None:
-            embed_photos(store, backbone, batch_size, workers, cancel, None, limits)
+            embed_photos(store, backbone, batch_size, workers, is_cancelled, None, limits)
         elif missing == sql.count_photos_without(store, "predictions", card.tag):
             raise ModelCardError(
                 f"{card.path}: {missing} photos have no embedding from {image_tag}; add that model to the "
@@ -161,7 +157,7 @@ def _prepare_head_features(
 
 def _run_head(
     store: Store, model: LoadedModel, write: Callable[[Batch], None], batch_size: int,
-    cancel: CancelCheck | None, progress: Progress | None,
+    is_cancelled: IsCancelled | None, progress: Progress | None,
 ) -> bool:
     card = model.card
     image_tag, text_tag = head_feature_models(card)
@@ -178,19 +174,19 @@ def _run_head(
     total = len(pending)
     done = 0
     if progress:
-        progress(0, total)
+        progress(0.0)
     if missing:  # photos whose embedding could not be computed (skipped when embedding)
         write(Batch([], {}, [(i, f"no {card.features} features for this photo") for i in missing]))
         done += len(missing)
     for start in range(0, len(fids), batch_size):
-        if cancel and cancel():
+        if is_cancelled and is_cancelled():
             return True
         chunk = fids[start:start + batch_size]
         outputs = model.run(features[start:start + batch_size])
         write(Batch([by_fid[int(f)] for f in chunk], outputs))
         done += len(chunk)
         if progress:
-            progress(done, total)
+            progress(100.0 * done / total if total else 100.0)
     return False
 
 

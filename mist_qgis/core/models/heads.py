@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..errors import MistError
+from ..stage import run_stage
 from .card import ModelCard, embed_card
 
 if TYPE_CHECKING:
@@ -32,7 +34,7 @@ DEFAULT_DEPTH_BINS = (0.3, 1.0)
 POSITIVE_DEFAULT = "flood"
 
 
-class HeadTrainingError(ValueError):
+class HeadTrainingError(MistError, ValueError):
     """Not enough or unusable verified examples; the message says what the analyst can do."""
 
 
@@ -383,9 +385,9 @@ def train_head_from_store(
     from ..store import models as sql
     from .embeddings import feature_matrix
 
-    run_id = store.start_run("train_head", {"features": features, "scheme": scheme, "kind": kind,
-                                            "image_model": image_model, "text_model": text_model})
-    try:
+    parameters = {"features": features, "scheme": scheme, "kind": kind, "image_model": image_model,
+                  "text_model": text_model}
+    with run_stage(store, "train_head", parameters) as run:
         labelled = labels_from_verifications(sql.verified_media(store), scheme, depth_bins)
         fids, x = feature_matrix(store, features, image_model, text_model, list(labelled))
         missing = len(labelled) - len(fids)
@@ -400,13 +402,9 @@ def train_head_from_store(
         card = head_card(head, model_id, version, embedding_model or "", features,
                          text_model if features == "image+text" else None)
         path = export_head(head, out_path, card)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {}, str(exc))
-        raise
-    counts = {"examples": len(fids), "verified_without_features": missing, **{f"label:{k}": v
-                                                                          for k, v in head.counts.items()}}
-    store.finish_run(run_id, "done", counts)
-    return HeadTrainingResult(path, card.with_path(path), head.metrics, head.counts, run_id, missing)
+        run.counts = {"examples": len(fids), "verified_without_features": missing,
+                      **{f"label:{k}": v for k, v in head.counts.items()}}
+    return HeadTrainingResult(path, card.with_path(path), head.metrics, head.counts, run.run_id, missing)
 
 
 # -- active learning -------------------------------------------------------------------------------

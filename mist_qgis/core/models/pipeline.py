@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..stage import IsCancelled, Progress
 from ..store import models as sql
 from .preprocess import DecodeLimits, ImageDecodeError, load_for_model, normalise
 from .runtime import LoadedModel, cpu_cores
@@ -24,8 +25,6 @@ if TYPE_CHECKING:
     from ..store import Store
     from .tokenizer import ModelTokenizer
 
-CancelCheck = Callable[[], bool]
-Progress = Callable[[int, int], None]  # (done, total)
 
 
 @dataclass
@@ -96,7 +95,7 @@ def run_batches(
     on_batch: Callable[[Batch], None],
     batch_size: int = 32,
     workers: int | None = None,
-    cancel: CancelCheck | None = None,
+    is_cancelled: IsCancelled | None = None,
     progress: Progress | None = None,
     limits: DecodeLimits | None = None,
     prefetch: int = 2,
@@ -114,7 +113,7 @@ def run_batches(
     total = sql.count_photos_without(store, table, model_tag)
     done = 0
     if progress:
-        progress(0, total)
+        progress(0.0)
     chunks = _chunks(_pages(store, table, model_tag, page=max(batch_size * 4, 256)), batch_size)
     with cf.ThreadPoolExecutor(max_workers=decode_workers(workers), thread_name_prefix="mist-decode") as pool:
         queue: deque[tuple[list[sql.MediaItem], list[cf.Future]]] = deque()
@@ -132,7 +131,7 @@ def run_batches(
             if not submit_next():
                 break
         while queue:
-            if cancel and cancel():
+            if is_cancelled and is_cancelled():
                 for _, futures in queue:
                     for f in futures:
                         f.cancel()
@@ -154,5 +153,5 @@ def run_batches(
             on_batch(Batch(good, outputs, skipped))
             done += len(chunk)
             if progress:
-                progress(done, total)
+                progress(100.0 * done / total if total else 100.0)
     return done, False

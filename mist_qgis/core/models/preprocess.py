@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import MistError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -25,7 +27,7 @@ ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO")
 CENTER_CROP_RATIO = 0.875  # the classic ImageNet "resize 256, crop 224"
 
 
-class ImageDecodeError(ValueError):
+class ImageDecodeError(MistError, ValueError):
     """A photo that cannot be used; the message is the reason recorded in the issue report."""
 
 

@@ -15,14 +15,15 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from ..errors import Cancelled, MistError
+from ..stage import Monitor
 from ..store.flood_evidence import DENSITY_KINDS, EvidencePoint
-from .georaster import Cancelled, Monitor
 
 KDE_NAME = "heatmapkerneldensityestimation"
 SLICES = {"hour": timedelta(hours=1), "day": timedelta(days=1)}
 
 
-class DensityError(ValueError):
+class DensityError(MistError, ValueError):
     """Density cannot be computed as asked; the message says why."""
 
 

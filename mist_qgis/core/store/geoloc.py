@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 
 from ..geoloc.records import CoarseLocation, PostToLocate, ReferenceRecord, ReferenceRow
+from ..stage import LocateStatus
 from . import gpkg
 from .store import Store
 
@@ -174,7 +175,7 @@ def record_outcome(conn: sqlite3.Connection, post: PostToLocate, matcher: str, m
     fields; the location before the first move stays in orig_lon / orig_lat."""
     geom = shift = None
     to_lon = to_lat = None
-    if status == "moved" and ref is not None:
+    if status == LocateStatus.MOVED and ref is not None:
         to_lon, to_lat = ref.lon, ref.lat
         geom = gpkg.linestring_blob([(post.lon, post.lat), (to_lon, to_lat)])
         shift = float(haversine_m(post.lon, post.lat, to_lon, to_lat))

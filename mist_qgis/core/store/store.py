@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import MistError
 from ..posts.record import PostRecord
 from . import gpkg, rtree_bulk
 from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, post_row
@@ -25,7 +26,7 @@ BUSY_TIMEOUT_MS = 30_000
 PENDING_INDEX = "rtree_pending:"
 
 
-class StoreError(RuntimeError):
+class StoreError(MistError):
     """A store cannot be opened or written; the message says why in user terms."""
 
 

@@ -16,6 +16,8 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import MistError
+from ..stage import MediaStatus
 from ..store import Store, StoreError, gpkg
 from ..store import verify as sql
 from .records import VERDICTS, depth_class_for
@@ -29,7 +31,7 @@ MANIFEST = "manifest.csv"
 SKIPPED = "skipped.csv"
 
 
-class ExportError(RuntimeError):
+class ExportError(MistError):
     """An export that cannot run; the message says why in user terms."""
 
 
@@ -163,7 +165,7 @@ def export_training_set(
         if exclude_conflicts and row["n_verdicts"] > 1:
             result.skipped.append((fid, "analysts disagree on this photo"))
             continue
-        if row["status"] != "ok" or not row["cache_path"]:
+        if row["status"] != MediaStatus.OK or not row["cache_path"]:
             result.skipped.append((fid, f"photo not in the cache (status {row['status']})"))
             continue
         sha = (row["sha256"] or "").lower()

@@ -10,6 +10,8 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from ..errors import MistError
+
 VERDICTS = ("flood", "not_flood", "unsure")
 UNVERIFIED = "none"  # the queue's name for "no verdict yet" in a verdict filter
 
@@ -22,7 +24,7 @@ MAX_NOTE_CHARS = 2000
 MAX_ANALYST_CHARS = 100
 
 
-class VerdictError(ValueError):
+class VerdictError(MistError, ValueError):
     """A verdict that cannot be written; the message says why in user terms."""
 
 
