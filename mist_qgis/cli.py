@@ -67,8 +67,8 @@ def _export_verified_parameters(args: argparse.Namespace) -> dict[str, Any]:
         raise CliError(f"--verdicts takes flood, not_flood, unsure; not {', '.join(unknown) or 'nothing'}")
     return {
         "STORE": _existing_store(args), "OUTPUT": str(Path(args.out).resolve()),
-        "FORMAT": ["auto", "gpkg", "geojson", "csv"].index(args.format or "auto"),
-        "VERDICTS": [choices.index(v) for v in verdicts], "INCLUDE_TEXT": args.include_text,
+        "FORMAT": args.format or "auto",
+        "VERDICTS": verdicts, "INCLUDE_TEXT": args.include_text,
         "TRAINING_SET": str(Path(args.training_set).resolve()) if args.training_set else "",
         "INCLUDE_UNSURE": args.include_unsure, "KEEP_CONFLICTS": args.keep_conflicts,
     }

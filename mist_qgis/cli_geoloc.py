@@ -53,7 +53,7 @@ def geolocate_parameters(args: argparse.Namespace) -> dict[str, Any]:
         if value and not Path(value).exists():
             raise _error(f"{option} {value} does not exist")
     params: dict[str, Any] = {
-        "STORE": _store(args), "MATCHER": MATCHERS.index(args.matcher), "PAPER_FAITHFUL": args.paper_faithful,
+        "STORE": _store(args), "MATCHER": args.matcher, "PAPER_FAITHFUL": args.paper_faithful,
         "TOP_K": args.top_k, "RADIUS": args.radius, "MIN_CONFIDENCE": args.min_confidence, "REDO": args.redo,
     }
     if args.mask_model:
@@ -78,7 +78,7 @@ def import_references_parameters(args: argparse.Namespace) -> dict[str, Any]:
     path = Path(args.input)
     if not path.exists():
         raise _error(f"--input {path} does not exist")
-    params: dict[str, Any] = {"STORE": _store(args), "FORMAT": FORMATS.index(args.format),
+    params: dict[str, Any] = {"STORE": _store(args), "FORMAT": args.format,
                               "COLLECTION": args.collection or ""}
     params["FOLDER" if path.is_dir() else "INPUT"] = str(path)
     return params

@@ -63,8 +63,8 @@ def train_head_arguments(parser: argparse.ArgumentParser) -> None:
 
 def train_head_parameters(args: argparse.Namespace) -> dict[str, Any]:
     params = {
-        "STORE": _store(args.store), "BACKBONE": _model(args.backbone), "FEATURES": FEATURES.index(args.features),
-        "LABELS": SCHEMES.index(args.labels), "DEPTH_BINS": args.depth_bins, "KIND": KINDS.index(args.kind),
+        "STORE": _store(args.store), "BACKBONE": _model(args.backbone), "FEATURES": args.features,
+        "LABELS": args.labels, "DEPTH_BINS": args.depth_bins, "KIND": args.kind,
         "MODEL_ID": args.id,
     }
     if args.out:

@@ -48,7 +48,7 @@ def import_parameters(args: argparse.Namespace) -> dict[str, Any]:
         raise _error("import one photo folder at a time (or list the photos as files)")
     return {
         "INPUTS": files, "FOLDER": folders[0] if folders else "", "STORE": str(Path(args.store).resolve()),
-        "FORMAT": FORMAT_CHOICES.index(args.format), "MEDIA_ROOT": str(Path(args.media_root).resolve())
+        "FORMAT": args.format, "MEDIA_ROOT": str(Path(args.media_root).resolve())
         if args.media_root else "", "KEEP_AUTHORS": args.keep_authors,
         "MAPPING": ";".join(f"{k}={v}" for k, v in mapping.items()),
     }

@@ -36,9 +36,9 @@ def density_arguments(parser: argparse.ArgumentParser) -> None:
 
 def density_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "STORE": _existing(args.store, "store"), "KIND": ["all", "predicted", "verified"].index(args.kind),
+        "STORE": _existing(args.store, "store"), "KIND": args.kind,
         "FLOOD_LABEL": args.flood_label, "RADIUS": args.radius, "PIXEL_SIZE": args.pixel,
-        "SLICES": [None, "hour", "day"].index(args.slice), "CUMULATIVE": args.cumulative,
+        "SLICES": args.slice or "none", "CUMULATIVE": args.cumulative,
         "OUTPUT_FOLDER": str(Path(args.out).resolve()),
     }
 
@@ -64,22 +64,22 @@ def selo_arguments(parser: argparse.ArgumentParser) -> None:
 def selo_parameters(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {
         "RASTER": _existing(args.raster, "raster"), "IMAGE_MODEL": _existing(args.image_model, "model"),
-        "VERSION": ["v1", "v2"].index(args.version), "SIZES": args.sizes, "BANDS": args.bands,
+        "VERSION": args.version, "SIZES": args.sizes, "BANDS": args.bands,
         "CACHE_DIR": str(Path(args.cache_dir).resolve()) if args.cache_dir else "",
         "OUTPUT": str(Path(args.out).resolve()), "OVERLAY": True,
     }
     if args.text is not None:
         if not args.text_model:
             raise _error("--text needs --text-model (the text encoder of the image encoder's model)")
-        params.update(QUERY_KIND=0, TEXT=args.text, TEXT_MODEL=_existing(args.text_model, "model"))
+        params.update(QUERY_KIND="text", TEXT=args.text, TEXT_MODEL=_existing(args.text_model, "model"))
     elif args.photos:
-        params.update(QUERY_KIND=1, PHOTOS=[_existing(p, "photo") for p in args.photos])
+        params.update(QUERY_KIND="photos", PHOTOS=[_existing(p, "photo") for p in args.photos])
     elif args.store_photos:
-        params.update(QUERY_KIND=2, STORE=_existing(args.store_photos, "store"))
+        params.update(QUERY_KIND="store_photos", STORE=_existing(args.store_photos, "store"))
     elif args.boxes:
-        params.update(QUERY_KIND=3, BOXES=_existing(args.boxes, "box layer"))
+        params.update(QUERY_KIND="boxes", BOXES=_existing(args.boxes, "box layer"))
     else:
-        params.update(QUERY_KIND=4, BOXES=_existing(args.head, "box layer"), LABEL_FIELD=args.label_field)
+        params.update(QUERY_KIND="head", BOXES=_existing(args.head, "box layer"), LABEL_FIELD=args.label_field)
     return params
 
 
@@ -99,7 +99,7 @@ def evaluate_selo_parameters(args: argparse.Namespace) -> dict[str, Any]:
     if not (args.probmap and args.regions):
         raise _error("give --probmap and --regions, or --annotations and --probmap-dir")
     return {"PROBMAP": _existing(args.probmap, "probability map"), "REGIONS": _existing(args.regions, "regions"),
-            "COORDINATES": 1 if args.pixel_coordinates else 0}
+            "COORDINATES": "pixel" if args.pixel_coordinates else "map"}
 
 
 def inundation_arguments(parser: argparse.ArgumentParser) -> None:
@@ -118,8 +118,8 @@ def inundation_arguments(parser: argparse.ArgumentParser) -> None:
 def inundation_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "STORE": _existing(args.store, "store"), "DEM": _existing(args.dem, "DEM"),
-        "METHOD": ["idw", "nearest"].index(args.method), "MAX_DISTANCE": args.max_distance,
+        "METHOD": args.method, "MAX_DISTANCE": args.max_distance,
         "TOLERANCE": args.tolerance, "NEIGHBOUR_DISTANCE": args.neighbour_distance,
-        "CONNECTIVITY": [4, 8].index(args.connectivity), "ALLOW_DEEP": args.allow_deep,
+        "CONNECTIVITY": str(args.connectivity), "ALLOW_DEEP": args.allow_deep,
         "OUTPUT_FOLDER": str(Path(args.out).resolve()),
     }

@@ -150,13 +150,12 @@ class PostsDock(QgsDockWidget):
 
     def options(self):
         """ImportOptions from the widgets; ValueError with a message for the user if invalid."""
-        from ..core.posts.columns import parse_overrides
+        from ..core.posts.columns import parse_mapping_text
         from ..core.posts.importer import ImportOptions
 
-        pairs = [p for p in self.mapping.text().replace(",", ";").split(";") if p.strip()]
         return ImportOptions(
             format=self.format.currentData(), media_root=self.media_root.text().strip() or None,
-            keep_author_names=self.keep_authors.isChecked(), mapping=parse_overrides(pairs),
+            keep_author_names=self.keep_authors.isChecked(), mapping=parse_mapping_text(self.mapping.text()),
         )
 
     def run_import(self) -> None:

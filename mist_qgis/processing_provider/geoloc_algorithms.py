@@ -18,7 +18,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
@@ -26,13 +25,12 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..core import options
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import style_path
 from .base import MistAlgorithm
 
 GROUP = QT_TR_NOOP("Geolocation")
-REFERENCE_FORMATS = ["auto", "csv", "success", "geojson", "photos"]
-MATCHERS = ["disk-lightglue", "aliked-lightglue", "loftr", "sift"]
 _KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
 
 
@@ -95,8 +93,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "FOLDER", tr("or collection folder (street-view download, geotagged photos)"),
             behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
-        self.addParameter(QgsProcessingParameterEnum("FORMAT", tr("Format"), options=REFERENCE_FORMATS,
-                                                     defaultValue=0))
+        self.add_choice("FORMAT", tr("Format"), options.REFERENCE_FORMATS)
         self.addParameter(QgsProcessingParameterString("COLLECTION", tr("Collection name"), optional=True))
         self.addOutput(QgsProcessingOutputNumber("IMPORTED", tr("References imported")))
         self.addOutput(QgsProcessingOutputNumber("SKIPPED", tr("Rows skipped")))
@@ -111,7 +108,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
         if not path:
             raise QgsProcessingException(tr("Give a collection file or a collection folder."))
         store_path = self.parameterAsFile(parameters, "STORE", context)
-        fmt = REFERENCE_FORMATS[self.parameterAsEnum(parameters, "FORMAT", context)]
+        fmt = self.choice(parameters, "FORMAT", context)
         collection = self.parameterAsString(parameters, "COLLECTION", context) or None
         with self.open_store_or_fail(store_path) as store:
             try:
@@ -145,7 +142,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.add_store_parameter()
-        self.addParameter(QgsProcessingParameterEnum("MATCHER", tr("Matcher"), options=MATCHERS, defaultValue=0))
+        self.add_choice("MATCHER", tr("Matcher"), options.MATCHERS)
         self.addParameter(QgsProcessingParameterBoolean("PAPER_FAITHFUL", tr("Paper-faithful LSGL selection"),
                                                         defaultValue=False))
         self.addParameter(QgsProcessingParameterNumber("TOP_K", tr("References matched per photo (top k)"),
@@ -182,7 +179,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
         store_path = self.parameterAsFile(parameters, "STORE", context)
         radius = self.parameterAsDouble(parameters, "RADIUS", context)
         options = GeolocateOptions(
-            matcher=MATCHERS[self.parameterAsEnum(parameters, "MATCHER", context)],
+            matcher=self.choice(parameters, "MATCHER", context),
             paper_faithful=self.parameterAsBoolean(parameters, "PAPER_FAITHFUL", context),
             top_k=self.parameterAsInt(parameters, "TOP_K", context),
             radius_m=radius if radius > 0 else None,

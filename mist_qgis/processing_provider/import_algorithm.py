@@ -18,16 +18,14 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingOutputVectorLayer,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
 )
 
-from ..core.posts.detect import FORMAT_CHOICES
+from ..core import options
 from ..core.stage import Status
 from ..i18n import QT_TR_NOOP, tr
-from ..post_formats import format_choices
 from .base import MistAlgorithm
 
 _KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
@@ -68,8 +66,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "FOLDER", tr("Folder of geotagged photos"), QgsProcessingParameterFile.Behavior.Folder, optional=True))
         self.addParameter(QgsProcessingParameterFile("STORE", tr("Store (created if missing)"), extension="gpkg"))
-        self.addParameter(QgsProcessingParameterEnum(
-            "FORMAT", tr("Format"), options=[label for _, label in format_choices()], defaultValue=0))
+        self.add_choice("FORMAT", tr("Format"), options.POST_FORMATS)
         self.addParameter(QgsProcessingParameterFile(
             "MEDIA_ROOT", tr("Media root (folder that photo paths in the export are relative to)"),
             QgsProcessingParameterFile.Behavior.Folder, optional=True))
@@ -86,7 +83,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
     def processAlgorithm(  # noqa: N802
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..core.posts.columns import parse_overrides
+        from ..core.posts.columns import parse_mapping_text
         from ..core.posts.importer import ImportOptions, import_posts
         from ..core.posts.issues import NotAPostCollection
 
@@ -102,10 +99,10 @@ class ImportPostsAlgorithm(MistAlgorithm):
         mapping_text = self.parameterAsString(parameters, "MAPPING", context) or ""
         try:
             options = ImportOptions(
-                format=FORMAT_CHOICES[self.parameterAsEnum(parameters, "FORMAT", context)],
+                format=self.choice(parameters, "FORMAT", context),
                 media_root=self.parameterAsFile(parameters, "MEDIA_ROOT", context) or None,
                 keep_author_names=self.parameterAsBool(parameters, "KEEP_AUTHORS", context),
-                mapping=parse_overrides([m for m in mapping_text.replace("\n", ";").split(";") if m.strip()]),
+                mapping=parse_mapping_text(mapping_text),
             )
         except ValueError as exc:
             raise QgsProcessingException(str(exc)) from exc

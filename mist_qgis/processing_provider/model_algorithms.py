@@ -15,19 +15,16 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
 
+from ..core import options
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
 
 GROUP = QT_TR_NOOP("Screening")
-FEATURES = ["image", "text", "image+text"]
-SCHEMES = ["verdict", "depth", "note"]
-KINDS = ["logreg", "mlp"]
 
 
 @contextmanager
@@ -117,11 +114,11 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
         self.add_store_parameter()
         self.addParameter(QgsProcessingParameterString(
             "BACKBONE", tr("Image embedding model"), defaultValue="efficientnet-lite0", optional=True))
-        self.addParameter(QgsProcessingParameterEnum("FEATURES", tr("Features"), FEATURES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum("LABELS", tr("Labels"), SCHEMES, defaultValue=0))
+        self.add_choice("FEATURES", tr("Features"), options.HEAD_FEATURES)
+        self.add_choice("LABELS", tr("Labels"), options.LABEL_SCHEMES)
         self.addParameter(QgsProcessingParameterString(
             "DEPTH_BINS", tr("Water depth class limits (m)"), defaultValue="0.3,1.0", optional=True))
-        self.addParameter(QgsProcessingParameterEnum("KIND", tr("Head"), KINDS, defaultValue=0))
+        self.add_choice("KIND", tr("Head"), options.HEAD_KINDS)
         self.addParameter(QgsProcessingParameterString("MODEL_ID", tr("Model id"), defaultValue="flood-head"))
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", tr("Head model"), tr("ONNX model (*.onnx)"), optional=True))
@@ -137,9 +134,9 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
         from ..core.models.text import TEXT_MODEL_TAG, embed_post_texts
         from ..model_folders import profile_models_dir
 
-        features = FEATURES[self.parameterAsEnum(parameters, "FEATURES", context)]
-        scheme = SCHEMES[self.parameterAsEnum(parameters, "LABELS", context)]
-        kind = KINDS[self.parameterAsEnum(parameters, "KIND", context)]
+        features = self.choice(parameters, "FEATURES", context)
+        scheme = self.choice(parameters, "LABELS", context)
+        kind = self.choice(parameters, "KIND", context)
         model_id = self.parameterAsString(parameters, "MODEL_ID", context).strip() or "flood-head"
         try:
             bins = [float(b) for b in self.parameterAsString(parameters, "DEPTH_BINS", context).split(",") if b.strip()]

@@ -51,11 +51,11 @@ def test_import_geolocate_evaluate_through_processing(tmp_path, store_path):
         with store.batch() as conn:
             conn.execute("UPDATE posts SET text = '二七广场 附近 积水很深' WHERE post_id = 'text_only'")
     imported = processing.run("mist:importreferences", {
-        "STORE": str(store_path), "INPUT": str(tmp_path / "street" / "refs.csv"), "FORMAT": 1,
+        "STORE": str(store_path), "INPUT": str(tmp_path / "street" / "refs.csv"), "FORMAT": "csv",
         "COLLECTION": "street"})
     assert imported["IMPORTED"] == 12 and imported["SKIPPED"] == 0
     result = processing.run("mist:geolocatephotos", {
-        "STORE": str(store_path), "MATCHER": 3, "TOP_K": 3, "RADIUS": 0, "GAZETTEER": _gazetteer_layer(),
+        "STORE": str(store_path), "MATCHER": "sift", "TOP_K": 3, "RADIUS": 0, "GAZETTEER": _gazetteer_layer(),
         "NAME_FIELD": "name"})
     summary = json.loads(result["RESULT"])
     assert result["MOVED"] == 2 and summary["text_placed"] == 1 and summary["mode"] == "mist"

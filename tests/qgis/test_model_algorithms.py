@@ -41,8 +41,9 @@ def test_classify_train_suggest_through_processing(screened_store, tmp_path):
             conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
                              "VALUES (?, ?, ?, 'ann', '2024-01-01T00:00:00Z')", rows)
     head_path = tmp_path / "head.onnx"
-    res = processing.run("mist:trainhead", {"STORE": str(store_path), "BACKBONE": str(model), "FEATURES": 0,
-                                            "LABELS": 0, "KIND": 0, "MODEL_ID": "team-head", "OUTPUT": str(head_path)})
+    res = processing.run("mist:trainhead", {"STORE": str(store_path), "BACKBONE": str(model), "FEATURES": "image",
+                                            "LABELS": "verdict", "KIND": "logreg", "MODEL_ID": "team-head",
+                                            "OUTPUT": str(head_path)})
     metrics = json.loads(res["METRICS"])
     assert head_path.is_file() and res["MODEL"].startswith("team-head@")
     assert metrics["n_examples"] == 16 and "flood" in metrics["per_label"] and metrics["threshold"] is not None

@@ -70,7 +70,7 @@ def test_processing_algorithm_returns_the_summary(tmp_path):
     store = str(tmp_path / "alg.gpkg")
     result = processing.run("mist:importposts", {
         "INPUTS": [str(DATA / "crisismmd.tsv"), str(DATA / "features.geojson")], "STORE": store,
-        "FORMAT": 0, "MEDIA_ROOT": str(DATA), "KEEP_AUTHORS": False, "MAPPING": ""})
+        "FORMAT": "auto", "MEDIA_ROOT": str(DATA), "KEEP_AUTHORS": False, "MAPPING": ""})
     summary = json.loads(result["SUMMARY"])
     assert result["IMPORTED"] == 3 and result["UNLOCATED"] == 3 and result["SKIPPED"] == 3
     assert summary["records_read"] == result["RECORDS_READ"] == 9
@@ -232,7 +232,7 @@ def test_algorithm_output_loads_styled_in_a_project(tmp_path):
     context.setProject(project)
     alg = ImportPostsAlgorithm()
     alg.initAlgorithm()
-    params = {"INPUTS": [str(DATA / "features.geojsonl")], "STORE": str(tmp_path / "p.gpkg"), "FORMAT": 0}
+    params = {"INPUTS": [str(DATA / "features.geojsonl")], "STORE": str(tmp_path / "p.gpkg"), "FORMAT": "auto"}
     results, ok = alg.run(params, context, QgsProcessingFeedback())
     assert ok and results["IMPORTED"] == 3
     details = context.layersToLoadOnCompletion()

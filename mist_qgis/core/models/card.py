@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import MistError
+from ..options import HEAD_FEATURES
 
 PREFIX = "mist."
 TASKS = ("classify", "embed", "head", "multimodal")
@@ -24,7 +25,7 @@ LAYOUTS = ("NCHW", "NHWC")
 COLOR_ORDERS = ("RGB", "BGR")
 RESIZE_MODES = ("stretch", "center_crop")
 SCORE_KINDS = ("logits", "probabilities")
-FEATURE_SETS = ("image", "text", "image+text")
+FEATURE_SETS = HEAD_FEATURES.names
 TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # what an image+text model may read
 MAX_TEXT_LENGTH = 4096
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import options
 from ..errors import MistError
 from ..stage import run_stage
 from .card import ModelCard, embed_card
@@ -28,8 +29,8 @@ if TYPE_CHECKING:
     from ..store import Store
     from ..store.models import VerifiedMedia
 
-HEAD_KINDS = ("logreg", "mlp")
-LABEL_SCHEMES = ("verdict", "depth", "note")
+HEAD_KINDS = options.HEAD_KINDS.names
+LABEL_SCHEMES = options.LABEL_SCHEMES.names
 DEFAULT_DEPTH_BINS = (0.3, 1.0)
 POSITIVE_DEFAULT = "flood"
 

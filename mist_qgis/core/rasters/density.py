@@ -176,6 +176,8 @@ def post_density(
         raise DensityError(f"kind must be one of {DENSITY_KINDS}")
     if not (radius_m > 0 and pixel_m > 0):
         raise DensityError("radius and pixel size must be positive (metres)")
+    if slice_by == "none":
+        slice_by = None
     if slice_by is not None and slice_by not in SLICES:
         raise DensityError(f"time slices are {tuple(SLICES)}, not {slice_by!r}")
     points = [p for p in points if math.isfinite(p.lon) and math.isfinite(p.lat) and -90 <= p.lat <= 90

@@ -19,12 +19,13 @@ from pathlib import Path
 
 import numpy as np
 
+from ..options import CONNECTIVITY, INUNDATION_METHODS
 from ..stage import Monitor, run_stage
 from .georaster import RasterInputError, create_geotiff, open_raster
 
 MAX_PLAUSIBLE_DEPTH_M = 15.0
 DEPTH_NODATA = -9999.0
-METHODS = ("idw", "nearest")
+METHODS = INUNDATION_METHODS.names
 NODE_BUDGET = 1_000_000
 
 
@@ -40,13 +41,13 @@ class DepthPoint:
 
 @dataclass
 class InundationParams:
-    method: str = "idw"
+    method: str = INUNDATION_METHODS.default
     max_distance_m: float = 500.0
     idw_power: float = 2.0
     idw_neighbours: int = 8
     consistency_tolerance_m: float = 0.5
     neighbour_distance_m: float = 200.0
-    connectivity: int = 4
+    connectivity: int = int(CONNECTIVITY.default)
     allow_deep: bool = False
     step: int | None = None
 

@@ -17,12 +17,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import MistError
+from ..options import EXPORT_FORMATS
 from ..stage import MediaStatus
 from ..store import Store, StoreError, gpkg
 from ..store import verify as sql
 from .records import VERDICTS, depth_class_for
 
-FORMATS = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV"}
+_DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV"}
+FORMATS = {name: _DRIVERS[name] for name in EXPORT_FORMATS if name != "auto"}
 _EXTENSIONS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".csv": "csv"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _IMAGE_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",

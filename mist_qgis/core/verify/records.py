@@ -10,9 +10,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
+from .. import options
 from ..errors import MistError
 
-VERDICTS = ("flood", "not_flood", "unsure")
+VERDICTS = options.VERDICTS.names
 UNVERIFIED = "none"  # the queue's name for "no verdict yet" in a verdict filter
 
 # Water depth classes an analyst can judge from a photo, mapped onto metres at the class's
