@@ -159,7 +159,7 @@ class PostsDock(QgsDockWidget):
         )
 
     def run_import(self) -> None:
-        from ..tasks.import_task import ImportPostsTask
+        from .import_task import ImportPostsTask
 
         paths = self.paths()
         store = self.store.text().strip()

@@ -134,3 +134,28 @@ def test_image_text_model_through_processing_and_cli(tmp_path):
     shutil.rmtree(model.with_suffix(".tokenizer"))
     with pytest.raises(QgsProcessingException, match=r"crisis\.tokenizer.*does not exist"):
         processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model)})
+
+
+def test_classify_runs_on_the_task_runner_and_a_cancel_leaves_the_rest_for_later(tmp_path):
+    """The dock's way: mist:classifymedia on QGIS's Processing task runner, then cancelled."""
+    from tests.helpers.tasks import AlgorithmRun
+
+    runtime.clear_sessions()
+    model = make_colour_model(tmp_path / "colour.onnx")
+    store_path = tmp_path / "s.gpkg"
+    with open_store(store_path) as store:
+        add_photo_posts(store, [(f"{n}{i}", photo(n)) for i in range(3) for n in PHOTO_NAMES])
+    parameters = {"STORE": str(store_path), "MODEL": str(model), "BATCH_SIZE": 4}
+    run = AlgorithmRun("mist:classifymedia", parameters).start().wait()
+    result = json.loads(run.results["RESULT"])
+    assert run.ok and result["classified"] == 18 and result["status"] == "done"
+    assert run.progress and max(run.progress) == 100.0
+
+    with open_store(store_path) as store:  # new photos, then a run cancelled before it starts
+        add_photo_posts(store, [(n, photo(n)) for n in PHOTO_NAMES], platform="later")
+    cancelled = AlgorithmRun("mist:classifymedia", {**parameters, "BATCH_SIZE": 2})
+    cancelled.feedback.cancel()
+    cancelled.start().wait()
+    with open_store(store_path) as store:
+        assert sql.count_photos_without(store, "predictions", "colour@1") == 6  # resumable later
+        assert store.runs("classify")[-1].status == "cancelled"

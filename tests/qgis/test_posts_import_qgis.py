@@ -182,7 +182,7 @@ def test_map_tip_leaves_out_photos_qt_cannot_show(tmp_path):
 
 def test_import_task_adds_the_styled_layer_once(tmp_path):
     from mist_qgis.core.posts.importer import ImportOptions
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
 
     project = QgsProject()
     store = tmp_path / "task.gpkg"
@@ -201,7 +201,7 @@ def test_import_task_adds_the_styled_layer_once(tmp_path):
 
 
 def test_cancelled_task_commits_what_it_read_and_reports(tmp_path):
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
 
     project = QgsProject()
     task = ImportPostsTask([str(DATA / "features.geojson")], tmp_path / "c.gpkg", project=project)
@@ -214,7 +214,7 @@ def test_cancelled_task_commits_what_it_read_and_reports(tmp_path):
 
 
 def test_failed_task_reports_the_reason(tmp_path):
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
 
     task = ImportPostsTask([str(DATA / "not_posts.csv")], tmp_path / "f.gpkg", project=QgsProject())
     assert task.run() is False
@@ -250,7 +250,7 @@ def test_task_manager_runs_an_import_read_in_a_second_process(tmp_path):
     from qgis.core import QgsApplication
 
     from mist_qgis.core.posts.importer import ImportOptions
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
     from tests.helpers.tasks import wait_for_task
     from tests.unit.test_posts_import import write_tweets
 
