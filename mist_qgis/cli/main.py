@@ -1,8 +1,10 @@
 """`python -m mist_qgis <verb> ...`: the headless CLI.
 
 Each verb maps its arguments onto one `mist:` Processing algorithm and prints the algorithm's
-results as one JSON object on stdout. A user mistake is one line on stderr and exit status 2;
-nothing here prints a traceback unless --debug is given.
+results as one JSON object on stdout. Exit status: 0 done; 2 a mistake the user can fix (bad
+arguments, a missing file, anything raised as `MistError`), one line `mist: error: ...` on stderr;
+1 an internal failure, one line `mist: internal error: ...` with the traceback on --debug or in a
+log file the line names.
 """
 
 from __future__ import annotations
@@ -11,113 +13,19 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Callable
-from dataclasses import dataclass
-from pathlib import Path
+import tempfile
+import traceback
 from typing import Any
 
-from . import cli_geoloc, cli_media, cli_models, cli_posts, cli_rasters, cli_verify
-
-EXIT_USAGE = 2
-EXIT_FAILED = 1
-
-
-class CliError(Exception):
-    """A mistake the user can fix; printed as one line."""
-
-
-@dataclass(frozen=True)
-class Verb:
-    name: str
-    help: str
-    algorithm: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
-    parameters: Callable[[argparse.Namespace], dict[str, Any]]
-
-
-def _store_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
-
-
-def _existing_store(args: argparse.Namespace) -> str:
-    path = Path(args.store)
-    if not path.is_file():
-        raise CliError(f"store {path} does not exist (create it with: python -m mist_qgis init --store {path})")
-    return str(path)
-
-
-def _export_verified_arguments(parser: argparse.ArgumentParser) -> None:
-    _store_argument(parser)
-    parser.add_argument("--out", required=True, metavar="FILE", help="points file (.gpkg, .geojson or .csv)")
-    parser.add_argument("--format", choices=["gpkg", "geojson", "csv"], help="default: from the file extension")
-    parser.add_argument("--verdicts", default="flood", metavar="V[,V]",
-                        help="verdicts to export: flood, not_flood, unsure (default: flood)")
-    parser.add_argument("--include-text", action="store_true", help="also export the post text")
-    parser.add_argument("--training-set", metavar="DIR", help="also copy the verified photos by label into DIR")
-    parser.add_argument("--include-unsure", action="store_true", help="training set: add unsure photos")
-    parser.add_argument("--keep-conflicts", action="store_true",
-                        help="training set: keep photos analysts disagree on")
-
-
-def _export_verified_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    choices = ["flood", "not_flood", "unsure"]
-    verdicts = [v.strip() for v in args.verdicts.split(",") if v.strip()]
-    unknown = [v for v in verdicts if v not in choices]
-    if unknown or not verdicts:
-        raise CliError(f"--verdicts takes flood, not_flood, unsure; not {', '.join(unknown) or 'nothing'}")
-    return {
-        "STORE": _existing_store(args), "OUTPUT": str(Path(args.out).resolve()),
-        "FORMAT": args.format or "auto",
-        "VERDICTS": verdicts, "INCLUDE_TEXT": args.include_text,
-        "TRAINING_SET": str(Path(args.training_set).resolve()) if args.training_set else "",
-        "INCLUDE_UNSURE": args.include_unsure, "KEEP_CONFLICTS": args.keep_conflicts,
-    }
-
+from ..core.errors import MistError
+from . import geoloc, media, models, posts, rasters, store, verify
+from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Verb
 
 VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
-    Verb(
-        "init", "create a store, or upgrade an existing one", "mist:createstore",
-        _store_argument, lambda a: {"STORE": a.store},
-    ),
-    Verb(
-        "info", "print what a store holds", "mist:storeinfo",
-        _store_argument, lambda a: {"STORE": _existing_store(a)},
-    ),
-    Verb("import", "import post collections (tweets, Weibo, CrisisMMD, CSV, GeoJSON, photo folders) as points",
-         "mist:importposts", cli_posts.import_arguments, cli_posts.import_parameters),
-    Verb("fetch-media", "fetch, cache and vet every pending photo and video (online or --offline)",
-         "mist:fetchmedia", cli_media.fetch_media_arguments, cli_media.fetch_media_parameters),
-    Verb("models", "list the registered models and execution providers", "mist:listmodels",
-         cli_models.models_arguments, cli_models.models_parameters),
-    Verb("predict", "top-k labels and scores of a model for image files", "mist:predictimages",
-         cli_models.predict_arguments, cli_models.predict_parameters),
-    Verb("classify", "classify every fetched photo of a store with a model (resumable)", "mist:classifymedia",
-         cli_models.classify_arguments, cli_models.classify_parameters),
-    Verb("import-verifications", "add analysts' verdicts from a CSV table (post_id, verdict, water_depth_m, ...)",
-         "mist:importverifications", cli_verify.import_verifications_arguments,
-         cli_verify.import_verifications_parameters),
-    Verb("train-head", "train a screening head from the analysts' verified photos", "mist:trainhead",
-         cli_models.train_head_arguments, cli_models.train_head_parameters),
-    Verb("next-to-verify", "photos to verify next: least certain for a head, plus a random sample",
-         "mist:nexttoverify", cli_models.next_arguments, cli_models.next_parameters),
-    Verb("import-references", "import reference imagery (CSV, MIST-SMMD street view, GeoJSON, geotagged photos)",
-         "mist:importreferences", cli_geoloc.import_references_arguments, cli_geoloc.import_references_parameters),
-    Verb("geolocate", "move posts to where their photos were taken by matching reference imagery",
-         "mist:geolocatephotos", cli_geoloc.geolocate_arguments, cli_geoloc.geolocate_parameters),
-    Verb("evaluate-geolocation", "geolocation error in metres against true locations", "mist:evaluategeolocation",
-         cli_geoloc.evaluate_arguments, cli_geoloc.evaluate_parameters),
-    Verb(
-        "export-verified", "export verified flood points (and optionally a training-set folder)",
-        "mist:exportverified", _export_verified_arguments, _export_verified_parameters,
-    ),
-    Verb("density", "kernel density of posts (optionally per hour or day)", "mist:postdensity",
-         cli_rasters.density_arguments, cli_rasters.density_parameters),
-    Verb("inundation", "flood depth raster and extent from verified depths and a DEM", "mist:inundation",
-         cli_rasters.inundation_arguments, cli_rasters.inundation_parameters),
-    Verb("selo", "semantic localization map of an image for a text, exemplar or patch-head query", "mist:selo",
-         cli_rasters.selo_arguments, cli_rasters.selo_parameters),
-    Verb("evaluate-selo", "SLM metrics (Rsu, Ras, Rda, Rmi) of probability maps", "mist:evaluateselo",
-         cli_rasters.evaluate_selo_arguments, cli_rasters.evaluate_selo_parameters),
+    store.INIT, store.INFO, posts.IMPORT, media.FETCH_MEDIA, models.MODELS, models.PREDICT, models.CLASSIFY,
+    verify.IMPORT_VERIFICATIONS, models.TRAIN_HEAD, models.NEXT_TO_VERIFY, geoloc.IMPORT_REFERENCES,
+    geoloc.GEOLOCATE, geoloc.EVALUATE_GEOLOCATION, verify.EXPORT_VERIFIED, rasters.DENSITY, rasters.INUNDATION,
+    rasters.SELO, rasters.EVALUATE_SELO,
 ]
 
 
@@ -125,6 +33,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m mist_qgis",
         description="MIST: flood evidence from social-media posts, headless.",
+        epilog="exit status: 0 done, 2 a mistake in the command or its inputs, 1 an internal failure",
     )
     parser.add_argument("--debug", action="store_true", help="show tracebacks and Processing log")
     sub = parser.add_subparsers(dest="verb", metavar="VERB")
@@ -136,33 +45,47 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def run_verb(verb: Verb, args: argparse.Namespace) -> dict[str, Any]:
-    from .headless import AlgorithmError, run_algorithm
+    from ..headless import run_algorithm
 
     parameters = verb.parameters(args)
     echo = (lambda info: print(info, file=sys.stderr)) if args.debug else None
-    try:
-        results, _warnings = run_algorithm(verb.algorithm, parameters, on_info=echo)
-    except AlgorithmError as exc:
-        raise CliError(str(exc).splitlines()[-1]) from exc
+    results, _warnings = run_algorithm(verb.algorithm, parameters, on_info=echo)
     return {key.lower(): value for key, value in results.items()}
+
+
+def _internal_error(exc: BaseException, debug: bool) -> None:
+    """One line on stderr; the traceback on stderr with --debug, else in a log file named there."""
+    text = "".join(traceback.format_exception(exc))
+    detail = getattr(exc, "detail", "")
+    if detail:
+        text += "\n" + detail
+    line = (str(exc).strip().splitlines() or [""])[-1] or type(exc).__name__
+    if debug:
+        print(text, file=sys.stderr)
+        print(f"mist: internal error: {line}", file=sys.stderr)
+        return
+    fd, path = tempfile.mkstemp(prefix="mist-internal-error-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    print(f"mist: internal error: {line} (traceback in {path}; --debug shows it)", file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)  # a usage mistake exits 2 here, argparse's own way
     verb = getattr(args, "_verb", None)
     if verb is None:
         parser.print_help()
         return EXIT_USAGE
     try:
         result = run_verb(verb, args)
-    except CliError as exc:
-        print(f"mist: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except Exception as exc:  # a failure that is not the user's: one line, or a traceback on --debug
+    except MistError as exc:
         if args.debug:
-            raise
-        print(f"mist: failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+            traceback.print_exc()
+        print(f"mist: error: {(str(exc).strip().splitlines() or [type(exc).__name__])[-1]}", file=sys.stderr)
+        return EXIT_USAGE
+    except Exception as exc:  # not the user's: a bug or a failure of this machine
+        _internal_error(exc, args.debug)
         return EXIT_FAILED
     try:
         json.dump(result, sys.stdout, default=str)
@@ -170,4 +93,4 @@ def main(argv: list[str] | None = None) -> int:
         sys.stdout.flush()
     except BrokenPipeError:  # `... | head`: the reader left; not an error of ours
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-    return 0
+    return EXIT_OK

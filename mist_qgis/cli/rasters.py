@@ -1,45 +1,61 @@
-"""Arguments of the raster verbs (`density`, `selo`, `evaluate-selo`, `inundation`) of the CLI.
-
-Each pair maps the command line onto one `mist:` algorithm's parameters; cli.py lists the verbs.
-"""
+"""The raster verbs: `density`, `inundation`, `selo`, `evaluate-selo`."""
 
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
 from typing import Any
 
-
-def _error(message: str) -> Exception:
-    from .cli import CliError
-
-    return CliError(message)
-
-
-def _existing(path: str | None, what: str) -> str:
-    if not path or not Path(path).exists():
-        raise _error(f"{what} {path} does not exist")
-    return str(Path(path).resolve())
+from ..core import options
+from ..core.rasters.inundation import InundationParams
+from .common import CliError, Verb, add_store, choice, existing, existing_store, option, output
 
 
 def density_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    add_store(parser)
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the density raster(s)")
-    parser.add_argument("--kind", choices=["all", "predicted", "verified"], default="all",
-                        help="all located posts, predicted flood (weighted by score) or verified flood")
-    parser.add_argument("--flood-label", default="flood", help="the classifier's flood label (default: flood)")
-    parser.add_argument("--radius", type=float, default=500.0, help="kernel radius in metres (default 500)")
-    parser.add_argument("--pixel", type=float, default=25.0, help="pixel size in metres (default 25)")
-    parser.add_argument("--slice", choices=["hour", "day"], help="one raster per hour or day, time-aware")
-    parser.add_argument("--cumulative", action="store_true", help="each slice holds every post up to its end")
+    choice(parser, "--kind", "KIND", options.DENSITY_KINDS,
+           "all located posts, predicted flood (weighted by score) or verified flood")
+    option(parser, "--flood-label", "FLOOD_LABEL", default="flood",
+           help="the classifier's flood label (default: flood)")
+    option(parser, "--radius", "RADIUS", type=float, default=500.0, help="kernel radius in metres (default 500)")
+    option(parser, "--pixel", "PIXEL_SIZE", type=float, default=25.0, help="pixel size in metres (default 25)")
+    choice(parser, "--slice", "SLICES", options.DENSITY_SLICES, "one raster per hour or day, time-aware")
+    option(parser, "--cumulative", "CUMULATIVE", action="store_true",
+           help="each slice holds every post up to its end")
 
 
 def density_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "STORE": _existing(args.store, "store"), "KIND": args.kind,
-        "FLOOD_LABEL": args.flood_label, "RADIUS": args.radius, "PIXEL_SIZE": args.pixel,
-        "SLICES": args.slice or "none", "CUMULATIVE": args.cumulative,
-        "OUTPUT_FOLDER": str(Path(args.out).resolve()),
+        "STORE": existing_store(args), "KIND": args.kind, "FLOOD_LABEL": args.flood_label, "RADIUS": args.radius,
+        "PIXEL_SIZE": args.pixel, "SLICES": args.slice, "CUMULATIVE": args.cumulative,
+        "OUTPUT_FOLDER": output(args.out),
+    }
+
+
+def inundation_arguments(parser: argparse.ArgumentParser) -> None:
+    defaults = InundationParams()
+    add_store(parser)
+    parser.add_argument("--dem", required=True, help="DEM raster (with a CRS, north-up)")
+    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the depth raster and extent")
+    choice(parser, "--method", "METHOD", options.INUNDATION_METHODS,
+           "water surface between posts: inverse distance weighting or the nearest post")
+    option(parser, "--max-distance", "MAX_DISTANCE", type=float, default=defaults.max_distance_m,
+           help=f"metres from evidence (default {defaults.max_distance_m:g})")
+    option(parser, "--tolerance", "TOLERANCE", type=float, default=defaults.consistency_tolerance_m,
+           help=f"consistency tolerance in metres (default {defaults.consistency_tolerance_m:g})")
+    option(parser, "--neighbour-distance", "NEIGHBOUR_DISTANCE", type=float, default=defaults.neighbour_distance_m,
+           help=f"posts closer than this are compared (default {defaults.neighbour_distance_m:g} m)")
+    choice(parser, "--connectivity", "CONNECTIVITY", options.CONNECTIVITY,
+           "flooded cells connect to a post through edges (4) or edges and corners (8)")
+    option(parser, "--allow-deep", "ALLOW_DEEP", action="store_true", help="keep depths above 15 m with a warning")
+
+
+def inundation_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "STORE": existing_store(args), "DEM": existing(args.dem, "DEM"), "METHOD": args.method,
+        "MAX_DISTANCE": args.max_distance, "TOLERANCE": args.tolerance,
+        "NEIGHBOUR_DISTANCE": args.neighbour_distance, "CONNECTIVITY": args.connectivity,
+        "ALLOW_DEEP": args.allow_deep, "OUTPUT_FOLDER": output(args.out),
     }
 
 
@@ -55,31 +71,30 @@ def selo_arguments(parser: argparse.ArgumentParser) -> None:
     query.add_argument("--head", metavar="LAYER", help="polygon layer of labelled boxes to train a patch head")
     parser.add_argument("--text-model", metavar="ONNX", help="the text encoder of the same CLIP-style model")
     parser.add_argument("--label-field", default="label", help="label field of --head boxes (default: label)")
-    parser.add_argument("--version", choices=["v1", "v2"], default="v1")
-    parser.add_argument("--sizes", default="256,512,768", help="v1 window sizes (default 256,512,768)")
+    choice(parser, "--version", "VERSION", options.SELO_VERSIONS)
+    option(parser, "--sizes", "SIZES", default="256,512,768", help="v1 window sizes (default 256,512,768)")
     parser.add_argument("--bands", default="", help="bands to read, e.g. 1,2,3 (default: the first three)")
     parser.add_argument("--cache-dir", help="window embedding cache folder")
 
 
 def selo_parameters(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {
-        "RASTER": _existing(args.raster, "raster"), "IMAGE_MODEL": _existing(args.image_model, "model"),
+        "RASTER": existing(args.raster, "raster"), "IMAGE_MODEL": existing(args.image_model, "model"),
         "VERSION": args.version, "SIZES": args.sizes, "BANDS": args.bands,
-        "CACHE_DIR": str(Path(args.cache_dir).resolve()) if args.cache_dir else "",
-        "OUTPUT": str(Path(args.out).resolve()), "OVERLAY": True,
+        "CACHE_DIR": output(args.cache_dir) if args.cache_dir else "", "OUTPUT": output(args.out), "OVERLAY": True,
     }
     if args.text is not None:
         if not args.text_model:
-            raise _error("--text needs --text-model (the text encoder of the image encoder's model)")
-        params.update(QUERY_KIND="text", TEXT=args.text, TEXT_MODEL=_existing(args.text_model, "model"))
+            raise CliError("--text needs --text-model (the text encoder of the image encoder's model)")
+        params.update(QUERY_KIND="text", TEXT=args.text, TEXT_MODEL=existing(args.text_model, "model"))
     elif args.photos:
-        params.update(QUERY_KIND="photos", PHOTOS=[_existing(p, "photo") for p in args.photos])
+        params.update(QUERY_KIND="photos", PHOTOS=[existing(p, "photo") for p in args.photos])
     elif args.store_photos:
-        params.update(QUERY_KIND="store_photos", STORE=_existing(args.store_photos, "store"))
+        params.update(QUERY_KIND="store_photos", STORE=existing(args.store_photos, "store"))
     elif args.boxes:
-        params.update(QUERY_KIND="boxes", BOXES=_existing(args.boxes, "box layer"))
+        params.update(QUERY_KIND="boxes", BOXES=existing(args.boxes, "box layer"))
     else:
-        params.update(QUERY_KIND="head", BOXES=_existing(args.head, "box layer"), LABEL_FIELD=args.label_field)
+        params.update(QUERY_KIND="head", BOXES=existing(args.head, "box layer"), LABEL_FIELD=args.label_field)
     return params
 
 
@@ -94,32 +109,19 @@ def evaluate_selo_arguments(parser: argparse.ArgumentParser) -> None:
 
 def evaluate_selo_parameters(args: argparse.Namespace) -> dict[str, Any]:
     if args.annotations:
-        return {"ANNOTATIONS": _existing(args.annotations, "annotations"),
-                "PROBMAP_FOLDER": _existing(args.probmap_dir, "probmap folder")}
+        return {"ANNOTATIONS": existing(args.annotations, "annotations"),
+                "PROBMAP_FOLDER": existing(args.probmap_dir, "probmap folder")}
     if not (args.probmap and args.regions):
-        raise _error("give --probmap and --regions, or --annotations and --probmap-dir")
-    return {"PROBMAP": _existing(args.probmap, "probability map"), "REGIONS": _existing(args.regions, "regions"),
+        raise CliError("give --probmap and --regions, or --annotations and --probmap-dir")
+    return {"PROBMAP": existing(args.probmap, "probability map"), "REGIONS": existing(args.regions, "regions"),
             "COORDINATES": "pixel" if args.pixel_coordinates else "map"}
 
 
-def inundation_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
-    parser.add_argument("--dem", required=True, help="DEM raster (with a CRS, north-up)")
-    parser.add_argument("--out", required=True, metavar="DIR", help="folder for the depth raster and extent")
-    parser.add_argument("--method", choices=["idw", "nearest"], default="idw")
-    parser.add_argument("--max-distance", type=float, default=500.0, help="metres from evidence (default 500)")
-    parser.add_argument("--tolerance", type=float, default=0.5, help="consistency tolerance in metres (0.5)")
-    parser.add_argument("--neighbour-distance", type=float, default=200.0,
-                        help="posts closer than this are compared (default 200 m)")
-    parser.add_argument("--connectivity", type=int, choices=[4, 8], default=4)
-    parser.add_argument("--allow-deep", action="store_true", help="keep depths above 15 m with a warning")
-
-
-def inundation_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    return {
-        "STORE": _existing(args.store, "store"), "DEM": _existing(args.dem, "DEM"),
-        "METHOD": args.method, "MAX_DISTANCE": args.max_distance,
-        "TOLERANCE": args.tolerance, "NEIGHBOUR_DISTANCE": args.neighbour_distance,
-        "CONNECTIVITY": str(args.connectivity), "ALLOW_DEEP": args.allow_deep,
-        "OUTPUT_FOLDER": str(Path(args.out).resolve()),
-    }
+DENSITY = Verb("density", "kernel density of posts (optionally per hour or day)", "mist:postdensity",
+               density_arguments, density_parameters)
+INUNDATION = Verb("inundation", "flood depth raster and extent from verified depths and a DEM", "mist:inundation",
+                  inundation_arguments, inundation_parameters)
+SELO = Verb("selo", "semantic localization map of an image for a text, exemplar or patch-head query", "mist:selo",
+            selo_arguments, selo_parameters)
+EVALUATE_SELO = Verb("evaluate-selo", "SLM metrics (Rsu, Ras, Rda, Rmi) of probability maps", "mist:evaluateselo",
+                     evaluate_selo_arguments, evaluate_selo_parameters)

@@ -163,7 +163,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             "GAZETTEER", tr("Gazetteer layer for posts without location (optional)"),
             [QgsProcessing.SourceType.TypeVectorAnyGeometry], optional=True))
-        self.addParameter(QgsProcessingParameterField("NAME_FIELD", tr("Gazetteer name field"),
+        self.addParameter(QgsProcessingParameterField("NAME_FIELD", tr("Gazetteer name field"), defaultValue="name",
                                                       parentLayerParameterName="GAZETTEER", optional=True))
         self.addParameter(QgsProcessingParameterBoolean("REDO", tr("Redo posts already geolocated"),
                                                         defaultValue=False))

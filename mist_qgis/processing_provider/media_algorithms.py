@@ -29,7 +29,7 @@ def options_from_values(
     offline: bool, media_dir: str | None, allow_private_hosts: bool, max_bytes: int, max_run_bytes: int,
     workers: int, retry: bool = False, mapping_column: str | None = None, locate_from_exif: bool = True,
 ):
-    """FetchOptions from plain values (shared by this algorithm and the task). The plugin's
+    """FetchOptions from plain values. The plugin's
     `offline` and `allow_private_hosts` settings apply on top of the parameters."""
     from ..core.images.fetcher import FetchLimits
     from ..core.images.pipeline import FetchOptions
@@ -67,6 +67,9 @@ class FetchMediaAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        from ..core.images.fetcher import FetchLimits
+        from ..core.images.pipeline import FetchOptions
+
         self.add_store_parameter()
         self.addParameter(QgsProcessingParameterBoolean(
             "OFFLINE", tr("Offline: never use the network, take media from the folder"), False))
@@ -79,12 +82,12 @@ class FetchMediaAlgorithm(MistAlgorithm):
             "ALLOW_PRIVATE_HOSTS", tr("Allow private and loopback hosts (intranet photo servers)"), False))
         self.addParameter(QgsProcessingParameterNumber(
             "MAX_BYTES", tr("Maximum bytes per file"), QgsProcessingParameterNumber.Type.Integer,
-            50 * MB, minValue=1))
+            FetchLimits().max_bytes, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
             "MAX_RUN_BYTES", tr("Maximum bytes per run (0: no limit)"), QgsProcessingParameterNumber.Type.Integer,
             0, minValue=0))
         self.addParameter(QgsProcessingParameterNumber(
-            "WORKERS", tr("Parallel downloads"), QgsProcessingParameterNumber.Type.Integer, 16,
+            "WORKERS", tr("Parallel downloads"), QgsProcessingParameterNumber.Type.Integer, FetchOptions().workers,
             minValue=1, maxValue=64))
         self.addParameter(QgsProcessingParameterBoolean(
             "RETRY", tr("Retry media that failed or were skipped before"), False))

@@ -377,13 +377,17 @@ class InundationAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("DEM", tr("DEM")))
         self.add_choice("METHOD", tr("Interpolation: inverse distance weighting (idw) or nearest post"),
                         options.INUNDATION_METHODS)
+        from ..core.rasters.inundation import InundationParams
+
+        defaults = InundationParams()
         number = QgsProcessingParameterNumber.Type.Double
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_DISTANCE", tr("Maximum distance from evidence (m)"), number, 500.0, minValue=1.0))
+            "MAX_DISTANCE", tr("Maximum distance from evidence (m)"), number, defaults.max_distance_m, minValue=1.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "TOLERANCE", tr("Consistency tolerance (m)"), number, 0.5, minValue=0.0))
+            "TOLERANCE", tr("Consistency tolerance (m)"), number, defaults.consistency_tolerance_m, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "NEIGHBOUR_DISTANCE", tr("Neighbouring posts within (m)"), number, 200.0, minValue=0.0))
+            "NEIGHBOUR_DISTANCE", tr("Neighbouring posts within (m)"), number, defaults.neighbour_distance_m,
+            minValue=0.0))
         self.add_choice("CONNECTIVITY", tr("Water connects through edges (4 neighbours) or edges and corners (8)"),
                         options.CONNECTIVITY)
         self.addParameter(QgsProcessingParameterBoolean(

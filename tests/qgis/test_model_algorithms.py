@@ -95,11 +95,15 @@ def test_cli_classify_and_predict(screened_store, tmp_path):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["classified"] == 24
     image = save_photo(photo("rocket"), tmp_path / "rocket.jpg")
-    out = _cli("predict", "--model", str(model), "--top-k", "2", str(image), str(tmp_path / "missing.jpg"))
+    junk = tmp_path / "junk.jpg"
+    junk.write_text("not a photo")
+    out = _cli("predict", "--model", str(model), "--top-k", "2", str(image), str(junk))
     assert out.returncode == 0, out.stderr
     preds = json.loads(out.stdout)["predictions"]
     assert preds[0]["label"] in ("red", "green", "blue") and len(preds[0]["top"]) == 2
-    assert "error" in preds[1]
+    assert "error" in preds[1]  # a file that is there but is no photo: its own entry, the others still predicted
+    out = _cli("predict", "--model", str(model), str(image), str(tmp_path / "missing.jpg"))
+    assert out.returncode == 2 and out.stderr == f"mist: error: image {tmp_path / 'missing.jpg'} does not exist\n"
     out = _cli("predict", "--model", str(tmp_path / "absent.onnx"), str(image))
     assert out.returncode == 2 and "does not exist" in out.stderr and "Traceback" not in out.stderr
 
