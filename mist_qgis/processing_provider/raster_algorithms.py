@@ -99,8 +99,9 @@ class PostDensityAlgorithm(MistAlgorithm):
     def processAlgorithm(  # noqa: N802
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..core.rasters.density import DensityError, post_density
+        from ..core.rasters.density import DensityError
         from ..core.store.flood_evidence import density_points
+        from ..qgis_ops.density import post_density
 
         kind = self.choice(parameters, "KIND", context)
         with self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
@@ -217,7 +218,7 @@ class SeloAlgorithm(MistAlgorithm):
         )
         from ..core.rasters.georaster import RasterInputError
         from ..core.rasters.selo_queries import HeadQuery, TextQuery, VectorQuery
-        from ..core.rasters.styles import SELO_OVERLAY_OPACITY, write_sidecar_style
+        from ..qgis_ops.styles import SELO_OVERLAY_OPACITY, write_sidecar_style
 
         raster_layer = self.parameterAsRasterLayer(parameters, "RASTER", context)
         if raster_layer is None:
@@ -403,7 +404,7 @@ class InundationAlgorithm(MistAlgorithm):
     ) -> dict[str, Any]:
         from ..core.rasters.georaster import RasterInputError
         from ..core.rasters.inundation import InundationParams, inundation_from_store
-        from ..core.rasters.styles import style_extent_layer, write_sidecar_style
+        from ..qgis_ops.styles import style_extent_layer, write_sidecar_style
 
         dem = self.parameterAsRasterLayer(parameters, "DEM", context)
         if dem is None:

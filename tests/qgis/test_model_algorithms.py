@@ -11,8 +11,7 @@ import pytest
 from qgis.core import QgsProcessingException
 
 from mist_qgis.core.models import runtime
-from mist_qgis.core.store import models as sql
-from mist_qgis.core.store import open_store
+from mist_qgis.core.store import models_sql, open_store
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, colour_card, make_colour_model, photo, save_photo
 
 
@@ -34,7 +33,7 @@ def test_classify_train_suggest_through_processing(screened_store, tmp_path):
     assert res["CLASSIFIED"] == 24 and res["SKIPPED"] == 1
     assert json.loads(res["RESULT"])["model"] == "colour@1"
     with open_store(store_path) as store:
-        fids, emb = sql.load_embeddings(store, "colour@1")
+        fids, emb = models_sql.load_embeddings(store, "colour@1")
         rows = [(store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(f),)), int(f),
                  "flood" if e[2] > e[0] else "not_flood") for f, e in zip(fids[:16], emb[:16], strict=True)]
         with store.batch() as conn:
@@ -161,5 +160,5 @@ def test_classify_runs_on_the_task_runner_and_a_cancel_leaves_the_rest_for_later
     cancelled.feedback.cancel()
     cancelled.start().wait()
     with open_store(store_path) as store:
-        assert sql.count_photos_without(store, "predictions", "colour@1") == 6  # resumable later
+        assert models_sql.count_photos_without(store, "predictions", "colour@1") == 6  # resumable later
         assert store.runs("classify")[-1].status == "cancelled"

@@ -16,7 +16,7 @@ from mist_qgis.core.models.card import ModelCardError, read_card
 from mist_qgis.core.models.classify import classify_store, predict_images
 from mist_qgis.core.models.preprocess import load_for_model, normalise
 from mist_qgis.core.models.tokenizer import TokenizerError
-from mist_qgis.core.store import models as sql
+from mist_qgis.core.store import models_sql
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo, save_photo
 from tests.helpers.multimodal_kit import MAX_LENGTH, make_crisis_model, make_tokenizer, torch_scores
 
@@ -55,7 +55,7 @@ def _reference(store, media_fid, card, model, text):
 
 
 def _stored(store, media_fid, labels):
-    scores = {r["label"]: r["score"] for r in sql.predictions(store, "crisis@1") if r["media_fid"] == media_fid}
+    scores = {r["label"]: r["score"] for r in models_sql.predictions(store, "crisis@1") if r["media_fid"] == media_fid}
     return np.array([scores[label] for label in labels])
 
 
@@ -75,7 +75,7 @@ def test_store_screening_matches_pytorch_for_each_photo_and_text(store, crisis):
         assert np.abs(stored[fid] - expected).max() < 1e-4, (text, stored[fid], expected)
     # the same photo with another text gets other scores: the text really reaches the model
     assert np.abs(stored[fids[0]] - stored[fids[6]]).max() > 1e-2
-    rows = sql.predictions(store, "crisis@1")
+    rows = models_sql.predictions(store, "crisis@1")
     assert len(rows) == 21 and {r["run_fid"] for r in rows} == {result.run_id}
     assert store.count("posts", "cls_model = 'crisis@1'") == 7
     run = store.runs("classify")[-1]

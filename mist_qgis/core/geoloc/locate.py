@@ -28,8 +28,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from ..geodesy import haversine_m
 from ..stage import LocateStatus, Status, error_message, run_stage
-from ..store import geoloc as sql
+from ..store import geoloc_sql
 from .features import FeatureBlobError, Features
 from .masks import filter_matches, load_masker
 from .matchers import DEFAULT_MATCHER, Matcher, MatcherUnavailable, create
@@ -116,14 +117,14 @@ class ReferenceCache:
             return None, f"reference image unusable: {photo.reason}"
         f = self.matcher.extract(photo.image)
         with self.store.batch() as conn:
-            sql.save_features(conn, ref.fid, self.key, f.n, f.embedding, f.to_bytes(), stamp[0], stamp[1])
+            geoloc_sql.save_features(conn, ref.fid, self.key, f.n, f.embedding, f.to_bytes(), stamp[0], stamp[1])
         self.extracted += 1
         self._remember(ref.fid, f)
         return f, ""
 
     def embeddings(self, refs: list[ReferenceRow]) -> tuple[dict[int, np.ndarray], dict[int, str]]:
         """fid -> embedding for usable references, and fid -> reason for the others."""
-        cached = sql.cached_embeddings(self.store, [r.fid for r in refs], self.key)
+        cached = geoloc_sql.cached_embeddings(self.store, [r.fid for r in refs], self.key)
         out: dict[int, np.ndarray] = {}
         failed: dict[int, str] = {}
         for ref in refs:
@@ -147,7 +148,7 @@ class ReferenceCache:
         if f is not None:
             self._features.move_to_end(ref.fid)
             return f, ""
-        blob = sql.cached_feature_blob(self.store, ref.fid, self.key)
+        blob = geoloc_sql.cached_feature_blob(self.store, ref.fid, self.key)
         if blob is not None:
             try:
                 f = Features.from_bytes(blob)
@@ -188,13 +189,13 @@ def assign_paper_rates(scores: list[PairScore], refs: dict[str, ReferenceRow]) -
 
 
 def _candidates(store, post: PostToLocate, radius: float) -> list[ReferenceRow]:
-    near = sql.references_near(store, post.lon, post.lat, radius)
-    samples = sql.coarse_samples(store, post.fid)
+    near = geoloc_sql.references_near(store, post.lon, post.lat, radius)
+    samples = geoloc_sql.coarse_samples(store, post.fid)
     refs = [r for r, _ in near]
     if samples and refs:
         sx = np.array([s[0] for s in samples])
         sy = np.array([s[1] for s in samples])
-        refs = [r for r in refs if float(np.min(sql.haversine_m(r.lon, r.lat, sx, sy))) <= SAMPLE_CORRIDOR_M]
+        refs = [r for r in refs if float(np.min(haversine_m(r.lon, r.lat, sx, sy))) <= SAMPLE_CORRIDOR_M]
     return refs
 
 
@@ -223,7 +224,7 @@ class Geolocator:
             counts = run.counts = {"posts": 0, "moved": 0, "unmatched": 0, "skipped": 0, "failed": 0, "pairs": 0,
                                    "references_extracted": 0, "references_unusable": 0}
             run.message = self.mask_note or self.matcher_error
-            posts = sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo)
+            posts = geoloc_sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo)
             counts["posts"] = len(posts)
             for i, post in enumerate(posts):
                 if run.cancelled():
@@ -234,7 +235,7 @@ class Geolocator:
                 except Exception as exc:  # one post's failure never ends the run
                     reason = error_message(exc)
                     with self.store.batch() as conn:
-                        sql.record_outcome(conn, post, o.matcher, o.mode, LocateStatus.FAILED, reason, run_id)
+                        geoloc_sql.record_outcome(conn, post, o.matcher, o.mode, LocateStatus.FAILED, reason, run_id)
                         self.store.record_issues(conn, run_id, "geolocate",
                                                  [(f"post {post.post_id}", None, f"failed: {reason}")])
                     counts["failed"] += 1
@@ -250,10 +251,10 @@ class Geolocator:
                 **outcome) -> None:
         with self.store.batch() as conn:
             for media_fid, media_scores in (scores or {}).items():
-                sql.record_pair_scores(conn, media_fid, self.matcher.name if self.matcher else self.options.matcher,
-                                       media_scores, run_id)
-            sql.record_outcome(conn, post, self.options.matcher, self.options.mode, status, reason or None, run_id,
-                               **outcome)
+                matcher = self.matcher.name if self.matcher else self.options.matcher
+                geoloc_sql.record_pair_scores(conn, media_fid, matcher, media_scores, run_id)
+            geoloc_sql.record_outcome(conn, post, self.options.matcher, self.options.mode, status, reason or None,
+                                      run_id, **outcome)
             if status != LocateStatus.MOVED and reason:
                 issues = [*issues, (f"post {post.post_id}", None, reason)]
             if issues:

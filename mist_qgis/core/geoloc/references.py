@@ -366,7 +366,7 @@ def read_references(path: str | os.PathLike[str], fmt: str = "auto", collection:
 
 
 @dataclass
-class ImportSummary:
+class ReferenceImportSummary:
     run_id: int
     imported: int
     duplicates: int
@@ -375,10 +375,10 @@ class ImportSummary:
 
 
 def import_references(store, path: str | os.PathLike[str], fmt: str = "auto", collection: str | None = None,
-                      root: str | os.PathLike[str] | None = None) -> ImportSummary:
+                      root: str | os.PathLike[str] | None = None) -> ReferenceImportSummary:
     """Read a collection and add it to the store's `references` layer as one run; skipped rows go
     to the run's issue report."""
-    from ..store import geoloc as sql
+    from ..store import geoloc_sql
 
     parameters = {"path": str(path), "format": fmt, "collection": collection}
     with run_stage(store, "import_references", parameters) as run:
@@ -387,7 +387,7 @@ def import_references(store, path: str | os.PathLike[str], fmt: str = "auto", co
         for i in range(0, max(len(result.records), 1), 1000):
             chunk = result.records[i:i + 1000]
             with store.batch() as conn:
-                a, b = sql.insert_references(conn, chunk, run.run_id)
+                a, b = geoloc_sql.insert_references(conn, chunk, run.run_id)
                 if i == 0 and result.issues:
                     store.record_issues(conn, run.run_id, "import_references", result.issues)
             inserted += a
@@ -395,4 +395,4 @@ def import_references(store, path: str | os.PathLike[str], fmt: str = "auto", co
         run.counts = {"imported": inserted, "duplicates": duplicates, "skipped": result.skipped,
                       "flagged": result.flagged}
     name = result.records[0].collection if result.records else (collection or Path(path).stem)
-    return ImportSummary(run.run_id, inserted, duplicates, result.skipped, name)
+    return ReferenceImportSummary(run.run_id, inserted, duplicates, result.skipped, name)

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..stage import IsCancelled, Progress, Status, run_stage
-from ..store import models as sql
+from ..store import models_sql
 from .card import ModelCard, ModelCardError
 from .embeddings import _record_skips, embed_photos, feature_matrix
 from .pipeline import Batch, run_batches
@@ -117,10 +117,10 @@ def _write_batch(
         label, score = decide(row, card.labels, card.thresholds)
         post_rows.append((item.post_fid, label, score, card.tag))
         label_counts[label] = label_counts.get(label, 0) + 1
-    sql.write_predictions(conn, rows)
-    sql.set_post_labels(conn, post_rows)
+    models_sql.write_predictions(conn, rows)
+    models_sql.set_post_labels(conn, post_rows)
     if keep_embeddings and "embedding" in batch.outputs and card.input_kind == "image":
-        counts["embeddings"] += sql.write_embeddings(
+        counts["embeddings"] += models_sql.write_embeddings(
             conn, card.tag, zip((i.media_fid for i in batch.items), batch.outputs["embedding"], strict=True)
         )
 
@@ -131,7 +131,7 @@ def _prepare_head_features(
 ) -> None:
     """Compute the embeddings a head reads for photos that lack them (image and/or text)."""
     image_tag, text_tag = head_feature_models(card)
-    missing = sql.count_photos_without(store, "embeddings", image_tag) if image_tag else 0
+    missing = models_sql.count_photos_without(store, "embeddings", image_tag) if image_tag else 0
     if missing:
         backbone = None
         if resolve_model is not None:
@@ -141,13 +141,13 @@ def _prepare_head_features(
                 backbone = None
         if backbone is not None:
             embed_photos(store, backbone, batch_size, workers, is_cancelled, None, limits)
-        elif missing == sql.count_photos_without(store, "predictions", card.tag):
+        elif missing == models_sql.count_photos_without(store, "predictions", card.tag):
             raise ModelCardError(
                 f"{card.path}: {missing} photos have no embedding from {image_tag}; add that model to the "
                 "registry or compute embeddings first"
             )
         # else: only photos the backbone could not read lack embeddings; they are reported as skipped
-    if text_tag and sql.post_texts_without_embedding(store, text_tag):
+    if text_tag and models_sql.post_texts_without_embedding(store, text_tag):
         from .text import TEXT_MODEL_TAG, embed_post_texts
 
         if text_tag != TEXT_MODEL_TAG:
@@ -190,11 +190,11 @@ def _run_head(
     return False
 
 
-def _all_pending(store: Store, model_tag: str) -> list[sql.MediaItem]:
-    items: list[sql.MediaItem] = []
+def _all_pending(store: Store, model_tag: str) -> list[models_sql.MediaItem]:
+    items: list[models_sql.MediaItem] = []
     after = 0
     while True:
-        page = sql.photos_without(store, "predictions", model_tag, after_fid=after, limit=5000)
+        page = models_sql.photos_without(store, "predictions", model_tag, after_fid=after, limit=5000)
         if not page:
             return items
         items.extend(page)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..stage import IsCancelled, Progress, Status, run_stage
-from ..store import models as sql
+from ..store import models_sql
 from .card import ModelCardError
 from .pipeline import Batch, run_batches
 from .runtime import load_model
@@ -53,7 +53,8 @@ def embed_photos(
             with store.batch() as conn:
                 if batch.items:
                     vectors = batch.outputs["embedding"]
-                    sql.write_embeddings(conn, card.tag, zip((i.media_fid for i in batch.items), vectors, strict=True))
+                    fids = (i.media_fid for i in batch.items)
+                    models_sql.write_embeddings(conn, card.tag, zip(fids, vectors, strict=True))
                 _record_skips(store, conn, run.run_id, STAGE, batch)
             counts["embedded"] += len(batch.items)
             counts["skipped"] += len(batch.skipped)
@@ -94,11 +95,11 @@ def feature_matrix(
     if features in ("image", "image+text"):
         if not image_model:
             raise ValueError("an image embedding model is needed for image features")
-        blocks.append(sql.load_embeddings(store, image_model, media_fids))
+        blocks.append(models_sql.load_embeddings(store, image_model, media_fids))
     if features in ("text", "image+text"):
         if not text_model:
             raise ValueError("a text embedding model is needed for text features")
-        blocks.append(sql.load_embeddings(store, text_model, media_fids))
+        blocks.append(models_sql.load_embeddings(store, text_model, media_fids))
     if not blocks:
         raise ValueError(f"unknown feature set {features!r} (image, text or image+text)")
     common = blocks[0][0]

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     import numpy as np
 
     from ..store import Store
-    from ..store.models import VerifiedMedia
+    from ..store.models_sql import VerifiedMedia
 
 HEAD_KINDS = options.HEAD_KINDS.names
 LABEL_SCHEMES = options.LABEL_SCHEMES.names
@@ -383,13 +383,13 @@ def train_head_from_store(
 
     Embeddings must already be cached (classify or embed with the backbone first).
     """
-    from ..store import models as sql
+    from ..store import models_sql
     from .embeddings import feature_matrix
 
     parameters = {"features": features, "scheme": scheme, "kind": kind, "image_model": image_model,
                   "text_model": text_model}
     with run_stage(store, "train_head", parameters) as run:
-        labelled = labels_from_verifications(sql.verified_media(store), scheme, depth_bins)
+        labelled = labels_from_verifications(models_sql.verified_media(store), scheme, depth_bins)
         fids, x = feature_matrix(store, features, image_model, text_model, list(labelled))
         missing = len(labelled) - len(fids)
         if not len(fids):
@@ -427,7 +427,7 @@ def next_to_verify(
     a random sample of the rest so precision estimated from verified photos stays honest."""
     import numpy as np
 
-    from ..store import models as sql
+    from ..store import models_sql
     from .classify import head_feature_models
     from .embeddings import feature_matrix
     from .runtime import load_model
@@ -437,7 +437,7 @@ def next_to_verify(
     card = model.card
     if card.input_kind != "embedding":
         raise ValueError(f"{head_path}: {card.tag} is not a head (it does not read embeddings)")
-    verified = {v.media_fid for v in sql.verified_media(store) if v.verdict != "unsure"}
+    verified = {v.media_fid for v in models_sql.verified_media(store) if v.verdict != "unsure"}
     image_tag, text_tag = head_feature_models(card)
     fids, x = feature_matrix(store, card.features or "image", image_tag, text_tag)
     keep = np.array([int(f) not in verified for f in fids], dtype=bool)

@@ -14,7 +14,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..store import models as sql
+from ..store import models_sql
 from .runtime import thread_cap
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def embed_post_texts(
     is_cancelled: IsCancelled | None = None, progress: Progress | None = None,
 ) -> int:
     """Embed the post text of every fetched photo without a text embedding; returns how many."""
-    pending = sql.post_texts_without_embedding(store, TEXT_MODEL_TAG)
+    pending = models_sql.post_texts_without_embedding(store, TEXT_MODEL_TAG)
     total = len(pending)
     done = 0
     if progress:
@@ -92,7 +92,7 @@ def embed_post_texts(
         unique = sorted({text for _, text in chunk})
         vectors = dict(zip(unique, embed_texts(unique, model_dir, batch_size), strict=True))
         with store.batch() as conn:
-            sql.write_embeddings(conn, TEXT_MODEL_TAG, [(fid, vectors[text]) for fid, text in chunk])
+            models_sql.write_embeddings(conn, TEXT_MODEL_TAG, [(fid, vectors[text]) for fid, text in chunk])
         done += len(chunk)
         if progress:
             progress(100.0 * done / total if total else 100.0)

@@ -19,8 +19,7 @@ from pathlib import Path
 from ..errors import MistError
 from ..options import EXPORT_FORMATS
 from ..stage import MediaStatus
-from ..store import Store, StoreError, gpkg
-from ..store import verify as sql
+from ..store import Store, StoreError, gpkg, verify_sql
 from .records import VERDICTS, depth_class_for
 
 _DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV"}
@@ -94,8 +93,8 @@ def export_points(
     if out == store.path or out == store.path.with_name(store.path.name + "-wal"):
         raise ExportError("the export would overwrite the store itself; choose another file")
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = sql.verified_posts(store, list(verdicts), include_unlocated=False)
-    unlocated = sql.count_unlocated_verified(store, list(verdicts))
+    rows = verify_sql.verified_posts(store, list(verdicts), include_unlocated=False)
+    unlocated = verify_sql.count_unlocated_verified(store, list(verdicts))
     driver = ogr.GetDriverByName(FORMATS[fmt])
     # Write beside the target under the format's own extension (OGR's CSV driver makes a folder for
     # any other name), then move it into place: a failed export never leaves half a file.
@@ -160,7 +159,7 @@ def export_training_set(
     result = TrainingSetExport(str(folder), {label: 0 for label in labels})
     manifest: list[dict] = []
     exported: dict[str, int] = {}  # sha256 -> media fid: one file per distinct photo
-    for row in sql.verified_photos(store):
+    for row in verify_sql.verified_photos(store):
         fid = row["media_fid"]
         if row["verdict"] not in labels:
             continue

@@ -11,8 +11,7 @@ verdicts that remain, so nobody's later work is overwritten.
 
 from __future__ import annotations
 
-from ..store import Store
-from ..store import verify as sql
+from ..store import Store, verify_sql
 from ..store.store import utc_now
 from .records import PostVerification, UndoResult, Verdict, VerdictError, VerdictReceipt
 
@@ -38,18 +37,18 @@ def write_verdicts(store: Store, verdicts: list[Verdict], verified_at: str | Non
     with store.batch() as conn:
         for verdict in cleaned:
             if verdict.media_fid is not None:
-                owner = sql.media_post_fid(conn, verdict.media_fid)
+                owner = verify_sql.media_post_fid(conn, verdict.media_fid)
                 if owner is None:
                     raise VerdictError(f"photo {verdict.media_fid} is not in the store")
                 if owner != verdict.post_fid:
                     raise VerdictError(f"photo {verdict.media_fid} belongs to post {owner}, not {verdict.post_fid}")
-            elif not sql.post_exists(conn, verdict.post_fid):
+            elif not verify_sql.post_exists(conn, verdict.post_fid):
                 raise VerdictError(f"post {verdict.post_fid} is not in the store")
             when = verified_at or utc_now()
-            previous = sql.read_mirror(conn, verdict.post_fid)
-            fid = sql.insert_verification(conn, verdict, when)
-            written = aggregate(sql.current_verdicts_of_post(conn, verdict.post_fid))
-            sql.write_mirror(conn, verdict.post_fid, written)
+            previous = verify_sql.read_mirror(conn, verdict.post_fid)
+            fid = verify_sql.insert_verification(conn, verdict, when)
+            written = aggregate(verify_sql.current_verdicts_of_post(conn, verdict.post_fid))
+            verify_sql.write_mirror(conn, verdict.post_fid, written)
             receipts.append(VerdictReceipt(fid, verdict, when, previous, written))
     return receipts
 
@@ -63,15 +62,15 @@ def undo_verdict(store: Store, receipt: VerdictReceipt) -> UndoResult:
     """Take back a verdict written by `write_verdict`; VerdictError when it is already gone."""
     post_fid = receipt.verdict.post_fid
     with store.batch() as conn:
-        if not sql.delete_verification(conn, receipt.verification_fid):
+        if not verify_sql.delete_verification(conn, receipt.verification_fid):
             raise VerdictError(f"verdict {receipt.verification_fid} was already undone or removed")
-        current = sql.read_mirror(conn, post_fid)
+        current = verify_sql.read_mirror(conn, post_fid)
         if current == receipt.written:
-            sql.write_mirror(conn, post_fid, receipt.previous)
+            verify_sql.write_mirror(conn, post_fid, receipt.previous)
             return UndoResult(post_fid, receipt.previous, exact=True)
-        remaining = sql.current_verdicts_of_post(conn, post_fid)
+        remaining = verify_sql.current_verdicts_of_post(conn, post_fid)
         if not remaining:  # the fields were edited by other means since: leave them to that edit
             return UndoResult(post_fid, current, exact=False)
         state = aggregate(remaining)
-        sql.write_mirror(conn, post_fid, state)
+        verify_sql.write_mirror(conn, post_fid, state)
         return UndoResult(post_fid, state, exact=False)
