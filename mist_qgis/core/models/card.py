@@ -245,17 +245,6 @@ def _check_text_keys(extra: dict[str, Any], bad: Any) -> None:
         raise bad("text_inputs", f"must list input_ids and optionally {', '.join(TEXT_INPUTS[1:])} (got {names!r})")
 
 
-def read_card(path: str | Path) -> ModelCard:
-    """Read a model's card through onnxruntime (no inference session is kept)."""
-    from .runtime import open_metadata_session
-
-    path = Path(path)
-    session = open_metadata_session(path)
-    card = card_from_metadata(session.get_modelmeta().custom_metadata_map, path)
-    check_graph(card, session)
-    return card
-
-
 def _dims(shape: list[Any]) -> list[int | None]:
     return [d if isinstance(d, int) and d > 0 else None for d in shape]
 

@@ -22,7 +22,8 @@ from pathlib import Path, PurePosixPath
 
 from ..errors import Cancelled, MistError
 from ..stage import IsCancelled, Progress
-from .card import ModelCard, ModelCardError, read_card
+from .card import ModelCard, ModelCardError
+from .runtime import read_card
 
 PACK_MANIFEST = "mist-pack.json"
 MAX_PACK_BYTES = 8 * 1024**3
