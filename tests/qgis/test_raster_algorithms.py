@@ -67,7 +67,7 @@ def test_inundation_algorithm_writes_styled_outputs_and_loads_them(tmp_path):
 
 def test_inundation_algorithm_refuses_a_dem_without_crs(tmp_path):
     store = _store_with_depths(tmp_path / "s.gpkg")
-    with pytest.raises(QgsProcessingException):
+    with pytest.raises(QgsProcessingException, match="has no coordinate reference system; assign one"):
         processing.run("mist:inundation", {"STORE": str(store), "DEM": str(_plane_dem(tmp_path / "d.tif", None)),
                                            "OUTPUT_FOLDER": str(tmp_path / "out")})
 
@@ -82,7 +82,7 @@ def test_selo_then_evaluate_through_processing(tmp_path):
         "CACHE_DIR": str(tmp_path / "cache"), "OUTPUT": str(out)})
     assert json.loads(res["RESULT"])["windows"] > 0 and (tmp_path / "red.qml").exists()
     assert gdal.Open(str(out)).GetGeoTransform() == gdal.Open(str(raster)).GetGeoTransform()
-    with pytest.raises(QgsProcessingException):
+    with pytest.raises(QgsProcessingException, match="A text query needs the text encoder"):
         processing.run("mist:selo", {"RASTER": str(raster), "IMAGE_MODEL": str(image), "QUERY_KIND": "text",
                                      "TEXT": "red", "OUTPUT": str(tmp_path / "x.tif")})
 
