@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from mist_qgis.core.models import runtime
-from mist_qgis.core.models.card import read_card
 from mist_qgis.core.models.classify import classify_store
 from mist_qgis.core.models.heads import (
     HeadTrainingError,
@@ -18,6 +17,7 @@ from mist_qgis.core.models.heads import (
     train_head,
     train_head_from_store,
 )
+from mist_qgis.core.models.runtime import read_card
 from mist_qgis.core.store import models_sql
 from mist_qgis.core.store.models_sql import VerifiedMedia
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo

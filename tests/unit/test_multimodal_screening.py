@@ -12,9 +12,10 @@ import onnx
 import pytest
 
 from mist_qgis.core.models import runtime
-from mist_qgis.core.models.card import ModelCardError, read_card
+from mist_qgis.core.models.card import ModelCardError
 from mist_qgis.core.models.classify import classify_store, predict_images
 from mist_qgis.core.models.preprocess import load_for_model, normalise
+from mist_qgis.core.models.runtime import read_card
 from mist_qgis.core.models.tokenizer import TokenizerError
 from mist_qgis.core.store import models_sql
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo, save_photo
