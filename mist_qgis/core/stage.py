@@ -29,7 +29,14 @@ IsCancelled = Callable[[], bool]
 """True once the user asked the job to stop."""
 
 
-class Status(str, Enum):
+class _Text(str, Enum):
+    """An enum whose members are the texts the store keeps (and compare equal to them)."""
+
+    def __str__(self) -> str:
+        return self.value
+
+
+class Status(_Text):
     """The status of a run (the `runs.status` column) and of a stage's result."""
 
     RUNNING = "running"
@@ -37,11 +44,8 @@ class Status(str, Enum):
     CANCELLED = "cancelled"
     FAILED = "failed"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class MediaStatus(str, Enum):
+class MediaStatus(_Text):
     """The status of one media row after the media stage (the `media.status` column)."""
 
     PENDING = "pending"
@@ -49,11 +53,8 @@ class MediaStatus(str, Enum):
     FAILED = "failed"
     SKIPPED = "skipped"
 
-    def __str__(self) -> str:
-        return self.value
 
-
-class LocateStatus(str, Enum):
+class LocateStatus(_Text):
     """The outcome of geolocating one post (the `geolocations.status` column)."""
 
     MOVED = "moved"
@@ -61,13 +62,11 @@ class LocateStatus(str, Enum):
     SKIPPED = "skipped"
     FAILED = "failed"
 
-    def __str__(self) -> str:
-        return self.value
-
 
 @dataclass
 class StageResult:
-    """What one run did; `counts` is free-form per stage (imported, skipped, ...)."""
+    """What one run did (a stage's result, and a row of the store's run report); `counts` is
+    free-form per stage (imported, skipped, ...)."""
 
     run_id: int
     kind: str
