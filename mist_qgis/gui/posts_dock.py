@@ -28,6 +28,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import settings
+from ..core.stage import Status
 from ..i18n import tr
 from ..post_formats import format_choices
 
@@ -196,7 +197,7 @@ class PostsDock(QgsDockWidget):
         self.cancel_button.setEnabled(False)
         self.task = None
         self._show_report(report_html(task.summary, task.error))
-        if task.summary is not None and task.summary.status == "done":
+        if task.summary is not None and task.summary.status == Status.DONE:
             self.progress.setValue(100)
 
     def _show_report(self, text: str) -> None:
