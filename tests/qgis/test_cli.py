@@ -124,3 +124,47 @@ def test_a_crashing_algorithm_is_an_internal_failure_and_a_refusal_is_the_users(
     text.write_text("not a database")
     with pytest.raises(AlgorithmError, match="not an SQLite"):
         run_algorithm("mist:storeinfo", {"STORE": str(text)})
+
+
+def _examples(tmp_path):
+    """One valid command line per verb (real files where the CLI checks them)."""
+    from mist_qgis.core.store import open_store
+
+    store = tmp_path / "s.gpkg"
+    with open_store(store):
+        pass
+    f = {n: tmp_path / n for n in ("posts.jsonl", "m.onnx", "p.jpg", "v.csv", "refs.csv", "truth.geojson",
+                                   "dem.tif", "r.tif", "t.onnx", "regions.geojson")}
+    for path in f.values():
+        path.write_bytes(b"x")
+    s, o = str(store), str(tmp_path / "out")
+    return {
+        "init": ["--store", s], "info": ["--store", s], "import": [str(f["posts.jsonl"]), "--store", s],
+        "fetch-media": ["--store", s], "models": [], "predict": ["--model", str(f["m.onnx"]), str(f["p.jpg"])],
+        "classify": ["--store", s, "--model", str(f["m.onnx"])],
+        "import-verifications": ["--store", s, str(f["v.csv"])],
+        "train-head": ["--store", s], "next-to-verify": ["--store", s, "--model", str(f["m.onnx"])],
+        "import-references": ["--store", s, "--input", str(f["refs.csv"])], "geolocate": ["--store", s],
+        "evaluate-geolocation": ["--store", s, "--truth", str(f["truth.geojson"])],
+        "export-verified": ["--store", s, "--out", str(tmp_path / "v.gpkg")],
+        "density": ["--store", s, "--out", o], "inundation": ["--store", s, "--dem", str(f["dem.tif"]), "--out", o],
+        "selo": ["--raster", str(f["r.tif"]), "--image-model", str(f["m.onnx"]), "--out", str(tmp_path / "m.tif"),
+                 "--text", "flood", "--text-model", str(f["t.onnx"])],
+        "evaluate-selo": ["--probmap", str(f["r.tif"]), "--regions", str(f["regions.geojson"])],
+    }
+
+
+def test_every_verb_passes_only_parameters_its_algorithm_has(tmp_path):
+    examples = _examples(tmp_path)
+    assert sorted(examples) == sorted(v.name for v in VERBS)
+    parser = build_parser()
+    for verb in VERBS:
+        args = parser.parse_args([verb.name, *examples[verb.name]])
+        algorithm = QgsApplication.processingRegistry().algorithmById(verb.algorithm)
+        names = {d.name() for d in algorithm.parameterDefinitions()}
+        unknown = set(verb.parameters(args)) - names
+        assert not unknown, f"{verb.name} passes {unknown} that {verb.algorithm} does not have"
+        for name, value in verb.parameters(args).items():
+            definition = algorithm.parameterDefinition(name)
+            if definition.type() == "enum":
+                assert definition.checkValueIsAcceptable(value), (verb.name, name, value)
