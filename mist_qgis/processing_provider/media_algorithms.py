@@ -118,7 +118,6 @@ class FetchMediaAlgorithm(MistAlgorithm):
         last = [0.0]
 
         def report(progress) -> None:
-            feedback.setProgress(progress.percent)
             if progress.elapsed - last[0] >= 2.0:
                 last[0] = progress.elapsed
                 feedback.setProgressText(progress_text(progress))
@@ -126,7 +125,8 @@ class FetchMediaAlgorithm(MistAlgorithm):
         store_path = self.parameterAsFile(parameters, "STORE", context)
         with self.open_store_or_fail(store_path) as store:
             try:
-                summary = run_fetch_media(store, options, progress=report, is_cancelled=feedback.isCanceled)
+                summary = run_fetch_media(store, options, progress=feedback.setProgress,
+                                          is_cancelled=feedback.isCanceled, on_status=report)
             except ValueError as exc:
                 raise QgsProcessingException(str(exc)) from exc
         data = summary.to_dict()

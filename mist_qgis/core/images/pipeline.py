@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..errors import Cancelled
-from ..stage import IsCancelled, MediaStatus, Status, run_stage
+from ..stage import IsCancelled, MediaStatus, Progress, Status, run_stage
 from ..store import Store
 from ..store import media as media_sql
 from ..store.media import FrameRow, MediaResult, MediaTask
@@ -109,9 +109,11 @@ class FetchSummary:
 
 def run_fetch_media(
     store: Store, options: FetchOptions | None = None,
-    progress: Callable[[FetchProgress], None] | None = None, is_cancelled: IsCancelled | None = None,
+    progress: Progress | None = None, is_cancelled: IsCancelled | None = None,
+    on_status: Callable[[FetchProgress], None] | None = None,
 ) -> FetchSummary:
-    """Run the media stage on `store`; see the module docstring."""
+    """Run the media stage on `store`; see the module docstring. `progress(percent)` as every
+    stage; `on_status` also gets the counts, bytes and rate behind it (for a progress text)."""
     options = options or FetchOptions()
     is_cancelled = is_cancelled or (lambda: False)
     if options.offline and options.media_dir is None:
@@ -119,7 +121,13 @@ def run_fetch_media(
     if options.media_dir is not None and not Path(options.media_dir).is_dir():
         raise ValueError(f"media folder {options.media_dir} does not exist")
     with run_stage(store, RUN_KIND, options.parameters(), is_cancelled=is_cancelled) as run:
-        runner = _FetchRun(store, options, run.run_id, progress or (lambda p: None), is_cancelled)
+        def report(status: FetchProgress) -> None:
+            if progress is not None:
+                progress(status.percent)
+            if on_status is not None:
+                on_status(status)
+
+        runner = _FetchRun(store, options, run.run_id, report, is_cancelled)
         run.counts = runner.counts
         try:
             runner.fetch_all()
