@@ -24,7 +24,7 @@
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="169"/>
+        <location filename="../mist_qgis/plugin.py" line="174"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -99,7 +99,7 @@
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="152"/>
+        <location filename="../mist_qgis/plugin.py" line="157"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
@@ -189,27 +189,27 @@
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="43"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="44"/>
         <source>MIST Posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="53"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="54"/>
         <source>Post collection files and photo folders to import</source>
         <translation>要导入的帖子采集文件和照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="56"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="57"/>
         <source>Add files…</source>
         <translation>添加文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="57"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="58"/>
         <source>Add photo folder…</source>
         <translation>添加照片文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="58"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="59"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
@@ -219,47 +219,47 @@
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="69"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="70"/>
         <source>optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content</source>
         <translation>可选，例如 lat=Y_WGS84; lon=X_WGS84; text=content</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="70"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="71"/>
         <source>Column mapping</source>
         <translation>列映射</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="73"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="74"/>
         <source>store.gpkg (created if missing)</source>
         <translation>store.gpkg（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="80"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="81"/>
         <source>optional: folder the export&apos;s photo paths are relative to</source>
         <translation>可选：导出数据中照片路径所相对的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="145"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="146"/>
         <source>Media root</source>
         <translation>媒体根目录</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="85"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="86"/>
         <source>Keep author names (otherwise pseudonymised)</source>
         <translation>保留作者名（否则进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="91"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="92"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="92"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="93"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="126"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="127"/>
         <source>Post collections</source>
         <translation>帖子采集文件</translation>
     </message>
@@ -269,27 +269,27 @@
         <translation>带地理标记的照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="138"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="139"/>
         <source>MIST store</source>
         <translation>MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="168"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="169"/>
         <source>Add at least one file or photo folder.</source>
         <translation>请至少添加一个文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="170"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="171"/>
         <source>Choose a store (a .gpkg file; it is created if missing).</source>
         <translation>请选择数据库（.gpkg 文件；不存在时自动创建）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="173"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="174"/>
         <source>Not found: {path}</source>
         <translation>未找到：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="187"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="188"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
@@ -854,17 +854,17 @@
         <translation>判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="125"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="29"/>
         <source>MIST posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/layers.py" line="31"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="31"/>
         <source>Cannot open the posts of store {path}</source>
         <translation>无法打开数据库 {path} 中的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/layers.py" line="46"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="46"/>
         <source>Cannot load the posts style: {message}</source>
         <translation>无法加载帖子样式：{message}</translation>
     </message>
@@ -914,7 +914,7 @@
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="103"/>
+        <location filename="../mist_qgis/plugin.py" line="102"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>

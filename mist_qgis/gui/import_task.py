@@ -55,7 +55,7 @@ class ImportPostsTask(QgsTask):
         return self.summary.status == Status.DONE
 
     def finished(self, result: bool) -> None:
-        from ..layers import add_posts_layer
+        from ..qgis_ops.layers import add_posts_layer
 
         if self.error:
             QgsMessageLog.logMessage(tr("Import failed: {e}").format(e=self.error), TAG, Qgis.MessageLevel.Critical)

@@ -40,7 +40,7 @@ class _StylePosts(QgsProcessingLayerPostProcessorInterface):
     """When the dialog loads the output, it gets the same style, map tip and time settings as the dock's."""
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        from ..layers import style_posts_layer
+        from ..qgis_ops.layers import style_posts_layer
 
         style_posts_layer(layer)
 

@@ -99,7 +99,7 @@ def _feature(layer, post_id):
 
 
 def test_posts_layer_style_colours_by_screening_state(tmp_path):
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
 
     layer = posts_layer(_store_with_states(tmp_path))
     renderer = layer.renderer()
@@ -128,7 +128,7 @@ def test_posts_layer_style_colours_by_screening_state(tmp_path):
 
 
 def test_posts_layer_is_time_enabled_and_shows_photos(tmp_path):
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
 
     layer = posts_layer(_store_with_states(tmp_path))
     temporal = layer.temporalProperties()
@@ -147,7 +147,7 @@ def _maptip(layer, feature) -> str:
 
 
 def test_map_tip_shows_thumbnail_and_escaped_text(tmp_path):
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
 
     layer = posts_layer(_store_with_states(tmp_path))
     photo = next(f for f in layer.getFeatures() if f["filename"] == "flooded_street.jpg" and f["geo_source"] == "exif")
@@ -164,7 +164,7 @@ def test_map_tip_leaves_out_photos_qt_cannot_show(tmp_path):
     """An iPhone's HEIC (or an AVIF) would be a broken image in the tip; the text still shows."""
     from mist_qgis.core.posts.importer import import_posts
     from mist_qgis.core.store import open_store
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
     from tests.media_fixtures import phone_photo, photo
 
     folder = tmp_path / "DCIM"
