@@ -168,3 +168,19 @@ def test_every_verb_passes_only_parameters_its_algorithm_has(tmp_path):
             definition = algorithm.parameterDefinition(name)
             if definition.type() == "enum":
                 assert definition.checkValueIsAcceptable(value), (verb.name, name, value)
+
+
+def test_a_relative_store_path_reaches_every_algorithm_as_the_same_absolute_path(tmp_path, monkeypatch):
+    """One store check for every verb: `--store s.gpkg` means the file in the current folder."""
+    examples = _examples(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    parser = build_parser()
+    checked = 0
+    for verb in VERBS:
+        argv = ["s.gpkg" if a == str(tmp_path / "s.gpkg") else a for a in examples[verb.name]]
+        if "s.gpkg" not in argv:
+            continue
+        args = parser.parse_args([verb.name, *argv])
+        assert verb.parameters(args)["STORE"] == str(tmp_path / "s.gpkg"), verb.name
+        checked += 1
+    assert checked == 14  # every verb with --store (models, predict, selo, evaluate-selo have none)
