@@ -29,17 +29,11 @@ GROUP = QT_TR_NOOP("Screening")
 
 @contextmanager
 def _user_errors():
-    """Errors a user can fix become Processing errors with their message, not tracebacks."""
-    from ..core.dependencies import MissingDependencyError
-    from ..core.models.card import ModelCardError
-    from ..core.models.export import CheckpointError
-    from ..core.models.heads import HeadTrainingError
-    from ..core.models.registry import ModelNotFoundError, ModelPackError
-
+    """A model file that is not there is the user's mistake too (every `MistError` already
+    becomes one line in `MistAlgorithm`)."""
     try:
         yield
-    except (ModelCardError, ModelNotFoundError, ModelPackError, HeadTrainingError, CheckpointError,
-            MissingDependencyError, FileNotFoundError) as exc:
+    except FileNotFoundError as exc:
         raise QgsProcessingException(str(exc)) from exc
 
 
