@@ -28,6 +28,7 @@ test-all:
 
 lint:
 	$(PY) -m ruff check mist_qgis tests bench scripts models
+	$(PY) scripts/check_imports.py
 
 ts:
 	pylupdate5 -noobsolete $$(find mist_qgis -name '*.py' | sort) -ts $(TS)

@@ -46,8 +46,8 @@ class MistPlugin:
         self.initProcessing()
         self.toolbar = self.iface.addToolBar(tr("MIST"))
         self.toolbar.setObjectName("MistToolbar")
-        self._add_action(tr("Create or upgrade store…"), self._run_algorithm("mist:createstore"), icon="store.svg")
-        self._add_action(tr("Store summary…"), self._run_algorithm("mist:storeinfo"), icon="summary.svg")
+        self._add_algorithm_action(tr("Create or upgrade store…"), "mist:createstore", icon="store.svg")
+        self._add_algorithm_action(tr("Store summary…"), "mist:storeinfo", icon="summary.svg")
         self._add_action(tr("Check dependencies"), self.show_dependencies, toolbar=False)
         self._add_action(tr("Models…"), self.show_model_manager, toolbar=False)
         # Each step opens its Processing dialog, which runs the algorithm as a background task
@@ -62,8 +62,7 @@ class MistPlugin:
             (tr("Inundation from verified depths…"), "mist:inundation"),
             (tr("Export verified points…"), "mist:exportverified"),
         ):
-            if QgsApplication.processingRegistry().algorithmById(algorithm_id) is not None:
-                self._add_action(text, self._run_algorithm(algorithm_id), toolbar=False)
+            self._add_algorithm_action(text, algorithm_id, toolbar=False)
         self._add_verify_dock()
         self._add_posts_dock()
 
@@ -141,6 +140,13 @@ class MistPlugin:
         if toolbar and self.toolbar is not None:
             self.toolbar.addAction(action)
         self.actions.append(action)
+        return action
+
+    def _add_algorithm_action(self, text: str, algorithm_id: str, toolbar: bool = True,
+                              icon: str = "mist.svg") -> QAction:
+        """An action that opens an algorithm's dialog; the action carries the algorithm id."""
+        action = self._add_action(text, self._run_algorithm(algorithm_id), toolbar, icon)
+        action.setData(algorithm_id)
         return action
 
     def _run_algorithm(self, algorithm_id: str):

@@ -230,7 +230,7 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         dock.model.refresh_rows([row.media_fid])
         fresh = dock.model.row_at(dock.model.row_of(row.media_fid)) if dock.model.row_of(row.media_fid) >= 0 else None
         from mist_qgis.core.store import open_store
-        from mist_qgis.core.store import verify as store_verify
+        from mist_qgis.core.store import verify_sql as store_verify
 
         with open_store(store, read_only=True) as s:
             current = store_verify.rows_by_media(s, [row.media_fid], "", "")[0]

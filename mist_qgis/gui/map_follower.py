@@ -11,7 +11,7 @@ from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsP
 from qgis.PyQt.QtCore import QObject, QTimer, pyqtSignal
 
 from ..core.verify.records import BBox, QueueRow
-from ..layers import find_posts_layer
+from ..qgis_ops.layers import find_posts_layer
 
 EXTENT_SETTLE_MS = 400
 WGS84 = "EPSG:4326"

@@ -75,7 +75,8 @@ class ModelChoiceWrapper(WidgetWrapper):
 
     def add_model_file(self, path: str) -> None:
         """Remember the file's folder as a model folder and pick the model."""
-        from ..core.models.card import ModelCardError, read_card
+        from ..core.models.card import ModelCardError
+        from ..core.models.runtime import read_card
         from ..model_folders import add_user_folder
 
         try:

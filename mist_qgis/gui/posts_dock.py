@@ -28,6 +28,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import settings
+from ..core.stage import Status
 from ..i18n import tr
 from ..post_formats import format_choices
 from .active_store import NOTIFIER, active_store, set_active_store
@@ -153,17 +154,16 @@ class PostsDock(QgsDockWidget):
 
     def options(self):
         """ImportOptions from the widgets; ValueError with a message for the user if invalid."""
-        from ..core.posts.columns import parse_overrides
+        from ..core.posts.columns import parse_mapping_text
         from ..core.posts.importer import ImportOptions
 
-        pairs = [p for p in self.mapping.text().replace(",", ";").split(";") if p.strip()]
         return ImportOptions(
             format=self.format.currentData(), media_root=self.media_root.text().strip() or None,
-            keep_author_names=self.keep_authors.isChecked(), mapping=parse_overrides(pairs),
+            keep_author_names=self.keep_authors.isChecked(), mapping=parse_mapping_text(self.mapping.text()),
         )
 
     def run_import(self) -> None:
-        from ..tasks.import_task import ImportPostsTask
+        from .import_task import ImportPostsTask
 
         paths = self.paths()
         store = self.store.text().strip()
@@ -201,7 +201,7 @@ class PostsDock(QgsDockWidget):
         self._show_report(report_html(task.summary, task.error))
         if task.summary is not None and task.error is None and Path(task.store_path).is_file():
             set_active_store(task.store_path)
-        if task.summary is not None and task.summary.status == "done":
+        if task.summary is not None and task.summary.status == Status.DONE:
             self.progress.setValue(100)
 
     def _show_report(self, text: str) -> None:

@@ -25,7 +25,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..core.store import Store
-from ..core.store import verify as store_verify
+from ..core.store import verify_sql as store_verify
 from ..core.verify import agreement as agreement_mod
 from ..core.verify import quality
 from ..core.verify.records import VERDICTS

@@ -18,7 +18,7 @@ from ..core.store import Store, StoreError
 from ..core.verify.records import Verdict, VerdictError, VerdictReceipt
 from ..core.verify.verdicts import undo_verdict, write_verdicts
 from ..i18n import tr
-from ..layers import refresh_store_layers
+from ..qgis_ops.layers import refresh_store_layers
 
 MAX_UNDO = 1000
 

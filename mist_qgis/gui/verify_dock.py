@@ -37,8 +37,8 @@ from qgis.PyQt.QtWidgets import (
 
 from .. import settings
 from ..core.store import Store, StoreError, open_store
-from ..core.store import match_view as store_match
-from ..core.store import verify as store_verify
+from ..core.store import match_view_sql as store_match
+from ..core.store import verify_sql as store_verify
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr

@@ -13,11 +13,14 @@ from qgis.core import (
     QgsProcessingException,
     QgsProcessingLayerPostProcessorInterface,
     QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
 )
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.errors import MistError
+from ..core.options import Choices
 from ..core.store import StoreError, open_store
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import icon_path
@@ -32,14 +35,14 @@ _KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []  # Processing k
 
 
 class _PlaceOutput(QgsProcessingLayerPostProcessorInterface):
-    """Styles a layer a step loads and puts it in place (see `layers.place_output_layer`)."""
+    """Styles a layer a step loads and puts it in place (see `qgis_ops.layers.place_output_layer`)."""
 
     def __init__(self, step: str, run: str, style: Callable | None) -> None:
         super().__init__()
         self.step, self.run, self.style = step, run, style
 
     def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        from ..layers import place_output_layer
+        from ..qgis_ops.layers import place_output_layer
 
         if self.style is not None:
             self.style(layer)
@@ -47,14 +50,20 @@ class _PlaceOutput(QgsProcessingLayerPostProcessorInterface):
 
 
 class MistAlgorithm(QgsProcessingAlgorithm):
-    """Subclasses set `_name`, `_display_name`, `_group`, `_short_help` and implement the rest."""
+    """Subclasses set `_name`, `_display_name`, `_group`, `_short_help` and implement the rest.
+
+    A `MistError` (a problem the user can fix) leaving a subclass's `processAlgorithm` becomes a
+    `QgsProcessingException` with its one-line message; anything else stays a failure with its
+    traceback, which the CLI reports as an internal error.
+    """
 
     _store_path: str | None = None
     _run_token: str | None = None
 
     def __init_subclass__(cls, **kwargs) -> None:
-        """Every algorithm says "cancelled" in words when the analyst cancels it (Processing itself
-        only reports a failure), and what was saved stays saved."""
+        """Wrap a subclass's `processAlgorithm`: a `MistError` becomes a `QgsProcessingException`
+        with its one line, and every algorithm says "cancelled" in words when the analyst cancels it
+        (Processing itself only reports a failure), and what was saved stays saved."""
         super().__init_subclass__(**kwargs)
         inner = cls.__dict__.get("processAlgorithm")
         if inner is None:
@@ -64,9 +73,11 @@ class MistAlgorithm(QgsProcessingAlgorithm):
         def process(self, parameters, context, feedback):
             try:
                 result = inner(self, parameters, context, feedback)
-            except Exception:
+            except Exception as exc:
                 if feedback is not None and feedback.isCanceled():
                     feedback.reportError(cancelled_message(), False)
+                if isinstance(exc, MistError):
+                    raise QgsProcessingException(str(exc)) from exc
                 raise
             if feedback is not None and feedback.isCanceled():
                 feedback.reportError(cancelled_message(), False)
@@ -117,6 +128,22 @@ class MistAlgorithm(QgsProcessingAlgorithm):
         `open_store_or_fail`."""
         self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg", optional=optional))
 
+    def add_choice(self, name: str, description: str, choices: Choices, multiple: bool = False) -> None:
+        """An enum parameter over one of core's option lists, chosen by name (static strings), so a
+        model, a script and the CLI pass "idw", never a position that could drift."""
+        default = [choices.default] if multiple else choices.default
+        self.addParameter(QgsProcessingParameterEnum(name, description, options=list(choices.names),
+                                                     allowMultiple=multiple, defaultValue=default,
+                                                     usesStaticStrings=True))
+
+    def choice(self, parameters: dict, name: str, context) -> str:
+        """The name chosen for an `add_choice` parameter."""
+        return self.parameterAsEnumString(parameters, name, context)
+
+    def choices(self, parameters: dict, name: str, context) -> list[str]:
+        """The names chosen for a multiple `add_choice` parameter."""
+        return list(self.parameterAsEnumStrings(parameters, name, context))
+
     def open_store_or_fail(self, path: str, create: bool = False):
         """Open a store, turning store errors into the exception Processing reports cleanly. The
         store's layers in the project repaint when the algorithm ends (`postProcessAlgorithm`)."""
@@ -149,7 +176,7 @@ class MistAlgorithm(QgsProcessingAlgorithm):
     def postProcessAlgorithm(self, context: QgsProcessingContext, feedback) -> dict:  # noqa: N802
         """On the main thread after a run: every layer of the store repaints (no F5)."""
         if self._store_path and context.project() is not None:
-            from ..layers import refresh_store_layers
+            from ..qgis_ops.layers import refresh_store_layers
 
             refresh_store_layers(self._store_path, context.project())
         return {}

@@ -17,7 +17,6 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
@@ -25,14 +24,15 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..core import options
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import style_path
 from .base import MistAlgorithm
 from .words import push_lines
 
 GROUP = QT_TR_NOOP("Geolocation")
-REFERENCE_FORMATS = ["auto", "csv", "success", "geojson", "photos"]
-MATCHERS = ["disk-lightglue", "aliked-lightglue", "loftr", "sift"]
+
+
 def _qml_style(qml: str):
     def apply(layer) -> None:
         if qml:
@@ -98,8 +98,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "FOLDER", tr("or collection folder (street-view download, geotagged photos)"),
             behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
-        self.addParameter(QgsProcessingParameterEnum("FORMAT", tr("Format"), options=REFERENCE_FORMATS,
-                                                     defaultValue=0))
+        self.add_choice("FORMAT", tr("Format"), options.REFERENCE_FORMATS)
         self.addParameter(QgsProcessingParameterString("COLLECTION", tr("Collection name"), optional=True))
         self.addOutput(QgsProcessingOutputNumber("IMPORTED", tr("References imported")))
         self.addOutput(QgsProcessingOutputNumber("SKIPPED", tr("Rows skipped")))
@@ -114,7 +113,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
         if not path:
             raise QgsProcessingException(tr("Give a collection file or a collection folder."))
         store_path = self.parameterAsFile(parameters, "STORE", context)
-        fmt = REFERENCE_FORMATS[self.parameterAsEnum(parameters, "FORMAT", context)]
+        fmt = self.choice(parameters, "FORMAT", context)
         collection = self.parameterAsString(parameters, "COLLECTION", context) or None
         with self.open_store_or_fail(store_path) as store:
             try:
@@ -149,7 +148,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.add_store_parameter()
-        self.addParameter(QgsProcessingParameterEnum("MATCHER", tr("Matcher"), options=MATCHERS, defaultValue=0))
+        self.add_choice("MATCHER", tr("Matcher"), options.MATCHERS)
         self.addParameter(QgsProcessingParameterBoolean("PAPER_FAITHFUL", tr("Paper-faithful LSGL selection"),
                                                         defaultValue=False))
         self.addParameter(QgsProcessingParameterNumber("TOP_K", tr("References matched per photo (top k)"),
@@ -170,7 +169,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             "GAZETTEER", tr("Gazetteer layer for posts without location"),
             [QgsProcessing.SourceType.TypeVectorAnyGeometry], optional=True))
-        self.addParameter(QgsProcessingParameterField("NAME_FIELD", tr("Gazetteer name field"),
+        self.addParameter(QgsProcessingParameterField("NAME_FIELD", tr("Gazetteer name field"), defaultValue="name",
                                                       parentLayerParameterName="GAZETTEER", optional=True))
         self.addParameter(QgsProcessingParameterBoolean("REDO", tr("Redo posts already geolocated"),
                                                         defaultValue=False))
@@ -186,7 +185,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
         store_path = self.parameterAsFile(parameters, "STORE", context)
         radius = self.parameterAsDouble(parameters, "RADIUS", context)
         options = GeolocateOptions(
-            matcher=MATCHERS[self.parameterAsEnum(parameters, "MATCHER", context)],
+            matcher=self.choice(parameters, "MATCHER", context),
             paper_faithful=self.parameterAsBoolean(parameters, "PAPER_FAITHFUL", context),
             top_k=self.parameterAsInt(parameters, "TOP_K", context),
             radius_m=radius if radius > 0 else None,

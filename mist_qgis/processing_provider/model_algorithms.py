@@ -17,34 +17,25 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
 
+from ..core import options
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
 
 GROUP = QT_TR_NOOP("Screening")
-FEATURES = ["image", "text", "image+text"]
-SCHEMES = ["verdict", "depth", "note"]
-KINDS = ["logreg", "mlp"]
 
 
 @contextmanager
 def _user_errors():
-    """Errors a user can fix become Processing errors with their message, not tracebacks."""
-    from ..core.dependencies import MissingDependencyError
-    from ..core.models.card import ModelCardError
-    from ..core.models.export import CheckpointError
-    from ..core.models.heads import HeadTrainingError
-    from ..core.models.registry import ModelNotFoundError, ModelPackError
-
+    """A model file that is not there is the user's mistake too (every `MistError` already
+    becomes one line in `MistAlgorithm`)."""
     try:
         yield
-    except (ModelCardError, ModelNotFoundError, ModelPackError, HeadTrainingError, CheckpointError,
-            MissingDependencyError, FileNotFoundError) as exc:
+    except FileNotFoundError as exc:
         raise QgsProcessingException(str(exc)) from exc
 
 
@@ -79,13 +70,6 @@ def model_parameter(name: str, description: str, tasks: tuple[str, ...] = (), de
     param.setMetadata({"widget_wrapper": {"class": "mist_qgis.gui.model_param.ModelChoiceWrapper",
                                           "tasks": list(tasks)}})
     return param
-
-
-def _progress(feedback: QgsProcessingFeedback):
-    def report(done: int, total: int) -> None:
-        feedback.setProgress(100.0 * done / total if total else 100.0)
-
-    return report
 
 
 class ScreeningAlgorithm(MistAlgorithm):
@@ -129,8 +113,8 @@ class ClassifyMediaAlgorithm(ScreeningAlgorithm):
             reg = registry()
             result = classify_store(
                 store, model, batch_size=self.parameterAsInt(parameters, "BATCH_SIZE", context),
-                k=self.parameterAsInt(parameters, "TOP_K", context), cancel=feedback.isCanceled,
-                progress=_progress(feedback), resolve_model=lambda ref: reg.resolve(ref).path,
+                k=self.parameterAsInt(parameters, "TOP_K", context), is_cancelled=feedback.isCanceled,
+                progress=feedback.setProgress, resolve_model=lambda ref: reg.resolve(ref).path,
                 allow_no_skill=self.parameterAsBoolean(parameters, "ALLOW_NO_SKILL", context),
             )
         for warning in result.warnings:
@@ -158,11 +142,11 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
         self.add_store_parameter()
         self.addParameter(model_parameter("BACKBONE", tr("Image embedding model"), ("classify", "embed"),
                                           default="efficientnet-lite0", optional=True))
-        self.addParameter(QgsProcessingParameterEnum("FEATURES", tr("Features"), FEATURES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum("LABELS", tr("Labels"), SCHEMES, defaultValue=0))
+        self.add_choice("FEATURES", tr("Features"), options.HEAD_FEATURES)
+        self.add_choice("LABELS", tr("Labels"), options.LABEL_SCHEMES)
         self.addParameter(QgsProcessingParameterString(
             "DEPTH_BINS", tr("Water depth class limits (m)"), defaultValue="0.3,1.0", optional=True))
-        self.addParameter(QgsProcessingParameterEnum("KIND", tr("Head"), KINDS, defaultValue=0))
+        self.add_choice("KIND", tr("Head"), options.HEAD_KINDS)
         self.addParameter(QgsProcessingParameterString("MODEL_ID", tr("Model id"), defaultValue="flood-head"))
         # Skipped by default: the head then goes into MIST's model folder under its id, where every
         # model choice finds it at once.
@@ -182,9 +166,9 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
         from ..core.models.text import TEXT_MODEL_TAG, embed_post_texts
         from ..model_folders import profile_models_dir
 
-        features = FEATURES[self.parameterAsEnum(parameters, "FEATURES", context)]
-        scheme = SCHEMES[self.parameterAsEnum(parameters, "LABELS", context)]
-        kind = KINDS[self.parameterAsEnum(parameters, "KIND", context)]
+        features = self.choice(parameters, "FEATURES", context)
+        scheme = self.choice(parameters, "LABELS", context)
+        kind = self.choice(parameters, "KIND", context)
         model_id = self.parameterAsString(parameters, "MODEL_ID", context).strip() or "flood-head"
         try:
             bins = [float(b) for b in self.parameterAsString(parameters, "DEPTH_BINS", context).split(",") if b.strip()]
@@ -198,10 +182,10 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
                 backbone = _resolve(self.parameterAsString(parameters, "BACKBONE", context))
                 image_tag = load_model(backbone).card.tag
                 feedback.pushInfo(tr("Embedding photos with {m}").format(m=image_tag))
-                embed_photos(store, backbone, cancel=feedback.isCanceled, progress=_progress(feedback))
+                embed_photos(store, backbone, is_cancelled=feedback.isCanceled, progress=feedback.setProgress)
             if features in ("text", "image+text"):
                 feedback.pushInfo(tr("Embedding post texts"))
-                embed_post_texts(store, cancel=feedback.isCanceled)
+                embed_post_texts(store, is_cancelled=feedback.isCanceled)
             if feedback.isCanceled():
                 raise QgsProcessingException(tr("Cancelled before training"))
             in_registry = profile_models_dir() / "heads" / f"{model_id}.onnx"

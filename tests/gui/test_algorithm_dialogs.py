@@ -56,11 +56,11 @@ def test_dialogs_remember_the_last_run(dialogs, store_path):
     QgsSettings().remove(SETTINGS_PREFIX + "mist:postdensity")
     first = dialogs("mist:postdensity")
     assert first.mainWidget().wrappers["RADIUS"].parameterValue() == 500.0
-    first.setParameters({"RADIUS": 1234.0, "KIND": 2})
+    first.setParameters({"RADIUS": 1234.0, "KIND": "verified"})
     first.algorithmFinished.emit(True, {})
     again = dialogs("mist:postdensity")
     assert again.mainWidget().wrappers["RADIUS"].parameterValue() == 1234.0
-    assert again.mainWidget().wrappers["KIND"].parameterValue() == 2
+    assert again.mainWidget().wrappers["KIND"].parameterValue() == "verified"
     assert again.mainWidget().wrappers["STORE"].parameterValue() == str(store_path.resolve())
 
 

@@ -13,7 +13,7 @@ from qgis.gui import QgsAttributeForm, QgsExternalResourceWidget, QgsGui, QgsMap
 from qgis.PyQt.QtCore import QPoint
 
 from mist_qgis.core.store import open_store
-from mist_qgis.layers import posts_layer
+from mist_qgis.qgis_ops.layers import posts_layer
 from tests.helpers.verify_store import build_store, jpeg_bytes, sample_photo
 
 

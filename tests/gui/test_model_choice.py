@@ -61,7 +61,7 @@ def test_models_are_a_choice_and_a_trained_head_joins_it(screened, tmp_path):
     dialog.close()
     assert processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": "flood-head"})["CLASSIFIED"] == 24
     # the Quality tab starts at the head's calibrated threshold, not at 0.50
-    from mist_qgis.core.models.card import read_card
+    from mist_qgis.core.models.runtime import read_card
     from mist_qgis.gui.quality_panel import QualityPanel
     from mist_qgis.model_folders import registry
 

@@ -118,7 +118,7 @@ def add_photo_posts(store, photos: list[tuple[str, bytes | np.ndarray | None]], 
 def verify_by_colour(store, model_tag: str, n: int = 16, analyst: str = "ann") -> None:
     """Verdicts on the first `n` embedded photos: flood when the colour model's embedding is
     bluer than it is red (the colour models' stand-in for water), else not flood."""
-    from mist_qgis.core.store import models as sql
+    from mist_qgis.core.store import models_sql as sql
 
     fids, emb = sql.load_embeddings(store, model_tag)
     rows = [(store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(f),)), int(f),

@@ -14,7 +14,7 @@ import numpy as np
 
 from mist_qgis.core.posts.record import MediaRef, PostRecord
 from mist_qgis.core.store import Store
-from mist_qgis.core.store.media import set_post_photos
+from mist_qgis.core.store.photos_sql import set_post_photos
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "motorcycle_left")
 MODEL = "screen-v1"

@@ -41,7 +41,7 @@ def test_processing_exports_points_and_training_set(judged_store, tmp_path):
 
 
 def test_processing_reports_export_mistakes(judged_store):
-    with pytest.raises(QgsProcessingException):
+    with pytest.raises(QgsProcessingException, match="would overwrite the store itself"):
         processing.run("mist:exportverified", {"STORE": str(judged_store), "OUTPUT": str(judged_store)})
 
 

@@ -10,7 +10,7 @@ from qgis.core import QgsProject
 from mist_qgis.core.store import open_store
 from mist_qgis.core.verify.records import Verdict
 from mist_qgis.core.verify.verdicts import write_verdict
-from mist_qgis.layers import STEP_PROPERTY, add_posts_layer
+from mist_qgis.qgis_ops.layers import STEP_PROPERTY, add_posts_layer
 from tests.helpers.verify_store import build_store
 
 

@@ -71,7 +71,7 @@ def test_processing_algorithm_returns_the_summary(tmp_path):
     store = str(tmp_path / "alg.gpkg")
     result = processing.run("mist:importposts", {
         "INPUTS": [str(DATA / "crisismmd.tsv"), str(DATA / "features.geojson")], "STORE": store,
-        "FORMAT": 0, "MEDIA_ROOT": str(DATA), "KEEP_AUTHORS": False, "MAPPING": ""})
+        "FORMAT": "auto", "MEDIA_ROOT": str(DATA), "KEEP_AUTHORS": False, "MAPPING": ""})
     summary = json.loads(result["SUMMARY"])
     assert result["IMPORTED"] == 3 and result["UNLOCATED"] == 3 and result["SKIPPED"] == 3
     assert summary["records_read"] == result["RECORDS_READ"] == 9
@@ -100,7 +100,7 @@ def _feature(layer, post_id):
 
 
 def test_posts_layer_style_colours_by_screening_state(tmp_path):
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
 
     layer = posts_layer(_store_with_states(tmp_path))
     renderer = layer.renderer()
@@ -129,7 +129,7 @@ def test_posts_layer_style_colours_by_screening_state(tmp_path):
 
 
 def test_posts_layer_is_time_enabled_and_shows_photos(tmp_path):
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
 
     layer = posts_layer(_store_with_states(tmp_path))
     temporal = layer.temporalProperties()
@@ -152,7 +152,7 @@ def test_map_tip_shows_thumbnail_and_escaped_text(tmp_path):
     URL); after it, the tip shows the cached copy's thumbnail."""
     from mist_qgis.core.images.pipeline import FetchOptions, run_fetch_media
     from mist_qgis.core.store import open_store
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
 
     path = _store_with_states(tmp_path)
     layer = posts_layer(path)
@@ -177,7 +177,7 @@ def test_map_tip_leaves_out_photos_qt_cannot_show(tmp_path):
     """An iPhone's HEIC (or an AVIF) would be a broken image in the tip; the text still shows."""
     from mist_qgis.core.posts.importer import import_posts
     from mist_qgis.core.store import open_store
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
     from tests.media_fixtures import phone_photo, photo
 
     folder = tmp_path / "DCIM"
@@ -195,7 +195,7 @@ def test_map_tip_leaves_out_photos_qt_cannot_show(tmp_path):
 
 def test_import_task_adds_the_styled_layer_once(tmp_path):
     from mist_qgis.core.posts.importer import ImportOptions
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
 
     project = QgsProject()
     store = tmp_path / "task.gpkg"
@@ -214,7 +214,7 @@ def test_import_task_adds_the_styled_layer_once(tmp_path):
 
 
 def test_cancelled_task_commits_what_it_read_and_reports(tmp_path):
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
 
     project = QgsProject()
     task = ImportPostsTask([str(DATA / "features.geojson")], tmp_path / "c.gpkg", project=project)
@@ -227,7 +227,7 @@ def test_cancelled_task_commits_what_it_read_and_reports(tmp_path):
 
 
 def test_failed_task_reports_the_reason(tmp_path):
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
 
     task = ImportPostsTask([str(DATA / "not_posts.csv")], tmp_path / "f.gpkg", project=QgsProject())
     assert task.run() is False
@@ -245,7 +245,7 @@ def test_algorithm_output_loads_styled_in_a_project(tmp_path):
     context.setProject(project)
     alg = ImportPostsAlgorithm()
     alg.initAlgorithm()
-    params = {"INPUTS": [str(DATA / "features.geojsonl")], "STORE": str(tmp_path / "p.gpkg"), "FORMAT": 0}
+    params = {"INPUTS": [str(DATA / "features.geojsonl")], "STORE": str(tmp_path / "p.gpkg"), "FORMAT": "auto"}
     results, ok = alg.run(params, context, QgsProcessingFeedback())
     assert ok and results["IMPORTED"] == 3
     details = context.layersToLoadOnCompletion()
@@ -263,7 +263,7 @@ def test_task_manager_runs_an_import_read_in_a_second_process(tmp_path):
     from qgis.core import QgsApplication
 
     from mist_qgis.core.posts.importer import ImportOptions
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
     from tests.helpers.tasks import wait_for_task
     from tests.unit.test_posts_import import write_tweets
 

@@ -9,7 +9,7 @@ import pytest
 from mist_qgis.core.models import runtime
 from mist_qgis.core.models.classify import classify_store
 from mist_qgis.core.models.heads import NoSkillError, export_head, head_card, train_head
-from mist_qgis.core.store import models as sql
+from mist_qgis.core.store import models_sql as sql
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
 
 

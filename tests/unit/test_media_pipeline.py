@@ -1,6 +1,6 @@
 """The media stage end to end on real GeoPackage stores: online against the hostile server on
 127.0.0.1 (loopback exception on for these tests only), offline from a folder, resume after
-cancel, near-duplicates, video frames and EXIF locations."""
+is_cancelled, near-duplicates, video frames and EXIF locations."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def test_cancel_then_resume_never_fetches_a_cached_photo_again(store_path, serve
         _add(store, [_post(str(i), MediaRef(url=u)) for i, u in enumerate(urls)])
         seen = []
         first = run_fetch_media(store, _options(workers=2, flush_every=3),
-                                progress=seen.append, cancel=lambda: len(seen) >= 6)
+                                progress=seen.append, is_cancelled=lambda: len(seen) >= 6)
         assert first.status == "cancelled" and "next run continues" in first.message
         done = store.count("media", "status = 'ok'")
         assert 6 <= done < 30 and store.count("media", "status = 'failed'") == 0

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..errors import MistError
+
 FALLBACK_MATCHER = "sift"
 MATCHES_DIR = "matches"
 # Views are drawn as the analyst looks; past this size the least recently drawn go first.
@@ -67,7 +69,7 @@ class MatchView:
         return bool(self.fallback_reason)
 
 
-class MatchViewError(Exception):
+class MatchViewError(MistError):
     """A view that cannot be drawn; `kind` is one of the module's reason constants."""
 
     def __init__(self, kind: str, detail: str) -> None:

@@ -33,7 +33,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import MistError
+from ..errors import Cancelled, MistError
 
 DEFAULT_MAX_PIXELS = 50_000_000  # a 50 MP photo is 150 MB decoded; more is a bomb or not a post photo
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # a file larger than this is not a post photo
@@ -77,7 +77,7 @@ class ImageTooLarge(DecodeError):
     """The image declares more pixels (or the file has more bytes) than the limits allow."""
 
 
-class DecodeCancelled(RuntimeError):
+class DecodeCancelled(Cancelled):
     """The user cancelled while this decode waited for the budget; the item stays to do."""
 
 

@@ -26,12 +26,14 @@ from pathlib import Path
 
 import numpy as np
 
-from .georaster import Cancelled, Monitor, RasterInputError, create_geotiff, open_raster
+from ..options import CONNECTIVITY, INUNDATION_METHODS
+from ..stage import Monitor, run_stage
+from .georaster import RasterInputError, create_geotiff, open_raster
 from .ground import GroundGrid
 
 MAX_PLAUSIBLE_DEPTH_M = 15.0
 DEPTH_NODATA = -9999.0
-METHODS = ("idw", "nearest")
+METHODS = INUNDATION_METHODS.names
 NODE_BUDGET = 1_000_000
 
 
@@ -47,13 +49,13 @@ class DepthPoint:
 
 @dataclass
 class InundationParams:
-    method: str = "idw"
+    method: str = INUNDATION_METHODS.default
     max_distance_m: float = 500.0
     idw_power: float = 2.0
     idw_neighbours: int = 8
     consistency_tolerance_m: float = 0.5
     neighbour_distance_m: float = 200.0
-    connectivity: int = 4
+    connectivity: int = int(CONNECTIVITY.default)
     allow_deep: bool = False
     step: int | None = None
 
@@ -455,28 +457,21 @@ def inundation_from_store(store, dem_path: str | Path, out_dir: str | Path, para
     from ..store.flood_evidence import count_verified_without_depth, depth_points
 
     params = params or InundationParams()
-    run_id = store.start_run("inundation", {"dem": str(dem_path), "out": str(out_dir), **asdict(params)})
-    try:
+    with run_stage(store, "inundation", {"dem": str(dem_path), "out": str(out_dir), **asdict(params)}) as run:
         evidence = depth_points(store)
         points = [DepthPoint(p.post_id, p.lon, p.lat, float(p.water_depth_m)) for p in evidence]
         result = inundation(dem_path, points, out_dir, "EPSG:4326", params, monitor)
-    except Cancelled:
-        store.finish_run(run_id, "cancelled", {})
-        raise
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {}, str(exc)[:500])
-        raise
-    no_depth = count_verified_without_depth(store)
-    if no_depth:
-        result.warnings.append(f"{no_depth} verified flood posts have no water depth and were not used")
-    issues = [(pid, None, reason) for pid, reason in result.skipped]
-    issues += [(f"{i.point_a}|{i.point_b}", None,
-                f"water surfaces {i.surface_a_m:.2f} m and {i.surface_b_m:.2f} m differ by {i.difference_m:.2f} m "
-                f"at {i.distance_m:.0f} m apart") for i in result.inconsistencies]
-    if issues:
-        with store.batch() as conn:
-            store.record_issues(conn, run_id, "inundation", issues)
-    store.finish_run(run_id, "done", {"points_used": result.points_used, "skipped": len(result.skipped),
-                                      "inconsistent_pairs": len(result.inconsistencies),
-                                      "no_depth": no_depth, "components": result.components})
-    return result, run_id
+        no_depth = count_verified_without_depth(store)
+        if no_depth:
+            result.warnings.append(f"{no_depth} verified flood posts have no water depth and were not used")
+        issues = [(pid, None, reason) for pid, reason in result.skipped]
+        issues += [(f"{i.point_a}|{i.point_b}", None,
+                    f"water surfaces {i.surface_a_m:.2f} m and {i.surface_b_m:.2f} m differ by "
+                    f"{i.difference_m:.2f} m at {i.distance_m:.0f} m apart") for i in result.inconsistencies]
+        if issues:
+            with store.batch() as conn:
+                store.record_issues(conn, run.run_id, "inundation", issues)
+        run.counts = {"points_used": result.points_used, "skipped": len(result.skipped),
+                      "inconsistent_pairs": len(result.inconsistencies), "no_depth": no_depth,
+                      "components": result.components}
+    return result, run.run_id

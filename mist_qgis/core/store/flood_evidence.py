@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import options
 from .store import Store
 
-DENSITY_KINDS = ("all", "predicted", "verified")
+DENSITY_KINDS = options.DENSITY_KINDS.names
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,10 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
+from ..stage import MediaStatus
 from . import gpkg
+from .photos_sql import set_post_photos
 from .schema import POST_COLUMNS
 from .store import Store
 
@@ -80,7 +81,8 @@ def mapping_expression(column: str | None) -> tuple[str, tuple]:
     return "json_extract(p.attributes, ?)", ('$."' + column.replace('"', "") + '"',)
 
 
-def reset_for_retry(conn: sqlite3.Connection, statuses: Sequence[str] = ("failed", "skipped")) -> int:
+def reset_for_retry(conn: sqlite3.Connection,
+                    statuses: Sequence[str] = (MediaStatus.FAILED, MediaStatus.SKIPPED)) -> int:
     """Put failed/skipped rows back to pending, so a run retries them (after a network outage,
     or with private hosts now allowed)."""
     marks = ",".join("?" * len(statuses))
@@ -126,7 +128,7 @@ def fetched_by_url(store: Store, urls: Iterable[str]) -> dict[str, MediaResult]:
         )
         for r in rows:
             found.setdefault(r["url"], MediaResult(
-                0, "ok", None, r["sha256"], r["cache_path"], r["width"], r["height"], r["bytes"],
+                0, MediaStatus.OK, None, r["sha256"], r["cache_path"], r["width"], r["height"], r["bytes"],
                 r["content_type"], r["fetched_at"], r["phash"], r["exif"]))
     return found
 
@@ -141,37 +143,6 @@ def write_results(conn: sqlite3.Connection, results: Sequence[MediaResult]) -> N
     set_post_photos(conn, [r.fid for r in results if r.status == "ok"])
 
 
-def media_dir_of(conn: sqlite3.Connection) -> Path:
-    """The store's photo cache (`<store>.media/`), from the file the connection has open."""
-    main = next(r for r in conn.execute("PRAGMA database_list") if r[1] == "main")
-    return Path(main[2]).with_name(Path(main[2]).name + ".media")
-
-
-def set_post_photos(conn: sqlite3.Connection, media_fids: Sequence[int] | None = None) -> int:
-    """Point each post's `photo` field (what the map tip and the attribute form show) at the local
-    cached copy of its first fetched photo (a video's first frame when it has no photo). Posts
-    of the given photos, or every post with a cached photo; never a URL."""
-    where = ("fid IN (SELECT post_fid FROM media WHERE status = 'ok' AND cache_path IS NOT NULL "
-             "AND kind IN ('photo', 'frame'))")
-    params: dict[str, object] = {"dir": media_dir_of(conn).as_posix()}
-    if media_fids is not None:
-        if not media_fids:
-            return 0
-        params["ids"] = json.dumps([int(f) for f in media_fids])
-        where += " AND fid IN (SELECT post_fid FROM media WHERE fid IN (SELECT value FROM json_each(:ids)))"
-    return conn.execute(
-        f"""
-        UPDATE posts SET photo = (
-            SELECT :dir || '/' || m.cache_path FROM media m
-            WHERE m.post_fid = posts.fid AND m.status = 'ok' AND m.cache_path IS NOT NULL
-              AND m.kind IN ('photo', 'frame') AND coalesce(m.content_type, '') NOT LIKE 'video/%'
-            ORDER BY m.kind = 'frame', m.position, m.fid LIMIT 1)
-        WHERE {where}
-        """,
-        params,
-    ).rowcount
-
-
 def note_pending(conn: sqlite3.Connection, notes: Sequence[tuple[int, str]]) -> None:
     """Say why a row is still pending (e.g. no local file in offline mode) without failing it."""
     conn.executemany("UPDATE media SET error = ? WHERE fid = ? AND status = 'pending'",
@@ -179,7 +150,7 @@ def note_pending(conn: sqlite3.Connection, notes: Sequence[tuple[int, str]]) -> 
 
 
 def status_counts(store: Store) -> dict[str, int]:
-    counts = {s: 0 for s in ("pending", "ok", "failed", "skipped")}
+    counts = {s.value: 0 for s in MediaStatus}
     for r in store.query("SELECT status, count(*) AS n FROM media GROUP BY status"):
         counts[r["status"]] = r["n"]
     return counts

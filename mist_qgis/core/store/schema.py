@@ -291,8 +291,8 @@ def _v7_verdicts_and_photos(conn: sqlite3.Connection) -> None:
     # Posts mirror their photos' current verdicts under one rule (the latest recorded verdict
     # covering each photo); mirrors written under the earlier rule are recomputed once. The
     # `photo` field, empty before, points at each post's cached photo.
-    from ..verify.verdicts import refresh_mirrors
-    from .media import set_post_photos
+    from .photos_sql import set_post_photos
+    from .verify_sql import refresh_mirrors
 
     refresh_mirrors(conn)
     set_post_photos(conn)

@@ -17,7 +17,7 @@ import json
 import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..verify.records import (
     UNVERIFIED,
@@ -26,10 +26,13 @@ from ..verify.records import (
     QueueFilter,
     QueueRow,
     Verdict,
+    aggregate,
     iso_utc,
 )
 from . import gpkg
-from .store import Store
+
+if TYPE_CHECKING:
+    from .store import Store
 
 # -- verdicts and the posts mirror -------------------------------------------------------------
 
@@ -100,6 +103,18 @@ def current_verdicts_of_post(conn: sqlite3.Connection, post_fid: int) -> list[sq
 def judged_post_fids(conn: sqlite3.Connection) -> list[int]:
     """Posts with at least one verification (the posts whose mirror the verdicts decide)."""
     return [int(r[0]) for r in conn.execute("SELECT DISTINCT post_fid FROM verifications ORDER BY post_fid")]
+
+
+def refresh_mirrors(conn: sqlite3.Connection, post_fids: list[int] | None = None) -> int:
+    """Recompute the mirrored verdict of posts (all judged posts by default) from their current
+    verdicts; returns how many posts changed."""
+    changed = 0
+    for post_fid in judged_post_fids(conn) if post_fids is None else post_fids:
+        state = aggregate(current_verdicts_of_post(conn, post_fid))
+        if read_mirror(conn, post_fid) != state:
+            write_mirror(conn, post_fid, state)
+            changed += 1
+    return changed
 
 
 # -- the queue ---------------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from qgis.core import Qgis, QgsMessageLog, QgsTask
 
+from ..core.stage import Status
 from ..i18n import tr
 from ..log import TAG
 
@@ -44,17 +45,17 @@ class ImportPostsTask(QgsTask):
             with open_store(self.store_path) as store:
                 self.summary = import_posts(
                     store, self.paths, self.options,
-                    progress=lambda fraction: self.setProgress(100.0 * fraction), is_canceled=self.isCanceled)
+                    progress=self.setProgress, is_cancelled=self.isCanceled)
         except (NotAPostCollection, StoreError, ValueError, OSError) as exc:
             self.error = str(exc)
             return False
         except Exception as exc:  # reported in finished(), on the main thread
             self.error = f"{type(exc).__name__}: {exc}"
             return False
-        return self.summary.status == "done"
+        return self.summary.status == Status.DONE
 
     def finished(self, result: bool) -> None:
-        from ..layers import add_posts_layer
+        from ..qgis_ops.layers import add_posts_layer
 
         if self.error:
             QgsMessageLog.logMessage(tr("Import failed: {e}").format(e=self.error), TAG, Qgis.MessageLevel.Critical)

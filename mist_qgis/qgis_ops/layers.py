@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .i18n import tr
-from .paths import resources_dir, style_path
+from ..i18n import tr
+from ..paths import resources_dir, style_path
 
 POSTS_STYLE = "posts.qml"
 POSTS_MAPTIP = "posts.html"

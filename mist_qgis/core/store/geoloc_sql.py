@@ -11,22 +11,13 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from ..geodesy import haversine_m
 from ..geoloc.records import CoarseLocation, PostToLocate, ReferenceRecord, ReferenceRow
+from ..stage import LocateStatus
 from . import gpkg
 from .store import Store
 
-EARTH_RADIUS_M = 6_371_008.8
 _REF_COLUMNS = "fid, ref_uid, geom, image_path, location_id, heading, accuracy_m"
-
-
-def haversine_m(lon1: float, lat1: float, lon2: float | np.ndarray, lat2: float | np.ndarray):
-    """Great-circle distance in metres (spherical; within 0.5 % of the ellipsoid, enough for
-    selecting candidates; evaluation uses pyproj's geodesic)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
-    dp = p2 - p1
-    dl = np.radians(np.asarray(lon2) - lon1)
-    a = np.sin(dp / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
 
 
 # -- references ---------------------------------------------------------------------------------
@@ -174,7 +165,7 @@ def record_outcome(conn: sqlite3.Connection, post: PostToLocate, matcher: str, m
     fields; the location before the first move stays in orig_lon / orig_lat."""
     geom = shift = None
     to_lon = to_lat = None
-    if status == "moved" and ref is not None:
+    if status == LocateStatus.MOVED and ref is not None:
         to_lon, to_lat = ref.lon, ref.lat
         geom = gpkg.linestring_blob([(post.lon, post.lat), (to_lon, to_lat)])
         shift = float(haversine_m(post.lon, post.lat, to_lon, to_lat))

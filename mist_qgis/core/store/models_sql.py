@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from . import verify as verify_sql
+from . import verify_sql
 
 if TYPE_CHECKING:
     import numpy as np
@@ -159,7 +159,7 @@ def embedding_models(store: Store) -> dict[str, int]:
 
 
 def verified_media(store: Store) -> list[VerifiedMedia]:
-    """The current verdict of each fetched photo (the rule in `store/verify.py`: the latest
+    """The current verdict of each fetched photo (the rule in `store/verify_sql.py`: the latest
     recorded verdict covering the photo, given to it or to its whole post)."""
     rows = store.query(
         f"""

@@ -1,7 +1,7 @@
 """Renderers for MIST's rasters, saved as sidecar `.qml` files beside each raster, so the layer is
 styled (and time-aware) however it is opened: from a task, a Processing run, the CLI or by hand.
 
-Needs qgis.core; imported locally so the rest of core/rasters stays QGIS-free.
+Needs qgis.core (imported locally, so importing this module stays cheap).
 """
 
 from __future__ import annotations

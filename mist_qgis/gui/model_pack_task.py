@@ -28,13 +28,14 @@ class ImportModelPackTask(QgsTask):
         self.cancelled = False
 
     def run(self) -> bool:
-        from ..core.models.registry import ModelPackCancelled, ModelPackError, import_pack
+        from ..core.errors import Cancelled
+        from ..core.models.registry import ModelPackError, import_pack
 
         try:
             self.entries = import_pack(self.source, self.target, overwrite=self.overwrite,
-                                       progress=lambda fraction: self.setProgress(100.0 * fraction),
-                                       is_canceled=self.isCanceled)
-        except ModelPackCancelled:
+                                       progress=self.setProgress,
+                                       is_cancelled=self.isCanceled)
+        except Cancelled:
             self.cancelled = True
             return False
         except (ModelPackError, OSError) as exc:
