@@ -48,7 +48,7 @@ def test_models_are_a_choice_and_a_trained_head_joins_it(screened, tmp_path):
 
     res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": "colour"})
     with open_store(store_path) as store:
-        verify_by_colour(store, "colour@1")
+        verify_by_colour(store, "colour@1", n=24)
     assert res["CLASSIFIED"] == 24
     # no output file asked for (the dialog's default): the head goes into MIST's models under its name
     train = create_dialog("mist:trainhead")
