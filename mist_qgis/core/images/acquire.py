@@ -135,7 +135,7 @@ class Acquirer:
         if video is not None:
             return self._vet_video(fid, data, video)
         try:
-            decoded = decode_image(data, self.image_limits, cancel=is_cancelled)
+            decoded = decode_image(data, self.image_limits, is_cancelled=is_cancelled)
         except DecodeError as exc:
             claim = f" (server said {source.content_type})" if source.content_type else ""
             return MediaResult(fid, MediaStatus.FAILED, error=f"{exc}{claim}")
