@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
+
+from ..errors import MistError
 
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".3gp", ".mpg", ".mpeg"})
@@ -20,8 +24,27 @@ MEDIA_SUFFIXES = PHOTO_SUFFIXES | VIDEO_SUFFIXES
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-class PathRefused(ValueError):
+class PathRefused(MistError, ValueError):
     """The path would leave the media root (or is not a path at all); never opened."""
+
+
+class NotRegularFile(PathRefused):
+    """A pipe, device or socket named like a photo: opening it could block forever."""
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a local file for reading only if it is a regular file (checked on the open file, so
+    nothing can be swapped in between). A FIFO named `x.jpg` would block a plain `open()`
+    forever, and a device never ends; they are refused with `NotRegularFile` instead."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(f"{Path(path).name} is not a regular file (a pipe, device or socket); not opened")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class MediaFileMissing(FileNotFoundError):

@@ -14,10 +14,11 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from ..images.paths import open_regular
 from .geo import as_float, checked_point, is_null_island
-from .issues import NotAPostCollection, Skip, SkipRecord
+from .issues import NotAPostCollection, Records, SkipRecord
 from .record import MediaRef, PostRecord
 from .timeparse import parse_time
 
@@ -59,26 +60,23 @@ def has_photos(folder: Path) -> bool:
     return any(True for _ in _walk(folder.resolve()))
 
 
-def read_photos(folder: PhotoFolder) -> Iterator[PostRecord | Skip]:
+def read_photos(folder: PhotoFolder) -> Records:
     if not folder.files:
         raise NotAPostCollection(f"{folder.name} holds no photos ({', '.join(PHOTO_SUFFIXES[:4])}, ...)")
     base = folder.root if folder.root.is_dir() else folder.root.parent
-    for path in folder.files:
-        try:
-            yield photo_record(path, base)
-        except SkipRecord as exc:
-            yield Skip(str(path), None, str(exc))
-        except OSError as exc:
-            yield Skip(str(path), None, f"cannot read the file: {exc.strerror or exc}")
-        finally:
+
+    def files() -> Iterator[tuple[None, Path]]:
+        for path in folder.files:
+            yield None, path
             folder.done += 1
 
+    return Records(folder.name, files(), lambda _, path: photo_record(path, base), where=str)
 
-def _sha256(path: Path) -> str:
+
+def _sha256(fh: BinaryIO) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -93,7 +91,7 @@ def _dms(value: Any, ref: Any, name: str) -> float:
     return -degrees if isinstance(ref, str) and ref.strip().upper() in ("S", "W") else degrees
 
 
-def read_exif(path: Path) -> dict[str, Any]:
+def read_exif(path: Path | BinaryIO) -> dict[str, Any]:
     """lon, lat, altitude, direction, timestamp and camera from the EXIF header (missing -> absent)."""
     from PIL import Image, UnidentifiedImageError
 
@@ -149,19 +147,23 @@ def _gps_time(date: Any, hms: Any) -> datetime | None:
         y, mo, d = (int(p) for p in str(date).strip("\x00 ").split(":"))
         h, mi, s = (float(v) for v in hms)
         return datetime(y, mo, d, int(h), int(mi), int(s), tzinfo=UTC)
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):  # an infinite double, too
         return None
 
 
 def photo_record(path: Path, base: Path) -> PostRecord:
-    info = read_exif(path)
+    """One photo as a post; only a regular file is opened (`open_regular`), and only once."""
+    with open_regular(path) as fh:
+        digest = _sha256(fh)
+        fh.seek(0)
+        info = read_exif(fh)
     rel = path.resolve().relative_to(base).as_posix() if base in path.resolve().parents else path.name
     lon, lat = info.get("lon"), info.get("lat")
     if lon is not None and is_null_island(lon, lat):
         lon = lat = None
     attributes = {"camera": info["camera"]} if "camera" in info else {}
     return PostRecord(
-        post_id=_sha256(path), platform=PLATFORM, lon=lon, lat=lat, timestamp=info.get("timestamp"),
+        post_id=digest, platform=PLATFORM, lon=lon, lat=lat, timestamp=info.get("timestamp"),
         geo_source="exif" if lon is not None else "none", media=[MediaRef(path=rel)],
         direction=info.get("direction"), altitude=info.get("altitude"), source_file=str(path),
         attributes=attributes,

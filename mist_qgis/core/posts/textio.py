@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .issues import NotAPostCollection, Skip
+from .issues import NotAPostCollection, Note, Skip
 
 SAMPLE_BYTES = 64 * 1024
 MAX_LINE_BYTES = 64 << 20  # one JSON-lines record or one CSV line; longer ones are skipped unread
@@ -286,7 +286,32 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
         except RecursionError:
             yield Skip(name, number, "JSON nested too deeply")
             continue
+        if _SURROGATE_ESCAPE.search(text):
+            value = scrub_surrogates(value)
+            yield Note(name, number, SCRUBBED)
         yield number, value
+
+
+SCRUBBED = "text held a broken character (a lone UTF-16 surrogate, half an emoji): replaced by U+FFFD"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub_surrogates(value: Any) -> Any:
+    """The value with every lone UTF-16 surrogate replaced by U+FFFD.
+
+    Python's JSON decoder keeps a lone `\\ud83d` (an emoji a harvester cut in half) as a lone
+    surrogate, which no UTF-8 file or SQLite text can hold: one such post would fail its whole
+    batch at the insert, at the same place on every re-import. Pairs were already joined by the
+    decoder, so what is left is broken text. Only values whose raw text has such an escape come
+    here."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [scrub_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub_surrogates(k): scrub_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _binary_reason(raw: bytes) -> str | None:
@@ -382,6 +407,9 @@ def _json_stream(src: Source, enter: re.Pattern | None = None) -> Iterator[tuple
                 return
             continue
         want = CHUNK_CHARS
+        if _SURROGATE_ESCAPE.search(buf, pos, end):
+            value = scrub_surrogates(value)
+            yield Note(src.name, start_line, SCRUBBED)
         yield start_line, value
         pos = end
         if pos > CHUNK_CHARS:  # drop what has been consumed
