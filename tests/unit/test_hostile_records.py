@@ -248,3 +248,53 @@ def test_every_post_reader_hands_out_guarded_records(fmt, name):
     assert isinstance(records, Records)
     with pytest.raises(TypeError, match="Records"):
         _checked(iter([]))
+
+
+# -- reference imagery: the same guard ------------------------------------------------------------
+
+def _ref_jpeg(path: Path, lon: float = 113.6, lat: float = 34.7) -> Path:
+    from PIL import Image
+
+    exif = Image.Exif()
+    gps = exif.get_ifd(0x8825)
+    gps.update({1: "N", 2: (34.0, 42.0, 0.0), 3: "E", 4: (113.0, 36.0, 0.0)})
+    Image.new("RGB", (32, 24), (10, 90, 30)).save(path, exif=exif)
+    return path
+
+
+def test_reference_folder_with_a_bomb_and_a_fifo(store, tmp_path):
+    from mist_qgis.core.geoloc import references
+
+    folder = tmp_path / "refs"
+    folder.mkdir()
+    _ref_jpeg(folder / "good.jpg")
+    png_declaring(folder / "bomb.png")
+    os.mkfifo(folder / "pipe.jpg")
+    summary = _import_in_thread(lambda: references.import_references(store, folder, "photos"))
+    assert (summary.imported, summary.skipped) == (1, 2)
+    reasons = {Path(r["source"]).name: r["reason"] for r in store.issues_for_run(summary.run_id)}
+    assert "pixels" in reasons["bomb.png"] and "regular file" in reasons["pipe.jpg"], reasons
+
+
+def test_reference_tables_with_huge_numbers_nul_paths_and_huge_cells(store, tmp_path):
+    from mist_qgis.core.geoloc import references
+
+    _ref_jpeg(tmp_path / "a.jpg")
+    csv_path = tmp_path / "refs.csv"
+    csv_path.write_text("id,lon,lat,heading,path\n"
+                        "r1,113.6,34.7,10,a.jpg\n"
+                        f"r2,{HUGE},34.7,10,a.jpg\n"
+                        f"r3,113.6,34.7,{HUGE},a.jpg\n"
+                        "r4,113.6,34.7,10,a\x00.jpg\n"
+                        f'r5,113.6,34.7,10,"{"x" * 200_000}"\n'
+                        "r6,113.6,34.7,10,a.jpg\n", encoding="utf-8")
+    summary = references.import_references(store, csv_path)
+    assert (summary.imported, summary.skipped) == (3, 3)  # r3 is kept without its heading
+    gj = tmp_path / "refs.geojson"
+    feats = [{"type": "Feature", "properties": {"id": i, "path": p},
+              "geometry": {"type": "Point", "coordinates": c}}
+             for i, p, c in (("g1", "a.jpg", [113.6, 34.7]), ("g2", "a\x00.jpg", [113.6, 34.7]),
+                             ("g3", "a.jpg", [int(HUGE), 34.7]))]
+    gj.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
+    summary = references.import_references(store, gj)
+    assert (summary.imported, summary.skipped) == (1, 2)
