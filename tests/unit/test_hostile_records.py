@@ -298,3 +298,23 @@ def test_reference_tables_with_huge_numbers_nul_paths_and_huge_cells(store, tmp_
     gj.write_text(json.dumps({"type": "FeatureCollection", "features": feats}), encoding="utf-8")
     summary = references.import_references(store, gj)
     assert (summary.imported, summary.skipped) == (1, 2)
+
+
+# -- verdict tables ---------------------------------------------------------------------------------
+
+def test_verdict_table_with_a_huge_cell_and_huge_numbers(store, tmp_path):
+    from mist_qgis.core.posts.record import PostRecord
+    from mist_qgis.core.verify.verdict_table import import_verdict_table
+
+    with store.batch() as conn:
+        store.add_posts(conn, [PostRecord(str(i), "twitter", 113.6, 34.7, "t") for i in (1, 2, 3, 4, 5)])
+    table = tmp_path / "verdicts.csv"
+    table.write_text("post_id,verdict,water_depth_m,analyst,note\n"
+                     "1,flood,0.5,ana,ok\n"
+                     f'2,flood,0.5,ana,"{"x" * 200_000}"\n'
+                     f"3,flood,{HUGE},ana,huge depth\n"
+                     "4.0,not_flood,,ana,id written by a spreadsheet\n"
+                     "05,flood,,ana,zero-padded id\n", encoding="utf-8")
+    summary = import_verdict_table(store, table)
+    assert (summary.rows_read, summary.written, summary.skipped) == (5, 3, 2)
+    assert {i["line"] for i in summary.issues} == {3, 4}
