@@ -50,8 +50,12 @@ class Sniff:
     def text(self) -> str:
         """The decoded sample (a trailing partial character is dropped)."""
         # UTF-16/32 decoders read their byte order from the BOM; the others must not see it
-        body = self.sample if self.encoding in ("utf-16", "utf-32") else self.sample[len(self.bom):]
-        return codecs.getincrementaldecoder(self.encoding)(errors="replace").decode(body, final=False)
+        if self.encoding in ("utf-16", "utf-32"):  # their decoders read the byte order from the BOM
+            return codecs.getincrementaldecoder(self.encoding)(errors="replace").decode(self.sample, final=False)
+        body = self.sample[len(self.bom):]
+        cut = body.rfind(b"\n") + 1  # whole lines one by one; the cut-off last one incrementally
+        lines = [decode_line(line, self.encoding)[0] for line in body[:cut].splitlines(keepends=True)]
+        return "".join(lines) + codecs.getincrementaldecoder("utf-8")(errors="replace").decode(body[cut:])
 
     @property
     def empty(self) -> bool:
@@ -83,7 +87,7 @@ def sniff(path: Path) -> Sniff:
         legacy = _legacy_encoding(body)
         if legacy:
             result.encoding = legacy
-            result.notes.append(f"not UTF-8: decoded as {legacy.upper()}")
+            result.notes.append(f"not UTF-8: lines that are not UTF-8 are decoded as {legacy.upper()}")
     return result
 
 
@@ -109,7 +113,10 @@ def _legacy_encoding(body: bytes) -> str | None:
         wide = [c for c in text if ord(c) > 127]
         cjk = sum(1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
                   or "\uff00" <= c <= "\uffef")
-        if wide and cjk >= 0.8 * len(wide):
+        high = sum(1 for b in sample if b > 127)
+        # Chinese takes two high bytes per character; Windows-1252 accents read as GB18030 pair a
+        # high byte with the ASCII letter after it ("ó" + "n"), so only about one
+        if wide and cjk >= 0.8 * len(wide) and high >= 1.6 * len(wide):
             return "gb18030"
     if _decodes(sample, "utf-8"):
         return None
@@ -184,6 +191,30 @@ def bad_encoding_reason(encoding: str) -> str:
     return f"line is not valid {encoding.upper()} (wrong encoding?)"
 
 
+def decode_line(raw: bytes, encoding: str) -> tuple[str, str | None]:
+    """One line as text, and a note when it needed a fallback. The encoding is decided per line:
+    a line that is valid UTF-8 is UTF-8 (text in a legacy encoding almost never is); else the
+    file's legacy encoding when the sample showed one; else this line's own guess: UTF-8 with the
+    few broken bytes replaced when the line holds real UTF-8 characters, GB18030 when it reads as
+    Chinese, Windows-1252 otherwise. One stray byte therefore costs at most its own line's
+    accents, never the rest of the file."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    if encoding not in ("utf-8", "utf-16", "utf-32"):
+        try:
+            return raw.decode(encoding), None
+        except UnicodeDecodeError:
+            pass
+    text = raw.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    if any(ord(c) > 127 and c != "\ufffd" for c in text):
+        return text, f"line has {broken} byte(s) that are not UTF-8: replaced by U+FFFD"
+    legacy = _legacy_encoding(raw) or "cp1252"
+    return raw.decode(legacy, errors="replace"), f"line is not UTF-8: decoded as {legacy.upper()}"
+
+
 # -- JSON ------------------------------------------------------------------------------------------
 
 def iter_json(src: Source) -> Iterator[tuple[int, Any] | Skip]:
@@ -237,7 +268,7 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
     loads = json.loads
     fast = _fast_loads()
     encoding = src.line_encoding
-    fast_bytes = fast if encoding == "utf-8" else None  # orjson reads UTF-8 bytes without a decode
+    fast_bytes = fast  # orjson reads UTF-8 bytes without a decode; any other line takes the slow path
     name = src.name
     for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
         if raw is OVERLONG:
@@ -253,11 +284,13 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
             else:
                 yield number, value
                 continue
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            yield Skip(name, number, _binary_reason(raw) or bad_encoding_reason(encoding))
+        binary = _binary_reason(raw)
+        if binary:
+            yield Skip(name, number, binary)
             continue
+        text, note = decode_line(raw, encoding)
+        if note is not None:
+            yield Note(name, number, note)
         if text[-1:] == "\n":
             text = text[:-2] if text[-2:] == "\r\n" else text[:-1]
         if fast is not None and fast_bytes is None:
@@ -339,7 +372,7 @@ def iter_json_array_member(src: Source, member: str) -> Iterator[tuple[int, Any]
 
 def _json_stream(src: Source, enter: re.Pattern | None = None) -> Iterator[tuple[int, Any] | Skip]:
     decoder = json.JSONDecoder()
-    reader = codecs.getreader(src.line_encoding)(_LinesAsStream(src.byte_lines()), errors="replace")
+    reader = _DecodedLines(src.byte_lines(), src.line_encoding)
     buf = ""
     line = 1  # line number at buf[0]
     pos = 0
@@ -407,6 +440,9 @@ def _json_stream(src: Source, enter: re.Pattern | None = None) -> Iterator[tuple
                 return
             continue
         want = CHUNK_CHARS
+        while reader.notes:
+            number, note = reader.notes.pop(0)
+            yield Note(src.name, number, note)
         if _SURROGATE_ESCAPE.search(buf, pos, end):
             value = scrub_surrogates(value)
             yield Note(src.name, start_line, SCRUBBED)
@@ -428,6 +464,31 @@ def _resync(buf: str, pos: int, exc: json.JSONDecodeError | None) -> int:
     if m is None:
         m = re.compile(r"\n\s*\{").search(buf, after)
     return -1 if m is None else m.start() + 1
+
+
+class _DecodedLines:
+    """Text from byte lines, each decoded on its own (`decode_line`); notes say which needed a
+    fallback, by line number."""
+
+    def __init__(self, lines: Iterator[bytes], encoding: str) -> None:
+        self._lines = lines
+        self._encoding = encoding
+        self._number = 0
+        self.notes: list[tuple[int, str]] = []
+
+    def read(self, n: int) -> str:
+        parts: list[str] = []
+        size = 0
+        for raw in self._lines:
+            self._number += 1
+            text, note = decode_line(raw, self._encoding)
+            if note is not None and len(self.notes) < 1000:
+                self.notes.append((self._number, note))
+            parts.append(text)
+            size += len(text)
+            if size >= n:
+                break
+        return "".join(parts)
 
 
 class _LinesAsStream(io.RawIOBase):
@@ -474,11 +535,12 @@ def guess_delimiter(header: str, suffix: str = "") -> str:
 def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | Skip]:
     """(first line of the row, cells) for every row, header included; Skip for a broken row.
 
-    Quoted cells may span lines. Lines that do not decode make their row a Skip, a NUL byte or a
-    cell over the csv module's size limit too; the reader goes on with the next row.
+    Quoted cells may span lines. Each line is decoded on its own (`decode_line`; a fallback adds a
+    Note); a cell over the csv module's size limit makes its row a Skip, and the reader goes on
+    with the next row.
     """
     encoding = src.line_encoding
-    bad: set[int] = set()
+    notes: dict[int, str] = {}
     overlong: set[int] = set()
 
     def lines() -> Iterator[str]:
@@ -487,11 +549,10 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
                 overlong.add(number)
                 yield ""
                 continue
-            try:
-                yield raw.decode(encoding)
-            except UnicodeDecodeError:
-                bad.add(number)
-                yield raw.decode(encoding, errors="replace")
+            text, note = decode_line(raw, encoding)
+            if note is not None:
+                notes[number] = note
+            yield text
 
     reader = csv.reader(lines(), delimiter=delimiter, strict=False)
     last = 0
@@ -509,9 +570,9 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
         if overlong and any(n in overlong for n in range(start, last + 1)):
             yield Skip(src.name, start, f"line longer than {MAX_LINE_BYTES >> 20} MiB, not read")
             continue
-        if bad and any(n in bad for n in range(start, last + 1)):
-            yield Skip(src.name, start, bad_encoding_reason(encoding))
-            continue
+        while notes:
+            number, note = notes.popitem()
+            yield Note(src.name, number, note)
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         yield start, row

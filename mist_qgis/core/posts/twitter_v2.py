@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .geo import bbox_centre, checked_point, is_null_island
+from .ids import canonical_id, is_ascii_digits
 from .issues import Note, Skip, SkipRecord, each
 from .record import MediaRef, PostRecord
 from .timeparse import parse_time
@@ -62,8 +63,9 @@ def parse_v2_tweet(tweet: Any, inc: Includes = EMPTY, source: str | None = None,
     post_id = tweet.get("id")
     if isinstance(post_id, int) and not isinstance(post_id, bool):
         post_id = str(post_id)
-    if not isinstance(post_id, str) or not post_id.isdigit():
+    if not isinstance(post_id, str) or not is_ascii_digits(post_id):
         raise SkipRecord("tweet has no valid id")
+    post_id = canonical_id(post_id)
     note = tweet.get("note_tweet")
     text = note.get("text") if isinstance(note, dict) and isinstance(note.get("text"), str) else tweet.get("text")
     text = text if isinstance(text, str) else ""

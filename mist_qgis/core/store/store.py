@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from ..posts.record import PostRecord
 from . import gpkg, rtree_bulk
@@ -59,8 +60,14 @@ class RunSummary:
     message: str = ""
 
 
+def sqlite_uri(path: Path, mode: str) -> str:
+    """An SQLite URI for a file path: `#`, `?` and `%` in a name are escaped, or SQLite would read
+    them as the URI's fragment, query or an escape, and open (or create) another file."""
+    return f"file:{quote(str(path), safe='/')}?mode={mode}"
+
+
 def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
-    uri = f"file:{path}?mode={'ro' if read_only else 'rwc'}"
+    uri = sqlite_uri(path, "ro" if read_only else "rwc")
     conn = sqlite3.connect(
         uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
