@@ -41,7 +41,7 @@ def test_one_stray_byte_in_json_lines_and_in_a_json_array(tmp_path):
     lines = [json.dumps({"id_str": str(1416000000000000000 + i), "user": {}, "created_at":
                          "Tue Jul 20 10:05:00 +0000 2021", "text": CHINESE if i % 2 else SPANISH},
                         ensure_ascii=False).encode("utf-8") for i in range(30)]
-    lines[4] = lines[4].replace("rodillas".encode(), b"rodillas \xe9")  # one Latin-1 byte
+    lines[4] = lines[4].replace(b"rodillas", b"rodillas \xe9")  # one Latin-1 byte
     jsonl = tmp_path / "mixed.jsonl"
     jsonl.write_bytes(b"\n".join(lines) + b"\n")
     posts, skips, notes = read(jsonl)

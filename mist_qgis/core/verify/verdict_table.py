@@ -5,9 +5,9 @@ not_flood or unsure), `water_depth_m` (metres: "0.5", "50 cm", or a depth class 
 `analyst`, `note`, and optionally `platform` when post ids repeat across platforms. Each row is
 one verdict on the whole post, so it counts for every photo of the post (as a verdict given in the
 dock without picking a photo). Ids follow the import's rule (`5`, `5.0` and `05` are one post).
-Every row is untrusted and parsed under the per-record guard (`posts.issues.Records`): a row naming an unknown post, an unknown
-verdict, an impossible depth or no analyst is reported (line and reason) and skipped; the valid
-rows are written together in one transaction. A row equal to the analyst's latest verdict on that
+Every row is untrusted and parsed under the per-record guard (`posts.issues.Records`): a row
+naming an unknown post, an unknown verdict, an impossible depth or no analyst, or one the text
+layer cannot read (a 200 KB cell), is reported (line and reason) and skipped; the valid rows are written together in one transaction. A row equal to the analyst's latest verdict on that
 post is counted as unchanged and not written again, so importing a file twice is harmless.
 """
 
