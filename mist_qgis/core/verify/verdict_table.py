@@ -7,8 +7,9 @@ one verdict on the whole post, so it counts for every photo of the post (as a ve
 dock without picking a photo). Ids follow the import's rule (`5`, `5.0` and `05` are one post).
 Every row is untrusted and parsed under the per-record guard (`posts.issues.Records`): a row
 naming an unknown post, an unknown verdict, an impossible depth or no analyst, or one the text
-layer cannot read (a 200 KB cell), is reported (line and reason) and skipped; the valid rows are written together in one transaction. A row equal to the analyst's latest verdict on that
-post is counted as unchanged and not written again, so importing a file twice is harmless.
+layer cannot read (a 200 KB cell), is reported (line and reason) and skipped; the valid rows
+are written together in one transaction. A row equal to the analyst's latest verdict on that post
+is counted as unchanged and not written again, so importing a file twice is harmless.
 """
 
 from __future__ import annotations
