@@ -148,3 +148,35 @@ def test_a_crs_member_after_the_features_is_named(store, tmp_path):
     with pytest.raises(NotAPostCollection, match="EPSG::3857, not WGS 84"):
         import_posts(store, [path], ImportOptions(parallel=False))
     assert store.count("posts") == 0 and store.count("issues", "reason LIKE '%latitude%'") == 0
+
+
+def test_offline_photos_with_one_name_in_two_folders(store, tmp_path):
+    """Two `IMG_0001.jpg` on the drive: each post gets the one its URL's path names; a post whose
+    URL does not say which is refused as ambiguous with an issue, never given the first one."""
+    from PIL import Image
+
+    from mist_qgis.core.images.pipeline import FetchOptions, run_fetch_media
+    from mist_qgis.core.posts.record import MediaRef
+
+    drive = tmp_path / "drive"
+    colours = {"street_a": (200, 30, 30), "street_b": (30, 30, 200)}
+    for folder, colour in colours.items():
+        (drive / folder).mkdir(parents=True)
+        img = Image.new("RGB", (64, 48), colour)
+        img.paste((255, 255, 255), (0, 0, 16 if folder == "street_a" else 40, 12))
+        img.save(drive / folder / "IMG_0001.jpg", quality=95)
+    posts = [PostRecord(str(i), "twitter", 1.0, 2.0, "x", media=[MediaRef(url=url)]) for i, url in (
+        (1, "https://cdn.test/u/street_a/IMG_0001.jpg"), (2, "https://cdn.test/u/street_b/IMG_0001.jpg"),
+        (3, "https://cdn.test/IMG_0001.jpg"))]
+    with store.batch() as conn:
+        store.add_posts(conn, posts)
+    summary = run_fetch_media(store, FetchOptions(offline=True, media_dir=drive, locate_from_exif=False))
+    rows = {r["post_id"]: r for r in store.query(
+        "SELECT p.post_id, m.status, m.error, m.cache_path FROM media m JOIN posts p ON p.fid = m.post_fid")}
+    assert rows["1"]["status"] == rows["2"]["status"] == "ok"
+    for post_id, folder in (("1", "street_a"), ("2", "street_b")):
+        cached = Image.open(store.media_file(rows[post_id]["cache_path"])).convert("RGB")
+        assert cached.getpixel((50, 40))[0 if folder == "street_a" else 2] > 150
+    assert rows["3"]["status"] != "ok"
+    assert "2 files are named 'IMG_0001.jpg'" in (rows["3"]["error"] or "")
+    assert any("IMG_0001.jpg" in r["reason"] for r in store.issues_for_run(summary.run_id))

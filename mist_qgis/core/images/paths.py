@@ -84,6 +84,29 @@ def resolve_media_path(root: Path, untrusted: str) -> Path:
     return resolved
 
 
+class AmbiguousName(PathRefused):
+    """Several files in the folder have the name a post gives, and its path does not say which."""
+
+
+def _closest(hits: list[str], hint: str | None, base: str) -> str:
+    """The hit whose folders match the hint's trailing folders best, if exactly one does."""
+    wanted = [p for p in (hint or "").replace("\\", "/").lower().split("/") if p][:-1]
+
+    def shared(rel: str) -> int:
+        folders = rel.lower().split("/")[:-1]
+        n = 0
+        while n < min(len(folders), len(wanted)) and folders[-1 - n] == wanted[-1 - n]:
+            n += 1
+        return n
+
+    scores = sorted(((shared(h), h) for h in hits), reverse=True)
+    if scores[0][0] > 0 and scores[0][0] > scores[1][0]:
+        return scores[0][1]
+    listed = ", ".join(h for _, h in scores[:3]) + (", ..." if len(hits) > 3 else "")
+    raise AmbiguousName(f"{len(hits)} files are named {base!r} in the media folder ({listed}); "
+                        "the post's path does not say which one")
+
+
 def _natural_key(name: str) -> list:
     return [int(t) if t.isdigit() else t for t in re.split(r"(\d+)", name.lower())]
 
@@ -125,13 +148,18 @@ class OfflineFolder:
     def by_path(self, untrusted: str) -> Path:
         return resolve_media_path(self.root, untrusted)
 
-    def by_name(self, name: str) -> Path:
-        """A file with this base name anywhere in the folder (the shallowest wins)."""
+    def by_name(self, name: str, hint: str | None = None) -> Path:
+        """A file with this base name anywhere in the folder. When several folders hold one, the
+        file whose path shares the most trailing folders with `hint` (the post's URL path or
+        export path) is taken; if that does not single one out, the name is refused as ambiguous
+        (`AmbiguousName`), never settled by walking order."""
         self._index()
         base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
         hits = self._by_name.get(base.lower())
         if not hits:
             raise MediaFileMissing(f"no file named {base!r} in {self.root}")
+        if len(hits) > 1:
+            return resolve_media_path(self.root, _closest(hits, hint, base))
         return resolve_media_path(self.root, hits[0])
 
     def by_post_id(self, post_id: str, position: int) -> Path:
