@@ -142,7 +142,8 @@ def test_a_model_that_outputs_nan_skips_that_photo_with_the_reason(store, tmp_pa
     reasons = [r["reason"] for r in store.issues_for_run(result.run_id)]
     assert len(reasons) == 1 and "the model produced NaN" in reasons[0]
     assert {r["media_fid"] for r in sql.predictions(store, "colour@1")} == {fids[0]}
-    Image = pytest.importorskip("PIL.Image")
+    from PIL import Image
+
     Image.fromarray(bright).save(tmp_path / "bright.jpg")
     Image.fromarray(dark).save(tmp_path / "dark.jpg")
     out = predict_images(path, [tmp_path / "bright.jpg", tmp_path / "dark.jpg"])
