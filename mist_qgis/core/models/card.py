@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import MistError
+
 PREFIX = "mist."
 TASKS = ("classify", "embed", "head", "multimodal")
 INPUT_KINDS = ("image", "embedding", "image+text")
@@ -33,7 +35,7 @@ MAX_INPUT_GAIN = 1e4
 models on raw 0..255 input 255. Beyond this the std is a typo (or zero in disguise)."""
 
 
-class ModelCardError(ValueError):
+class ModelCardError(MistError, ValueError):
     """A model's metadata is missing or invalid, or its graph does not match its card."""
 
 

@@ -7,11 +7,13 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import MistError
+
 GTIFF_OPTIONS = ("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "ZLEVEL=1",
                  "PREDICTOR=2", "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS")
 
 
-class RasterInputError(ValueError):
+class RasterInputError(MistError, ValueError):
     """A raster (or its companion data) cannot be used as given; the message says how to fix it."""
 
 
