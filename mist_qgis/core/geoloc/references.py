@@ -27,7 +27,7 @@ from pathlib import Path
 from ..images.paths import open_regular
 from ..posts.geojson import is_feature_collection
 from ..posts.issues import NotAPostCollection, Note, Records, Skip, SkipRecord
-from ..posts.tables import Table, open_table
+from ..posts.tables import open_table
 from ..posts.textio import Source, iter_json, iter_json_array_member, sniff
 from .records import DEFAULT_ACCURACY_M, SAMPLE_POINT_ACCURACY_M, ReferenceRecord
 
@@ -126,15 +126,20 @@ def _located(row_lon, row_lat) -> tuple[float, float]:
     return lon, lat
 
 
-def _table(path: Path) -> tuple[Source, Table] | None:
-    """The CSV's header and rows through the post readers' text handling (encodings per line,
-    broken rows and oversized cells as skips), or None for a file without a header."""
+def _read_table(path: Path, parse) -> ReadResult:
+    """A CSV's rows, parsed under the per-record guard, through the post readers' text handling
+    (encodings per line, broken rows and oversized cells as skips)."""
+    result = ReadResult()
     src = Source(path, sniff(path))
     try:
-        return src, open_table(src)
-    except NotAPostCollection:
+        try:
+            table = open_table(src)
+        except NotAPostCollection:
+            result.issues.append((path.name, 1, "empty CSV"))
+            return result
+        return result.collect(Records(path.name, _named(table.rows, path.name), parse))
+    finally:
         src.close()
-        return None
 
 
 def read_csv(path: Path, root: Path | None = None, collection: str | None = None) -> ReadResult:
@@ -142,12 +147,7 @@ def read_csv(path: Path, root: Path | None = None, collection: str | None = None
     path = Path(path)
     root = Path(root) if root else path.parent
     collection = collection or path.stem
-    result = ReadResult()
     source = path.name
-    opened = _table(path)
-    if opened is None:
-        result.issues.append((source, 1, "empty CSV"))
-        return result
 
     def parse(line: int, row: dict) -> list:
         if line > MAX_ROWS:
@@ -170,11 +170,7 @@ def read_csv(path: Path, root: Path | None = None, collection: str | None = None
             location_id=_pick(row, _LOCATION), source_format="csv", source_file=source, source_line=line))
         return out
 
-    src, table = opened
-    try:
-        return result.collect(Records(source, _named(table.rows, source), parse))
-    finally:
-        src.close()
+    return _read_table(path, parse)
 
 
 def _named(rows, source: str):
@@ -193,13 +189,8 @@ def read_success_csv(path: Path, collection: str | None = None) -> ReadResult:
     base = csv_path.parent.parent if csv_path.parent.name == "csv_files" else csv_path.parent
     pictures = base / "downloadPic"
     collection = collection or base.name
-    result = ReadResult()
     source = csv_path.name
     seen: set[str] = set()
-    opened = _table(csv_path)
-    if opened is None:
-        result.issues.append((source, 1, "empty CSV"))
-        return result
 
     def parse(line: int, row: dict) -> list:
         rid = str(row.get("id") or "").strip()
@@ -228,11 +219,7 @@ def read_success_csv(path: Path, collection: str | None = None) -> ReadResult:
                 source_format="success", source_file=source, source_line=line))
         return out
 
-    src, table = opened
-    try:
-        return result.collect(Records(source, _named(table.rows, source), parse))
-    finally:
-        src.close()
+    return _read_table(csv_path, parse)
 
 
 def read_geojson(path: Path, root: Path | None = None, collection: str | None = None) -> ReadResult:
