@@ -318,3 +318,16 @@ def test_verdict_table_with_a_huge_cell_and_huge_numbers(store, tmp_path):
     summary = import_verdict_table(store, table)
     assert (summary.rows_read, summary.written, summary.skipped) == (5, 3, 2)
     assert {i["line"] for i in summary.issues} == {3, 4}
+
+
+def test_an_escaped_emoji_pair_is_kept_without_a_note(tmp_path):
+    from mist_qgis.core.posts.issues import Note
+    from mist_qgis.core.posts.record import PostRecord
+    from mist_qgis.core.posts.stream import iter_records
+
+    path = tmp_path / "pretty.json"
+    path.write_text(json.dumps([tweet(0, text="water \U0001F30A")], indent=2), encoding="utf-8")  # \ud83c\udf0a
+    assert "\\ud83c\\udf0a" in path.read_text(encoding="utf-8")
+    items = list(iter_records([path]))
+    assert [i.text for i in items if isinstance(i, PostRecord)] == ["water \U0001F30A"]
+    assert not [i for i in items if isinstance(i, Note) and "surrogate" in i.reason]

@@ -320,8 +320,10 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
             yield Skip(name, number, "JSON nested too deeply")
             continue
         if _SURROGATE_ESCAPE.search(text):
-            value = scrub_surrogates(value)
-            yield Note(name, number, SCRUBBED)
+            clean = scrub_surrogates(value)
+            if clean != value:  # escaped pairs were joined by the decoder: nothing to say about them
+                value = clean
+                yield Note(name, number, SCRUBBED)
         yield number, value
 
 
@@ -444,8 +446,10 @@ def _json_stream(src: Source, enter: re.Pattern | None = None) -> Iterator[tuple
             number, note = reader.notes.pop(0)
             yield Note(src.name, number, note)
         if _SURROGATE_ESCAPE.search(buf, pos, end):
-            value = scrub_surrogates(value)
-            yield Note(src.name, start_line, SCRUBBED)
+            clean = scrub_surrogates(value)
+            if clean != value:
+                value = clean
+                yield Note(src.name, start_line, SCRUBBED)
         yield start_line, value
         pos = end
         if pos > CHUNK_CHARS:  # drop what has been consumed
