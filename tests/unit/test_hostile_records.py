@@ -315,9 +315,12 @@ def test_verdict_table_with_a_huge_cell_and_huge_numbers(store, tmp_path):
                      f"3,flood,{HUGE},ana,huge depth\n"
                      "4.0,not_flood,,ana,id written by a spreadsheet\n"
                      "05,flood,,ana,zero-padded id\n", encoding="utf-8")
+    with open(table, "ab") as fh:
+        fh.write(b"1,flood,0.5,ana,ok con ni\xf1o\n")  # a Latin-1 line: decoded on its own, noted
     summary = import_verdict_table(store, table)
-    assert (summary.rows_read, summary.written, summary.skipped) == (5, 3, 2)
-    assert {i["line"] for i in summary.issues} == {3, 4}
+    assert (summary.rows_read, summary.written, summary.skipped) == (6, 4, 2)
+    assert {i["line"] for i in summary.issues} == {3, 4, 7}
+    assert store.scalar("SELECT note FROM verifications ORDER BY fid DESC LIMIT 1") == "ok con ni\u00f1o"
 
 
 def test_an_escaped_emoji_pair_is_kept_without_a_note(tmp_path):

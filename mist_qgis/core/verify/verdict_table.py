@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from ..posts.ids import canonical_id
-from ..posts.issues import NotAPostCollection, Records, Skip, SkipRecord
+from ..posts.issues import NotAPostCollection, Note, Records, Skip, SkipRecord
 from ..posts.tables import open_table
 from ..posts.textio import Source, sniff
 from ..store import Store
@@ -77,9 +77,11 @@ def import_verdict_table(
     summary = VerdictImportSummary(run_id)
     issues: list[tuple[str | None, int | None, str]] = []
 
-    def skip(line: int | None, reason: str) -> None:
-        summary.skipped += 1
-        issues.append((path.name, line, reason))
+    def skip(line: int | None, reason: str, counted: bool = True) -> None:
+        """A skipped row (counted), or a note on a kept one (`counted=False`: a line decoded
+        with a fallback encoding)."""
+        summary.skipped += counted
+        issues.append((path.name, line, reason if counted else "note: " + reason))
         if len(summary.issues) < REPORT_ISSUES:
             summary.issues.append({"line": line, "reason": reason})
 
@@ -161,8 +163,8 @@ def _read_rows(path: Path, skip) -> list[tuple[int, dict[str, str]]]:
 
         rows: list[tuple[int, dict[str, str]]] = []
         for item in Records(path.name, table.rows, parse):
-            if isinstance(item, Skip):
-                skip(item.line, item.reason)
+            if isinstance(item, Skip | Note):
+                skip(item.line, item.reason, counted=isinstance(item, Skip))
             else:
                 rows.append(item)
         return rows
