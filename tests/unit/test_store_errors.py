@@ -48,6 +48,8 @@ def test_a_newer_store_is_refused_before_anything_is_written(tmp_path):
     assert "newer than this MIST" in one_line(err.value)
     assert (path.read_bytes(), path.stat().st_mtime_ns) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["future.gpkg"]  # no -wal, no -shm
+    with pytest.raises(StoreVersionError, match="newer than this MIST"):
+        open_store(path, read_only=True)
 
 
 def test_a_schema_version_that_is_not_a_number(tmp_path):

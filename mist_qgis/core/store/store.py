@@ -526,6 +526,7 @@ def open_store(
                 raise IsADirectoryError(path)
             conn = _connect(path, read_only=True)
             try:
+                _check_before_writing(path, conn)
                 version = _schema_version(conn)
             except BaseException:
                 conn.close()
