@@ -128,7 +128,7 @@ def test_a_read_only_store(tmp_path):
 def test_text_files_given_as_a_model_or_a_dem(tmp_path):
     from mist_qgis.core.models.card import read_card
     from mist_qgis.core.models.runtime import load_model
-    from mist_qgis.core.rasters.georaster import open_raster
+    from mist_qgis.core.rasters.inundation import read_dem
 
     text = tmp_path / "notes.txt"
     text.write_text("just notes\n" * 10, encoding="utf-8")
@@ -137,5 +137,5 @@ def test_text_files_given_as_a_model_or_a_dem(tmp_path):
             load(text)
         one_line(err.value)
     with pytest.raises(MistError, match="cannot open raster") as err:
-        open_raster(text)
+        read_dem(text)
     one_line(err.value)
