@@ -334,3 +334,19 @@ def test_an_escaped_emoji_pair_is_kept_without_a_note(tmp_path):
     items = list(iter_records([path]))
     assert [i.text for i in items if isinstance(i, PostRecord)] == ["water \U0001F30A"]
     assert not [i for i in items if isinstance(i, Note) and "surrogate" in i.reason]
+
+
+def test_symlink_loops_and_links_out_of_a_photo_folder_are_reported(store, tmp_path):
+    from PIL import Image
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    Image.new("RGB", (8, 8)).save(folder / "plain.jpg")
+    Image.new("RGB", (8, 8)).save(tmp_path / "outside.jpg")
+    (folder / "loop.jpg").symlink_to("loop.jpg")
+    (folder / "out.jpg").symlink_to(tmp_path / "outside.jpg")
+    (folder / "in.jpg").symlink_to(folder / "plain.jpg")
+    summary = run_import(store, folder, format="photos")
+    assert (summary.records_read, summary.skipped, summary.duplicates) == (4, 2, 1)  # in.jpg is plain.jpg
+    reasons = {Path(r["source"]).name: r["reason"] for r in store.issues_for_run(summary.run_id)}
+    assert "cannot follow" in reasons["loop.jpg"] and "outside the folder" in reasons["out.jpg"]

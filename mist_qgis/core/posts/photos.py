@@ -29,7 +29,8 @@ DATETIME, DATETIME_ORIGINAL, OFFSET_ORIGINAL, MAKE, MODEL = 0x0132, 0x9003, 0x90
 
 
 class PhotoFolder:
-    """The photos under a folder (recursively, symlinks that leave it are not followed)."""
+    """The photos under a folder (recursively; a symlink that leaves it, or loops, is reported and
+    not followed)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -50,10 +51,7 @@ def _walk(root: Path) -> Iterator[Path]:
         for name in sorted(files):
             if name.startswith(".") or not name.lower().endswith(PHOTO_SUFFIXES):
                 continue
-            path = Path(folder) / name
-            if path.is_symlink() and root not in path.resolve().parents:
-                continue
-            yield path
+            yield Path(folder) / name  # symlinks are checked when read (`photo_record`)
 
 
 def has_photos(folder: Path) -> bool:
@@ -153,11 +151,17 @@ def _gps_time(date: Any, hms: Any) -> datetime | None:
 
 def photo_record(path: Path, base: Path) -> PostRecord:
     """One photo as a post; only a regular file is opened (`open_regular`), and only once."""
-    with open_regular(path) as fh:
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # a dangling link, a symlink loop
+        raise SkipRecord(f"cannot follow {path.name}: {getattr(exc, 'strerror', None) or exc}") from None
+    if path.is_symlink() and base not in real.parents:
+        raise SkipRecord(f"{path.name} is a link to a file outside the folder; not read")
+    with open_regular(real) as fh:
         digest = _sha256(fh)
         fh.seek(0)
         info = read_exif(fh)
-    rel = path.resolve().relative_to(base).as_posix() if base in path.resolve().parents else path.name
+    rel = real.relative_to(base).as_posix() if base in real.parents else path.name
     lon, lat = info.get("lon"), info.get("lat")
     if lon is not None and is_null_island(lon, lat):
         lon = lat = None
