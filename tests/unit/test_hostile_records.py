@@ -270,10 +270,13 @@ def test_reference_folder_with_a_bomb_and_a_fifo(store, tmp_path):
     _ref_jpeg(folder / "good.jpg")
     png_declaring(folder / "bomb.png")
     os.mkfifo(folder / "pipe.jpg")
+    (folder / "loop.jpg").symlink_to("loop.jpg")
+    (folder / "out.jpg").symlink_to(_ref_jpeg(tmp_path / "outside.jpg"))
     summary = _import_in_thread(lambda: references.import_references(store, folder, "photos"))
-    assert (summary.imported, summary.skipped) == (1, 2)
+    assert (summary.imported, summary.skipped) == (1, 4)
     reasons = {Path(r["source"]).name: r["reason"] for r in store.issues_for_run(summary.run_id)}
     assert "pixels" in reasons["bomb.png"] and "regular file" in reasons["pipe.jpg"], reasons
+    assert "leaves the collection folder" in reasons["out.jpg"] and reasons["loop.jpg"], reasons
 
 
 def test_reference_tables_with_huge_numbers_nul_paths_and_huge_cells(store, tmp_path):

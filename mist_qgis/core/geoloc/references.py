@@ -317,6 +317,7 @@ def read_geotagged_photos(folder: Path, collection: str | None = None) -> ReadRe
 
     def parse(_: None, path: Path) -> ReferenceRecord:
         rel = str(path.relative_to(folder))
+        path = safe_image_path(folder, rel)  # a link out of the folder is refused, a loop raises
         lon, lat, heading, error, taken = exif_position(path)
         return ReferenceRecord(
             Path(rel).with_suffix("").as_posix(), lon, lat, str(path.resolve()), collection, heading=heading,
