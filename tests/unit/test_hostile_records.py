@@ -353,3 +353,13 @@ def test_symlink_loops_and_links_out_of_a_photo_folder_are_reported(store, tmp_p
     assert (summary.records_read, summary.skipped, summary.duplicates) == (4, 2, 1)  # in.jpg is plain.jpg
     reasons = {Path(r["source"]).name: r["reason"] for r in store.issues_for_run(summary.run_id)}
     assert "cannot follow" in reasons["loop.jpg"] and "outside the folder" in reasons["out.jpg"]
+
+
+def test_the_reader_process_applies_the_same_guard(store, tmp_path):
+    path = tmp_path / "mixed.jsonl"
+    lines = [json.dumps(tweet(i)) for i in range(6)]
+    lines[1] = json.dumps(tweet(1, text="cut \ud83d"))
+    lines[3] = '{"id_str": "1416000000000000003", "user": {}, "created_at": ' + HUGE + '}'
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    summary = import_posts(store, [path], ImportOptions(parallel=True))
+    assert (summary.records_read, summary.imported, summary.skipped, summary.notes) == (6, 5, 1, 1)
