@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 from ..errors import MistError
 from ..posts.record import PostRecord
@@ -117,7 +116,7 @@ class RunSummary:
 def sqlite_uri(path: Path, mode: str) -> str:
     """An SQLite URI for a file path: `#`, `?` and `%` in a name are escaped, or SQLite would read
     them as the URI's fragment, query or an escape, and open (or create) another file."""
-    return f"file:{quote(str(path), safe='/')}?mode={mode}"
+    return f"{Path(path).absolute().as_uri()}?mode={mode}"  # as_uri escapes them (and drive letters)
 
 
 def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
