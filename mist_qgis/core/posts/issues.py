@@ -59,7 +59,7 @@ MAX_REASON = 300
 def skip_reason(exc: BaseException) -> str:
     """One line an analyst can act on, for any exception raised while reading one record."""
     if isinstance(exc, (SkipRecord, MistError)):  # both carry a message written for the analyst
-        return str(exc)
+        return _storable(str(exc))
     name = type(exc).__name__
     text = str(exc)
     if isinstance(exc, OverflowError):
@@ -74,7 +74,12 @@ def skip_reason(exc: BaseException) -> str:
         reason = "record nested too deeply"
     else:
         reason = f"unreadable record ({name}: {text})" if text else f"unreadable record ({name})"
-    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"
+    return _storable(reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…")
+
+
+def _storable(text: str) -> str:
+    """A reason the issues table can hold: a lone surrogate quoted from a record is escaped."""
+    return text if text.isascii() else text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 Raw = tuple[int | None, Any]
