@@ -135,11 +135,12 @@ class _ImportJob:
 
         totals = [0, 0, 0]
         issues = list(batch.issues)
+        photos: dict[tuple, list] = {}
+        for photo in batch.photos:  # (photo, filename, directory, platform, post_id)
+            photos.setdefault((photo[3], photo[4]), []).append(photo)
         for row in batch.rows:
-            key = (row[PLATFORM], row[POST_ID])
-            photos = [p for p in batch.photos if (p[3], p[4]) == key]
             try:
-                counts = self._write_rows([row], photos, [])
+                counts = self._write_rows([row], photos.get((row[PLATFORM], row[POST_ID]), []), [])
             except ROW_ERRORS as exc:
                 batch.skipped += 1
                 reason = "the store refused the record: " + skip_reason(exc)
