@@ -84,7 +84,11 @@ def parse_time(value: Any, default_tz: timezone = UTC) -> datetime | None:
     if isinstance(value, bool):
         raise SkipRecord(f"unknown time format: {value!r}")
     if isinstance(value, (int, float)):
-        return from_number(float(value), default_tz)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise SkipRecord("unknown time format: a number too large to be a time") from None
+        return from_number(number, default_tz)
     if not isinstance(value, str):
         raise SkipRecord(f"unknown time format: {type(value).__name__}")
     text = value.strip()
