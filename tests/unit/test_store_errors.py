@@ -139,3 +139,21 @@ def test_text_files_given_as_a_model_or_a_dem(tmp_path):
     with pytest.raises(MistError, match="cannot open raster") as err:
         read_dem(text)
     one_line(err.value)
+
+
+def test_a_damaged_store(tmp_path):
+    from mist_qgis.core.posts.record import PostRecord
+
+    path = tmp_path / "damaged.gpkg"
+    with open_store(path) as store, store.batch() as conn:
+        store.add_posts(conn, [PostRecord(str(i), "t", 1.0, 2.0, "x" * 500) for i in range(200)])
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA journal_mode = DELETE")
+    conn.close()
+    data = bytearray(path.read_bytes())
+    data[4096:len(data) - 4096] = b"\xa5" * (len(data) - 8192)  # every page but the first and last
+    path.write_bytes(bytes(data))
+    with pytest.raises(StoreError) as err:
+        with open_store(path) as store:
+            store.count("posts")
+    assert "damaged" in one_line(err.value) or "not a GeoPackage" in str(err.value)
