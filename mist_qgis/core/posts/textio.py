@@ -187,10 +187,6 @@ class Source:
         return "utf-8" if self.info.encoding in ("utf-16", "utf-32") else self.info.encoding
 
 
-def bad_encoding_reason(encoding: str) -> str:
-    return f"line is not valid {encoding.upper()} (wrong encoding?)"
-
-
 def decode_line(raw: bytes, encoding: str) -> tuple[str, str | None]:
     """One line as text, and a note when it needed a fallback. The encoding is decided per line:
     a line that is valid UTF-8 is UTF-8 (text in a legacy encoding almost never is); else the
@@ -266,9 +262,8 @@ def _fast_loads() -> Callable[[str], Any] | None:
 def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
     raw_decode = json.JSONDecoder().raw_decode  # skips json.loads' per-call encoding detection
     loads = json.loads
-    fast = _fast_loads()
+    fast = _fast_loads()  # reads UTF-8 bytes without a decode; any other line takes the slow path
     encoding = src.line_encoding
-    fast_bytes = fast  # orjson reads UTF-8 bytes without a decode; any other line takes the slow path
     name = src.name
     for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
         if raw is OVERLONG:
@@ -276,31 +271,23 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
             continue
         if raw[:1] == b"\x1e":
             raw = raw.lstrip(b"\x1e")
-        if fast_bytes is not None:
+        if fast is not None:
             try:
-                value = fast_bytes(raw)
+                value = fast(raw)
             except ValueError:
                 pass  # the slow path below gives the exact reason
             else:
                 yield number, value
                 continue
-        binary = _binary_reason(raw)
-        if binary:
-            yield Skip(name, number, binary)
-            continue
         text, note = decode_line(raw, encoding)
         if note is not None:
+            binary = _binary_reason(raw)
+            if binary:
+                yield Skip(name, number, binary)
+                continue
             yield Note(name, number, note)
         if text[-1:] == "\n":
             text = text[:-2] if text[-2:] == "\r\n" else text[:-1]
-        if fast is not None and fast_bytes is None:
-            try:
-                value = fast(text)
-            except ValueError:
-                pass
-            else:
-                yield number, value
-                continue
         try:
             value, end = raw_decode(text)
             if end != len(text) and text[end:].strip():
@@ -495,38 +482,14 @@ class _DecodedLines:
         return "".join(parts)
 
 
-class _LinesAsStream(io.RawIOBase):
-    """A byte stream over an iterator of byte lines (BOM already removed)."""
-
-    def __init__(self, lines: Iterator[bytes]) -> None:
-        self._lines = lines
-        self._pending = b""
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # noqa: ANN001
-        while not self._pending:
-            try:
-                self._pending = next(self._lines)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._pending))
-        b[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            out = self._pending + b"".join(self._lines)
-            self._pending = b""
-            return out
-        buf = bytearray(size)
-        n = self.readinto(buf)
-        return bytes(buf[:n])
-
-
 # -- delimited text ------------------------------------------------------------------------------
+
+def _notes(name: str, notes: dict[int, str]) -> list[Note]:
+    """The pending per-line notes in line order (and forget them)."""
+    out = [Note(name, number, notes[number]) for number in sorted(notes)]
+    notes.clear()
+    return out
+
 
 def guess_delimiter(header: str, suffix: str = "") -> str:
     if suffix.lower() in (".tsv", ".tab"):
@@ -564,6 +527,7 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
         try:
             row = next(reader)
         except StopIteration:
+            yield from _notes(src.name, notes)
             return
         except csv.Error as exc:
             reason = "binary data (NUL byte), not text" if "NUL" in str(exc) else f"malformed row: {exc}"
@@ -574,9 +538,8 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
         if overlong and any(n in overlong for n in range(start, last + 1)):
             yield Skip(src.name, start, f"line longer than {MAX_LINE_BYTES >> 20} MiB, not read")
             continue
-        while notes:
-            number, note = notes.popitem()
-            yield Note(src.name, number, note)
+        if notes:
+            yield from _notes(src.name, notes)
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         yield start, row
