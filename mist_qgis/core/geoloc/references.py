@@ -96,7 +96,7 @@ def parse_heading(value) -> float | None:
 
 
 def safe_image_path(root: Path, given: str) -> Path:
-    """Resolve a path from a collection file inside `root`; raise ValueError if it escapes."""
+    """Resolve a path from a collection file inside `root`; SkipRecord (a ValueError) if it escapes."""
     if not given:
         raise SkipRecord("empty image path")
     if "\x00" in given:
