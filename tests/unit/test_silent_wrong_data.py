@@ -180,3 +180,15 @@ def test_offline_photos_with_one_name_in_two_folders(store, tmp_path):
     assert rows["3"]["status"] != "ok"
     assert "2 files are named 'IMG_0001.jpg'" in (rows["3"]["error"] or "")
     assert any("IMG_0001.jpg" in r["reason"] for r in store.issues_for_run(summary.run_id))
+
+
+def test_a_gbk_line_in_a_utf8_file_reads_as_chinese(tmp_path):
+    path = tmp_path / "one_gbk_line.csv"
+    rows = [f"{i},113.6,34.7,{SPANISH} {i}".encode() for i in range(1, 30)]
+    rows[9] = f"10,113.6,34.7,{CHINESE}".encode("gbk")
+    path.write_bytes(b"id,lon,lat,text\n" + b"\n".join(rows) + b"\n")
+    posts, skips, notes = read(path)
+    assert not skips and len(posts) == 29
+    texts = {p.post_id: p.text for p in posts}
+    assert texts["10"] == CHINESE and texts["9"] == f"{SPANISH} 9"
+    assert any("GB18030" in n.reason for n in notes)
