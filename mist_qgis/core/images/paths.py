@@ -47,7 +47,7 @@ def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
         raise
 
 
-class MediaFileMissing(FileNotFoundError):
+class MediaFileMissing(MistError, FileNotFoundError):
     """The path is acceptable but nothing is there."""
 
 

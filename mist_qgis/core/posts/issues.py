@@ -19,11 +19,11 @@ from typing import Any
 from ..errors import MistError
 
 
-class NotAPostCollection(ValueError):
+class NotAPostCollection(MistError, ValueError):
     """The input is not a post collection at all; the message says what it looks like instead."""
 
 
-class SkipRecord(ValueError):
+class SkipRecord(MistError, ValueError):
     """Raised inside a record parser: the record is skipped with this message as the reason."""
 
 
