@@ -141,7 +141,7 @@ def test_a_model_that_outputs_nan_skips_that_photo_with_the_reason(store, tmp_pa
     assert (result.classified, result.skipped) == (1, 1)
     reasons = [r["reason"] for r in store.issues_for_run(result.run_id)]
     assert len(reasons) == 1 and "the model produced NaN" in reasons[0]
-    assert {r["media_fid"] for r in sql.predictions(store, "colour@1")} == {fids[0]}
+    assert {r["media_fid"] for r in models_sql.predictions(store, "colour@1")} == {fids[0]}
     from PIL import Image
 
     Image.fromarray(bright).save(tmp_path / "bright.jpg")

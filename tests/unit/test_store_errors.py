@@ -126,8 +126,7 @@ def test_a_read_only_store(tmp_path):
 
 
 def test_text_files_given_as_a_model_or_a_dem(tmp_path):
-    from mist_qgis.core.models.card import read_card
-    from mist_qgis.core.models.runtime import load_model
+    from mist_qgis.core.models.runtime import load_model, read_card
     from mist_qgis.core.rasters.inundation import read_dem
 
     text = tmp_path / "notes.txt"

@@ -90,7 +90,7 @@ def _dms(value: Any, ref: Any, name: str) -> float:
     return -degrees if isinstance(ref, str) and ref.strip().upper() in ("S", "W") else degrees
 
 
-def read_exif(path: Path) -> dict[str, Any]:
+def read_exif(path: Path | BinaryIO) -> dict[str, Any]:
     """lon, lat, altitude, direction, timestamp and camera from the EXIF header (missing -> absent)."""
     from ..images.safe_decode import DecodeError, read_header
 
