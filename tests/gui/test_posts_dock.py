@@ -34,7 +34,7 @@ def test_dock_imports_reports_and_adds_the_layer(tmp_path, monkeypatch):
     assert "twitter_v1.jsonl:6 — malformed JSON" in report
     assert dock.run_button.isEnabled() and not dock.cancel_button.isEnabled() and dock.progress.value() == 100
     layers = list(project.mapLayers().values())
-    assert len(layers) == 1 and layers[0].featureCount() == 7 + 3
+    assert len(layers) == 1 and layers[0].featureCount() == 8 + 3  # the Latin-1 line imports with a note
 
 
 def test_dock_says_what_is_missing_before_running(tmp_path):

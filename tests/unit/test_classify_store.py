@@ -111,3 +111,41 @@ def test_predict_images_top_k(tmp_path, model):
     assert out[0]["label"] in ("red", "green", "blue") and len(out[0]["top"]) == 2
     assert out[0]["top"][0]["score"] >= out[0]["top"][1]["score"]
     assert "missing" in out[1]["error"]
+
+
+def _nan_model(path):
+    """The colour model with a Log before its classifier: a dark photo (negative normalised
+    channels) makes it output NaN, a bright one a real score."""
+    import onnx
+    from onnx import helper
+
+    make_colour_model(path)
+    model = onnx.load(str(path))
+    for node in model.graph.node:
+        if node.op_type == "Gemm":
+            node.input[0] = "logged"
+    model.graph.node.insert(len(model.graph.node) - 1, helper.make_node("Log", ["embedding"], ["logged"]))
+    onnx.save(model, str(path))
+    return path
+
+
+def test_a_model_that_outputs_nan_skips_that_photo_with_the_reason(store, tmp_path):
+    import json
+
+    runtime.clear_sessions()
+    path = _nan_model(tmp_path / "nan.onnx")
+    bright = np.full((40, 40, 3), 230, np.uint8)
+    dark = np.full((40, 40, 3), 20, np.uint8)
+    fids = add_photo_posts(store, [("bright", bright), ("dark", dark)])
+    result = classify_store(store, path, batch_size=4)
+    assert (result.classified, result.skipped) == (1, 1)
+    reasons = [r["reason"] for r in store.issues_for_run(result.run_id)]
+    assert len(reasons) == 1 and "the model produced NaN" in reasons[0]
+    assert {r["media_fid"] for r in models_sql.predictions(store, "colour@1")} == {fids[0]}
+    from PIL import Image
+
+    Image.fromarray(bright).save(tmp_path / "bright.jpg")
+    Image.fromarray(dark).save(tmp_path / "dark.jpg")
+    out = predict_images(path, [tmp_path / "bright.jpg", tmp_path / "dark.jpg"])
+    assert "score" in out[0] and out[1]["error"].startswith("the model produced NaN")
+    json.loads(json.dumps(out, allow_nan=False))  # valid JSON: no NaN anywhere

@@ -56,6 +56,11 @@ def test_missing_key_names_file_and_key(tmp_path, key):
         ("mist.labels", '["a", "a", "b"]', "duplicate"),
         ("mist.thresholds", '{"purple": 0.5}', "labels of the model"),
         ("mist.task", "not json", "not valid JSON"),
+        ("mist.std", "[0.5, NaN, 0.5]", "all finite"),
+        ("mist.mean", "[0.5, Infinity, 0.5]", "all finite"),
+        ("mist.std", "[0.5, 1e-09, 0.5]", "near zero"),
+        ("mist.pixel_scale", "Infinity", "positive finite number"),
+        ("mist.pixel_scale", "NaN", "positive finite number"),
     ],
 )
 def test_invalid_values_are_refused_clearly(tmp_path, key, value, words):
@@ -98,6 +103,14 @@ def test_output_names_must_exist(tmp_path):
     path = _rewrite(make_colour_model(tmp_path / "m.onnx"), set_={"mist.outputs": '{"scores": "probs"}'})
     with pytest.raises(ModelCardError, match="names scores output 'probs'"):
         read_card(path)
+
+
+def test_a_text_file_is_not_a_model(tmp_path):
+    path = tmp_path / "notes.onnx"
+    path.write_text("these are my notes, not a model\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a readable ONNX model") as err:
+        read_card(path)
+    assert "\n" not in str(err.value) and str(path) in str(err.value)
 
 
 def test_not_an_onnx_file(tmp_path):

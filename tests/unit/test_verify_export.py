@@ -96,3 +96,49 @@ def test_training_set_refuses_foreign_folders(store, judged, tmp_path):
         export_training_set(store, busy)
     with pytest.raises(ExportError, match="cache"):
         export_training_set(store, store.media_dir / "train")
+
+
+HOSTILE = ["=HYPERLINK(\"http://evil.test\",\"click\")", "+1+cmd|' /C calc'!A0", "-2+3", "@SUM(A1:A9)",
+           "\tleading tab", "\rleading return"]
+
+
+@pytest.fixture
+def hostile(store):
+    data = build_store(store, n=len(HOSTILE), texts=HOSTILE)
+    with store.batch() as conn:
+        for i, fid in enumerate(data.post_fids):
+            conn.execute("UPDATE posts SET post_id = ? WHERE fid = ?", (HOSTILE[i][:12], fid))
+    write_verdicts(store, [Verdict(p, "flood", HOSTILE[(i + 1) % len(HOSTILE)], m, 0.5, HOSTILE[i])
+                           for i, (p, m) in enumerate(zip(data.post_fids, data.media_fids, strict=True))])
+    return data
+
+
+def test_csv_exports_neutralise_formulas_and_geopackage_keeps_them_exact(store, hostile, tmp_path):
+    export_points(store, tmp_path / "points.csv", include_text=True)
+    with open(tmp_path / "points.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(HOSTILE)
+    for column in ("post_id", "text", "note", "verified_by"):
+        cells = [row[column] for row in rows]
+        assert not any(c.startswith(("=", "+", "-", "@", "\t", "\r")) for c in cells), cells
+        assert sum(c.startswith("'") for c in cells) >= 4, cells  # tab-led names are stripped on entry
+    assert sorted(row["text"] for row in rows) == sorted("'" + h for h in HOSTILE)
+    export_points(store, tmp_path / "points.gpkg", include_text=True)
+    ds = ogr.Open(str(tmp_path / "points.gpkg"))
+    texts = [f.GetField("text") for f in ds.GetLayer(0)]
+    assert sorted(texts) == sorted(HOSTILE), texts
+    ds = None
+    export_points(store, tmp_path / "points.geojson", include_text=True)
+    doc = json.loads((tmp_path / "points.geojson").read_text(encoding="utf-8"))
+    assert sorted(f["properties"]["note"] for f in doc["features"]) == sorted(h.strip() for h in HOSTILE)
+
+
+def test_training_manifest_neutralises_formulas(store, hostile, tmp_path):
+    export_training_set(store, tmp_path / "train")
+    with open(tmp_path / "train" / "manifest.csv", newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == len(HOSTILE)
+    for row in rows:
+        assert row["post_id"].startswith("'"), row
+        assert not any(v.startswith(("=", "+", "-", "@", "\t", "\r")) for v in row.values())
+    assert sum(row["analyst"].startswith("'") for row in rows) >= 4

@@ -11,14 +11,13 @@ Formats:
   path property and a heading property (heading, compass_angle, direction, ...);
 - `photos`: a folder of geotagged photos (EXIF GPS position and GPSImgDirection).
 
-Every path in a file is untrusted: it must resolve inside the collection folder. A bad row is
-reported (file, line, reason) and skipped; the rest of the import goes on.
+Every path in a file is untrusted: it must resolve inside the collection folder. Rows are parsed
+under the post readers' per-record guard (`posts.issues.Records`): a bad row, whatever goes wrong
+in it, is reported (file, line, reason) and skipped; the rest of the import goes on.
 """
 
 from __future__ import annotations
 
-import csv
-import json
 import math
 import os
 import re
@@ -26,6 +25,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..options import REFERENCE_FORMATS
+from ..posts.geojson import is_feature_collection
+from ..posts.issues import NotAPostCollection, Note, Records, Skip, SkipRecord
+from ..posts.tables import open_table
+from ..posts.textio import Source, iter_json, iter_json_array_member, sniff
 from ..stage import run_stage
 from .records import DEFAULT_ACCURACY_M, SAMPLE_POINT_ACCURACY_M, ReferenceRecord
 
@@ -52,6 +55,18 @@ class ReadResult:
     def skipped(self) -> int:
         return len(self.issues) - self.flagged
 
+    def collect(self, items: Records) -> ReadResult:
+        """Gather a reader's output: records, skips (counted) and notes (flagged, kept)."""
+        for item in items:
+            if isinstance(item, Skip):
+                self.issues.append((item.source, item.line, item.reason))
+            elif isinstance(item, Note):
+                self.issues.append((item.source, item.line, item.reason))
+                self.flagged += 1
+            elif isinstance(item, ReferenceRecord):
+                self.records.append(item)
+        return self
+
 
 def _pick(row: dict, names: tuple[str, ...]):
     lowered = {str(k).strip().lower(): v for k, v in row.items() if k is not None}
@@ -65,7 +80,7 @@ def _pick(row: dict, names: tuple[str, ...]):
 def _coordinate(value, low: float, high: float) -> float | None:
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return v if math.isfinite(v) and low <= v <= high else None
 
@@ -76,42 +91,56 @@ def parse_heading(value) -> float | None:
         return None
     try:
         v = float(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return v % 360.0 if math.isfinite(v) else None
 
 
 def safe_image_path(root: Path, given: str) -> Path:
-    """Resolve a path from a collection file inside `root`; raise ValueError if it escapes."""
-    if not given or "\x00" in given:
-        raise ValueError("empty image path")
+    """Resolve a path from a collection file inside `root`; SkipRecord (a ValueError) if it escapes."""
+    if not given:
+        raise SkipRecord("empty image path")
+    if "\x00" in given:
+        raise SkipRecord("image path contains a NUL byte")
     candidate = Path(given.replace("\\", "/"))
     resolved = (candidate if candidate.is_absolute() else root / candidate).resolve()
     root_resolved = root.resolve()
     if resolved != root_resolved and root_resolved not in resolved.parents:
-        raise ValueError(f"image path {given!r} leaves the collection folder")
+        raise SkipRecord(f"image path {given!r} leaves the collection folder")
     return resolved
 
 
-def _checked(root: Path, given, source: str, line: int, result: ReadResult) -> Path | None:
-    try:
-        path = safe_image_path(root, str(given) if given is not None else "")
-    except ValueError as exc:
-        result.issues.append((source, line, str(exc)))
-        return None
+def _checked(root: Path, given) -> Path:
+    path = safe_image_path(root, str(given) if given is not None else "")
+    if not path.exists():
+        raise SkipRecord(f"image file not found: {given}")
     if not path.is_file():
-        result.issues.append((source, line, f"image file not found: {given}"))
-        return None
+        raise SkipRecord(f"image {given} is not a regular file")
     return path
 
 
-def _located(row_lon, row_lat, source: str, line: int, result: ReadResult) -> tuple[float, float] | None:
+def _located(row_lon, row_lat) -> tuple[float, float]:
     lon = _coordinate(row_lon, -180.0, 180.0)
     lat = _coordinate(row_lat, -90.0, 90.0)
     if lon is None or lat is None:
-        result.issues.append((source, line, f"coordinates missing or out of range: lon={row_lon!r} lat={row_lat!r}"))
-        return None
+        raise SkipRecord(f"coordinates missing or out of range: lon={str(row_lon)[:40]!r} lat={str(row_lat)[:40]!r}")
     return lon, lat
+
+
+def _read_table(path: Path, parse) -> ReadResult:
+    """A CSV's rows, parsed under the per-record guard, through the post readers' text handling
+    (encodings per line, broken rows and oversized cells as skips)."""
+    result = ReadResult()
+    src = Source(path, sniff(path))
+    try:
+        try:
+            table = open_table(src)
+        except NotAPostCollection:
+            result.issues.append((path.name, 1, "empty CSV"))
+            return result
+        return result.collect(Records(path.name, _named(table.rows, path.name), parse))
+    finally:
+        src.close()
 
 
 def read_csv(path: Path, root: Path | None = None, collection: str | None = None) -> ReadResult:
@@ -119,39 +148,36 @@ def read_csv(path: Path, root: Path | None = None, collection: str | None = None
     path = Path(path)
     root = Path(root) if root else path.parent
     collection = collection or path.stem
-    result = ReadResult()
     source = path.name
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        reader = csv.DictReader(fh)
-        if not reader.fieldnames:
-            result.issues.append((source, 1, "empty CSV"))
-            return result
-        for line, row in enumerate(reader, start=2):
-            if line > MAX_ROWS:
-                result.issues.append((source, line, f"more than {MAX_ROWS} rows; the rest is ignored"))
-                break
-            ref_id = _pick(row, _ID)
-            given = _pick(row, _PATH)
-            if ref_id is None:
-                ref_id = Path(str(given)).stem if given else None
-            if ref_id is None:
-                result.issues.append((source, line, "no id and no image path"))
-                continue
-            xy = _located(_pick(row, _LON), _pick(row, _LAT), source, line, result)
-            if xy is None:
-                continue
-            image = _checked(root, given, source, line, result)
-            if image is None:
-                continue
-            raw_heading = _pick(row, _HEADING)
-            heading = parse_heading(raw_heading)
-            if raw_heading is not None and heading is None:
-                result.issues.append((source, line, f"heading {raw_heading!r} is not a number; imported without"))
-                result.flagged += 1
-            result.records.append(ReferenceRecord(
-                str(ref_id).strip(), xy[0], xy[1], str(image), collection, heading=heading,
-                location_id=_pick(row, _LOCATION), source_format="csv", source_file=source, source_line=line))
-    return result
+
+    def parse(line: int, row: dict) -> list:
+        if line > MAX_ROWS:
+            raise SkipRecord(f"more than {MAX_ROWS} rows; not read")
+        ref_id = _pick(row, _ID)
+        given = _pick(row, _PATH)
+        if ref_id is None:
+            ref_id = Path(str(given)).stem if given else None
+        if ref_id is None:
+            raise SkipRecord("no id and no image path")
+        xy = _located(_pick(row, _LON), _pick(row, _LAT))
+        image = _checked(root, given)
+        raw_heading = _pick(row, _HEADING)
+        heading = parse_heading(raw_heading)
+        out: list = []
+        if raw_heading is not None and heading is None:
+            out.append(Note(source, line, f"heading {raw_heading!r} is not a number; imported without"))
+        out.append(ReferenceRecord(
+            str(ref_id).strip(), xy[0], xy[1], str(image), collection, heading=heading,
+            location_id=_pick(row, _LOCATION), source_format="csv", source_file=source, source_line=line))
+        return out
+
+    return _read_table(path, parse)
+
+
+def _named(rows, source: str):
+    """Table rows with the file's short name on their skips, as the reference report uses."""
+    for item in rows:
+        yield Skip(source, item.line, item.reason) if isinstance(item, Skip) else item
 
 
 _VIEW_NAME = re.compile(r"_(\d{1,3})$")
@@ -164,103 +190,73 @@ def read_success_csv(path: Path, collection: str | None = None) -> ReadResult:
     base = csv_path.parent.parent if csv_path.parent.name == "csv_files" else csv_path.parent
     pictures = base / "downloadPic"
     collection = collection or base.name
-    result = ReadResult()
     source = csv_path.name
     seen: set[str] = set()
-    with open(csv_path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        for line, row in enumerate(csv.DictReader(fh), start=2):
-            rid = (row.get("id") or "").strip()
-            pid = (row.get("pid") or "").strip()
-            if not rid or not pid:
-                result.issues.append((source, line, "row without id or pid"))
-                continue
-            if pid in seen:
-                result.issues.append((source, line, f"panorama {pid} already imported (duplicate)"))
-                continue
-            seen.add(pid)
-            xy = _located(row.get("wgsx"), row.get("wgsy"), source, line, result)
-            if xy is None:
-                continue
-            stem = f"{rid}_{pid}"
-            try:
-                folder = safe_image_path(pictures, stem)
-            except ValueError as exc:
-                result.issues.append((source, line, str(exc)))
-                continue
-            views = sorted(p for p in folder.glob(f"{stem}_*") if p.suffix.lower() in PHOTO_SUFFIXES) \
-                if folder.is_dir() else []
-            if not views:
-                result.issues.append((source, line, f"no heading images in downloadPic/{stem}"))
-                continue
-            for image in views:
-                m = _VIEW_NAME.search(image.stem)
-                offset = float(m.group(1)) % 360.0 if m else None
-                result.records.append(ReferenceRecord(
-                    f"{stem}_{m.group(1) if m else image.stem}", xy[0], xy[1], str(image.resolve()), collection,
-                    heading=None, view_offset=offset, location_id=pid, accuracy_m=SAMPLE_POINT_ACCURACY_M,
-                    position_note="success.csv wgsx/wgsy: the sampled road point that found this panorama, "
-                                  "not the panorama's position; heading = road direction + view_offset",
-                    source_format="success", source_file=source, source_line=line))
-    return result
 
+    def parse(line: int, row: dict) -> list:
+        rid = str(row.get("id") or "").strip()
+        pid = str(row.get("pid") or "").strip()
+        if not rid or not pid:
+            raise SkipRecord("row without id or pid")
+        if pid in seen:
+            raise SkipRecord(f"panorama {pid} already imported (duplicate)")
+        seen.add(pid)
+        xy = _located(row.get("wgsx"), row.get("wgsy"))
+        stem = f"{rid}_{pid}"
+        folder = safe_image_path(pictures, stem)
+        views = sorted(p for p in folder.glob(f"{stem}_*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file()) \
+            if folder.is_dir() else []
+        if not views:
+            raise SkipRecord(f"no heading images in downloadPic/{stem}")
+        out = []
+        for image in views:
+            m = _VIEW_NAME.search(image.stem)
+            offset = float(m.group(1)) % 360.0 if m else None
+            out.append(ReferenceRecord(
+                f"{stem}_{m.group(1) if m else image.stem}", xy[0], xy[1], str(image.resolve()), collection,
+                heading=None, view_offset=offset, location_id=pid, accuracy_m=SAMPLE_POINT_ACCURACY_M,
+                position_note="success.csv wgsx/wgsy: the sampled road point that found this panorama, "
+                              "not the panorama's position; heading = road direction + view_offset",
+                source_format="success", source_file=source, source_line=line))
+        return out
 
-def _geojson_features(path: Path, result: ReadResult):
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
-    stripped = text.lstrip()
-    if stripped.startswith("{"):
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            doc = None
-        if isinstance(doc, dict):
-            if doc.get("type") == "FeatureCollection":
-                yield from enumerate(doc.get("features") or [], start=1)
-                return
-            if doc.get("type") == "Feature":
-                yield 1, doc
-                return
-    for line, raw in enumerate(text.splitlines(), start=1):  # GeoJSON-seq (RFC 8142) or NDJSON
-        raw = raw.strip().lstrip("\x1e")
-        if not raw:
-            continue
-        try:
-            yield line, json.loads(raw)
-        except ValueError as exc:
-            result.issues.append((path.name, line, f"invalid JSON: {exc.msg}"))
+    return _read_table(csv_path, parse)
 
 
 def read_geojson(path: Path, root: Path | None = None, collection: str | None = None) -> ReadResult:
+    """A FeatureCollection (streamed feature by feature) or a GeoJSON sequence of points."""
     path = Path(path)
     root = Path(root) if root else path.parent
     collection = collection or path.stem
     result = ReadResult()
     source = path.name
-    for line, feature in _geojson_features(path, result):
+
+    def parse(line: int, feature) -> ReferenceRecord:
         if not isinstance(feature, dict) or not isinstance(feature.get("geometry"), dict):
-            result.issues.append((source, line, "not a GeoJSON feature with a geometry"))
-            continue
+            raise SkipRecord("not a GeoJSON feature with a geometry")
         geometry = feature["geometry"]
         coords = geometry.get("coordinates")
         if geometry.get("type") != "Point" or not isinstance(coords, list) or len(coords) < 2:
-            result.issues.append((source, line, f"geometry {geometry.get('type')!r} is not a point"))
-            continue
+            raise SkipRecord(f"geometry {str(geometry.get('type'))[:40]!r} is not a point")
         props = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
-        xy = _located(coords[0], coords[1], source, line, result)
-        if xy is None:
-            continue
+        xy = _located(coords[0], coords[1])
         given = _pick(props, _PATH)
         if given is None:
-            result.issues.append((source, line, "no local image path property (path, image, file, ...)"))
-            continue
-        image = _checked(root, given, source, line, result)
-        if image is None:
-            continue
+            raise SkipRecord("no local image path property (path, image, file, ...)")
+        image = _checked(root, given)
         ref_id = _pick(props, _ID) or feature.get("id") or image.stem
-        result.records.append(ReferenceRecord(
+        return ReferenceRecord(
             str(ref_id), xy[0], xy[1], str(image), collection, heading=parse_heading(_pick(props, _HEADING)),
             location_id=_pick(props, _LOCATION), captured_at=_pick(props, ("captured_at", "timestamp", "time")),
-            source_format="geojson", source_file=source, source_line=line))
-    return result
+            source_format="geojson", source_file=source, source_line=line)
+
+    src = Source(path, sniff(path))
+    try:
+        text = src.info.text
+        features = iter_json_array_member(src, "features") if is_feature_collection(text) else iter_json(src)
+        return result.collect(Records(source, _named(features, source), parse))
+    finally:
+        src.close()
 
 
 def _rational(value) -> float:
@@ -278,54 +274,58 @@ def _dms(values, ref) -> float:
 
 
 def exif_position(path: Path) -> tuple[float, float, float | None, float | None, str | None]:
-    """(lon, lat, heading, horizontal error m, capture time) from a photo's EXIF; ValueError if
-    it carries no usable GPS position."""
+    """(lon, lat, heading, horizontal error m, capture time) from a photo's EXIF; SkipRecord if
+    it carries no usable GPS position. Only a regular file is opened (the safe opener's rule)."""
     from ..images.safe_decode import read_header
 
     exif = read_header(path).exif  # DecodeError (a ValueError) for a bomb, a non-image, a bad format
     gps = exif.get_ifd(0x8825)
     sub = exif.get_ifd(0x8769)
     if not gps or 2 not in gps or 4 not in gps:
-        raise ValueError("no GPS position in EXIF")
+        raise SkipRecord("no GPS position in EXIF")
     try:
         lat = _dms(gps[2], gps.get(1, "N"))
         lon = _dms(gps[4], gps.get(3, "E"))
-    except (TypeError, ValueError, ZeroDivisionError) as exc:
-        raise ValueError(f"unreadable EXIF GPS position: {exc}") from exc
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError) as exc:
+        raise SkipRecord(f"unreadable EXIF GPS position: {exc}") from exc
     if not (math.isfinite(lon) and math.isfinite(lat) and -180 <= lon <= 180 and -90 <= lat <= 90):
-        raise ValueError("EXIF GPS position out of range")
+        raise SkipRecord("EXIF GPS position out of range")
     heading = None
     if 17 in gps:
         try:
             heading = parse_heading(_rational(gps[17]))
-        except (TypeError, ValueError, ZeroDivisionError):
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             heading = None
     error = None
     if 31 in gps:
         try:
             error = _rational(gps[31])
-        except (TypeError, ValueError, ZeroDivisionError):
+        except (TypeError, ValueError, ZeroDivisionError, OverflowError):
             error = None
+    if error is not None and not math.isfinite(error):
+        error = None
     taken = sub.get(36867) or exif.get(306)
     return lon, lat, heading, error, str(taken) if taken else None
 
 
 def read_geotagged_photos(folder: Path, collection: str | None = None) -> ReadResult:
+    """Every photo under the folder; files that are not regular files (a FIFO named `x.jpg`) are
+    reported, never opened."""
     folder = Path(folder)
     collection = collection or folder.name
-    result = ReadResult()
-    for path in sorted(p for p in folder.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and p.is_file()):
+    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in PHOTO_SUFFIXES and not p.is_dir())
+
+    def parse(_: None, path: Path) -> ReferenceRecord:
         rel = str(path.relative_to(folder))
-        try:
-            lon, lat, heading, error, taken = exif_position(path)
-        except (OSError, ValueError, SyntaxError) as exc:
-            result.issues.append((rel, None, str(exc)))
-            continue
-        result.records.append(ReferenceRecord(
+        path = safe_image_path(folder, rel)  # a link out of the folder is refused, a loop raises
+        lon, lat, heading, error, taken = exif_position(path)
+        return ReferenceRecord(
             Path(rel).with_suffix("").as_posix(), lon, lat, str(path.resolve()), collection, heading=heading,
             accuracy_m=error if error and error > 0 else DEFAULT_ACCURACY_M, captured_at=taken,
-            source_format="photos", source_file=rel))
-    return result
+            source_format="photos", source_file=rel)
+
+    items = ((None, p) for p in files)
+    return ReadResult().collect(Records(folder.name, items, parse, where=lambda p: str(p.relative_to(folder))))
 
 
 def detect_format(path: Path) -> str:

@@ -99,7 +99,7 @@ class Acquirer:
         for label, lookup in (
             ("path", (lambda: resolve_media_path(folder.root, task.source_path)) if task.source_path else None),
             ("mapping", (lambda: _by_path_or_name(folder, task.mapped)) if task.mapped else None),
-            ("name", (lambda: folder.by_name(_file_name(task))) if _file_name(task) else None),
+            ("name", (lambda: folder.by_name(_file_name(task), _name_hint(task))) if _file_name(task) else None),
             ("post id", lambda: folder.by_post_id(task.post_id, task.position)),
         ):
             if lookup is None:
@@ -180,10 +180,25 @@ def _file_name(task: MediaTask) -> str | None:
     return None
 
 
+def _name_hint(task: MediaTask) -> str | None:
+    """Where the post says its file was: the export path, else the URL's path (which tells two
+    `IMG_0001.jpg` apart by their folders)."""
+    if task.source_path:
+        return task.source_path
+    if task.url:
+        from urllib.parse import unquote, urlsplit
+
+        try:
+            return unquote(urlsplit(task.url).path)
+        except ValueError:
+            return None
+    return None
+
+
 def _by_path_or_name(folder: OfflineFolder, value: str) -> Path:
     """A mapping value is a path relative to the folder or, failing that (an absolute path from
     the machine that made the export), a file name looked up inside the folder."""
     try:
         return folder.by_path(value)
     except (MediaFileMissing, PathRefused):
-        return folder.by_name(value)
+        return folder.by_name(value, value)

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import BinaryIO
 
 from ..errors import MistError
 
@@ -24,6 +26,25 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 
 class PathRefused(MistError, ValueError):
     """The path would leave the media root (or is not a path at all); never opened."""
+
+
+class NotRegularFile(PathRefused):
+    """A pipe, device or socket named like a photo: opening it could block forever."""
+
+
+def open_regular(path: str | os.PathLike[str]) -> BinaryIO:
+    """Open a local file for reading only if it is a regular file (checked on the open file, so
+    nothing can be swapped in between). A FIFO named `x.jpg` would block a plain `open()`
+    forever, and a device never ends; they are refused with `NotRegularFile` instead."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise NotRegularFile(f"{Path(path).name} is not a regular file (a pipe, device or socket); not opened")
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
 
 
 class MediaFileMissing(MistError, FileNotFoundError):
@@ -61,6 +82,29 @@ def resolve_media_path(root: Path, untrusted: str) -> Path:
     if not resolved.is_file():
         raise PathRefused(f"path {untrusted!r} is not a regular file")
     return resolved
+
+
+class AmbiguousName(PathRefused):
+    """Several files in the folder have the name a post gives, and its path does not say which."""
+
+
+def _closest(hits: list[str], hint: str | None, base: str) -> str:
+    """The hit whose folders match the hint's trailing folders best, if exactly one does."""
+    wanted = [p for p in (hint or "").replace("\\", "/").lower().split("/") if p][:-1]
+
+    def shared(rel: str) -> int:
+        folders = rel.lower().split("/")[:-1]
+        n = 0
+        while n < min(len(folders), len(wanted)) and folders[-1 - n] == wanted[-1 - n]:
+            n += 1
+        return n
+
+    scores = sorted(((shared(h), h) for h in hits), reverse=True)
+    if scores[0][0] > 0 and scores[0][0] > scores[1][0]:
+        return scores[0][1]
+    listed = ", ".join(h for _, h in scores[:3]) + (", ..." if len(hits) > 3 else "")
+    raise AmbiguousName(f"{len(hits)} files are named {base!r} in the media folder ({listed}); "
+                        "the post's path does not say which one")
 
 
 def _natural_key(name: str) -> list:
@@ -104,13 +148,18 @@ class OfflineFolder:
     def by_path(self, untrusted: str) -> Path:
         return resolve_media_path(self.root, untrusted)
 
-    def by_name(self, name: str) -> Path:
-        """A file with this base name anywhere in the folder (the shallowest wins)."""
+    def by_name(self, name: str, hint: str | None = None) -> Path:
+        """A file with this base name anywhere in the folder. When several folders hold one, the
+        file whose path shares the most trailing folders with `hint` (the post's URL path or
+        export path) is taken; if that does not single one out, the name is refused as ambiguous
+        (`AmbiguousName`), never settled by walking order."""
         self._index()
         base = name.replace("\\", "/").rsplit("/", 1)[-1].strip()
         hits = self._by_name.get(base.lower())
         if not hits:
             raise MediaFileMissing(f"no file named {base!r} in {self.root}")
+        if len(hits) > 1:
+            return resolve_media_path(self.root, _closest(hits, hint, base))
         return resolve_media_path(self.root, hits[0])
 
     def by_post_id(self, post_id: str, position: int) -> Path:

@@ -23,6 +23,7 @@ import functools
 import io
 import json
 import math
+import os
 import re
 import threading
 import weakref
@@ -31,7 +32,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ..errors import Cancelled, MistError
 from ..stage import IsCancelled
@@ -235,36 +236,68 @@ class DecodedImage:
 
 
 @contextmanager
-def open_image(source: bytes | str | Path, limits: ImageLimits | None = None) -> Iterator[Any]:
+def open_image(source: bytes | str | Path | BinaryIO, limits: ImageLimits | None = None) -> Iterator[Any]:
     """A Pillow image opened lazily (header read, no pixels decoded) after every check that needs
-    no pixels: size of the file, format allow-list, pixel cap. Raises `DecodeError`."""
-    from PIL import Image, UnidentifiedImageError
-
+    no pixels: size of the file, format allow-list, pixel cap. A path is opened only if it is a
+    regular file (checked on the open file, so a FIFO named `x.jpg` cannot block); an already open
+    binary file is read from where it stands and left open. Raises `DecodeError`."""
     from .heif import enable_heif
+    from .paths import NotRegularFile, open_regular
 
     limits = limits or DEFAULT_LIMITS
     enable_heif()
+    opened: BinaryIO | None = None
     if isinstance(source, bytes | bytearray):
         if not source:
             raise DecodeError("empty file")
         limits.check_bytes(len(source))
         stream: Any = io.BytesIO(source)
     else:
-        path = Path(source)
+        if isinstance(source, str | os.PathLike):
+            try:
+                stream = opened = open_regular(source)
+            except NotRegularFile:
+                raise DecodeError("not a regular file") from None
+            except OSError as exc:
+                raise DecodeError(f"file missing or unreadable: {exc.strerror or exc}") from None
+        else:
+            stream = source
         try:
-            info = path.stat()
-        except OSError as exc:
-            raise DecodeError(f"file missing or unreadable: {exc.strerror or exc}") from None
-        import stat
-
-        if not stat.S_ISREG(info.st_mode):
-            raise DecodeError("not a regular file")
-        if info.st_size == 0:
-            raise DecodeError("empty file")
-        limits.check_bytes(info.st_size)
-        stream = path
+            size = os.fstat(stream.fileno()).st_size - stream.tell()
+        except (OSError, AttributeError, ValueError, io.UnsupportedOperation):
+            size = None
+        try:
+            if size is not None and size <= 0:
+                raise DecodeError("empty file")
+            if size is not None:
+                limits.check_bytes(size)
+        except BaseException:
+            if opened is not None:
+                opened.close()
+            raise
     try:
-        img = Image.open(stream, formats=_open_formats())
+        img = _pillow_open(stream, limits)
+        try:
+            if img.format not in FORMATS:
+                raise DecodeError(f"unsupported image format {img.format}")
+            width, height = img.size
+            if width <= 0 or height <= 0:
+                raise DecodeError("image has no pixels")
+            limits.check_pixels(width, height)
+            yield img
+        finally:
+            img.close()
+    finally:
+        if opened is not None:
+            opened.close()
+
+
+def _pillow_open(stream: Any, limits: ImageLimits) -> Any:
+    """Pillow's lazy image on `stream`, its errors said in MIST's words (`DecodeError`)."""
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        return Image.open(stream, formats=_open_formats())
     except Image.DecompressionBombError as exc:  # Pillow's own, far higher limit: say ours
         declared = re.search(r"\((\d+) pixels\)", str(exc))
         size = f"{declared.group(1)} pixels" if declared else "more pixels than that"
@@ -273,16 +306,6 @@ def open_image(source: bytes | str | Path, limits: ImageLimits | None = None) ->
         raise DecodeError("not an image (content does not decode as a photo)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise DecodeError(f"corrupt image: {exc}") from None
-    try:
-        if img.format not in FORMATS:
-            raise DecodeError(f"unsupported image format {img.format}")
-        width, height = img.size
-        if width <= 0 or height <= 0:
-            raise DecodeError("image has no pixels")
-        limits.check_pixels(width, height)
-        yield img
-    finally:
-        img.close()
 
 
 PILLOW_BLOCK_SIZE = 64 * 1024 * 1024  # above glibc's largest dynamic mmap threshold (32 MiB)
@@ -323,7 +346,7 @@ class ImageHeader:
     exif: Any  # PIL.Image.Exif (empty when absent or unreadable)
 
 
-def read_header(source: bytes | str | Path, limits: ImageLimits | None = None) -> ImageHeader:
+def read_header(source: bytes | str | Path | BinaryIO, limits: ImageLimits | None = None) -> ImageHeader:
     """Format, size and the raw EXIF of an image, with the opener's checks; no pixel decoding."""
     with open_image(source, limits) as img:
         try:

@@ -10,6 +10,7 @@ before any photo is processed.
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -28,6 +29,11 @@ SCORE_KINDS = ("logits", "probabilities")
 FEATURE_SETS = HEAD_FEATURES.names
 TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # what an image+text model may read
 MAX_TEXT_LENGTH = 4096
+
+
+MAX_INPUT_GAIN = 1e4
+"""A pixel's largest normalised value, 255 / (pixel_scale * std): ImageNet models give about 4.4,
+models on raw 0..255 input 255. Beyond this the std is a typo (or zero in disguise)."""
 
 
 class ModelCardError(MistError, ValueError):
@@ -153,9 +159,9 @@ def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> 
     def numbers(name: str, length: int) -> tuple[float, ...]:
         value = raw.get(name)
         if not isinstance(value, list) or len(value) != length or not all(
-            isinstance(v, int | float) and not isinstance(v, bool) for v in value
+            isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value
         ):
-            raise bad(name, f"must be a list of {length} numbers (got {value!r})")
+            raise bad(name, f"must be a list of {length} numbers, all finite (got {value!r})")
         return tuple(float(v) for v in value)
 
     task = text("task", choices=TASKS)
@@ -209,9 +215,13 @@ def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> 
         if any(s <= 0 for s in fields["std"]):
             raise bad("std", "must be positive")
         scale = raw.get("pixel_scale", 255.0)
-        if not isinstance(scale, int | float) or isinstance(scale, bool) or scale <= 0:
-            raise bad("pixel_scale", "must be a positive number")
+        if not isinstance(scale, int | float) or isinstance(scale, bool) or not math.isfinite(scale) or scale <= 0:
+            raise bad("pixel_scale", f"must be a positive finite number (got {scale!r})")
         fields["pixel_scale"] = float(scale)
+        gain = 255.0 / (float(scale) * min(fields["std"]))
+        if gain > MAX_INPUT_GAIN:
+            raise bad("std", f"is near zero for pixel_scale {scale:g}: a pixel would be multiplied by {gain:.3g}, "
+                             f"more than {MAX_INPUT_GAIN:g} (got {list(fields['std'])})")
     if input_kind == "image+text":
         _check_text_keys(extra, bad)
     if input_kind == "embedding":

@@ -23,7 +23,7 @@ from .embeddings import _record_skips, embed_photos, feature_matrix
 from .heads import NoSkillError, head_feature_models, no_skill_reason
 from .pipeline import Batch, run_batches
 from .runtime import LoadedModel, load_model
-from .scores import decide, probabilities, top_k
+from .scores import NOT_FINITE, decide, finite_rows, probabilities, top_k
 from .tokenizer import load_tokenizer
 
 if TYPE_CHECKING:
@@ -92,6 +92,7 @@ def classify_store(
         counts = run.counts = {"classified": 0, "skipped": 0, "embeddings": 0}
 
         def write(batch: Batch) -> None:
+            batch = _without_non_finite(batch)
             with store.batch() as conn:
                 if batch.items:
                     _write_batch(conn, card, run.run_id, batch, k, keep_embeddings, counts, label_counts)
@@ -108,6 +109,20 @@ def classify_store(
         run.message = "; ".join(warnings)
     return ClassifyResult(run.run_id, card.tag, run.status.value, counts["classified"], counts["skipped"],
                           counts["embeddings"], model.provider, model.notice, label_counts, warnings)
+
+
+def _without_non_finite(batch: Batch) -> Batch:
+    """The batch without photos whose scores are not finite; those become skips with the reason."""
+    scores = batch.outputs.get("scores")
+    if scores is None or not batch.items:
+        return batch
+    ok = finite_rows(scores)
+    if ok.all():
+        return batch
+    items = [i for i, good in zip(batch.items, ok, strict=True) if good]
+    outputs = {name: value[ok] for name, value in batch.outputs.items()}
+    skipped = batch.skipped + [(i, NOT_FINITE) for i, good in zip(batch.items, ok, strict=True) if not good]
+    return Batch(items, outputs, skipped)
 
 
 def _write_batch(
@@ -235,6 +250,9 @@ def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
             continue
         feeds = {model.input_name: normalise(np.stack([pixels]), card), **text_feeds}
         probs = probabilities(model.run_feeds(feeds)["scores"], card)
+        if not finite_rows(probs)[0]:
+            results.append({"image": str(path), "error": NOT_FINITE})
+            continue
         label, score = decide(probs[0], card.labels, card.thresholds)
         results.append({
             "image": str(path), "label": label, "score": score,

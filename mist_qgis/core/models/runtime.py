@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from .card import ModelCard, card_from_metadata, check_graph, image_input_name
+from .card import ModelCard, ModelCardError, card_from_metadata, check_graph, image_input_name
 
 log = logging.getLogger("mist.models")
 
@@ -114,7 +114,15 @@ def open_metadata_session(path: Path) -> Any:
     try:
         return ort.InferenceSession(str(path), _session_options(1, optimise=False), providers=[CPU])
     except Exception as exc:  # onnxruntime raises its own exception types for bad files
-        raise ValueError(f"{path} is not a readable ONNX model: {exc}") from exc
+        raise unreadable_model(path, exc) from exc
+
+
+def unreadable_model(path: Path, exc: Exception) -> ModelCardError:
+    """One line for a file onnxruntime cannot load (a text file, a truncated download): the
+    path and onnxruntime's own last words, without its error-code preamble."""
+    detail = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+    detail = detail.rsplit("failed:", 1)[-1].strip() or detail
+    return ModelCardError(f"{path} is not a readable ONNX model ({detail[:200]})")
 
 
 def read_card(path: str | Path) -> ModelCard:
@@ -159,7 +167,7 @@ def load_model(path: str | Path, threads: int | None = None, allow_gpu: bool = T
     try:
         session = ort.InferenceSession(str(path), _session_options(threads), providers=wanted)
     except Exception as exc:
-        raise ValueError(f"{path} is not a readable ONNX model: {exc}") from exc
+        raise unreadable_model(path, exc) from exc
     card = card_from_metadata(session.get_modelmeta().custom_metadata_map, path)
     check_graph(card, session)
     got = session.get_providers()[0]

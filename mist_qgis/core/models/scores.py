@@ -23,6 +23,18 @@ def probabilities(scores: np.ndarray, card: ModelCard) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
+NOT_FINITE = "the model produced NaN (or an infinite score) for this photo"
+
+
+def finite_rows(scores: np.ndarray) -> np.ndarray:
+    """A boolean per row: True where every score is a finite number. A NaN score is no evidence
+    of anything; it is reported as a skipped photo, never stored or printed."""
+    import numpy as np
+
+    scores = np.asarray(scores, dtype=np.float64)
+    return np.isfinite(scores.reshape(len(scores), -1)).all(axis=1)
+
+
 def top_k(probs: np.ndarray, labels: Sequence[str], k: int) -> list[list[tuple[str, float]]]:
     """Per row, the k best (label, probability) pairs, best first."""
     import numpy as np

@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..store.post_rows import post_row
-from .issues import Note, Skip
+from .issues import Note, Skip, skip_reason
 from .record import PostRecord
 from .stream import ImportOptions, iter_records
 
@@ -79,10 +79,16 @@ class BatchReader:
             for item in items:
                 kind = type(item)
                 if kind is PostRecord:
+                    try:
+                        row = post_row(item)
+                    except Exception as exc:  # noqa: BLE001 (the per-record guard, for the row too)
+                        item = Skip(item.source_file or "", item.source_line, skip_reason(exc))
+                        kind = Skip
+                if kind is PostRecord:
                     batch.records_read += 1
                     if item.is_repost:
                         batch.reposts += 1
-                    batch.rows.append(post_row(item))
+                    batch.rows.append(row)
                     if item.media and item.media[0].path:
                         self._photo(item, batch)
                     if len(batch.rows) >= size:
@@ -117,8 +123,10 @@ class BatchReader:
             return
         batch.photos.append((*fields, rec.platform, rec.post_id))
         if fields[0] is None:
+            path = rec.media[0].path
+            why = "contains a NUL byte" if "\x00" in path else "leaves the media folder"
             self._note(batch, Note(rec.source_file or "", rec.source_line,
-                                   f"photo path {rec.media[0].path[:80]!r} leaves the media folder; not linked"))
+                                   f"photo path {path[:80]!r} {why}; not linked"))
 
     def _note(self, batch: ReadBatch, note: Note) -> None:
         batch.notes += 1
@@ -137,6 +145,8 @@ def photo_fields(rec: PostRecord, root: Path) -> tuple[str | None, str | None, s
     if not rec.media or not rec.media[0].path:
         return None
     raw = rec.media[0].path.replace("\\", "/")
+    if "\x00" in raw:  # no file system path holds one; resolving it would raise
+        return (None, None, None)
     rel = PurePosixPath(raw)
     if rel.is_absolute() or (len(raw) > 1 and raw[1] == ":"):
         return (None, None, None)

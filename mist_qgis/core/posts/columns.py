@@ -13,6 +13,7 @@ from datetime import UTC, timezone
 from typing import Any
 
 from .geo import bbox_centre, checked_point, is_null_island
+from .ids import canonical_id
 from .issues import SkipRecord
 from .record import GEO_SOURCES, MediaRef, PostRecord
 from .timeparse import parse_time
@@ -185,6 +186,14 @@ def _optional_float(value: str, name: str) -> float | None:
     return as_float(value, name)
 
 
+def accuracy_m(value: Any) -> float | None:
+    """A position's accuracy radius in metres from a cell or property; negative is refused."""
+    acc = _optional_float(value, "accuracy")
+    if acc is not None and acc < 0:
+        raise SkipRecord(f"negative accuracy {acc:g}")
+    return acc
+
+
 @dataclass
 class RowContext:
     platform: str = "csv"
@@ -210,13 +219,9 @@ def row_to_record(
             return v or None
         return v
 
-    post_id = get("post_id")
-    if post_id is None:
+    post_id = canonical_id(get("post_id"))
+    if not post_id:
         post_id = content_id([str(values.get(c, "")) for c in mapping.columns])
-    elif isinstance(post_id, float) and post_id.is_integer():
-        post_id = str(int(post_id))
-    else:
-        post_id = str(post_id)
     lon = lat = accuracy = None
     geo_source = "none"
     wkt = get("wkt")
@@ -238,10 +243,8 @@ def row_to_record(
         given = get("geo_source")
         if isinstance(given, str) and given in GEO_SOURCES and given != "none":
             geo_source = given
-        acc = _optional_float(get("accuracy"), "accuracy")
+        acc = accuracy_m(get("accuracy"))
         if acc is not None:
-            if acc < 0:
-                raise SkipRecord(f"negative accuracy {acc:g}")
             accuracy = acc
     media: list[MediaRef] = []
     photo = get("photo")

@@ -1,18 +1,20 @@
 """CrisisMMD annotation TSVs: one row per (tweet, image), labels as columns.
 
-Consecutive rows of one tweet become one post with one media row per image, so every photo is
-kept; the label columns stay as attributes (per image under `images`, tweet-level ones once).
+All rows of one tweet become one post with one media row per image, so every photo is kept, also
+when a tweet's rows are not consecutive (the file's posts are gathered, then written in the order
+their first row came; CrisisMMD files hold some ten thousand rows); the label columns stay as
+attributes (per image under `images`, tweet-level ones once).
 CrisisMMD has no coordinates: posts go to the unlocated table, and their time comes from the
 tweet id (a Twitter snowflake) because the files carry none.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from .columns import normalise
-from .issues import NotAPostCollection, Skip
+from .ids import canonical_id, is_ascii_digits
+from .issues import NotAPostCollection, Records, SkipRecord
 from .record import MediaRef, PostRecord
 from .tables import open_table
 from .textio import Source
@@ -29,30 +31,26 @@ def is_crisismmd(header: list[str]) -> bool:
     return REQUIRED <= {normalise(h) for h in header}
 
 
-def read_crisismmd(src: Source) -> Iterator[PostRecord | Skip]:
+def read_crisismmd(src: Source) -> Records:
     table = open_table(src)
     cols = {normalise(h): h for h in table.header}
     if not REQUIRED <= set(cols):
         missing = ", ".join(sorted(REQUIRED - set(cols)))
         raise NotAPostCollection(f"{src.path.name} is not a CrisisMMD annotation file (missing {missing})")
-    current: PostRecord | None = None
-    for item in table.rows:
-        if isinstance(item, Skip):
-            yield item
-            continue
-        line, values = item
-        tweet_id = (values.get(cols["tweet_id"]) or "").strip()
-        if not tweet_id.isdigit():
-            yield Skip(src.name, line, f"tweet_id is not a number: {tweet_id[:30]!r}")
-            continue
-        if current is not None and current.post_id == tweet_id:
+    posts: dict[str, PostRecord] = {}
+
+    def parse(line: int, values: dict[str, str]) -> None:
+        raw = (values.get(cols["tweet_id"]) or "").strip()
+        tweet_id = canonical_id(raw)
+        if not is_ascii_digits(tweet_id):
+            raise SkipRecord(f"tweet_id is not a number: {raw[:30]!r}")
+        current = posts.get(tweet_id)
+        if current is None:
+            posts[tweet_id] = _new_post(tweet_id, values, cols, src.name, line)
+        else:
             _add_image(current, values, cols)
-            continue
-        if current is not None:
-            yield current
-        current = _new_post(tweet_id, values, cols, src.name, line)
-    if current is not None:
-        yield current
+
+    return Records(src.name, table.rows, parse, flush=lambda: posts.values())
 
 
 def _new_post(tweet_id: str, values: dict[str, str], cols: dict[str, str], source: str, line: int) -> PostRecord:

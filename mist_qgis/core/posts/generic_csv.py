@@ -3,10 +3,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Mapping
+from itertools import chain
 
 from .columns import ColumnMapping, RowContext, guess_mapping, row_to_record
-from .issues import NotAPostCollection, Note, Skip, SkipRecord
+from .issues import NotAPostCollection, Note, Records
 from .record import PostRecord
 from .tables import open_table
 from .textio import Source
@@ -24,21 +25,19 @@ def usable(mapping: ColumnMapping) -> bool:
 
 def read_rows(
     src: Source, mapping: ColumnMapping, rows, ctx: RowContext,
-) -> Iterator[PostRecord | Skip | Note]:
+    finish: Callable[[PostRecord], PostRecord] | None = None,
+) -> Records:
+    """The table's rows as posts; `finish` adds a format's own fields to each record."""
     name = src.name
-    yield Note(name, 1, describe(mapping))
-    for item in rows:
-        if isinstance(item, Skip):
-            yield item
-            continue
-        line, values = item
-        try:
-            yield row_to_record(values, mapping, ctx, name, line)
-        except SkipRecord as exc:
-            yield Skip(name, line, str(exc))
+
+    def parse(line: int, values: dict) -> PostRecord:
+        rec = row_to_record(values, mapping, ctx, name, line)
+        return finish(rec) if finish is not None else rec
+
+    return Records(name, chain([Note(name, 1, describe(mapping))], rows), parse)
 
 
-def read_csv(src: Source, overrides: Mapping[str, str] | None = None) -> Iterator[PostRecord | Skip | Note]:
+def read_csv(src: Source, overrides: Mapping[str, str] | None = None) -> Records:
     table = open_table(src)
     mapping = guess_mapping(table.header, overrides)
     if not usable(mapping):
@@ -46,4 +45,4 @@ def read_csv(src: Source, overrides: Mapping[str, str] | None = None) -> Iterato
             f"{src.path.name}: no column looks like a location, text or photo "
             f"(header: {', '.join(table.header[:12])}); map them with field=column"
         )
-    yield from read_rows(src, mapping, table.rows, RowContext())
+    return read_rows(src, mapping, table.rows, RowContext())

@@ -19,7 +19,10 @@ def as_float(value: Any, name: str) -> float:
     if isinstance(value, bool):
         raise SkipRecord(f"{name} is not a number: {value!r}")
     if isinstance(value, (int, float)):
-        number = float(value)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise SkipRecord(f"{name} is too large to be a number: {value.bit_length()} bits") from None
     elif isinstance(value, str):
         try:
             number = float(value.strip())

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from .columns import ColumnMapping, RowContext, guess_mapping, row_to_record
-from .geo import as_float, bbox_centre, checked_point, is_null_island
-from .issues import NotAPostCollection, Note, Skip, SkipRecord
+from .columns import ColumnMapping, RowContext, accuracy_m, guess_mapping, row_to_record
+from .geo import bbox_centre, checked_point, is_null_island
+from .ids import canonical_id
+from .issues import NotAPostCollection, Records, SkipRecord
 from .record import PostRecord
 from .textio import Source, iter_json, iter_json_array_member
 
@@ -23,24 +24,39 @@ def is_feature_collection(text: str) -> bool:
     return re.search(r'"type"\s*:\s*"FeatureCollection"', text[:4096]) is not None
 
 
-def read_geojson(src: Source, overrides: Mapping[str, str] | None = None) -> Iterator[PostRecord | Skip | Note]:
+def read_geojson(src: Source, overrides: Mapping[str, str] | None = None) -> Records:
     text = src.info.text
-    m = _CRS_NAME.search(text[:8192])
-    if m and not m.group(1).upper().endswith(WGS84_NAMES):
-        raise NotAPostCollection(f"{src.path.name} is in {m.group(1)}, not WGS 84: reproject it to EPSG:4326 first")
-    features = iter_json_array_member(src, "features") if is_feature_collection(text) else iter_json(src)
+    _refuse_other_crs(src, _CRS_NAME.search(text[:8192]))
+    collection = is_feature_collection(text)
+    if collection:  # a `crs` member may also follow the features: look at the end of the file too
+        _refuse_other_crs(src, _crs_at_end(src))
+    features = iter_json_array_member(src, "features") if collection else iter_json(src)
     mappings: dict[tuple[str, ...], ColumnMapping] = {}
     ctx = RowContext(platform="geojson")
     name = src.name
-    for item in features:
-        if isinstance(item, Skip):
-            yield item
-            continue
-        line, feature = item
-        try:
-            yield _feature(feature, overrides, mappings, ctx, name, line)
-        except SkipRecord as exc:
-            yield Skip(name, line, str(exc))
+    return Records(name, features, lambda line, feature: _feature(feature, overrides, mappings, ctx, name, line))
+
+
+def _refuse_other_crs(src: Source, m: re.Match | None) -> None:
+    if m and not m.group(1).upper().endswith(WGS84_NAMES):
+        raise NotAPostCollection(f"{src.path.name} is in {m.group(1)}, not WGS 84: reproject it to EPSG:4326 first")
+
+
+TAIL_BYTES = 64 * 1024
+
+
+def _crs_at_end(src: Source) -> re.Match | None:
+    """The last `crs` member in the file's last 64 KiB (where a writer that puts it after the
+    features leaves it); read with its own handle, so the stream's position is untouched."""
+    size = src.info.size
+    if size <= len(src.info.sample):
+        tail = src.info.sample
+    else:
+        with open(src.path, "rb") as fh:
+            fh.seek(max(0, size - TAIL_BYTES))
+            tail = fh.read(TAIL_BYTES)
+    matches = list(_CRS_NAME.finditer(tail.decode(src.line_encoding, errors="replace")))
+    return matches[-1] if matches else None
 
 
 def _positions(coords: Any, out: list[tuple[float, float]], depth: int = 0) -> None:
@@ -102,12 +118,12 @@ def _feature(
             mappings[key] = mapping
     geometry = _geometry(feature.get("geometry"))
     rec = row_to_record(values, mapping, ctx, source, line)
-    if "post_id" not in mapping.fields and feature.get("id") is not None:
-        rec.post_id = str(feature["id"])
+    if "post_id" not in mapping.fields and canonical_id(feature.get("id")):
+        rec.post_id = canonical_id(feature["id"])
     if geometry is not None and not is_null_island(geometry[0], geometry[1]):
         rec.lon, rec.lat, acc, kind = geometry
         given = values.get(mapping.fields.get("geo_source", ""), None)
         rec.geo_source = given if given in ("gps", "place", "exif", "geocoded", "image_match") else kind
-        given_acc = values.get(mapping.fields.get("accuracy", ""), None)
-        rec.geo_accuracy_m = acc if given_acc in (None, "") else as_float(given_acc, "accuracy")
+        given_acc = accuracy_m(values.get(mapping.fields.get("accuracy", ""), None))
+        rec.geo_accuracy_m = acc if given_acc is None else given_acc
     return rec

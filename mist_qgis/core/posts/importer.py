@@ -9,6 +9,7 @@ already there counts as duplicates).
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -17,13 +18,15 @@ from typing import Any
 
 from ..stage import IsCancelled, Progress, StageRun, Status, run_stage
 from .batches import ReadBatch
-from .issues import NotAPostCollection
+from .issues import NotAPostCollection, Skip, skip_reason
 from .reader_process import open_reader
 from .stream import ImportOptions
 
 __all__ = ["ImportOptions", "ImportSummary", "import_posts"]
 
 STAGE = "import"
+# what binding one bad row raises; a full disk or a lock is not a row's fault and still stops the run
+ROW_ERRORS = (UnicodeError, OverflowError, ValueError, TypeError, sqlite3.InterfaceError, sqlite3.IntegrityError)
 
 
 @dataclass
@@ -96,27 +99,58 @@ class _ImportJob:
         self.deferred = None
 
     def write(self, batch: ReadBatch) -> None:
-        """One batch, its photo fields and its issues in one transaction."""
-        from ..store.post_import import add_post_batch, set_photo_fields
-
-        store, s = self.store, self.summary
-        imported = unlocated = duplicates = 0
-        with store.batch() as conn:
-            if batch.rows:
-                imported, unlocated, duplicates = add_post_batch(
-                    store, conn, batch.rows, self.run_id, self.options.keep_author_names, self.deferred)
-            if batch.photos:
-                set_photo_fields(conn, self.run_id, batch.photos)
-            if batch.issues:
-                store.record_issues(conn, self.run_id, STAGE, batch.issues)
-        s.imported += imported  # counted once the transaction has committed
-        s.unlocated += unlocated
-        s.duplicates += duplicates
+        """One batch, its photo fields and its issues in one transaction. A row the database
+        refuses (text that is not valid Unicode, a value it cannot bind) does not lose the batch:
+        the batch is written again row by row and that row becomes a counted skip."""
+        try:
+            counts = self._write_rows(batch.rows, batch.photos, batch.issues)
+        except ROW_ERRORS:
+            counts = self._write_isolated(batch)
+        s = self.summary
+        s.imported += counts[0]  # counted once the transaction has committed
+        s.unlocated += counts[1]
+        s.duplicates += counts[2]
         s.records_read += batch.records_read
         s.skipped += batch.skipped
         s.reposts += batch.reposts
         s.notes += batch.notes
         s.issues.extend(batch.kept)
+
+    def _write_rows(self, rows: list, photos: list, issues: list) -> tuple[int, int, int]:
+        from ..store.post_import import add_post_batch, set_photo_fields
+
+        store = self.store
+        counts = (0, 0, 0)
+        with store.batch() as conn:
+            if rows:
+                counts = add_post_batch(store, conn, rows, self.run_id, self.options.keep_author_names, self.deferred)
+            if photos:
+                set_photo_fields(conn, self.run_id, photos)
+            if issues:
+                store.record_issues(conn, self.run_id, STAGE, issues)
+        return counts
+
+    def _write_isolated(self, batch: ReadBatch) -> tuple[int, int, int]:
+        from ..store.post_rows import PLATFORM, POST_ID, SOURCE_FILE, SOURCE_LINE
+
+        totals = [0, 0, 0]
+        issues = list(batch.issues)
+        photos: dict[tuple, list] = {}
+        for photo in batch.photos:  # (photo, filename, directory, platform, post_id)
+            photos.setdefault((photo[3], photo[4]), []).append(photo)
+        for row in batch.rows:
+            try:
+                counts = self._write_rows([row], photos.get((row[PLATFORM], row[POST_ID]), []), [])
+            except ROW_ERRORS as exc:
+                batch.skipped += 1
+                reason = "the store refused the record: " + skip_reason(exc)
+                skip = Skip(row[SOURCE_FILE] or "", row[SOURCE_LINE], reason)
+                issues.append((skip.source, skip.line, skip.reason))
+                batch.kept.append({"kind": "skipped", "source": skip.source, "line": skip.line, "reason": skip.reason})
+                continue
+            totals = [a + b for a, b in zip(totals, counts, strict=True)]
+        self._write_rows([], [], issues)
+        return totals[0], totals[1], totals[2]
 
     def run(self, progress: Progress | None, is_cancelled: IsCancelled | None) -> ImportSummary:
         started = time.perf_counter()

@@ -15,10 +15,11 @@ import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
+from ..images.paths import open_regular
 from .geo import as_float, checked_point, is_null_island
-from .issues import NotAPostCollection, Skip, SkipRecord
+from .issues import NotAPostCollection, Records, SkipRecord
 from .record import MediaRef, PostRecord
 from .timeparse import parse_time
 
@@ -29,7 +30,8 @@ DATETIME, DATETIME_ORIGINAL, OFFSET_ORIGINAL, MAKE, MODEL = 0x0132, 0x9003, 0x90
 
 
 class PhotoFolder:
-    """The photos under a folder (recursively, symlinks that leave it are not followed)."""
+    """The photos under a folder (recursively; a symlink that leaves it, or loops, is reported and
+    not followed)."""
 
     def __init__(self, root: Path) -> None:
         self.root = root.resolve()
@@ -50,36 +52,30 @@ def _walk(root: Path) -> Iterator[Path]:
         for name in sorted(files):
             if name.startswith(".") or not name.lower().endswith(PHOTO_SUFFIXES):
                 continue
-            path = Path(folder) / name
-            if path.is_symlink() and root not in path.resolve().parents:
-                continue
-            yield path
+            yield Path(folder) / name  # symlinks are checked when read (`photo_record`)
 
 
 def has_photos(folder: Path) -> bool:
     return any(True for _ in _walk(folder.resolve()))
 
 
-def read_photos(folder: PhotoFolder) -> Iterator[PostRecord | Skip]:
+def read_photos(folder: PhotoFolder) -> Records:
     if not folder.files:
         raise NotAPostCollection(f"{folder.name} holds no photos ({', '.join(PHOTO_SUFFIXES[:4])}, ...)")
     base = folder.root if folder.root.is_dir() else folder.root.parent
-    for path in folder.files:
-        try:
-            yield photo_record(path, base)
-        except SkipRecord as exc:
-            yield Skip(str(path), None, str(exc))
-        except OSError as exc:
-            yield Skip(str(path), None, f"cannot read the file: {exc.strerror or exc}")
-        finally:
+
+    def files() -> Iterator[tuple[None, Path]]:
+        for path in folder.files:
+            yield None, path
             folder.done += 1
 
+    return Records(folder.name, files(), lambda _, path: photo_record(path, base), where=str)
 
-def _sha256(path: Path) -> str:
+
+def _sha256(fh: BinaryIO) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
+    for block in iter(lambda: fh.read(1 << 20), b""):
+        digest.update(block)
     return digest.hexdigest()
 
 
@@ -94,7 +90,7 @@ def _dms(value: Any, ref: Any, name: str) -> float:
     return -degrees if isinstance(ref, str) and ref.strip().upper() in ("S", "W") else degrees
 
 
-def read_exif(path: Path) -> dict[str, Any]:
+def read_exif(path: Path | BinaryIO) -> dict[str, Any]:
     """lon, lat, altitude, direction, timestamp and camera from the EXIF header (missing -> absent)."""
     from ..images.safe_decode import DecodeError, read_header
 
@@ -144,19 +140,29 @@ def _gps_time(date: Any, hms: Any) -> datetime | None:
         y, mo, d = (int(p) for p in str(date).strip("\x00 ").split(":"))
         h, mi, s = (float(v) for v in hms)
         return datetime(y, mo, d, int(h), int(mi), int(s), tzinfo=UTC)
-    except (TypeError, ValueError, ZeroDivisionError):
+    except (TypeError, ValueError, ZeroDivisionError, OverflowError):  # an infinite double, too
         return None
 
 
 def photo_record(path: Path, base: Path) -> PostRecord:
-    info = read_exif(path)
-    rel = path.resolve().relative_to(base).as_posix() if base in path.resolve().parents else path.name
+    """One photo as a post; only a regular file is opened (`open_regular`), and only once."""
+    try:
+        real = path.resolve(strict=True)
+    except (OSError, RuntimeError) as exc:  # a dangling link, a symlink loop
+        raise SkipRecord(f"cannot follow {path.name}: {getattr(exc, 'strerror', None) or exc}") from None
+    if path.is_symlink() and base not in real.parents:
+        raise SkipRecord(f"{path.name} is a link to a file outside the folder; not read")
+    with open_regular(real) as fh:
+        digest = _sha256(fh)
+        fh.seek(0)
+        info = read_exif(fh)
+    rel = real.relative_to(base).as_posix() if base in real.parents else path.name
     lon, lat = info.get("lon"), info.get("lat")
     if lon is not None and is_null_island(lon, lat):
         lon = lat = None
     attributes = {"camera": info["camera"]} if "camera" in info else {}
     return PostRecord(
-        post_id=_sha256(path), platform=PLATFORM, lon=lon, lat=lat, timestamp=info.get("timestamp"),
+        post_id=digest, platform=PLATFORM, lon=lon, lat=lat, timestamp=info.get("timestamp"),
         geo_source="exif" if lon is not None else "none", media=[MediaRef(path=rel)],
         direction=info.get("direction"), altitude=info.get("altitude"), source_file=str(path),
         attributes=attributes,

@@ -8,14 +8,15 @@ with the file.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from itertools import chain
 from pathlib import Path
 
 from .crisismmd import read_crisismmd
 from .detect import FORMATS, detect_format
 from .generic_csv import read_csv
 from .geojson import read_geojson
-from .issues import FileSkip, NotAPostCollection, Note, Skip
+from .issues import FileSkip, NotAPostCollection, Note, Records, Skip
 from .photos import PhotoFolder, read_photos
 from .record import PostRecord
 from .tables import XLSX_SUFFIXES
@@ -98,10 +99,12 @@ class RecordStream:
                 self._handle = None
         self._index = len(self.paths)
 
-    def _open(self, path: Path, fmt: str) -> tuple[Source | PhotoFolder, Iterator]:
+    def _open(self, path: Path, fmt: str) -> tuple[Source | PhotoFolder, Records]:
+        """The input's handle and its records. Every reader hands out `Records`, so each record
+        is parsed under the one per-record guard (`issues.Records`)."""
         if fmt == "photos":
             folder = PhotoFolder(path)
-            return folder, read_photos(folder)
+            return folder, _checked(read_photos(folder))
         if path.is_dir():
             raise NotAPostCollection(f"{path.name} is a folder; only the photos format reads folders")
         info = sniff(path)
@@ -110,7 +113,7 @@ class RecordStream:
         src = Source(path, info)
         mapping = self.options.mapping
         forced = self.options.format is not None
-        readers: dict[str, Callable[[], Iterator]] = {
+        readers: dict[str, Callable[[], Records]] = {
             "twitter_v1": lambda: read_tweets(src, "v1" if forced else "any"),
             "twitter_v2": lambda: read_tweets(src, "v2" if forced else "any"),
             "weibo": lambda: read_weibo(src, mapping),
@@ -118,13 +121,19 @@ class RecordStream:
             "csv": lambda: read_csv(src, mapping),
             "geojson": lambda: read_geojson(src, mapping),
         }
+        try:
+            records = _checked(readers[fmt]())
+        except BaseException:
+            src.close()
+            raise
         notes = [Note(str(path), None, n) for n in info.notes]
-        return src, _prepend(notes, readers[fmt]())
+        return src, replace(records, items=chain(notes, records.items)) if notes else records
 
 
-def _prepend(items: list, rest: Iterator) -> Iterator:
-    yield from items
-    yield from rest
+def _checked(records: Records) -> Records:
+    if not isinstance(records, Records):  # a reader that bypasses the guard is a bug, found at once
+        raise TypeError(f"a post reader must return issues.Records, not {type(records).__name__}")
+    return records
 
 
 def iter_records(paths: Iterable[str | Path], options: ImportOptions | None = None) -> RecordStream:

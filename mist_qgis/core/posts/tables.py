@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from .issues import NotAPostCollection, Skip
+from .issues import NotAPostCollection, Note, Skip
 from .textio import Source, guess_delimiter, iter_rows
 
 XLSX_SUFFIXES = (".xlsx", ".xlsm")
@@ -17,7 +17,7 @@ XLSX_SUFFIXES = (".xlsx", ".xlsm")
 @dataclass
 class Table:
     header: list[str]
-    rows: Iterator[tuple[int, dict[str, Any]] | Skip]
+    rows: Iterator[tuple[int, dict[str, Any]] | Skip | Note]
 
 
 def openpyxl_available() -> bool:
@@ -34,6 +34,8 @@ def open_table(src: Source, fix_row=None) -> Table:
     rows = iter_rows(src, delimiter)
     header: list[str] | None = None
     for item in rows:
+        if isinstance(item, Note):
+            continue
         if isinstance(item, Skip):
             raise NotAPostCollection(f"{src.path.name}: the header row is unreadable ({item.reason})")
         header = [h.replace("\ufeff", "").strip() for h in item[1]]
@@ -46,7 +48,7 @@ def open_table(src: Source, fix_row=None) -> Table:
 def _dict_rows(name: str, header: list[str], rows, fix_row) -> Iterator[tuple[int, dict[str, Any]] | Skip]:
     width = len(header)
     for item in rows:
-        if isinstance(item, Skip):
+        if isinstance(item, (Skip, Note)):
             yield item
             continue
         line, cells = item

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
-from .issues import NotAPostCollection, Skip
+from .issues import NotAPostCollection, Note, Skip
 
 SAMPLE_BYTES = 64 * 1024
 MAX_LINE_BYTES = 64 << 20  # one JSON-lines record or one CSV line; longer ones are skipped unread
@@ -50,8 +50,12 @@ class Sniff:
     def text(self) -> str:
         """The decoded sample (a trailing partial character is dropped)."""
         # UTF-16/32 decoders read their byte order from the BOM; the others must not see it
-        body = self.sample if self.encoding in ("utf-16", "utf-32") else self.sample[len(self.bom):]
-        return codecs.getincrementaldecoder(self.encoding)(errors="replace").decode(body, final=False)
+        if self.encoding in ("utf-16", "utf-32"):  # their decoders read the byte order from the BOM
+            return codecs.getincrementaldecoder(self.encoding)(errors="replace").decode(self.sample, final=False)
+        body = self.sample[len(self.bom):]
+        cut = body.rfind(b"\n") + 1  # whole lines one by one; the cut-off last one incrementally
+        lines = [decode_line(line, self.encoding)[0] for line in body[:cut].splitlines(keepends=True)]
+        return "".join(lines) + codecs.getincrementaldecoder("utf-8")(errors="replace").decode(body[cut:])
 
     @property
     def empty(self) -> bool:
@@ -83,7 +87,7 @@ def sniff(path: Path) -> Sniff:
         legacy = _legacy_encoding(body)
         if legacy:
             result.encoding = legacy
-            result.notes.append(f"not UTF-8: decoded as {legacy.upper()}")
+            result.notes.append(f"not UTF-8: lines that are not UTF-8 are decoded as {legacy.upper()}")
     return result
 
 
@@ -109,7 +113,10 @@ def _legacy_encoding(body: bytes) -> str | None:
         wide = [c for c in text if ord(c) > 127]
         cjk = sum(1 for c in wide if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f"
                   or "\uff00" <= c <= "\uffef")
-        if wide and cjk >= 0.8 * len(wide):
+        high = sum(1 for b in sample if b > 127)
+        # Chinese takes two high bytes per character; Windows-1252 accents read as GB18030 pair a
+        # high byte with the ASCII letter after it ("ó" + "n"), so only about one
+        if wide and cjk >= 0.8 * len(wide) and high >= 1.6 * len(wide):
             return "gb18030"
     if _decodes(sample, "utf-8"):
         return None
@@ -180,8 +187,28 @@ class Source:
         return "utf-8" if self.info.encoding in ("utf-16", "utf-32") else self.info.encoding
 
 
-def bad_encoding_reason(encoding: str) -> str:
-    return f"line is not valid {encoding.upper()} (wrong encoding?)"
+def decode_line(raw: bytes, encoding: str) -> tuple[str, str | None]:
+    """One line as text, and a note when it needed a fallback. The encoding is decided per line:
+    a line that is valid UTF-8 is UTF-8 (text in a legacy encoding almost never is); else the
+    file's legacy encoding when the sample showed one; else this line's own guess: UTF-8 with the
+    few broken bytes replaced when the line holds real UTF-8 characters, GB18030 when it reads as
+    Chinese, Windows-1252 otherwise. One stray byte therefore costs at most its own line's
+    accents, never the rest of the file."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        pass
+    if encoding not in ("utf-8", "utf-16", "utf-32"):
+        try:
+            return raw.decode(encoding), None
+        except UnicodeDecodeError:
+            pass
+    text = raw.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd")
+    if any(ord(c) > 127 and c != "\ufffd" for c in text):
+        return text, f"line has {broken} byte(s) that are not UTF-8: replaced by U+FFFD"
+    legacy = _legacy_encoding(raw) or "cp1252"
+    return raw.decode(legacy, errors="replace"), f"line is not UTF-8: decoded as {legacy.upper()}"
 
 
 # -- JSON ------------------------------------------------------------------------------------------
@@ -235,9 +262,8 @@ def _fast_loads() -> Callable[[str], Any] | None:
 def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
     raw_decode = json.JSONDecoder().raw_decode  # skips json.loads' per-call encoding detection
     loads = json.loads
-    fast = _fast_loads()
+    fast = _fast_loads()  # reads UTF-8 bytes without a decode; any other line takes the slow path
     encoding = src.line_encoding
-    fast_bytes = fast if encoding == "utf-8" else None  # orjson reads UTF-8 bytes without a decode
     name = src.name
     for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
         if raw is OVERLONG:
@@ -245,29 +271,23 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
             continue
         if raw[:1] == b"\x1e":
             raw = raw.lstrip(b"\x1e")
-        if fast_bytes is not None:
+        if fast is not None:
             try:
-                value = fast_bytes(raw)
+                value = fast(raw)
             except ValueError:
                 pass  # the slow path below gives the exact reason
             else:
                 yield number, value
                 continue
-        try:
-            text = raw.decode(encoding)
-        except UnicodeDecodeError:
-            yield Skip(name, number, _binary_reason(raw) or bad_encoding_reason(encoding))
-            continue
+        text, note = decode_line(raw, encoding)
+        if note is not None:
+            binary = _binary_reason(raw)
+            if binary:
+                yield Skip(name, number, binary)
+                continue
+            yield Note(name, number, note)
         if text[-1:] == "\n":
             text = text[:-2] if text[-2:] == "\r\n" else text[:-1]
-        if fast is not None and fast_bytes is None:
-            try:
-                value = fast(text)
-            except ValueError:
-                pass
-            else:
-                yield number, value
-                continue
         try:
             value, end = raw_decode(text)
             if end != len(text) and text[end:].strip():
@@ -286,7 +306,34 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
         except RecursionError:
             yield Skip(name, number, "JSON nested too deeply")
             continue
+        if _SURROGATE_ESCAPE.search(text):
+            clean = scrub_surrogates(value)
+            if clean != value:  # escaped pairs were joined by the decoder: nothing to say about them
+                value = clean
+                yield Note(name, number, SCRUBBED)
         yield number, value
+
+
+SCRUBBED = "text held a broken character (a lone UTF-16 surrogate, half an emoji): replaced by U+FFFD"
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def scrub_surrogates(value: Any) -> Any:
+    """The value with every lone UTF-16 surrogate replaced by U+FFFD.
+
+    Python's JSON decoder keeps a lone `\\ud83d` (an emoji a harvester cut in half) as a lone
+    surrogate, which no UTF-8 file or SQLite text can hold: one such post would fail its whole
+    batch at the insert, at the same place on every re-import. Pairs were already joined by the
+    decoder, so what is left is broken text. Only values whose raw text has such an escape come
+    here."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [scrub_surrogates(v) for v in value]
+    if isinstance(value, dict):
+        return {scrub_surrogates(k): scrub_surrogates(v) for k, v in value.items()}
+    return value
 
 
 def _binary_reason(raw: bytes) -> str | None:
@@ -314,7 +361,7 @@ def iter_json_array_member(src: Source, member: str) -> Iterator[tuple[int, Any]
 
 def _json_stream(src: Source, enter: re.Pattern | None = None) -> Iterator[tuple[int, Any] | Skip]:
     decoder = json.JSONDecoder()
-    reader = codecs.getreader(src.line_encoding)(_LinesAsStream(src.byte_lines()), errors="replace")
+    reader = _DecodedLines(src.byte_lines(), src.line_encoding)
     buf = ""
     line = 1  # line number at buf[0]
     pos = 0
@@ -382,6 +429,14 @@ def _json_stream(src: Source, enter: re.Pattern | None = None) -> Iterator[tuple
                 return
             continue
         want = CHUNK_CHARS
+        while reader.notes:
+            number, note = reader.notes.pop(0)
+            yield Note(src.name, number, note)
+        if _SURROGATE_ESCAPE.search(buf, pos, end):
+            clean = scrub_surrogates(value)
+            if clean != value:
+                value = clean
+                yield Note(src.name, start_line, SCRUBBED)
         yield start_line, value
         pos = end
         if pos > CHUNK_CHARS:  # drop what has been consumed
@@ -402,38 +457,39 @@ def _resync(buf: str, pos: int, exc: json.JSONDecodeError | None) -> int:
     return -1 if m is None else m.start() + 1
 
 
-class _LinesAsStream(io.RawIOBase):
-    """A byte stream over an iterator of byte lines (BOM already removed)."""
+class _DecodedLines:
+    """Text from byte lines, each decoded on its own (`decode_line`); notes say which needed a
+    fallback, by line number."""
 
-    def __init__(self, lines: Iterator[bytes]) -> None:
+    def __init__(self, lines: Iterator[bytes], encoding: str) -> None:
         self._lines = lines
-        self._pending = b""
+        self._encoding = encoding
+        self._number = 0
+        self.notes: list[tuple[int, str]] = []
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, b) -> int:  # noqa: ANN001
-        while not self._pending:
-            try:
-                self._pending = next(self._lines)
-            except StopIteration:
-                return 0
-        n = min(len(b), len(self._pending))
-        b[:n] = self._pending[:n]
-        self._pending = self._pending[n:]
-        return n
-
-    def read(self, size: int = -1) -> bytes:
-        if size is None or size < 0:
-            out = self._pending + b"".join(self._lines)
-            self._pending = b""
-            return out
-        buf = bytearray(size)
-        n = self.readinto(buf)
-        return bytes(buf[:n])
+    def read(self, n: int) -> str:
+        parts: list[str] = []
+        size = 0
+        for raw in self._lines:
+            self._number += 1
+            text, note = decode_line(raw, self._encoding)
+            if note is not None and len(self.notes) < 1000:
+                self.notes.append((self._number, note))
+            parts.append(text)
+            size += len(text)
+            if size >= n:
+                break
+        return "".join(parts)
 
 
 # -- delimited text ------------------------------------------------------------------------------
+
+def _notes(name: str, notes: dict[int, str]) -> list[Note]:
+    """The pending per-line notes in line order (and forget them)."""
+    out = [Note(name, number, notes[number]) for number in sorted(notes)]
+    notes.clear()
+    return out
+
 
 def guess_delimiter(header: str, suffix: str = "") -> str:
     if suffix.lower() in (".tsv", ".tab"):
@@ -446,11 +502,12 @@ def guess_delimiter(header: str, suffix: str = "") -> str:
 def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | Skip]:
     """(first line of the row, cells) for every row, header included; Skip for a broken row.
 
-    Quoted cells may span lines. Lines that do not decode make their row a Skip, a NUL byte or a
-    cell over the csv module's size limit too; the reader goes on with the next row.
+    Quoted cells may span lines. Each line is decoded on its own (`decode_line`; a fallback adds a
+    Note); a cell over the csv module's size limit makes its row a Skip, and the reader goes on
+    with the next row.
     """
     encoding = src.line_encoding
-    bad: set[int] = set()
+    notes: dict[int, str] = {}
     overlong: set[int] = set()
 
     def lines() -> Iterator[str]:
@@ -459,11 +516,10 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
                 overlong.add(number)
                 yield ""
                 continue
-            try:
-                yield raw.decode(encoding)
-            except UnicodeDecodeError:
-                bad.add(number)
-                yield raw.decode(encoding, errors="replace")
+            text, note = decode_line(raw, encoding)
+            if note is not None:
+                notes[number] = note
+            yield text
 
     reader = csv.reader(lines(), delimiter=delimiter, strict=False)
     last = 0
@@ -471,6 +527,7 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
         try:
             row = next(reader)
         except StopIteration:
+            yield from _notes(src.name, notes)
             return
         except csv.Error as exc:
             reason = "binary data (NUL byte), not text" if "NUL" in str(exc) else f"malformed row: {exc}"
@@ -481,9 +538,8 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
         if overlong and any(n in overlong for n in range(start, last + 1)):
             yield Skip(src.name, start, f"line longer than {MAX_LINE_BYTES >> 20} MiB, not read")
             continue
-        if bad and any(n in bad for n in range(start, last + 1)):
-            yield Skip(src.name, start, bad_encoding_reason(encoding))
-            continue
+        if notes:
+            yield from _notes(src.name, notes)
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         yield start, row

@@ -13,6 +13,7 @@ import re
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
+from .ids import is_ascii_digits
 from .issues import SkipRecord
 
 MONTHS = {m: i for i, m in enumerate(
@@ -83,7 +84,11 @@ def parse_time(value: Any, default_tz: timezone = UTC) -> datetime | None:
     if isinstance(value, bool):
         raise SkipRecord(f"unknown time format: {value!r}")
     if isinstance(value, (int, float)):
-        return from_number(float(value), default_tz)
+        try:
+            number = float(value)
+        except OverflowError:  # an integer of hundreds of digits
+            raise SkipRecord("unknown time format: a number too large to be a time") from None
+        return from_number(number, default_tz)
     if not isinstance(value, str):
         raise SkipRecord(f"unknown time format: {type(value).__name__}")
     text = value.strip()
@@ -96,7 +101,7 @@ def parse_time(value: Any, default_tz: timezone = UTC) -> datetime | None:
         return _plausible(ts if ts.tzinfo else ts.replace(tzinfo=default_tz))
     except ValueError:
         pass
-    if text.replace(".", "", 1).isdigit():
+    if is_ascii_digits(text.replace(".", "", 1)):
         return from_number(float(text), default_tz)
     return _parse_other(text, default_tz)
 
@@ -139,11 +144,20 @@ def _parse_other(text: str, default_tz: timezone) -> datetime:
     return _plausible(ts if ts.tzinfo else ts.replace(tzinfo=default_tz))
 
 
+SNOWFLAKE_EPOCH_MS = 1288834974657  # 2010-11-04T01:42:54.657Z
+SNOWFLAKE_MAX = 2**63 - 1  # ids are signed 64-bit integers
+
+
 def snowflake_time(post_id: str) -> datetime | None:
-    """The creation time inside a Twitter (or X) snowflake id, for exports that omit the time."""
-    if not post_id.isdigit() or len(post_id) > 20:
+    """The creation time inside a Twitter (or X) snowflake id, for exports that omit the time.
+
+    Decoded only where ids are snowflakes: from 10^15 (smaller ids are the sequential ones of
+    before November 2010, which carry no time) up to the signed 64-bit limit, and only when the
+    time is not in the future; any other id gives None, never an invented date."""
+    if not is_ascii_digits(post_id) or len(post_id) > 19:
         return None
     value = int(post_id)
-    if value < 10**15:  # pre-snowflake sequential ids carry no time
+    if not 10**15 <= value <= SNOWFLAKE_MAX:
         return None
-    return datetime.fromtimestamp(((value >> 22) + 1288834974657) / 1000, UTC)
+    ts = datetime.fromtimestamp(((value >> 22) + SNOWFLAKE_EPOCH_MS) / 1000, UTC)
+    return ts if ts <= datetime.now(UTC) + timedelta(days=1) else None

@@ -8,39 +8,31 @@ the other kind a reported skip instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import Any
 
-from .issues import Note, Skip, SkipRecord
+from .issues import Note, Records, SkipRecord
 from .record import PostRecord
 from .textio import Source, iter_json
 from .twitter_v1 import is_v1_tweet, parse_tweet
 from .twitter_v2 import EMPTY, is_v2_response, is_v2_tweet, parse_response, parse_v2_tweet
 
 
-def read_tweets(src: Source, accept: str = "any") -> Iterator[PostRecord | Skip | Note]:
+def read_tweets(src: Source, accept: str = "any") -> Records:
     """`accept`: "any", "v1" or "v2"."""
     name = src.name
-    for item in iter_json(src):
-        if isinstance(item, Skip):
-            yield item
-            continue
-        line, obj = item
+
+    def parse(line: int, obj: Any) -> PostRecord | list | None:
         if isinstance(obj, dict) and accept != "v2" and is_v1_tweet(obj):
-            try:
-                yield parse_tweet(obj, name, line)
-            except SkipRecord as exc:
-                yield Skip(name, line, str(exc))
-        elif accept != "v1" and is_v2_response(obj):
-            yield from parse_response(obj, name, line)
-        elif accept != "v1" and is_v2_tweet(obj):
-            try:
-                yield parse_v2_tweet(obj, EMPTY, name, line)
-            except SkipRecord as exc:
-                yield Skip(name, line, str(exc))
-        elif isinstance(obj, dict) and "data" in obj and not obj["data"] and accept != "v1":
-            yield Note(name, line, "API response without tweets")
-        else:
-            yield Skip(name, line, _not_a_tweet(obj, accept))
+            return parse_tweet(obj, name, line)
+        if accept != "v1" and is_v2_response(obj):
+            return parse_response(obj, name, line)
+        if accept != "v1" and is_v2_tweet(obj):
+            return parse_v2_tweet(obj, EMPTY, name, line)
+        if isinstance(obj, dict) and "data" in obj and not obj["data"] and accept != "v1":
+            return [Note(name, line, "API response without tweets")]
+        raise SkipRecord(_not_a_tweet(obj, accept))
+
+    return Records(name, iter_json(src), parse)
 
 
 def _not_a_tweet(obj: object, accept: str) -> str:

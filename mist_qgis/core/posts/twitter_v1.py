@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .geo import bbox_centre, checked_point, inside, is_null_island
+from .ids import canonical_id, is_ascii_digits
 from .issues import SkipRecord
 from .record import MediaRef, PostRecord
 from .timeparse import parse_time, twitter_time
@@ -31,13 +32,13 @@ def is_v1_tweet(obj: Any) -> bool:
 
 def tweet_id(obj: dict) -> str:
     value = obj.get("id_str")
-    if isinstance(value, str) and value.isdigit():
-        return value
+    if isinstance(value, str) and is_ascii_digits(value):
+        return canonical_id(value)
     value = obj.get("id")
     if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
         return str(value)
-    if isinstance(value, str) and value.isdigit():
-        return value
+    if isinstance(value, str) and is_ascii_digits(value):
+        return canonical_id(value)
     raise SkipRecord("tweet has no valid id")
 
 

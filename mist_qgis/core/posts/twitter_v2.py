@@ -9,11 +9,11 @@ resolve to photo URLs (video preview images for videos), `referenced_tweets` of 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 from .geo import bbox_centre, checked_point, is_null_island
-from .issues import Note, Skip, SkipRecord
+from .ids import canonical_id, is_ascii_digits
+from .issues import Note, Skip, SkipRecord, each
 from .record import MediaRef, PostRecord
 from .timeparse import parse_time
 
@@ -63,8 +63,9 @@ def parse_v2_tweet(tweet: Any, inc: Includes = EMPTY, source: str | None = None,
     post_id = tweet.get("id")
     if isinstance(post_id, int) and not isinstance(post_id, bool):
         post_id = str(post_id)
-    if not isinstance(post_id, str) or not post_id.isdigit():
+    if not isinstance(post_id, str) or not is_ascii_digits(post_id):
         raise SkipRecord("tweet has no valid id")
+    post_id = canonical_id(post_id)
     note = tweet.get("note_tweet")
     text = note.get("text") if isinstance(note, dict) and isinstance(note.get("text"), str) else tweet.get("text")
     text = text if isinstance(text, str) else ""
@@ -128,15 +129,10 @@ def parse_v2_tweet(tweet: Any, inc: Includes = EMPTY, source: str | None = None,
     )
 
 
-def parse_response(obj: dict, source: str, line: int) -> Iterator[PostRecord | Skip | Note]:
+def parse_response(obj: dict, source: str, line: int) -> list[PostRecord | Skip | Note]:
     """Every tweet of one v2 response; a broken tweet is one Skip, the others still import."""
     data = obj.get("data")
     tweets = data if isinstance(data, list) else [data]
     inc = Includes(obj.get("includes"))
-    if not tweets and obj.get("errors"):
-        yield Note(source, line, "API response has errors and no tweets")
-    for tweet in tweets:
-        try:
-            yield parse_v2_tweet(tweet, inc, source, line)
-        except SkipRecord as exc:
-            yield Skip(source, line, str(exc))
+    notes = [Note(source, line, "API response has errors and no tweets")] if not tweets and obj.get("errors") else []
+    return notes + each(source, ((line, t) for t in tweets), lambda n, t: parse_v2_tweet(t, inc, source, n))

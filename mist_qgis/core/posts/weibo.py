@@ -9,11 +9,14 @@ the geocoder confidence. Weibo times without an offset are China time (UTC+8).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import math
+from collections.abc import Mapping
+from itertools import chain
 
 from .columns import GUESSES, ColumnMapping, RowContext, guess_mapping, normalise, row_to_record
 from .generic_csv import read_rows, usable
-from .issues import NotAPostCollection, Note, Skip, SkipRecord
+from .ids import canonical_id, is_ascii_digits
+from .issues import NotAPostCollection, Note, Records, SkipRecord
 from .record import PostRecord
 from .tables import XLSX_SUFFIXES, open_table
 from .textio import Source
@@ -58,22 +61,17 @@ def _strip_mid_tab(mid_index: int | None):
     return fix
 
 
-def read_weibo(src: Source, overrides: Mapping[str, str] | None = None) -> Iterator[PostRecord | Skip | Note]:
+def read_weibo(src: Source, overrides: Mapping[str, str] | None = None) -> Records:
     probe = open_table(src) if src.path.suffix.lower() in XLSX_SUFFIXES else None
     header = probe.header if probe else _header_only(src)
     mid_index = next((i for i, h in enumerate(header) if normalise(h) == "mid"), None)
     table = probe or open_table(src, fix_row=_strip_mid_tab(mid_index))
     mapping = guess_mapping(table.header, overrides, WEIBO_GUESSES)
     if is_smmd_table(table.header):
-        yield from _read_smmd(src, table, mapping)
-        return
+        return _read_smmd(src, table, mapping)
     if not usable(mapping):
         raise NotAPostCollection(f"{src.path.name}: no Weibo text, picture or location column found")
-    ctx = RowContext(platform=PLATFORM, default_tz=CHINA)
-    for item in read_rows(src, mapping, table.rows, ctx):
-        if isinstance(item, PostRecord):
-            _weibo_fields(item)
-        yield item
+    return read_rows(src, mapping, table.rows, RowContext(platform=PLATFORM, default_tz=CHINA), _weibo_fields)
 
 
 def _header_only(src: Source) -> list[str]:
@@ -85,7 +83,7 @@ def _header_only(src: Source) -> list[str]:
     return next(csv.reader([first], delimiter=guess_delimiter(first, src.path.suffix)), [])
 
 
-def _weibo_fields(rec: PostRecord) -> None:
+def _weibo_fields(rec: PostRecord) -> PostRecord:
     """Weibo-specific columns: repost flags and the IP region, kept where analysts look for them."""
     attrs = rec.attributes
     for key in list(attrs):
@@ -98,11 +96,12 @@ def _weibo_fields(rec: PostRecord) -> None:
             attrs["repost_of"] = value
         elif norm in ("ip_location", "ip属地", "ip", "region"):
             attrs["region"] = value
-    if not rec.url and rec.post_id.isdigit():
+    if not rec.url and is_ascii_digits(rec.post_id):
         rec.url = f"https://m.weibo.cn/detail/{rec.post_id}"
+    return rec
 
 
-def _read_smmd(src: Source, table, mapping: ColumnMapping) -> Iterator[PostRecord | Skip | Note]:
+def _read_smmd(src: Source, table, mapping: ColumnMapping) -> Records:
     """The coarse-location table: one candidate place per row, geocoded from the post's text."""
     cols = {normalise(h): h for h in table.header}
     mid_col, loc_col, conf_col = cols["mid"], cols.get("st_loc") or cols.get("ts_loc"), cols.get("confidence")
@@ -112,24 +111,13 @@ def _read_smmd(src: Source, table, mapping: ColumnMapping) -> Iterator[PostRecor
         mapping.fields["time"] = cols["date"]
     ctx = RowContext(platform=PLATFORM, default_tz=CHINA, default_geo_source="geocoded")
     name = src.name
-    yield Note(name, 1, "MIST-SMMD coarse-location table: one post per (mid, standardized place)")
-    for item in table.rows:
-        if isinstance(item, Skip):
-            yield item
-            continue
-        line, values = item
-        mid = str(values.get(mid_col) or "").strip()
-        if isinstance(values.get(mid_col), float) and values[mid_col].is_integer():
-            mid = str(int(values[mid_col]))
+
+    def parse(line: int, values: dict) -> PostRecord:
+        mid = canonical_id(values.get(mid_col))
         if not mid:
-            yield Skip(name, line, "row has no mid")
-            continue
+            raise SkipRecord("row has no mid")
         place = str(values.get(loc_col) or "").strip() if loc_col else ""
-        try:
-            rec = row_to_record(values, mapping, ctx, name, line)
-        except SkipRecord as exc:
-            yield Skip(name, line, str(exc))
-            continue
+        rec = row_to_record(values, mapping, ctx, name, line)
         rec.post_id = f"{mid}@{place}" if place else mid
         rec.attributes["mid"] = mid
         if rec.located and conf_col:
@@ -137,7 +125,10 @@ def _read_smmd(src: Source, table, mapping: ColumnMapping) -> Iterator[PostRecor
                 confidence = float(str(values.get(conf_col)).strip())
             except ValueError:
                 confidence = None
-            if confidence is not None:
+            if confidence is not None and math.isfinite(confidence):
                 rec.geo_accuracy_m = float(CONFIDENCE_BUFFER_M.get(int(confidence), 5000)) \
                     if confidence.is_integer() else 5000.0
-        yield rec
+        return rec
+
+    note = Note(name, 1, "MIST-SMMD coarse-location table: one post per (mid, standardized place)")
+    return Records(name, chain([note], table.rows), parse)

@@ -12,7 +12,7 @@ import json
 from ..posts.record import PostRecord
 
 # Positions in a post row. TEXT..LAT are in the order of the posts columns they fill.
-POST_ID, PLATFORM, AUTHOR, TEXT, LON, LAT, MEDIA = 0, 1, 2, 3, 17, 18, 19
+POST_ID, PLATFORM, AUTHOR, TEXT, SOURCE_FILE, SOURCE_LINE, LON, LAT, MEDIA = 0, 1, 2, 3, 14, 15, 17, 18, 19
 
 PostRow = tuple
 

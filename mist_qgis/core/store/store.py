@@ -35,6 +35,59 @@ class StoreVersionError(StoreError):
     """The store was written by a newer MIST than this one."""
 
 
+# SQLite result codes that say something about the file or the disk, not about MIST's SQL
+_ENVIRONMENT_CODES = ("SQLITE_READONLY", "SQLITE_FULL", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_BUSY",
+                      "SQLITE_LOCKED", "SQLITE_NOTADB", "SQLITE_CORRUPT", "SQLITE_PERM", "SQLITE_NOLFS")
+
+
+def store_error(path: Path, exc: BaseException) -> StoreError | None:
+    """The one line a user reads when the store's file, folder or disk refuses: a read-only
+    file or folder, a full disk, a folder given as the store, a file that is not a database, a
+    damaged one, a lock held too long. None for anything else (a bug keeps its traceback)."""
+    if isinstance(exc, StoreError):
+        return exc
+    if isinstance(exc, IsADirectoryError):
+        return StoreError(f"{path} is a folder; a store is a .gpkg file (for example {path / 'store.gpkg'})")
+    if isinstance(exc, PermissionError):
+        return StoreError(f"store {path} cannot be opened: permission denied")
+    if isinstance(exc, OSError):
+        return StoreError(f"store {path} cannot be used: {exc.strerror or exc}")
+    if not isinstance(exc, sqlite3.Error) or isinstance(exc, sqlite3.IntegrityError | sqlite3.InterfaceError):
+        return None
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    text = str(exc)
+    if name.startswith("SQLITE_READONLY") or "readonly database" in text:
+        return StoreError(f"store {path} is read-only (the file, its folder or the disk): copy it to a folder "
+                          "you can write to, or open it read-only")
+    if name.startswith("SQLITE_FULL") or "disk is full" in text:
+        return StoreError(f"the disk holding store {path} is full: free some space and run the step again "
+                          "(the batch in flight was not written; everything before it is kept)")
+    if name.startswith("SQLITE_CANTOPEN") or "unable to open database" in text:
+        return StoreError(f"cannot open store {path}: the file or its folder cannot be opened for writing")
+    if name.startswith("SQLITE_NOTADB") or "not a database" in text:
+        return StoreError(f"{path} is not a GeoPackage (not an SQLite database)")
+    if name.startswith("SQLITE_CORRUPT") or "malformed" in text:
+        return StoreError(f"store {path} is damaged ({text}); restore it from a copy")
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "locked" in text:
+        return StoreError(f"store {path} is locked by another program for longer than "
+                          f"{BUSY_TIMEOUT_MS // 1000} s; close it there and run the step again")
+    if name.startswith(_ENVIRONMENT_CODES):
+        return StoreError(f"cannot read or write store {path}: {text}")
+    return None
+
+
+@contextmanager
+def store_errors(path: Path) -> Iterator[None]:
+    """Raise `store_error`'s StoreError for what the file or disk refuses inside the block."""
+    try:
+        yield
+    except (sqlite3.Error, OSError) as exc:
+        error = store_error(path, exc)
+        if error is None or error is exc:
+            raise
+        raise error from exc
+
+
 def utc_now() -> str:
     return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
@@ -50,8 +103,14 @@ class SpatialIndexDeferral:
         conn.execute("INSERT OR REPLACE INTO mist_meta (key, value) VALUES (?, ?)", (self.key, str(self.since)))
 
 
+def sqlite_uri(path: Path, mode: str) -> str:
+    """An SQLite URI for a file path: `#`, `?` and `%` in a name are escaped, or SQLite would read
+    them as the URI's fragment, query or an escape, and open (or create) another file."""
+    return f"{Path(path).absolute().as_uri()}?mode={mode}"  # as_uri escapes them (and drive letters)
+
+
 def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
-    uri = f"file:{path}?mode={'ro' if read_only else 'rwc'}"
+    uri = sqlite_uri(path, "ro" if read_only else "rwc")
     conn = sqlite3.connect(
         uri, uri=True, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
     )
@@ -117,11 +176,11 @@ class Store:
         """
         if self.read_only:
             raise StoreError(f"{self.path} is open read-only")
-        with self._lock, write_transaction(self._conn) as conn:
+        with self._lock, store_errors(self.path), write_transaction(self._conn) as conn:
             yield conn
 
     def query(self, sql: str, params: Any = ()) -> list[sqlite3.Row]:
-        with self._lock:
+        with self._lock, store_errors(self.path):
             return self._conn.execute(sql, params).fetchall()
 
     def scalar(self, sql: str, params: Any = ()) -> Any:
@@ -343,10 +402,11 @@ def write_transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
+        conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:  # SQLite rolls back by itself after some errors (a full disk)
+            conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
 
 
 def _next_post_fid(conn: sqlite3.Connection) -> int:
@@ -390,7 +450,13 @@ def _schema_version(conn: sqlite3.Connection) -> int:
     if not has_meta:
         return 0
     row = conn.execute("SELECT value FROM mist_meta WHERE key = 'schema_version'").fetchone()
-    return int(row[0]) if row else 0
+    if not row:
+        return 0
+    try:
+        return int(row[0])
+    except (TypeError, ValueError):
+        raise StoreError(f"the store's schema version is {str(row[0])[:40]!r}, not a number: the file is damaged "
+                         "or was not written by MIST") from None
 
 
 def _is_foreign_database(conn: sqlite3.Connection) -> bool:
@@ -435,6 +501,22 @@ def migrate(conn: sqlite3.Connection, target: int = LATEST_VERSION) -> int:
     return current
 
 
+def _check_before_writing(path: Path, conn: sqlite3.Connection) -> None:
+    """Everything that refuses a file, checked with reads only, before WAL mode or a migration
+    writes anything: not a MIST store, or one from a newer MIST."""
+    if _is_foreign_database(conn):
+        raise StoreError(
+            f"{path} is a GeoPackage or SQLite file that is not a MIST store; "
+            "choose a new file name for the store"
+        )
+    version = _schema_version(conn)
+    if version > LATEST_VERSION:
+        raise StoreVersionError(
+            f"the store has schema version {version}, newer than this MIST ({LATEST_VERSION}); "
+            "update the plugin"
+        )
+
+
 def open_store(
     path: str | os.PathLike[str], create: bool = True, read_only: bool = False,
     target_version: int = LATEST_VERSION,
@@ -444,8 +526,16 @@ def open_store(
     if read_only:
         if not path.exists():
             raise StoreError(f"store {path} does not exist")
-        conn = _connect(path, read_only=True)
-        version = _schema_version(conn)
+        with store_errors(path):
+            if path.is_dir():
+                raise IsADirectoryError(path)
+            conn = _connect(path, read_only=True)
+            try:
+                _check_before_writing(path, conn)
+                version = _schema_version(conn)
+            except BaseException:
+                conn.close()
+                raise
         if version != LATEST_VERSION:
             conn.close()
             raise StoreError(
@@ -454,32 +544,35 @@ def open_store(
         return Store(path, conn, read_only=True)
     if not path.exists() and not create:
         raise StoreError(f"store {path} does not exist")
-    if path.exists() and path.stat().st_size:
-        with open(path, "rb") as fh:
-            if not fh.read(16).startswith(b"SQLite format 3"):
-                raise StoreError(f"{path} is not a GeoPackage (not an SQLite file)")
-    path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = _connect(path)
-        if _is_foreign_database(conn):
-            conn.close()
-            raise StoreError(
-                f"{path} is a GeoPackage or SQLite file that is not a MIST store; "
-                "choose a new file name for the store"
-            )
-        conn.execute("PRAGMA journal_mode = WAL")
-        conn.execute("PRAGMA synchronous = NORMAL")
-        before = _schema_version(conn)
-        if migrate(conn, target_version) != before:
-            # GDAL reads the GeoPackage header straight from the file, so move the new
-            # application_id out of the WAL now rather than at the next automatic checkpoint.
-            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        _complete_spatial_indexes(conn)
-        dead = interrupted_runs(conn)
-        if dead:
-            with write_transaction(conn):
-                close_interrupted_runs(conn, dead)
-        _repoint_photos(conn)
-    except sqlite3.DatabaseError as exc:
+        with store_errors(path):
+            if path.is_dir():
+                raise IsADirectoryError(path)
+            if path.exists() and path.stat().st_size:
+                with open(path, "rb") as fh:
+                    if not fh.read(16).startswith(b"SQLite format 3"):
+                        raise StoreError(f"{path} is not a GeoPackage (not an SQLite file)")
+            elif not path.exists():
+                path.parent.mkdir(parents=True, exist_ok=True)
+            conn = _connect(path)
+            try:
+                _check_before_writing(path, conn)  # reads only: a store MIST must refuse stays untouched
+                conn.execute("PRAGMA journal_mode = WAL")
+                conn.execute("PRAGMA synchronous = NORMAL")
+                before = _schema_version(conn)
+                if migrate(conn, target_version) != before:
+                    # GDAL reads the GeoPackage header straight from the file, so move the new
+                    # application_id out of the WAL now rather than at the next automatic checkpoint.
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                _complete_spatial_indexes(conn)
+                dead = interrupted_runs(conn)
+                if dead:
+                    with write_transaction(conn):
+                        close_interrupted_runs(conn, dead)
+                _repoint_photos(conn)
+            except BaseException:
+                conn.close()
+                raise
+    except sqlite3.DatabaseError as exc:  # what store_error has no sentence for
         raise StoreError(f"cannot open store {path}: {exc}") from exc
     return Store(path, conn, read_only=False)

@@ -1,6 +1,9 @@
 """Exports of the verified results: flood points with water depth for maps and reports, and a
 training-set folder of verified photos for retraining a screening model elsewhere.
 
+Text cells of every CSV written here go through `spreadsheet_safe`, so a post or note that
+starts with `=` opens in a spreadsheet as text, not as a formula.
+
 Points come from the posts' mirrored verdicts (what the layer shows); posts that are not placed
 yet cannot be points and are counted, not silently dropped. The training set copies cached photos
 by label and checks each copy against its sha256, so a damaged cache never poisons training data.
@@ -30,6 +33,20 @@ _IMAGE_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".we
                    "image/bmp": ".bmp", "image/tiff": ".tif"}
 MANIFEST = "manifest.csv"
 SKIPPED = "skipped.csv"
+
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell a spreadsheet will show as text: one starting with `=`, `+`, `-`, `@`, a tab or
+    a carriage return gets a leading `'` (the OWASP rule against CSV injection), since post text,
+    ids, analysts' names and notes come from strangers and Excel or LibreOffice would run them as
+    formulas. Used for every CSV MIST writes; GeoPackage and GeoJSON keep the data exact (they
+    are read by GIS and JSON software, which evaluates nothing). Other values pass unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
 
 
 class ExportError(MistError):
@@ -112,6 +129,7 @@ def export_points(
     for name, kind in fields:
         layer.CreateField(ogr.FieldDefn(name, types[kind]))
     defn = layer.GetLayerDefn()
+    text_fields = {name for name, kind in fields if kind == "str"} if fmt == "csv" else set()
     layer.StartTransaction()
     for row in rows:
         feature = ogr.Feature(defn)
@@ -121,7 +139,7 @@ def export_points(
         for name, _ in fields:
             value = values.get(name)
             if value is not None:
-                feature.SetField(name, value)
+                feature.SetField(name, spreadsheet_safe(value) if name in text_fields else value)
         feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({x!r} {y!r})"))
         layer.CreateFeature(feature)
     layer.CommitTransaction()
@@ -206,9 +224,9 @@ def export_training_set(
     with open(folder / MANIFEST, "w", newline="", encoding="utf-8") as fh:
         writer = csv.DictWriter(fh, columns)
         writer.writeheader()
-        writer.writerows(manifest)
+        writer.writerows({k: spreadsheet_safe(v) for k, v in row.items()} for row in manifest)
     with open(folder / SKIPPED, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(["media_fid", "reason"])
-        writer.writerows(result.skipped)
+        writer.writerows((fid, spreadsheet_safe(reason)) for fid, reason in result.skipped)
     return result

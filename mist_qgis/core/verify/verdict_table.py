@@ -4,19 +4,24 @@ Columns (header names, any order, case-insensitive): `post_id` (required), `verd
 not_flood or unsure), `water_depth_m` (metres: "0.5", "50 cm", or a depth class such as "knee"),
 `analyst`, `note`, and optionally `platform` when post ids repeat across platforms. Each row is
 one verdict on the whole post, so it counts for every photo of the post (as a verdict given in the
-dock without picking a photo). Every row is untrusted: a row naming an unknown post, an unknown
-verdict, an impossible depth or no analyst is reported (line and reason) and skipped; the valid
-rows are written together in one transaction. A row equal to the analyst's latest verdict on that
-post is counted as unchanged and not written again, so importing a file twice is harmless.
+dock without picking a photo). Ids follow the import's rule (`5`, `5.0` and `05` are one post).
+Every row is untrusted and parsed under the per-record guard (`posts.issues.Records`): a row
+naming an unknown post, an unknown verdict, an impossible depth or no analyst, or one the text
+layer cannot read (a 200 KB cell), is reported (line and reason) and skipped; the valid rows
+are written together in one transaction. A row equal to the analyst's latest verdict on that post
+is counted as unchanged and not written again, so importing a file twice is harmless.
 """
 
 from __future__ import annotations
 
-import csv
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..posts.ids import canonical_id
+from ..posts.issues import NotAPostCollection, Note, Records, Skip, SkipRecord
+from ..posts.tables import open_table
+from ..posts.textio import Source, sniff
 from ..stage import run_stage
 from ..store import Store
 from ..store import verdict_import as sql
@@ -78,9 +83,11 @@ def import_verdict_table(
     summary = VerdictImportSummary(None)
     issues: list[tuple[str | None, int | None, str]] = []
 
-    def skip(line: int | None, reason: str) -> None:
-        summary.skipped += 1
-        issues.append((path.name, line, reason))
+    def skip(line: int | None, reason: str, counted: bool = True) -> None:
+        """A skipped row (counted), or a note on a kept one (`counted=False`: a line decoded
+        with a fallback encoding)."""
+        summary.skipped += counted
+        issues.append((path.name, line, reason if counted else "note: " + reason))
         if len(summary.issues) < REPORT_ISSUES:
             summary.issues.append({"line": line, "reason": reason})
 
@@ -92,20 +99,18 @@ def import_verdict_table(
         found = sql.post_fids_by_id(store, (r["post_id"] for _, r in rows), platform)
         verdicts: list[Verdict] = []
         seen: dict[tuple[int, str], Verdict] = {}
-        for line, row in rows:
+
+        def parse(line: int, row: dict[str, str]) -> None:
             fids = [f for f, p in found.get(row["post_id"], []) if not row["platform"] or p == row["platform"]]
             if not fids:
-                skip(line, f"post {row['post_id']!r} is not in the store")
-                continue
+                raise SkipRecord(f"post {row['post_id'][:60]!r} is not in the store")
             if len(fids) > 1:
-                skip(line, f"post id {row['post_id']!r} exists on several platforms; add a platform column")
-                continue
+                raise SkipRecord(f"post id {row['post_id'][:60]!r} exists on several platforms; add a platform column")
             try:
                 verdict = Verdict(fids[0], row["verdict"], row["analyst"] or (default_analyst or ""), None,
                                   parse_table_depth(row["water_depth_m"]), row["note"] or None).validated()
             except VerdictError as exc:
-                skip(line, str(exc))
-                continue
+                raise SkipRecord(str(exc)) from None
             key = (verdict.post_fid, verdict.analyst)
             previous = seen.get(key)
             if previous is None:
@@ -114,12 +119,15 @@ def import_verdict_table(
                         verdict.verdict, verdict.water_depth_m, verdict.note):
                     summary.unchanged += 1
                     seen[key] = verdict
-                    continue
+                    return
             elif previous == verdict:
                 summary.unchanged += 1
-                continue
+                return
             seen[key] = verdict
             verdicts.append(verdict)
+
+        for item in Records(path.name, rows, parse):
+            skip(item.line, item.reason)
         if verdicts:
             write_verdicts(store, verdicts)
         summary.written = len(verdicts)
@@ -133,29 +141,36 @@ def import_verdict_table(
 
 
 def _read_rows(path: Path, skip) -> list[tuple[int, dict[str, str]]]:
-    """(line, row) for rows with a post id; rows without one are reported through `skip`."""
-    with open(path, newline="", encoding="utf-8-sig", errors="replace") as fh:
-        sample = fh.read(4096)
-        fh.seek(0)
+    """(line, row) for rows with a post id; rows without one, and rows the text layer cannot
+    read (a broken quote, a cell over the size limit, a wrong encoding), go through `skip`."""
+    src = Source(path, sniff(path))
+    try:
         try:
-            dialect = csv.Sniffer().sniff(sample, delimiters=",;\t") if sample else csv.excel
-        except csv.Error:
-            dialect = csv.excel
-        reader = csv.DictReader(fh, dialect=dialect)
-        names = reader.fieldnames or []
+            table = open_table(src)
+        except NotAPostCollection:
+            table = None
+        names = table.header if table else []
         columns = {name: _column(names, name) for name in _ALIASES}
-        if columns["post_id"] is None or columns["verdict"] is None:
+        if table is None or columns["post_id"] is None or columns["verdict"] is None:
             found = ", ".join(names) or "none"
             raise VerdictError(f"{path.name}: needs the columns post_id and verdict (found: {found})")
-        rows: list[tuple[int, dict[str, str]]] = []
-        for line, raw in enumerate(reader, start=2):
+
+        def parse(line: int, raw: dict) -> tuple[int, dict[str, str]]:
             if line > MAX_ROWS:
-                skip(line, f"more than {MAX_ROWS} rows; the rest is ignored")
-                break
-            row = {name: (raw.get(col) or "").strip() if col else "" for name, col in columns.items()}
+                raise SkipRecord(f"more than {MAX_ROWS} rows; not read")
+            row = {name: str(raw.get(col) or "").strip() if col else "" for name, col in columns.items()}
             if not row["post_id"]:
-                skip(line, "no post id")
-                continue
+                raise SkipRecord("no post id")
+            row["post_id"] = canonical_id(row["post_id"])
             row["verdict"] = row["verdict"].lower().replace(" ", "_")
-            rows.append((line, row))
-    return rows
+            return line, row
+
+        rows: list[tuple[int, dict[str, str]]] = []
+        for item in Records(path.name, table.rows, parse):
+            if isinstance(item, Skip | Note):
+                skip(item.line, item.reason, counted=isinstance(item, Skip))
+            else:
+                rows.append(item)
+        return rows
+    finally:
+        src.close()
