@@ -85,6 +85,9 @@ class Download:
     content_type: str | None
     attempts: int = 1
     redirects: list[str] = field(default_factory=list)
+    status: int = 200  # 304 when a conditional request found nothing new (data is empty)
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -185,15 +188,19 @@ class HttpFetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def fetch(self, url: str, is_cancelled: IsCancelled | None = None) -> Download:
-        """Download `url` or raise FetchError / UrlRefused / Cancelled / BudgetExhausted."""
+    def fetch(self, url: str, is_cancelled: IsCancelled | None = None,
+              headers: dict[str, str] | None = None) -> Download:
+        """Download `url` or raise FetchError / UrlRefused / Cancelled / BudgetExhausted.
+
+        `headers`: extra request headers, e.g. If-None-Match / If-Modified-Since for a polled
+        feed; a 304 answer then comes back as a Download with status 304 and no data."""
         is_cancelled = is_cancelled or (lambda: False)
         attempt = 0
         while True:
             if is_cancelled():
                 raise Cancelled("cancelled")
             try:
-                download = self._fetch_once(url, is_cancelled)
+                download = self._fetch_once(url, is_cancelled, headers)
                 download.attempts = attempt + 1
                 return download
             except _Retryable as exc:
@@ -206,7 +213,7 @@ class HttpFetcher:
                 _sleep(delay, is_cancelled)
                 attempt += 1
 
-    def _fetch_once(self, url: str, is_cancelled: IsCancelled) -> Download:
+    def _fetch_once(self, url: str, is_cancelled: IsCancelled, headers: dict[str, str] | None = None) -> Download:
         import requests
         import urllib3
 
@@ -218,7 +225,7 @@ class HttpFetcher:
             check_url(current, self.policy)
             try:
                 response = self.session.get(
-                    current, stream=True, allow_redirects=False,
+                    current, stream=True, allow_redirects=False, headers=headers,
                     timeout=(limits.connect_timeout, limits.read_timeout),
                 )
             except requests.Timeout as exc:
@@ -238,6 +245,10 @@ class HttpFetcher:
                     continue
                 if status in RETRY_STATUS or 500 <= status < 600:
                     raise _Retryable(f"HTTP {status}", parse_retry_after(response.headers.get("Retry-After")))
+                if status == 304 and headers:
+                    return Download(url, current, b"", response.headers.get("Content-Type"), redirects=hops,
+                                    status=304, etag=response.headers.get("ETag"),
+                                    last_modified=response.headers.get("Last-Modified"))
                 if status != 200:
                     raise FetchError(f"HTTP {status}")
                 declared = response.headers.get("Content-Length")
@@ -248,7 +259,9 @@ class HttpFetcher:
                     data = self._read_body(response, is_cancelled, deadline)
                 except (urllib3.exceptions.HTTPError, requests.RequestException, OSError, HTTPException) as exc:
                     raise _Retryable(f"connection broke while reading: {_short(exc)}") from exc
-                return Download(url, current, data, response.headers.get("Content-Type"), redirects=hops)
+                return Download(url, current, data, response.headers.get("Content-Type"), redirects=hops,
+                                etag=response.headers.get("ETag"),
+                                last_modified=response.headers.get("Last-Modified"))
         raise FetchError(f"more than {self.policy.max_redirects} redirects")
 
     def _read_body(self, response, is_cancelled: IsCancelled, deadline: float) -> bytes:

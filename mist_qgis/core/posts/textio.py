@@ -232,14 +232,15 @@ def _fast_loads() -> Callable[[str], Any] | None:
     return orjson.loads
 
 
-def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
+def _json_lines(src: Source, start: int = 1) -> Iterator[tuple[int, Any] | Skip]:
+    """One JSON value per line; `start` numbers the first line (a tailed file goes on counting)."""
     raw_decode = json.JSONDecoder().raw_decode  # skips json.loads' per-call encoding detection
     loads = json.loads
     fast = _fast_loads()
     encoding = src.line_encoding
     fast_bytes = fast if encoding == "utf-8" else None  # orjson reads UTF-8 bytes without a decode
     name = src.name
-    for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
+    for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), start):
         if raw is OVERLONG:
             yield Skip(name, number, f"line longer than {MAX_LINE_BYTES >> 20} MiB, not read")
             continue
@@ -287,6 +288,9 @@ def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
             yield Skip(name, number, "JSON nested too deeply")
             continue
         yield number, value
+
+
+json_lines = _json_lines
 
 
 def _binary_reason(raw: bytes) -> str | None:
@@ -454,7 +458,7 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
     overlong: set[int] = set()
 
     def lines() -> Iterator[str]:
-        for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
+        for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), start):
             if raw is OVERLONG:
                 overlong.add(number)
                 yield ""

@@ -8,7 +8,8 @@ the other kind a reported skip instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from .issues import Note, Skip, SkipRecord
 from .record import PostRecord
@@ -19,8 +20,13 @@ from .twitter_v2 import EMPTY, is_v2_response, is_v2_tweet, parse_response, pars
 
 def read_tweets(src: Source, accept: str = "any") -> Iterator[PostRecord | Skip | Note]:
     """`accept`: "any", "v1" or "v2"."""
-    name = src.name
-    for item in iter_json(src):
+    yield from tweets_from_values(iter_json(src), src.name, accept)
+
+
+def tweets_from_values(items: Iterable[tuple[int, Any] | Skip], name: str,
+                       accept: str = "any") -> Iterator[PostRecord | Skip | Note]:
+    """The records of already-parsed JSON values (line, value); a tailed file comes this way."""
+    for item in items:
         if isinstance(item, Skip):
             yield item
             continue
