@@ -458,7 +458,7 @@ def iter_rows(src: Source, delimiter: str) -> Iterator[tuple[int, list[str]] | S
     overlong: set[int] = set()
 
     def lines() -> Iterator[str]:
-        for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), start):
+        for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
             if raw is OVERLONG:
                 overlong.add(number)
                 yield ""
