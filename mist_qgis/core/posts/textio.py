@@ -232,7 +232,7 @@ def _fast_loads() -> Callable[[str], Any] | None:
     return orjson.loads
 
 
-def _json_lines(src: Source, start: int = 1) -> Iterator[tuple[int, Any] | Skip]:
+def _json_lines(src: Source, start: int = 1, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, Any] | Skip]:
     """One JSON value per line; `start` numbers the first line (a tailed file goes on counting)."""
     raw_decode = json.JSONDecoder().raw_decode  # skips json.loads' per-call encoding detection
     loads = json.loads
@@ -240,9 +240,9 @@ def _json_lines(src: Source, start: int = 1) -> Iterator[tuple[int, Any] | Skip]
     encoding = src.line_encoding
     fast_bytes = fast if encoding == "utf-8" else None  # orjson reads UTF-8 bytes without a decode
     name = src.name
-    for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), start):
+    for number, raw in enumerate(src.byte_lines(limit), start):
         if raw is OVERLONG:
-            yield Skip(name, number, f"line longer than {MAX_LINE_BYTES >> 20} MiB, not read")
+            yield Skip(name, number, f"line longer than {limit >> 20} MiB, not read")
             continue
         if raw[:1] == b"\x1e":
             raw = raw.lstrip(b"\x1e")
