@@ -5,7 +5,7 @@ fetch, the current head and the alert rule. Thin over core.live.watch; runs unti
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from qgis.core import (
@@ -39,7 +39,7 @@ def parse_until(text: str) -> float | None:
     except ValueError as exc:
         raise QgsProcessingException(tr("Stop time {text} is not an ISO 8601 time").format(text=text)) from exc
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.timestamp()
 
 
