@@ -200,3 +200,60 @@ def test_near_duplicate_photos_raise_one_alert(store, tmp_path: Path):
     assert store.scalar("SELECT posts FROM alerts WHERE post_fid = ?", (a,)) == 2
     assert store.count("alert_posts") == 3
     assert raise_alerts(store, AlertRule(keywords=("flooded",)), 0, None) == []  # nothing twice
+
+
+class _Photos(http.server.BaseHTTPRequestHandler):
+    files: dict[str, bytes] = {}
+
+    def do_GET(self):  # noqa: N802
+        body = type(self).files.get(self.path)
+        self.send_response(200 if body else 404)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(body or b"")))
+        self.end_headers()
+        self.wfile.write(body or b"")
+
+    def log_message(self, *args):
+        pass
+
+
+def _png(rgb: tuple[int, int, int]) -> bytes:
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(sum(rgb))
+    noise = rng.integers(0, 40, (64, 64, 3))
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(np.array(rgb) + noise, 0, 255).astype("uint8")).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def test_each_batch_goes_through_fetch_head_and_alerts(store, tmp_path: Path):
+    """The existing stages run per batch: photos fetched from a local server, screened by a real
+    ONNX head, a flood-scored post raises one alert and its duplicate photo joins it."""
+    from tests.helpers.modelkit import colour_card, make_colour_model
+
+    head = make_colour_model(tmp_path / "head.onnx", colour_card(labels=("flood", "green", "other")))
+    _Photos.files = {"/red.png": _png((220, 20, 20)), "/blue.png": _png((20, 20, 220))}
+    _Photos.files["/red-again.png"] = _Photos.files["/red.png"]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Photos)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    try:
+        path = tmp_path / "stream.jsonl"
+        path.write_text(v1_line(1, photo=f"{base}/red.png") + v1_line(2, photo=f"{base}/blue.png"))
+        options = WatchOptions([str(path)], head=str(head), rule=AlertRule(threshold=0.8, label="flood"),
+                               interval_s=0.05, max_posts=2, policy=UrlPolicy.allowing(["127.0.0.1/32"]))
+        first = watch(store, options)
+        assert first.counts["fetched"] == 2 and first.counts["classified"] == 2 and first.counts["alerts"] == 1
+        with open(path, "a") as fh:
+            fh.write(v1_line(3, photo=f"{base}/red-again.png") + v1_line(4))
+        second = watch(store, options)
+        assert second.counts["classified"] >= 1 and second.counts["alerts"] == 0  # joined the first alert
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert store.count("alerts") == 1 and store.scalar("SELECT posts FROM alerts") == 2
+    assert store.count("posts", "cls_label = 'flood'") == 2
