@@ -15,7 +15,7 @@ from tests.helpers.stub_iface import StubIface
 MENU = ["Create or upgrade store…", "Store summary…", "Check dependencies", "Models…", "Fetch photos…",
         "Classify photos…", "Train screening head…", "Geolocate photos…", "Post density…",
         "Semantic localization map…", "Inundation from verified depths…", "Export verified points…",
-        "Verify photos", "Import posts"]
+        "Verify photos", "Import posts", "Live"]
 STEPS = {
     "Create or upgrade store…": "mist:createstore", "Store summary…": "mist:storeinfo",
     "Fetch photos…": "mist:fetchmedia", "Classify photos…": "mist:classifymedia",
@@ -47,7 +47,7 @@ def test_load_and_unload_twice_cleanly():
             steps = {a.text(): a.data() for a in plugin.actions if a.data()}
             assert steps == STEPS and all(registry.algorithmById(i) is not None for i in steps.values())
             assert iface.window.findChildren(QToolBar, "MistToolbar")
-            assert [d.objectName() for d in iface.docks] == ["MistVerifyDock", "MistPostsDock"]
+            assert [d.objectName() for d in iface.docks] == ["MistVerifyDock", "MistPostsDock", "MistLiveDock"]
             assert plugin.verify_dock.windowTitle() == "MIST Verify" and not plugin.verify_dock.isVisible()
             assert plugin.posts_dock.windowTitle() == "MIST Posts" and not plugin.posts_dock.isVisible()
             plugin.unload()
@@ -57,6 +57,7 @@ def test_load_and_unload_twice_cleanly():
             assert not iface.window.findChildren(QToolBar, "MistToolbar")
             assert not iface.window.findChildren(QDockWidget, "MistVerifyDock")
             assert not iface.window.findChildren(QDockWidget, "MistPostsDock")
+            assert not iface.window.findChildren(QDockWidget, "MistLiveDock")
             assert plugin.actions == [] and plugin.tasks == set() and plugin.verify_dock is None
             assert plugin.posts_dock is None
     finally:

@@ -72,3 +72,24 @@ def add_alert(conn: sqlite3.Connection, post_fid: int, group_key: str, rule: str
 
 def open_alerts(store: Store) -> int:
     return int(store.scalar("SELECT COUNT(*) FROM alerts WHERE status = 'open'"))
+
+
+def live_counts(store: Store, flood_label: str) -> dict[str, int]:
+    """What the live dock shows: posts, screened posts and those screened as `flood_label`, open
+    alerts, and the queue of each stage (photos waiting to be fetched, fetched posts not screened)."""
+    row = store.query(
+        "SELECT (SELECT count(*) FROM posts), "
+        "(SELECT count(*) FROM posts WHERE cls_label IS NOT NULL), "
+        "(SELECT count(*) FROM posts WHERE cls_label = ?), "
+        "(SELECT count(*) FROM alerts WHERE status = 'open'), "
+        "(SELECT count(*) FROM media WHERE status = 'pending'), "
+        "(SELECT count(DISTINCT m.post_fid) FROM media m JOIN posts p ON p.fid = m.post_fid "
+        " WHERE m.status = 'ok' AND p.cls_label IS NULL)", (flood_label,))[0]
+    keys = ("posts", "screened", "flood", "open_alerts", "to_fetch", "to_screen")
+    return dict(zip(keys, (int(v) for v in row), strict=True))
+
+
+def alerts_after(store: Store, fid: int) -> list[tuple[int, str | None, float | None, float | None]]:
+    """Alerts raised after `fid`: (fid, text, lon, lat), oldest first."""
+    return [tuple(r) for r in store.query(
+        "SELECT fid, text, ST_MinX(geom), ST_MinY(geom) FROM alerts WHERE fid > ? ORDER BY fid", (fid,))]
