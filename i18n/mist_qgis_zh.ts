@@ -4,27 +4,27 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="47"/>
+        <location filename="../mist_qgis/plugin.py" line="48"/>
         <source>MIST</source>
         <translation>MIST</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="49"/>
+        <location filename="../mist_qgis/plugin.py" line="50"/>
         <source>Create or upgrade store…</source>
         <translation>创建或升级数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="50"/>
+        <location filename="../mist_qgis/plugin.py" line="51"/>
         <source>Store summary…</source>
         <translation>数据库概况…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="51"/>
+        <location filename="../mist_qgis/plugin.py" line="52"/>
         <source>Check dependencies</source>
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="174"/>
+        <location filename="../mist_qgis/plugin.py" line="183"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -99,7 +99,7 @@
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="157"/>
+        <location filename="../mist_qgis/plugin.py" line="166"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
@@ -869,52 +869,52 @@
         <translation>无法加载帖子样式：{message}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="52"/>
+        <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Fetch photos…</source>
         <translation>获取照片…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Classify photos…</source>
         <translation>照片分类…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Train screening head…</source>
         <translation>训练筛查分类头…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Geolocate photos…</source>
         <translation>照片地理定位…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Post density…</source>
         <translation>帖子密度…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Semantic localization map…</source>
         <translation>语义定位图…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Inundation from verified depths…</source>
         <translation>根据核验水深推算淹没…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Export verified points…</source>
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="102"/>
+        <location filename="../mist_qgis/plugin.py" line="105"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
@@ -1129,7 +1129,7 @@
         <translation>列映射 (field=column; ...)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="77"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="71"/>
         <source>Run id</source>
         <translation>运行 ID</translation>
     </message>
@@ -1254,197 +1254,197 @@
         <translation>筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="50"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="44"/>
         <source>No model given: a model id, id@version or .onnx file.</source>
         <translation>未指定模型：请给出模型 id、id@version 或 .onnx 文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="61"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="55"/>
         <source>Classify photos</source>
         <translation>照片分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="210"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="204"/>
         <source>Model (id, id@version or .onnx path)</source>
         <translation>模型（id、id@version 或 .onnx 路径）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="73"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="67"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="75"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="69"/>
         <source>Labels kept per photo</source>
         <translation>每张照片保留的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="77"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="71"/>
         <source>Photos classified</source>
         <translation>已分类的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="77"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="71"/>
         <source>Photos skipped</source>
         <translation>跳过的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="97"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="91"/>
         <source>{model}: {notice}</source>
         <translation>{model}：{notice}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="98"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="92"/>
         <source>{n} photos classified, {s} skipped</source>
         <translation>已分类 {n} 张照片，跳过 {s} 张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="105"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="99"/>
         <source>Train screening head from verifications</source>
         <translation>根据核验结果训练筛查分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="106"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="100"/>
         <source>Trains a class-balanced head (logistic regression or small MLP) on the analysts&apos; verified photos, using cached embeddings of a backbone model and/or of the post text (computed first where missing). Reports cross-validated precision, recall and F1 and a calibrated threshold, and writes the head as an ONNX model that &apos;Classify photos&apos; runs and other teams can import.</source>
         <translation>基于分析员已核验的照片训练类别均衡的分类头（逻辑回归或小型 MLP），使用骨干模型和/或帖子文本的缓存嵌入向量（缺失时先行计算）。报告交叉验证的精确率、召回率、F1 以及校准后的阈值，并将分类头写为 ONNX 模型，供“照片分类”运行，也可供其他团队导入。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="115"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="109"/>
         <source>Image embedding model</source>
         <translation>图像嵌入模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="117"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="111"/>
         <source>Features</source>
         <translation>特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="118"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="112"/>
         <source>Labels</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="119"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="113"/>
         <source>Water depth class limits (m)</source>
         <translation>水深等级界限 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="121"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="115"/>
         <source>Head</source>
         <translation>分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="122"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="116"/>
         <source>Model id</source>
         <translation>模型 id</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="123"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="117"/>
         <source>Head model</source>
         <translation>分类头模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="123"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="117"/>
         <source>ONNX model (*.onnx)</source>
         <translation>ONNX 模型 (*.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="125"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="119"/>
         <source>Cross-validated metrics (JSON)</source>
         <translation>交叉验证指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="126"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="120"/>
         <source>Head model id@version</source>
         <translation>分类头模型 id@version</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="144"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="138"/>
         <source>Depth class limits must be numbers such as 0.3,1.0</source>
         <translation>水深等级界限必须是数字，例如 0.3,1.0</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="152"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="146"/>
         <source>Embedding photos with {m}</source>
         <translation>正在用 {m} 计算照片嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="155"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="149"/>
         <source>Embedding post texts</source>
         <translation>正在计算帖子文本嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="158"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="152"/>
         <source>Cancelled before training</source>
         <translation>已在训练前取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="172"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="166"/>
         <source>Suggest photos to verify next</source>
         <translation>推荐接下来要核验的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="173"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="167"/>
         <source>Lists unverified photos the head is least sure about, mixed with a random sample so that precision estimated from verified photos stays honest.</source>
         <translation>列出分类头最不确定的未核验照片，并混入随机样本，使根据已核验照片估计的精确率保持无偏。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="180"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="174"/>
         <source>Head model (id, id@version or .onnx path)</source>
         <translation>分类头模型（id、id@version 或 .onnx 路径）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="181"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="175"/>
         <source>Number of photos</source>
         <translation>照片数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="183"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="177"/>
         <source>Share of random photos</source>
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="186"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="180"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="203"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="197"/>
         <source>Classify image files</source>
         <translation>图像文件分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="211"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="205"/>
         <source>Image files (one per line)</source>
         <translation>图像文件（每行一个）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="214"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="208"/>
         <source>Labels per image</source>
         <translation>每张图像的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="216"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="210"/>
         <source>Predictions (JSON)</source>
         <translation>预测结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="225"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="219"/>
         <source>No image files given</source>
         <translation>未指定图像文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="235"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="229"/>
         <source>List models</source>
         <translation>列出模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="236"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="230"/>
         <source>Lists the models MIST can use (user folders, the profile&apos;s model folder, the build folder) with task, labels, size and licence, files that are not usable models, and the execution providers available.</source>
         <translation>列出 MIST 可使用的模型（用户文件夹、用户配置文件中的模型文件夹、构建文件夹）及其任务、标签、大小和许可证，列出不可用作模型的文件，以及可用的执行提供程序。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="242"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="236"/>
         <source>Models (JSON)</source>
         <translation>模型 (JSON)</translation>
     </message>
@@ -1904,17 +1904,17 @@
         <translation>导入失败：{e}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="62"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="56"/>
         <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each photo with its post&apos;s text, using the tokenizer exported beside it. Unreadable photos are skipped with the reason recorded.</source>
         <translation>对数据库中尚无该模型预测结果的每张已获取照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片的前几个标签、帖子的标签，以及模型提供的嵌入向量。图像+文本模型（多模态危机分类器）会将每张照片与其帖子的文本一起读取，并使用随模型导出的分词器。无法读取的照片会被跳过并记录原因。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="204"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="198"/>
         <source>Top labels and scores of an image model for a few image files (a quick check). An image+text model reads the given text with every image (no text: the empty text).</source>
         <translation>图像模型对若干图像文件给出的前几个标签及得分（快速检查）。图像+文本模型会将给定文本与每张图像一起读取（未给文本时使用空文本）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="212"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="206"/>
         <source>Post text for image+text models</source>
         <translation>图像+文本模型使用的帖子文本</translation>
     </message>
@@ -2157,6 +2157,193 @@
         <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="41"/>
         <source>Format (auto: from the file extension)</source>
         <translation>格式（auto：由文件扩展名判断）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="81"/>
+        <source>MIST Live</source>
+        <translation>MIST 实时</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="100"/>
+        <source>One file, folder or http(s) URL per line</source>
+        <translation>每行一个文件、文件夹或 http(s) URL</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="106"/>
+        <source>Sources</source>
+        <translation>数据源</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="107"/>
+        <source>Head (.onnx)</source>
+        <translation>分类头 (.onnx)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
+        <source>Alert score</source>
+        <translation>告警得分</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
+        <source>Alert keywords</source>
+        <translation>告警关键词</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="112"/>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="113"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="114"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <source>Watching</source>
+        <translation>监视中</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="211"/>
+        <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
+queues: {fetch} photos to fetch · {screen} posts to screen</source>
+        <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
+队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="258"/>
+        <source>MIST alert</source>
+        <translation>MIST 告警</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="260"/>
+        <source>Zoom to</source>
+        <translation>缩放至</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="117"/>
+        <source>Live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="40"/>
+        <source>Stop time {text} is not an ISO 8601 time</source>
+        <translation>停止时间 {text} 不是 ISO 8601 时间</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="48"/>
+        <source>Watch live sources</source>
+        <translation>监视实时数据源</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="50"/>
+        <source>Watches growing JSON-lines files (Twitter v1.1 and v2, with rotation and truncation), drop folders (post files and photos) and http(s) JSON or GeoJSON feeds (conditional requests, backoff; public hosts only unless private hosts are allowed). Each arriving batch is imported together with the source&apos;s position, its photos fetched, screened by the head and checked against the alert rule. Stopping and starting again goes on exactly where it stopped. Runs until cancelled, the stop time or the post limit.</source>
+        <translation>监视持续增长的 JSON 行文件（Twitter v1.1 与 v2，支持轮转和截断）、投放文件夹（帖子文件和照片）以及 http(s) JSON 或 GeoJSON 数据流（条件请求、失败退避；除非允许私有主机，否则仅访问公共主机）。每个到达的批次会连同数据源的读取位置一起导入，随后获取其照片、由分类头筛查并按告警规则检查。停止后再次开始会从停止处准确继续。一直运行，直到取消、到达停止时间或帖子数上限。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="62"/>
+        <source>Sources: files, folders or http(s) URLs, one per line</source>
+        <translation>数据源：文件、文件夹或 http(s) URL，每行一个</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="64"/>
+        <source>Head or classifier that screens the photos (optional)</source>
+        <translation>筛查照片的分类头或分类器（可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="66"/>
+        <source>Alert when the head&apos;s score is at least (0: no score condition)</source>
+        <translation>分类头得分不低于此值时告警（0：不设得分条件）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="69"/>
+        <source>Label the score is for</source>
+        <translation>得分对应的标签</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="71"/>
+        <source>Area of interest (polygons, optional)</source>
+        <translation>关注区域（多边形，可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="74"/>
+        <source>Alert keywords, comma-separated (optional)</source>
+        <translation>告警关键词，以逗号分隔（可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="76"/>
+        <source>Stop at (ISO 8601 time, optional)</source>
+        <translation>停止时间（ISO 8601 时间，可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="78"/>
+        <source>Stop after this many records (0: no limit)</source>
+        <translation>读取这么多条记录后停止（0：不限）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="81"/>
+        <source>Seconds between polls</source>
+        <translation>轮询间隔（秒）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="84"/>
+        <source>Fetch the posts&apos; photos</source>
+        <translation>获取帖子的照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="86"/>
+        <source>Allow private and loopback hosts (intranet feeds and photo servers)</source>
+        <translation>允许私有和回环主机（内网数据流和照片服务器）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <source>Records read</source>
+        <translation>已读取记录数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <source>Posts imported</source>
+        <translation>已导入帖子数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <source>Alerts raised</source>
+        <translation>已发出告警数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="103"/>
+        <source>No source to watch: name a file, a folder or an http(s) URL.</source>
+        <translation>没有要监视的数据源：请指定文件、文件夹或 http(s) URL。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="121"/>
+        <source>{read} records read, {imported} imported, {alerts} alerts</source>
+        <translation>已读取 {read} 条记录，导入 {imported} 条，告警 {alerts} 条</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="146"/>
+        <source>The area of interest holds no polygon.</source>
+        <translation>关注区域中没有多边形。</translation>
     </message>
 </context>
 </TS>
