@@ -79,12 +79,13 @@ def test_watch_killed_mid_batch_then_restarted_has_exact_totals(tmp_path: Path):
     finally:
         writer.join()
     assert kills >= 2
-    proc = _start(store, stream)
     total_lines = TOTAL_POSTS + TOTAL_POSTS // BAD_EVERY
-    assert _wait_for(lambda: _count(store, "SELECT count(*) FROM posts") == TOTAL_POSTS
-              and _count(store, "SELECT count(*) FROM issues WHERE stage = 'watch'") == TOTAL_POSTS // BAD_EVERY)
-    proc.send_signal(signal.SIGTERM)  # stops cleanly after the batch in hand
-    out, err = proc.communicate(timeout=60)
+    with _start(store, stream) as proc:
+        assert _wait_for(lambda: _count(store, "SELECT count(*) FROM posts") == TOTAL_POSTS
+                         and _count(store, "SELECT count(*) FROM issues WHERE stage = 'watch'")
+                         == TOTAL_POSTS // BAD_EVERY)
+        proc.send_signal(signal.SIGTERM)  # stops cleanly after the batch in hand
+        out, err = proc.communicate(timeout=60)
     assert proc.returncode == 0, err
     result = json.loads(out)
     assert result["summary"]["status"] == "cancelled"
