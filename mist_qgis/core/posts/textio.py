@@ -232,8 +232,10 @@ def _fast_loads() -> Callable[[str], Any] | None:
     return orjson.loads
 
 
-def _json_lines(src: Source, start: int = 1, limit: int = MAX_LINE_BYTES) -> Iterator[tuple[int, Any] | Skip]:
-    """One JSON value per line; `start` numbers the first line (a tailed file goes on counting)."""
+def _json_lines(src: Source, start: int = 1, limit: int | None = None) -> Iterator[tuple[int, Any] | Skip]:
+    """One JSON value per line; `start` numbers the first line (a tailed file goes on counting),
+    `limit` is the longest line read (MAX_LINE_BYTES unless given)."""
+    limit = limit or MAX_LINE_BYTES
     raw_decode = json.JSONDecoder().raw_decode  # skips json.loads' per-call encoding detection
     loads = json.loads
     fast = _fast_loads()
