@@ -126,6 +126,10 @@ def measure(name: str, runner, gen_args: dict, head: Path, tmp: Path, extra: tup
     stop.set()
     worker.join()
     done = result["done"]
+    with open_store(store_path, create=False, read_only=True) as store:
+        media = dict(store.query("SELECT status, count(*) FROM media GROUP BY status"))
+        screened = store.count("posts", "cls_label IS NOT NULL")
+    print(f"{name}: media {media}, {screened} posts screened by the head")
     rows = []
     previous = 0
     for rate, start, end, written in gen.steps:
@@ -158,13 +162,15 @@ def main() -> None:
         head = make_colour_model(tmp / "head.onnx", colour_card(labels=("flood", "green", "other")))
         photos = tmp / "photos"
         photos.mkdir()
-        for i, data in enumerate(make_jpegs(200)):
+        distinct = int(args.photo_share * sum(rates) * args.seconds) + 100  # every photo a new download
+        for i, data in enumerate(make_jpegs(distinct)):
             (photos / f"{i}.jpg").write_bytes(data)
         ports = multiprocessing.Queue()
         server = multiprocessing.Process(target=serve, args=(str(photos), args.latency, ports), daemon=True)
         server.start()
         base = f"http://127.0.0.1:{ports.get(timeout=30)}"
-        gen_args = {"rates": rates, "seconds": args.seconds, "share": args.photo_share, "base": base, "photos": 200}
+        gen_args = {"rates": rates, "seconds": args.seconds, "share": args.photo_share, "base": base,
+                    "photos": distinct}
         try:
             mist = measure("mist", run_mist, gen_args, head, tmp)
             peer = measure("batch", run_batch_path, gen_args, head, tmp, (args.batch_every,))
