@@ -17,6 +17,7 @@ from tests.live_kit import mixed_lines
 
 TOTAL_POSTS = 6000
 BAD_EVERY = 500  # one malformed line after every 500 tweets
+KILLS = 2
 
 
 def _cli(*args):
@@ -52,9 +53,13 @@ def test_watch_killed_mid_batch_then_restarted_has_exact_totals(tmp_path: Path):
     stream = tmp_path / "stream.jsonl"
     stream.write_text("")
 
+    killed = [threading.Event() for _ in range(KILLS)]
+
     def append() -> None:  # a collector writing in chunks, sometimes half a line at a time
         with open(stream, "a") as fh:
-            for start in range(0, TOTAL_POSTS, BAD_EVERY):
+            for i, start in enumerate(range(0, TOTAL_POSTS, BAD_EVERY)):
+                if i and i % 4 == 0 and i // 4 <= KILLS:
+                    killed[i // 4 - 1].wait(120)  # more data only once the watcher was killed again
                 text = mixed_lines(start, BAD_EVERY) + '{"broken": \n'
                 half = len(text) // 2 + 7
                 fh.write(text[:half])
@@ -68,17 +73,20 @@ def test_watch_killed_mid_batch_then_restarted_has_exact_totals(tmp_path: Path):
     writer.start()
     kills = 0
     try:
-        while writer.is_alive():  # kill it while the collector is still writing, again and again
+        for event in killed:  # kill it while the collector is still writing, again and again
             before = _count(store, "SELECT count(*) FROM posts")
             with _start(store, stream) as proc:
-                _wait_for(lambda b=before: _count(store, "SELECT count(*) FROM posts") > b or not writer.is_alive())
+                _wait_for(lambda b=before: _count(store, "SELECT count(*) FROM posts") > b)
                 time.sleep(0.1)  # somewhere inside the next batch or between two
                 proc.send_signal(signal.SIGKILL)
                 proc.communicate(timeout=30)
             kills += 1
+            event.set()
     finally:
+        for event in killed:
+            event.set()
         writer.join()
-    assert kills >= 2
+    assert kills == KILLS
     total_lines = TOTAL_POSTS + TOTAL_POSTS // BAD_EVERY
     with _start(store, stream) as proc:
         assert _wait_for(lambda: _count(store, "SELECT count(*) FROM posts") == TOTAL_POSTS
