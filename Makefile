@@ -15,7 +15,7 @@ PROFILE_MODELS := $(PROFILE)/mist/models
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc demo sample screenshots clean
+.PHONY: setup test test-all lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-live demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -58,7 +58,7 @@ deploy: package
 qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
 
-bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc
+bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-live
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
@@ -111,6 +111,9 @@ bench-decode-memory:
 
 bench-geoloc:
 	$(PY) bench/bench_geoloc.py $(BENCH_ARGS)
+
+bench-live:
+	$(PY) bench/bench_live.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache $(QM)

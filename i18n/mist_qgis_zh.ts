@@ -4,27 +4,27 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="47"/>
+        <location filename="../mist_qgis/plugin.py" line="48"/>
         <source>MIST</source>
         <translation>MIST</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="49"/>
+        <location filename="../mist_qgis/plugin.py" line="50"/>
         <source>Create or upgrade store…</source>
         <translation>创建或升级数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="50"/>
+        <location filename="../mist_qgis/plugin.py" line="51"/>
         <source>Store summary…</source>
         <translation>数据库概况…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="51"/>
+        <location filename="../mist_qgis/plugin.py" line="52"/>
         <source>Check dependencies</source>
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="191"/>
+        <location filename="../mist_qgis/plugin.py" line="201"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -89,7 +89,7 @@
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="174"/>
+        <location filename="../mist_qgis/plugin.py" line="184"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
@@ -849,52 +849,52 @@
         <translation>无法加载帖子样式：{message}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="52"/>
+        <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Fetch photos…</source>
         <translation>获取照片…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Classify photos…</source>
         <translation>照片分类…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Train screening head…</source>
         <translation>训练筛查分类头…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Geolocate photos…</source>
         <translation>照片地理定位…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Post density…</source>
         <translation>帖子密度…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Semantic localization map…</source>
         <translation>语义定位图…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Inundation from verified depths…</source>
         <translation>根据核验水深推算淹没…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Export verified points…</source>
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="102"/>
+        <location filename="../mist_qgis/plugin.py" line="105"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
@@ -2212,6 +2212,193 @@
         <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="41"/>
         <source>Format (auto: from the file extension)</source>
         <translation>格式（auto：由文件扩展名判断）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="81"/>
+        <source>MIST Live</source>
+        <translation>MIST 实时</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="100"/>
+        <source>One file, folder or http(s) URL per line</source>
+        <translation>每行一个文件、文件夹或 http(s) URL</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="106"/>
+        <source>Sources</source>
+        <translation>数据源</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="107"/>
+        <source>Head (.onnx)</source>
+        <translation>分类头 (.onnx)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
+        <source>Alert score</source>
+        <translation>告警得分</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
+        <source>Alert keywords</source>
+        <translation>告警关键词</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="112"/>
+        <source>Start</source>
+        <translation>开始</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="113"/>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="114"/>
+        <source>Stop</source>
+        <translation>停止</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <source>Stopped</source>
+        <translation>已停止</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <source>Watching</source>
+        <translation>监视中</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="211"/>
+        <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
+queues: {fetch} photos to fetch · {screen} posts to screen</source>
+        <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
+队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="258"/>
+        <source>MIST alert</source>
+        <translation>MIST 告警</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="260"/>
+        <source>Zoom to</source>
+        <translation>缩放至</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="119"/>
+        <source>Live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="40"/>
+        <source>Stop time {text} is not an ISO 8601 time</source>
+        <translation>停止时间 {text} 不是 ISO 8601 时间</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="48"/>
+        <source>Watch live sources</source>
+        <translation>监视实时数据源</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="50"/>
+        <source>Watches growing JSON-lines files (Twitter v1.1 and v2, with rotation and truncation), drop folders (post files and photos) and http(s) JSON or GeoJSON feeds (conditional requests, backoff; public hosts only unless private hosts are allowed). Each arriving batch is imported together with the source&apos;s position, its photos fetched, screened by the head and checked against the alert rule. Stopping and starting again goes on exactly where it stopped. Runs until cancelled, the stop time or the post limit.</source>
+        <translation>监视持续增长的 JSON 行文件（Twitter v1.1 与 v2，支持轮转和截断）、投放文件夹（帖子文件和照片）以及 http(s) JSON 或 GeoJSON 数据流（条件请求、失败退避；除非允许私有主机，否则仅访问公共主机）。每个到达的批次会连同数据源的读取位置一起导入，随后获取其照片、由分类头筛查并按告警规则检查。停止后再次开始会从停止处准确继续。一直运行，直到取消、到达停止时间或帖子数上限。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="62"/>
+        <source>Sources: files, folders or http(s) URLs, one per line</source>
+        <translation>数据源：文件、文件夹或 http(s) URL，每行一个</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="64"/>
+        <source>Head or classifier that screens the photos (optional)</source>
+        <translation>筛查照片的分类头或分类器（可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="66"/>
+        <source>Alert when the head&apos;s score is at least (0: no score condition)</source>
+        <translation>分类头得分不低于此值时告警（0：不设得分条件）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="69"/>
+        <source>Label the score is for</source>
+        <translation>得分对应的标签</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="71"/>
+        <source>Area of interest (polygons, optional)</source>
+        <translation>关注区域（多边形，可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="74"/>
+        <source>Alert keywords, comma-separated (optional)</source>
+        <translation>告警关键词，以逗号分隔（可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="76"/>
+        <source>Stop at (ISO 8601 time, optional)</source>
+        <translation>停止时间（ISO 8601 时间，可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="78"/>
+        <source>Stop after this many records (0: no limit)</source>
+        <translation>读取这么多条记录后停止（0：不限）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="81"/>
+        <source>Seconds between polls</source>
+        <translation>轮询间隔（秒）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="84"/>
+        <source>Fetch the posts&apos; photos</source>
+        <translation>获取帖子的照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="86"/>
+        <source>Allow private and loopback hosts (intranet feeds and photo servers)</source>
+        <translation>允许私有和回环主机（内网数据流和照片服务器）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <source>Records read</source>
+        <translation>已读取记录数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <source>Posts imported</source>
+        <translation>已导入帖子数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <source>Alerts raised</source>
+        <translation>已发出告警数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="103"/>
+        <source>No source to watch: name a file, a folder or an http(s) URL.</source>
+        <translation>没有要监视的数据源：请指定文件、文件夹或 http(s) URL。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="121"/>
+        <source>{read} records read, {imported} imported, {alerts} alerts</source>
+        <translation>已读取 {read} 条记录，导入 {imported} 条，告警 {alerts} 条</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="146"/>
+        <source>The area of interest holds no polygon.</source>
+        <translation>关注区域中没有多边形。</translation>
     </message>
 </context>
 </TS>

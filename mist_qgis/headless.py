@@ -91,9 +91,13 @@ def decode_outputs(results: dict[str, Any]) -> dict[str, Any]:
 
 def run_algorithm(
     algorithm: str, parameters: dict[str, Any], on_info: Callable[[str], None] | None = None,
+    stop_on_signals: bool = False,
 ) -> tuple[dict[str, Any], list[str]]:
     """`processing.run` for scripts (the CLI, the demo): returns (decoded outputs, warnings) and
-    raises `AlgorithmError` with the algorithm's own message instead of Processing's generic one."""
+    raises `AlgorithmError` with the algorithm's own message instead of Processing's generic one.
+
+    `stop_on_signals`: SIGINT and SIGTERM cancel the algorithm's feedback instead of killing the
+    process, so an algorithm that runs until stopped (a watch) finishes its batch and returns."""
     init_processing()
     import processing
     from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
@@ -118,6 +122,12 @@ def run_algorithm(
                 on_info(info)
 
     feedback = Feedback()
+    previous = {}
+    if stop_on_signals:
+        import signal
+
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            previous[sig] = signal.signal(sig, lambda *_: feedback.cancel())
     try:
         results = processing.run(algorithm, parameters, feedback=feedback)
     except QgsProcessingException as exc:
@@ -127,4 +137,10 @@ def run_algorithm(
             last = [line for line in text.splitlines() if line.strip()]
             raise AlgorithmFailed(f"{algorithm}: {last[-1].strip() if last else 'failed'}", text) from exc
         raise AlgorithmError(detail) from exc
+    finally:
+        if previous:
+            import signal
+
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
     return decode_outputs(results), feedback.warnings

@@ -28,6 +28,7 @@ class MistPlugin:
         self.docks: list = []
         self.verify_dock = None
         self.posts_dock = None
+        self.live_dock = None
         self.toolbar = None
         self.tasks: set[QgsTask] = set()
         self._log_handler = None
@@ -65,6 +66,7 @@ class MistPlugin:
             self._add_algorithm_action(text, algorithm_id, toolbar=False)
         self._add_verify_dock()
         self._add_posts_dock()
+        self._add_live_dock()
 
     def unload(self) -> None:
         for task in list(self.tasks):
@@ -83,6 +85,7 @@ class MistPlugin:
         self.docks.clear()
         self.verify_dock = None
         self.posts_dock = None
+        self.live_dock = None
         if self.toolbar is not None:
             self.toolbar.deleteLater()
             self.toolbar = None
@@ -108,6 +111,13 @@ class MistPlugin:
 
         self.posts_dock = self._add_dock(PostsDock(self.start_task, self.iface.mainWindow()), tr("Import posts"),
                                          "import.svg")
+
+    def _add_live_dock(self) -> None:
+        """The "MIST Live" dock (watch sources; start, pause, stop)."""
+        from .gui.live_dock import LiveDock
+
+        self.live_dock = self._add_dock(LiveDock(self.iface, self.start_task, self.iface.mainWindow()), tr("Live"),
+                                        "live.svg")
 
     def _add_dock(self, dock, text: str, icon: str = "mist.svg"):
         """A dock on the right, hidden until its checkable toolbar action shows it."""

@@ -33,6 +33,7 @@ class Verb:
     algorithm: str
     add_arguments: Callable[[argparse.ArgumentParser], None]
     parameters: Callable[[argparse.Namespace], dict[str, Any]]
+    runs_until_stopped: bool = False  # SIGINT/SIGTERM stop it cleanly after the batch in hand
 
 
 def option(parser: argparse.ArgumentParser, flag: str | tuple[str, ...], parameter: str,

@@ -18,14 +18,14 @@ import traceback
 from typing import Any
 
 from ..core.errors import MistError
-from . import geoloc, media, models, posts, rasters, store, verify
+from . import geoloc, live, media, models, posts, rasters, store, verify
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Verb
 
 VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
     store.INIT, store.INFO, posts.IMPORT, media.FETCH_MEDIA, models.MODELS, models.PREDICT, models.CLASSIFY,
     verify.IMPORT_VERIFICATIONS, models.TRAIN_HEAD, models.NEXT_TO_VERIFY, geoloc.IMPORT_REFERENCES,
     geoloc.GEOLOCATE, geoloc.EVALUATE_GEOLOCATION, verify.EXPORT_VERIFIED, rasters.DENSITY, rasters.INUNDATION,
-    rasters.SELO, rasters.EVALUATE_SELO,
+    rasters.SELO, rasters.EVALUATE_SELO, live.WATCH,
 ]
 
 
@@ -49,7 +49,8 @@ def run_verb(verb: Verb, args: argparse.Namespace) -> dict[str, Any]:
 
     parameters = verb.parameters(args)
     echo = (lambda info: print(info, file=sys.stderr)) if args.debug else None
-    results, _warnings = run_algorithm(verb.algorithm, parameters, on_info=echo)
+    results, _warnings = run_algorithm(verb.algorithm, parameters, on_info=echo,
+                                       stop_on_signals=verb.runs_until_stopped)
     return {key.lower(): value for key, value in results.items()}
 
 

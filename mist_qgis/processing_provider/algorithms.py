@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .geoloc_algorithms import EvaluateGeolocationAlgorithm, GeolocatePhotosAlgorithm, ImportReferencesAlgorithm
 from .import_algorithm import ImportPostsAlgorithm
+from .live_algorithms import WatchAlgorithm
 from .media_algorithms import FetchMediaAlgorithm
 from .model_algorithms import (
     ClassifyMediaAlgorithm,
@@ -36,4 +37,5 @@ ALGORITHM_CLASSES = [
     ImportReferencesAlgorithm,
     GeolocatePhotosAlgorithm,
     EvaluateGeolocationAlgorithm,
+    WatchAlgorithm,
 ]

@@ -15,7 +15,7 @@ from tests.helpers.stub_iface import StubIface
 MENU = ["Create or upgrade store…", "Store summary…", "Check dependencies", "Models…", "Fetch photos…",
         "Classify photos…", "Train screening head…", "Geolocate photos…", "Post density…",
         "Semantic localization map…", "Inundation from verified depths…", "Export verified points…",
-        "Verify photos", "Import posts"]
+        "Verify photos", "Import posts", "Live"]
 STEPS = {
     "Create or upgrade store…": "mist:createstore", "Store summary…": "mist:storeinfo",
     "Fetch photos…": "mist:fetchmedia", "Classify photos…": "mist:classifymedia",
@@ -49,8 +49,8 @@ def test_load_and_unload_twice_cleanly():
             assert iface.window.findChildren(QToolBar, "MistToolbar")
             icons = [a.icon().pixmap(32, 32).toImage() for a in
                      iface.window.findChildren(QToolBar, "MistToolbar")[0].actions()]
-            assert len(icons) == 4 and all(icons[i] != icons[j] for i in range(4) for j in range(i + 1, 4))
-            assert [d.objectName() for d in iface.docks] == ["MistVerifyDock", "MistPostsDock"]
+            assert len(icons) == 5 and all(icons[i] != icons[j] for i in range(5) for j in range(i + 1, 5))
+            assert [d.objectName() for d in iface.docks] == ["MistVerifyDock", "MistPostsDock", "MistLiveDock"]
             assert plugin.verify_dock.windowTitle() == "MIST Verify" and not plugin.verify_dock.isVisible()
             assert plugin.posts_dock.windowTitle() == "MIST Posts" and not plugin.posts_dock.isVisible()
             plugin.unload()
@@ -60,6 +60,7 @@ def test_load_and_unload_twice_cleanly():
             assert not iface.window.findChildren(QToolBar, "MistToolbar")
             assert not iface.window.findChildren(QDockWidget, "MistVerifyDock")
             assert not iface.window.findChildren(QDockWidget, "MistPostsDock")
+            assert not iface.window.findChildren(QDockWidget, "MistLiveDock")
             assert plugin.actions == [] and plugin.tasks == set() and plugin.verify_dock is None
             assert plugin.posts_dock is None
     finally:

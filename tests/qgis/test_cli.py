@@ -140,7 +140,8 @@ def _examples(tmp_path):
     s, o = str(store), str(tmp_path / "out")
     return {
         "init": ["--store", s], "info": ["--store", s], "import": [str(f["posts.jsonl"]), "--store", s],
-        "fetch-media": ["--store", s], "models": [], "predict": ["--model", str(f["m.onnx"]), str(f["p.jpg"])],
+        "fetch-media": ["--store", s], "watch": [str(f["posts.jsonl"]), "--store", s],
+        "models": [], "predict": ["--model", str(f["m.onnx"]), str(f["p.jpg"])],
         "classify": ["--store", s, "--model", str(f["m.onnx"])],
         "import-verifications": ["--store", s, str(f["v.csv"])],
         "train-head": ["--store", s], "next-to-verify": ["--store", s, "--model", str(f["m.onnx"])],
@@ -183,4 +184,4 @@ def test_a_relative_store_path_reaches_every_algorithm_as_the_same_absolute_path
         args = parser.parse_args([verb.name, *argv])
         assert verb.parameters(args)["STORE"] == str(tmp_path / "s.gpkg"), verb.name
         checked += 1
-    assert checked == 14  # every verb with --store (models, predict, selo, evaluate-selo have none)
+    assert checked == 15  # every verb with --store (models, predict, selo, evaluate-selo have none)

@@ -94,6 +94,9 @@ class Download:
     content_type: str | None
     attempts: int = 1
     redirects: list[str] = field(default_factory=list)
+    status: int = 200  # 304 when a conditional request found nothing new (data is empty)
+    etag: str | None = None
+    last_modified: str | None = None
 
 
 def parse_retry_after(value: str | None, now: float | None = None) -> float | None:
@@ -406,29 +409,32 @@ class HttpFetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def fetch(self, url: str, is_cancelled: IsCancelled | None = None) -> Download:
+    def fetch(self, url: str, is_cancelled: IsCancelled | None = None,
+              headers: dict[str, str] | None = None) -> Download:
         """Download `url` or raise FetchError / UrlRefused / Cancelled / BudgetExhausted.
 
         Everything, retries included, happens within `limits.total_timeout` seconds; a cancel
         takes effect within about `WATCH_INTERVAL` seconds, even in the middle of a header.
+        `headers`: extra request headers, e.g. If-None-Match / If-Modified-Since for a polled
+        feed; a 304 answer then comes back as a Download with status 304 and no data.
         """
         clock = FetchClock(self.limits.total_timeout, is_cancelled or (lambda: False))
         previous = _current_clock()
         _current.clock = clock
         self._watchdog.watch(clock)
         try:
-            return self._fetch_attempts(url, clock)
+            return self._fetch_attempts(url, clock, headers)
         finally:
             self._watchdog.forget(clock)
             clock.close()
             _current.clock = previous
 
-    def _fetch_attempts(self, url: str, clock: FetchClock) -> Download:
+    def _fetch_attempts(self, url: str, clock: FetchClock, headers: dict[str, str] | None) -> Download:
         attempt = 0
         while True:
             clock.raise_if_tripped()
             try:
-                download = self._fetch_once(url, clock)
+                download = self._fetch_once(url, clock, headers)
                 download.attempts = attempt + 1
                 return download
             except _Retryable as exc:
@@ -445,7 +451,7 @@ class HttpFetcher:
                 _sleep(delay, clock.cancel)
                 attempt += 1
 
-    def _fetch_once(self, url: str, clock: FetchClock) -> Download:
+    def _fetch_once(self, url: str, clock: FetchClock, headers: dict[str, str] | None = None) -> Download:
         import requests
         import urllib3
 
@@ -459,7 +465,7 @@ class HttpFetcher:
             left = max(0.01, clock.remaining())
             try:
                 response = self.session.get(
-                    current, stream=True, allow_redirects=False,
+                    current, stream=True, allow_redirects=False, headers=headers,
                     timeout=(min(limits.connect_timeout, left), min(limits.read_timeout, left)),
                 )
             except requests.Timeout as exc:
@@ -483,6 +489,10 @@ class HttpFetcher:
                     continue
                 if status in RETRY_STATUS or 500 <= status < 600:
                     raise _Retryable(f"HTTP {status}", parse_retry_after(response.headers.get("Retry-After")))
+                if status == 304 and headers:
+                    return Download(url, current, b"", response.headers.get("Content-Type"), redirects=hops,
+                                    status=304, etag=response.headers.get("ETag"),
+                                    last_modified=response.headers.get("Last-Modified"))
                 if status != 200:
                     raise FetchError(f"HTTP {status}")
                 declared = response.headers.get("Content-Length")
@@ -494,7 +504,9 @@ class HttpFetcher:
                 except (urllib3.exceptions.HTTPError, requests.RequestException, OSError, HTTPException) as exc:
                     clock.raise_if_tripped()
                     raise _Retryable(f"connection broke while reading: {_short(exc)}") from exc
-                return Download(url, current, data, response.headers.get("Content-Type"), redirects=hops)
+                return Download(url, current, data, response.headers.get("Content-Type"), redirects=hops,
+                                etag=response.headers.get("ETag"),
+                                last_modified=response.headers.get("Last-Modified"))
         raise FetchError(f"more than {self.policy.max_redirects} redirects")
 
     def _read_body(self, response, clock: FetchClock) -> bytes:

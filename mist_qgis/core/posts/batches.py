@@ -13,7 +13,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..store.post_rows import post_row
-from .issues import Note, Skip, skip_reason
+from .issues import FileSkip, Note, Skip, skip_reason
 from .record import PostRecord
 from .stream import ImportOptions, iter_records
 
@@ -77,34 +77,10 @@ class BatchReader:
         items = iter(stream)
         try:
             for item in items:
-                kind = type(item)
-                if kind is PostRecord:
-                    try:
-                        row = post_row(item)
-                    except Exception as exc:  # noqa: BLE001 (the per-record guard, for the row too)
-                        item = Skip(item.source_file or "", item.source_line, skip_reason(exc))
-                        kind = Skip
-                if kind is PostRecord:
-                    batch.records_read += 1
-                    if item.is_repost:
-                        batch.reposts += 1
-                    batch.rows.append(row)
-                    if item.media and item.media[0].path:
-                        self._photo(item, batch)
-                    if len(batch.rows) >= size:
-                        batch.fraction = stream.fraction()
-                        yield batch
-                        batch = ReadBatch()
-                elif kind is Skip:
-                    batch.records_read += 1
-                    batch.skipped += 1
-                    batch.issues.append((item.source, item.line, item.reason))
-                    self._keep(batch, item, "skipped")
-                elif kind is Note:
-                    self._note(batch, item)
-                else:  # FileSkip
-                    batch.issues.append((item.source, None, "file skipped: " + item.reason))
-                    self._keep(batch, Skip(item.source, None, item.reason), "file skipped")
+                if self.add(batch, item) and len(batch.rows) >= size:
+                    batch.fraction = stream.fraction()
+                    yield batch
+                    batch = ReadBatch()
                 countdown -= 1
                 if countdown <= 0:
                     countdown = CHECK_EVERY
@@ -116,6 +92,35 @@ class BatchReader:
         if batch:
             batch.fraction = stream.fraction()
             yield batch
+
+    def add(self, batch: ReadBatch, item: PostRecord | Skip | Note | FileSkip) -> bool:
+        """Account for one item of the stream in `batch`; True if it became a post row."""
+        kind = type(item)
+        if kind is PostRecord:
+            try:
+                row = post_row(item)
+            except Exception as exc:  # noqa: BLE001 (the per-record guard, for the row too)
+                item = Skip(item.source_file or "", item.source_line, skip_reason(exc))
+                kind = Skip
+        if kind is PostRecord:
+            batch.records_read += 1
+            if item.is_repost:
+                batch.reposts += 1
+            batch.rows.append(row)
+            if item.media and item.media[0].path:
+                self._photo(item, batch)
+            return True
+        if kind is Skip:
+            batch.records_read += 1
+            batch.skipped += 1
+            batch.issues.append((item.source, item.line, item.reason))
+            self._keep(batch, item, "skipped")
+        elif kind is Note:
+            self._note(batch, item)
+        else:  # FileSkip
+            batch.issues.append((item.source, None, "file skipped: " + item.reason))
+            self._keep(batch, Skip(item.source, None, item.reason), "file skipped")
+        return False
 
     def _photo(self, rec: PostRecord, batch: ReadBatch) -> None:
         fields = photo_fields(rec, self.stream.current_root)
@@ -137,6 +142,19 @@ class BatchReader:
         if self._kept < REPORT_ISSUES:
             self._kept += 1
             batch.kept.append({"kind": kind, "source": item.source, "line": item.line, "reason": item.reason})
+
+
+def collect(items: Iterable[PostRecord | Skip | Note | FileSkip], media_root: Path,
+            options: ImportOptions | None = None) -> ReadBatch:
+    """One batch of items read elsewhere (a tailed file, a polled feed), counted as an import
+    counts them; photo paths resolve under `media_root`."""
+    reader = BatchReader([], options or ImportOptions())
+    reader.stream.current_root = media_root
+    batch = ReadBatch()
+    for item in items:
+        reader.add(batch, item)
+    batch.fraction = 1.0
+    return batch
 
 
 def photo_fields(rec: PostRecord, root: Path) -> tuple[str | None, str | None, str | None] | None:

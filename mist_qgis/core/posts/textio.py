@@ -259,15 +259,18 @@ def _fast_loads() -> Callable[[str], Any] | None:
     return orjson.loads
 
 
-def _json_lines(src: Source) -> Iterator[tuple[int, Any] | Skip]:
+def _json_lines(src: Source, start: int = 1, limit: int | None = None) -> Iterator[tuple[int, Any] | Skip]:
+    """One JSON value per line; `start` numbers the first line (a tailed file goes on counting),
+    `limit` is the longest line read (MAX_LINE_BYTES unless given)."""
+    limit = limit or MAX_LINE_BYTES
     raw_decode = json.JSONDecoder().raw_decode  # skips json.loads' per-call encoding detection
     loads = json.loads
     fast = _fast_loads()  # reads UTF-8 bytes without a decode; any other line takes the slow path
     encoding = src.line_encoding
     name = src.name
-    for number, raw in enumerate(src.byte_lines(MAX_LINE_BYTES), 1):
+    for number, raw in enumerate(src.byte_lines(limit), start):
         if raw is OVERLONG:
-            yield Skip(name, number, f"line longer than {MAX_LINE_BYTES >> 20} MiB, not read")
+            yield Skip(name, number, f"line longer than {limit >> 20} MiB, not read")
             continue
         if raw[:1] == b"\x1e":
             raw = raw.lstrip(b"\x1e")
@@ -334,6 +337,7 @@ def scrub_surrogates(value: Any) -> Any:
     if isinstance(value, dict):
         return {scrub_surrogates(k): scrub_surrogates(v) for k, v in value.items()}
     return value
+json_lines = _json_lines
 
 
 def _binary_reason(raw: bytes) -> str | None:

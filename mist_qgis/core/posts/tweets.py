@@ -8,9 +8,10 @@ the other kind a reported skip instead.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from .issues import Note, Records, SkipRecord
+from .issues import Note, Records, Skip, SkipRecord
 from .record import PostRecord
 from .textio import Source, iter_json
 from .twitter_v1 import is_v1_tweet, parse_tweet
@@ -19,7 +20,11 @@ from .twitter_v2 import EMPTY, is_v2_response, is_v2_tweet, parse_response, pars
 
 def read_tweets(src: Source, accept: str = "any") -> Records:
     """`accept`: "any", "v1" or "v2"."""
-    name = src.name
+    return tweets_from_values(iter_json(src), src.name, accept)
+
+
+def tweets_from_values(items: Iterable[tuple[int, Any] | Skip | Note], name: str, accept: str = "any") -> Records:
+    """The records of already-parsed JSON values (line, value); a tailed file comes this way."""
 
     def parse(line: int, obj: Any) -> PostRecord | list | None:
         if isinstance(obj, dict) and accept != "v2" and is_v1_tweet(obj):
@@ -32,7 +37,7 @@ def read_tweets(src: Source, accept: str = "any") -> Records:
             return [Note(name, line, "API response without tweets")]
         raise SkipRecord(_not_a_tweet(obj, accept))
 
-    return Records(name, iter_json(src), parse)
+    return Records(name, items, parse)
 
 
 def _not_a_tweet(obj: object, accept: str) -> str:

@@ -296,6 +296,38 @@ def _v7_verdicts_and_photos(conn: sqlite3.Connection) -> None:
 
     refresh_mirrors(conn)
     set_post_photos(conn)
+def _v11_live(conn: sqlite3.Connection) -> None:
+    # where each watched source stopped (written with the posts it produced) and the alerts raised
+    gpkg.execute_script(conn,
+        """
+        CREATE TABLE live_cursors (
+            source TEXT PRIMARY KEY,
+            state TEXT NOT NULL,
+            updated_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+        );
+        CREATE TABLE alerts (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT,
+            geom POINT,
+            post_fid INTEGER NOT NULL REFERENCES posts (fid) ON DELETE CASCADE,
+            group_key TEXT NOT NULL,
+            rule TEXT NOT NULL,
+            score REAL,
+            label TEXT,
+            text TEXT,
+            posts INTEGER NOT NULL DEFAULT 1,
+            status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'closed')),
+            run_fid INTEGER REFERENCES runs (fid),
+            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            CONSTRAINT uq_alerts_group UNIQUE (group_key)
+        );
+        CREATE TABLE alert_posts (
+            post_fid INTEGER PRIMARY KEY REFERENCES posts (fid) ON DELETE CASCADE,
+            alert_fid INTEGER NOT NULL REFERENCES alerts (fid) ON DELETE CASCADE
+        );
+        """
+    )
+    gpkg.register_features_table(conn, "alerts", "POINT", description="Posts that met a live alert rule")
+    gpkg.register_attributes_table(conn, "live_cursors", "Where each watched source stopped")
 
 
 MIGRATIONS: list[Migration] = [
@@ -305,6 +337,7 @@ MIGRATIONS: list[Migration] = [
     Migration(4, "reference imagery, feature cache, coarse locations, geolocation lines", _v4_geolocation),
     Migration(5, "the host and process of each run", _v5_run_owner),
     Migration(7, "post verdicts under the one verdict rule; post photos from the cache", _v7_verdicts_and_photos),
+    Migration(11, "live sources' cursors and alerts", _v11_live),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -1,0 +1,1 @@
+"""Live monitoring: watched sources, the incremental pipeline and alerts."""

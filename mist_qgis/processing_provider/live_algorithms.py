@@ -1,0 +1,147 @@
+"""`mist:watch`: watch files, drop folders and feeds; each arriving batch goes through import,
+fetch, the current head and the alert rule. Thin over core.live.watch; runs until cancelled,
+`UNTIL` or `MAX_POSTS`."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from qgis.core import (
+    QgsCoordinateReferenceSystem,
+    QgsCoordinateTransform,
+    QgsGeometry,
+    QgsProcessing,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputNumber,
+    QgsProcessingOutputString,
+    QgsProcessingParameterBoolean,
+    QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+    QgsProcessingParameterString,
+)
+
+from ..i18n import QT_TR_NOOP, tr
+from .base import MistAlgorithm
+
+
+def parse_until(text: str) -> float | None:
+    """An ISO 8601 time (UTC unless it says otherwise) as epoch seconds; empty: None."""
+    text = (text or "").strip()
+    if not text:
+        return None
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError as exc:
+        raise QgsProcessingException(tr("Stop time {text} is not an ISO 8601 time").format(text=text)) from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()
+
+
+class WatchAlgorithm(MistAlgorithm):
+    _name = "watch"
+    _display_name = QT_TR_NOOP("Watch live sources")
+    _group = QT_TR_NOOP("Store")
+    _short_help = QT_TR_NOOP(
+        "Watches growing JSON-lines files (Twitter v1.1 and v2, with rotation and truncation), drop folders "
+        "(post files and photos) and http(s) JSON or GeoJSON feeds (conditional requests, backoff; public hosts "
+        "only unless private hosts are allowed). Each arriving batch is imported together with the source's "
+        "position, its photos fetched, screened by the head and checked against the alert rule. Stopping and "
+        "starting again goes on exactly where it stopped. Runs until cancelled, the stop time or the post limit."
+    )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        from ..core.live.watch import DEFAULT_INTERVAL_S
+
+        self.add_store_parameter()
+        self.addParameter(QgsProcessingParameterString(
+            "SOURCES", tr("Sources: files, folders or http(s) URLs, one per line"), multiLine=True))
+        self.addParameter(QgsProcessingParameterFile(
+            "HEAD", tr("Head or classifier that screens the photos (optional)"), extension="onnx", optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "THRESHOLD", tr("Alert when the head's score is at least (0: no score condition)"),
+            QgsProcessingParameterNumber.Type.Double, 0.0, minValue=0.0, maxValue=1.0))
+        self.addParameter(QgsProcessingParameterString(
+            "ALERT_LABEL", tr("Label the score is for"), "flood"))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "ALERT_AREA", tr("Area of interest (polygons, optional)"),
+            [QgsProcessing.SourceType.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "KEYWORDS", tr("Alert keywords, comma-separated (optional)"), optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "UNTIL", tr("Stop at (ISO 8601 time, optional)"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "MAX_POSTS", tr("Stop after this many records (0: no limit)"),
+            QgsProcessingParameterNumber.Type.Integer, 0, minValue=0))
+        self.addParameter(QgsProcessingParameterNumber(
+            "INTERVAL", tr("Seconds between polls"), QgsProcessingParameterNumber.Type.Double,
+            DEFAULT_INTERVAL_S, minValue=0.05))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "FETCH_MEDIA", tr("Fetch the posts' photos"), True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "ALLOW_PRIVATE_HOSTS", tr("Allow private and loopback hosts (intranet feeds and photo servers)"), False))
+        self.addOutput(QgsProcessingOutputString("SUMMARY", tr("Summary (JSON)")))
+        for name, label in (("RECORDS_READ", tr("Records read")), ("IMPORTED", tr("Posts imported")),
+                            ("ALERTS", tr("Alerts raised")), ("RUN_ID", tr("Run id"))):
+            self.addOutput(QgsProcessingOutputNumber(name, label))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..core.images.urlguard import UrlPolicy
+        from ..core.live.alerts import AlertRule
+        from ..core.live.watch import WatchOptions, watch
+        from ..settings import value
+
+        sources = [s.strip() for s in self.parameterAsString(parameters, "SOURCES", context).splitlines() if s.strip()]
+        if not sources:
+            raise QgsProcessingException(tr("No source to watch: name a file, a folder or an http(s) URL."))
+        threshold = self.parameterAsDouble(parameters, "THRESHOLD", context)
+        keywords = self.parameterAsString(parameters, "KEYWORDS", context)
+        rule = AlertRule(
+            threshold=threshold or None, label=self.parameterAsString(parameters, "ALERT_LABEL", context) or "flood",
+            area_wkt=self._area_wkt(parameters, context), keywords=tuple(keywords.split(",")) if keywords else ())
+        max_posts = self.parameterAsInt(parameters, "MAX_POSTS", context)
+        options = WatchOptions(
+            sources=sources, head=self.parameterAsFile(parameters, "HEAD", context) or None, rule=rule,
+            interval_s=self.parameterAsDouble(parameters, "INTERVAL", context),
+            until=parse_until(self.parameterAsString(parameters, "UNTIL", context)),
+            max_posts=max_posts or None,
+            fetch_media=self.parameterAsBool(parameters, "FETCH_MEDIA", context) and not value("offline"),
+            policy=UrlPolicy(allow_private_hosts=bool(
+                self.parameterAsBool(parameters, "ALLOW_PRIVATE_HOSTS", context) or value("allow_private_hosts"))),
+        )
+
+        def on_batch(status) -> None:
+            feedback.setProgressText(tr("{read} records read, {imported} imported, {alerts} alerts").format(
+                read=status.records_read, imported=status.imported, alerts=status.alerts))
+
+        with self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+            summary = watch(store, options, is_cancelled=feedback.isCanceled, on_batch=on_batch)
+        feedback.pushInfo(summary.message)
+        return {"SUMMARY": json.dumps({"status": summary.status, **summary.counts, "message": summary.message}),
+                "RECORDS_READ": summary.counts["records_read"], "IMPORTED": summary.counts["imported"],
+                "ALERTS": summary.counts["alerts"], "RUN_ID": summary.run_id}
+
+    def _area_wkt(self, parameters: dict, context: QgsProcessingContext) -> str | None:
+        """The area layer's polygons, dissolved, in EPSG:4326 (the store's CRS), as WKT."""
+        source = self.parameterAsSource(parameters, "ALERT_AREA", context)
+        if source is None:
+            return None
+        wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+        transform = QgsCoordinateTransform(source.sourceCrs(), wgs84, context.transformContext())
+        parts = []
+        for feature in source.getFeatures():
+            geometry = QgsGeometry(feature.geometry())
+            if geometry.isEmpty():
+                continue
+            geometry.transform(transform)
+            parts.append(geometry)
+        if not parts:
+            raise QgsProcessingException(tr("The area of interest holds no polygon."))
+        return QgsGeometry.unaryUnion(parts).asWkt()
