@@ -11,7 +11,12 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import gpkg
+from . import gpkg, pg_ddl
+
+
+def ddl_for(conn):
+    """The DDL helpers of a connection's backend: `gpkg` for SQLite, `pg_ddl` for PostgreSQL."""
+    return pg_ddl if getattr(conn, "dialect", "sqlite") == "postgresql" else gpkg
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,8 @@ POST_COLUMNS = """
 
 
 def _v1_core(conn: sqlite3.Connection) -> None:
-    gpkg.create_core_tables(conn)
-    gpkg.execute_script(conn,
+    ddl_for(conn).create_core_tables(conn)
+    ddl_for(conn).execute_script(conn,
         f"""
         CREATE TABLE posts ({POST_COLUMNS});
         CREATE INDEX idx_posts_timestamp ON posts (timestamp);
@@ -113,17 +118,17 @@ def _v1_core(conn: sqlite3.Connection) -> None:
         CREATE INDEX idx_issues_run ON issues (run_fid);
         """
     )
-    gpkg.register_features_table(conn, "posts", "POINT", description="Social-media posts")
+    ddl_for(conn).register_features_table(conn, "posts", "POINT", description="Social-media posts")
     for table, description in (
         ("media", "Photos and videos of posts"),
         ("runs", "What ran on this store"),
         ("issues", "Records skipped or flagged by a run, with the reason"),
     ):
-        gpkg.register_attributes_table(conn, table, description)
+        ddl_for(conn).register_attributes_table(conn, table, description)
 
 
 def _v2_results(conn: sqlite3.Connection) -> None:
-    gpkg.execute_script(conn,
+    ddl_for(conn).execute_script(conn,
         """
         CREATE TABLE predictions (
             fid INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -182,13 +187,13 @@ def _v2_results(conn: sqlite3.Connection) -> None:
         ("verifications", "Analysts' verdicts"),
         ("unlocated_posts", "Posts that could not be placed yet"),
     ):
-        gpkg.register_attributes_table(conn, table, description)
+        ddl_for(conn).register_attributes_table(conn, table, description)
 
 
 def _v3_verification_indexes(conn: sqlite3.Connection) -> None:
     """Indexes the verification queue pages on: latest verdict per photo, screening score order
     per model and label, and each analyst's verdicts (agreement)."""
-    gpkg.execute_script(conn,
+    ddl_for(conn).execute_script(conn,
         """
         CREATE INDEX IF NOT EXISTS idx_verifications_media ON verifications (media_fid);
         CREATE INDEX IF NOT EXISTS idx_verifications_analyst ON verifications (analyst);
@@ -200,7 +205,7 @@ def _v3_verification_indexes(conn: sqlite3.Connection) -> None:
 def _v4_geolocation(conn: sqlite3.Connection) -> None:
     """Reference imagery (point + heading + image), its cached features, text-derived coarse
     locations, and one line per geolocated post (old -> new location)."""
-    gpkg.execute_script(conn,
+    ddl_for(conn).execute_script(conn,
         """
         CREATE TABLE "references" (
             fid INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -274,11 +279,11 @@ def _v4_geolocation(conn: sqlite3.Connection) -> None:
         );
         """
     )
-    gpkg.register_features_table(conn, "references", "POINT", description="Reference images with heading")
-    gpkg.register_features_table(conn, "coarse_locations", "POINT", description="Coarse locations from post text")
-    gpkg.register_features_table(conn, "geolocations", "LINESTRING",
+    ddl_for(conn).register_features_table(conn, "references", "POINT", description="Reference images with heading")
+    ddl_for(conn).register_features_table(conn, "coarse_locations", "POINT", description="Coarse locations from post text")
+    ddl_for(conn).register_features_table(conn, "geolocations", "LINESTRING",
                                  description="Photo geolocation: old -> new location per post")
-    gpkg.register_attributes_table(conn, "reference_features", "Cached reference image features per matcher")
+    ddl_for(conn).register_attributes_table(conn, "reference_features", "Cached reference image features per matcher")
 
 
 def _v5_run_owner(conn: sqlite3.Connection) -> None:
@@ -287,12 +292,37 @@ def _v5_run_owner(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
 
 
+def _v6_team(conn: sqlite3.Connection) -> None:
+    """Several analysts at once: "next post" leases (a post handed to an analyst until the lease
+    expires or the verdict lands) and an index for "who judged this post". On PostgreSQL also
+    the change counter and notifications other analysts' docks listen to, and the two roles."""
+    ddl_for(conn).execute_script(conn,
+        """
+        CREATE TABLE leases (
+            post_fid INTEGER NOT NULL REFERENCES posts (fid) ON DELETE CASCADE,
+            analyst TEXT NOT NULL,
+            leased_at DATETIME NOT NULL,
+            expires_at DATETIME NOT NULL,
+            PRIMARY KEY (post_fid, analyst)
+        );
+        CREATE INDEX idx_leases_expires ON leases (expires_at);
+        CREATE INDEX idx_verifications_post_analyst ON verifications (post_fid, analyst);
+        """
+    )
+    ddl_for(conn).register_attributes_table(conn, "leases", "Posts handed to analysts by next post")
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        from .pg_team import install_team_objects
+
+        install_team_objects(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "posts, media, runs and the import report", _v1_core),
     Migration(2, "predictions, embeddings, matches, verifications, unlocated view", _v2_results),
     Migration(3, "indexes for the verification queue and agreement", _v3_verification_indexes),
     Migration(4, "reference imagery, feature cache, coarse locations, geolocation lines", _v4_geolocation),
     Migration(5, "the host and process of each run", _v5_run_owner),
+    Migration(6, "next-post leases; on PostgreSQL change notifications and analyst/lead roles", _v6_team),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -80,8 +80,11 @@ class Store:
     (two QGIS sessions) share the file through WAL mode and the busy timeout.
     """
 
+    dialect = "sqlite"
+
     def __init__(self, path: Path, conn: sqlite3.Connection, read_only: bool) -> None:
         self.path = path
+        self.target = str(path)  # how the store is named to users (a team store: without password)
         self.read_only = read_only
         self._conn = conn
         self._lock = threading.RLock()
@@ -125,7 +128,7 @@ class Store:
         timeout instead of failing on a lock upgrade.
         """
         if self.read_only:
-            raise StoreError(f"{self.path} is open read-only")
+            raise StoreError(f"{self.target} is open read-only")
         with self._lock, write_transaction(self._conn) as conn:
             yield conn
 
@@ -137,7 +140,11 @@ class Store:
         row = self.query(sql, params)
         return row[0][0] if row else None
 
-    def count(self, table: str, where: str = "1", params: Any = ()) -> int:
+    def has_table(self, name: str) -> bool:
+        """Whether the store holds a table or view of this name."""
+        return bool(self.scalar("SELECT count(*) FROM sqlite_master WHERE name = ?", (name,)))
+
+    def count(self, table: str, where: str = "1 = 1", params: Any = ()) -> int:
         return int(self.scalar(f'SELECT count(*) FROM "{table}" WHERE {where}', params))
 
     # -- key/value metadata ----------------------------------------------------------------
@@ -274,7 +281,7 @@ class Store:
         with self.batch() as conn:
             row = conn.execute("SELECT kind FROM runs WHERE fid = ?", (run_id,)).fetchone()
             if row is None:
-                raise StoreError(f"run {run_id} does not exist in {self.path}")
+                raise StoreError(f"run {run_id} does not exist in {self.target}")
             conn.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, counts = ?, message = ? WHERE fid = ?",
                 (utc_now(), status, json.dumps(dict(counts or {}), sort_keys=True), message, run_id),
@@ -432,7 +439,15 @@ def open_store(
     path: str | os.PathLike[str], create: bool = True, read_only: bool = False,
     target_version: int = LATEST_VERSION,
 ) -> Store:
-    """Open (and create or migrate) a store. `target_version` exists for migration tests."""
+    """Open (and create or migrate) a store: a GeoPackage path, or a team store on PostgreSQL
+    (`postgresql://...`, `service=NAME`, a key=value conninfo). `target_version` exists for
+    migration tests."""
+    from .pg import is_postgres_target
+
+    if is_postgres_target(path):
+        from .pg import open_pg_store
+
+        return open_pg_store(str(path), create=create, read_only=read_only, target_version=target_version)
     path = Path(path).expanduser().resolve()
     if read_only:
         if not path.exists():
