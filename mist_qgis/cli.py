@@ -36,14 +36,15 @@ class Verb:
 
 
 def _store_argument(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    from .cli_store import STORE_HELP, STORE_METAVAR
+
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
 
 
 def _existing_store(args: argparse.Namespace) -> str:
-    path = Path(args.store)
-    if not path.is_file():
-        raise CliError(f"store {path} does not exist (create it with: python -m mist_qgis init --store {path})")
-    return str(path)
+    from .cli_store import existing_store
+
+    return existing_store(args.store)
 
 
 def _export_verified_arguments(parser: argparse.ArgumentParser) -> None:

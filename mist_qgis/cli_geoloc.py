@@ -7,6 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .cli_store import STORE_HELP, STORE_METAVAR
+
 MATCHERS = ["disk-lightglue", "aliked-lightglue", "loftr", "sift"]
 FORMATS = ["auto", "csv", "success", "geojson", "photos"]
 
@@ -18,14 +20,13 @@ def _error(message: str) -> Exception:
 
 
 def _store(args: argparse.Namespace) -> str:
-    store = Path(args.store)
-    if not store.is_file():
-        raise _error(f"store {store} does not exist (create it with: python -m mist_qgis init --store {store})")
-    return str(store)
+    from .cli_store import existing_store
+
+    return existing_store(args.store)
 
 
 def geolocate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--matcher", default="disk-lightglue", choices=MATCHERS, help="image matcher")
     parser.add_argument("--paper-faithful", action="store_true",
                         help="LSGL selection: match every candidate, choose by the paper's rate")
@@ -67,7 +68,7 @@ def geolocate_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def import_references_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--input", required=True, metavar="PATH",
                         help="CSV, success.csv, GeoJSON(-seq) file, or a street-view / geotagged-photo folder")
     parser.add_argument("--format", default="auto", choices=FORMATS, help="collection format (default: detect)")
@@ -85,7 +86,7 @@ def import_references_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def evaluate_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--truth", required=True, metavar="LAYER", help="point layer of true post locations")
     parser.add_argument("--id-field", default="post_id", metavar="FIELD", help="post id field of --truth")
 

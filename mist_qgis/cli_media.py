@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .cli_store import STORE_HELP, STORE_METAVAR
+
 
 def _error(message: str) -> Exception:
     from .cli import CliError
@@ -14,7 +16,7 @@ def _error(message: str) -> Exception:
 
 
 def fetch_media_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--offline", action="store_true",
                         help="never use the network: take media from --media-dir (by path, file name or post id)")
     parser.add_argument("--media-dir", metavar="DIR",
@@ -34,9 +36,9 @@ def fetch_media_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def fetch_media_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    store = Path(args.store)
-    if not store.is_file():
-        raise _error(f"store {store} does not exist (create it with: python -m mist_qgis init --store {store})")
+    from .cli_store import existing_store
+
+    store = existing_store(args.store)
     if args.offline and not args.media_dir:
         raise _error("--offline needs --media-dir (the folder that holds the photos)")
     if args.media_dir and not Path(args.media_dir).is_dir():
@@ -46,7 +48,7 @@ def fetch_media_parameters(args: argparse.Namespace) -> dict[str, Any]:
     if not 1 <= args.workers <= 64:
         raise _error("--workers must be between 1 and 64")
     return {
-        "STORE": str(store.resolve()), "OFFLINE": args.offline,
+        "STORE": store, "OFFLINE": args.offline,
         "MEDIA_DIR": str(Path(args.media_dir).resolve()) if args.media_dir else "",
         "MAPPING_COLUMN": args.mapping_column or "", "ALLOW_PRIVATE_HOSTS": args.allow_private_hosts,
         "MAX_BYTES": args.max_bytes, "MAX_RUN_BYTES": args.max_run_bytes, "WORKERS": args.workers,

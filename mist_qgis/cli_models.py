@@ -9,6 +9,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .cli_store import STORE_HELP, STORE_METAVAR
+
 FEATURES = ["image", "text", "image+text"]
 SCHEMES = ["verdict", "depth", "note"]
 KINDS = ["logreg", "mlp"]
@@ -21,9 +23,9 @@ def _error(message: str) -> Exception:
 
 
 def _store(path: str) -> str:
-    if not Path(path).is_file():
-        raise _error(f"store {path} does not exist (create it with: python -m mist_qgis init --store {path})")
-    return str(Path(path).resolve())
+    from .cli_store import existing_store
+
+    return existing_store(path)
 
 
 def _model(ref: str) -> str:
@@ -36,7 +38,7 @@ def _model(ref: str) -> str:
 
 
 def classify_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--model", required=True, metavar="ID_OR_PATH", help="model id, id@version or .onnx file")
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--top-k", type=int, default=5, help="labels kept per photo (default 5)")
@@ -50,7 +52,7 @@ def classify_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def train_head_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--backbone", default="efficientnet-lite0", help="image embedding model (id or .onnx)")
     parser.add_argument("--features", choices=FEATURES, default="image")
     parser.add_argument("--labels", choices=SCHEMES, default="verdict",
@@ -73,7 +75,7 @@ def train_head_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def next_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--model", required=True, metavar="HEAD", help="head id, id@version or .onnx file")
     parser.add_argument("-n", "--count", type=int, default=20)
     parser.add_argument("--random-share", type=float, default=0.25)

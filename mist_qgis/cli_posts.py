@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .cli_store import STORE_HELP, STORE_METAVAR, store_target
 from .core.posts.detect import FORMAT_CHOICES
 
 
@@ -18,7 +19,7 @@ def _error(message: str) -> Exception:
 def import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="FILE",
                         help="post collection files, or folders of geotagged photos")
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store (created if missing)")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP + " (created if missing)")
     parser.add_argument("--format", choices=FORMAT_CHOICES, default="auto",
                         help="input format (default: detected from each file's content)")
     parser.add_argument("--media-root", metavar="DIR",
@@ -47,7 +48,7 @@ def import_parameters(args: argparse.Namespace) -> dict[str, Any]:
     if len(folders) > 1:
         raise _error("import one photo folder at a time (or list the photos as files)")
     return {
-        "INPUTS": files, "FOLDER": folders[0] if folders else "", "STORE": str(Path(args.store).resolve()),
+        "INPUTS": files, "FOLDER": folders[0] if folders else "", "STORE": store_target(args.store),
         "FORMAT": FORMAT_CHOICES.index(args.format), "MEDIA_ROOT": str(Path(args.media_root).resolve())
         if args.media_root else "", "KEEP_AUTHORS": args.keep_authors,
         "MAPPING": ";".join(f"{k}={v}" for k, v in mapping.items()),

@@ -9,6 +9,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .cli_store import STORE_HELP, STORE_METAVAR
+
 
 def _error(message: str) -> Exception:
     from .cli import CliError
@@ -22,8 +24,14 @@ def _existing(path: str | None, what: str) -> str:
     return str(Path(path).resolve())
 
 
+def _store(value: str) -> str:
+    from .cli_store import existing_store
+
+    return existing_store(value)
+
+
 def density_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the density raster(s)")
     parser.add_argument("--kind", choices=["all", "predicted", "verified"], default="all",
                         help="all located posts, predicted flood (weighted by score) or verified flood")
@@ -36,7 +44,7 @@ def density_arguments(parser: argparse.ArgumentParser) -> None:
 
 def density_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "STORE": _existing(args.store, "store"), "KIND": ["all", "predicted", "verified"].index(args.kind),
+        "STORE": _store(args.store), "KIND": ["all", "predicted", "verified"].index(args.kind),
         "FLOOD_LABEL": args.flood_label, "RADIUS": args.radius, "PIXEL_SIZE": args.pixel,
         "SLICES": [None, "hour", "day"].index(args.slice), "CUMULATIVE": args.cumulative,
         "OUTPUT_FOLDER": str(Path(args.out).resolve()),
@@ -75,7 +83,7 @@ def selo_parameters(args: argparse.Namespace) -> dict[str, Any]:
     elif args.photos:
         params.update(QUERY_KIND=1, PHOTOS=[_existing(p, "photo") for p in args.photos])
     elif args.store_photos:
-        params.update(QUERY_KIND=2, STORE=_existing(args.store_photos, "store"))
+        params.update(QUERY_KIND=2, STORE=_store(args.store_photos))
     elif args.boxes:
         params.update(QUERY_KIND=3, BOXES=_existing(args.boxes, "box layer"))
     else:
@@ -103,7 +111,7 @@ def evaluate_selo_parameters(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def inundation_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--dem", required=True, help="DEM raster (with a CRS, north-up)")
     parser.add_argument("--out", required=True, metavar="DIR", help="folder for the depth raster and extent")
     parser.add_argument("--method", choices=["idw", "nearest"], default="idw")
@@ -117,7 +125,7 @@ def inundation_arguments(parser: argparse.ArgumentParser) -> None:
 
 def inundation_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return {
-        "STORE": _existing(args.store, "store"), "DEM": _existing(args.dem, "DEM"),
+        "STORE": _store(args.store), "DEM": _existing(args.dem, "DEM"),
         "METHOD": ["idw", "nearest"].index(args.method), "MAX_DISTANCE": args.max_distance,
         "TOLERANCE": args.tolerance, "NEIGHBOUR_DISTANCE": args.neighbour_distance,
         "CONNECTIVITY": [4, 8].index(args.connectivity), "ALLOW_DEEP": args.allow_deep,

@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .cli_store import STORE_HELP, STORE_METAVAR
+
 
 def _error(message: str) -> Exception:
     from .cli import CliError
@@ -14,7 +16,7 @@ def _error(message: str) -> Exception:
 
 
 def import_verifications_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=STORE_HELP)
     parser.add_argument("--analyst", help="analyst for rows whose analyst column is empty")
     parser.add_argument("--platform", help="platform of the post ids, when ids repeat across platforms")
     parser.add_argument("table", metavar="VERDICTS.csv",
@@ -22,10 +24,10 @@ def import_verifications_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def import_verifications_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    store, table = Path(args.store), Path(args.table)
-    if not store.is_file():
-        raise _error(f"store {store} does not exist (create it with: python -m mist_qgis init --store {store})")
+    from .cli_store import existing_store
+
+    store, table = existing_store(args.store), Path(args.table)
     if not table.is_file():
         raise _error(f"verdicts table {table} does not exist")
-    return {"STORE": str(store.resolve()), "INPUT": str(table.resolve()), "ANALYST": args.analyst or "",
+    return {"STORE": store, "INPUT": str(table.resolve()), "ANALYST": args.analyst or "",
             "PLATFORM": args.platform or ""}

@@ -22,11 +22,30 @@ def maptip_template() -> str:
     return (resources_dir() / "maptips" / POSTS_MAPTIP).read_text(encoding="utf-8")
 
 
+def store_layer_source(store: str | Path, table: str) -> tuple[str, str]:
+    """(source, provider) of a QGIS layer on one table of a store: OGR on a GeoPackage, QGIS's
+    `postgres` provider on a team store (its source carries no password)."""
+    from .core.store.pg import is_postgres_target, qgis_layer_uri
+
+    if is_postgres_target(store):
+        return qgis_layer_uri(str(store), table), "postgres"
+    return f"{Path(store).expanduser().resolve()}|layername={table}", "ogr"
+
+
+def store_layer_string(store: str | Path, table: str) -> str:
+    """The same layer as one string Processing loads on completion (`postgres://...` for a team store)."""
+    from qgis.core import QgsProcessingUtils
+
+    source, provider = store_layer_source(store, table)
+    return source if provider == "ogr" else QgsProcessingUtils.encodeProviderKeyAndUri(provider, source)
+
+
 def posts_layer(store_path: str | Path, name: str | None = None):
     """A styled QgsVectorLayer on the store's posts table (not yet added to a project)."""
     from qgis.core import QgsVectorLayer
 
-    layer = QgsVectorLayer(f"{Path(store_path)}|layername=posts", name or tr("MIST posts"), "ogr")
+    source, provider = store_layer_source(store_path, "posts")
+    layer = QgsVectorLayer(source, name or tr("MIST posts"), provider)
     if not layer.isValid():
         raise ValueError(tr("Cannot open the posts of store {path}").format(path=store_path))
     style_posts_layer(layer)
@@ -67,7 +86,7 @@ def add_posts_layer(store_path: str | Path, project=None):
     from qgis.core import QgsProject
 
     project = project or QgsProject.instance()
-    source = f"{Path(store_path)}|layername=posts"
+    source, _ = store_layer_source(store_path, "posts")
     for existing in project.mapLayers().values():
         if existing.source() == source:
             existing.dataProvider().reloadData()

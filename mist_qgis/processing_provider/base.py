@@ -10,6 +10,14 @@ from ..i18n import QT_TR_NOOP, tr
 from ..paths import icon_path
 
 
+def store_parameter(description: str, optional: bool = False) -> QgsProcessingParameterFile:
+    """Parameter "STORE": a GeoPackage file or a team store's PostgreSQL connection. No file
+    filter (with one, Processing refuses `service=NAME` and `postgresql://...` values)."""
+    param = QgsProcessingParameterFile("STORE", description, optional=optional)
+    param.setFileFilter("")
+    return param
+
+
 class MistAlgorithm(QgsProcessingAlgorithm):
     """Subclasses set `_name`, `_display_name`, `_group`, `_short_help` and implement the rest."""
 
@@ -40,9 +48,10 @@ class MistAlgorithm(QgsProcessingAlgorithm):
         return type(self)()
 
     def add_store_parameter(self, optional: bool = False) -> None:
-        """The existing store a stage reads and writes (parameter "STORE"); open it with
-        `open_store_or_fail`."""
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg", optional=optional))
+        """The existing store a stage reads and writes (parameter "STORE"): a GeoPackage file or
+        a team store's PostgreSQL connection (`service=NAME`, `postgresql://...`), so no
+        extension filter; open it with `open_store_or_fail`."""
+        self.addParameter(store_parameter(tr("Store"), optional))
 
     @staticmethod
     def open_store_or_fail(path: str, create: bool = False):

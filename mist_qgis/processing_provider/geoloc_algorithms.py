@@ -52,7 +52,9 @@ def _load_store_layer(context: QgsProcessingContext, store: str, table: str, nam
     processor = _ApplyStyle(qml)
     _KEEP_ALIVE.append(processor)
     details.setPostProcessor(processor)
-    context.addLayerToLoadOnCompletion(f"{store}|layername={table}", details)
+    from ..layers import store_layer_string
+
+    context.addLayerToLoadOnCompletion(store_layer_string(store, table), details)
 
 
 def gazetteer_from_source(source, name_field: str, context: QgsProcessingContext, feedback: QgsProcessingFeedback):

@@ -27,14 +27,16 @@ from qgis.core import (
 from ..core.posts.detect import FORMAT_CHOICES
 from ..i18n import QT_TR_NOOP, tr
 from ..post_formats import format_choices
-from .base import MistAlgorithm
+from .base import MistAlgorithm, store_parameter
 
 _KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
 COUNTS = ("RECORDS_READ", "IMPORTED", "DUPLICATES", "UNLOCATED", "SKIPPED", "REPOSTS")
 
 
 def posts_layer_uri(store_path: str) -> str:
-    return f"{store_path}|layername=posts"
+    from ..layers import store_layer_string
+
+    return store_layer_string(store_path, "posts")
 
 
 class _StylePosts(QgsProcessingLayerPostProcessorInterface):
@@ -66,7 +68,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
             "INPUTS", tr("Post collection files"), QgsProcessing.SourceType.TypeFile, optional=True))
         self.addParameter(QgsProcessingParameterFile(
             "FOLDER", tr("Folder of geotagged photos"), QgsProcessingParameterFile.Behavior.Folder, optional=True))
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store (created if missing)"), extension="gpkg"))
+        self.addParameter(store_parameter(tr("Store (created if missing)")))
         self.addParameter(QgsProcessingParameterEnum(
             "FORMAT", tr("Format"), options=[label for _, label in format_choices()], defaultValue=0))
         self.addParameter(QgsProcessingParameterFile(
@@ -122,7 +124,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
             feedback.pushWarning(f"{issue['source']}:{issue['line'] or '-'}: {issue['reason']}")
         if summary.status == "cancelled":
             feedback.reportError(tr("Import cancelled; run it again to complete it."), False)
-        uri = posts_layer_uri(str(Path(store_path).resolve()))
+        uri = posts_layer_uri(store_path)
         if summary.imported or summary.unlocated or summary.duplicates:
             details = QgsProcessingContext.LayerDetails(tr("MIST posts"), context.project(), "POSTS")
             processor = _StylePosts()

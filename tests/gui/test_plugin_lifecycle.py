@@ -12,6 +12,8 @@ from qgis.PyQt.QtWidgets import QDockWidget, QToolBar
 import mist_qgis
 from tests.helpers.stub_iface import StubIface
 
+pytestmark = pytest.mark.gpkg_only("the verify dock keeps its layer in step through the GeoPackage file")
+
 
 def _flush_deletes() -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)

@@ -18,6 +18,8 @@ from mist_qgis.gui.verify_dock import VerifyDock
 from tests.helpers.stub_iface import StubIface
 from tests.helpers.verify_store import build_store
 
+pytestmark = pytest.mark.gpkg_only("the verify dock keeps its layer in step through the GeoPackage file")
+
 
 class CanvasIface(StubIface):
     def __init__(self) -> None:

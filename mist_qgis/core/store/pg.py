@@ -103,20 +103,11 @@ def ewkb_to_gpkg(ewkb: bytes) -> bytes:
 
 
 def _configure(raw) -> None:
-    """Per connection: rows by name, bools as 0/1 (as SQLite), geometries as GeoPackage blobs."""
-    from psycopg.adapt import Dumper, Loader
+    """Per connection: rows by name, geometries as GeoPackage blobs."""
+    from psycopg.adapt import Loader
     from psycopg.types import TypeInfo
 
     raw.row_factory = _row_factory
-    int2 = raw.adapters.types["int2"].oid
-
-    class BoolAsInt(Dumper):
-        oid = int2
-
-        def dump(self, obj: bool) -> bytes:
-            return b"1" if obj else b"0"
-
-    raw.adapters.register_dumper(bool, BoolAsInt)
     info = TypeInfo.fetch(raw, "geometry")
     if info is None:
         raise StoreError("the PostGIS extension is not installed in this database: "
@@ -127,6 +118,25 @@ def _configure(raw) -> None:
             return ewkb_to_gpkg(bytes.fromhex(bytes(data).decode("ascii")))
 
     raw.adapters.register_loader(info.oid, GeometryLoader)
+
+    class IsoTimeLoader(Loader):
+        def load(self, data) -> str:
+            return iso_from_pg(bytes(data).decode("ascii"))
+
+    raw.execute("SET TIME ZONE 'UTC'")
+    raw.adapters.register_loader("timestamptz", IsoTimeLoader)
+
+
+def iso_from_pg(text: str) -> str:
+    """'2021-07-20 08:00:00.12+00' (UTC session) as the store's '2021-07-20T08:00:00.120Z'."""
+    rest = text[19:]
+    frac = ""
+    if rest.startswith("."):
+        end = 1
+        while end < len(rest) and rest[end].isdigit():
+            end += 1
+        frac = rest[1:end]
+    return f"{text[:10]}T{text[11:19]}.{(frac + '000')[:3]}Z"
 
 
 # -- the connection seam ------------------------------------------------------------------------
@@ -400,7 +410,7 @@ _STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS mist_posts_in (
     ord integer, post_id text, platform text, author_hash text, text text, lang text, url text,
     media_url text, "timestamp" text, geo_source text, geo_accuracy_m float8, photo text,
-    direction float8, altitude float8, is_repost smallint, source_file text, source_line bigint,
+    direction float8, altitude float8, is_repost boolean, source_file text, source_line bigint,
     attributes text, lon float8, lat float8) ON COMMIT DELETE ROWS
 """
 _COPY_STAGING = (
@@ -416,8 +426,8 @@ WITH fresh AS (
         geo_source, geo_accuracy_m, photo, direction, altitude, is_repost, source_file, source_line,
         attributes, orig_lon, orig_lat, import_run)
     SELECT CASE WHEN lon IS NULL OR lat IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-        post_id, platform, author_hash, text, lang, url, media_url, "timestamp", geo_source,
-        geo_accuracy_m, photo, direction, altitude, coalesce(is_repost, 0), source_file, source_line,
+        post_id, platform, author_hash, text, lang, url, media_url, "timestamp"::timestamptz, geo_source,
+        geo_accuracy_m, photo, direction, altitude, coalesce(is_repost, false), source_file, source_line,
         attributes, lon, lat, %(run)s
     FROM fresh ORDER BY ord
     ON CONFLICT (platform, post_id) DO NOTHING
@@ -536,3 +546,42 @@ def open_pg_store(
     except BaseException:
         raw.close()
         raise
+
+
+# -- layers in QGIS ---------------------------------------------------------------------------------
+
+_QGIS_KEYS = ("service", "dbname", "host", "port", "user", "sslmode")
+
+
+def qgis_layer_uri(conninfo: str, table: str, authcfg: str | None = None) -> str:
+    """The source of a QGIS `postgres` layer on one table of the store: the connection without
+    any password (QGIS takes it from pg_service.conf/.pgpass or the `authcfg` of its
+    authentication manager), the table in the store's schema, `fid` as key, `geom` if it has one."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    raw = connect(conninfo)
+    try:
+        schema = raw.execute("SELECT current_schema()").fetchone()[0]
+        geom = raw.execute(
+            "SELECT type, srid FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s "
+            "AND f_geometry_column = 'geom'", (schema, table)).fetchone()
+        has_fid = raw.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+            "AND column_name = 'fid'", (schema, table)).fetchone()[0]
+    finally:
+        raw.close()
+    parts = conninfo_to_dict(conninfo)
+    items = [f"{k}='{_quote(str(parts[k]))}'" for k in _QGIS_KEYS if parts.get(k)]
+    if authcfg:
+        items.append(f"authcfg={authcfg}")
+    if has_fid:
+        items.append("key='fid'")
+    if geom:
+        gtype = {"POINT": "Point", "LINESTRING": "LineString"}.get(str(geom[0]).upper(), str(geom[0]))
+        items += [f"srid={geom[1]}", f"type={gtype}", "checkPrimaryKeyUnicity='0'"]
+    items.append(f'table="{schema}"."{table}"' + (" (geom)" if geom else ""))
+    return " ".join(items)
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")

@@ -20,7 +20,8 @@ TEAM_SQL = r"""
 CREATE SEQUENCE IF NOT EXISTS mist_changes;
 CREATE OR REPLACE FUNCTION mist_bump_changes() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-  PERFORM nextval('mist_changes');
+  -- qualified: QGIS's own connections edit posts without the store's schema on their search path
+  PERFORM nextval((quote_ident(TG_TABLE_SCHEMA) || '.mist_changes')::regclass);
   RETURN NULL;
 END $$;
 CREATE OR REPLACE FUNCTION mist_notify_verdict() RETURNS trigger LANGUAGE plpgsql AS $$

@@ -67,8 +67,9 @@ POST_COLUMNS = """
 
 
 def _v1_core(conn: sqlite3.Connection) -> None:
-    ddl_for(conn).create_core_tables(conn)
-    ddl_for(conn).execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.create_core_tables(conn)
+    ddl.execute_script(conn,
         f"""
         CREATE TABLE posts ({POST_COLUMNS});
         CREATE INDEX idx_posts_timestamp ON posts (timestamp);
@@ -118,17 +119,18 @@ def _v1_core(conn: sqlite3.Connection) -> None:
         CREATE INDEX idx_issues_run ON issues (run_fid);
         """
     )
-    ddl_for(conn).register_features_table(conn, "posts", "POINT", description="Social-media posts")
+    ddl.register_features_table(conn, "posts", "POINT", description="Social-media posts")
     for table, description in (
         ("media", "Photos and videos of posts"),
         ("runs", "What ran on this store"),
         ("issues", "Records skipped or flagged by a run, with the reason"),
     ):
-        ddl_for(conn).register_attributes_table(conn, table, description)
+        ddl.register_attributes_table(conn, table, description)
 
 
 def _v2_results(conn: sqlite3.Connection) -> None:
-    ddl_for(conn).execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
         """
         CREATE TABLE predictions (
             fid INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -187,13 +189,14 @@ def _v2_results(conn: sqlite3.Connection) -> None:
         ("verifications", "Analysts' verdicts"),
         ("unlocated_posts", "Posts that could not be placed yet"),
     ):
-        ddl_for(conn).register_attributes_table(conn, table, description)
+        ddl.register_attributes_table(conn, table, description)
 
 
 def _v3_verification_indexes(conn: sqlite3.Connection) -> None:
     """Indexes the verification queue pages on: latest verdict per photo, screening score order
     per model and label, and each analyst's verdicts (agreement)."""
-    ddl_for(conn).execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
         """
         CREATE INDEX IF NOT EXISTS idx_verifications_media ON verifications (media_fid);
         CREATE INDEX IF NOT EXISTS idx_verifications_analyst ON verifications (analyst);
@@ -205,7 +208,8 @@ def _v3_verification_indexes(conn: sqlite3.Connection) -> None:
 def _v4_geolocation(conn: sqlite3.Connection) -> None:
     """Reference imagery (point + heading + image), its cached features, text-derived coarse
     locations, and one line per geolocated post (old -> new location)."""
-    ddl_for(conn).execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
         """
         CREATE TABLE "references" (
             fid INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -279,11 +283,11 @@ def _v4_geolocation(conn: sqlite3.Connection) -> None:
         );
         """
     )
-    ddl_for(conn).register_features_table(conn, "references", "POINT", description="Reference images with heading")
-    ddl_for(conn).register_features_table(conn, "coarse_locations", "POINT", description="Coarse locations from post text")
-    ddl_for(conn).register_features_table(conn, "geolocations", "LINESTRING",
+    ddl.register_features_table(conn, "references", "POINT", description="Reference images with heading")
+    ddl.register_features_table(conn, "coarse_locations", "POINT", description="Coarse locations from post text")
+    ddl.register_features_table(conn, "geolocations", "LINESTRING",
                                  description="Photo geolocation: old -> new location per post")
-    ddl_for(conn).register_attributes_table(conn, "reference_features", "Cached reference image features per matcher")
+    ddl.register_attributes_table(conn, "reference_features", "Cached reference image features per matcher")
 
 
 def _v5_run_owner(conn: sqlite3.Connection) -> None:
@@ -296,7 +300,8 @@ def _v6_team(conn: sqlite3.Connection) -> None:
     """Several analysts at once: "next post" leases (a post handed to an analyst until the lease
     expires or the verdict lands) and an index for "who judged this post". On PostgreSQL also
     the change counter and notifications other analysts' docks listen to, and the two roles."""
-    ddl_for(conn).execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
         """
         CREATE TABLE leases (
             post_fid INTEGER NOT NULL REFERENCES posts (fid) ON DELETE CASCADE,
@@ -309,7 +314,7 @@ def _v6_team(conn: sqlite3.Connection) -> None:
         CREATE INDEX idx_verifications_post_analyst ON verifications (post_fid, analyst);
         """
     )
-    ddl_for(conn).register_attributes_table(conn, "leases", "Posts handed to analysts by next post")
+    ddl.register_attributes_table(conn, "leases", "Posts handed to analysts by next post")
     if getattr(conn, "dialect", "sqlite") == "postgresql":
         from .pg_team import install_team_objects
 
@@ -322,7 +327,8 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "indexes for the verification queue and agreement", _v3_verification_indexes),
     Migration(4, "reference imagery, feature cache, coarse locations, geolocation lines", _v4_geolocation),
     Migration(5, "the host and process of each run", _v5_run_owner),
-    Migration(6, "next-post leases; on PostgreSQL change notifications and analyst/lead roles", _v6_team),
+    Migration(6, "next-post leases; on PostgreSQL, change notifications and the analyst and lead roles",
+              _v6_team),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
