@@ -4,7 +4,7 @@ QGIS's postgres provider)."""
 from datetime import UTC, datetime
 
 from qgis.core import QgsFeatureRequest, QgsGeometry, QgsPointXY, QgsRectangle, QgsVectorLayer
-from qgis.PyQt.QtCore import Qt, QVariant
+from qgis.PyQt.QtCore import QVariant
 
 from mist_qgis.core.posts import PostRecord
 from mist_qgis.layers import posts_layer, store_layer_source

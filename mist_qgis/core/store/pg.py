@@ -585,3 +585,37 @@ def qgis_layer_uri(conninfo: str, table: str, authcfg: str | None = None) -> str
 
 def _quote(value: str) -> str:
     return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+# -- other analysts' verdicts as they land ----------------------------------------------------------
+
+
+def listen_verdicts(store: PgStore, deadline: float | None = None, stop=None) -> Iterator[dict]:
+    """LISTEN on a connection of its own (started before this returns, so nothing written
+    afterwards is missed); yields each verdict notification of this store's schema as a dict,
+    until `deadline` (time.monotonic()) or `stop()`."""
+    import json
+
+    from .pg_team import CHANNEL
+
+    raw = connect(store._conninfo)
+    raw.execute(f"LISTEN {CHANNEL}")
+
+    def events() -> Iterator[dict]:
+        try:
+            while not (stop and stop()):
+                wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+                if wait <= 0:
+                    return
+                for note in raw.notifies(timeout=wait):
+                    data = json.loads(note.payload)
+                    if data.get("schema") != store.schema:
+                        continue
+                    yield {"op": data["op"], "verification_fid": int(data["fid"]),
+                           "post_fid": int(data["post_fid"]), "media_fid": data["media_fid"],
+                           "analyst": data["analyst"], "verdict": data["verdict"],
+                           "verified_at": data["verified_at"]}
+        finally:
+            raw.close()
+
+    return events()

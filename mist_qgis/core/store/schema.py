@@ -312,6 +312,7 @@ def _v6_team(conn: sqlite3.Connection) -> None:
         );
         CREATE INDEX idx_leases_expires ON leases (expires_at);
         CREATE INDEX idx_verifications_post_analyst ON verifications (post_fid, analyst);
+        CREATE INDEX idx_posts_unverified ON posts (fid) WHERE verified IS NULL;
         """
     )
     ddl.register_attributes_table(conn, "leases", "Posts handed to analysts by next post")
