@@ -100,7 +100,9 @@ def start_cluster() -> Cluster:
         with open(conf, "a", encoding="utf-8") as fh:
             fh.write(
                 f"\nlisten_addresses = ''\nunix_socket_directories = '{root}'\nport = {PORT}\n"
-                "fsync = off\nsynchronous_commit = off\nfull_page_writes = off\n"
+                # no fsync: a killed server keeps what it committed (the OS has it), a lost machine
+                # does not matter for a throwaway cluster
+                "fsync = off\nfull_page_writes = off\n"
                 "max_connections = 100\nshared_buffers = 128MB\n"
             )
         # trust on the socket for the owner only; every other role must give its password

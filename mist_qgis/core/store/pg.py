@@ -30,7 +30,7 @@ from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow
 from .schema import LATEST_VERSION, MIGRATIONS
 from .store import SpatialIndexDeferral, Store, StoreError, StoreVersionError
 
-RECONNECT_SECONDS = 30.0
+RECONNECT_SECONDS = 10.0  # how long a lost connection is retried before the stage stops
 MIGRATION_LOCK = 0x4D495354  # "MIST": one migrating session at a time per database
 
 
