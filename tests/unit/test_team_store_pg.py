@@ -35,9 +35,10 @@ def _login(cluster, role: str, group: str | None) -> tuple[str, str]:
     return name, secret
 
 
-def _jsonl(path, n: int, prefix: str = "t") -> None:
+def _jsonl(path, n: int) -> None:
     path.write_text("".join(json.dumps({
-        "id": 10_000 + i, "id_str": f"{prefix}{10_000 + i}"[len(prefix):], "text": f"water {i}", "created_at": "Tue Jul 20 08:00:00 +0000 2021",
+        "id": 10_000 + i, "id_str": str(10_000 + i), "text": f"water {i}",
+        "created_at": "Tue Jul 20 08:00:00 +0000 2021",
         "user": {"screen_name": f"u{i}"}, "coordinates": {"type": "Point", "coordinates": [113.6 + i / 1e4, 34.7]},
     }) + "\n" for i in range(n)), encoding="utf-8")
 
