@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import cli_geoloc, cli_media, cli_models, cli_posts, cli_rasters, cli_verify
+from . import cli_geoloc, cli_media, cli_models, cli_posts, cli_rasters, cli_team, cli_verify
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -84,6 +84,10 @@ VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
         "info", "print what a store holds", "mist:storeinfo",
         _store_argument, lambda a: {"STORE": _existing_store(a)},
     ),
+    Verb("push", "push a field store into a team store (posts, photos, verdicts; nothing twice)",
+         "mist:pushstore", cli_team.push_arguments, cli_team.push_parameters),
+    Verb("checkout", "check out part of a team store (extent, time window) as a new GeoPackage",
+         "mist:checkoutstore", cli_team.checkout_arguments, cli_team.checkout_parameters),
     Verb("import", "import post collections (tweets, Weibo, CrisisMMD, CSV, GeoJSON, photo folders) as points",
          "mist:importposts", cli_posts.import_arguments, cli_posts.import_parameters),
     Verb("fetch-media", "fetch, cache and vet every pending photo and video (online or --offline)",

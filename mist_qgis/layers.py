@@ -26,7 +26,11 @@ def store_layer_source(store: str | Path, table: str) -> tuple[str, str]:
     """(source, provider) of a QGIS layer on one table of a store: OGR on a GeoPackage, QGIS's
     `postgres` provider on a team store (its source carries no password)."""
     from .core.store.pg import is_postgres_target, qgis_layer_uri
+    from .pg_connections import is_qgis_connection, resolve
 
+    if is_qgis_connection(store):
+        conninfo, authcfg = resolve(str(store))
+        return qgis_layer_uri(conninfo, table, authcfg), "postgres"
     if is_postgres_target(store):
         return qgis_layer_uri(str(store), table), "postgres"
     return f"{Path(store).expanduser().resolve()}|layername={table}", "ogr"

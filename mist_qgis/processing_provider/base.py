@@ -5,9 +5,11 @@ from __future__ import annotations
 from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterFile
 from qgis.PyQt.QtGui import QIcon
 
-from ..core.store import StoreError, open_store
+from ..core.store import StoreError
+from ..core.store.pg import refuse_password
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import icon_path
+from ..pg_connections import open_store_target
 
 
 def store_parameter(description: str, optional: bool = False) -> QgsProcessingParameterFile:
@@ -59,6 +61,7 @@ class MistAlgorithm(QgsProcessingAlgorithm):
         if not path:
             raise QgsProcessingException(tr("No store given: choose a MIST GeoPackage store."))
         try:
-            return open_store(path, create=create)
+            refuse_password(path)
+            return open_store_target(path, create=create)
         except StoreError as exc:
             raise QgsProcessingException(str(exc)) from exc

@@ -44,6 +44,28 @@ def is_postgres_target(target: object) -> bool:
         re.match(r"^(service|dbname|host)\s*=", text))
 
 
+PASSWORD_IN_TARGET = (
+    "the store connection holds a password; Processing and the CLI record their parameters, so keep "
+    "the password in ~/.pgpass, a pg_service.conf service, PGPASSWORD or a saved QGIS connection "
+    "(qgis:NAME, with its authentication configuration)"
+)
+
+
+def has_password(conninfo: str) -> bool:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        return bool(conninfo_to_dict(conninfo).get("password"))
+    except Exception:  # noqa: BLE001 - unreadable: let the connection attempt say why
+        return "password" in conninfo.lower() or bool(re.search(r"://[^/@]*:[^@]*@", conninfo))
+
+
+def refuse_password(target: str) -> None:
+    """For Processing and the CLI, whose parameters end up in histories and logs."""
+    if is_postgres_target(target) and has_password(target):
+        raise StoreError(PASSWORD_IN_TARGET)
+
+
 def redact(conninfo: str) -> str:
     """The connection without its password (for labels, logs, run records and layer sources)."""
     try:

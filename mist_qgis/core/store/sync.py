@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import MistError
 from .post_rows import PostRow
 from .store import Store, StoreError
 
@@ -39,6 +40,10 @@ _RESULT_FIELDS = ("status", "error", "sha256", "cache_path", "width", "height", 
                   "fetched_at", "phash", "exif")
 
 
+class SelectionError(StoreError, MistError):
+    """An extent or a time that cannot be read; the message says which and why."""
+
+
 @dataclass(frozen=True)
 class Selection:
     """Which posts a copy takes: all, or those in an extent (lon/lat) and a time window
@@ -47,6 +52,20 @@ class Selection:
     extent: tuple[float, float, float, float] | None = None
     since: str | None = None
     until: str | None = None
+
+    @classmethod
+    def parse(cls, extent: str | None = None, since: str | None = None, until: str | None = None) -> Selection:
+        """From the CLI's and Processing's text: 'XMIN,YMIN,XMAX,YMAX' (lon/lat) and ISO times
+        (UTC unless they carry an offset)."""
+        box = None
+        if extent and extent.strip():
+            try:
+                box = tuple(float(v) for v in extent.replace(" ", "").split(",")[:4])
+            except ValueError:
+                box = ()
+            if len(box) != 4 or not (box[0] <= box[2] and box[1] <= box[3]):
+                raise SelectionError(f"--extent takes XMIN,YMIN,XMAX,YMAX in degrees, not {extent!r}")
+        return cls(box, _iso(since, "--since"), _iso(until, "--until"))  # type: ignore[arg-type]
 
     def where(self) -> tuple[str, list]:
         terms, params = ["1 = 1"], []
@@ -62,6 +81,22 @@ class Selection:
             terms.append("p.timestamp < ?")
             params.append(self.until)
         return " AND ".join(terms), params
+
+
+def _iso(value: str | None, what: str) -> str | None:
+    from ..posts.issues import SkipRecord
+    from ..posts.timeparse import parse_time
+    from ..verify.records import iso_utc
+
+    if not value or not value.strip():
+        return None
+    try:
+        when = parse_time(value.strip())
+    except SkipRecord:
+        when = None
+    if when is None:
+        raise SelectionError(f"{what} takes a time such as 2021-07-20T09:30Z, not {value!r}")
+    return iso_utc(when)
 
 
 @dataclass
@@ -82,12 +117,13 @@ class CopySummary:
 
 
 def copy_posts(
-    source: Store, dest: Store, selection: Selection = Selection(), kind: str = "push",
+    source: Store, dest: Store, selection: Selection | None = None, kind: str = "push",
     progress: Callable[[float], None] | None = None, is_canceled: Callable[[], bool] | None = None,
 ) -> CopySummary:
     """Copy the selected posts with their photos and verdicts from `source` into `dest`, one
     transaction per batch of posts (a stopped copy resumes: the next one skips what landed)."""
     summary = CopySummary()
+    selection = selection or Selection()
     where, params = selection.where()
     total = max(1, _count(source, where, params))
     summary.run_id = dest.start_run(kind, {"from": source.target, "extent": selection.extent,
@@ -235,7 +271,7 @@ def push(field_store: Store, team: Store, **kwargs) -> CopySummary:
     return copy_posts(field_store, team, Selection(), "push", **kwargs)
 
 
-def checkout(team: Store, out: str | Path, selection: Selection = Selection(), **kwargs) -> CopySummary:
+def checkout(team: Store, out: str | Path, selection: Selection | None = None, **kwargs) -> CopySummary:
     """A new GeoPackage with the selected part of a team store, for a laptop that goes offline."""
     from .store import open_store
 
