@@ -13,7 +13,7 @@ PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugi
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc demo sample screenshots clean
+.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc bench-team-import bench-team-verify demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -54,10 +54,18 @@ deploy: package
 qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
 
-bench: bench-store bench-rasters bench-models bench-verify bench-media bench-import bench-geoloc
+bench: bench-store bench-rasters bench-models bench-verify bench-media bench-import bench-geoloc bench-team-import \
+	bench-team-verify
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
+
+# Team store on PostgreSQL + PostGIS (a throwaway cluster of their own, removed at the end).
+bench-team-import:
+	$(PY) bench/bench_team_import.py $(BENCH_ARGS)
+
+bench-team-verify:
+	$(PY) bench/bench_team_verify.py $(BENCH_ARGS)
 
 bench-store:
 	$(PY) bench/bench_store.py

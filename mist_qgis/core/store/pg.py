@@ -405,7 +405,23 @@ class PgStore(Store):
 
     @contextmanager
     def deferred_spatial_index(self) -> Iterator[SpatialIndexDeferral]:
-        yield _NO_DEFERRAL
+        """Bulk writes inside: PostgreSQL keeps the GiST index itself, but its planner needs fresh
+        statistics after a bulk load (else "next post" walks every row of a new store), so the
+        tables are analysed at the end."""
+        try:
+            yield _NO_DEFERRAL
+        finally:
+            self.analyze()
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of the tables bulk writes grow."""
+        import psycopg
+
+        with self._lock, self._guard():
+            try:
+                self._conn.raw.execute("ANALYZE posts, media")
+            except psycopg.errors.InsufficientPrivilege:
+                pass  # not the tables' owner: autovacuum will do it
 
     # -- housekeeping ------------------------------------------------------------------------------
 
