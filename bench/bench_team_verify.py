@@ -32,8 +32,9 @@ def build(target: str, n: int) -> None:
     with open_store(target) as store, store.deferred_spatial_index():  # as an import does
         for start in range(0, n, 20_000):
             with store.batch() as conn:
-                store.add_posts(conn, [PostRecord(f"b{i}", "twitter", 113.5 + (i % 1000) / 2000, 34.6 + i / n / 2,
-                                                  text=f"water on road {i}") for i in range(start, min(n, start + 20_000))])
+                store.add_posts(conn, [
+                    PostRecord(f"b{i}", "twitter", 113.5 + (i % 1000) / 2000, 34.6 + i / n / 2, text=f"water on road {i}")
+                    for i in range(start, min(n, start + 20_000))])
 
 
 def analyst(target: str, name: str, count: int, start, queue) -> None:

@@ -29,7 +29,8 @@ def _field(path, prefix: str, n: int, photos: bool = True):
         with store.batch() as conn:
             for i, (mfid,) in enumerate(store.query("SELECT fid FROM media ORDER BY fid")):
                 rel, sha = cache_photo(store, jpeg_bytes(sample_photo(i, 64)))
-                conn.execute("UPDATE media SET status = 'ok', cache_path = ?, sha256 = ? WHERE fid = ?", (rel, sha, mfid))
+                conn.execute("UPDATE media SET status = 'ok', cache_path = ?, sha256 = ? WHERE fid = ?",
+                             (rel, sha, mfid))
     return store
 
 
@@ -38,7 +39,8 @@ def _fid(store, post_id):
 
 
 def test_push_merges_posts_photos_and_verdicts_once(store, tmp_path):
-    with _field(tmp_path / "a.gpkg", "p", 4) as field_a, _field(tmp_path / "b.gpkg", "p", 6, photos=False) as field_b:
+    with _field(tmp_path / "a.gpkg", "p", 4) as field_a, \
+            _field(tmp_path / "b.gpkg", "p", 6, photos=False) as field_b:
         media_fid = field_a.scalar("SELECT fid FROM media WHERE post_fid = ?", (_fid(field_a, "p1"),))
         write_verdict(field_a, Verdict(_fid(field_a, "p1"), "flood", "ana", media_fid, 0.5, "knee"),
                       verified_at="2021-07-20T09:00:00.000Z")
