@@ -33,7 +33,7 @@ def build(target: str, n: int) -> None:
         for start in range(0, n, 20_000):
             with store.batch() as conn:
                 store.add_posts(conn, [
-                    PostRecord(f"b{i}", "twitter", 113.5 + (i % 1000) / 2000, 34.6 + i / n / 2, text=f"water on road {i}")
+                    PostRecord(f"b{i}", "twitter", 113.5 + (i % 1000) / 2000, 34.6 + i / n / 2, text=f"road {i}")
                     for i in range(start, min(n, start + 20_000))])
 
 

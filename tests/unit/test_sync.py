@@ -52,7 +52,8 @@ def test_push_merges_posts_photos_and_verdicts_once(store, tmp_path):
         other = push(field_b, store)  # the same posts seen by another laptop, plus two more
         assert (other.posts_added, other.posts_known, other.verdicts_added) == (2, 4, 1)
     assert store.count("posts") == 6 and store.count("verifications") == 2
-    rows = store.query("SELECT v.analyst, v.verified_at, v.note, m.sha256 IS NOT NULL AS has_photo FROM verifications v "
+    rows = store.query("SELECT v.analyst, v.verified_at, v.note, m.sha256 IS NOT NULL AS has_photo "
+                       "FROM verifications v "
                        "LEFT JOIN media m ON m.fid = v.media_fid ORDER BY v.verified_at")
     assert [(r[0], r[1], r[2], bool(r[3])) for r in rows] == [
         ("ana", "2021-07-20T09:00:00.000Z", "knee", True), ("ben", "2021-07-20T09:05:00.000Z", None, False)]
