@@ -13,7 +13,7 @@ PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugi
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc bench-team-import bench-team-verify demo sample screenshots clean
+.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc bench-team-import bench-team-verify demo demo-team sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -83,7 +83,11 @@ $(DEMO_MODEL):
 
 # The whole job on resources/sample/, headless: table, store, rasters and build/demo/flood_map.png.
 demo: $(DEMO_MODEL)
-	$(PY) scripts/demo.py
+	$(PY) scripts/demo.py $(if $(STORE),--store "$(STORE)")
+
+# The demo on a team store in a throwaway PostgreSQL cluster (started, used and removed).
+demo-team: $(DEMO_MODEL)
+	$(PY) -m tests.helpers.pgcluster -- $(MAKE) demo STORE='{PG}'
 
 # Rewrite the committed sample and the Processing model (resources/mist_demo.model3).
 sample:

@@ -29,57 +29,57 @@
         <translation>MIST 依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="29"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="32"/>
         <source>Store</source>
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="51"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="62"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="22"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="25"/>
         <source>Create or upgrade store</source>
         <translation>创建或升级数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="23"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="26"/>
         <source>Creates a MIST store (a GeoPackage that every MIST step reads and writes), or upgrades an existing one to the current schema. Existing data is kept.</source>
         <translation>创建 MIST 数据库（所有 MIST 步骤读写的 GeoPackage 文件），或将已有数据库升级到当前结构。已有数据会保留。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="29"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="116"/>
         <source>GeoPackage (*.gpkg)</source>
         <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="34"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="37"/>
         <source>Schema version</source>
         <translation>结构版本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="42"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="51"/>
         <source>Store {path} is at schema version {version}</source>
         <translation>数据库 {path} 的结构版本为 {version}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="48"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="57"/>
         <source>Store summary</source>
         <translation>数据库概况</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="49"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="58"/>
         <source>Counts posts, photos, results and runs in a MIST store.</source>
         <translation>统计 MIST 数据库中的帖子、照片、结果和运行记录。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="53"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="62"/>
         <source>Summary (JSON)</source>
         <translation>概况 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="54"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="63"/>
         <source>Posts</source>
         <translation>帖子</translation>
     </message>
@@ -264,7 +264,7 @@
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="67"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="69"/>
         <source>Folder of geotagged photos</source>
         <translation>带地理标记的照片文件夹</translation>
     </message>
@@ -854,17 +854,17 @@
         <translation>判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="127"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="129"/>
         <source>MIST posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/layers.py" line="31"/>
+        <location filename="../mist_qgis/layers.py" line="54"/>
         <source>Cannot open the posts of store {path}</source>
         <translation>无法打开数据库 {path} 中的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/layers.py" line="46"/>
+        <location filename="../mist_qgis/layers.py" line="69"/>
         <source>Cannot load the posts style: {message}</source>
         <translation>无法加载帖子样式：{message}</translation>
     </message>
@@ -919,7 +919,7 @@
         <translation>核验照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="51"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="53"/>
         <source>Import posts</source>
         <translation>导入帖子</translation>
     </message>
@@ -929,32 +929,32 @@
         <translation>地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="81"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="83"/>
         <source>Import reference imagery</source>
         <translation>导入参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="83"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="85"/>
         <source>Adds ground-level reference photos with known position and heading to the store&apos;s &apos;references&apos; layer (drawn as heading arrows): a CSV with id, lon, lat, heading, path; a MIST-SMMD street-view folder (csv_files/success.csv and downloadPic/); a GeoJSON or GeoJSON-seq of points with an image path property; or a folder of geotagged photos (EXIF GPS and direction). Paths must stay inside the collection folder; bad rows are listed in the run&apos;s issue report.</source>
         <translation>将位置和朝向已知的地面参考照片添加到数据库的“references”图层（以朝向箭头显示）。支持：含 id、lon、lat、heading、path 列的 CSV；MIST-SMMD 街景文件夹（csv_files/success.csv 和 downloadPic/）；带图像路径属性的点状 GeoJSON 或 GeoJSON-seq；或带地理标记的照片文件夹（EXIF GPS 与方向）。路径必须位于影像集文件夹内；有问题的行会列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="93"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="95"/>
         <source>Collection file (CSV, success.csv, GeoJSON)</source>
         <translation>影像集文件（CSV、success.csv、GeoJSON）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="95"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="97"/>
         <source>or collection folder (street-view download, geotagged photos)</source>
         <translation>或影像集文件夹（街景下载、带地理标记的照片）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="100"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="102"/>
         <source>Collection name</source>
         <translation>影像集名称</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="101"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="103"/>
         <source>References imported</source>
         <translation>已导入的参考影像</translation>
     </message>
@@ -969,162 +969,162 @@
         <translation>结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="112"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="114"/>
         <source>Give a collection file or a collection folder.</source>
         <translation>请指定影像集文件或影像集文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="123"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="125"/>
         <source>{n} references imported into collection {c}, {s} rows skipped</source>
         <translation>已将 {n} 张参考影像导入影像集 {c}，跳过 {s} 行</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="125"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="127"/>
         <source>References</source>
         <translation>参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="134"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="136"/>
         <source>Geolocate photos against reference imagery</source>
         <translation>基于参考影像对照片进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="136"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="138"/>
         <source>Moves each post to where its photo was taken: references within the post&apos;s uncertainty radius are ranked by global-embedding similarity, the top k are matched (DISK + LightGlue by default, offline), the matches are verified geometrically (MAGSAC++), and the post moves to the best reference&apos;s coordinates when the calibrated confidence is high enough. &apos;Paper-faithful&apos; reproduces LSGL: every candidate is matched and the best location is chosen by the paper&apos;s score / error-indicator rate. An optional gazetteer layer (OSM roads, places) first places unlocated posts from toponyms in their text. Resumable; bad photos and references are listed with reasons in the run&apos;s issue report.</source>
         <translation>将每条帖子移动到其照片的拍摄位置：先按全局嵌入相似度对帖子不确定性半径内的参考影像排序，对前 k 张进行匹配（默认 DISK + LightGlue，离线运行），再对匹配结果进行几何验证（MAGSAC++）；当校准置信度足够高时，帖子移动到最佳参考影像的坐标。“忠实于论文”模式复现 LSGL：对每个候选都进行匹配，并按论文中的得分 / 误差指示率选出最佳位置。可选的地名库图层（OSM 道路、地点）会先根据帖子文本中的地名为无位置的帖子定位。可断点续跑；有问题的照片和参考影像会连同原因列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="148"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="150"/>
         <source>Matcher</source>
         <translation>匹配器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="149"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="151"/>
         <source>Paper-faithful LSGL selection</source>
         <translation>忠实于论文的 LSGL 选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="151"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="153"/>
         <source>References matched per photo (top k)</source>
         <translation>每张照片匹配的参考影像数（前 k 张）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="153"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="155"/>
         <source>Search radius (m); 0 = each post&apos;s own uncertainty (default 500 m)</source>
         <translation>搜索半径 (m)；0 = 使用每条帖子自身的不确定性（默认 500 m）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="156"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="158"/>
         <source>Minimum confidence to move a post</source>
         <translation>移动帖子所需的最低置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="159"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="161"/>
         <source>Segmentation model folder (MaskFormer ADE20k, optional)</source>
         <translation>分割模型文件夹（MaskFormer ADE20k，可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="164"/>
         <source>Also mask truck, van, boat, bicycle, minibike</source>
         <translation>同时遮蔽卡车、厢式货车、船、自行车、小型摩托车</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="164"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="166"/>
         <source>LoFTR outdoor weights (for loftr)</source>
         <translation>LoFTR 室外权重（用于 loftr）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="166"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="168"/>
         <source>Gazetteer layer for posts without location (optional)</source>
         <translation>用于无位置帖子的地名库图层（可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="169"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="171"/>
         <source>Gazetteer name field</source>
         <translation>地名库名称字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="171"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="173"/>
         <source>Redo posts already geolocated</source>
         <translation>重新处理已地理定位的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="173"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="175"/>
         <source>Posts moved</source>
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="201"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="203"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="204"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="206"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="218"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="220"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="224"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="226"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="226"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="228"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="234"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="236"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="236"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="238"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="247"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="249"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="252"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="53"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="55"/>
         <source>Imports post collections into a MIST store as points: Twitter/X v1.1 JSON (lines or arrays) and v2 responses, Weibo exports and MIST-SMMD tables, CrisisMMD TSV, any CSV/TSV with coordinate, WKT, time, text or image columns, GeoJSON FeatureCollections and sequences, and folders of geotagged photos. The format is detected from the content unless chosen. Every record is accounted for: imported, duplicate (already in the store), unlocated (kept for later geolocation) or skipped with file, line and reason in the run&apos;s issue report. Authors are pseudonymised unless names are kept. Importing again is harmless and completes a cancelled import. Column mapping: field=column pairs separated by &apos;;&apos; (fields: post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy).</source>
         <translation>将帖子采集数据以点的形式导入 MIST 数据库：Twitter/X v1.1 JSON（逐行或数组）和 v2 响应、微博导出数据和 MIST-SMMD 表格、CrisisMMD TSV、任何含坐标、WKT、时间、文本或图像列的 CSV/TSV、GeoJSON FeatureCollection 及序列，以及带地理标记的照片文件夹。除非手动指定，格式将根据内容自动识别。每条记录都有明确去向：已导入、重复（数据库中已存在）、无位置（保留以待之后地理定位），或被跳过（文件、行号和原因列在本次运行的问题报告中）。除非选择保留姓名，作者将被假名化。重复导入不会造成问题，还可补全已取消的导入。列映射：以“;”分隔的 field=column 对（字段：post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="65"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="67"/>
         <source>Post collection files</source>
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="69"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="71"/>
         <source>Store (created if missing)</source>
         <translation>数据库（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="72"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="74"/>
         <source>Media root (folder that photo paths in the export are relative to)</source>
         <translation>媒体根目录（导出数据中照片路径所相对的文件夹）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="75"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="77"/>
         <source>Keep author names (otherwise pseudonymised per store)</source>
         <translation>保留作者名（否则按数据库进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="77"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="79"/>
         <source>Column mapping (field=column; ...)</source>
         <translation>列映射 (field=column; ...)</translation>
     </message>
@@ -1134,22 +1134,22 @@
         <translation>运行 ID</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="83"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="85"/>
         <source>Posts layer</source>
         <translation>帖子图层</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="97"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="99"/>
         <source>Choose at least one file or a folder of photos to import.</source>
         <translation>请至少选择一个要导入的文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="100"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="102"/>
         <source>Input does not exist: {path}</source>
         <translation>输入不存在：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="124"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="126"/>
         <source>Import cancelled; run it again to complete it.</source>
         <translation>导入已取消；再次运行即可完成导入。</translation>
     </message>
@@ -2282,6 +2282,66 @@
         <location filename="../mist_qgis/tasks/model_pack_task.py" line="20"/>
         <source>MIST: import model pack {name}</source>
         <translation>MIST：导入模型包 {name}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="77"/>
+        <source>Push a field store into a team store</source>
+        <translation>将外业存储推送到团队存储</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="78"/>
+        <source>Adds the posts, fetched photos and verdicts of a field GeoPackage (a laptop&apos;s, or an earlier event) to a team store. Posts merge by platform and post id, photos by content, verdicts keep their analyst and time; pushing again adds nothing twice.</source>
+        <translation>将外业 GeoPackage（笔记本电脑上的，或早先事件的）中的帖子、已获取的照片和核查结论添加到团队存储。帖子按平台和帖子 ID 合并，照片按内容合并，核查结论保留其分析员和时间；再次推送不会重复添加。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="116"/>
+        <source>Field store</source>
+        <translation>外业存储</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="122"/>
+        <source>Counts (JSON)</source>
+        <translation>计数（JSON）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="107"/>
+        <source>Check out part of a team store</source>
+        <translation>检出团队存储的一部分</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="108"/>
+        <source>Copies the posts of a team store inside an extent and a time window, with their photos and verdicts, into a new GeoPackage for a laptop that goes offline. Push it back to merge the verdicts made on it.</source>
+        <translation>将团队存储中某一范围和时间窗口内的帖子及其照片和核查结论复制到新的 GeoPackage，供离线使用的笔记本电脑使用。之后推送回来即可合并在其上做出的核查结论。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="117"/>
+        <source>Extent</source>
+        <translation>范围</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="118"/>
+        <source>Posted since (ISO time, UTC)</source>
+        <translation>发布时间不早于（ISO 时间，UTC）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="119"/>
+        <source>Posted before (ISO time, UTC)</source>
+        <translation>发布时间早于（ISO 时间，UTC）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="145"/>
+        <source>Posts added</source>
+        <translation>新增帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="145"/>
+        <source>Photos added</source>
+        <translation>新增照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="145"/>
+        <source>Verdicts added</source>
+        <translation>新增核查结论</translation>
     </message>
 </context>
 </TS>
