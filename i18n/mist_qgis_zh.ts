@@ -49,7 +49,7 @@
         <translation>创建 MIST 数据库（所有 MIST 步骤读写的 GeoPackage 文件），或将已有数据库升级到当前结构。已有数据会保留。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="116"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="114"/>
         <source>GeoPackage (*.gpkg)</source>
         <translation>GeoPackage (*.gpkg)</translation>
     </message>
@@ -2294,52 +2294,52 @@
         <translation>将外业 GeoPackage（笔记本电脑上的，或早先事件的）中的帖子、已获取的照片和核查结论添加到团队存储。帖子按平台和帖子 ID 合并，照片按内容合并，核查结论保留其分析员和时间；再次推送不会重复添加。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="116"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="114"/>
         <source>Field store</source>
         <translation>外业存储</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="122"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="151"/>
         <source>Counts (JSON)</source>
         <translation>计数（JSON）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="107"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="105"/>
         <source>Check out part of a team store</source>
         <translation>检出团队存储的一部分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="108"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="106"/>
         <source>Copies the posts of a team store inside an extent and a time window, with their photos and verdicts, into a new GeoPackage for a laptop that goes offline. Push it back to merge the verdicts made on it.</source>
         <translation>将团队存储中某一范围和时间窗口内的帖子及其照片和核查结论复制到新的 GeoPackage，供离线使用的笔记本电脑使用。之后推送回来即可合并在其上做出的核查结论。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="117"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="115"/>
         <source>Extent</source>
         <translation>范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="118"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="116"/>
         <source>Posted since (ISO time, UTC)</source>
         <translation>发布时间不早于（ISO 时间，UTC）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="119"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="117"/>
         <source>Posted before (ISO time, UTC)</source>
         <translation>发布时间早于（ISO 时间，UTC）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="145"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="141"/>
         <source>Posts added</source>
         <translation>新增帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="145"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="141"/>
         <source>Photos added</source>
         <translation>新增照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="145"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="141"/>
         <source>Verdicts added</source>
         <translation>新增核查结论</translation>
     </message>

@@ -84,9 +84,7 @@ class PushStoreAlgorithm(MistAlgorithm):
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterFile("FIELD", tr("Field store"), extension="gpkg"))
         self.add_store_parameter()
-        for name, label in _COPY_OUTPUTS:
-            self.addOutput(QgsProcessingOutputNumber(name, tr(label)))
-        self.addOutput(QgsProcessingOutputString("RESULT", tr("Counts (JSON)")))
+        _add_copy_outputs(self)
 
     def processAlgorithm(  # noqa: N802
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -117,9 +115,7 @@ class CheckoutStoreAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterExtent("EXTENT", tr("Extent"), optional=True))
         self.addParameter(QgsProcessingParameterString("SINCE", tr("Posted since (ISO time, UTC)"), optional=True))
         self.addParameter(QgsProcessingParameterString("UNTIL", tr("Posted before (ISO time, UTC)"), optional=True))
-        for name, label in _COPY_OUTPUTS:
-            self.addOutput(QgsProcessingOutputNumber(name, tr(label)))
-        self.addOutput(QgsProcessingOutputString("RESULT", tr("Counts (JSON)")))
+        _add_copy_outputs(self)
 
     def processAlgorithm(  # noqa: N802
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -147,6 +143,12 @@ _COPY_OUTPUTS = (
     ("PHOTOS_FILLED", QT_TR_NOOP("Photos added")),
     ("VERDICTS_ADDED", QT_TR_NOOP("Verdicts added")),
 )
+
+
+def _add_copy_outputs(alg: MistAlgorithm) -> None:
+    for name, label in _COPY_OUTPUTS:
+        alg.addOutput(QgsProcessingOutputNumber(name, tr(label)))
+    alg.addOutput(QgsProcessingOutputString("RESULT", tr("Counts (JSON)")))
 
 
 def _run_copy(copy):

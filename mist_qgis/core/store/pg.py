@@ -382,16 +382,10 @@ class PgStore(Store):
         cur = raw.cursor()
         cur.execute(_STAGING)
         salt = self.author_salt
-        hashes = self._author_hashes
+        stored_author = self._stored_author
         with cur.copy(_COPY_STAGING) as copy:
             for ordinal, row in enumerate(rows):
-                author = name = row[AUTHOR]
-                if name and not keep_author_names:
-                    author = hashes.get(name)
-                    if author is None:
-                        if len(hashes) > 200_000:
-                            hashes.clear()
-                        author = hashes[name] = _hash_author(salt, name)
+                author = stored_author(row[AUTHOR], keep_author_names, salt)
                 copy.write_row((ordinal, row[POST_ID], row[PLATFORM], author, *row[TEXT:LON],
                                 row[LON], row[LAT]))
         cur.execute(_INSERT_FROM_STAGING, {"run": run_id})
@@ -473,12 +467,6 @@ WITH fresh AS (
 )
 SELECT a.fid, f.ord FROM added a JOIN fresh f USING (platform, post_id)
 """
-
-
-def _hash_author(salt: str, author: str) -> str:
-    from .store import hash_author
-
-    return hash_author(salt, author) or ""
 
 
 # -- schema version and migrations ------------------------------------------------------------------

@@ -188,20 +188,14 @@ class Store:
         # The batch holds the write lock, so the new posts take the next fids in order; knowing
         # them up front lets media rows and the R-tree go in without a lookup per row.
         next_fid = _next_post_fid(conn)
-        hashes = self._author_hashes
         salt = self.author_salt
+        stored_author = self._stored_author
         point_blob = gpkg.point_blob
         post_rows = []
         media_rows = []
         rtree_rows = []
         for fid, row in enumerate(new_rows, next_fid):
-            author = name = row[AUTHOR]
-            if name and not keep_author_names:
-                author = hashes.get(name)
-                if author is None:
-                    if len(hashes) > 200_000:
-                        hashes.clear()
-                    author = hashes[name] = hash_author(salt, name)
+            author = stored_author(row[AUTHOR], keep_author_names, salt)
             lon, lat = row[LON], row[LAT]
             located = lon is not None and lat is not None
             post_rows.append((fid, point_blob(lon, lat) if located else None, row[POST_ID], row[PLATFORM], author,
@@ -222,6 +216,18 @@ class Store:
             media_rows,
         )
         return len(new_rows), len(rows) - len(new_rows)
+
+    def _stored_author(self, name: str | None, keep: bool, salt: str) -> str | None:
+        """The author as a post row stores it: the name when asked to keep names, else its salted
+        hash (cached: a collection repeats its authors)."""
+        if not name or keep:
+            return name
+        author = self._author_hashes.get(name)
+        if author is None:
+            if len(self._author_hashes) > 200_000:
+                self._author_hashes.clear()
+            author = self._author_hashes[name] = hash_author(salt, name)
+        return author
 
     @contextmanager
     def deferred_spatial_index(self) -> Iterator[SpatialIndexDeferral]:
