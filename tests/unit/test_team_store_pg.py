@@ -135,3 +135,32 @@ def test_server_restart_mid_import_loses_only_the_batch_in_flight_and_the_import
         store.close()
     finally:
         cluster.remove()
+
+
+def _lead_import(target: str, path: str, queue) -> None:
+    try:
+        with open_store(target) as store:
+            summary = import_posts(store, [path], ImportOptions(batch_size=300))
+        queue.put(("ok", summary.imported, summary.duplicates))
+    except Exception as exc:  # reported to the parent, which fails the test
+        queue.put(("error", repr(exc), 0))
+
+
+def test_two_leads_importing_the_same_file_at_once_add_every_post_once(pg_store_url, tmp_path):
+    import multiprocessing
+
+    _jsonl(tmp_path / "same.jsonl", 3000)
+    open_store(pg_store_url).close()
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    procs = [ctx.Process(target=_lead_import, args=(pg_store_url, str(tmp_path / "same.jsonl"), queue))
+             for _ in range(2)]
+    for p in procs:
+        p.start()
+    results = [queue.get(timeout=180) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+    assert all(r[0] == "ok" for r in results), results
+    assert sum(r[1] for r in results) == 3000 and sum(r[2] for r in results) == 3000
+    with open_store(pg_store_url) as store:
+        assert store.count("posts") == 3000 == store.scalar("SELECT count(DISTINCT post_id) FROM posts")
