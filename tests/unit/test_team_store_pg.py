@@ -164,3 +164,21 @@ def test_two_leads_importing_the_same_file_at_once_add_every_post_once(pg_store_
     assert sum(r[1] for r in results) == 3000 and sum(r[2] for r in results) == 3000
     with open_store(pg_store_url) as store:
         assert store.count("posts") == 3000 == store.scalar("SELECT count(DISTINCT post_id) FROM posts")
+
+
+def test_a_bulk_load_builds_the_spatial_index_at_the_end_even_after_a_crash(pg_store_url, tmp_path):
+    def has_index(store) -> bool:
+        return store.scalar("SELECT count(*) FROM pg_indexes WHERE indexname = 'idx_posts_geom_gist' "
+                            "AND schemaname = current_schema()") == 1
+
+    _jsonl(tmp_path / "posts.jsonl", 1200)
+    with open_store(pg_store_url) as store:
+        seen = []
+        import_posts(store, [tmp_path / "posts.jsonl"], ImportOptions(batch_size=500),
+                     progress=lambda _f: seen.append(has_index(store)))
+        assert seen[0] is False and has_index(store)  # dropped while loading an empty store, then built
+        inside = sum(1 for i in range(1200) if 113.6 + i / 1e4 <= 113.61)
+        assert store.count("posts", "geom && ST_MakeEnvelope(113.6, 34.6, 113.61, 34.8, 4326)") == inside
+        store._conn.raw.execute("DROP INDEX idx_posts_geom_gist")  # as if a load had died half-way
+    with open_store(pg_store_url) as store:
+        assert has_index(store)
