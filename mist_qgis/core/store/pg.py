@@ -213,7 +213,7 @@ class PgConnection:
         t = to_postgres(sql)
         query = t.sql + (" RETURNING fid" if t.returns_fid else "")
         cur = self.raw.cursor()
-        cur.execute(query, _bind(params, t.numbered), prepare=False)
+        cur.execute(query, _bind(params, t.numbered))
         rows = cur.fetchall() if cur.description is not None else []
         lastrowid = rows[0][0] if t.returns_fid and rows else None
         return Cursor([] if t.returns_fid else rows, cur.rowcount, lastrowid)
