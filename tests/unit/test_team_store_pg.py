@@ -18,6 +18,7 @@ from mist_qgis.core.verify.records import Verdict
 from mist_qgis.core.verify.team import next_post, set_verifications_per_post
 from mist_qgis.core.verify.verdicts import write_verdict
 from tests.helpers.pgcluster import PG_BIN, PORT, start_cluster
+from tests.helpers.processes import run_in_processes
 
 _ids = itertools.count()
 
@@ -147,19 +148,9 @@ def _lead_import(target: str, path: str, queue) -> None:
 
 
 def test_two_leads_importing_the_same_file_at_once_add_every_post_once(pg_store_url, tmp_path):
-    import multiprocessing
-
     _jsonl(tmp_path / "same.jsonl", 3000)
     open_store(pg_store_url).close()
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_lead_import, args=(pg_store_url, str(tmp_path / "same.jsonl"), queue))
-             for _ in range(2)]
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=180) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
+    results = run_in_processes(_lead_import, [(pg_store_url, str(tmp_path / "same.jsonl"))] * 2)
     assert all(r[0] == "ok" for r in results), results
     assert sum(r[1] for r in results) == 3000 and sum(r[2] for r in results) == 3000
     with open_store(pg_store_url) as store:

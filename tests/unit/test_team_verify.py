@@ -3,7 +3,6 @@ arriving as others write them, agreement among N analysts. Runs on both backends
 
 from __future__ import annotations
 
-import multiprocessing
 import threading
 import time
 
@@ -22,6 +21,7 @@ from mist_qgis.core.verify.team import (
     watch_verdicts,
 )
 from mist_qgis.core.verify.verdicts import write_verdict
+from tests.helpers.processes import run_in_processes
 
 
 def _posts(store, n: int) -> list[int]:
@@ -140,14 +140,7 @@ def _analyst(target: str, name: str, queue) -> None:
 
 def test_analysts_in_separate_processes_never_judge_the_same_post(store, store_path):
     fids = _posts(store, 60)
-    ctx = multiprocessing.get_context("spawn")
-    queue = ctx.Queue()
-    procs = [ctx.Process(target=_analyst, args=(str(store_path), f"a{i}", queue)) for i in range(4)]
-    for p in procs:
-        p.start()
-    results = [queue.get(timeout=180) for _ in procs]
-    for p in procs:
-        p.join(timeout=60)
+    results = run_in_processes(_analyst, [(str(store_path), f"a{i}") for i in range(4)])
     assert all(r[0] == "ok" for r in results), results
     judged = [fid for r in results for fid in r[2]]
     assert sorted(judged) == fids  # every post once: none lost, none twice
