@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..layers import store_layer_source
+from ..core.errors import MistError
+from ..qgis_ops.layers import store_layer_source
 
 POST_RULES = (
     # (legend label, filter expression, shape, fill colour, size mm)
@@ -76,7 +77,7 @@ class FloodMapResult:
         return self.distinct_colours < 16
 
 
-class FloodMapError(RuntimeError):
+class FloodMapError(MistError):
     """The map cannot be drawn (a layer does not open, the export fails)."""
 
 

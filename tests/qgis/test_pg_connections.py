@@ -9,8 +9,8 @@ from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsProject, QgsSettin
 
 from mist_qgis.core.posts import PostRecord
 from mist_qgis.core.store import open_store
-from mist_qgis.layers import posts_layer
 from mist_qgis.pg_connections import open_store_target, saved_connections
+from mist_qgis.qgis_ops.layers import posts_layer
 from tests.helpers.pgcluster import PORT
 
 

@@ -7,7 +7,7 @@ from qgis.core import QgsFeatureRequest, QgsGeometry, QgsPointXY, QgsRectangle, 
 from qgis.PyQt.QtCore import QVariant
 
 from mist_qgis.core.posts import PostRecord
-from mist_qgis.layers import posts_layer, store_layer_source
+from mist_qgis.qgis_ops.layers import posts_layer, store_layer_source
 
 
 def _source(store, table):

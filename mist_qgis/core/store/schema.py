@@ -322,6 +322,17 @@ def _v6_team(conn: sqlite3.Connection) -> None:
         install_team_objects(conn)
 
 
+def _v7_verdicts_and_photos(conn: sqlite3.Connection) -> None:
+    # Posts mirror their photos' current verdicts under one rule (the latest recorded verdict
+    # covering each photo); mirrors written under the earlier rule are recomputed once. The
+    # `photo` field, empty before, points at each post's cached photo.
+    from .photos_sql import set_post_photos
+    from .verify_sql import refresh_mirrors
+
+    refresh_mirrors(conn)
+    set_post_photos(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "posts, media, runs and the import report", _v1_core),
     Migration(2, "predictions, embeddings, matches, verifications, unlocated view", _v2_results),
@@ -330,6 +341,7 @@ MIGRATIONS: list[Migration] = [
     Migration(5, "the host and process of each run", _v5_run_owner),
     Migration(6, "next-post leases; on PostgreSQL, change notifications and the analyst and lead roles",
               _v6_team),
+    Migration(7, "post verdicts under the one verdict rule; post photos from the cache", _v7_verdicts_and_photos),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

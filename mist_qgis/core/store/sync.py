@@ -158,7 +158,7 @@ def _count(store: Store, where: str, params: list) -> int:
 
 def _copy_batch(source: Store, dest: Store, posts: list, summary: CopySummary) -> None:
     from ..verify.verdicts import aggregate
-    from . import verify as verify_sql
+    from . import verify_sql
 
     src_fids = [int(p["fid"]) for p in posts]
     marks = ",".join("?" * len(src_fids))
@@ -273,7 +273,7 @@ def push(field_store: Store, team: Store, **kwargs) -> CopySummary:
 
 def checkout(team: Store, out: str | Path, selection: Selection | None = None, **kwargs) -> CopySummary:
     """A new GeoPackage with the selected part of a team store, for a laptop that goes offline."""
-    from .store import open_store
+    from .store import open_gpkg_store as open_store
 
     out = Path(out).expanduser().resolve()
     if out.exists():
