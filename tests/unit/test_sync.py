@@ -57,7 +57,8 @@ def test_push_merges_posts_photos_and_verdicts_once(store, tmp_path):
                        "LEFT JOIN media m ON m.fid = v.media_fid ORDER BY v.verified_at")
     assert [(r[0], r[1], r[2], bool(r[3])) for r in rows] == [
         ("ana", "2021-07-20T09:00:00.000Z", "knee", True), ("ben", "2021-07-20T09:05:00.000Z", None, False)]
-    assert store.scalar("SELECT verified FROM posts WHERE post_id = 'p1'") == "flood"  # flood wins over not flood
+    # the later verdict on the whole post covers its photo (the latest verdict counts)
+    assert store.scalar("SELECT verified FROM posts WHERE post_id = 'p1'") == "not_flood"
     cached = store.query("SELECT cache_path FROM media WHERE sha256 IS NOT NULL")
     assert len(cached) == 4 and all(store.media_file(r[0]).exists() for r in cached)
 

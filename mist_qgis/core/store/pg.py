@@ -206,8 +206,28 @@ class PgConnection:
 
     dialect = "postgresql"
 
-    def __init__(self, raw) -> None:
+    def __init__(self, raw, media_dir: Path | None = None) -> None:
         self.raw = raw
+        self._media_dir = media_dir
+
+    @property
+    def media_dir(self) -> Path:
+        """Photos cached for this team store on this computer (content-addressed, so any
+        analyst's cache fills from the same URLs): `media_dir` in the store's settings when a
+        lead sets a shared folder, else a local folder per server, database and schema. On the
+        connection, so the SQL modules that write the posts' `photo` paths find it too."""
+        if self._media_dir is None:
+            row = self.execute("SELECT value FROM mist_meta WHERE key = 'media_dir'").fetchone()
+            if row and row[0]:
+                self._media_dir = Path(row[0])
+            else:
+                info = self.raw.info
+                schema = self.raw.execute("SELECT current_schema()").fetchone()[0]
+                ident = f"{info.host}_{info.port}_{info.dbname}_{schema}"
+                safe = re.sub(r"[^A-Za-z0-9_.-]", "_", ident).strip("_")
+                digest = hashlib.sha256(ident.encode()).hexdigest()[:8]
+                self._media_dir = default_media_root() / f"{safe[-60:]}-{digest}.media"
+        return self._media_dir
 
     def execute(self, sql: str, params: Any = ()) -> Cursor:
         t = to_postgres(sql)
@@ -280,12 +300,11 @@ class PgStore(Store):
         self.target = redact(conninfo)
         self.path = None  # type: ignore[assignment]
         self.read_only = read_only
-        self._conn = PgConnection(raw)
+        self._conn = PgConnection(raw, media_dir)
         self._lock = threading.RLock()
         self._author_hashes: dict[str, str] = {}
         self._broken = False
         self._schema = raw.execute("SELECT current_schema()").fetchone()[0]
-        self._media_dir = media_dir
 
     # -- lifecycle ---------------------------------------------------------------------------------
 
@@ -302,20 +321,8 @@ class PgStore(Store):
 
     @property
     def media_dir(self) -> Path:
-        """Photos cached for this team store on this computer (content-addressed, so any
-        analyst's cache fills from the same URLs): `media_dir` in the store's settings when a
-        lead sets a shared folder, else a local folder per server, database and schema."""
-        if self._media_dir is None:
-            shared = self.get_meta("media_dir")
-            if shared:
-                self._media_dir = Path(shared)
-            else:
-                info = self._conn.raw.info
-                ident = f"{info.host}_{info.port}_{info.dbname}_{self._schema}"
-                safe = re.sub(r"[^A-Za-z0-9_.-]", "_", ident).strip("_")
-                digest = hashlib.sha256(ident.encode()).hexdigest()[:8]
-                self._media_dir = default_media_root() / f"{safe[-60:]}-{digest}.media"
-        return self._media_dir
+        """Photos cached for this team store on this computer (see `PgConnection.media_dir`)."""
+        return self._conn.media_dir
 
     def _reconnect(self) -> None:
         import psycopg
@@ -331,7 +338,7 @@ class PgStore(Store):
                 time.sleep(0.5)
         _configure(raw)
         raw.execute(f'SET search_path TO "{self._schema}", public')
-        self._conn = PgConnection(raw)
+        self._conn = PgConnection(raw, self._conn._media_dir)
         self._broken = False
 
     @contextmanager
@@ -579,7 +586,7 @@ def open_pg_store(
     where = redact(conninfo)
     raw = connect(conninfo)
     try:
-        conn = PgConnection(raw)
+        conn = PgConnection(raw, media_dir)
         if _is_foreign_schema(conn):
             raise StoreError(f"schema {raw.execute('SELECT current_schema()').fetchone()[0]} of {where} holds "
                              "tables that are not a MIST store; use another schema (options=-csearch_path=...)")
