@@ -8,7 +8,7 @@ import pytest
 
 from mist_qgis.cli import EXIT_FAILED, EXIT_USAGE, VERBS, Verb, build_parser, main
 
-WORKFLOW = ["init", "info", "import", "fetch-media", "models", "predict", "classify", "import-verifications",
+WORKFLOW = ["init", "info", "push", "checkout", "import", "fetch-media", "models", "predict", "classify", "import-verifications",
             "train-head", "next-to-verify", "import-references", "geolocate", "evaluate-geolocation",
             "export-verified", "density", "inundation", "selo", "evaluate-selo"]
 
