@@ -141,7 +141,8 @@ def _examples(tmp_path):
     s, o = str(store), str(tmp_path / "out")
     return {
         "init": ["--store", s], "info": ["--store", s], "push": [str(field), "--store", s],
-        "checkout": ["--store", s, "--out", str(tmp_path / "checkout.gpkg")], "import": [str(f["posts.jsonl"]), "--store", s],
+        "checkout": ["--store", s, "--out", str(tmp_path / "checkout.gpkg")],
+        "import": [str(f["posts.jsonl"]), "--store", s],
         "fetch-media": ["--store", s], "models": [], "predict": ["--model", str(f["m.onnx"]), str(f["p.jpg"])],
         "classify": ["--store", s, "--model", str(f["m.onnx"])],
         "import-verifications": ["--store", s, str(f["v.csv"])],

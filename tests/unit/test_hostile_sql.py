@@ -8,7 +8,7 @@ import json
 
 from mist_qgis.core.posts.importer import import_posts
 from mist_qgis.core.store import media as media_sql
-from mist_qgis.core.store import models as models_sql
+from mist_qgis.core.store import models_sql
 from mist_qgis.core.store.media import MediaResult
 from mist_qgis.core.verify.queue import Queue
 from mist_qgis.core.verify.records import QueueFilter, Verdict
