@@ -9,6 +9,9 @@ outside `core/`.
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 from .core.store import StoreError
 
 PREFIX = "qgis:"
@@ -32,6 +35,20 @@ def saved_connections() -> list[str]:
 
 def is_qgis_connection(value: object) -> bool:
     return isinstance(value, str) and value.startswith(PREFIX)
+
+
+def store_target(value: str | os.PathLike[str]) -> str:
+    """A store as it is recorded (project, settings, Processing parameters): a team store's
+    connection (`qgis:NAME`, `postgresql://...`, `service=NAME`) as given, a file as an absolute
+    path (Processing may run elsewhere)."""
+    from .core.store.pg import is_postgres_target
+
+    text = str(value)
+    if is_qgis_connection(text):
+        return text
+    if is_postgres_target(text):
+        return text.strip()
+    return str(Path(text).expanduser().resolve())
 
 
 def resolve(value: str) -> tuple[str, str | None]:

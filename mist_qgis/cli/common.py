@@ -53,7 +53,6 @@ def choice(parser: argparse.ArgumentParser, flag: str, parameter: str, choices: 
 
 STORE_METAVAR = "STORE"
 STORE_HELP = "the MIST store: a .gpkg file, or a team store (postgresql://..., service=NAME or qgis:CONNECTION)"
-QGIS_CONNECTION = "qgis:"
 
 
 def add_store(parser: argparse.ArgumentParser, help: str = STORE_HELP) -> None:  # noqa: A002
@@ -67,22 +66,20 @@ def store_target(value: str) -> str:
     password in it: parameters are echoed and recorded), a file as an absolute path (Processing
     may run elsewhere)."""
     from ..core.store.pg import PASSWORD_IN_TARGET, has_password, is_postgres_target
+    from ..pg_connections import store_target as recorded_target
 
-    if value.startswith(QGIS_CONNECTION):
-        return value
-    if is_postgres_target(value):
-        if has_password(value):
-            raise CliError(PASSWORD_IN_TARGET)
-        return value.strip()
-    return str(Path(value).expanduser().resolve())
+    if is_postgres_target(value) and has_password(value):
+        raise CliError(PASSWORD_IN_TARGET)
+    return recorded_target(value)
 
 
 def existing_store_target(value: str) -> str:
     """`store_target` of a store that must exist already (a team store is checked when opened);
     a missing file is a one-line mistake."""
     from ..core.store.pg import is_postgres_target
+    from ..pg_connections import is_qgis_connection
 
-    if not (is_postgres_target(value) or value.startswith(QGIS_CONNECTION)) and not Path(value).expanduser().is_file():
+    if not (is_postgres_target(value) or is_qgis_connection(value)) and not Path(value).expanduser().is_file():
         raise CliError(f"store {value} does not exist (create it with: python -m mist_qgis init --store {value})")
     return store_target(value)
 

@@ -12,7 +12,6 @@ from qgis.PyQt.QtWidgets import QDockWidget, QToolBar
 import mist_qgis
 from tests.helpers.stub_iface import StubIface
 
-pytestmark = pytest.mark.gpkg_only("the verify dock keeps its layer in step through the GeoPackage file")
 MENU = ["Create or upgrade store…", "Store summary…", "Check dependencies", "Models…", "Fetch photos…",
         "Classify photos…", "Train screening head…", "Geolocate photos…", "Post density…",
         "Semantic localization map…", "Inundation from verified depths…", "Export verified points…",
@@ -85,6 +84,7 @@ def test_chinese_translation_is_used(tmp_path, monkeypatch):
     assert i18n.tr("Check dependencies") == "Check dependencies"
 
 
+@pytest.mark.gpkg_only("checks that the dock opened the very file the settings name (store.path)")
 def test_verify_dock_action_opens_the_last_store_and_unload_closes_it(store_path):
     from mist_qgis import settings
     from mist_qgis.core.store import open_store
