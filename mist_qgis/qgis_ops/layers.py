@@ -153,15 +153,20 @@ def store_layers(store_path: str | Path, table: str | None = None, project=None)
 
 
 def _team_store_layers(store: str | Path, table: str | None, project) -> list:
-    """The project's `postgres` layers whose source is that of a table of this team store."""
+    """The project's `postgres` layers on this team store (same server, database and schema;
+    QGIS rewrites a layer's source, so the parts are compared, not the text)."""
     from qgis.core import QgsDataSourceUri, QgsVectorLayer
 
+    def where(uri: QgsDataSourceUri) -> tuple:
+        return uri.host(), uri.port(), uri.database(), uri.service(), uri.schema()
+
+    target = where(QgsDataSourceUri(store_layer_source(store, "posts")[0]))
     found = []
     for layer in project.mapLayers().values():
         if not isinstance(layer, QgsVectorLayer) or layer.providerType() != "postgres":
             continue
-        name = QgsDataSourceUri(layer.source()).table()
-        if (table is None or name == table) and layer.source() == store_layer_source(store, name)[0]:
+        uri = QgsDataSourceUri(layer.source())
+        if where(uri) == target and (table is None or uri.table() == table):
             found.append(layer)
     return found
 

@@ -18,7 +18,8 @@ from mist_qgis.gui.verify_dock import VerifyDock
 from tests.helpers.stub_iface import StubIface
 from tests.helpers.verify_store import build_store
 
-pytestmark = pytest.mark.gpkg_only("the verify dock keeps its layer in step through the GeoPackage file")
+pytestmark = pytest.mark.gpkg_only(
+    "the Verify dock opens GeoPackage files only (a team store is verified through core.verify.team)")
 
 
 class CanvasIface(StubIface):

@@ -53,6 +53,7 @@ def test_store_layers_repaint_after_an_algorithm(store_path, project_with_posts)
     assert repaints and posts.getFeature(data.post_fids[0])["verified"] == "flood"
 
 
+@pytest.mark.gpkg_only("opens the posts table as the Browser opens a GeoPackage: OGR on the file")
 def test_the_posts_table_opened_anywhere_arrives_styled(store_path, project_with_posts):
     """As the Browser opens it: a plain OGR layer on the store's posts table."""
     from qgis.core import QgsVectorLayer
