@@ -33,7 +33,8 @@ def set_post_photos(conn: sqlite3.Connection, media_fids: Sequence[int] | None =
         if not media_fids:
             return 0
         params["ids"] = json.dumps([int(f) for f in media_fids])
-        where += " AND fid IN (SELECT post_fid FROM media WHERE fid IN (SELECT value FROM json_each(:ids)))"
+        where += (" AND fid IN (SELECT post_fid FROM media "
+                  "WHERE fid IN (SELECT CAST(value AS INTEGER) FROM json_each(:ids)))")
     return conn.execute(
         f"""
         UPDATE posts SET photo = (
