@@ -15,7 +15,7 @@ PROFILE_MODELS := $(PROFILE)/mist/models
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-live demo sample screenshots clean
+.PHONY: setup test test-all lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-team-import bench-team-verify bench-live demo demo-team sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -58,10 +58,18 @@ deploy: package
 qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
 
-bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-live
+bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc \
+	bench-team-import bench-team-verify bench-live
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
+
+# Team store on PostgreSQL + PostGIS (a throwaway cluster of their own, removed at the end).
+bench-team-import:
+	$(PY) bench/bench_team_import.py $(BENCH_ARGS)
+
+bench-team-verify:
+	$(PY) bench/bench_team_verify.py $(BENCH_ARGS)
 
 bench-store:
 	$(PY) bench/bench_store.py
@@ -86,7 +94,11 @@ $(DEMO_MODEL):
 
 # The whole job on resources/sample/, headless: table, store, rasters and build/demo/flood_map.png.
 demo: $(DEMO_MODEL)
-	$(PY) scripts/demo.py
+	$(PY) scripts/demo.py $(if $(STORE),--store "$(STORE)")
+
+# The demo on a team store in a throwaway PostgreSQL cluster (started, used and removed).
+demo-team: $(DEMO_MODEL)
+	$(PY) -m tests.helpers.pgcluster -- $(MAKE) demo STORE='{PG}'
 
 # Rewrite the committed sample and the Processing model (resources/mist_demo.model3).
 sample:

@@ -29,57 +29,57 @@
         <translation>MIST 依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="30"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="33"/>
         <source>Store</source>
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="151"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="162"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="23"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="26"/>
         <source>Create or upgrade store</source>
         <translation>创建或升级数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="24"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="27"/>
         <source>Creates a MIST store (a GeoPackage that every MIST step reads and writes), or upgrades an existing one to the current schema. Existing data is kept.</source>
         <translation>创建 MIST 数据库（所有 MIST 步骤读写的 GeoPackage 文件），或将已有数据库升级到当前结构。已有数据会保留。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="30"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="115"/>
         <source>GeoPackage (*.gpkg)</source>
         <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="35"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="38"/>
         <source>Schema version</source>
         <translation>结构版本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="43"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="52"/>
         <source>Store {path} is at schema version {version}</source>
         <translation>数据库 {path} 的结构版本为 {version}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="49"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="58"/>
         <source>Store summary</source>
         <translation>数据库概况</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="50"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="59"/>
         <source>Counts posts, photos, results and runs in a MIST store.</source>
         <translation>统计 MIST 数据库中的帖子、照片、结果和运行记录。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="54"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="63"/>
         <source>Summary (JSON)</source>
         <translation>概况 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="55"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="64"/>
         <source>Posts</source>
         <translation>帖子</translation>
     </message>
@@ -204,7 +204,7 @@
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="69"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="71"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
@@ -254,7 +254,7 @@
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="66"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="68"/>
         <source>Folder of geotagged photos</source>
         <translation>带地理标记的照片文件夹</translation>
     </message>
@@ -834,17 +834,17 @@
         <translation>判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="29"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="59"/>
         <source>MIST posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="31"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="61"/>
         <source>Cannot open the posts of store {path}</source>
         <translation>无法打开数据库 {path} 中的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="46"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="76"/>
         <source>Cannot load the posts style: {message}</source>
         <translation>无法加载帖子样式：{message}</translation>
     </message>
@@ -899,42 +899,42 @@
         <translation>核验照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="50"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="52"/>
         <source>Import posts</source>
         <translation>导入帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="33"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="34"/>
         <source>Geolocation</source>
         <translation>地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="84"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="85"/>
         <source>Import reference imagery</source>
         <translation>导入参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="87"/>
         <source>Adds ground-level reference photos with known position and heading to the store&apos;s &apos;references&apos; layer (drawn as heading arrows): a CSV with id, lon, lat, heading, path; a MIST-SMMD street-view folder (csv_files/success.csv and downloadPic/); a GeoJSON or GeoJSON-seq of points with an image path property; or a folder of geotagged photos (EXIF GPS and direction). Paths must stay inside the collection folder; bad rows are listed in the run&apos;s issue report.</source>
         <translation>将位置和朝向已知的地面参考照片添加到数据库的“references”图层（以朝向箭头显示）。支持：含 id、lon、lat、heading、path 列的 CSV；MIST-SMMD 街景文件夹（csv_files/success.csv 和 downloadPic/）；带图像路径属性的点状 GeoJSON 或 GeoJSON-seq；或带地理标记的照片文件夹（EXIF GPS 与方向）。路径必须位于影像集文件夹内；有问题的行会列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="96"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="97"/>
         <source>Collection file (CSV, success.csv, GeoJSON)</source>
         <translation>影像集文件（CSV、success.csv、GeoJSON）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="98"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="99"/>
         <source>or collection folder (street-view download, geotagged photos)</source>
         <translation>或影像集文件夹（街景下载、带地理标记的照片）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="102"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="103"/>
         <source>Collection name</source>
         <translation>影像集名称</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="103"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="104"/>
         <source>References imported</source>
         <translation>已导入的参考影像</translation>
     </message>
@@ -949,152 +949,152 @@
         <translation>结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="114"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="115"/>
         <source>Give a collection file or a collection folder.</source>
         <translation>请指定影像集文件或影像集文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="125"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="126"/>
         <source>{n} references imported into collection {c}, {s} rows skipped</source>
         <translation>已将 {n} 张参考影像导入影像集 {c}，跳过 {s} 行</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="127"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="128"/>
         <source>References</source>
         <translation>参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="137"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="138"/>
         <source>Geolocate photos against reference imagery</source>
         <translation>基于参考影像对照片进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="139"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="140"/>
         <source>Moves each post to where its photo was taken: references within the post&apos;s uncertainty radius are ranked by global-embedding similarity, the top k are matched (DISK + LightGlue by default, offline), the matches are verified geometrically (MAGSAC++), and the post moves to the best reference&apos;s coordinates when the calibrated confidence is high enough. &apos;Paper-faithful&apos; reproduces LSGL: every candidate is matched and the best location is chosen by the paper&apos;s score / error-indicator rate. An optional gazetteer layer (OSM roads, places) first places unlocated posts from toponyms in their text. Resumable; bad photos and references are listed with reasons in the run&apos;s issue report.</source>
         <translation>将每条帖子移动到其照片的拍摄位置：先按全局嵌入相似度对帖子不确定性半径内的参考影像排序，对前 k 张进行匹配（默认 DISK + LightGlue，离线运行），再对匹配结果进行几何验证（MAGSAC++）；当校准置信度足够高时，帖子移动到最佳参考影像的坐标。“忠实于论文”模式复现 LSGL：对每个候选都进行匹配，并按论文中的得分 / 误差指示率选出最佳位置。可选的地名库图层（OSM 道路、地点）会先根据帖子文本中的地名为无位置的帖子定位。可断点续跑；有问题的照片和参考影像会连同原因列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="151"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="152"/>
         <source>Matcher</source>
         <translation>匹配器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="152"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="153"/>
         <source>Paper-faithful LSGL selection</source>
         <translation>忠实于论文的 LSGL 选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="154"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="155"/>
         <source>References matched per photo (top k)</source>
         <translation>每张照片匹配的参考影像数（前 k 张）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="156"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="157"/>
         <source>Search radius (m); 0 = each post&apos;s own uncertainty (default 500 m)</source>
         <translation>搜索半径 (m)；0 = 使用每条帖子自身的不确定性（默认 500 m）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="159"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="160"/>
         <source>Minimum confidence to move a post</source>
         <translation>移动帖子所需的最低置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="165"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="166"/>
         <source>Also mask truck, van, boat, bicycle, minibike</source>
         <translation>同时遮蔽卡车、厢式货车、船、自行车、小型摩托车</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="167"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="168"/>
         <source>LoFTR outdoor weights (for loftr)</source>
         <translation>LoFTR 室外权重（用于 loftr）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="172"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="173"/>
         <source>Gazetteer name field</source>
         <translation>地名库名称字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="174"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="175"/>
         <source>Redo posts already geolocated</source>
         <translation>重新处理已地理定位的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="176"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="177"/>
         <source>Posts moved</source>
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="204"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="205"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="207"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="208"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="221"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="222"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="227"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="229"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="229"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="231"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="237"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="239"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="239"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="241"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="252"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="253"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="255"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="52"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="54"/>
         <source>Imports post collections into a MIST store as points: Twitter/X v1.1 JSON (lines or arrays) and v2 responses, Weibo exports and MIST-SMMD tables, CrisisMMD TSV, any CSV/TSV with coordinate, WKT, time, text or image columns, GeoJSON FeatureCollections and sequences, and folders of geotagged photos. The format is detected from the content unless chosen. Every record is accounted for: imported, duplicate (already in the store), unlocated (kept for later geolocation) or skipped with file, line and reason in the run&apos;s issue report. Authors are pseudonymised unless names are kept. Importing again is harmless and completes a cancelled import. Column mapping: field=column pairs separated by &apos;;&apos; (fields: post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy).</source>
         <translation>将帖子采集数据以点的形式导入 MIST 数据库：Twitter/X v1.1 JSON（逐行或数组）和 v2 响应、微博导出数据和 MIST-SMMD 表格、CrisisMMD TSV、任何含坐标、WKT、时间、文本或图像列的 CSV/TSV、GeoJSON FeatureCollection 及序列，以及带地理标记的照片文件夹。除非手动指定，格式将根据内容自动识别。每条记录都有明确去向：已导入、重复（数据库中已存在）、无位置（保留以待之后地理定位），或被跳过（文件、行号和原因列在本次运行的问题报告中）。除非选择保留姓名，作者将被假名化。重复导入不会造成问题，还可补全已取消的导入。列映射：以“;”分隔的 field=column 对（字段：post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="64"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="66"/>
         <source>Post collection files</source>
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="68"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="70"/>
         <source>Store (created if missing)</source>
         <translation>数据库（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="70"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="72"/>
         <source>Media root (folder that photo paths in the export are relative to)</source>
         <translation>媒体根目录（导出数据中照片路径所相对的文件夹）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="73"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="75"/>
         <source>Keep author names (otherwise pseudonymised per store)</source>
         <translation>保留作者名（否则按数据库进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="75"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="77"/>
         <source>Column mapping (field=column; ...)</source>
         <translation>列映射 (field=column; ...)</translation>
     </message>
@@ -1104,22 +1104,22 @@
         <translation>运行 ID</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="81"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="83"/>
         <source>Posts layer</source>
         <translation>帖子图层</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="95"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="97"/>
         <source>Choose at least one file or a folder of photos to import.</source>
         <translation>请至少选择一个要导入的文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="98"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="100"/>
         <source>Input does not exist: {path}</source>
         <translation>输入不存在：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="122"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="124"/>
         <source>Import cancelled; run it again to complete it.</source>
         <translation>导入已取消；再次运行即可完成导入。</translation>
     </message>
@@ -2054,34 +2054,64 @@
         <translation>MIST：导入模型包 {name}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="82"/>
-        <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each photo with its post&apos;s text, using the tokenizer exported beside it. Unreadable photos are skipped with the reason recorded. A head whose training showed no skill beyond chance is refused unless allowed.</source>
-        <translation>对数据库中尚无该模型预测结果的每张已获取照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片的前几个标签、帖子的标签，以及模型提供的嵌入向量。图像+文本模型（多模态危机分类器）会将每张照片与其帖子的文本一起读取，并使用随模型导出的分词器。无法读取的照片会被跳过并记录原因。训练时未显示出优于随机水平技能的分类头将被拒绝，除非明确允许。</translation>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="78"/>
+        <source>Push a field store into a team store</source>
+        <translation>将外业存储推送到团队存储</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="97"/>
-        <source>Screen even with a head that showed no skill</source>
-        <translation>即使分类头未显示出技能也进行筛查</translation>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="79"/>
+        <source>Adds the posts, fetched photos and verdicts of a field GeoPackage (a laptop&apos;s, or an earlier event) to a team store. Posts merge by platform and post id, photos by content, verdicts keep their analyst and time; pushing again adds nothing twice.</source>
+        <translation>将外业 GeoPackage（笔记本电脑上的，或早先事件的）中的帖子、已获取的照片和核查结论添加到团队存储。帖子按平台和帖子 ID 合并，照片按内容合并，核查结论保留其分析员和时间；再次推送不会重复添加。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
-        <source>Trains a class-balanced head (logistic regression or small MLP) on the analysts&apos; verified photos, using cached embeddings of a backbone model and/or of the post text (computed first where missing). Reports cross-validated precision, recall and F1 over repeated splits with their spread and a calibrated threshold, and writes the head as an ONNX model that &apos;Classify photos&apos; runs and other teams can import. A permutation test compares the cross-validated AUC with the same cross-validation on shuffled labels: a head without skill beyond chance is written marked &apos;no skill&apos;, without a tuned threshold, and &apos;Classify photos&apos; refuses it unless allowed.</source>
-        <translation>基于分析员已核验的照片训练类别均衡的分类头（逻辑回归或小型 MLP），使用骨干模型和/或帖子文本的缓存嵌入向量（缺失时先行计算）。报告多次重复划分下交叉验证的精确率、召回率、F1 及其离散程度，以及校准后的阈值，并将分类头写为 ONNX 模型，供“照片分类”运行，也可供其他团队导入。置换检验将交叉验证的 AUC 与打乱标签后相同交叉验证的结果进行比较：未显示出优于随机水平技能的分类头会被标记为“无技能”写出，不带调优阈值，且“照片分类”会拒绝使用它，除非明确允许。</translation>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="115"/>
+        <source>Field store</source>
+        <translation>外业存储</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="157"/>
-        <source>Skill beyond chance, in one line</source>
-        <translation>是否优于随机水平（一句话说明）</translation>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="152"/>
+        <source>Counts (JSON)</source>
+        <translation>计数（JSON）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="158"/>
-        <source>Usable for screening (1) or no skill (0)</source>
-        <translation>可用于筛查 (1) 或无技能 (0)</translation>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="106"/>
+        <source>Check out part of a team store</source>
+        <translation>检出团队存储的一部分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="358"/>
-        <source>From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; depth = surface - ground where positive, kept only where hydraulically connected to a post (water flows between cells sharing an edge, or also a corner when chosen). Distances and areas are ground metres on the WGS 84 ellipsoid whatever the DEM's CRS. Writes a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports neighbouring posts whose water surfaces disagree.</source>
-        <translation>基于数据库中带水深的已核验淹水帖子和数字高程模型 (DEM)：每条帖子处的水面 = 地面 + 水深，在距证据点不超过最大距离的范围内插值（反距离或最近点）；水深 = 水面 - 地面（仅取正值），且只保留与帖子水力连通的区域（水在共享边的栅格间流动，选择时也可经由共享角点）。无论 DEM 采用何种坐标参考系，距离和面积均为 WGS 84 椭球面上的地面米数。写出水深 GeoTIFF 和带面积 (m²) 的淹没范围多边形（GeoPackage，包含证据点及被跳过的原因），并报告水面高程不一致的相邻帖子。</translation>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="107"/>
+        <source>Copies the posts of a team store inside an extent and a time window, with their photos and verdicts, into a new GeoPackage for a laptop that goes offline. Push it back to merge the verdicts made on it.</source>
+        <translation>将团队存储中某一范围和时间窗口内的帖子及其照片和核查结论复制到新的 GeoPackage，供离线使用的笔记本电脑使用。之后推送回来即可合并在其上做出的核查结论。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="116"/>
+        <source>Extent</source>
+        <translation>范围</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="117"/>
+        <source>Posted since (ISO time, UTC)</source>
+        <translation>发布时间不早于（ISO 时间，UTC）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="118"/>
+        <source>Posted before (ISO time, UTC)</source>
+        <translation>发布时间早于（ISO 时间，UTC）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="142"/>
+        <source>Posts added</source>
+        <translation>新增帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="142"/>
+        <source>Photos added</source>
+        <translation>新增照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="142"/>
+        <source>Verdicts added</source>
+        <translation>新增核查结论</translation>
     </message>
     <message>
         <location filename="../mist_qgis/gui/model_param.py" line="27"/>
@@ -2119,22 +2149,22 @@
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="30"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="40"/>
         <source>Cancelled. Everything finished before the cancel is kept in the store; run the step again to continue where it stopped.</source>
         <translation>已取消。取消前完成的内容都保存在数据库中；再次运行该步骤即可从中断处继续。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="56"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="57"/>
         <source>{first}: {reason} (noted {n} times in this run)</source>
         <translation>{first}：{reason}（本次运行中记录了 {n} 次）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="163"/>
         <source>Segmentation model folder (MaskFormer ADE20k)</source>
         <translation>分割模型文件夹（MaskFormer ADE20k）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="169"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="170"/>
         <source>Gazetteer layer for posts without location</source>
         <translation>用于无位置帖子的地名图层</translation>
     </message>
@@ -2164,24 +2194,39 @@
         <translation>{label} 的校准阈值：{t:.2f}（精确率 {p}，召回率 {r}）</translation>
     </message>
     <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="82"/>
+        <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each photo with its post&apos;s text, using the tokenizer exported beside it. Unreadable photos are skipped with the reason recorded. A head whose training showed no skill beyond chance is refused unless allowed.</source>
+        <translation>对数据库中尚无该模型预测结果的每张已获取照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片的前几个标签、帖子的标签，以及模型提供的嵌入向量。图像+文本模型（多模态危机分类器）会将每张照片与其帖子的文本一起读取，并使用随模型导出的分词器。无法读取的照片会被跳过并记录原因。训练时未显示出优于随机水平技能的分类头将被拒绝，除非明确允许。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="97"/>
+        <source>Screen even with a head that showed no skill</source>
+        <translation>即使分类头未显示出技能也进行筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
+        <source>Trains a class-balanced head (logistic regression or small MLP) on the analysts&apos; verified photos, using cached embeddings of a backbone model and/or of the post text (computed first where missing). Reports cross-validated precision, recall and F1 over repeated splits with their spread and a calibrated threshold, and writes the head as an ONNX model that &apos;Classify photos&apos; runs and other teams can import. A permutation test compares the cross-validated AUC with the same cross-validation on shuffled labels: a head without skill beyond chance is written marked &apos;no skill&apos;, without a tuned threshold, and &apos;Classify photos&apos; refuses it unless allowed.</source>
+        <translation>基于分析员已核验的照片训练类别均衡的分类头（逻辑回归或小型 MLP），使用骨干模型和/或帖子文本的缓存嵌入向量（缺失时先行计算）。报告多次重复划分下交叉验证的精确率、召回率、F1 及其离散程度，以及校准后的阈值，并将分类头写为 ONNX 模型，供“照片分类”运行，也可供其他团队导入。置换检验将交叉验证的 AUC 与打乱标签后相同交叉验证的结果进行比较：未显示出优于随机水平技能的分类头会被标记为“无技能”写出，不带调优阈值，且“照片分类”会拒绝使用它，除非明确允许。</translation>
+    </message>
+    <message>
         <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="153"/>
         <source>Also save the head as</source>
         <translation>另存分类头为</translation>
     </message>
     <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="157"/>
+        <source>Skill beyond chance, in one line</source>
+        <translation>是否优于随机水平（一句话说明）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="158"/>
+        <source>Usable for screening (1) or no skill (0)</source>
+        <translation>可用于筛查 (1) 或无技能 (0)</translation>
+    </message>
+    <message>
         <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="201"/>
         <source>Saved as model {tag}: choose it in Classify photos.</source>
         <translation>已保存为模型 {tag}：可在“照片分类”中选择。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="425"/>
-        <source>{post} skipped: {reason}</source>
-        <translation>{post} 已跳过：{reason}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="427"/>
-        <source>{a} and {b}: water surfaces differ by {d:.2f} m</source>
-        <translation>{a} 与 {b}：水面高程相差 {d:.2f} 米</translation>
     </message>
     <message>
         <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="73"/>
@@ -2199,6 +2244,11 @@
         <translation>区域坐标：地图坐标（经地图的地理变换）或像素坐标（x = 列，y = 行）</translation>
     </message>
     <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="358"/>
+        <source>From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; depth = surface - ground where positive, kept only where hydraulically connected to a post (water flows between cells sharing an edge, or also a corner when chosen). Distances and areas are ground metres on the WGS 84 ellipsoid whatever the DEM's CRS. Writes a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports neighbouring posts whose water surfaces disagree.</source>
+        <translation>基于数据库中带水深的已核验淹水帖子和数字高程模型 (DEM)：每条帖子处的水面 = 地面 + 水深，在距证据点不超过最大距离的范围内插值（反距离或最近点）；水深 = 水面 - 地面（仅取正值），且只保留与帖子水力连通的区域（水在共享边的栅格间流动，选择时也可经由共享角点）。无论 DEM 采用何种坐标参考系，距离和面积均为 WGS 84 椭球面上的地面米数。写出水深 GeoTIFF 和带面积 (m²) 的淹没范围多边形（GeoPackage，包含证据点及被跳过的原因），并报告水面高程不一致的相邻帖子。</translation>
+    </message>
+    <message>
         <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="371"/>
         <source>Interpolation: inverse distance weighting (idw) or nearest post</source>
         <translation>插值：反距离加权（idw）或最近帖子</translation>
@@ -2207,6 +2257,16 @@
         <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="384"/>
         <source>Water connects through edges (4 neighbours) or edges and corners (8)</source>
         <translation>水体连通方式：仅通过边（4 邻域）或通过边和角（8 邻域）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="425"/>
+        <source>{post} skipped: {reason}</source>
+        <translation>{post} 已跳过：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="427"/>
+        <source>{a} and {b}: water surfaces differ by {d:.2f} m</source>
+        <translation>{a} 与 {b}：水面高程相差 {d:.2f} 米</translation>
     </message>
     <message>
         <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="41"/>

@@ -1,6 +1,7 @@
 """MIST's whole job on the sample, headless: `make demo` (after `make models`).
 
     .venv/bin/python scripts/demo.py [--work build/demo] [--matcher sift] [--backbone FILE.onnx]
+                                     [--store postgresql://...]   (`make demo STORE=...`)
 
 Runs every stage through the `mist:` Processing algorithms on a fresh store in the work folder,
 prints one table of what each stage did (counts, seconds, models and execution providers),
@@ -35,6 +36,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--top-k", type=int, default=3, help="references matched per photo (default 3)")
     parser.add_argument("--min-confidence", type=float, default=0.8,
                         help="confidence a match needs to move a post (default 0.8)")
+    parser.add_argument("--store", default="",
+                        help="a team store to run on (postgresql://... or service=NAME, an empty schema) "
+                             "instead of a GeoPackage in the work folder")
     parser.add_argument("--dpi", type=int, default=150, help="resolution of the map PNG")
     parser.add_argument("--json", metavar="FILE", help="also write the stage reports as JSON")
     parser.add_argument("--quiet", action="store_true", help="print only the table")
@@ -54,6 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     # A throwaway QGIS profile inside the work folder: the demo never reads or changes the user's.
     profile = work.parent / f".{work.name}-profile"
     os.environ["QGIS_CUSTOM_CONFIG_PATH"] = str(profile)
+    if args.store:  # a team store caches photos per computer: keep the demo's inside the work folder
+        os.environ.setdefault("MIST_MEDIA_ROOT", str(work.parent / f".{work.name}-team-media"))
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     started = time.perf_counter()
     from mist_qgis.headless import init_processing, start_qgis
@@ -66,14 +72,14 @@ def main(argv: list[str] | None = None) -> int:
     echo = (lambda line: None) if args.quiet else (lambda line: print(line, flush=True))
     runner = StageRunner(echo)
     config = DemoConfig(sample=sample, work=work, backbone=backbone, matcher=args.matcher, top_k=args.top_k,
-                        min_confidence=args.min_confidence, map_dpi=args.dpi)
+                        min_confidence=args.min_confidence, map_dpi=args.dpi, store_target=args.store)
     echo(f"MIST demo: sample {sample}, work folder {work}, startup {time.perf_counter() - started:.1f} s")
     ok = Demo(config, runner).run_all()
     print()
     print(runner.table())
     if ok:
         counts = store_counts(config.store)
-        print(f"\nstore {config.store}: {counts['counts']['posts']} posts "
+        print(f"\nstore {counts['path']}: {counts['counts']['posts']} posts "
               f"({counts['counts']['unlocated_posts']} unlocated), geo sources {counts['geo_sources']}")
         print(f"map {config.map_png}; rasters in {config.rasters}; verified points {config.verified_points}")
     print(f"demo {'finished' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s")

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine for MIST: QGIS 3.22 and tools from Debian, then a venv on
+# Sets up a fresh Debian 12 machine for MIST: QGIS 3.22, tools and PostgreSQL 15 + PostGIS 3.3 (the team
+# store; nothing is started: the tests run a throwaway cluster of their own) from Debian, then a venv on
 # Debian's Python with the pinned requirements. Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(qgis python3-qgis qgis-providers gdal-bin python3-venv xvfb xauth
-              qttools5-dev-tools pyqt5-dev-tools zip fonts-noto-cjk fonts-noto-color-emoji xdotool x11-utils)
+              qttools5-dev-tools pyqt5-dev-tools zip fonts-noto-cjk fonts-noto-color-emoji xdotool x11-utils
+              postgresql-15 postgresql-15-postgis-3)
 VENV=.venv
 PY=/usr/bin/python3
 STAMP="$VENV/.requirements.sha256"

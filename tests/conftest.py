@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import os
 import sys
 import tempfile
@@ -30,8 +31,51 @@ def qgis_app():
     return app
 
 
+STORE_BACKENDS = ("gpkg", "postgis")
+_schemas = itertools.count()
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "gpkg_only(reason): the test is about the GeoPackage file itself")
+
+
+@pytest.fixture(scope="session")
+def pg_cluster():
+    """A throwaway PostgreSQL 15 + PostGIS cluster for the whole run, removed afterwards."""
+    from tests.helpers.pgcluster import available, start_cluster
+
+    reason = available()
+    if reason:
+        pytest.skip(reason)
+    cluster = start_cluster()
+    yield cluster
+    cluster.remove()
+
+
 @pytest.fixture
-def store_path(tmp_path: Path) -> Path:
+def pg_store_url(pg_cluster, tmp_path: Path, monkeypatch) -> str:
+    """A team store target of its own: a fresh schema in the test cluster (photos cached under
+    tmp_path)."""
+    schema = f"t{os.getpid()}_{next(_schemas)}"
+    pg_cluster.psql(f"CREATE SCHEMA {schema}")
+    monkeypatch.setenv("MIST_MEDIA_ROOT", str(tmp_path / "team-media"))
+    return pg_cluster.url(options=f"-csearch_path%3D{schema},public")
+
+
+@pytest.fixture(params=STORE_BACKENDS)
+def store_backend(request) -> str:
+    """Each store-touching test runs on both backends, unless marked gpkg_only."""
+    marker = request.node.get_closest_marker("gpkg_only")
+    if request.param == "postgis" and marker is not None:
+        pytest.skip(f"GeoPackage only: {marker.args[0] if marker.args else 'the test reads the file itself'}")
+    return request.param
+
+
+@pytest.fixture
+def store_path(store_backend: str, tmp_path: Path, request):
+    """Where the test's store lives: a GeoPackage path, or a PostgreSQL target (a string)."""
+    if store_backend == "postgis":
+        return request.getfixturevalue("pg_store_url")
     return tmp_path / "store.gpkg"
 
 

@@ -1,7 +1,7 @@
 """The headless CLI: `python -m mist_qgis VERB ...` (see `main`).
 
 Layout: `common` holds what every verb shares (the Verb record, `--store`, the path checks, the
-user-error class); one module per area of verbs (store, posts, media, models, verify, geoloc,
+user-error class); one module per area of verbs (store, team, posts, media, models, verify, geoloc,
 rasters) defines its Verb records; `main` lists them in workflow order, parses and runs.
 """
 

@@ -52,23 +52,47 @@ def choice(parser: argparse.ArgumentParser, flag: str, parameter: str, choices: 
                   help=f"{text}(default {choices.default})")
 
 
-def add_store(parser: argparse.ArgumentParser, help: str = "the MIST store") -> None:  # noqa: A002
-    """The `--store` argument (every verb that reads or writes a store)."""
-    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help=help)
+STORE_METAVAR = "STORE"
+STORE_HELP = "the MIST store: a .gpkg file, or a team store (postgresql://..., service=NAME or qgis:CONNECTION)"
+
+
+def add_store(parser: argparse.ArgumentParser, help: str = STORE_HELP) -> None:  # noqa: A002
+    """The `--store` argument (every verb that reads or writes a store): a GeoPackage path or a
+    team store (`postgresql://...`, `service=NAME`, or `qgis:NAME` for a connection saved in QGIS)."""
+    parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=help)
+
+
+def store_target(value: str) -> str:
+    """The store as Processing receives it: a team store's connection unchanged (never with a
+    password in it: parameters are echoed and recorded), a file as an absolute path (Processing
+    may run elsewhere)."""
+    from ..core.store.pg import PASSWORD_IN_TARGET, has_password, is_postgres_target
+    from ..pg_connections import store_target as recorded_target
+
+    if is_postgres_target(value) and has_password(value):
+        raise CliError(PASSWORD_IN_TARGET)
+    return recorded_target(value)
+
+
+def existing_store_target(value: str) -> str:
+    """`store_target` of a store that must exist already (a team store is checked when opened);
+    a missing file is a one-line mistake."""
+    from ..core.store.pg import is_postgres_target
+    from ..pg_connections import is_qgis_connection
+
+    if not (is_postgres_target(value) or is_qgis_connection(value)) and not Path(value).expanduser().is_file():
+        raise CliError(f"store {value} does not exist (create it with: python -m mist_qgis init --store {value})")
+    return store_target(value)
 
 
 def store_path(args: argparse.Namespace) -> str:
-    """The store to create or write to, as an absolute path (Processing may run elsewhere)."""
-    return str(Path(args.store).expanduser().resolve())
+    """The store to create or write to (`--store`), as `store_target` gives it."""
+    return store_target(args.store)
 
 
 def existing_store(args: argparse.Namespace) -> str:
-    """The store the verb reads, as an absolute path; a missing one is a one-line mistake."""
-    path = Path(args.store).expanduser()
-    if not path.is_file():
-        raise CliError(f"store {args.store} does not exist (create it with: python -m mist_qgis init "
-                       f"--store {args.store})")
-    return str(path.resolve())
+    """The store the verb reads (`--store`), as `existing_store_target` gives it."""
+    return existing_store_target(args.store)
 
 
 def existing(path: str | None, what: str) -> str:

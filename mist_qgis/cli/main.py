@@ -18,11 +18,12 @@ import traceback
 from typing import Any
 
 from ..core.errors import MistError
-from . import geoloc, live, media, models, posts, rasters, store, verify
+from . import geoloc, live, media, models, posts, rasters, store, team, verify
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Verb
 
 VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
-    store.INIT, store.INFO, posts.IMPORT, media.FETCH_MEDIA, models.MODELS, models.PREDICT, models.CLASSIFY,
+    store.INIT, store.INFO, team.PUSH, team.CHECKOUT, posts.IMPORT, media.FETCH_MEDIA, models.MODELS, models.PREDICT,
+    models.CLASSIFY,
     verify.IMPORT_VERIFICATIONS, models.TRAIN_HEAD, models.NEXT_TO_VERIFY, geoloc.IMPORT_REFERENCES,
     geoloc.GEOLOCATE, geoloc.EVALUATE_GEOLOCATION, verify.EXPORT_VERIFIED, rasters.DENSITY, rasters.INUNDATION,
     rasters.SELO, rasters.EVALUATE_SELO, live.WATCH,

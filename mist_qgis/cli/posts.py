@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import Any
 
 from ..core import options
-from .common import CliError, Verb, add_store, choice, option, store_path
+from .common import STORE_HELP, CliError, Verb, add_store, choice, option, store_path
 
 
 def import_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("inputs", nargs="+", metavar="FILE",
                         help="post collection files, or folders of geotagged photos")
-    add_store(parser, "the MIST store (created if missing)")
+    add_store(parser, STORE_HELP + " (created if missing)")
     choice(parser, "--format", "FORMAT", options.POST_FORMATS, "input format (auto: detected from each file)")
     parser.add_argument("--media-root", metavar="DIR",
                         help="folder that photo paths in the export are relative to (default: the file's folder)")

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..core import options
 from ..core.rasters.inundation import InundationParams
-from .common import CliError, Verb, add_store, choice, existing, existing_store, option, output
+from .common import CliError, Verb, add_store, choice, existing, existing_store, existing_store_target, option, output
 
 
 def density_arguments(parser: argparse.ArgumentParser) -> None:
@@ -91,7 +91,7 @@ def selo_parameters(args: argparse.Namespace) -> dict[str, Any]:
     elif args.photos:
         params.update(QUERY_KIND="photos", PHOTOS=[existing(p, "photo") for p in args.photos])
     elif args.store_photos:
-        params.update(QUERY_KIND="store_photos", STORE=existing(args.store_photos, "store"))
+        params.update(QUERY_KIND="store_photos", STORE=existing_store_target(args.store_photos))
     elif args.boxes:
         params.update(QUERY_KIND="boxes", BOXES=existing(args.boxes, "box layer"))
     else:

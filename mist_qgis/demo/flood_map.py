@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..core.errors import MistError
+from ..qgis_ops.layers import store_layer_source
 
 POST_RULES = (
     # (legend label, filter expression, shape, fill colour, size mm)
@@ -46,7 +47,7 @@ class MapNote:
 class FloodMapInputs:
     """What goes on the map; every path is optional except the store and the output."""
 
-    store: Path
+    store: Path | str  # a GeoPackage, or a team store's connection
     output: Path
     title: str = "MIST: flood evidence and inundation"
     caption: str = ""
@@ -89,10 +90,10 @@ def _raster(path: Path, name: str):
     return layer
 
 
-def _vector(uri: str, name: str, subset: str = ""):
+def _vector(uri: str, name: str, subset: str = "", provider: str = "ogr"):
     from qgis.core import QgsVectorLayer
 
-    layer = QgsVectorLayer(uri, name, "ogr")
+    layer = QgsVectorLayer(uri, name, provider)
     if not layer.isValid():
         raise FloodMapError(f"QGIS cannot open {uri}")
     if subset and not layer.setSubsetString(subset):
@@ -130,14 +131,15 @@ def _terrain_layers(dem: Path) -> tuple:
     return tint, shade
 
 
-def _posts_layer(store: Path):
+def _posts_layer(store: Path | str):
     from qgis.core import (
         QgsMarkerSymbol,
         QgsPalLayerSettings,
         QgsRuleBasedRenderer,
     )
 
-    layer = _vector(f"{store}|layername=posts", "Posts")
+    source, provider = store_layer_source(store, "posts")
+    layer = _vector(source, "Posts", provider=provider)
     root = QgsRuleBasedRenderer.Rule(None)
     for label, expression, shape, colour, size in POST_RULES:
         symbol = QgsMarkerSymbol.createSimple({"name": shape, "color": colour, "size": str(size),
@@ -152,11 +154,12 @@ def _posts_layer(store: Path):
     return layer
 
 
-def _moves_layer(store: Path):
+def _moves_layer(store: Path | str):
     from qgis.core import QgsArrowSymbolLayer, QgsLineSymbol
     from qgis.PyQt.QtGui import QColor
 
-    layer = _vector(f"{store}|layername=geolocations", "Moved by photo matching (old → new)", "\"status\" = 'moved'")
+    source, provider = store_layer_source(store, "geolocations")
+    layer = _vector(source, "Moved by photo matching (old → new)", "\"status\" = 'moved'", provider)
     arrow = QgsArrowSymbolLayer.create({"arrow_width": "0.5", "arrow_start_width": "0.5", "head_length": "2.2",
                                         "head_thickness": "1.6", "is_curved": "0", "is_repeated": "0"})
     arrow.subSymbol().setColor(QColor("#7b2cbf"))

@@ -40,10 +40,11 @@ class DemoConfig:
     inundation_max_distance_m: float = 500.0
     map_dpi: int = 150
     fresh: bool = True
+    store_target: str = ""  # a team store (PostgreSQL) instead of the work folder's GeoPackage
 
     @property
-    def store(self) -> Path:
-        return self.work / "mist-demo.gpkg"
+    def store(self) -> Path | str:
+        return self.store_target or self.work / "mist-demo.gpkg"
 
     @property
     def rasters(self) -> Path:
@@ -108,7 +109,13 @@ class Demo:
             self.c.dem.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(self.c.sample / "dem.tif", self.c.dem)
         r = run_algorithm("mist:createstore", {"STORE": str(self.c.store)})
-        return StageOutcome(f"fresh store {self.c.store.name}, schema v{int(r['SCHEMA_VERSION'])}")
+        if self.c.store_target:
+            posts = store_counts(self.c.store_target)["counts"]["posts"]
+            if posts:
+                raise StageFailed(f"the team store already holds {posts} posts; the demo needs an empty one "
+                                  "(a new schema: options=-csearch_path=NAME)")
+            return StageOutcome(f"team store, schema v{int(r['SCHEMA_VERSION'])}")
+        return StageOutcome(f"fresh store {Path(self.c.store).name}, schema v{int(r['SCHEMA_VERSION'])}")
 
     def import_posts(self) -> StageOutcome:
         r = run_algorithm("mist:importposts", {"INPUTS": [str(self.c.sample / "posts.jsonl")],
@@ -315,7 +322,7 @@ def demo_map_inputs(config: DemoConfig, density: Path | None = None, depth: Path
         dpi=config.map_dpi, notes=notes)
 
 
-def store_counts(store_path: Path) -> dict[str, Any]:
+def store_counts(store_path: Path | str) -> dict[str, Any]:
     """What the demo's store holds at the end (also what the test checks)."""
     from ..core.store import open_store
 

@@ -9,6 +9,7 @@ from qgis.core import QgsProject
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from .. import settings
+from ..pg_connections import store_target
 
 SCOPE, KEY = "MIST", "store"
 
@@ -32,7 +33,7 @@ def active_store(project: QgsProject | None = None) -> str:
 def set_active_store(path: str | Path, project: QgsProject | None = None) -> None:
     """Make a store the active one for the project (and the default for new projects)."""
     project = project or QgsProject.instance()
-    path = str(Path(path).resolve())
+    path = store_target(path)  # a team store's connection stays as it is
     settings.set_value("store_path", path)
     value, found = project.readEntry(SCOPE, KEY, "")
     if found and value == path:

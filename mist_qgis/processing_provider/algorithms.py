@@ -14,7 +14,7 @@ from .model_algorithms import (
     TrainHeadAlgorithm,
 )
 from .raster_algorithms import EvaluateSeloAlgorithm, InundationAlgorithm, PostDensityAlgorithm, SeloAlgorithm
-from .store_algorithms import CreateStoreAlgorithm, StoreInfoAlgorithm
+from .store_algorithms import CheckoutStoreAlgorithm, CreateStoreAlgorithm, PushStoreAlgorithm, StoreInfoAlgorithm
 from .verdict_algorithms import ImportVerificationsAlgorithm
 from .verify_algorithms import ExportVerifiedAlgorithm
 
@@ -23,6 +23,8 @@ ALGORITHM_CLASSES = [
     FetchMediaAlgorithm,
     CreateStoreAlgorithm,
     StoreInfoAlgorithm,
+    PushStoreAlgorithm,
+    CheckoutStoreAlgorithm,
     ExportVerifiedAlgorithm,
     ImportVerificationsAlgorithm,
     PostDensityAlgorithm,

@@ -21,9 +21,19 @@ from qgis.PyQt.QtGui import QIcon
 
 from ..core.errors import MistError
 from ..core.options import Choices
-from ..core.store import StoreError, open_store
+from ..core.store import StoreError
+from ..core.store.pg import refuse_password
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import icon_path
+from ..pg_connections import open_store_target
+
+
+def store_parameter(description: str, optional: bool = False) -> QgsProcessingParameterFile:
+    """Parameter "STORE": a GeoPackage file or a team store's PostgreSQL connection. No file
+    filter (with one, Processing refuses `service=NAME` and `postgresql://...` values)."""
+    param = QgsProcessingParameterFile("STORE", description, optional=optional)
+    param.setFileFilter("")
+    return param
 
 
 def cancelled_message() -> str:
@@ -124,9 +134,10 @@ class MistAlgorithm(QgsProcessingAlgorithm):
         return super().addParameter(definition, createOutput)
 
     def add_store_parameter(self, optional: bool = False) -> None:
-        """The existing store a stage reads and writes (parameter "STORE"); open it with
-        `open_store_or_fail`."""
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg", optional=optional))
+        """The existing store a stage reads and writes (parameter "STORE"): a GeoPackage file or
+        a team store's PostgreSQL connection (`service=NAME`, `postgresql://...`), so no
+        extension filter; open it with `open_store_or_fail`."""
+        self.addParameter(store_parameter(tr("Store"), optional))
 
     def add_choice(self, name: str, description: str, choices: Choices, multiple: bool = False) -> None:
         """An enum parameter over one of core's option lists, chosen by name (static strings), so a
@@ -150,10 +161,12 @@ class MistAlgorithm(QgsProcessingAlgorithm):
         if not path:
             raise QgsProcessingException(tr("No store given: choose a MIST GeoPackage store."))
         try:
-            store = open_store(path, create=create)
+            refuse_password(path)
+            store = open_store_target(path, create=create)
         except StoreError as exc:
             raise QgsProcessingException(str(exc)) from exc
-        self._store_path = str(store.path)
+        # a team store has no file: its layers are found by its connection
+        self._store_path = str(store.path) if store.path is not None else path
         return store
 
     def load_output(self, context: QgsProcessingContext, uri: str, name: str, output: str,

@@ -27,6 +27,7 @@ from qgis.core import (
 from ..core import options
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import style_path
+from ..qgis_ops.layers import store_layer_string
 from .base import MistAlgorithm
 from .words import push_lines
 
@@ -124,7 +125,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
                 feedback.pushWarning(f"{issue['source']}:{issue['line'] or ''} {issue['reason']}")
         feedback.pushInfo(tr("{n} references imported into collection {c}, {s} rows skipped").format(
             n=summary.imported, c=summary.collection, s=summary.skipped))
-        self.load_output(context, f"{store_path}|layername=references", tr("References"), "STORE",
+        self.load_output(context, store_layer_string(store_path, "references"), tr("References"), "STORE",
                          _qml_style(str(style_path("references.qml"))))
         result = {"run_id": summary.run_id, "imported": summary.imported, "duplicates": summary.duplicates,
                   "skipped": summary.skipped, "collection": summary.collection}
@@ -218,7 +219,8 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
         result.update({"run_id": summary.run_id, "status": summary.status, "matcher": options.matcher,
                        "mode": options.mode, **summary.counts, "mask_note": summary.mask_note})
         push_lines(feedback, result)
-        self.load_output(context, f"{store_path}|layername=geolocations", tr("Photo geolocation (old -> new)"), "STORE")
+        self.load_output(context, store_layer_string(store_path, "geolocations"),
+                         tr("Photo geolocation (old -> new)"), "STORE")
         return {"STORE": store_path, "MOVED": summary.counts.get("moved", 0), "RESULT": json.dumps(result)}
 
 

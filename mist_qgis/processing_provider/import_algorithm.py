@@ -25,13 +25,15 @@ from qgis.core import (
 from ..core import options
 from ..core.stage import Status
 from ..i18n import QT_TR_NOOP, tr
-from .base import MistAlgorithm
+from .base import MistAlgorithm, store_parameter
 
 COUNTS = ("RECORDS_READ", "IMPORTED", "DUPLICATES", "UNLOCATED", "SKIPPED", "REPOSTS")
 
 
 def posts_layer_uri(store_path: str) -> str:
-    return f"{store_path}|layername=posts"
+    from ..qgis_ops.layers import store_layer_string
+
+    return store_layer_string(store_path, "posts")
 
 
 def _style_posts(layer) -> None:
@@ -65,7 +67,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
             "INPUTS", tr("Post collection files"), QgsProcessing.SourceType.TypeFile, optional=True))
         self.addParameter(QgsProcessingParameterFile(
             "FOLDER", tr("Folder of geotagged photos"), QgsProcessingParameterFile.Behavior.Folder, optional=True))
-        self.addParameter(QgsProcessingParameterFile("STORE", tr("Store (created if missing)"), extension="gpkg"))
+        self.addParameter(store_parameter(tr("Store (created if missing)")))
         self.add_choice("FORMAT", tr("Format"), options.POST_FORMATS)
         self.addParameter(QgsProcessingParameterFile(
             "MEDIA_ROOT", tr("Media root (folder that photo paths in the export are relative to)"),
@@ -120,7 +122,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
             feedback.pushWarning(f"{issue['source']}:{issue['line'] or '-'}: {issue['reason']}")
         if summary.status == Status.CANCELLED:
             feedback.reportError(tr("Import cancelled; run it again to complete it."), False)
-        uri = posts_layer_uri(str(Path(store_path).resolve()))
+        uri = posts_layer_uri(store_path)
         if summary.imported or summary.unlocated or summary.duplicates:
             self.load_output(context, uri, tr("MIST posts"), "POSTS", _style_posts)
         counts = summary.counts()

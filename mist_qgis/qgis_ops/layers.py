@@ -22,11 +22,41 @@ def maptip_template() -> str:
     return (resources_dir() / "maptips" / POSTS_MAPTIP).read_text(encoding="utf-8")
 
 
+def store_layer_source(store: str | Path, table: str) -> tuple[str, str]:
+    """(source, provider) of a QGIS layer on one table of a store: OGR on a GeoPackage, QGIS's
+    `postgres` provider on a team store (its source carries no password)."""
+    from ..core.store.pg import is_postgres_target, qgis_layer_uri
+    from ..pg_connections import is_qgis_connection, resolve
+
+    if is_qgis_connection(store):
+        conninfo, authcfg = resolve(str(store))
+        return qgis_layer_uri(conninfo, table, authcfg), "postgres"
+    if is_postgres_target(store):
+        return qgis_layer_uri(str(store), table), "postgres"
+    return f"{Path(store).expanduser().resolve()}|layername={table}", "ogr"
+
+
+def store_layer_string(store: str | Path, table: str) -> str:
+    """The same layer as one string Processing loads on completion (`postgres://...` for a team store)."""
+    from qgis.core import QgsProcessingUtils
+
+    source, provider = store_layer_source(store, table)
+    return source if provider == "ogr" else QgsProcessingUtils.encodeProviderKeyAndUri(provider, source)
+
+
+def _is_team_store(store: str | Path) -> bool:
+    from ..core.store.pg import is_postgres_target
+    from ..pg_connections import is_qgis_connection
+
+    return is_qgis_connection(store) or is_postgres_target(store)
+
+
 def posts_layer(store_path: str | Path, name: str | None = None):
     """A styled QgsVectorLayer on the store's posts table (not yet added to a project)."""
     from qgis.core import QgsVectorLayer
 
-    layer = QgsVectorLayer(f"{Path(store_path)}|layername=posts", name or tr("MIST posts"), "ogr")
+    source, provider = store_layer_source(store_path, "posts")
+    layer = QgsVectorLayer(source, name or tr("MIST posts"), provider)
     if not layer.isValid():
         raise ValueError(tr("Cannot open the posts of store {path}").format(path=store_path))
     style_posts_layer(layer)
@@ -111,11 +141,32 @@ def store_layers(store_path: str | Path, table: str | None = None, project=None)
     from qgis.core import QgsProject
 
     project = project or QgsProject.instance()
+    if _is_team_store(store_path):
+        return _team_store_layers(store_path, table, project)
     target = Path(store_path).resolve()
     found = []
     for layer in project.mapLayers().values():
         path, name = layer_store_path(layer)
         if path == target and (table is None or name == table):
+            found.append(layer)
+    return found
+
+
+def _team_store_layers(store: str | Path, table: str | None, project) -> list:
+    """The project's `postgres` layers on this team store (same server, database and schema;
+    QGIS rewrites a layer's source, so the parts are compared, not the text)."""
+    from qgis.core import QgsDataSourceUri, QgsVectorLayer
+
+    def where(uri: QgsDataSourceUri) -> tuple:
+        return uri.host(), uri.port(), uri.database(), uri.service(), uri.schema()
+
+    target = where(QgsDataSourceUri(store_layer_source(store, "posts")[0]))
+    found = []
+    for layer in project.mapLayers().values():
+        if not isinstance(layer, QgsVectorLayer) or layer.providerType() != "postgres":
+            continue
+        uri = QgsDataSourceUri(layer.source())
+        if where(uri) == target and (table is None or uri.table() == table):
             found.append(layer)
     return found
 

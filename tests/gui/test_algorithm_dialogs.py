@@ -10,6 +10,7 @@ from mist_qgis.core.store import open_store
 from mist_qgis.gui.active_store import active_store, set_active_store
 from mist_qgis.gui.algorithm_dialog import SETTINGS_PREFIX, create_dialog
 from mist_qgis.paths import resources_dir
+from mist_qgis.pg_connections import store_target
 from tests.helpers.stub_iface import StubIface
 
 
@@ -41,13 +42,13 @@ def _store_algorithms() -> list[str]:
 
 
 def test_every_dialog_opens_with_the_active_store(dialogs, store_path):
-    assert active_store() == str(store_path.resolve())
-    assert QgsProject.instance().readEntry("MIST", "store")[0] == str(store_path.resolve())
+    assert active_store() == store_target(store_path)
+    assert QgsProject.instance().readEntry("MIST", "store")[0] == store_target(store_path)
     ids = _store_algorithms()
     assert len(ids) >= 12
     for algorithm_id in ids:
         dialog = dialogs(algorithm_id)
-        assert dialog.mainWidget().wrappers["STORE"].parameterValue() == str(store_path.resolve()), algorithm_id
+        assert dialog.mainWidget().wrappers["STORE"].parameterValue() == store_target(store_path), algorithm_id
 
 
 def test_dialogs_remember_the_last_run(dialogs, store_path):
@@ -61,7 +62,7 @@ def test_dialogs_remember_the_last_run(dialogs, store_path):
     again = dialogs("mist:postdensity")
     assert again.mainWidget().wrappers["RADIUS"].parameterValue() == 1234.0
     assert again.mainWidget().wrappers["KIND"].parameterValue() == "verified"
-    assert again.mainWidget().wrappers["STORE"].parameterValue() == str(store_path.resolve())
+    assert again.mainWidget().wrappers["STORE"].parameterValue() == store_target(store_path)
 
 
 def test_the_dem_is_never_guessed(dialogs):

@@ -84,7 +84,8 @@ def _tip_html(canvas) -> str:
 
 def test_hover_and_form_show_the_cached_photo_and_connect_nowhere(qtbot, store_path, server, hostile_store):
     data, photos, base = hostile_store
-    media_dir = store_path.with_name(store_path.name + ".media")
+    with open_store(store_path) as store:
+        media_dir = store.media_dir  # beside the GeoPackage; a team store's cache on this computer
     assert photos[data.post_fids[0]] == f"{media_dir.as_posix()}/{data.sha[data.media_fids[0]][:2]}/" \
         f"{data.sha[data.media_fids[0]]}.jpg"
     QgsGui.editorWidgetRegistry().initEditors()  # as the QGIS application does at start

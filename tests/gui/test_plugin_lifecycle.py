@@ -85,6 +85,7 @@ def test_chinese_translation_is_used(tmp_path, monkeypatch):
     assert i18n.tr("Check dependencies") == "Check dependencies"
 
 
+@pytest.mark.gpkg_only("checks that the dock opened the very file the settings name (store.path)")
 def test_verify_dock_action_opens_the_last_store_and_unload_closes_it(store_path):
     from mist_qgis import settings
     from mist_qgis.core.store import open_store

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 
+import pytest
 from osgeo import ogr
 from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
@@ -15,6 +16,9 @@ from mist_qgis.core.store.flood_evidence import density_points, depth_points
 from mist_qgis.core.verify.export import export_points
 from mist_qgis.core.verify.verdict_table import import_verdict_table
 from tests.helpers.verify_store import build_store
+
+pytestmark = pytest.mark.gpkg_only(
+    "the Verify dock opens GeoPackage files only (a team store is verified through core.verify.team)")
 
 JUDGED = 11  # posts p000..p010 judged by both analysts; p011 by nobody
 

@@ -18,6 +18,9 @@ from mist_qgis.gui.verify_dock import VerifyDock
 from tests.helpers.stub_iface import StubIface
 from tests.helpers.verify_store import build_store
 
+pytestmark = pytest.mark.gpkg_only(
+    "the Verify dock opens GeoPackage files only (a team store is verified through core.verify.team)")
+
 
 class CanvasIface(StubIface):
     def __init__(self) -> None:

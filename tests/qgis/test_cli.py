@@ -130,16 +130,19 @@ def _examples(tmp_path):
     """One valid command line per verb (real files where the CLI checks them)."""
     from mist_qgis.core.store import open_store
 
-    store = tmp_path / "s.gpkg"
-    with open_store(store):
-        pass
+    store, field = tmp_path / "s.gpkg", tmp_path / "field.gpkg"
+    for path in (store, field):
+        with open_store(path):
+            pass
     f = {n: tmp_path / n for n in ("posts.jsonl", "m.onnx", "p.jpg", "v.csv", "refs.csv", "truth.geojson",
                                    "dem.tif", "r.tif", "t.onnx", "regions.geojson")}
     for path in f.values():
         path.write_bytes(b"x")
     s, o = str(store), str(tmp_path / "out")
     return {
-        "init": ["--store", s], "info": ["--store", s], "import": [str(f["posts.jsonl"]), "--store", s],
+        "init": ["--store", s], "info": ["--store", s], "push": [str(field), "--store", s],
+        "checkout": ["--store", s, "--out", str(tmp_path / "checkout.gpkg")],
+        "import": [str(f["posts.jsonl"]), "--store", s],
         "fetch-media": ["--store", s], "watch": [str(f["posts.jsonl"]), "--store", s],
         "models": [], "predict": ["--model", str(f["m.onnx"]), str(f["p.jpg"])],
         "classify": ["--store", s, "--model", str(f["m.onnx"])],
@@ -184,4 +187,4 @@ def test_a_relative_store_path_reaches_every_algorithm_as_the_same_absolute_path
         args = parser.parse_args([verb.name, *argv])
         assert verb.parameters(args)["STORE"] == str(tmp_path / "s.gpkg"), verb.name
         checked += 1
-    assert checked == 15  # every verb with --store (models, predict, selo, evaluate-selo have none)
+    assert checked == 17  # every verb with --store (models, predict, selo, evaluate-selo have none)

@@ -40,6 +40,7 @@ def test_processing_exports_points_and_training_set(judged_store, tmp_path):
     assert sorted(f["water_depth_m"] for f in layer.getFeatures()) == [0.5, 1.0]
 
 
+@pytest.mark.gpkg_only("a team store has no file that an export could overwrite")
 def test_processing_reports_export_mistakes(judged_store):
     with pytest.raises(QgsProcessingException, match="would overwrite the store itself"):
         processing.run("mist:exportverified", {"STORE": str(judged_store), "OUTPUT": str(judged_store)})

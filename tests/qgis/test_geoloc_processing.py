@@ -72,6 +72,13 @@ def test_import_geolocate_evaluate_through_processing(tmp_path, store_path):
         assert row["orig_lon"] == pytest.approx(offset(300, 20)[0])  # the text-derived point
 
 
+def _layer(store, table, name):
+    from mist_qgis.qgis_ops.layers import store_layer_source
+
+    source, provider = store_layer_source(store, table)
+    return source, name, provider
+
+
 def test_reference_style_and_layers_open_in_qgis(tmp_path, store_path):
     from qgis.core import QgsSymbolLayer, QgsVectorLayer
 
@@ -79,14 +86,14 @@ def test_reference_style_and_layers_open_in_qgis(tmp_path, store_path):
 
     with open_store(store_path) as store:
         reference_collection(tmp_path / "street", store)
-    layer = QgsVectorLayer(f"{store_path}|layername=references", "refs", "ogr")
+    layer = QgsVectorLayer(*_layer(store_path, "references", "refs"))
     assert layer.isValid() and layer.featureCount() == 12
     _, ok = layer.loadNamedStyle(str(style_path("references.qml")))
     assert ok
     arrow = layer.renderer().symbol().symbolLayer(1)
     angle = arrow.dataDefinedProperties().property(QgsSymbolLayer.PropertyAngle)
     assert angle.isActive() and "heading" in angle.expressionString()
-    lines = QgsVectorLayer(f"{store_path}|layername=geolocations", "lines", "ogr")
+    lines = QgsVectorLayer(*_layer(store_path, "geolocations", "lines"))
     assert lines.isValid()
 
 

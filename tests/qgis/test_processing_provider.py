@@ -8,7 +8,8 @@ from mist_qgis.core.store.schema import LATEST_VERSION
 
 # The ids models, scripts and the CLI call: renaming one breaks saved work, so they are written out.
 EXPECTED_IDS = {
-    "mist:createstore", "mist:storeinfo", "mist:importposts", "mist:fetchmedia", "mist:listmodels",
+    "mist:createstore", "mist:storeinfo", "mist:pushstore", "mist:checkoutstore",
+    "mist:importposts", "mist:fetchmedia", "mist:listmodels",
     "mist:predictimages", "mist:classifymedia", "mist:importverifications", "mist:trainhead", "mist:nexttoverify",
     "mist:importreferences", "mist:geolocatephotos", "mist:evaluategeolocation", "mist:exportverified",
     "mist:postdensity", "mist:inundation", "mist:selo", "mist:evaluateselo", "mist:watch",

@@ -60,7 +60,7 @@ def test_sift_moves_the_post_to_the_right_reference_and_resumes(store, refs):
     assert store.count("reference_features") == 12
     from mist_qgis.core.geoloc.viewer import render_geolocation
 
-    png = render_geolocation(store, row["fid"], store.path.parent / "view.png")
+    png = render_geolocation(store, row["fid"], store.media_dir.parent / "view.png")
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -15,6 +15,8 @@ from mist_qgis.core.store.post_rows import post_row
 from mist_qgis.core.store.rtree_bulk import cells_from_boxes, index_missing, pack_rtree
 from mist_qgis.core.store.store import SpatialIndexDeferral
 
+pytestmark = pytest.mark.gpkg_only("packs the GeoPackage R-tree")
+
 
 def _rtree(conn: sqlite3.Connection, name: str) -> None:
     conn.execute(f"CREATE VIRTUAL TABLE {name} USING rtree(id, minx, maxx, miny, maxy)")

@@ -59,8 +59,9 @@ def test_points_other_verdicts_text_and_guards(store, judged, tmp_path):
     doc = json.loads(out.read_text())
     assert result.points == 3 and {f["properties"]["verified"] for f in doc["features"]} == {"not_flood", "unsure"}
     assert all(f["properties"]["text"].startswith("post ") for f in doc["features"])
-    with pytest.raises(ExportError, match="overwrite the store"):
-        export_points(store, store.path)
+    if store.path is not None:  # a GeoPackage store is a file an export could overwrite
+        with pytest.raises(ExportError, match="overwrite the store"):
+            export_points(store, store.path)
     with pytest.raises(ExportError, match="verdicts"):
         export_points(store, out, verdicts=("wet",))
     with pytest.raises(ExportError, match="cannot tell the format"):

@@ -127,6 +127,7 @@ def test_rows_carry_what_the_table_shows(store):
     assert Queue(store).rows([data.media_fids[1]])[data.media_fids[1]].verdict is None
 
 
+@pytest.mark.gpkg_only("reads SQLite's query plans")
 def test_pages_use_the_indexes(store):
     """Page cost must not grow with the store: each phase starts from an index, never a scan+sort."""
     build_store(store, n=3)

@@ -34,7 +34,7 @@ def density_points(store: Store, kind: str = "all", flood_label: str = "flood") 
     if kind not in DENSITY_KINDS:
         raise ValueError(f"kind must be one of {DENSITY_KINDS}, not {kind!r}")
     where = {
-        "all": "1",
+        "all": "1 = 1",
         "predicted": "p.cls_label = :label AND p.cls_score > 0",
         "verified": "p.verified = 'flood'",
     }[kind]

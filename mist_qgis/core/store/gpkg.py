@@ -308,7 +308,10 @@ def rtree_insert_trigger_suspended(
 
 
 def update_extent(conn: sqlite3.Connection, table: str, column: str = "geom") -> None:
-    """Refresh gpkg_contents' extent from the R-tree (cheap: the index holds every box)."""
+    """Refresh gpkg_contents' extent from the R-tree (cheap: the index holds every box). A team
+    store on PostgreSQL has no gpkg_contents: PostGIS computes extents from the data."""
+    if getattr(conn, "dialect", "sqlite") != "sqlite":
+        return
     row = conn.execute(
         f'SELECT min(minx), min(miny), max(maxx), max(maxy) FROM "rtree_{table}_{column}"'
     ).fetchone()

@@ -57,12 +57,13 @@ def add_alert(conn: sqlite3.Connection, post_fid: int, group_key: str, rule: str
     row = conn.execute("SELECT fid FROM alerts WHERE group_key = ?", (group_key,)).fetchone()
     new = row is None
     if new:
-        cur = conn.execute(
+        conn.execute(
             "INSERT INTO alerts (geom, post_fid, group_key, rule, score, label, text, run_fid) "
             "SELECT geom, fid, ?, ?, ?, ?, ?, ? FROM posts WHERE fid = ?",
             (group_key, rule, score, label, (text or "")[:280], run_id, post_fid),
         )
-        alert_fid = cur.lastrowid
+        # by its unique group key: an INSERT ... SELECT reports no row id on every backend
+        alert_fid = conn.execute("SELECT fid FROM alerts WHERE group_key = ?", (group_key,)).fetchone()[0]
     else:
         alert_fid = row[0]
         conn.execute("UPDATE alerts SET posts = posts + 1 WHERE fid = ?", (alert_fid,))

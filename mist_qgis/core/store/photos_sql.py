@@ -14,7 +14,10 @@ from pathlib import Path
 
 
 def media_dir_of(conn: sqlite3.Connection) -> Path:
-    """The store's photo cache (`<store>.media/`), from the file the connection has open."""
+    """The store's photo cache (`<store>.media/`), from the file the connection has open; a team
+    store's connection knows its cache on this computer."""
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        return conn.media_dir  # type: ignore[attr-defined]
     main = next(r for r in conn.execute("PRAGMA database_list") if r[1] == "main")
     return Path(main[2]).with_name(Path(main[2]).name + ".media")
 
@@ -30,7 +33,8 @@ def set_post_photos(conn: sqlite3.Connection, media_fids: Sequence[int] | None =
         if not media_fids:
             return 0
         params["ids"] = json.dumps([int(f) for f in media_fids])
-        where += " AND fid IN (SELECT post_fid FROM media WHERE fid IN (SELECT value FROM json_each(:ids)))"
+        where += (" AND fid IN (SELECT post_fid FROM media "
+                  "WHERE fid IN (SELECT CAST(value AS INTEGER) FROM json_each(:ids)))")
     return conn.execute(
         f"""
         UPDATE posts SET photo = (

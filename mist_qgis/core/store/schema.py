@@ -11,7 +11,12 @@ import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from . import gpkg
+from . import gpkg, pg_ddl
+
+
+def ddl_for(conn):
+    """The DDL helpers of a connection's backend: `gpkg` for SQLite, `pg_ddl` for PostgreSQL."""
+    return pg_ddl if getattr(conn, "dialect", "sqlite") == "postgresql" else gpkg
 
 
 @dataclass(frozen=True)
@@ -62,8 +67,9 @@ POST_COLUMNS = """
 
 
 def _v1_core(conn: sqlite3.Connection) -> None:
-    gpkg.create_core_tables(conn)
-    gpkg.execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.create_core_tables(conn)
+    ddl.execute_script(conn,
         f"""
         CREATE TABLE posts ({POST_COLUMNS});
         CREATE INDEX idx_posts_timestamp ON posts (timestamp);
@@ -113,17 +119,18 @@ def _v1_core(conn: sqlite3.Connection) -> None:
         CREATE INDEX idx_issues_run ON issues (run_fid);
         """
     )
-    gpkg.register_features_table(conn, "posts", "POINT", description="Social-media posts")
+    ddl.register_features_table(conn, "posts", "POINT", description="Social-media posts")
     for table, description in (
         ("media", "Photos and videos of posts"),
         ("runs", "What ran on this store"),
         ("issues", "Records skipped or flagged by a run, with the reason"),
     ):
-        gpkg.register_attributes_table(conn, table, description)
+        ddl.register_attributes_table(conn, table, description)
 
 
 def _v2_results(conn: sqlite3.Connection) -> None:
-    gpkg.execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
         """
         CREATE TABLE predictions (
             fid INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -182,13 +189,14 @@ def _v2_results(conn: sqlite3.Connection) -> None:
         ("verifications", "Analysts' verdicts"),
         ("unlocated_posts", "Posts that could not be placed yet"),
     ):
-        gpkg.register_attributes_table(conn, table, description)
+        ddl.register_attributes_table(conn, table, description)
 
 
 def _v3_verification_indexes(conn: sqlite3.Connection) -> None:
     """Indexes the verification queue pages on: latest verdict per photo, screening score order
     per model and label, and each analyst's verdicts (agreement)."""
-    gpkg.execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
         """
         CREATE INDEX IF NOT EXISTS idx_verifications_media ON verifications (media_fid);
         CREATE INDEX IF NOT EXISTS idx_verifications_analyst ON verifications (analyst);
@@ -200,7 +208,8 @@ def _v3_verification_indexes(conn: sqlite3.Connection) -> None:
 def _v4_geolocation(conn: sqlite3.Connection) -> None:
     """Reference imagery (point + heading + image), its cached features, text-derived coarse
     locations, and one line per geolocated post (old -> new location)."""
-    gpkg.execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
         """
         CREATE TABLE "references" (
             fid INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -274,17 +283,43 @@ def _v4_geolocation(conn: sqlite3.Connection) -> None:
         );
         """
     )
-    gpkg.register_features_table(conn, "references", "POINT", description="Reference images with heading")
-    gpkg.register_features_table(conn, "coarse_locations", "POINT", description="Coarse locations from post text")
-    gpkg.register_features_table(conn, "geolocations", "LINESTRING",
+    ddl.register_features_table(conn, "references", "POINT", description="Reference images with heading")
+    ddl.register_features_table(conn, "coarse_locations", "POINT", description="Coarse locations from post text")
+    ddl.register_features_table(conn, "geolocations", "LINESTRING",
                                  description="Photo geolocation: old -> new location per post")
-    gpkg.register_attributes_table(conn, "reference_features", "Cached reference image features per matcher")
+    ddl.register_attributes_table(conn, "reference_features", "Cached reference image features per matcher")
 
 
 def _v5_run_owner(conn: sqlite3.Connection) -> None:
     # which process runs a run: a run whose process has ended without finishing it was interrupted
     conn.execute("ALTER TABLE runs ADD COLUMN host TEXT")
     conn.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
+
+
+def _v6_team(conn: sqlite3.Connection) -> None:
+    """Several analysts at once: "next post" leases (a post handed to an analyst until the lease
+    expires or the verdict lands) and an index for "who judged this post". On PostgreSQL also
+    the change counter and notifications other analysts' docks listen to, and the two roles."""
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
+        """
+        CREATE TABLE leases (
+            post_fid INTEGER NOT NULL REFERENCES posts (fid) ON DELETE CASCADE,
+            analyst TEXT NOT NULL,
+            leased_at DATETIME NOT NULL,
+            expires_at DATETIME NOT NULL,
+            PRIMARY KEY (post_fid, analyst)
+        );
+        CREATE INDEX idx_leases_expires ON leases (expires_at);
+        CREATE INDEX idx_verifications_post_analyst ON verifications (post_fid, analyst);
+        CREATE INDEX idx_posts_unverified ON posts (fid) WHERE verified IS NULL;
+        """
+    )
+    ddl.register_attributes_table(conn, "leases", "Posts handed to analysts by next post")
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        from .pg_team import install_team_objects
+
+        install_team_objects(conn)
 
 
 def _v7_verdicts_and_photos(conn: sqlite3.Connection) -> None:
@@ -298,7 +333,8 @@ def _v7_verdicts_and_photos(conn: sqlite3.Connection) -> None:
     set_post_photos(conn)
 def _v11_live(conn: sqlite3.Connection) -> None:
     # where each watched source stopped (written with the posts it produced) and the alerts raised
-    gpkg.execute_script(conn,
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
         """
         CREATE TABLE live_cursors (
             source TEXT PRIMARY KEY,
@@ -326,8 +362,8 @@ def _v11_live(conn: sqlite3.Connection) -> None:
         );
         """
     )
-    gpkg.register_features_table(conn, "alerts", "POINT", description="Posts that met a live alert rule")
-    gpkg.register_attributes_table(conn, "live_cursors", "Where each watched source stopped")
+    ddl.register_features_table(conn, "alerts", "POINT", description="Posts that met a live alert rule")
+    ddl.register_attributes_table(conn, "live_cursors", "Where each watched source stopped")
 
 
 MIGRATIONS: list[Migration] = [
@@ -336,6 +372,8 @@ MIGRATIONS: list[Migration] = [
     Migration(3, "indexes for the verification queue and agreement", _v3_verification_indexes),
     Migration(4, "reference imagery, feature cache, coarse locations, geolocation lines", _v4_geolocation),
     Migration(5, "the host and process of each run", _v5_run_owner),
+    Migration(6, "next-post leases; on PostgreSQL, change notifications and the analyst and lead roles",
+              _v6_team),
     Migration(7, "post verdicts under the one verdict rule; post photos from the cache", _v7_verdicts_and_photos),
     Migration(11, "live sources' cursors and alerts", _v11_live),
 ]

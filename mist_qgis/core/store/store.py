@@ -130,8 +130,11 @@ class Store:
     (two QGIS sessions) share the file through WAL mode and the busy timeout.
     """
 
+    dialect = "sqlite"
+
     def __init__(self, path: Path, conn: sqlite3.Connection, read_only: bool) -> None:
         self.path = path
+        self.target = str(path)  # how the store is named to users (a team store: without password)
         self.read_only = read_only
         self._conn = conn
         self._lock = threading.RLock()
@@ -175,7 +178,7 @@ class Store:
         timeout instead of failing on a lock upgrade.
         """
         if self.read_only:
-            raise StoreError(f"{self.path} is open read-only")
+            raise StoreError(f"{self.target} is open read-only")
         with self._lock, store_errors(self.path), write_transaction(self._conn) as conn:
             yield conn
 
@@ -187,7 +190,11 @@ class Store:
         row = self.query(sql, params)
         return row[0][0] if row else None
 
-    def count(self, table: str, where: str = "1", params: Any = ()) -> int:
+    def has_table(self, name: str) -> bool:
+        """Whether the store holds a table or view of this name."""
+        return bool(self.scalar("SELECT count(*) FROM sqlite_master WHERE name = ?", (name,)))
+
+    def count(self, table: str, where: str = "1 = 1", params: Any = ()) -> int:
         return int(self.scalar(f'SELECT count(*) FROM "{table}" WHERE {where}', params))
 
     # -- key/value metadata ----------------------------------------------------------------
@@ -231,20 +238,14 @@ class Store:
         # The batch holds the write lock, so the new posts take the next fids in order; knowing
         # them up front lets media rows and the R-tree go in without a lookup per row.
         next_fid = _next_post_fid(conn)
-        hashes = self._author_hashes
         salt = self.author_salt
+        stored_author = self._stored_author
         point_blob = gpkg.point_blob
         post_rows = []
         media_rows = []
         rtree_rows = []
         for fid, row in enumerate(new_rows, next_fid):
-            author = name = row[AUTHOR]
-            if name and not keep_author_names:
-                author = hashes.get(name)
-                if author is None:
-                    if len(hashes) > 200_000:
-                        hashes.clear()
-                    author = hashes[name] = hash_author(salt, name)
+            author = stored_author(row[AUTHOR], keep_author_names, salt)
             lon, lat = row[LON], row[LAT]
             located = lon is not None and lat is not None
             post_rows.append((fid, point_blob(lon, lat) if located else None, row[POST_ID], row[PLATFORM], author,
@@ -265,6 +266,18 @@ class Store:
             media_rows,
         )
         return len(new_rows), len(rows) - len(new_rows)
+
+    def _stored_author(self, name: str | None, keep: bool, salt: str) -> str | None:
+        """The author as a post row stores it: the name when asked to keep names, else its salted
+        hash (cached: a collection repeats its authors)."""
+        if not name or keep:
+            return name
+        author = self._author_hashes.get(name)
+        if author is None:
+            if len(self._author_hashes) > 200_000:
+                self._author_hashes.clear()
+            author = self._author_hashes[name] = hash_author(salt, name)
+        return author
 
     @contextmanager
     def deferred_spatial_index(self) -> Iterator[SpatialIndexDeferral]:
@@ -324,7 +337,7 @@ class Store:
         with self.batch() as conn:
             row = conn.execute("SELECT kind FROM runs WHERE fid = ?", (run_id,)).fetchone()
             if row is None:
-                raise StoreError(f"run {run_id} does not exist in {self.path}")
+                raise StoreError(f"run {run_id} does not exist in {self.target}")
             conn.execute(
                 "UPDATE runs SET finished_at = ?, status = ?, counts = ?, message = ? WHERE fid = ?",
                 (utc_now(), status, json.dumps(dict(counts or {}), sort_keys=True), message, run_id),
@@ -517,11 +530,12 @@ def _check_before_writing(path: Path, conn: sqlite3.Connection) -> None:
         )
 
 
-def open_store(
+def open_gpkg_store(
     path: str | os.PathLike[str], create: bool = True, read_only: bool = False,
     target_version: int = LATEST_VERSION,
 ) -> Store:
-    """Open (and create or migrate) a store. `target_version` exists for migration tests."""
+    """Open (and create or migrate) a GeoPackage store; `open_store` (the package's) also opens a
+    team store. `target_version` exists for migration tests."""
     path = Path(path).expanduser().resolve()
     if read_only:
         if not path.exists():

@@ -177,7 +177,7 @@ def filter_sql(filt: QueueFilter, score_column: str | None = None) -> tuple[list
     if filt.verdicts is not None:
         wanted = sorted(set(filt.verdicts) & (set(VERDICTS) | {UNVERIFIED}))
         if not wanted:
-            terms.append("0")
+            terms.append("1 = 0")
         else:
             names = []
             for i, name in enumerate(wanted):
@@ -212,7 +212,7 @@ def filter_sql(filt: QueueFilter, score_column: str | None = None) -> tuple[list
         terms.append(f"p.text LIKE :word{i} ESCAPE '\\'")
     if filt.post_fids is not None:
         params["post_fids"] = json.dumps(sorted(int(f) for f in filt.post_fids))
-        terms.append("p.fid IN (SELECT value FROM json_each(:post_fids))")
+        terms.append("p.fid IN (SELECT CAST(value AS INTEGER) FROM json_each(:post_fids))")
     return terms, params
 
 
@@ -220,10 +220,10 @@ def _where(*terms: Iterable[str] | str) -> str:
     flat: list[str] = []
     for t in terms:
         flat.extend([t] if isinstance(t, str) else t)
-    return " AND ".join(f"({t})" for t in flat) or "1"
+    return " AND ".join(f"({t})" for t in flat) or "1 = 1"
 
 
-def media_phase(filt: QueueFilter, extra: str = "1") -> tuple[QueuePhase, dict[str, Any]]:
+def media_phase(filt: QueueFilter, extra: str = "1 = 1") -> tuple[QueuePhase, dict[str, Any]]:
     terms, params = filter_sql(filt)
     return QueuePhase(_FROM_MEDIA, _where(terms, extra), None, "m.fid"), params
 
@@ -239,7 +239,7 @@ def time_phases(filt: QueueFilter, descending: bool) -> tuple[list[QueuePhase], 
     return [dated, undated], params
 
 
-def score_phase(filt: QueueFilter, descending: bool, extra: str = "1") -> tuple[QueuePhase, dict[str, Any]]:
+def score_phase(filt: QueueFilter, descending: bool, extra: str = "1 = 1") -> tuple[QueuePhase, dict[str, Any]]:
     """Scored photos in score order, driven by the (model, label, score) index."""
     terms, params = filter_sql(filt, score_column="pr.score")
     where = _where(_CURRENT_PREDICTION, terms, extra)
@@ -304,7 +304,7 @@ def rows_by_media(store: Store, media_fids: list[int], model: str, label: str) -
     if not media_fids:
         return []
     return store.query(
-        f"SELECT {_COLUMNS} FROM {_FROM_MEDIA} WHERE m.fid IN (SELECT value FROM json_each(:ids))",
+        f"SELECT {_COLUMNS} FROM {_FROM_MEDIA} WHERE m.fid IN (SELECT CAST(value AS INTEGER) FROM json_each(:ids))",
         {"ids": json.dumps([int(f) for f in media_fids]), "model": model, "label": label},
     )
 

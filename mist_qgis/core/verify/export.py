@@ -107,7 +107,7 @@ def export_points(
     bad = [v for v in verdicts if v not in VERDICTS]
     if bad or not verdicts:
         raise ExportError(f"verdicts must be among {', '.join(VERDICTS)}")
-    if out == store.path or out == store.path.with_name(store.path.name + "-wal"):
+    if store.path is not None and out in (store.path, store.path.with_name(store.path.name + "-wal")):
         raise ExportError("the export would overwrite the store itself; choose another file")
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = verify_sql.verified_posts(store, list(verdicts), include_unlocated=False)

@@ -29,6 +29,31 @@ class VerdictError(MistError, ValueError):
     """A verdict that cannot be written; the message says why in user terms."""
 
 
+@dataclass(frozen=True)
+class ItemConflict:
+    """Another analyst's verdict on an item, written after the one this analyst had loaded."""
+
+    post_fid: int
+    media_fid: int | None
+    verification_fid: int
+    analyst: str
+    verdict: str
+
+
+class VerdictConflict(VerdictError, MistError):
+    """Verdicts not written because someone else judged the same items since they were loaded.
+    Nothing of the batch is written; show `conflicts`, then write again with `seen` updated to
+    their `verification_fid` to keep one's own verdict next to theirs."""
+
+    def __init__(self, conflicts: list[ItemConflict]) -> None:
+        self.conflicts = conflicts
+        first = conflicts[0]
+        what = f"photo {first.media_fid}" if first.media_fid is not None else f"post {first.post_fid}"
+        more = f" (and {len(conflicts) - 1} more)" if len(conflicts) > 1 else ""
+        super().__init__(f"{first.analyst} judged {what} as {first.verdict} since you loaded it{more}; "
+                         "review their verdict, then save yours again")
+
+
 def depth_for_class(name: str) -> float:
     """Metres for a depth class name (ankle, knee, waist, above)."""
     try:

@@ -18,17 +18,44 @@ stored posts (the schema's migrations use it too, which is why neither lives her
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from ..store import Store, verify_sql
+from ..store import team as team_sql
 from ..store.store import utc_now
-from .records import UndoResult, Verdict, VerdictError, VerdictReceipt, aggregate
+from .records import (
+    ItemConflict,
+    UndoResult,
+    Verdict,
+    VerdictConflict,
+    VerdictError,
+    VerdictReceipt,
+    aggregate,
+)
 
 
-def write_verdicts(store: Store, verdicts: list[Verdict], verified_at: str | None = None) -> list[VerdictReceipt]:
-    """Write verdicts in one transaction; all are validated first, so a bad one writes nothing."""
+def write_verdicts(
+    store: Store, verdicts: list[Verdict], verified_at: str | None = None,
+    seen: Mapping[tuple[int, int | None], int] | None = None,
+) -> list[VerdictReceipt]:
+    """Write verdicts in one transaction; all are validated first, so a bad one writes nothing.
+
+    `seen` maps (post fid, photo fid or None) to the latest verification fid the analyst saw on
+    that item when it was loaded (0: none), as `next_post` hands out. If another analyst has
+    judged such an item since, nothing is written and `VerdictConflict` lists who said what:
+    no verdict is silently put over someone else's. A written verdict ends the analyst's lease
+    on the post."""
     cleaned = [v.validated() for v in verdicts]
     receipts: list[VerdictReceipt] = []
+    conflicts: list[ItemConflict] = []
     with store.batch() as conn:
         for verdict in cleaned:
+            key = (verdict.post_fid, verdict.media_fid)
+            if seen is not None and key in seen:
+                latest = team_sql.latest_of_item(conn, *key)
+                if latest is not None and int(latest[0]) != int(seen[key] or 0) and latest[1] != verdict.analyst:
+                    conflicts.append(ItemConflict(*key, int(latest[0]), latest[1], latest[2]))
+                    continue
             if verdict.media_fid is not None:
                 owner = verify_sql.media_post_fid(conn, verdict.media_fid)
                 if owner is None:
@@ -42,13 +69,19 @@ def write_verdicts(store: Store, verdicts: list[Verdict], verified_at: str | Non
             fid = verify_sql.insert_verification(conn, verdict, when)
             written = aggregate(verify_sql.current_verdicts_of_post(conn, verdict.post_fid))
             verify_sql.write_mirror(conn, verdict.post_fid, written)
+            team_sql.drop_lease(conn, verdict.post_fid, verdict.analyst)
             receipts.append(VerdictReceipt(fid, verdict, when, previous, written))
+        if conflicts:
+            raise VerdictConflict(conflicts)
     return receipts
 
 
-def write_verdict(store: Store, verdict: Verdict, verified_at: str | None = None) -> VerdictReceipt:
+def write_verdict(
+    store: Store, verdict: Verdict, verified_at: str | None = None,
+    seen: Mapping[tuple[int, int | None], int] | None = None,
+) -> VerdictReceipt:
     """Write one verdict (see `write_verdicts`)."""
-    return write_verdicts(store, [verdict], verified_at)[0]
+    return write_verdicts(store, [verdict], verified_at, seen)[0]
 
 
 def undo_verdict(store: Store, receipt: VerdictReceipt) -> UndoResult:

@@ -1,0 +1,50 @@
+"""Verbs between field stores and a team store: `push` and `checkout`."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from .common import CliError, Verb, add_store, existing_store, existing_store_target, store_target
+
+
+def push_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("field", metavar="FIELD.gpkg", help="the field store to push")
+    add_store(parser)
+
+
+def push_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    return {"FIELD": existing_store_target(args.field), "STORE": existing_store(args)}
+
+
+def checkout_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store(parser)
+    parser.add_argument("--out", required=True, metavar="FIELD.gpkg", help="the new field store")
+    parser.add_argument("--extent", metavar="XMIN,YMIN,XMAX,YMAX", help="only posts in this box (degrees)")
+    parser.add_argument("--since", metavar="T", help="only posts from this time on (ISO, UTC unless given)")
+    parser.add_argument("--until", metavar="T", help="only posts before this time")
+
+
+def checkout_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    from ..core.store.sync import Selection, SelectionError
+
+    try:
+        selection = Selection.parse(args.extent, args.since, args.until)
+    except SelectionError as exc:
+        raise CliError(str(exc)) from None
+    out = Path(store_target(args.out))
+    if out.exists():
+        raise CliError(f"{out} exists already: check out into a new file")
+    params: dict[str, Any] = {"STORE": existing_store(args), "OUTPUT": str(out),
+                              "SINCE": selection.since or "", "UNTIL": selection.until or ""}
+    if selection.extent:
+        x0, y0, x1, y1 = selection.extent
+        params["EXTENT"] = f"{x0},{x1},{y0},{y1} [EPSG:4326]"
+    return params
+
+
+PUSH = Verb("push", "push a field store into a team store (posts, photos, verdicts; nothing twice)",
+            "mist:pushstore", push_arguments, push_parameters)
+CHECKOUT = Verb("checkout", "check out part of a team store (extent, time window) as a new GeoPackage",
+                "mist:checkoutstore", checkout_arguments, checkout_parameters)

@@ -1,0 +1,703 @@
+"""The team store: the same `Store` on PostgreSQL + PostGIS, through psycopg 3.
+
+`PgConnection` gives the SQL modules the small part of sqlite3's connection they use (`execute`,
+`executemany`, rows by index and by name, `rowcount`, `lastrowid`), translating each statement
+once (`dialect.to_postgres`). Geometries travel as GeoPackage blobs on both sides: written
+through `mist_gpkg_geom()`, read back by a loader, so readers decode one format.
+
+Faults: a lost server ends the transaction in flight (nothing of the batch is written) and the
+store reconnects on the next batch or read, so a stage resumes once the server is back; every
+failure a user can fix (unreachable server, wrong password, no PostGIS, a role without the
+right) is a `StoreError` with one line saying what to do. Passwords stay inside libpq: the
+store's `target` and everything logged or recorded carries the connection without them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import struct
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from .dialect import to_postgres
+from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow
+from .schema import LATEST_VERSION, MIGRATIONS
+from .store import SpatialIndexDeferral, Store, StoreError, StoreVersionError
+
+BULK_INDEX_BELOW = 10_000  # a store with fewer posts gets its GiST index built after a bulk load
+BULK_LOCK_TIMEOUT = "2s"
+_POSTS_GIST = "idx_posts_geom_gist"
+RECONNECT_SECONDS = 10.0  # how long a lost connection is retried before the stage stops
+MIGRATION_LOCK = 0x4D495354  # "MIST": one migrating session at a time per database
+
+
+def is_postgres_target(target: object) -> bool:
+    """A PostgreSQL connection (URI, `service=NAME` or another key=value conninfo) rather than a
+    GeoPackage path."""
+    if not isinstance(target, str):
+        return False
+    text = target.strip()
+    return text.startswith(("postgresql://", "postgres://")) or bool(
+        re.match(r"^(service|dbname|host)\s*=", text))
+
+
+PASSWORD_IN_TARGET = (
+    "the store connection holds a password; Processing and the CLI record their parameters, so keep "
+    "the password in ~/.pgpass, a pg_service.conf service, PGPASSWORD or a saved QGIS connection "
+    "(qgis:NAME, with its authentication configuration)"
+)
+
+
+def has_password(conninfo: str) -> bool:
+    try:
+        from psycopg.conninfo import conninfo_to_dict
+
+        return bool(conninfo_to_dict(conninfo).get("password"))
+    except Exception:  # noqa: BLE001 - unreadable: let the connection attempt say why
+        return "password" in conninfo.lower() or bool(re.search(r"://[^/@]*:[^@]*@", conninfo))
+
+
+def refuse_password(target: str) -> None:
+    """For Processing and the CLI, whose parameters end up in histories and logs."""
+    if is_postgres_target(target) and has_password(target):
+        raise StoreError(PASSWORD_IN_TARGET)
+
+
+def redact(conninfo: str) -> str:
+    """The connection without its password (for labels, logs, run records and layer sources)."""
+    try:
+        from psycopg.conninfo import conninfo_to_dict, make_conninfo
+
+        parts = conninfo_to_dict(conninfo)
+    except Exception:  # noqa: BLE001 - a malformed string: show nothing of it that could be secret
+        return re.sub(r"(password\s*=\s*)\S+|(://[^:/@]*:)[^@]*@", r"\1\2***@", conninfo)
+    parts.pop("password", None)
+    return make_conninfo(**{k: v for k, v in parts.items() if v is not None})
+
+
+# -- rows and geometries ----------------------------------------------------------------------
+
+
+class Row(tuple):
+    """A result row readable by position and by column name, as sqlite3.Row."""
+
+    _index: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], index: dict[str, int]) -> Row:
+        row = super().__new__(cls, values)
+        row._index = index
+        return row
+
+    def __getitem__(self, key):  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _row_factory(cursor):
+    names = [c.name for c in cursor.description or ()]
+    index: dict[str, int] = {}
+    for i, name in enumerate(names):
+        index.setdefault(name, i)
+    return lambda values: Row(values, index)
+
+
+def ewkb_to_gpkg(ewkb: bytes) -> bytes:
+    """A PostGIS geometry (EWKB) as a GeoPackage blob with the same WKB body."""
+    endian = "<" if ewkb[0] == 1 else ">"
+    (gtype,) = struct.unpack_from(endian + "I", ewkb, 1)
+    pos, srid = 5, 0
+    if gtype & 0x20000000:
+        (srid,) = struct.unpack_from(endian + "i", ewkb, 5)
+        pos = 9
+    z, m = bool(gtype & 0x80000000), bool(gtype & 0x40000000)
+    iso = (gtype & 0x0FFFFFFF) + (3000 if z and m else 1000 if z else 2000 if m else 0)
+    body = ewkb[:1] + struct.pack(endian + "I", iso) + ewkb[pos:]
+    empty = iso % 1000 == 1 and len(body) >= 21 and all(
+        v != v for v in struct.unpack_from(endian + "dd", body, 5))
+    return struct.pack("<2sBBi", b"GP", 0, 0x01 | (0x10 if empty else 0), srid) + body
+
+
+def _nul_safe_str_dumper():
+    """A text dumper that stores a NUL as U+FFFD: PostgreSQL text cannot hold NUL, which a GeoPackage
+    keeps, so one hostile field would otherwise fail its whole batch (COPY and bound parameters
+    alike)."""
+    from psycopg.types.string import StrDumper
+
+    class NulSafeStrDumper(StrDumper):
+        def dump(self, obj: str):
+            return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
+
+    return NulSafeStrDumper
+
+
+def _configure(raw) -> None:
+    """Per connection: rows by name, geometries as GeoPackage blobs."""
+    from psycopg.adapt import Loader
+    from psycopg.types import TypeInfo
+
+    raw.row_factory = _row_factory
+    raw.adapters.register_dumper(str, _nul_safe_str_dumper())
+    info = TypeInfo.fetch(raw, "geometry")
+    if info is None:
+        raise StoreError("the PostGIS extension is not installed in this database: "
+                         "ask its owner to run CREATE EXTENSION postgis")
+
+    class GeometryLoader(Loader):
+        def load(self, data) -> bytes:
+            return ewkb_to_gpkg(bytes.fromhex(bytes(data).decode("ascii")))
+
+    raw.adapters.register_loader(info.oid, GeometryLoader)
+
+    class IsoTimeLoader(Loader):
+        def load(self, data) -> str:
+            return iso_from_pg(bytes(data).decode("ascii"))
+
+    raw.execute("SET TIME ZONE 'UTC'")
+    raw.adapters.register_loader("timestamptz", IsoTimeLoader)
+
+
+def iso_from_pg(text: str) -> str:
+    """'2021-07-20 08:00:00.12+00' (UTC session) as the store's '2021-07-20T08:00:00.120Z'."""
+    rest = text[19:]
+    frac = ""
+    if rest.startswith("."):
+        end = 1
+        while end < len(rest) and rest[end].isdigit():
+            end += 1
+        frac = rest[1:end]
+    return f"{text[:10]}T{text[11:19]}.{(frac + '000')[:3]}Z"
+
+
+# -- the connection seam ------------------------------------------------------------------------
+
+
+class Cursor:
+    """What an executed statement gives back: rows (already fetched), rowcount, lastrowid."""
+
+    def __init__(self, rows: list, rowcount: int, lastrowid: int | None) -> None:
+        self._rows = rows
+        self._pos = 0
+        self.rowcount = rowcount
+        self.lastrowid = lastrowid
+
+    def fetchone(self):
+        if self._pos >= len(self._rows):
+            return None
+        self._pos += 1
+        return self._rows[self._pos - 1]
+
+    def fetchall(self) -> list:
+        rows, self._pos = self._rows[self._pos:], len(self._rows)
+        return rows
+
+    def __iter__(self):
+        return iter(self.fetchall())
+
+
+def _bind(params: Any, numbered: tuple[int, ...] | None):
+    if numbered is None:
+        if params is None:
+            return ()
+        return params if isinstance(params, dict) else tuple(params)
+    if isinstance(params, dict):
+        raise ValueError("?N placeholders take a sequence of parameters")
+    values = tuple(params)
+    return tuple(values[i - 1] for i in numbered)
+
+
+class PgConnection:
+    """The part of sqlite3.Connection the store's SQL modules use, on a psycopg connection."""
+
+    dialect = "postgresql"
+
+    def __init__(self, raw, media_dir: Path | None = None) -> None:
+        self.raw = raw
+        self._media_dir = media_dir
+
+    @property
+    def media_dir(self) -> Path:
+        """Photos cached for this team store on this computer (content-addressed, so any
+        analyst's cache fills from the same URLs): `media_dir` in the store's settings when a
+        lead sets a shared folder, else a local folder per server, database and schema. On the
+        connection, so the SQL modules that write the posts' `photo` paths find it too."""
+        if self._media_dir is None:
+            row = self.execute("SELECT value FROM mist_meta WHERE key = 'media_dir'").fetchone()
+            if row and row[0]:
+                self._media_dir = Path(row[0])
+            else:
+                info = self.raw.info
+                schema = self.raw.execute("SELECT current_schema()").fetchone()[0]
+                ident = f"{info.host}_{info.port}_{info.dbname}_{schema}"
+                safe = re.sub(r"[^A-Za-z0-9_.-]", "_", ident).strip("_")
+                digest = hashlib.sha256(ident.encode()).hexdigest()[:8]
+                self._media_dir = default_media_root() / f"{safe[-60:]}-{digest}.media"
+        return self._media_dir
+
+    def execute(self, sql: str, params: Any = ()) -> Cursor:
+        t = to_postgres(sql)
+        query = t.sql + (" RETURNING fid" if t.returns_fid else "")
+        cur = self.raw.cursor()
+        cur.execute(query, _bind(params, t.numbered))
+        rows = cur.fetchall() if cur.description is not None else []
+        lastrowid = rows[0][0] if t.returns_fid and rows else None
+        return Cursor([] if t.returns_fid else rows, cur.rowcount, lastrowid)
+
+    def executemany(self, sql: str, seq: Any) -> Cursor:
+        t = to_postgres(sql)
+        params = [_bind(p, t.numbered) for p in seq]
+        cur = self.raw.cursor()
+        if params:
+            cur.executemany(t.sql, params)
+        return Cursor([], cur.rowcount if params else 0, None)
+
+    def execute_script(self, script: str) -> None:
+        """Several statements without parameters (DDL)."""
+        self.raw.execute(script)
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+# -- errors a user can fix ------------------------------------------------------------------------
+
+
+def user_message(exc: BaseException, where: str) -> str:
+    """One line that says what went wrong and what to do."""
+    import psycopg
+    from psycopg import errors
+
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if isinstance(exc, errors.InsufficientPrivilege):
+        return (f"your PostgreSQL role may not do this on {where} ({text}); "
+                "analysts write verdicts only: ask a lead (a member of mist_lead) to import, train, "
+                "delete or change settings")
+    if isinstance(exc, psycopg.OperationalError):
+        low = text.lower()
+        if "password authentication failed" in low or "no password supplied" in low:
+            return (f"PostgreSQL refused the password for {where}: check the password in your "
+                    "pg_service.conf/.pgpass or the QGIS authentication configuration")
+        if "does not exist" in low and "database" in low:
+            return f"{text}: create the database first (README, Working as a team)"
+        return (f"cannot reach the PostgreSQL server of {where} ({text}); check that it is running "
+                "and reachable, then run the stage again: it resumes where it stopped")
+    return f"{where}: {text}"
+
+
+# -- the store ------------------------------------------------------------------------------------
+
+
+def default_media_root() -> Path:
+    return Path(os.environ.get("MIST_MEDIA_ROOT") or Path.home() / ".local" / "share" / "mist" / "team-media")
+
+
+class PgStore(Store):
+    """A MIST store in one PostgreSQL schema (the first one of the connection's search_path).
+
+    One `PgStore` object may be used from several threads (a lock serialises its one
+    connection); each analyst's QGIS has its own connection, and PostgreSQL does the rest.
+    """
+
+    dialect = "postgresql"
+
+    def __init__(self, conninfo: str, raw, read_only: bool, media_dir: Path | None = None) -> None:
+        self._conninfo = conninfo
+        self.target = redact(conninfo)
+        self.path = None  # type: ignore[assignment]
+        self.read_only = read_only
+        self._conn = PgConnection(raw, media_dir)
+        self._lock = threading.RLock()
+        self._author_hashes: dict[str, str] = {}
+        self._broken = False
+        self._schema = raw.execute("SELECT current_schema()").fetchone()[0]
+
+    # -- lifecycle ---------------------------------------------------------------------------------
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                self._conn.close()
+            except Exception:  # noqa: BLE001 - closing a connection the server already dropped
+                pass
+
+    @property
+    def schema(self) -> str:
+        return self._schema
+
+    @property
+    def media_dir(self) -> Path:
+        """Photos cached for this team store on this computer (see `PgConnection.media_dir`)."""
+        return self._conn.media_dir
+
+    def _reconnect(self) -> None:
+        import psycopg
+
+        deadline = time.monotonic() + RECONNECT_SECONDS
+        while True:
+            try:
+                raw = psycopg.connect(self._conninfo, autocommit=True)
+                break
+            except psycopg.OperationalError as exc:
+                if time.monotonic() > deadline:
+                    raise StoreError(user_message(exc, self.target)) from exc
+                time.sleep(0.5)
+        _configure(raw)
+        raw.execute(f'SET search_path TO "{self._schema}", public')
+        self._conn = PgConnection(raw, self._conn._media_dir)
+        self._broken = False
+
+    @contextmanager
+    def _guard(self) -> Iterator[None]:
+        import psycopg
+
+        if self._broken or self._conn.raw.closed:
+            self._reconnect()
+        try:
+            yield
+        except psycopg.Error as exc:
+            if isinstance(exc, psycopg.OperationalError) or self._conn.raw.closed:
+                self._broken = True
+            raise StoreError(user_message(exc, self.target)) from exc
+
+    # -- transactions ------------------------------------------------------------------------------
+
+    @contextmanager
+    def batch(self) -> Iterator[PgConnection]:
+        """One transaction: everything inside lands together or not at all (a lost server
+        rolls it back; the next batch reconnects)."""
+        if self.read_only:
+            raise StoreError(f"{self.target} is open read-only")
+        with self._lock, self._guard(), self._conn.raw.transaction():
+            yield self._conn
+
+    def query(self, sql: str, params: Any = ()) -> list:
+        with self._lock, self._guard():
+            return self._conn.execute(sql, params).fetchall()
+
+    def has_table(self, name: str) -> bool:
+        return self.scalar("SELECT to_regclass(?) IS NOT NULL", (f'"{name}"',)) is True
+
+    @property
+    def schema_version(self) -> int:
+        with self._lock, self._guard():
+            return _schema_version(self._conn)
+
+    # -- posts -------------------------------------------------------------------------------------
+
+    def add_post_rows(
+        self, conn: PgConnection, rows: list[PostRow], run_id: int | None = None,
+        keep_author_names: bool = False, deferred: SpatialIndexDeferral | None = None,
+    ) -> tuple[int, int]:
+        """Posts through COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING:
+        a post already in the store (or sent twice at once by two leads) adds nothing. The
+        GiST index is kept by PostgreSQL, so `deferred` has nothing to do here."""
+        if not rows:
+            return 0, 0
+        raw = conn.raw
+        cur = raw.cursor()
+        cur.execute(_STAGING)
+        salt = self.author_salt
+        stored_author = self._stored_author
+        with cur.copy(_COPY_STAGING) as copy:
+            for ordinal, row in enumerate(rows):
+                author = stored_author(row[AUTHOR], keep_author_names, salt)
+                copy.write_row((ordinal, row[POST_ID], row[PLATFORM], author, *row[TEXT:LON],
+                                row[LON], row[LAT]))
+        cur.execute(_INSERT_FROM_STAGING, {"run": run_id})
+        new = {int(ordinal): int(fid) for fid, ordinal in cur.fetchall()}
+        media = [(new[i], pos, *m) for i, row in enumerate(rows) if i in new for pos, m in enumerate(row[MEDIA])]
+        if media:
+            with cur.copy("COPY media (post_fid, position, kind, url, source_path) FROM STDIN") as copy:
+                for m in media:
+                    copy.write_row(m)
+        return len(new), len(rows) - len(new)
+
+    @contextmanager
+    def deferred_spatial_index(self) -> Iterator[SpatialIndexDeferral]:
+        """Bulk writes inside. Loading a store that is still (nearly) empty, nobody works on it
+        yet: its GiST index, which costs more per inserted point than everything else, is dropped
+        and built once at the end (as the GeoPackage packs its R-tree). Into a store in use the
+        index stays. Either way the planner gets fresh statistics at the end (else "next post"
+        walks every row of a store loaded in bulk)."""
+        import psycopg
+
+        dropped = False
+        if self.scalar("SELECT count(*) FROM (SELECT 1 FROM posts LIMIT ?) s", (BULK_INDEX_BELOW,)) \
+                < BULK_INDEX_BELOW:
+            with self._lock, self._guard():
+                try:
+                    with self._conn.raw.transaction():
+                        self._conn.raw.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
+                        self._conn.raw.execute(f"DROP INDEX IF EXISTS {_POSTS_GIST}")
+                    dropped = True
+                except (psycopg.errors.InsufficientPrivilege, psycopg.errors.LockNotAvailable):
+                    pass  # not the owner, or someone is reading: keep the index
+        try:
+            yield _NO_DEFERRAL
+        finally:
+            if dropped:
+                with self._lock, self._guard():
+                    self._conn.raw.execute(f"CREATE INDEX IF NOT EXISTS {_POSTS_GIST} ON posts USING GIST (geom)")
+            self.analyze()
+
+    def analyze(self) -> None:
+        """Refresh the planner's statistics of the tables bulk writes grow."""
+        import psycopg
+
+        with self._lock, self._guard():
+            try:
+                self._conn.raw.execute("ANALYZE posts, media")
+            except psycopg.errors.InsufficientPrivilege:
+                pass  # not the tables' owner: autovacuum will do it
+
+    # -- housekeeping ------------------------------------------------------------------------------
+
+    def refresh_extents(self) -> None:
+        """Nothing to keep: PostGIS computes extents from the data."""
+
+    def integrity_ok(self) -> bool:
+        return True
+
+    def summary(self) -> dict[str, Any]:
+        out = super().summary()
+        out["path"] = self.target
+        return out
+
+
+class _NoDeferral(SpatialIndexDeferral):
+    def mark(self, conn) -> None:  # noqa: D102 - nothing to mark: PostgreSQL keeps the index
+        pass
+
+
+_NO_DEFERRAL = _NoDeferral("", 0)
+
+_STAGING = """
+CREATE TEMP TABLE IF NOT EXISTS mist_posts_in (
+    ord integer, post_id text, platform text, author_hash text, text text, lang text, url text,
+    media_url text, "timestamp" text, geo_source text, geo_accuracy_m float8, photo text,
+    direction float8, altitude float8, is_repost boolean, source_file text, source_line bigint,
+    attributes text, lon float8, lat float8) ON COMMIT DELETE ROWS
+"""
+_COPY_STAGING = (
+    "COPY mist_posts_in (ord, post_id, platform, author_hash, text, lang, url, media_url, \"timestamp\", "
+    "geo_source, geo_accuracy_m, photo, direction, altitude, is_repost, source_file, source_line, attributes, "
+    "lon, lat) FROM STDIN"
+)
+_INSERT_FROM_STAGING = """
+WITH fresh AS (
+    SELECT DISTINCT ON (platform, post_id) * FROM mist_posts_in ORDER BY platform, post_id, ord
+), added AS (
+    INSERT INTO posts (geom, post_id, platform, author_hash, text, lang, url, media_url, "timestamp",
+        geo_source, geo_accuracy_m, photo, direction, altitude, is_repost, source_file, source_line,
+        attributes, orig_lon, orig_lat, import_run)
+    SELECT CASE WHEN lon IS NULL OR lat IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
+        post_id, platform, author_hash, text, lang, url, media_url, "timestamp"::timestamptz, geo_source,
+        geo_accuracy_m, photo, direction, altitude, coalesce(is_repost, false), source_file, source_line,
+        attributes, lon, lat, %(run)s
+    FROM fresh ORDER BY ord
+    ON CONFLICT (platform, post_id) DO NOTHING
+    RETURNING fid, platform, post_id
+)
+SELECT a.fid, f.ord FROM added a JOIN fresh f USING (platform, post_id)
+"""
+
+
+# -- schema version and migrations ------------------------------------------------------------------
+
+
+def _schema_version(conn: PgConnection) -> int:
+    if conn.raw.execute("SELECT to_regclass('mist_meta')").fetchone()[0] is None:
+        return 0
+    row = conn.raw.execute("SELECT value FROM mist_meta WHERE key = 'schema_version'").fetchone()
+    return int(row[0]) if row else 0
+
+
+def _is_foreign_schema(conn: PgConnection) -> bool:
+    """True when the store's schema holds tables but no mist_meta (another application's data)."""
+    if conn.raw.execute("SELECT to_regclass('mist_meta')").fetchone()[0] is not None:
+        return False
+    n = conn.raw.execute(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema() "
+        "AND table_name NOT IN ('spatial_ref_sys', 'geography_columns', 'geometry_columns')").fetchone()[0]
+    return n > 0
+
+
+def migrate(conn: PgConnection, target: int = LATEST_VERSION) -> int:
+    """Move the store forward to `target`, one transaction per migration; a store written by a
+    newer MIST is refused before anything is written."""
+    import secrets
+
+    current = _schema_version(conn)
+    if current > LATEST_VERSION:
+        raise StoreVersionError(
+            f"the store has schema version {current}, newer than this MIST ({LATEST_VERSION}); update the plugin")
+    for migration in MIGRATIONS:
+        if not current < migration.version <= target:
+            continue
+        with conn.raw.transaction():
+            conn.raw.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
+            if _schema_version(conn) >= migration.version:  # another session got there first
+                current = _schema_version(conn)
+                continue
+            conn.raw.execute("CREATE TABLE IF NOT EXISTS mist_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+            migration.apply(conn)
+            conn.execute("INSERT OR REPLACE INTO mist_meta (key, value) VALUES ('schema_version', ?)",
+                         (str(migration.version),))
+            conn.execute("INSERT OR IGNORE INTO mist_meta (key, value) VALUES ('author_salt', ?)",
+                         (secrets.token_hex(16),))
+        current = migration.version
+    return current
+
+
+def _restore_posts_index(raw) -> None:
+    """Build the posts' GiST index if a bulk load died before building it (see
+    `PgStore.deferred_spatial_index`)."""
+    import psycopg
+
+    if raw.execute("SELECT to_regclass('posts') IS NOT NULL AND to_regclass(%s) IS NULL",
+                   (_POSTS_GIST,)).fetchone()[0]:
+        try:
+            raw.execute(f"CREATE INDEX IF NOT EXISTS {_POSTS_GIST} ON posts USING GIST (geom)")
+        except psycopg.errors.InsufficientPrivilege:
+            pass  # the owner's or a lead's next session builds it
+
+
+def connect(conninfo: str):
+    """A configured psycopg connection, or StoreError with what to do."""
+    import psycopg
+
+    where = redact(conninfo)
+    try:
+        raw = psycopg.connect(conninfo, autocommit=True, connect_timeout=10)
+    except psycopg.OperationalError as exc:
+        raise StoreError(user_message(exc, where)) from exc
+    try:
+        _configure(raw)
+    except BaseException:
+        raw.close()
+        raise
+    return raw
+
+
+def open_pg_store(
+    conninfo: str, create: bool = True, read_only: bool = False, target_version: int = LATEST_VERSION,
+    media_dir: Path | None = None,
+) -> PgStore:
+    """Open (and create or migrate) a team store in the first schema of the connection's search path."""
+    import psycopg
+
+    from .runs import close_interrupted_runs, interrupted_runs
+
+    where = redact(conninfo)
+    raw = connect(conninfo)
+    try:
+        conn = PgConnection(raw, media_dir)
+        if _is_foreign_schema(conn):
+            raise StoreError(f"schema {raw.execute('SELECT current_schema()').fetchone()[0]} of {where} holds "
+                             "tables that are not a MIST store; use another schema (options=-csearch_path=...)")
+        version = _schema_version(conn)
+        if read_only or not create:
+            if version == 0:
+                raise StoreError(f"{where} holds no MIST store")
+        if read_only:
+            if version != LATEST_VERSION:
+                raise StoreError(f"{where} has schema version {version}; open it writable once to upgrade it")
+        else:
+            migrate(conn, target_version)
+            _restore_posts_index(raw)
+            dead = interrupted_runs(conn)
+            if dead:
+                try:
+                    with raw.transaction():
+                        close_interrupted_runs(conn, dead)
+                except psycopg.errors.InsufficientPrivilege:
+                    pass  # an analyst: the lead's next session closes them
+        return PgStore(conninfo, raw, read_only, media_dir)
+    except psycopg.Error as exc:
+        raw.close()
+        raise StoreError(user_message(exc, where)) from exc
+    except BaseException:
+        raw.close()
+        raise
+
+
+# -- layers in QGIS ---------------------------------------------------------------------------------
+
+_QGIS_KEYS = ("service", "dbname", "host", "port", "user", "sslmode")
+
+
+def qgis_layer_uri(conninfo: str, table: str, authcfg: str | None = None) -> str:
+    """The source of a QGIS `postgres` layer on one table of the store: the connection without
+    any password (QGIS takes it from pg_service.conf/.pgpass or the `authcfg` of its
+    authentication manager), the table in the store's schema, `fid` as key, `geom` if it has one."""
+    from psycopg.conninfo import conninfo_to_dict
+
+    raw = connect(conninfo)
+    try:
+        schema = raw.execute("SELECT current_schema()").fetchone()[0]
+        geom = raw.execute(
+            "SELECT type, srid FROM geometry_columns WHERE f_table_schema = %s AND f_table_name = %s "
+            "AND f_geometry_column = 'geom'", (schema, table)).fetchone()
+        has_fid = raw.execute(
+            "SELECT count(*) FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+            "AND column_name = 'fid'", (schema, table)).fetchone()[0]
+    finally:
+        raw.close()
+    parts = conninfo_to_dict(conninfo)
+    items = [f"{k}='{_quote(str(parts[k]))}'" for k in _QGIS_KEYS if parts.get(k)]
+    if authcfg:
+        items.append(f"authcfg={authcfg}")
+    if has_fid:
+        items.append("key='fid'")
+    if geom:
+        gtype = {"POINT": "Point", "LINESTRING": "LineString"}.get(str(geom[0]).upper(), str(geom[0]))
+        items += [f"srid={geom[1]}", f"type={gtype}", "checkPrimaryKeyUnicity='0'"]
+    items.append(f'table="{schema}"."{table}"' + (" (geom)" if geom else ""))
+    return " ".join(items)
+
+
+def _quote(value: str) -> str:
+    return value.replace("\\", "\\\\").replace("'", "\\'")
+
+
+# -- other analysts' verdicts as they land ----------------------------------------------------------
+
+
+def listen_verdicts(store: PgStore, deadline: float | None = None, stop=None) -> Iterator[dict]:
+    """LISTEN on a connection of its own (started before this returns, so nothing written
+    afterwards is missed); yields each verdict notification of this store's schema as a dict,
+    until `deadline` (time.monotonic()) or `stop()`."""
+    import json
+
+    from .pg_team import CHANNEL
+
+    raw = connect(store._conninfo)
+    raw.execute(f"LISTEN {CHANNEL}")
+
+    def events() -> Iterator[dict]:
+        try:
+            while not (stop and stop()):
+                wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
+                if wait <= 0:
+                    return
+                for note in raw.notifies(timeout=wait):
+                    data = json.loads(note.payload)
+                    if data.get("schema") != store.schema:
+                        continue
+                    yield {"op": data["op"], "verification_fid": int(data["fid"]),
+                           "post_fid": int(data["post_fid"]), "media_fid": data["media_fid"],
+                           "analyst": data["analyst"], "verdict": data["verdict"],
+                           "verified_at": data["verified_at"]}
+        finally:
+            raw.close()
+
+    return events()

@@ -1,0 +1,162 @@
+"""Several analysts verifying one store at once.
+
+- `next_post` hands each analyst a different post under a lease that expires when the analyst
+  goes away (`LEASE_SECONDS`, renewed by asking again). With `set_verifications_per_post(store,
+  2)` a lead asks for double verification: each post then goes to two different analysts,
+  which is what agreement needs.
+- A verdict on an item someone else judged since it was handed out comes back as a
+  `VerdictConflict` (`write_verdicts(..., seen=post.seen)`).
+- `watch_verdicts` yields the other analysts' verdicts as they land: PostgreSQL's LISTEN/NOTIFY
+  on a team store, polling a GeoPackage.
+- `team_agreement` and `team_conflicts`: Cohen's kappa for every pair of analysts, and every
+  item on which the analysts' latest verdicts differ, however many analysts judged it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+from ..errors import MistError
+from ..store import Store
+from ..store import team as sql
+from .agreement import Agreement, agreement
+
+LEASE_SECONDS = 300
+PER_POST_KEY = "verifications_per_post"
+MAX_PER_POST = 5
+
+
+@dataclass(frozen=True)
+class LeasedPost:
+    """A post handed to one analyst until `expires_at` (the database's clock, ISO UTC).
+    `seen`: the latest verification fid per item at hand-out (0: none), for
+    `write_verdicts(seen=...)`; empty under double verification."""
+
+    post_fid: int
+    analyst: str
+    expires_at: str
+    seen: dict[tuple[int, int | None], int] = field(default_factory=dict)
+
+
+def verifications_per_post(store: Store) -> int:
+    return int(store.get_meta(PER_POST_KEY) or 1)
+
+
+def set_verifications_per_post(store: Store, n: int) -> None:
+    """How many different analysts judge each post (1, or more for agreement). A lead's setting:
+    on a team store an analyst's role may not change it."""
+    if not 1 <= int(n) <= MAX_PER_POST:
+        raise MistError(f"verifications per post must be between 1 and {MAX_PER_POST}")
+    store.set_meta(PER_POST_KEY, str(int(n)))
+
+
+def next_post(store: Store, analyst: str, lease_seconds: float = LEASE_SECONDS) -> LeasedPost | None:
+    """The post this analyst should judge next, leased to them; None when nothing is left.
+
+    An analyst who still holds a live lease gets the same post again (lease renewed), so a
+    reload or a second click never hands out a second post."""
+    analyst = (analyst or "").strip()
+    if not analyst:
+        raise MistError("an analyst name is required to hand out posts")
+    k = verifications_per_post(store)
+    with store.batch() as conn:
+        now = sql.db_now(conn)
+        expires = sql.later(now, lease_seconds)
+        fid = sql.my_lease(conn, analyst, now)
+        if fid is None:
+            for candidate in sql.candidates(conn, analyst, now, k):
+                if sql.try_lock(conn, candidate) and sql.still_open(conn, candidate, analyst, now, k):
+                    fid = candidate
+                    break
+        if fid is None:
+            return None
+        sql.put_lease(conn, fid, analyst, now, expires)
+        # with double verification the other analyst's verdict is expected, not a conflict: the
+        # disagreements are `team_conflicts`
+        seen = {} if k > 1 else {(fid, media): vfid for media, vfid in sql.latest_of_post(conn, fid).items()}
+    return LeasedPost(fid, analyst, expires, seen)
+
+
+def release(store: Store, post: LeasedPost) -> bool:
+    """Give a post back without judging it (it goes to the next analyst who asks)."""
+    with store.batch() as conn:
+        return sql.drop_lease(conn, post.post_fid, post.analyst) > 0
+
+
+# -- the other analysts' verdicts as they land ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VerdictEvent:
+    """A verdict written (op 'insert') or taken back (op 'delete') by any analyst."""
+
+    op: str
+    verification_fid: int
+    post_fid: int
+    media_fid: int | None
+    analyst: str
+    verdict: str
+    verified_at: str
+
+
+def watch_verdicts(
+    store: Store, timeout: float | None = None, poll_seconds: float = 1.0,
+    stop: Callable[[], bool] | None = None,
+) -> Iterator[VerdictEvent]:
+    """Verdicts written by anyone from this call on, as they land, until `timeout` seconds pass
+    or `stop()` is true. A team store pushes them (LISTEN/NOTIFY, on a connection of its own,
+    listening before this returns); a GeoPackage is polled every `poll_seconds`."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    if getattr(store, "dialect", "sqlite") == "postgresql":
+        from ..store.pg import listen_verdicts
+
+        return (VerdictEvent(**e) for e in listen_verdicts(store, deadline, stop))
+    return _poll_verdicts(store, sql.max_verification_fid(store), deadline, poll_seconds, stop)
+
+
+def _poll_verdicts(store: Store, last: int, deadline: float | None, poll_seconds: float,
+                   stop: Callable[[], bool] | None) -> Iterator[VerdictEvent]:
+    while not (stop and stop()):
+        for row in sql.verdicts_after(store, last):
+            last = int(row["fid"])
+            yield VerdictEvent("insert", last, int(row["post_fid"]), row["media_fid"], row["analyst"],
+                               row["verdict"], row["verified_at"])
+        if deadline is not None and time.monotonic() >= deadline:
+            return
+        wait = poll_seconds if deadline is None else min(poll_seconds, deadline - time.monotonic())
+        time.sleep(max(0.0, wait))
+
+
+# -- agreement among N analysts ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamConflict:
+    """An item (photo, or post for post-level verdicts) on which analysts' latest verdicts differ."""
+
+    post_fid: int
+    media_fid: int | None
+    verdicts: dict[str, str]  # analyst -> latest verdict
+
+
+def team_agreement(store: Store) -> list[Agreement]:
+    """Cohen's kappa, confusion and conflicts for every pair of analysts who judged common items."""
+    rows = sql.all_latest_by_analyst(store)
+    names = sorted({r["analyst"] for r in rows})
+    items: dict[str, set] = {n: set() for n in names}
+    for r in rows:
+        items[r["analyst"]].add((r["post_fid"], r["media_fid"]))
+    return [agreement(store, a, b) for a, b in itertools.combinations(names, 2) if items[a] & items[b]]
+
+
+def team_conflicts(store: Store) -> list[TeamConflict]:
+    """Every item whose analysts' latest verdicts are not all the same, by post and photo."""
+    by_item: dict[tuple[int, int | None], dict[str, str]] = {}
+    for r in sql.all_latest_by_analyst(store):
+        by_item.setdefault((r["post_fid"], r["media_fid"]), {})[r["analyst"]] = r["verdict"]
+    return [TeamConflict(post, media, verdicts) for (post, media), verdicts in
+            sorted(by_item.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
+            if len(set(verdicts.values())) > 1]
