@@ -141,7 +141,7 @@ def main() -> int:
     args = ap.parse_args()
     models = Path(args.models)
     options = dict(matcher="disk-lightglue", top_k=args.top_k, min_confidence=0.5, max_side=320,
-                   max_keypoints=512, models_dir=str(models))
+                   max_keypoints=512)
     with tempfile.TemporaryDirectory(prefix="mist-bench-retrieval-") as tmp:
         tmp = Path(tmp)
         (tmp / "refs").mkdir()

@@ -10,7 +10,8 @@ from mist_qgis.core.store.schema import LATEST_VERSION
 EXPECTED_IDS = {
     "mist:createstore", "mist:storeinfo", "mist:importposts", "mist:fetchmedia", "mist:listmodels",
     "mist:predictimages", "mist:classifymedia", "mist:importverifications", "mist:trainhead", "mist:nexttoverify",
-    "mist:importreferences", "mist:geolocatephotos", "mist:evaluategeolocation", "mist:exportverified",
+    "mist:importreferences", "mist:geolocatephotos", "mist:retrievalgeolocation",
+    "mist:evaluategeolocation", "mist:exportverified",
     "mist:postdensity", "mist:inundation", "mist:selo", "mist:evaluateselo", "mist:watch",
 }
 
