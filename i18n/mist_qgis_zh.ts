@@ -1019,52 +1019,52 @@
         <translation>重新处理已地理定位的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="177"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="181"/>
         <source>Posts moved</source>
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="205"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="211"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="208"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="214"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="222"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="228"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="229"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="235"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="231"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="237"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="239"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="245"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="241"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="247"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="252"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="258"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="255"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="261"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
@@ -2459,6 +2459,51 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="146"/>
         <source>The area of interest holds no polygon.</source>
         <translation>关注区域中没有多边形。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="177"/>
+        <source>Candidates from retrieval: image embedding model tag (optional)</source>
+        <translation>检索候选：图像嵌入模型标签（可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="179"/>
+        <source>Retrieval neighbours</source>
+        <translation>检索近邻数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="26"/>
+        <source>Locate photos by retrieval of geotagged neighbours</source>
+        <translation>通过检索带地理标签的近邻定位照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="28"/>
+        <source>Indexes the image embeddings of every photo whose post has a trusted location (GPS or EXIF) in a vector index kept beside the store (updated incrementally, rebuilt when the embedding model changes). Each unlocated photo gets its k nearest neighbours; from them a location probability raster (a similarity-weighted kernel, summing to 1), a point estimate and the radius holding 68% of the probability. Neighbours spread over the area give a large radius and a flat raster.</source>
+        <translation>将帖子位置可信（GPS 或 EXIF）的每张照片的图像嵌入放入存储旁的向量索引（增量更新，嵌入模型改变时重建）。每张未定位的照片取其 k 个最近邻；由此生成位置概率栅格（按相似度加权的核，总和为 1）、点估计以及包含 68% 概率的半径。近邻分散在整个区域时，半径大、栅格平坦。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="38"/>
+        <source>Image embedding model tag (empty: the store&apos;s only one)</source>
+        <translation>图像嵌入模型标签（留空：存储中唯一的模型）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="40"/>
+        <source>Neighbours per photo (k)</source>
+        <translation>每张照片的近邻数 (k)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="42"/>
+        <source>Folder for the probability rasters</source>
+        <translation>概率栅格输出文件夹</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="44"/>
+        <source>Photos placed</source>
+        <translation>已定位的照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="61"/>
+        <source>Index rebuilt: {reason}</source>
+        <translation>索引已重建：{reason}</translation>
     </message>
 </context>
 </TS>

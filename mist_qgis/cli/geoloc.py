@@ -1,4 +1,4 @@
-"""The geolocation verbs: `import-references`, `geolocate`, `evaluate-geolocation`."""
+"""The geolocation verbs: `import-references`, `geolocate`, `locate-retrieval`, `evaluate-geolocation`."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import options
-from .common import CliError, Verb, add_store, choice, existing, existing_store, option
+from .common import CliError, Verb, add_store, choice, existing, existing_store, option, output
 
 
 def geolocate_arguments(parser: argparse.ArgumentParser) -> None:
@@ -25,6 +25,11 @@ def geolocate_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--gazetteer", metavar="LAYER", help="gazetteer layer file to place unlocated posts")
     option(parser, "--name-field", "NAME_FIELD", default="name", metavar="FIELD", help="gazetteer name field")
     option(parser, "--redo", "REDO", action="store_true", help="redo posts already geolocated")
+    option(parser, "--retrieval-model", "RETRIEVAL_MODEL", metavar="TAG",
+           help="candidates from the retrieval index of this image embedding model: unlocated posts are placed "
+                "too, and a place from the text is combined with the neighbours")
+    option(parser, "--retrieval-k", "RETRIEVAL_K", type=int, default=10, metavar="K",
+           help="retrieval neighbours (default 10)")
 
 
 def geolocate_parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -34,6 +39,8 @@ def geolocate_parameters(args: argparse.Namespace) -> dict[str, Any]:
         raise CliError("--radius must not be negative")
     if not 0.0 <= args.min_confidence <= 1.0:
         raise CliError("--min-confidence must be between 0 and 1")
+    if args.retrieval_k < 1:
+        raise CliError("--retrieval-k must be at least 1")
     params: dict[str, Any] = {
         "STORE": existing_store(args), "MATCHER": args.matcher, "PAPER_FAITHFUL": args.paper_faithful,
         "TOP_K": args.top_k, "RADIUS": args.radius, "MIN_CONFIDENCE": args.min_confidence, "REDO": args.redo,
@@ -45,6 +52,26 @@ def geolocate_parameters(args: argparse.Namespace) -> dict[str, Any]:
     if args.gazetteer:
         params["GAZETTEER"] = existing(args.gazetteer, "--gazetteer")
         params["NAME_FIELD"] = args.name_field
+    if args.retrieval_model:
+        params.update({"RETRIEVAL_MODEL": args.retrieval_model, "RETRIEVAL_K": args.retrieval_k})
+    return params
+
+
+def locate_retrieval_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store(parser)
+    option(parser, "--model", "MODEL", metavar="TAG", help="image embedding model tag (default: the store's only one)")
+    option(parser, "--k", "K", type=int, default=10, metavar="K", help="neighbours per photo (default 10)")
+    parser.add_argument("--rasters", metavar="DIR", help="write each photo's probability GeoTIFF into DIR")
+
+
+def locate_retrieval_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    if args.k < 1:
+        raise CliError("--k must be at least 1")
+    params: dict[str, Any] = {"STORE": existing_store(args), "K": args.k}
+    if args.model:
+        params["MODEL"] = args.model
+    if args.rasters:
+        params["RASTERS"] = output(args.rasters)
     return params
 
 
@@ -79,5 +106,8 @@ IMPORT_REFERENCES = Verb(
     "mist:importreferences", import_references_arguments, import_references_parameters)
 GEOLOCATE = Verb("geolocate", "move posts to where their photos were taken by matching reference imagery",
                  "mist:geolocatephotos", geolocate_arguments, geolocate_parameters)
+LOCATE_RETRIEVAL = Verb(
+    "locate-retrieval", "place unlocated photos from their nearest geotagged neighbours (probability rasters)",
+    "mist:retrievalgeolocation", locate_retrieval_arguments, locate_retrieval_parameters)
 EVALUATE_GEOLOCATION = Verb("evaluate-geolocation", "geolocation error in metres against true locations",
                             "mist:evaluategeolocation", evaluate_arguments, evaluate_parameters)

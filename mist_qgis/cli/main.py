@@ -25,8 +25,8 @@ VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
     store.INIT, store.INFO, team.PUSH, team.CHECKOUT, posts.IMPORT, media.FETCH_MEDIA, models.MODELS, models.PREDICT,
     models.CLASSIFY,
     verify.IMPORT_VERIFICATIONS, models.TRAIN_HEAD, models.NEXT_TO_VERIFY, geoloc.IMPORT_REFERENCES,
-    geoloc.GEOLOCATE, geoloc.EVALUATE_GEOLOCATION, verify.EXPORT_VERIFIED, rasters.DENSITY, rasters.INUNDATION,
-    rasters.SELO, rasters.EVALUATE_SELO, live.WATCH,
+    geoloc.GEOLOCATE, geoloc.LOCATE_RETRIEVAL, geoloc.EVALUATE_GEOLOCATION, verify.EXPORT_VERIFIED,
+    rasters.DENSITY, rasters.INUNDATION, rasters.SELO, rasters.EVALUATE_SELO, live.WATCH,
 ]
 
 

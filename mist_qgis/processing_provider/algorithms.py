@@ -14,6 +14,7 @@ from .model_algorithms import (
     TrainHeadAlgorithm,
 )
 from .raster_algorithms import EvaluateSeloAlgorithm, InundationAlgorithm, PostDensityAlgorithm, SeloAlgorithm
+from .retrieval_algorithms import RetrievalGeolocationAlgorithm
 from .store_algorithms import CheckoutStoreAlgorithm, CreateStoreAlgorithm, PushStoreAlgorithm, StoreInfoAlgorithm
 from .verdict_algorithms import ImportVerificationsAlgorithm
 from .verify_algorithms import ExportVerifiedAlgorithm
@@ -39,5 +40,6 @@ ALGORITHM_CLASSES = [
     ImportReferencesAlgorithm,
     GeolocatePhotosAlgorithm,
     EvaluateGeolocationAlgorithm,
+    RetrievalGeolocationAlgorithm,
     WatchAlgorithm,
 ]

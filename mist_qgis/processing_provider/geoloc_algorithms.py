@@ -174,6 +174,10 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
                                                       parentLayerParameterName="GAZETTEER", optional=True))
         self.addParameter(QgsProcessingParameterBoolean("REDO", tr("Redo posts already geolocated"),
                                                         defaultValue=False))
+        self.addParameter(QgsProcessingParameterString(
+            "RETRIEVAL_MODEL", tr("Candidates from retrieval: image embedding model tag (optional)"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber("RETRIEVAL_K", tr("Retrieval neighbours"),
+                                                       QgsProcessingParameterNumber.Type.Integer, 10, minValue=1))
         self.addOutput(QgsProcessingOutputNumber("MOVED", tr("Posts moved")))
         self.addOutput(QgsProcessingOutputString("RESULT", tr("Result (JSON)")))
 
@@ -195,6 +199,8 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             mask_optional_classes=self.parameterAsBoolean(parameters, "MASK_OPTIONAL", context),
             loftr_weights=self.parameterAsFile(parameters, "LOFTR_WEIGHTS", context) or None,
             redo=self.parameterAsBoolean(parameters, "REDO", context),
+            retrieval_model=self.parameterAsString(parameters, "RETRIEVAL_MODEL", context) or None,
+            retrieval_k=self.parameterAsInt(parameters, "RETRIEVAL_K", context),
         )
         result: dict[str, Any] = {}
         with self.open_store_or_fail(store_path) as store:

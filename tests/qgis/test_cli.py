@@ -148,7 +148,9 @@ def _examples(tmp_path):
         "classify": ["--store", s, "--model", str(f["m.onnx"])],
         "import-verifications": ["--store", s, str(f["v.csv"])],
         "train-head": ["--store", s], "next-to-verify": ["--store", s, "--model", str(f["m.onnx"])],
-        "import-references": ["--store", s, "--input", str(f["refs.csv"])], "geolocate": ["--store", s],
+        "import-references": ["--store", s, "--input", str(f["refs.csv"])],
+        "geolocate": ["--store", s, "--retrieval-model", "emb@1", "--retrieval-k", "5"],
+        "locate-retrieval": ["--store", s, "--model", "emb@1", "--k", "5", "--rasters", o],
         "evaluate-geolocation": ["--store", s, "--truth", str(f["truth.geojson"])],
         "export-verified": ["--store", s, "--out", str(tmp_path / "v.gpkg")],
         "density": ["--store", s, "--out", o], "inundation": ["--store", s, "--dem", str(f["dem.tif"]), "--out", o],
@@ -187,4 +189,4 @@ def test_a_relative_store_path_reaches_every_algorithm_as_the_same_absolute_path
         args = parser.parse_args([verb.name, *argv])
         assert verb.parameters(args)["STORE"] == str(tmp_path / "s.gpkg"), verb.name
         checked += 1
-    assert checked == 17  # every verb with --store (models, predict, selo, evaluate-selo have none)
+    assert checked == 18  # every verb with --store (models, predict, selo, evaluate-selo have none)

@@ -79,3 +79,19 @@ def query_of(ref_view, seed: int, size=(400, 300)) -> np.ndarray:
     src = synthetic.photo(ref_view.scene)
     return synthetic.make_view(src, rng, size, frac=0.5, jitter=0.1, center=ref_view.center,
                                scene=ref_view.scene).image
+
+
+def add_embedded_post(store, post_id: str, lonlat, geo_source: str, vector: np.ndarray, model: str = "emb-a") -> int:
+    """A post with one photo whose image embedding is already stored; returns the media fid."""
+    from mist_qgis.core.store import models_sql as sql
+
+    rec = PostRecord(post_id, "test", lon=lonlat[0] if lonlat else None, lat=lonlat[1] if lonlat else None,
+                     geo_source=geo_source, geo_accuracy_m=10.0, text="flood",
+                     media=[MediaRef(url=f"https://example.org/{post_id}.jpg")])
+    with store.batch() as conn:
+        store.add_posts(conn, [rec])
+    media = store.scalar("SELECT m.fid FROM media m JOIN posts p ON p.fid = m.post_fid WHERE p.post_id = ?",
+                         (post_id,))
+    with store.batch() as conn:
+        sql.write_embeddings(conn, model, [(media, vector)])
+    return media

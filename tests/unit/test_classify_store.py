@@ -149,3 +149,19 @@ def test_a_model_that_outputs_nan_skips_that_photo_with_the_reason(store, tmp_pa
     out = predict_images(path, [tmp_path / "bright.jpg", tmp_path / "dark.jpg"])
     assert "score" in out[0] and out[1]["error"].startswith("the model produced NaN")
     json.loads(json.dumps(out, allow_nan=False))  # valid JSON: no NaN anywhere
+
+
+def test_new_embeddings_join_an_existing_retrieval_index(store, model):
+    pytest.importorskip("faiss")
+    from mist_qgis.core.geoloc.retrieval import RetrievalIndex, index_base
+
+    add_photo_posts(store, [("coffee", photo("coffee"))])
+    embed_photos(store, model)
+    with store.batch() as conn:
+        conn.execute("UPDATE posts SET geo_source = 'gps'")
+    assert RetrievalIndex(index_base(store)).sync(store, "colour@1").indexed == 1
+    add_photo_posts(store, [("rocket", photo("rocket"))], platform="other")
+    with store.batch() as conn:
+        conn.execute("UPDATE posts SET geo_source = 'gps'")
+    embed_photos(store, model)
+    assert len(RetrievalIndex(index_base(store))) == 2

@@ -10,7 +10,8 @@ from mist_qgis.cli import EXIT_FAILED, EXIT_USAGE, VERBS, Verb, build_parser, ma
 
 WORKFLOW = ["init", "info", "push", "checkout", "import", "fetch-media", "models", "predict", "classify",
             "import-verifications", "train-head", "next-to-verify", "import-references", "geolocate",
-            "evaluate-geolocation", "export-verified", "density", "inundation", "selo", "evaluate-selo", "watch"]
+            "locate-retrieval", "evaluate-geolocation", "export-verified", "density", "inundation", "selo",
+            "evaluate-selo", "watch"]
 
 
 def test_help_lists_every_verb_in_workflow_order_without_starting_qgis():

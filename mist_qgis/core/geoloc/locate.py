@@ -14,6 +14,12 @@ For each located post (geotag, place or text-derived coarse point) with cached p
 MIST mode picks the highest confidence and moves only above `min_confidence`; paper mode picks
 the highest rate. Reference features are extracted once and cached in the store.
 
+With a retrieval model (`retrieval_model`, an image embedding tag), candidates come from the
+retrieval index (`retrieval.py`) instead: for an unlocated post, references near its nearest
+geotagged neighbours (the post starts at the retrieval estimate); for a post placed from its text,
+the neighbours inside the place's radius re-ranked by similarity, else the place itself. These
+candidates are matched in retrieval order, not re-ranked by pooled local descriptors.
+
 Resumable: a post with an outcome for this matcher and mode is not redone (failed outcomes,
 e.g. missing weights, are retried). Bad input never stops the run: each post or reference that
 cannot be used gets a reason in the run's issue report.
@@ -61,6 +67,9 @@ class GeolocateOptions:
     max_keypoints: int = 1024
     geometry: str = "fundamental"
     redo: bool = False
+    retrieval_model: str | None = None  # an image embedding tag: retrieval supplies candidates (see below)
+    retrieval_k: int = 10
+    post_fids: tuple[int, ...] | None = None  # only these posts (default: every pending one)
 
     @property
     def mode(self) -> str:
@@ -216,6 +225,12 @@ class Geolocator:
             self.matcher_error = str(exc)
         self.masker, self.mask_note = load_masker(options.mask_model, options.mask_optional_classes)
         self.cache = ReferenceCache(store, self.matcher) if self.matcher else None
+        self.retrieval = None
+        if options.retrieval_model:
+            from .retrieval import RetrievalIndex, image_model_tag, index_base
+
+            self.retrieval = RetrievalIndex(index_base(store))
+            self.retrieval.sync(store, image_model_tag(store, options.retrieval_model))
 
     def run(self, progress: Callable[[float], None] | None = None,
             is_cancelled: Callable[[], bool] | None = None) -> GeolocateSummary:
@@ -226,7 +241,9 @@ class Geolocator:
             counts = run.counts = {"posts": 0, "moved": 0, "unmatched": 0, "skipped": 0, "failed": 0, "pairs": 0,
                                    "references_extracted": 0, "references_unusable": 0}
             run.message = self.mask_note or self.matcher_error
-            posts = geoloc_sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo)
+            posts = geoloc_sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo, o.post_fids)
+            if self.retrieval is not None:
+                posts += geoloc_sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo, o.post_fids, unlocated=True)
             counts["posts"] = len(posts)
             self._is_cancelled = is_cancelled
             for i, post in enumerate(posts):
@@ -274,12 +291,22 @@ class Geolocator:
             self._finish(post, run_id, counts, LocateStatus.FAILED,
                          f"matcher {o.matcher} unavailable: {self.matcher_error}", [])
             return
-        radius = o.radius_m or post.accuracy_m or DEFAULT_RADIUS_M
-        radius = float(min(MAX_RADIUS_M, max(MIN_RADIUS_M, radius)))
-        refs = _candidates(self.store, post, radius)
-        if not refs:
-            self._finish(post, run_id, counts, LocateStatus.UNMATCHED, f"no reference within {radius:.0f} m", [])
-            return
+        ranked = False
+        if self.retrieval is not None and (
+                post.lon is None or geoloc_sql.coarse_place(self.store, post.fid) is not None):
+            refs, why = self._retrieval_candidates(post)
+            ranked = True
+            if not refs:
+                status = LocateStatus.UNMATCHED if post.lon is not None else LocateStatus.SKIPPED
+                self._finish(post, run_id, counts, status, why, [])
+                return
+        else:
+            radius = o.radius_m or post.accuracy_m or DEFAULT_RADIUS_M
+            radius = float(min(MAX_RADIUS_M, max(MIN_RADIUS_M, radius)))
+            refs = _candidates(self.store, post, radius)
+            if not refs:
+                self._finish(post, run_id, counts, LocateStatus.UNMATCHED, f"no reference within {radius:.0f} m", [])
+                return
         by_uid = {r.ref_uid: r for r in refs}
         issues: list[tuple[str | None, int | None, str]] = []
         embeddings: dict[int, np.ndarray] = {}
@@ -307,7 +334,7 @@ class Geolocator:
                 continue
             if photo.note:
                 issues.append((f"post {post.post_id}", None, f"photo {media_fid}: {photo.note}"))
-            scores[media_fid] = self._score_photo(photo.image, refs, embeddings, issues)
+            scores[media_fid] = self._score_photo(photo.image, refs, embeddings, issues, ranked)
         if not scores:
             self._finish(post, run_id, counts, LocateStatus.SKIPPED, "; ".join(dict.fromkeys(photo_reasons)), issues)
             return
@@ -332,13 +359,46 @@ class Geolocator:
         self._finish(post, run_id, counts, LocateStatus.MOVED, "", issues, scores, ref=ref, accuracy_m=accuracy,
                      **detail)
 
+    def _retrieval_candidates(self, post: PostToLocate) -> tuple[list[ReferenceRow], str]:
+        """References near the post's retrieval neighbours, combined with its text place
+        (`retrieval.combine_with_text`), in retrieval order. An unlocated post first gets the
+        retrieval estimate as its starting location."""
+        from .retrieval import (
+            RetrievalError,
+            candidate_references,
+            combine_with_text,
+            estimate_location,
+            neighbours_for_photo,
+        )
+
+        o = self.options
+        near = []
+        for media_fid, _ in post.media:
+            try:
+                near = neighbours_for_photo(self.store, self.retrieval, media_fid, o.retrieval_k)
+            except RetrievalError:
+                continue
+            if near:
+                break
+        coarse = geoloc_sql.coarse_place(self.store, post.fid)
+        if post.lon is None:
+            if not near:
+                return [], "no retrieval neighbours (no image embedding, or no geotagged photo indexed)"
+            estimate = estimate_location(near)
+            post.lon, post.lat, post.accuracy_m = estimate.lon, estimate.lat, estimate.radius_m
+        areas = combine_with_text(near, coarse)
+        refs = candidate_references(self.store, areas, max(o.top_k, 1) * 4)
+        return refs, "no reference near the retrieval neighbours or the text's place"
+
     def _score_photo(self, image: np.ndarray, refs: list[ReferenceRow], embeddings: dict[int, np.ndarray],
-                     issues: list) -> list[PairScore]:
+                     issues: list, ranked: bool = False) -> list[PairScore]:
         o = self.options
         mask = self.masker.mask(image) if self.masker else None
         query = self.matcher.extract(image) if (self.matcher.caches_features or not o.paper_faithful) else None
         if o.paper_faithful:
             selected = refs
+        elif ranked:  # already in retrieval order: the neighbours' similarity replaces pooled descriptors
+            selected = refs[:o.top_k]
         else:
             order = rank_by_embedding(query.embedding, embeddings, o.top_k)
             by_fid = {r.fid: r for r in refs}

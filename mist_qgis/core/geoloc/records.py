@@ -59,8 +59,8 @@ class PostToLocate:
 
     fid: int
     post_id: str
-    lon: float
-    lat: float
+    lon: float | None  # None: unlocated, placed by retrieval before matching
+    lat: float | None
     accuracy_m: float | None
     media: list[tuple[int, str]] = field(default_factory=list)  # (media fid, cache_path)
     orig_lon: float | None = None

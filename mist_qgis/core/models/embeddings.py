@@ -17,6 +17,7 @@ from ..store import models_sql
 from .card import ModelCardError
 from .pipeline import Batch, run_batches
 from .runtime import load_model
+from .vectors import l2_rows
 
 if TYPE_CHECKING:
     import numpy as np
@@ -62,7 +63,23 @@ def embed_photos(
         _, cancelled = run_batches(store, model, "embeddings", card.tag, write, batch_size, workers, is_cancelled,
                                    progress, limits)
         run.status = Status.CANCELLED if cancelled else Status.DONE
+    if counts["embedded"]:
+        _refresh_retrieval_index(store, card.tag)
     return EmbedResult(run.run_id, card.tag, run.status.value, counts["embedded"], counts["skipped"], model.provider)
+
+
+def _refresh_retrieval_index(store: Store, model_tag: str) -> None:
+    """New embeddings of the indexed model join the store's retrieval index right away (a store
+    without an index, or indexing another model, is left alone)."""
+    from ..geoloc.retrieval import index_base, index_paths
+
+    if not index_paths(index_base(store))[1].is_file():
+        return
+    from ..geoloc.retrieval import RetrievalIndex
+
+    index = RetrievalIndex(index_base(store))
+    if index.model == model_tag:
+        index.sync(store, model_tag)
 
 
 def _record_skips(store: Store, conn, run_id: int, stage: str, batch: Batch) -> None:
@@ -71,13 +88,6 @@ def _record_skips(store: Store, conn, run_id: int, stage: str, batch: Batch) -> 
             conn, run_id, stage, [(f"media {item.media_fid}: {item.cache_path}", None, reason)
                                   for item, reason in batch.skipped],
         )
-
-
-def _l2(matrix: np.ndarray) -> np.ndarray:
-    import numpy as np
-
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return (matrix / np.maximum(norms, 1e-12)).astype(np.float32)
 
 
 def feature_matrix(
@@ -110,7 +120,7 @@ def feature_matrix(
         if not len(common):
             break
         index = np.searchsorted(fids, common)
-        parts.append(_l2(matrix[index]))
+        parts.append(l2_rows(matrix[index]))
     if not len(common):
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
     return common, np.hstack(parts).astype(np.float32)

@@ -117,13 +117,15 @@ def save_features(conn: sqlite3.Connection, fid: int, matcher_key: str, n_keypoi
 
 
 def posts_to_locate(store: Store, matcher: str, mode: str, redo: bool = False,
-                    post_fids: Sequence[int] | None = None) -> list[PostToLocate]:
+                    post_fids: Sequence[int] | None = None, unlocated: bool = False) -> list[PostToLocate]:
     """Located posts with at least one cached photo that this matcher/mode has not handled yet
-    (all of them with `redo`), so a cancelled run resumes where it stopped."""
+    (all of them with `redo`), so a cancelled run resumes where it stopped. With `unlocated`,
+    the posts without a location instead (lon/lat None: retrieval places them first)."""
     sql = (
         "SELECT p.fid, p.post_id, p.geom, p.geo_accuracy_m, p.orig_lon, p.orig_lat, m.fid AS media_fid, "
         "m.cache_path FROM posts p JOIN media m ON m.post_fid = p.fid "
-        "WHERE p.geom IS NOT NULL AND m.status = 'ok' AND m.cache_path IS NOT NULL AND m.kind = 'photo'"
+        f"WHERE p.geom IS {'' if unlocated else 'NOT '}NULL AND m.status = 'ok' AND m.cache_path IS NOT NULL "
+        "AND m.kind = 'photo'"
     )
     params: list = []
     if not redo:
@@ -137,7 +139,7 @@ def posts_to_locate(store: Store, matcher: str, mode: str, redo: bool = False,
     for r in store.query(sql, params):
         post = posts.get(r["fid"])
         if post is None:
-            lon, lat = gpkg.point_xy(r["geom"])
+            lon, lat = gpkg.point_xy(r["geom"]) if r["geom"] is not None else (None, None)
             post = posts[r["fid"]] = PostToLocate(r["fid"], r["post_id"], lon, lat, r["geo_accuracy_m"],
                                                   orig_lon=r["orig_lon"], orig_lat=r["orig_lat"])
         post.media.append((r["media_fid"], r["cache_path"]))
@@ -215,6 +217,18 @@ def record_coarse(conn: sqlite3.Connection, loc: CoarseLocation, run_id: int | N
             "UPDATE posts SET geom = ?, geo_source = 'geocoded', geo_accuracy_m = ? WHERE fid = ? AND geom IS NULL",
             (gpkg.point_blob(loc.lon, loc.lat), loc.radius_m, loc.post_fid),
         )
+
+
+def coarse_place(store: Store, post_fid: int) -> CoarseLocation | None:
+    """The post's latest place from its text (point and radius), or None."""
+    rows = store.query("SELECT toponym, gazetteer_name, kind, geom, confidence, radius_m FROM coarse_locations "
+                       "WHERE post_fid = ? ORDER BY fid DESC LIMIT 1", (post_fid,))
+    if not rows or rows[0]["geom"] is None or gpkg.is_empty(rows[0]["geom"]):
+        return None
+    r = rows[0]
+    lon, lat = gpkg.point_xy(r["geom"])
+    return CoarseLocation(post_fid, r["toponym"], r["gazetteer_name"] or "", r["kind"] or "point", lon, lat,
+                          int(r["confidence"] or 30), float(r["radius_m"] or 5000.0))
 
 
 def coarse_samples(store: Store, post_fid: int) -> list[tuple[float, float]]:
