@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import cli_geoloc, cli_media, cli_models, cli_posts, cli_rasters, cli_verify
+from . import cli_field, cli_geoloc, cli_media, cli_models, cli_posts, cli_rasters, cli_verify
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -118,6 +118,10 @@ VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
          cli_rasters.selo_arguments, cli_rasters.selo_parameters),
     Verb("evaluate-selo", "SLM metrics (Rsu, Ras, Rda, Rmi) of probability maps", "mist:evaluateselo",
          cli_rasters.evaluate_selo_arguments, cli_rasters.evaluate_selo_parameters),
+    Verb("field-package", "a folder or zip for QField / Mergin Maps: verified evidence, photos, a field form",
+         "mist:fieldpackage", cli_field.field_package_arguments, cli_field.field_package_parameters),
+    Verb("import-field", "import a returned field package or phone photos as verified posts and references",
+         "mist:importfield", cli_field.import_field_arguments, cli_field.import_field_parameters),
 ]
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .field_algorithms import FieldPackageAlgorithm, ImportFieldAlgorithm
 from .geoloc_algorithms import EvaluateGeolocationAlgorithm, GeolocatePhotosAlgorithm, ImportReferencesAlgorithm
 from .import_algorithm import ImportPostsAlgorithm
 from .media_algorithms import FetchMediaAlgorithm
@@ -36,4 +37,6 @@ ALGORITHM_CLASSES = [
     ImportReferencesAlgorithm,
     GeolocatePhotosAlgorithm,
     EvaluateGeolocationAlgorithm,
+    FieldPackageAlgorithm,
+    ImportFieldAlgorithm,
 ]

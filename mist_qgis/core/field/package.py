@@ -254,17 +254,66 @@ def _wgs84():
 
 
 def _copy_extent(source: Path, gpkg_path: Path, selection: Selection) -> bool:
-    """The flood extent polygons (reprojected to EPSG:4326), clipped to the area when one is given."""
-    gdal, _, _ = _ogr()
-    options = ["-nln", layout.EXTENT_LAYER, "-t_srs", "EPSG:4326", "-nlt", "MULTIPOLYGON", "-update", "-append"]
+    """The flood extent polygons (reprojected to EPSG:4326), clipped to the area when one is given;
+    what a clip leaves of lower dimension (a touching corner) is not water and is dropped."""
+    _, ogr, osr = _ogr()
+    src = ogr.Open(str(source))
+    src_layer = src.GetLayer(0)
+    wgs84 = _wgs84()
+    src_srs = src_layer.GetSpatialRef()
+    transform = None
+    if src_srs is not None and not src_srs.IsSame(wgs84):
+        src_srs.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
+        transform = osr.CoordinateTransformation(src_srs, wgs84)
+    box = None
     if selection.extent is not None:
-        options += ["-clipdst", *(str(v) for v in selection.extent)]
-    gdal.VectorTranslate(str(gpkg_path), str(source), options=options)
-    ds = gdal.OpenEx(str(gpkg_path), gdal.OF_VECTOR)
-    layer = ds.GetLayerByName(layout.EXTENT_LAYER)
-    count = layer.GetFeatureCount() if layer is not None else 0
-    ds = None
-    return count > 0
+        x0, y0, x1, y1 = selection.extent
+        box = ogr.CreateGeometryFromWkt(f"POLYGON (({x0} {y0}, {x1} {y0}, {x1} {y1}, {x0} {y1}, {x0} {y0}))")
+    ds = ogr.Open(str(gpkg_path), update=1)
+    layer = ds.CreateLayer(layout.EXTENT_LAYER, wgs84, ogr.wkbMultiPolygon)
+    src_defn = src_layer.GetLayerDefn()
+    for i in range(src_defn.GetFieldCount()):
+        layer.CreateField(src_defn.GetFieldDefn(i))
+    defn = layer.GetLayerDefn()
+    written = 0
+    layer.StartTransaction()
+    for feature in src_layer:
+        geom = feature.GetGeometryRef()
+        if geom is None:
+            continue
+        geom = geom.Clone()
+        if transform is not None:
+            geom.Transform(transform)
+        if box is not None:
+            geom = geom.Intersection(box)
+        parts = _polygons(geom, ogr)
+        if parts is None:
+            continue
+        out = ogr.Feature(defn)
+        for i in range(src_defn.GetFieldCount()):
+            out.SetField(i, feature.GetField(i))
+        out.SetGeometry(parts)
+        layer.CreateFeature(out)
+        written += 1
+    layer.CommitTransaction()
+    ds = src = None
+    return written > 0
+
+
+def _polygons(geom, ogr):
+    """The polygonal parts of a geometry as one MultiPolygon, or None."""
+    if geom is None or geom.IsEmpty():
+        return None
+    multi = ogr.Geometry(ogr.wkbMultiPolygon)
+    flat = ogr.GT_Flatten(geom.GetGeometryType())
+    if flat == ogr.wkbPolygon:
+        multi.AddGeometry(geom)
+    elif flat in (ogr.wkbMultiPolygon, ogr.wkbGeometryCollection):
+        for i in range(geom.GetGeometryCount()):
+            part = geom.GetGeometryRef(i)
+            if ogr.GT_Flatten(part.GetGeometryType()) == ogr.wkbPolygon:
+                multi.AddGeometry(part)
+    return multi if multi.GetGeometryCount() else None
 
 
 def _contours(depth: Path, gpkg_path: Path) -> bool:

@@ -1,0 +1,157 @@
+"""The QGIS project of a field package: what QField and Mergin Maps open on a phone.
+
+Every layer source is relative to the project file, styles come from the package's `styles/`
+folder, and the field layer's attribute form is set up for a thumb: a verdict choice, a depth
+class and a number, a note and a photo widget that stores the photo's path relative to the
+project (under DCIM/). The device fills in the observation's id, time, accuracy, heading and
+the analyst through default value expressions (QGIS 3.22 parses them; QField and Mergin Maps
+give `@position_*` and the user name their values on the phone; elsewhere they are NULL).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.field import layout
+from ..core.verify.records import DEPTH_CLASSES, MAX_DEPTH_M, VERDICTS
+
+# field -> (alias, widget type, widget config, default expression, apply default on update)
+VERDICT_LABELS = {"flood": "Flooded", "not_flood": "Not flooded", "unsure": "Unsure"}
+DEPTH_LABELS = {"ankle": "Ankle (~0.1 m)", "knee": "Knee (~0.5 m)", "waist": "Waist (~1 m)", "above": "Above the waist"}
+PHOTO_NAME = "'" + layout.NEW_PHOTOS + "/mist_' || format_date(now(), 'yyyyMMdd_hhmmsszzz') || '.jpg'"
+
+
+def _value_map(labels: dict[str, str], keys) -> dict:
+    return {"map": [{labels[k]: k} for k in keys]}
+
+
+def form_setup() -> dict[str, tuple[str, str, dict, str | None]]:
+    """The field layer's form: alias, editor widget type, its configuration, default expression."""
+    return {
+        "uuid": ("Observation id", "Hidden", {}, "uuid()"),
+        "observed_at": ("Time", "DateTime", {"allow_null": True, "calendar_popup": True, "display_format":
+                                             "yyyy-MM-dd HH:mm", "field_format": "yyyy-MM-ddTHH:mm:ss",
+                                             "field_iso_format": True},
+                        "coalesce(@position_timestamp, now())"),
+        "verdict": ("What do you see?", "ValueMap", _value_map(VERDICT_LABELS, VERDICTS), "'flood'"),
+        "depth_class": ("Water depth (class)", "ValueMap", _value_map(DEPTH_LABELS, DEPTH_CLASSES), None),
+        "water_depth_m": ("Water depth (m, if measured)", "Range",
+                          {"AllowNull": True, "Min": 0.0, "Max": MAX_DEPTH_M, "Step": 0.05, "Precision": 2,
+                           "Style": "SpinBox"}, None),
+        "note": ("Note", "TextEdit", {"IsMultiline": True, "UseHtml": False}, None),
+        "photo": ("Photo", "ExternalResource",
+                  {"DocumentViewer": 1, "DocumentViewerHeight": 0, "DocumentViewerWidth": 0, "FileWidget": True,
+                   "FileWidgetButton": True, "FileWidgetFilter": "", "RelativeStorage": 1, "StorageMode": 0,
+                   "StorageType": None, "PropertyCollection": {"name": None, "properties": {}, "type": "collection"}},
+                  None),
+        "heading": ("Camera heading (°)", "Range", {"AllowNull": True, "Min": 0.0, "Max": 360.0, "Step": 1.0,
+                                                    "Precision": 0, "Style": "SpinBox"}, "@position_direction"),
+        "gps_accuracy_m": ("GPS accuracy (m)", "Range", {"AllowNull": True, "Min": 0.0, "Max": 10000.0, "Step": 1.0,
+                                                         "Precision": 1, "Style": "SpinBox"},
+                           "@position_horizontal_accuracy"),
+        "analyst": ("Observer", "TextEdit", {"IsMultiline": False, "UseHtml": False},
+                    f"coalesce(@cloud_username, @user_full_name, '{layout.DEFAULT_ANALYST}')"),
+    }
+
+
+def _vector(folder: Path, name: str, title: str):
+    from qgis.core import QgsVectorLayer
+
+    layer = QgsVectorLayer(f"{folder / layout.GPKG}|layername={name}", title, "ogr")
+    if not layer.isValid():
+        raise ValueError(f"QGIS cannot open layer {name} of {layout.GPKG}")
+    return layer
+
+
+def _load_style(layer, folder: Path, qml: str) -> None:
+    from qgis.core import QgsMapLayer
+
+    path = folder / layout.STYLES / qml
+    if path.is_file():
+        layer.loadNamedStyle(str(path), QgsMapLayer.StyleCategory.Symbology)
+
+
+def configure_field_layer(layer) -> None:
+    """The phone form: widgets, aliases, defaults, and where QField names new photos."""
+    import json
+
+    from qgis.core import QgsDefaultValue, QgsEditorWidgetSetup
+
+    for name, (alias, widget, config, default) in form_setup().items():
+        index = layer.fields().indexOf(name)
+        if index < 0:
+            raise ValueError(f"the field layer has no {name} field")
+        layer.setEditorWidgetSetup(index, QgsEditorWidgetSetup(widget, config))
+        layer.setFieldAlias(index, alias)
+        if default:
+            layer.setDefaultValueDefinition(index, QgsDefaultValue(default, False))
+    # QField names attachments with this expression (QFieldSync's own layer property)
+    layer.setCustomProperty("QFieldSync/attachment_naming", json.dumps({"photo": PHOTO_NAME}))
+    layer.setCustomProperty("QFieldSync/photo_naming", json.dumps({"photo": PHOTO_NAME}))
+    layer.setCustomProperty("QFieldSync/action", "no_action")
+    layer.setCustomProperty("QFieldSync/cloud_action", "no_action")
+
+
+def write_field_project(folder: Path, layers: list[str], has_raster: bool) -> str:
+    """Write `mist_field.qgz` into a package folder; returns its path."""
+    from qgis.core import (
+        Qgis,
+        QgsCoordinateReferenceSystem,
+        QgsFillSymbol,
+        QgsLineSymbol,
+        QgsProject,
+        QgsRasterLayer,
+        QgsReferencedRectangle,
+    )
+
+    from ..core.rasters.styles import band_range, style_raster
+
+    folder = Path(folder)
+    project = QgsProject()
+    project.setTitle("MIST field package")
+    project.setCrs(QgsCoordinateReferenceSystem("EPSG:3857"))
+    project.setFilePathStorage(Qgis.FilePathType.Relative)
+    ordered = []
+    if has_raster:
+        raster = QgsRasterLayer(str(folder / layout.DEPTH_RASTER), "Water depth")
+        if not raster.isValid():
+            raise ValueError(f"QGIS cannot open {layout.DEPTH_RASTER}")
+        lo, hi = band_range(folder / layout.DEPTH_RASTER)
+        style_raster(raster, "depth", 0.0, max(hi, 0.1), opacity=0.8)
+        ordered.append(raster)
+    if layout.EXTENT_LAYER in layers:
+        extent = _vector(folder, layout.EXTENT_LAYER, "Flood extent")
+        extent.renderer().setSymbol(QgsFillSymbol.createSimple({
+            "color": "33,113,181,90", "outline_color": "8,48,107,255", "outline_width": "0.4"}))
+        ordered.append(extent)
+    if layout.CONTOUR_LAYER in layers:
+        contours = _vector(folder, layout.CONTOUR_LAYER, "Depth contours")
+        contours.renderer().setSymbol(QgsLineSymbol.createSimple({"line_color": "8,48,107,200", "line_width": "0.3"}))
+        ordered.append(contours)
+    verified = _vector(folder, layout.VERIFIED_LAYER, "Verified flood points")
+    _load_style(verified, folder, "posts.qml")
+    verified.setMapTipTemplate('[% "note" %]<br><img src="file:///[% @project_home || \'/\' || "photo" %]" '
+                               'width="240">')
+    ordered.append(verified)
+    alerts = _vector(folder, layout.ALERTS_LAYER, "Alerts")
+    ordered.append(alerts)
+    observations = _vector(folder, layout.FIELD_LAYER, "Field observations")
+    _load_style(observations, folder, "references.qml")  # arrows turned by "heading"
+    configure_field_layer(observations)
+    ordered.append(observations)
+    for layer in ordered:
+        project.addMapLayer(layer)
+    extent_source = verified if verified.featureCount() else (ordered[0] if ordered else None)
+    if extent_source is not None and not extent_source.extent().isEmpty():
+        from qgis.core import QgsCoordinateTransform
+
+        transform = QgsCoordinateTransform(extent_source.crs(), project.crs(), project)
+        box = transform.transformBoundingBox(extent_source.extent())
+        box.scale(1.3)
+        if box.width() < 500:
+            box.grow(250)
+        project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(box, project.crs()))
+    path = folder / layout.PROJECT
+    if not project.write(str(path)):
+        raise OSError(f"cannot write {path}: {project.error()}")
+    return str(path)
