@@ -44,7 +44,7 @@ def field_package_parameters(args: argparse.Namespace) -> dict[str, Any]:
         raise _error(str(exc)) from None
     parameters: dict[str, Any] = {"STORE": _store(args), "OUTPUT": str(Path(args.out).resolve()), "MAX_MB": args.max_mb}
     if extent:
-        parameters["EXTENT"] = "{},{},{},{} [EPSG:4326]".format(extent[0], extent[2], extent[1], extent[3])
+        parameters["EXTENT"] = f"{extent[0]},{extent[2]},{extent[1]},{extent[3]} [EPSG:4326]"
     if since:
         parameters["SINCE"] = since.strftime("%Y-%m-%dT%H:%M:%S")
     if until:

@@ -136,7 +136,8 @@ class ImportFieldAlgorithm(MistAlgorithm):
         from ..core.field.returned import import_field
 
         path = self.parameterAsFile(parameters, "STORE", context)
-        source = self.parameterAsFile(parameters, "INPUT", context) or self.parameterAsFile(parameters, "FOLDER", context)
+        source = (self.parameterAsFile(parameters, "INPUT", context)
+                  or self.parameterAsFile(parameters, "FOLDER", context))
         if not source:
             raise QgsProcessingException(tr("Choose a returned package (.zip) or a folder."))
         analyst = self.parameterAsString(parameters, "ANALYST", context) or None

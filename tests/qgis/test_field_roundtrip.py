@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import processing
 import pytest
-from qgis.core import QgsPointXY, QgsGeometry, QgsProject, QgsVectorLayerUtils
+from qgis.core import QgsGeometry, QgsPointXY, QgsProject, QgsVectorLayerUtils
 
 from mist_qgis.core.field import layout
 from mist_qgis.core.rasters.inundation import inundation_from_store
@@ -31,7 +31,8 @@ from tests.helpers.verify_store import build_store
 def field_store(store_path, tmp_path):
     with open_store(store_path) as store:
         data = build_store(store, n=4, photo_size=1400)
-        write_verdicts(store, [Verdict(p, "flood", "ana", m, 0.5) for p, m in zip(data.post_fids, data.media_fids)])
+        write_verdicts(store, [Verdict(p, "flood", "ana", m, 0.5)
+                           for p, m in zip(data.post_fids, data.media_fids, strict=True)])
         # a gentle slope in lon/lat around the posts (113.60-113.63, 34.700-34.715)
         x = np.arange(140, dtype=np.float32)
         dem = np.tile(0.05 * x, (80, 1)) + 10

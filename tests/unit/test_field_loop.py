@@ -15,15 +15,16 @@ import pytest
 from mist_qgis.core.field import layout
 from mist_qgis.core.field.package import FieldPackageError, Selection, build_package
 from mist_qgis.core.field.returned import import_field
-from mist_qgis.core.verify.verdicts import write_verdicts
 from mist_qgis.core.verify.records import Verdict
+from mist_qgis.core.verify.verdicts import write_verdicts
 from tests.helpers.field_kit import add_observation, phone_photo
 from tests.helpers.verify_store import build_store
 
 
 def _verified_store(store, n=8, photo_size=900):
     data = build_store(store, n=n, photo_size=photo_size)
-    write_verdicts(store, [Verdict(p, "flood", "ana", m, 0.5) for p, m in zip(data.post_fids, data.media_fids)])
+    write_verdicts(store, [Verdict(p, "flood", "ana", m, 0.5)
+                           for p, m in zip(data.post_fids, data.media_fids, strict=True)])
     return data
 
 

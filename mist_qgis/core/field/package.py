@@ -172,7 +172,8 @@ def build_package(store: Store, out: str | Path, selection: Selection | None = N
 
         gpkg_path = folder / layout.GPKG
         points = export_points(store, gpkg_path, "gpkg", ("flood",), layer_name=layout.VERIFIED_LAYER, keep=keep)
-        result.points, result.not_selected, result.unlocated_skipped = points.points, dropped[0], points.unlocated_skipped
+        result.points, result.not_selected = points.points, dropped[0]
+        result.unlocated_skipped = points.unlocated_skipped
         result.layers.append(layout.VERIFIED_LAYER)
         depth, extent = sql.latest_inundation(store)
         if extent is not None:

@@ -312,6 +312,10 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
+def _utc_text(when: datetime | None) -> str | None:
+    return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
+
+
 def _verdict_of(obs: Observation) -> tuple[str, float | None] | None:
     if obs.verdict is None:
         return None
@@ -416,7 +420,8 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
             media_fid = None
             if decoded_info:
                 cached, width, height, ctype = decoded_info
-                media_fid = sql.mark_media_cached(conn, fid, cached.cache_path, cached.sha256, width, height, cached.bytes, ctype,
+                media_fid = sql.mark_media_cached(conn, fid, cached.cache_path, cached.sha256, width, height,
+                                                  cached.bytes, ctype,
                                       exif.to_json() if exif is not None else None)
                 known.add(sha)
             if checked.trusted_reference and decoded_info:
@@ -425,7 +430,7 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
                     collection=layout.PLATFORM, heading=checked.heading,
                     accuracy_m=obs.gps_accuracy_m if obs.gps_accuracy_m and obs.gps_accuracy_m > 0
                     else DEFAULT_ACCURACY_M,
-                    captured_at=checked.when.astimezone(UTC).isoformat().replace("+00:00", "Z") if checked.when else None,
+                    captured_at=_utc_text(checked.when),
                     source_format=layout.PLATFORM, source_file=f"{origin}/{obs.photo_rel}")
                 summary.references += geoloc_sql.insert_references(conn, [ref], run_id)[0]
         summary.imported += inserted
