@@ -1514,7 +1514,7 @@
         <translation>累积切片（包含截至切片结束时的所有帖子）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="403"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="402"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
@@ -1654,17 +1654,17 @@
         <translation>框图层为空。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="230"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="229"/>
         <source>Choose an image.</source>
         <translation>请选择影像。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="235"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="234"/>
         <source>Window sizes</source>
         <translation>窗口大小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="236"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="235"/>
         <source>Bands</source>
         <translation>波段</translation>
     </message>
@@ -1674,162 +1674,162 @@
         <translation>文本查询需要同一模型的文本编码器。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="255"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="254"/>
         <source>No exemplar photo: pick photos or verify flood photos first.</source>
         <translation>没有示例照片：请先选择照片或核验淹水照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="273"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="272"/>
         <source>{n} windows, {c} from the cache</source>
         <translation>{n} 个窗口，其中 {c} 个来自缓存</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="279"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="278"/>
         <source>Evaluate semantic localization (SLM metrics)</source>
         <translation>评估语义定位（SLM 指标）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="281"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="280"/>
         <source>Rsu, Ras, Rda and Rmi (Yuan et al. 2022) of a probability map against annotated polygons, from a polygon layer in map or pixel coordinates; or of a folder of probmap_&lt;index&gt; files against the SeLo test set&apos;s anno.json (the dataset means).</source>
         <translation>计算概率图相对于标注多边形（来自地图坐标或像素坐标的多边形图层）的 Rsu、Ras、Rda 和 Rmi（Yuan et al. 2022）；或计算 probmap_&lt;index&gt; 文件夹相对于 SeLo 测试集 anno.json 的这些指标（数据集均值）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="288"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="287"/>
         <source>Probability map</source>
         <translation>概率图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="289"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="288"/>
         <source>Annotated regions</source>
         <translation>标注区域</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="291"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="290"/>
         <source>Region coordinates</source>
         <translation>区域坐标</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="291"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="290"/>
         <source>Map (through the map&apos;s geotransform)</source>
         <translation>地图坐标（经概率图的地理变换）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="291"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="290"/>
         <source>Pixel (x = column, y = row)</source>
         <translation>像素坐标（x = 列，y = 行）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="294"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="293"/>
         <source>SeLo anno.json</source>
         <translation>SeLo anno.json</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="296"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="295"/>
         <source>Folder of probmap_&lt;index&gt; files</source>
         <translation>probmap_&lt;index&gt; 文件所在文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="301"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="300"/>
         <source>Metrics (JSON)</source>
         <translation>指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="327"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="326"/>
         <source>Give a probability map and its annotated regions, or an anno.json.</source>
         <translation>请指定概率图及其标注区域，或一个 anno.json。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="337"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="336"/>
         <source>Region {fid} has holes; SLM regions are simple polygons.</source>
         <translation>区域 {fid} 含有孔洞；SLM 区域应为简单多边形。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="352"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="351"/>
         <source>Give the folder of probmap_&lt;index&gt; files.</source>
         <translation>请指定 probmap_&lt;index&gt; 文件所在的文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="361"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="360"/>
         <source>No probmap_{i} file in {folder}</source>
         <translation>{folder} 中没有 probmap_{i} 文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="372"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="371"/>
         <source>Inundation depth and extent</source>
         <translation>淹没水深与淹没范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="386"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
         <source>DEM</source>
         <translation>数字高程模型 (DEM)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="387"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="386"/>
         <source>Interpolation</source>
         <translation>插值</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="387"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="386"/>
         <source>Inverse distance weighting</source>
         <translation>反距离权重</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="387"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="386"/>
         <source>Nearest post</source>
         <translation>最近的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="391"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="390"/>
         <source>Maximum distance from evidence (m)</source>
         <translation>距证据点的最大距离 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="393"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="392"/>
         <source>Consistency tolerance (m)</source>
         <translation>一致性容差 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="394"/>
         <source>Neighbouring posts within (m)</source>
         <translation>相邻帖子的距离范围 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="397"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="396"/>
         <source>Water connects through</source>
         <translation>水体连通方式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="397"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="396"/>
         <source>Edges (4 neighbours)</source>
         <translation>共边（4 邻域）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="397"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="396"/>
         <source>Edges and corners (8 neighbours)</source>
         <translation>共边和共角（8 邻域）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="401"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="400"/>
         <source>Keep depths above 15 m (with a warning)</source>
         <translation>保留超过 15 m 的水深（并给出警告）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="404"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="403"/>
         <source>Depth raster</source>
         <translation>水深栅格</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="405"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="404"/>
         <source>Extent polygons</source>
         <translation>淹没范围多边形</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="406"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="405"/>
         <source>Flooded area (m²)</source>
         <translation>淹没面积 (m²)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="418"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="417"/>
         <source>Choose a DEM.</source>
         <translation>请选择数字高程模型 (DEM)。</translation>
     </message>
@@ -2294,9 +2294,129 @@
         <translation>可用于筛查 (1) 或无技能 (0)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="374"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="373"/>
         <source>From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; depth = surface - ground where positive, kept only where hydraulically connected to a post (water flows between cells sharing an edge, or also a corner when chosen). Distances and areas are ground metres on the WGS 84 ellipsoid whatever the DEM's CRS. Writes a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports neighbouring posts whose water surfaces disagree.</source>
         <translation>基于数据库中带水深的已核验淹水帖子和数字高程模型 (DEM)：每条帖子处的水面 = 地面 + 水深，在距证据点不超过最大距离的范围内插值（反距离或最近点）；水深 = 水面 - 地面（仅取正值），且只保留与帖子水力连通的区域（水在共享边的栅格间流动，选择时也可经由共享角点）。无论 DEM 采用何种坐标参考系，距离和面积均为 WGS 84 椭球面上的地面米数。写出水深 GeoTIFF 和带面积 (m²) 的淹没范围多边形（GeoPackage，包含证据点及被跳过的原因），并报告水面高程不一致的相邻帖子。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="31"/>
+        <source>Field package for QField / Mergin Maps</source>
+        <translation>QField / Mergin Maps 外业数据包</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="108"/>
+        <source>Field</source>
+        <translation>外业</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="33"/>
+        <source>Writes a folder, or a .zip, that QField and Mergin Maps open as it is: a QGIS project with relative paths, a GeoPackage with the verified flood points, the flood extent and depth contours of the latest inundation run, the alerts and an empty layer for the team&apos;s observations (a phone form: verdict, depth class and metres, note, photo; position and time from the device), the depth raster, the posts&apos; photos as small JPEGs and the styles. Choose an area and a time window; a size limit keeps the package light, and what was left out is listed with the reason (also in mist_field_manifest.json).</source>
+        <translation>写出一个文件夹或 .zip，QField 和 Mergin Maps 可直接打开：使用相对路径的 QGIS 工程；一个 GeoPackage，包含已核验的淹水点、最近一次淹没分析的淹没范围和水深等值线、预警，以及供外业团队填写观测的空图层（手机表单：判定、水深等级与米数、备注、照片；位置和时间取自设备）；水深栅格；帖子照片的小尺寸 JPEG；以及样式。可选择关注区域和时间窗口；大小上限使数据包保持轻量，未纳入的内容及原因会列出（也写入 mist_field_manifest.json）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="45"/>
+        <source>Package folder or .zip</source>
+        <translation>数据包文件夹或 .zip</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="45"/>
+        <source>Zip (*.zip);;Folder (*)</source>
+        <translation>Zip (*.zip);;文件夹 (*)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="47"/>
+        <source>Area of interest</source>
+        <translation>关注区域</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="48"/>
+        <source>Posts from</source>
+        <translation>帖子起始时间</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="49"/>
+        <source>Posts until</source>
+        <translation>帖子截止时间</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="50"/>
+        <source>Size limit (MB)</source>
+        <translation>大小上限 (MB)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="53"/>
+        <source>QGIS project</source>
+        <translation>QGIS 工程</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="55"/>
+        <source>Photos</source>
+        <translation>照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="56"/>
+        <source>Package contents (JSON)</source>
+        <translation>数据包内容 (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="89"/>
+        <source>{points} verified points and {photos} photos in {path} ({mb:.1f} MB)</source>
+        <translation>{path} 中有 {points} 个已核验点和 {photos} 张照片（{mb:.1f} MB）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="92"/>
+        <source>left out: {item}: {reason}</source>
+        <translation>未纳入：{item}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="107"/>
+        <source>Import field observations</source>
+        <translation>导入外业观测</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="109"/>
+        <source>Imports a field package returned by a team (folder or .zip), or a folder of phone photos, as posts with the platform &quot;field&quot;: position, time and heading from the photo&apos;s EXIF or the form; the team&apos;s verdict and water depth become a verdict under the observer&apos;s name. Photos with a GPS position, a consistent GPS clock and a heading also join the reference imagery for geolocation. Photos without GPS, with a stale GPS fix or an impossible heading are imported and flagged, never used as references. Nothing arrives twice (by photo sha256 and by observation id). A package whose paths point outside it is refused, with the file named.</source>
+        <translation>将外业团队交回的数据包（文件夹或 .zip）或手机照片文件夹导入为平台为“field”的帖子：位置、时间和朝向取自照片 EXIF 或表单；团队的判定和水深以观测者的名义成为判定。带 GPS 位置、GPS 时钟一致且有朝向的照片还会加入用于地理定位的参考影像。无 GPS、GPS 定位过时或朝向不可能的照片会被导入并标记，但绝不用作参考影像。不会重复导入（按照片 sha256 和观测 id）。路径指向数据包之外的数据包会被拒绝，并指明文件。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="121"/>
+        <source>Returned package (.zip)</source>
+        <translation>交回的数据包 (.zip)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="124"/>
+        <source>or a returned package folder, or a folder of phone photos</source>
+        <translation>或交回的数据包文件夹，或手机照片文件夹</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="127"/>
+        <source>Observer name when the form has none</source>
+        <translation>表单未填写时的观测者名称</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="129"/>
+        <source>Observations imported</source>
+        <translation>已导入的观测</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="130"/>
+        <source>New references</source>
+        <translation>新增参考影像</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="131"/>
+        <source>Import summary (JSON)</source>
+        <translation>导入摘要 (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="142"/>
+        <source>Choose a returned package (.zip) or a folder.</source>
+        <translation>请选择交回的数据包 (.zip) 或文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="152"/>
+        <source>{imported} observations imported, {duplicates} already there, {references} new references, {flagged} flagged</source>
+        <translation>已导入 {imported} 条观测，{duplicates} 条已存在，新增 {references} 个参考影像，{flagged} 条被标记</translation>
     </message>
 </context>
 </TS>

@@ -155,3 +155,51 @@ def write_field_project(folder: Path, layers: list[str], has_raster: bool) -> st
     if not project.write(str(path)):
         raise OSError(f"cannot write {path}: {project.error()}")
     return str(path)
+
+
+def render_project(project_path: Path, png: Path, width: int = 1200, height: int = 800) -> Path:
+    """Draw a package's project at its default view (every layer, in the project's order)."""
+    from qgis.core import QgsMapRendererParallelJob, QgsMapSettings, QgsProject
+    from qgis.PyQt.QtCore import QSize
+    from qgis.PyQt.QtGui import QColor
+
+    project = QgsProject()
+    if not project.read(str(project_path)):
+        raise OSError(f"QGIS cannot read {project_path}: {project.error()}")
+    settings = QgsMapSettings()
+    settings.setLayers([node.layer() for node in project.layerTreeRoot().findLayers() if node.layer()])
+    settings.setDestinationCrs(project.crs())
+    settings.setTransformContext(project.transformContext())
+    settings.setExtent(project.viewSettings().defaultViewExtent())
+    settings.setOutputSize(QSize(width, height))
+    settings.setBackgroundColor(QColor(245, 244, 240))
+    job = QgsMapRendererParallelJob(settings)
+    job.start()
+    job.waitForFinished()
+    png = Path(png)
+    if not job.renderedImage().save(str(png), "PNG"):
+        raise OSError(f"cannot write {png}")
+    return png
+
+
+def render_field_form(project_path: Path, png: Path) -> Path:
+    """The attribute form a field team fills in, for a new observation, as a picture."""
+    from qgis.core import QgsProject, QgsVectorLayerUtils
+    from qgis.gui import QgsAttributeEditorContext, QgsAttributeForm
+    from qgis.PyQt.QtWidgets import QApplication
+
+    project = QgsProject()
+    if not project.read(str(project_path)):
+        raise OSError(f"QGIS cannot read {project_path}: {project.error()}")
+    layer = next(layer for layer in project.mapLayers().values() if layer.name() == "Field observations")
+    feature = QgsVectorLayerUtils.createFeature(layer)
+    form = QgsAttributeForm(layer, feature, QgsAttributeEditorContext())
+    form.setMode(QgsAttributeEditorContext.Mode.AddFeatureMode)
+    form.resize(420, 640)
+    form.show()
+    QApplication.processEvents()
+    png = Path(png)
+    if not form.grab().save(str(png), "PNG"):
+        raise OSError(f"cannot write {png}")
+    form.close()
+    return png
