@@ -7,20 +7,8 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from .cli_geoloc import _error, _store
 from .core.field import layout
-
-
-def _error(message: str) -> Exception:
-    from .cli import CliError
-
-    return CliError(message)
-
-
-def _store(args: argparse.Namespace) -> str:
-    store = Path(args.store)
-    if not store.is_file():
-        raise _error(f"store {store} does not exist (create it with: python -m mist_qgis init --store {store})")
-    return str(store.resolve())
 
 
 def field_package_arguments(parser: argparse.ArgumentParser) -> None:

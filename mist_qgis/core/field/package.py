@@ -368,11 +368,7 @@ def _copy_depth(depth: Path, folder: Path, selection: Selection, used: int, resu
 def _write_alerts(store: Store, gpkg_path: Path) -> int:
     """The store's alerts inside the area, or an empty layer with the alert fields."""
     _, ogr, _ = _ogr()
-    ds = ogr.Open(str(gpkg_path), update=1)
-    layer = ds.CreateLayer(layout.ALERTS_LAYER, _wgs84(), ogr.wkbPoint)
-    types = {"str": ogr.OFTString, "real": ogr.OFTReal, "datetime": ogr.OFTDateTime}
-    for column in layout.ALERT_COLUMNS:
-        layer.CreateField(ogr.FieldDefn(column.name, types[column.kind]))
+    ds, layer = _point_layer(gpkg_path, layout.ALERTS_LAYER, layout.ALERT_COLUMNS)
     written = 0
     if sql.has_table(store, layout.ALERTS_LAYER):
         names = {r[1] for r in store.query(f'PRAGMA table_info("{layout.ALERTS_LAYER}")')}
@@ -393,18 +389,24 @@ def _write_alerts(store: Store, gpkg_path: Path) -> int:
                     feature.SetGeometry(ogr.CreateGeometryFromWkt(f"POINT ({x!r} {y!r})"))
                 layer.CreateFeature(feature)
                 written += 1
-    ds = None
+    del layer, ds  # flush and close
     return written
 
 
-def _write_field_layer(gpkg_path: Path) -> None:
+def _point_layer(gpkg_path: Path, name: str, columns) -> tuple:
+    """(open dataset, new empty point layer in EPSG:4326 with `columns`)."""
     _, ogr, _ = _ogr()
     ds = ogr.Open(str(gpkg_path), update=1)
-    layer = ds.CreateLayer(layout.FIELD_LAYER, _wgs84(), ogr.wkbPoint)
+    layer = ds.CreateLayer(name, _wgs84(), ogr.wkbPoint)
     types = {"str": ogr.OFTString, "real": ogr.OFTReal, "datetime": ogr.OFTDateTime}
-    for column in layout.FIELD_COLUMNS:
+    for column in columns:
         layer.CreateField(ogr.FieldDefn(column.name, types[column.kind]))
-    ds = None
+    return ds, layer
+
+
+def _write_field_layer(gpkg_path: Path) -> None:
+    ds, layer = _point_layer(gpkg_path, layout.FIELD_LAYER, layout.FIELD_COLUMNS)
+    del layer, ds  # flush and close
 
 
 def _add_photos(store: Store, post_fids: list[int], folder: Path, gpkg_path: Path, used: int,

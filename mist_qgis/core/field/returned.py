@@ -15,7 +15,6 @@ symlinks pointing out) is refused before anything is written, with the file name
 
 from __future__ import annotations
 
-import hashlib
 import math
 import sqlite3
 import tempfile
@@ -27,6 +26,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..geoloc.records import DEFAULT_ACCURACY_M, ReferenceRecord
+from ..models.registry import sha256_file
 from ..posts.photos import PHOTO_SUFFIXES
 from ..posts.record import MediaRef, PostRecord
 from ..store import Store, gpkg
@@ -304,14 +304,6 @@ def check_observation(obs: Observation, exif: Any, raw_direction: float | None =
 # -- import --------------------------------------------------------------------------------------
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _utc_text(when: datetime | None) -> str | None:
     return when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if when else None
 
@@ -364,7 +356,7 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
     digests = {}
     for obs in observations:
         if obs.photo is not None and obs.photo.is_file():
-            digests[obs.source] = _sha256(obs.photo)
+            digests[obs.source] = sha256_file(obs.photo)
     known = sql.known_sha256(store, digests.values())
     seen_ids: set[str] = set()
     for obs in observations:
