@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from qgis.core import (
+    QgsProcessingAlgorithm,
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
@@ -39,6 +40,10 @@ class FieldPackageAlgorithm(MistAlgorithm):
         "window; a size limit keeps the package light, and what was left out is listed with the reason "
         "(also in mist_field_manifest.json)."
     )
+
+    def flags(self) -> QgsProcessingAlgorithm.Flags:
+        # the package's QGIS project and layers are built on the main thread
+        return super().flags() | QgsProcessingAlgorithm.Flag.FlagNoThreading
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.add_store_parameter()

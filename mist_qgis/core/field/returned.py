@@ -268,7 +268,7 @@ def check_observation(obs: Observation, exif: Any, raw_direction: float | None =
     flags: list[str] = []
     has_gps = exif is not None and exif.has_position
     lon, lat = (obs.lon, obs.lat) if obs.lon is not None else ((exif.lon, exif.lat) if has_gps else (None, None))
-    geo_source = "gps" if lon is not None else "none"
+    geo_source = "gps" if obs.lon is not None else ("exif" if lon is not None else "none")  # device, photo
     if obs.photo is not None and not has_gps:
         flags.append("photo without GPS position in EXIF: not used as a reference")
     if lon is None:
