@@ -85,11 +85,33 @@ def configure_field_layer(layer) -> None:
         layer.setFieldAlias(index, alias)
         if default:
             layer.setDefaultValueDefinition(index, QgsDefaultValue(default, False))
+    fid = layer.fields().indexOf("fid")
+    if fid >= 0:  # the GeoPackage's own key: nothing for a field team to see
+        layer.setEditorWidgetSetup(fid, QgsEditorWidgetSetup("Hidden", {}))
     # QField names attachments with this expression (QFieldSync's own layer property)
     layer.setCustomProperty("QFieldSync/attachment_naming", json.dumps({"photo": PHOTO_NAME}))
     layer.setCustomProperty("QFieldSync/photo_naming", json.dumps({"photo": PHOTO_NAME}))
     layer.setCustomProperty("QFieldSync/action", "no_action")
     layer.setCustomProperty("QFieldSync/cloud_action", "no_action")
+
+
+def _view_extent(layers, project):
+    """The box (project CRS) around the evidence and the flood, with a margin; None when empty."""
+    from qgis.core import QgsCoordinateTransform, QgsRectangle
+
+    box = None
+    for layer in layers:
+        if layer.featureCount() and not layer.extent().isNull():
+            transform = QgsCoordinateTransform(layer.crs(), project.crs(), project)
+            part = transform.transformBoundingBox(layer.extent())
+            box = QgsRectangle(part) if box is None else box
+            box.combineExtentWith(part)
+    if box is None:
+        return None
+    box.scale(1.2)
+    if box.width() < 500 or box.height() < 500:
+        box.grow(250)
+    return box
 
 
 def write_field_project(folder: Path, layers: list[str], has_raster: bool) -> str:
@@ -141,16 +163,9 @@ def write_field_project(folder: Path, layers: list[str], has_raster: bool) -> st
     ordered.append(observations)
     for layer in ordered:
         project.addMapLayer(layer)
-    extent_source = verified if verified.featureCount() else (ordered[0] if ordered else None)
-    if extent_source is not None and not extent_source.extent().isEmpty():
-        from qgis.core import QgsCoordinateTransform
-
-        transform = QgsCoordinateTransform(extent_source.crs(), project.crs(), project)
-        box = transform.transformBoundingBox(extent_source.extent())
-        box.scale(1.3)
-        if box.width() < 500:
-            box.grow(250)
-        project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(box, project.crs()))
+    view = _view_extent([verified] + [layer for layer in ordered if layer.name() == "Flood extent"], project)
+    if view is not None:
+        project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(view, project.crs()))
     path = folder / layout.PROJECT
     if not project.write(str(path)):
         raise OSError(f"cannot write {path}: {project.error()}")
@@ -170,7 +185,10 @@ def render_project(project_path: Path, png: Path, width: int = 1200, height: int
     settings.setLayers([node.layer() for node in project.layerTreeRoot().findLayers() if node.layer()])
     settings.setDestinationCrs(project.crs())
     settings.setTransformContext(project.transformContext())
-    settings.setExtent(project.viewSettings().defaultViewExtent())
+    view = project.viewSettings().defaultViewExtent()
+    settings.setExtent(view)
+    if view.width() > 0 and view.height() > 0:  # follow the view's shape, within reason
+        height = int(min(max(width * view.height() / view.width(), width / 3), width))
     settings.setOutputSize(QSize(width, height))
     settings.setBackgroundColor(QColor(245, 244, 240))
     job = QgsMapRendererParallelJob(settings)
@@ -185,13 +203,16 @@ def render_project(project_path: Path, png: Path, width: int = 1200, height: int
 def render_field_form(project_path: Path, png: Path) -> Path:
     """The attribute form a field team fills in, for a new observation, as a picture."""
     from qgis.core import QgsProject, QgsVectorLayerUtils
-    from qgis.gui import QgsAttributeEditorContext, QgsAttributeForm
+    from qgis.gui import QgsAttributeEditorContext, QgsAttributeForm, QgsGui
     from qgis.PyQt.QtWidgets import QApplication
+
+    QgsGui.editorWidgetRegistry().initEditors()
 
     project = QgsProject()
     if not project.read(str(project_path)):
         raise OSError(f"QGIS cannot read {project_path}: {project.error()}")
     layer = next(layer for layer in project.mapLayers().values() if layer.name() == "Field observations")
+    layer.startEditing()  # as on the phone: a new observation being filled in
     feature = QgsVectorLayerUtils.createFeature(layer)
     form = QgsAttributeForm(layer, feature, QgsAttributeEditorContext())
     form.setMode(QgsAttributeEditorContext.Mode.AddFeatureMode)
@@ -202,4 +223,5 @@ def render_field_form(project_path: Path, png: Path) -> Path:
     if not form.grab().save(str(png), "PNG"):
         raise OSError(f"cannot write {png}")
     form.close()
+    layer.rollBack()
     return png
