@@ -104,8 +104,10 @@ def test_observations_come_back_as_verified_posts_and_references(store, tmp_path
                          analyst="team-1")
     add_observation(pkg, 113.651, 34.751, "DCIM/b.jpg", "flood", None, 0.8, None)
     add_observation(pkg, 113.652, 34.752, None, "not_flood")
+    add_observation(pkg, 113.653, 34.753, None, "flood", analyst="bell\x07")  # no verdict, kept and flagged
+    add_observation(pkg, 113.654, 34.754, None, "flooded!")
     s = import_field(store, pkg, analyst="field-lead")
-    assert (s.imported, s.verdicts, s.references, s.duplicates) == (3, 3, 2, 0)
+    assert (s.imported, s.verdicts, s.references, s.duplicates, s.flagged) == (5, 3, 2, 0, 2)
     rows = store.query("SELECT post_id, verified, verified_by, water_depth_m, direction, geo_source "
                        "FROM posts WHERE platform = 'field' ORDER BY fid")
     assert rows[0]["post_id"] == ua.strip("{}") and rows[0]["verified"] == "flood"
@@ -120,7 +122,7 @@ def test_observations_come_back_as_verified_posts_and_references(store, tmp_path
                         "WHERE p.platform = 'field'")
     assert [m["status"] for m in media] == ["ok", "ok"]
     again = import_field(store, pkg)
-    assert (again.imported, again.duplicates) == (0, 3)
+    assert (again.imported, again.duplicates) == (0, 5)
 
 
 def test_doubtful_photos_are_flagged_and_never_references(store, tmp_path):
@@ -179,3 +181,19 @@ def test_two_teams_with_overlapping_packages_merge_without_duplicates(store, tmp
     assert (first.imported, second.imported, second.duplicates) == (1, 1, 2)
     assert store.count("posts", "platform = 'field'") == 2
     assert store.count('references') == 2
+
+
+def test_a_returned_zip_is_imported_like_its_folder(store, tmp_path):
+    pkg = _returned_package(store, tmp_path)
+    phone_photo(pkg / "DCIM" / "z.jpg", 0, lat=34.75, lon=113.65, heading=270.0)
+    add_observation(pkg, 113.65, 34.75, "DCIM/z.jpg", "unsure", note="hard to tell from here")
+    returned = tmp_path / "returned.zip"
+    with zipfile.ZipFile(returned, "w") as zf:  # the team's own zip, with the package in a folder
+        for path in sorted(pkg.rglob("*")):
+            zf.write(path, "mist/" + path.relative_to(pkg).as_posix())
+    s = import_field(store, returned)
+    assert (s.imported, s.verdicts, s.references) == (1, 1, 1)
+    row = store.query("SELECT verified, text FROM posts WHERE platform = 'field'")[0]
+    assert (row["verified"], row["text"]) == ("unsure", "hard to tell from here")
+    ref = store.query('SELECT image_path FROM "references"')[0]
+    assert Path(ref["image_path"]).is_file() and store.media_dir.resolve() in Path(ref["image_path"]).parents

@@ -430,8 +430,12 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
             summary.unlocated += 1
         if verdict is not None and fid is not None:
             name = obs.analyst or analyst
-            write_verdicts(store, [Verdict(fid, verdict[0], name, media_fid, verdict[1], obs.note)])
-            summary.verdicts += 1
+            try:
+                write_verdicts(store, [Verdict(fid, verdict[0], name, media_fid, verdict[1], obs.note)])
+                summary.verdicts += 1
+            except VerdictError as exc:  # a hand-typed observer name or note the store cannot take
+                issues.append((obs.source, None, f"{exc}: imported without a verdict"))
+                summary.flagged += 1
     if issues:
         with store.batch() as conn:
             store.record_issues(conn, run_id, STAGE, issues)
