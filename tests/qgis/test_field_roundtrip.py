@@ -15,13 +15,14 @@ from pathlib import Path
 import numpy as np
 import processing
 import pytest
-from qgis.core import QgsGeometry, QgsPointXY, QgsProject, QgsVectorLayerUtils
+from qgis.core import QgsExpressionContext, QgsGeometry, QgsPointXY, QgsProject, QgsVectorLayer, QgsVectorLayerUtils
 
 from mist_qgis.core.field import layout
 from mist_qgis.core.rasters.inundation import inundation_from_store
 from mist_qgis.core.store import open_store
 from mist_qgis.core.verify.records import Verdict
 from mist_qgis.core.verify.verdicts import write_verdicts
+from mist_qgis.paths import style_path
 from tests.helpers.field_kit import phone_photo
 from tests.helpers.raster_testkit import write_dem
 from tests.helpers.verify_store import build_store
@@ -113,6 +114,17 @@ def test_round_trip_package_project_phone_and_back(field_store, tmp_path):
     assert [(r["verified"], r["verified_by"], r["water_depth_m"]) for r in rows] == [
         ("flood", "team-a", 0.5), ("flood", "team-a", 1.0)]
     assert [(r["collection"], r["heading"]) for r in refs] == [("field", 75.0)]
+    # the viewer: the store's references layer with MIST's style draws the new reference as an arrow
+    # turned to its heading
+    refs_layer = QgsVectorLayer(f"{field_store}|layername=references", "references", "ogr")
+    assert refs_layer.isValid() and refs_layer.loadNamedStyle(str(style_path("references.qml")))[1]
+    arrow = next(sl for sl in refs_layer.renderer().symbol().symbolLayers()
+                 if sl.dataDefinedProperties().isActive(sl.PropertyAngle))
+    context = QgsExpressionContext()
+    context.setFields(refs_layer.fields())
+    context.setFeature(next(refs_layer.getFeatures()))
+    angle, _ = arrow.dataDefinedProperties().property(arrow.PropertyAngle).valueAsDouble(context, -1.0)
+    assert angle == 75.0
     again = processing.run("mist:importfield", {"STORE": str(field_store), "FOLDER": str(phone)})
     assert json.loads(again["RESULT"])["duplicates"] == 2 and again["IMPORTED"] == 0
 

@@ -37,7 +37,8 @@ class FieldPackageError(MistError):
 
 @dataclass(frozen=True)
 class Selection:
-    """Which evidence goes out: an area (lon/lat box, EPSG:4326) and a time window (UTC)."""
+    """Which evidence goes out: an area (lon/lat box, EPSG:4326) and a time window (UTC; a post
+    without a time is outside any window)."""
 
     extent: tuple[float, float, float, float] | None = None
     since: datetime | None = None

@@ -369,9 +369,7 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
         if obs.photo is not None and sha is None:
             issues.append((obs.source, None, f"photo {obs.photo_rel} is missing from the package: imported without it"))
             summary.flagged += 1
-        with store.batch() as conn:
-            exists = sql.post_fid(conn, layout.PLATFORM, post_id) is not None
-        if exists or post_id in seen_ids or (sha is not None and sha in known):
+        if sql.has_post(store, layout.PLATFORM, post_id) or post_id in seen_ids or (sha is not None and sha in known):
             summary.duplicates += 1
             continue
         seen_ids.add(post_id)

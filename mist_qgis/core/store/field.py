@@ -58,6 +58,10 @@ def known_sha256(store: Store, digests: Iterable[str]) -> set[str]:
                                       "(SELECT value FROM json_each(?))", (json.dumps(wanted),))}
 
 
+def has_post(store: Store, platform: str, post_id: str) -> bool:
+    return bool(store.scalar("SELECT count(*) FROM posts WHERE platform = ? AND post_id = ?", (platform, post_id)))
+
+
 def post_fid(conn: sqlite3.Connection, platform: str, post_id: str) -> int | None:
     row = conn.execute("SELECT fid FROM posts WHERE platform = ? AND post_id = ?", (platform, post_id)).fetchone()
     return None if row is None else int(row[0])
