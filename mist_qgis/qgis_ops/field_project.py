@@ -25,6 +25,11 @@ def _value_map(labels: dict[str, str], keys) -> dict:
     return {"map": [{labels[k]: k} for k in keys]}
 
 
+PHOTO_VIEWER = {"DocumentViewer": 1, "DocumentViewerHeight": 0, "DocumentViewerWidth": 0, "FileWidget": True,
+                "FileWidgetButton": True, "FileWidgetFilter": "", "RelativeStorage": 1, "StorageMode": 0,
+                "StorageType": None, "PropertyCollection": {"name": None, "properties": {}, "type": "collection"}}
+
+
 def form_setup() -> dict[str, tuple[str, str, dict, str | None]]:
     """The field layer's form: alias, editor widget type, its configuration, default expression."""
     return {
@@ -39,11 +44,7 @@ def form_setup() -> dict[str, tuple[str, str, dict, str | None]]:
                           {"AllowNull": True, "Min": 0.0, "Max": MAX_DEPTH_M, "Step": 0.05, "Precision": 2,
                            "Style": "SpinBox"}, None),
         "note": ("Note", "TextEdit", {"IsMultiline": True, "UseHtml": False}, None),
-        "photo": ("Photo", "ExternalResource",
-                  {"DocumentViewer": 1, "DocumentViewerHeight": 0, "DocumentViewerWidth": 0, "FileWidget": True,
-                   "FileWidgetButton": True, "FileWidgetFilter": "", "RelativeStorage": 1, "StorageMode": 0,
-                   "StorageType": None, "PropertyCollection": {"name": None, "properties": {}, "type": "collection"}},
-                  None),
+        "photo": ("Photo", "ExternalResource", dict(PHOTO_VIEWER), None),
         "heading": ("Camera heading (°)", "Range", {"AllowNull": True, "Min": 0.0, "Max": 360.0, "Step": 1.0,
                                                     "Precision": 0, "Style": "SpinBox"}, "@position_direction"),
         "gps_accuracy_m": ("GPS accuracy (m)", "Range", {"AllowNull": True, "Min": 0.0, "Max": 10000.0, "Step": 1.0,
@@ -95,6 +96,18 @@ def configure_field_layer(layer) -> None:
     layer.setCustomProperty("QFieldSync/cloud_action", "no_action")
 
 
+def _show_photo_read_only(layer) -> None:
+    """The evidence photo in the verified points' form (the phone shows it; nobody edits it)."""
+    from qgis.core import QgsEditorWidgetSetup
+
+    config = layer.editFormConfig()
+    for index, field in enumerate(layer.fields()):
+        config.setReadOnly(index, True)
+        if field.name() == "photo":
+            layer.setEditorWidgetSetup(index, QgsEditorWidgetSetup("ExternalResource", dict(PHOTO_VIEWER)))
+    layer.setEditFormConfig(config)
+
+
 def _view_extent(layers, project):
     """The box (project CRS) around the evidence and the flood, with a margin; None when empty."""
     from qgis.core import QgsCoordinateTransform, QgsRectangle
@@ -121,6 +134,7 @@ def write_field_project(folder: Path, layers: list[str], has_raster: bool) -> st
         QgsCoordinateReferenceSystem,
         QgsFillSymbol,
         QgsLineSymbol,
+        QgsMarkerSymbol,
         QgsProject,
         QgsRasterLayer,
         QgsReferencedRectangle,
@@ -152,10 +166,13 @@ def write_field_project(folder: Path, layers: list[str], has_raster: bool) -> st
         ordered.append(contours)
     verified = _vector(folder, layout.VERIFIED_LAYER, "Verified flood points")
     _load_style(verified, folder, "posts.qml")
+    _show_photo_read_only(verified)
     verified.setMapTipTemplate('[% "note" %]<br><img src="file:///[% @project_home || \'/\' || "photo" %]" '
                                'width="240">')
     ordered.append(verified)
     alerts = _vector(folder, layout.ALERTS_LAYER, "Alerts")
+    alerts.renderer().setSymbol(QgsMarkerSymbol.createSimple({
+        "name": "triangle", "color": "215,25,28,255", "outline_color": "255,255,255,255", "size": "4"}))
     ordered.append(alerts)
     observations = _vector(folder, layout.FIELD_LAYER, "Field observations")
     _load_style(observations, folder, "references.qml")  # arrows turned by "heading"

@@ -68,6 +68,11 @@ def test_round_trip_package_project_phone_and_back(field_store, tmp_path):
     assert len(layers) == 6 and all(layer.isValid() for layer in layers.values())
     assert all(Path(layer.source().split("|")[0]).resolve().parent == phone.resolve() for layer in layers.values())
     assert layers["Verified flood points"].featureCount() == 4
+    evidence = layers["Verified flood points"]
+    shown = evidence.fields().field("photo").editorWidgetSetup()
+    assert shown.type() == "ExternalResource" and shown.config()["DocumentViewer"] == 1
+    assert evidence.editFormConfig().readOnly(evidence.fields().indexOf("photo"))
+    assert all((phone / f["photo"]).is_file() for f in evidence.getFeatures())
     assert layers["Flood extent"].featureCount() > 0 and layers["Depth contours"].featureCount() > 0
     obs = layers["Field observations"]
     symbol_layers = obs.renderer().symbol().symbolLayers()
