@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -33,10 +34,9 @@ def field_package_parameters(args: argparse.Namespace) -> dict[str, Any]:
     parameters: dict[str, Any] = {"STORE": _store(args), "OUTPUT": str(Path(args.out).resolve()), "MAX_MB": args.max_mb}
     if extent:
         parameters["EXTENT"] = f"{extent[0]},{extent[2]},{extent[1]},{extent[3]} [EPSG:4326]"
-    if since:
-        parameters["SINCE"] = since.strftime("%Y-%m-%dT%H:%M:%S")
-    if until:
-        parameters["UNTIL"] = until.strftime("%Y-%m-%dT%H:%M:%S")
+    for key, when in (("SINCE", since), ("UNTIL", until)):
+        if when:
+            parameters[key] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     return parameters
 
 

@@ -80,7 +80,7 @@ class FieldPackageAlgorithm(MistAlgorithm):
         for key in ("SINCE", "UNTIL"):
             value = self.parameterAsDateTime(parameters, key, context) if parameters.get(key) else None
             if value is not None and value.isValid():
-                when = value.toPyDateTime()
+                when = value.toUTC().toPyDateTime()  # the user's local time, or UTC from the CLI
                 if key == "SINCE":
                     since = when
                 else:

@@ -136,11 +136,12 @@ def test_round_trip_package_project_phone_and_back(field_store, tmp_path):
 
 def test_cli_field_package_zip_and_a_hand_edited_project_refused(field_store, tmp_path):
     cmd = [sys.executable, "-m", "mist_qgis", "field-package", "--store", str(field_store), "--out",
-           str(tmp_path / "team.zip"), "--extent", "113.605,34.70,113.625,34.72", "--max-mb", "5"]
+           str(tmp_path / "team.zip"), "--since", "2021-07-20T16:10+08:00", "--max-mb", "5",
+           "--extent", "113.605,34.70,113.625,34.72"]
     done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
-    assert out["points"] == 2 and Path(out["output"]).is_file()
+    assert out["points"] == 1 and Path(out["output"]).is_file()  # in the area: 08:07 and 08:14 UTC
     bad = subprocess.run(cmd[:-2] + ["--extent", "1,2,3"], capture_output=True, text=True, timeout=120)
     assert bad.returncode == 2 and "XMIN,YMIN,XMAX,YMAX" in bad.stderr
 
