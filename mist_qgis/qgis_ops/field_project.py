@@ -183,6 +183,8 @@ def write_field_project(folder: Path, layers: list[str], has_raster: bool) -> st
     view = _view_extent([verified] + [layer for layer in ordered if layer.name() == "Flood extent"], project)
     if view is not None:
         project.viewSettings().setDefaultViewExtent(QgsReferencedRectangle(view, project.crs()))
+    for scope in ("QFieldSync", "qfieldsync"):  # QFieldCloud's worker and the QField app spell it apart
+        project.writeEntry(scope, "/attachmentDirs", [layout.NEW_PHOTOS, layout.PHOTOS])
     path = folder / layout.PROJECT
     if not project.write(str(path)):
         raise OSError(f"cannot write {path}: {project.error()}")

@@ -94,6 +94,7 @@ def test_round_trip_package_project_phone_and_back(field_store, tmp_path):
     assert defaults["uuid"] == "uuid()" and "now()" in defaults["observed_at"]
     assert "@position_horizontal_accuracy" in defaults["gps_accuracy_m"]
     assert "DCIM/" in json.loads(obs.customProperty("QFieldSync/attachment_naming"))["photo"]
+    assert project.readListEntry("QFieldSync", "/attachmentDirs")[0] == ["DCIM", "photos"]
 
     # the phone: two observations with photos saved under DCIM/, created with the form's defaults
     phone_photo(phone / "DCIM" / "gate.jpg", 0, lat=34.7102, lon=113.6151, heading=75.0)
