@@ -197,3 +197,25 @@ def test_a_returned_zip_is_imported_like_its_folder(store, tmp_path):
     assert (row["verified"], row["text"]) == ("unsure", "hard to tell from here")
     ref = store.query('SELECT image_path FROM "references"')[0]
     assert Path(ref["image_path"]).is_file() and store.media_dir.resolve() in Path(ref["image_path"]).parents
+
+
+def test_alerts_of_the_store_go_out_with_their_fields(store, tmp_path):
+    from mist_qgis.core.store import gpkg
+
+    _verified_store(store, n=2)
+    with store.batch() as conn:  # an alerts table as a monitoring stage would keep it
+        conn.execute("CREATE TABLE alerts (fid INTEGER PRIMARY KEY, geom BLOB, alert_id TEXT, level TEXT, "
+                     "title TEXT, message TEXT, issued_at TEXT, extra TEXT)")
+        conn.execute("INSERT INTO alerts (geom, alert_id, level, title, message, issued_at, extra) "
+                     "VALUES (?, 'a1', 'red', 'Underpass flooded', 'keep out', '2021-07-20T09:00:00Z', 'x')",
+                     (gpkg.point_blob(113.61, 34.705),))
+    result = build_package(store, tmp_path / "pkg")
+    from osgeo import ogr
+
+    ds = ogr.Open(str(tmp_path / "pkg" / layout.GPKG))  # kept: the layer lives in the dataset
+    layer = ds.GetLayerByName(layout.ALERTS_LAYER)
+    feature = layer.GetNextFeature()
+    assert layer.GetFeatureCount() == 1 and feature.GetField("title") == "Underpass flooded"
+    assert feature.GetGeometryRef().GetX() == pytest.approx(113.61)
+    manifest = json.loads((tmp_path / "pkg" / layout.MANIFEST).read_text())
+    assert manifest["alerts"] == 1 and result.points == 2
