@@ -88,6 +88,11 @@ def test_zip_package_and_refusing_a_foreign_folder(store, tmp_path):
     (tmp_path / "busy" / "thesis.docx").write_text("mine")
     with pytest.raises(FieldPackageError, match="not empty"):
         build_package(store, tmp_path / "busy")
+    again = build_package(store, tmp_path / "again")
+    assert build_package(store, tmp_path / "again").points == again.points  # an untouched package: rewritten
+    add_observation(tmp_path / "again", 113.6, 34.7, None, "flood")
+    with pytest.raises(FieldPackageError, match="import them first"):
+        build_package(store, tmp_path / "again")
 
 
 def _returned_package(store, tmp_path, name="pkg"):

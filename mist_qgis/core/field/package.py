@@ -141,8 +141,28 @@ def _prepare_folder(folder: Path) -> None:
             raise FieldPackageError(f"{folder} exists and is not a folder")
         if any(folder.iterdir()) and not (folder / layout.MANIFEST).is_file():
             raise FieldPackageError(f"{folder} is not empty and holds no {layout.MANIFEST}: choose an empty folder")
-        shutil.rmtree(folder)  # a previous package: written again from scratch
+        if _holds_observations(folder):
+            raise FieldPackageError(f"{folder} holds a field team's observations: import them first "
+                                    "(import-field), or choose another folder")
+        shutil.rmtree(folder)  # a previous package nobody has filled in: written again from scratch
     folder.mkdir(parents=True)
+
+
+def _holds_observations(folder: Path) -> bool:
+    """True when a package folder carries work from the field (new photos or observations)."""
+    if any(p.is_file() for p in (folder / layout.NEW_PHOTOS).rglob("*")):
+        return True
+    gpkg_path = folder / layout.GPKG
+    if not gpkg_path.is_file():
+        return False
+    try:
+        conn = sqlite3.connect(gpkg_path.resolve().as_uri() + "?mode=ro", uri=True)
+        try:
+            return bool(conn.execute(f'SELECT count(*) FROM "{layout.FIELD_LAYER}"').fetchone()[0])
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        return True  # unreadable: do not guess, keep it
 
 
 def build_package(store: Store, out: str | Path, selection: Selection | None = None,
@@ -152,8 +172,9 @@ def build_package(store: Store, out: str | Path, selection: Selection | None = N
 
     selection = (selection or Selection()).validated()
     out = Path(out).expanduser().resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
     as_zip = out.suffix.lower() == ".zip"
-    tmp_root = Path(tempfile.mkdtemp(prefix=".mist-field-", dir=out.parent if out.parent.is_dir() else None))
+    tmp_root = Path(tempfile.mkdtemp(prefix=".mist-field-", dir=out.parent))
     try:
         folder = tmp_root / out.stem if as_zip else out
         _prepare_folder(folder)
