@@ -203,7 +203,7 @@ def build_package(store: Store, out: str | Path, selection: Selection | None = N
                 result.layers.append(layout.EXTENT_LAYER)
             else:
                 result.left_out.append(LeftOut(extent.name, "the flood extent does not reach the chosen area"))
-        if depth is not None and _contours(depth, gpkg_path):
+        if depth is not None and _contours(depth, gpkg_path, selection):
             result.layers.append(layout.CONTOUR_LAYER)
         alerts = _write_alerts(store, gpkg_path)
         result.layers.append(layout.ALERTS_LAYER)
@@ -263,8 +263,7 @@ def _zip_folder(folder: Path, out: Path) -> None:
 def _ogr():
     from osgeo import gdal, ogr, osr
 
-    gdal.UseExceptions()
-    ogr.UseExceptions()
+    ogr.UseExceptions()  # as the verified-points export does; GDAL's raster side keeps its return values
     return gdal, ogr, osr
 
 
@@ -339,31 +338,34 @@ def _polygons(geom, ogr):
     return multi if multi.GetGeometryCount() else None
 
 
-def _contours(depth: Path, gpkg_path: Path) -> bool:
-    """Depth contours every CONTOUR_INTERVAL_M (lines stay readable on a phone at any zoom)."""
-    gdal, ogr, _ = _ogr()
+def _contours(depth: Path, gpkg_path: Path, selection: Selection) -> bool:
+    """Depth contours every CONTOUR_INTERVAL_M (lines stay readable on a phone at any zoom), those
+    that reach the area when one is given."""
+    gdal, ogr, osr = _ogr()
     src = gdal.Open(str(depth))
+    if src is None:
+        return False
     band = src.GetRasterBand(1)
     tmp = gpkg_path.with_name(".contours.gpkg")
     drv = ogr.GetDriverByName("GPKG")
     ds = drv.CreateDataSource(str(tmp))
-    from osgeo import osr
-
-    srs = osr.SpatialReference(wkt=src.GetProjection())
-    layer = ds.CreateLayer(layout.CONTOUR_LAYER, srs, ogr.wkbLineString)
+    layer = ds.CreateLayer(layout.CONTOUR_LAYER, osr.SpatialReference(wkt=src.GetProjection()), ogr.wkbLineString)
     layer.CreateField(ogr.FieldDefn("id", ogr.OFTInteger))
     layer.CreateField(ogr.FieldDefn("depth_m", ogr.OFTReal))
     nodata = band.GetNoDataValue()
     gdal.ContourGenerate(band, layout.CONTOUR_INTERVAL_M, 0.0, [], 1 if nodata is not None else 0,
                          nodata if nodata is not None else 0.0, layer, 0, 1)
     count = layer.GetFeatureCount()
-    ds = None
-    src = None
-    if count:
-        gdal.VectorTranslate(str(gpkg_path), str(tmp), options=[
-            "-nln", layout.CONTOUR_LAYER, "-t_srs", "EPSG:4326", "-update", "-append"])
+    del layer, ds, band, src  # flush and close
+    options = ["-nln", layout.CONTOUR_LAYER, "-t_srs", "EPSG:4326", "-update", "-append"]
+    if selection.extent is not None:
+        options += ["-spat", *(str(v) for v in selection.extent), "-spat_srs", "EPSG:4326"]
+    done = gdal.VectorTranslate(str(gpkg_path), str(tmp), options=options) if count else None
+    del done  # closes the target
     drv.DeleteDataSource(str(tmp))
-    return count > 0
+    out = ogr.Open(str(gpkg_path))
+    written = out.GetLayerByName(layout.CONTOUR_LAYER)
+    return written is not None and written.GetFeatureCount() > 0
 
 
 def _copy_depth(depth: Path, folder: Path, selection: Selection, used: int, result: PackageResult) -> tuple[bool, int]:
@@ -373,11 +375,13 @@ def _copy_depth(depth: Path, folder: Path, selection: Selection, used: int, resu
     if selection.extent is not None:
         x0, y0, x1, y1 = selection.extent
         options += ["-projwin", str(x0), str(y1), str(x1), str(y0), "-projwin_srs", "EPSG:4326"]
-    try:
-        gdal.Translate(str(target), str(depth), options=options)
-    except RuntimeError as exc:
-        result.left_out.append(LeftOut(depth.name, f"the depth raster could not be cut to the area: {exc}"))
+    done = gdal.Translate(str(target), str(depth), options=options)
+    if done is None:  # GDAL's own exceptions stay off: other stages test its return values
+        result.left_out.append(LeftOut(depth.name, "the depth raster could not be cut to the area: "
+                                                   f"{gdal.GetLastErrorMsg() or 'outside it'}"))
+        target.unlink(missing_ok=True)
         return False, used
+    del done  # flush and close
     size = target.stat().st_size
     if used + size > result.max_bytes:
         target.unlink()
