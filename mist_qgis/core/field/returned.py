@@ -366,9 +366,9 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
             issues.append((obs.source, None, "an observation with neither an id nor a photo: skipped"))
             summary.skipped += 1
             continue
+        notes: list[str] = []  # what is wrong with this observation, one issue row each
         if obs.photo is not None and sha is None:
-            issues.append((obs.source, None, f"photo {obs.photo_rel} is missing from the package: imported without it"))
-            summary.flagged += 1
+            notes.append(f"photo {obs.photo_rel} is missing from the package: imported without it")
         if sql.has_post(store, layout.PLATFORM, post_id) or post_id in seen_ids or (sha is not None and sha in known):
             summary.duplicates += 1
             continue
@@ -388,16 +388,12 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
                 continue
         raw_direction = _raw_direction(obs.photo) if exif is not None and exif.direction is None else None
         checked = check_observation(obs, exif, raw_direction)
+        notes += checked.flags
         try:
             verdict = _verdict_of(obs)
         except VerdictError as exc:
-            issues.append((obs.source, None, f"{exc}: imported without a verdict"))
-            checked.flags.append("verdict dropped")
+            notes.append(f"{exc}: imported without a verdict")
             verdict = None
-        for flag in checked.flags:
-            issues.append((obs.source, None, flag))
-        if checked.flags:
-            summary.flagged += 1
         record = PostRecord(
             post_id=post_id, platform=layout.PLATFORM, lon=checked.lon, lat=checked.lat, text=obs.note or "",
             timestamp=checked.when, geo_source=checked.geo_source, geo_accuracy_m=obs.gps_accuracy_m,
@@ -410,9 +406,9 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
             media_fid = None
             if decoded_info:
                 cached, width, height, ctype = decoded_info
-                media_fid = sql.mark_media_cached(conn, fid, cached.cache_path, cached.sha256, width, height,
-                                                  cached.bytes, ctype,
-                                      exif.to_json() if exif is not None else None)
+                media_fid = sql.mark_media_cached(
+                    conn, fid, cached.cache_path, cached.sha256, width, height, cached.bytes, ctype,
+                    exif.to_json() if exif is not None else None)
                 known.add(sha)
             if checked.trusted_reference and decoded_info:
                 ref = ReferenceRecord(
@@ -432,8 +428,9 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
                 write_verdicts(store, [Verdict(fid, verdict[0], name, media_fid, verdict[1], obs.note)])
                 summary.verdicts += 1
             except VerdictError as exc:  # a hand-typed observer name or note the store cannot take
-                issues.append((obs.source, None, f"{exc}: imported without a verdict"))
-                summary.flagged += 1
+                notes.append(f"{exc}: imported without a verdict")
+        issues.extend((obs.source, None, note) for note in notes)
+        summary.flagged += bool(notes)
     if issues:
         with store.batch() as conn:
             store.record_issues(conn, run_id, STAGE, issues)
