@@ -96,6 +96,28 @@ def configure_field_layer(layer) -> None:
     layer.setCustomProperty("QFieldSync/cloud_action", "no_action")
 
 
+def _label_depths(layer) -> None:
+    """The verified water depth beside each point: what a team checks first on the spot."""
+    from qgis.core import QgsPalLayerSettings, QgsTextBufferSettings, QgsTextFormat, QgsVectorLayerSimpleLabeling
+    from qgis.PyQt.QtGui import QColor
+
+    settings = QgsPalLayerSettings()
+    settings.isExpression = True
+    settings.fieldName = "if(\"water_depth_m\" IS NULL, '', format_number(\"water_depth_m\", 1) || ' m')"
+    text = QgsTextFormat()
+    text.setSize(9)
+    text.setColor(QColor(8, 48, 107))
+    buffer = QgsTextBufferSettings()
+    buffer.setEnabled(True)
+    buffer.setSize(1.0)
+    buffer.setColor(QColor(255, 255, 255))
+    text.setBuffer(buffer)
+    settings.setFormat(text)
+    settings.dist = 1.5
+    layer.setLabeling(QgsVectorLayerSimpleLabeling(settings))
+    layer.setLabelsEnabled(True)
+
+
 def _show_photo_read_only(layer) -> None:
     """The evidence photo in the verified points' form (the phone shows it; nobody edits it)."""
     from qgis.core import QgsEditorWidgetSetup
@@ -167,6 +189,7 @@ def write_field_project(folder: Path, layers: list[str], has_raster: bool) -> st
     verified = _vector(folder, layout.VERIFIED_LAYER, "Verified flood points")
     _load_style(verified, folder, "posts.qml")
     _show_photo_read_only(verified)
+    _label_depths(verified)
     verified.setMapTipTemplate('[% "note" %]<br><img src="file:///[% @project_home || \'/\' || "photo" %]" '
                                'width="240">')
     ordered.append(verified)
