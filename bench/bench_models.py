@@ -158,9 +158,9 @@ def main() -> int:
 
         # -- 4. head retraining on 5,000 cached embeddings -------------------------------------------
         from mist_qgis.core.models.heads import export_head, head_card, train_head
-        from mist_qgis.core.store import models as sql
+        from mist_qgis.core.store import models_sql
 
-        fids, emb = sql.load_embeddings(store, card.tag)
+        fids, emb = models_sql.load_embeddings(store, card.tag)
         store.close()
     rng = np.random.default_rng(0)
     idx = rng.integers(0, len(emb), size=5000)

@@ -18,10 +18,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.options import MATCHERS
+from ..core.stage import Status
 from .runner import StageFailed, StageOutcome, StageRunner, run_algorithm
 
 MARKER = ".mist-demo"  # only a folder with this file is emptied before a run
-MATCHERS = ["disk-lightglue", "aliked-lightglue", "loftr", "sift"]  # mist:geolocatephotos' MATCHER enum
 
 
 @dataclass
@@ -29,7 +30,7 @@ class DemoConfig:
     sample: Path
     work: Path
     backbone: str = "efficientnet-lite0"  # registry id or .onnx path
-    matcher: str = "disk-lightglue"
+    matcher: str = MATCHERS.default
     top_k: int = 3
     # A weak match (a repetitive texture against a cluttered garage, 0.55) moved a GPS post at the
     # default 0.5; true matches in the sample score above 0.99. Geotagged evidence is worth more
@@ -191,11 +192,11 @@ class Demo:
 
     def geolocate(self) -> StageOutcome:
         r = run_algorithm("mist:geolocatephotos", {
-            "STORE": str(self.c.store), "MATCHER": MATCHERS.index(self.c.matcher), "TOP_K": self.c.top_k,
+            "STORE": str(self.c.store), "MATCHER": self.c.matcher, "TOP_K": self.c.top_k,
             "MIN_CONFIDENCE": self.c.min_confidence, "GAZETTEER": str(self.c.sample / "roads.geojson"),
             "NAME_FIELD": "name"})
         s = r["RESULT"]
-        _need(s["status"] == "done", f"geolocation {s['status']}")
+        _need(s["status"] == Status.DONE, f"geolocation {s['status']}")
         _need(s.get("failed", 0) == 0, f"{s.get('failed')} posts failed to geolocate (see the run's issues)")
         self.state.notes["moved"] = s["moved"]
         return StageOutcome(
@@ -225,7 +226,7 @@ class Demo:
 
     def density(self) -> StageOutcome:
         r = run_algorithm("mist:postdensity", {
-            "STORE": str(self.c.store), "KIND": 0, "RADIUS": self.c.density_radius_m,
+            "STORE": str(self.c.store), "KIND": "all", "RADIUS": self.c.density_radius_m,
             "PIXEL_SIZE": self.c.density_pixel_m, "OUTPUT_FOLDER": str(self.c.rasters)})
         s = r["RESULT"]
         _need(s["points"] > 0 and s["slices"], "no density raster")
@@ -250,7 +251,7 @@ class Demo:
 
     def export(self) -> StageOutcome:
         r = run_algorithm("mist:exportverified", {"STORE": str(self.c.store), "OUTPUT": str(self.c.verified_points),
-                                                  "VERDICTS": [0]})
+                                                  "VERDICTS": ["flood"]})
         _need(int(r["POINTS"]) > 0, "no verified point exported")
         return StageOutcome(f"{int(r['POINTS'])} verified flood points -> {Path(r['OUTPUT']).name} "
                             f"({int(r['UNLOCATED_SKIPPED'])} verified posts still without a location)",

@@ -162,7 +162,7 @@ def write_field_project(folder: Path, layers: list[str], has_raster: bool) -> st
         QgsReferencedRectangle,
     )
 
-    from ..core.rasters.styles import band_range, style_raster
+    from .styles import band_range, style_raster
 
     folder = Path(folder)
     project = QgsProject()

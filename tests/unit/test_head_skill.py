@@ -9,7 +9,7 @@ import pytest
 from mist_qgis.core.models import runtime
 from mist_qgis.core.models.classify import classify_store
 from mist_qgis.core.models.heads import NoSkillError, export_head, head_card, train_head
-from mist_qgis.core.store import models as sql
+from mist_qgis.core.store import models_sql as sql
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
 
 
@@ -76,3 +76,15 @@ def test_screening_refuses_a_head_without_skill_unless_allowed(store, tmp_path):
     result = classify_store(store, path, allow_no_skill=True)
     assert result.classified == 12 and len(result.warnings) == 1 and "without skill" in result.warnings[0]
     assert "without skill" in store.runs("classify")[-1].message
+
+
+def test_no_skill_message_never_quotes_an_impossible_auc():
+    from mist_qgis.core.models.heads import SkillTest
+
+    few = SkillTest(auc=1.0, null_mean=0.7, null_sd=0.2, permutations=19, bound=1.09, p_value=0.2, alpha=0.01,
+                    examples=10)
+    assert not few.usable
+    assert "1.09" not in few.message() and "perfect AUC of 1.00 could be chance" in few.message()
+    many = SkillTest(auc=0.5, null_mean=0.5, null_sd=0.05, permutations=19, bound=0.63, p_value=0.5, alpha=0.01,
+                     examples=80)
+    assert "chance alone reaches 0.63" in many.message()

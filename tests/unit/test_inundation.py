@@ -215,3 +215,22 @@ def test_inundation_from_a_store_records_the_run_and_its_issues(tmp_path, store)
     assert run.status == "done" and run.counts["points_used"] == 2 and run.counts["no_depth"] == 1
     reasons = [r["reason"] for r in store.issues_for_run(run_id)]
     assert any("implausible" in r for r in reasons) and any("differ by 3.00 m" in r for r in reasons)
+
+
+def test_a_raster_that_does_not_look_like_elevation_is_warned_about(tmp_path):
+    """A density surface or a photo chosen as the DEM still runs, but the result says why the
+    raster is doubtful: a MIST output's name or metadata, several bands, 8-bit values."""
+    from mist_qgis.core.rasters.inundation import dem_doubts
+    from tests.helpers.raster_testkit import write_rgb_raster
+
+    dem = write_dem(tmp_path / "plane.tif", _plane())
+    assert dem_doubts(dem) == []
+    photo = write_rgb_raster(tmp_path / "density_all.tif", (np.indices((200, 300)).sum(0) % 250).astype(np.uint8)
+                             [..., None].repeat(3, axis=2), geotransform=(X0, 1.0, 0.0, Y0, 0.0, -1.0))
+    doubts = dem_doubts(photo)
+    assert len(doubts) == 3 and "MIST output" in doubts[0] and "3 bands" in doubts[1] and "8-bit" in doubts[2]
+    res = inundation(photo, [_pt("a", 100, 20, 3.0)], tmp_path / "out", "EPSG:32633",
+                     InundationParams(max_distance_m=10_000))
+    assert res.warnings[:3] == doubts
+    depth = write_dem(tmp_path / "flood_depth.tif", _plane())
+    assert dem_doubts(depth) == ["flood_depth.tif looks like a MIST output (by its name), not an elevation model"]

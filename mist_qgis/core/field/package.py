@@ -26,7 +26,7 @@ from typing import Any
 
 from ..errors import MistError
 from ..store import Store
-from ..store import field as sql
+from ..store import field_sql as sql
 from ..store.store import utc_now
 from . import layout
 

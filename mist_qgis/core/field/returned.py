@@ -29,8 +29,9 @@ from ..geoloc.records import DEFAULT_ACCURACY_M, ReferenceRecord
 from ..models.registry import sha256_file
 from ..posts.photos import PHOTO_SUFFIXES
 from ..posts.record import MediaRef, PostRecord
+from ..stage import run_stage
 from ..store import Store, gpkg
-from ..store import field as sql
+from ..store import field_sql as sql
 from ..verify.records import VERDICTS, Verdict, VerdictError, check_depth, depth_for_class
 from . import layout
 from .package import FieldPackageError
@@ -333,13 +334,9 @@ def import_field(store: Store, source: str | Path, analyst: str | None = None) -
             raise FieldPackageError(f"{source.name} is neither a field package (folder or .zip) nor a photo folder")
         is_package = (folder / layout.GPKG).exists()
         observations = read_package(folder) if is_package else read_photo_folder(folder)
-        run_id = store.start_run(STAGE, {"source": str(source), "package": is_package, "analyst": analyst})
-        try:
-            summary = _import(store, run_id, observations, analyst or layout.DEFAULT_ANALYST, source.name)
-        except BaseException as exc:
-            store.finish_run(run_id, "failed", {}, str(exc)[:500])
-            raise
-    store.finish_run(run_id, "done", summary.counts())
+        with run_stage(store, STAGE, {"source": str(source), "package": is_package, "analyst": analyst}) as run:
+            summary = _import(store, run.run_id, observations, analyst or layout.DEFAULT_ANALYST, source.name)
+            run.counts = summary.counts()
     return summary
 
 
@@ -347,7 +344,7 @@ def _import(store: Store, run_id: int, observations: list[Observation], analyst:
             ) -> FieldImportSummary:
     from ..images.cache import MediaCache
     from ..images.safe_decode import DecodeError, decode_file
-    from ..store import geoloc as geoloc_sql
+    from ..store import geoloc_sql
     from ..verify.verdicts import write_verdicts
 
     summary = FieldImportSummary(run_id, observations=len(observations))

@@ -28,17 +28,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import options
 from ..errors import MistError
+from ..stage import run_stage
 from .card import ModelCard, embed_card
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ..store import Store
-    from ..store.models import VerifiedMedia
+    from ..store.models_sql import VerifiedMedia
 
-HEAD_KINDS = ("logreg", "mlp")
-LABEL_SCHEMES = ("verdict", "depth", "note")
+HEAD_KINDS = options.HEAD_KINDS.names
+LABEL_SCHEMES = options.LABEL_SCHEMES.names
 DEFAULT_DEPTH_BINS = (0.3, 1.0)
 POSITIVE_DEFAULT = "flood"
 # Repeated stratified splits per head kind (2 from 1,000 examples on, where one split already holds
@@ -50,7 +52,7 @@ SKILL_MAX_EXAMPLES = 400  # larger sets are tested on a stratified subsample, to
 SKILL_MAX_ITER = 30  # optimiser budget of the test's logistic fits (shuffled labels otherwise run to 500)
 
 
-class HeadTrainingError(ValueError):
+class HeadTrainingError(MistError, ValueError):
     """Not enough or unusable verified examples; the message says what the analyst can do."""
 
 
@@ -115,8 +117,11 @@ class SkillTest:
         if self.usable:
             return (f"skill beyond chance: cross-validated AUC {self.auc:.2f} against {self.null_mean:.2f} ± "
                     f"{self.null_sd:.2f} with shuffled labels (p = {self.p_value:.2g}, {self.examples} examples)")
+        # The bound is a prediction bound, not an AUC: with few, noisy shuffled runs it can pass 1.
+        reach = (f"chance alone reaches {self.bound:.2f}" if self.bound < 1.0
+                 else "with so few examples even a perfect AUC of 1.00 could be chance")
         return (f"no skill beyond chance: cross-validated AUC {self.auc:.2f}, while shuffled labels give "
-                f"{self.null_mean:.2f} ± {self.null_sd:.2f} and chance alone reaches {self.bound:.2f} "
+                f"{self.null_mean:.2f} ± {self.null_sd:.2f} and {reach} "
                 f"(p = {self.p_value:.2g}, {self.examples} examples); verify more photos, flood and not flood, "
                 "and train again")
 
@@ -586,6 +591,14 @@ class HeadTrainingResult:
         return self.metrics.summary()
 
 
+def head_feature_models(card: ModelCard) -> tuple[str | None, str | None]:
+    """(image model tag, text model tag) a head's features come from."""
+    if card.features == "text":
+        return None, card.embedding_model
+    text = card.extra.get("text_model") if card.features == "image+text" else None
+    return card.embedding_model, text
+
+
 def train_head_from_store(
     store: Store, out_path: str | Path, image_model: str | None, text_model: str | None = None,
     features: str = "image", scheme: str = "verdict", kind: str = "logreg",
@@ -596,13 +609,13 @@ def train_head_from_store(
 
     Embeddings must already be cached (classify or embed with the backbone first).
     """
-    from ..store import models as sql
+    from ..store import models_sql
     from .embeddings import feature_matrix
 
-    run_id = store.start_run("train_head", {"features": features, "scheme": scheme, "kind": kind,
-                                            "image_model": image_model, "text_model": text_model})
-    try:
-        labelled = labels_from_verifications(sql.verified_media(store), scheme, depth_bins)
+    parameters = {"features": features, "scheme": scheme, "kind": kind, "image_model": image_model,
+                  "text_model": text_model}
+    with run_stage(store, "train_head", parameters) as run:
+        labelled = labels_from_verifications(models_sql.verified_media(store), scheme, depth_bins)
         fids, x = feature_matrix(store, features, image_model, text_model, list(labelled))
         missing = len(labelled) - len(fids)
         if not len(fids):
@@ -616,13 +629,10 @@ def train_head_from_store(
         card = head_card(head, model_id, version, embedding_model or "", features,
                          text_model if features == "image+text" else None)
         path = export_head(head, out_path, card)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {}, str(exc))
-        raise
-    counts = {"examples": len(fids), "verified_without_features": missing, "usable": int(head.metrics.usable),
-              **{f"label:{k}": v for k, v in head.counts.items()}}
-    store.finish_run(run_id, "done", counts, "" if head.metrics.usable else head.metrics.summary())
-    return HeadTrainingResult(path, card.with_path(path), head.metrics, head.counts, run_id, missing)
+        run.counts = {"examples": len(fids), "verified_without_features": missing, "usable": int(head.metrics.usable),
+                      **{f"label:{k}": v for k, v in head.counts.items()}}
+        run.message = "" if head.metrics.usable else head.metrics.summary()
+    return HeadTrainingResult(path, card.with_path(path), head.metrics, head.counts, run.run_id, missing)
 
 
 # -- active learning -------------------------------------------------------------------------------
@@ -644,8 +654,7 @@ def next_to_verify(
     a random sample of the rest so precision estimated from verified photos stays honest."""
     import numpy as np
 
-    from ..store import models as sql
-    from .classify import head_feature_models
+    from ..store import models_sql
     from .embeddings import feature_matrix
     from .runtime import load_model
     from .scores import decide
@@ -654,7 +663,7 @@ def next_to_verify(
     card = model.card
     if card.input_kind != "embedding":
         raise ValueError(f"{head_path}: {card.tag} is not a head (it does not read embeddings)")
-    verified = {v.media_fid for v in sql.verified_media(store) if v.verdict != "unsure"}
+    verified = {v.media_fid for v in models_sql.verified_media(store) if v.verdict != "unsure"}
     image_tag, text_tag = head_feature_models(card)
     fids, x = feature_matrix(store, card.features or "image", image_tag, text_tag)
     keep = np.array([int(f) not in verified for f in fids], dtype=bool)

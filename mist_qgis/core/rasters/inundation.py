@@ -19,18 +19,21 @@ this keeps a 25-million-cell DEM within seconds. Depth and connectivity are alwa
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .georaster import Cancelled, Monitor, RasterInputError, create_geotiff, open_raster
+from ..options import CONNECTIVITY, INUNDATION_METHODS
+from ..stage import Monitor, run_stage
+from .georaster import RasterInputError, create_geotiff, open_raster
 from .ground import GroundGrid
 
 MAX_PLAUSIBLE_DEPTH_M = 15.0
 DEPTH_NODATA = -9999.0
-METHODS = ("idw", "nearest")
+METHODS = INUNDATION_METHODS.names
 NODE_BUDGET = 1_000_000
 
 
@@ -46,13 +49,13 @@ class DepthPoint:
 
 @dataclass
 class InundationParams:
-    method: str = "idw"
+    method: str = INUNDATION_METHODS.default
     max_distance_m: float = 500.0
     idw_power: float = 2.0
     idw_neighbours: int = 8
     consistency_tolerance_m: float = 0.5
     neighbour_distance_m: float = 200.0
-    connectivity: int = 4
+    connectivity: int = int(CONNECTIVITY.default)
     allow_deep: bool = False
     step: int | None = None
 
@@ -105,6 +108,29 @@ def _grid(ds) -> _Grid:
     gt = tuple(ds.GetGeoTransform())
     ground = GroundGrid.from_geotransform(ds.RasterXSize, ds.RasterYSize, gt, ds.GetProjection())
     return _Grid(ds.RasterXSize, ds.RasterYSize, gt, ds.GetProjection(), ground)
+
+
+# File names of MIST's own rasters (density surfaces, depth rasters): never elevation.
+_MIST_OUTPUT_NAME = re.compile(r"^(density_.*|.*_depth|probmap_.*|.*selo.*)\.tiff?$", re.IGNORECASE)
+
+
+def dem_doubts(path: str | Path) -> list[str]:
+    """Why a raster may not be an elevation model (empty when it looks like one): several bands,
+    8-bit values, or a MIST product (by its metadata or its file name). Said as warnings: the
+    analyst may know better, but a density surface taken for a DEM gives a confident wrong map."""
+    from osgeo import gdal
+
+    ds = open_raster(path)
+    doubts = []
+    name = Path(path).name
+    product = (ds.GetMetadata() or {}).get("MIST_PRODUCT")
+    if product or _MIST_OUTPUT_NAME.match(name):
+        doubts.append(f"{name} looks like a MIST output ({product or 'by its name'}), not an elevation model")
+    if ds.RasterCount > 1:
+        doubts.append(f"{name} has {ds.RasterCount} bands; an elevation model has one (band 1 is used)")
+    if ds.GetRasterBand(1).DataType == gdal.GDT_Byte:
+        doubts.append(f"{name} holds 8-bit values (0-255), like an image or a classified map, not elevations")
+    return doubts
 
 
 def read_dem(path: str | Path) -> tuple[np.ndarray, _Grid]:
@@ -381,6 +407,7 @@ def inundation(
     monitor = monitor or Monitor()
     dem, grid = read_dem(dem_path)
     evidence, ids, skipped, warnings = check_points(points, dem, grid, points_crs, params)
+    warnings[:0] = dem_doubts(dem_path)
     monitor.report(0.05)
     xy_m = grid.points(evidence[:, 0], evidence[:, 1])
     wse = evidence[:, 2] + evidence[:, 3]
@@ -430,28 +457,21 @@ def inundation_from_store(store, dem_path: str | Path, out_dir: str | Path, para
     from ..store.flood_evidence import count_verified_without_depth, depth_points
 
     params = params or InundationParams()
-    run_id = store.start_run("inundation", {"dem": str(dem_path), "out": str(out_dir), **asdict(params)})
-    try:
+    with run_stage(store, "inundation", {"dem": str(dem_path), "out": str(out_dir), **asdict(params)}) as run:
         evidence = depth_points(store)
         points = [DepthPoint(p.post_id, p.lon, p.lat, float(p.water_depth_m)) for p in evidence]
         result = inundation(dem_path, points, out_dir, "EPSG:4326", params, monitor)
-    except Cancelled:
-        store.finish_run(run_id, "cancelled", {})
-        raise
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {}, str(exc)[:500])
-        raise
-    no_depth = count_verified_without_depth(store)
-    if no_depth:
-        result.warnings.append(f"{no_depth} verified flood posts have no water depth and were not used")
-    issues = [(pid, None, reason) for pid, reason in result.skipped]
-    issues += [(f"{i.point_a}|{i.point_b}", None,
-                f"water surfaces {i.surface_a_m:.2f} m and {i.surface_b_m:.2f} m differ by {i.difference_m:.2f} m "
-                f"at {i.distance_m:.0f} m apart") for i in result.inconsistencies]
-    if issues:
-        with store.batch() as conn:
-            store.record_issues(conn, run_id, "inundation", issues)
-    store.finish_run(run_id, "done", {"points_used": result.points_used, "skipped": len(result.skipped),
-                                      "inconsistent_pairs": len(result.inconsistencies),
-                                      "no_depth": no_depth, "components": result.components})
-    return result, run_id
+        no_depth = count_verified_without_depth(store)
+        if no_depth:
+            result.warnings.append(f"{no_depth} verified flood posts have no water depth and were not used")
+        issues = [(pid, None, reason) for pid, reason in result.skipped]
+        issues += [(f"{i.point_a}|{i.point_b}", None,
+                    f"water surfaces {i.surface_a_m:.2f} m and {i.surface_b_m:.2f} m differ by "
+                    f"{i.difference_m:.2f} m at {i.distance_m:.0f} m apart") for i in result.inconsistencies]
+        if issues:
+            with store.batch() as conn:
+                store.record_issues(conn, run.run_id, "inundation", issues)
+        run.counts = {"points_used": result.points_used, "skipped": len(result.skipped),
+                      "inconsistent_pairs": len(result.inconsistencies), "no_depth": no_depth,
+                      "components": result.components}
+    return result, run.run_id

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import MistError
+
 RSU_BETA = 0.707
 RSU_EPS = 1e-7
 RAS_EXPAND_FACTOR = 1.5
@@ -31,7 +33,7 @@ RMI_WSU, RMI_WAS, RMI_WDA = 0.4, 0.35, 0.25
 Region = Sequence[Sequence[float]]
 
 
-class SlmInputError(ValueError):
+class SlmInputError(MistError, ValueError):
     """The probability map or the regions cannot be evaluated; the message says why."""
 
 
