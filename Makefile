@@ -108,6 +108,7 @@ sample:
 # Screenshots of the real QGIS window (under Xvfb) for the README and docs/.
 screenshots: package
 	$(PY) scripts/screenshots.py --out docs/img
+	$(PY) scripts/field_screenshot.py --out docs/img
 
 bench-models:
 	$(PY) bench/bench_models.py

@@ -2114,6 +2114,126 @@
         <translation>新增核查结论</translation>
     </message>
     <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="32"/>
+        <source>Field package for QField / Mergin Maps</source>
+        <translation>QField / Mergin Maps 外业数据包</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="113"/>
+        <source>Field</source>
+        <translation>外业</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="34"/>
+        <source>Writes a folder, or a .zip, that QField and Mergin Maps open as it is: a QGIS project with relative paths, a GeoPackage with the verified flood points, the flood extent and depth contours of the latest inundation run, the alerts and an empty layer for the team&apos;s observations (a phone form: verdict, depth class and metres, note, photo; position and time from the device), the depth raster, the posts&apos; photos as small JPEGs and the styles. Choose an area and a time window; a size limit keeps the package light, and what was left out is listed with the reason (also in mist_field_manifest.json).</source>
+        <translation>写出一个文件夹或 .zip，QField 和 Mergin Maps 可直接打开：使用相对路径的 QGIS 工程；一个 GeoPackage，包含已核验的淹水点、最近一次淹没分析的淹没范围和水深等值线、预警，以及供外业团队填写观测的空图层（手机表单：判定、水深等级与米数、备注、照片；位置和时间取自设备）；水深栅格；帖子照片的小尺寸 JPEG；以及样式。可选择关注区域和时间窗口；大小上限使数据包保持轻量，未纳入的内容及原因会列出（也写入 mist_field_manifest.json）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="50"/>
+        <source>Package folder or .zip</source>
+        <translation>数据包文件夹或 .zip</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="50"/>
+        <source>Zip (*.zip);;Folder (*)</source>
+        <translation>Zip (*.zip);;文件夹 (*)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="52"/>
+        <source>Area of interest</source>
+        <translation>关注区域</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="53"/>
+        <source>Posts from</source>
+        <translation>帖子起始时间</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="54"/>
+        <source>Posts until</source>
+        <translation>帖子截止时间</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="55"/>
+        <source>Size limit (MB)</source>
+        <translation>大小上限 (MB)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="58"/>
+        <source>QGIS project</source>
+        <translation>QGIS 工程</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="60"/>
+        <source>Photos</source>
+        <translation>照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="61"/>
+        <source>Package contents (JSON)</source>
+        <translation>数据包内容 (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="94"/>
+        <source>{points} verified points and {photos} photos in {path} ({mb:.1f} MB)</source>
+        <translation>{path} 中有 {points} 个已核验点和 {photos} 张照片（{mb:.1f} MB）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="97"/>
+        <source>left out: {item}: {reason}</source>
+        <translation>未纳入：{item}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="112"/>
+        <source>Import field observations</source>
+        <translation>导入外业观测</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="114"/>
+        <source>Imports a field package returned by a team (folder or .zip), or a folder of phone photos, as posts with the platform &quot;field&quot;: position, time and heading from the photo&apos;s EXIF or the form; the team&apos;s verdict and water depth become a verdict under the observer&apos;s name. Photos with a GPS position, a consistent GPS clock and a heading also join the reference imagery for geolocation. Photos without GPS, with a stale GPS fix or an impossible heading are imported and flagged, never used as references. Nothing arrives twice (by photo sha256 and by observation id). A package whose paths point outside it is refused, with the file named.</source>
+        <translation>将外业团队交回的数据包（文件夹或 .zip）或手机照片文件夹导入为平台为“field”的帖子：位置、时间和朝向取自照片 EXIF 或表单；团队的判定和水深以观测者的名义成为判定。带 GPS 位置、GPS 时钟一致且有朝向的照片还会加入用于地理定位的参考影像。无 GPS、GPS 定位过时或朝向不可能的照片会被导入并标记，但绝不用作参考影像。不会重复导入（按照片 sha256 和观测 id）。路径指向数据包之外的数据包会被拒绝，并指明文件。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="126"/>
+        <source>Returned package (.zip)</source>
+        <translation>交回的数据包 (.zip)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="129"/>
+        <source>or a returned package folder, or a folder of phone photos</source>
+        <translation>或交回的数据包文件夹，或手机照片文件夹</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="132"/>
+        <source>Observer name when the form has none</source>
+        <translation>表单未填写时的观测者名称</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="134"/>
+        <source>Observations imported</source>
+        <translation>已导入的观测</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="135"/>
+        <source>New references</source>
+        <translation>新增参考影像</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="136"/>
+        <source>Import summary (JSON)</source>
+        <translation>导入摘要 (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="147"/>
+        <source>Choose a returned package (.zip) or a folder.</source>
+        <translation>请选择交回的数据包 (.zip) 或文件夹。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/field_algorithms.py" line="157"/>
+        <source>{imported} observations imported, {duplicates} already there, {references} new references, {flagged} flagged</source>
+        <translation>已导入 {imported} 条观测，{duplicates} 条已存在，新增 {references} 个参考影像，{flagged} 条被标记</translation>
+    </message>
+    <message>
         <location filename="../mist_qgis/gui/model_param.py" line="27"/>
         <source>{n} labels</source>
         <translation>{n} 个标签</translation>

@@ -82,6 +82,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nstore {counts['path']}: {counts['counts']['posts']} posts "
               f"({counts['counts']['unlocated_posts']} unlocated), geo sources {counts['geo_sources']}")
         print(f"map {config.map_png}; rasters in {config.rasters}; verified points {config.verified_points}")
+        print(f"field package (open {config.field_package / 'mist_field.qgz'} in QField or Mergin Maps): "
+              f"{config.field_package}")
     print(f"demo {'finished' if ok else 'FAILED'} in {time.perf_counter() - started:.1f} s")
     if args.json:
         Path(args.json).write_text(runner.as_json(), encoding="utf-8")

@@ -18,7 +18,7 @@ import traceback
 from typing import Any
 
 from ..core.errors import MistError
-from . import geoloc, live, media, models, posts, rasters, store, team, verify
+from . import field, geoloc, live, media, models, posts, rasters, store, team, verify
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Verb
 
 VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
@@ -27,6 +27,7 @@ VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
     verify.IMPORT_VERIFICATIONS, models.TRAIN_HEAD, models.NEXT_TO_VERIFY, geoloc.IMPORT_REFERENCES,
     geoloc.GEOLOCATE, geoloc.LOCATE_RETRIEVAL, geoloc.EVALUATE_GEOLOCATION, verify.EXPORT_VERIFIED,
     rasters.DENSITY, rasters.INUNDATION, rasters.SELO, rasters.EVALUATE_SELO, live.WATCH,
+    field.FIELD_PACKAGE, field.IMPORT_FIELD,
 ]
 
 

@@ -4,7 +4,8 @@ the desktop and the Graphical Modeler (`resources/mist_demo.model3` chains the s
 import posts -> fetch photos offline -> the analyst's example verdicts -> ImageNet backbone ->
 few-shot screening head -> reference imagery -> text geocoding + photo geolocation -> error
 against the true positions -> post density -> inundation depth and extent -> export of verified
-points -> the flood map as a PNG, drawn by QGIS through a print layout.
+points -> the flood map as a PNG, drawn by QGIS through a print layout -> a field package for
+QField / Mergin Maps.
 
 Each stage checks that it did real work (a stage that imports nothing or locates nothing fails),
 so a broken capability stops the demo with a reason instead of drawing an empty map.
@@ -66,6 +67,11 @@ class DemoConfig:
     @property
     def verified_points(self) -> Path:
         return self.work / "verified_flood.gpkg"
+
+    @property
+    def field_package(self) -> Path:
+        """The folder a field team copies onto a phone (QField, Mergin Maps)."""
+        return self.work / "field_package"
 
 
 @dataclass
@@ -269,6 +275,16 @@ class Demo:
                             "QGIS print layout, QgsLayoutExporter", {"width": result.width, "height": result.height,
                                                                      "colours": result.distinct_colours})
 
+    def field_package(self) -> StageOutcome:
+        r = run_algorithm("mist:fieldpackage", {"STORE": str(self.c.store), "OUTPUT": str(self.c.field_package),
+                                                "MAX_MB": 20.0})
+        s = r["RESULT"]
+        _need(s["points"] > 0 and Path(r["PROJECT"]).is_file(), "no verified point or no project in the package")
+        left = f", {len(s['left_out'])} items left out (see the manifest)" if s["left_out"] else ""
+        return StageOutcome(f"{s['points']} verified points, {s['photos']} photos, {len(s['layers'])} layers -> "
+                            f"{self.c.field_package.name}/{Path(r['PROJECT']).name} ({s['bytes'] / 1e6:.1f} MB){left}",
+                            counts={"points": s["points"], "photos": s["photos"], "bytes": s["bytes"]})
+
     # -- the whole run ------------------------------------------------------------------------
 
     def run_all(self) -> bool:
@@ -287,6 +303,7 @@ class Demo:
             ("inundation", "mist:inundation", self.inundation),
             ("export", "mist:exportverified", self.export),
             ("map", "print layout", self.flood_map),
+            ("field", "mist:fieldpackage", self.field_package),
         ]
         for name, algorithm, fn in steps:
             self.run.run(name, algorithm, fn)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .field_algorithms import FieldPackageAlgorithm, ImportFieldAlgorithm
 from .geoloc_algorithms import EvaluateGeolocationAlgorithm, GeolocatePhotosAlgorithm, ImportReferencesAlgorithm
 from .import_algorithm import ImportPostsAlgorithm
 from .live_algorithms import WatchAlgorithm
@@ -42,4 +43,6 @@ ALGORITHM_CLASSES = [
     EvaluateGeolocationAlgorithm,
     RetrievalGeolocationAlgorithm,
     WatchAlgorithm,
+    FieldPackageAlgorithm,
+    ImportFieldAlgorithm,
 ]

@@ -157,6 +157,8 @@ def _examples(tmp_path):
         "selo": ["--raster", str(f["r.tif"]), "--image-model", str(f["m.onnx"]), "--out", str(tmp_path / "m.tif"),
                  "--text", "flood", "--text-model", str(f["t.onnx"])],
         "evaluate-selo": ["--probmap", str(f["r.tif"]), "--regions", str(f["regions.geojson"])],
+        "field-package": ["--store", s, "--out", str(tmp_path / "field.zip")],
+        "import-field": ["--store", s, str(tmp_path)],
     }
 
 
@@ -189,4 +191,4 @@ def test_a_relative_store_path_reaches_every_algorithm_as_the_same_absolute_path
         args = parser.parse_args([verb.name, *argv])
         assert verb.parameters(args)["STORE"] == str(tmp_path / "s.gpkg"), verb.name
         checked += 1
-    assert checked == 18  # every verb with --store (models, predict, selo, evaluate-selo have none)
+    assert checked == 20  # every verb with --store (models, predict, selo, evaluate-selo have none)

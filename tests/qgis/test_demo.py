@@ -22,7 +22,7 @@ REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "resources" / "sample"
 MODEL_FILE = REPO / "resources" / "mist_demo.model3"
 STAGES = ["store", "import", "fetch", "verdicts", "backbone", "head", "screen", "references", "geolocate",
-          "evaluate", "density", "inundation", "export", "map"]
+          "evaluate", "density", "inundation", "export", "map", "field"]
 
 
 def _sha256(path: Path) -> str:
@@ -191,13 +191,29 @@ def test_reduced_demo_map_is_a_drawn_png(reduced_demo):
     _, runner, config = reduced_demo
     image = QImage(str(config.map_png))
     assert not image.isNull()
-    assert (image.width(), image.height()) == (runner.reports[-1].counts["width"], runner.reports[-1].counts["height"])
+    report = next(r for r in runner.reports if r.name == "map")
+    assert (image.width(), image.height()) == (report.counts["width"], report.counts["height"])
     assert image.width() > image.height() > 500  # A4 landscape
     assert distinct_colours(image) > 500
     # the water-depth ramp's darkest blue is drawn inside the map frame
     blues = sum(1 for y in range(0, image.height(), 3) for x in range(0, image.width() * 2 // 3, 3)
                 if _is_deep_blue(image.pixel(x, y)))
     assert blues > 50
+
+
+def test_reduced_demo_ends_with_a_field_package_qgis_opens(reduced_demo):
+    import json
+
+    from qgis.core import QgsProject
+
+    _, runner, config = reduced_demo
+    assert runner.reports[-1].name == "field"
+    manifest = json.loads((config.field_package / "mist_field_manifest.json").read_text())
+    project = QgsProject()
+    assert project.read(str(config.field_package / "mist_field.qgz"))
+    layers = list(project.mapLayers().values())
+    assert manifest["points"] > 0 and len(layers) >= 5 and all(layer.isValid() for layer in layers)
+    assert "flood_extent" in manifest["layers"] and "water_depth.tif" in manifest["files"]
 
 
 def _is_deep_blue(argb: int) -> bool:

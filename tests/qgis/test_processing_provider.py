@@ -14,6 +14,7 @@ EXPECTED_IDS = {
     "mist:importreferences", "mist:geolocatephotos", "mist:retrievalgeolocation",
     "mist:evaluategeolocation", "mist:exportverified",
     "mist:postdensity", "mist:inundation", "mist:selo", "mist:evaluateselo", "mist:watch",
+    "mist:fieldpackage", "mist:importfield",
 }
 
 

@@ -11,7 +11,7 @@ from mist_qgis.cli import EXIT_FAILED, EXIT_USAGE, VERBS, Verb, build_parser, ma
 WORKFLOW = ["init", "info", "push", "checkout", "import", "fetch-media", "models", "predict", "classify",
             "import-verifications", "train-head", "next-to-verify", "import-references", "geolocate",
             "locate-retrieval", "evaluate-geolocation", "export-verified", "density", "inundation", "selo",
-            "evaluate-selo", "watch"]
+            "evaluate-selo", "watch", "field-package", "import-field"]
 
 
 def test_help_lists_every_verb_in_workflow_order_without_starting_qgis():

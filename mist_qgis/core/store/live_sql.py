@@ -94,3 +94,10 @@ def alerts_after(store: Store, fid: int) -> list[tuple[int, str | None, float | 
     """Alerts raised after `fid`: (fid, text, lon, lat), oldest first."""
     return [tuple(r) for r in store.query(
         "SELECT fid, text, ST_MinX(geom), ST_MinY(geom) FROM alerts WHERE fid > ? ORDER BY fid", (fid,))]
+
+
+def alert_rows(store: Store) -> list:
+    """Every alert with its point, for a field package: fid, rule, label, score, text, posts,
+    status, created_at, geom."""
+    return store.query("SELECT fid, rule, label, score, text, posts, status, created_at, geom FROM alerts "
+                       "ORDER BY fid")

@@ -16,6 +16,8 @@ import hashlib
 import os
 import re
 import shutil
+import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -97,8 +99,12 @@ _FIELDS = [
 def export_points(
     store: Store, out: str | Path, fmt: str | None = None, verdicts: tuple[str, ...] = ("flood",),
     include_text: bool = False, layer_name: str = "verified_points",
+    keep: Callable[[sqlite3.Row], bool] | None = None,
 ) -> PointsExport:
-    """Write verified posts as points (EPSG:4326) with water depth to GeoPackage, GeoJSON or CSV."""
+    """Write verified posts as points (EPSG:4326) with water depth to GeoPackage, GeoJSON or CSV.
+
+    `keep` narrows the posts (an area or a time window, as a field package asks for); posts it
+    drops are simply not selected, unlike unlocated ones, which are counted."""
     from osgeo import ogr, osr
 
     ogr.UseExceptions()
@@ -111,6 +117,8 @@ def export_points(
         raise ExportError("the export would overwrite the store itself; choose another file")
     out.parent.mkdir(parents=True, exist_ok=True)
     rows = verify_sql.verified_posts(store, list(verdicts), include_unlocated=False)
+    if keep is not None:
+        rows = [row for row in rows if keep(row)]
     unlocated = verify_sql.count_unlocated_verified(store, list(verdicts))
     driver = ogr.GetDriverByName(FORMATS[fmt])
     # Write beside the target under the format's own extension (OGR's CSV driver makes a folder for

@@ -19,7 +19,10 @@ def _dms(value: float) -> tuple:
     return IFDRational(d, 1), IFDRational(m, 1), IFDRational(s, 100)
 
 
-def save(path: Path, pixels: np.ndarray, lat=None, lon=None, when=None, offset=None, direction=None, alt=None):
+def save(path: Path, pixels: np.ndarray, lat=None, lon=None, when=None, offset=None, direction=None, alt=None,
+         gps_utc=None, quality=70):
+    """A JPEG with EXIF capture time, GPS position, altitude, image direction and GPS clock
+    (`gps_utc` as "YYYY:MM:DD HH:MM:SS")."""
     exif = Image.Exif()
     exif[0x010F], exif[0x0110] = "MIST", "Field Cam"
     if when:
@@ -31,9 +34,13 @@ def save(path: Path, pixels: np.ndarray, lat=None, lon=None, when=None, offset=N
             gps[5], gps[6] = 0, IFDRational(int(alt * 10), 10)
         if direction is not None:
             gps[16], gps[17] = "T", IFDRational(int(direction * 100), 100)
+        if gps_utc:
+            day, hms = gps_utc.split(" ")
+            gps[29] = day
+            gps[7] = tuple(IFDRational(int(v), 1) for v in hms.split(":"))
         exif[0x8825] = gps
     path.parent.mkdir(parents=True, exist_ok=True)
-    Image.fromarray(pixels).save(path, "JPEG", quality=70, exif=exif.tobytes())
+    Image.fromarray(pixels).save(path, "JPEG", quality=quality, exif=exif.tobytes())
 
 
 if __name__ == "__main__":

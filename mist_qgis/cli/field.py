@@ -1,0 +1,60 @@
+"""The field loop's verbs: `field-package` (out to QField / Mergin Maps) and `import-field` (back in)."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+from ..core.field import layout
+from .common import CliError, Verb, add_store, existing, existing_store, option, output
+
+
+def field_package_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store(parser)
+    parser.add_argument("--out", required=True, metavar="DIR_OR_ZIP", help="package folder, or a .zip file")
+    parser.add_argument("--extent", metavar="XMIN,YMIN,XMAX,YMAX", help="area of interest in longitude/latitude")
+    parser.add_argument("--since", metavar="T", help="posts from this time (ISO 8601, UTC unless an offset is given)")
+    parser.add_argument("--until", metavar="T", help="posts until this time")
+    option(parser, "--max-mb", "MAX_MB", type=float, default=layout.DEFAULT_MAX_MB, metavar="N",
+           help=f"size limit of the package in MB (default {layout.DEFAULT_MAX_MB:g})")
+
+
+def field_package_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    from ..core.field.package import FieldPackageError, parse_extent_option, parse_time_option
+
+    try:
+        extent = parse_extent_option(args.extent)
+        since = parse_time_option(args.since, "--since")
+        until = parse_time_option(args.until, "--until")
+    except FieldPackageError as exc:
+        raise CliError(str(exc)) from None
+    parameters: dict[str, Any] = {"STORE": existing_store(args), "OUTPUT": output(args.out), "MAX_MB": args.max_mb}
+    if extent:
+        parameters["EXTENT"] = f"{extent[0]},{extent[2]},{extent[1]},{extent[3]} [EPSG:4326]"
+    for key, when in (("SINCE", since), ("UNTIL", until)):
+        if when:
+            parameters[key] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return parameters
+
+
+def import_field_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store(parser)
+    option(parser, "--analyst", "ANALYST", default=layout.DEFAULT_ANALYST,
+           help=f"observer name when the form has none (default {layout.DEFAULT_ANALYST!r})")
+    parser.add_argument("input", metavar="PACKAGE_OR_FOLDER", help="a returned package (.zip or folder) or photos")
+
+
+def import_field_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    source = existing(args.input, "returned package or photo folder")
+    return {"STORE": existing_store(args), "FOLDER" if Path(source).is_dir() else "INPUT": source,
+            "ANALYST": args.analyst or ""}
+
+
+FIELD_PACKAGE = Verb("field-package",
+                     "a folder or zip for QField / Mergin Maps: verified evidence, photos, a field form",
+                     "mist:fieldpackage", field_package_arguments, field_package_parameters)
+IMPORT_FIELD = Verb("import-field",
+                    "import a returned field package or phone photos as verified posts and references",
+                    "mist:importfield", import_field_arguments, import_field_parameters)
