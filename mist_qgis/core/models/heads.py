@@ -412,6 +412,30 @@ def train_head_from_store(
 # -- active learning -------------------------------------------------------------------------------
 
 
+def threshold_uncertainty(p_pos: np.ndarray, threshold: float) -> np.ndarray:
+    """1 at the calibrated threshold, 0 at a certain 0 or 1: how much a label would teach."""
+    import numpy as np
+
+    return 1.0 - np.abs(np.asarray(p_pos) - threshold) / max(threshold, 1 - threshold)
+
+
+def pick_next(
+    uncertainty: np.ndarray, n: int, random_share: float, seed: int | None,
+) -> list[tuple[str, list[int]]]:
+    """Row indices to label next: the most uncertain, mixed with a random share of the rest so
+    precision estimated from labelled items stays honest."""
+    import numpy as np
+
+    n = min(n, len(uncertainty))
+    n_random = min(int(round(n * random_share)), n)
+    order = np.argsort(-uncertainty, kind="stable")
+    chosen = [int(i) for i in order[: n - n_random]]
+    rest = order[n - n_random:]
+    rng = np.random.default_rng(seed)
+    chosen_random = [int(i) for i in rng.choice(rest, size=min(n_random, len(rest)), replace=False)] if n_random else []
+    return [("uncertain", chosen), ("random", chosen_random)]
+
+
 @dataclass(frozen=True)
 class VerifySuggestion:
     media_fid: int
@@ -448,21 +472,12 @@ def next_to_verify(
     probs = model.run(x)["scores"]
     if len(card.labels) == 2 and card.thresholds:
         label, thr = next(iter(card.thresholds.items()))
-        k = card.labels.index(label)
-        uncertainty = 1.0 - np.abs(probs[:, k] - thr) / max(thr, 1 - thr)
+        uncertainty = threshold_uncertainty(probs[:, card.labels.index(label)], thr)
     else:
         top2 = np.sort(probs, axis=1)[:, -2:]
         uncertainty = 1.0 - (top2[:, 1] - top2[:, 0])
-    n = min(n, len(fids))
-    n_random = min(int(round(n * random_share)), n)
-    n_uncertain = n - n_random
-    order = np.argsort(-uncertainty, kind="stable")
-    chosen = list(order[:n_uncertain])
-    rest = order[n_uncertain:]
-    rng = np.random.default_rng(seed)
-    chosen_random = list(rng.choice(rest, size=min(n_random, len(rest)), replace=False)) if n_random else []
     out = []
-    for reason, picks in (("uncertain", chosen), ("random", chosen_random)):
+    for reason, picks in pick_next(uncertainty, n, random_share, seed):
         for i in picks:
             label, score = decide(probs[i], card.labels, card.thresholds)
             out.append(VerifySuggestion(int(fids[i]), reason, label, float(score), float(uncertainty[i])))
