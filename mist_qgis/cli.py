@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from . import cli_geoloc, cli_media, cli_models, cli_posts, cli_rasters, cli_verify
+from . import cli_geoloc, cli_media, cli_models, cli_posts, cli_rasters, cli_text, cli_verify
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -100,6 +100,10 @@ VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
          cli_models.train_head_arguments, cli_models.train_head_parameters),
     Verb("next-to-verify", "photos to verify next: least certain for a head, plus a random sample",
          "mist:nexttoverify", cli_models.next_arguments, cli_models.next_parameters),
+    Verb("screen-text", "categorise every post by its text, photo or not (keyword rules or text heads)",
+         "mist:screentext", cli_text.screen_text_arguments, cli_text.screen_text_parameters),
+    Verb("train-text-head", "train one text head per category from the analysts' post categories",
+         "mist:traintexthead", cli_text.train_text_head_arguments, cli_text.train_text_head_parameters),
     Verb("import-references", "import reference imagery (CSV, MIST-SMMD street view, GeoJSON, geotagged photos)",
          "mist:importreferences", cli_geoloc.import_references_arguments, cli_geoloc.import_references_parameters),
     Verb("geolocate", "move posts to where their photos were taken by matching reference imagery",

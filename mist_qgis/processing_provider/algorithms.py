@@ -14,6 +14,7 @@ from .model_algorithms import (
 )
 from .raster_algorithms import EvaluateSeloAlgorithm, InundationAlgorithm, PostDensityAlgorithm, SeloAlgorithm
 from .store_algorithms import CreateStoreAlgorithm, StoreInfoAlgorithm
+from .text_algorithms import ScreenTextAlgorithm, TrainTextHeadAlgorithm
 from .verdict_algorithms import ImportVerificationsAlgorithm
 from .verify_algorithms import ExportVerifiedAlgorithm
 
@@ -36,4 +37,6 @@ ALGORITHM_CLASSES = [
     ImportReferencesAlgorithm,
     GeolocatePhotosAlgorithm,
     EvaluateGeolocationAlgorithm,
+    ScreenTextAlgorithm,
+    TrainTextHeadAlgorithm,
 ]

@@ -12,7 +12,12 @@ from mist_qgis.core.models.heads import HeadTrainingError
 from mist_qgis.core.posts.record import MediaRef, PostRecord
 from mist_qgis.core.store import text as sql
 from mist_qgis.core.text.categories import (
-    DEFAULT_CATEGORIES, Category, CategoryError, keyword_labels, load_categories, save_categories,
+    DEFAULT_CATEGORIES,
+    Category,
+    CategoryError,
+    keyword_labels,
+    load_categories,
+    save_categories,
 )
 from mist_qgis.core.text.evaluate import read_labelled
 from mist_qgis.core.text.normalize import MAX_MODEL_CHARS, normalize, split_hashtag
@@ -49,7 +54,9 @@ def test_normalisation_of_social_posts():
     assert zh.script_confidence == pytest.approx(6 / 9, abs=1e-3) or zh.han_share > 0.5
 
 
-@pytest.mark.parametrize("text", ["", "   ", None, "https://t.co/abc", "🌊🌊😭", "@someone https://x.com/a 🙏", "123 !!"])
+@pytest.mark.parametrize(
+    "text", ["", "   ", None, "https://t.co/abc", "🌊🌊😭", "@someone https://x.com/a 🙏", "123 !!"],
+)
 def test_no_text_posts(text):
     assert not normalize(text).has_text
     assert keyword_labels(normalize(text), DEFAULT_CATEGORIES) == ()
@@ -62,7 +69,8 @@ def test_mixed_and_unknown_scripts_lower_confidence():
 
 
 def test_keyword_rules_both_languages_and_several_categories():
-    assert set(keyword_labels(normalize("救命！我们被困在三楼 #郑州暴雨#"), DEFAULT_CATEGORIES)) == {"urgent_help", "flood"}
+    got = keyword_labels(normalize("救命！我们被困在三楼 #郑州暴雨#"), DEFAULT_CATEGORIES)
+    assert set(got) == {"urgent_help", "flood"}
     assert set(keyword_labels(normalize("網傳大壩潰壩是謠言"), DEFAULT_CATEGORIES)) >= {"misinformation"}
     got = keyword_labels(normalize("Bridge collapsed, rescue team evacuated 40 people #flood"), DEFAULT_CATEGORIES)
     assert {"infrastructure_damage", "relief_rescue", "flood"} <= set(got) and "not_relevant" not in got
@@ -136,8 +144,8 @@ def test_heads_train_on_analyst_categories_and_replace_keyword_rules(store, tmp_
         assert 0.0 <= m["at_threshold"]["f1"] <= 1.0 and 0.0 <= m["threshold"] <= 1.0
     assert result.metrics["flood"]["at_threshold"]["f1"] > 0.8
     # new, unlabelled posts are screened by the heads, several categories each where they fit
-    new = _add(store, ["我们被困在三楼，水还在涨，求救！", "the old bridge collapsed, road closed, flooding everywhere"],
-               prefix="new")
+    new = _add(store, ["我们被困在三楼，水还在涨，求救！",
+                       "the old bridge collapsed, road closed, flooding everywhere"], prefix="new")
     screened = screen_texts(store, heads_dir=tmp_path / "heads")
     assert screened.status == "done"
     for fid in new.values():

@@ -67,7 +67,9 @@ def sparse_blob(indices: np.ndarray, values: np.ndarray) -> bytes:
     return np.ascontiguousarray(indices, dtype="<i4").tobytes() + np.ascontiguousarray(values, dtype="<f4").tobytes()
 
 
-def load_features(store: Store, model: str, post_fids: Sequence[int] | None = None) -> tuple[np.ndarray, sparse.csr_matrix]:
+def load_features(
+    store: Store, model: str, post_fids: Sequence[int] | None = None,
+) -> tuple[np.ndarray, sparse.csr_matrix]:
     """(post fids, CSR matrix N x dim) of one feature model, in fid order."""
     import numpy as np
     from scipy import sparse as sp

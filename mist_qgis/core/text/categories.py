@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import MistError
 from .normalize import NormalizedText, normalize, to_simplified
 
 if TYPE_CHECKING:
@@ -67,7 +68,7 @@ DEFAULT_CATEGORIES: tuple[Category, ...] = (
 HUMANITARIAN = tuple(c.name for c in DEFAULT_CATEGORIES if c.name not in ("flood", "not_flood"))
 
 
-class CategoryError(ValueError):
+class CategoryError(MistError, ValueError):
     """A category list the analyst typed cannot be used (the message says why)."""
 
 

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import MistError
 from .normalize import NormalizedText
 
 if TYPE_CHECKING:
@@ -30,7 +31,7 @@ NGRAM_RANGE = (1, 3)
 CHAR_NGRAM_TAG = f"char-ngram-{NGRAM_RANGE[0]}{NGRAM_RANGE[1]}-h{NGRAM_DIM}@1"
 
 
-class TextFeatureError(ValueError):
+class TextFeatureError(MistError, ValueError):
     """A feature set cannot be computed (unknown name, missing encoder folder)."""
 
 

@@ -1,0 +1,124 @@
+"""Text screening algorithms: screen every post's text (photo or not) and train text heads from
+the analysts' post categories. Thin over `core/text/screen.py`."""
+
+from __future__ import annotations
+
+import json
+from contextlib import contextmanager
+from typing import Any
+
+from qgis.core import (
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingFeedback,
+    QgsProcessingOutputString,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterFolderDestination,
+)
+
+from ..core.text.features import FEATURE_SETS
+from ..i18n import QT_TR_NOOP, tr
+from .base import MistAlgorithm
+from .model_algorithms import _progress, _user_errors
+
+
+@contextmanager
+def _text_errors():
+    from ..core.errors import MistError
+
+    with _user_errors():
+        try:
+            yield
+        except MistError as exc:
+            raise QgsProcessingException(str(exc)) from exc
+
+
+class TextAlgorithm(MistAlgorithm):
+    _group = QT_TR_NOOP("Text screening")
+
+    def add_feature_parameters(self) -> None:
+        self.addParameter(QgsProcessingParameterEnum("FEATURES", tr("Text features"), list(FEATURE_SETS),
+                                                     defaultValue=0))
+        self.addParameter(QgsProcessingParameterFile(
+            "ENCODER", tr("Multilingual encoder folder (for the multilingual features)"),
+            QgsProcessingParameterFile.Behavior.Folder, optional=True))
+
+    def feature_choice(self, parameters: dict, context: QgsProcessingContext) -> tuple[str, str | None]:
+        features = FEATURE_SETS[self.parameterAsEnum(parameters, "FEATURES", context)]
+        return features, self.parameterAsFile(parameters, "ENCODER", context) or None
+
+
+class ScreenTextAlgorithm(TextAlgorithm):
+    _name = "screentext"
+    _display_name = QT_TR_NOOP("Screen post text")
+    _short_help = QT_TR_NOOP(
+        "Screens the text of every post, with or without a photo: stores its text features under the post and "
+        "gives it categories from the text heads in a folder, or from the keyword rules where no head exists "
+        "(shown as 'keyword rule'). Posts with no text (empty, only a link or only emoji) are marked 'no text' "
+        "and never counted as negatives. The posts layer shows the result in text_categories, "
+        "text_category_source and text_confidence."
+    )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        self.add_store_parameter()
+        self.add_feature_parameters()
+        self.addParameter(QgsProcessingParameterFile(
+            "HEADS", tr("Text heads folder (empty: keyword rules)"), QgsProcessingParameterFile.Behavior.Folder,
+            optional=True))
+        self.addOutput(QgsProcessingOutputString("COUNTS", tr("Counts (JSON)")))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..core.text.screen import screen_texts
+
+        features, encoder = self.feature_choice(parameters, context)
+        heads = self.parameterAsFile(parameters, "HEADS", context) or None
+        with _text_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+            result = screen_texts(store, features, heads, encoder, cancel=feedback.isCanceled,
+                                  progress=_progress(feedback))
+        summary = {"run_id": result.run_id, "status": result.status, "features": result.feature_model,
+                   **result.counts, "categories": result.per_category}
+        feedback.pushInfo(json.dumps(summary, ensure_ascii=False))
+        return {"COUNTS": json.dumps(summary, ensure_ascii=False)}
+
+
+class TrainTextHeadAlgorithm(TextAlgorithm):
+    _name = "traintexthead"
+    _display_name = QT_TR_NOOP("Train text heads from post categories")
+    _short_help = QT_TR_NOOP(
+        "Trains one head per category on the text features of the posts analysts have categorised (a post may "
+        "hold several categories). Reports cross-validated precision, recall and F1 and a calibrated threshold "
+        "per category, and writes text-<category>.onnx files into the output folder for 'Screen post text'."
+    )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        self.add_store_parameter()
+        self.add_feature_parameters()
+        self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT", tr("Text heads folder")))
+        self.addOutput(QgsProcessingOutputString("METRICS", tr("Cross-validated metrics per category (JSON)")))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..core.text.screen import screen_texts, train_text_heads
+
+        features, encoder = self.feature_choice(parameters, context)
+        out = self.parameterAsString(parameters, "OUTPUT", context)
+        with _text_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+            from ..core.store.text import load_features
+            from ..core.text.features import feature_tag
+
+            if not len(load_features(store, feature_tag(features, encoder))[0]):
+                feedback.pushInfo(tr("Computing text features first"))
+                screen_texts(store, features, None, encoder, cancel=feedback.isCanceled)
+            result = train_text_heads(store, out, features, encoder)
+        summary = {"macro_f1": round(result.macro_f1, 4), "per_category": result.metrics,
+                   "skipped": result.skipped, "labelled_posts": result.labelled_posts,
+                   "heads": [str(p) for p in result.paths]}
+        feedback.pushInfo(json.dumps(summary, indent=2, ensure_ascii=False))
+        return {"OUTPUT": out, "METRICS": json.dumps(summary, ensure_ascii=False)}
+
+
+

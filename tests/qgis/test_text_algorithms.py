@@ -1,0 +1,83 @@
+"""A posts-only collection (no photos at all) screened end to end: CLI import and screen-text,
+text heads trained and run through Processing, the posts layer's category fields in QGIS."""
+
+from __future__ import annotations
+
+import csv
+import json
+import subprocess
+import sys
+
+import processing
+import pytest
+from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsVectorLayer
+
+from mist_qgis.core.store import open_store
+from mist_qgis.core.store import text as sql
+from mist_qgis.core.text.evaluate import read_labelled
+from tests.conftest import DATA
+
+
+def _cli(*args):
+    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=300)
+
+
+@pytest.fixture
+def text_only_store(tmp_path):
+    posts = read_labelled(DATA / "text" / "posts.jsonl")[:200]
+    table = tmp_path / "posts.csv"
+    with table.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.writer(fh)
+        w.writerow(["id", "latitude", "longitude", "text"])
+        for i, p in enumerate(posts):
+            w.writerow([f"t{i}", 30.5 + i * 1e-3, 114.3, p.text])
+        w.writerow(["empty", 30.6, 114.3, "https://t.co/onlyalink"])
+    store = tmp_path / "text.gpkg"
+    out = _cli("import", str(table), "--store", str(store))
+    assert out.returncode == 0, out.stderr
+    return store, posts
+
+
+def test_posts_only_collection_end_to_end(text_only_store, tmp_path):
+    store_path, posts = text_only_store
+    out = _cli("screen-text", "--store", str(store_path))
+    assert out.returncode == 0, out.stderr
+    counts = json.loads(out.stdout)["counts"]
+    assert counts["posts"] == 201 and counts["no_text"] == 1 and counts["text_only"] == 200
+    assert counts["categories"]["flood"] > 50
+    with open_store(store_path) as store:
+        assert store.count("media") == 0
+        fid_of = {r[0]: r[1] for r in store.query("SELECT post_id, fid FROM posts")}
+        with store.batch() as conn:
+            for i, p in enumerate(posts):
+                sql.set_analyst_categories(conn, fid_of[f"t{i}"], list(p.categories), "ana")
+    heads = tmp_path / "heads"
+    res = processing.run("mist:traintexthead", {"STORE": str(store_path), "FEATURES": 0, "OUTPUT": str(heads)})
+    metrics = json.loads(res["METRICS"])
+    assert set(metrics["per_category"]) >= {"flood", "urgent_help", "misinformation"}
+    assert all("threshold" in m for m in metrics["per_category"].values())
+    with open_store(store_path) as store, store.batch() as conn:  # new posts arrive after training
+        conn.execute("DELETE FROM post_categories WHERE source = 'analyst'")
+        conn.execute("UPDATE posts SET text_category_source = NULL")
+    res = processing.run("mist:screentext", {"STORE": str(store_path), "FEATURES": 0, "HEADS": str(heads)})
+    assert json.loads(res["COUNTS"])["screened"] == 200
+
+    layer = QgsVectorLayer(f"{store_path}|layername=posts", "posts", "ogr")
+    assert layer.isValid()
+    names = layer.fields().names()
+    assert {"text_categories", "text_category_source", "text_confidence"} <= set(names)
+    flood = list(layer.getFeatures(QgsFeatureRequest().setFilterExpression(
+        "array_contains(string_to_array(\"text_categories\"), 'flood')")))
+    assert len(flood) > 50 and all(f["text_category_source"].startswith("head") for f in flood)
+    no_text = list(layer.getFeatures(QgsFeatureRequest().setFilterExpression("\"text_category_source\" = 'no text'")))
+    assert [f["post_id"] for f in no_text] == ["empty"]
+
+
+def test_mistakes_are_clear(text_only_store, tmp_path):
+    store_path, _ = text_only_store
+    out = _cli("screen-text", "--store", str(store_path), "--features", "multilingual")
+    assert out.returncode == 2 and "--encoder" in out.stderr and "Traceback" not in out.stderr
+    out = _cli("screen-text", "--store", str(store_path), "--heads", str(tmp_path / "nowhere"))
+    assert out.returncode == 2 and "train-text-head" in out.stderr
+    with pytest.raises(QgsProcessingException, match="labelled"):
+        processing.run("mist:traintexthead", {"STORE": str(store_path), "FEATURES": 0, "OUTPUT": str(tmp_path / "h")})
