@@ -10,7 +10,15 @@ import sys
 
 import processing
 import pytest
-from qgis.core import QgsFeatureRequest, QgsProcessingException, QgsVectorLayer
+from qgis.core import (
+    QgsExpression,
+    QgsExpressionContext,
+    QgsExpressionContextUtils,
+    QgsFeatureRequest,
+    QgsProcessingException,
+    QgsRenderContext,
+    QgsVectorLayer,
+)
 
 from mist_qgis.core.store import open_store
 from mist_qgis.core.store import text as sql
@@ -71,6 +79,44 @@ def test_posts_only_collection_end_to_end(text_only_store, tmp_path):
     assert len(flood) > 50 and all(f["text_category_source"].startswith("head") for f in flood)
     no_text = list(layer.getFeatures(QgsFeatureRequest().setFilterExpression("\"text_category_source\" = 'no text'")))
     assert [f["post_id"] for f in no_text] == ["empty"]
+
+
+def test_posts_layer_styled_filtered_and_map_tip_by_category(text_only_store):
+    from mist_qgis.layers import category_filter, posts_layer, style_posts_by_category
+
+    store_path, _ = text_only_store
+    with open_store(store_path) as store:
+        from mist_qgis.core.text.screen import screen_texts
+
+        screen_texts(store)
+        fid = store.scalar("SELECT fid FROM posts WHERE post_id = 't0'")
+        with store.batch() as conn:  # an analyst's categories, one of them hostile-looking text
+            sql.set_analyst_categories(conn, fid, ["urgent_help", "flood"], "ana")
+            conn.execute("UPDATE posts SET text_categories = 'urgent_help,<b>x</b>' WHERE fid = ?", (fid,))
+    layer = posts_layer(store_path)
+    style_posts_by_category(layer)
+    renderer = layer.renderer()
+    assert renderer.type() == "categorizedSymbol"
+    values = [c.value() for c in renderer.categories()]
+    assert values[0] == "urgent_help" and "no text" in values and "flood" in values
+    context = QgsRenderContext()
+    context.setExpressionContext(QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer)))
+    renderer.startRender(context, layer.fields())
+    drawn = {}
+    for f in layer.getFeatures():
+        context.expressionContext().setFeature(f)
+        symbol = renderer.symbolForFeature(f, context)
+        drawn[f["post_id"]] = symbol.color().name() if symbol else None
+    renderer.stopRender(context)
+    assert drawn["t0"] == "#d7191c" and drawn["empty"] == "#ffffff"  # urgent help first; no text apart
+    urgent = {f["post_id"] for f in layer.getFeatures(QgsFeatureRequest().setFilterExpression(
+        category_filter("urgent_help")))}
+    assert "t0" in urgent and "empty" not in urgent
+    feature = next(layer.getFeatures(QgsFeatureRequest().setFilterExpression("\"post_id\" = 't0'")))
+    ctx = QgsExpressionContext(QgsExpressionContextUtils.globalProjectLayerScopes(layer))
+    ctx.setFeature(feature)
+    html = QgsExpression.replaceExpressionText(layer.mapTipTemplate(), ctx)
+    assert "urgent_help, &lt;b&gt;x&lt;/b&gt; (analyst, 1.00)" in html and "<b>x</b>" not in html
 
 
 def test_mistakes_are_clear(text_only_store, tmp_path):
