@@ -92,7 +92,8 @@ class TrainedHead:
         """The same arithmetic as the exported ONNX graph, in NumPy."""
         import numpy as np
 
-        x = np.asarray(features, dtype=np.float32)
+        # sparse rows (hashed text n-grams) multiply as they are
+        x = features if hasattr(features, "tocsr") else np.asarray(features, dtype=np.float32)
         for i, (w, b) in enumerate(self.layers):
             x = x @ w.T + b
             if i < len(self.layers) - 1:
@@ -199,9 +200,12 @@ def _fold_scaler(layers, mean: np.ndarray, scale: np.ndarray):
     ]
 
 
-def _train_once(kind, x, y, n_classes, seed, c, hidden):
+def _train_once(kind, x, y, n_classes, seed, c, hidden, standardise=True):
     import numpy as np
 
+    if not standardise:  # sparse, already normalised features (hashed text n-grams) stay sparse
+        dim = x.shape[1]
+        return _fold_scaler(_fit(kind, x, y, n_classes, seed, c, hidden), np.zeros(dim), np.ones(dim))
     mean = x.mean(axis=0, dtype=np.float64)
     scale = x.std(axis=0, dtype=np.float64)
     scale = np.where(scale < 1e-8, 1.0, scale)
@@ -257,21 +261,29 @@ def _best_threshold(p_pos: np.ndarray, is_pos: np.ndarray) -> tuple[float, Label
 
 def train_head(
     features: np.ndarray, labels: Sequence[str], kind: str = "logreg", folds: int | None = None, seed: int = 0,
-    positive: str | None = None, c: float = 1.0, hidden: int = 64,
+    positive: str | None = None, c: float = 1.0, hidden: int = 64, standardise: bool = True,
 ) -> TrainedHead:
     """Train a head on features (N x d) and one label per row, with out-of-fold metrics.
 
     `folds` defaults to 5, or 3 from 1,000 examples on (each fold then still holds hundreds of
-    examples, and retraining on thousands of labels stays within seconds).
+    examples, and retraining on thousands of labels stays within seconds). Sparse features (a
+    SciPy CSR matrix of normalised hashed n-grams) train with `standardise=False`: centring would
+    make them dense and slow every fit.
     """
     import numpy as np
 
     if kind not in HEAD_KINDS:
         raise ValueError(f"unknown head kind {kind!r} ({', '.join(HEAD_KINDS)})")
-    x = np.asarray(features, dtype=np.float32)  # float32 halves the memory traffic of every fit
-    if x.ndim != 2 or len(x) != len(labels):
+    if hasattr(features, "tocsr"):
+        x = features.tocsr().astype(np.float32)
+        values = x.data
+        standardise = False
+    else:
+        x = np.asarray(features, dtype=np.float32)  # float32 halves the memory traffic of every fit
+        values = x
+    if x.ndim != 2 or x.shape[0] != len(labels):
         raise ValueError("features must be N x d with one label per row")
-    if not np.all(np.isfinite(x)):
+    if not np.all(np.isfinite(values)):
         raise HeadTrainingError("features contain NaN or infinite values")
     names = tuple(sorted(set(labels)))
     counts = {lab: int(sum(1 for v in labels if v == lab)) for lab in names}
@@ -281,17 +293,17 @@ def train_head(
         raise HeadTrainingError(f"every label needs at least 2 verified photos; have {counts}")
     y = np.array([names.index(v) for v in labels])
     if folds is None:
-        folds = 5 if len(x) < 1000 else 3
+        folds = 5 if x.shape[0] < 1000 else 3
     n_folds = max(2, min(folds, min(counts.values())))
     from sklearn.model_selection import StratifiedKFold
 
-    layers = _train_once(kind, x, y, len(names), seed, c, hidden)
-    oof = np.zeros((len(x), len(names)))
-    for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(x, y):
-        fold = _train_once(kind, x[train], y[train], len(names), seed, c, hidden)
+    layers = _train_once(kind, x, y, len(names), seed, c, hidden, standardise)
+    oof = np.zeros((x.shape[0], len(names)))
+    for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
+        fold = _train_once(kind, x[train], y[train], len(names), seed, c, hidden, standardise)
         oof[test] = TrainedHead(names, kind, fold, None).probabilities(x[test])  # type: ignore[arg-type]
     per, accuracy, macro = _metrics(y, oof.argmax(axis=1), names)
-    metrics = HeadMetrics(n_folds, len(x), accuracy, macro, per)
+    metrics = HeadMetrics(n_folds, x.shape[0], accuracy, macro, per)
     if len(names) == 2:
         pos = positive if positive in names else (POSITIVE_DEFAULT if POSITIVE_DEFAULT in names else names[1])
         k = names.index(pos)

@@ -12,7 +12,9 @@ trained heads replace them category by category.
 
 from __future__ import annotations
 
+import functools
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -105,6 +107,17 @@ def save_categories(store: Store, categories: Sequence[Category]) -> None:
         conn.executemany("INSERT INTO text_categories (name, title, position, keywords) VALUES (?, ?, ?, ?)", rows)
 
 
+@functools.lru_cache(maxsize=16)
+def _compiled(categories: tuple[Category, ...]) -> tuple[list[tuple[str, re.Pattern]], frozenset[str]]:
+    """One regular expression per category (its keywords as normalised text reads them)."""
+    rules = []
+    for c in categories:
+        words = [to_simplified(k.lower()) for k in c.keywords if k.strip()]
+        if c.name not in COMPLEMENTS and words:
+            rules.append((c.name, re.compile("|".join(re.escape(w) for w in sorted(words, key=len, reverse=True)))))
+    return rules, frozenset(c.name for c in categories)
+
+
 def keyword_labels(norm: NormalizedText, categories: Sequence[Category]) -> tuple[str, ...]:
     """The categories whose keywords occur in a normalised post; complements fill the gaps.
 
@@ -114,9 +127,8 @@ def keyword_labels(norm: NormalizedText, categories: Sequence[Category]) -> tupl
     if not norm.has_text:
         return ()
     text = norm.text
-    hits = [c.name for c in categories
-            if c.name not in COMPLEMENTS and any(to_simplified(k.lower()) in text for k in c.keywords)]
-    names = {c.name for c in categories}
+    rules, names = _compiled(tuple(categories))
+    hits = [name for name, pattern in rules if pattern.search(text)]
     out = list(hits)
     if "not_relevant" in names and not any(h in HUMANITARIAN for h in hits):
         out.append("not_relevant")

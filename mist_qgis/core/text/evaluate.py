@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .categories import DEFAULT_CATEGORIES, Category, keyword_labels
-from .features import dense, featurize
+from .features import featurize, head_input
 from .heads import train_category_heads
 from .normalize import normalize
 
@@ -55,18 +55,18 @@ def keyword_f1(posts: Sequence[LabelledPost], categories: Sequence[Category] = D
 
 def head_f1(
     posts: Sequence[LabelledPost], feature_set: str, categories: Sequence[Category] = DEFAULT_CATEGORIES,
-    seed: int = 0,
+    seed: int = 0, c: float | None = None,
 ) -> dict[str, float]:
     """F1 per category of heads scored on folds they were not trained on."""
     import numpy as np
 
-    x = dense(featurize([normalize(p.text) for p in posts], feature_set))
+    x = head_input(featurize([normalize(p.text) for p in posts], feature_set), feature_set)
     folds = np.array([p.fold for p in posts])
     names = [c.name for c in categories]
     predicted = np.zeros((len(posts), len(names)), dtype=bool)
     for k in sorted(set(folds.tolist())):
         train, test = np.flatnonzero(folds != k), np.flatnonzero(folds == k)
-        heads, _ = train_category_heads(x[train], [posts[i].categories for i in train], names, seed=seed)
+        heads, _ = train_category_heads(x[train], [posts[i].categories for i in train], names, seed=seed, c=c)
         for j, name in enumerate(names):
             if name in heads:
                 predicted[test, j] = heads[name].probability(x[test]) >= heads[name].threshold

@@ -18,10 +18,12 @@ from .categories import Category
 
 if TYPE_CHECKING:
     import numpy as np
+    from scipy import sparse
 
     from ..models.card import ModelCard
 
 OTHER = "other"
+SPARSE_C = 10.0
 HEAD_PREFIX = "text-"
 
 
@@ -44,13 +46,17 @@ def binary_labels(label_sets: Sequence[Sequence[str]], category: str) -> list[st
 
 
 def train_category_heads(
-    x: np.ndarray, label_sets: Sequence[Sequence[str]], categories: Sequence[str], kind: str = "logreg",
-    folds: int | None = None, seed: int = 0,
+    x: np.ndarray | sparse.csr_matrix, label_sets: Sequence[Sequence[str]], categories: Sequence[str],
+    kind: str = "logreg", folds: int | None = None, seed: int = 0, c: float | None = None,
 ) -> tuple[dict[str, CategoryHead], dict[str, str]]:
     """One head per category that has at least 2 labelled posts in and 2 out of it.
 
+    Sparse features (hashed n-grams) train sparse and unstandardised, with weaker regularisation
+    (`SPARSE_C`) since their values are small; dense embeddings are standardised as photo heads are.
     Returns the heads and, for each category left out, why (so the dock can say what to label).
     """
+    if c is None:
+        c = SPARSE_C if hasattr(x, "tocsr") else 1.0
     heads: dict[str, CategoryHead] = {}
     skipped: dict[str, str] = {}
     for cat in categories:
@@ -59,7 +65,7 @@ def train_category_heads(
         if n_pos < 2 or len(y) - n_pos < 2:
             skipped[cat] = f"{n_pos} labelled posts in it and {len(y) - n_pos} outside; needs 2 of each"
             continue
-        heads[cat] = CategoryHead(cat, train_head(x, y, kind=kind, folds=folds, seed=seed, positive=cat))
+        heads[cat] = CategoryHead(cat, train_head(x, y, kind=kind, folds=folds, seed=seed, positive=cat, c=c))
     if not heads:
         raise HeadTrainingError("no category has enough labelled posts to train a head: " + "; ".join(
             f"{k}: {v}" for k, v in skipped.items()))

@@ -27,6 +27,10 @@ _ZH_TAG = re.compile(r"#([^#\s][^#\n]{0,60}?)#")
 _TAG = re.compile(r"#(\w+)")
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])|(?<=[A-Za-z])(?=\d)|(?<=\d)(?=[A-Za-z])")
 _SPACES = re.compile(r"\s+")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff]")
+_LETTER = re.compile(r"[^\W\d_]")
+_HAN = re.compile("[\u4e00-\u9fff\u3400-\u4dbf]")
+_LATIN = re.compile("[a-z\u00c0-\u024f]")
 
 # Traditional -> simplified for the characters flood and relief posts use (pairs: trad, simp).
 _T2S_PAIRS = (
@@ -87,21 +91,13 @@ def normalize(text: str | None, max_chars: int = MAX_MODEL_CHARS) -> NormalizedT
     s = _ZH_TAG.sub(lambda m: f" {m.group(1)} ", s)
     s = _TAG.sub(lambda m: f" {split_hashtag(m.group(1))} ", s)
     s = to_simplified(s).replace("#", " ")
-    s = "".join(ch if ch.isprintable() else " " for ch in s)
+    s = _CONTROL.sub(" ", s)
     s = _SPACES.sub(" ", s).strip().lower()
     if len(s) > max_chars:
         s, truncated = s[:max_chars], True
-    latin = han = other = 0
-    for ch in s:
-        if not ch.isalpha():
-            continue
-        if "\u4e00" <= ch <= "\u9fff" or "\u3400" <= ch <= "\u4dbf":
-            han += 1
-        elif ch < "\u0250":
-            latin += 1
-        else:
-            other += 1
-    letters = latin + han + other
+    letters = len(_LETTER.findall(s))
+    han = len(_HAN.findall(s))
+    latin = len(_LATIN.findall(s))
     return NormalizedText(
         s, letters > 0, latin / letters if letters else 0.0, han / letters if letters else 0.0, truncated,
     )

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..store import text as sql
 from .categories import Category, keyword_labels, load_categories
-from .features import DEFAULT_FEATURE_SET, dense, feature_tag, featurize
+from .features import DEFAULT_FEATURE_SET, dense, feature_tag, featurize, head_input
 from .normalize import normalize
 
 if TYPE_CHECKING:
@@ -66,6 +66,23 @@ def _page_rows(ids, norms, heads: LoadedTextHeads | None, probs, categories: Seq
     return keyword_rows, head_rows, summaries
 
 
+def score_texts(
+    texts: Sequence[str], heads: LoadedTextHeads | None, feature_set: str = DEFAULT_FEATURE_SET,
+    model_dir: str | Path | None = None,
+):
+    """Normalise texts, featurise those with text, run the heads on them.
+
+    Returns (normalised texts, indices of the texts with text, their feature rows or None, head
+    probabilities N_kept x categories or None)."""
+    norms = [normalize(t) for t in texts]
+    keep = [i for i, n in enumerate(norms) if n.has_text]
+    if not keep:
+        return norms, keep, None, None
+    rows = featurize([norms[i] for i in keep], feature_set, model_dir)
+    probs = heads.probabilities(dense(rows)) if heads is not None else None
+    return norms, keep, rows, probs
+
+
 def screen_texts(
     store: Store, feature_set: str = DEFAULT_FEATURE_SET, heads_dir: str | Path | None = None,
     model_dir: str | Path | None = None, cancel: CancelCheck | None = None, progress: Progress | None = None,
@@ -88,12 +105,9 @@ def screen_texts(
             if cancel and cancel():
                 status = "cancelled"
                 break
-            norms = [normalize(p.text) for p in posts]
-            keep = [i for i, n in enumerate(norms) if n.has_text]
+            norms, keep, rows, probs = score_texts([p.text for p in posts], heads, feature_set, model_dir)
             ids = [posts[i].post_fid for i in keep]
             kept = [norms[i] for i in keep]
-            rows = featurize(kept, feature_set, model_dir) if kept else None
-            probs = heads.probabilities(dense(rows)) if heads is not None and kept else None
             kw_rows, head_rows, summaries = _page_rows(ids, kept, heads, probs, categories)
             no_text = [p.post_fid for p, n in zip(posts, norms, strict=True) if not n.has_text]
             with store.batch() as conn:
@@ -176,7 +190,7 @@ def train_text_heads(
             raise HeadTrainingError(f"no analyst-labelled post has {tag} text features ({len(labels)} labelled); "
                                     "screen the posts' text first")
         label_sets = [labels[int(f)] for f in fids]
-        heads, skipped = train_category_heads(dense(matrix), label_sets, [c.name for c in categories], kind, folds,
+        heads, skipped = train_category_heads(head_input(matrix, feature_set), label_sets, [c.name for c in categories], kind, folds,
                                               seed)
         paths = export_category_heads(heads, out_dir, tag, categories)
     except BaseException as exc:
