@@ -190,8 +190,8 @@ def train_text_heads(
             raise HeadTrainingError(f"no analyst-labelled post has {tag} text features ({len(labels)} labelled); "
                                     "screen the posts' text first")
         label_sets = [labels[int(f)] for f in fids]
-        heads, skipped = train_category_heads(head_input(matrix, feature_set), label_sets, [c.name for c in categories], kind, folds,
-                                              seed)
+        heads, skipped = train_category_heads(head_input(matrix, feature_set), label_sets,
+                                              [c.name for c in categories], kind, folds, seed)
         paths = export_category_heads(heads, out_dir, tag, categories)
     except BaseException as exc:
         store.finish_run(run_id, "failed", {}, str(exc))
