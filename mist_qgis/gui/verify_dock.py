@@ -70,6 +70,7 @@ from .match_pane import MatchPane
 from .photo_view import PhotoView
 from .prefetch import ImageLoader
 from .quality_panel import QualityPanel
+from .text_categories_panel import TextCategoriesPanel
 from .verify_model import THUMB, VERDICT_LABELS, VerifyTableModel, verdict_text
 
 PREFETCH_AHEAD = 3
@@ -303,6 +304,8 @@ class VerifyDock(QgsDockWidget):
         self.info.setOpenExternalLinks(True)
         self.info.setOpenLinks(True)
         lower_layout.addWidget(self.info, 1)
+        self.categories_panel = TextCategoriesPanel(self.analyst_edit.text)
+        lower_layout.addWidget(self.categories_panel)
         buttons = QHBoxLayout()
         self.verdict_buttons: dict[str, QPushButton] = {}
         for verdict, key in (("flood", "F"), ("not_flood", "N"), ("unsure", "U")):
@@ -601,6 +604,7 @@ class VerifyDock(QgsDockWidget):
 
     def _show_row(self, row: QueueRow) -> None:
         self.info.setHtml(self._facts_html(row))
+        self.categories_panel.show_post(self.store, row.post_fid)
         self._show_photo(row)
         self._update_match(row)
 
