@@ -13,7 +13,7 @@ PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugi
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc demo sample screenshots clean
+.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-text demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -54,7 +54,7 @@ deploy: package
 qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
 
-bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc
+bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-text
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
@@ -100,6 +100,9 @@ bench-decode-memory:
 
 bench-geoloc:
 	$(PY) bench/bench_geoloc.py $(BENCH_ARGS)
+
+bench-text:
+	$(PY) bench/bench_text.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache $(QM)

@@ -124,7 +124,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="200"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="201"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -459,42 +459,42 @@
         <translation>两人均已判定的照片 {n} 张 · 一致率 {o:.0%} · Cohen's kappa {k:.2f} · {c} 处冲突</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="83"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="84"/>
         <source>Import order</source>
         <translation>导入顺序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="83"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="84"/>
         <source>Newest first</source>
         <translation>最新优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="84"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
         <source>Oldest first</source>
         <translation>最早优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="84"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
         <source>Score: high to low</source>
         <translation>得分：从高到低</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="86"/>
         <source>Score: low to high</source>
         <translation>得分：从低到高</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="86"/>
         <source>Most useful next</source>
         <translation>最有价值优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="88"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="89"/>
         <source>All photos</source>
         <translation>所有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="88"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="89"/>
         <source>Not verified</source>
         <translation>未核验</translation>
     </message>
@@ -514,107 +514,107 @@
         <translation>不确定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="90"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="91"/>
         <source>Not judged by me</source>
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="135"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="136"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="171"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="172"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="171"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="172"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="184"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="187"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="188"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="193"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="194"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="195"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="197"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="198"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="198"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="199"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="203"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="204"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="222"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="223"/>
         <source>search post text</source>
         <translation>搜索帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="227"/>
         <source>min</source>
         <translation>最小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="227"/>
         <source>max</source>
         <translation>最大</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="232"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="233"/>
         <source>Hide duplicates</source>
         <translation>隐藏重复项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="234"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="235"/>
         <source>Map extent</source>
         <translation>地图范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="235"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
         <source>Map selection</source>
         <translation>地图选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="237"/>
         <source>Time controller</source>
         <translation>时态控制器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="237"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="238"/>
         <source>Select on map</source>
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="239"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="240"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="241"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="242"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -624,212 +624,212 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="318"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="321"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="325"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="328"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="328"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="331"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="329"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="332"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="373"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="376"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="398"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="401"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="472"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="475"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="484"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="487"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="484"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="487"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="491"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="494"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="499"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="502"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="515"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="545"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="548"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="585"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="588"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="585"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="588"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="587"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="590"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="587"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="590"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="589"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="592"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="589"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="592"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="592"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="595"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="592"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="595"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="596"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="599"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="615"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="619"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="700"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="704"/>
         <source>no time</source>
         <translation>无时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="710"/>
         <source>Source: </source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="709"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="713"/>
         <source>location {lat:.5f}, {lon:.5f} ({source})</source>
         <translation>位置 {lat:.5f}, {lon:.5f}（{source}）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="712"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="716"/>
         <source>not placed yet</source>
         <translation>尚未定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="714"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="718"/>
         <source>screening score {s:.2f}</source>
         <translation>筛查得分 {s:.2f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="716"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="720"/>
         <source>geolocation confidence {c:.2f} (reference {ref})</source>
         <translation>地理定位置信度 {c:.2f}（参考影像 {ref}）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="719"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="723"/>
         <source>near-duplicate of photo {fid}</source>
         <translation>与照片 {fid} 近似重复</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="724"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="728"/>
         <source>&lt;b&gt;Verdict:&lt;/b&gt; {v} by {who} at {when}</source>
         <translation>&lt;b&gt;判定：&lt;/b&gt;{v}（{who}，{when}）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="728"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="732"/>
         <source>Note: {note}</source>
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="741"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="745"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="745"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="749"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="759"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="763"/>
         <source>The verdict could not be saved: {error}</source>
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="768"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="772"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="796"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="800"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="813"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="817"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="821"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="825"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="835"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="839"/>
         <source>Cannot redo: {error}</source>
         <translation>无法重做：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="840"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="844"/>
         <source>Redone: {n} verdict(s).</source>
         <translation>已重做：{n} 条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="1054"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="1058"/>
         <source>unreadable</source>
         <translation>无法读取</translation>
     </message>
@@ -1519,7 +1519,7 @@
         <translation>累积切片（包含截至切片结束时的所有帖子）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="401"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="400"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
@@ -1659,17 +1659,17 @@
         <translation>框图层为空。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="230"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="229"/>
         <source>Choose an image.</source>
         <translation>请选择影像。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="235"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="234"/>
         <source>Window sizes</source>
         <translation>窗口大小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="236"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="235"/>
         <source>Bands</source>
         <translation>波段</translation>
     </message>
@@ -1679,167 +1679,167 @@
         <translation>文本查询需要同一模型的文本编码器。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="255"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="254"/>
         <source>No exemplar photo: pick photos or verify flood photos first.</source>
         <translation>没有示例照片：请先选择照片或核验淹水照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="273"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="272"/>
         <source>{n} windows, {c} from the cache</source>
         <translation>{n} 个窗口，其中 {c} 个来自缓存</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="279"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="278"/>
         <source>Evaluate semantic localization (SLM metrics)</source>
         <translation>评估语义定位（SLM 指标）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="281"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="280"/>
         <source>Rsu, Ras, Rda and Rmi (Yuan et al. 2022) of a probability map against annotated polygons, from a polygon layer in map or pixel coordinates; or of a folder of probmap_&lt;index&gt; files against the SeLo test set&apos;s anno.json (the dataset means).</source>
         <translation>计算概率图相对于标注多边形（来自地图坐标或像素坐标的多边形图层）的 Rsu、Ras、Rda 和 Rmi（Yuan et al. 2022）；或计算 probmap_&lt;index&gt; 文件夹相对于 SeLo 测试集 anno.json 的这些指标（数据集均值）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="288"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="287"/>
         <source>Probability map</source>
         <translation>概率图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="289"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="288"/>
         <source>Annotated regions</source>
         <translation>标注区域</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="291"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="290"/>
         <source>Region coordinates</source>
         <translation>区域坐标</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="291"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="290"/>
         <source>Map (through the map&apos;s geotransform)</source>
         <translation>地图坐标（经概率图的地理变换）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="291"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="290"/>
         <source>Pixel (x = column, y = row)</source>
         <translation>像素坐标（x = 列，y = 行）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="294"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="293"/>
         <source>SeLo anno.json</source>
         <translation>SeLo anno.json</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="296"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="295"/>
         <source>Folder of probmap_&lt;index&gt; files</source>
         <translation>probmap_&lt;index&gt; 文件所在文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="301"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="300"/>
         <source>Metrics (JSON)</source>
         <translation>指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="327"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="326"/>
         <source>Give a probability map and its annotated regions, or an anno.json.</source>
         <translation>请指定概率图及其标注区域，或一个 anno.json。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="337"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="336"/>
         <source>Region {fid} has holes; SLM regions are simple polygons.</source>
         <translation>区域 {fid} 含有孔洞；SLM 区域应为简单多边形。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="352"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="351"/>
         <source>Give the folder of probmap_&lt;index&gt; files.</source>
         <translation>请指定 probmap_&lt;index&gt; 文件所在的文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="361"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="360"/>
         <source>No probmap_{i} file in {folder}</source>
         <translation>{folder} 中没有 probmap_{i} 文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="372"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="371"/>
         <source>Inundation depth and extent</source>
         <translation>淹没水深与淹没范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="374"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="373"/>
         <source>From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; depth = surface - ground where positive, kept only where hydraulically connected to a post. Writes a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports neighbouring posts whose water surfaces disagree.</source>
         <translation>基于数据库中带水深的已核验淹水帖子和数字高程模型 (DEM)：每条帖子处的水面 = 地面 + 水深，在距证据点不超过最大距离的范围内插值（反距离或最近点）；水深 = 水面 - 地面（仅取正值），且只保留与帖子水力连通的区域。写出水深 GeoTIFF 和带面积 (m²) 的淹没范围多边形（GeoPackage，包含证据点及被跳过的原因），并报告水面高程不一致的相邻帖子。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="384"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="383"/>
         <source>DEM</source>
         <translation>数字高程模型 (DEM)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="384"/>
         <source>Interpolation</source>
         <translation>插值</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="384"/>
         <source>Inverse distance weighting</source>
         <translation>反距离权重</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="384"/>
         <source>Nearest post</source>
         <translation>最近的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="389"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="388"/>
         <source>Maximum distance from evidence (m)</source>
         <translation>距证据点的最大距离 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="391"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="390"/>
         <source>Consistency tolerance (m)</source>
         <translation>一致性容差 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="393"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="392"/>
         <source>Neighbouring posts within (m)</source>
         <translation>相邻帖子的距离范围 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="394"/>
         <source>Water connects through</source>
         <translation>水体连通方式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="394"/>
         <source>Edges (4 neighbours)</source>
         <translation>共边（4 邻域）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="394"/>
         <source>Edges and corners (8 neighbours)</source>
         <translation>共边和共角（8 邻域）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="399"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="398"/>
         <source>Keep depths above 15 m (with a warning)</source>
         <translation>保留超过 15 m 的水深（并给出警告）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="402"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="401"/>
         <source>Depth raster</source>
         <translation>水深栅格</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="403"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="402"/>
         <source>Extent polygons</source>
         <translation>淹没范围多边形</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="404"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="403"/>
         <source>Flooded area (m²)</source>
         <translation>淹没面积 (m²)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="416"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="415"/>
         <source>Choose a DEM.</source>
         <translation>请选择数字高程模型 (DEM)。</translation>
     </message>
@@ -2124,7 +2124,7 @@
         <translation>帖子 {post}：照片 {media} ↔ 参考影像 {ref}，使用 {matcher} 进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="147"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="85"/>
         <source>, confidence {c:.2f}</source>
         <translation>，置信度 {c:.2f}</translation>
     </message>
@@ -2144,37 +2144,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="296"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="297"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="623"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="627"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="631"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="635"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="633"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="637"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="633"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="637"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="642"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="646"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="645"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="649"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2282,6 +2282,176 @@
         <location filename="../mist_qgis/tasks/model_pack_task.py" line="20"/>
         <source>MIST: import model pack {name}</source>
         <translation>MIST：导入模型包 {name}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="33"/>
+        <source>Text categories</source>
+        <translation>文本类别</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="41"/>
+        <source>Set categories</source>
+        <translation>设置类别</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="59"/>
+        <source>No post selected.</source>
+        <translation>未选择帖子。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="68"/>
+        <source>Text categories are not available: {e}</source>
+        <translation>文本类别不可用：{e}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="79"/>
+        <source>Not screened yet.</source>
+        <translation>尚未筛查。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="81"/>
+        <source>No text (not counted as a negative).</source>
+        <translation>无文本（不计为负例）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="83"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="85"/>
+        <source>{names} — from {source}{confidence}</source>
+        <translation>{names} — 来自{source}{confidence}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="118"/>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/layers.py" line="129"/>
+        <source>no text</source>
+        <translation>无文本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="38"/>
+        <source>Text screening</source>
+        <translation>文本筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="41"/>
+        <source>Text features</source>
+        <translation>文本特征</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="43"/>
+        <source>Multilingual encoder folder (for the multilingual features)</source>
+        <translation>多语言编码器文件夹（用于多语言特征）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="54"/>
+        <source>Screen post text</source>
+        <translation>筛查帖子文本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="55"/>
+        <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence.</source>
+        <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="66"/>
+        <source>Text heads folder (empty: keyword rules)</source>
+        <translation>文本分类头文件夹（留空：使用关键词规则）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="69"/>
+        <source>Counts (JSON)</source>
+        <translation>计数 (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="89"/>
+        <source>Train text heads from post categories</source>
+        <translation>根据帖子类别训练文本分类头</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="90"/>
+        <source>Trains one head per category on the text features of the posts analysts have categorised (a post may hold several categories). Reports cross-validated precision, recall and F1 and a calibrated threshold per category, and writes text-&lt;category&gt;.onnx files into the output folder for &apos;Screen post text&apos;.</source>
+        <translation>在分析员已分类帖子的文本特征上为每个类别训练一个分类头（一条帖子可属于多个类别）。报告每个类别的交叉验证精确率、召回率和 F1 以及校准阈值，并将 text-&lt;类别&gt;.onnx 文件写入输出文件夹，供“筛查帖子文本”使用。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="99"/>
+        <source>Text heads folder</source>
+        <translation>文本分类头文件夹</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="100"/>
+        <source>Cross-validated metrics per category (JSON)</source>
+        <translation>每个类别的交叉验证指标 (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="114"/>
+        <source>Computing text features first</source>
+        <translation>先计算文本特征</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>urgent help needed</source>
+        <translation>急需救助</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>relief and rescue information</source>
+        <translation>救援与救济信息</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>infrastructure damage</source>
+        <translation>基础设施损毁</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>caution and advice</source>
+        <translation>警示与建议</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>misinformation</source>
+        <translation>不实信息</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>not relevant</source>
+        <translation>无关</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>flood</source>
+        <translation>淹水</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>not flood</source>
+        <translation>未淹水</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>keyword rule</source>
+        <translation>关键词规则</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>head</source>
+        <translation>分类头</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>analyst</source>
+        <translation>分析员</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>head + keyword rule</source>
+        <translation>分类头 + 关键词规则</translation>
     </message>
 </context>
 </TS>

@@ -12,9 +12,16 @@ from qgis.PyQt.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, 
 from ..core.store import Store
 from ..core.store import text as store_text
 from ..core.text.categories import DEFAULT_CATEGORIES, load_categories
-from ..i18n import tr
+from ..i18n import QT_TR_NOOP, tr
 
 COLUMNS = 4
+# The default category titles and the sources, for translation (the store's list may add others).
+_TRANSLATED = (
+    QT_TR_NOOP("urgent help needed"), QT_TR_NOOP("relief and rescue information"),
+    QT_TR_NOOP("infrastructure damage"), QT_TR_NOOP("caution and advice"), QT_TR_NOOP("misinformation"),
+    QT_TR_NOOP("not relevant"), QT_TR_NOOP("flood"), QT_TR_NOOP("not flood"), QT_TR_NOOP("keyword rule"),
+    QT_TR_NOOP("head"), QT_TR_NOOP("analyst"), QT_TR_NOOP("head + keyword rule"),
+)
 
 
 class TextCategoriesPanel(QGroupBox):
