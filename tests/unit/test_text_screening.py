@@ -172,3 +172,41 @@ def test_labelled_set_is_bilingual_and_multilabel():
     assert sum(1 for r in rows if len(r["categories"]) > 2) >= 50
     assert {c for r in rows for c in r["categories"]} == {c.name for c in DEFAULT_CATEGORIES}
     assert MAX_MODEL_CHARS == 2000
+
+
+def test_photo_posts_get_image_text_and_combined_scores_from_post_text_features(store, tmp_path):
+    """Posts with a photo: a photo score, text categories, and an image+text head that reads the
+    text features computed once per post (not per photo)."""
+    from mist_qgis.core.models import runtime
+    from mist_qgis.core.models.classify import classify_store
+    from mist_qgis.core.models.embeddings import feature_matrix
+    from mist_qgis.core.models.heads import train_head_from_store
+    from mist_qgis.core.store import models as media_sql
+    from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
+
+    runtime.clear_sessions()
+    texts = ["our street is flooded, water to the knees", "街道被水淹了，水到膝盖", "flood water in the shop",
+             "积水很深，车被淹", "river broke its banks, houses flooded", "暴雨内涝，地下车库进水",
+             "great coffee this morning", "今天天气不错", "watching football tonight", "猫在睡觉",
+             "new phone arrived", "周末去爬山"]
+    fids = add_photo_posts(store, [(f"p{i}", photo(PHOTO_NAMES[i % 6])) for i in range(12)], texts=texts)
+    classify_store(store, make_colour_model(tmp_path / "colour.onnx"))  # the photo score and embeddings
+    result = screen_texts(store)
+    assert result.counts["with_photo"] == 12
+    f, x = feature_matrix(store, "image+text", "colour@1", result.feature_model)
+    assert list(f) == fids and x.shape == (12, 3 + 4096)
+    with store.batch() as conn:
+        conn.executemany(
+            "INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
+            "SELECT post_fid, fid, ?, 'ann', '2024-01-01T00:00:00Z' FROM media WHERE fid = ?",
+            [("flood" if i < 6 else "not_flood", fid) for i, fid in enumerate(fids)],
+        )
+    head = train_head_from_store(store, tmp_path / "mm.onnx", image_model="colour@1",
+                                 text_model=result.feature_model, features="image+text", version="1", folds=3)
+    assert head.card.extra["text_model"] == result.feature_model
+    screened = classify_store(store, head.path)
+    assert screened.classified == 12
+    assert {r["label"] for r in media_sql.predictions(store, head.card.tag)} <= {"flood", "not_flood"}
+    row = store.query("SELECT cls_label, text_categories FROM posts WHERE fid = (SELECT post_fid FROM media "
+                      "WHERE fid = ?)", (fids[0],))[0]
+    assert row["cls_label"] in ("flood", "not_flood") and "flood" in row["text_categories"].split(",")

@@ -55,6 +55,12 @@ def write_features(conn: sqlite3.Connection, model: str, dim: int, rows: Iterabl
     )
 
 
+def feature_post_fids(store: Store, model: str, first: int, last: int) -> set[int]:
+    """Posts in a fid range that already have features of a model."""
+    return {r[0] for r in store.query(
+        "SELECT post_fid FROM post_text_features WHERE model = ? AND post_fid BETWEEN ? AND ?", (model, first, last))}
+
+
 def dense_blob(vector: np.ndarray) -> bytes:
     import numpy as np
 
@@ -163,3 +169,26 @@ def post_categories(store: Store, post_fid: int) -> list[sqlite3.Row]:
         "SELECT category, source, score, model, analyst FROM post_categories WHERE post_fid = ? "
         "ORDER BY CASE source WHEN 'analyst' THEN 0 WHEN 'head' THEN 1 ELSE 2 END, score DESC", (post_fid,),
     )
+
+
+def media_text_features(
+    store: Store, model: str, media_fids: Sequence[int] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """(media fids, dense rows): each fetched photo gets its post's text features, so a head that
+    reads a photo beside its post's text uses the features computed once per post."""
+    import numpy as np
+
+    rows = store.query(
+        "SELECT m.fid, m.post_fid FROM media m WHERE m.status = 'ok' AND m.kind = 'photo' "
+        "AND m.cache_path IS NOT NULL ORDER BY m.fid"
+    )
+    if media_fids is not None:
+        wanted = set(int(f) for f in media_fids)
+        rows = [r for r in rows if r[0] in wanted]
+    post_fids, matrix = load_features(store, model, [r[1] for r in rows])
+    if not len(post_fids):
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    where = {int(f): i for i, f in enumerate(post_fids)}
+    pairs = [(r[0], where[r[1]]) for r in rows if r[1] in where]
+    return (np.array([m for m, _ in pairs], dtype=np.int64),
+            matrix[[i for _, i in pairs]].toarray().astype(np.float32))

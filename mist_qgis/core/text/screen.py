@@ -154,6 +154,26 @@ def _blobs(ids: Sequence[int], rows):
             yield fid, "dense", sql.dense_blob(vector)
 
 
+def compute_post_features(store: Store, feature_set: str = DEFAULT_FEATURE_SET,
+                          model_dir: str | Path | None = None) -> int:
+    """Text features for posts with text that have none of this set yet (categories untouched);
+    returns how many were written."""
+    tag = feature_tag(feature_set, model_dir)
+    done = 0
+    for posts in sql.iter_post_texts(store):
+        have = sql.feature_post_fids(store, tag, posts[0].post_fid, posts[-1].post_fid)
+        todo = [p for p in posts if p.post_fid not in have]
+        norms = [normalize(p.text) for p in todo]
+        keep = [i for i, n in enumerate(norms) if n.has_text]
+        if not keep:
+            continue
+        rows = featurize([norms[i] for i in keep], feature_set, model_dir)
+        with store.batch() as conn:
+            sql.write_features(conn, tag, rows.shape[1], _blobs([todo[i].post_fid for i in keep], rows))
+        done += len(keep)
+    return done
+
+
 # -- training and "most useful next" ---------------------------------------------------------------
 
 
