@@ -152,9 +152,8 @@ def _prepare_head_features(
             )
         # else: only photos the backbone could not read lack embeddings; they are reported as skipped
     if text_tag and sql.post_texts_without_embedding(store, text_tag):
-        from .text import TEXT_MODEL_TAG, embed_post_texts
-
         from ..text.features import CHAR_NGRAM_TAG
+        from .text import TEXT_MODEL_TAG, embed_post_texts
 
         if text_tag == CHAR_NGRAM_TAG:  # text features kept per post (text screening): fill the gaps
             from ..text.screen import compute_post_features
