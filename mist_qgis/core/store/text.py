@@ -80,18 +80,14 @@ def load_features(
     import numpy as np
     from scipy import sparse as sp
 
-    rows = store.query(
-        "SELECT post_fid, dim, format, vector FROM post_text_features WHERE model = ? ORDER BY post_fid", (model,)
+    from .models import vector_rows
+
+    rows, dim = vector_rows(
+        store, "SELECT post_fid, dim, format, vector FROM post_text_features WHERE model = ? ORDER BY post_fid",
+        model, post_fids, "text features",
     )
-    if post_fids is not None:
-        wanted = set(int(f) for f in post_fids)
-        rows = [r for r in rows if r[0] in wanted]
     if not rows:
         return np.zeros(0, dtype=np.int64), sp.csr_matrix((0, 0), dtype=np.float32)
-    dims = {r[1] for r in rows}
-    if len(dims) != 1:
-        raise ValueError(f"text features of {model} have mixed sizes {sorted(dims)}")
-    dim = dims.pop()
     indptr, indices, values = [0], [], []
     for _, _, fmt, blob in rows:
         if fmt == "dense":
