@@ -1404,7 +1404,7 @@
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="195"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="170"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
@@ -2334,62 +2334,62 @@
         <translation>无文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="38"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="39"/>
         <source>Text screening</source>
         <translation>文本筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="41"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="42"/>
         <source>Text features</source>
         <translation>文本特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="43"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="44"/>
         <source>Multilingual encoder folder (for the multilingual features)</source>
         <translation>多语言编码器文件夹（用于多语言特征）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="54"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="55"/>
         <source>Screen post text</source>
         <translation>筛查帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="55"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="56"/>
         <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence.</source>
         <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="66"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="67"/>
         <source>Text heads folder (empty: keyword rules)</source>
         <translation>文本分类头文件夹（留空：使用关键词规则）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="69"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="70"/>
         <source>Counts (JSON)</source>
         <translation>计数 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="89"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="90"/>
         <source>Train text heads from post categories</source>
         <translation>根据帖子类别训练文本分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="90"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="91"/>
         <source>Trains one head per category on the text features of the posts analysts have categorised (a post may hold several categories). Reports cross-validated precision, recall and F1 and a calibrated threshold per category, and writes text-&lt;category&gt;.onnx files into the output folder for &apos;Screen post text&apos;.</source>
         <translation>在分析员已分类帖子的文本特征上为每个类别训练一个分类头（一条帖子可属于多个类别）。报告每个类别的交叉验证精确率、召回率和 F1 以及校准阈值，并将 text-&lt;类别&gt;.onnx 文件写入输出文件夹，供“筛查帖子文本”使用。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="99"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="166"/>
         <source>Text heads folder</source>
         <translation>文本分类头文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="100"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="101"/>
         <source>Cross-validated metrics per category (JSON)</source>
         <translation>每个类别的交叉验证指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="114"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="115"/>
         <source>Computing text features first</source>
         <translation>先计算文本特征</translation>
     </message>
@@ -2452,6 +2452,41 @@
         <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
         <source>head + keyword rule</source>
         <translation>分类头 + 关键词规则</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="130"/>
+        <source>Post categories and keyword rules</source>
+        <translation>帖子类别与关键词规则</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="131"/>
+        <source>Lists the store&apos;s post categories with their keyword rules, or replaces them from a CSV table with the columns name, title and keywords (separated by &apos;;&apos;), one category per row in desk order. Analysts&apos; labels and earlier results are kept; screen the text again to apply new keyword rules.</source>
+        <translation>列出数据库中的帖子类别及其关键词规则，或用 CSV 表替换它们：列为 name、title 和 keywords（以“;”分隔），每行一个类别，按处理台顺序排列。分析员的标注和之前的结果会保留；重新筛查文本以应用新的关键词规则。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="139"/>
+        <source>Category table (CSV; empty: list only)</source>
+        <translation>类别表（CSV；留空：仅列出）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="141"/>
+        <source>Categories (JSON)</source>
+        <translation>类别 (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="158"/>
+        <source>Suggest posts to categorise next</source>
+        <translation>建议接下来分类的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="159"/>
+        <source>Lists posts not yet categorised by an analyst that some text head is least sure about, mixed with a random sample so that precision estimated from labelled posts stays honest.</source>
+        <translation>列出尚未由分析员分类、且某个文本分类头最不确定的帖子，并混入随机样本，使根据已标注帖子估计的精确率保持可信。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="168"/>
+        <source>Number of posts</source>
+        <translation>帖子数量</translation>
     </message>
 </context>
 </TS>

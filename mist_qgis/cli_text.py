@@ -52,3 +52,31 @@ def train_text_head_arguments(parser: argparse.ArgumentParser) -> None:
 
 def train_text_head_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return {**_feature_parameters(args), "OUTPUT": str(Path(args.out).resolve())}
+
+
+def categories_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--set", metavar="TABLE.csv", help="replace the list: columns name, title, keywords (a;b;c)")
+
+
+def categories_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    params: dict[str, Any] = {"STORE": _store(args.store)}
+    if args.set:
+        if not Path(args.set).is_file():
+            raise _error(f"category table {args.set} does not exist")
+        params["INPUT"] = str(Path(args.set).resolve())
+    return params
+
+
+def next_posts_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
+    parser.add_argument("--heads", required=True, metavar="DIR", help="text heads folder")
+    parser.add_argument("-n", "--count", type=int, default=20)
+
+
+def next_posts_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    if args.count < 1:
+        raise _error("--count must be at least 1")
+    if not Path(args.heads).is_dir():
+        raise _error(f"heads folder {args.heads} does not exist (train it with: train-text-head)")
+    return {"STORE": _store(args.store), "HEADS": str(Path(args.heads).resolve()), "COUNT": args.count}

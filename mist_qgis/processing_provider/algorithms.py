@@ -14,7 +14,12 @@ from .model_algorithms import (
 )
 from .raster_algorithms import EvaluateSeloAlgorithm, InundationAlgorithm, PostDensityAlgorithm, SeloAlgorithm
 from .store_algorithms import CreateStoreAlgorithm, StoreInfoAlgorithm
-from .text_algorithms import ScreenTextAlgorithm, TrainTextHeadAlgorithm
+from .text_algorithms import (
+    NextPostsToLabelAlgorithm,
+    ScreenTextAlgorithm,
+    TextCategoriesAlgorithm,
+    TrainTextHeadAlgorithm,
+)
 from .verdict_algorithms import ImportVerificationsAlgorithm
 from .verify_algorithms import ExportVerifiedAlgorithm
 
@@ -39,4 +44,6 @@ ALGORITHM_CLASSES = [
     EvaluateGeolocationAlgorithm,
     ScreenTextAlgorithm,
     TrainTextHeadAlgorithm,
+    NextPostsToLabelAlgorithm,
+    TextCategoriesAlgorithm,
 ]

@@ -15,6 +15,7 @@ from qgis.core import (
     QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
+    QgsProcessingParameterNumber,
 )
 
 from ..core.text.features import FEATURE_SETS
@@ -122,3 +123,61 @@ class TrainTextHeadAlgorithm(TextAlgorithm):
 
 
 
+
+
+class TextCategoriesAlgorithm(TextAlgorithm):
+    _name = "textcategories"
+    _display_name = QT_TR_NOOP("Post categories and keyword rules")
+    _short_help = QT_TR_NOOP(
+        "Lists the store's post categories with their keyword rules, or replaces them from a CSV table with the "
+        "columns name, title and keywords (separated by ';'), one category per row in desk order. Analysts' "
+        "labels and earlier results are kept; screen the text again to apply new keyword rules."
+    )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        self.add_store_parameter()
+        self.addParameter(QgsProcessingParameterFile(
+            "INPUT", tr("Category table (CSV; empty: list only)"), extension="csv", optional=True))
+        self.addOutput(QgsProcessingOutputString("CATEGORIES", tr("Categories (JSON)")))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..core.text.categories import load_categories, read_category_table, save_categories
+
+        table = self.parameterAsFile(parameters, "INPUT", context)
+        with _text_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+            if table:
+                save_categories(store, read_category_table(table))
+            cats = [{"name": c.name, "title": c.title, "keywords": list(c.keywords)} for c in load_categories(store)]
+        return {"CATEGORIES": json.dumps(cats, ensure_ascii=False)}
+
+
+class NextPostsToLabelAlgorithm(TextAlgorithm):
+    _name = "nextpoststolabel"
+    _display_name = QT_TR_NOOP("Suggest posts to categorise next")
+    _short_help = QT_TR_NOOP(
+        "Lists posts not yet categorised by an analyst that some text head is least sure about, mixed with a "
+        "random sample so that precision estimated from labelled posts stays honest."
+    )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        self.add_store_parameter()
+        self.addParameter(QgsProcessingParameterFile("HEADS", tr("Text heads folder"),
+                                                     QgsProcessingParameterFile.Behavior.Folder))
+        self.addParameter(QgsProcessingParameterNumber(
+            "COUNT", tr("Number of posts"), QgsProcessingParameterNumber.Type.Integer, 20, minValue=1))
+        self.addOutput(QgsProcessingOutputString("SUGGESTIONS", tr("Suggestions (JSON)")))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from dataclasses import asdict
+
+        from ..core.text.screen import next_posts_to_label
+
+        heads = self.parameterAsFile(parameters, "HEADS", context)
+        n = self.parameterAsInt(parameters, "COUNT", context)
+        with _text_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+            out = [asdict(s) for s in next_posts_to_label(store, heads, n)]
+        return {"SUGGESTIONS": json.dumps(out)}

@@ -69,6 +69,10 @@ def test_posts_only_collection_end_to_end(text_only_store, tmp_path):
         conn.execute("UPDATE posts SET text_category_source = NULL")
     res = processing.run("mist:screentext", {"STORE": str(store_path), "FEATURES": 0, "HEADS": str(heads)})
     assert json.loads(res["COUNTS"])["screened"] == 200
+    out = _cli("next-posts", "--store", str(store_path), "--heads", str(heads), "-n", "5")
+    assert out.returncode == 0, out.stderr
+    suggestions = json.loads(out.stdout)["suggestions"]
+    assert len(suggestions) == 5 and {s["reason"] for s in suggestions} <= {"uncertain", "random"}
 
     layer = QgsVectorLayer(f"{store_path}|layername=posts", "posts", "ogr")
     assert layer.isValid()
@@ -127,3 +131,24 @@ def test_mistakes_are_clear(text_only_store, tmp_path):
     assert out.returncode == 2 and "train-text-head" in out.stderr
     with pytest.raises(QgsProcessingException, match="labelled"):
         processing.run("mist:traintexthead", {"STORE": str(store_path), "FEATURES": 0, "OUTPUT": str(tmp_path / "h")})
+
+
+def test_team_edits_categories_from_a_table(text_only_store, tmp_path):
+    store_path, _ = text_only_store
+    listed = json.loads(_cli("text-categories", "--store", str(store_path)).stdout)["categories"]
+    assert [c["name"] for c in listed][:2] == ["urgent_help", "relief_rescue"]
+    table = tmp_path / "cats.csv"
+    table.write_text("name,title,keywords\nroad_closed,road closed,封路;road closed\nflood,flood,flood;水浸\n"
+                     "not_flood,not flood,\n", encoding="utf-8")
+    out = _cli("text-categories", "--store", str(store_path), "--set", str(table))
+    assert out.returncode == 0, out.stderr
+    assert [c["name"] for c in json.loads(out.stdout)["categories"]] == ["road_closed", "flood", "not_flood"]
+    with open_store(store_path) as store, store.batch() as conn:
+        conn.execute("UPDATE posts SET text = 'Road closed by the river 封路' WHERE post_id = 't0'")
+    assert _cli("screen-text", "--store", str(store_path)).returncode == 0
+    with open_store(store_path) as store:
+        cats = store.scalar("SELECT text_categories FROM posts WHERE post_id = 't0'")
+    assert cats.split(",") == ["road_closed", "not_flood"]
+    table.write_text("name,title,keywords\nbad name!,x,\n", encoding="utf-8")
+    out = _cli("text-categories", "--store", str(store_path), "--set", str(table))
+    assert out.returncode == 2 and "line 2" in out.stderr and "Traceback" not in out.stderr

@@ -17,6 +17,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import MistError
@@ -136,3 +137,23 @@ def keyword_labels(norm: NormalizedText, categories: Sequence[Category]) -> tupl
         if base and comp in names and base not in hits:
             out.append(comp)
     return tuple(out)
+
+
+def read_category_table(path: str | Path) -> list[Category]:
+    """A team's category list from a CSV table: name, title, keywords (separated by ';'), one
+    category per row, in desk order. Bad rows are errors that name the line."""
+    import csv
+
+    out = []
+    with open(path, newline="", encoding="utf-8-sig") as fh:
+        reader = csv.DictReader(fh)
+        if not reader.fieldnames or "name" not in reader.fieldnames:
+            raise CategoryError(f"{path}: the first row must name the columns name, title, keywords")
+        for line, row in enumerate(reader, start=2):
+            try:
+                name = check_name(row.get("name") or "")
+            except CategoryError as exc:
+                raise CategoryError(f"{path}, line {line}: {exc}") from None
+            words = tuple(w.strip() for w in (row.get("keywords") or "").split(";") if w.strip())
+            out.append(Category(name, (row.get("title") or name).strip(), words))
+    return out
