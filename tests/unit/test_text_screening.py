@@ -210,3 +210,19 @@ def test_photo_posts_get_image_text_and_combined_scores_from_post_text_features(
     row = store.query("SELECT cls_label, text_categories FROM posts WHERE fid = (SELECT post_fid FROM media "
                       "WHERE fid = ?)", (fids[0],))[0]
     assert row["cls_label"] in ("flood", "not_flood") and "flood" in row["text_categories"].split(",")
+
+
+def test_a_user_supplied_encoder_folder_is_used_and_a_missing_one_explained(store, tmp_path):
+    from mist_qgis.core.models.text import TEXT_DIM, default_model_dir
+    from mist_qgis.core.text.features import TextFeatureError, feature_tag
+
+    folder = default_model_dir()  # any sentence-encoder folder the user points to (here the packaged MiniLM)
+    ids = _add(store, ["街道被水淹了", "street flooded", "🌊"])
+    result = screen_texts(store, "multilingual", model_dir=folder)
+    assert result.feature_model == feature_tag("multilingual", folder) == f"multilingual:{folder.name}@1"
+    fids, matrix = sql.load_features(store, result.feature_model)
+    assert sorted(fids.tolist()) == sorted([ids["p0"], ids["p1"]]) and matrix.shape[1] == TEXT_DIM
+    with pytest.raises(TextFeatureError, match="multilingual sentence encoder"):
+        screen_texts(store, "multilingual", model_dir=tmp_path / "absent")
+    with pytest.raises(TextFeatureError, match="unknown text feature set"):
+        screen_texts(store, "bag-of-words")
