@@ -13,6 +13,12 @@ from .cli_models import _error, _store
 from .core.text.features import DEFAULT_FEATURE_SET, FEATURE_SETS
 
 
+def _heads(path: str) -> str:
+    if not Path(path).is_dir():
+        raise _error(f"heads folder {path} does not exist (train it with: train-text-head)")
+    return str(Path(path).resolve())
+
+
 def _features(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--store", required=True, metavar="STORE.gpkg", help="the MIST store")
     parser.add_argument("--features", choices=FEATURE_SETS, default=DEFAULT_FEATURE_SET,
@@ -39,9 +45,7 @@ def screen_text_arguments(parser: argparse.ArgumentParser) -> None:
 def screen_text_parameters(args: argparse.Namespace) -> dict[str, Any]:
     params = _feature_parameters(args)
     if args.heads:
-        if not Path(args.heads).is_dir():
-            raise _error(f"heads folder {args.heads} does not exist (train it with: train-text-head)")
-        params["HEADS"] = str(Path(args.heads).resolve())
+        params["HEADS"] = _heads(args.heads)
     return params
 
 
@@ -77,6 +81,4 @@ def next_posts_arguments(parser: argparse.ArgumentParser) -> None:
 def next_posts_parameters(args: argparse.Namespace) -> dict[str, Any]:
     if args.count < 1:
         raise _error("--count must be at least 1")
-    if not Path(args.heads).is_dir():
-        raise _error(f"heads folder {args.heads} does not exist (train it with: train-text-head)")
-    return {"STORE": _store(args.store), "HEADS": str(Path(args.heads).resolve()), "COUNT": args.count}
+    return {"STORE": _store(args.store), "HEADS": _heads(args.heads), "COUNT": args.count}
