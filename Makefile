@@ -9,11 +9,13 @@ BUILD_DIR ?= build
 DIST_DIR ?= dist
 BUILD := $(BUILD_DIR)/$(PLUGIN)
 DIST := $(DIST_DIR)/$(PLUGIN)-$(VERSION).zip
-PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
+PROFILE ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
+PROFILE_PLUGINS := $(PROFILE)/python/plugins
+PROFILE_MODELS := $(PROFILE)/mist/models
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-text demo sample screenshots clean
+.PHONY: setup test test-all lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-text demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -26,6 +28,7 @@ test-all:
 
 lint:
 	$(PY) -m ruff check mist_qgis tests bench scripts models
+	$(PY) scripts/check_imports.py
 
 ts:
 	pylupdate5 -noobsolete $$(find mist_qgis -name '*.py' | sort) -ts $(TS)
@@ -48,7 +51,8 @@ package: qm
 deploy: package
 	rm -rf $(PROFILE_PLUGINS)/$(PLUGIN) && mkdir -p $(PROFILE_PLUGINS)
 	cp -r $(BUILD) $(PROFILE_PLUGINS)/$(PLUGIN)
-	$(PY) scripts/enable_plugin.py $(PLUGIN)
+	$(PY) scripts/enable_plugin.py $(PLUGIN) $(PROFILE)
+	$(MAKE) install-models
 	@echo "installed into $(PROFILE_PLUGINS)/$(PLUGIN)"
 
 qgis: deploy
@@ -65,8 +69,15 @@ bench-store:
 bench-rasters:
 	$(PY) bench/bench_rasters.py
 
+# Build the models, then install them where the installed plugin looks: <profile>/mist/models.
 models:
 	$(PY) models/export_efficientnet_lite0.py --out models/build
+	$(MAKE) install-models
+
+install-models:
+	@if ls models/build/*.onnx >/dev/null 2>&1; then \
+	  mkdir -p $(PROFILE_MODELS) && cp -r models/build/. $(PROFILE_MODELS)/ && \
+	  echo "models installed into $(PROFILE_MODELS)"; fi
 
 DEMO_MODEL := models/build/efficientnet-lite0.onnx
 

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(qgis python3-qgis qgis-providers gdal-bin python3-venv xvfb xauth
-              qttools5-dev-tools pyqt5-dev-tools zip fonts-noto-cjk fonts-noto-color-emoji)
+              qttools5-dev-tools pyqt5-dev-tools zip fonts-noto-cjk fonts-noto-color-emoji xdotool x11-utils)
 VENV=.venv
 PY=/usr/bin/python3
 STAMP="$VENV/.requirements.sha256"

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.errors import MistError
+
 POST_RULES = (
     # (legend label, filter expression, shape, fill colour, size mm)
     ("Verified flood, depth reported", "\"verified\" = 'flood' AND \"water_depth_m\" IS NOT NULL",
@@ -76,7 +78,7 @@ class FloodMapResult:
         return self.distinct_colours < 16
 
 
-class FloodMapError(RuntimeError):
+class FloodMapError(MistError):
     """The map cannot be drawn (a layer does not open, the export fails)."""
 
 
@@ -156,7 +158,7 @@ def _text_posts_layer(store: Path):
     """Posts without a photo, coloured and labelled by the categories their text got."""
     from qgis.core import QgsPalLayerSettings
 
-    from ..layers import style_posts_by_category
+    from ..qgis_ops.layers import style_posts_by_category
 
     layer = _vector(f"{store}|layername=posts", "Text-only posts by category",
                     "\"media_url\" IS NULL AND \"text_categories\" IS NOT NULL AND \"text_categories\" != ''")

@@ -10,7 +10,7 @@ from qgis.PyQt.QtCore import pyqtSignal
 from qgis.PyQt.QtWidgets import QCheckBox, QGridLayout, QGroupBox, QHBoxLayout, QLabel, QPushButton, QVBoxLayout
 
 from ..core.store import Store
-from ..core.store import text as store_text
+from ..core.store import text_sql as store_text
 from ..core.text.categories import DEFAULT_CATEGORIES, load_categories
 from ..i18n import QT_TR_NOOP, tr
 

@@ -4,49 +4,35 @@ the analysts' post categories. Thin over `core/text/screen.py`."""
 from __future__ import annotations
 
 import json
-from contextlib import contextmanager
 from typing import Any
 
 from qgis.core import (
     QgsProcessingContext,
-    QgsProcessingException,
     QgsProcessingFeedback,
     QgsProcessingOutputString,
-    QgsProcessingParameterEnum,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterFile,
     QgsProcessingParameterFolderDestination,
     QgsProcessingParameterNumber,
 )
 
-from ..core.text.features import FEATURE_SETS
+from ..core import options
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
-from .model_algorithms import _progress, _user_errors
-
-
-@contextmanager
-def _text_errors():
-    from ..core.errors import MistError
-
-    with _user_errors():
-        try:
-            yield
-        except MistError as exc:
-            raise QgsProcessingException(str(exc)) from exc
+from .model_algorithms import _user_errors
 
 
 class TextAlgorithm(MistAlgorithm):
     _group = QT_TR_NOOP("Text screening")
 
     def add_feature_parameters(self) -> None:
-        self.addParameter(QgsProcessingParameterEnum("FEATURES", tr("Text features"), list(FEATURE_SETS),
-                                                     defaultValue=0))
+        self.add_choice("FEATURES", tr("Text features"), options.TEXT_FEATURE_SETS)
         self.addParameter(QgsProcessingParameterFile(
             "ENCODER", tr("Multilingual encoder folder (for the multilingual features)"),
             QgsProcessingParameterFile.Behavior.Folder, optional=True))
 
     def feature_choice(self, parameters: dict, context: QgsProcessingContext) -> tuple[str, str | None]:
-        features = FEATURE_SETS[self.parameterAsEnum(parameters, "FEATURES", context)]
+        features = self.choice(parameters, "FEATURES", context)
         return features, self.parameterAsFile(parameters, "ENCODER", context) or None
 
 
@@ -58,7 +44,8 @@ class ScreenTextAlgorithm(TextAlgorithm):
         "gives it categories from the text heads in a folder, or from the keyword rules where no head exists "
         "(shown as 'keyword rule'). Posts with no text (empty, only a link or only emoji) are marked 'no text' "
         "and never counted as negatives. The posts layer shows the result in text_categories, "
-        "text_category_source and text_confidence."
+        "text_category_source and text_confidence. A text head whose training showed no skill beyond chance is "
+        "refused unless allowed."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
@@ -67,6 +54,9 @@ class ScreenTextAlgorithm(TextAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "HEADS", tr("Text heads folder (empty: keyword rules)"), QgsProcessingParameterFile.Behavior.Folder,
             optional=True))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "ALLOW_NO_SKILL", tr("Screen even with a text head whose training showed no skill beyond chance"),
+            defaultValue=False))
         self.addOutput(QgsProcessingOutputString("COUNTS", tr("Counts (JSON)")))
 
     def processAlgorithm(  # noqa: N802
@@ -76,11 +66,16 @@ class ScreenTextAlgorithm(TextAlgorithm):
 
         features, encoder = self.feature_choice(parameters, context)
         heads = self.parameterAsFile(parameters, "HEADS", context) or None
-        with _text_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
-            result = screen_texts(store, features, heads, encoder, cancel=feedback.isCanceled,
-                                  progress=_progress(feedback))
+        with _user_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+            result = screen_texts(store, features, heads, encoder, is_cancelled=feedback.isCanceled,
+                                  progress=feedback.setProgress,
+                                  allow_no_skill=self.parameterAsBoolean(parameters, "ALLOW_NO_SKILL", context))
+        for warning in result.warnings:
+            feedback.reportError(warning, fatalError=False)
         summary = {"run_id": result.run_id, "status": result.status, "features": result.feature_model,
                    **result.counts, "categories": result.per_category}
+        if result.warnings:
+            summary["warnings"] = result.warnings
         feedback.pushInfo(json.dumps(summary, ensure_ascii=False))
         return {"COUNTS": json.dumps(summary, ensure_ascii=False)}
 
@@ -91,7 +86,9 @@ class TrainTextHeadAlgorithm(TextAlgorithm):
     _short_help = QT_TR_NOOP(
         "Trains one head per category on the text features of the posts analysts have categorised (a post may "
         "hold several categories). Reports cross-validated precision, recall and F1 and a calibrated threshold "
-        "per category, and writes text-<category>.onnx files into the output folder for 'Screen post text'."
+        "per category, and writes text-<category>.onnx files into the output folder for 'Screen post text'. Each "
+        "head is tested against shuffled labels: a head without skill beyond chance is written marked 'no skill', "
+        "without a tuned threshold, and is not used to screen unless allowed."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
@@ -107,22 +104,20 @@ class TrainTextHeadAlgorithm(TextAlgorithm):
 
         features, encoder = self.feature_choice(parameters, context)
         out = self.parameterAsString(parameters, "OUTPUT", context)
-        with _text_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
-            from ..core.store.text import load_features
+        with _user_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+            from ..core.store.text_sql import load_features
             from ..core.text.features import feature_tag
 
             if not len(load_features(store, feature_tag(features, encoder))[0]):
                 feedback.pushInfo(tr("Computing text features first"))
-                screen_texts(store, features, None, encoder, cancel=feedback.isCanceled)
+                screen_texts(store, features, None, encoder, is_cancelled=feedback.isCanceled)
             result = train_text_heads(store, out, features, encoder)
         summary = {"macro_f1": round(result.macro_f1, 4), "per_category": result.metrics,
-                   "skipped": result.skipped, "labelled_posts": result.labelled_posts,
+                   "skipped": result.skipped, "without_skill": result.without_skill,
+                   "labelled_posts": result.labelled_posts,
                    "heads": [str(p) for p in result.paths]}
         feedback.pushInfo(json.dumps(summary, indent=2, ensure_ascii=False))
         return {"OUTPUT": out, "METRICS": json.dumps(summary, ensure_ascii=False)}
-
-
-
 
 
 class TextCategoriesAlgorithm(TextAlgorithm):
@@ -146,7 +141,7 @@ class TextCategoriesAlgorithm(TextAlgorithm):
         from ..core.text.categories import load_categories, read_category_table, save_categories
 
         table = self.parameterAsFile(parameters, "INPUT", context)
-        with _text_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+        with _user_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
             if table:
                 save_categories(store, read_category_table(table))
             cats = [{"name": c.name, "title": c.title, "keywords": list(c.keywords)} for c in load_categories(store)]
@@ -178,6 +173,6 @@ class NextPostsToLabelAlgorithm(TextAlgorithm):
 
         heads = self.parameterAsFile(parameters, "HEADS", context)
         n = self.parameterAsInt(parameters, "COUNT", context)
-        with _text_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+        with _user_errors(), self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
             out = [asdict(s) for s in next_posts_to_label(store, heads, n)]
         return {"SUGGESTIONS": json.dumps(out)}

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mist_qgis.core.store import open_store
-from mist_qgis.core.store import text as store_text
+from mist_qgis.core.store import text_sql as store_text
 from mist_qgis.core.text.screen import screen_texts
 from tests.helpers.verify_store import build_store
 

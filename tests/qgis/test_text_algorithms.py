@@ -21,7 +21,7 @@ from qgis.core import (
 )
 
 from mist_qgis.core.store import open_store
-from mist_qgis.core.store import text as sql
+from mist_qgis.core.store import text_sql as sql
 from mist_qgis.core.text.evaluate import read_labelled
 from tests.conftest import DATA
 
@@ -60,14 +60,15 @@ def test_posts_only_collection_end_to_end(text_only_store, tmp_path):
             for i, p in enumerate(posts):
                 sql.set_analyst_categories(conn, fid_of[f"t{i}"], list(p.categories), "ana")
     heads = tmp_path / "heads"
-    res = processing.run("mist:traintexthead", {"STORE": str(store_path), "FEATURES": 0, "OUTPUT": str(heads)})
+    res = processing.run("mist:traintexthead",
+                         {"STORE": str(store_path), "FEATURES": "char-ngram", "OUTPUT": str(heads)})
     metrics = json.loads(res["METRICS"])
     assert set(metrics["per_category"]) >= {"flood", "urgent_help", "misinformation"}
     assert all("threshold" in m for m in metrics["per_category"].values())
     with open_store(store_path) as store, store.batch() as conn:  # new posts arrive after training
         conn.execute("DELETE FROM post_categories WHERE source = 'analyst'")
         conn.execute("UPDATE posts SET text_category_source = NULL")
-    res = processing.run("mist:screentext", {"STORE": str(store_path), "FEATURES": 0, "HEADS": str(heads)})
+    res = processing.run("mist:screentext", {"STORE": str(store_path), "FEATURES": "char-ngram", "HEADS": str(heads)})
     assert json.loads(res["COUNTS"])["screened"] == 200
     out = _cli("next-posts", "--store", str(store_path), "--heads", str(heads), "-n", "5")
     assert out.returncode == 0, out.stderr
@@ -86,7 +87,7 @@ def test_posts_only_collection_end_to_end(text_only_store, tmp_path):
 
 
 def test_posts_layer_styled_filtered_and_map_tip_by_category(text_only_store):
-    from mist_qgis.layers import category_filter, posts_layer, style_posts_by_category
+    from mist_qgis.qgis_ops.layers import category_filter, posts_layer, style_posts_by_category
 
     store_path, _ = text_only_store
     with open_store(store_path) as store:
@@ -130,7 +131,8 @@ def test_mistakes_are_clear(text_only_store, tmp_path):
     out = _cli("screen-text", "--store", str(store_path), "--heads", str(tmp_path / "nowhere"))
     assert out.returncode == 2 and "train-text-head" in out.stderr
     with pytest.raises(QgsProcessingException, match="labelled"):
-        processing.run("mist:traintexthead", {"STORE": str(store_path), "FEATURES": 0, "OUTPUT": str(tmp_path / "h")})
+        processing.run("mist:traintexthead",
+                       {"STORE": str(store_path), "FEATURES": "char-ngram", "OUTPUT": str(tmp_path / "h")})
 
 
 def test_team_edits_categories_from_a_table(text_only_store, tmp_path):

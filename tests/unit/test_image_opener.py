@@ -153,7 +153,7 @@ def test_a_decode_waiting_for_the_budget_can_be_cancelled():
     with budget.hold(100_000):  # someone else is decoding a large photo
         start = time.monotonic()
         with pytest.raises(DecodeCancelled):
-            decode_image(data, budget=budget, cancel=flag.is_set)
+            decode_image(data, budget=budget, is_cancelled=flag.is_set)
         assert time.monotonic() - start < 5
     assert budget.in_flight == 0
 

@@ -14,10 +14,10 @@ import time
 
 import pytest
 
+from mist_qgis.core.errors import Cancelled
 from mist_qgis.core.images.fetcher import (
     BudgetExhausted,
     ByteBudget,
-    FetchCancelled,
     FetchError,
     FetchLimits,
     HttpFetcher,
@@ -217,13 +217,13 @@ def test_cancel_checked_before_and_during_backoff(server, dialled):
     server.add("/busy.jpg", b"")
     server.fail_first["/busy.jpg"] = (99, 429, "30")
     with _fetcher(limits=dataclasses.replace(FAST, total_timeout=60)) as fetcher:
-        with pytest.raises(FetchCancelled):
-            fetcher.fetch(server.url("/busy.jpg"), cancel=lambda: True)
+        with pytest.raises(Cancelled):
+            fetcher.fetch(server.url("/busy.jpg"), is_cancelled=lambda: True)
         flag = threading.Event()
         threading.Timer(0.3, flag.set).start()
         start = time.monotonic()
-        with pytest.raises(FetchCancelled):
-            fetcher.fetch(server.url("/busy.jpg"), cancel=flag.is_set)
+        with pytest.raises(Cancelled):
+            fetcher.fetch(server.url("/busy.jpg"), is_cancelled=flag.is_set)
         assert time.monotonic() - start < 5  # not the 30 s the server asked for
 
 
@@ -349,8 +349,8 @@ def test_cancel_stops_a_fetch_in_the_middle_of_a_header(trickler, dialled):
     threading.Timer(0.5, flag.set).start()
     limits = dataclasses.replace(ONE_SECOND, total_timeout=60)
     start = time.monotonic()
-    with _fetcher(limits=limits) as fetcher, pytest.raises(FetchCancelled):
-        fetcher.fetch(trickler.url("/headers"), cancel=flag.is_set)
+    with _fetcher(limits=limits) as fetcher, pytest.raises(Cancelled):
+        fetcher.fetch(trickler.url("/headers"), is_cancelled=flag.is_set)
     assert time.monotonic() - start < BOUND
 
 
@@ -383,8 +383,8 @@ def test_name_resolution_is_within_the_deadline_and_cancellable(trickler, dialle
         threading.Timer(0.3, flag.set).start()
         start = time.monotonic()
         with _fetcher(policy=policy, limits=dataclasses.replace(ONE_SECOND, total_timeout=60)) as fetcher:
-            with pytest.raises(FetchCancelled):
-                fetcher.fetch("http://slow-dns.test/a.jpg", cancel=flag.is_set)
+            with pytest.raises(Cancelled):
+                fetcher.fetch("http://slow-dns.test/a.jpg", is_cancelled=flag.is_set)
         assert time.monotonic() - start < BOUND
     finally:
         released.set()
@@ -424,8 +424,8 @@ def test_cancel_stops_a_connection_attempt_that_waits_for_an_answer(unanswered_p
     flag = threading.Event()
     threading.Timer(0.5, flag.set).start()
     start = time.monotonic()
-    with _fetcher(limits=limits) as fetcher, pytest.raises(FetchCancelled):
-        fetcher.fetch(f"http://127.0.0.1:{unanswered_port}/a.jpg", cancel=flag.is_set)
+    with _fetcher(limits=limits) as fetcher, pytest.raises(Cancelled):
+        fetcher.fetch(f"http://127.0.0.1:{unanswered_port}/a.jpg", is_cancelled=flag.is_set)
     assert time.monotonic() - start < BOUND  # not the 30 s connect timeout
     limits = dataclasses.replace(limits, total_timeout=1)
     start = time.monotonic()

@@ -33,7 +33,7 @@ def judged(store):
 
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "csv"])
 def test_points_round_trip_through_ogr(store, judged, tmp_path, fmt):
-    from mist_qgis.core.store.text import set_analyst_categories
+    from mist_qgis.core.store.text_sql import set_analyst_categories
 
     with store.batch() as conn:
         set_analyst_categories(conn, store.scalar("SELECT fid FROM posts WHERE post_id = 'p000'"),

@@ -23,15 +23,14 @@ import socket
 import threading
 import time
 import zlib
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.client import HTTPException
 from urllib.parse import urljoin
 
+from ..errors import Cancelled, MistError
+from ..stage import IsCancelled
 from .urlguard import UrlPolicy, UrlRefused, check_url
-
-CancelCheck = Callable[[], bool]
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
 REDIRECT_STATUS = frozenset({301, 302, 303, 307, 308})
@@ -52,15 +51,11 @@ class FetchLimits:
     user_agent: str = "MIST-QGIS/0.1 (flood-photo screening plugin for QGIS)"
 
 
-class FetchError(RuntimeError):
+class FetchError(MistError):
     """The media could not be fetched; `str(exc)` is the reason stored on the media row."""
 
 
-class FetchCancelled(RuntimeError):
-    """The user cancelled; the row stays pending and the next run fetches it."""
-
-
-class BudgetExhausted(RuntimeError):
+class BudgetExhausted(MistError):
     """The run's byte budget is used up; remaining rows stay pending."""
 
 
@@ -131,7 +126,7 @@ class FetchClock:
     immediately; the worker then sees `raise_if_tripped()` say why.
     """
 
-    def __init__(self, seconds: float, cancel: CancelCheck) -> None:
+    def __init__(self, seconds: float, cancel: IsCancelled) -> None:
         self.seconds = seconds
         self.deadline = time.monotonic() + seconds
         self.cancel = cancel
@@ -179,14 +174,14 @@ class FetchClock:
         return True
 
     def raise_if_tripped(self) -> None:
-        """Raise FetchCancelled or the deadline's FetchError if the fetch has been stopped."""
+        """Raise Cancelled or the deadline's FetchError if the fetch has been stopped."""
         if not (self.cancelled or self.expired):
             if self.remaining() <= 0:
                 self.expired = True
             elif self.cancel():
                 self.cancelled = True
         if self.cancelled:
-            raise FetchCancelled("cancelled")
+            raise Cancelled("cancelled")
         if self.expired:
             raise FetchError(f"too slow: not complete after {self.seconds:g} s")
 
@@ -411,14 +406,13 @@ class HttpFetcher:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def fetch(self, url: str, cancel: CancelCheck | None = None) -> Download:
-        """Download `url` or raise FetchError / UrlRefused / FetchCancelled / BudgetExhausted.
+    def fetch(self, url: str, is_cancelled: IsCancelled | None = None) -> Download:
+        """Download `url` or raise FetchError / UrlRefused / Cancelled / BudgetExhausted.
 
         Everything, retries included, happens within `limits.total_timeout` seconds; a cancel
         takes effect within about `WATCH_INTERVAL` seconds, even in the middle of a header.
         """
-        cancel = cancel or (lambda: False)
-        clock = FetchClock(self.limits.total_timeout, cancel)
+        clock = FetchClock(self.limits.total_timeout, is_cancelled or (lambda: False))
         previous = _current_clock()
         _current.clock = clock
         self._watchdog.watch(clock)
@@ -555,12 +549,12 @@ def _available_chunks(raw, size: int):
         yield chunk
 
 
-def _sleep(seconds: float, cancel: CancelCheck) -> None:
+def _sleep(seconds: float, is_cancelled: IsCancelled) -> None:
     """Sleep in short steps so a cancel is noticed within 0.1 s."""
     end = time.monotonic() + max(0.0, seconds)
     while True:
-        if cancel():
-            raise FetchCancelled("cancelled")
+        if is_cancelled():
+            raise Cancelled("cancelled")
         left = end - time.monotonic()
         if left <= 0:
             return

@@ -26,14 +26,15 @@ import math
 import re
 import threading
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from ..errors import MistError
+from ..errors import Cancelled, MistError
+from ..stage import IsCancelled
 
 DEFAULT_MAX_PIXELS = 50_000_000  # a 50 MP photo is 150 MB decoded; more is a bomb or not a post photo
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # a file larger than this is not a post photo
@@ -65,9 +66,6 @@ _DATETIME = 0x0132
 _DATETIME_ORIGINAL = 0x9003
 _OFFSET_TIME_ORIGINAL = 0x9011
 
-CancelCheck = Callable[[], bool]
-
-
 class DecodeError(MistError, ValueError):
     """The bytes are not an acceptable photo; `str(exc)` is the reason stored on the media row
     or in the run's issues."""
@@ -77,7 +75,7 @@ class ImageTooLarge(DecodeError):
     """The image declares more pixels (or the file has more bytes) than the limits allow."""
 
 
-class DecodeCancelled(RuntimeError):
+class DecodeCancelled(Cancelled):
     """The user cancelled while this decode waited for the budget; the item stays to do."""
 
 
@@ -107,7 +105,7 @@ class DecodeBudget:
     """Pixels being decoded at once, shared by every thread that decodes.
 
     `hold(n)` waits until `n` more pixels fit (a request larger than the whole budget waits until
-    nothing else is in flight, then runs alone), checks `cancel` while it waits, and gives the
+    nothing else is in flight, then runs alone), checks `is_cancelled` while it waits, and gives the
     pixels back on exit. `peak` is the most ever held at once (for tests and benchmarks).
     """
 
@@ -119,12 +117,12 @@ class DecodeBudget:
         self.peak = 0
         self._cond = threading.Condition()
 
-    def acquire(self, pixels: int, cancel: CancelCheck | None = None) -> int:
+    def acquire(self, pixels: int, is_cancelled: IsCancelled | None = None) -> int:
         """Take `pixels` (clamped to the capacity) once they fit; return what was taken."""
         want = max(1, min(int(pixels), self.capacity))
         with self._cond:
             while self.in_flight + want > self.capacity:
-                if cancel is not None and cancel():
+                if is_cancelled is not None and is_cancelled():
                     raise DecodeCancelled("cancelled while waiting to decode")
                 self._cond.wait(0.1)
             self.in_flight += want
@@ -137,8 +135,8 @@ class DecodeBudget:
             self._cond.notify_all()
 
     @contextmanager
-    def hold(self, pixels: int, cancel: CancelCheck | None = None) -> Iterator[int]:
-        taken = self.acquire(pixels, cancel)
+    def hold(self, pixels: int, is_cancelled: IsCancelled | None = None) -> Iterator[int]:
+        taken = self.acquire(pixels, is_cancelled)
         try:
             yield taken
         finally:
@@ -339,7 +337,7 @@ def read_header(source: bytes | str | Path, limits: ImageLimits | None = None) -
 
 def decode_image(
     data: bytes | str | Path, limits: ImageLimits | None = None, *, target: tuple[int, int] | None = None,
-    cancel: CancelCheck | None = None, budget: DecodeBudget | None = None,
+    is_cancelled: IsCancelled | None = None, budget: DecodeBudget | None = None,
 ) -> DecodedImage:
     """Decode bytes (or a file) completely or raise `DecodeError` with a reason a user can read.
 
@@ -358,7 +356,7 @@ def decode_image(
             need = int(max(target) / 0.875) + 1
             img.draft("RGB", (need, need))
         width, height = img.size
-        taken = budget.acquire(width * height, cancel)
+        taken = budget.acquire(width * height, is_cancelled)
         try:
             try:
                 img.load()
@@ -387,20 +385,20 @@ def decode_image(
 
 def decode_file(
     path: str | Path, limits: ImageLimits | None = None, *, target: tuple[int, int] | None = None,
-    cancel: CancelCheck | None = None, budget: DecodeBudget | None = None,
+    is_cancelled: IsCancelled | None = None, budget: DecodeBudget | None = None,
 ) -> DecodedImage:
     """Decode a file (a cached photo, a photo from a field team's drive) with the same checks."""
-    return decode_image(Path(path), limits, target=target, cancel=cancel, budget=budget)
+    return decode_image(Path(path), limits, target=target, is_cancelled=is_cancelled, budget=budget)
 
 
 def load_rgb(
     path: str | Path, limits: ImageLimits | None = None, *, target: tuple[int, int] | None = None,
-    cancel: CancelCheck | None = None,
+    is_cancelled: IsCancelled | None = None,
 ) -> Any:
     """A photo file as an upright RGB uint8 array (H, W, 3); raises `DecodeError`."""
     import numpy as np
 
-    with decode_file(path, limits, target=target, cancel=cancel) as decoded:
+    with decode_file(path, limits, target=target, is_cancelled=is_cancelled) as decoded:
         return np.asarray(decoded.image, dtype=np.uint8)
 
 

@@ -16,6 +16,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ..errors import MistError
+
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 Resolver = Callable[[str, int], list[str]]
@@ -23,7 +25,7 @@ Resolver = Callable[[str, int], list[str]]
 ALLOWED_SCHEMES = ("http", "https")
 
 
-class UrlRefused(ValueError):
+class UrlRefused(MistError, ValueError):
     """The URL must not be fetched; `str(exc)` says why (stored as the media row's error)."""
 
 

@@ -107,13 +107,13 @@ def probe_video(path: Path, limits: ImageLimits = DEFAULT_LIMITS) -> VideoInfo:
 
 
 def extract_stable_frames(
-    path: Path, limits: VideoLimits | None = None, cancel: Callable[[], bool] | None = None,
+    path: Path, limits: VideoLimits | None = None, is_cancelled: Callable[[], bool] | None = None,
 ) -> list[StableFrame]:
     """Stable, mutually distinct frames of a video in time order (at most `max_stable_frames`)."""
     import cv2
 
     limits = limits or VideoLimits()
-    cancel = cancel or (lambda: False)
+    is_cancelled = is_cancelled or (lambda: False)
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise DecodeError("not a decodable video")
@@ -121,13 +121,13 @@ def extract_stable_frames(
         _check_declared(cap, limits.image_limits)
         width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
         height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
-        with DECODE_BUDGET.hold(width * height, cancel):  # one frame decoded at a time
-            return _stable_frames(cap, limits, cancel)
+        with DECODE_BUDGET.hold(width * height, is_cancelled):  # one frame decoded at a time
+            return _stable_frames(cap, limits, is_cancelled)
     finally:
         cap.release()
 
 
-def _stable_frames(cap: Any, limits: VideoLimits, cancel: Callable[[], bool]) -> list[StableFrame]:
+def _stable_frames(cap: Any, limits: VideoLimits, is_cancelled: Callable[[], bool]) -> list[StableFrame]:
     import cv2
     import numpy as np
 
@@ -137,7 +137,7 @@ def _stable_frames(cap: Any, limits: VideoLimits, cancel: Callable[[], bool]) ->
     previous = None
     scale = 1.0
     for index in range(limits.max_frames_read):
-        if cancel() or len(kept) >= limits.max_stable_frames:
+        if is_cancelled() or len(kept) >= limits.max_stable_frames:
             break
         ok, frame = cap.read()
         if not ok or frame is None:

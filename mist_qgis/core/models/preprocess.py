@@ -11,7 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..images.safe_decode import CancelCheck, ImageLimits, decode_file
+from ..images.safe_decode import ImageLimits, decode_file
+from ..stage import IsCancelled
 
 if TYPE_CHECKING:
     import numpy as np
@@ -65,12 +66,12 @@ def prepare_batch(images: list[np.ndarray], card: ModelCard) -> np.ndarray:
 
 
 def load_for_model(
-    path: str | Path, card: ModelCard, limits: ImageLimits | None = None, cancel: CancelCheck | None = None,
+    path: str | Path, card: ModelCard, limits: ImageLimits | None = None, is_cancelled: IsCancelled | None = None,
 ) -> np.ndarray:
     """Decode one photo and resize it for the card: (H, W, 3) uint8, ready for `normalise`.
 
     Raises `DecodeError` (a file that is not a usable photo) or `DecodeCancelled`."""
     import numpy as np
 
-    with decode_file(path, limits, target=card.input_size, cancel=cancel) as decoded:
+    with decode_file(path, limits, target=card.input_size, is_cancelled=is_cancelled) as decoded:
         return resize_for(np.asarray(decoded.image, dtype=np.uint8), card)

@@ -21,12 +21,14 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..errors import MistError
+
 CROP_SIZE = 256
 IMAGE_TASKS = ("image_embedding", "clip_image")
 TEXT_TASK = "clip_text"
 
 
-class EncoderError(ValueError):
+class EncoderError(MistError, ValueError):
     """An encoder file is missing, malformed or does not fit the task; the message says why."""
 
 

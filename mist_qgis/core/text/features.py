@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .. import options
 from ..errors import MistError
 from .normalize import NormalizedText
 
@@ -24,8 +25,8 @@ if TYPE_CHECKING:
     import numpy as np
     from scipy import sparse
 
-FEATURE_SETS = ("char-ngram", "minilm", "multilingual")
-DEFAULT_FEATURE_SET = "char-ngram"
+FEATURE_SETS = options.TEXT_FEATURE_SETS.names
+DEFAULT_FEATURE_SET = options.TEXT_FEATURE_SETS.default
 NGRAM_DIM = 2 ** 12
 NGRAM_RANGE = (1, 3)
 CHAR_NGRAM_TAG = f"char-ngram-{NGRAM_RANGE[0]}{NGRAM_RANGE[1]}-h{NGRAM_DIM}@2"

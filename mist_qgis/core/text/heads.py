@@ -3,6 +3,10 @@ photo heads are (`core/models/heads.py`: class-balanced logistic regression or s
 out-of-fold precision, recall and F1, a calibrated threshold per category), exported as one ONNX
 file per category into a folder, each carrying its card (task "head", features "text", the
 feature model's tag). A post holds every category whose head clears its threshold.
+
+Each head passes the photo heads' skill test (a permutation test against shuffled labels); a head
+without skill is exported without a tuned threshold and marked so, and screening refuses a folder
+holding one unless asked to allow it (`load_text_heads(allow_no_skill=True)`), as for photo heads.
 """
 
 from __future__ import annotations
@@ -13,7 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..models.heads import HeadMetrics, HeadTrainingError, TrainedHead, export_head, head_card, train_head
+from ..models.heads import (
+    HeadMetrics,
+    HeadTrainingError,
+    NoSkillError,
+    TrainedHead,
+    export_head,
+    head_card,
+    no_skill_reason,
+    train_head,
+)
 from .categories import Category
 
 if TYPE_CHECKING:
@@ -109,6 +122,7 @@ class LoadedTextHeads:
     categories: tuple[str, ...]
     thresholds: tuple[float, ...]
     models: tuple
+    no_skill: tuple[str, ...] = ()  # why each head without skill (loaded only when allowed) has none
 
     def probabilities(self, x: np.ndarray) -> np.ndarray:
         """N x categories probability of each category."""
@@ -121,15 +135,17 @@ class LoadedTextHeads:
         return np.stack(cols, axis=1)
 
 
-def load_text_heads(folder: str | Path, feature_model: str | None = None) -> LoadedTextHeads:
+def load_text_heads(folder: str | Path, feature_model: str | None = None,
+                    allow_no_skill: bool = False) -> LoadedTextHeads:
     """Every text head in a folder (ONNX files whose card says features "text"), checked to read
-    the same feature model."""
+    the same feature model. A head whose training showed no skill raises `NoSkillError` unless
+    `allow_no_skill` (then `no_skill` says which and why)."""
     from ..models.runtime import load_model
 
     folder = Path(folder)
     if not folder.is_dir():
         raise HeadTrainingError(f"{folder} is not a folder of text heads")
-    models, cats, thr = [], [], []
+    models, cats, thr, no_skill = [], [], [], []
     tags: set[str] = set()
     for path in sorted(folder.glob(f"{HEAD_PREFIX}*.onnx")):
         model = load_model(path)
@@ -137,6 +153,9 @@ def load_text_heads(folder: str | Path, feature_model: str | None = None) -> Loa
         if card.task != "head" or card.features != "text":
             continue
         cat = str(card.extra.get("category") or card.id.removeprefix(HEAD_PREFIX))
+        reason = no_skill_reason(card)
+        if reason:
+            no_skill.append(reason)
         tags.add(card.embedding_model or "")
         models.append(model)
         cats.append(cat)
@@ -145,4 +164,7 @@ def load_text_heads(folder: str | Path, feature_model: str | None = None) -> Loa
         raise HeadTrainingError(f"{folder} holds no text heads (text-<category>.onnx); train them first")
     if len(tags) != 1 or (feature_model and feature_model not in tags):
         raise HeadTrainingError(f"the text heads in {folder} read different features ({', '.join(sorted(tags))})")
-    return LoadedTextHeads(tags.pop(), tuple(cats), tuple(thr), tuple(models))
+    if no_skill and not allow_no_skill:
+        raise NoSkillError("; ".join(no_skill) + " (label more posts and train again, or allow screening with a "
+                           "head without skill explicitly)")
+    return LoadedTextHeads(tags.pop(), tuple(cats), tuple(thr), tuple(models), tuple(no_skill))

@@ -19,13 +19,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..store import text as sql
+from ..store import text_sql as sql
 from .categories import Category, keyword_labels, load_categories
 from .features import DEFAULT_FEATURE_SET, dense, feature_tag, featurize, head_input
 from .normalize import normalize
 
 if TYPE_CHECKING:
-    from ..models.pipeline import CancelCheck, Progress
+    from ..stage import IsCancelled, Progress
     from ..store import Store
     from .heads import LoadedTextHeads
 
@@ -41,6 +41,7 @@ class TextScreenResult:
     feature_model: str
     counts: dict[str, int] = field(default_factory=dict)
     per_category: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
 
 
 def _page_rows(ids, norms, heads: LoadedTextHeads | None, probs, categories: Sequence[Category]):
@@ -85,25 +86,33 @@ def score_texts(
 
 def screen_texts(
     store: Store, feature_set: str = DEFAULT_FEATURE_SET, heads_dir: str | Path | None = None,
-    model_dir: str | Path | None = None, cancel: CancelCheck | None = None, progress: Progress | None = None,
-    page: int = PAGE,
+    model_dir: str | Path | None = None, is_cancelled: IsCancelled | None = None, progress: Progress | None = None,
+    page: int = PAGE, allow_no_skill: bool = False,
 ) -> TextScreenResult:
-    """Screen the text of every post of a store (resumable: a rerun recomputes and replaces)."""
+    """Screen the text of every post of a store (resumable: a rerun recomputes and replaces).
+
+    A text head marked "no skill" by its training is refused, as photo heads are, unless
+    `allow_no_skill`; then the result carries the warning."""
+    from ..stage import Status, run_stage
     from .heads import load_text_heads
 
     tag = feature_tag(feature_set, model_dir)
-    heads = load_text_heads(heads_dir, tag) if heads_dir else None
+    heads = load_text_heads(heads_dir, tag, allow_no_skill) if heads_dir else None
+    warnings = [f"screened with a head without skill: {r}" for r in heads.no_skill] if heads else []
     categories = load_categories(store)
-    run_id = store.start_run(STAGE, {"features": tag, "heads": str(heads_dir) if heads_dir else None})
+    params: dict = {"features": tag, "heads": str(heads_dir) if heads_dir else None}
+    if warnings:
+        params["allow_no_skill"] = True
     counts = {"posts": 0, "no_text": 0, "screened": 0, "truncated": 0, "low_confidence": 0, "with_photo": 0,
               "text_only": 0}
     per_category: dict[str, int] = {}
     total = store.count("posts")
-    status = "done"
-    try:
+    with run_stage(store, STAGE, params, progress, is_cancelled) as run:
+        run_id = run.run_id
+        run.counts = counts
         for posts in sql.iter_post_texts(store, limit=page):
-            if cancel and cancel():
-                status = "cancelled"
+            if run.cancelled():
+                run.status = Status.CANCELLED
                 break
             norms, keep, rows, probs = score_texts([p.text for p in posts], heads, feature_set, model_dir)
             ids = [posts[i].post_fid for i in keep]
@@ -134,13 +143,11 @@ def screen_texts(
             for _, cats, _, _ in summaries:
                 for c in filter(None, (cats or "").split(",")):
                     per_category[c] = per_category.get(c, 0) + 1
-            if progress:
-                progress(counts["posts"], total)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", counts, str(exc))
-        raise
-    store.finish_run(run_id, status, {**counts, **{f"category:{k}": v for k, v in per_category.items()}})
-    return TextScreenResult(run_id, status, tag, counts, per_category)
+            run.show(counts["posts"] / total if total else 1.0)
+        run.counts = {**counts, **{f"category:{k}": v for k, v in per_category.items()}}
+        if warnings:
+            run.message = "; ".join(warnings)
+    return TextScreenResult(run_id, str(run.status), tag, counts, per_category, warnings)
 
 
 def _blobs(ids: Sequence[int], rows):
@@ -187,6 +194,7 @@ class TextHeadsResult:
     skipped: dict[str, str]
     labelled_posts: int
     without_features: int
+    without_skill: list[str] = field(default_factory=list)  # categories whose head showed no skill
 
 
 def train_text_heads(
@@ -196,11 +204,11 @@ def train_text_heads(
     """Train one head per category from the analysts' post categories and export them.
 
     Posts need text features of the chosen set (screen the store's text with that set first)."""
+    from ..stage import run_stage
     from .heads import category_metrics, export_category_heads, macro_f1, train_category_heads
 
     tag = feature_tag(feature_set, model_dir)
-    run_id = store.start_run("train_text_head", {"features": tag, "kind": kind})
-    try:
+    with run_stage(store, "train_text_head", {"features": tag, "kind": kind}) as run:
         labels = sql.analyst_labels(store)
         fids, matrix = sql.load_features(store, tag, list(labels))
         categories = load_categories(store)
@@ -213,14 +221,13 @@ def train_text_heads(
         heads, skipped = train_category_heads(head_input(matrix, feature_set), label_sets,
                                               [c.name for c in categories], kind, folds, seed)
         paths = export_category_heads(heads, out_dir, tag, categories)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {}, str(exc))
-        raise
+        no_skill = [cat for cat, h in heads.items() if not h.head.metrics.usable]
+        run.counts = {"labelled_posts": len(labels), "examples": len(fids), "heads": len(heads),
+                      "skipped_categories": len(skipped), "heads_without_skill": len(no_skill)}
     metrics = {k: m.as_dict() for k, m in category_metrics(heads).items()}
     macro = macro_f1(heads)
-    store.finish_run(run_id, "done", {"labelled_posts": len(labels), "examples": len(fids), "heads": len(heads),
-                                      "skipped_categories": len(skipped)})
-    return TextHeadsResult(run_id, paths, tag, metrics, macro, skipped, len(labels), len(labels) - len(fids))
+    return TextHeadsResult(run.run_id, paths, tag, metrics, macro, skipped, len(labels), len(labels) - len(fids),
+                           no_skill)
 
 
 @dataclass(frozen=True)
@@ -242,7 +249,7 @@ def next_posts_to_label(
     from ..models.heads import pick_next, threshold_uncertainty
     from .heads import load_text_heads
 
-    heads = load_text_heads(heads_dir)
+    heads = load_text_heads(heads_dir, allow_no_skill=True)  # labelling more is how a head gains skill
     fids, matrix = sql.load_features(store, heads.feature_model)
     done = sql.analyst_labelled_posts(store)
     keep = np.array([int(f) not in done for f in fids], dtype=bool)
