@@ -158,6 +158,31 @@ def test_heads_train_on_analyst_categories_and_replace_keyword_rules(store, tmp_
     assert all(s.reason == "uncertain" and s.category for s in suggestions)
 
 
+def test_a_text_head_without_skill_is_marked_and_not_used_unless_allowed(store, tmp_path):
+    """Text heads pass the photo heads' skill test; one that learnt nothing labels no post silently."""
+    from mist_qgis.core.models.heads import NoSkillError
+
+    posts = read_labelled(LABELLED)[:40]
+    ids = _add(store, [p.text for p in posts])
+    screen_texts(store)
+    rng = np.random.default_rng(7)
+    shuffled = rng.permutation(40) < 20  # "flood" given at random: nothing in the text predicts it
+    with store.batch() as conn:
+        for i in range(40):
+            sql.set_analyst_categories(conn, ids[f"p{i}"], ["flood"] if shuffled[i] else ["not_relevant"], "ana")
+    result = train_text_heads(store, tmp_path / "heads")
+    assert "flood" in result.without_skill
+    assert result.metrics["flood"]["skill"]["usable"] is False
+    with pytest.raises(NoSkillError, match="flood"):
+        screen_texts(store, heads_dir=tmp_path / "heads")
+    allowed = screen_texts(store, heads_dir=tmp_path / "heads", allow_no_skill=True)
+    assert allowed.status == "done" and any("flood" in w for w in allowed.warnings)
+    new = _add(store, ["water in the street again"], prefix="new")
+    screen_texts(store, heads_dir=tmp_path / "heads", allow_no_skill=True)
+    # suggestions still come from it: labelling more is how it gains skill
+    assert [s.post_fid for s in next_posts_to_label(store, tmp_path / "heads", n=2)] == list(new.values())
+
+
 def test_training_without_labels_says_what_to_do(store, tmp_path):
     _add(store, ["flooded street"])
     screen_texts(store)
