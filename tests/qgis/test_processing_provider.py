@@ -11,7 +11,8 @@ EXPECTED_IDS = {
     "mist:createstore", "mist:storeinfo", "mist:importposts", "mist:fetchmedia", "mist:listmodels",
     "mist:predictimages", "mist:classifymedia", "mist:importverifications", "mist:trainhead", "mist:nexttoverify",
     "mist:importreferences", "mist:geolocatephotos", "mist:evaluategeolocation", "mist:exportverified",
-    "mist:postdensity", "mist:inundation", "mist:selo", "mist:evaluateselo",
+    "mist:postdensity", "mist:inundation", "mist:selo", "mist:evaluateselo", "mist:screentext", "mist:traintexthead",
+    "mist:nextpoststolabel", "mist:textcategories",
 }
 
 
