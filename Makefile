@@ -15,7 +15,7 @@ PROFILE_MODELS := $(PROFILE)/mist/models
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-team-import bench-team-verify bench-live demo demo-team sample screenshots clean
+.PHONY: setup test test-all lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-team-import bench-team-verify bench-live bench-text demo demo-team sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -59,7 +59,7 @@ qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
 
 bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc \
-	bench-team-import bench-team-verify bench-live
+	bench-team-import bench-team-verify bench-live bench-text
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
@@ -127,6 +127,8 @@ bench-geoloc:
 
 bench-live:
 	$(PY) bench/bench_live.py $(BENCH_ARGS)
+bench-text:
+	$(PY) bench/bench_text.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache $(QM)

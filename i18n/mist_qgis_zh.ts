@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="152"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -509,52 +509,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="90"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="91"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="122"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="122"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="134"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="135"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="138"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="139"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="143"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="146"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="147"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="149"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="150"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="150"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="157"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,12 +599,12 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="253"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="256"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="176"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -614,117 +614,117 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="233"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="240"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="243"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="243"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="246"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="244"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="247"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="306"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="309"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="334"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="337"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="396"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="399"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="408"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="408"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="423"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="426"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="431"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="445"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="448"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="475"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="478"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="515"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="515"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="517"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="517"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="526"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="529"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="545"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="549"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="635"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="639"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="639"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="643"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="651"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="679"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="683"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="690"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="694"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -1349,7 +1349,7 @@
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="227"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="165"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
@@ -1894,7 +1894,7 @@
         <translation>帖子 {post}：照片 {media} ↔ 参考影像 {ref}，使用 {matcher} 进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="147"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="85"/>
         <source>, confidence {c:.2f}</source>
         <translation>，置信度 {c:.2f}</translation>
     </message>
@@ -1914,37 +1914,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="210"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="211"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="553"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="557"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="561"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="565"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="563"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="563"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="572"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="576"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="575"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="579"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2069,7 +2069,7 @@
         <translation>外业存储</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="152"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="60"/>
         <source>Counts (JSON)</source>
         <translation>计数（JSON）</translation>
     </message>
@@ -2264,7 +2264,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2624,6 +2624,211 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="61"/>
         <source>Index rebuilt: {reason}</source>
         <translation>索引已重建：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>urgent help needed</source>
+        <translation>急需救助</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>relief and rescue information</source>
+        <translation>救援与救济信息</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>infrastructure damage</source>
+        <translation>基础设施损毁</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>caution and advice</source>
+        <translation>警示与建议</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>misinformation</source>
+        <translation>不实信息</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>not relevant</source>
+        <translation>无关</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>flood</source>
+        <translation>淹水</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>not flood</source>
+        <translation>未淹水</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>keyword rule</source>
+        <translation>关键词规则</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>head</source>
+        <translation>分类头</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>analyst</source>
+        <translation>分析员</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <source>head + keyword rule</source>
+        <translation>分类头 + 关键词规则</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="33"/>
+        <source>Text categories</source>
+        <translation>文本类别</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="41"/>
+        <source>Set categories</source>
+        <translation>设置类别</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="59"/>
+        <source>No post selected.</source>
+        <translation>未选择帖子。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="68"/>
+        <source>Text categories are not available: {e}</source>
+        <translation>文本类别不可用：{e}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="79"/>
+        <source>Not screened yet.</source>
+        <translation>尚未筛查。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="81"/>
+        <source>No text (not counted as a negative).</source>
+        <translation>无文本（不计为负例）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="83"/>
+        <source>none</source>
+        <translation>无</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="85"/>
+        <source>{names} — from {source}{confidence}</source>
+        <translation>{names} — 来自{source}{confidence}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="118"/>
+        <source>Saved.</source>
+        <translation>已保存。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="26"/>
+        <source>Text screening</source>
+        <translation>文本筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="29"/>
+        <source>Text features</source>
+        <translation>文本特征</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="30"/>
+        <source>Multilingual encoder folder (for the multilingual features)</source>
+        <translation>多语言编码器文件夹（用于多语言特征）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="41"/>
+        <source>Screen post text</source>
+        <translation>筛查帖子文本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="42"/>
+        <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence. A text head whose training showed no skill beyond chance is refused unless allowed.</source>
+        <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。训练时未显示出超越随机水平能力的文本分类头会被拒绝，除非明确允许。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="54"/>
+        <source>Text heads folder (empty: keyword rules)</source>
+        <translation>文本分类头文件夹（留空：使用关键词规则）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="57"/>
+        <source>Screen even with a text head whose training showed no skill beyond chance</source>
+        <translation>即使文本分类头的训练未显示出超越随机水平的能力，也用它筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="85"/>
+        <source>Train text heads from post categories</source>
+        <translation>根据帖子类别训练文本分类头</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="86"/>
+        <source>Trains one head per category on the text features of the posts analysts have categorised (a post may hold several categories). Reports cross-validated precision, recall and F1 and a calibrated threshold per category, and writes text-&lt;category&gt;.onnx files into the output folder for &apos;Screen post text&apos;. Each head is tested against shuffled labels: a head without skill beyond chance is written marked &apos;no skill&apos;, without a tuned threshold, and is not used to screen unless allowed.</source>
+        <translation>在分析员已分类帖子的文本特征上为每个类别训练一个分类头（一条帖子可属于多个类别）。报告每个类别的交叉验证精确率、召回率和 F1 以及校准阈值，并将 text-&lt;类别&gt;.onnx 文件写入输出文件夹，供“筛查帖子文本”使用。每个分类头都与打乱标签的结果对比检验：未显示出超越随机水平能力的分类头会标记为“无能力”写出，不带调优阈值，除非明确允许，否则不用于筛查。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="161"/>
+        <source>Text heads folder</source>
+        <translation>文本分类头文件夹</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="98"/>
+        <source>Cross-validated metrics per category (JSON)</source>
+        <translation>每个类别的交叉验证指标 (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="112"/>
+        <source>Computing text features first</source>
+        <translation>先计算文本特征</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="125"/>
+        <source>Post categories and keyword rules</source>
+        <translation>帖子类别与关键词规则</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="126"/>
+        <source>Lists the store&apos;s post categories with their keyword rules, or replaces them from a CSV table with the columns name, title and keywords (separated by &apos;;&apos;), one category per row in desk order. Analysts&apos; labels and earlier results are kept; screen the text again to apply new keyword rules.</source>
+        <translation>列出数据库中的帖子类别及其关键词规则，或用 CSV 表替换它们：列为 name、title 和 keywords（以“;”分隔），每行一个类别，按处理台顺序排列。分析员的标注和之前的结果会保留；重新筛查文本以应用新的关键词规则。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="134"/>
+        <source>Category table (CSV; empty: list only)</source>
+        <translation>类别表（CSV；留空：仅列出）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="136"/>
+        <source>Categories (JSON)</source>
+        <translation>类别 (JSON)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="153"/>
+        <source>Suggest posts to categorise next</source>
+        <translation>建议接下来分类的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="154"/>
+        <source>Lists posts not yet categorised by an analyst that some text head is least sure about, mixed with a random sample so that precision estimated from labelled posts stays honest.</source>
+        <translation>列出尚未由分析员分类、且某个文本分类头最不确定的帖子，并混入随机样本，使根据已标注帖子估计的精确率保持可信。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="163"/>
+        <source>Number of posts</source>
+        <translation>帖子数量</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="296"/>
+        <source>no text</source>
+        <translation>无文本</translation>
     </message>
 </context>
 </TS>

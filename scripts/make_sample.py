@@ -305,6 +305,14 @@ def posts() -> list[Post]:
         Post("p21", "Shop on the corner is pumping water out all night", "en", "GTr9Zz0XXAAmiss.jpg",
              gps=(500.0, 300.0)),
         Post("p22", "水退了一点 water going down a bit on 荷花街", "zh", None, gps=(352.0, 247.0)),
+        # text-only posts: screened by their text alone (categories on the demo map)
+        Post("p23", "救命！我们被困在二楼，水还在涨，老人走不了 #荷花街暴雨#", "zh", None, gps=(240.0, 262.0)),
+        Post("p24", "Rescue team with boats at the Lotus St bakery, shelter open in the school gym #rainstorm", "en",
+             None, gps=(170.0, 236.0)),
+        Post("p25", "柳荫路的桥塌了，道路封闭，请绕行 ⚠️", "zh", None, gps=(190.0, 400.0)),
+        Post("p26", "That 'dam burst' video going round is FAKE, it's an old clip. Please don't share", "en", None,
+             gps=(380.0, 180.0)),
+        Post("p27", "🙏🙏🌊 https://t.co/demo27", "en", None, gps=(430.0, 262.0)),
     ]
 
 

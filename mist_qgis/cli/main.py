@@ -18,13 +18,14 @@ import traceback
 from typing import Any
 
 from ..core.errors import MistError
-from . import field, geoloc, live, media, models, posts, rasters, store, team, verify
+from . import field, geoloc, live, media, models, posts, rasters, store, team, text, verify
 from .common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, Verb
 
 VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
     store.INIT, store.INFO, team.PUSH, team.CHECKOUT, posts.IMPORT, media.FETCH_MEDIA, models.MODELS, models.PREDICT,
     models.CLASSIFY,
-    verify.IMPORT_VERIFICATIONS, models.TRAIN_HEAD, models.NEXT_TO_VERIFY, geoloc.IMPORT_REFERENCES,
+    verify.IMPORT_VERIFICATIONS, models.TRAIN_HEAD, models.NEXT_TO_VERIFY, text.SCREEN_TEXT, text.TRAIN_TEXT_HEAD,
+    text.NEXT_POSTS, text.TEXT_CATEGORIES, geoloc.IMPORT_REFERENCES,
     geoloc.GEOLOCATE, geoloc.LOCATE_RETRIEVAL, geoloc.EVALUATE_GEOLOCATION, verify.EXPORT_VERIFIED,
     rasters.DENSITY, rasters.INUNDATION, rasters.SELO, rasters.EVALUATE_SELO, live.WATCH,
     field.FIELD_PACKAGE, field.IMPORT_FIELD,

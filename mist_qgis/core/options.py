@@ -57,6 +57,11 @@ HEAD_FEATURES = Choices("feature set", ("image", "text", "image+text"), "image")
 LABEL_SCHEMES = Choices("label scheme", ("verdict", "depth", "note"), "verdict")
 HEAD_KINDS = Choices("head kind", ("logreg", "mlp"), "logreg")
 
+# -- text screening ---------------------------------------------------------------------------------
+TEXT_FEATURE_SETS = Choices("text feature set", ("char-ngram", "minilm", "multilingual"), "char-ngram")
+# who gave a post its categories: keyword rules, text heads or an analyst (analysts' win)
+CATEGORY_SOURCES = Choices("category source", ("keyword", "head", "analyst"), "keyword")
+
 # -- geolocation ------------------------------------------------------------------------------------
 MATCHERS = Choices("matcher", ("disk-lightglue", "aliked-lightglue", "loftr", "sift"), "disk-lightglue")
 

@@ -30,6 +30,8 @@ POST_RULES = (
     ("Not screened (no photo)", "ELSE", "square", "#ffffff", 2.2),
 )
 TERRAIN_RAMP = ((0.0, "#e5f5e0"), (0.35, "#f7fcb9"), (0.7, "#d9c8a0"), (1.0, "#b08d57"))
+TEXT_CATEGORY_LABEL = ("replace(replace(array_to_string(array_filter(string_to_array(\"text_categories\"), "
+                       "@element NOT IN ('flood', 'not_flood', 'not_relevant'))), ',', ', '), '_', ' ')")
 DEPTH_LABEL = ("CASE WHEN \"verified\" = 'flood' AND \"water_depth_m\" IS NOT NULL "
                "THEN format_number(\"water_depth_m\", 2) || ' m' END")
 
@@ -151,6 +153,22 @@ def _posts_layer(store: Path | str):
     layer.setRenderer(QgsRuleBasedRenderer(root))
     _label_features(layer, DEPTH_LABEL, QgsPalLayerSettings.Placement.OrderedPositionsAroundPoint, 8, "#08306b", 0.8,
            is_expression=True, distance=1.2)
+    return layer
+
+
+def _text_posts_layer(store: Path | str):
+    """Posts without a photo, coloured and labelled by the categories their text got."""
+    from qgis.core import QgsPalLayerSettings
+
+    from ..qgis_ops.layers import style_posts_by_category
+
+    source, provider = store_layer_source(store, "posts")
+    layer = _vector(source, "Text-only posts by category",
+                    "\"media_url\" IS NULL AND \"text_categories\" IS NOT NULL AND \"text_categories\" != ''",
+                    provider=provider)
+    style_posts_by_category(layer)
+    _label_features(layer, TEXT_CATEGORY_LABEL, QgsPalLayerSettings.Placement.OrderedPositionsAroundPoint, 7,
+                    "#3f007d", 0.8, is_expression=True, distance=1.5)
     return layer
 
 
@@ -364,6 +382,10 @@ def build_layers(inputs: FloodMapInputs, crs) -> MapLayers:
     posts = _posts_layer(inputs.store)
     stack = [posts]
     legend_layers = [posts]
+    text_posts = _text_posts_layer(inputs.store)
+    if _has_features(text_posts):
+        stack.insert(0, text_posts)
+        legend_layers.append(text_posts)
     moves = _moves_layer(inputs.store)
     if _has_features(moves):
         stack.append(moves)

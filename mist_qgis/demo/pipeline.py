@@ -189,6 +189,17 @@ class Demo:
         return StageOutcome(f"{s['classified']} photos screened: {labels}",
                             f"{s['model']}, onnxruntime {s['provider']}", dict(s["label_counts"]))
 
+    def screen_text(self) -> StageOutcome:
+        r = run_algorithm("mist:screentext", {"STORE": str(self.c.store)})
+        s = r["COUNTS"]
+        _need(s["screened"] > 0, "no post text screened")
+        top = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(s["categories"].items(),
+                                                                        key=lambda kv: (-kv[1], kv[0]))[:4])
+        return StageOutcome(
+            f"{s['screened']} posts by their text ({s['text_only']} without a photo), {s['no_text']} with no text; "
+            f"keyword rules: {top}", s["features"],
+            {k: s[k] for k in ("screened", "text_only", "with_photo", "no_text")})
+
     def import_references(self) -> StageOutcome:
         r = run_algorithm("mist:importreferences", {"STORE": str(self.c.store),
                                                     "INPUT": str(self.c.sample / "references.csv")})
@@ -296,6 +307,7 @@ class Demo:
             ("backbone", "mist:classifymedia", self.classify_backbone),
             ("head", "mist:trainhead", self.train_head),
             ("screen", "mist:classifymedia", self.screen),
+            ("text", "mist:screentext", self.screen_text),
             ("references", "mist:importreferences", self.import_references),
             ("geolocate", "mist:geolocatephotos", self.geolocate),
             ("evaluate", "mist:evaluategeolocation", self.evaluate),

@@ -49,6 +49,7 @@ from .match_pane import MatchPane
 from .photo_view import PhotoView
 from .prefetch import ImageLoader
 from .quality_panel import QualityPanel
+from .text_categories_panel import TextCategoriesPanel
 from .verdict_controller import VerdictBatch, VerdictController
 from .verify_facts import facts_html
 from .verify_filters import VerifyFilters
@@ -218,6 +219,8 @@ class VerifyDock(QgsDockWidget):
         self.info.setOpenLinks(True)
         self.info.setMinimumHeight(40)
         lower_layout.addWidget(self.info, 1)
+        self.categories_panel = TextCategoriesPanel(self.analyst_edit.text)
+        lower_layout.addWidget(self.categories_panel)
         buttons = QHBoxLayout()
         self.verdict_buttons: dict[str, QPushButton] = {}
         for verdict, key in VERDICT_KEYS.items():
@@ -531,6 +534,7 @@ class VerifyDock(QgsDockWidget):
 
     def _show_row(self, row: QueueRow) -> None:
         self.info.setHtml(facts_html(row))
+        self.categories_panel.show_post(self.store, row.post_fid)
         self._show_photo(row)
         self._update_match(row)
 

@@ -17,6 +17,12 @@ from .model_algorithms import (
 from .raster_algorithms import EvaluateSeloAlgorithm, InundationAlgorithm, PostDensityAlgorithm, SeloAlgorithm
 from .retrieval_algorithms import RetrievalGeolocationAlgorithm
 from .store_algorithms import CheckoutStoreAlgorithm, CreateStoreAlgorithm, PushStoreAlgorithm, StoreInfoAlgorithm
+from .text_algorithms import (
+    NextPostsToLabelAlgorithm,
+    ScreenTextAlgorithm,
+    TextCategoriesAlgorithm,
+    TrainTextHeadAlgorithm,
+)
 from .verdict_algorithms import ImportVerificationsAlgorithm
 from .verify_algorithms import ExportVerifiedAlgorithm
 
@@ -45,4 +51,8 @@ ALGORITHM_CLASSES = [
     WatchAlgorithm,
     FieldPackageAlgorithm,
     ImportFieldAlgorithm,
+    ScreenTextAlgorithm,
+    TrainTextHeadAlgorithm,
+    NextPostsToLabelAlgorithm,
+    TextCategoriesAlgorithm,
 ]

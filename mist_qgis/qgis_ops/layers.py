@@ -244,3 +244,55 @@ def _is_point_layer(layer) -> bool:
     from qgis.core import QgsVectorLayer, QgsWkbTypes
 
     return isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.GeometryType.PointGeometry
+
+
+# -- text categories ----------------------------------------------------------------------------
+
+CATEGORY_FIELD = "text_categories"
+CATEGORY_SOURCE_FIELD = "text_category_source"
+# Desk order: a post holding several categories is drawn in the first one it holds.
+_CATEGORY_COLOURS = {
+    "urgent_help": "#d7191c", "infrastructure_damage": "#7b3294", "relief_rescue": "#1a9641",
+    "caution_advice": "#fdae61", "misinformation": "#000000", "flood": "#2c7bb6", "not_relevant": "#bdbdbd",
+    "not_flood": "#e0e0e0",
+}
+NO_TEXT_VALUE = "no text"
+
+
+def category_filter(category: str) -> str:
+    """A QGIS expression selecting the posts that hold a category (posts may hold several)."""
+    safe = category.replace("'", "''")
+    return f"array_contains(string_to_array(coalesce(\"{CATEGORY_FIELD}\", '')), '{safe}')"
+
+
+def primary_category_expression(categories: list[str]) -> str:
+    """The first category (in desk order) a post holds, 'no text', or NULL when not screened."""
+    whens = " ".join(f"WHEN {category_filter(c)} THEN '{c}'" for c in categories)
+    return (f"CASE WHEN \"{CATEGORY_SOURCE_FIELD}\" = '{NO_TEXT_VALUE}' THEN '{NO_TEXT_VALUE}' {whens} "
+            "ELSE NULL END")
+
+
+def style_posts_by_category(layer, categories: list[tuple[str, str]] | None = None) -> None:
+    """Colour posts by their text category (legend entries switch categories on and off).
+
+    `categories` are (name, title) pairs in desk order; the defaults when not given."""
+    from qgis.core import QgsCategorizedSymbolRenderer, QgsMarkerSymbol, QgsRendererCategory
+
+    if categories is None:
+        from ..core.text.categories import DEFAULT_CATEGORIES
+
+        categories = [(c.name, c.title) for c in DEFAULT_CATEGORIES]
+    order = sorted(categories, key=lambda c: list(_CATEGORY_COLOURS).index(c[0]) if c[0] in _CATEGORY_COLOURS
+                   else len(_CATEGORY_COLOURS))
+    palette = ["#e66101", "#5e3c99", "#b2abd2", "#fdb863", "#018571", "#80cdc1"]
+    cats = []
+    for i, (name, title) in enumerate(order):
+        colour = _CATEGORY_COLOURS.get(name, palette[i % len(palette)])
+        symbol = QgsMarkerSymbol.createSimple({"name": "circle", "color": colour, "size": "2.6",
+                                               "outline_color": "#ffffff", "outline_width": "0.2"})
+        cats.append(QgsRendererCategory(name, symbol, tr(title) if title else name))
+    grey = QgsMarkerSymbol.createSimple({"name": "circle", "color": "#ffffff", "size": "1.8",
+                                         "outline_color": "#707070"})
+    cats.append(QgsRendererCategory(NO_TEXT_VALUE, grey, tr("no text")))
+    layer.setRenderer(QgsCategorizedSymbolRenderer(primary_category_expression([n for n, _ in order]), cats))
+    layer.triggerRepaint()

@@ -148,6 +148,8 @@ def _examples(tmp_path):
         "classify": ["--store", s, "--model", str(f["m.onnx"])],
         "import-verifications": ["--store", s, str(f["v.csv"])],
         "train-head": ["--store", s], "next-to-verify": ["--store", s, "--model", str(f["m.onnx"])],
+        "screen-text": ["--store", s], "train-text-head": ["--store", s, "--out", o],
+        "next-posts": ["--store", s, "--heads", str(tmp_path)], "text-categories": ["--store", s],
         "import-references": ["--store", s, "--input", str(f["refs.csv"])],
         "geolocate": ["--store", s, "--retrieval-model", "emb@1", "--retrieval-k", "5"],
         "locate-retrieval": ["--store", s, "--model", "emb@1", "--k", "5", "--rasters", o],
@@ -191,4 +193,4 @@ def test_a_relative_store_path_reaches_every_algorithm_as_the_same_absolute_path
         args = parser.parse_args([verb.name, *argv])
         assert verb.parameters(args)["STORE"] == str(tmp_path / "s.gpkg"), verb.name
         checked += 1
-    assert checked == 20  # every verb with --store (models, predict, selo, evaluate-selo have none)
+    assert checked == 24  # every verb with --store (models, predict, selo, evaluate-selo have none)

@@ -21,7 +21,7 @@ from tests.helpers.modelkit import make_colour_model
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "resources" / "sample"
 MODEL_FILE = REPO / "resources" / "mist_demo.model3"
-STAGES = ["store", "import", "fetch", "verdicts", "backbone", "head", "screen", "references", "geolocate",
+STAGES = ["store", "import", "fetch", "verdicts", "backbone", "head", "screen", "text", "references", "geolocate",
           "evaluate", "density", "inundation", "export", "map", "field"]
 
 
@@ -141,7 +141,7 @@ def test_reduced_demo_store_holds_what_each_stage_made(reduced_demo):
 
     _, runner, config = reduced_demo
     by = {r.name: r for r in runner.reports}
-    assert by["import"].counts == {"records_read": 26, "imported": 16, "unlocated": 6, "duplicates": 1,
+    assert by["import"].counts == {"records_read": 31, "imported": 21, "unlocated": 6, "duplicates": 1,
                                    "skipped": 3, "reposts": 1}
     assert by["fetch"].counts["ok"] == 17 and by["fetch"].counts["left_pending"] == 1
     assert by["fetch"].counts["duplicates"] == 3
@@ -151,7 +151,8 @@ def test_reduced_demo_store_holds_what_each_stage_made(reduced_demo):
     assert evaluate["mean_after_m"] < evaluate["mean_before_m"]
     assert by["inundation"].counts["points_used"] == 5 and by["inundation"].counts["flooded_area_m2"] > 10_000
     counts = store_counts(config.store)
-    assert counts["counts"]["posts"] == 22
+    assert counts["counts"]["posts"] == 27
+    assert by["text"].counts == {"screened": 26, "text_only": 8, "with_photo": 18, "no_text": 1}
     assert counts["counts"]["unlocated_posts"] == 3  # no place name and no geotag: honestly left unplaced
     assert counts["geo_sources"]["image_match"] >= 2 and counts["geo_sources"]["gps"] >= 11
     assert counts["verified"] == {"flood": 6, "not_flood": 5}
@@ -159,10 +160,29 @@ def test_reduced_demo_store_holds_what_each_stage_made(reduced_demo):
         labels = {r[0] for r in store.query("SELECT DISTINCT cls_label FROM posts WHERE cls_label IS NOT NULL")}
         assert labels <= {"flood", "not_flood"} and labels
         issues = {r["stage"] for r in store.query("SELECT DISTINCT stage FROM issues")}
+        text_only = {r[0]: (r[1], r[2]) for r in store.query(
+            "SELECT substr(text, 1, 6), text_categories, text_category_source FROM posts WHERE media_url IS NULL")}
+    assert "urgent_help" in text_only["救命！我们被"][0].split(",") and text_only["救命！我们被"][1] == "keyword rule"
+    assert "misinformation" in text_only["That '"][0].split(",")
+    assert text_only["🙏🙏🌊 ht"] == (None, "no text")
     assert {"import", "fetchmedia", "geocode_text"} <= issues
     assert (config.rasters / "density_all.tif").is_file()
     assert (config.rasters / "inundation_depth.tif").is_file() and (config.rasters / "inundation_extent.gpkg").is_file()
     assert config.verified_points.is_file()
+
+
+def test_demo_map_shows_text_only_posts_by_category(reduced_demo):
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from mist_qgis.demo.flood_map import build_layers
+    from mist_qgis.demo.pipeline import demo_map_inputs
+
+    _, _, config = reduced_demo
+    layers = build_layers(demo_map_inputs(config), QgsCoordinateReferenceSystem("EPSG:4326"))
+    text_layer = next(layer for layer in layers.legend if layer.name() == "Text-only posts by category")
+    cats = {f["post_id"]: f["text_categories"] for f in text_layer.getFeatures()}
+    assert len(cats) >= 5 and all(cats.values())
+    assert text_layer.renderer().type() == "categorizedSymbol" and text_layer.labelsEnabled()
 
 
 def test_the_flood_stays_in_the_connected_valley(reduced_demo):
@@ -314,7 +334,7 @@ def test_model_runs_on_the_sample(tmp_path):
         "name_field": "name", "matcher": "sift", "min_confidence": 0.8, "dem": str(dem), "allow_no_skill": True,
         **outputs})
     children = result["CHILD_RESULTS"]
-    assert children["importposts"]["IMPORTED"] == 16
+    assert children["importposts"]["IMPORTED"] == 21
     assert json.loads(children["geolocate"]["RESULT"])["moved"] >= 2
     assert children["inundation"]["FLOODED_AREA_M2"] > 10_000
     assert children["export"]["POINTS"] == 6

@@ -15,6 +15,7 @@ EXPECTED_IDS = {
     "mist:evaluategeolocation", "mist:exportverified",
     "mist:postdensity", "mist:inundation", "mist:selo", "mist:evaluateselo", "mist:watch",
     "mist:fieldpackage", "mist:importfield",
+    "mist:screentext", "mist:traintexthead", "mist:nextpoststolabel", "mist:textcategories",
 }
 
 

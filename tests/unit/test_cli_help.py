@@ -9,9 +9,10 @@ import pytest
 from mist_qgis.cli import EXIT_FAILED, EXIT_USAGE, VERBS, Verb, build_parser, main
 
 WORKFLOW = ["init", "info", "push", "checkout", "import", "fetch-media", "models", "predict", "classify",
-            "import-verifications", "train-head", "next-to-verify", "import-references", "geolocate",
-            "locate-retrieval", "evaluate-geolocation", "export-verified", "density", "inundation", "selo",
-            "evaluate-selo", "watch", "field-package", "import-field"]
+            "import-verifications", "train-head", "next-to-verify", "screen-text", "train-text-head", "next-posts",
+            "text-categories", "import-references", "geolocate", "locate-retrieval", "evaluate-geolocation",
+            "export-verified", "density", "inundation", "selo", "evaluate-selo", "watch", "field-package",
+            "import-field"]
 
 
 def test_help_lists_every_verb_in_workflow_order_without_starting_qgis():

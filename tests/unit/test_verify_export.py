@@ -33,6 +33,11 @@ def judged(store):
 
 @pytest.mark.parametrize("fmt", ["gpkg", "geojson", "csv"])
 def test_points_round_trip_through_ogr(store, judged, tmp_path, fmt):
+    from mist_qgis.core.store.text_sql import set_analyst_categories
+
+    with store.batch() as conn:
+        set_analyst_categories(conn, store.scalar("SELECT fid FROM posts WHERE post_id = 'p000'"),
+                               ["urgent_help", "flood"], "ana")
     out = tmp_path / f"points.{fmt}"
     result = export_points(store, out)
     assert (result.format, result.points, result.unlocated_skipped) == (fmt, 2, 1)
@@ -49,6 +54,7 @@ def test_points_round_trip_through_ogr(store, judged, tmp_path, fmt):
         point = f0.GetGeometryRef()
         assert (point.GetX(), point.GetY()) == pytest.approx((113.60, 34.70))
     assert features["p001"].GetFieldAsDouble("water_depth_m") == 1.5
+    assert f0.GetField("text_categories") == "urgent_help,flood" and f0.GetField("text_category_source") == "analyst"
     assert "text" not in [layer.GetLayerDefn().GetFieldDefn(i).GetName()
                           for i in range(layer.GetLayerDefn().GetFieldCount())]
 

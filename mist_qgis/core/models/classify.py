@@ -168,11 +168,17 @@ def _prepare_head_features(
             )
         # else: only photos the backbone could not read lack embeddings; they are reported as skipped
     if text_tag and models_sql.post_texts_without_embedding(store, text_tag):
+        from ..text.features import CHAR_NGRAM_TAG
         from .text import TEXT_MODEL_TAG, embed_post_texts
 
-        if text_tag != TEXT_MODEL_TAG:
+        if text_tag == CHAR_NGRAM_TAG:  # text features kept per post (text screening): fill the gaps
+            from ..text.screen import compute_post_features
+
+            compute_post_features(store, "char-ngram")
+        elif text_tag != TEXT_MODEL_TAG:
             raise ModelCardError(f"{card.path}: text features from {text_tag} are not available in this MIST")
-        embed_post_texts(store)
+        else:
+            embed_post_texts(store)
 
 
 def _run_head(

@@ -109,7 +109,12 @@ def feature_matrix(
     if features in ("text", "image+text"):
         if not text_model:
             raise ValueError("a text embedding model is needed for text features")
-        blocks.append(models_sql.load_embeddings(store, text_model, media_fids))
+        block = models_sql.load_embeddings(store, text_model, media_fids)
+        if not len(block[0]):  # text features computed once per post (text screening)
+            from ..store.text_sql import media_text_features
+
+            block = media_text_features(store, text_model, media_fids)
+        blocks.append(block)
     if not blocks:
         raise ValueError(f"unknown feature set {features!r} (image, text or image+text)")
     common = blocks[0][0]

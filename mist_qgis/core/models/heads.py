@@ -207,7 +207,8 @@ class TrainedHead:
         """The same arithmetic as the exported ONNX graph, in NumPy."""
         import numpy as np
 
-        x = np.asarray(features, dtype=np.float32)
+        # sparse rows (hashed text n-grams) multiply as they are
+        x = features if hasattr(features, "tocsr") else np.asarray(features, dtype=np.float32)
         for i, (w, b) in enumerate(self.layers):
             x = x @ w.T + b
             if i < len(self.layers) - 1:
@@ -319,9 +320,12 @@ def _fold_scaler(layers, mean: np.ndarray, scale: np.ndarray):
     ]
 
 
-def _train_once(kind, x, y, n_classes, seed, c, hidden, max_iter=500):
+def _train_once(kind, x, y, n_classes, seed, c, hidden, max_iter=500, standardise=True):
     import numpy as np
 
+    if not standardise:  # sparse, already normalised features (hashed text n-grams) stay sparse
+        dim = x.shape[1]
+        return _fold_scaler(_fit(kind, x, y, n_classes, seed, c, hidden, max_iter), np.zeros(dim), np.ones(dim))
     mean = x.mean(axis=0, dtype=np.float64)
     scale = x.std(axis=0, dtype=np.float64)
     scale = np.where(scale < 1e-8, 1.0, scale)
@@ -379,14 +383,15 @@ def _at_threshold(p_pos: np.ndarray, is_pos: np.ndarray, threshold: float) -> La
     return LabelMetrics(prec, rec, 2 * prec * rec / (prec + rec) if prec + rec else 0.0, total)
 
 
-def _out_of_fold(kind, x, y, n_classes, n_folds, seed, c, hidden, names, max_iter=500) -> np.ndarray:
+def _out_of_fold(kind, x, y, n_classes, n_folds, seed, c, hidden, names, max_iter=500,
+                 standardise=True) -> np.ndarray:
     """Out-of-fold probabilities of one stratified split (each example scored by a head that never saw it)."""
     import numpy as np
     from sklearn.model_selection import StratifiedKFold
 
-    oof = np.zeros((len(x), n_classes))
-    for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(x, y):
-        fold = _train_once(kind, x[train], y[train], n_classes, seed, c, hidden, max_iter)
+    oof = np.zeros((x.shape[0], n_classes))
+    for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y):
+        fold = _train_once(kind, x[train], y[train], n_classes, seed, c, hidden, max_iter, standardise)
         oof[test] = TrainedHead(names, kind, fold, None).probabilities(x[test])  # type: ignore[arg-type]
     return oof
 
@@ -400,7 +405,7 @@ def _auc(y: np.ndarray, probs: np.ndarray) -> float:
     return float(roc_auc_score(y, probs, multi_class="ovr", average="macro", labels=list(range(probs.shape[1]))))
 
 
-def _skill_test(x, y, n_folds, seed, c, names) -> SkillTest:
+def _skill_test(x, y, n_folds, seed, c, names, standardise=True) -> SkillTest:
     """Permutation test of the cross-validated AUC against the same cross-validation on shuffled labels.
 
     The procedure is fixed and cheap whatever the head's kind: a logistic head with a capped
@@ -413,15 +418,16 @@ def _skill_test(x, y, n_folds, seed, c, names) -> SkillTest:
     from scipy import stats
 
     rng = np.random.default_rng(seed)
-    if len(x) > SKILL_MAX_EXAMPLES:
+    if x.shape[0] > SKILL_MAX_EXAMPLES:
         from sklearn.model_selection import train_test_split
 
-        keep, _ = train_test_split(np.arange(len(x)), train_size=SKILL_MAX_EXAMPLES, stratify=y,
+        keep, _ = train_test_split(np.arange(x.shape[0]), train_size=SKILL_MAX_EXAMPLES, stratify=y,
                                    random_state=seed)
         x, y = x[keep], y[keep]
 
     def cv_auc(labels: np.ndarray, split_seed: int) -> float:
-        oof = _out_of_fold("logreg", x, labels, len(names), n_folds, split_seed, c, 0, names, SKILL_MAX_ITER)
+        oof = _out_of_fold("logreg", x, labels, len(names), n_folds, split_seed, c, 0, names, SKILL_MAX_ITER,
+                           standardise)
         return _auc(labels, oof)
 
     auc = cv_auc(y, seed)
@@ -431,29 +437,37 @@ def _skill_test(x, y, n_folds, seed, c, names) -> SkillTest:
     scale = max(sd, 1e-6) * float(np.sqrt(1 + 1 / permutations))
     bound = mean + float(stats.t.ppf(1 - SKILL_ALPHA, permutations - 1)) * scale
     p_value = float(stats.t.sf((auc - mean) / scale, permutations - 1))
-    return SkillTest(auc, mean, sd, permutations, bound, p_value, SKILL_ALPHA, len(x))
+    return SkillTest(auc, mean, sd, permutations, bound, p_value, SKILL_ALPHA, x.shape[0])
 
 
 def train_head(
     features: np.ndarray, labels: Sequence[str], kind: str = "logreg", folds: int | None = None, seed: int = 0,
     positive: str | None = None, c: float = 1.0, hidden: int = 64, repeats: int | None = None,
-    test_skill: bool = True,
+    test_skill: bool = True, standardise: bool = True,
 ) -> TrainedHead:
     """Train a head on features (N x d) and one label per row, with out-of-fold metrics.
 
     `folds` defaults to 5, or 3 from 1,000 examples on (each fold then still holds hundreds of
     examples, and retraining on thousands of labels stays within seconds); `repeats` stratified
     splits (default from `CV_REPEATS`, 2 from 1,000 examples on) give each metric's spread. With
-    `test_skill`, the permutation test of `SkillTest` decides whether the head may screen.
+    `test_skill`, the permutation test of `SkillTest` decides whether the head may screen. Sparse
+    features (a SciPy CSR matrix of normalised hashed n-grams) train with `standardise=False`:
+    centring would make them dense and slow every fit.
     """
     import numpy as np
 
     if kind not in HEAD_KINDS:
         raise ValueError(f"unknown head kind {kind!r} ({', '.join(HEAD_KINDS)})")
-    x = np.asarray(features, dtype=np.float32)  # float32 halves the memory traffic of every fit
-    if x.ndim != 2 or len(x) != len(labels):
+    if hasattr(features, "tocsr"):
+        x = features.tocsr().astype(np.float32)
+        values = x.data
+        standardise = False
+    else:
+        x = np.asarray(features, dtype=np.float32)  # float32 halves the memory traffic of every fit
+        values = x
+    if x.ndim != 2 or x.shape[0] != len(labels):
         raise ValueError("features must be N x d with one label per row")
-    if not np.all(np.isfinite(x)):
+    if not np.all(np.isfinite(values)):
         raise HeadTrainingError("features contain NaN or infinite values")
     names = tuple(sorted(set(labels)))
     counts = {lab: int(sum(1 for v in labels if v == lab)) for lab in names}
@@ -463,23 +477,24 @@ def train_head(
         raise HeadTrainingError(f"every label needs at least 2 verified photos; have {counts}")
     y = np.array([names.index(v) for v in labels])
     if folds is None:
-        folds = 5 if len(x) < 1000 else 3
+        folds = 5 if x.shape[0] < 1000 else 3
     if repeats is None:
-        repeats = CV_REPEATS[kind] if len(x) < 1000 else 2
+        repeats = CV_REPEATS[kind] if x.shape[0] < 1000 else 2
     n_folds = max(2, min(folds, min(counts.values())))
 
-    layers = _train_once(kind, x, y, len(names), seed, c, hidden)
+    layers = _train_once(kind, x, y, len(names), seed, c, hidden, standardise=standardise)
     pos = None
     if len(names) == 2:
         pos = positive if positive in names else (POSITIVE_DEFAULT if POSITIVE_DEFAULT in names else names[1])
-    runs = [_out_of_fold(kind, x, y, len(names), n_folds, seed + r, c, hidden, names) for r in range(max(1, repeats))]
+    runs = [_out_of_fold(kind, x, y, len(names), n_folds, seed + r, c, hidden, names, standardise=standardise)
+            for r in range(max(1, repeats))]
     scored = [_metrics(y, oof.argmax(axis=1), names) for oof in runs]
     per = {lab: LabelMetrics(*(float(np.mean([getattr(s[0][lab], f) for s in scored]))
                                for f in ("precision", "recall", "f1")), counts[lab]) for lab in names}
     accuracy = [s[1] for s in scored]
     macro = [s[2] for s in scored]
     aucs = [_auc(y, oof) for oof in runs]
-    metrics = HeadMetrics(n_folds, len(x), float(np.mean(accuracy)), float(np.mean(macro)), per,
+    metrics = HeadMetrics(n_folds, x.shape[0], float(np.mean(accuracy)), float(np.mean(macro)), per,
                           repeats=len(runs), spread={"accuracy": Spread.of(accuracy), "macro_f1": Spread.of(macro),
                                                       "auc": Spread.of(aucs)})
     if pos is not None:
@@ -497,7 +512,7 @@ def train_head(
         metrics.spread.update(precision=Spread.of([m.precision for m in at]), recall=Spread.of([m.recall for m in at]),
                               f1=Spread.of([m.f1 for m in at]), threshold=Spread.of(cuts))
     if test_skill:
-        metrics.skill = _skill_test(x, y, n_folds, seed + len(runs), c, names)
+        metrics.skill = _skill_test(x, y, n_folds, seed + len(runs), c, names, standardise)
     return TrainedHead(names, kind, layers, metrics, counts)
 
 
@@ -638,6 +653,30 @@ def train_head_from_store(
 # -- active learning -------------------------------------------------------------------------------
 
 
+def threshold_uncertainty(p_pos: np.ndarray, threshold: float) -> np.ndarray:
+    """1 at the calibrated threshold, 0 at a certain 0 or 1: how much a label would teach."""
+    import numpy as np
+
+    return 1.0 - np.abs(np.asarray(p_pos) - threshold) / max(threshold, 1 - threshold)
+
+
+def pick_next(
+    uncertainty: np.ndarray, n: int, random_share: float, seed: int | None,
+) -> list[tuple[str, list[int]]]:
+    """Row indices to label next: the most uncertain, mixed with a random share of the rest so
+    precision estimated from labelled items stays honest."""
+    import numpy as np
+
+    n = min(n, len(uncertainty))
+    n_random = min(int(round(n * random_share)), n)
+    order = np.argsort(-uncertainty, kind="stable")
+    chosen = [int(i) for i in order[: n - n_random]]
+    rest = order[n - n_random:]
+    rng = np.random.default_rng(seed)
+    chosen_random = [int(i) for i in rng.choice(rest, size=min(n_random, len(rest)), replace=False)] if n_random else []
+    return [("uncertain", chosen), ("random", chosen_random)]
+
+
 @dataclass(frozen=True)
 class VerifySuggestion:
     media_fid: int
@@ -673,21 +712,12 @@ def next_to_verify(
     probs = model.run(x)["scores"]
     if len(card.labels) == 2 and card.thresholds:
         label, thr = next(iter(card.thresholds.items()))
-        k = card.labels.index(label)
-        uncertainty = 1.0 - np.abs(probs[:, k] - thr) / max(thr, 1 - thr)
+        uncertainty = threshold_uncertainty(probs[:, card.labels.index(label)], thr)
     else:
         top2 = np.sort(probs, axis=1)[:, -2:]
         uncertainty = 1.0 - (top2[:, 1] - top2[:, 0])
-    n = min(n, len(fids))
-    n_random = min(int(round(n * random_share)), n)
-    n_uncertain = n - n_random
-    order = np.argsort(-uncertainty, kind="stable")
-    chosen = list(order[:n_uncertain])
-    rest = order[n_uncertain:]
-    rng = np.random.default_rng(seed)
-    chosen_random = list(rng.choice(rest, size=min(n_random, len(rest)), replace=False)) if n_random else []
     out = []
-    for reason, picks in (("uncertain", chosen), ("random", chosen_random)):
+    for reason, picks in pick_next(uncertainty, n, random_share, seed):
         for i in picks:
             label, score = decide(probs[i], card.labels, card.thresholds)
             out.append(VerifySuggestion(int(fids[i]), reason, label, float(score), float(uncertainty[i])))

@@ -34,11 +34,14 @@ UPSERT_KEYS: dict[str, tuple[str, ...]] = {
     "geolocations": ("post_fid", "matcher", "mode"),
     "references": ("ref_uid",),
     "leases": ("post_fid", "analyst"),
+    "post_text_features": ("post_fid", "model"),
+    "text_categories": ("name",),
+    "live_cursors": ("source",),
 }
 # Tables whose rows get a `fid` from the database (an INSERT into them reports `lastrowid`).
 FID_TABLES = frozenset({
     "posts", "media", "runs", "issues", "predictions", "matches", "verifications", "references",
-    "coarse_locations", "geolocations",
+    "coarse_locations", "geolocations", "post_categories", "alerts",
 })
 GEOMETRY_COLUMNS = frozenset({"geom"})
 

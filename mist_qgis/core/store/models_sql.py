@@ -131,25 +131,34 @@ def write_embeddings(conn: sqlite3.Connection, model_tag: str, items: Iterable[t
     return len(rows)
 
 
+def vector_rows(
+    store: Store, query: str, model_tag: str, keys: Sequence[int] | None, what: str,
+) -> tuple[list[sqlite3.Row], int]:
+    """Rows (key, dim, ...) of one model's vectors, kept to `keys` when given, and their one size."""
+    rows = store.query(query, (model_tag,))
+    if keys is not None:
+        wanted = set(int(k) for k in keys)
+        rows = [r for r in rows if r[0] in wanted]
+    dims = {r[1] for r in rows}
+    if len(dims) > 1:
+        raise ValueError(f"{what} of {model_tag} have mixed sizes {sorted(dims)}")
+    return rows, (dims.pop() if dims else 0)
+
+
 def load_embeddings(
     store: Store, model_tag: str, media_fids: Sequence[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cached vectors of a model: (media fids, matrix N x dim), in fid order."""
     import numpy as np
 
-    rows = store.query(
-        "SELECT media_fid, dim, vector FROM embeddings WHERE model = ? ORDER BY media_fid", (model_tag,)
+    rows, dim = vector_rows(
+        store, "SELECT media_fid, dim, vector FROM embeddings WHERE model = ? ORDER BY media_fid", model_tag,
+        media_fids, "embeddings",
     )
-    if media_fids is not None:
-        wanted = set(media_fids)
-        rows = [r for r in rows if r[0] in wanted]
     if not rows:
         return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-    dims = {r[1] for r in rows}
-    if len(dims) != 1:
-        raise ValueError(f"embeddings of {model_tag} have mixed sizes {sorted(dims)}")
     fids = np.array([r[0] for r in rows], dtype=np.int64)
-    matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), dims.pop())
+    matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), dim)
     return fids, matrix.astype(np.float32)
 
 

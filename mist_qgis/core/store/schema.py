@@ -366,6 +366,51 @@ def _v11_live(conn: sqlite3.Connection) -> None:
     ddl.register_attributes_table(conn, "live_cursors", "Where each watched source stopped")
 
 
+def _v8_post_text(conn: sqlite3.Connection) -> None:
+    """Text screening keyed by post: features, multi-label categories and the team's list."""
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
+        """
+        ALTER TABLE posts ADD COLUMN text_categories TEXT;
+        ALTER TABLE posts ADD COLUMN text_category_source TEXT;
+        ALTER TABLE posts ADD COLUMN text_confidence REAL;
+        CREATE TABLE text_categories (
+            name TEXT PRIMARY KEY,
+            title TEXT,
+            position INTEGER NOT NULL DEFAULT 0,
+            keywords TEXT NOT NULL DEFAULT '[]'
+        );
+        CREATE TABLE post_text_features (
+            post_fid INTEGER NOT NULL REFERENCES posts (fid) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            format TEXT NOT NULL CHECK (format IN ('dense', 'sparse')),
+            vector BLOB NOT NULL,
+            PRIMARY KEY (post_fid, model)
+        );
+        CREATE TABLE post_categories (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT,
+            post_fid INTEGER NOT NULL REFERENCES posts (fid) ON DELETE CASCADE,
+            category TEXT NOT NULL,
+            source TEXT NOT NULL CHECK (source IN ('keyword', 'head', 'analyst')),
+            score REAL,
+            model TEXT,
+            analyst TEXT,
+            run_fid INTEGER REFERENCES runs (fid),
+            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now'))
+        );
+        CREATE INDEX idx_post_categories_post ON post_categories (post_fid, source);
+        CREATE INDEX idx_post_categories_category ON post_categories (category, source);
+        """
+    )
+    for table, description in (
+        ("text_categories", "The team's post categories and their keyword rules"),
+        ("post_text_features", "Text features per post and feature model"),
+        ("post_categories", "Post categories from keyword rules, heads and analysts"),
+    ):
+        ddl.register_attributes_table(conn, table, description)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "posts, media, runs and the import report", _v1_core),
     Migration(2, "predictions, embeddings, matches, verifications, unlocated view", _v2_results),
@@ -375,6 +420,7 @@ MIGRATIONS: list[Migration] = [
     Migration(6, "next-post leases; on PostgreSQL, change notifications and the analyst and lead roles",
               _v6_team),
     Migration(7, "post verdicts under the one verdict rule; post photos from the cache", _v7_verdicts_and_photos),
+    Migration(8, "post text features, categories and the team's category list", _v8_post_text),
     Migration(11, "live sources' cursors and alerts", _v11_live),
 ]
 

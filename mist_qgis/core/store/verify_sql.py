@@ -411,6 +411,7 @@ def verified_posts(store: Store, verdicts: list[str], include_unlocated: bool) -
         f"""
         SELECT p.fid, p.geom, p.post_id, p.platform, p.timestamp, p.url, p.text, p.geo_source,
                p.geo_accuracy_m, p.verified, p.verified_by, p.verified_at, p.water_depth_m,
+               p.text_categories, p.text_category_source,
                (SELECT v.note FROM verifications v WHERE v.post_fid = p.fid AND v.note IS NOT NULL
                 ORDER BY v.fid DESC LIMIT 1) AS note,
                (SELECT count(DISTINCT v.analyst) FROM verifications v WHERE v.post_fid = p.fid) AS n_analysts,

@@ -92,7 +92,8 @@ _FIELDS = [
     ("post_id", "str"), ("platform", "str"), ("timestamp", "datetime"), ("url", "str"), ("verified", "str"),
     ("verified_by", "str"), ("verified_at", "datetime"), ("water_depth_m", "real"), ("depth_class", "str"),
     ("note", "str"), ("n_analysts", "int"), ("geo_source", "str"), ("geo_accuracy_m", "real"),
-    ("photo_sha256", "str"), ("lon", "real"), ("lat", "real"),
+    ("photo_sha256", "str"), ("text_categories", "str"), ("text_category_source", "str"), ("lon", "real"),
+    ("lat", "real"),
 ]
 
 
