@@ -12,7 +12,7 @@ from dataclasses import dataclass
 # import name -> (distribution name, what needs it)
 OPTIONAL_PACKAGES: dict[str, tuple[str, str]] = {
     "numpy": ("numpy<2", "every raster and model step"),
-    "onnxruntime": ("onnxruntime-gpu", "photo screening and embeddings"),
+    "onnxruntime": ("onnxruntime", "photo screening and embeddings"),
     "torch": ("torch", "learned image matching and model export"),
     "torchvision": ("torchvision", "model export"),
     "kornia": ("kornia", "learned image matching"),
@@ -28,7 +28,18 @@ OPTIONAL_PACKAGES: dict[str, tuple[str, str]] = {
     "scipy": ("scipy", "inundation extent and map smoothing"),
     "skimage": ("scikit-image", "semantic localization metrics"),
     "matplotlib": ("matplotlib", "quality plots and match views"),
+    "tokenizers": ("tokenizers", "post text models"),
+    "orjson": ("orjson", "fast reading of JSON post exports"),
+    "openpyxl": ("openpyxl", "Excel post tables"),
+    "pillow_heif": ("pillow-heif", "phone photos in HEIC"),
 }
+# The run-time set (requirements/runtime.txt): what *MIST › Install dependencies…* installs and
+# then imports in a separate process to verify. torch, torchvision, kornia, transformers and
+# sentence-transformers are build-time tools for exporting models.
+RUNTIME_MODULES: tuple[str, ...] = (
+    "numpy", "onnxruntime", "onnx", "tokenizers", "requests", "orjson", "openpyxl", "shapely", "cv2", "PIL",
+    "pillow_heif", "scipy", "skimage", "sklearn", "matplotlib", "imagehash",
+)
 
 
 class MissingDependencyError(RuntimeError):
@@ -53,7 +64,8 @@ def status() -> list[DependencyStatus]:
 def install_hint(distributions: list[str]) -> str:
     names = " ".join(f'"{d}"' for d in distributions)
     return (
-        f"Install with: python3 -m pip install {names}\n"
+        "In QGIS: MIST › Install dependencies… (online, or from a wheelhouse folder or zip).\n"
+        f"Or install with: python3 -m pip install {names}\n"
         f"Offline, from a wheelhouse folder: python3 -m pip install --no-index "
         f"--find-links /path/to/wheelhouse {names}"
     )

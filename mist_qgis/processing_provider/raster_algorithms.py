@@ -187,10 +187,10 @@ class SeloAlgorithm(MistAlgorithm):
         if labelled and not field:
             raise QgsProcessingException(tr("A patch head needs the label field of the boxes."))
         tr_map = QgsCoordinateTransform(source.sourceCrs(), raster_layer.crs(), context.transformContext())
-        from osgeo import gdal
+        from ..core.rasters.georaster import gdal_open
 
         provider = raster_layer.dataProvider()
-        ds = gdal.Open(raster_layer.source())
+        ds, _ = gdal_open(raster_layer.source())
         if ds is None:
             raise QgsProcessingException(tr("GDAL cannot read {src}").format(src=raster_layer.source()))
         gt = ds.GetGeoTransform()
