@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import subprocess
 import sys
+import tempfile
 import zipfile
 from pathlib import Path
 
@@ -23,26 +24,35 @@ if str(REPO) not in sys.path:
 
 from mist_qgis.core.runtime_install import (  # noqa: E402
     GpuProbe,
+    Source,
     choose_onnxruntime,
+    clean_env,
+    present_in,
     read_pins,
+    resolve,
     runtime_requirements,
 )
 
 
-def requirement_lines(gpu: bool) -> list[str]:
-    """The run-time pins with the CPU or GPU onnxruntime, nothing held back (a fresh machine)."""
+def download(out: Path, gpu: bool, extra_args: list[str], like: str | None = None) -> None:
+    """The run-time pins with the CPU or GPU onnxruntime: as tested (a fresh Python), or as the
+    installer resolves them against the packages the Python `like` already has (a QGIS's)."""
+    out.mkdir(parents=True, exist_ok=True)
     pins = read_pins(REPO / "requirements" / "runtime.txt")
     choice = choose_onnxruntime(GpuProbe(gpu, "asked for the GPU build" if gpu else "asked for the CPU build"))
-    return runtime_requirements(choice, pins, {})[0]
-
-
-def download(out: Path, gpu: bool, extra_args: list[str]) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    reqs = out / ("requirements-gpu.txt" if gpu else "requirements-cpu.txt")
-    reqs.write_text("\n".join(requirement_lines(gpu)) + "\n", encoding="utf-8")
+    present = present_in(like) if like else {}
+    requirements, constraints = runtime_requirements(choice, pins, present)
+    tag = f"{'gpu' if gpu else 'cpu'}{'-like-' + Path(like).name if like else ''}"
+    reqs = out / f"requirements-{tag}.txt"
+    reqs.write_text("\n".join(requirements) + "\n", encoding="utf-8")
     pip = [sys.executable, "-m", "pip", "download", "--quiet", "--disable-pip-version-check",
            "--only-binary", ":all:", "-d", str(out), *extra_args]
-    subprocess.run([*pip, "-r", str(reqs), "-c", str(REPO / "requirements" / "constraints.txt")], check=True)
+    if like:  # exactly what the installer would fetch for that Python (its own packages kept)
+        with tempfile.TemporaryDirectory() as scratch:
+            plan = resolve(like, requirements, constraints, Source.index(), None, Path(scratch), clean_env())
+        subprocess.run([*pip, "--no-deps", *(f"{name}=={version}" for name, version in plan)], check=True)
+    else:
+        subprocess.run([*pip, "-r", str(reqs), "-c", str(REPO / "requirements" / "constraints.txt")], check=True)
     import pip as pip_module
 
     subprocess.run([*pip, "--no-deps", f"pip=={pip_module.__version__}"], check=True)
@@ -55,6 +65,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--zip", metavar="FILE", help="also pack the wheels into one zip")
     parser.add_argument("--python-version", help="wheels for this Python (e.g. 3.12), not this one")
     parser.add_argument("--platform", help="wheels for this platform tag (e.g. win_amd64)")
+    parser.add_argument("--like", metavar="PYTHON",
+                        help="also the versions the installer picks for this QGIS Python (e.g. /usr/bin/python3), "
+                             "whose own numpy and Pillow it keeps")
     args = parser.parse_args(argv)
     extra = []
     if args.python_version:
@@ -62,9 +75,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.platform:
         extra += ["--platform", args.platform]
     out = Path(args.out)
-    download(out, False, extra)
-    if args.gpu:
-        download(out, True, extra)
+    for gpu in (False, True) if args.gpu else (False,):
+        download(out, gpu, extra)
+        if args.like:
+            download(out, gpu, extra, args.like)
     wheels = sorted(out.glob("*.whl"))
     if args.zip:
         with zipfile.ZipFile(args.zip, "w", zipfile.ZIP_STORED) as zf:

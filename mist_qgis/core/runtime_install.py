@@ -207,6 +207,14 @@ def present_distributions(paths: Iterable[str]) -> dict[str, str]:
     return found
 
 
+def present_in(interpreter: str) -> dict[str, str]:
+    """`present_distributions` of another Python (a wheelhouse made for that QGIS)."""
+    code = ("import json, sys; from importlib import metadata; print(json.dumps({d.metadata['Name']: d.version "
+            "for d in metadata.distributions() if d.metadata and d.metadata['Name']}))")
+    out = subprocess.run([interpreter, "-c", code], capture_output=True, text=True, check=True, env=clean_env())
+    return {canonical(name): version for name, version in json.loads(out.stdout).items()}
+
+
 def base_paths(profile_dir: str | Path) -> list[str]:
     """QGIS's own `sys.path`, without any MIST runtime folder (an older or the current one)."""
     root = str(runtime_root(profile_dir).resolve())
@@ -350,7 +358,7 @@ def pip_command(interpreter: str, wheelhouse: str | None) -> list[str]:
     """`python -m pip`, or pip run from its own wheel in the wheelhouse when QGIS's Python has
     none (Debian without python3-pip)."""
     probe = subprocess.run([interpreter, "-m", "pip", "--version"], capture_output=True, text=True,
-                           env=_clean_env(), timeout=60)
+                           env=clean_env(), timeout=60)
     if probe.returncode == 0:
         return [interpreter, "-m", "pip"]
     if wheelhouse:
@@ -362,7 +370,7 @@ def pip_command(interpreter: str, wheelhouse: str | None) -> list[str]:
                        "that contains a pip wheel.", package="pip")
 
 
-def _clean_env() -> dict[str, str]:
+def clean_env() -> dict[str, str]:
     env = dict(os.environ)
     for key in ("PYTHONPATH", "PYTHONHOME", "PIP_TARGET", "PIP_PREFIX", "PIP_USER", "PIP_REQUIRE_VIRTUALENV"):
         env.pop(key, None)
@@ -424,6 +432,14 @@ def make_plan(profile_dir: str | Path, source: Source, scratch: Path, choice: On
         wheelhouse = str(open_wheelhouse(Path(source.kind), scratch / "wheelhouse"))
         universe = set(read_pins(pins_dir / "constraints.txt")) | {ONNXRUNTIME_CPU, ONNXRUNTIME_GPU}
         check_wheelhouse(Path(wheelhouse), universe - set(present))
+    install = resolve(interpreter, requirements, constraints, source, wheelhouse, scratch, _pip_env(profile_dir))
+    return Plan(interpreter, choice, source, wheelhouse, requirements, constraints, present, install)
+
+
+def resolve(interpreter: str, requirements: list[str], constraints: list[str], source: Source,
+            wheelhouse: str | None, scratch: Path, env: dict[str, str]) -> list[tuple[str, str]]:
+    """pip's resolver, dry run, against the packages `interpreter` already has: the (name,
+    version) pairs to install, in pip's order."""
     scratch.mkdir(parents=True, exist_ok=True)
     (scratch / "requirements.txt").write_text("\n".join(requirements) + "\n", encoding="utf-8")
     (scratch / "constraints.txt").write_text("\n".join(constraints) + "\n", encoding="utf-8")
@@ -432,22 +448,21 @@ def make_plan(profile_dir: str | Path, source: Source, scratch: Path, choice: On
         "install", "--dry-run", "--quiet", "--report", str(report), "--only-binary", ":all:",
         "-r", str(scratch / "requirements.txt"), "-c", str(scratch / "constraints.txt"),
         *_source_args(source, wheelhouse)]
-    result = subprocess.run(cmd, capture_output=True, text=True, env=_pip_env(profile_dir), timeout=1800)
+    result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
     if result.returncode != 0:
         raise explain_pip_failure(result.stderr + result.stdout, source)
-    planned = json.loads(report.read_text(encoding="utf-8")).get("install", [])
     install = []
-    for item in planned:
+    for item in json.loads(report.read_text(encoding="utf-8")).get("install", []):
         meta = item.get("metadata", {})
         if canonical(meta.get("name", "")) in NEVER_INSTALL:
             continue  # pip wants a newer numpy/GDAL than QGIS has: verification says what breaks
         install.append((meta.get("name", "?"), meta.get("version", "?")))
-    return Plan(interpreter, choice, source, wheelhouse, requirements, constraints, present, install)
+    return install
 
 
 def _pip_env(profile_dir: str | Path) -> dict[str, str]:
     """pip sees QGIS's own packages (to resolve against them) and no MIST runtime folder."""
-    env = _clean_env()
+    env = clean_env()
     env["PYTHONPATH"] = os.pathsep.join(p for p in base_paths(profile_dir) if os.path.isdir(p))
     return env
 
