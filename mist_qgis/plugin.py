@@ -49,6 +49,7 @@ class MistPlugin:
         self._add_action(tr("Create or upgrade store…"), self._run_algorithm("mist:createstore"))
         self._add_action(tr("Store summary…"), self._run_algorithm("mist:storeinfo"))
         self._add_action(tr("Check dependencies"), self.show_dependencies, toolbar=False)
+        self._add_action(tr("Install dependencies…"), self.show_installer, toolbar=False)
         self._add_action(tr("Models…"), self.show_model_manager, toolbar=False)
         # Each step opens its Processing dialog, which runs the algorithm as a background task
         # with progress and cancel, exactly as the toolbox and the CLI do.
@@ -155,7 +156,19 @@ class MistPlugin:
         from .model_folders import add_user_folder, profile_models_dir, registry
 
         dialog = ModelManagerDialog(registry, profile_models_dir(), add_user_folder, self.iface.mainWindow())
-        dialog.exec_()
+        dialog.exec()
+        dialog.deleteLater()
+
+    def show_installer(self) -> None:
+        """Install the run-time packages into this profile (modal; the install runs as a task)."""
+        from . import __version__
+        from .gui.install_dialog import InstallDependenciesDialog
+        from .runtime_folders import activate_runtime, profile_dir
+
+        dialog = InstallDependenciesDialog(profile_dir(), __version__, self.start_task, self.iface.mainWindow())
+        dialog.exec()
+        if dialog.installed:
+            activate_runtime()
         dialog.deleteLater()
 
     def show_dependencies(self) -> None:

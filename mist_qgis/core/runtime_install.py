@@ -584,7 +584,8 @@ class InstallResult:
 
 def install_runtime(profile_dir: str | Path, version: str, source: Source, choice: OnnxChoice,
                     progress: ProgressFn = lambda f, m: None, cancelled: CancelFn = lambda: False,
-                    interpreter: str | None = None, pins_dir: Path | None = None) -> InstallResult:
+                    interpreter: str | None = None, pins_dir: Path | None = None,
+                    modules: Iterable[str] = RUNTIME_MODULES) -> InstallResult:
     """Plan, install into staging, verify, then put in place. Raises InstallError or
     InstallCancelled; either way the profile's current installation is untouched."""
     start = time.monotonic()
@@ -601,7 +602,7 @@ def install_runtime(profile_dir: str | Path, version: str, source: Source, choic
         progress(0.05, f"installing {len(plan.install)} packages…")
         install_into(plan, staging, progress, cancelled, profile_dir)
         progress(0.85, "checking that everything loads…")
-        info = verify(plan, staging, profile_dir)
+        info = verify(plan, staging, profile_dir, modules)
         if cancelled():
             raise InstallCancelled("installation cancelled; nothing was changed")
         record = {"version": version, "onnxruntime": choice.distribution, "reason": choice.reason,
