@@ -17,7 +17,7 @@ QGIS ?= 3.40
 ON_QGIS := scripts/qgis_env.sh $(QGIS)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all test-qgis322 lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc demo sample screenshots clean
+.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -31,6 +31,30 @@ test-all:
 # The same suite on the system QGIS (3.22 on Debian 12), the oldest version MIST supports.
 test-qgis322:
 	$(MAKE) test QGIS=system
+
+# The plugin zip in a clean profile installs its runtime from build/wheelhouse and runs the
+# pipeline in QGIS's own Python (no venv, no torch).
+test-install: wheelhouse
+	$(ON_QGIS) $(PY) -m pytest -q -m slow tests/qgis/test_runtime_in_qgis.py
+
+# The run-time set as wheels (tested versions, and those the installer picks for this machine's
+# QGIS Python) for offline installs: build/wheelhouse, also zipped with WHEELHOUSE_ZIP=FILE.
+WHEELHOUSE := $(BUILD_DIR)/wheelhouse
+wheelhouse: $(WHEELHOUSE)/.stamp
+
+$(WHEELHOUSE)/.stamp: requirements/runtime.txt requirements/constraints.txt scripts/wheelhouse.py
+	$(PY) scripts/wheelhouse.py --out $(WHEELHOUSE) --like /usr/bin/python3 $(if $(WHEELHOUSE_ZIP),--zip $(WHEELHOUSE_ZIP))
+	touch $@
+
+# Installed MB of the run-time set, CPU and GPU builds, against the developer venv.
+runtime-size:
+	$(PY) bench/bench_runtime_size.py
+
+# Every Qt name the plugin uses must exist in PyQt6 (QGIS 4); .venv-qt6 holds PyQt6.
+qt6-check:
+	bash scripts/setup_qt6.sh
+	.venv-qt6/bin/python scripts/qt6_check.py --qt $(PLUGIN)
+	$(ON_QGIS) $(PY) scripts/qt6_check.py --qgis $(PLUGIN)
 
 lint:
 	$(PY) -m ruff check mist_qgis tests bench scripts models
@@ -49,6 +73,7 @@ package: qm
 	cp metadata.txt LICENSE CHANGELOG.md $(BUILD)/
 	cp -r resources $(BUILD)/resources
 	mkdir -p $(BUILD)/i18n && cp $(QM) $(BUILD)/i18n/
+	mkdir -p $(BUILD)/requirements && cp requirements/runtime.txt requirements/constraints.txt $(BUILD)/requirements/
 	find $(BUILD) -name '__pycache__' -prune -exec rm -rf {} + ; find $(BUILD) -name '*.py[co]' -delete
 	cd $(BUILD_DIR) && zip -qr $(abspath $(DIST)) $(PLUGIN)
 	$(PY) scripts/check_package.py $(DIST)

@@ -18,8 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from qgis.core import QgsProject, QgsProviderRegistry, QgsVectorLayer
-from qgis.PyQt.QtCore import QDateTime, Qt, QVariant
+from qgis.core import NULL, QgsProject, QgsProviderRegistry, QgsVectorLayer
+from qgis.PyQt.QtCore import QDateTime, QMetaType, Qt
 from qgis.PyQt.QtWidgets import QUndoCommand
 
 from ..core.verify.records import PostVerification, VerdictReceipt
@@ -45,9 +45,9 @@ def find_posts_layer(store_path: Path, project: QgsProject | None = None) -> Qgs
 
 def _layer_value(layer: QgsVectorLayer, name: str, value):
     if value is None:
-        return QVariant()
+        return NULL
     field = layer.fields().field(name)
-    if field.type() == QVariant.Type.DateTime and isinstance(value, str):
+    if field.type() == QMetaType.Type.QDateTime and isinstance(value, str):  # QVariant.Type on Qt 5: same value
         stamp = QDateTime.fromString(value, Qt.DateFormat.ISODateWithMs)
         stamp.setTimeSpec(Qt.TimeSpec.UTC)
         return stamp
