@@ -89,7 +89,8 @@ def test_plugin_zip_installs_its_runtime_from_a_wheelhouse_and_runs_the_pipeline
         from mist_qgis.demo.pipeline import Demo, DemoConfig
         from mist_qgis.demo.runner import StageRunner
         runner = StageRunner(lambda line: print(line, file=sys.stderr, flush=True))
-        config = DemoConfig(sample={str(REPO / "resources" / "sample")!r}, work={str(work)!r},
+        from pathlib import Path
+        config = DemoConfig(sample=Path({str(REPO / "resources" / "sample")!r}), work=Path({str(work)!r}),
                             backbone={str(BACKBONE)!r}, matcher="sift")
         ok = Demo(config, runner).run_all()
         blocked = [m for m in ("torch", "torchvision", "kornia", "transformers", "sentence_transformers")
