@@ -44,7 +44,8 @@ def install_size(gpu: bool, wheelhouse: Path | None) -> tuple[float, int]:
         target = Path(tmp) / "site"
         source = ["--no-index", "--find-links", str(wheelhouse)] if wheelhouse else []
         subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                        "--no-compile", "--no-warn-conflicts", "--only-binary", ":all:", "--target", str(target), *requirements,
+                        "--no-compile", "--no-warn-conflicts", "--only-binary", ":all:", "--target", str(target),
+                        *requirements,
                         "-c", str(REPO / "requirements" / "constraints.txt"), *source], check=True)
         dists = len(list(target.glob("*.dist-info")))
         return folder_mb(target), dists
