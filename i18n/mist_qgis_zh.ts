@@ -24,7 +24,7 @@
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="169"/>
+        <location filename="../mist_qgis/plugin.py" line="182"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -99,7 +99,7 @@
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="152"/>
+        <location filename="../mist_qgis/plugin.py" line="153"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
@@ -869,52 +869,52 @@
         <translation>无法加载帖子样式：{message}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="52"/>
+        <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Fetch photos…</source>
         <translation>获取照片…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Classify photos…</source>
         <translation>照片分类…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Train screening head…</source>
         <translation>训练筛查分类头…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Geolocate photos…</source>
         <translation>照片地理定位…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Post density…</source>
         <translation>帖子密度…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Semantic localization map…</source>
         <translation>语义定位图…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Inundation from verified depths…</source>
         <translation>根据核验水深推算淹没…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="55"/>
+        <location filename="../mist_qgis/plugin.py" line="56"/>
         <source>Export verified points…</source>
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="103"/>
+        <location filename="../mist_qgis/plugin.py" line="104"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
@@ -2282,6 +2282,141 @@
         <location filename="../mist_qgis/tasks/model_pack_task.py" line="20"/>
         <source>MIST: import model pack {name}</source>
         <translation>MIST：导入模型包 {name}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/tasks/install_task.py" line="24"/>
+        <source>MIST: install dependencies</source>
+        <translation>MIST：安装依赖</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="53"/>
+        <source>MIST {version} installs its Python packages into {folder}. QGIS&apos;s own packages (numpy, GDAL, Qt) are kept as they are.</source>
+        <translation>MIST {version} 将其 Python 包安装到 {folder}。QGIS 自带的包（numpy、GDAL、Qt）保持不变。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="56"/>
+        <source>Installed already ({build}); installing again replaces it.</source>
+        <translation>已安装（{build}）；再次安装将替换它。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="62"/>
+        <source>From the Python package index (needs the internet)</source>
+        <translation>从 Python 软件包索引安装（需要联网）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="63"/>
+        <source>From a wheelhouse folder or zip (offline)</source>
+        <translation>从 wheel 文件夹或 zip 安装（离线）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="69"/>
+        <source>Folder or .zip of wheels</source>
+        <translation>wheel 文件夹或 .zip</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="70"/>
+        <source>Folder…</source>
+        <translation>文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="71"/>
+        <source>Zip…</source>
+        <translation>Zip…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="78"/>
+        <source>Install the CPU build even if a GPU is present</source>
+        <translation>即使有 GPU 也安装 CPU 版本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="93"/>
+        <source>Install</source>
+        <translation>安装</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="94"/>
+        <source>Cancel install</source>
+        <translation>取消安装</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="110"/>
+        <source>GPU build (onnxruntime-gpu with CUDA)</source>
+        <translation>GPU 版本（onnxruntime-gpu，使用 CUDA）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="110"/>
+        <source>CPU build (onnxruntime)</source>
+        <translation>CPU 版本（onnxruntime）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="111"/>
+        <source>ONNX Runtime: {build}. Why: {reason}.</source>
+        <translation>ONNX Runtime：{build}。原因：{reason}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="120"/>
+        <source>Wheelhouse folder</source>
+        <translation>wheel 文件夹</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="126"/>
+        <source>Wheelhouse zip</source>
+        <translation>wheel 压缩包</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="126"/>
+        <source>Zip files (*.zip)</source>
+        <translation>Zip 文件 (*.zip)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="136"/>
+        <source>Choose the wheelhouse folder or zip first.</source>
+        <translation>请先选择 wheel 文件夹或 zip。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="143"/>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="149"/>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="158"/>
+        <source>Installed {n} packages ({build}; QGIS&apos;s own {kept} kept). Execution providers: {providers}. MIST can use them now.</source>
+        <translation>已安装 {n} 个包（{build}；保留 QGIS 自带的 {kept} 个）。执行提供程序：{providers}。MIST 现在可以使用它们。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="164"/>
+        <source>Cancelled. Nothing was changed.</source>
+        <translation>已取消。未做任何更改。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="176"/>
+        <source>The installation failed. Nothing was changed.</source>
+        <translation>安装失败。未做任何更改。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="170"/>
+        <source>Package: {name}</source>
+        <translation>软件包：{name}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="171"/>
+        <source>Why: {reason}</source>
+        <translation>原因：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="172"/>
+        <source>What to do: {action}</source>
+        <translation>解决办法：{action}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="52"/>
+        <source>Install dependencies…</source>
+        <translation>安装依赖…</translation>
     </message>
 </context>
 </TS>

@@ -137,7 +137,7 @@ class InstallDependenciesDialog(QDialog):
             return
         self.task = InstallRuntimeTask(self.profile_dir, self.version, source, self.choice(), on_done=self._done)
         self.task.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
-        self.task.status.connect(self.status.setText)
+        self.task.step.connect(self.status.setText)
         self.install_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.status.setText(tr("Starting…"))

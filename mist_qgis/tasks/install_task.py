@@ -17,7 +17,7 @@ from ..i18n import tr
 class InstallRuntimeTask(QgsTask):
     """Install the run-time set for one MIST version into one QGIS profile."""
 
-    status = pyqtSignal(str)  # what pip is doing now, for the dialog (queued to the main thread)
+    step = pyqtSignal(str)  # what pip is doing now, for the dialog (queued to the main thread)
 
     def __init__(self, profile_dir: str, version: str, source: Source, choice: OnnxChoice,
                  on_done: Callable[[InstallRuntimeTask], None] | None = None) -> None:
@@ -34,7 +34,7 @@ class InstallRuntimeTask(QgsTask):
 
     def _progress(self, fraction: float, message: str) -> None:
         self.setProgress(100.0 * fraction)
-        self.status.emit(message)
+        self.step.emit(message)
 
     def run(self) -> bool:
         try:
