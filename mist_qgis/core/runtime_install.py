@@ -20,7 +20,6 @@ and what to do):
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
 import re
@@ -36,6 +35,7 @@ from pathlib import Path
 
 from .dependencies import OPTIONAL_PACKAGES, RUNTIME_MODULES
 from .errors import MistError
+from .gpu import GpuProbe
 from .interpreter import python_executable
 
 INDEX = "index"  # Source.kind for the package index pip is configured with
@@ -111,47 +111,6 @@ def requirements_dir() -> Path:
 
 
 # -- which onnxruntime ------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GpuProbe:
-    """Whether an NVIDIA GPU with a working driver is present, and how we know."""
-
-    usable: bool
-    reason: str
-    devices: tuple[str, ...] = ()
-
-
-def probe_nvidia_gpu() -> GpuProbe:
-    """Ask the NVIDIA driver itself (libcuda / nvcuda.dll): it is what CUDA needs, and it answers
-    without nvidia-smi or a CUDA toolkit."""
-    names = ("nvcuda.dll",) if os.name == "nt" else ("libcuda.so.1", "libcuda.so")
-    lib = None
-    for name in names:
-        try:
-            lib = ctypes.CDLL(name)
-            break
-        except OSError:
-            continue
-    if lib is None:
-        return GpuProbe(False, "no NVIDIA driver is installed (libcuda cannot be loaded)")
-    try:
-        status = lib.cuInit(0)
-        if status != 0:
-            return GpuProbe(False, f"an NVIDIA driver is installed but does not start (cuInit error {status})")
-        count = ctypes.c_int(0)
-        status = lib.cuDeviceGetCount(ctypes.byref(count))
-        if status != 0 or count.value < 1:
-            return GpuProbe(False, "the NVIDIA driver reports no usable GPU")
-        devices = []
-        for index in range(count.value):
-            device = ctypes.c_int(0)
-            buffer = ctypes.create_string_buffer(256)
-            if lib.cuDeviceGet(ctypes.byref(device), index) == 0 and lib.cuDeviceGetName(buffer, 256, device) == 0:
-                devices.append(buffer.value.decode("utf-8", "replace"))
-    except AttributeError:
-        return GpuProbe(False, "the NVIDIA driver library lacks the CUDA entry points")
-    return GpuProbe(True, f"NVIDIA GPU with a working driver: {', '.join(devices) or count.value}", tuple(devices))
 
 
 @dataclass(frozen=True)

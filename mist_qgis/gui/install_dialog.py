@@ -22,14 +22,8 @@ from qgis.PyQt.QtWidgets import (
     QVBoxLayout,
 )
 
-from ..core.runtime_install import (
-    OnnxChoice,
-    Source,
-    choose_onnxruntime,
-    installed_record,
-    probe_nvidia_gpu,
-    runtime_dir,
-)
+from ..core.gpu import probe_nvidia_gpu
+from ..core.runtime_install import OnnxChoice, Source, choose_onnxruntime, installed_record, runtime_dir
 from ..i18n import tr
 from ..tasks.install_task import InstallRuntimeTask
 

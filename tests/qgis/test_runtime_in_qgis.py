@@ -62,7 +62,8 @@ def test_plugin_zip_installs_its_runtime_from_a_wheelhouse_and_runs_the_pipeline
         from mist_qgis.core import runtime_install as ri
         from mist_qgis.runtime_folders import activate_runtime, profile_dir
         assert activate_runtime() is None  # a clean profile has nothing yet
-        choice = ri.choose_onnxruntime(ri.probe_nvidia_gpu())
+        from mist_qgis.core.gpu import probe_nvidia_gpu
+        choice = ri.choose_onnxruntime(probe_nvidia_gpu())
         result = ri.install_runtime(profile_dir(), mist_qgis.__version__, ri.Source.wheelhouse({str(WHEELHOUSE)!r}),
                                     choice)
         print(json.dumps(result.to_dict()))

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from mist_qgis.core import runtime_install as ri
+from mist_qgis.core.gpu import probe_nvidia_gpu
 
 PY = sys.executable
 
@@ -147,7 +148,7 @@ def test_an_unfinished_folder_is_never_activated(tmp_path):
 
 
 def test_onnxruntime_build_follows_the_gpu_probe():
-    here = ri.probe_nvidia_gpu()
+    here = probe_nvidia_gpu()
     if shutil.which("nvidia-smi") is None:
         assert not here.usable and "driver" in here.reason
     cpu = ri.choose_onnxruntime(ri.GpuProbe(False, "no NVIDIA driver is installed"))
