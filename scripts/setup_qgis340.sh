@@ -12,24 +12,14 @@ PACKAGES=(qgis python3-qgis python3-qgis-common qgis-providers qgis-providers-co
           "libqgis-core$LIBV" "libqgis-gui$LIBV" "libqgis-analysis$LIBV" "libqgis-3d$LIBV"
           "libqgis-app$LIBV" "libqgis-native$LIBV" "libqgis-server$LIBV" "libqgispython$LIBV"
           libqgis-customwidgets)
-# What the 3.40 packages need that Debian 12's QGIS 3.22 does not pull in (from bookworm itself).
-NEEDS=(python3-pyqt5.qtserialport python3-pyqt5.qtmultimedia libqt5multimedia5 libqt5multimediawidgets5)
+# What the 3.40 packages need beyond Debian 12's QGIS 3.22 (python3-pyqt5.qtserialport,
+# python3-pyqt5.qtmultimedia and their Qt libraries) comes from bookworm: scripts/setup.sh installs it.
 SOURCES=/etc/apt/sources.list.d/bookworm-backports.list
 STAMP="$ROOT/.mist-packages"
 want="${PACKAGES[*]}=$VERSION"
 
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-
-missing=()
-for pkg in "${NEEDS[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing Debian packages for QGIS 3.40: ${missing[*]}"
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
 
 if [ "$(cat "$STAMP" 2>/dev/null)" = "$want" ]; then
   exit 0
