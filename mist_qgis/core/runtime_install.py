@@ -392,6 +392,9 @@ def make_plan(profile_dir: str | Path, source: Source, scratch: Path, choice: On
         universe = set(read_pins(pins_dir / "constraints.txt")) | {ONNXRUNTIME_CPU, ONNXRUNTIME_GPU}
         check_wheelhouse(Path(wheelhouse), universe - set(present))
     install = resolve(interpreter, requirements, constraints, source, wheelhouse, scratch, _pip_env(profile_dir))
+    # Never over QGIS's own bindings: pip would only plan them if another package needed a newer
+    # one than QGIS has; verification then says which package cannot load.
+    install = [(n, v) for n, v in install if not (canonical(n) in NEVER_INSTALL and canonical(n) in present)]
     return Plan(interpreter, choice, source, wheelhouse, requirements, constraints, present, install)
 
 
@@ -410,13 +413,8 @@ def resolve(interpreter: str, requirements: list[str], constraints: list[str], s
     result = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=1800)
     if result.returncode != 0:
         raise explain_pip_failure(result.stderr + result.stdout, source)
-    install = []
-    for item in json.loads(report.read_text(encoding="utf-8")).get("install", []):
-        meta = item.get("metadata", {})
-        if canonical(meta.get("name", "")) in NEVER_INSTALL:
-            continue  # pip wants a newer numpy/GDAL than QGIS has: verification says what breaks
-        install.append((meta.get("name", "?"), meta.get("version", "?")))
-    return install
+    items = json.loads(report.read_text(encoding="utf-8")).get("install", [])
+    return [(item["metadata"]["name"], item["metadata"]["version"]) for item in items]
 
 
 def _pip_env(profile_dir: str | Path) -> dict[str, str]:

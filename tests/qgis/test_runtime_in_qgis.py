@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from mist_qgis.core.runtime_install import canonical
+
 REPO = Path(__file__).resolve().parents[2]
 WHEELHOUSE = REPO / "build" / "wheelhouse"
 BACKBONE = REPO / "models" / "build" / "efficientnet-lite0.onnx"
@@ -74,15 +76,21 @@ def test_plugin_zip_installs_its_runtime_from_a_wheelhouse_and_runs_the_pipeline
     folder = Path(result["folder"])
     assert folder.is_relative_to(profile_root) and (folder / "install.json").is_file()
     assert "CPUExecutionProvider" in result["providers"]
-    installed = {name.lower() for name, _ in result["installed"]}
+    installed = {canonical(name) for name, _ in result["installed"]}
     assert "onnxruntime" in installed and "numpy" not in installed  # QGIS's numpy is kept
+    assert "numpy" in result["reused"] and not installed & set(result["reused"])  # nothing shadowed
     assert not installed & {"torch", "torchvision", "kornia", "transformers", "sentence-transformers"}
 
     work = tmp_path / "demo"
     pipeline = textwrap.dedent(common + f"""
-        from mist_qgis.runtime_folders import activate_runtime
-        site = activate_runtime()  # what classFactory does when QGIS loads the plugin
-        assert site is not None and sys.path[-1] == str(site)
+        sys.path.insert(1, {str(REPO)!r})  # for the test helper only
+        from tests.helpers.stub_iface import StubIface
+        from mist_qgis.runtime_folders import profile_dir
+        from mist_qgis.core.runtime_install import site_dir
+        site = site_dir(profile_dir(), mist_qgis.__version__)
+        assert importlib.util.find_spec("onnxruntime") is None  # not before the plugin loads
+        plugin = mist_qgis.classFactory(StubIface())  # as QGIS loads the plugin
+        assert sys.path[-1] == str(site), sys.path[-3:]
         import numpy, onnxruntime
         assert not numpy.__file__.startswith(str(site)), numpy.__file__  # QGIS's numpy, its ABI
         from mist_qgis.headless import init_processing
