@@ -102,8 +102,9 @@ def activate(profile_dir: str | Path, version: str, path: list[str] | None = Non
 
 def requirements_dir() -> Path:
     """requirements/ inside the installed plugin (`make package` copies it) or at the repo root."""
-    here = Path(__file__).resolve().parents[1]
-    for candidate in (here / "requirements", here.parent / "requirements"):
+    from ..paths import PACKAGE_DIR, REPO_DIR
+
+    for candidate in (PACKAGE_DIR / "requirements", REPO_DIR / "requirements"):
         if (candidate / "runtime.txt").is_file():
             return candidate
     raise InstallError("the plugin's list of packages (requirements/runtime.txt) is missing.",
@@ -126,7 +127,7 @@ class OnnxChoice:
 
 def choose_onnxruntime(probe: GpuProbe, force_cpu: bool = False) -> OnnxChoice:
     """The GPU build only when the driver works: without one the GPU wheel and its CUDA libraries
-    are a gigabyte that serves nothing."""
+    are 2.6 GB that serve nothing."""
     if force_cpu:
         return OnnxChoice(ONNXRUNTIME_CPU, "", "the CPU build was asked for")
     if probe.usable:
