@@ -2289,127 +2289,127 @@
         <translation>MIST：安装依赖</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="53"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="48"/>
         <source>MIST {version} installs its Python packages into {folder}. QGIS&apos;s own packages (numpy, GDAL, Qt) are kept as they are.</source>
         <translation>MIST {version} 将其 Python 包安装到 {folder}。QGIS 自带的包（numpy、GDAL、Qt）保持不变。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="56"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="51"/>
         <source>Installed already ({build}); installing again replaces it.</source>
         <translation>已安装（{build}）；再次安装将替换它。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="62"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="57"/>
         <source>From the Python package index (needs the internet)</source>
         <translation>从 Python 软件包索引安装（需要联网）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="63"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="58"/>
         <source>From a wheelhouse folder or zip (offline)</source>
         <translation>从 wheel 文件夹或 zip 安装（离线）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="69"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="64"/>
         <source>Folder or .zip of wheels</source>
         <translation>wheel 文件夹或 .zip</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="70"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="65"/>
         <source>Folder…</source>
         <translation>文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="71"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="66"/>
         <source>Zip…</source>
         <translation>Zip…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="78"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="73"/>
         <source>Install the CPU build even if a GPU is present</source>
         <translation>即使有 GPU 也安装 CPU 版本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="93"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="91"/>
         <source>Install</source>
         <translation>安装</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="94"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="92"/>
         <source>Cancel install</source>
         <translation>取消安装</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="110"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="109"/>
         <source>GPU build (onnxruntime-gpu with CUDA)</source>
         <translation>GPU 版本（onnxruntime-gpu，使用 CUDA）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="110"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="109"/>
         <source>CPU build (onnxruntime)</source>
         <translation>CPU 版本（onnxruntime）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="111"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="110"/>
         <source>ONNX Runtime: {build}. Why: {reason}.</source>
         <translation>ONNX Runtime：{build}。原因：{reason}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="120"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="119"/>
         <source>Wheelhouse folder</source>
         <translation>wheel 文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="126"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="125"/>
         <source>Wheelhouse zip</source>
         <translation>wheel 压缩包</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="126"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="125"/>
         <source>Zip files (*.zip)</source>
         <translation>Zip 文件 (*.zip)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="136"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="135"/>
         <source>Choose the wheelhouse folder or zip first.</source>
         <translation>请先选择 wheel 文件夹或 zip。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="143"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="142"/>
         <source>Starting…</source>
         <translation>正在开始…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="149"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="148"/>
         <source>Cancelling…</source>
         <translation>正在取消…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="158"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="157"/>
         <source>Installed {n} packages ({build}; QGIS&apos;s own {kept} kept). Execution providers: {providers}. MIST can use them now.</source>
         <translation>已安装 {n} 个包（{build}；保留 QGIS 自带的 {kept} 个）。执行提供程序：{providers}。MIST 现在可以使用它们。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="164"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="163"/>
         <source>Cancelled. Nothing was changed.</source>
         <translation>已取消。未做任何更改。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="176"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="175"/>
         <source>The installation failed. Nothing was changed.</source>
         <translation>安装失败。未做任何更改。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="170"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="169"/>
         <source>Package: {name}</source>
         <translation>软件包：{name}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="171"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="170"/>
         <source>Why: {reason}</source>
         <translation>原因：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/install_dialog.py" line="172"/>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="171"/>
         <source>What to do: {action}</source>
         <translation>解决办法：{action}</translation>
     </message>

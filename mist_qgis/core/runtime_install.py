@@ -563,13 +563,16 @@ def install_runtime(profile_dir: str | Path, version: str, source: Source, choic
         info = verify(plan, staging, profile_dir, modules)
         if cancelled():
             raise InstallCancelled("installation cancelled; nothing was changed")
+        pins_dir = pins_dir or requirements_dir()
+        known = set(read_pins(pins_dir / "constraints.txt")) | set(read_pins(pins_dir / "runtime.txt"))
+        reused = {name: v for name, v in plan.present.items() if name in known}  # MIST's, not all of QGIS's
         record = {"version": version, "onnxruntime": choice.distribution, "reason": choice.reason,
-                  "source": source.label, "installed": plan.install, "reused": plan.present,
+                  "source": source.label, "installed": plan.install, "reused": reused,
                   "providers": info.get("providers", []), "numpy": info.get("numpy")}
         final = runtime_dir(profile_dir, version)
         commit(staging_root, final, record)
         progress(1.0, "done")
-        return InstallResult(final, choice, plan.install, plan.present, info.get("providers", []),
+        return InstallResult(final, choice, plan.install, reused, info.get("providers", []),
                              time.monotonic() - start)
     finally:
         shutil.rmtree(work, ignore_errors=True)

@@ -16,6 +16,7 @@ from qgis.PyQt.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
+    QPlainTextEdit,
     QProgressBar,
     QPushButton,
     QRadioButton,
@@ -79,8 +80,11 @@ class InstallDependenciesDialog(QDialog):
         self.progress = QProgressBar()
         self.progress.setRange(0, 100)
         layout.addWidget(self.progress)
-        self.status = QLabel()
-        self.status.setWordWrap(True)
+        # What pip is doing, then the outcome (a failure takes four lines): a read-only text box
+        # that keeps its size and can be copied into a message to support.
+        self.status = QPlainTextEdit()
+        self.status.setReadOnly(True)
+        self.status.setMinimumHeight(6 * self.status.fontMetrics().lineSpacing())
         layout.addWidget(self.status)
 
         self.buttons = QDialogButtonBox()
@@ -93,6 +97,7 @@ class InstallDependenciesDialog(QDialog):
         self.close_button.clicked.connect(self.reject)
         layout.addWidget(self.buttons)
         self._show_choice()
+        self.resize(max(560, self.sizeHint().width()), self.sizeHint().height())
 
     # -- choices ------------------------------------------------------------------------------------
 
@@ -127,20 +132,20 @@ class InstallDependenciesDialog(QDialog):
     def start(self) -> None:
         source = self.source()
         if source is None:
-            self.status.setText(tr("Choose the wheelhouse folder or zip first."))
+            self.status.setPlainText(tr("Choose the wheelhouse folder or zip first."))
             return
         self.task = InstallRuntimeTask(self.profile_dir, self.version, source, self.choice(), on_done=self._done)
         self.task.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
-        self.task.step.connect(self.status.setText)
+        self.task.step.connect(self.status.setPlainText)
         self.install_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.status.setText(tr("Starting…"))
+        self.status.setPlainText(tr("Starting…"))
         self.start_task(self.task)
 
     def cancel(self) -> None:
         if self.task is not None:
             self.task.cancel()
-            self.status.setText(tr("Cancelling…"))
+            self.status.setPlainText(tr("Cancelling…"))
 
     def _done(self, task: InstallRuntimeTask) -> None:
         self.install_button.setEnabled(True)
@@ -149,13 +154,13 @@ class InstallDependenciesDialog(QDialog):
         if task.result is not None:
             self.installed = True
             self.progress.setValue(100)
-            self.status.setText(tr("Installed {n} packages ({build}; QGIS's own {kept} kept). Execution providers: "
-                                   "{providers}. MIST can use them now.").format(
+            self.status.setPlainText(tr("Installed {n} packages ({build}; QGIS's own {kept} kept). "
+                                        "Execution providers: {providers}. MIST can use them now.").format(
                 n=len(task.result.installed), build=task.result.choice.distribution,
                 kept=len(task.result.reused), providers=", ".join(task.result.providers) or "?"))
         elif task.cancelled:
             self.progress.setValue(0)
-            self.status.setText(tr("Cancelled. Nothing was changed."))
+            self.status.setPlainText(tr("Cancelled. Nothing was changed."))
         elif task.error is not None:
             self.progress.setValue(0)
             error = task.error
@@ -164,7 +169,7 @@ class InstallDependenciesDialog(QDialog):
                 lines.append(tr("Package: {name}").format(name=error.package))
             lines += [tr("Why: {reason}").format(reason=error.reason),
                       tr("What to do: {action}").format(action=error.action)]
-            self.status.setText("\n".join(lines))
+            self.status.setPlainText("\n".join(lines))
         else:
             self.progress.setValue(0)
-            self.status.setText(tr("The installation failed. Nothing was changed.") + f"\n{task.failure}")
+            self.status.setPlainText(tr("The installation failed. Nothing was changed.") + f"\n{task.failure}")

@@ -47,7 +47,7 @@ def test_a_wheelhouse_without_a_package_is_reported_in_plain_words(qtbot, tmp_pa
     assert not dialog.install_button.isEnabled() and dialog.cancel_button.isEnabled()
     wait_for_task(started[0], 600)
     qtbot.waitUntil(lambda: dialog.install_button.isEnabled(), timeout=10_000)
-    text = dialog.status.text()
+    text = dialog.status.toPlainText()
     assert "The installation failed. Nothing was changed." in text
     assert "Package:" in text and "Why:" in text and "What to do:" in text
     assert not dialog.installed
@@ -58,4 +58,4 @@ def test_no_source_chosen_asks_for_one(qtbot, tmp_path):
     dialog, started = open_dialog(qtbot, tmp_path)
     dialog.offline.setChecked(True)
     dialog.start()
-    assert started == [] and "wheelhouse" in dialog.status.text()
+    assert started == [] and "wheelhouse" in dialog.status.toPlainText()
