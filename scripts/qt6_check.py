@@ -77,6 +77,14 @@ def imported_names(tree: ast.AST, prefix: str) -> dict[str, tuple[str, str, int]
     return names
 
 
+def resolved_chains(tree: ast.AST, roots: dict[str, object]):
+    """(line, chain, objects along it, first missing attribute or None) for every chain that
+    starts at one of `roots` (local name -> the Qt or QGIS object it names)."""
+    for line, chain in outermost_chains(tree):
+        if chain[0] in roots:
+            yield (line, chain, *resolve(roots[chain[0]], chain[1:]))
+
+
 def resolve(root: object, attrs: list[str]) -> tuple[list[object], str | None]:
     """The objects along the chain, and the first attribute that is missing (or None)."""
     objects = [root]
@@ -128,11 +136,7 @@ def qt_problems(path: Path, tree: ast.AST) -> list[Problem]:
             resolved[local] = getattr(importlib.import_module("PyQt6.QtGui"), name)
         else:
             problems.append(Problem(path, line, f"{name} does not exist in PyQt6's {qt_module.split('.')[-1]}"))
-    for line, chain in outermost_chains(tree):
-        root = resolved.get(chain[0])
-        if root is None:
-            continue
-        _, missing = resolve(root, chain[1:])
+    for line, chain, _, missing in resolved_chains(tree, resolved):
         if missing:
             problems.append(Problem(path, line, f"{'.'.join(chain)}: no {missing!r} in PyQt6 "
                                                 f"(an unscoped enum or a name Qt 6 removed)"))
@@ -156,11 +160,7 @@ def qgis_problems(path: Path, tree: ast.AST) -> list[Problem]:
             mod = importlib.import_module(module)
             if hasattr(mod, name):
                 roots[local] = getattr(mod, name)
-    for line, chain in outermost_chains(tree):
-        root = roots.get(chain[0])
-        if root is None:
-            continue
-        objects, missing = resolve(root, chain[1:])
+    for line, chain, objects, missing in resolved_chains(tree, roots):
         if missing:
             problems.append(Problem(path, line, f"{'.'.join(chain)}: no {missing!r} in QGIS"))
             continue
