@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import shutil
+import subprocess
 import sys
 import zipfile
 from pathlib import Path
@@ -170,3 +171,20 @@ def test_requirements_keep_what_qgis_has():
     assert cons == ["numpy==1.24.2"]
     gpu = ri.runtime_requirements(ri.OnnxChoice("onnxruntime-gpu", "cuda,cudnn", ""), pins, {})[0]
     assert "onnxruntime-gpu[cuda,cudnn]==1.31.1" in gpu
+
+
+def test_a_qgis_python_without_pip_installs_with_the_pip_wheel_of_the_wheelhouse(kit, tmp_path):
+    pip_wheel = sorted((Path(__file__).resolve().parents[2] / "build" / "wheelhouse").glob("pip-*.whl"))
+    if not pip_wheel:
+        pytest.skip("no build/wheelhouse (make wheelhouse; setup and CI make it)")
+    pins, house, profile = kit
+    bare = tmp_path / "bare"  # a Python without pip, as Debian's without python3-pip
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(bare)], check=True)
+    python = str(bare / "bin" / "python")
+    with pytest.raises(ri.InstallError, match="has no pip"):
+        ri.pip_command(python, None)
+    shutil.copy(pip_wheel[-1], house)
+    assert ri.pip_command(python, str(house))[1].endswith(".whl/pip")
+    result = ri.install_runtime(profile, "9.9.9", ri.Source.wheelhouse(house), ri.OnnxChoice("onnxruntime", "", "t"),
+                                interpreter=python, pins_dir=pins, modules=("mistprobe_a",))
+    assert sorted(result.installed) == [("mistprobe_a", "1.0"), ("mistprobe_b", "2.0")]
