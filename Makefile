@@ -9,7 +9,9 @@ BUILD_DIR ?= build
 DIST_DIR ?= dist
 BUILD := $(BUILD_DIR)/$(PLUGIN)
 DIST := $(DIST_DIR)/$(PLUGIN)-$(VERSION).zip
-PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugins
+PROFILE ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
+PROFILE_PLUGINS := $(PROFILE)/python/plugins
+PROFILE_MODELS := $(PROFILE)/mist/models
 TS := $(wildcard i18n/*.ts)
 # The QGIS that tests, the demo and `make qgis` run on: 3.40 LTR (unpacked beside the system QGIS
 # by `make setup`), or `QGIS=system` for Debian's own (3.22, the oldest supported).
@@ -17,7 +19,7 @@ QGIS ?= 3.40
 ON_QGIS := scripts/qgis_env.sh $(QGIS)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc demo sample screenshots clean
+.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -58,6 +60,7 @@ qt6-check:
 
 lint:
 	$(PY) -m ruff check mist_qgis tests bench scripts models
+	$(PY) scripts/check_imports.py
 
 ts:
 	pylupdate5 -noobsolete $$(find mist_qgis -name '*.py' | sort) -ts $(TS)
@@ -81,13 +84,14 @@ package: qm
 deploy: package
 	rm -rf $(PROFILE_PLUGINS)/$(PLUGIN) && mkdir -p $(PROFILE_PLUGINS)
 	cp -r $(BUILD) $(PROFILE_PLUGINS)/$(PLUGIN)
-	$(PY) scripts/enable_plugin.py $(PLUGIN)
+	$(PY) scripts/enable_plugin.py $(PLUGIN) $(PROFILE)
+	$(MAKE) install-models
 	@echo "installed into $(PROFILE_PLUGINS)/$(PLUGIN)"
 
 qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') $(ON_QGIS) qgis
 
-bench: bench-store bench-rasters bench-models bench-verify bench-media bench-import bench-geoloc
+bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
@@ -98,8 +102,15 @@ bench-store:
 bench-rasters:
 	$(PY) bench/bench_rasters.py
 
+# Build the models, then install them where the installed plugin looks: <profile>/mist/models.
 models:
 	$(PY) models/export_efficientnet_lite0.py --out models/build
+	$(MAKE) install-models
+
+install-models:
+	@if ls models/build/*.onnx >/dev/null 2>&1; then \
+	  mkdir -p $(PROFILE_MODELS) && cp -r models/build/. $(PROFILE_MODELS)/ && \
+	  echo "models installed into $(PROFILE_MODELS)"; fi
 
 DEMO_MODEL := models/build/efficientnet-lite0.onnx
 
@@ -127,6 +138,9 @@ bench-verify:
 
 bench-media:
 	$(PY) bench/bench_media.py
+
+bench-decode-memory:
+	$(PY) bench/bench_decode_memory.py $(BENCH_ARGS)
 
 bench-geoloc:
 	$(PY) bench/bench_geoloc.py $(BENCH_ARGS)

@@ -37,8 +37,10 @@ from mist_qgis.core.geoloc import locate, matchers, scoring, synthetic  # noqa: 
 from mist_qgis.core.geoloc.features import Features  # noqa: E402
 from mist_qgis.core.geoloc.photos import check_array, load_photo  # noqa: E402
 from mist_qgis.core.geoloc.references import import_references  # noqa: E402
-from mist_qgis.core.store import geoloc as sql  # noqa: E402
-from mist_qgis.core.store import open_store  # noqa: E402
+from mist_qgis.core.store import (
+    geoloc_sql,  # noqa: E402
+    open_store,  # noqa: E402
+)
 
 VARIANTS = ("orig", "mirror", "flip", "rot180")
 
@@ -135,7 +137,7 @@ def main() -> int:
         with open_store(tmp / "bench.gpkg") as store:
             import_references(store, tmp / "refs" / "refs.csv", collection="bench")
             add_query_posts(store, queries)
-            all_refs = sql.references(store)
+            all_refs = geoloc_sql.references(store)
             # -- MIST: cache build (once), then every query through the geolocation driver
             geolocator = locate.Geolocator(store, options)
             t0 = time.perf_counter()
@@ -174,7 +176,7 @@ def main() -> int:
             # -- determinism: fresh features equal cached ones, so the exhaustive ranking can use them
             for _q, ref in pairs[:3]:
                 fresh = matcher.extract(load_photo(ref.image_path).image)
-                cached = Features.from_bytes(sql.cached_feature_blob(store, ref.fid, matcher.cache_key))
+                cached = Features.from_bytes(geoloc_sql.cached_feature_blob(store, ref.fid, matcher.cache_key))
                 assert np.array_equal(fresh.keypoints, cached.keypoints)
                 assert np.array_equal(fresh.descriptors, cached.descriptors)
 
@@ -192,7 +194,7 @@ def main() -> int:
                 candidates = members[scene] + rnd.sample(others, min(args.cross_sample, len(others)))
                 best_id, best_key = None, (-1.0, -1)
                 for ref_id in candidates:
-                    f = Features.from_bytes(sql.cached_feature_blob(store, by_id[ref_id].fid, matcher.cache_key))
+                    f = Features.from_bytes(geoloc_sql.cached_feature_blob(store, by_id[ref_id].fid, matcher.cache_key))
                     key = selection_key(matcher.match_features(qf, f))
                     if scene_of[ref_id] != scene:
                         cross_best = max(cross_best, key[0])

@@ -6,7 +6,7 @@ Measured in one run, on this machine:
 2. the int8 variant: its top-1 agreement with float on real photos (scikit-image photos plus
    augmentations) and its speed; offered only at >= 98 % agreement;
 3. end to end (decode + resize + infer + write to a store) vs pure inference throughput;
-4. retraining a head on 5,000 cached embeddings (3-fold CV + final fit + ONNX export).
+4. retraining a head on 5,000 cached embeddings (2 x 3-fold CV, the skill test, final fit, ONNX export).
 
 Ends with `speed ratio: X` where X = eager time / ONNX Runtime time (same threads).
 Builds models/build/efficientnet-lite0.onnx first if `make models` has not.
@@ -158,9 +158,9 @@ def main() -> int:
 
         # -- 4. head retraining on 5,000 cached embeddings -------------------------------------------
         from mist_qgis.core.models.heads import export_head, head_card, train_head
-        from mist_qgis.core.store import models as sql
+        from mist_qgis.core.store import models_sql
 
-        fids, emb = sql.load_embeddings(store, card.tag)
+        fids, emb = models_sql.load_embeddings(store, card.tag)
         store.close()
     rng = np.random.default_rng(0)
     idx = rng.integers(0, len(emb), size=5000)
@@ -175,8 +175,9 @@ def main() -> int:
         export_head(head, Path(tmp) / "h.onnx", head_card(head, "bench", "1", card.tag))
         t_head = time.perf_counter() - t0
     m = head.metrics
-    print(f"head retraining on 5000 cached {emb.shape[1]}-d embeddings ({m.folds}-fold CV + fit + ONNX export): "
-          f"{t_head:.2f} s (target < 2 s); CV F1(flood) {m.per_label['flood'].f1:.3f}")
+    print(f"head retraining on 5000 cached {emb.shape[1]}-d embeddings ({m.repeats} x {m.folds}-fold CV, skill test "
+          f"on {m.skill.examples} examples, fit, ONNX export): {t_head:.2f} s (target < 2 s); "
+          f"CV F1(flood) {m.spread['f1'].text()}")
     print(f"speed ratio: {t_eager / t_ort:.2f}")
     return 0
 

@@ -161,7 +161,8 @@ def next_key_latency(path: Path, presses: int, pause_ms: int) -> list[float]:
 
     from mist_qgis import settings
     from mist_qgis.core.verify.records import Ordering
-    from mist_qgis.gui.verify_dock import ORDERINGS, VerifyDock
+    from mist_qgis.gui.verify_dock import VerifyDock
+    from mist_qgis.gui.verify_filters import ORDERINGS
 
     settings.set_value("store_path", "")
     QPixmapCache.clear()

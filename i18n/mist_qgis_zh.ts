@@ -24,74 +24,64 @@
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="182"/>
+        <location filename="../mist_qgis/plugin.py" line="204"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="29"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="30"/>
         <source>Store</source>
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="51"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="151"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="22"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="23"/>
         <source>Create or upgrade store</source>
         <translation>创建或升级数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="23"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="24"/>
         <source>Creates a MIST store (a GeoPackage that every MIST step reads and writes), or upgrades an existing one to the current schema. Existing data is kept.</source>
         <translation>创建 MIST 数据库（所有 MIST 步骤读写的 GeoPackage 文件），或将已有数据库升级到当前结构。已有数据会保留。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="29"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="30"/>
         <source>GeoPackage (*.gpkg)</source>
         <translation>GeoPackage (*.gpkg)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="34"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="35"/>
         <source>Schema version</source>
         <translation>结构版本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="42"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="43"/>
         <source>Store {path} is at schema version {version}</source>
         <translation>数据库 {path} 的结构版本为 {version}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="48"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="49"/>
         <source>Store summary</source>
         <translation>数据库概况</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="49"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="50"/>
         <source>Counts posts, photos, results and runs in a MIST store.</source>
         <translation>统计 MIST 数据库中的帖子、照片、结果和运行记录。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="53"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="54"/>
         <source>Summary (JSON)</source>
         <translation>概况 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="54"/>
+        <location filename="../mist_qgis/processing_provider/store_algorithms.py" line="55"/>
         <source>Posts</source>
         <translation>帖子</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/layer_sync.py" line="143"/>
-        <source>MIST verdict</source>
-        <translation>MIST 判定</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/layer_sync.py" line="147"/>
-        <source>MIST undo verdict</source>
-        <translation>MIST 撤销判定</translation>
     </message>
     <message>
         <location filename="../mist_qgis/gui/model_manager.py" line="38"/>
@@ -99,7 +89,7 @@
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="153"/>
+        <location filename="../mist_qgis/plugin.py" line="175"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
@@ -124,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="200"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="152"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -189,107 +179,107 @@
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="43"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="46"/>
         <source>MIST Posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="53"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="56"/>
         <source>Post collection files and photo folders to import</source>
         <translation>要导入的帖子采集文件和照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="56"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="59"/>
         <source>Add files…</source>
         <translation>添加文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="57"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="60"/>
         <source>Add photo folder…</source>
         <translation>添加照片文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="58"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="61"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="44"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="69"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="69"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="72"/>
         <source>optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content</source>
         <translation>可选，例如 lat=Y_WGS84; lon=X_WGS84; text=content</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="70"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="73"/>
         <source>Column mapping</source>
         <translation>列映射</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="73"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="77"/>
         <source>store.gpkg (created if missing)</source>
         <translation>store.gpkg（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="80"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
         <source>optional: folder the export&apos;s photo paths are relative to</source>
         <translation>可选：导出数据中照片路径所相对的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="145"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="149"/>
         <source>Media root</source>
         <translation>媒体根目录</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="85"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="89"/>
         <source>Keep author names (otherwise pseudonymised)</source>
         <translation>保留作者名（否则进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="91"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="95"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="92"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="96"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="126"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="130"/>
         <source>Post collections</source>
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="67"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="66"/>
         <source>Folder of geotagged photos</source>
         <translation>带地理标记的照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="138"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="142"/>
         <source>MIST store</source>
         <translation>MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="169"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="172"/>
         <source>Add at least one file or photo folder.</source>
         <translation>请至少添加一个文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="171"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="174"/>
         <source>Choose a store (a .gpkg file; it is created if missing).</source>
         <translation>请选择数据库（.gpkg 文件；不存在时自动创建）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="174"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="177"/>
         <source>Not found: {path}</source>
         <translation>未找到：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="188"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="190"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
@@ -364,42 +354,42 @@
         <translation>判定数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="132"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="147"/>
         <source>Screening model against verified photos</source>
         <translation>筛查模型与已核验照片对比</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="136"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="251"/>
         <source>Model</source>
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="145"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="160"/>
         <source>Threshold</source>
         <translation>阈值</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="153"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="168"/>
         <source>Verdicts over time</source>
         <translation>判定随时间变化</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="156"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="171"/>
         <source>per day</source>
         <translation>按天</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="157"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="172"/>
         <source>per hour</source>
         <translation>按小时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="165"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="180"/>
         <source>Agreement between analysts</source>
         <translation>分析员间一致性</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="178"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
         <source>Post</source>
         <translation>帖子</translation>
     </message>
@@ -409,92 +399,92 @@
         <translation>照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="178"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
         <source>Analyst A</source>
         <translation>分析员 A</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="178"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
         <source>Analyst B</source>
         <translation>分析员 B</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="244"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="269"/>
         <source>No store open.</source>
         <translation>未打开数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="253"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="278"/>
         <source>{n} verified photos scored · precision {p} · recall {r} · F1 {f}</source>
         <translation>已评分的核验照片 {n} 张 · 精确率 {p} · 召回率 {r} · F1 {f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="258"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="283"/>
         <source>Needs verified flood and not-flood photos scored by this model.</source>
         <translation>需要已由此模型评分、且已核验为淹水和未淹水的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="262"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="287"/>
         <source>No screening results in this store yet.</source>
         <translation>此数据库中尚无筛查结果。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="267"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="292"/>
         <source>No verdicts yet.</source>
         <translation>尚无判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="276"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="301"/>
         <source>Agreement needs verdicts from two analysts.</source>
         <translation>计算一致性需要两位分析员的判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="280"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="305"/>
         <source>{n} photos judged by both; kappa undefined: {reason}</source>
         <translation>两人均已判定的照片 {n} 张；kappa 无定义：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="283"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="308"/>
         <source>{n} photos judged by both · agreement {o:.0%} · Cohen's kappa {k:.2f} · {c} conflicts</source>
         <translation>两人均已判定的照片 {n} 张 · 一致率 {o:.0%} · Cohen's kappa {k:.2f} · {c} 处冲突</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="83"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="13"/>
         <source>Import order</source>
         <translation>导入顺序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="83"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="13"/>
         <source>Newest first</source>
         <translation>最新优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="84"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
         <source>Oldest first</source>
         <translation>最早优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="84"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
         <source>Score: high to low</source>
         <translation>得分：从高到低</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
         <source>Score: low to high</source>
         <translation>得分：从低到高</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="85"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
         <source>Most useful next</source>
         <translation>最有价值优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="88"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="18"/>
         <source>All photos</source>
         <translation>所有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="88"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="18"/>
         <source>Not verified</source>
         <translation>未核验</translation>
     </message>
@@ -514,107 +504,107 @@
         <translation>不确定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="90"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="20"/>
         <source>Not judged by me</source>
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="135"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="90"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="171"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="122"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="171"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="122"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="134"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="187"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="138"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="143"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="194"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="146"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="197"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="149"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="198"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="150"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="203"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="222"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="41"/>
         <source>search post text</source>
         <translation>搜索帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="45"/>
         <source>min</source>
         <translation>最小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="45"/>
         <source>max</source>
         <translation>最大</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="232"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="51"/>
         <source>Hide duplicates</source>
         <translation>隐藏重复项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="234"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="53"/>
         <source>Map extent</source>
         <translation>地图范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="235"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="54"/>
         <source>Map selection</source>
         <translation>地图选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="55"/>
         <source>Time controller</source>
         <translation>时态控制器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="237"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="56"/>
         <source>Select on map</source>
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="239"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="253"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="241"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="176"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -624,212 +614,202 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="318"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="233"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="325"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="240"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="328"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="243"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="329"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="244"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="373"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="306"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="398"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="334"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="472"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="396"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="484"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="408"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="484"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="408"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="491"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="423"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="499"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="431"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="515"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="445"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="545"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="475"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="585"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="515"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="585"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="515"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="587"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="517"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="587"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="517"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="589"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="589"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="592"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="592"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="596"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="526"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="615"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="545"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="700"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="33"/>
         <source>no time</source>
         <translation>无时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="39"/>
         <source>Source: </source>
         <translation>来源：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="709"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="42"/>
         <source>location {lat:.5f}, {lon:.5f} ({source})</source>
         <translation>位置 {lat:.5f}, {lon:.5f}（{source}）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="712"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="45"/>
         <source>not placed yet</source>
         <translation>尚未定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="714"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="47"/>
         <source>screening score {s:.2f}</source>
         <translation>筛查得分 {s:.2f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="716"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="49"/>
         <source>geolocation confidence {c:.2f} (reference {ref})</source>
         <translation>地理定位置信度 {c:.2f}（参考影像 {ref}）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="719"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="52"/>
         <source>near-duplicate of photo {fid}</source>
         <translation>与照片 {fid} 近似重复</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="724"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="57"/>
         <source>&lt;b&gt;Verdict:&lt;/b&gt; {v} by {who} at {when}</source>
         <translation>&lt;b&gt;判定：&lt;/b&gt;{v}（{who}，{when}）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="728"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="61"/>
         <source>Note: {note}</source>
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="741"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="635"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="745"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="639"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="759"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="63"/>
         <source>The verdict could not be saved: {error}</source>
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="768"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="651"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="796"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="679"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="813"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="81"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="821"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="690"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="835"/>
-        <source>Cannot redo: {error}</source>
-        <translation>无法重做：{error}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="840"/>
-        <source>Redone: {n} verdict(s).</source>
-        <translation>已重做：{n} 条判定。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="1054"/>
+        <location filename="../mist_qgis/gui/verify_facts.py" line="74"/>
         <source>unreadable</source>
         <translation>无法读取</translation>
     </message>
@@ -839,7 +819,7 @@
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="148"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>Text</source>
         <translation>文本</translation>
     </message>
@@ -854,17 +834,17 @@
         <translation>判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="127"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="29"/>
         <source>MIST posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/layers.py" line="31"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="31"/>
         <source>Cannot open the posts of store {path}</source>
         <translation>无法打开数据库 {path} 中的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/layers.py" line="46"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="46"/>
         <source>Cannot load the posts style: {message}</source>
         <translation>无法加载帖子样式：{message}</translation>
     </message>
@@ -914,12 +894,12 @@
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="104"/>
+        <location filename="../mist_qgis/plugin.py" line="103"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="51"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="50"/>
         <source>Import posts</source>
         <translation>导入帖子</translation>
     </message>
@@ -929,32 +909,32 @@
         <translation>地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="81"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="84"/>
         <source>Import reference imagery</source>
         <translation>导入参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="83"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="86"/>
         <source>Adds ground-level reference photos with known position and heading to the store&apos;s &apos;references&apos; layer (drawn as heading arrows): a CSV with id, lon, lat, heading, path; a MIST-SMMD street-view folder (csv_files/success.csv and downloadPic/); a GeoJSON or GeoJSON-seq of points with an image path property; or a folder of geotagged photos (EXIF GPS and direction). Paths must stay inside the collection folder; bad rows are listed in the run&apos;s issue report.</source>
         <translation>将位置和朝向已知的地面参考照片添加到数据库的“references”图层（以朝向箭头显示）。支持：含 id、lon、lat、heading、path 列的 CSV；MIST-SMMD 街景文件夹（csv_files/success.csv 和 downloadPic/）；带图像路径属性的点状 GeoJSON 或 GeoJSON-seq；或带地理标记的照片文件夹（EXIF GPS 与方向）。路径必须位于影像集文件夹内；有问题的行会列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="93"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="96"/>
         <source>Collection file (CSV, success.csv, GeoJSON)</source>
         <translation>影像集文件（CSV、success.csv、GeoJSON）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="95"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="98"/>
         <source>or collection folder (street-view download, geotagged photos)</source>
         <translation>或影像集文件夹（街景下载、带地理标记的照片）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="100"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="102"/>
         <source>Collection name</source>
         <translation>影像集名称</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="101"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="103"/>
         <source>References imported</source>
         <translation>已导入的参考影像</translation>
     </message>
@@ -969,482 +949,447 @@
         <translation>结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="112"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="114"/>
         <source>Give a collection file or a collection folder.</source>
         <translation>请指定影像集文件或影像集文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="123"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="125"/>
         <source>{n} references imported into collection {c}, {s} rows skipped</source>
         <translation>已将 {n} 张参考影像导入影像集 {c}，跳过 {s} 行</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="125"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="127"/>
         <source>References</source>
         <translation>参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="134"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="137"/>
         <source>Geolocate photos against reference imagery</source>
         <translation>基于参考影像对照片进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="136"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="139"/>
         <source>Moves each post to where its photo was taken: references within the post&apos;s uncertainty radius are ranked by global-embedding similarity, the top k are matched (DISK + LightGlue by default, offline), the matches are verified geometrically (MAGSAC++), and the post moves to the best reference&apos;s coordinates when the calibrated confidence is high enough. &apos;Paper-faithful&apos; reproduces LSGL: every candidate is matched and the best location is chosen by the paper&apos;s score / error-indicator rate. An optional gazetteer layer (OSM roads, places) first places unlocated posts from toponyms in their text. Resumable; bad photos and references are listed with reasons in the run&apos;s issue report.</source>
         <translation>将每条帖子移动到其照片的拍摄位置：先按全局嵌入相似度对帖子不确定性半径内的参考影像排序，对前 k 张进行匹配（默认 DISK + LightGlue，离线运行），再对匹配结果进行几何验证（MAGSAC++）；当校准置信度足够高时，帖子移动到最佳参考影像的坐标。“忠实于论文”模式复现 LSGL：对每个候选都进行匹配，并按论文中的得分 / 误差指示率选出最佳位置。可选的地名库图层（OSM 道路、地点）会先根据帖子文本中的地名为无位置的帖子定位。可断点续跑；有问题的照片和参考影像会连同原因列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="148"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="151"/>
         <source>Matcher</source>
         <translation>匹配器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="149"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="152"/>
         <source>Paper-faithful LSGL selection</source>
         <translation>忠实于论文的 LSGL 选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="151"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="154"/>
         <source>References matched per photo (top k)</source>
         <translation>每张照片匹配的参考影像数（前 k 张）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="153"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="156"/>
         <source>Search radius (m); 0 = each post&apos;s own uncertainty (default 500 m)</source>
         <translation>搜索半径 (m)；0 = 使用每条帖子自身的不确定性（默认 500 m）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="156"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="159"/>
         <source>Minimum confidence to move a post</source>
         <translation>移动帖子所需的最低置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="159"/>
-        <source>Segmentation model folder (MaskFormer ADE20k, optional)</source>
-        <translation>分割模型文件夹（MaskFormer ADE20k，可选）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="165"/>
         <source>Also mask truck, van, boat, bicycle, minibike</source>
         <translation>同时遮蔽卡车、厢式货车、船、自行车、小型摩托车</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="164"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="167"/>
         <source>LoFTR outdoor weights (for loftr)</source>
         <translation>LoFTR 室外权重（用于 loftr）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="166"/>
-        <source>Gazetteer layer for posts without location (optional)</source>
-        <translation>用于无位置帖子的地名库图层（可选）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="169"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="172"/>
         <source>Gazetteer name field</source>
         <translation>地名库名称字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="171"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="174"/>
         <source>Redo posts already geolocated</source>
         <translation>重新处理已地理定位的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="173"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="176"/>
         <source>Posts moved</source>
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="201"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="204"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="204"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="207"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="218"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="221"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="224"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="227"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="226"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="229"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="234"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="237"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="236"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="239"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="247"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="253"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="53"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="52"/>
         <source>Imports post collections into a MIST store as points: Twitter/X v1.1 JSON (lines or arrays) and v2 responses, Weibo exports and MIST-SMMD tables, CrisisMMD TSV, any CSV/TSV with coordinate, WKT, time, text or image columns, GeoJSON FeatureCollections and sequences, and folders of geotagged photos. The format is detected from the content unless chosen. Every record is accounted for: imported, duplicate (already in the store), unlocated (kept for later geolocation) or skipped with file, line and reason in the run&apos;s issue report. Authors are pseudonymised unless names are kept. Importing again is harmless and completes a cancelled import. Column mapping: field=column pairs separated by &apos;;&apos; (fields: post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy).</source>
         <translation>将帖子采集数据以点的形式导入 MIST 数据库：Twitter/X v1.1 JSON（逐行或数组）和 v2 响应、微博导出数据和 MIST-SMMD 表格、CrisisMMD TSV、任何含坐标、WKT、时间、文本或图像列的 CSV/TSV、GeoJSON FeatureCollection 及序列，以及带地理标记的照片文件夹。除非手动指定，格式将根据内容自动识别。每条记录都有明确去向：已导入、重复（数据库中已存在）、无位置（保留以待之后地理定位），或被跳过（文件、行号和原因列在本次运行的问题报告中）。除非选择保留姓名，作者将被假名化。重复导入不会造成问题，还可补全已取消的导入。列映射：以“;”分隔的 field=column 对（字段：post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="65"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="64"/>
         <source>Post collection files</source>
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="69"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="68"/>
         <source>Store (created if missing)</source>
         <translation>数据库（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="72"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="70"/>
         <source>Media root (folder that photo paths in the export are relative to)</source>
         <translation>媒体根目录（导出数据中照片路径所相对的文件夹）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="75"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="73"/>
         <source>Keep author names (otherwise pseudonymised per store)</source>
         <translation>保留作者名（否则按数据库进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="77"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="75"/>
         <source>Column mapping (field=column; ...)</source>
         <translation>列映射 (field=column; ...)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="99"/>
         <source>Run id</source>
         <translation>运行 ID</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="83"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="81"/>
         <source>Posts layer</source>
         <translation>帖子图层</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="97"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="95"/>
         <source>Choose at least one file or a folder of photos to import.</source>
         <translation>请至少选择一个要导入的文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="100"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="98"/>
         <source>Input does not exist: {path}</source>
         <translation>输入不存在：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="124"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="122"/>
         <source>Import cancelled; run it again to complete it.</source>
         <translation>导入已取消；再次运行即可完成导入。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="52"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="53"/>
         <source>video frames</source>
         <translation>视频帧</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="52"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="53"/>
         <source>photos</source>
         <translation>照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="53"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="54"/>
         <source>{done}/{total} {stage} · {mb:.1f} MB · {rate:.1f} photos/s</source>
         <translation>{done}/{total} {stage} · {mb:.1f} MB · {rate:.1f} 张/秒</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="59"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="60"/>
         <source>Fetch post photos and videos</source>
         <translation>获取帖子照片和视频</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="61"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="62"/>
         <source>Downloads every pending photo and video of the store into its content-addressed cache (or, offline, finds them in a local folder by path, file name, post id or a mapping column), checks each one by decoding it, makes thumbnails, extracts stable video frames, links near-duplicates and places posts without coordinates at their photo&apos;s EXIF GPS position. Only public http(s) hosts are contacted unless private hosts are allowed. Resumable: cached media is never fetched again; a cancelled run continues.</source>
         <translation>将数据库中所有待获取的照片和视频下载到按内容寻址的缓存中（离线时则按路径、文件名、帖子 id 或映射列在本地文件夹中查找），逐一解码检查，生成缩略图，提取稳定的视频帧，关联近似重复项，并将无坐标的帖子放置到其照片的 EXIF GPS 位置。除非允许私有主机，否则只访问公共 http(s) 主机。可断点续跑：已缓存的媒体不会重复获取；已取消的运行会接着进行。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="71"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="75"/>
         <source>Offline: never use the network, take media from the folder</source>
         <translation>离线：不使用网络，从文件夹读取媒体</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="73"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="77"/>
         <source>Local media folder (export folder or drive)</source>
         <translation>本地媒体文件夹（导出文件夹或驱动器）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="76"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="80"/>
         <source>Column naming each post&apos;s file (offline lookup)</source>
         <translation>给出每条帖子文件名的列（离线查找）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="78"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="82"/>
         <source>Allow private and loopback hosts (intranet photo servers)</source>
         <translation>允许私有和回环主机（内网照片服务器）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="80"/>
-        <source>Maximum bytes per file</source>
-        <translation>每个文件的最大字节数</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="83"/>
-        <source>Maximum bytes per run (0: no limit)</source>
-        <translation>每次运行的最大字节数（0：不限制）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="90"/>
         <source>Parallel downloads</source>
         <translation>并行下载数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="89"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="93"/>
         <source>Retry media that failed or were skipped before</source>
         <translation>重试之前失败或被跳过的媒体</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="91"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="95"/>
         <source>Place unlocated posts at their photo&apos;s EXIF position</source>
         <translation>将无位置的帖子放置到其照片的 EXIF 位置</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="94"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="98"/>
         <source>Media fetched</source>
         <translation>已获取的媒体</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="94"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="98"/>
         <source>Media failed</source>
         <translation>获取失败的媒体</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="94"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="98"/>
         <source>Media skipped</source>
         <translation>跳过的媒体</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="94"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="98"/>
         <source>Media still pending</source>
         <translation>仍待获取的媒体</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="94"/>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="98"/>
         <source>Near-duplicates</source>
         <translation>近似重复项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="27"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="29"/>
         <source>Screening</source>
         <translation>筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="53"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="46"/>
         <source>No model given: a model id, id@version or .onnx file.</source>
         <translation>未指定模型：请给出模型 id、id@version 或 .onnx 文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="70"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="81"/>
         <source>Classify photos</source>
         <translation>照片分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="219"/>
-        <source>Model (id, id@version or .onnx path)</source>
-        <translation>模型（id、id@version 或 .onnx 路径）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="82"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="93"/>
         <source>Batch size</source>
         <translation>批大小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="84"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="95"/>
         <source>Labels kept per photo</source>
         <translation>每张照片保留的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="99"/>
         <source>Photos classified</source>
         <translation>已分类的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="99"/>
         <source>Photos skipped</source>
         <translation>跳过的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="106"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="122"/>
         <source>{model}: {notice}</source>
         <translation>{model}：{notice}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="107"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="123"/>
         <source>{n} photos classified, {s} skipped</source>
         <translation>已分类 {n} 张照片，跳过 {s} 张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="114"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="130"/>
         <source>Train screening head from verifications</source>
         <translation>根据核验结果训练筛查分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="115"/>
-        <source>Trains a class-balanced head (logistic regression or small MLP) on the analysts&apos; verified photos, using cached embeddings of a backbone model and/or of the post text (computed first where missing). Reports cross-validated precision, recall and F1 and a calibrated threshold, and writes the head as an ONNX model that &apos;Classify photos&apos; runs and other teams can import.</source>
-        <translation>基于分析员已核验的照片训练类别均衡的分类头（逻辑回归或小型 MLP），使用骨干模型和/或帖子文本的缓存嵌入向量（缺失时先行计算）。报告交叉验证的精确率、召回率、F1 以及校准后的阈值，并将分类头写为 ONNX 模型，供“照片分类”运行，也可供其他团队导入。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="124"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="143"/>
         <source>Image embedding model</source>
         <translation>图像嵌入模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="126"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="145"/>
         <source>Features</source>
         <translation>特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="127"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="146"/>
         <source>Labels</source>
         <translation>标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="128"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="147"/>
         <source>Water depth class limits (m)</source>
         <translation>水深等级界限 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="130"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="149"/>
         <source>Head</source>
         <translation>分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="150"/>
         <source>Model id</source>
         <translation>模型 id</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="132"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="221"/>
         <source>Head model</source>
         <translation>分类头模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="132"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="153"/>
         <source>ONNX model (*.onnx)</source>
         <translation>ONNX 模型 (*.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="134"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="155"/>
         <source>Cross-validated metrics (JSON)</source>
         <translation>交叉验证指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="135"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="156"/>
         <source>Head model id@version</source>
         <translation>分类头模型 id@version</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="153"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="176"/>
         <source>Depth class limits must be numbers such as 0.3,1.0</source>
         <translation>水深等级界限必须是数字，例如 0.3,1.0</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="161"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="184"/>
         <source>Embedding photos with {m}</source>
         <translation>正在用 {m} 计算照片嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="164"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="187"/>
         <source>Embedding post texts</source>
         <translation>正在计算帖子文本嵌入向量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="167"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="190"/>
         <source>Cancelled before training</source>
         <translation>已在训练前取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="181"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="213"/>
         <source>Suggest photos to verify next</source>
         <translation>推荐接下来要核验的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="182"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="214"/>
         <source>Lists unverified photos the head is least sure about, mixed with a random sample so that precision estimated from verified photos stays honest.</source>
         <translation>列出分类头最不确定的未核验照片，并混入随机样本，使根据已核验照片估计的精确率保持无偏。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="189"/>
-        <source>Head model (id, id@version or .onnx path)</source>
-        <translation>分类头模型（id、id@version 或 .onnx 路径）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="190"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="222"/>
         <source>Number of photos</source>
         <translation>照片数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="192"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="224"/>
         <source>Share of random photos</source>
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="195"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="227"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="212"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="244"/>
         <source>Classify image files</source>
         <translation>图像文件分类</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="220"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="252"/>
         <source>Image files (one per line)</source>
         <translation>图像文件（每行一个）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="223"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="255"/>
         <source>Labels per image</source>
         <translation>每张图像的标签数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="225"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="257"/>
         <source>Predictions (JSON)</source>
         <translation>预测结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="234"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="266"/>
         <source>No image files given</source>
         <translation>未指定图像文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="244"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="276"/>
         <source>List models</source>
         <translation>列出模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="245"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="277"/>
         <source>Lists the models MIST can use (user folders, the profile&apos;s model folder, the build folder) with task, labels, size and licence, files that are not usable models, and the execution providers available.</source>
         <translation>列出 MIST 可使用的模型（用户文件夹、用户配置文件中的模型文件夹、构建文件夹）及其任务、标签、大小和许可证，列出不可用作模型的文件，以及可用的执行提供程序。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="251"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="283"/>
         <source>Models (JSON)</source>
         <translation>模型 (JSON)</translation>
     </message>
@@ -1454,412 +1399,302 @@
         <translation>栅格</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="75"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="61"/>
         <source>Post density</source>
         <translation>帖子密度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="77"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="63"/>
         <source>Kernel density of posts from a MIST store with QGIS&apos;s own heatmap algorithm: all located posts, posts predicted as flood (weighted by their score) or verified flood posts. Radius and pixel size are metres on the ground whatever the CRS (the posts are projected to their UTM zone). Optional time slices per hour or day give one raster per slice with a temporal range, so the temporal controller plays the flood&apos;s growth; all slices share one grid and colour range.</source>
         <translation>使用 QGIS 自带的热力图算法计算 MIST 数据库中帖子的核密度：所有已定位的帖子、预测为淹水的帖子（按得分加权）或核验为淹水的帖子。无论坐标参考系如何，半径和像素大小均以地面米数计（帖子会投影到其所在的 UTM 带）。可选按小时或按天划分时间切片，每个切片生成一个带时间范围的栅格，以便时态控制器播放洪水的发展过程；所有切片共用同一格网和色彩范围。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="87"/>
-        <source>All located posts</source>
-        <translation>所有已定位的帖子</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="87"/>
-        <source>Predicted flood (weighted by score)</source>
-        <translation>预测为淹水（按得分加权）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="87"/>
-        <source>Verified flood</source>
-        <translation>核验为淹水</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="90"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="75"/>
         <source>Flood label of the classifier</source>
         <translation>分类器的淹水标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="92"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="77"/>
         <source>Radius (m)</source>
         <translation>半径 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="94"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="79"/>
         <source>Pixel size (m)</source>
         <translation>像素大小 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="96"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="81"/>
         <source>Time slices</source>
         <translation>时间切片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="96"/>
-        <source>None</source>
-        <translation>无</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="96"/>
-        <source>Per hour</source>
-        <translation>按小时</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="96"/>
-        <source>Per day</source>
-        <translation>按天</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="98"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="82"/>
         <source>Cumulative slices (every post up to the slice&apos;s end)</source>
         <translation>累积切片（包含截至切片结束时的所有帖子）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="401"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="389"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="102"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="86"/>
         <source>Posts used</source>
         <translation>使用的帖子数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="127"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="112"/>
         <source>{n} density rasters in {folder}</source>
         <translation>{folder} 中共 {n} 个密度栅格</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="133"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="118"/>
         <source>Semantic localization map (SeLo)</source>
         <translation>语义定位图 (SeLo)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="135"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="120"/>
         <source>Scores multi-scale windows of a georeferenced image against a query and writes a 0-255 probability GeoTIFF with the image&apos;s CRS and geotransform (SeLo v1: windows 256/512/768 on aligned and half-shifted grids, median blur 251; v2: 512 tiles, the top 15 % refined with anchor boxes, Gaussian blur). Queries: a caption (CLIP-style ONNX image + text encoders), exemplar photos, the store&apos;s verified flood photos, boxes drawn on the image, or a patch head trained on labelled boxes. Window embeddings are cached per image, so a second query costs one similarity pass.</source>
         <translation>针对查询对已地理配准影像的多尺度窗口打分，并写出 0-255 的概率 GeoTIFF，沿用影像的坐标参考系和地理变换（SeLo v1：在对齐及错开半格的格网上使用 256/512/768 窗口，中值模糊 251；v2：512 图块，对得分前 15 % 用锚框细化，高斯模糊）。查询可以是：文字描述（CLIP 式 ONNX 图像 + 文本编码器）、示例照片、数据库中核验为淹水的照片、在影像上绘制的框，或在带标签的框上训练的图块分类头。窗口嵌入向量按影像缓存，因此再次查询只需一次相似度计算。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="146"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="131"/>
         <source>Image</source>
         <translation>影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="147"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="132"/>
         <source>Image encoder (ONNX)</source>
         <translation>图像编码器 (ONNX)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="148"/>
-        <source>Query</source>
-        <translation>查询</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="155"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="139"/>
         <source>Exemplar photos</source>
         <translation>示例照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="148"/>
-        <source>Verified flood photos (store)</source>
-        <translation>核验为淹水的照片（数据库）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="148"/>
-        <source>Exemplar boxes</source>
-        <translation>示例框</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="148"/>
-        <source>Patch head (labelled boxes)</source>
-        <translation>图块分类头（带标签的框）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="152"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="136"/>
         <source>Text query</source>
         <translation>文本查询</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="153"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="137"/>
         <source>Text encoder (ONNX)</source>
         <translation>文本编码器 (ONNX)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="158"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="142"/>
         <source>Boxes</source>
         <translation>框</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="160"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="144"/>
         <source>Box label field (1/0, flood/not_flood)</source>
         <translation>框标签字段（1/0，flood/not_flood）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="163"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="147"/>
         <source>Version</source>
         <translation>版本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="164"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="148"/>
         <source>Window sizes (v1)</source>
         <translation>窗口大小 (v1)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="165"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="149"/>
         <source>Bands (e.g. 1,2,3)</source>
         <translation>波段（例如 1,2,3）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="166"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="150"/>
         <source>Embedding cache folder</source>
         <translation>嵌入向量缓存文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="168"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="152"/>
         <source>Style as a 30 % overlay on the image</source>
         <translation>以 30 % 不透明度叠加显示在影像上</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="170"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="154"/>
         <source>Semantic localization map</source>
         <translation>语义定位图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="178"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="162"/>
         <source>{what} must be integers separated by commas</source>
         <translation>{what}必须是以逗号分隔的整数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="185"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="169"/>
         <source>Draw or choose a polygon layer of boxes for this query.</source>
         <translation>请为此查询绘制或选择一个由框组成的多边形图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="188"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="172"/>
         <source>A patch head needs the label field of the boxes.</source>
         <translation>图块分类头需要框的标签字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="195"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="179"/>
         <source>GDAL cannot read {src}</source>
         <translation>GDAL 无法读取 {src}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="203"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="187"/>
         <source>Box {fid} lies outside the image.</source>
         <translation>框 {fid} 位于影像范围之外。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="208"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="192"/>
         <source>The box layer is empty.</source>
         <translation>框图层为空。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="230"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="213"/>
         <source>Choose an image.</source>
         <translation>请选择影像。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="235"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="218"/>
         <source>Window sizes</source>
         <translation>窗口大小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="236"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="219"/>
         <source>Bands</source>
         <translation>波段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/tasks/raster_tasks.py" line="142"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="227"/>
         <source>A text query needs the text encoder of the same model.</source>
         <translation>文本查询需要同一模型的文本编码器。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="255"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="238"/>
         <source>No exemplar photo: pick photos or verify flood photos first.</source>
         <translation>没有示例照片：请先选择照片或核验淹水照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="273"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="256"/>
         <source>{n} windows, {c} from the cache</source>
         <translation>{n} 个窗口，其中 {c} 个来自缓存</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="279"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="264"/>
         <source>Evaluate semantic localization (SLM metrics)</source>
         <translation>评估语义定位（SLM 指标）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="281"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="266"/>
         <source>Rsu, Ras, Rda and Rmi (Yuan et al. 2022) of a probability map against annotated polygons, from a polygon layer in map or pixel coordinates; or of a folder of probmap_&lt;index&gt; files against the SeLo test set&apos;s anno.json (the dataset means).</source>
         <translation>计算概率图相对于标注多边形（来自地图坐标或像素坐标的多边形图层）的 Rsu、Ras、Rda 和 Rmi（Yuan et al. 2022）；或计算 probmap_&lt;index&gt; 文件夹相对于 SeLo 测试集 anno.json 的这些指标（数据集均值）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="288"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="273"/>
         <source>Probability map</source>
         <translation>概率图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="289"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="274"/>
         <source>Annotated regions</source>
         <translation>标注区域</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="291"/>
-        <source>Region coordinates</source>
-        <translation>区域坐标</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="291"/>
-        <source>Map (through the map&apos;s geotransform)</source>
-        <translation>地图坐标（经概率图的地理变换）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="291"/>
-        <source>Pixel (x = column, y = row)</source>
-        <translation>像素坐标（x = 列，y = 行）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="294"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="278"/>
         <source>SeLo anno.json</source>
         <translation>SeLo anno.json</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="296"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="280"/>
         <source>Folder of probmap_&lt;index&gt; files</source>
         <translation>probmap_&lt;index&gt; 文件所在文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="301"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="285"/>
         <source>Metrics (JSON)</source>
         <translation>指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="327"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="311"/>
         <source>Give a probability map and its annotated regions, or an anno.json.</source>
         <translation>请指定概率图及其标注区域，或一个 anno.json。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="337"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="321"/>
         <source>Region {fid} has holes; SLM regions are simple polygons.</source>
         <translation>区域 {fid} 含有孔洞；SLM 区域应为简单多边形。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="352"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="337"/>
         <source>Give the folder of probmap_&lt;index&gt; files.</source>
         <translation>请指定 probmap_&lt;index&gt; 文件所在的文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="361"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="346"/>
         <source>No probmap_{i} file in {folder}</source>
         <translation>{folder} 中没有 probmap_{i} 文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="372"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="357"/>
         <source>Inundation depth and extent</source>
         <translation>淹没水深与淹没范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="374"/>
-        <source>From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; depth = surface - ground where positive, kept only where hydraulically connected to a post. Writes a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports neighbouring posts whose water surfaces disagree.</source>
-        <translation>基于数据库中带水深的已核验淹水帖子和数字高程模型 (DEM)：每条帖子处的水面 = 地面 + 水深，在距证据点不超过最大距离的范围内插值（反距离或最近点）；水深 = 水面 - 地面（仅取正值），且只保留与帖子水力连通的区域。写出水深 GeoTIFF 和带面积 (m²) 的淹没范围多边形（GeoPackage，包含证据点及被跳过的原因），并报告水面高程不一致的相邻帖子。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="384"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="371"/>
         <source>DEM</source>
         <translation>数字高程模型 (DEM)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
-        <source>Interpolation</source>
-        <translation>插值</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
-        <source>Inverse distance weighting</source>
-        <translation>反距离权重</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
-        <source>Nearest post</source>
-        <translation>最近的帖子</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="389"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="378"/>
         <source>Maximum distance from evidence (m)</source>
         <translation>距证据点的最大距离 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="391"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="380"/>
         <source>Consistency tolerance (m)</source>
         <translation>一致性容差 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="393"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="382"/>
         <source>Neighbouring posts within (m)</source>
         <translation>相邻帖子的距离范围 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
-        <source>Water connects through</source>
-        <translation>水体连通方式</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
-        <source>Edges (4 neighbours)</source>
-        <translation>共边（4 邻域）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="395"/>
-        <source>Edges and corners (8 neighbours)</source>
-        <translation>共边和共角（8 邻域）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="399"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="387"/>
         <source>Keep depths above 15 m (with a warning)</source>
         <translation>保留超过 15 m 的水深（并给出警告）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="402"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="390"/>
         <source>Depth raster</source>
         <translation>水深栅格</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="403"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="391"/>
         <source>Extent polygons</source>
         <translation>淹没范围多边形</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="404"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="392"/>
         <source>Flooded area (m²)</source>
         <translation>淹没面积 (m²)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="416"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="405"/>
         <source>Choose a DEM.</source>
         <translation>请选择数字高程模型 (DEM)。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/tasks/raster_tasks.py" line="173"/>
-        <source>point {pid} skipped: {reason}</source>
-        <translation>点 {pid} 已跳过：{reason}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/raster_tasks.py" line="174"/>
-        <source>posts {a} and {b}: water surfaces differ by {d:.2f} m</source>
-        <translation>帖子 {a} 与 {b}：水面高程相差 {d:.2f} m</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/raster_tasks.py" line="177"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="432"/>
         <source>Water depth</source>
         <translation>水深</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/tasks/raster_tasks.py" line="176"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="433"/>
         <source>Flood extent</source>
         <translation>淹没范围</translation>
     </message>
@@ -1869,7 +1704,7 @@
         <translation>导入核验结果 (CSV)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="31"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="28"/>
         <source>Verification</source>
         <translation>核验</translation>
     </message>
@@ -1914,162 +1749,97 @@
         <translation>已写入 {w} 条判定，{u} 条未变，跳过 {s} 行</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="30"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="27"/>
         <source>Export verified points</source>
         <translation>导出已核验点</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="32"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="29"/>
         <source>Writes the posts analysts verified (flood by default) as points with water depth, verdict, analyst and time to a GeoPackage, GeoJSON or CSV file. Posts that are not placed yet are counted, not exported. Optionally also writes a training-set folder: the verified photos copied by label (checked against their sha256) with a manifest.csv, for retraining a screening model; photos analysts disagree on are left out unless asked for.</source>
         <translation>将分析员核验过的帖子（默认为淹水）以点的形式写入 GeoPackage、GeoJSON 或 CSV 文件，附带水深、判定、分析员和时间。尚未定位的帖子只计数，不导出。还可选择写出训练集文件夹：按标签复制已核验的照片（经 sha256 校验）并附 manifest.csv，用于重新训练筛查模型；除非特别要求，分析员意见不一致的照片不会包含在内。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="42"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="86"/>
         <source>Verified points</source>
         <translation>已核验点</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="42"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="39"/>
         <source>GeoPackage (*.gpkg);;GeoJSON (*.geojson);;CSV (*.csv)</source>
         <translation>GeoPackage (*.gpkg);;GeoJSON (*.geojson);;CSV (*.csv)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="44"/>
-        <source>From the file extension</source>
-        <translation>根据文件扩展名</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="47"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="42"/>
         <source>Verdicts to export</source>
         <translation>要导出的判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="49"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="43"/>
         <source>Include the post text</source>
         <translation>包含帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="51"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="45"/>
         <source>Training-set folder</source>
         <translation>训练集文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="53"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="47"/>
         <source>Training set: include unsure photos</source>
         <translation>训练集：包含判定为“不确定”的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="55"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="49"/>
         <source>Training set: keep photos analysts disagree on</source>
         <translation>训练集：保留分析员意见不一致的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="57"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="51"/>
         <source>Points written</source>
         <translation>已写入的点</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="58"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="52"/>
         <source>Verified posts without a location</source>
         <translation>无位置的已核验帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="59"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="53"/>
         <source>Training set (JSON)</source>
         <translation>训练集 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="73"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="67"/>
         <source>{n} verified points written to {path}</source>
         <translation>已将 {n} 个已核验点写入 {path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="75"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="69"/>
         <source>{n} verified posts have no location yet and are not in the file</source>
         <translation>{n} 条已核验帖子尚无位置，未写入文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="80"/>
         <source>photo {fid} left out: {reason}</source>
         <translation>照片 {fid} 未纳入：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/tasks/classify_task.py" line="25"/>
-        <source>MIST: classify photos with {model}</source>
-        <translation>MIST：用 {model} 对照片分类</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/classify_task.py" line="56"/>
-        <source>Classification failed: {e}</source>
-        <translation>分类失败：{e}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/classify_task.py" line="60"/>
-        <source>{model}: {n} photos classified, {s} skipped ({status}); {notice}</source>
-        <translation>{model}：已分类 {n} 张照片，跳过 {s} 张（{status}）；{notice}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/fetch_task.py" line="24"/>
-        <source>MIST: fetch photos</source>
-        <translation>MIST：获取照片</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/fetch_task.py" line="55"/>
-        <source>Fetching photos failed: {e}</source>
-        <translation>获取照片失败：{e}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/fetch_task.py" line="59"/>
-        <source>Photos: {ok} fetched, {failed} failed, {skipped} skipped, {pending} pending; {dups} near-duplicates, {frames} video frames, {located} posts placed from EXIF ({status}). {message}</source>
-        <translation>照片：已获取 {ok}，失败 {failed}，跳过 {skipped}，待获取 {pending}；近似重复 {dups}，视频帧 {frames}，根据 EXIF 定位的帖子 {located}（{status}）。{message}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/geolocate_task.py" line="27"/>
-        <source>MIST: geolocate photos ({matcher})</source>
-        <translation>MIST：照片地理定位（{matcher}）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/geolocate_task.py" line="55"/>
-        <source>Geolocation failed: {e}</source>
-        <translation>地理定位失败：{e}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/geolocate_task.py" line="59"/>
-        <source>Geolocation ({status}): {moved} posts moved, {unmatched} unmatched, {skipped} skipped, {failed} failed; {note}</source>
-        <translation>地理定位（{status}）：已移动 {moved} 条帖子，未匹配 {unmatched}，跳过 {skipped}，失败 {failed}；{note}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/import_task.py" line="27"/>
+        <location filename="../mist_qgis/gui/import_task.py" line="28"/>
         <source>MIST: import posts</source>
         <translation>MIST：导入帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/tasks/import_task.py" line="60"/>
+        <location filename="../mist_qgis/gui/import_task.py" line="61"/>
         <source>Import failed: {e}</source>
         <translation>导入失败：{e}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/tasks/raster_tasks.py" line="46"/>
-        <source>QGIS cannot open {source}</source>
-        <translation>QGIS 无法打开 {source}</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/tasks/raster_tasks.py" line="152"/>
-        <source>Give a text, exemplar photos or boxes to look for.</source>
-        <translation>请给出要查找的文本、示例照片或框。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="71"/>
-        <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each photo with its post&apos;s text, using the tokenizer exported beside it. Unreadable photos are skipped with the reason recorded.</source>
-        <translation>对数据库中尚无该模型预测结果的每张已获取照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片的前几个标签、帖子的标签，以及模型提供的嵌入向量。图像+文本模型（多模态危机分类器）会将每张照片与其帖子的文本一起读取，并使用随模型导出的分词器。无法读取的照片会被跳过并记录原因。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="213"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="245"/>
         <source>Top labels and scores of an image model for a few image files (a quick check). An image+text model reads the given text with every image (no text: the empty text).</source>
         <translation>图像模型对若干图像文件给出的前几个标签及得分（快速检查）。图像+文本模型会将给定文本与每张图像一起读取（未给文本时使用空文本）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="221"/>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="253"/>
         <source>Post text for image+text models</source>
         <translation>图像+文本模型使用的帖子文本</translation>
     </message>
@@ -2144,37 +1914,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="296"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="210"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="623"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="553"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="631"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="561"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="633"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="563"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="633"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="563"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="642"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="572"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="645"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="575"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2279,12 +2049,12 @@
         <translation>正在导入 {name}…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/tasks/model_pack_task.py" line="20"/>
+        <location filename="../mist_qgis/gui/model_pack_task.py" line="20"/>
         <source>MIST: import model pack {name}</source>
         <translation>MIST：导入模型包 {name}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/tasks/install_task.py" line="24"/>
+        <location filename="../mist_qgis/gui/install_task.py" line="25"/>
         <source>MIST: install dependencies</source>
         <translation>MIST：安装依赖</translation>
     </message>
@@ -2417,6 +2187,166 @@
         <location filename="../mist_qgis/plugin.py" line="52"/>
         <source>Install dependencies…</source>
         <translation>安装依赖…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_param.py" line="27"/>
+        <source>{n} labels</source>
+        <translation>{n} 个标签</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_param.py" line="47"/>
+        <source>A model MIST knows, or an id, id@version or .onnx path</source>
+        <translation>MIST 已知的模型，或 id、id@version 或 .onnx 路径</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_param.py" line="49"/>
+        <source>Add a model…</source>
+        <translation>添加模型…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_param.py" line="50"/>
+        <source>Pick an .onnx model file; its folder is remembered as a model folder</source>
+        <translation>选择一个 .onnx 模型文件；其所在文件夹会被记为模型文件夹</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_param.py" line="67"/>
+        <source>no model yet: Add a model… or MIST › Models…</source>
+        <translation>尚无模型：添加模型… 或 MIST › 模型…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_param.py" line="72"/>
+        <source>Add a model</source>
+        <translation>添加模型</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
+        <source>Re-read the store: photos, verdicts, models and analysts</source>
+        <translation>重新读取数据库：照片、判定、模型和分析员</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/base.py" line="30"/>
+        <source>Cancelled. Everything finished before the cancel is kept in the store; run the step again to continue where it stopped.</source>
+        <translation>已取消。取消前完成的内容都保存在数据库中；再次运行该步骤即可从中断处继续。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="56"/>
+        <source>{first}: {reason} (noted {n} times in this run)</source>
+        <translation>{first}：{reason}（本次运行中记录了 {n} 次）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="162"/>
+        <source>Segmentation model folder (MaskFormer ADE20k)</source>
+        <translation>分割模型文件夹（MaskFormer ADE20k）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="169"/>
+        <source>Gazetteer layer for posts without location</source>
+        <translation>用于无位置帖子的地名图层</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="84"/>
+        <source>Largest file (MB)</source>
+        <translation>单个文件上限 (MB)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/media_algorithms.py" line="87"/>
+        <source>Most to download in this run (MB, 0: no limit)</source>
+        <translation>本次运行最多下载量（MB，0：不限）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="53"/>
+        <source>{n} verified photos, {k}-fold cross-validation: accuracy {a}, macro F1 {f}</source>
+        <translation>{n} 张已核验照片，{k} 折交叉验证：准确率 {a}，宏 F1 {f}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="56"/>
+        <source>  {label}: precision {p}, recall {r} ({n} photos)</source>
+        <translation>  {label}：精确率 {p}，召回率 {r}（{n} 张照片）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="60"/>
+        <source>Calibrated threshold for {label}: {t:.2f} (precision {p}, recall {r})</source>
+        <translation>{label} 的校准阈值：{t:.2f}（精确率 {p}，召回率 {r}）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="82"/>
+        <source>Runs an ONNX classifier or a trained head over every fetched photo of the store that has no prediction from this model yet (resumable). Writes the top labels per photo, the post&apos;s label, and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each photo with its post&apos;s text, using the tokenizer exported beside it. Unreadable photos are skipped with the reason recorded. A head whose training showed no skill beyond chance is refused unless allowed.</source>
+        <translation>对数据库中尚无该模型预测结果的每张已获取照片运行 ONNX 分类器或已训练的分类头（可断点续跑）。写入每张照片的前几个标签、帖子的标签，以及模型提供的嵌入向量。图像+文本模型（多模态危机分类器）会将每张照片与其帖子的文本一起读取，并使用随模型导出的分词器。无法读取的照片会被跳过并记录原因。训练时未显示出优于随机水平技能的分类头将被拒绝，除非明确允许。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="97"/>
+        <source>Screen even with a head that showed no skill</source>
+        <translation>即使分类头未显示出技能也进行筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="131"/>
+        <source>Trains a class-balanced head (logistic regression or small MLP) on the analysts&apos; verified photos, using cached embeddings of a backbone model and/or of the post text (computed first where missing). Reports cross-validated precision, recall and F1 over repeated splits with their spread and a calibrated threshold, and writes the head as an ONNX model that &apos;Classify photos&apos; runs and other teams can import. A permutation test compares the cross-validated AUC with the same cross-validation on shuffled labels: a head without skill beyond chance is written marked &apos;no skill&apos;, without a tuned threshold, and &apos;Classify photos&apos; refuses it unless allowed.</source>
+        <translation>基于分析员已核验的照片训练类别均衡的分类头（逻辑回归或小型 MLP），使用骨干模型和/或帖子文本的缓存嵌入向量（缺失时先行计算）。报告多次重复划分下交叉验证的精确率、召回率、F1 及其离散程度，以及校准后的阈值，并将分类头写为 ONNX 模型，供“照片分类”运行，也可供其他团队导入。置换检验将交叉验证的 AUC 与打乱标签后相同交叉验证的结果进行比较：未显示出优于随机水平技能的分类头会被标记为“无技能”写出，不带调优阈值，且“照片分类”会拒绝使用它，除非明确允许。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="153"/>
+        <source>Also save the head as</source>
+        <translation>另存分类头为</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="157"/>
+        <source>Skill beyond chance, in one line</source>
+        <translation>是否优于随机水平（一句话说明）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="158"/>
+        <source>Usable for screening (1) or no skill (0)</source>
+        <translation>可用于筛查 (1) 或无技能 (0)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="201"/>
+        <source>Saved as model {tag}: choose it in Classify photos.</source>
+        <translation>已保存为模型 {tag}：可在“照片分类”中选择。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="73"/>
+        <source>Posts: all located, predicted flood (weighted by score) or verified flood</source>
+        <translation>帖子：全部已定位、预测为洪水（按得分加权）或已核实为洪水</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="133"/>
+        <source>Query: text, exemplar photos, verified flood photos of the store, exemplar boxes or a patch head trained on labelled boxes</source>
+        <translation>查询：文本、示例照片、存储库中已核实的洪水照片、示例框，或用带标签框训练的图块分类头</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="276"/>
+        <source>Region coordinates: map (through the map&apos;s geotransform) or pixel (x = column, y = row)</source>
+        <translation>区域坐标：地图坐标（经地图的地理变换）或像素坐标（x = 列，y = 行）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="359"/>
+        <source>From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; depth = surface - ground where positive, kept only where hydraulically connected to a post (water flows between cells sharing an edge, or also a corner when chosen). Distances and areas are ground metres on the WGS 84 ellipsoid whatever the DEM's CRS. Writes a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports neighbouring posts whose water surfaces disagree.</source>
+        <translation>基于数据库中带水深的已核验淹水帖子和数字高程模型 (DEM)：每条帖子处的水面 = 地面 + 水深，在距证据点不超过最大距离的范围内插值（反距离或最近点）；水深 = 水面 - 地面（仅取正值），且只保留与帖子水力连通的区域（水在共享边的栅格间流动，选择时也可经由共享角点）。无论 DEM 采用何种坐标参考系，距离和面积均为 WGS 84 椭球面上的地面米数。写出水深 GeoTIFF 和带面积 (m²) 的淹没范围多边形（GeoPackage，包含证据点及被跳过的原因），并报告水面高程不一致的相邻帖子。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="372"/>
+        <source>Interpolation: inverse distance weighting (idw) or nearest post</source>
+        <translation>插值：反距离加权（idw）或最近帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
+        <source>Water connects through edges (4 neighbours) or edges and corners (8)</source>
+        <translation>水体连通方式：仅通过边（4 邻域）或通过边和角（8 邻域）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="426"/>
+        <source>{post} skipped: {reason}</source>
+        <translation>{post} 已跳过：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="428"/>
+        <source>{a} and {b}: water surfaces differ by {d:.2f} m</source>
+        <translation>{a} 与 {b}：水面高程相差 {d:.2f} 米</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/verify_algorithms.py" line="41"/>
+        <source>Format (auto: from the file extension)</source>
+        <translation>格式（auto：由文件扩展名判断）</translation>
     </message>
 </context>
 </TS>

@@ -4,7 +4,9 @@ Only `classFactory` lives here, and it imports nothing heavy: QGIS loads the plu
 torch or onnxruntime are missing, and the features that need them say so on first use.
 """
 
-__version__ = "0.1.0"
+from .version import __version__
+
+__all__ = ["__version__", "classFactory"]
 
 
 def classFactory(iface):  # noqa: N802 (QGIS's name)

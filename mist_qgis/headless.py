@@ -9,6 +9,10 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
+from .core.errors import InternalError, MistError
+
+_TRACEBACK = "Traceback (most recent call last)"
+
 QGIS_PREFIX = os.environ.get("QGIS_PREFIX_PATH", "/usr")
 PROCESSING_PLUGINS = os.path.join(QGIS_PREFIX, "share", "qgis", "python", "plugins")
 
@@ -58,8 +62,18 @@ def init_processing() -> None:
         registry.addProvider(_provider)
 
 
-class AlgorithmError(RuntimeError):
-    """A Processing algorithm refused its input or failed; the message is its own last error."""
+class AlgorithmError(MistError):
+    """A Processing algorithm refused its input (a problem the user can fix); the message is the
+    algorithm's own last error."""
+
+
+class AlgorithmFailed(InternalError):
+    """A Processing algorithm crashed (an exception that is not a `MistError`); `detail` holds the
+    traceback Processing reported."""
+
+    def __init__(self, message: str, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
 
 
 def decode_outputs(results: dict[str, Any]) -> dict[str, Any]:
@@ -107,6 +121,10 @@ def run_algorithm(
     try:
         results = processing.run(algorithm, parameters, feedback=feedback)
     except QgsProcessingException as exc:
-        detail = feedback.errors[-1] if feedback.errors else str(exc)
-        raise AlgorithmError(detail.strip()) from exc
+        detail = (feedback.errors[-1] if feedback.errors else str(exc)).strip()
+        if _TRACEBACK in str(exc) or _TRACEBACK in detail:  # Processing's report of an uncaught exception
+            text = detail if _TRACEBACK in detail else str(exc)
+            last = [line for line in text.splitlines() if line.strip()]
+            raise AlgorithmFailed(f"{algorithm}: {last[-1].strip() if last else 'failed'}", text) from exc
+        raise AlgorithmError(detail) from exc
     return decode_outputs(results), feedback.warnings

@@ -46,8 +46,8 @@ class MistPlugin:
         self.initProcessing()
         self.toolbar = self.iface.addToolBar(tr("MIST"))
         self.toolbar.setObjectName("MistToolbar")
-        self._add_action(tr("Create or upgrade store…"), self._run_algorithm("mist:createstore"))
-        self._add_action(tr("Store summary…"), self._run_algorithm("mist:storeinfo"))
+        self._add_algorithm_action(tr("Create or upgrade store…"), "mist:createstore", icon="store.svg")
+        self._add_algorithm_action(tr("Store summary…"), "mist:storeinfo", icon="summary.svg")
         self._add_action(tr("Check dependencies"), self.show_dependencies, toolbar=False)
         self._add_action(tr("Install dependencies…"), self.show_installer, toolbar=False)
         self._add_action(tr("Models…"), self.show_model_manager, toolbar=False)
@@ -63,8 +63,7 @@ class MistPlugin:
             (tr("Inundation from verified depths…"), "mist:inundation"),
             (tr("Export verified points…"), "mist:exportverified"),
         ):
-            if QgsApplication.processingRegistry().algorithmById(algorithm_id) is not None:
-                self._add_action(text, self._run_algorithm(algorithm_id), toolbar=False)
+            self._add_algorithm_action(text, algorithm_id, toolbar=False)
         self._add_verify_dock()
         self._add_posts_dock()
 
@@ -101,26 +100,42 @@ class MistPlugin:
         """The "MIST Verify" dock; it opens the last store when first shown."""
         from .gui.verify_dock import VerifyDock
 
-        self.verify_dock = self._add_dock(VerifyDock(self.iface, self.iface.mainWindow()), tr("Verify photos"))
+        self.verify_dock = self._add_dock(VerifyDock(self.iface, self.iface.mainWindow()), tr("Verify photos"),
+                                          "verify.svg")
 
     def _add_posts_dock(self) -> None:
         """The "MIST Posts" dock (import post collections)."""
         from .gui.posts_dock import PostsDock
 
-        self.posts_dock = self._add_dock(PostsDock(self.start_task, self.iface.mainWindow()), tr("Import posts"))
+        self.posts_dock = self._add_dock(PostsDock(self.start_task, self.iface.mainWindow()), tr("Import posts"),
+                                         "import.svg")
 
-    def _add_dock(self, dock, text: str):
+    def _add_dock(self, dock, text: str, icon: str = "mist.svg"):
         """A dock on the right, hidden until its checkable toolbar action shows it."""
         self.iface.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
         dock.hide()
         self.docks.append(dock)
-        action = self._add_action(text, lambda checked: dock.setVisible(checked))
+        action = self._add_action(text, lambda checked: dock.setVisible(checked), icon=icon)
         action.setCheckable(True)
         dock.visibilityChanged.connect(action.setChecked)
+        dock.visibilityChanged.connect(lambda visible: visible and self._give_room(dock))
         return dock
 
-    def _add_action(self, text: str, callback, toolbar: bool = True) -> QAction:
-        action = QAction(QIcon(str(icon_path())), text, self.iface.mainWindow())
+    def _give_room(self, dock) -> None:
+        """A dock shown squeezed (the dock area was sized for another dock) gets its preferred
+        width, up to 45% of the window, so the Verify dock's table and photo both show."""
+        window = self.iface.mainWindow()
+        if dock.isFloating() or window is None:
+            return
+        wanted = min(dock.sizeHint().width(), int(window.width() * 0.45))
+        if dock.width() < wanted * 0.8:
+            window.resizeDocks([dock], [wanted], Qt.Orientation.Horizontal)
+        tall = min(dock.sizeHint().height(), int(window.height() * 0.6))
+        if dock.height() < tall * 0.8:  # sharing the dock area: the dock just shown gets most of it
+            window.resizeDocks([dock], [tall], Qt.Orientation.Vertical)
+
+    def _add_action(self, text: str, callback, toolbar: bool = True, icon: str = "mist.svg") -> QAction:
+        action = QAction(QIcon(str(icon_path(icon))), text, self.iface.mainWindow())
         action.triggered.connect(callback)
         self.iface.addPluginToMenu(MENU, action)
         if toolbar and self.toolbar is not None:
@@ -128,11 +143,18 @@ class MistPlugin:
         self.actions.append(action)
         return action
 
+    def _add_algorithm_action(self, text: str, algorithm_id: str, toolbar: bool = True,
+                              icon: str = "mist.svg") -> QAction:
+        """An action that opens an algorithm's dialog; the action carries the algorithm id."""
+        action = self._add_action(text, self._run_algorithm(algorithm_id), toolbar, icon)
+        action.setData(algorithm_id)
+        return action
+
     def _run_algorithm(self, algorithm_id: str):
         def open_dialog() -> None:
-            from processing import execAlgorithmDialog
+            from .gui.algorithm_dialog import open_dialog as open_prefilled
 
-            execAlgorithmDialog(algorithm_id, {})
+            open_prefilled(algorithm_id)
 
         return open_dialog
 
@@ -161,9 +183,9 @@ class MistPlugin:
 
     def show_installer(self) -> None:
         """Install the run-time packages into this profile (modal; the install runs as a task)."""
-        from . import __version__
         from .gui.install_dialog import InstallDependenciesDialog
         from .runtime_folders import activate_runtime, profile_dir
+        from .version import __version__
 
         dialog = InstallDependenciesDialog(profile_dir(), __version__, self.start_task, self.iface.mainWindow())
         dialog.exec()

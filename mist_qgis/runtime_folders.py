@@ -14,7 +14,7 @@ def profile_dir() -> str:
 
 def activate_runtime() -> Path | None:
     """Append the verified package folder, if any, after QGIS's own paths."""
-    from . import __version__
     from .core.runtime_install import activate
+    from .version import __version__
 
     return activate(profile_dir(), __version__)

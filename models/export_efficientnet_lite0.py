@@ -118,9 +118,9 @@ def verify(onnx_path: Path) -> dict:
     """Logits of ONNX Runtime vs PyTorch on real photos, and the coffee photo's class."""
     import numpy as np
 
-    from mist_qgis.core.models.card import read_card
     from mist_qgis.core.models.export import max_abs_diff
     from mist_qgis.core.models.preprocess import normalise, resize_for
+    from mist_qgis.core.models.runtime import read_card
 
     c = read_card(onnx_path)
     photos = real_photos()

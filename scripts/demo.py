@@ -20,6 +20,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
+from mist_qgis.core.options import MATCHERS  # noqa: E402
+
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="MIST demo: import -> screen -> geolocate -> inundation -> map")
@@ -28,8 +30,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--backbone", default="efficientnet-lite0",
                         help="image embedding model: registry id or .onnx file (default efficientnet-lite0, "
                              "built by `make models`)")
-    parser.add_argument("--matcher", default="disk-lightglue",
-                        choices=["disk-lightglue", "aliked-lightglue", "sift"], help="photo matcher")
+    parser.add_argument("--matcher", default=MATCHERS.default, choices=[m for m in MATCHERS if m != "loftr"],
+                        help="photo matcher (LoFTR needs weights the sample does not ship)")
     parser.add_argument("--top-k", type=int, default=3, help="references matched per photo (default 3)")
     parser.add_argument("--min-confidence", type=float, default=0.8,
                         help="confidence a match needs to move a post (default 0.8)")

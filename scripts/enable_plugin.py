@@ -1,4 +1,5 @@
-"""Marks a plugin enabled in the default QGIS profile, so `make deploy` / `make qgis` load it."""
+"""Marks a plugin enabled in a QGIS profile (the default one unless a profile folder is given), so
+`make deploy` / `make qgis` load it."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import configparser
 import sys
 from pathlib import Path
 
-INI = Path.home() / ".local/share/QGIS/QGIS3/profiles/default/QGIS/QGIS3.ini"
+PROFILE = Path.home() / ".local/share/QGIS/QGIS3/profiles/default"
+INI = PROFILE / "QGIS/QGIS3.ini"
 
 
 def enable(plugin: str, ini: Path = INI) -> None:
@@ -23,4 +25,4 @@ def enable(plugin: str, ini: Path = INI) -> None:
 
 
 if __name__ == "__main__":
-    enable(sys.argv[1])
+    enable(sys.argv[1], Path(sys.argv[2]) / "QGIS/QGIS3.ini" if len(sys.argv) > 2 else INI)

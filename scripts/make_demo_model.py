@@ -19,14 +19,14 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-MATCHERS = ["disk-lightglue", "aliked-lightglue", "loftr", "sift"]
+from mist_qgis.core.options import MATCHERS  # noqa: E402
 
 # (child id, algorithm, description, {parameter: source}); a source is ("model", name),
 # ("child", child id, output) or ("value", value). Each child also waits for the one before it,
 # because they share the store rather than passing layers.
 STEPS = [
     ("importposts", "mist:importposts", "Import posts",
-     {"INPUTS": ("model", "posts"), "STORE": ("model", "store"), "FORMAT": ("value", 0)}),
+     {"INPUTS": ("model", "posts"), "STORE": ("model", "store"), "FORMAT": ("value", "auto")}),
     ("fetchmedia", "mist:fetchmedia", "Fetch photos (offline from the media folder)",
      {"STORE": ("model", "store"), "OFFLINE": ("value", True), "MEDIA_DIR": ("model", "media")}),
     ("importverifications", "mist:importverifications", "Example verdicts",
@@ -36,7 +36,8 @@ STEPS = [
     ("trainhead", "mist:trainhead", "Few-shot screening head",
      {"STORE": ("model", "store"), "BACKBONE": ("model", "backbone"), "MODEL_ID": ("value", "flood-head")}),
     ("screen", "mist:classifymedia", "Screen every photo with the head",
-     {"STORE": ("model", "store"), "MODEL": ("child", "trainhead", "OUTPUT")}),
+     {"STORE": ("model", "store"), "MODEL": ("child", "trainhead", "OUTPUT"),
+      "ALLOW_NO_SKILL": ("model", "allow_no_skill")}),
     ("importreferences", "mist:importreferences", "Reference imagery",
      {"STORE": ("model", "store"), "INPUT": ("model", "references")}),
     ("geolocate", "mist:geolocatephotos", "Place posts from text, then match their photos",
@@ -44,11 +45,11 @@ STEPS = [
       "MIN_CONFIDENCE": ("model", "min_confidence"), "GAZETTEER": ("model", "gazetteer"),
       "NAME_FIELD": ("model", "name_field")}),
     ("density", "mist:postdensity", "Post density",
-     {"STORE": ("model", "store"), "KIND": ("value", 0), "RADIUS": ("value", 100.0), "PIXEL_SIZE": ("value", 5.0)}),
+     {"STORE": ("model", "store"), "KIND": ("value", "all"), "RADIUS": ("value", 100.0), "PIXEL_SIZE": ("value", 5.0)}),
     ("inundation", "mist:inundation", "Inundation depth and extent",
      {"STORE": ("model", "store"), "DEM": ("model", "dem")}),
     ("export", "mist:exportverified", "Export verified flood points",
-     {"STORE": ("model", "store"), "VERDICTS": ("value", [0])}),
+     {"STORE": ("model", "store"), "VERDICTS": ("value", ["flood"])}),
 ]
 # child id -> (its destination parameter, the model output's name)
 OUTPUTS = {
@@ -61,6 +62,7 @@ OUTPUTS = {
 def model_parameters() -> list:
     from qgis.core import (
         QgsProcessing,
+        QgsProcessingParameterBoolean,
         QgsProcessingParameterEnum,
         QgsProcessingParameterField,
         QgsProcessingParameterFile,
@@ -86,7 +88,10 @@ def model_parameters() -> list:
                                           [QgsProcessing.SourceType.TypeVectorAnyGeometry], optional=True),
         QgsProcessingParameterField("name_field", "Gazetteer name field", defaultValue="name",
                                     parentLayerParameterName="gazetteer", optional=True),
-        QgsProcessingParameterEnum("matcher", "Photo matcher", options=MATCHERS, defaultValue=0),
+        QgsProcessingParameterBoolean("allow_no_skill", "Screen even with a head that showed no skill (tick it for "
+                                      "the sample: its photos show no flood)", defaultValue=False),
+        QgsProcessingParameterEnum("matcher", "Photo matcher", options=list(MATCHERS.names),
+                                   defaultValue=MATCHERS.default, usesStaticStrings=True),
         QgsProcessingParameterNumber("min_confidence", "Minimum confidence to move a post",
                                      QgsProcessingParameterNumber.Type.Double, 0.8, minValue=0.0, maxValue=1.0),
         QgsProcessingParameterRasterLayer("dem", "DEM"),

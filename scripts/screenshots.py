@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -39,10 +38,6 @@ SHOTS = ("qgis_map.png", "qgis_verify.png", "qgis_model.png")
 TIMEOUT_S = 300
 
 
-def _site_packages() -> list[str]:
-    return [p for p in sys.path if p.endswith("site-packages")]
-
-
 def launch(out: Path, plugin: Path, work: Path) -> int:
     if not (plugin / "metadata.txt").is_file():
         print(f"screenshots: no packaged plugin in {plugin} (run `make package`)", file=sys.stderr)
@@ -59,6 +54,7 @@ def launch(out: Path, plugin: Path, work: Path) -> int:
     shutil.copytree(plugin, plugins / "mist_qgis")
     sys.path.insert(0, str(REPO / "scripts"))
     from enable_plugin import enable
+    from xvfb_qgis import run_qgis
 
     enable("mist_qgis", profile / "QGIS" / "QGIS3.ini")
     out.mkdir(parents=True, exist_ok=True)
@@ -66,18 +62,11 @@ def launch(out: Path, plugin: Path, work: Path) -> int:
         (out / name).unlink(missing_ok=True)
     env = dict(os.environ, **{ENV_WORK: str(work), ENV_OUT: str(out.resolve()), ENV_SCRIPT: str(THIS),
                               ENV_SAMPLE: str(REPO / "resources" / "sample")})
-    env.pop("QT_QPA_PLATFORM", None)
-    env["PYTHONPATH"] = os.pathsep.join(_site_packages())  # onnxruntime and friends; not the repo's mist_qgis
-    cmd = ["xvfb-run", "-a", "-s", "-screen 0 1600x1000x24", "qgis", "--profiles-path", str(profiles),
-           "--nologo", "--noversioncheck", "--code", str(THIS)]
-    proc = subprocess.Popen(cmd, env=env, start_new_session=True)
     try:
-        returncode = proc.wait(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGTERM)  # xvfb-run, its Xvfb and QGIS: the group this script started
-        proc.wait()
-        print(f"screenshots: QGIS did not finish within {TIMEOUT_S} s", file=sys.stderr)
-        return 1
+        returncode = run_qgis(profiles, THIS, env, (1600, 1000), TIMEOUT_S)
+        if returncode is None:
+            print(f"screenshots: QGIS did not finish within {TIMEOUT_S} s", file=sys.stderr)
+            return 1
     finally:
         shutil.rmtree(profiles, ignore_errors=True)
     missing = [name for name in SHOTS if not (out / name).is_file()]
@@ -116,7 +105,7 @@ def inside_qgis() -> None:
         window.showMaximized()
         dock = plugin.posts_dock
         dock.show()
-        window.resizeDocks([dock], [430], Qt.Orientation.Horizontal)
+        window.resizeDocks([dock], [560], Qt.Orientation.Horizontal)
         scratch = work / "screenshot-import.gpkg"
         for leftover in scratch.parent.glob(scratch.name + "*"):
             leftover.unlink()

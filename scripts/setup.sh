@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(qgis python3-qgis qgis-providers gdal-bin python3-venv xvfb xauth
-              qttools5-dev-tools pyqt5-dev-tools zip fonts-noto-cjk fonts-noto-color-emoji
+              qttools5-dev-tools pyqt5-dev-tools zip fonts-noto-cjk fonts-noto-color-emoji xdotool x11-utils
               # what QGIS 3.40 (unpacked beside the system QGIS by setup_qgis340.sh) needs from bookworm
               python3-pyqt5.qtserialport python3-pyqt5.qtmultimedia libqt5multimedia5 libqt5multimediawidgets5)
 VENV=.venv

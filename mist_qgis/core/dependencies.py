@@ -9,6 +9,8 @@ from __future__ import annotations
 import importlib.util
 from dataclasses import dataclass
 
+from .errors import MistError
+
 # import name -> (distribution name, what needs it)
 OPTIONAL_PACKAGES: dict[str, tuple[str, str]] = {
     "numpy": ("numpy<2", "every raster and model step"),
@@ -42,7 +44,7 @@ RUNTIME_MODULES: tuple[str, ...] = (
 )
 
 
-class MissingDependencyError(RuntimeError):
+class MissingDependencyError(MistError):
     """Raised by `require`; its message is the install instruction shown to the user."""
 
 

@@ -10,3 +10,15 @@ from __future__ import annotations
 
 class MistError(Exception):
     """A problem with the user's input or setup, reported as one clear line."""
+
+
+class Cancelled(Exception):
+    """The user cancelled the job; nothing half-written is left behind as a result.
+
+    The one cancellation exception of every stage (see `mist_qgis.core.stage`): not an error, so
+    it is neither a `MistError` nor reported as a failure."""
+
+
+class InternalError(RuntimeError):
+    """A failure that is not the user's (a broken invariant, a worker that died): the CLI exits 1
+    and keeps the traceback in the log."""

@@ -34,7 +34,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from .dependencies import OPTIONAL_PACKAGES, RUNTIME_MODULES
-from .errors import MistError
+from .errors import Cancelled, MistError
 from .gpu import GpuProbe
 from .interpreter import python_executable
 
@@ -56,10 +56,6 @@ class InstallError(MistError):
         self.action = action
         head = f"{package}: {reason}" if package else reason
         super().__init__(f"{head} {action}")
-
-
-class InstallCancelled(MistError):
-    """The user cancelled; nothing was put in place."""
 
 
 # -- where ------------------------------------------------------------------------------------------
@@ -440,7 +436,7 @@ def _run_pip(cmd: list[str], env: dict[str, str], total: int, progress: Progress
             if cancelled():
                 proc.kill()
                 proc.wait()
-                raise InstallCancelled("installation cancelled; nothing was changed")
+                raise Cancelled("installation cancelled; nothing was changed")
             time.sleep(0.2)
             out.seek(read_at)
             chunk = out.read()
@@ -545,7 +541,7 @@ def install_runtime(profile_dir: str | Path, version: str, source: Source, choic
                     interpreter: str | None = None, pins_dir: Path | None = None,
                     modules: Iterable[str] = RUNTIME_MODULES) -> InstallResult:
     """Plan, install into staging, verify, then put in place. Raises InstallError or
-    InstallCancelled; either way the profile's current installation is untouched."""
+    Cancelled; either way the profile's current installation is untouched."""
     start = time.monotonic()
     root = runtime_root(profile_dir)
     root.mkdir(parents=True, exist_ok=True)
@@ -554,7 +550,7 @@ def install_runtime(profile_dir: str | Path, version: str, source: Source, choic
         progress(0.02, "resolving the packages…")
         plan = make_plan(profile_dir, source, work / "plan", choice, interpreter, pins_dir)
         if cancelled():
-            raise InstallCancelled("installation cancelled; nothing was changed")
+            raise Cancelled("installation cancelled; nothing was changed")
         staging_root = work / "runtime"
         staging = staging_root / "site"
         progress(0.05, f"installing {len(plan.install)} packages…")
@@ -562,7 +558,7 @@ def install_runtime(profile_dir: str | Path, version: str, source: Source, choic
         progress(0.85, "checking that everything loads…")
         info = verify(plan, staging, profile_dir, modules)
         if cancelled():
-            raise InstallCancelled("installation cancelled; nothing was changed")
+            raise Cancelled("installation cancelled; nothing was changed")
         pins_dir = pins_dir or requirements_dir()
         known = set(read_pins(pins_dir / "constraints.txt")) | set(read_pins(pins_dir / "runtime.txt"))
         reused = {name: v for name, v in plan.present.items() if name in known}  # MIST's, not all of QGIS's

@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..core.errors import MistError
+
 POST_RULES = (
     # (legend label, filter expression, shape, fill colour, size mm)
     ("Verified flood, depth reported", "\"verified\" = 'flood' AND \"water_depth_m\" IS NOT NULL",
@@ -74,7 +76,7 @@ class FloodMapResult:
         return self.distinct_colours < 16
 
 
-class FloodMapError(RuntimeError):
+class FloodMapError(MistError):
     """The map cannot be drawn (a layer does not open, the export fails)."""
 
 

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..core.options import MATCHERS
+from ..core.stage import Status
 from .runner import StageFailed, StageOutcome, StageRunner, run_algorithm
 
 MARKER = ".mist-demo"  # only a folder with this file is emptied before a run
-MATCHERS = ["disk-lightglue", "aliked-lightglue", "loftr", "sift"]  # mist:geolocatephotos' MATCHER enum
 
 
 @dataclass
@@ -28,7 +29,7 @@ class DemoConfig:
     sample: Path
     work: Path
     backbone: str = "efficientnet-lite0"  # registry id or .onnx path
-    matcher: str = "disk-lightglue"
+    matcher: str = MATCHERS.default
     top_k: int = 3
     # A weak match (a repetitive texture against a cluttered garage, 0.55) moved a GPS post at the
     # default 0.5; true matches in the sample score above 0.99. Geotagged evidence is worth more
@@ -155,15 +156,20 @@ class Demo:
                                              "MODEL_ID": "demo-flood-head", "OUTPUT": str(self.c.head)})
         m = r["METRICS"]
         self.state.head_tag = r["MODEL"]
+        self.state.notes["head_usable"] = bool(r["USABLE"])
         threshold = m.get("threshold")
         return StageOutcome(
-            f"logistic head on {m['n_examples']} verified photos, {m['folds']}-fold CV accuracy "
+            f"logistic head on {m['n_examples']} verified photos, {m['repeats']} x {m['folds']}-fold CV accuracy "
             f"{m['accuracy']:.2f}, macro F1 {m['macro_f1']:.2f}"
-            + (f", flood threshold {threshold:.2f}" if threshold is not None else ""),
+            + (f", flood threshold {threshold:.2f}" if threshold is not None and r["USABLE"] else "")
+            + ("" if r["USABLE"] else " (no skill beyond chance: the sample's photos show no flood)"),
             f"{r['MODEL']} on {self.state.backbone_tag}", {"examples": m["n_examples"], "accuracy": m["accuracy"]})
 
     def screen(self) -> StageOutcome:
-        r = run_algorithm("mist:classifymedia", {"STORE": str(self.c.store), "MODEL": str(self.c.head)})
+        # The sample's photos show no flood, so its few example verdicts may train a head without
+        # skill; the demo still shows the screening mechanics, and says so.
+        r = run_algorithm("mist:classifymedia", {"STORE": str(self.c.store), "MODEL": str(self.c.head),
+                                                 "ALLOW_NO_SKILL": not self.state.notes.get("head_usable", True)})
         s = r["RESULT"]
         _need(s["classified"] > 0, "the head classified no photo")
         labels = ", ".join(f"{v} {k.replace('_', ' ')}" for k, v in sorted(s["label_counts"].items()))
@@ -180,11 +186,11 @@ class Demo:
 
     def geolocate(self) -> StageOutcome:
         r = run_algorithm("mist:geolocatephotos", {
-            "STORE": str(self.c.store), "MATCHER": MATCHERS.index(self.c.matcher), "TOP_K": self.c.top_k,
+            "STORE": str(self.c.store), "MATCHER": self.c.matcher, "TOP_K": self.c.top_k,
             "MIN_CONFIDENCE": self.c.min_confidence, "GAZETTEER": str(self.c.sample / "roads.geojson"),
             "NAME_FIELD": "name"})
         s = r["RESULT"]
-        _need(s["status"] == "done", f"geolocation {s['status']}")
+        _need(s["status"] == Status.DONE, f"geolocation {s['status']}")
         _need(s.get("failed", 0) == 0, f"{s.get('failed')} posts failed to geolocate (see the run's issues)")
         self.state.notes["moved"] = s["moved"]
         return StageOutcome(
@@ -214,7 +220,7 @@ class Demo:
 
     def density(self) -> StageOutcome:
         r = run_algorithm("mist:postdensity", {
-            "STORE": str(self.c.store), "KIND": 0, "RADIUS": self.c.density_radius_m,
+            "STORE": str(self.c.store), "KIND": "all", "RADIUS": self.c.density_radius_m,
             "PIXEL_SIZE": self.c.density_pixel_m, "OUTPUT_FOLDER": str(self.c.rasters)})
         s = r["RESULT"]
         _need(s["points"] > 0 and s["slices"], "no density raster")
@@ -239,7 +245,7 @@ class Demo:
 
     def export(self) -> StageOutcome:
         r = run_algorithm("mist:exportverified", {"STORE": str(self.c.store), "OUTPUT": str(self.c.verified_points),
-                                                  "VERDICTS": [0]})
+                                                  "VERDICTS": ["flood"]})
         _need(int(r["POINTS"]) > 0, "no verified point exported")
         return StageOutcome(f"{int(r['POINTS'])} verified flood points -> {Path(r['OUTPUT']).name} "
                             f"({int(r['UNLOCATED_SKIPPED'])} verified posts still without a location)",

@@ -104,11 +104,11 @@ def format_table(reports: list[StageReport], width: int = 118) -> str:
 
 def run_algorithm(algorithm: str, parameters: dict[str, Any]) -> dict[str, Any]:
     """`headless.run_algorithm` with failures as StageFailed and the warnings under "_warnings"."""
-    from ..headless import AlgorithmError
+    from ..headless import AlgorithmError, AlgorithmFailed
     from ..headless import run_algorithm as run
 
     try:
         results, warnings = run(algorithm, parameters)
-    except AlgorithmError as exc:
+    except (AlgorithmError, AlgorithmFailed) as exc:
         raise StageFailed(f"{algorithm}: {exc}") from exc
     return {"_warnings": warnings, **results}

@@ -1,7 +1,7 @@
 """*MIST › Install dependencies…*: installs the run-time packages into this QGIS profile, from the
 package index or from an offline wheelhouse (a folder or zip of wheels), with progress and
 cancel, and says which ONNX Runtime build it picks and why. The work is core/runtime_install.py,
-run by tasks/install_task.py."""
+run by gui/install_task.py."""
 
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ from qgis.PyQt.QtWidgets import (
 from ..core.gpu import probe_nvidia_gpu
 from ..core.runtime_install import OnnxChoice, Source, choose_onnxruntime, installed_record, runtime_dir
 from ..i18n import tr
-from ..tasks.install_task import InstallRuntimeTask
+from .install_task import InstallRuntimeTask
 
 
 class InstallDependenciesDialog(QDialog):

@@ -169,7 +169,7 @@ class ModelManagerDialog(QDialog):
 
     def _import_interactive(self, source: str, overwrite: bool = False) -> None:
         """Import a chosen pack as a background task; the dialog stays usable meanwhile."""
-        from ..tasks.model_pack_task import ImportModelPackTask
+        from .model_pack_task import ImportModelPackTask
 
         if not source:
             return

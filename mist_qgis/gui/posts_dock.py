@@ -28,8 +28,11 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import settings
+from ..core.stage import Status
 from ..i18n import tr
 from ..post_formats import format_choices
+from .active_store import NOTIFIER, active_store, set_active_store
+from .dock_layout import scrolled
 
 FILE_FILTER = "Post collections (*.json *.jsonl *.ndjson *.geojson *.geojsonl *.geojsons *.csv *.tsv *.txt *.xlsx);;" \
               "All files (*)"
@@ -69,7 +72,8 @@ class PostsDock(QgsDockWidget):
         self.mapping.setPlaceholderText(tr("optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content"))
         form.addRow(tr("Column mapping"), self.mapping)
         store_row = QHBoxLayout()
-        self.store = QLineEdit(str(settings.value("store_path") or ""), body)
+        self.store = QLineEdit(active_store(), body)
+        NOTIFIER.changed.connect(self.store.setText)
         self.store.setPlaceholderText(tr("store.gpkg (created if missing)"))
         self.store_button = QPushButton("…", body)
         store_row.addWidget(self.store)
@@ -100,7 +104,7 @@ class PostsDock(QgsDockWidget):
         self.report = QTextBrowser(body)
         self.report.setOpenLinks(False)
         layout.addWidget(self.report, 1)
-        self.setWidget(body)
+        self.setWidget(scrolled(body))
 
         self.add_files_button.clicked.connect(self._pick_files)
         self.add_folder_button.clicked.connect(self._pick_folder)
@@ -150,17 +154,16 @@ class PostsDock(QgsDockWidget):
 
     def options(self):
         """ImportOptions from the widgets; ValueError with a message for the user if invalid."""
-        from ..core.posts.columns import parse_overrides
+        from ..core.posts.columns import parse_mapping_text
         from ..core.posts.importer import ImportOptions
 
-        pairs = [p for p in self.mapping.text().replace(",", ";").split(";") if p.strip()]
         return ImportOptions(
             format=self.format.currentData(), media_root=self.media_root.text().strip() or None,
-            keep_author_names=self.keep_authors.isChecked(), mapping=parse_overrides(pairs),
+            keep_author_names=self.keep_authors.isChecked(), mapping=parse_mapping_text(self.mapping.text()),
         )
 
     def run_import(self) -> None:
-        from ..tasks.import_task import ImportPostsTask
+        from .import_task import ImportPostsTask
 
         paths = self.paths()
         store = self.store.text().strip()
@@ -179,7 +182,6 @@ class PostsDock(QgsDockWidget):
         if problems:
             self._show_report("<p style='color:#a00'>" + "<br/>".join(html.escape(p) for p in problems) + "</p>")
             return
-        settings.set_value("store_path", store)
         self.task = ImportPostsTask(paths, store, options, project=self.project, on_done=self._done)
         self.task.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
         self.run_button.setEnabled(False)
@@ -197,7 +199,9 @@ class PostsDock(QgsDockWidget):
         self.cancel_button.setEnabled(False)
         self.task = None
         self._show_report(report_html(task.summary, task.error))
-        if task.summary is not None and task.summary.status == "done":
+        if task.summary is not None and task.error is None and Path(task.store_path).is_file():
+            set_active_store(task.store_path)
+        if task.summary is not None and task.summary.status == Status.DONE:
             self.progress.setValue(100)
 
     def _show_report(self, text: str) -> None:

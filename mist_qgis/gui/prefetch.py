@@ -14,9 +14,9 @@ from pathlib import Path
 from qgis.PyQt.QtCore import QObject, QRunnable, QSize, Qt, QThreadPool, pyqtSignal
 from qgis.PyQt.QtGui import QImage, QImageReader, QPixmap, QPixmapCache
 
+from ..core.images.safe_decode import DEFAULT_LIMITS
 from ..i18n import tr
 
-MAX_PIXELS = 200_000_000     # refuse decompression bombs before decoding
 CACHE_LIMIT_KB = 256 * 1024  # QPixmapCache is shared with QGIS: only ever raised, never lowered
 
 
@@ -37,7 +37,7 @@ def decode_scaled(path: str, bound: QSize) -> tuple[QImage | None, str]:
     if not size.isValid() or size.isEmpty():
         return None, tr("The photo is damaged: its size cannot be read ({reason}).").format(
             reason=reader.errorString())
-    if size.width() * size.height() > MAX_PIXELS:
+    if size.width() * size.height() > DEFAULT_LIMITS.max_pixels:  # the safe opener's cap, read from the header
         return None, tr("The image is too large to show ({w} × {h} pixels).").format(w=size.width(), h=size.height())
     if size.width() > bound.width() or size.height() > bound.height():
         reader.setScaledSize(size.scaled(bound, Qt.AspectRatioMode.KeepAspectRatio))

@@ -25,7 +25,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..core.store import Store
-from ..core.store import verify as store_verify
+from ..core.store import verify_sql as store_verify
 from ..core.verify import agreement as agreement_mod
 from ..core.verify import quality
 from ..core.verify.records import VERDICTS
@@ -118,6 +118,21 @@ def _pixmap(png: bytes | None) -> QPixmap | None:
     return pixmap
 
 
+def calibrated_threshold(model_tag: str) -> float | None:
+    """The flood threshold a model's card carries (heads calibrate one), None when unknown."""
+    if not model_tag:
+        return None
+    from ..model_folders import registry
+
+    try:
+        card = registry().resolve(model_tag).card
+    except Exception:  # noqa: BLE001 - a model not in the registry (any more): keep the slider
+        return None
+    thresholds = card.thresholds or {}
+    value = thresholds.get("flood", next(iter(thresholds.values()), None))
+    return float(value) if value is not None else None
+
+
 class QualityPanel(QWidget):
     threshold_changed = pyqtSignal(float)
     show_item = pyqtSignal(int, int)  # post fid, media fid (0 for a post-level verdict)
@@ -132,7 +147,7 @@ class QualityPanel(QWidget):
         model_box = QGroupBox(tr("Screening model against verified photos"))
         form = QFormLayout(model_box)
         self.model_combo = QComboBox()
-        self.model_combo.currentIndexChanged.connect(self._schedule)
+        self.model_combo.currentIndexChanged.connect(self._model_changed)
         form.addRow(tr("Model"), self.model_combo)
         slider_row = QHBoxLayout()
         self.slider = QSlider(Qt.Orientation.Horizontal)
@@ -208,6 +223,7 @@ class QualityPanel(QWidget):
         """Re-read the models and analysts of the store (keeping the current choices)."""
         models = store_verify.models(self.store) if self.store else []
         names = [a for a, _ in agreement_mod.analysts(self.store)] if self.store else []
+        model_before = self.model_combo.currentText()
         for combo, items in ((self.model_combo, models), (self.analyst_a, names), (self.analyst_b, names)):
             current = combo.currentText()
             combo.blockSignals(True)
@@ -218,6 +234,15 @@ class QualityPanel(QWidget):
             combo.blockSignals(False)
         if self.analyst_b.count() > 1 and self.analyst_b.currentText() == self.analyst_a.currentText():
             self.analyst_b.setCurrentIndex(1 if self.analyst_a.currentIndex() == 0 else 0)
+        if self.model_combo.currentText() != model_before:
+            self._model_changed()
+        self._schedule()
+
+    def _model_changed(self, *_args) -> None:
+        """A model's own calibrated threshold (a trained head's) is where the slider starts."""
+        threshold = calibrated_threshold(self.model_combo.currentText())
+        if threshold is not None:
+            self.slider.setValue(round(threshold * 100))
         self._schedule()
 
     def _schedule(self) -> None:

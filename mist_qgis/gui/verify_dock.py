@@ -1,44 +1,32 @@
 """The "MIST Verify" dock: an analyst screens photos at keyboard speed with the map beside them.
 
-Keys (with the table or the photo focused): F flood, N not flood, U unsure, 1-4 flood with a
-water depth class (ankle 0.1 m, knee 0.5 m, waist 1.0 m, above 1.5 m), D the quick depth field
-(metres or a class, Enter applies), Right/Down next, Left/Up previous, Ctrl+Z undo. A verdict
-applies to every selected row, is saved to the store at once and, with "advance" on, moves to the
-next photo. M shows the query/reference match of a post placed by image matching (and M again
-the photo). The buttons do the same with the mouse.
+The dock shows the queue (a lazily paged table), the photo or its match view, and the facts; the
+parts a reader can name live beside it: the filter bar (`verify_filters`), what the queue takes
+from and gives to the map (`map_follower`), verdicts and their undo (`verdict_controller`), the
+key map (`verify_keys`) and the facts pane (`verify_facts`). A verdict applies to every selected
+row, is saved to the store at once and, with "advance" on, moves to the next photo.
 """
 
 from __future__ import annotations
 
 import getpass
 import html
-import json
 import os
 import sqlite3
-from datetime import UTC, datetime
 from pathlib import Path
 
-from qgis.core import (
-    QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
-    QgsPointXY,
-    QgsProject,
-    QgsRectangle,
-)
 from qgis.gui import QgsDockWidget
-from qgis.PyQt.QtCore import QEvent, QItemSelectionModel, QObject, QRunnable, Qt, QThreadPool, QTimer, pyqtSignal
+from qgis.PyQt.QtCore import QEvent, QItemSelectionModel, QObject, QRunnable, QSize, Qt, QThreadPool, QTimer, pyqtSignal
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QLineEdit,
     QPushButton,
+    QSizePolicy,
     QSplitter,
     QTableView,
     QTabWidget,
@@ -49,51 +37,27 @@ from qgis.PyQt.QtWidgets import (
 
 from .. import settings
 from ..core.store import Store, StoreError, open_store
-from ..core.store import match_view as store_match
-from ..core.store import verify as store_verify
+from ..core.store import match_view_sql as store_match
+from ..core.store import verify_sql as store_verify
 from ..core.verify.queue import Queue
-from ..core.verify.records import (
-    DEPTH_CLASSES,
-    UNVERIFIED,
-    BBox,
-    Ordering,
-    QueueFilter,
-    QueueRow,
-    Verdict,
-    VerdictError,
-    parse_depth,
-)
-from ..core.verify.verdicts import undo_verdict, write_verdicts
-from ..i18n import QT_TR_NOOP, tr
-from .layer_sync import LayerSync, VerdictBatch
+from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
+from ..i18n import tr
+from .active_store import NOTIFIER, active_store
+from .dock_layout import scrolled
+from .map_follower import MapFollower
 from .match_pane import MatchPane
 from .photo_view import PhotoView
 from .prefetch import ImageLoader
 from .quality_panel import QualityPanel
-from .verify_model import THUMB, VERDICT_LABELS, VerifyTableModel, verdict_text
+from .verdict_controller import VerdictBatch, VerdictController
+from .verify_facts import facts_html
+from .verify_filters import VerifyFilters
+from .verify_keys import VERDICT_KEYS, KeyCommand, command_for
+from .verify_model import THUMB, VERDICT_LABELS, VerifyTableModel
 
 PREFETCH_AHEAD = 3
 PREFETCH_BEHIND = 1
 POLL_MS = 2000
-MAX_UNDO = 1000
-EXIF_FACTS = ("Make", "Model", "LensModel", "DateTimeOriginal", "OffsetTimeOriginal", "FocalLength",
-              "ExposureTime", "FNumber", "ISOSpeedRatings", "Orientation", "GPSLatitude", "GPSLongitude",
-              "GPSAltitude", "GPSImgDirection", "Software")
-ORDERINGS = [
-    (Ordering.IMPORT, QT_TR_NOOP("Import order")), (Ordering.NEWEST, QT_TR_NOOP("Newest first")),
-    (Ordering.OLDEST, QT_TR_NOOP("Oldest first")), (Ordering.SCORE_HIGH, QT_TR_NOOP("Score: high to low")),
-    (Ordering.SCORE_LOW, QT_TR_NOOP("Score: low to high")), (Ordering.MOST_USEFUL, QT_TR_NOOP("Most useful next")),
-]
-VERDICT_FILTERS = [
-    (None, QT_TR_NOOP("All photos")), (frozenset({UNVERIFIED}), QT_TR_NOOP("Not verified")),
-    (frozenset({"flood"}), QT_TR_NOOP("Flood")), (frozenset({"not_flood"}), QT_TR_NOOP("Not flood")),
-    (frozenset({"unsure"}), QT_TR_NOOP("Unsure")), ("mine", QT_TR_NOOP("Not judged by me")),
-]
-KEY_VERDICTS = {Qt.Key.Key_F: "flood", Qt.Key.Key_N: "not_flood", Qt.Key.Key_U: "unsure"}
-KEY_DEPTHS = {Qt.Key.Key_1: 0, Qt.Key.Key_2: 1, Qt.Key.Key_3: 2, Qt.Key.Key_4: 3}
-KEY_NEXT = (Qt.Key.Key_Right, Qt.Key.Key_Down)
-KEY_PREVIOUS = (Qt.Key.Key_Left, Qt.Key.Key_Up)
-KEY_MATCH = Qt.Key.Key_M
 PHOTO_TAB, MATCH_TAB = 0, 1
 
 
@@ -117,15 +81,6 @@ class _CountJob(QRunnable):
         self.signals.counted.emit(self.generation, n)
 
 
-def _safe_link(url: str | None) -> str:
-    if not url:
-        return ""
-    text = html.escape(url)
-    if url.lower().startswith(("http://", "https://")):
-        return f'<a href="{html.escape(url, quote=True)}">{text}</a>'
-    return text
-
-
 class VerifyDock(QgsDockWidget):
     """The verification dock. `open_store()` loads a store; everything else follows the user."""
 
@@ -136,37 +91,33 @@ class VerifyDock(QgsDockWidget):
         self.setObjectName("MistVerifyDock")
         self.iface = iface
         self.store: Store | None = None
-        self.sync: LayerSync | None = None
         self.loader = ImageLoader(self)
         self.model = VerifyTableModel(self.loader)
-        self.undo_stack: list[VerdictBatch] = []
-        self.map_post_filter: frozenset[int] | None = None
+        self.verdicts = VerdictController(self)
+        self.verdicts.written.connect(self._verdicts_written)
+        self.verdicts.undone.connect(self._verdicts_undone)
+        self.verdicts.failed.connect(lambda text: self._message(text, error=True))
+        self.map = MapFollower(iface, self)
         self.item_post_filter: frozenset[int] | None = None
-        self.time_window: tuple[datetime, datetime] | None = None
-        self.extent: BBox | None = None
         self.threshold = 0.5
         self.photo_count = -1
-        self._selecting = False
         self._data_version: int | None = None
         self._count_generation = 0
         self._count_signals = _CountSignals(self)
         self._count_signals.counted.connect(self._counted)
         self._count_pool = QThreadPool(self)
         self._count_pool.setMaxThreadCount(1)
-        self._layer = None
         self._tried_last_store = False
         self._want_match = False  # the analyst asked for the match view (M); kept while moving on
         self.match_source = None  # MatchSource of the current row, None when it has no match view
         self._build_ui()
+        self.map.extent_changed.connect(lambda: self._map_changed(self.filters.follow_extent))
+        self.map.time_changed.connect(lambda: self._map_changed(self.filters.follow_time))
+        self.map.selection_changed.connect(lambda: self._map_changed(self.filters.follow_selection))
+        NOTIFIER.changed.connect(self._active_store_changed)
         self._poll = QTimer(self)
         self._poll.setInterval(POLL_MS)
         self._poll.timeout.connect(self.check_external_changes)
-        self._extent_timer = QTimer(self)
-        self._extent_timer.setSingleShot(True)
-        self._extent_timer.setInterval(400)
-        self._extent_timer.timeout.connect(self._extent_settled)
-        self._connect_canvas()
-        QgsProject.instance().layersAdded.connect(self._layers_changed)
         self._set_editing_enabled(False)
         self._show_placeholder(tr("No store open"), tr("Open a MIST store to start verifying."))
         self._update_match(None)
@@ -191,19 +142,21 @@ class VerifyDock(QgsDockWidget):
         top = QHBoxLayout()
         self.store_label = QLabel(tr("No store"))
         self.store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.store_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         open_button = QPushButton(tr("Store…"))
         open_button.clicked.connect(self._choose_store)
         self.analyst_edit = QLineEdit(settings.value("analyst") or _default_analyst())
         self.analyst_edit.setPlaceholderText(tr("your name"))
         self.analyst_edit.setToolTip(tr("Analyst name saved with every verdict"))
         self.analyst_edit.editingFinished.connect(lambda: settings.set_value("analyst", self.analyst_edit.text()))
-        refresh_button = QPushButton(tr("Refresh"))
-        refresh_button.clicked.connect(lambda: self.refresh(keep_place=True))
+        self.refresh_button = QPushButton(tr("Refresh"))
+        self.refresh_button.setToolTip(tr("Re-read the store: photos, verdicts, models and analysts"))
+        self.refresh_button.clicked.connect(self.reload)
         top.addWidget(self.store_label, 1)
         top.addWidget(QLabel(tr("Analyst")))
         top.addWidget(self.analyst_edit)
         top.addWidget(open_button)
-        top.addWidget(refresh_button)
+        top.addWidget(self.refresh_button)
         layout.addLayout(top)
         self.banner = QLabel()
         self.banner.setStyleSheet("background: #fff3cd; color: #664d03; padding: 3px;")
@@ -211,60 +164,20 @@ class VerifyDock(QgsDockWidget):
         self.banner.hide()
         layout.addWidget(self.banner)
 
-        filters = QGridLayout()
-        self.verdict_filter = QComboBox()
-        for _value, label in VERDICT_FILTERS:
-            self.verdict_filter.addItem(tr(label))
-        self.ordering_combo = QComboBox()
-        for _value, label in ORDERINGS:
-            self.ordering_combo.addItem(tr(label))
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText(tr("search post text"))
-        self.search_edit.setClearButtonEnabled(True)
-        self.score_min = QDoubleSpinBox()
-        self.score_max = QDoubleSpinBox()
-        for spin, special in ((self.score_min, tr("min")), (self.score_max, tr("max"))):
-            spin.setRange(-0.01, 1.0)
-            spin.setSingleStep(0.05)
-            spin.setDecimals(2)
-            spin.setSpecialValueText(special)
-            spin.setValue(-0.01)
-        self.hide_duplicates = QCheckBox(tr("Hide duplicates"))
-        self.hide_duplicates.setChecked(True)
-        self.follow_extent = QCheckBox(tr("Map extent"))
-        self.follow_selection = QCheckBox(tr("Map selection"))
-        self.follow_time = QCheckBox(tr("Time controller"))
-        self.sync_map = QCheckBox(tr("Select on map"))
-        self.sync_map.setChecked(True)
-        self.advance = QCheckBox(tr("Advance after verdict"))
-        self.advance.setChecked(True)
+        self.filters = VerifyFilters()
+        self.filters.changed.connect(lambda: self.refresh(keep_place=True))
+        self.follow_extent = self.filters.follow_extent
+        self.follow_selection = self.filters.follow_selection
+        self.follow_time = self.filters.follow_time
+        self.sync_map = self.filters.sync_map
+        self.verdict_filter = self.filters.verdict_filter
+        for box in (self.follow_extent, self.follow_selection, self.follow_time):
+            box.toggled.connect(self._follow_toggled)
         self.clear_item_filter = QPushButton(tr("Show all again"))
         self.clear_item_filter.hide()
         self.clear_item_filter.clicked.connect(self._clear_item_filter)
-        filters.addWidget(self.verdict_filter, 0, 0)
-        filters.addWidget(self.ordering_combo, 0, 1)
-        filters.addWidget(self.search_edit, 0, 2, 1, 2)
-        filters.addWidget(QLabel(tr("Score")), 0, 4)
-        filters.addWidget(self.score_min, 0, 5)
-        filters.addWidget(self.score_max, 0, 6)
-        filters.addWidget(self.hide_duplicates, 1, 0)
-        filters.addWidget(self.follow_extent, 1, 1)
-        filters.addWidget(self.follow_selection, 1, 2)
-        filters.addWidget(self.follow_time, 1, 3)
-        filters.addWidget(self.sync_map, 1, 4, 1, 2)
-        filters.addWidget(self.clear_item_filter, 1, 6)
-        layout.addLayout(filters)
-        self._filter_timer = QTimer(self)
-        self._filter_timer.setSingleShot(True)
-        self._filter_timer.setInterval(250)
-        self._filter_timer.timeout.connect(lambda: self.refresh(keep_place=True))
-        for signal in (self.verdict_filter.currentIndexChanged, self.ordering_combo.currentIndexChanged,
-                       self.search_edit.textChanged, self.score_min.valueChanged, self.score_max.valueChanged,
-                       self.hide_duplicates.toggled):
-            signal.connect(self._filter_timer.start)
-        self.follow_extent.toggled.connect(self._follow_extent_toggled)
-        self.follow_selection.toggled.connect(self._follow_selection_toggled)
-        self.follow_time.toggled.connect(self._follow_time_toggled)
+        self.filters.layout().addWidget(self.clear_item_filter, 1, 6)  # the grid's free cell
+        layout.addWidget(self.filters)
 
         split = QSplitter(Qt.Orientation.Horizontal)
         self.table = QTableView()
@@ -282,13 +195,14 @@ class VerifyDock(QgsDockWidget):
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
         self.table.setColumnWidth(0, THUMB.width() + 12)
         self.table.setWordWrap(False)
+        self.table.setMinimumHeight(THUMB.height() * 2)
         self.table.selectionModel().currentRowChanged.connect(self._current_changed)
         self.table.selectionModel().selectionChanged.connect(self._selection_changed)
         split.addWidget(self.table)
 
         right = QSplitter(Qt.Orientation.Vertical)
         self.photo = PhotoView()
-        self.photo.setMinimumSize(320, 240)
+        self.photo.setMinimumSize(200, 150)
         self.match_pane = MatchPane()
         self.photo_tabs = QTabWidget()
         self.photo_tabs.setDocumentMode(True)
@@ -302,10 +216,11 @@ class VerifyDock(QgsDockWidget):
         self.info = QTextBrowser()
         self.info.setOpenExternalLinks(True)
         self.info.setOpenLinks(True)
+        self.info.setMinimumHeight(40)
         lower_layout.addWidget(self.info, 1)
         buttons = QHBoxLayout()
         self.verdict_buttons: dict[str, QPushButton] = {}
-        for verdict, key in (("flood", "F"), ("not_flood", "N"), ("unsure", "U")):
+        for verdict, key in VERDICT_KEYS.items():
             button = QPushButton(f"{tr(VERDICT_LABELS[verdict])} ({key})")
             button.clicked.connect(lambda _=False, v=verdict: self.apply_verdict(v))
             buttons.addWidget(button)
@@ -335,6 +250,8 @@ class VerifyDock(QgsDockWidget):
         entry.addWidget(self.depth_edit)
         entry.addWidget(self.note_edit, 1)
         lower_layout.addLayout(entry)
+        self.advance = QCheckBox(tr("Advance after verdict"))
+        self.advance.setChecked(True)
         moves = QHBoxLayout()
         moves.addWidget(self.advance)
         moves.addStretch(1)
@@ -352,12 +269,18 @@ class VerifyDock(QgsDockWidget):
         layout.addWidget(split, 1)
         self.status = QLabel()
         self.status.setWordWrap(True)
+        self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.status)
-        self.setWidget(root)
+        self.setWidget(scrolled(root))
         for widget in (self.table, self.table.viewport(), self.photo, self.photo.viewport(), verify,
                        self.match_pane.view, self.match_pane.view.viewport(), self.photo_tabs.tabBar()):
             widget.installEventFilter(self)
         self.depth_edit.installEventFilter(self)
+
+    def sizeHint(self) -> QSize:  # noqa: N802
+        """Room for the table and the photo side by side, and never taller than a laptop's
+        screen shared with another dock (the dock's minimum stays small: see the README)."""
+        return QSize(900, 560)
 
     # -- store -----------------------------------------------------------------------------
 
@@ -365,18 +288,30 @@ class VerifyDock(QgsDockWidget):
         super().showEvent(event)
         if self.store is None and not self._tried_last_store:
             self._tried_last_store = True
-            last = settings.value("store_path")
+            last = active_store()
             if last and Path(last).is_file():
                 self.open_store(last)
 
+    def _active_store_changed(self, path: str) -> None:
+        """Follow the project's active store (chosen in another dock or dialog)."""
+        if self.store is not None and self.store.path.resolve() == Path(path).resolve():
+            return
+        if self.isVisible():
+            self.open_store(path)
+        else:
+            self.close_store()
+            self._tried_last_store = False  # opened when the dock is next shown
+
     def _choose_store(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, tr("Open a MIST store"), settings.value("store_path"),
+        path, _ = QFileDialog.getOpenFileName(self, tr("Open a MIST store"), active_store() or "",
                                               tr("GeoPackage (*.gpkg)"))
         if path:
             self.open_store(path)
 
     def open_store(self, path: str | os.PathLike[str], read_only: bool = False) -> bool:
         """Open a store (read-only when asked or when the file cannot be written)."""
+        from .active_store import set_active_store
+
         self._tried_last_store = True
         self.close_store()
         path = Path(path)
@@ -390,8 +325,9 @@ class VerifyDock(QgsDockWidget):
             self._message(str(exc), error=True)
             return False
         if not self.store.read_only:
-            settings.set_value("store_path", str(self.store.path))
-        self.sync = LayerSync(self.store.path, self._undo_from_layer, self._redo_from_layer)
+            set_active_store(self.store.path)
+        self.verdicts.set_store(self.store)
+        self.map.set_store(self.store.path)
         self.store_label.setText(html.escape(self.store.path.name))
         self.store_label.setToolTip(str(self.store.path))
         if self.store.read_only:
@@ -400,7 +336,6 @@ class VerifyDock(QgsDockWidget):
         else:
             self.banner.hide()
         self._set_editing_enabled(not self.store.read_only)
-        self._connect_layer()
         self._data_version = store_verify.data_version(self.store)
         self.quality.set_store(self.store)
         self.refresh(keep_place=False)
@@ -409,14 +344,11 @@ class VerifyDock(QgsDockWidget):
 
     def close_store(self) -> None:
         self._poll.stop()
-        if self.sync is not None:
-            self.sync.disconnect()
-            self.sync = None
-        self._disconnect_layer()
+        self.verdicts.set_store(None)
+        self.map.set_store(None)
         self.model.set_queue(None)
         self._update_match(None)
         self.quality.set_store(None)
-        self.undo_stack.clear()
         if self.store is not None:
             self.store.close()
             self.store = None
@@ -435,25 +367,17 @@ class VerifyDock(QgsDockWidget):
     # -- queue -----------------------------------------------------------------------------
 
     def current_filter(self) -> QueueFilter:
-        verdicts = VERDICT_FILTERS[self.verdict_filter.currentIndex()][0]
-        analyst = self.analyst_edit.text().strip()
         post_fids = self.item_post_filter
         if post_fids is None and self.follow_selection.isChecked():
-            post_fids = self.map_post_filter
-        window = self.time_window if self.follow_time.isChecked() and self.time_window else (None, None)
-        return QueueFilter(
-            verdicts=None if verdicts == "mine" else verdicts,
-            not_verified_by=analyst if verdicts == "mine" and analyst else None,
-            score_min=self.score_min.value() if self.score_min.value() >= 0 else None,
-            score_max=self.score_max.value() if self.score_max.value() >= 0 else None,
-            time_from=window[0], time_to=window[1],
-            bbox=self.extent if self.follow_extent.isChecked() else None,
-            text=self.search_edit.text(), hide_duplicates=self.hide_duplicates.isChecked(),
-            post_fids=post_fids,
+            post_fids = self.map.selected_posts
+        return self.filters.queue_filter(
+            self.analyst_edit.text().strip(), post_fids,
+            self.map.time_window if self.follow_time.isChecked() else None,
+            self.map.extent if self.follow_extent.isChecked() else None,
         )
 
     def current_ordering(self) -> Ordering:
-        return ORDERINGS[self.ordering_combo.currentIndex()][0]
+        return self.filters.ordering()
 
     def refresh(self, keep_place: bool = True) -> None:
         """Rebuild the table from the store; keep the analyst on the same photo when it is still
@@ -486,6 +410,14 @@ class VerifyDock(QgsDockWidget):
             self._update_match(None)
         self._start_count(filt)
 
+    def reload(self) -> None:
+        """Refresh everything from the store: the queue, the Quality tab's models and analysts."""
+        if self.store is None:
+            return
+        self.loader.forget()
+        self.refresh(keep_place=True)
+        self.quality.reload_choices()
+
     def _start_count(self, filt: QueueFilter) -> None:
         self._count_generation += 1
         self.status.setText(tr("Counting…"))
@@ -509,9 +441,7 @@ class VerifyDock(QgsDockWidget):
         if version == self._data_version:
             return False
         self._data_version = version
-        self.loader.forget()
-        self.refresh(keep_place=True)
-        self.quality.reload_choices()
+        self.reload()
         self._message(tr("The store changed in another session; the table is up to date."))
         return True
 
@@ -575,7 +505,7 @@ class VerifyDock(QgsDockWidget):
             return
         rows = self.selected_rows()
         if rows:
-            self._select_on_map(rows)
+            self.map.select_on_map(rows)
 
     # -- photo and facts -------------------------------------------------------------------
 
@@ -600,7 +530,7 @@ class VerifyDock(QgsDockWidget):
         return ImageLoader.key(f"photo:{row.sha256 or row.media_fid}", self.photo.bound())
 
     def _show_row(self, row: QueueRow) -> None:
-        self.info.setHtml(self._facts_html(row))
+        self.info.setHtml(facts_html(row))
         self._show_photo(row)
         self._update_match(row)
 
@@ -695,46 +625,10 @@ class VerifyDock(QgsDockWidget):
             self.loader.request(key, path, bound, priority)
         self.loader.keep_only(wanted, prefix="mist:photo:")
 
-    def _facts_html(self, row: QueueRow) -> str:
-        e = html.escape
-        when = (row.timestamp or tr("no time")).replace("T", " ")
-        parts = [f"<b>{e(row.platform)}</b> · {e(row.post_id)} · {e(when)}"]
-        if row.text:
-            parts.append(f"<p>{e(row.text[:5000])}</p>")
-        links = [link for link in (_safe_link(row.url), _safe_link(row.media_url)) if link]
-        if links:
-            parts.append(tr("Source: ") + " · ".join(links))
-        facts = []
-        if row.lon is not None:
-            facts.append(tr("location {lat:.5f}, {lon:.5f} ({source})").format(lat=row.lat, lon=row.lon,
-                                                                               source=e(row.geo_source)))
-        else:
-            facts.append(tr("not placed yet"))
-        if row.score is not None:
-            facts.append(tr("screening score {s:.2f}").format(s=row.score))
-        if row.geo_confidence is not None:
-            facts.append(tr("geolocation confidence {c:.2f} (reference {ref})").format(
-                c=row.geo_confidence, ref=e(row.match_ref or "")))
-        if row.duplicate_of:
-            facts.append(tr("near-duplicate of photo {fid}").format(fid=row.duplicate_of))
-        if row.width and row.height:
-            facts.append(f"{row.width} × {row.height} px")
-        parts.append("<br>".join(facts))
-        if row.verdict:
-            parts.append(tr("<b>Verdict:</b> {v} by {who} at {when}").format(
-                v=e(verdict_text(row)), who=e(row.verified_by or ""),
-                when=e((row.verified_at or "").replace("T", " "))))
-            if row.note:
-                parts.append(tr("Note: {note}").format(note=e(row.note)))
-        exif = _exif_facts(row.exif)
-        if exif:
-            parts.append("<small>" + "<br>".join(f"{e(k)}: {e(v)}" for k, v in exif) + "</small>")
-        return "<br>".join(parts)
-
     # -- verdicts --------------------------------------------------------------------------
 
     def apply_verdict(self, verdict: str, depth: float | None = None) -> bool:
-        """Judge the selected photos; saved at once, mirrored to the posts layer."""
+        """Judge the selected photos; saved at once, the map repainted from the store."""
         if self.store is None:
             return False
         if self.store.read_only:
@@ -749,30 +643,23 @@ class VerifyDock(QgsDockWidget):
         if not rows:
             return False
         note = self.note_edit.text()
-        try:
-            receipts = write_verdicts(self.store, [
-                Verdict(r.post_fid, verdict, analyst, r.media_fid, depth, note) for r in rows])
-        except VerdictError as exc:
-            self._message(str(exc), error=True)
-            return False
-        except (StoreError, sqlite3.Error) as exc:
-            self._message(tr("The verdict could not be saved: {error}").format(error=exc), error=True)
+        batch = self.verdicts.apply([Verdict(r.post_fid, verdict, analyst, r.media_fid, depth, note) for r in rows])
+        if batch is None:
             return False
         settings.set_value("analyst", analyst)
-        batch = VerdictBatch(receipts)
-        self._push_undo(batch)
-        if self.sync is not None:
-            self.sync.apply(batch)
-        self.model.refresh_rows([r.media_fid for r in rows])
         self.note_edit.clear()
         self._message(tr("Saved: {v} for {n} photo(s).").format(v=tr(VERDICT_LABELS[verdict]), n=len(rows)))
-        self.verdict_written.emit(len(rows))
-        self.quality._schedule()
         if self.advance.isChecked() and len(rows) == 1:
             self.next()
         elif self.current_row() is not None:
             self._show_row(self.current_row())
         return True
+
+    def _verdicts_written(self, batch: VerdictBatch) -> None:
+        self._data_version = store_verify.data_version(self.store)
+        self.model.refresh_rows(batch.media_fids)
+        self.verdict_written.emit(len(batch.receipts))
+        self.quality.reload_choices()
 
     def _depth_entered(self) -> None:
         try:
@@ -784,71 +671,26 @@ class VerifyDock(QgsDockWidget):
             self.depth_edit.clear()
             self.table.setFocus()
 
-    def _push_undo(self, batch: VerdictBatch) -> None:
-        self.undo_stack.append(batch)
-        del self.undo_stack[:-MAX_UNDO]
-
     def undo(self) -> bool:
-        """Take back the latest verdict batch (through QGIS's undo stack when it is on top there)."""
+        """Take back the latest verdict batch."""
         if not self.editable:
             return False
-        if not self.undo_stack:
+        if self.verdicts.undo() is None:
             self._message(tr("Nothing to undo."))
             return False
-        batch = self.undo_stack[-1]
-        if self.sync is not None and self.sync.undo_on_layer(batch):
-            return True
-        states = self._undo_store(batch)
-        if states and self.sync is not None:
-            self.sync.revert(batch, states)
-        return bool(states)
+        return True
 
-    def _undo_store(self, batch: VerdictBatch) -> list:
-        states = []
-        try:
-            for receipt in reversed(batch.receipts):
-                result = undo_verdict(self.store, receipt)
-                states.append((result.post_fid, result.state))
-        except (VerdictError, StoreError, sqlite3.Error) as exc:
-            self._message(tr("Cannot undo: {error}").format(error=exc), error=True)
-        batch.undone = True
-        if batch in self.undo_stack:
-            self.undo_stack.remove(batch)
-        fids = [r.verdict.media_fid for r in batch.receipts if r.verdict.media_fid is not None]
+    def _verdicts_undone(self, batch: VerdictBatch) -> None:
+        if self.store is not None:
+            self._data_version = store_verify.data_version(self.store)
+        fids = batch.media_fids
         self.model.refresh_rows(fids)
         if fids and self.model.row_of(fids[0]) >= 0:
             self._set_current(self.model.row_of(fids[0]))
         self._message(tr("Undone: {n} verdict(s).").format(n=len(batch.receipts)))
-        self.quality._schedule()
-        return states
-
-    def _undo_from_layer(self, batch: VerdictBatch) -> None:
-        if self.store is not None:
-            self._undo_store(batch)
-
-    def _redo_from_layer(self, batch: VerdictBatch) -> None:
-        if self.store is None:
-            return
-        try:
-            batch.receipts = write_verdicts(self.store, [r.verdict for r in batch.receipts])
-        except (VerdictError, StoreError, sqlite3.Error) as exc:
-            self._message(tr("Cannot redo: {error}").format(error=exc), error=True)
-            return
-        batch.undone = False
-        self._push_undo(batch)
-        self.model.refresh_rows([r.verdict.media_fid for r in batch.receipts if r.verdict.media_fid is not None])
-        self._message(tr("Redone: {n} verdict(s).").format(n=len(batch.receipts)))
+        self.quality.reload_choices()
 
     # -- keyboard --------------------------------------------------------------------------
-
-    def _is_ours(self, event) -> bool:
-        key, mods = event.key(), event.modifiers()
-        if key == Qt.Key.Key_Z and mods & Qt.KeyboardModifier.ControlModifier:
-            return True
-        if mods & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
-            return False
-        return key in KEY_VERDICTS or key in KEY_DEPTHS or key in KEY_NEXT or key in KEY_PREVIOUS \
-            or key in (Qt.Key.Key_D, KEY_MATCH)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
         kind = event.type()
@@ -858,150 +700,51 @@ class VerifyDock(QgsDockWidget):
                 self.table.setFocus()
                 return True
             return False
-        if kind == QEvent.Type.ShortcutOverride and self._is_ours(event):
-            event.accept()  # ours, not QGIS's main-window shortcuts (its Ctrl+Z, its F keys)
-            return True
-        if kind == QEvent.Type.KeyPress and self._is_ours(event):
-            self.handle_key(event.key(), event.modifiers())
-            return True
+        if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
+            command = command_for(event.key(), event.modifiers())
+            if command is not None:
+                if kind == QEvent.Type.KeyPress:
+                    self.run_command(command)
+                event.accept()  # ours, not QGIS's main-window shortcuts (its Ctrl+Z, its F keys)
+                return True
         return super().eventFilter(watched, event)
 
     def handle_key(self, key: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
-        if key == Qt.Key.Key_Z and modifiers & Qt.KeyboardModifier.ControlModifier:
+        command = command_for(key, modifiers)
+        if command is not None:
+            self.run_command(command)
+
+    def run_command(self, command: KeyCommand) -> None:
+        if command.action == "undo":
             self.undo()
-        elif key in KEY_VERDICTS:
-            self.apply_verdict(KEY_VERDICTS[key])
-        elif key in KEY_DEPTHS:
-            self.apply_verdict("flood", list(DEPTH_CLASSES.values())[KEY_DEPTHS[key]])
-        elif key in KEY_NEXT:
+        elif command.action == "verdict":
+            self.apply_verdict(command.verdict, command.depth_m)
+        elif command.action == "next":
             self.next()
-        elif key in KEY_PREVIOUS:
+        elif command.action == "previous":
             self.previous()
-        elif key == Qt.Key.Key_D and self.editable:
+        elif command.action == "depth_field" and self.editable:
             self.depth_edit.setFocus()
-        elif key == KEY_MATCH:
+        elif command.action == "match":
             self.toggle_match()
 
     # -- map -------------------------------------------------------------------------------
 
     def canvas(self):
-        if self.iface is None:
-            return None
-        try:
-            return self.iface.mapCanvas()
-        except AttributeError:
-            return None
+        return self.map.canvas()
 
-    def _connect_canvas(self) -> None:
-        canvas = self.canvas()
-        if canvas is None:
-            return
-        canvas.extentsChanged.connect(self._extent_changed)
-        # QGIS feeds the temporal controller's range into the canvas: follow the canvas, which
-        # works whichever controller (or none yet) is attached when the dock is made.
-        canvas.temporalRangeChanged.connect(self._temporal_range_changed)
-
-    def _layers_changed(self, *_args) -> None:
-        if self.store is not None and self._layer is None:
-            self._connect_layer()
-
-    def _connect_layer(self) -> None:
-        self._disconnect_layer()
-        layer = self.sync.layer() if self.sync is not None else None
-        if layer is not None:
-            layer.selectionChanged.connect(self._map_selection_changed)
-            layer.willBeDeleted.connect(self._disconnect_layer)
-            self._layer = layer
-
-    def _disconnect_layer(self) -> None:
-        if self._layer is not None:
-            try:
-                self._layer.selectionChanged.disconnect(self._map_selection_changed)
-                self._layer.willBeDeleted.disconnect(self._disconnect_layer)
-            except (RuntimeError, TypeError):
-                pass
-        self._layer = None
-
-    def _select_on_map(self, rows: list[QueueRow]) -> None:
-        layer = self.sync.layer() if self.sync is not None else None
-        if layer is None:
-            return
-        if layer is not self._layer:
-            self._connect_layer()
-        self._selecting = True
-        try:
-            layer.selectByIds(sorted({r.post_fid for r in rows}))
-        finally:
-            self._selecting = False
-        canvas = self.canvas()
-        placed = [r for r in rows if r.lon is not None]
-        if canvas is None or not placed:
-            return
-        xs, ys = [r.lon for r in placed], [r.lat for r in placed]
-        centre = QgsPointXY((min(xs) + max(xs)) / 2, (min(ys) + max(ys)) / 2)
-        transform = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:4326"),
-                                           canvas.mapSettings().destinationCrs(), QgsProject.instance())
-        try:
-            canvas.setCenter(transform.transform(centre))
-        except Exception:  # noqa: BLE001 - a point the map's CRS cannot show: keep the map where it is
-            return
-        canvas.refresh()
-
-    def _map_selection_changed(self, *_args) -> None:
-        if self._selecting or self._layer is None:
-            return
-        ids = self._layer.selectedFeatureIds()
-        self.map_post_filter = frozenset(int(i) for i in ids) if ids else None
-        if self.follow_selection.isChecked():
+    def _map_changed(self, follow: QCheckBox) -> None:
+        if follow.isChecked():
             self.refresh(keep_place=True)
 
-    def _follow_selection_toggled(self, on: bool) -> None:
-        if on and self._layer is not None:
-            ids = self._layer.selectedFeatureIds()
-            self.map_post_filter = frozenset(int(i) for i in ids) if ids else None
-        self.refresh(keep_place=True)
-
-    def _extent_changed(self) -> None:
-        if self.follow_extent.isChecked():
-            self._extent_timer.start()
-
-    def _extent_settled(self) -> None:
-        self.extent = self._canvas_bbox()
-        self.refresh(keep_place=True)
-
-    def _follow_extent_toggled(self, on: bool) -> None:
-        self.extent = self._canvas_bbox() if on else None
-        self.refresh(keep_place=True)
-
-    def _canvas_bbox(self) -> BBox | None:
-        canvas = self.canvas()
-        if canvas is None:
-            return None
-        transform = QgsCoordinateTransform(canvas.mapSettings().destinationCrs(),
-                                           QgsCoordinateReferenceSystem("EPSG:4326"), QgsProject.instance())
-        try:
-            rect: QgsRectangle = transform.transformBoundingBox(canvas.extent())
-            return BBox(max(rect.xMinimum(), -180.0), max(rect.yMinimum(), -90.0),
-                        min(rect.xMaximum(), 180.0), min(rect.yMaximum(), 90.0))
-        except Exception:  # noqa: BLE001 - an extent outside WGS 84's domain: no extent filter
-            return None
-
-    def _temporal_range_changed(self) -> None:
-        canvas = self.canvas()
-        self.time_window = _window(canvas.temporalRange()) if canvas is not None else None
-        if self.follow_time.isChecked():
-            self.refresh(keep_place=True)
-
-    def _follow_time_toggled(self, on: bool) -> None:
-        canvas = self.canvas()
-        if on and canvas is not None:
-            self.time_window = _window(canvas.temporalRange())
+    def _follow_toggled(self, _on: bool) -> None:
+        self.map.refresh_now()
         self.refresh(keep_place=True)
 
     def _threshold_changed(self, value: float) -> None:
         self.threshold = value
         if self.current_ordering() is Ordering.MOST_USEFUL:
-            self._filter_timer.start()
+            self.filters.timer.start()
 
     # -- misc ------------------------------------------------------------------------------
 
@@ -1012,49 +755,17 @@ class VerifyDock(QgsDockWidget):
     def cleanup(self) -> None:
         """Stop timers and threads and close the store (the plugin calls it on unload)."""
         self._poll.stop()
-        self._extent_timer.stop()
-        self._filter_timer.stop()
         try:
-            QgsProject.instance().layersAdded.disconnect(self._layers_changed)
+            NOTIFIER.changed.disconnect(self._active_store_changed)
         except TypeError:
             pass
-        canvas = self.canvas()
-        if canvas is not None:
-            try:
-                canvas.extentsChanged.disconnect(self._extent_changed)
-                canvas.temporalRangeChanged.disconnect(self._temporal_range_changed)
-            except (TypeError, AttributeError):
-                pass
+        self.filters.stop()
+        self.map.cleanup()
         self._count_pool.clear()
         self._count_pool.waitForDone(5000)
         self.loader.shutdown()
         self.match_pane.shutdown()
         self.close_store()
-
-
-def _window(time_range) -> tuple[datetime, datetime] | None:
-    """A QgsDateTimeRange as UTC datetimes; None when it is open or empty."""
-    if time_range is None or time_range.isInfinite() or time_range.isEmpty():
-        return None
-    begin, end = time_range.begin(), time_range.end()
-    if not begin.isValid() or not end.isValid():
-        return None
-    to_utc = lambda q: datetime.fromtimestamp(q.toMSecsSinceEpoch() / 1000, UTC)  # noqa: E731
-    if time_range.includeEnd():  # the queue's upper bound is exclusive
-        end = end.addMSecs(1)
-    return to_utc(begin), to_utc(end)
-
-
-def _exif_facts(exif_json: str | None) -> list[tuple[str, str]]:
-    if not exif_json:
-        return []
-    try:
-        data = json.loads(exif_json)
-    except ValueError:
-        return [("EXIF", tr("unreadable"))]
-    if not isinstance(data, dict):
-        return []
-    return [(k, str(data[k])[:120]) for k in EXIF_FACTS if k in data]
 
 
 def _default_analyst() -> str:

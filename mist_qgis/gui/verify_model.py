@@ -138,10 +138,12 @@ class VerifyTableModel(QAbstractTableModel):
             if col == VERDICT:
                 return verdict_text(row, with_class=False)
             if col == PHOTO and row.status != "ok":
-                return tr(row.status)
+                return f"{tr(row.status)}: {row.error}" if row.error else tr(row.status)
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == PHOTO:
             return self._thumbnail(index.row(), row)
+        if role == Qt.ItemDataRole.ToolTipRole and col == PHOTO and row.error:
+            return f"{tr(row.status)}: {row.error}"
         if role == Qt.ItemDataRole.ToolTipRole and col == TEXT:
             return row.text[:1000]
         if role == Qt.ItemDataRole.ToolTipRole and col == TIME:

@@ -2,16 +2,88 @@
 
 from __future__ import annotations
 
-from qgis.core import QgsProcessingAlgorithm, QgsProcessingException, QgsProcessingParameterFile
+import functools
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+
+from qgis.core import (
+    QgsProcessingAlgorithm,
+    QgsProcessingContext,
+    QgsProcessingException,
+    QgsProcessingLayerPostProcessorInterface,
+    QgsProcessingParameterDefinition,
+    QgsProcessingParameterEnum,
+    QgsProcessingParameterFile,
+    QgsProcessingParameterNumber,
+)
 from qgis.PyQt.QtGui import QIcon
 
+from ..core.errors import MistError
+from ..core.options import Choices
 from ..core.store import StoreError, open_store
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import icon_path
 
 
+def cancelled_message() -> str:
+    return tr("Cancelled. Everything finished before the cancel is kept in the store; run the step again to "
+              "continue where it stopped.")
+
+
+_KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []  # Processing keeps no Python reference
+
+
+class _PlaceOutput(QgsProcessingLayerPostProcessorInterface):
+    """Styles a layer a step loads and puts it in place (see `qgis_ops.layers.place_output_layer`)."""
+
+    def __init__(self, step: str, run: str, style: Callable | None) -> None:
+        super().__init__()
+        self.step, self.run, self.style = step, run, style
+
+    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
+        from ..qgis_ops.layers import place_output_layer
+
+        if self.style is not None:
+            self.style(layer)
+        place_output_layer(layer, self.step, self.run, context.project())
+
+
 class MistAlgorithm(QgsProcessingAlgorithm):
-    """Subclasses set `_name`, `_display_name`, `_group`, `_short_help` and implement the rest."""
+    """Subclasses set `_name`, `_display_name`, `_group`, `_short_help` and implement the rest.
+
+    A `MistError` (a problem the user can fix) leaving a subclass's `processAlgorithm` becomes a
+    `QgsProcessingException` with its one-line message; anything else stays a failure with its
+    traceback, which the CLI reports as an internal error.
+    """
+
+    _store_path: str | None = None
+    _run_token: str | None = None
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        """Wrap a subclass's `processAlgorithm`: a `MistError` becomes a `QgsProcessingException`
+        with its one line, and every algorithm says "cancelled" in words when the analyst cancels it
+        (Processing itself only reports a failure), and what was saved stays saved."""
+        super().__init_subclass__(**kwargs)
+        inner = cls.__dict__.get("processAlgorithm")
+        if inner is None:
+            return
+
+        @functools.wraps(inner)
+        def process(self, parameters, context, feedback):
+            try:
+                result = inner(self, parameters, context, feedback)
+            except Exception as exc:
+                if feedback is not None and feedback.isCanceled():
+                    feedback.reportError(cancelled_message(), False)
+                if isinstance(exc, MistError):
+                    raise QgsProcessingException(str(exc)) from exc
+                raise
+            if feedback is not None and feedback.isCanceled():
+                feedback.reportError(cancelled_message(), False)
+            return result
+
+        cls.processAlgorithm = process
 
     _name = ""
     _display_name = ""
@@ -39,17 +111,72 @@ class MistAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802
         return type(self)()
 
+    def addParameter(self, definition, createOutput: bool = True) -> bool:  # noqa: N802
+        """Every parameter as the dialogs should show it: an optional one is marked once (by
+        Processing's "[optional]", not also "(optional)" in its name), decimal numbers with two
+        decimals, not six."""
+        if definition.flags() & QgsProcessingParameterDefinition.FlagOptional:
+            definition.setDescription(definition.description().replace(" (optional)", "").replace("(optional)", ""))
+        if isinstance(definition, QgsProcessingParameterNumber) and \
+                definition.dataType() == QgsProcessingParameterNumber.Type.Double and \
+                "widget_wrapper" not in definition.metadata():
+            definition.setMetadata({**definition.metadata(), "widget_wrapper": {"decimals": 2}})
+        return super().addParameter(definition, createOutput)
+
     def add_store_parameter(self, optional: bool = False) -> None:
         """The existing store a stage reads and writes (parameter "STORE"); open it with
         `open_store_or_fail`."""
         self.addParameter(QgsProcessingParameterFile("STORE", tr("Store"), extension="gpkg", optional=optional))
 
-    @staticmethod
-    def open_store_or_fail(path: str, create: bool = False):
-        """Open a store, turning store errors into the exception Processing reports cleanly."""
+    def add_choice(self, name: str, description: str, choices: Choices, multiple: bool = False) -> None:
+        """An enum parameter over one of core's option lists, chosen by name (static strings), so a
+        model, a script and the CLI pass "idw", never a position that could drift."""
+        default = [choices.default] if multiple else choices.default
+        self.addParameter(QgsProcessingParameterEnum(name, description, options=list(choices.names),
+                                                     allowMultiple=multiple, defaultValue=default,
+                                                     usesStaticStrings=True))
+
+    def choice(self, parameters: dict, name: str, context) -> str:
+        """The name chosen for an `add_choice` parameter."""
+        return self.parameterAsEnumString(parameters, name, context)
+
+    def choices(self, parameters: dict, name: str, context) -> list[str]:
+        """The names chosen for a multiple `add_choice` parameter."""
+        return list(self.parameterAsEnumStrings(parameters, name, context))
+
+    def open_store_or_fail(self, path: str, create: bool = False):
+        """Open a store, turning store errors into the exception Processing reports cleanly. The
+        store's layers in the project repaint when the algorithm ends (`postProcessAlgorithm`)."""
         if not path:
             raise QgsProcessingException(tr("No store given: choose a MIST GeoPackage store."))
         try:
-            return open_store(path, create=create)
+            store = open_store(path, create=create)
         except StoreError as exc:
             raise QgsProcessingException(str(exc)) from exc
+        self._store_path = str(store.path)
+        return store
+
+    def load_output(self, context: QgsProcessingContext, uri: str, name: str, output: str,
+                    style: Callable | None = None) -> None:
+        """Load a layer when the algorithm ends: styled, in place of the layers an earlier run of
+        this step loaded on the same store, rasters below the points."""
+        details = QgsProcessingContext.LayerDetails(name, context.project(), output)
+        self.place_loaded_output(details, style)
+        context.addLayerToLoadOnCompletion(uri, details)
+
+    def place_loaded_output(self, details: QgsProcessingContext.LayerDetails, style: Callable | None = None) -> None:
+        """Give a layer Processing will load (a raster destination, say) MIST's placement."""
+        if self._run_token is None:
+            self._run_token = uuid.uuid4().hex
+        step = f"{self.id()}|{Path(self._store_path).as_posix() if self._store_path else ''}"
+        processor = _PlaceOutput(step, self._run_token, style)
+        _KEEP_ALIVE.append(processor)
+        details.setPostProcessor(processor)
+
+    def postProcessAlgorithm(self, context: QgsProcessingContext, feedback) -> dict:  # noqa: N802
+        """On the main thread after a run: every layer of the store repaints (no F5)."""
+        if self._store_path and context.project() is not None:
+            from ..qgis_ops.layers import refresh_store_layers
+
+            refresh_store_layers(self._store_path, context.project())
+        return {}

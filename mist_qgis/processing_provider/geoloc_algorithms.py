@@ -14,11 +14,9 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
@@ -26,33 +24,38 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..core import options
 from ..i18n import QT_TR_NOOP, tr
 from ..paths import style_path
 from .base import MistAlgorithm
+from .words import push_lines
 
 GROUP = QT_TR_NOOP("Geolocation")
-REFERENCE_FORMATS = ["auto", "csv", "success", "geojson", "photos"]
-MATCHERS = ["disk-lightglue", "aliked-lightglue", "loftr", "sift"]
-_KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
 
 
-class _ApplyStyle(QgsProcessingLayerPostProcessorInterface):
-    def __init__(self, qml: str) -> None:
-        super().__init__()
-        self.qml = qml
-
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        if self.qml:
-            layer.loadNamedStyle(self.qml)
+def _qml_style(qml: str):
+    def apply(layer) -> None:
+        if qml:
+            layer.loadNamedStyle(qml)
             layer.triggerRepaint()
 
+    return apply
 
-def _load_store_layer(context: QgsProcessingContext, store: str, table: str, name: str, qml: str = "") -> None:
-    details = QgsProcessingContext.LayerDetails(name, context.project(), "STORE")
-    processor = _ApplyStyle(qml)
-    _KEEP_ALIVE.append(processor)
-    details.setPostProcessor(processor)
-    context.addLayerToLoadOnCompletion(f"{store}|layername={table}", details)
+
+def grouped_issues(issues: list, most: int = 20) -> list[str]:
+    """Issue lines for the log, the same reason said once with how often it was noted (a reference
+    that cannot be matched is noted for every post near it)."""
+    by_reason: dict[str, list[str]] = {}
+    for issue in issues:
+        by_reason.setdefault(issue["reason"], []).append(issue["source"] or "")
+    lines = []
+    for reason, sources in list(by_reason.items())[:most]:
+        if len(sources) == 1:
+            lines.append(f"{sources[0]}: {reason}")
+        else:
+            lines.append(tr("{first}: {reason} (noted {n} times in this run)").format(
+                first=sources[0], reason=reason, n=len(sources)))
+    return lines
 
 
 def gazetteer_from_source(source, name_field: str, context: QgsProcessingContext, feedback: QgsProcessingFeedback):
@@ -95,8 +98,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "FOLDER", tr("or collection folder (street-view download, geotagged photos)"),
             behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
-        self.addParameter(QgsProcessingParameterEnum("FORMAT", tr("Format"), options=REFERENCE_FORMATS,
-                                                     defaultValue=0))
+        self.add_choice("FORMAT", tr("Format"), options.REFERENCE_FORMATS)
         self.addParameter(QgsProcessingParameterString("COLLECTION", tr("Collection name"), optional=True))
         self.addOutput(QgsProcessingOutputNumber("IMPORTED", tr("References imported")))
         self.addOutput(QgsProcessingOutputNumber("SKIPPED", tr("Rows skipped")))
@@ -111,7 +113,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
         if not path:
             raise QgsProcessingException(tr("Give a collection file or a collection folder."))
         store_path = self.parameterAsFile(parameters, "STORE", context)
-        fmt = REFERENCE_FORMATS[self.parameterAsEnum(parameters, "FORMAT", context)]
+        fmt = self.choice(parameters, "FORMAT", context)
         collection = self.parameterAsString(parameters, "COLLECTION", context) or None
         with self.open_store_or_fail(store_path) as store:
             try:
@@ -122,7 +124,8 @@ class ImportReferencesAlgorithm(MistAlgorithm):
                 feedback.pushWarning(f"{issue['source']}:{issue['line'] or ''} {issue['reason']}")
         feedback.pushInfo(tr("{n} references imported into collection {c}, {s} rows skipped").format(
             n=summary.imported, c=summary.collection, s=summary.skipped))
-        _load_store_layer(context, store_path, "references", tr("References"), str(style_path("references.qml")))
+        self.load_output(context, f"{store_path}|layername=references", tr("References"), "STORE",
+                         _qml_style(str(style_path("references.qml"))))
         result = {"run_id": summary.run_id, "imported": summary.imported, "duplicates": summary.duplicates,
                   "skipped": summary.skipped, "collection": summary.collection}
         return {"STORE": store_path, "IMPORTED": summary.imported, "SKIPPED": summary.skipped,
@@ -145,7 +148,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.add_store_parameter()
-        self.addParameter(QgsProcessingParameterEnum("MATCHER", tr("Matcher"), options=MATCHERS, defaultValue=0))
+        self.add_choice("MATCHER", tr("Matcher"), options.MATCHERS)
         self.addParameter(QgsProcessingParameterBoolean("PAPER_FAITHFUL", tr("Paper-faithful LSGL selection"),
                                                         defaultValue=False))
         self.addParameter(QgsProcessingParameterNumber("TOP_K", tr("References matched per photo (top k)"),
@@ -157,16 +160,16 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             "MIN_CONFIDENCE", tr("Minimum confidence to move a post"), QgsProcessingParameterNumber.Type.Double,
             0.5, minValue=0.0, maxValue=1.0))
         self.addParameter(QgsProcessingParameterFile(
-            "MASK_MODEL", tr("Segmentation model folder (MaskFormer ADE20k, optional)"),
+            "MASK_MODEL", tr("Segmentation model folder (MaskFormer ADE20k)"),
             behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
         self.addParameter(QgsProcessingParameterBoolean(
             "MASK_OPTIONAL", tr("Also mask truck, van, boat, bicycle, minibike"), defaultValue=False))
         self.addParameter(QgsProcessingParameterFile("LOFTR_WEIGHTS", tr("LoFTR outdoor weights (for loftr)"),
                                                      optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
-            "GAZETTEER", tr("Gazetteer layer for posts without location (optional)"),
+            "GAZETTEER", tr("Gazetteer layer for posts without location"),
             [QgsProcessing.SourceType.TypeVectorAnyGeometry], optional=True))
-        self.addParameter(QgsProcessingParameterField("NAME_FIELD", tr("Gazetteer name field"),
+        self.addParameter(QgsProcessingParameterField("NAME_FIELD", tr("Gazetteer name field"), defaultValue="name",
                                                       parentLayerParameterName="GAZETTEER", optional=True))
         self.addParameter(QgsProcessingParameterBoolean("REDO", tr("Redo posts already geolocated"),
                                                         defaultValue=False))
@@ -182,7 +185,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
         store_path = self.parameterAsFile(parameters, "STORE", context)
         radius = self.parameterAsDouble(parameters, "RADIUS", context)
         options = GeolocateOptions(
-            matcher=MATCHERS[self.parameterAsEnum(parameters, "MATCHER", context)],
+            matcher=self.choice(parameters, "MATCHER", context),
             paper_faithful=self.parameterAsBoolean(parameters, "PAPER_FAITHFUL", context),
             top_k=self.parameterAsInt(parameters, "TOP_K", context),
             radius_m=radius if radius > 0 else None,
@@ -206,16 +209,16 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
                 result["text_placed"] = coarse.placed
                 result["text_unplaced"] = coarse.unplaced
             summary = geolocate(store, options, progress=feedback.setProgress, is_cancelled=feedback.isCanceled)
-            for issue in store.issues_for_run(summary.run_id)[:20]:
-                feedback.pushWarning(f"{issue['source']}: {issue['reason']}")
+            for line in grouped_issues(store.issues_for_run(summary.run_id)):
+                feedback.pushWarning(line)
         if summary.mask_note:
             feedback.pushWarning(summary.mask_note)
         if summary.message and summary.message != summary.mask_note:
             feedback.pushWarning(summary.message)
         result.update({"run_id": summary.run_id, "status": summary.status, "matcher": options.matcher,
                        "mode": options.mode, **summary.counts, "mask_note": summary.mask_note})
-        feedback.pushInfo(json.dumps(result))
-        _load_store_layer(context, store_path, "geolocations", tr("Photo geolocation (old -> new)"))
+        push_lines(feedback, result)
+        self.load_output(context, f"{store_path}|layername=geolocations", tr("Photo geolocation (old -> new)"), "STORE")
         return {"STORE": store_path, "MOVED": summary.counts.get("moved", 0), "RESULT": json.dumps(result)}
 
 
@@ -260,5 +263,5 @@ class EvaluateGeolocationAlgorithm(MistAlgorithm):
             truth[str(feature[field])] = (point.x(), point.y())
         with self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
             result = evaluate_store(store, truth)
-        feedback.pushInfo(json.dumps(result, indent=2))
+        push_lines(feedback, result)
         return {"RESULT": json.dumps(result)}

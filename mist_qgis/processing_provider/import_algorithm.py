@@ -13,23 +13,20 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingOutputVectorLayer,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
 )
 
-from ..core.posts.detect import FORMAT_CHOICES
+from ..core import options
+from ..core.stage import Status
 from ..i18n import QT_TR_NOOP, tr
-from ..post_formats import format_choices
 from .base import MistAlgorithm
 
-_KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
 COUNTS = ("RECORDS_READ", "IMPORTED", "DUPLICATES", "UNLOCATED", "SKIPPED", "REPOSTS")
 
 
@@ -37,13 +34,15 @@ def posts_layer_uri(store_path: str) -> str:
     return f"{store_path}|layername=posts"
 
 
-class _StylePosts(QgsProcessingLayerPostProcessorInterface):
+def _style_posts(layer) -> None:
     """When the dialog loads the output, it gets the same style, map tip and time settings as the dock's."""
+    from ..qgis_ops.layers import layer_store_path, save_default_style, style_posts_layer
 
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        from ..layers import style_posts_layer
-
-        style_posts_layer(layer)
+    style_posts_layer(layer)
+    path, _ = layer_store_path(layer)
+    if path is not None:
+        save_default_style(path)
+        layer.reload()
 
 
 class ImportPostsAlgorithm(MistAlgorithm):
@@ -67,8 +66,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterFile(
             "FOLDER", tr("Folder of geotagged photos"), QgsProcessingParameterFile.Behavior.Folder, optional=True))
         self.addParameter(QgsProcessingParameterFile("STORE", tr("Store (created if missing)"), extension="gpkg"))
-        self.addParameter(QgsProcessingParameterEnum(
-            "FORMAT", tr("Format"), options=[label for _, label in format_choices()], defaultValue=0))
+        self.add_choice("FORMAT", tr("Format"), options.POST_FORMATS)
         self.addParameter(QgsProcessingParameterFile(
             "MEDIA_ROOT", tr("Media root (folder that photo paths in the export are relative to)"),
             QgsProcessingParameterFile.Behavior.Folder, optional=True))
@@ -85,7 +83,7 @@ class ImportPostsAlgorithm(MistAlgorithm):
     def processAlgorithm(  # noqa: N802
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..core.posts.columns import parse_overrides
+        from ..core.posts.columns import parse_mapping_text
         from ..core.posts.importer import ImportOptions, import_posts
         from ..core.posts.issues import NotAPostCollection
 
@@ -101,10 +99,10 @@ class ImportPostsAlgorithm(MistAlgorithm):
         mapping_text = self.parameterAsString(parameters, "MAPPING", context) or ""
         try:
             options = ImportOptions(
-                format=FORMAT_CHOICES[self.parameterAsEnum(parameters, "FORMAT", context)],
+                format=self.choice(parameters, "FORMAT", context),
                 media_root=self.parameterAsFile(parameters, "MEDIA_ROOT", context) or None,
                 keep_author_names=self.parameterAsBool(parameters, "KEEP_AUTHORS", context),
-                mapping=parse_overrides([m for m in mapping_text.replace("\n", ";").split(";") if m.strip()]),
+                mapping=parse_mapping_text(mapping_text),
             )
         except ValueError as exc:
             raise QgsProcessingException(str(exc)) from exc
@@ -112,23 +110,19 @@ class ImportPostsAlgorithm(MistAlgorithm):
         with self.open_store_or_fail(store_path, create=True) as store:
             try:
                 summary = import_posts(
-                    store, inputs, options, progress=lambda f: feedback.setProgress(100.0 * f),
-                    is_canceled=feedback.isCanceled)
+                    store, inputs, options, progress=feedback.setProgress,
+                    is_cancelled=feedback.isCanceled)
             except (NotAPostCollection, ValueError) as exc:
                 raise QgsProcessingException(str(exc)) from exc
         data = summary.as_dict()
         feedback.pushInfo(summary.message)
         for issue in summary.issues[:20]:
             feedback.pushWarning(f"{issue['source']}:{issue['line'] or '-'}: {issue['reason']}")
-        if summary.status == "cancelled":
+        if summary.status == Status.CANCELLED:
             feedback.reportError(tr("Import cancelled; run it again to complete it."), False)
         uri = posts_layer_uri(str(Path(store_path).resolve()))
         if summary.imported or summary.unlocated or summary.duplicates:
-            details = QgsProcessingContext.LayerDetails(tr("MIST posts"), context.project(), "POSTS")
-            processor = _StylePosts()
-            _KEEP_ALIVE.append(processor)
-            details.setPostProcessor(processor)
-            context.addLayerToLoadOnCompletion(uri, details)
+            self.load_output(context, uri, tr("MIST posts"), "POSTS", _style_posts)
         counts = summary.counts()
         out = {"SUMMARY": json.dumps(data, ensure_ascii=False), "RUN_ID": summary.run_id,
                "POSTS": uri}

@@ -1,5 +1,5 @@
 """`mist:fetchmedia`: fetch, cache and vet every pending photo and video of a store. Thin over
-core.images.pipeline; the task in tasks/fetch_task.py runs the same function."""
+core.images.pipeline (the CLI verb `fetch-media` maps onto it)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from qgis.core import (
 
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
+from .words import push_lines
 
 MB = 1024 * 1024
 
@@ -29,7 +30,7 @@ def options_from_values(
     offline: bool, media_dir: str | None, allow_private_hosts: bool, max_bytes: int, max_run_bytes: int,
     workers: int, retry: bool = False, mapping_column: str | None = None, locate_from_exif: bool = True,
 ):
-    """FetchOptions from plain values (shared by this algorithm and the task). The plugin's
+    """FetchOptions from plain values. The plugin's
     `offline` and `allow_private_hosts` settings apply on top of the parameters."""
     from ..core.images.fetcher import FetchLimits
     from ..core.images.pipeline import FetchOptions
@@ -67,6 +68,9 @@ class FetchMediaAlgorithm(MistAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        from ..core.images.fetcher import FetchLimits
+        from ..core.images.pipeline import FetchOptions
+
         self.add_store_parameter()
         self.addParameter(QgsProcessingParameterBoolean(
             "OFFLINE", tr("Offline: never use the network, take media from the folder"), False))
@@ -78,13 +82,13 @@ class FetchMediaAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterBoolean(
             "ALLOW_PRIVATE_HOSTS", tr("Allow private and loopback hosts (intranet photo servers)"), False))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_BYTES", tr("Maximum bytes per file"), QgsProcessingParameterNumber.Type.Integer,
-            50 * MB, minValue=1))
+            "MAX_MB", tr("Largest file (MB)"), QgsProcessingParameterNumber.Type.Double,
+            FetchLimits().max_bytes / MB, minValue=0.001))
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_RUN_BYTES", tr("Maximum bytes per run (0: no limit)"), QgsProcessingParameterNumber.Type.Integer,
-            0, minValue=0))
+            "MAX_RUN_MB", tr("Most to download in this run (MB, 0: no limit)"),
+            QgsProcessingParameterNumber.Type.Double, 0.0, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "WORKERS", tr("Parallel downloads"), QgsProcessingParameterNumber.Type.Integer, 16,
+            "WORKERS", tr("Parallel downloads"), QgsProcessingParameterNumber.Type.Integer, FetchOptions().workers,
             minValue=1, maxValue=64))
         self.addParameter(QgsProcessingParameterBoolean(
             "RETRY", tr("Retry media that failed or were skipped before"), False))
@@ -105,8 +109,8 @@ class FetchMediaAlgorithm(MistAlgorithm):
             offline=self.parameterAsBool(parameters, "OFFLINE", context),
             media_dir=self.parameterAsFile(parameters, "MEDIA_DIR", context),
             allow_private_hosts=self.parameterAsBool(parameters, "ALLOW_PRIVATE_HOSTS", context),
-            max_bytes=self.parameterAsInt(parameters, "MAX_BYTES", context),
-            max_run_bytes=self.parameterAsInt(parameters, "MAX_RUN_BYTES", context),
+            max_bytes=round(self.parameterAsDouble(parameters, "MAX_MB", context) * MB),
+            max_run_bytes=round(self.parameterAsDouble(parameters, "MAX_RUN_MB", context) * MB),
             workers=self.parameterAsInt(parameters, "WORKERS", context),
             retry=self.parameterAsBool(parameters, "RETRY", context),
             mapping_column=self.parameterAsString(parameters, "MAPPING_COLUMN", context),
@@ -115,7 +119,6 @@ class FetchMediaAlgorithm(MistAlgorithm):
         last = [0.0]
 
         def report(progress) -> None:
-            feedback.setProgress(progress.percent)
             if progress.elapsed - last[0] >= 2.0:
                 last[0] = progress.elapsed
                 feedback.setProgressText(progress_text(progress))
@@ -123,11 +126,12 @@ class FetchMediaAlgorithm(MistAlgorithm):
         store_path = self.parameterAsFile(parameters, "STORE", context)
         with self.open_store_or_fail(store_path) as store:
             try:
-                summary = run_fetch_media(store, options, progress=report, cancel=feedback.isCanceled)
+                summary = run_fetch_media(store, options, progress=feedback.setProgress,
+                                          is_cancelled=feedback.isCanceled, on_status=report)
             except ValueError as exc:
                 raise QgsProcessingException(str(exc)) from exc
         data = summary.to_dict()
-        feedback.pushInfo(json.dumps(data, indent=2))
+        push_lines(feedback, data)
         if summary.message:
             feedback.pushWarning(summary.message)
         status = summary.media_status

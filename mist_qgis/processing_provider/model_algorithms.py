@@ -4,6 +4,7 @@ to verify next, predict a few image files, list the registered models. Thin over
 from __future__ import annotations
 
 import json
+import shutil
 from contextlib import contextmanager
 from dataclasses import asdict
 from pathlib import Path
@@ -15,34 +16,26 @@ from qgis.core import (
     QgsProcessingFeedback,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
-    QgsProcessingParameterEnum,
+    QgsProcessingParameterBoolean,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
 )
 
+from ..core import options
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
 
 GROUP = QT_TR_NOOP("Screening")
-FEATURES = ["image", "text", "image+text"]
-SCHEMES = ["verdict", "depth", "note"]
-KINDS = ["logreg", "mlp"]
 
 
 @contextmanager
 def _user_errors():
-    """Errors a user can fix become Processing errors with their message, not tracebacks."""
-    from ..core.dependencies import MissingDependencyError
-    from ..core.models.card import ModelCardError
-    from ..core.models.export import CheckpointError
-    from ..core.models.heads import HeadTrainingError
-    from ..core.models.registry import ModelNotFoundError, ModelPackError
-
+    """A model file that is not there is the user's mistake too (every `MistError` already
+    becomes one line in `MistAlgorithm`)."""
     try:
         yield
-    except (ModelCardError, ModelNotFoundError, ModelPackError, HeadTrainingError, CheckpointError,
-            MissingDependencyError, FileNotFoundError) as exc:
+    except FileNotFoundError as exc:
         raise QgsProcessingException(str(exc)) from exc
 
 
@@ -54,11 +47,29 @@ def _resolve(ref: str) -> Path:
     return registry().resolve(ref).path
 
 
-def _progress(feedback: QgsProcessingFeedback):
-    def report(done: int, total: int) -> None:
-        feedback.setProgress(100.0 * done / total if total else 100.0)
+def metrics_lines(metrics) -> list[str]:
+    """Cross-validated metrics in words, percent, one line each (the log of Train screening head)."""
+    pct = lambda v: f"{100 * v:.0f} %"  # noqa: E731
+    lines = [tr("{n} verified photos, {k}-fold cross-validation: accuracy {a}, macro F1 {f}").format(
+        n=metrics.n_examples, k=metrics.folds, a=pct(metrics.accuracy), f=pct(metrics.macro_f1))]
+    for label, m in metrics.per_label.items():
+        lines.append(tr("  {label}: precision {p}, recall {r} ({n} photos)").format(
+            label=label, p=pct(m.precision), r=pct(m.recall), n=m.support))
+    if metrics.threshold is not None and metrics.at_threshold is not None:
+        m = metrics.at_threshold
+        lines.append(tr("Calibrated threshold for {label}: {t:.2f} (precision {p}, recall {r})").format(
+            label=metrics.positive_label, t=metrics.threshold, p=pct(m.precision), r=pct(m.recall)))
+    return lines
 
-    return report
+
+def model_parameter(name: str, description: str, tasks: tuple[str, ...] = (), default: str | None = None,
+                    optional: bool = False):
+    """A model as text (id, id@version or .onnx path); dialogs show it as a choice of the models
+    MIST knows, with "Add a model…" beside it."""
+    param = QgsProcessingParameterString(name, description, defaultValue=default, optional=optional)
+    param.setMetadata({"widget_wrapper": {"class": "mist_qgis.gui.model_param.ModelChoiceWrapper",
+                                          "tasks": list(tasks)}})
+    return param
 
 
 class ScreeningAlgorithm(MistAlgorithm):
@@ -73,16 +84,18 @@ class ClassifyMediaAlgorithm(ScreeningAlgorithm):
         "prediction from this model yet (resumable). Writes the top labels per photo, the post's label, "
         "and embeddings when the model has them. An image+text model (multimodal crisis classifier) reads each "
         "photo with its post's text, using the tokenizer exported beside it. Unreadable photos are skipped with "
-        "the reason recorded."
+        "the reason recorded. A head whose training showed no skill beyond chance is refused unless allowed."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.add_store_parameter()
-        self.addParameter(QgsProcessingParameterString("MODEL", tr("Model (id, id@version or .onnx path)")))
+        self.addParameter(model_parameter("MODEL", tr("Model"), ("classify", "head", "multimodal")))
         self.addParameter(QgsProcessingParameterNumber(
             "BATCH_SIZE", tr("Batch size"), QgsProcessingParameterNumber.Type.Integer, 32, minValue=1, maxValue=1024))
         self.addParameter(QgsProcessingParameterNumber(
             "TOP_K", tr("Labels kept per photo"), QgsProcessingParameterNumber.Type.Integer, 5, minValue=1))
+        self.addParameter(QgsProcessingParameterBoolean(
+            "ALLOW_NO_SKILL", tr("Screen even with a head that showed no skill"), defaultValue=False))
         for name, label in (("CLASSIFIED", tr("Photos classified")), ("SKIPPED", tr("Photos skipped")),
                             ("RUN_ID", tr("Run id"))):
             self.addOutput(QgsProcessingOutputNumber(name, label))
@@ -100,9 +113,12 @@ class ClassifyMediaAlgorithm(ScreeningAlgorithm):
             reg = registry()
             result = classify_store(
                 store, model, batch_size=self.parameterAsInt(parameters, "BATCH_SIZE", context),
-                k=self.parameterAsInt(parameters, "TOP_K", context), cancel=feedback.isCanceled,
-                progress=_progress(feedback), resolve_model=lambda ref: reg.resolve(ref).path,
+                k=self.parameterAsInt(parameters, "TOP_K", context), is_cancelled=feedback.isCanceled,
+                progress=feedback.setProgress, resolve_model=lambda ref: reg.resolve(ref).path,
+                allow_no_skill=self.parameterAsBoolean(parameters, "ALLOW_NO_SKILL", context),
             )
+        for warning in result.warnings:
+            feedback.pushWarning(warning)
         feedback.pushInfo(tr("{model}: {notice}").format(model=result.model, notice=result.notice))
         feedback.pushInfo(tr("{n} photos classified, {s} skipped").format(n=result.classified, s=result.skipped))
         return {"CLASSIFIED": result.classified, "SKIPPED": result.skipped, "RUN_ID": result.run_id,
@@ -115,24 +131,31 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
     _short_help = QT_TR_NOOP(
         "Trains a class-balanced head (logistic regression or small MLP) on the analysts' verified photos, "
         "using cached embeddings of a backbone model and/or of the post text (computed first where missing). "
-        "Reports cross-validated precision, recall and F1 and a calibrated threshold, and writes the head as "
-        "an ONNX model that 'Classify photos' runs and other teams can import."
+        "Reports cross-validated precision, recall and F1 over repeated splits with their spread and a "
+        "calibrated threshold, and writes the head as an ONNX model that 'Classify photos' runs and other teams "
+        "can import. A permutation test compares the cross-validated AUC with the same cross-validation on "
+        "shuffled labels: a head without skill beyond chance is written marked 'no skill', without a tuned "
+        "threshold, and 'Classify photos' refuses it unless allowed."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.add_store_parameter()
-        self.addParameter(QgsProcessingParameterString(
-            "BACKBONE", tr("Image embedding model"), defaultValue="efficientnet-lite0", optional=True))
-        self.addParameter(QgsProcessingParameterEnum("FEATURES", tr("Features"), FEATURES, defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum("LABELS", tr("Labels"), SCHEMES, defaultValue=0))
+        self.addParameter(model_parameter("BACKBONE", tr("Image embedding model"), ("classify", "embed"),
+                                          default="efficientnet-lite0", optional=True))
+        self.add_choice("FEATURES", tr("Features"), options.HEAD_FEATURES)
+        self.add_choice("LABELS", tr("Labels"), options.LABEL_SCHEMES)
         self.addParameter(QgsProcessingParameterString(
             "DEPTH_BINS", tr("Water depth class limits (m)"), defaultValue="0.3,1.0", optional=True))
-        self.addParameter(QgsProcessingParameterEnum("KIND", tr("Head"), KINDS, defaultValue=0))
+        self.add_choice("KIND", tr("Head"), options.HEAD_KINDS)
         self.addParameter(QgsProcessingParameterString("MODEL_ID", tr("Model id"), defaultValue="flood-head"))
+        # Skipped by default: the head then goes into MIST's model folder under its id, where every
+        # model choice finds it at once.
         self.addParameter(QgsProcessingParameterFileDestination(
-            "OUTPUT", tr("Head model"), tr("ONNX model (*.onnx)"), optional=True))
+            "OUTPUT", tr("Also save the head as"), tr("ONNX model (*.onnx)"), optional=True, createByDefault=False))
         self.addOutput(QgsProcessingOutputString("METRICS", tr("Cross-validated metrics (JSON)")))
         self.addOutput(QgsProcessingOutputString("MODEL", tr("Head model id@version")))
+        self.addOutput(QgsProcessingOutputString("SKILL", tr("Skill beyond chance, in one line")))
+        self.addOutput(QgsProcessingOutputNumber("USABLE", tr("Usable for screening (1) or no skill (0)")))
 
     def processAlgorithm(  # noqa: N802
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
@@ -143,9 +166,9 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
         from ..core.models.text import TEXT_MODEL_TAG, embed_post_texts
         from ..model_folders import profile_models_dir
 
-        features = FEATURES[self.parameterAsEnum(parameters, "FEATURES", context)]
-        scheme = SCHEMES[self.parameterAsEnum(parameters, "LABELS", context)]
-        kind = KINDS[self.parameterAsEnum(parameters, "KIND", context)]
+        features = self.choice(parameters, "FEATURES", context)
+        scheme = self.choice(parameters, "LABELS", context)
+        kind = self.choice(parameters, "KIND", context)
         model_id = self.parameterAsString(parameters, "MODEL_ID", context).strip() or "flood-head"
         try:
             bins = [float(b) for b in self.parameterAsString(parameters, "DEPTH_BINS", context).split(",") if b.strip()]
@@ -159,21 +182,30 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
                 backbone = _resolve(self.parameterAsString(parameters, "BACKBONE", context))
                 image_tag = load_model(backbone).card.tag
                 feedback.pushInfo(tr("Embedding photos with {m}").format(m=image_tag))
-                embed_photos(store, backbone, cancel=feedback.isCanceled, progress=_progress(feedback))
+                embed_photos(store, backbone, is_cancelled=feedback.isCanceled, progress=feedback.setProgress)
             if features in ("text", "image+text"):
                 feedback.pushInfo(tr("Embedding post texts"))
-                embed_post_texts(store, cancel=feedback.isCanceled)
+                embed_post_texts(store, is_cancelled=feedback.isCanceled)
             if feedback.isCanceled():
                 raise QgsProcessingException(tr("Cancelled before training"))
-            if not out:
-                out = str(profile_models_dir() / "heads" / f"{model_id}.onnx")
+            in_registry = profile_models_dir() / "heads" / f"{model_id}.onnx"
             result = train_head_from_store(
-                store, out, image_tag, TEXT_MODEL_TAG if features != "image" else None, features, scheme, kind,
-                bins or (0.3, 1.0), model_id=model_id,
+                store, str(in_registry), image_tag, TEXT_MODEL_TAG if features != "image" else None, features,
+                scheme, kind, bins or (0.3, 1.0), model_id=model_id,
             )
+        if out:
+            Path(out).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(result.path, out)
+        for line in metrics_lines(result.metrics):
+            feedback.pushInfo(line)
+        feedback.pushInfo(tr("Saved as model {tag}: choose it in Classify photos.").format(tag=result.card.tag))
         metrics = result.metrics.as_dict()
-        feedback.pushInfo(json.dumps(metrics, indent=2))
-        return {"OUTPUT": str(result.path), "MODEL": result.card.tag, "METRICS": json.dumps(metrics)}
+        if result.usable:
+            feedback.pushInfo(result.summary())
+        else:
+            feedback.pushWarning(result.summary())
+        return {"OUTPUT": out or str(result.path), "MODEL": result.card.tag, "METRICS": json.dumps(metrics),
+                "SKILL": result.summary(), "USABLE": int(result.usable)}
 
 
 class NextToVerifyAlgorithm(ScreeningAlgorithm):
@@ -186,7 +218,7 @@ class NextToVerifyAlgorithm(ScreeningAlgorithm):
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.add_store_parameter()
-        self.addParameter(QgsProcessingParameterString("MODEL", tr("Head model (id, id@version or .onnx path)")))
+        self.addParameter(model_parameter("MODEL", tr("Head model"), ("head",)))
         self.addParameter(QgsProcessingParameterNumber(
             "COUNT", tr("Number of photos"), QgsProcessingParameterNumber.Type.Integer, 20, minValue=1))
         self.addParameter(QgsProcessingParameterNumber(
@@ -216,7 +248,7 @@ class PredictImagesAlgorithm(ScreeningAlgorithm):
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
-        self.addParameter(QgsProcessingParameterString("MODEL", tr("Model (id, id@version or .onnx path)")))
+        self.addParameter(model_parameter("MODEL", tr("Model")))
         self.addParameter(QgsProcessingParameterString("IMAGES", tr("Image files (one per line)"), multiLine=True))
         self.addParameter(QgsProcessingParameterString(
             "TEXT", tr("Post text for image+text models"), multiLine=True, optional=True))

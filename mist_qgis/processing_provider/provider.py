@@ -5,8 +5,8 @@ from __future__ import annotations
 from qgis.core import QgsProcessingProvider
 from qgis.PyQt.QtGui import QIcon
 
-from .. import __version__
 from ..paths import icon_path
+from ..version import __version__
 from .algorithms import ALGORITHM_CLASSES
 
 PROVIDER_ID = "mist"

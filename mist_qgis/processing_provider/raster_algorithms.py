@@ -15,11 +15,9 @@ from qgis.core import (
     QgsProcessingContext,
     QgsProcessingException,
     QgsProcessingFeedback,
-    QgsProcessingLayerPostProcessorInterface,
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFeatureSource,
     QgsProcessingParameterField,
     QgsProcessingParameterFile,
@@ -31,29 +29,17 @@ from qgis.core import (
     QgsProcessingParameterString,
 )
 
+from ..core import options
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
+from .words import push_lines
 
 GROUP = QT_TR_NOOP("Rasters")
-KINDS = ["all", "predicted", "verified"]
-SLICE_CHOICES = [None, "hour", "day"]
-QUERY_KINDS = ["text", "photos", "store_photos", "boxes", "head"]
-_KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []
 
 
-class _LoadDefaultStyle(QgsProcessingLayerPostProcessorInterface):
+def _load_default_style(layer) -> None:
     """Applies the sidecar .qml fully (3.22's constructor skips its temporal range)."""
-
-    def postProcessLayer(self, layer, context, feedback):  # noqa: N802
-        layer.loadDefaultStyle()
-
-
-def load_on_completion(context: QgsProcessingContext, path: str, name: str, output: str) -> None:
-    details = QgsProcessingContext.LayerDetails(name, context.project(), output)
-    processor = _LoadDefaultStyle()
-    _KEEP_ALIVE.append(processor)
-    details.setPostProcessor(processor)
-    context.addLayerToLoadOnCompletion(path, details)
+    layer.loadDefaultStyle()
 
 
 class Cancelable:
@@ -61,9 +47,9 @@ class Cancelable:
 
     @staticmethod
     def monitor(feedback: QgsProcessingFeedback):
-        from ..core.rasters.georaster import Monitor
+        from ..core.stage import Monitor
 
-        return Monitor(progress=feedback.setProgress, cancelled=feedback.isCanceled)
+        return Monitor(progress=feedback.setProgress, is_cancelled=feedback.isCanceled)
 
 
 def _fail(exc: Exception) -> QgsProcessingException:
@@ -84,17 +70,15 @@ class PostDensityAlgorithm(MistAlgorithm):
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.add_store_parameter()
-        self.addParameter(QgsProcessingParameterEnum(
-            "KIND", tr("Posts"), options=[tr("All located posts"), tr("Predicted flood (weighted by score)"),
-                                          tr("Verified flood")], defaultValue=0))
+        self.add_choice("KIND", tr("Posts: all located, predicted flood (weighted by score) or verified flood"),
+                        options.DENSITY_KINDS)
         self.addParameter(QgsProcessingParameterString("FLOOD_LABEL", tr("Flood label of the classifier"),
                                                        defaultValue="flood"))
         self.addParameter(QgsProcessingParameterNumber(
             "RADIUS", tr("Radius (m)"), QgsProcessingParameterNumber.Type.Double, 500.0, minValue=1.0))
         self.addParameter(QgsProcessingParameterNumber(
             "PIXEL_SIZE", tr("Pixel size (m)"), QgsProcessingParameterNumber.Type.Double, 25.0, minValue=0.1))
-        self.addParameter(QgsProcessingParameterEnum(
-            "SLICES", tr("Time slices"), options=[tr("None"), tr("Per hour"), tr("Per day")], defaultValue=0))
+        self.add_choice("SLICES", tr("Time slices"), options.DENSITY_SLICES)
         self.addParameter(QgsProcessingParameterBoolean(
             "CUMULATIVE", tr("Cumulative slices (every post up to the slice's end)"), defaultValue=False))
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", tr("Output folder")))
@@ -104,10 +88,11 @@ class PostDensityAlgorithm(MistAlgorithm):
     def processAlgorithm(  # noqa: N802
         self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
     ) -> dict[str, Any]:
-        from ..core.rasters.density import DensityError, post_density
+        from ..core.rasters.density import DensityError
         from ..core.store.flood_evidence import density_points
+        from ..qgis_ops.density import post_density
 
-        kind = KINDS[self.parameterAsEnum(parameters, "KIND", context)]
+        kind = self.choice(parameters, "KIND", context)
         with self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
             points = density_points(store, kind, self.parameterAsString(parameters, "FLOOD_LABEL", context))
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
@@ -115,7 +100,7 @@ class PostDensityAlgorithm(MistAlgorithm):
             result = post_density(
                 points, folder, kind, self.parameterAsDouble(parameters, "RADIUS", context),
                 self.parameterAsDouble(parameters, "PIXEL_SIZE", context),
-                SLICE_CHOICES[self.parameterAsEnum(parameters, "SLICES", context)],
+                self.choice(parameters, "SLICES", context),
                 self.parameterAsBoolean(parameters, "CUMULATIVE", context), feedback,
                 Cancelable.monitor(feedback))
         except (DensityError, ValueError) as exc:
@@ -123,7 +108,7 @@ class PostDensityAlgorithm(MistAlgorithm):
         for w in result.warnings:
             feedback.pushWarning(w)
         for s in result.slices:
-            load_on_completion(context, s.path, Path(s.path).stem, "OUTPUT_FOLDER")
+            self.load_output(context, s.path, Path(s.path).stem, "OUTPUT_FOLDER", _load_default_style)
         feedback.pushInfo(tr("{n} density rasters in {folder}").format(n=len(result.slices), folder=folder))
         return {"OUTPUT_FOLDER": folder, "RESULT": json.dumps(result.as_dict()), "POINTS": result.points}
 
@@ -145,10 +130,9 @@ class SeloAlgorithm(MistAlgorithm):
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.addParameter(QgsProcessingParameterRasterLayer("RASTER", tr("Image")))
         self.addParameter(QgsProcessingParameterFile("IMAGE_MODEL", tr("Image encoder (ONNX)"), extension="onnx"))
-        self.addParameter(QgsProcessingParameterEnum(
-            "QUERY_KIND", tr("Query"), options=[tr("Text"), tr("Exemplar photos"), tr("Verified flood photos (store)"),
-                                                tr("Exemplar boxes"), tr("Patch head (labelled boxes)")],
-            defaultValue=0))
+        self.add_choice("QUERY_KIND", tr("Query: text, exemplar photos, verified flood photos of the store, "
+                                         "exemplar boxes or a patch head trained on labelled boxes"),
+                        options.SELO_QUERIES)
         self.addParameter(QgsProcessingParameterString("TEXT", tr("Text query"), optional=True))
         self.addParameter(QgsProcessingParameterFile(
             "TEXT_MODEL", tr("Text encoder (ONNX)"), extension="onnx", optional=True))
@@ -160,7 +144,7 @@ class SeloAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterField(
             "LABEL_FIELD", tr("Box label field (1/0, flood/not_flood)"), parentLayerParameterName="BOXES",
             optional=True))
-        self.addParameter(QgsProcessingParameterEnum("VERSION", tr("Version"), options=["v1", "v2"], defaultValue=0))
+        self.add_choice("VERSION", tr("Version"), options.SELO_VERSIONS)
         self.addParameter(QgsProcessingParameterString("SIZES", tr("Window sizes (v1)"), defaultValue="256,512,768"))
         self.addParameter(QgsProcessingParameterString("BANDS", tr("Bands (e.g. 1,2,3)"), optional=True))
         self.addParameter(QgsProcessingParameterFile(
@@ -218,20 +202,19 @@ class SeloAlgorithm(MistAlgorithm):
             EncoderError,
             OnnxImageEncoder,
             OnnxTextEncoder,
-            embed_photos,
-            load_photo,
+            embed_photo_files,
         )
         from ..core.rasters.georaster import RasterInputError
         from ..core.rasters.selo_queries import HeadQuery, TextQuery, VectorQuery
-        from ..core.rasters.styles import SELO_OVERLAY_OPACITY, write_sidecar_style
+        from ..qgis_ops.styles import SELO_OVERLAY_OPACITY, write_sidecar_style
 
         raster_layer = self.parameterAsRasterLayer(parameters, "RASTER", context)
         if raster_layer is None:
             raise QgsProcessingException(tr("Choose an image."))
         raster = raster_layer.source()
         out = self.parameterAsOutputLayer(parameters, "OUTPUT", context)
-        kind = QUERY_KINDS[self.parameterAsEnum(parameters, "QUERY_KIND", context)]
-        version = ["v1", "v2"][self.parameterAsEnum(parameters, "VERSION", context)]
+        kind = self.choice(parameters, "QUERY_KIND", context)
+        version = self.choice(parameters, "VERSION", context)
         sizes = self._ints(self.parameterAsString(parameters, "SIZES", context), tr("Window sizes"))
         bands = self._ints(self.parameterAsString(parameters, "BANDS", context) or "", tr("Bands")) or None
         cache_dir = self.parameterAsString(parameters, "CACHE_DIR", context) or None
@@ -253,7 +236,7 @@ class SeloAlgorithm(MistAlgorithm):
                         paths = verified_flood_photos(store)
                 if not paths:
                     raise QgsProcessingException(tr("No exemplar photo: pick photos or verify flood photos first."))
-                emb = embed_photos(encoder, [load_photo(p) for p in paths])
+                emb = embed_photo_files(encoder, paths)
                 query = VectorQuery.from_embeddings(emb, f"{len(paths)} exemplar photos")
             else:
                 boxes, labels = self._boxes(parameters, context, raster_layer, kind == "head")
@@ -271,6 +254,8 @@ class SeloAlgorithm(MistAlgorithm):
         for w in result.warnings:
             feedback.pushWarning(w)
         feedback.pushInfo(tr("{n} windows, {c} from the cache").format(n=result.windows, c=result.from_cache))
+        if context.willLoadLayerOnCompletion(out):
+            self.place_loaded_output(context.layerToLoadOnCompletionDetails(out), _load_default_style)
         return {"OUTPUT": out, "RESULT": json.dumps(result.as_dict())}
 
 
@@ -288,9 +273,8 @@ class EvaluateSeloAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterRasterLayer("PROBMAP", tr("Probability map"), optional=True))
         self.addParameter(QgsProcessingParameterFeatureSource(
             "REGIONS", tr("Annotated regions"), [QgsProcessing.SourceType.TypeVectorPolygon], optional=True))
-        self.addParameter(QgsProcessingParameterEnum(
-            "COORDINATES", tr("Region coordinates"), options=[tr("Map (through the map's geotransform)"),
-                                                              tr("Pixel (x = column, y = row)")], defaultValue=0))
+        self.add_choice("COORDINATES", tr("Region coordinates: map (through the map's geotransform) or pixel "
+                                          "(x = column, y = row)"), options.REGION_COORDINATES)
         self.addParameter(QgsProcessingParameterFile(
             "ANNOTATIONS", tr("SeLo anno.json"), extension="json", optional=True))
         self.addParameter(QgsProcessingParameterFile(
@@ -314,7 +298,7 @@ class EvaluateSeloAlgorithm(MistAlgorithm):
                 metrics = self._single(parameters, context)
         except slm.SlmInputError as exc:
             raise _fail(exc) from exc
-        feedback.pushInfo(json.dumps(metrics))
+        push_lines(feedback, metrics)
         return {"RSU": metrics["Rsu"], "RAS": metrics["Ras"], "RDA": metrics["Rda"], "RMI": metrics["Rmi"],
                 "METRICS": json.dumps(metrics)}
 
@@ -325,7 +309,7 @@ class EvaluateSeloAlgorithm(MistAlgorithm):
         source = self.parameterAsSource(parameters, "REGIONS", context)
         if layer is None or source is None:
             raise QgsProcessingException(tr("Give a probability map and its annotated regions, or an anno.json."))
-        pixel = self.parameterAsEnum(parameters, "COORDINATES", context) == 1
+        pixel = self.choice(parameters, "COORDINATES", context) == "pixel"
         tr_map = QgsCoordinateTransform(source.sourceCrs(), layer.crs(), context.transformContext())
         rings = []
         for feat in source.getFeatures():
@@ -375,28 +359,31 @@ class InundationAlgorithm(MistAlgorithm):
     _short_help = QT_TR_NOOP(
         "From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth "
         "at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; "
-        "depth = surface - ground where positive, kept only where hydraulically connected to a post. Writes "
-        "a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why "
-        "any was skipped) and reports neighbouring posts whose water surfaces disagree."
+        "depth = surface - ground where positive, kept only where hydraulically connected to a post (water "
+        "flows between cells sharing an edge, or also a corner when chosen). Distances and areas are ground "
+        "metres on the WGS 84 ellipsoid whatever the DEM's CRS. Writes a depth GeoTIFF and extent polygons "
+        "with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports "
+        "neighbouring posts whose water surfaces disagree."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
         self.add_store_parameter()
         self.addParameter(QgsProcessingParameterRasterLayer("DEM", tr("DEM")))
-        self.addParameter(QgsProcessingParameterEnum(
-            "METHOD", tr("Interpolation"), options=[tr("Inverse distance weighting"), tr("Nearest post")],
-            defaultValue=0))
+        self.add_choice("METHOD", tr("Interpolation: inverse distance weighting (idw) or nearest post"),
+                        options.INUNDATION_METHODS)
+        from ..core.rasters.inundation import InundationParams
+
+        defaults = InundationParams()
         number = QgsProcessingParameterNumber.Type.Double
         self.addParameter(QgsProcessingParameterNumber(
-            "MAX_DISTANCE", tr("Maximum distance from evidence (m)"), number, 500.0, minValue=1.0))
+            "MAX_DISTANCE", tr("Maximum distance from evidence (m)"), number, defaults.max_distance_m, minValue=1.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "TOLERANCE", tr("Consistency tolerance (m)"), number, 0.5, minValue=0.0))
+            "TOLERANCE", tr("Consistency tolerance (m)"), number, defaults.consistency_tolerance_m, minValue=0.0))
         self.addParameter(QgsProcessingParameterNumber(
-            "NEIGHBOUR_DISTANCE", tr("Neighbouring posts within (m)"), number, 200.0, minValue=0.0))
-        self.addParameter(QgsProcessingParameterEnum(
-            "CONNECTIVITY", tr("Water connects through"), options=[tr("Edges (4 neighbours)"),
-                                                                   tr("Edges and corners (8 neighbours)")],
-            defaultValue=0))
+            "NEIGHBOUR_DISTANCE", tr("Neighbouring posts within (m)"), number, defaults.neighbour_distance_m,
+            minValue=0.0))
+        self.add_choice("CONNECTIVITY", tr("Water connects through edges (4 neighbours) or edges and corners (8)"),
+                        options.CONNECTIVITY)
         self.addParameter(QgsProcessingParameterBoolean(
             "ALLOW_DEEP", tr("Keep depths above 15 m (with a warning)"), defaultValue=False))
         self.addParameter(QgsProcessingParameterFolderDestination("OUTPUT_FOLDER", tr("Output folder")))
@@ -410,17 +397,18 @@ class InundationAlgorithm(MistAlgorithm):
     ) -> dict[str, Any]:
         from ..core.rasters.georaster import RasterInputError
         from ..core.rasters.inundation import InundationParams, inundation_from_store
-        from ..core.rasters.styles import style_extent_layer, write_sidecar_style
+        from ..core.store.flood_evidence import post_labels
+        from ..qgis_ops.styles import style_extent_layer, write_sidecar_style
 
         dem = self.parameterAsRasterLayer(parameters, "DEM", context)
         if dem is None:
             raise QgsProcessingException(tr("Choose a DEM."))
         params = InundationParams(
-            method=["idw", "nearest"][self.parameterAsEnum(parameters, "METHOD", context)],
+            method=self.choice(parameters, "METHOD", context),
             max_distance_m=self.parameterAsDouble(parameters, "MAX_DISTANCE", context),
             consistency_tolerance_m=self.parameterAsDouble(parameters, "TOLERANCE", context),
             neighbour_distance_m=self.parameterAsDouble(parameters, "NEIGHBOUR_DISTANCE", context),
-            connectivity=[4, 8][self.parameterAsEnum(parameters, "CONNECTIVITY", context)],
+            connectivity=int(self.choice(parameters, "CONNECTIVITY", context)),
             allow_deep=self.parameterAsBoolean(parameters, "ALLOW_DEEP", context),
         )
         folder = self.parameterAsString(parameters, "OUTPUT_FOLDER", context)
@@ -429,16 +417,20 @@ class InundationAlgorithm(MistAlgorithm):
                 result, _ = inundation_from_store(store, dem.source(), folder, params, Cancelable.monitor(feedback))
             except (RasterInputError, ValueError) as exc:
                 raise _fail(exc) from exc
+            pairs = result.inconsistencies
+            named = post_labels(store, [pid for pid, _ in result.skipped] + [i.point_a for i in pairs] +
+                                [i.point_b for i in pairs])
         write_sidecar_style(result.depth_path, "depth", 0.0, max(result.max_depth_m, 0.1))
         style_extent_layer(result.extent_path)
         for pid, reason in result.skipped:
-            feedback.pushWarning(tr("point {pid} skipped: {reason}").format(pid=pid, reason=reason))
+            feedback.pushWarning(tr("{post} skipped: {reason}").format(post=named.get(pid, pid), reason=reason))
         for i in result.inconsistencies:
-            feedback.pushWarning(tr("posts {a} and {b}: water surfaces differ by {d:.2f} m").format(
-                a=i.point_a, b=i.point_b, d=i.difference_m))
+            feedback.pushWarning(tr("{a} and {b}: water surfaces differ by {d:.2f} m").format(
+                a=named.get(i.point_a, i.point_a), b=named.get(i.point_b, i.point_b), d=i.difference_m))
         for w in result.warnings:
             feedback.pushWarning(w)
-        load_on_completion(context, result.depth_path, tr("Water depth"), "OUTPUT_FOLDER")
-        load_on_completion(context, f"{result.extent_path}|layername=extent", tr("Flood extent"), "OUTPUT_FOLDER")
+        self.load_output(context, result.depth_path, tr("Water depth"), "OUTPUT_FOLDER", _load_default_style)
+        self.load_output(context, f"{result.extent_path}|layername=extent", tr("Flood extent"), "OUTPUT_FOLDER",
+                         _load_default_style)
         return {"OUTPUT_FOLDER": folder, "DEPTH": result.depth_path, "EXTENT": result.extent_path,
                 "FLOODED_AREA_M2": result.flooded_area_m2, "RESULT": json.dumps(result.as_dict())}

@@ -15,6 +15,7 @@ from qgis.core import (
 
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
+from .words import push_lines
 
 
 class CreateStoreAlgorithm(MistAlgorithm):
@@ -59,5 +60,5 @@ class StoreInfoAlgorithm(MistAlgorithm):
         path = self.parameterAsFile(parameters, "STORE", context)
         with self.open_store_or_fail(path) as store:
             summary = store.summary()
-        feedback.pushInfo(json.dumps(summary, indent=2))
+        push_lines(feedback, summary)
         return {"SUMMARY": json.dumps(summary), "POSTS": summary["counts"]["posts"]}

@@ -12,17 +12,14 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
-    QgsProcessingParameterEnum,
     QgsProcessingParameterFileDestination,
     QgsProcessingParameterFolderDestination,
 )
 
+from ..core import options
 from ..core.verify.export import ExportError, export_points, export_training_set
-from ..core.verify.records import VERDICTS
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
-
-FORMAT_CHOICES = ["auto", "gpkg", "geojson", "csv"]
 
 
 class ExportVerifiedAlgorithm(MistAlgorithm):
@@ -41,11 +38,8 @@ class ExportVerifiedAlgorithm(MistAlgorithm):
         self.add_store_parameter()
         self.addParameter(QgsProcessingParameterFileDestination(
             "OUTPUT", tr("Verified points"), tr("GeoPackage (*.gpkg);;GeoJSON (*.geojson);;CSV (*.csv)")))
-        self.addParameter(QgsProcessingParameterEnum(
-            "FORMAT", tr("Format"), options=[tr("From the file extension"), "GeoPackage", "GeoJSON", "CSV"],
-            defaultValue=0))
-        self.addParameter(QgsProcessingParameterEnum(
-            "VERDICTS", tr("Verdicts to export"), options=list(VERDICTS), allowMultiple=True, defaultValue=[0]))
+        self.add_choice("FORMAT", tr("Format (auto: from the file extension)"), options.EXPORT_FORMATS)
+        self.add_choice("VERDICTS", tr("Verdicts to export"), options.VERDICTS, multiple=True)
         self.addParameter(QgsProcessingParameterBoolean(
             "INCLUDE_TEXT", tr("Include the post text"), defaultValue=False))
         self.addParameter(QgsProcessingParameterFolderDestination(
@@ -63,8 +57,8 @@ class ExportVerifiedAlgorithm(MistAlgorithm):
     ) -> dict[str, Any]:
         path = self.parameterAsFile(parameters, "STORE", context)
         out = self.parameterAsFileOutput(parameters, "OUTPUT", context)
-        fmt = FORMAT_CHOICES[self.parameterAsEnum(parameters, "FORMAT", context)]
-        verdicts = tuple(VERDICTS[i] for i in self.parameterAsEnums(parameters, "VERDICTS", context)) or ("flood",)
+        fmt = self.choice(parameters, "FORMAT", context)
+        verdicts = tuple(self.choices(parameters, "VERDICTS", context)) or (options.VERDICTS.default,)
         folder = self.parameterAsString(parameters, "TRAINING_SET", context)
         with self.open_store_or_fail(path) as store:
             try:
@@ -87,5 +81,8 @@ class ExportVerifiedAlgorithm(MistAlgorithm):
             except ExportError as exc:
                 raise QgsProcessingException(str(exc)) from exc
         feedback.setProgress(100)
+        if points.format in ("gpkg", "geojson"):
+            uri = f"{points.path}|layername=verified_points" if points.format == "gpkg" else points.path
+            self.load_output(context, uri, tr("Verified points"), "OUTPUT")
         return {"OUTPUT": points.path, "FORMAT": points.format, "POINTS": points.points,
                 "UNLOCATED_SKIPPED": points.unlocated_skipped, "TRAINING": json.dumps(training)}

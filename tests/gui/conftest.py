@@ -6,6 +6,16 @@ def _qgis(qgis_app):
     return qgis_app
 
 
+@pytest.fixture(autouse=True)
+def _no_active_store():
+    """Each test starts in a project without an active store (the project is shared)."""
+    from qgis.core import QgsProject
+
+    QgsProject.instance().removeEntry("MIST", "store")
+    yield
+    QgsProject.instance().removeEntry("MIST", "store")
+
+
 @pytest.fixture
 def open_verify_dock(qtbot):
     """Opens a "MIST Verify" dock on a store as analyst "ana", shown at a working size; every

@@ -1,17 +1,13 @@
-"""The model manager dialog and the classification task, offscreen."""
+"""The model manager dialog, offscreen."""
 
 from __future__ import annotations
 
 import pytest
-from qgis.core import QgsApplication
 
 from mist_qgis.core.models import runtime
 from mist_qgis.core.models.registry import ModelPackError, ModelRegistry, make_pack
-from mist_qgis.core.store import models as sql
-from mist_qgis.core.store import open_store
 from mist_qgis.gui.model_manager import COLUMNS, ModelManagerDialog
-from mist_qgis.tasks.classify_task import ClassifyTask
-from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, colour_card, make_colour_model, photo
+from tests.helpers.modelkit import colour_card, make_colour_model
 
 
 def test_lists_models_imports_a_pack_and_shows_the_real_provider(qtbot, tmp_path):
@@ -77,33 +73,3 @@ def test_a_chosen_pack_imports_in_the_background_and_a_replace_is_asked(qtbot, t
     dialog._import_interactive(str(tmp_path / "junk.zip"))
     qtbot.waitUntil(lambda: bool(said), timeout=60_000)
     assert said[0][0] == "warning" and "not a folder or a zip file" in said[0][1]
-
-
-def test_classify_task_runs_in_the_background_and_can_be_cancelled(qtbot, tmp_path):
-    runtime.clear_sessions()
-    model = make_colour_model(tmp_path / "colour.onnx")
-    store_path = tmp_path / "s.gpkg"
-    with open_store(store_path) as store:
-        add_photo_posts(store, [(f"{n}{i}", photo(n)) for i in range(3) for n in PHOTO_NAMES])
-    done = []  # (result, error) captured in finished(): QGIS deletes a task once it has ended
-    task = ClassifyTask(store_path, model, batch_size=4, on_done=lambda t: done.append((t.result, t.error)))
-    progress = []
-    task.progressChanged.connect(progress.append)
-    QgsApplication.taskManager().addTask(task)
-    qtbot.waitUntil(lambda: bool(done), timeout=60_000)
-    result, error = done[0]
-    assert error is None and result.classified == 18 and result.status == "done"
-    assert progress and max(progress) == 100.0
-
-    with open_store(store_path) as store:  # new photos, then a task cancelled before it starts
-        add_photo_posts(store, [(n, photo(n)) for n in PHOTO_NAMES], platform="later")
-    ended = []
-    cancelled = ClassifyTask(store_path, model, batch_size=2)
-    cancelled.taskTerminated.connect(lambda: ended.append("terminated"))
-    cancelled.taskCompleted.connect(lambda: ended.append("completed"))
-    cancelled.cancel()
-    QgsApplication.taskManager().addTask(cancelled)
-    qtbot.waitUntil(lambda: bool(ended), timeout=60_000)
-    assert ended == ["terminated"]
-    with open_store(store_path) as store:
-        assert sql.count_photos_without(store, "predictions", "colour@1") == 6  # resumable later

@@ -12,6 +12,18 @@ from qgis.PyQt.QtWidgets import QDockWidget, QToolBar
 import mist_qgis
 from tests.helpers.stub_iface import StubIface
 
+MENU = ["Create or upgrade store…", "Store summary…", "Check dependencies", "Models…", "Fetch photos…",
+        "Classify photos…", "Train screening head…", "Geolocate photos…", "Post density…",
+        "Semantic localization map…", "Inundation from verified depths…", "Export verified points…",
+        "Verify photos", "Import posts"]
+STEPS = {
+    "Create or upgrade store…": "mist:createstore", "Store summary…": "mist:storeinfo",
+    "Fetch photos…": "mist:fetchmedia", "Classify photos…": "mist:classifymedia",
+    "Train screening head…": "mist:trainhead", "Geolocate photos…": "mist:geolocatephotos",
+    "Post density…": "mist:postdensity", "Semantic localization map…": "mist:selo",
+    "Inundation from verified depths…": "mist:inundation", "Export verified points…": "mist:exportverified",
+}
+
 
 def _flush_deletes() -> None:
     QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
@@ -30,8 +42,14 @@ def test_load_and_unload_twice_cleanly():
             plugin = mist_qgis.classFactory(iface)
             plugin.initGui()
             assert registry.providerById("mist") is not None
-            assert len(iface.menus["&MIST"]) == len(plugin.actions) >= 3
+            assert iface.menus["&MIST"] == plugin.actions
+            assert [a.text() for a in plugin.actions] == MENU
+            steps = {a.text(): a.data() for a in plugin.actions if a.data()}
+            assert steps == STEPS and all(registry.algorithmById(i) is not None for i in steps.values())
             assert iface.window.findChildren(QToolBar, "MistToolbar")
+            icons = [a.icon().pixmap(32, 32).toImage() for a in
+                     iface.window.findChildren(QToolBar, "MistToolbar")[0].actions()]
+            assert len(icons) == 4 and all(icons[i] != icons[j] for i in range(4) for j in range(i + 1, 4))
             assert [d.objectName() for d in iface.docks] == ["MistVerifyDock", "MistPostsDock"]
             assert plugin.verify_dock.windowTitle() == "MIST Verify" and not plugin.verify_dock.isVisible()
             assert plugin.posts_dock.windowTitle() == "MIST Posts" and not plugin.posts_dock.isVisible()

@@ -75,8 +75,8 @@ def test_cancel_reaches_the_running_task(tmp_path):
 
 
 def test_formats_are_offered_by_what_they_are_and_keep_the_cli_names():
-    """The dock and the Processing dialog show the same labels, in the enum's order, each ending
-    with the name the CLI takes; the chosen format reaches the import unchanged."""
+    """The dock shows each format by what it is, ending with the name the CLI and Processing take
+    (Processing's enum is those names, in the same order); the chosen format reaches the import."""
     from qgis.core import QgsApplication
 
     from mist_qgis.core.posts.detect import FORMAT_CHOICES
@@ -89,4 +89,4 @@ def test_formats_are_offered_by_what_they_are_and_keep_the_cli_names():
     assert labels[FORMAT_CHOICES.index("photos")] == "Folder of geotagged photos (photos)"
     assert all(label.endswith(f"({name})") for label, name in zip(labels, FORMAT_CHOICES, strict=True))
     algorithm = QgsApplication.processingRegistry().algorithmById("mist:importposts")
-    assert algorithm.parameterDefinition("FORMAT").options() == labels
+    assert algorithm.parameterDefinition("FORMAT").options() == list(FORMAT_CHOICES)

@@ -124,34 +124,29 @@ def test_analyst_name_is_required(qtbot, dock):
     assert verdicts(dock) == [] and "Analyst" in dock.status.text()
 
 
-def test_layer_edit_buffer_and_qgis_undo(qtbot, dock, built, posts_layer):
+def test_layer_follows_the_store_and_undo_goes_one_way(qtbot, dock, built, posts_layer):
+    """The posts layer shows each verdict and each undo at once, read from the store; it is never
+    put in edit mode, so QGIS has nothing to ask about when it closes."""
     m, p = built.media_fids, built.post_fids
+    repaints = []
+    posts_layer.repaintRequested.connect(lambda *_: repaints.append(1))
     press(qtbot, dock, Qt.Key.Key_3)  # flood, waist deep
-    assert posts_layer.isEditable()
+    assert not posts_layer.isEditable() and not posts_layer.isModified()
     feature = posts_layer.getFeature(p[0])
     assert feature["verified"] == "flood" and feature["water_depth_m"] == 1.0 and feature["verified_by"] == "ana"
-    assert feature["verified_at"].isValid()
-    assert posts_layer.undoStack().count() == 1
-    # QGIS's own undo takes the verdict out of the store too, and redo puts it back
-    posts_layer.undoStack().undo()
-    assert verdicts(dock) == [] and mirror(dock, p[0]) == (None, None, None)
-    assert not posts_layer.getFeature(p[0])["verified"]  # NULL again
-    posts_layer.undoStack().redo()
-    assert verdicts(dock) == [(m[0], "flood", 1.0, "ana")] and mirror(dock, p[0])[0] == "flood"
-    # the dock's Ctrl+Z goes through the layer's stack when its command is on top
-    press(qtbot, dock, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert verdicts(dock) == [] and posts_layer.undoStack().index() == 0
-    press(qtbot, dock, Qt.Key.Key_F)
+    assert feature["verified_at"].isValid() and repaints
     press(qtbot, dock, Qt.Key.Key_N)
-    # discarding the layer's edits keeps the verdicts: they were saved as they were made
-    assert posts_layer.rollBack()
-    assert len(verdicts(dock)) == 2
-    reread = QgsVectorLayer(f"{dock.store.path}|layername=posts", "check", "ogr")
-    assert reread.getFeature(p[0])["verified"] == "flood"
-    # saving the layer writes what the store already holds
-    press(qtbot, dock, Qt.Key.Key_U)
-    assert posts_layer.commitChanges()
-    assert mirror(dock, p[2])[0] == "unsure" and len(verdicts(dock)) == 3
+    assert posts_layer.getFeature(p[1])["verified"] == "not_flood"
+    # the dock's Ctrl+Z takes the latest verdict out of the store, and the layer follows
+    press(qtbot, dock, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert verdicts(dock) == [(m[0], "flood", 1.0, "ana")] and mirror(dock, p[1]) == (None, None, None)
+    assert not posts_layer.getFeature(p[1])["verified"]  # NULL again
+    assert dock.current_row().media_fid == m[1]  # back on the photo that was undone
+    press(qtbot, dock, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert verdicts(dock) == [] and not posts_layer.getFeature(p[0])["verified"]
+    press(qtbot, dock, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert "Nothing to undo" in dock.status.text()
+    assert not posts_layer.isEditable() and posts_layer.undoStack().count() == 0
 
 
 def test_map_sync_both_ways(qtbot, built, store_path, posts_layer):
@@ -215,6 +210,9 @@ def test_bad_media_show_a_placeholder_with_the_reason(qtbot, store_path, built):
         assert "damaged" in texts[1] or "readable" in texts[1]
         assert "readable" in texts[2] or "damaged" in texts[2]
         assert "could not be fetched" in texts[3] and "HTTP 404" in texts[3]
+        cell = dock.model.index(dock.model.row_of(m[4]), 0)
+        assert dock.model.data(cell) == "failed: HTTP 404"  # the table says why, too
+        assert dock.model.data(cell, Qt.ItemDataRole.ToolTipRole) == "failed: HTTP 404"
         assert "not fetched yet" in texts[4]
         assert "escapes the media folder" in texts[5]
         assert not dock.photo.has_photo()

@@ -12,8 +12,8 @@ from qgis.PyQt.QtCore import Qt
 from mist_qgis.core.geoloc import locate
 from mist_qgis.core.geoloc.locate import GeolocateOptions
 from mist_qgis.core.geoloc.match_view import cache_file
-from mist_qgis.core.store import geoloc as geoloc_sql
-from mist_qgis.core.store import match_view as store_match
+from mist_qgis.core.store import geoloc_sql as geoloc_sql
+from mist_qgis.core.store import match_view_sql as store_match
 from mist_qgis.core.store import open_store
 from mist_qgis.gui.verify_dock import MATCH_TAB, PHOTO_TAB
 from tests.unit.geoloc_helpers import add_post_with_photos, offset, query_of, reference_collection

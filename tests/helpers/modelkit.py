@@ -113,3 +113,32 @@ def add_photo_posts(store, photos: list[tuple[str, bytes | np.ndarray | None]], 
             )
         fids.append(store.scalar("SELECT fid FROM media WHERE post_fid = ?", (post_fid,)))
     return fids
+
+
+def verify_by_colour(store, model_tag: str, n: int = 16, analyst: str = "ann") -> None:
+    """Verdicts on the first `n` embedded photos: flood when the colour model's embedding is
+    bluer than it is red (the colour models' stand-in for water), else not flood."""
+    from mist_qgis.core.store import models_sql as sql
+
+    fids, emb = sql.load_embeddings(store, model_tag)
+    rows = [(store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(f),)), int(f),
+             "flood" if e[2] > e[0] else "not_flood", analyst) for f, e in zip(fids[:n], emb[:n], strict=True)]
+    with store.batch() as conn:
+        conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
+                         "VALUES (?, ?, ?, ?, '2024-01-01T00:00:00Z')", rows)
+
+
+def screening_store(folder: Path, extra: list[tuple[str, bytes | np.ndarray | None]] = ()) -> tuple[Path, Path]:
+    """A store of 24 photo posts (four crops of each sample photo, plus `extra`) and the colour
+    model beside it: (store path, model path), for screening through Processing."""
+    from mist_qgis.core.models import runtime
+    from mist_qgis.core.store import open_store
+
+    runtime.clear_sessions()
+    model = make_colour_model(folder / "models" / "colour.onnx")
+    path = folder / "s.gpkg"
+    with open_store(path) as store:
+        photos = [(f"{n}{i}", photo(n)[i * 20:i * 20 + 200, i * 30:i * 30 + 200]) for i in range(4)
+                  for n in PHOTO_NAMES]
+        add_photo_posts(store, photos + list(extra))
+    return path, model

@@ -14,6 +14,7 @@ import numpy as np
 
 from mist_qgis.core.posts.record import MediaRef, PostRecord
 from mist_qgis.core.store import Store
+from mist_qgis.core.store.photos_sql import set_post_photos
 
 PHOTOS = ("astronaut", "coffee", "chelsea", "rocket", "motorcycle_left")
 MODEL = "screen-v1"
@@ -124,5 +125,6 @@ def build_store(
             data.post_fids.append(row["post_fid"])
             data.media_fids.append(row["media_fid"])
             data.sha[row["media_fid"]] = sha
+        set_post_photos(conn)
     store.refresh_extents()
     return data

@@ -295,7 +295,8 @@ def test_model_runs_on_the_sample(tmp_path):
         "store": str(tmp_path / "store.gpkg"), "posts": [str(SAMPLE / "posts.jsonl")], "media": str(SAMPLE / "media"),
         "verdicts": str(SAMPLE / "verifications.csv"), "backbone": str(backbone),
         "references": str(SAMPLE / "references.csv"), "gazetteer": str(SAMPLE / "roads.geojson"),
-        "name_field": "name", "matcher": 3, "min_confidence": 0.8, "dem": str(dem), **outputs})
+        "name_field": "name", "matcher": "sift", "min_confidence": 0.8, "dem": str(dem), "allow_no_skill": True,
+        **outputs})
     children = result["CHILD_RESULTS"]
     assert children["importposts"]["IMPORTED"] == 16
     assert json.loads(children["geolocate"]["RESULT"])["moved"] >= 2

@@ -10,8 +10,10 @@ import pytest
 from osgeo import gdal
 from qgis.core import QgsRasterLayer, QgsSingleBandPseudoColorRenderer
 
-from mist_qgis.core.rasters.density import DensityError, kde_algorithm_id, post_density, slice_points, utm_epsg
+from mist_qgis.core.geodesy import utm_epsg
+from mist_qgis.core.rasters.density import DensityError, slice_points
 from mist_qgis.core.store.flood_evidence import EvidencePoint
+from mist_qgis.qgis_ops.density import kde_algorithm_id, post_density
 
 LON, LAT = 13.40, 52.52  # UTM 33N
 
@@ -57,6 +59,30 @@ def test_weights_and_a_cluster(tmp_path):
     cx, cy = osr.CoordinateTransformation(src, dst).TransformPoint(_p(0, 30, 30).lon, _p(0, 30, 30).lat)[:2]
     px, py = gt[0] + (c + 0.5) * gt[1], gt[3] + (r + 0.5) * gt[5]
     assert math.hypot(px - cx, py - cy) < 60
+
+
+def test_each_post_counts_by_its_weight(tmp_path):
+    """Two lone posts 3 km apart, weights 1.0 and 0.25: the same kernel under each, scaled by the
+    weight, so the lighter post's peak is a quarter of the other's."""
+    heavy, light = _p(1, 0, 0, weight=1.0), _p(2, 3000, 0, weight=0.25)
+    res = post_density([heavy, light], tmp_path, "predicted", radius_m=400, pixel_m=20)
+    ds = gdal.Open(res.slices[0].path)  # kept: a band outlives no dataset
+    arr = ds.GetRasterBand(1).ReadAsArray().astype(float)
+    half = arr.shape[1] // 2
+    west, east = arr[:, :half].max(), arr[:, half:].max()
+    assert west > 0 and east / west == pytest.approx(0.25, rel=0.02)
+
+
+def test_predicted_density_weighs_posts_by_their_flood_score(store):
+    from mist_qgis.core.posts import PostRecord
+    from mist_qgis.core.store.flood_evidence import density_points
+
+    with store.batch() as conn:
+        store.add_posts(conn, [PostRecord(str(i), "t", LON + i / 100, LAT) for i in range(3)])
+        conn.executemany("UPDATE posts SET cls_label = ?, cls_score = ? WHERE post_id = ?",
+                         [("flood", 0.9, "0"), ("flood", 0.3, "1"), ("not_flood", 0.8, "2")])
+    assert [(p.post_id, p.weight) for p in density_points(store, "predicted")] == [("0", 0.9), ("1", 0.3)]
+    assert [p.weight for p in density_points(store, "all")] == [1.0, 1.0, 1.0]
 
 
 def test_time_slices_share_a_grid_and_play_in_the_temporal_controller(tmp_path):

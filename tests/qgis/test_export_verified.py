@@ -41,7 +41,7 @@ def test_processing_exports_points_and_training_set(judged_store, tmp_path):
 
 
 def test_processing_reports_export_mistakes(judged_store):
-    with pytest.raises(QgsProcessingException):
+    with pytest.raises(QgsProcessingException, match="would overwrite the store itself"):
         processing.run("mist:exportverified", {"STORE": str(judged_store), "OUTPUT": str(judged_store)})
 
 
@@ -60,3 +60,16 @@ def test_cli_export_verified(judged_store, tmp_path):
     assert out.read_text().splitlines()[0].startswith("X,Y,post_id")
     bad = _cli("export-verified", "--store", str(judged_store), "--out", str(out), "--verdicts", "wet")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_the_export_is_added_to_the_map_once(judged_store, tmp_path):
+    from qgis.core import QgsProject
+
+    try:
+        for _ in range(2):  # a re-run replaces the layer of the earlier run
+            processing.runAndLoadResults("mist:exportverified", {"STORE": str(judged_store),
+                                                                 "OUTPUT": str(tmp_path / "flood.gpkg")})
+        layers = [lyr for lyr in QgsProject.instance().mapLayers().values() if lyr.name() == "Verified points"]
+        assert len(layers) == 1 and layers[0].featureCount() == 2
+    finally:
+        QgsProject.instance().removeAllMapLayers()

@@ -1,24 +1,18 @@
-"""`mist:fetchmedia`, the `fetch-media` verb and FetchMediaTask, inside QGIS."""
+"""`mist:fetchmedia` and the `fetch-media` verb inside QGIS, directly and on the Processing task runner."""
 
 from __future__ import annotations
 
 import json
 import subprocess
 import sys
-import time
 
 import processing
 import pytest
-from qgis.core import QgsApplication, QgsProcessingException
-from qgis.PyQt.QtCore import QCoreApplication
+from qgis.core import QgsProcessingException
 
-from mist_qgis.core.images.fetcher import FetchLimits
-from mist_qgis.core.images.pipeline import FetchOptions
-from mist_qgis.core.images.urlguard import UrlPolicy
 from mist_qgis.core.posts import MediaRef, PostRecord
 from mist_qgis.core.store import open_store
-from mist_qgis.tasks.fetch_task import FetchMediaTask
-from tests.helpers.tasks import wait_for_task
+from tests.helpers.tasks import AlgorithmRun
 from tests.media_fixtures import MediaServer, jpeg_bytes, photo
 
 
@@ -95,37 +89,26 @@ def test_cli_fetch_media(tmp_path):
     assert "Traceback" not in bad.stderr
 
 
-def test_task_progress_cancel_and_resume(tmp_path):
+def test_task_runner_progress_cancel_and_resume(tmp_path):
+    """The dock's way: mist:fetchmedia on QGIS's Processing task runner, cancelled mid-run, resumed."""
     store_path = tmp_path / "s.gpkg"
-    options = FetchOptions(policy=UrlPolicy.allowing(["127.0.0.1/32"]), workers=2,
-                           limits=FetchLimits(read_timeout=5, retries=0), flush_every=2)
+    parameters = {"STORE": str(store_path), "ALLOW_PRIVATE_HOSTS": True, "WORKERS": 2}
     with MediaServer() as server:
         server.latency = 0.05
         urls = [server.add(f"/t/{i}.jpg", jpeg_bytes(photo("chelsea", 40 + i))) for i in range(40)]
         _store_with(store_path, [PostRecord(str(i), "t", 1.0, 2.0, media=[MediaRef(url=u)])
                                  for i, u in enumerate(urls)])
-        finished = []
-        task = FetchMediaTask(store_path, options, on_done=finished.append)
-        progress = []
-        task.progressChanged.connect(progress.append)
-        QgsApplication.taskManager().addTask(task)
-        end = time.monotonic() + 30
-        while task.last_progress is None or task.last_progress.done < 4:
-            QCoreApplication.processEvents()
-            time.sleep(0.01)
-            assert time.monotonic() < end
-        description = task.description()
-        task.cancel()
-        wait_for_task(task)
-        assert finished == [task] and task.summary is not None and task.summary.status == "cancelled"
-        assert "MB" in description and "photos/s" in description and "/40" in description
-        assert progress and 0 < max(progress) < 100
+        run = AlgorithmRun("mist:fetchmedia", parameters)
+        run.feedback.progressChanged.connect(lambda value: run.feedback.cancel() if value >= 10 else None)
+        run.start().wait()
+        summary = json.loads(run.results["SUMMARY"])
+        assert summary["status"] == "cancelled" and run.progress and 0 < max(run.progress) < 100
         with open_store(store_path) as store:
             first = store.count("media", "status = 'ok'")
             assert 4 <= first < 40 and store.count("media", "status = 'failed'") == 0
-        again = FetchMediaTask(store_path, options)
-        QgsApplication.taskManager().addTask(again)
-        wait_for_task(again)
-        assert again.summary.status == "done" and again.summary.counts["ok"] == 40 - first
+            assert store.runs("fetchmedia")[-1].status == "cancelled"
+        again = AlgorithmRun("mist:fetchmedia", parameters).start().wait()
+        assert again.ok and json.loads(again.results["SUMMARY"])["status"] == "done"
+        assert int(again.results["OK"]) == 40
     with open_store(store_path) as store:
         assert store.count("media", "status = 'ok'") == 40

@@ -1,4 +1,4 @@
-"""Geolocation through Processing, the CLI and the QgsTask, on real photos and a real store."""
+"""Geolocation through Processing, its task runner and the CLI, on real photos and a real store."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from geoloc_helpers import ORIGIN, add_post_with_photos, offset, query_of, reference_collection  # noqa: E402
 
-from mist_qgis.core.geoloc.locate import GeolocateOptions  # noqa: E402
 from mist_qgis.core.store import gpkg, open_store  # noqa: E402
 
 
@@ -51,11 +50,11 @@ def test_import_geolocate_evaluate_through_processing(tmp_path, store_path):
         with store.batch() as conn:
             conn.execute("UPDATE posts SET text = '二七广场 附近 积水很深' WHERE post_id = 'text_only'")
     imported = processing.run("mist:importreferences", {
-        "STORE": str(store_path), "INPUT": str(tmp_path / "street" / "refs.csv"), "FORMAT": 1,
+        "STORE": str(store_path), "INPUT": str(tmp_path / "street" / "refs.csv"), "FORMAT": "csv",
         "COLLECTION": "street"})
     assert imported["IMPORTED"] == 12 and imported["SKIPPED"] == 0
     result = processing.run("mist:geolocatephotos", {
-        "STORE": str(store_path), "MATCHER": 3, "TOP_K": 3, "RADIUS": 0, "GAZETTEER": _gazetteer_layer(),
+        "STORE": str(store_path), "MATCHER": "sift", "TOP_K": 3, "RADIUS": 0, "GAZETTEER": _gazetteer_layer(),
         "NAME_FIELD": "name"})
     summary = json.loads(result["RESULT"])
     assert result["MOVED"] == 2 and summary["text_placed"] == 1 and summary["mode"] == "mist"
@@ -91,23 +90,22 @@ def test_reference_style_and_layers_open_in_qgis(tmp_path, store_path):
     assert lines.isValid()
 
 
-def test_task_runs_and_cancels(tmp_path, store_path):
-    from mist_qgis.tasks.geolocate_task import GeolocateTask
+def test_task_runner_runs_and_cancels(tmp_path, store_path):
+    """The dock's way: mist:geolocatephotos on QGIS's Processing task runner, cancelled, then run."""
+    from tests.helpers.tasks import AlgorithmRun
 
     with open_store(store_path) as store:
         refs = reference_collection(tmp_path / "street", store)
         for i in range(2):
             add_post_with_photos(store, f"q{i}", ORIGIN, 500.0, [query_of(refs["coffee_0"][2], i)])
-    done = []
-    cancelled = GeolocateTask(store_path, GeolocateOptions(matcher="sift", top_k=2), on_done=done.append)
-    cancelled.cancel()
-    assert cancelled.run() is False
-    cancelled.finished(False)
-    assert cancelled.result.status == "cancelled" and done == [cancelled]
-    task = GeolocateTask(store_path, GeolocateOptions(matcher="sift", top_k=2))
-    assert task.run() is True
-    task.finished(True)
-    assert task.result.counts["moved"] == 2 and task.progress() == pytest.approx(100.0)
+    parameters = {"STORE": str(store_path), "MATCHER": "sift", "TOP_K": 2}
+    cancelled = AlgorithmRun("mist:geolocatephotos", parameters)
+    cancelled.feedback.cancel()
+    cancelled.start().wait()
+    with open_store(store_path) as store:
+        assert store.runs("geolocate")[-1].status == "cancelled"
+    run = AlgorithmRun("mist:geolocatephotos", parameters).start().wait()
+    assert run.ok and json.loads(run.results["RESULT"])["moved"] == 2 and max(run.progress) == pytest.approx(100.0)
 
 
 def _cli(*args):

@@ -11,21 +11,28 @@ import pytest
 from qgis.core import QgsProcessingException
 
 from mist_qgis.core.models import runtime
-from mist_qgis.core.store import models as sql
-from mist_qgis.core.store import open_store
-from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, colour_card, make_colour_model, photo, save_photo
+from mist_qgis.core.store import models_sql, open_store
+from tests.helpers.modelkit import (
+    PHOTO_NAMES,
+    add_photo_posts,
+    colour_card,
+    make_colour_model,
+    photo,
+    save_photo,
+    screening_store,
+    verify_by_colour,
+)
 
 
 @pytest.fixture
 def screened_store(tmp_path):
-    runtime.clear_sessions()
-    model = make_colour_model(tmp_path / "models" / "colour.onnx")
-    path = tmp_path / "s.gpkg"
-    with open_store(path) as store:
-        photos = [(f"{n}{i}", photo(n)[i * 20:i * 20 + 200, i * 30:i * 30 + 200]) for i in range(4)
-                  for n in PHOTO_NAMES]
-        add_photo_posts(store, photos + [("junk", b"<html>not a photo</html>")])
-    return path, model
+    return screening_store(tmp_path, [("junk", b"<html>not a photo</html>")])
+
+
+def _verify_by_colour(store_path):
+    """Verdicts on 16 classified photos: flood when the colour embedding is bluer than red."""
+    with open_store(store_path) as store:
+        verify_by_colour(store, "colour@1")
 
 
 def test_classify_train_suggest_through_processing(screened_store, tmp_path):
@@ -33,21 +40,24 @@ def test_classify_train_suggest_through_processing(screened_store, tmp_path):
     res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model), "BATCH_SIZE": 8})
     assert res["CLASSIFIED"] == 24 and res["SKIPPED"] == 1
     assert json.loads(res["RESULT"])["model"] == "colour@1"
-    with open_store(store_path) as store:
-        fids, emb = sql.load_embeddings(store, "colour@1")
-        rows = [(store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(f),)), int(f),
-                 "flood" if e[2] > e[0] else "not_flood") for f, e in zip(fids[:16], emb[:16], strict=True)]
-        with store.batch() as conn:
-            conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
-                             "VALUES (?, ?, ?, 'ann', '2024-01-01T00:00:00Z')", rows)
+    _verify_by_colour(store_path)
     head_path = tmp_path / "head.onnx"
-    res = processing.run("mist:trainhead", {"STORE": str(store_path), "BACKBONE": str(model), "FEATURES": 0,
-                                            "LABELS": 0, "KIND": 0, "MODEL_ID": "team-head", "OUTPUT": str(head_path)})
+    res = processing.run("mist:trainhead", {"STORE": str(store_path), "BACKBONE": str(model), "FEATURES": "image",
+                                            "LABELS": "verdict", "KIND": "logreg", "MODEL_ID": "team-head",
+                                            "OUTPUT": str(head_path)})
     metrics = json.loads(res["METRICS"])
     assert head_path.is_file() and res["MODEL"].startswith("team-head@")
     assert metrics["n_examples"] == 16 and "flood" in metrics["per_label"] and metrics["threshold"] is not None
-    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(head_path)})
-    assert res["CLASSIFIED"] == 24
+    assert metrics["repeats"] == 5 and set(metrics["spread"]["f1"]) == {"mean", "sd", "min", "max"}
+    # 16 crops of 6 photos: the colour rule separates them in cross-validation, but crops of one photo
+    # are near copies, so shuffled labels do about as well; the head says so and screening refuses it
+    assert res["USABLE"] == 0 and res["SKILL"].startswith("no skill beyond chance: cross-validated AUC")
+    assert metrics["skill"]["usable"] is False
+    with pytest.raises(QgsProcessingException, match="no skill beyond chance"):
+        processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(head_path)})
+    res = processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(head_path),
+                                                "ALLOW_NO_SKILL": True})
+    assert res["CLASSIFIED"] == 24 and "without skill" in json.loads(res["RESULT"])["warnings"][0]
     res = processing.run("mist:nexttoverify", {"STORE": str(store_path), "MODEL": str(head_path), "COUNT": 4,
                                                "RANDOM_SHARE": 0.5})
     picks = json.loads(res["SUGGESTIONS"])
@@ -94,13 +104,34 @@ def test_cli_classify_and_predict(screened_store, tmp_path):
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["classified"] == 24
     image = save_photo(photo("rocket"), tmp_path / "rocket.jpg")
-    out = _cli("predict", "--model", str(model), "--top-k", "2", str(image), str(tmp_path / "missing.jpg"))
+    junk = tmp_path / "junk.jpg"
+    junk.write_text("not a photo")
+    out = _cli("predict", "--model", str(model), "--top-k", "2", str(image), str(junk))
     assert out.returncode == 0, out.stderr
     preds = json.loads(out.stdout)["predictions"]
     assert preds[0]["label"] in ("red", "green", "blue") and len(preds[0]["top"]) == 2
-    assert "error" in preds[1]
+    assert "error" in preds[1]  # a file that is there but is no photo: its own entry, the others still predicted
+    out = _cli("predict", "--model", str(model), str(image), str(tmp_path / "missing.jpg"))
+    assert out.returncode == 2 and out.stderr == f"mist: error: image {tmp_path / 'missing.jpg'} does not exist\n"
     out = _cli("predict", "--model", str(tmp_path / "absent.onnx"), str(image))
     assert out.returncode == 2 and "does not exist" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_cli_train_head_says_plainly_when_a_head_has_no_skill(screened_store, tmp_path):
+    store_path, model = screened_store
+    processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model)})
+    _verify_by_colour(store_path)
+    head = tmp_path / "head.onnx"
+    out = _cli("train-head", "--store", str(store_path), "--backbone", str(model), "--out", str(head))
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)
+    assert result["usable"] == 0 and result["skill"].startswith("no skill beyond chance")
+    assert "screening refuses it unless allowed" in result["skill"]
+    out = _cli("classify", "--store", str(store_path), "--model", str(head))
+    assert out.returncode == 2 and "no skill beyond chance" in out.stderr and "Traceback" not in out.stderr
+    out = _cli("classify", "--store", str(store_path), "--model", str(head), "--allow-no-skill")
+    assert out.returncode == 0, out.stderr
+    assert "without skill" in json.loads(out.stdout)["result"]["warnings"][0]
 
 
 def test_image_text_model_through_processing_and_cli(tmp_path):
@@ -133,3 +164,28 @@ def test_image_text_model_through_processing_and_cli(tmp_path):
     shutil.rmtree(model.with_suffix(".tokenizer"))
     with pytest.raises(QgsProcessingException, match=r"crisis\.tokenizer.*does not exist"):
         processing.run("mist:classifymedia", {"STORE": str(store_path), "MODEL": str(model)})
+
+
+def test_classify_runs_on_the_task_runner_and_a_cancel_leaves_the_rest_for_later(tmp_path):
+    """The dock's way: mist:classifymedia on QGIS's Processing task runner, then cancelled."""
+    from tests.helpers.tasks import AlgorithmRun
+
+    runtime.clear_sessions()
+    model = make_colour_model(tmp_path / "colour.onnx")
+    store_path = tmp_path / "s.gpkg"
+    with open_store(store_path) as store:
+        add_photo_posts(store, [(f"{n}{i}", photo(n)) for i in range(3) for n in PHOTO_NAMES])
+    parameters = {"STORE": str(store_path), "MODEL": str(model), "BATCH_SIZE": 4}
+    run = AlgorithmRun("mist:classifymedia", parameters).start().wait()
+    result = json.loads(run.results["RESULT"])
+    assert run.ok and result["classified"] == 18 and result["status"] == "done"
+    assert run.progress and max(run.progress) == 100.0
+
+    with open_store(store_path) as store:  # new photos, then a run cancelled before it starts
+        add_photo_posts(store, [(n, photo(n)) for n in PHOTO_NAMES], platform="later")
+    cancelled = AlgorithmRun("mist:classifymedia", {**parameters, "BATCH_SIZE": 2})
+    cancelled.feedback.cancel()
+    cancelled.start().wait()
+    with open_store(store_path) as store:
+        assert models_sql.count_photos_without(store, "predictions", "colour@1") == 6  # resumable later
+        assert store.runs("classify")[-1].status == "cancelled"

@@ -4,6 +4,7 @@ posts layer (style by screening state, map tip, photo widget, temporal propertie
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -70,7 +71,7 @@ def test_processing_algorithm_returns_the_summary(tmp_path):
     store = str(tmp_path / "alg.gpkg")
     result = processing.run("mist:importposts", {
         "INPUTS": [str(DATA / "crisismmd.tsv"), str(DATA / "features.geojson")], "STORE": store,
-        "FORMAT": 0, "MEDIA_ROOT": str(DATA), "KEEP_AUTHORS": False, "MAPPING": ""})
+        "FORMAT": "auto", "MEDIA_ROOT": str(DATA), "KEEP_AUTHORS": False, "MAPPING": ""})
     summary = json.loads(result["SUMMARY"])
     assert result["IMPORTED"] == 3 and result["UNLOCATED"] == 3 and result["SKIPPED"] == 3
     assert summary["records_read"] == result["RECORDS_READ"] == 9
@@ -99,7 +100,7 @@ def _feature(layer, post_id):
 
 
 def test_posts_layer_style_colours_by_screening_state(tmp_path):
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
 
     layer = posts_layer(_store_with_states(tmp_path))
     renderer = layer.renderer()
@@ -128,7 +129,7 @@ def test_posts_layer_style_colours_by_screening_state(tmp_path):
 
 
 def test_posts_layer_is_time_enabled_and_shows_photos(tmp_path):
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
 
     layer = posts_layer(_store_with_states(tmp_path))
     temporal = layer.temporalProperties()
@@ -147,15 +148,27 @@ def _maptip(layer, feature) -> str:
 
 
 def test_map_tip_shows_thumbnail_and_escaped_text(tmp_path):
-    from mist_qgis.layers import posts_layer
+    """Before the fetch step there is no cached copy, so no image (never the original path or a
+    URL); after it, the tip shows the cached copy's thumbnail."""
+    from mist_qgis.core.images.pipeline import FetchOptions, run_fetch_media
+    from mist_qgis.core.store import open_store
+    from mist_qgis.qgis_ops.layers import posts_layer
 
-    layer = posts_layer(_store_with_states(tmp_path))
+    path = _store_with_states(tmp_path)
+    layer = posts_layer(path)
     photo = next(f for f in layer.getFeatures() if f["filename"] == "flooded_street.jpg" and f["geo_source"] == "exif")
-    html = _maptip(layer, photo)
-    assert f'<img src="file://{photo["photo"]}"' in html and "location: exif" in html
+    assert "<img" not in _maptip(layer, photo) and "location: exif" in _maptip(layer, photo)
+    with open_store(path) as store:
+        run_fetch_media(store, FetchOptions(offline=True, media_dir=DATA / "photos"))
+    layer = posts_layer(path)
+    photo = next(f for f in layer.getFeatures() if f["filename"] == "flooded_street.jpg" and f["geo_source"] == "exif")
+    cached = photo["photo"]
+    assert ".media/" in cached
+    thumb = re.sub(r"/[0-9a-f]{2}/([0-9a-f]{64})\.[a-z0-9]+$", r"/thumbs/\1.jpg", cached)
+    assert Path(thumb).is_file() and f'<img src="file://{thumb}"' in _maptip(layer, photo)
     hostile = _maptip(layer, _feature(layer, "a5"))
     assert "<script>" not in hostile and "&lt;script&gt;alert(1)&lt;/script&gt; &amp;" in hostile
-    assert '<img src="https://pbs.example.org/m.jpg"' in hostile
+    assert "pbs.example.org" not in hostile
     predicted = _maptip(layer, _feature(layer, "a2"))
     assert "predicted: flood (0.91)" in predicted and "2021-07-20 19:00 UTC" in predicted
 
@@ -164,7 +177,7 @@ def test_map_tip_leaves_out_photos_qt_cannot_show(tmp_path):
     """An iPhone's HEIC (or an AVIF) would be a broken image in the tip; the text still shows."""
     from mist_qgis.core.posts.importer import import_posts
     from mist_qgis.core.store import open_store
-    from mist_qgis.layers import posts_layer
+    from mist_qgis.qgis_ops.layers import posts_layer
     from tests.media_fixtures import phone_photo, photo
 
     folder = tmp_path / "DCIM"
@@ -182,7 +195,7 @@ def test_map_tip_leaves_out_photos_qt_cannot_show(tmp_path):
 
 def test_import_task_adds_the_styled_layer_once(tmp_path):
     from mist_qgis.core.posts.importer import ImportOptions
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
 
     project = QgsProject()
     store = tmp_path / "task.gpkg"
@@ -201,7 +214,7 @@ def test_import_task_adds_the_styled_layer_once(tmp_path):
 
 
 def test_cancelled_task_commits_what_it_read_and_reports(tmp_path):
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
 
     project = QgsProject()
     task = ImportPostsTask([str(DATA / "features.geojson")], tmp_path / "c.gpkg", project=project)
@@ -214,7 +227,7 @@ def test_cancelled_task_commits_what_it_read_and_reports(tmp_path):
 
 
 def test_failed_task_reports_the_reason(tmp_path):
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
 
     task = ImportPostsTask([str(DATA / "not_posts.csv")], tmp_path / "f.gpkg", project=QgsProject())
     assert task.run() is False
@@ -232,7 +245,7 @@ def test_algorithm_output_loads_styled_in_a_project(tmp_path):
     context.setProject(project)
     alg = ImportPostsAlgorithm()
     alg.initAlgorithm()
-    params = {"INPUTS": [str(DATA / "features.geojsonl")], "STORE": str(tmp_path / "p.gpkg"), "FORMAT": 0}
+    params = {"INPUTS": [str(DATA / "features.geojsonl")], "STORE": str(tmp_path / "p.gpkg"), "FORMAT": "auto"}
     results, ok = alg.run(params, context, QgsProcessingFeedback())
     assert ok and results["IMPORTED"] == 3
     details = context.layersToLoadOnCompletion()
@@ -250,7 +263,7 @@ def test_task_manager_runs_an_import_read_in_a_second_process(tmp_path):
     from qgis.core import QgsApplication
 
     from mist_qgis.core.posts.importer import ImportOptions
-    from mist_qgis.tasks.import_task import ImportPostsTask
+    from mist_qgis.gui.import_task import ImportPostsTask
     from tests.helpers.tasks import wait_for_task
     from tests.unit.test_posts_import import write_tweets
 

@@ -56,7 +56,7 @@ def test_inundation_algorithm_writes_styled_outputs_and_loads_them(tmp_path):
     res = processing.run("mist:inundation", {
         "STORE": str(store), "DEM": str(_plane_dem(tmp_path / "dem.tif")), "MAX_DISTANCE": 10_000,
         "OUTPUT_FOLDER": str(tmp_path / "out")}, context=context, feedback=QgsProcessingFeedback())
-    assert res["FLOODED_AREA_M2"] == pytest.approx(50 * 200)
+    assert res["FLOODED_AREA_M2"] == pytest.approx(50 * 200 / 0.9996**2)  # ground m²: UTM shrinks by k0
     assert (tmp_path / "out" / "inundation_depth.qml").exists()
     depth = gdal.Open(res["DEPTH"]).ReadAsArray()
     assert (depth[:, :50] > 0).all() and (depth[:, 50:] == -9999).all()
@@ -67,7 +67,7 @@ def test_inundation_algorithm_writes_styled_outputs_and_loads_them(tmp_path):
 
 def test_inundation_algorithm_refuses_a_dem_without_crs(tmp_path):
     store = _store_with_depths(tmp_path / "s.gpkg")
-    with pytest.raises(QgsProcessingException):
+    with pytest.raises(QgsProcessingException, match="has no coordinate reference system; assign one"):
         processing.run("mist:inundation", {"STORE": str(store), "DEM": str(_plane_dem(tmp_path / "d.tif", None)),
                                            "OUTPUT_FOLDER": str(tmp_path / "out")})
 
@@ -78,12 +78,12 @@ def test_selo_then_evaluate_through_processing(tmp_path):
     text = colour_text_encoder(tmp_path / "text.onnx")
     out = tmp_path / "red.tif"
     res = processing.run("mist:selo", {
-        "RASTER": str(raster), "IMAGE_MODEL": str(image), "QUERY_KIND": 0, "TEXT": "red", "TEXT_MODEL": str(text),
+        "RASTER": str(raster), "IMAGE_MODEL": str(image), "QUERY_KIND": "text", "TEXT": "red", "TEXT_MODEL": str(text),
         "CACHE_DIR": str(tmp_path / "cache"), "OUTPUT": str(out)})
     assert json.loads(res["RESULT"])["windows"] > 0 and (tmp_path / "red.qml").exists()
     assert gdal.Open(str(out)).GetGeoTransform() == gdal.Open(str(raster)).GetGeoTransform()
-    with pytest.raises(QgsProcessingException):
-        processing.run("mist:selo", {"RASTER": str(raster), "IMAGE_MODEL": str(image), "QUERY_KIND": 0,
+    with pytest.raises(QgsProcessingException, match="A text query needs the text encoder"):
+        processing.run("mist:selo", {"RASTER": str(raster), "IMAGE_MODEL": str(image), "QUERY_KIND": "text",
                                      "TEXT": "red", "OUTPUT": str(tmp_path / "x.tif")})
 
     # the red block's polygon in map coordinates (the scene's geotransform: 0.5 m pixels)
@@ -116,7 +116,7 @@ def test_selo_then_evaluate_through_processing(tmp_path):
 
 def test_postdensity_algorithm(tmp_path):
     store = _store_with_depths(tmp_path / "s.gpkg")
-    res = processing.run("mist:postdensity", {"STORE": str(store), "KIND": 2, "RADIUS": 50, "PIXEL_SIZE": 5,
+    res = processing.run("mist:postdensity", {"STORE": str(store), "KIND": "verified", "RADIUS": 50, "PIXEL_SIZE": 5,
                                               "OUTPUT_FOLDER": str(tmp_path / "d")})
     result = json.loads(res["RESULT"])
     assert res["POINTS"] == 2 and result["crs"] == "EPSG:32633"
@@ -131,8 +131,32 @@ def test_cli_inundation_end_to_end(tmp_path):
                          capture_output=True, text=True, timeout=180)
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
-    assert result["flooded_area_m2"] == pytest.approx(10_000) and result["result"]["points_used"] == 2
+    assert result["flooded_area_m2"] == pytest.approx(10_000 / 0.9996**2) and result["result"]["points_used"] == 2
     bad = subprocess.run([sys.executable, "-m", "mist_qgis", "inundation", "--store", str(store), "--dem",
                           str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o")],
                          capture_output=True, text=True, timeout=180)
     assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_inundation_names_skipped_posts_so_they_can_be_found(tmp_path):
+    """A skipped post is named by its feature id, time and text, not by a 19-digit platform id."""
+    class Recording(QgsProcessingFeedback):
+        def __init__(self):
+            super().__init__()
+            self.warnings = []
+
+        def pushWarning(self, warning):  # noqa: N802
+            self.warnings.append(warning)
+
+    store = _store_with_depths(tmp_path / "s.gpkg")
+    with open_store(store) as s, s.batch() as conn:
+        conn.execute("UPDATE posts SET post_id = '1814600000000007919', text = 'Our street is a river now', "
+                     "timestamp = '2024-07-20T10:17:00Z', water_depth_m = 40.0 WHERE post_id = 'b'")
+        fid = conn.execute("SELECT fid FROM posts WHERE post_id = '1814600000000007919'").fetchone()[0]
+    feedback = Recording()
+    processing.run("mist:inundation", {"STORE": str(store), "DEM": str(_plane_dem(tmp_path / "dem.tif")),
+                                       "MAX_DISTANCE": 10_000, "OUTPUT_FOLDER": str(tmp_path / "out")},
+                   feedback=feedback)
+    skipped = [w for w in feedback.warnings if "skipped" in w]
+    assert skipped == [f"post fid {fid} 2024-07-20 10:17 “Our street is a river now” skipped: "
+                       "implausible water depth 40 m (> 15 m)"]

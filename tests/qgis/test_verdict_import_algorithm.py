@@ -40,7 +40,7 @@ def test_algorithm_writes_verdicts_and_reports_bad_rows(posts_store, tmp_path):
 def test_algorithm_refuses_a_table_without_the_needed_columns(posts_store, tmp_path):
     table = tmp_path / "other.csv"
     table.write_text("a,b\n1,2\n", encoding="utf-8")
-    with pytest.raises(QgsProcessingException):
+    with pytest.raises(QgsProcessingException, match="needs the columns post_id and verdict"):
         processing.run("mist:importverifications", {"STORE": str(posts_store), "INPUT": str(table)})
 
 

@@ -10,7 +10,7 @@ from mist_qgis.core.models.card import ModelCardError
 from mist_qgis.core.models.classify import classify_store, predict_images
 from mist_qgis.core.models.embeddings import embed_photos
 from mist_qgis.core.models.preprocess import load_for_model
-from mist_qgis.core.store import models as sql
+from mist_qgis.core.store import models_sql
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, colour_card, make_colour_model, photo
 
 
@@ -36,7 +36,7 @@ def test_classifies_every_ok_photo_and_records_bad_ones(store, model):
     result = classify_store(store, model, batch_size=4, k=2)
     assert result.status == "done" and result.model == "colour@1"
     assert (result.classified, result.skipped, result.embeddings) == (6, 2, 6)
-    rows = sql.predictions(store, "colour@1")
+    rows = models_sql.predictions(store, "colour@1")
     assert len(rows) == 12 and {r["run_fid"] for r in rows} == {result.run_id}
     for fid in fids[:6]:
         best = max((r for r in rows if r["media_fid"] == fid), key=lambda r: r["score"])
@@ -48,7 +48,7 @@ def test_classifies_every_ok_photo_and_records_bad_ones(store, model):
     assert len(reasons) == 2 and any("not an image" in r for r in reasons) and any("missing" in r for r in reasons)
     run = store.runs("classify")[-1]
     assert run.status == "done" and run.counts == {"classified": 6, "skipped": 2, "embeddings": 6}
-    fids_emb, matrix = sql.load_embeddings(store, "colour@1")
+    fids_emb, matrix = models_sql.load_embeddings(store, "colour@1")
     assert list(fids_emb) == fids[:6] and matrix.shape == (6, 3)
 
 
@@ -60,13 +60,13 @@ def test_cancel_then_resume_classifies_each_photo_once(store, model):
         calls["n"] += 1
         return calls["n"] > 1
 
-    first = classify_store(store, model, batch_size=2, cancel=cancel_after_first_batch)
+    first = classify_store(store, model, batch_size=2, is_cancelled=cancel_after_first_batch)
     assert first.status == "cancelled" and first.classified == 2
     assert store.runs("classify")[-1].status == "cancelled"
     progress = []
-    second = classify_store(store, model, batch_size=2, progress=lambda d, t: progress.append((d, t)))
+    second = classify_store(store, model, batch_size=2, progress=progress.append)
     assert second.status == "done" and second.classified == 4
-    assert progress[0] == (0, 4) and progress[-1] == (4, 4)
+    assert progress[0] == 0.0 and progress[-1] == 100.0 and progress == sorted(progress)
     counts = store.query("SELECT media_fid, count(DISTINCT run_fid) AS runs FROM predictions GROUP BY media_fid")
     assert len(counts) == 6 and all(r["runs"] == 1 for r in counts)
     assert classify_store(store, model).classified == 0  # nothing left

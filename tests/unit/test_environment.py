@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ast
 import subprocess
 import sys
 from pathlib import Path
@@ -26,23 +25,6 @@ def test_core_store_needs_no_qgis():
     code = "import sys, mist_qgis.core.store; print('qgis' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
-
-
-def test_core_never_imports_widgets():
-    offenders = []
-    for path in (PACKAGE / "core").rglob("*.py"):
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        for node in ast.walk(tree):
-            names = []
-            if isinstance(node, ast.Import):
-                names = [a.name for a in node.names]
-            elif isinstance(node, ast.ImportFrom) and node.module:
-                names = [node.module]
-            for name in names:
-                if name.startswith(("qgis.gui", "qgis.PyQt.QtWidgets", "PyQt5.QtWidgets", "qgis.utils")) \
-                        or name.endswith((".gui", ".tasks", ".processing_provider")):
-                    offenders.append(f"{path.relative_to(PACKAGE)}: {name}")
-    assert offenders == []
 
 
 def test_qt_enums_are_fully_qualified():

@@ -129,3 +129,27 @@ def test_disk_lightglue_retrieval_and_match_pick_the_right_reference(store, refs
     assert row["match_ref"] == "street/coffee_1" and lonlat == pytest.approx(target[:2])
     best, *others = store.query("SELECT ref_id, confidence FROM matches ORDER BY confidence DESC")
     assert best["confidence"] > 0.9 and all(o["confidence"] < 0.5 for o in others if "coffee" not in o["ref_id"])
+
+
+def test_cancel_stops_within_a_post_after_one_pair(store, refs, monkeypatch):
+    """A post with many candidates stops after the pair being matched, not after all of them; the
+    post is not recorded, so the next run does it."""
+    add_post_with_photos(store, "q0", ORIGIN, 500.0, [query_of(refs["rocket_0"][2], seed=1)])
+    matched = []
+    real = locate.Geolocator._score_photo
+
+    def counting(self, *args, **kwargs):
+        inner = self.matcher.match_features
+
+        def match(*a, **k):
+            matched.append(1)
+            return inner(*a, **k)
+
+        monkeypatch.setattr(self.matcher, "match_features", match)
+        return real(self, *args, **kwargs)
+
+    monkeypatch.setattr(locate.Geolocator, "_score_photo", counting)
+    summary = locate.geolocate(store, GeolocateOptions(matcher="sift", top_k=6), is_cancelled=lambda: len(matched) >= 1)
+    assert summary.status == "cancelled" and len(matched) == 1
+    assert store.count("geolocations") == 0
+    assert locate.geolocate(store, GeolocateOptions(matcher="sift", top_k=6)).counts["posts"] == 1

@@ -10,7 +10,7 @@ import pytest
 from PIL import Image
 
 from mist_qgis.core.geoloc import references, synthetic
-from mist_qgis.core.store import geoloc as sql
+from mist_qgis.core.store import geoloc_sql
 from mist_qgis.paths import style_path
 
 
@@ -36,7 +36,7 @@ def test_csv_collection_with_aliases_bad_rows_and_escaping_paths(tmp_path, store
         "r6,113.6,34.7,10,/etc/passwd\n", encoding="utf-8")
     summary = references.import_references(store, csv_path)
     assert (summary.imported, summary.skipped, summary.collection) == (2, 4, "refs")
-    rows = {r.ref_uid: r for r in sql.references(store)}
+    rows = {r.ref_uid: r for r in geoloc_sql.references(store)}
     assert rows["refs/r1"].heading == pytest.approx(10.0)  # 370 -> 10
     assert rows["refs/r2"].heading is None
     assert (rows["refs/r1"].lon, rows["refs/r1"].lat) == (113.68, 34.70)
@@ -67,7 +67,7 @@ def test_mist_smmd_success_csv_layout(tmp_path, store):
     assert references.detect_format(base) == "success"
     summary = references.import_references(store, base)
     assert (summary.imported, summary.skipped) == (5, 2)
-    rows = [r for r in sql.references(store)]
+    rows = [r for r in geoloc_sql.references(store)]
     pano = [r for r in rows if r.location_id == "PANO1"]
     assert len(pano) == 4 and all(r.heading is None for r in pano)
     offsets = store.query('SELECT view_offset FROM "references" WHERE location_id = ? ORDER BY view_offset',
@@ -99,7 +99,7 @@ def test_geojson_and_geojson_seq(tmp_path, store):
     b = references.import_references(store, seq, collection="seq")
     assert (a.imported, a.skipped) == (2, 2)
     assert (b.imported, b.skipped) == (2, 3)
-    rows = {r.ref_uid: r for r in sql.references(store)}
+    rows = {r.ref_uid: r for r in geoloc_sql.references(store)}
     assert rows["fc/11"].heading == pytest.approx(271.5) and rows["seq/k2"].heading == 45.0
 
 
@@ -122,7 +122,7 @@ def test_geotagged_photos_folder(tmp_path, store):
     (folder / "junk.jpg").write_bytes(b"not a jpeg")
     summary = references.import_references(store, folder)
     assert (summary.imported, summary.skipped) == (2, 2)
-    rows = {r.ref_uid: r for r in sql.references(store)}
+    rows = {r.ref_uid: r for r in geoloc_sql.references(store)}
     a = rows["survey/a"]
     assert a.lon == pytest.approx(113.6851, abs=1e-6) and a.lat == pytest.approx(34.6985, abs=1e-6)
     assert a.heading == pytest.approx(87.5)

@@ -11,6 +11,9 @@ from mist_qgis.core.rasters.inundation import DEPTH_NODATA, DepthPoint, Inundati
 from tests.helpers.raster_testkit import write_dem
 
 X0, Y0 = 500000.0, 4000000.0  # UTM 33N origin of the test DEMs, 1 m cells
+# on its central meridian (easting 500 km) UTM shrinks the ground by exactly k0 = 0.9996: one grid
+# metre there is 1 / 0.9996 m on the ground, and one grid cell 1 / 0.9996² m²
+K0 = 0.9996
 
 
 def _pt(pid, row, col, depth):
@@ -48,8 +51,8 @@ def test_tilted_plane_with_one_water_level_gives_the_exact_extent(tmp_path, meth
     assert np.array_equal(wet, expected)
     np.testing.assert_allclose(depth[:, :50], 5.0 - _plane()[:, :50], atol=1e-6)
     assert ds.GetGeoTransform() == (X0, 1.0, 0.0, Y0, 0.0, -1.0)
-    assert res.flooded_area_m2 == pytest.approx(50 * 200)
-    assert _extent(res) == [(1, pytest.approx(10_000.0), pytest.approx(5.0))]
+    assert res.flooded_area_m2 == pytest.approx(50 * 200 / K0**2, rel=1e-6)
+    assert _extent(res) == [(1, pytest.approx(10_000.0 / K0**2, rel=1e-6), pytest.approx(5.0))]
     assert res.inconsistencies == [] and res.points_used == 3 and res.components == 1
 
 
@@ -63,7 +66,7 @@ def test_separate_low_basin_behind_a_ridge_is_excluded(tmp_path):
     depth, _ = _depth(res)
     wet = depth != DEPTH_NODATA
     assert wet[:, :100].all() and not wet[:, 100:].any()
-    assert res.flooded_area_m2 == pytest.approx(100 * 100)
+    assert res.flooded_area_m2 == pytest.approx(100 * 100 / K0**2, rel=1e-6)
     # evidence in the basin floods the basin instead (its own level), never the west
     res = inundation(dem, [_pt("east", 50, 200, 0.5)], tmp_path / "out2", "EPSG:32633",
                      InundationParams(max_distance_m=10_000))
@@ -79,7 +82,7 @@ def test_inconsistent_neighbouring_depths_are_reported(tmp_path):
                      InundationParams(neighbour_distance_m=100, consistency_tolerance_m=0.5))
     assert [(i.point_a, i.point_b) for i in res.inconsistencies] == [("p1", "p2")]
     (inc,) = res.inconsistencies
-    assert inc.distance_m == pytest.approx(50) and inc.difference_m == pytest.approx(2.0)
+    assert inc.distance_m == pytest.approx(50 / K0, rel=1e-6) and inc.difference_m == pytest.approx(2.0)
     ds = ogr.Open(res.extent_path)  # keep the dataset alive while its layer is read
     ev = {f["point_id"]: f["status"] for f in ds.GetLayerByName("evidence")}
     assert ev == {"p1": "inconsistent", "p2": "inconsistent", "p3": "used", "p4": "used"}
@@ -91,7 +94,7 @@ def test_maximum_distance_from_evidence_is_exact_at_step_one(tmp_path):
                      InundationParams(max_distance_m=30))
     wet = _depth(res)[0] != DEPTH_NODATA
     rr, cc = np.mgrid[:101, :101]
-    assert np.array_equal(wet, np.hypot(rr - 50, cc - 50) <= 30)
+    assert np.array_equal(wet, np.hypot(rr - 50, cc - 50) / K0 <= 30)  # ground metres, not grid metres
     assert res.step == 1
 
 
@@ -212,3 +215,22 @@ def test_inundation_from_a_store_records_the_run_and_its_issues(tmp_path, store)
     assert run.status == "done" and run.counts["points_used"] == 2 and run.counts["no_depth"] == 1
     reasons = [r["reason"] for r in store.issues_for_run(run_id)]
     assert any("implausible" in r for r in reasons) and any("differ by 3.00 m" in r for r in reasons)
+
+
+def test_a_raster_that_does_not_look_like_elevation_is_warned_about(tmp_path):
+    """A density surface or a photo chosen as the DEM still runs, but the result says why the
+    raster is doubtful: a MIST output's name or metadata, several bands, 8-bit values."""
+    from mist_qgis.core.rasters.inundation import dem_doubts
+    from tests.helpers.raster_testkit import write_rgb_raster
+
+    dem = write_dem(tmp_path / "plane.tif", _plane())
+    assert dem_doubts(dem) == []
+    photo = write_rgb_raster(tmp_path / "density_all.tif", (np.indices((200, 300)).sum(0) % 250).astype(np.uint8)
+                             [..., None].repeat(3, axis=2), geotransform=(X0, 1.0, 0.0, Y0, 0.0, -1.0))
+    doubts = dem_doubts(photo)
+    assert len(doubts) == 3 and "MIST output" in doubts[0] and "3 bands" in doubts[1] and "8-bit" in doubts[2]
+    res = inundation(photo, [_pt("a", 100, 20, 3.0)], tmp_path / "out", "EPSG:32633",
+                     InundationParams(max_distance_m=10_000))
+    assert res.warnings[:3] == doubts
+    depth = write_dem(tmp_path / "flood_depth.tif", _plane())
+    assert dem_doubts(depth) == ["flood_depth.tif looks like a MIST output (by its name), not an elevation model"]

@@ -16,7 +16,7 @@ from mist_qgis.core.images.dedup import (
     histogram_correlation,
     perceptual_hash,
 )
-from mist_qgis.core.images.safe_decode import DecodeError
+from mist_qgis.core.images.safe_decode import DecodeError, ImageLimits
 from mist_qgis.core.images.video import VideoLimits, extract_stable_frames, probe_video, sniff_video
 from tests.media_fixtures import jpeg_bytes, photo, write_video
 
@@ -73,8 +73,8 @@ def test_stable_frames_follow_the_flow_rule(tmp_path):
     assert [f.index for f in frames] == [1, 7] and all(f.mean_flow_px < 1.0 for f in frames)
     assert frames[0].rgb.shape == (240, 320, 3)  # kept at full resolution
     assert len(extract_stable_frames(still, VideoLimits(max_stable_frames=1))) == 1
-    with pytest.raises(DecodeError, match="pixel limit"):
-        extract_stable_frames(still, VideoLimits(max_pixels=1000))
+    with pytest.raises(DecodeError, match="video frames of 320x240 = 76800 pixels exceeds the limit of 1000"):
+        extract_stable_frames(still, VideoLimits(image_limits=ImageLimits(max_pixels=1000)))
 
 
 def test_broken_video_refused(tmp_path):

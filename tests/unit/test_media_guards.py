@@ -87,6 +87,55 @@ def test_single_network_exception():
             check_url(url, loopback_only)
 
 
+def _v6(prefix: str, ipv4: str) -> str:
+    """An IPv6 address that embeds `ipv4` the way `prefix` does."""
+    import ipaddress
+
+    value = int(ipaddress.IPv4Address(ipv4))
+    if prefix == "6to4":  # 2002:VVVV:VVVV::/48
+        return str(ipaddress.IPv6Address((0x2002 << 112) | (value << 80) | 1))
+    if prefix == "teredo":  # 2001:0:server:flags:port:~client (public server 65.54.227.120)
+        server = int(ipaddress.IPv4Address("65.54.227.120"))
+        return str(ipaddress.IPv6Address((0x20010000 << 96) | (server << 64) | (0x8000 << 48)
+                                         | (0xFFFF << 32) | (~value & 0xFFFFFFFF)))
+    if prefix == "nat64":  # 64:ff9b::/96
+        return str(ipaddress.IPv6Address((0x64FF9B << 96) | value))
+    if prefix == "mapped":  # ::ffff:a.b.c.d
+        return f"::ffff:{ipv4}"
+    raise ValueError(prefix)
+
+
+@pytest.mark.parametrize("form", ["mapped", "6to4", "teredo", "nat64"])
+@pytest.mark.parametrize("ipv4,reason", [
+    ("127.0.0.1", "loopback"), ("10.0.0.5", "private"), ("192.168.1.1", "private"),
+    ("169.254.169.254", "link-local"),
+])
+def test_ipv6_forms_embedding_ipv4_are_judged_by_the_ipv4_inside(form, ipv4, reason):
+    address = _v6(form, ipv4)
+    policy = UrlPolicy(resolver=_resolver({"wrapped.example.org": [address]}))
+    with pytest.raises(UrlRefused, match=f"{ipv4} is {reason}"):
+        check_url("http://wrapped.example.org/a.jpg", policy)
+    with pytest.raises(UrlRefused, match=f"{ipv4} is {reason}"):
+        check_url(f"http://[{address}]/a.jpg", UrlPolicy())
+    if reason == "link-local":  # the metadata address stays closed even when private hosts are open
+        with pytest.raises(UrlRefused, match="169.254.169.254 is link-local"):
+            check_url(f"http://[{address}]/a.jpg", UrlPolicy(allow_private_hosts=True))
+
+
+@pytest.mark.parametrize("form", ["mapped", "6to4", "teredo", "nat64"])
+def test_ipv6_forms_embedding_a_public_ipv4_pass(form):
+    address = _v6(form, "93.184.216.34")
+    assert check_url(f"http://[{address}]/a.jpg", UrlPolicy()).addresses == (address,)
+
+
+def test_site_local_ipv6_is_refused_unless_private_hosts_are_allowed():
+    with pytest.raises(UrlRefused, match="site-local"):
+        check_url("http://[fec0::1]/a.jpg", UrlPolicy())
+    with pytest.raises(UrlRefused, match="site-local"):
+        check_url("http://[feff:ffff::1]/a.jpg", UrlPolicy())
+    assert check_url("http://[fec0::1]/a.jpg", UrlPolicy(allow_private_hosts=True))
+
+
 def test_credentials_control_characters_and_unresolvable_hosts():
     for url in ("http://user:pw@photos.example.org/a.jpg", "http://photos.example.org/a b.jpg",
                 "http://photos.example.org/a\r\nHost: evil", "http://nosuch.example.org/a.jpg",

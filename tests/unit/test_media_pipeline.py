@@ -1,6 +1,6 @@
 """The media stage end to end on real GeoPackage stores: online against the hostile server on
 127.0.0.1 (loopback exception on for these tests only), offline from a folder, resume after
-cancel, near-duplicates, video frames and EXIF locations."""
+is_cancelled, near-duplicates, video frames and EXIF locations."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from PIL import Image
 
 from mist_qgis.core.images.fetcher import FetchLimits
 from mist_qgis.core.images.pipeline import FetchOptions, link_duplicates, run_fetch_media
+from mist_qgis.core.images.safe_decode import ImageLimits
 from mist_qgis.core.images.urlguard import UrlPolicy
 from mist_qgis.core.posts import MediaRef, PostRecord
 from mist_qgis.core.store import gpkg, open_store
@@ -87,7 +88,7 @@ def test_online_run_vets_caches_and_records_everything(store, server):
         _post("10", MediaRef(path="photos/a.jpg")),  # a local path, but no media folder given
         _post("11", MediaRef()),
     ])
-    summary = run_fetch_media(store, _options(max_pixels=4_000_000))
+    summary = run_fetch_media(store, _options(image_limits=ImageLimits(max_pixels=4_000_000)))
 
     assert server.hits["/p/good.jpg"] == 1  # the repost was not downloaded again
     ok = _media(store, "1")
@@ -145,7 +146,7 @@ def test_cancel_then_resume_never_fetches_a_cached_photo_again(store_path, serve
         _add(store, [_post(str(i), MediaRef(url=u)) for i, u in enumerate(urls)])
         seen = []
         first = run_fetch_media(store, _options(workers=2, flush_every=3),
-                                progress=seen.append, cancel=lambda: len(seen) >= 6)
+                                progress=seen.append, is_cancelled=lambda: len(seen) >= 6)
         assert first.status == "cancelled" and "next run continues" in first.message
         done = store.count("media", "status = 'ok'")
         assert 6 <= done < 30 and store.count("media", "status = 'failed'") == 0
@@ -222,6 +223,9 @@ def test_offline_resolves_from_a_folder_and_never_touches_the_network(store, tmp
     assert pending["status"] == "pending" and pending["error"].startswith("offline: no local file")
     assert _media(store, "8")["cache_path"] == _media(store, "1")["cache_path"]
     assert summary.offline and summary.counts["left_pending"] == 1 and summary.counts["ok"] == 6
+    photos = {r[0]: r[1] for r in store.query("SELECT post_id, photo FROM posts")}
+    assert photos["4242"] == store.media_file(_media(store, "4242", 0)["cache_path"]).as_posix()
+    assert photos["7"] is None  # never fetched: no photo, and never its URL
     with pytest.raises(ValueError, match="media folder"):
         run_fetch_media(store, FetchOptions(offline=True))
 

@@ -8,7 +8,8 @@ from dataclasses import replace
 import onnx
 import pytest
 
-from mist_qgis.core.models.card import ModelCardError, card_from_metadata, card_to_metadata, read_card
+from mist_qgis.core.models.card import ModelCardError, card_from_metadata, card_to_metadata
+from mist_qgis.core.models.runtime import read_card
 from tests.helpers.modelkit import colour_card, make_colour_model
 
 

@@ -14,8 +14,8 @@ import pytest
 import torch
 
 from mist_qgis.core.models import runtime
-from mist_qgis.core.models.card import read_card
 from mist_qgis.core.models.export import CheckpointError, load_state_dict, max_abs_diff
+from mist_qgis.core.models.runtime import read_card
 
 MODELS = Path(__file__).resolve().parents[2] / "models"
 

@@ -8,10 +8,10 @@ import zipfile
 
 import pytest
 
+from mist_qgis.core.errors import Cancelled
 from mist_qgis.core.models.registry import (
     PACK_MANIFEST,
     ModelNotFoundError,
-    ModelPackCancelled,
     ModelPackError,
     ModelRegistry,
     import_pack,
@@ -81,15 +81,15 @@ def test_pack_import_reports_progress_and_a_cancel_leaves_nothing(tmp_path, pack
     pack = make_pack([*files, big], tmp_path / ("team.zip" if as_zip else "team"), "team", base=base)
     seen = []
     import_pack(pack, tmp_path / "models", progress=seen.append)
-    assert seen == sorted(seen) and seen[-1] == 1.0 and len(seen) >= 4
+    assert seen == sorted(seen) and seen[-1] == 100.0 and len(seen) >= 4
     polls = []
 
     def cancel_on_second_poll() -> bool:
         polls.append(1)
         return len(polls) >= 2
 
-    with pytest.raises(ModelPackCancelled):
-        import_pack(pack, tmp_path / "cancelled", is_canceled=cancel_on_second_poll)
+    with pytest.raises(Cancelled):
+        import_pack(pack, tmp_path / "cancelled", is_cancelled=cancel_on_second_poll)
     assert list((tmp_path / "cancelled").iterdir()) == []
 
 

@@ -12,11 +12,12 @@ import onnx
 import pytest
 
 from mist_qgis.core.models import runtime
-from mist_qgis.core.models.card import ModelCardError, read_card
+from mist_qgis.core.models.card import ModelCardError
 from mist_qgis.core.models.classify import classify_store, predict_images
 from mist_qgis.core.models.preprocess import load_for_model, normalise
+from mist_qgis.core.models.runtime import read_card
 from mist_qgis.core.models.tokenizer import TokenizerError
-from mist_qgis.core.store import models as sql
+from mist_qgis.core.store import models_sql
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo, save_photo
 from tests.helpers.multimodal_kit import MAX_LENGTH, make_crisis_model, make_tokenizer, torch_scores
 
@@ -55,7 +56,7 @@ def _reference(store, media_fid, card, model, text):
 
 
 def _stored(store, media_fid, labels):
-    scores = {r["label"]: r["score"] for r in sql.predictions(store, "crisis@1") if r["media_fid"] == media_fid}
+    scores = {r["label"]: r["score"] for r in models_sql.predictions(store, "crisis@1") if r["media_fid"] == media_fid}
     return np.array([scores[label] for label in labels])
 
 
@@ -75,7 +76,7 @@ def test_store_screening_matches_pytorch_for_each_photo_and_text(store, crisis):
         assert np.abs(stored[fid] - expected).max() < 1e-4, (text, stored[fid], expected)
     # the same photo with another text gets other scores: the text really reaches the model
     assert np.abs(stored[fids[0]] - stored[fids[6]]).max() > 1e-2
-    rows = sql.predictions(store, "crisis@1")
+    rows = models_sql.predictions(store, "crisis@1")
     assert len(rows) == 21 and {r["run_fid"] for r in rows} == {result.run_id}
     assert store.count("posts", "cls_model = 'crisis@1'") == 7
     run = store.runs("classify")[-1]
@@ -93,7 +94,7 @@ def test_cancel_then_resume_pairs_every_photo_with_its_own_text(store, crisis):
         calls["n"] += 1
         return calls["n"] > 1
 
-    first = classify_store(store, path, batch_size=2, cancel=cancel_after_first_batch)
+    first = classify_store(store, path, batch_size=2, is_cancelled=cancel_after_first_batch)
     assert (first.status, first.classified) == ("cancelled", 2)
     second = classify_store(store, path, batch_size=4, k=3)
     assert (second.status, second.classified) == ("done", 4)

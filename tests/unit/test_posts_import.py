@@ -133,7 +133,7 @@ def test_cancel_leaves_a_consistent_store_and_a_rerun_completes(store, tmp_path)
         polls.append(1)
         return True
 
-    first = import_posts(store, [path], ImportOptions(batch_size=200), is_canceled=cancel_at_first_poll)
+    first = import_posts(store, [path], ImportOptions(batch_size=200), is_cancelled=cancel_at_first_poll)
     assert first.status == "cancelled" and polls == [1]
     assert_exact(first)
     assert 0 < first.records_read < 3000

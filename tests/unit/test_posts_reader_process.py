@@ -53,7 +53,7 @@ def test_a_reader_process_gives_the_same_store_on_every_format(tmp_path):
 
 def test_cancelling_a_reader_process_keeps_the_counts_exact(store, tmp_path):
     path = write_tweets(tmp_path / "many.jsonl", 3000)
-    first = import_posts(store, [path], ImportOptions(batch_size=200, parallel=True), is_canceled=lambda: True)
+    first = import_posts(store, [path], ImportOptions(batch_size=200, parallel=True), is_cancelled=lambda: True)
     assert first.status == "cancelled"
     assert_exact(first)
     assert 0 < first.records_read < 3000

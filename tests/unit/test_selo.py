@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 from osgeo import gdal
 
+from mist_qgis.core.errors import Cancelled
 from mist_qgis.core.rasters import selo, selo_grid, selo_median
 from mist_qgis.core.rasters.encoders import (
     EncoderError,
@@ -15,9 +16,9 @@ from mist_qgis.core.rasters.encoders import (
     embed_photos,
     resize_crop,
 )
-from mist_qgis.core.rasters.georaster import Cancelled, Monitor
 from mist_qgis.core.rasters.selo_queries import HeadQuery, TextQuery, VectorQuery, chaotic_text_vector
 from mist_qgis.core.rasters.slm_metrics import evaluate
+from mist_qgis.core.stage import Monitor
 from tests.helpers.raster_testkit import (
     colour_text_encoder,
     conv_encoder,
@@ -225,12 +226,41 @@ def test_v2_map_matches_naive_procedure(tmp_path, models, raster):
     assert np.array_equal(got, want)
 
 
-def test_chaotic_vector_is_the_mean_of_caption_and_four_shuffles(models):
-    vec = chaotic_text_vector(models["text"], "red water road", seed=0)
-    # the colour encoder sums word vectors, so every shuffle embeds the same
-    assert np.allclose(vec, models["text"].encode_text(["red water road"])[0])
-    q = TextQuery(models["text"], "red water")
-    assert np.allclose(q.vector("v1"), models["text"].encode_text(["red water"])[0])
+class _WordOrderEncoder:
+    """A text encoder that hears word order (each word's vector weighted by its position), unlike
+    the colour model's sum of word vectors, so a shuffle changes the embedding; it keeps what it
+    was asked to embed."""
+
+    def __init__(self) -> None:
+        self.asked: list[list[str]] = []
+
+    def encode_text(self, texts):
+        self.asked.append(list(texts))
+        out = np.zeros((len(texts), 16), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for position, word in enumerate(text.split()):
+                out[row, sum(map(ord, word)) % 16] += position + 1
+        return out
+
+
+def test_chaotic_vector_is_the_mean_of_caption_and_four_shuffles():
+    caption = "red water on the road"
+    encoder = _WordOrderEncoder()
+    vec = chaotic_text_vector(encoder, caption, seed=0)
+    (texts,) = encoder.asked
+    assert len(texts) == 5 and texts[0] == caption
+    assert all(sorted(t.split()) == sorted(caption.split()) for t in texts[1:])  # shuffles of the same words
+    assert len(set(texts[1:]) - {caption}) >= 3  # shuffled for real, not the caption again
+    assert np.allclose(vec, encoder.encode_text(texts).mean(axis=0))
+    assert not np.allclose(vec, encoder.encode_text([caption])[0])
+    assert np.allclose(chaotic_text_vector(_WordOrderEncoder(), caption, seed=0), vec)  # the seed fixes them
+
+
+def test_v2_queries_use_the_chaotic_vector_and_v1_the_caption():
+    query = TextQuery(_WordOrderEncoder(), "red water on the road", seed=3)
+    assert np.allclose(query.vector("v2"), chaotic_text_vector(_WordOrderEncoder(), "red water on the road", seed=3))
+    assert np.allclose(query.vector("v1"), _WordOrderEncoder().encode_text(["red water on the road"])[0])
+    assert not np.allclose(query.vector("v1"), query.vector("v2"))
 
 
 def test_exemplar_and_head_queries(tmp_path, models, raster):
@@ -287,7 +317,7 @@ def test_cancel_leaves_no_map_and_resumes_from_the_cache(tmp_path, raster):
     out = tmp_path / "cancelled.tif"
     with pytest.raises(Cancelled):
         selo.selo_map(raster, out, encoder, VectorQuery(np.ones(32, np.float32)), "v1",
-                      cache_dir=tmp_path / "c", monitor=Monitor(cancelled=cancelled), embed_batch=4)
+                      cache_dir=tmp_path / "c", monitor=Monitor(is_cancelled=cancelled), embed_batch=4)
     assert not out.exists() and not list(tmp_path.glob("*.part.tif"))
     res = selo.selo_map(raster, out, encoder, VectorQuery(np.ones(32, np.float32)), "v1", cache_dir=tmp_path / "c")
     assert 0 < res.from_cache < res.windows and res.encoded == res.windows - res.from_cache

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -227,3 +228,21 @@ def test_only_runs_of_ended_processes_on_this_host_are_closed_as_interrupted(sto
     assert status[live] == ("running", "")
     assert status[live + 1][0] == "failed" and status[live + 1][1].startswith("interrupted")
     assert status[live + 2] == ("running", "")
+
+
+def test_photo_paths_follow_a_moved_store(tmp_path):
+    """The posts' photo field points at the cache beside the store, wherever the store goes."""
+    import shutil
+
+    from tests.helpers.verify_store import build_store
+
+    first = tmp_path / "a" / "s.gpkg"
+    with open_store(first) as store:
+        build_store(store, n=2)
+    moved = tmp_path / "b" / "s.gpkg"
+    moved.parent.mkdir()
+    shutil.copyfile(first, moved)
+    shutil.copytree(first.with_name("s.gpkg.media"), moved.with_name("s.gpkg.media"))
+    with open_store(moved) as store:
+        photos = [r[0] for r in store.query("SELECT photo FROM posts")]
+        assert all(p.startswith(store.media_dir.resolve().as_posix() + "/") and Path(p).is_file() for p in photos)

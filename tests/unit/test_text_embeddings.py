@@ -10,7 +10,7 @@ from mist_qgis.core.models.classify import classify_store
 from mist_qgis.core.models.embeddings import feature_matrix
 from mist_qgis.core.models.heads import train_head, train_head_from_store
 from mist_qgis.core.models.text import TEXT_DIM, TEXT_MODEL_TAG, embed_post_texts, embed_texts
-from mist_qgis.core.store import models as sql
+from mist_qgis.core.store import models_sql
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
 
 FLOOD = [
@@ -73,6 +73,7 @@ def test_text_head_and_image_plus_text_features_from_a_store(store, tmp_path):
                                    features="image+text", version="1", folds=3)
     assert result.card.features == "image+text" and result.card.extra["text_model"] == TEXT_MODEL_TAG
     assert result.card.embedding_dim == 3 + TEXT_DIM and result.metrics.accuracy >= 0.75
-    screened = classify_store(store, result.path)
+    # twelve examples are too few to show skill beyond chance; what is tested here is the features
+    screened = classify_store(store, result.path, allow_no_skill=True)
     assert screened.classified == 12
-    assert {r["label"] for r in sql.predictions(store, result.card.tag)} == {"flood", "not_flood"}
+    assert {r["label"] for r in models_sql.predictions(store, result.card.tag)} == {"flood", "not_flood"}

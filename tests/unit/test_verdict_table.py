@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from mist_qgis.core.posts.record import MediaRef, PostRecord
-from mist_qgis.core.store.models import verified_media
+from mist_qgis.core.store.models_sql import verified_media
 from mist_qgis.core.verify.records import VerdictError
 from mist_qgis.core.verify.verdict_table import import_verdict_table, parse_table_depth
 

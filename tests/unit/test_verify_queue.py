@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from mist_qgis.core.store import verify as sql
+from mist_qgis.core.store import verify_sql
 from mist_qgis.core.store.gpkg import point_blob
 from mist_qgis.core.verify.queue import Queue
 from mist_qgis.core.verify.records import BBox, Ordering, QueueFilter, Verdict
@@ -149,4 +149,4 @@ def test_no_model_means_no_scores_but_all_photos(store):
     data = build_store(store, n=3, scores=[None, None, None])
     q = Queue(store, ordering=Ordering.MOST_USEFUL)
     assert q.model == "" and sorted(fids(q)) == data.media_fids
-    assert sql.models(store) == []
+    assert verify_sql.models(store) == []

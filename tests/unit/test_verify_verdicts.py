@@ -124,3 +124,37 @@ def test_depth_classes_and_quick_field():
     for text in ("deep", "-1", "1e9", "nan", "0x10"):
         with pytest.raises(VerdictError):
             parse_depth(text)
+
+
+def test_the_latest_verdict_covering_a_photo_counts(store, data):
+    """A post-level verdict covers every photo of its post; a later photo verdict overrides it,
+    and a later post-level verdict overrides the photo verdict in turn."""
+    from mist_qgis.core.verify.agreement import agreement
+
+    post, media = data.post_fids[0], data.media_fids[0]
+    write_verdict(store, Verdict(post, "flood", "ben", None, 1.0))
+    write_verdict(store, Verdict(post, "not_flood", "ana", media))
+    assert mirror(store, post).as_tuple()[:2] == ("not_flood", "ana")
+    write_verdict(store, Verdict(post, "flood", "ana", media, 0.5))
+    assert (mirror(store, post).verified, mirror(store, post).water_depth_m) == ("flood", 0.5)
+    write_verdict(store, Verdict(post, "unsure", "ben", None))
+    assert mirror(store, post).as_tuple()[:2] == ("unsure", "ben")
+    result = agreement(store, "ana", "ben")
+    assert result.n_items == 1 and [(c.verdict_a, c.verdict_b) for c in result.conflicts] == [("flood", "unsure")]
+
+
+def test_upgrade_recomputes_mirrors_under_the_rule(store_path):
+    """A store whose mirror was written under the earlier rule (photo verdicts before post ones)
+    shows the rule's verdict after the upgrade."""
+    with open_store(store_path, target_version=5) as old:
+        d = build_store(old, n=2)
+        with old.batch() as conn:
+            insert = ("INSERT INTO verifications (post_fid, media_fid, verdict, water_depth_m, analyst, verified_at) "
+                      "VALUES (?, ?, ?, ?, ?, ?)")
+            conn.execute(insert, (d.post_fids[0], d.media_fids[0], "not_flood", None, "ana", "2021-07-20T09:00:00Z"))
+            conn.execute(insert, (d.post_fids[0], None, "flood", 1.0, "ben", "2021-07-20T10:00:00Z"))
+            conn.execute("UPDATE posts SET verified = 'not_flood', verified_by = 'ana' WHERE fid = ?",
+                         (d.post_fids[0],))
+    with open_store(store_path) as store:
+        assert (mirror(store, d.post_fids[0]).verified, mirror(store, d.post_fids[0]).water_depth_m) == ("flood", 1.0)
+        assert mirror(store, d.post_fids[1]) == PostVerification()

@@ -17,6 +17,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..geodesy import utm_epsg
+from ..stage import IsCancelled, Status, run_stage
 from .gazetteer import Gazetteer, GazetteerEntry, ToponymMatch, is_short
 from .records import CoarseLocation
 
@@ -45,12 +47,6 @@ def confidence_for_radius(radius_m: float) -> int:
 def step_down(confidence: int) -> int:
     i = CONFIDENCE_STEPS.index(confidence) if confidence in CONFIDENCE_STEPS else 0
     return CONFIDENCE_STEPS[max(0, i - 1)]
-
-
-def utm_epsg(lon: float, lat: float) -> int:
-    """EPSG code of the WGS 84 / UTM zone containing the point (standard zones)."""
-    zone = min(60, max(1, int(math.floor((lon + 180.0) / 6.0)) + 1))
-    return (32600 if lat >= 0 else 32700) + zone
 
 
 class LocalMetric:
@@ -214,42 +210,40 @@ class GeocodeSummary:
 
 
 def geocode_posts(store, gazetteer: Gazetteer, only_unlocated: bool = True, interval_m: float = SAMPLE_INTERVAL_M,
-                  is_cancelled=None) -> GeocodeSummary:
+                  is_cancelled: IsCancelled | None = None) -> GeocodeSummary:
     """Coarse-locate posts from their text; unlocated posts get the point (geo_source 'geocoded',
     accuracy = radius) and become locatable by image matching. Posts with no usable toponym are
     listed in the run's issue report."""
-    from ..store import geoloc as sql
+    from ..store import geoloc_sql
 
-    run_id = store.start_run("geocode_text", {"only_unlocated": only_unlocated, "interval_m": interval_m,
-                                              "gazetteer_names": len(gazetteer)})
-    placed = unplaced = 0
+    parameters = {"only_unlocated": only_unlocated, "interval_m": interval_m, "gazetteer_names": len(gazetteer)}
     batch: list[tuple[CoarseLocation, bool]] = []
     issues: list[tuple[str | None, int | None, str]] = []
-    status = "done"
-    for fid, text, lon, lat in sql.posts_with_text(store, only_unlocated):
-        if is_cancelled is not None and is_cancelled():
-            status = "cancelled"
-            break
-        near = (lon, lat) if lon is not None else None
-        result = locate_text(fid, text, gazetteer, near, interval_m)
-        if result.location is None:
-            unplaced += 1
-            issues.append((f"post {fid}", None, result.reason))
-        else:
-            placed += 1
-            batch.append((result.location, lon is None))
-        if len(batch) + len(issues) >= 500:
-            _flush(store, sql, batch, issues, run_id)
-    _flush(store, sql, batch, issues, run_id)
-    store.refresh_extents()
-    store.finish_run(run_id, status, {"placed": placed, "unplaced": unplaced})
-    return GeocodeSummary(run_id, placed, unplaced)
+    with run_stage(store, "geocode_text", parameters, is_cancelled=is_cancelled) as run:
+        counts = run.counts = {"placed": 0, "unplaced": 0}
+        for fid, text, lon, lat in geoloc_sql.posts_with_text(store, only_unlocated):
+            if run.cancelled():
+                run.status = Status.CANCELLED
+                break
+            near = (lon, lat) if lon is not None else None
+            result = locate_text(fid, text, gazetteer, near, interval_m)
+            if result.location is None:
+                counts["unplaced"] += 1
+                issues.append((f"post {fid}", None, result.reason))
+            else:
+                counts["placed"] += 1
+                batch.append((result.location, lon is None))
+            if len(batch) + len(issues) >= 500:
+                _flush(store, geoloc_sql, batch, issues, run.run_id)
+        _flush(store, geoloc_sql, batch, issues, run.run_id)
+        store.refresh_extents()
+    return GeocodeSummary(run.run_id, counts["placed"], counts["unplaced"])
 
 
-def _flush(store, sql, batch, issues, run_id) -> None:
+def _flush(store, geoloc_sql, batch, issues, run_id) -> None:
     with store.batch() as conn:
         for loc, move in batch:
-            sql.record_coarse(conn, loc, run_id, move)
+            geoloc_sql.record_coarse(conn, loc, run_id, move)
         if issues:
             store.record_issues(conn, run_id, "geocode_text", issues)
     batch.clear()

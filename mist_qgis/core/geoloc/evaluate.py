@@ -63,9 +63,9 @@ def evaluate_store(store, truth: Mapping[str, tuple[float, float]]) -> dict[str,
     """Errors of the posts' current locations ('after') and of the locations before image
     matching ('before': orig_lon/orig_lat, i.e. geotag or text-derived point), for the posts
     whose true location is known; also the same two restricted to the posts that were moved."""
-    from ..store import geoloc as sql
+    from ..store import geoloc_sql
 
-    locations = sql.post_locations(store)
+    locations = geoloc_sql.post_locations(store)
     known = [pid for pid in truth if pid in locations]
     after, before, moved_after, moved_before = [], [], [], []
     for pid in known:

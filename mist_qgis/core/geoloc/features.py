@@ -12,10 +12,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..errors import MistError
+
 FORMAT_VERSION = 1
 
 
-class FeatureBlobError(ValueError):
+class FeatureBlobError(MistError, ValueError):
     """A cached feature blob is unreadable or inconsistent (corrupt or from another format)."""
 
 

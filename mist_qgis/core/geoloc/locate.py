@@ -28,7 +28,10 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from ..store import geoloc as sql
+from ..errors import Cancelled
+from ..geodesy import haversine_m
+from ..stage import LocateStatus, Status, error_message, run_stage
+from ..store import geoloc_sql
 from .features import FeatureBlobError, Features
 from .masks import filter_matches, load_masker
 from .matchers import DEFAULT_MATCHER, Matcher, MatcherUnavailable, create
@@ -115,14 +118,14 @@ class ReferenceCache:
             return None, f"reference image unusable: {photo.reason}"
         f = self.matcher.extract(photo.image)
         with self.store.batch() as conn:
-            sql.save_features(conn, ref.fid, self.key, f.n, f.embedding, f.to_bytes(), stamp[0], stamp[1])
+            geoloc_sql.save_features(conn, ref.fid, self.key, f.n, f.embedding, f.to_bytes(), stamp[0], stamp[1])
         self.extracted += 1
         self._remember(ref.fid, f)
         return f, ""
 
     def embeddings(self, refs: list[ReferenceRow]) -> tuple[dict[int, np.ndarray], dict[int, str]]:
         """fid -> embedding for usable references, and fid -> reason for the others."""
-        cached = sql.cached_embeddings(self.store, [r.fid for r in refs], self.key)
+        cached = geoloc_sql.cached_embeddings(self.store, [r.fid for r in refs], self.key)
         out: dict[int, np.ndarray] = {}
         failed: dict[int, str] = {}
         for ref in refs:
@@ -146,7 +149,7 @@ class ReferenceCache:
         if f is not None:
             self._features.move_to_end(ref.fid)
             return f, ""
-        blob = sql.cached_feature_blob(self.store, ref.fid, self.key)
+        blob = geoloc_sql.cached_feature_blob(self.store, ref.fid, self.key)
         if blob is not None:
             try:
                 f = Features.from_bytes(blob)
@@ -187,13 +190,13 @@ def assign_paper_rates(scores: list[PairScore], refs: dict[str, ReferenceRow]) -
 
 
 def _candidates(store, post: PostToLocate, radius: float) -> list[ReferenceRow]:
-    near = sql.references_near(store, post.lon, post.lat, radius)
-    samples = sql.coarse_samples(store, post.fid)
+    near = geoloc_sql.references_near(store, post.lon, post.lat, radius)
+    samples = geoloc_sql.coarse_samples(store, post.fid)
     refs = [r for r, _ in near]
     if samples and refs:
         sx = np.array([s[0] for s in samples])
         sy = np.array([s[1] for s in samples])
-        refs = [r for r in refs if float(np.min(sql.haversine_m(r.lon, r.lat, sx, sy))) <= SAMPLE_CORRIDOR_M]
+        refs = [r for r in refs if float(np.min(haversine_m(r.lon, r.lat, sx, sy))) <= SAMPLE_CORRIDOR_M]
     return refs
 
 
@@ -204,6 +207,7 @@ class Geolocator:
     def __init__(self, store, options: GeolocateOptions) -> None:
         self.store = store
         self.options = options
+        self._is_cancelled: Callable[[], bool] | None = None
         self.matcher: Matcher | None = None
         self.matcher_error = ""
         try:
@@ -217,43 +221,47 @@ class Geolocator:
             is_cancelled: Callable[[], bool] | None = None) -> GeolocateSummary:
         o = self.options
         params = asdict(o)
-        run_id = self.store.start_run("geolocate", params)
-        counts = {"posts": 0, "moved": 0, "unmatched": 0, "skipped": 0, "failed": 0, "pairs": 0,
-                  "references_extracted": 0, "references_unusable": 0}
-        posts = sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo)
-        counts["posts"] = len(posts)
-        status = "done"
-        for i, post in enumerate(posts):
-            if is_cancelled is not None and is_cancelled():
-                status = "cancelled"
-                break
-            try:
-                self._locate(post, run_id, counts)
-            except Exception as exc:  # one post's failure never ends the run
-                with self.store.batch() as conn:
-                    sql.record_outcome(conn, post, o.matcher, o.mode, "failed", f"{type(exc).__name__}: {exc}", run_id)
-                    self.store.record_issues(conn, run_id, "geolocate", [(f"post {post.post_id}", None,
-                                                                          f"failed: {type(exc).__name__}: {exc}")])
-                counts["failed"] += 1
-            if progress is not None:
-                progress(100.0 * (i + 1) / max(1, len(posts)))
-        if self.cache:
-            counts["references_extracted"] = self.cache.extracted
-        counts["mask_applied"] = int(self.masker is not None)
-        self.store.refresh_extents()
-        summary = self.store.finish_run(run_id, status, counts, self.mask_note or self.matcher_error)
-        return GeolocateSummary(run_id, status, summary.counts, self.mask_note, self.matcher_error)
+        with run_stage(self.store, "geolocate", params, progress, is_cancelled) as run:
+            run_id = run.run_id
+            counts = run.counts = {"posts": 0, "moved": 0, "unmatched": 0, "skipped": 0, "failed": 0, "pairs": 0,
+                                   "references_extracted": 0, "references_unusable": 0}
+            run.message = self.mask_note or self.matcher_error
+            posts = geoloc_sql.posts_to_locate(self.store, o.matcher, o.mode, o.redo)
+            counts["posts"] = len(posts)
+            self._is_cancelled = is_cancelled
+            for i, post in enumerate(posts):
+                if run.cancelled():
+                    run.status = Status.CANCELLED
+                    break
+                try:
+                    self._locate(post, run_id, counts)
+                except Cancelled:  # mid-post: the post is left for the next run
+                    run.status = Status.CANCELLED
+                    break
+                except Exception as exc:  # one post's failure never ends the run
+                    reason = error_message(exc)
+                    with self.store.batch() as conn:
+                        geoloc_sql.record_outcome(conn, post, o.matcher, o.mode, LocateStatus.FAILED, reason, run_id)
+                        self.store.record_issues(conn, run_id, "geolocate",
+                                                 [(f"post {post.post_id}", None, f"failed: {reason}")])
+                    counts["failed"] += 1
+                run.show((i + 1) / max(1, len(posts)))
+            if self.cache:
+                counts["references_extracted"] = self.cache.extracted
+            counts["mask_applied"] = int(self.masker is not None)
+            self.store.refresh_extents()
+        return GeolocateSummary(run_id, run.status.value, dict(counts), self.mask_note, self.matcher_error)
 
     def _finish(self, post: PostToLocate, run_id: int, counts: dict, status: str, reason: str,
                 issues: list[tuple[str | None, int | None, str]], scores: dict[int, list[PairScore]] | None = None,
                 **outcome) -> None:
         with self.store.batch() as conn:
             for media_fid, media_scores in (scores or {}).items():
-                sql.record_pair_scores(conn, media_fid, self.matcher.name if self.matcher else self.options.matcher,
-                                       media_scores, run_id)
-            sql.record_outcome(conn, post, self.options.matcher, self.options.mode, status, reason or None, run_id,
-                               **outcome)
-            if status != "moved" and reason:
+                matcher = self.matcher.name if self.matcher else self.options.matcher
+                geoloc_sql.record_pair_scores(conn, media_fid, matcher, media_scores, run_id)
+            geoloc_sql.record_outcome(conn, post, self.options.matcher, self.options.mode, status, reason or None,
+                                      run_id, **outcome)
+            if status != LocateStatus.MOVED and reason:
                 issues = [*issues, (f"post {post.post_id}", None, reason)]
             if issues:
                 self.store.record_issues(conn, run_id, "geolocate", issues)
@@ -263,13 +271,14 @@ class Geolocator:
     def _locate(self, post: PostToLocate, run_id: int, counts: dict) -> None:
         o = self.options
         if self.matcher is None:
-            self._finish(post, run_id, counts, "failed", f"matcher {o.matcher} unavailable: {self.matcher_error}", [])
+            self._finish(post, run_id, counts, LocateStatus.FAILED,
+                         f"matcher {o.matcher} unavailable: {self.matcher_error}", [])
             return
         radius = o.radius_m or post.accuracy_m or DEFAULT_RADIUS_M
         radius = float(min(MAX_RADIUS_M, max(MIN_RADIUS_M, radius)))
         refs = _candidates(self.store, post, radius)
         if not refs:
-            self._finish(post, run_id, counts, "unmatched", f"no reference within {radius:.0f} m", [])
+            self._finish(post, run_id, counts, LocateStatus.UNMATCHED, f"no reference within {radius:.0f} m", [])
             return
         by_uid = {r.ref_uid: r for r in refs}
         issues: list[tuple[str | None, int | None, str]] = []
@@ -282,7 +291,7 @@ class Geolocator:
             counts["references_unusable"] += len(failed)
             refs = [r for r in refs if r.fid in embeddings]
         if not refs:
-            self._finish(post, run_id, counts, "failed", "no usable reference image near the post", issues)
+            self._finish(post, run_id, counts, LocateStatus.FAILED, "no usable reference image near the post", issues)
             return
         scores: dict[int, list[PairScore]] = {}
         photo_reasons: list[str] = []
@@ -300,7 +309,7 @@ class Geolocator:
                 issues.append((f"post {post.post_id}", None, f"photo {media_fid}: {photo.note}"))
             scores[media_fid] = self._score_photo(photo.image, refs, embeddings, issues)
         if not scores:
-            self._finish(post, run_id, counts, "skipped", "; ".join(dict.fromkeys(photo_reasons)), issues)
+            self._finish(post, run_id, counts, LocateStatus.SKIPPED, "; ".join(dict.fromkeys(photo_reasons)), issues)
             return
         for media_scores in scores.values():
             assign_paper_rates(media_scores, by_uid)
@@ -317,10 +326,11 @@ class Geolocator:
         detail = dict(media_fid=media_fid, confidence=best.confidence, paper_rate=best.paper_rate,
                       inliers=best.inliers)
         if not ok:
-            self._finish(post, run_id, counts, "unmatched", why, issues, scores, **detail)
+            self._finish(post, run_id, counts, LocateStatus.UNMATCHED, why, issues, scores, **detail)
             return
         accuracy = (ref.accuracy_m if ref.accuracy_m is not None else DEFAULT_ACCURACY_M) + VIEW_DISTANCE_M
-        self._finish(post, run_id, counts, "moved", "", issues, scores, ref=ref, accuracy_m=accuracy, **detail)
+        self._finish(post, run_id, counts, LocateStatus.MOVED, "", issues, scores, ref=ref, accuracy_m=accuracy,
+                     **detail)
 
     def _score_photo(self, image: np.ndarray, refs: list[ReferenceRow], embeddings: dict[int, np.ndarray],
                      issues: list) -> list[PairScore]:
@@ -335,6 +345,8 @@ class Geolocator:
             selected = [by_fid[f] for f in order]
         out: list[PairScore] = []
         for ref in selected:
+            if self._is_cancelled is not None and self._is_cancelled():
+                raise Cancelled  # within one pair's matching time, not after the post's whole list
             if self.matcher.caches_features:
                 f, reason = self.cache.features(ref)
                 if f is None:

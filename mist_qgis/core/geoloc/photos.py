@@ -1,5 +1,6 @@
 """Load a photo for matching and say clearly why one cannot be used.
 
+Photos are decoded by the one safe opener (`core/images/safe_decode.py`, with its limits).
 Rejected, with a reason: missing or undecodable files, decompression bombs, tiny photos,
 panoramas (a 360-degree or stitched strip does not fit a perspective reference view), and images
 without texture (uniform or nearly so: nothing to match). Accepted with a note: greyscale,
@@ -16,7 +17,6 @@ from pathlib import Path
 import numpy as np
 
 MIN_SIDE = 64
-MAX_PIXELS = 80_000_000
 PANORAMA_ASPECT = 2.0
 MIN_TEXTURE = 2.0  # mean absolute Laplacian of the 256-px grey image, in grey levels
 
@@ -59,34 +59,24 @@ def check_array(rgb: np.ndarray) -> str:
 
 def load_photo(path: str | os.PathLike[str]) -> Photo:
     """Decode a photo to RGB uint8, or give the reason it cannot be matched."""
-    from PIL import Image, ImageOps, UnidentifiedImageError
+    from ..images.safe_decode import DecodeError, decode_file
 
     path = Path(path)
     if not path.is_file():
         return Photo(None, f"file not found: {path.name}")
     try:
-        with Image.open(path) as im:
-            w, h = im.size
-            if w * h > MAX_PIXELS:
-                return Photo(None, f"image of {w} x {h} px exceeds the {MAX_PIXELS // 1_000_000} MP limit")
-            mode = im.mode
-            im = ImageOps.exif_transpose(im)
-            notes = []
-            if mode == "CMYK":
-                notes.append("CMYK converted to RGB")
-            elif mode in ("L", "LA", "1", "I", "I;16", "I;16B", "F"):
-                notes.append(f"greyscale ({mode}) matched as grey RGB")
-            elif mode == "P":
-                notes.append("palette image converted to RGB")
-            if mode in ("I", "I;16", "I;16B", "F"):
-                arr = np.asarray(im, dtype=np.float64)
-                span = float(arr.max() - arr.min()) or 1.0
-                arr = ((arr - arr.min()) * (255.0 / span)).astype(np.uint8)
-                rgb = np.stack([arr] * 3, axis=-1)
-            else:
-                rgb = np.asarray(im.convert("RGB"), dtype=np.uint8)
-    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        with decode_file(path) as decoded:
+            mode = decoded.source_mode
+            rgb = np.asarray(decoded.image, dtype=np.uint8)
+    except DecodeError as exc:
         return Photo(None, f"cannot decode image: {exc}")
+    notes = []
+    if mode == "CMYK":
+        notes.append("CMYK converted to RGB")
+    elif mode in ("L", "LA", "1", "I", "I;16", "I;16B", "I;16L", "F"):
+        notes.append(f"greyscale ({mode}) matched as grey RGB")
+    elif mode in ("P", "PA"):
+        notes.append("palette image converted to RGB")
     reason = check_array(rgb)
     if reason:
         return Photo(None, reason)

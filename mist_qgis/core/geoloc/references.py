@@ -25,9 +25,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..options import REFERENCE_FORMATS
+from ..stage import run_stage
 from .records import DEFAULT_ACCURACY_M, SAMPLE_POINT_ACCURACY_M, ReferenceRecord
 
-FORMATS = ("auto", "csv", "success", "geojson", "photos")
+FORMATS = REFERENCE_FORMATS.names
 PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp"}
 MAX_ROWS = 5_000_000
 
@@ -278,12 +280,11 @@ def _dms(values, ref) -> float:
 def exif_position(path: Path) -> tuple[float, float, float | None, float | None, str | None]:
     """(lon, lat, heading, horizontal error m, capture time) from a photo's EXIF; ValueError if
     it carries no usable GPS position."""
-    from PIL import Image
+    from ..images.safe_decode import read_header
 
-    with Image.open(path) as im:
-        exif = im.getexif()
-        gps = exif.get_ifd(0x8825)
-        sub = exif.get_ifd(0x8769)
+    exif = read_header(path).exif  # DecodeError (a ValueError) for a bomb, a non-image, a bad format
+    gps = exif.get_ifd(0x8825)
+    sub = exif.get_ifd(0x8769)
     if not gps or 2 not in gps or 4 not in gps:
         raise ValueError("no GPS position in EXIF")
     try:
@@ -364,7 +365,7 @@ def read_references(path: str | os.PathLike[str], fmt: str = "auto", collection:
 
 
 @dataclass
-class ImportSummary:
+class ReferenceImportSummary:
     run_id: int
     imported: int
     duplicates: int
@@ -373,27 +374,24 @@ class ImportSummary:
 
 
 def import_references(store, path: str | os.PathLike[str], fmt: str = "auto", collection: str | None = None,
-                      root: str | os.PathLike[str] | None = None) -> ImportSummary:
+                      root: str | os.PathLike[str] | None = None) -> ReferenceImportSummary:
     """Read a collection and add it to the store's `references` layer as one run; skipped rows go
     to the run's issue report."""
-    from ..store import geoloc as sql
+    from ..store import geoloc_sql
 
-    run_id = store.start_run("import_references", {"path": str(path), "format": fmt, "collection": collection})
-    try:
+    parameters = {"path": str(path), "format": fmt, "collection": collection}
+    with run_stage(store, "import_references", parameters) as run:
         result = read_references(path, fmt, collection, root)
         inserted = duplicates = 0
         for i in range(0, max(len(result.records), 1), 1000):
             chunk = result.records[i:i + 1000]
             with store.batch() as conn:
-                a, b = sql.insert_references(conn, chunk, run_id)
+                a, b = geoloc_sql.insert_references(conn, chunk, run.run_id)
                 if i == 0 and result.issues:
-                    store.record_issues(conn, run_id, "import_references", result.issues)
+                    store.record_issues(conn, run.run_id, "import_references", result.issues)
             inserted += a
             duplicates += b
-    except Exception as exc:
-        store.finish_run(run_id, "failed", {}, str(exc))
-        raise
-    counts = {"imported": inserted, "duplicates": duplicates, "skipped": result.skipped, "flagged": result.flagged}
-    store.finish_run(run_id, "done", counts)
+        run.counts = {"imported": inserted, "duplicates": duplicates, "skipped": result.skipped,
+                      "flagged": result.flagged}
     name = result.records[0].collection if result.records else (collection or Path(path).stem)
-    return ImportSummary(run_id, inserted, duplicates, result.skipped, name)
+    return ReferenceImportSummary(run.run_id, inserted, duplicates, result.skipped, name)

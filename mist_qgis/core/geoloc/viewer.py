@@ -48,12 +48,12 @@ def render_matches(query: np.ndarray, reference: np.ndarray, match: MatchResult,
 def render_geolocation(store, post_fid: int, path: str | os.PathLike[str], matcher_name: str | None = None,
                        **matcher_options) -> Path:
     """Re-match a geolocated post's winning photo with its reference and draw it."""
-    from ..store import geoloc as sql
+    from ..store import geoloc_sql
     from .matchers import create
     from .photos import load_photo
     from .scoring import verify
 
-    rows = [r for r in sql.geolocation_rows(store, matcher_name) if r["post_fid"] == post_fid and r["ref_uid"]]
+    rows = [r for r in geoloc_sql.geolocation_rows(store, matcher_name) if r["post_fid"] == post_fid and r["ref_uid"]]
     if not rows:
         raise ValueError(f"post {post_fid} has no geolocation with a reference")
     row = rows[-1]

@@ -8,13 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..stage import MediaStatus
 from ..store.media import MediaResult, MediaTask
 from ..store.store import utc_now
 from .cache import MediaCache, make_thumbnail
 from .dedup import perceptual_hash
 from .fetcher import FetchError, HttpFetcher
 from .paths import MediaFileMissing, OfflineFolder, PathRefused, resolve_media_path
-from .safe_decode import DEFAULT_MAX_PIXELS, DecodeError, decode_image
+from .safe_decode import DEFAULT_LIMITS, DecodeError, ImageLimits, decode_image
 from .urlguard import UrlRefused
 from .video import probe_video, sniff_video
 
@@ -41,28 +42,28 @@ class Acquirer:
 
     def __init__(
         self, cache: MediaCache, fetcher: HttpFetcher | None, local_root: Path | None,
-        max_bytes: int, max_pixels: int = DEFAULT_MAX_PIXELS,
+        max_bytes: int, image_limits: ImageLimits = DEFAULT_LIMITS,
     ) -> None:
         self.cache = cache
         self.fetcher = fetcher
         self.local_root = Path(local_root) if local_root else None
         self.folder = OfflineFolder(self.local_root) if self.local_root else None
         self.max_bytes = max_bytes
-        self.max_pixels = max_pixels
+        self.image_limits = ImageLimits(image_limits.max_pixels, max_bytes)
 
     @property
     def offline(self) -> bool:
         return self.fetcher is None
 
-    def acquire(self, task: MediaTask, cancel: Callable[[], bool]) -> MediaResult | Deferred:
-        source = self._source(task, cancel)
+    def acquire(self, task: MediaTask, is_cancelled: Callable[[], bool]) -> MediaResult | Deferred:
+        source = self._source(task, is_cancelled)
         if not isinstance(source, Source):
             return source
-        return self.vet(task.fid, task.kind, source)
+        return self.vet(task.fid, task.kind, source, is_cancelled)
 
     # -- finding the bytes ------------------------------------------------------------------
 
-    def _source(self, task: MediaTask, cancel: Callable[[], bool]) -> Source | MediaResult | Deferred:
+    def _source(self, task: MediaTask, is_cancelled: Callable[[], bool]) -> Source | MediaResult | Deferred:
         refusal: str | None = None
         if self.folder is not None:
             local = self._local(task)
@@ -73,21 +74,21 @@ class Acquirer:
             return Deferred(task.fid, "local path but no media folder given")
         if self.offline:
             if refusal and refusal.startswith("refused:"):
-                return MediaResult(task.fid, "skipped", error=refusal)
+                return MediaResult(task.fid, MediaStatus.SKIPPED, error=refusal)
             return Deferred(task.fid, f"offline: {refusal or 'no local file found'}")
         if task.url:
             try:
-                download = self.fetcher.fetch(task.url, cancel)
+                download = self.fetcher.fetch(task.url, is_cancelled)
             except UrlRefused as exc:
-                return MediaResult(task.fid, "skipped", error=f"refused: {exc}")
+                return MediaResult(task.fid, MediaStatus.SKIPPED, error=f"refused: {exc}")
             except FetchError as exc:
-                return MediaResult(task.fid, "failed", error=str(exc))
+                return MediaResult(task.fid, MediaStatus.FAILED, error=str(exc))
             return Source(download.data, download.final_url, download.content_type)
         if refusal and refusal.startswith("refused:"):
-            return MediaResult(task.fid, "skipped", error=refusal)
+            return MediaResult(task.fid, MediaStatus.SKIPPED, error=refusal)
         if task.source_path:
-            return MediaResult(task.fid, "failed", error=refusal or "file not found")
-        return MediaResult(task.fid, "skipped", error="the post gives no URL or path for this media")
+            return MediaResult(task.fid, MediaStatus.FAILED, error=refusal or "file not found")
+        return MediaResult(task.fid, MediaStatus.SKIPPED, error="the post gives no URL or path for this media")
 
     def _local(self, task: MediaTask) -> Path | str:
         """The local file for a row, trying its path, the mapping column, the file name (from
@@ -114,13 +115,18 @@ class Acquirer:
     def _read_local(self, path: Path) -> Source | MediaResult:
         size = path.stat().st_size
         if size > self.max_bytes:
-            return MediaResult(0, "failed", error=f"file is {size} bytes, more than the limit of {self.max_bytes}")
+            return MediaResult(0, MediaStatus.FAILED,
+                               error=f"file is {size} bytes, more than the limit of {self.max_bytes}")
         return Source(path.read_bytes(), str(path))
 
     # -- vetting ----------------------------------------------------------------------------
 
-    def vet(self, fid: int, kind: str, source: Source | MediaResult) -> MediaResult:
-        """Decode, cache, thumbnail and hash; a file that does not decode is failed with why."""
+    def vet(self, fid: int, kind: str, source: Source | MediaResult,
+            is_cancelled: Callable[[], bool] | None = None) -> MediaResult:
+        """Decode, cache, thumbnail and hash; a file that does not decode is failed with why.
+
+        The full-size image is held (and counted against the process's decode budget) only
+        until the cached copy and the thumbnail are made."""
         if isinstance(source, MediaResult):
             source.fid = fid
             return source
@@ -129,15 +135,17 @@ class Acquirer:
         if video is not None:
             return self._vet_video(fid, data, video)
         try:
-            decoded = decode_image(data, self.max_pixels)
+            decoded = decode_image(data, self.image_limits, is_cancelled=is_cancelled)
         except DecodeError as exc:
             claim = f" (server said {source.content_type})" if source.content_type else ""
-            return MediaResult(fid, "failed", error=f"{exc}{claim}")
-        cached = self.cache.put(decoded.cache_bytes(data), decoded.extension)
-        thumb = make_thumbnail(decoded.image)
+            return MediaResult(fid, MediaStatus.FAILED, error=f"{exc}{claim}")
+        with decoded:
+            width, height = decoded.width, decoded.height
+            cached = self.cache.put(decoded.cache_bytes(data), decoded.extension)
+            thumb = make_thumbnail(decoded.image, in_place=True)  # the full-size image is done with
         self.cache.save_thumbnail(cached.sha256, thumb)
         return MediaResult(
-            fid, "ok", None, cached.sha256, cached.cache_path, decoded.width, decoded.height, len(data),
+            fid, MediaStatus.OK, None, cached.sha256, cached.cache_path, width, height, len(data),
             decoded.content_type, utc_now(), perceptual_hash(thumb), decoded.exif.to_json(),
         )
 
@@ -145,12 +153,12 @@ class Acquirer:
         content_type, extension = video
         cached = self.cache.put(data, extension)
         try:
-            info = probe_video(cached.path, self.max_pixels)
+            info = probe_video(cached.path, self.image_limits)
         except DecodeError as exc:
             if cached.created:
                 cached.path.unlink(missing_ok=True)
-            return MediaResult(fid, "failed", error=str(exc))
-        return MediaResult(fid, "ok", None, cached.sha256, cached.cache_path, info.width, info.height,
+            return MediaResult(fid, MediaStatus.FAILED, error=str(exc))
+        return MediaResult(fid, MediaStatus.OK, None, cached.sha256, cached.cache_path, info.width, info.height,
                            len(data), content_type, utc_now())
 
 

@@ -94,11 +94,17 @@ class MediaCache:
         return path
 
 
-def make_thumbnail(image: Any) -> Any:
-    """Longest side 256 px, RGB, re-made from pixels only: no EXIF (GPS!), ICC or comments."""
+def make_thumbnail(image: Any, in_place: bool = False) -> Any:
+    """Longest side 256 px, RGB, re-made from pixels only: no EXIF (GPS!), ICC or comments.
+
+    `in_place` shrinks `image` itself (an RGB image the caller no longer needs at full size)
+    instead of copying it first: one full-size copy less at the peak of every decode."""
     from PIL import Image
 
-    thumb = image.convert("RGB") if image.mode != "RGB" else image.copy()
+    if image.mode != "RGB":
+        thumb = image.convert("RGB")
+    else:
+        thumb = image if in_place else image.copy()
     thumb.thumbnail((THUMB_SIZE, THUMB_SIZE), Image.Resampling.LANCZOS)
     return Image.frombytes("RGB", thumb.size, thumb.tobytes())
 

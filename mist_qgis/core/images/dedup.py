@@ -79,7 +79,8 @@ def find_duplicates(
 
     `items` must be in posting order. Identical content (same sha256) is a duplicate outright;
     otherwise the candidates within `max_distance` hash bits are tried nearest first and the
-    first whose histogram correlates above `threshold` wins. `histogram` is only called for
+    first whose histogram correlates above `threshold` wins (`histogram` returns None for a photo
+    that cannot be read: it is linked to nothing). `histogram` is only called for
     items that have a candidate, so photos without look-alikes cost one vector XOR each.
     """
     import numpy as np
@@ -109,7 +110,10 @@ def find_duplicates(
             candidates = np.flatnonzero(distances <= max_distance)
             for index in candidates[np.argsort(distances[candidates], kind="stable")]:
                 other = kept_items[int(index)]
-                if histogram_correlation(hist(item), hist(other)) > threshold:
+                mine, theirs = hist(item), hist(other)
+                if mine is None or theirs is None:  # a photo that no longer decodes links to nothing
+                    continue
+                if histogram_correlation(mine, theirs) > threshold:
                     original = other.fid
                     break
         if original is not None:

@@ -13,6 +13,8 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..errors import MistError
+
 PHOTO_SUFFIXES = frozenset({".jpg", ".jpeg", ".jpe", ".png", ".gif", ".webp", ".tif", ".tiff", ".bmp"})
 VIDEO_SUFFIXES = frozenset({".mp4", ".m4v", ".mov", ".avi", ".mkv", ".webm", ".3gp", ".mpg", ".mpeg"})
 MEDIA_SUFFIXES = PHOTO_SUFFIXES | VIDEO_SUFFIXES
@@ -20,11 +22,11 @@ MEDIA_SUFFIXES = PHOTO_SUFFIXES | VIDEO_SUFFIXES
 _DRIVE = re.compile(r"^[A-Za-z]:")
 
 
-class PathRefused(ValueError):
+class PathRefused(MistError, ValueError):
     """The path would leave the media root (or is not a path at all); never opened."""
 
 
-class MediaFileMissing(FileNotFoundError):
+class MediaFileMissing(MistError, FileNotFoundError):
     """The path is acceptable but nothing is there."""
 
 

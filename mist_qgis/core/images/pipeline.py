@@ -16,6 +16,8 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from ..errors import Cancelled
+from ..stage import IsCancelled, MediaStatus, Progress, Status, run_stage
 from ..store import Store
 from ..store import media as media_sql
 from ..store.media import FrameRow, MediaResult, MediaTask
@@ -23,8 +25,8 @@ from ..store.store import utc_now
 from .acquire import Acquirer, Deferred
 from .cache import MediaCache, encode_jpeg, make_thumbnail
 from .dedup import DedupItem, find_duplicates, grey_histogram, perceptual_hash
-from .fetcher import BudgetExhausted, ByteBudget, FetchCancelled, FetchLimits, HttpFetcher
-from .safe_decode import DEFAULT_MAX_PIXELS, DecodeError, ExifInfo, decode_file
+from .fetcher import BudgetExhausted, ByteBudget, FetchLimits, HttpFetcher
+from .safe_decode import DEFAULT_LIMITS, DecodeCancelled, DecodeError, ExifInfo, ImageLimits, decode_file
 from .urlguard import UrlPolicy
 from .video import VideoLimits, extract_stable_frames, probe_video
 
@@ -32,7 +34,6 @@ log = logging.getLogger("mist.media")
 
 RUN_KIND = "fetchmedia"
 STAGE = "fetchmedia"
-CancelCheck = Callable[[], bool]
 
 
 @dataclass
@@ -46,7 +47,7 @@ class FetchOptions:
     limits: FetchLimits = field(default_factory=FetchLimits)
     max_run_bytes: int | None = None
     workers: int = 16
-    max_pixels: int = DEFAULT_MAX_PIXELS
+    image_limits: ImageLimits = DEFAULT_LIMITS  # per photo and per video frame (the byte cap is `limits`)
     retry: bool = False  # failed and skipped rows go back to pending first
     video_frames: bool = True
     dedup: bool = True
@@ -108,39 +109,48 @@ class FetchSummary:
 
 def run_fetch_media(
     store: Store, options: FetchOptions | None = None,
-    progress: Callable[[FetchProgress], None] | None = None, cancel: CancelCheck | None = None,
+    progress: Progress | None = None, is_cancelled: IsCancelled | None = None,
+    on_status: Callable[[FetchProgress], None] | None = None,
 ) -> FetchSummary:
-    """Run the media stage on `store`; see the module docstring."""
+    """Run the media stage on `store`; see the module docstring. `progress(percent)` as every
+    stage; `on_status` also gets the counts, bytes and rate behind it (for a progress text)."""
     options = options or FetchOptions()
-    cancel = cancel or (lambda: False)
+    is_cancelled = is_cancelled or (lambda: False)
     if options.offline and options.media_dir is None:
         raise ValueError("offline mode needs a media folder (the local copy of the photos)")
     if options.media_dir is not None and not Path(options.media_dir).is_dir():
         raise ValueError(f"media folder {options.media_dir} does not exist")
-    run_id = store.start_run(RUN_KIND, options.parameters())
-    runner = _FetchRun(store, options, run_id, progress or (lambda p: None), cancel)
-    try:
-        runner.fetch_all()
-        if not runner.stopped:
-            runner.post_process()
-    except Exception as exc:
-        runner.flush(force=True)
-        store.finish_run(run_id, "failed", runner.counts, message=f"{type(exc).__name__}: {exc}")
-        raise
-    status = "cancelled" if cancel() else "done"
-    summary = runner.summary(status)
-    store.finish_run(run_id, status, runner.counts | {"bytes": summary.bytes}, message=summary.message)
+    with run_stage(store, RUN_KIND, options.parameters(), is_cancelled=is_cancelled) as run:
+        def report(status: FetchProgress) -> None:
+            if progress is not None:
+                progress(status.percent)
+            if on_status is not None:
+                on_status(status)
+
+        runner = _FetchRun(store, options, run.run_id, report, is_cancelled)
+        run.counts = runner.counts
+        try:
+            runner.fetch_all()
+            if not runner.stopped:
+                runner.post_process()
+        except Exception:
+            runner.flush(force=True)
+            raise
+        run.status = Status.CANCELLED if is_cancelled() else Status.DONE
+        summary = runner.summary(run.status.value)
+        run.counts = runner.counts | {"bytes": summary.bytes}
+        run.message = summary.message
     return summary
 
 
 class _FetchRun:
     def __init__(self, store: Store, options: FetchOptions, run_id: int,
-                 progress: Callable[[FetchProgress], None], cancel: CancelCheck) -> None:
+                 progress: Callable[[FetchProgress], None], is_cancelled: IsCancelled) -> None:
         self.store = store
         self.options = options
         self.run_id = run_id
         self.progress = progress
-        self.cancel = cancel
+        self.is_cancelled = is_cancelled
         self.cache = MediaCache(store.media_dir)
         self.budget = ByteBudget(options.max_run_bytes)
         self.counts = {"ok": 0, "failed": 0, "skipped": 0, "reused": 0, "left_pending": 0}
@@ -169,7 +179,7 @@ class _FetchRun:
                 media_sql.reset_for_retry(conn)
         self.total = media_sql.count_pending(self.store)
         fetcher = None if opts.offline else HttpFetcher(opts.policy, opts.limits, opts.workers, self.budget)
-        acquirer = Acquirer(self.cache, fetcher, opts.media_dir, opts.limits.max_bytes, opts.max_pixels)
+        acquirer = Acquirer(self.cache, fetcher, opts.media_dir, opts.limits.max_bytes, opts.image_limits)
         inflight: dict[Future, tuple] = {}  # download in progress -> its source key
         waiting: dict[tuple, list[MediaTask]] = {}  # source key -> rows sharing that download
         finished: dict[tuple, MediaResult | Deferred] = {}  # recent outcomes by source key (bounded)
@@ -210,7 +220,7 @@ class _FetchRun:
         self.fetch_seconds = time.monotonic() - self.started
 
     def _should_stop(self) -> bool:
-        if self.cancel():
+        if self.is_cancelled():
             self.stopped = True
             self.message = "cancelled; the rest stays pending and the next run continues"
         elif self.budget.exhausted:
@@ -219,11 +229,11 @@ class _FetchRun:
         return self.stopped
 
     def _work(self, acquirer: Acquirer, task: MediaTask) -> MediaResult | Deferred:
-        if self.cancel() or self.budget.exhausted:
+        if self.is_cancelled() or self.budget.exhausted:
             return Deferred(task.fid)
         try:
-            return acquirer.acquire(task, self.cancel)
-        except FetchCancelled:
+            return acquirer.acquire(task, self.is_cancelled)
+        except Cancelled:
             return Deferred(task.fid)
         except BudgetExhausted:
             return Deferred(task.fid)
@@ -231,7 +241,7 @@ class _FetchRun:
             raise  # the cache's disk: stop the run rather than fail every row
         except Exception as exc:  # one hostile file must not end the run
             log.exception("media %s: unexpected error", task.fid)
-            return MediaResult(task.fid, "failed", error=f"internal error: {type(exc).__name__}: {exc}")
+            return MediaResult(task.fid, MediaStatus.FAILED, error=f"internal error: {type(exc).__name__}: {exc}")
 
     def _collect(self, inflight: dict[Future, tuple], waiting: dict[tuple, list[MediaTask]],
                  finished: dict[tuple, MediaResult | Deferred]) -> None:
@@ -266,11 +276,11 @@ class _FetchRun:
         task = self._tasks.get(result.fid)
         self.done += 1
         self.counts[result.status] += 1
-        if reused and result.status == "ok":
+        if reused and result.status == MediaStatus.OK:
             self.counts["reused"] += 1
-        elif result.status == "ok":
+        elif result.status == MediaStatus.OK:
             self.bytes += result.bytes or 0
-        if result.status != "ok" and task is not None:
+        if result.status != MediaStatus.OK and task is not None:
             self._issues.append((task.url or task.source_path, None,
                                  f"media {task.fid} of post {task.post_id} {result.status}: {result.error}"))
         self._results.append(result)
@@ -296,30 +306,32 @@ class _FetchRun:
 
     def post_process(self) -> None:
         opts = self.options
-        if opts.video_frames and not self.cancel():
+        if opts.video_frames and not self.is_cancelled():
             self.frames = self._extract_frames()
-        if opts.dedup and not self.cancel():
+        if opts.dedup and not self.is_cancelled():
             self.duplicates = link_duplicates(self.store)
-        if opts.locate_from_exif and not self.cancel():
+        if opts.locate_from_exif and not self.is_cancelled():
             self.located = locate_from_exif(self.store)
 
     def _extract_frames(self) -> int:
         videos = media_sql.videos_without_frames(self.store)
         added = 0
         for i, row in enumerate(videos):
-            if self.cancel():
+            if self.is_cancelled():
                 break
             self.progress(FetchProgress(i, len(videos), added, self.bytes, time.monotonic() - self.started, "frames"))
             try:
                 frames = extract_video_frames(self.store, self.cache, row["fid"], row["cache_path"],
-                                              self.options.video_limits, self.cancel)
+                                              self.options.video_limits, self.is_cancelled)
+            except DecodeCancelled:
+                break
             except (DecodeError, ValueError) as exc:
                 with self.store.batch() as conn:
                     self.store.record_issues(conn, self.run_id, STAGE, [(row["cache_path"], None,
                                              f"media {row['fid']}: no frames: {exc}")])
                     media_sql.add_frames(conn, row["fid"], row["post_fid"], [], {"frame_error": str(exc)})
                 continue
-            if self.cancel():
+            if self.is_cancelled():
                 break
             frame_rows, info = frames
             with self.store.batch() as conn:
@@ -346,14 +358,14 @@ def _source_key(task: MediaTask, offline: bool) -> tuple:
 
 def extract_video_frames(
     store: Store, cache: MediaCache, video_fid: int, cache_path: str, limits: VideoLimits,
-    cancel: CancelCheck,
+    is_cancelled: IsCancelled,
 ) -> tuple[list[FrameRow], dict]:
     """Stable frames of one cached video as cached JPEGs, ready for `media_sql.add_frames`."""
     from PIL import Image
 
     path = store.media_file(cache_path)
-    info = probe_video(path, limits.max_pixels)
-    frames = extract_stable_frames(path, limits, cancel)
+    info = probe_video(path, limits.image_limits)
+    frames = extract_stable_frames(path, limits, is_cancelled)
     rows = []
     for frame in frames:
         image = Image.fromarray(frame.rgb)
@@ -378,14 +390,17 @@ def link_duplicates(store: Store) -> int:
     paths = {r["fid"]: (r["sha256"], r["cache_path"]) for r in rows}
 
     def histogram(item: DedupItem):
-        from PIL import Image
-
         sha, cache_path = paths[item.fid]
         thumb = cache.thumbnail_path(sha)
-        if not thumb.is_file():
-            cache.ensure_thumbnail(sha, decode_file(store.media_file(cache_path)).image)
-        with Image.open(thumb) as img:
-            return grey_histogram(img)
+        try:
+            if not thumb.is_file():
+                with decode_file(store.media_file(cache_path)) as decoded:
+                    cache.ensure_thumbnail(sha, decoded.image)
+            with decode_file(thumb) as decoded:
+                return grey_histogram(decoded.image)
+        except (DecodeError, ValueError) as exc:  # a cached file gone bad: no histogram, no link
+            log.warning("media %s: no duplicate check: %s", item.fid, exc)
+            return None
 
     items = [DedupItem(r["fid"], r["phash"], r["sha256"]) for r in rows]
     duplicates = find_duplicates(items, histogram)

@@ -1,23 +1,44 @@
-"""Decide whether bytes are a photo by decoding every pixel, within a pixel budget.
+"""The one safe image opener: every image from a stranger (a downloaded post photo, a field
+team's folder, a reference photo, a cached file) is opened here, with one set of limits.
 
-A server's Content-Type and a file's extension are claims by strangers; the only proof that
-bytes are an image is that Pillow decodes them completely. Decoding also yields what later
-stages need: an upright RGB image (EXIF orientation applied, CMYK, greyscale, palette, alpha and
-16-bit data brought to 8-bit RGB) and the EXIF position, time and direction, which can place a
-post that came without coordinates.
+Decoding is the only proof that bytes are an image: a server's Content-Type and a file's
+extension are claims by strangers. The opener
+- accepts only the formats in `FORMATS` (every extra decoder is extra attack surface);
+- reads the header first and refuses an image above `ImageLimits.max_pixels` before a single
+  pixel is decompressed (a decompression bomb costs nothing); Pillow's own
+  `DecompressionBombError` becomes the same `ImageTooLarge`;
+- decodes within a pixel budget shared by every thread of the process (`DECODE_BUDGET`), so
+  eight workers decoding photos just under the cap at once cannot take gigabytes: a decode that
+  would pass the budget waits (cancellably) for others to finish;
+- returns an upright 8-bit RGB image (EXIF orientation applied; CMYK, greyscale, palette, alpha
+  and 16-bit data brought to 8-bit RGB) and what EXIF says about position, time and direction.
+
+Problems are `DecodeError`s (a `MistError`): a reader or a stage counts the file as an explained
+skip and goes on.
 """
 
 from __future__ import annotations
 
+import functools
 import io
 import json
 import math
-from dataclasses import asdict, dataclass
+import re
+import threading
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
+from ..errors import Cancelled, MistError
+from ..stage import IsCancelled
+
 DEFAULT_MAX_PIXELS = 50_000_000  # a 50 MP photo is 150 MB decoded; more is a bomb or not a post photo
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024  # a file larger than this is not a post photo
+DEFAULT_DECODE_BUDGET = 2 * DEFAULT_MAX_PIXELS  # pixels being decoded at once in the whole process
 
 # Pillow format -> (content type, cache file extension). Anything else is refused even if Pillow
 # can read it: post photos come in these, and every extra decoder is extra attack surface.
@@ -36,6 +57,7 @@ FORMATS: dict[str, tuple[str, str]] = {
 }
 TRANSCODED = ("HEIF", "AVIF")
 TRANSCODE_QUALITY = 95
+DRAFT_FORMATS = ("JPEG", "MPO")  # libjpeg decodes these straight at 1/2, 1/4 or 1/8 size
 
 _EXIF_IFD = 0x8769
 _GPS_IFD = 0x8825
@@ -44,9 +66,88 @@ _DATETIME = 0x0132
 _DATETIME_ORIGINAL = 0x9003
 _OFFSET_TIME_ORIGINAL = 0x9011
 
+class DecodeError(MistError, ValueError):
+    """The bytes are not an acceptable photo; `str(exc)` is the reason stored on the media row
+    or in the run's issues."""
 
-class DecodeError(ValueError):
-    """The bytes are not an acceptable photo; `str(exc)` is the reason stored on the media row."""
+
+class ImageTooLarge(DecodeError):
+    """The image declares more pixels (or the file has more bytes) than the limits allow."""
+
+
+class DecodeCancelled(Cancelled):
+    """The user cancelled while this decode waited for the budget; the item stays to do."""
+
+
+@dataclass(frozen=True)
+class ImageLimits:
+    """The one set of limits for images from strangers. Sizes in pixels and bytes."""
+
+    max_pixels: int = DEFAULT_MAX_PIXELS
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+    def check_pixels(self, width: int, height: int, what: str = "image") -> None:
+        """Raise `ImageTooLarge` for a canvas above the pixel cap (`what` names it in the message)."""
+        if width * height > self.max_pixels:
+            raise ImageTooLarge(
+                f"decompression bomb: {what} of {width}x{height} = {width * height} pixels exceeds "
+                f"the limit of {self.max_pixels}")
+
+    def check_bytes(self, size: int) -> None:
+        if size > self.max_bytes:
+            raise ImageTooLarge(f"file is {size} bytes, more than the limit of {self.max_bytes}")
+
+
+DEFAULT_LIMITS = ImageLimits()
+
+
+class DecodeBudget:
+    """Pixels being decoded at once, shared by every thread that decodes.
+
+    `hold(n)` waits until `n` more pixels fit (a request larger than the whole budget waits until
+    nothing else is in flight, then runs alone), checks `is_cancelled` while it waits, and gives the
+    pixels back on exit. `peak` is the most ever held at once (for tests and benchmarks).
+    """
+
+    def __init__(self, pixels: int) -> None:
+        if pixels <= 0:
+            raise ValueError("a decode budget must be positive")
+        self.capacity = pixels
+        self.in_flight = 0
+        self.peak = 0
+        self._cond = threading.Condition()
+
+    def acquire(self, pixels: int, is_cancelled: IsCancelled | None = None) -> int:
+        """Take `pixels` (clamped to the capacity) once they fit; return what was taken."""
+        want = max(1, min(int(pixels), self.capacity))
+        with self._cond:
+            while self.in_flight + want > self.capacity:
+                if is_cancelled is not None and is_cancelled():
+                    raise DecodeCancelled("cancelled while waiting to decode")
+                self._cond.wait(0.1)
+            self.in_flight += want
+            self.peak = max(self.peak, self.in_flight)
+        return want
+
+    def release(self, taken: int) -> None:
+        with self._cond:
+            self.in_flight -= taken
+            self._cond.notify_all()
+
+    @contextmanager
+    def hold(self, pixels: int, is_cancelled: IsCancelled | None = None) -> Iterator[int]:
+        taken = self.acquire(pixels, is_cancelled)
+        try:
+            yield taken
+        finally:
+            self.release(taken)
+
+    def reset_peak(self) -> None:
+        with self._cond:
+            self.peak = self.in_flight
+
+
+DECODE_BUDGET = DecodeBudget(DEFAULT_DECODE_BUDGET)
 
 
 @dataclass(frozen=True)
@@ -80,7 +181,12 @@ class ExifInfo:
 
 @dataclass
 class DecodedImage:
-    """An upright 8-bit RGB photo and what was learnt while decoding it."""
+    """An upright 8-bit RGB photo and what was learnt while decoding it.
+
+    Its pixels count against the decode budget until `close()` (or the end of a `with` block, or
+    garbage collection): keep it only as long as the full-size image is needed, and do not
+    decode another image while holding one (two threads doing that could wait on each other).
+    """
 
     image: Any  # PIL.Image.Image in mode RGB
     format: str
@@ -88,6 +194,19 @@ class DecodedImage:
     extension: str
     exif: ExifInfo
     exif_bytes: bytes | None = None  # kept for a transcoded format's JPEG
+    source_mode: str = "RGB"  # the pixel mode as stored (CMYK, L, P, I;16, ...)
+    _release: Any = field(default=None, repr=False, compare=False)
+
+    def close(self) -> None:
+        """Give the pixels back to the decode budget (idempotent)."""
+        if self._release is not None:
+            self._release()
+
+    def __enter__(self) -> DecodedImage:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
     def cache_bytes(self, data: bytes) -> bytes:
         """What the cache keeps: the bytes as they came, or a JPEG for a transcoded format."""
@@ -115,61 +234,172 @@ class DecodedImage:
         return self.image.height
 
 
-def decode_image(data: bytes, max_pixels: int = DEFAULT_MAX_PIXELS) -> DecodedImage:
-    """Decode `data` completely or raise `DecodeError` with a reason a user can read.
-
-    The pixel count is checked from the header before any pixel is decompressed, so a small file
-    that declares a gigantic canvas (a decompression bomb) costs nothing.
-    """
-    from PIL import Image, ImageOps, UnidentifiedImageError
+@contextmanager
+def open_image(source: bytes | str | Path, limits: ImageLimits | None = None) -> Iterator[Any]:
+    """A Pillow image opened lazily (header read, no pixels decoded) after every check that needs
+    no pixels: size of the file, format allow-list, pixel cap. Raises `DecodeError`."""
+    from PIL import Image, UnidentifiedImageError
 
     from .heif import enable_heif
 
+    limits = limits or DEFAULT_LIMITS
     enable_heif()
-    if not data:
-        raise DecodeError("empty file")
+    if isinstance(source, bytes | bytearray):
+        if not source:
+            raise DecodeError("empty file")
+        limits.check_bytes(len(source))
+        stream: Any = io.BytesIO(source)
+    else:
+        path = Path(source)
+        try:
+            info = path.stat()
+        except OSError as exc:
+            raise DecodeError(f"file missing or unreadable: {exc.strerror or exc}") from None
+        import stat
+
+        if not stat.S_ISREG(info.st_mode):
+            raise DecodeError("not a regular file")
+        if info.st_size == 0:
+            raise DecodeError("empty file")
+        limits.check_bytes(info.st_size)
+        stream = path
     try:
-        img = Image.open(io.BytesIO(data))
-    except Image.DecompressionBombError as exc:
-        raise DecodeError(f"decompression bomb: {exc}") from exc
-    except UnidentifiedImageError as exc:
-        raise DecodeError("not an image (content does not decode as a photo)") from exc
-    except (OSError, SyntaxError, ValueError) as exc:
-        raise DecodeError(f"corrupt image: {exc}") from exc
-    if img.format not in FORMATS:
-        raise DecodeError(f"unsupported image format {img.format}")
-    width, height = img.size
-    if width <= 0 or height <= 0:
-        raise DecodeError("image has no pixels")
-    if width * height > max_pixels:
-        raise DecodeError(
-            f"decompression bomb: {width}x{height} = {width * height} pixels exceeds the limit of {max_pixels}"
-        )
-    try:
-        img.load()
-    except Image.DecompressionBombError as exc:
-        raise DecodeError(f"decompression bomb: {exc}") from exc
+        img = Image.open(stream, formats=_open_formats())
+    except Image.DecompressionBombError as exc:  # Pillow's own, far higher limit: say ours
+        declared = re.search(r"\((\d+) pixels\)", str(exc))
+        size = f"{declared.group(1)} pixels" if declared else "more pixels than that"
+        raise ImageTooLarge(f"decompression bomb: image of {size} exceeds the limit of {limits.max_pixels}") from None
+    except UnidentifiedImageError:
+        raise DecodeError("not an image (content does not decode as a photo)") from None
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        reason = str(exc) or type(exc).__name__
-        if "truncated" in reason.lower() or isinstance(exc, EOFError):
-            raise DecodeError(f"truncated image: {reason}") from exc
-        raise DecodeError(f"corrupt image: {reason}") from exc
-    exif = read_exif(img)
+        raise DecodeError(f"corrupt image: {exc}") from None
     try:
-        upright = ImageOps.exif_transpose(img)
-    except Exception:  # a malformed EXIF block must not cost the photo; keep it as stored
-        upright = img
-    content_type, extension = FORMATS[img.format]
-    exif_bytes = img.info.get("exif") if img.format in TRANSCODED else None
-    return DecodedImage(to_rgb(upright), img.format, content_type, extension, exif, exif_bytes)
+        if img.format not in FORMATS:
+            raise DecodeError(f"unsupported image format {img.format}")
+        width, height = img.size
+        if width <= 0 or height <= 0:
+            raise DecodeError("image has no pixels")
+        limits.check_pixels(width, height)
+        yield img
+    finally:
+        img.close()
 
 
-def decode_file(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS, max_bytes: int | None = None) -> DecodedImage:
+PILLOW_BLOCK_SIZE = 64 * 1024 * 1024  # above glibc's largest dynamic mmap threshold (32 MiB)
+
+
+@functools.cache
+def _return_freed_pixels_to_the_system() -> None:
+    """Let the memory of a decoded image go back to the system when the image is freed.
+
+    Pillow allocates pixels in 16 MiB blocks. glibc raises its mmap threshold to the size of
+    the last freed mmapped block (up to 32 MiB), so after the first photo every block comes from
+    per-thread heaps that keep freed memory: eight workers would each keep the peak of their own
+    photos, whatever the decode budget says. Blocks above 32 MiB are always mmapped and unmapped
+    on free. Only Pillow's allocator is affected.
+    """
+    from PIL import Image
+
+    if Image.core.get_block_size() < PILLOW_BLOCK_SIZE:
+        Image.core.set_block_size(PILLOW_BLOCK_SIZE)
+
+
+def _open_formats() -> list[str]:
+    """The allowed formats Pillow can open here (MPO opens as JPEG; AVIF needs its plugin)."""
+    from PIL import Image
+
+    Image.init()
+    _return_freed_pixels_to_the_system()
+    return [name for name in FORMATS if name in Image.OPEN]
+
+
+@dataclass(frozen=True)
+class ImageHeader:
+    """What an image's header says, read without decoding its pixels."""
+
+    format: str
+    width: int
+    height: int
+    exif: Any  # PIL.Image.Exif (empty when absent or unreadable)
+
+
+def read_header(source: bytes | str | Path, limits: ImageLimits | None = None) -> ImageHeader:
+    """Format, size and the raw EXIF of an image, with the opener's checks; no pixel decoding."""
+    with open_image(source, limits) as img:
+        try:
+            exif = img.getexif()
+        except Exception:  # noqa: BLE001 (EXIF blocks are attacker-controlled; a broken one is absent)
+            from PIL import Image
+
+            exif = Image.Exif()
+        return ImageHeader(img.format, img.width, img.height, exif)
+
+
+def decode_image(
+    data: bytes | str | Path, limits: ImageLimits | None = None, *, target: tuple[int, int] | None = None,
+    is_cancelled: IsCancelled | None = None, budget: DecodeBudget | None = None,
+) -> DecodedImage:
+    """Decode bytes (or a file) completely or raise `DecodeError` with a reason a user can read.
+
+    The pixel count is checked from the header before any pixel is decompressed. `target`
+    (height, width) lets a JPEG decode at a reduced scale that still covers it (libjpeg's DCT
+    scaling; what model preprocessing needs). The decode waits for room in `budget` (the
+    process's `DECODE_BUDGET` by default); the result holds its pixels until it is closed.
+    """
+    from PIL import Image, ImageOps
+
+    budget = budget or DECODE_BUDGET
+    with open_image(data, limits) as img:
+        if target and img.format in DRAFT_FORMATS:
+            # DCT scaling keeps at least the requested size; ask for the larger of the sides a
+            # centre crop (ratio 0.875) needs, so a later resize only ever shrinks.
+            need = int(max(target) / 0.875) + 1
+            img.draft("RGB", (need, need))
+        width, height = img.size
+        taken = budget.acquire(width * height, is_cancelled)
+        try:
+            try:
+                img.load()
+            except Image.DecompressionBombError as exc:
+                raise ImageTooLarge(f"decompression bomb: {exc}") from None
+            except (OSError, SyntaxError, ValueError, EOFError) as exc:
+                reason = str(exc) or type(exc).__name__
+                if "truncated" in reason.lower() or isinstance(exc, EOFError):
+                    raise DecodeError(f"truncated image: {reason}") from None
+                raise DecodeError(f"corrupt image: {reason}") from None
+            exif = read_exif(img)
+            try:
+                upright = ImageOps.exif_transpose(img)
+            except Exception:  # noqa: BLE001 (a malformed EXIF block must not cost the photo)
+                upright = img
+            content_type, extension = FORMATS[img.format]
+            exif_bytes = img.info.get("exif") if img.format in TRANSCODED else None
+            decoded = DecodedImage(to_rgb(upright), img.format, content_type, extension, exif, exif_bytes,
+                                   source_mode=img.mode)
+        except BaseException:
+            budget.release(taken)
+            raise
+    decoded._release = weakref.finalize(decoded, budget.release, taken)
+    return decoded
+
+
+def decode_file(
+    path: str | Path, limits: ImageLimits | None = None, *, target: tuple[int, int] | None = None,
+    is_cancelled: IsCancelled | None = None, budget: DecodeBudget | None = None,
+) -> DecodedImage:
     """Decode a file (a cached photo, a photo from a field team's drive) with the same checks."""
-    size = path.stat().st_size
-    if max_bytes is not None and size > max_bytes:
-        raise DecodeError(f"file is {size} bytes, more than the limit of {max_bytes}")
-    return decode_image(path.read_bytes(), max_pixels)
+    return decode_image(Path(path), limits, target=target, is_cancelled=is_cancelled, budget=budget)
+
+
+def load_rgb(
+    path: str | Path, limits: ImageLimits | None = None, *, target: tuple[int, int] | None = None,
+    is_cancelled: IsCancelled | None = None,
+) -> Any:
+    """A photo file as an upright RGB uint8 array (H, W, 3); raises `DecodeError`."""
+    import numpy as np
+
+    with decode_file(path, limits, target=target, is_cancelled=is_cancelled) as decoded:
+        return np.asarray(decoded.image, dtype=np.uint8)
 
 
 def to_rgb(img: Any) -> Any:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from .dedup import HIST_CORRELATION, histogram_correlation
-from .safe_decode import DEFAULT_MAX_PIXELS, DecodeError
+from .safe_decode import DECODE_BUDGET, DEFAULT_LIMITS, DecodeError, ImageLimits
 
 FARNEBACK = {
     "pyr_scale": 0.5, "levels": 3, "winsize": 15, "iterations": 3, "poly_n": 5, "poly_sigma": 1.2, "flags": 0,
@@ -34,7 +34,7 @@ class VideoLimits:
     max_frames_read: int = 9000  # five minutes at 30 fps; the rest of a longer clip is not read
     max_stable_frames: int = 12
     analysis_width: int = 640
-    max_pixels: int = DEFAULT_MAX_PIXELS  # per frame
+    image_limits: ImageLimits = DEFAULT_LIMITS  # the opener's limits, applied to each frame
     stable_flow_px: float = STABLE_FLOW_PX
     hist_threshold: float = HIST_CORRELATION
 
@@ -76,7 +76,16 @@ def sniff_video(data: bytes) -> tuple[str, str] | None:
     return None
 
 
-def probe_video(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:
+def _check_declared(cap: Any, limits: ImageLimits) -> None:
+    """Refuse a video whose container declares frames above the pixel cap, before decoding one."""
+    import cv2
+
+    width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+    height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+    limits.check_pixels(width, height, "video frames")
+
+
+def probe_video(path: Path, limits: ImageLimits = DEFAULT_LIMITS) -> VideoInfo:
     """Open the video and decode its first frame; raise DecodeError if that is not possible."""
     import cv2
 
@@ -84,12 +93,12 @@ def probe_video(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:
     try:
         if not cap.isOpened():
             raise DecodeError("not a decodable video")
+        _check_declared(cap, limits)
         ok, frame = cap.read()
         if not ok or frame is None:
             raise DecodeError("video has no decodable frame")
         height, width = frame.shape[:2]
-        if width * height > max_pixels:
-            raise DecodeError(f"video frames of {width}x{height} exceed the pixel limit of {max_pixels}")
+        limits.check_pixels(width, height, "video frames")
         fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
         count = int(cap.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
         return VideoInfo(width, height, fps if fps > 0 else 0.0, max(count, 0))
@@ -98,46 +107,55 @@ def probe_video(path: Path, max_pixels: int = DEFAULT_MAX_PIXELS) -> VideoInfo:
 
 
 def extract_stable_frames(
-    path: Path, limits: VideoLimits | None = None, cancel: Callable[[], bool] | None = None,
+    path: Path, limits: VideoLimits | None = None, is_cancelled: Callable[[], bool] | None = None,
 ) -> list[StableFrame]:
     """Stable, mutually distinct frames of a video in time order (at most `max_stable_frames`)."""
     import cv2
-    import numpy as np
 
     limits = limits or VideoLimits()
-    cancel = cancel or (lambda: False)
+    is_cancelled = is_cancelled or (lambda: False)
     cap = cv2.VideoCapture(str(path))
     if not cap.isOpened():
         raise DecodeError("not a decodable video")
+    try:
+        _check_declared(cap, limits.image_limits)
+        width = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH) or 0)
+        height = int(cap.get(cv2.CAP_PROP_FRAME_HEIGHT) or 0)
+        with DECODE_BUDGET.hold(width * height, is_cancelled):  # one frame decoded at a time
+            return _stable_frames(cap, limits, is_cancelled)
+    finally:
+        cap.release()
+
+
+def _stable_frames(cap: Any, limits: VideoLimits, is_cancelled: Callable[[], bool]) -> list[StableFrame]:
+    import cv2
+    import numpy as np
+
     fps = float(cap.get(cv2.CAP_PROP_FPS) or 0.0)
     kept: list[StableFrame] = []
     kept_hists: list[Any] = []
     previous = None
     scale = 1.0
-    try:
-        for index in range(limits.max_frames_read):
-            if cancel() or len(kept) >= limits.max_stable_frames:
-                break
-            ok, frame = cap.read()
-            if not ok or frame is None:
-                break
-            height, width = frame.shape[:2]
-            if width * height > limits.max_pixels:
-                raise DecodeError(f"video frames of {width}x{height} exceed the pixel limit of {limits.max_pixels}")
-            grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
-            scale = min(1.0, limits.analysis_width / width)
-            small = cv2.resize(grey, (max(1, round(width * scale)), max(1, round(height * scale))),
-                               interpolation=cv2.INTER_AREA) if scale < 1.0 else grey
-            if previous is not None and previous.shape == small.shape:
-                flow = cv2.calcOpticalFlowFarneback(previous, small, None, **FARNEBACK)
-                magnitude = float(np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2).mean()) / scale
-                if magnitude < limits.stable_flow_px:
-                    hist = cv2.calcHist([grey], [0], None, [256], [0, 256])
-                    if all(histogram_correlation(hist, other) <= limits.hist_threshold for other in kept_hists):
-                        rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
-                        kept.append(StableFrame(index, index / fps if fps > 0 else 0.0, magnitude, rgb))
-                        kept_hists.append(hist)
-            previous = small
-    finally:
-        cap.release()
+    for index in range(limits.max_frames_read):
+        if is_cancelled() or len(kept) >= limits.max_stable_frames:
+            break
+        ok, frame = cap.read()
+        if not ok or frame is None:
+            break
+        height, width = frame.shape[:2]
+        limits.image_limits.check_pixels(width, height, "video frames")
+        grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)
+        scale = min(1.0, limits.analysis_width / width)
+        small = cv2.resize(grey, (max(1, round(width * scale)), max(1, round(height * scale))),
+                           interpolation=cv2.INTER_AREA) if scale < 1.0 else grey
+        if previous is not None and previous.shape == small.shape:
+            flow = cv2.calcOpticalFlowFarneback(previous, small, None, **FARNEBACK)
+            magnitude = float(np.sqrt(flow[..., 0] ** 2 + flow[..., 1] ** 2).mean()) / scale
+            if magnitude < limits.stable_flow_px:
+                hist = cv2.calcHist([grey], [0], None, [256], [0, 256])
+                if all(histogram_correlation(hist, other) <= limits.hist_threshold for other in kept_hists):
+                    rgb = cv2.cvtColor(frame, cv2.COLOR_BGR2RGB)
+                    kept.append(StableFrame(index, index / fps if fps > 0 else 0.0, magnitude, rgb))
+                    kept_hists.append(hist)
+        previous = small
     return kept

@@ -15,6 +15,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from ..errors import MistError
+from ..options import HEAD_FEATURES
+
 PREFIX = "mist."
 TASKS = ("classify", "embed", "head", "multimodal")
 INPUT_KINDS = ("image", "embedding", "image+text")
@@ -22,12 +25,12 @@ LAYOUTS = ("NCHW", "NHWC")
 COLOR_ORDERS = ("RGB", "BGR")
 RESIZE_MODES = ("stretch", "center_crop")
 SCORE_KINDS = ("logits", "probabilities")
-FEATURE_SETS = ("image", "text", "image+text")
+FEATURE_SETS = HEAD_FEATURES.names
 TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # what an image+text model may read
 MAX_TEXT_LENGTH = 4096
 
 
-class ModelCardError(ValueError):
+class ModelCardError(MistError, ValueError):
     """A model's metadata is missing or invalid, or its graph does not match its card."""
 
 
@@ -240,17 +243,6 @@ def _check_text_keys(extra: dict[str, Any], bad: Any) -> None:
         n in TEXT_INPUTS for n in names
     ):
         raise bad("text_inputs", f"must list input_ids and optionally {', '.join(TEXT_INPUTS[1:])} (got {names!r})")
-
-
-def read_card(path: str | Path) -> ModelCard:
-    """Read a model's card through onnxruntime (no inference session is kept)."""
-    from .runtime import open_metadata_session
-
-    path = Path(path)
-    session = open_metadata_session(path)
-    card = card_from_metadata(session.get_modelmeta().custom_metadata_map, path)
-    check_graph(card, session)
-    return card
 
 
 def _dims(shape: list[Any]) -> list[int | None]:

@@ -12,14 +12,16 @@ together with its post's text, tokenized by the tokenizer exported beside the mo
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..store import models as sql
+from ..stage import IsCancelled, Progress, Status, run_stage
+from ..store import models_sql
 from .card import ModelCard, ModelCardError
 from .embeddings import _record_skips, embed_photos, feature_matrix
-from .pipeline import Batch, CancelCheck, Progress, run_batches
+from .heads import NoSkillError, head_feature_models, no_skill_reason
+from .pipeline import Batch, run_batches
 from .runtime import LoadedModel, load_model
 from .scores import decide, probabilities, top_k
 from .tokenizer import load_tokenizer
@@ -27,8 +29,8 @@ from .tokenizer import load_tokenizer
 if TYPE_CHECKING:
     import sqlite3
 
+    from ..images.safe_decode import ImageLimits
     from ..store import Store
-    from .preprocess import DecodeLimits
 
 STAGE = "classify"
 ModelResolver = Callable[[str], Path]  # model tag or id -> ONNX file
@@ -45,14 +47,7 @@ class ClassifyResult:
     provider: str
     notice: str
     label_counts: dict[str, int]
-
-
-def head_feature_models(card: ModelCard) -> tuple[str | None, str | None]:
-    """(image model tag, text model tag) a head's features come from."""
-    if card.features == "text":
-        return None, card.embedding_model
-    text = card.extra.get("text_model") if card.features == "image+text" else None
-    return card.embedding_model, text
+    warnings: list[str] = field(default_factory=list)
 
 
 def classify_store(
@@ -61,52 +56,58 @@ def classify_store(
     batch_size: int = 32,
     k: int = 5,
     workers: int | None = None,
-    cancel: CancelCheck | None = None,
+    is_cancelled: IsCancelled | None = None,
     progress: Progress | None = None,
-    limits: DecodeLimits | None = None,
+    limits: ImageLimits | None = None,
     resolve_model: ModelResolver | None = None,
     keep_embeddings: bool = True,
+    allow_no_skill: bool = False,
 ) -> ClassifyResult:
     """Classify every fetched photo of the store that has no prediction from this model yet.
 
     The model is loaded and its card checked against its graph (and an image+text model's
-    tokenizer against both) before the run starts.
+    tokenizer against both) before the run starts. A head marked "no skill" by its training is
+    refused unless `allow_no_skill`; then the result carries the warning.
     """
     model = load_model(model_path)
     card = model.card
     if not card.has_scores:
         raise ModelCardError(f"{model.path}: {card.tag} has no 'scores' output, so it cannot classify")
+    warnings = []
+    no_skill = no_skill_reason(card)
+    if no_skill and not allow_no_skill:
+        raise NoSkillError(f"{no_skill} (or allow screening with a head without skill explicitly)")
+    if no_skill:
+        warnings.append(f"screened with a head without skill: {no_skill}")
     tokenizer = load_tokenizer(model) if card.input_kind == "image+text" else None
     if card.input_kind == "embedding":
-        _prepare_head_features(store, card, resolve_model, batch_size, workers, cancel, limits)
+        _prepare_head_features(store, card, resolve_model, batch_size, workers, is_cancelled, limits)
     params: dict[str, Any] = {"model": card.tag, "path": str(model.path), "batch_size": batch_size, "k": k}
+    if no_skill:
+        params["allow_no_skill"] = True
     if tokenizer is not None:
         params.update(text="post text", tokenizer=str(tokenizer.info.source), max_length=tokenizer.info.max_length)
-    run_id = store.start_run(STAGE, params)
-    counts: dict[str, int] = {"classified": 0, "skipped": 0, "embeddings": 0}
     label_counts: dict[str, int] = {}
+    with run_stage(store, STAGE, params) as run:
+        counts = run.counts = {"classified": 0, "skipped": 0, "embeddings": 0}
 
-    def write(batch: Batch) -> None:
-        with store.batch() as conn:
-            if batch.items:
-                _write_batch(conn, card, run_id, batch, k, keep_embeddings, counts, label_counts)
-            _record_skips(store, conn, run_id, STAGE, batch)
-        counts["classified"] += len(batch.items)
-        counts["skipped"] += len(batch.skipped)
+        def write(batch: Batch) -> None:
+            with store.batch() as conn:
+                if batch.items:
+                    _write_batch(conn, card, run.run_id, batch, k, keep_embeddings, counts, label_counts)
+                _record_skips(store, conn, run.run_id, STAGE, batch)
+            counts["classified"] += len(batch.items)
+            counts["skipped"] += len(batch.skipped)
 
-    try:
         if card.input_kind == "embedding":
-            cancelled = _run_head(store, model, write, batch_size, cancel, progress)
+            cancelled = _run_head(store, model, write, batch_size, is_cancelled, progress)
         else:
             _, cancelled = run_batches(store, model, "predictions", card.tag, write, batch_size, workers,
-                                       cancel, progress, limits, tokenizer=tokenizer)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", counts, str(exc))
-        raise
-    status = "cancelled" if cancelled else "done"
-    store.finish_run(run_id, status, counts)
-    return ClassifyResult(run_id, card.tag, status, counts["classified"], counts["skipped"], counts["embeddings"],
-                          model.provider, model.notice, label_counts)
+                                       is_cancelled, progress, limits, tokenizer=tokenizer)
+        run.status = Status.CANCELLED if cancelled else Status.DONE
+        run.message = "; ".join(warnings)
+    return ClassifyResult(run.run_id, card.tag, run.status.value, counts["classified"], counts["skipped"],
+                          counts["embeddings"], model.provider, model.notice, label_counts, warnings)
 
 
 def _write_batch(
@@ -121,21 +122,21 @@ def _write_batch(
         label, score = decide(row, card.labels, card.thresholds)
         post_rows.append((item.post_fid, label, score, card.tag))
         label_counts[label] = label_counts.get(label, 0) + 1
-    sql.write_predictions(conn, rows)
-    sql.set_post_labels(conn, post_rows)
+    models_sql.write_predictions(conn, rows)
+    models_sql.set_post_labels(conn, post_rows)
     if keep_embeddings and "embedding" in batch.outputs and card.input_kind == "image":
-        counts["embeddings"] += sql.write_embeddings(
+        counts["embeddings"] += models_sql.write_embeddings(
             conn, card.tag, zip((i.media_fid for i in batch.items), batch.outputs["embedding"], strict=True)
         )
 
 
 def _prepare_head_features(
     store: Store, card: ModelCard, resolve_model: ModelResolver | None, batch_size: int,
-    workers: int | None, cancel: CancelCheck | None, limits: DecodeLimits | None,
+    workers: int | None, is_cancelled: IsCancelled | None, limits: ImageLimits | None,
 ) -> None:
     """Compute the embeddings a head reads for photos that lack them (image and/or text)."""
     image_tag, text_tag = head_feature_models(card)
-    missing = sql.count_photos_without(store, "embeddings", image_tag) if image_tag else 0
+    missing = models_sql.count_photos_without(store, "embeddings", image_tag) if image_tag else 0
     if missing:
         backbone = None
         if resolve_model is not None:
@@ -144,14 +145,14 @@ def _prepare_head_features(
             except LookupError:
                 backbone = None
         if backbone is not None:
-            embed_photos(store, backbone, batch_size, workers, cancel, None, limits)
-        elif missing == sql.count_photos_without(store, "predictions", card.tag):
+            embed_photos(store, backbone, batch_size, workers, is_cancelled, None, limits)
+        elif missing == models_sql.count_photos_without(store, "predictions", card.tag):
             raise ModelCardError(
                 f"{card.path}: {missing} photos have no embedding from {image_tag}; add that model to the "
                 "registry or compute embeddings first"
             )
         # else: only photos the backbone could not read lack embeddings; they are reported as skipped
-    if text_tag and sql.post_texts_without_embedding(store, text_tag):
+    if text_tag and models_sql.post_texts_without_embedding(store, text_tag):
         from .text import TEXT_MODEL_TAG, embed_post_texts
 
         if text_tag != TEXT_MODEL_TAG:
@@ -161,7 +162,7 @@ def _prepare_head_features(
 
 def _run_head(
     store: Store, model: LoadedModel, write: Callable[[Batch], None], batch_size: int,
-    cancel: CancelCheck | None, progress: Progress | None,
+    is_cancelled: IsCancelled | None, progress: Progress | None,
 ) -> bool:
     card = model.card
     image_tag, text_tag = head_feature_models(card)
@@ -178,27 +179,27 @@ def _run_head(
     total = len(pending)
     done = 0
     if progress:
-        progress(0, total)
+        progress(0.0)
     if missing:  # photos whose embedding could not be computed (skipped when embedding)
         write(Batch([], {}, [(i, f"no {card.features} features for this photo") for i in missing]))
         done += len(missing)
     for start in range(0, len(fids), batch_size):
-        if cancel and cancel():
+        if is_cancelled and is_cancelled():
             return True
         chunk = fids[start:start + batch_size]
         outputs = model.run(features[start:start + batch_size])
         write(Batch([by_fid[int(f)] for f in chunk], outputs))
         done += len(chunk)
         if progress:
-            progress(done, total)
+            progress(100.0 * done / total if total else 100.0)
     return False
 
 
-def _all_pending(store: Store, model_tag: str) -> list[sql.MediaItem]:
-    items: list[sql.MediaItem] = []
+def _all_pending(store: Store, model_tag: str) -> list[models_sql.MediaItem]:
+    items: list[models_sql.MediaItem] = []
     after = 0
     while True:
-        page = sql.photos_without(store, "predictions", model_tag, after_fid=after, limit=5000)
+        page = models_sql.photos_without(store, "predictions", model_tag, after_fid=after, limit=5000)
         if not page:
             return items
         items.extend(page)
@@ -206,7 +207,7 @@ def _all_pending(store: Store, model_tag: str) -> list[sql.MediaItem]:
 
 
 def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
-                   limits: DecodeLimits | None = None, text: str | None = None) -> list[dict[str, Any]]:
+                   limits: ImageLimits | None = None, text: str | None = None) -> list[dict[str, Any]]:
     """Top-k labels for image files (the CLI's quick check); unreadable files carry an error.
 
     An image+text model reads `text` with every image (no text: the empty text); an image model
@@ -214,7 +215,8 @@ def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
     """
     import numpy as np
 
-    from .preprocess import ImageDecodeError, load_for_model, normalise
+    from ..images.safe_decode import DecodeError
+    from .preprocess import load_for_model, normalise
 
     model = load_model(model_path)
     card = model.card
@@ -228,7 +230,7 @@ def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
     for path in images:
         try:
             pixels = load_for_model(path, card, limits)
-        except ImageDecodeError as exc:
+        except DecodeError as exc:
             results.append({"image": str(path), "error": str(exc)})
             continue
         feeds = {model.input_name: normalise(np.stack([pixels]), card), **text_feeds}

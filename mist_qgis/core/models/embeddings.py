@@ -12,16 +12,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..store import models as sql
+from ..stage import IsCancelled, Progress, Status, run_stage
+from ..store import models_sql
 from .card import ModelCardError
-from .pipeline import Batch, CancelCheck, Progress, run_batches
+from .pipeline import Batch, run_batches
 from .runtime import load_model
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..images.safe_decode import ImageLimits
     from ..store import Store
-    from .preprocess import DecodeLimits
 
 STAGE = "embed"
 
@@ -38,34 +39,30 @@ class EmbedResult:
 
 def embed_photos(
     store: Store, model_path: str | Path, batch_size: int = 32, workers: int | None = None,
-    cancel: CancelCheck | None = None, progress: Progress | None = None, limits: DecodeLimits | None = None,
+    is_cancelled: IsCancelled | None = None, progress: Progress | None = None, limits: ImageLimits | None = None,
 ) -> EmbedResult:
     """Compute the embedding of every fetched photo that has none yet for this model (resumable)."""
     model = load_model(model_path)
     card = model.card
     if not card.has_embedding or card.input_kind != "image":
         raise ModelCardError(f"{model.path}: model {card.tag} has no image embedding output ('mist.outputs')")
-    run_id = store.start_run(STAGE, {"model": card.tag, "path": str(model.path), "batch_size": batch_size})
-    counts = {"embedded": 0, "skipped": 0}
+    with run_stage(store, STAGE, {"model": card.tag, "path": str(model.path), "batch_size": batch_size}) as run:
+        counts = run.counts = {"embedded": 0, "skipped": 0}
 
-    def write(batch: Batch) -> None:
-        with store.batch() as conn:
-            if batch.items:
-                vectors = batch.outputs["embedding"]
-                sql.write_embeddings(conn, card.tag, zip((i.media_fid for i in batch.items), vectors, strict=True))
-            _record_skips(store, conn, run_id, STAGE, batch)
-        counts["embedded"] += len(batch.items)
-        counts["skipped"] += len(batch.skipped)
+        def write(batch: Batch) -> None:
+            with store.batch() as conn:
+                if batch.items:
+                    vectors = batch.outputs["embedding"]
+                    fids = (i.media_fid for i in batch.items)
+                    models_sql.write_embeddings(conn, card.tag, zip(fids, vectors, strict=True))
+                _record_skips(store, conn, run.run_id, STAGE, batch)
+            counts["embedded"] += len(batch.items)
+            counts["skipped"] += len(batch.skipped)
 
-    try:
-        _, cancelled = run_batches(store, model, "embeddings", card.tag, write, batch_size, workers, cancel,
+        _, cancelled = run_batches(store, model, "embeddings", card.tag, write, batch_size, workers, is_cancelled,
                                    progress, limits)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", counts, str(exc))
-        raise
-    status = "cancelled" if cancelled else "done"
-    store.finish_run(run_id, status, counts)
-    return EmbedResult(run_id, card.tag, status, counts["embedded"], counts["skipped"], model.provider)
+        run.status = Status.CANCELLED if cancelled else Status.DONE
+    return EmbedResult(run.run_id, card.tag, run.status.value, counts["embedded"], counts["skipped"], model.provider)
 
 
 def _record_skips(store: Store, conn, run_id: int, stage: str, batch: Batch) -> None:
@@ -98,11 +95,11 @@ def feature_matrix(
     if features in ("image", "image+text"):
         if not image_model:
             raise ValueError("an image embedding model is needed for image features")
-        blocks.append(sql.load_embeddings(store, image_model, media_fids))
+        blocks.append(models_sql.load_embeddings(store, image_model, media_fids))
     if features in ("text", "image+text"):
         if not text_model:
             raise ValueError("a text embedding model is needed for text features")
-        blocks.append(sql.load_embeddings(store, text_model, media_fids))
+        blocks.append(models_sql.load_embeddings(store, text_model, media_fids))
     if not blocks:
         raise ValueError(f"unknown feature set {features!r} (image, text or image+text)")
     common = blocks[0][0]

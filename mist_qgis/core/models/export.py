@@ -13,13 +13,14 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from ..errors import MistError
 from .card import ModelCard, embed_card
 
 OPSET = 17
 MAX_IR_VERSION = 10
 
 
-class CheckpointError(ValueError):
+class CheckpointError(MistError, ValueError):
     """A checkpoint cannot be used safely or does not fit the architecture."""
 
 

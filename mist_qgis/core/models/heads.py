@@ -3,8 +3,18 @@
 The screening paper's lesson is that a flood classifier is only as good as its training set and
 that analysts' verified photos are the fix. A head is a class-balanced logistic regression (or a
 small MLP) on cached embeddings, for any label set (flood / not flood, water-depth classes, a
-damage scale typed in the note). Cross-validated precision, recall and F1 are reported with a
-threshold calibrated on out-of-fold probabilities. The head is exported as a plain ONNX graph
+damage scale typed in the note). Precision, recall and F1 are cross-validated over repeated
+stratified splits and reported with their spread (a few dozen examples move a lot with the split),
+with a threshold calibrated on out-of-fold probabilities.
+
+Before a head is trusted to screen, a permutation test asks whether cross-validation shows any
+skill beyond chance: the out-of-fold ROC AUC of the labels against the same cross-validation run
+on shuffled labels (`SkillTest`). A head without skill is still written, for the record and for
+"what to verify next", but marked "no skill" with no tuned threshold, and screening a store with
+it is refused unless asked for explicitly. Labels without signal otherwise give a tuned threshold
+near 0 that flags most photos as flood.
+
+The head is exported as a plain ONNX graph
 (Gemm [+ Relu + Gemm] + Softmax, the feature scaler folded into the first Gemm) carrying its card,
 so the same runtime runs it and another team can use it.
 """
@@ -18,22 +28,36 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from .. import options
+from ..errors import MistError
+from ..stage import run_stage
 from .card import ModelCard, embed_card
 
 if TYPE_CHECKING:
     import numpy as np
 
     from ..store import Store
-    from ..store.models import VerifiedMedia
+    from ..store.models_sql import VerifiedMedia
 
-HEAD_KINDS = ("logreg", "mlp")
-LABEL_SCHEMES = ("verdict", "depth", "note")
+HEAD_KINDS = options.HEAD_KINDS.names
+LABEL_SCHEMES = options.LABEL_SCHEMES.names
 DEFAULT_DEPTH_BINS = (0.3, 1.0)
 POSITIVE_DEFAULT = "flood"
+# Repeated stratified splits per head kind (2 from 1,000 examples on, where one split already holds
+# hundreds). An MLP fit costs about ten logistic ones, so it gets fewer: training stays within seconds.
+CV_REPEATS = {"logreg": 5, "mlp": 3}
+SKILL_PERMUTATIONS = 19  # shuffled-label cross-validations forming the chance baseline
+SKILL_ALPHA = 0.01  # a head without skill passes the test at most this often
+SKILL_MAX_EXAMPLES = 400  # larger sets are tested on a stratified subsample, to keep training in seconds
+SKILL_MAX_ITER = 30  # optimiser budget of the test's logistic fits (shuffled labels otherwise run to 500)
 
 
-class HeadTrainingError(ValueError):
+class HeadTrainingError(MistError, ValueError):
     """Not enough or unusable verified examples; the message says what the analyst can do."""
+
+
+class NoSkillError(HeadTrainingError, MistError):
+    """Screening with a head whose training showed no skill beyond chance, without asking for it."""
 
 
 @dataclass
@@ -45,8 +69,70 @@ class LabelMetrics:
 
 
 @dataclass
+class Spread:
+    """How a cross-validated figure moves over repeated splits."""
+
+    mean: float
+    sd: float
+    low: float
+    high: float
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Spread:
+        import numpy as np
+
+        v = np.asarray(values, dtype=np.float64)
+        return cls(float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0, float(v.min()), float(v.max()))
+
+    def as_dict(self) -> dict[str, float]:
+        return {"mean": round(self.mean, 4), "sd": round(self.sd, 4), "min": round(self.low, 4),
+                "max": round(self.high, 4)}
+
+    def text(self) -> str:
+        return f"{self.mean:.2f} ± {self.sd:.2f}"
+
+
+@dataclass
+class SkillTest:
+    """Does cross-validation show skill beyond chance? A permutation test: the out-of-fold ROC AUC
+    (macro one-vs-rest for more than two labels) of a fixed logistic procedure (`_skill_test`)
+    against the AUCs of the same cross-validation on shuffled labels. Skill means the AUC is above the upper (1 - alpha)
+    prediction bound of that chance baseline (Student t over the shuffled runs), so a head trained on
+    labels without signal passes at most `alpha` of the time, whatever the embeddings' structure."""
+
+    auc: float
+    null_mean: float
+    null_sd: float
+    permutations: int
+    bound: float
+    p_value: float
+    alpha: float
+    examples: int
+
+    @property
+    def usable(self) -> bool:
+        return self.auc > self.bound
+
+    def message(self) -> str:
+        if self.usable:
+            return (f"skill beyond chance: cross-validated AUC {self.auc:.2f} against {self.null_mean:.2f} ± "
+                    f"{self.null_sd:.2f} with shuffled labels (p = {self.p_value:.2g}, {self.examples} examples)")
+        return (f"no skill beyond chance: cross-validated AUC {self.auc:.2f}, while shuffled labels give "
+                f"{self.null_mean:.2f} ± {self.null_sd:.2f} and chance alone reaches {self.bound:.2f} "
+                f"(p = {self.p_value:.2g}, {self.examples} examples); verify more photos, flood and not flood, "
+                "and train again")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"usable": self.usable, "auc": round(self.auc, 4), "null_auc_mean": round(self.null_mean, 4),
+                "null_auc_sd": round(self.null_sd, 4), "bound": round(self.bound, 4),
+                "p_value": round(self.p_value, 4), "alpha": self.alpha, "permutations": self.permutations,
+                "examples": self.examples, "message": self.message()}
+
+
+@dataclass
 class HeadMetrics:
-    """Out-of-fold metrics: every example is scored by a head that never saw it."""
+    """Out-of-fold metrics: every example is scored by a head that never saw it. Figures are means
+    over `repeats` stratified splits; `spread` says how much they move between splits."""
 
     folds: int
     n_examples: int
@@ -54,13 +140,21 @@ class HeadMetrics:
     macro_f1: float
     per_label: dict[str, LabelMetrics]
     positive_label: str | None = None
-    threshold: float | None = None  # calibrated on out-of-fold probabilities (max F1)
+    threshold: float | None = None  # calibrated on out-of-fold probabilities (max F1; median over splits)
     at_threshold: LabelMetrics | None = None
+    repeats: int = 1
+    spread: dict[str, Spread] = field(default_factory=dict)
+    skill: SkillTest | None = None
+
+    @property
+    def usable(self) -> bool:
+        """False when cross-validation showed no skill beyond chance."""
+        return self.skill is None or self.skill.usable
 
     def as_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {
-            "folds": self.folds, "n_examples": self.n_examples, "accuracy": round(self.accuracy, 4),
-            "macro_f1": round(self.macro_f1, 4),
+            "folds": self.folds, "repeats": self.repeats, "n_examples": self.n_examples,
+            "accuracy": round(self.accuracy, 4), "macro_f1": round(self.macro_f1, 4),
             "per_label": {k: {"precision": round(v.precision, 4), "recall": round(v.recall, 4),
                               "f1": round(v.f1, 4), "support": v.support} for k, v in self.per_label.items()},
         }
@@ -71,7 +165,25 @@ class HeadMetrics:
                 m = self.at_threshold
                 out["at_threshold"] = {"precision": round(m.precision, 4), "recall": round(m.recall, 4),
                                        "f1": round(m.f1, 4), "support": m.support}
+        out["spread"] = {k: v.as_dict() for k, v in self.spread.items()}
+        if self.skill is not None:
+            out["skill"] = self.skill.as_dict()
         return out
+
+    def summary(self) -> str:
+        """One plain line for logs and the command line: skill first, then the metrics with spread."""
+        parts = [self.skill.message()] if self.skill is not None else []
+        if not self.usable:
+            parts.append("the head is written marked 'no skill', without a tuned threshold, and screening "
+                         "refuses it unless allowed")
+        sp = self.spread
+        if self.positive_label is not None and {"precision", "recall", "f1", "threshold"} <= sp.keys():
+            parts.append(f"{self.positive_label} at threshold {sp['threshold'].text()}: precision "
+                         f"{sp['precision'].text()}, recall {sp['recall'].text()}, F1 {sp['f1'].text()} "
+                         f"over {self.repeats} x {self.folds}-fold splits")
+        elif "macro_f1" in sp:
+            parts.append(f"macro F1 {sp['macro_f1'].text()} over {self.repeats} x {self.folds}-fold splits")
+        return "; ".join(parts)
 
 
 @dataclass
@@ -151,15 +263,20 @@ def depth_class(depth_m: float, bins: Sequence[float]) -> str:
 # -- training ---------------------------------------------------------------------------------
 
 
-def _fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int, c: float, hidden: int):
+def _fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int, c: float, hidden: int,
+         max_iter: int = 500):
     """Fit on standardised features; returns [(W, b)] in the standardised space, 2+ outputs."""
     import numpy as np
 
     if kind == "logreg":
+        from sklearn.exceptions import ConvergenceWarning
         from sklearn.linear_model import LogisticRegression
 
-        model = LogisticRegression(C=c, class_weight="balanced", max_iter=500)
-        model.fit(x, y)
+        model = LogisticRegression(C=c, class_weight="balanced", max_iter=max_iter)
+        with warnings.catch_warnings():  # a capped budget is deliberate where it is lowered (the skill test)
+            if max_iter < 500:
+                warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(x, y)
         w, b = model.coef_.astype(np.float64), model.intercept_.astype(np.float64)
         if n_classes == 2:  # softmax([0, z]) == sigmoid(z)
             w = np.vstack([np.zeros_like(w), w])
@@ -199,14 +316,14 @@ def _fold_scaler(layers, mean: np.ndarray, scale: np.ndarray):
     ]
 
 
-def _train_once(kind, x, y, n_classes, seed, c, hidden):
+def _train_once(kind, x, y, n_classes, seed, c, hidden, max_iter=500):
     import numpy as np
 
     mean = x.mean(axis=0, dtype=np.float64)
     scale = x.std(axis=0, dtype=np.float64)
     scale = np.where(scale < 1e-8, 1.0, scale)
     standardised = ((x - mean.astype(np.float32)) / scale.astype(np.float32)).astype(np.float32)
-    return _fold_scaler(_fit(kind, standardised, y, n_classes, seed, c, hidden), mean, scale)
+    return _fold_scaler(_fit(kind, standardised, y, n_classes, seed, c, hidden, max_iter), mean, scale)
 
 
 def _metrics(y: np.ndarray, pred: np.ndarray, labels: Sequence[str]) -> tuple[dict[str, LabelMetrics], float, float]:
@@ -243,26 +360,88 @@ def _best_threshold(p_pos: np.ndarray, is_pos: np.ndarray) -> tuple[float, Label
         # The best cut calls every item positive: the scores do not separate the classes (too few
         # or too mixed labels). Tuning would return ~0 and flag everything; a class-balanced head's
         # own decision rule, 0.5, is the honest threshold, with its metrics reported as they are.
-        threshold = 0.5
-        called = p_pos >= threshold
-        tp_t, fp_t = int((called & is_pos).sum()), int((called & ~is_pos).sum())
-        prec = tp_t / (tp_t + fp_t) if tp_t + fp_t else 0.0
-        rec = tp_t / total_pos
-        f1_t = 2 * prec * rec / (prec + rec) if prec + rec else 0.0
-        return threshold, LabelMetrics(float(prec), float(rec), float(f1_t), int(is_pos.sum()))
+        return 0.5, _at_threshold(p_pos, is_pos, 0.5)
     below = sorted_p[i + 1]
     threshold = float((sorted_p[i] + below) / 2)
     return threshold, LabelMetrics(float(precision[i]), float(recall[i]), float(f1[i]), int(is_pos.sum()))
 
 
+def _at_threshold(p_pos: np.ndarray, is_pos: np.ndarray, threshold: float) -> LabelMetrics:
+    """Precision, recall and F1 of the positive label when photos at or above `threshold` are called positive."""
+    called = p_pos >= threshold
+    tp, fp = int((called & is_pos).sum()), int((called & ~is_pos).sum())
+    total = int(is_pos.sum())
+    prec = tp / (tp + fp) if tp + fp else 0.0
+    rec = tp / total if total else 0.0
+    return LabelMetrics(prec, rec, 2 * prec * rec / (prec + rec) if prec + rec else 0.0, total)
+
+
+def _out_of_fold(kind, x, y, n_classes, n_folds, seed, c, hidden, names, max_iter=500) -> np.ndarray:
+    """Out-of-fold probabilities of one stratified split (each example scored by a head that never saw it)."""
+    import numpy as np
+    from sklearn.model_selection import StratifiedKFold
+
+    oof = np.zeros((len(x), n_classes))
+    for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(x, y):
+        fold = _train_once(kind, x[train], y[train], n_classes, seed, c, hidden, max_iter)
+        oof[test] = TrainedHead(names, kind, fold, None).probabilities(x[test])  # type: ignore[arg-type]
+    return oof
+
+
+def _auc(y: np.ndarray, probs: np.ndarray) -> float:
+    """ROC AUC of out-of-fold probabilities: binary, or the macro mean of one-vs-rest AUCs."""
+    from sklearn.metrics import roc_auc_score
+
+    if probs.shape[1] == 2:
+        return float(roc_auc_score(y == 1, probs[:, 1]))
+    return float(roc_auc_score(y, probs, multi_class="ovr", average="macro", labels=list(range(probs.shape[1]))))
+
+
+def _skill_test(x, y, n_folds, seed, c, names) -> SkillTest:
+    """Permutation test of the cross-validated AUC against the same cross-validation on shuffled labels.
+
+    The procedure is fixed and cheap whatever the head's kind: a logistic head with a capped
+    optimiser budget, on a stratified subsample of at most `SKILL_MAX_EXAMPLES` examples. The
+    question is whether the labels carry signal these features reveal under cross-validation, and
+    twenty cross-validations must stay within seconds (an MLP's, or fits that chase shuffled labels
+    to convergence on thousands of examples, take minutes). Real and shuffled labels go through
+    the same procedure, which is all the test's validity needs."""
+    import numpy as np
+    from scipy import stats
+
+    rng = np.random.default_rng(seed)
+    if len(x) > SKILL_MAX_EXAMPLES:
+        from sklearn.model_selection import train_test_split
+
+        keep, _ = train_test_split(np.arange(len(x)), train_size=SKILL_MAX_EXAMPLES, stratify=y,
+                                   random_state=seed)
+        x, y = x[keep], y[keep]
+
+    def cv_auc(labels: np.ndarray, split_seed: int) -> float:
+        oof = _out_of_fold("logreg", x, labels, len(names), n_folds, split_seed, c, 0, names, SKILL_MAX_ITER)
+        return _auc(labels, oof)
+
+    auc = cv_auc(y, seed)
+    permutations = SKILL_PERMUTATIONS
+    null = np.array([cv_auc(rng.permutation(y), seed + 1 + i) for i in range(permutations)])
+    mean, sd = float(null.mean()), float(null.std(ddof=1))
+    scale = max(sd, 1e-6) * float(np.sqrt(1 + 1 / permutations))
+    bound = mean + float(stats.t.ppf(1 - SKILL_ALPHA, permutations - 1)) * scale
+    p_value = float(stats.t.sf((auc - mean) / scale, permutations - 1))
+    return SkillTest(auc, mean, sd, permutations, bound, p_value, SKILL_ALPHA, len(x))
+
+
 def train_head(
     features: np.ndarray, labels: Sequence[str], kind: str = "logreg", folds: int | None = None, seed: int = 0,
-    positive: str | None = None, c: float = 1.0, hidden: int = 64,
+    positive: str | None = None, c: float = 1.0, hidden: int = 64, repeats: int | None = None,
+    test_skill: bool = True,
 ) -> TrainedHead:
     """Train a head on features (N x d) and one label per row, with out-of-fold metrics.
 
     `folds` defaults to 5, or 3 from 1,000 examples on (each fold then still holds hundreds of
-    examples, and retraining on thousands of labels stays within seconds).
+    examples, and retraining on thousands of labels stays within seconds); `repeats` stratified
+    splits (default from `CV_REPEATS`, 2 from 1,000 examples on) give each metric's spread. With
+    `test_skill`, the permutation test of `SkillTest` decides whether the head may screen.
     """
     import numpy as np
 
@@ -282,21 +461,40 @@ def train_head(
     y = np.array([names.index(v) for v in labels])
     if folds is None:
         folds = 5 if len(x) < 1000 else 3
+    if repeats is None:
+        repeats = CV_REPEATS[kind] if len(x) < 1000 else 2
     n_folds = max(2, min(folds, min(counts.values())))
-    from sklearn.model_selection import StratifiedKFold
 
     layers = _train_once(kind, x, y, len(names), seed, c, hidden)
-    oof = np.zeros((len(x), len(names)))
-    for train, test in StratifiedKFold(n_folds, shuffle=True, random_state=seed).split(x, y):
-        fold = _train_once(kind, x[train], y[train], len(names), seed, c, hidden)
-        oof[test] = TrainedHead(names, kind, fold, None).probabilities(x[test])  # type: ignore[arg-type]
-    per, accuracy, macro = _metrics(y, oof.argmax(axis=1), names)
-    metrics = HeadMetrics(n_folds, len(x), accuracy, macro, per)
+    pos = None
     if len(names) == 2:
         pos = positive if positive in names else (POSITIVE_DEFAULT if POSITIVE_DEFAULT in names else names[1])
+    runs = [_out_of_fold(kind, x, y, len(names), n_folds, seed + r, c, hidden, names) for r in range(max(1, repeats))]
+    scored = [_metrics(y, oof.argmax(axis=1), names) for oof in runs]
+    per = {lab: LabelMetrics(*(float(np.mean([getattr(s[0][lab], f) for s in scored]))
+                               for f in ("precision", "recall", "f1")), counts[lab]) for lab in names}
+    accuracy = [s[1] for s in scored]
+    macro = [s[2] for s in scored]
+    aucs = [_auc(y, oof) for oof in runs]
+    metrics = HeadMetrics(n_folds, len(x), float(np.mean(accuracy)), float(np.mean(macro)), per,
+                          repeats=len(runs), spread={"accuracy": Spread.of(accuracy), "macro_f1": Spread.of(macro),
+                                                      "auc": Spread.of(aucs)})
+    if pos is not None:
         k = names.index(pos)
+        is_pos = y == k
+        # each split's own max-F1 cut; the head ships their median, and is judged at that one cut
+        cuts = [_best_threshold(oof[:, k], is_pos)[0] for oof in runs]
+        threshold = float(np.median(cuts))
+        at = [_at_threshold(oof[:, k], is_pos, threshold) for oof in runs]
         metrics.positive_label = pos
-        metrics.threshold, metrics.at_threshold = _best_threshold(oof[:, k], y == k)
+        metrics.threshold = threshold
+        metrics.at_threshold = LabelMetrics(float(np.mean([m.precision for m in at])),
+                                            float(np.mean([m.recall for m in at])),
+                                            float(np.mean([m.f1 for m in at])), int(is_pos.sum()))
+        metrics.spread.update(precision=Spread.of([m.precision for m in at]), recall=Spread.of([m.recall for m in at]),
+                              f1=Spread.of([m.f1 for m in at]), threshold=Spread.of(cuts))
+    if test_skill:
+        metrics.skill = _skill_test(x, y, n_folds, seed + len(runs), c, names)
     return TrainedHead(names, kind, layers, metrics, counts)
 
 
@@ -307,13 +505,17 @@ def head_card(
     head: TrainedHead, model_id: str, version: str, embedding_model: str, features: str = "image",
     text_model: str | None = None, licence: str = "CC-BY-4.0", source: str = "trained in MIST from verifications",
 ) -> ModelCard:
+    """The head's card. A head without skill gets no tuned threshold (that cut is what flags most
+    photos) and carries the failed test under `skill`, which screening checks (`no_skill_reason`)."""
     thresholds = {}
-    if head.metrics.positive_label and head.metrics.threshold is not None:
+    if head.metrics.positive_label and head.metrics.threshold is not None and head.metrics.usable:
         thresholds[head.metrics.positive_label] = min(1.0, max(0.0, head.metrics.threshold))
     extra: dict[str, Any] = {
         "head_kind": head.kind, "cv_metrics": head.metrics.as_dict(), "train_counts": head.counts,
         "feature_norm": "l2-per-block", "trained_at": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     }
+    if head.metrics.skill is not None:
+        extra["skill"] = head.metrics.skill.as_dict()
     if text_model:
         extra["text_model"] = text_model
     return ModelCard(
@@ -322,6 +524,14 @@ def head_card(
         thresholds=thresholds, embedding_model=embedding_model, embedding_dim=head.dim, features=features,
         description=f"{head.kind} head on {features} embeddings ({embedding_model})", extra=extra,
     )
+
+
+def no_skill_reason(card: ModelCard) -> str | None:
+    """Why a head must not screen (its training found no skill beyond chance), or None."""
+    skill = card.extra.get("skill")
+    if card.task != "head" or not isinstance(skill, dict) or skill.get("usable", True) is not False:
+        return None
+    return f"{card.tag}: {skill.get('message') or 'no skill beyond chance when it was trained'}"
 
 
 def export_head(head: TrainedHead, path: str | Path, card: ModelCard) -> Path:
@@ -369,6 +579,22 @@ class HeadTrainingResult:
     run_id: int
     unlabelled_without_features: int
 
+    @property
+    def usable(self) -> bool:
+        """False when the head showed no skill: it is written, marked, and screening refuses it."""
+        return self.metrics.usable
+
+    def summary(self) -> str:
+        return self.metrics.summary()
+
+
+def head_feature_models(card: ModelCard) -> tuple[str | None, str | None]:
+    """(image model tag, text model tag) a head's features come from."""
+    if card.features == "text":
+        return None, card.embedding_model
+    text = card.extra.get("text_model") if card.features == "image+text" else None
+    return card.embedding_model, text
+
 
 def train_head_from_store(
     store: Store, out_path: str | Path, image_model: str | None, text_model: str | None = None,
@@ -380,13 +606,13 @@ def train_head_from_store(
 
     Embeddings must already be cached (classify or embed with the backbone first).
     """
-    from ..store import models as sql
+    from ..store import models_sql
     from .embeddings import feature_matrix
 
-    run_id = store.start_run("train_head", {"features": features, "scheme": scheme, "kind": kind,
-                                            "image_model": image_model, "text_model": text_model})
-    try:
-        labelled = labels_from_verifications(sql.verified_media(store), scheme, depth_bins)
+    parameters = {"features": features, "scheme": scheme, "kind": kind, "image_model": image_model,
+                  "text_model": text_model}
+    with run_stage(store, "train_head", parameters) as run:
+        labelled = labels_from_verifications(models_sql.verified_media(store), scheme, depth_bins)
         fids, x = feature_matrix(store, features, image_model, text_model, list(labelled))
         missing = len(labelled) - len(fids)
         if not len(fids):
@@ -400,13 +626,10 @@ def train_head_from_store(
         card = head_card(head, model_id, version, embedding_model or "", features,
                          text_model if features == "image+text" else None)
         path = export_head(head, out_path, card)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {}, str(exc))
-        raise
-    counts = {"examples": len(fids), "verified_without_features": missing, **{f"label:{k}": v
-                                                                          for k, v in head.counts.items()}}
-    store.finish_run(run_id, "done", counts)
-    return HeadTrainingResult(path, card.with_path(path), head.metrics, head.counts, run_id, missing)
+        run.counts = {"examples": len(fids), "verified_without_features": missing, "usable": int(head.metrics.usable),
+                      **{f"label:{k}": v for k, v in head.counts.items()}}
+        run.message = "" if head.metrics.usable else head.metrics.summary()
+    return HeadTrainingResult(path, card.with_path(path), head.metrics, head.counts, run.run_id, missing)
 
 
 # -- active learning -------------------------------------------------------------------------------
@@ -428,8 +651,7 @@ def next_to_verify(
     a random sample of the rest so precision estimated from verified photos stays honest."""
     import numpy as np
 
-    from ..store import models as sql
-    from .classify import head_feature_models
+    from ..store import models_sql
     from .embeddings import feature_matrix
     from .runtime import load_model
     from .scores import decide
@@ -438,7 +660,7 @@ def next_to_verify(
     card = model.card
     if card.input_kind != "embedding":
         raise ValueError(f"{head_path}: {card.tag} is not a head (it does not read embeddings)")
-    verified = {v.media_fid for v in sql.verified_media(store) if v.verdict != "unsure"}
+    verified = {v.media_fid for v in models_sql.verified_media(store) if v.verdict != "unsure"}
     image_tag, text_tag = head_feature_models(card)
     fids, x = feature_matrix(store, card.features or "image", image_tag, text_tag)
     keep = np.array([int(f) not in verified for f in fids], dtype=bool)

@@ -1,90 +1,25 @@
-"""Photo decoding and the per-card preprocessing a model expects (resize, colour order, scale,
-mean/std, layout).
+"""The per-card preprocessing a model expects (resize, colour order, scale, mean/std, layout).
 
-Photos come from strangers: decoding refuses non-images, files above a byte cap and images above
-a pixel cap (decompression bombs) before the pixels are decoded, and says why. JPEGs are decoded
-at reduced scale when the model needs far fewer pixels (libjpeg's DCT scaling), which is what lets
-decoding keep pace with inference; that is why screening does not reuse the fetch stage's full
-decode (core/images/safe_decode.py), whose limits it shares.
+Photos are decoded by the one safe opener (`core/images/safe_decode.py`: format allow-list, byte
+and pixel caps, EXIF orientation, the process-wide decode budget). JPEGs are decoded there at
+reduced scale when the model needs far fewer pixels (libjpeg's DCT scaling), which is what lets
+decoding keep pace with inference.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
+
+from ..images.safe_decode import ImageLimits, decode_file
+from ..stage import IsCancelled
 
 if TYPE_CHECKING:
     import numpy as np
 
     from .card import ModelCard
 
-MAX_BYTES = 50 * 1024 * 1024
-MAX_PIXELS = 50_000_000  # as the fetch stage's safe decode
-ALLOWED_FORMATS = ("JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF", "MPO")
 CENTER_CROP_RATIO = 0.875  # the classic ImageNet "resize 256, crop 224"
-
-
-class ImageDecodeError(ValueError):
-    """A photo that cannot be used; the message is the reason recorded in the issue report."""
-
-
-@dataclass(frozen=True)
-class DecodeLimits:
-    max_bytes: int = MAX_BYTES
-    max_pixels: int = MAX_PIXELS
-
-
-def decode_image(
-    path: str | Path, target: tuple[int, int] | None = None, limits: DecodeLimits | None = None
-) -> np.ndarray:
-    """Decode a photo to an RGB uint8 array (H, W, 3), upright per its EXIF orientation.
-
-    `target` (height, width) lets JPEG decoding skip pixels the model will not see.
-    """
-    import numpy as np
-    from PIL import Image, ImageOps, UnidentifiedImageError
-
-    limits = limits or DecodeLimits()
-    path = Path(path)
-    try:
-        size = path.stat().st_size
-    except OSError as exc:
-        raise ImageDecodeError(f"file missing or unreadable: {exc.strerror or exc}") from None
-    if size == 0:
-        raise ImageDecodeError("empty file")
-    if size > limits.max_bytes:
-        raise ImageDecodeError(f"file too large: {size} bytes > {limits.max_bytes}")
-    try:
-        with Image.open(path) as img:
-            if img.format not in ALLOWED_FORMATS:
-                raise ImageDecodeError(f"not a supported photo format: {img.format}")
-            width, height = img.size
-            if width <= 0 or height <= 0:
-                raise ImageDecodeError(f"invalid image size {width}x{height}")
-            if width * height > limits.max_pixels:
-                raise ImageDecodeError(
-                    f"image too large: {width}x{height} pixels > {limits.max_pixels} (possible decompression bomb)"
-                )
-            if target and img.format in ("JPEG", "MPO"):
-                # DCT scaling keeps at least the requested size; ask for the larger of the sides
-                # a center crop needs, so the later resize only ever shrinks.
-                need = int(max(target) / CENTER_CROP_RATIO) + 1
-                img.draft("RGB", (need, need))
-            img = ImageOps.exif_transpose(img)
-            rgb = img.convert("RGB")
-            array = np.asarray(rgb, dtype=np.uint8)
-    except ImageDecodeError:
-        raise
-    except Image.DecompressionBombError as exc:
-        raise ImageDecodeError(f"image too large (decompression bomb): {exc}") from None
-    except UnidentifiedImageError:
-        raise ImageDecodeError("not an image (cannot identify the file's format)") from None
-    except (OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise ImageDecodeError(f"corrupt image: {exc}") from None
-    if array.ndim != 3 or array.shape[2] != 3:
-        raise ImageDecodeError(f"unexpected decoded shape {array.shape}")
-    return array
 
 
 def resize_for(image: np.ndarray, card: ModelCard) -> np.ndarray:
@@ -130,6 +65,13 @@ def prepare_batch(images: list[np.ndarray], card: ModelCard) -> np.ndarray:
     return normalise(np.stack([resize_for(img, card) for img in images]), card)
 
 
-def load_for_model(path: str | Path, card: ModelCard, limits: DecodeLimits | None = None) -> np.ndarray:
-    """Decode one photo and resize it for the card: (H, W, 3) uint8, ready for `normalise`."""
-    return resize_for(decode_image(path, card.input_size, limits), card)
+def load_for_model(
+    path: str | Path, card: ModelCard, limits: ImageLimits | None = None, is_cancelled: IsCancelled | None = None,
+) -> np.ndarray:
+    """Decode one photo and resize it for the card: (H, W, 3) uint8, ready for `normalise`.
+
+    Raises `DecodeError` (a file that is not a usable photo) or `DecodeCancelled`."""
+    import numpy as np
+
+    with decode_file(path, limits, target=card.input_size, is_cancelled=is_cancelled) as decoded:
+        return resize_for(np.asarray(decoded.image, dtype=np.uint8), card)

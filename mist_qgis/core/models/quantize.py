@@ -15,7 +15,8 @@ from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .card import embed_card, read_card
+from .card import embed_card
+from .runtime import read_card
 
 if TYPE_CHECKING:
     import numpy as np

@@ -17,43 +17,41 @@ import shutil
 import stat
 import tempfile
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .card import ModelCard, ModelCardError, read_card
+from ..errors import Cancelled, MistError
+from ..stage import IsCancelled, Progress
+from .card import ModelCard, ModelCardError
+from .runtime import read_card
 
 PACK_MANIFEST = "mist-pack.json"
 MAX_PACK_BYTES = 8 * 1024**3
 _CHUNK = 1 << 20
 
 
-class ModelPackError(ValueError):
+class ModelPackError(MistError, ValueError):
     """A model pack was refused; the message says which file and why."""
-
-
-class ModelPackCancelled(ModelPackError):
-    """The user cancelled a pack import; nothing was left in the target folder."""
 
 
 class _Meter:
     """Bytes copied out of all the bytes a pack import copies; polls for cancel on the way."""
 
-    def __init__(self, progress: Callable[[float], None] | None, is_canceled: Callable[[], bool] | None) -> None:
+    def __init__(self, progress: Progress | None, is_cancelled: IsCancelled | None) -> None:
         self.progress = progress
-        self.is_canceled = is_canceled
+        self.is_cancelled = is_cancelled
         self.total = 0
         self.done = 0
 
     def tick(self, n: int) -> None:
-        if self.is_canceled is not None and self.is_canceled():
-            raise ModelPackCancelled("model pack import cancelled")
+        if self.is_cancelled is not None and self.is_cancelled():
+            raise Cancelled("model pack import cancelled")
         self.done += n
         if self.progress is not None and self.total:
-            self.progress(min(1.0, self.done / self.total))
+            self.progress(min(100.0, 100.0 * self.done / self.total))
 
 
-class ModelNotFoundError(LookupError):
+class ModelNotFoundError(MistError, LookupError):
     """No registered model matches an id, id@version or path."""
 
 
@@ -155,7 +153,9 @@ class ModelRegistry:
         if same_id:
             return max(same_id, key=lambda e: _version_key(e.card.version))
         known = ", ".join(sorted(e.card.tag for e in entries)) or "none"
-        raise ModelNotFoundError(f"no model {ref!r} in the registry (known: {known})")
+        raise ModelNotFoundError(
+            f"no model {ref!r} in the registry (known: {known}); add its folder or import a model pack in "
+            "MIST › Models…, or run `make models` (it installs into the QGIS profile)")
 
 
 # -- model packs ----------------------------------------------------------------------------
@@ -213,15 +213,15 @@ def _copy_hashing(src, dst: Path, limit: int, meter: _Meter) -> str:
 
 def import_pack(
     source: str | Path, target_root: str | Path, overwrite: bool = False,
-    progress: Callable[[float], None] | None = None, is_canceled: Callable[[], bool] | None = None,
+    progress: Progress | None = None, is_cancelled: IsCancelled | None = None,
 ) -> list[ModelEntry]:
     """Import a model pack (folder or .zip) into `target_root/<pack name>/`.
 
     Only the files the manifest lists are copied, each checked against its sha256; every model
-    must then pass its card check. On any failure, or a cancel (`is_canceled`, polled per MiB:
-    ModelPackCancelled), nothing is left in `target_root`. `progress` gets the fraction copied.
+    must then pass its card check. On any failure, or a cancel (`is_cancelled`, polled per MiB:
+    Cancelled), nothing is left in `target_root`. `progress` gets the percent copied.
     """
-    meter = _Meter(progress, is_canceled)
+    meter = _Meter(progress, is_cancelled)
     source = Path(source)
     target_root = Path(target_root)
     target_root.mkdir(parents=True, exist_ok=True)

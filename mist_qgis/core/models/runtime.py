@@ -109,6 +109,15 @@ def open_metadata_session(path: Path) -> Any:
         raise ValueError(f"{path} is not a readable ONNX model: {exc}") from exc
 
 
+def read_card(path: str | Path) -> ModelCard:
+    """Read a model's card through onnxruntime (no inference session is kept)."""
+    path = Path(path)
+    session = open_metadata_session(path)
+    card = card_from_metadata(session.get_modelmeta().custom_metadata_map, path)
+    check_graph(card, session)
+    return card
+
+
 _local = threading.local()
 _all_caches: list[dict] = []
 _caches_lock = threading.Lock()

@@ -14,14 +14,14 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..store import models as sql
+from ..store import models_sql
 from .runtime import thread_cap
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from ..stage import IsCancelled, Progress
     from ..store import Store
-    from .pipeline import CancelCheck, Progress
 
 TEXT_MODEL_TAG = "all-MiniLM-L6-v2@1"
 TEXT_DIM = 384
@@ -76,24 +76,24 @@ def embed_texts(texts: list[str], model_dir: str | Path | None = None, batch_siz
 
 def embed_post_texts(
     store: Store, model_dir: str | Path | None = None, batch_size: int = 64,
-    cancel: CancelCheck | None = None, progress: Progress | None = None,
+    is_cancelled: IsCancelled | None = None, progress: Progress | None = None,
 ) -> int:
     """Embed the post text of every fetched photo without a text embedding; returns how many."""
-    pending = sql.post_texts_without_embedding(store, TEXT_MODEL_TAG)
+    pending = models_sql.post_texts_without_embedding(store, TEXT_MODEL_TAG)
     total = len(pending)
     done = 0
     if progress:
-        progress(0, total)
+        progress(0.0)
     step = max(batch_size * 4, 1)
     for start in range(0, total, step):
-        if cancel and cancel():
+        if is_cancelled and is_cancelled():
             break
         chunk = pending[start:start + step]
         unique = sorted({text for _, text in chunk})
         vectors = dict(zip(unique, embed_texts(unique, model_dir, batch_size), strict=True))
         with store.batch() as conn:
-            sql.write_embeddings(conn, TEXT_MODEL_TAG, [(fid, vectors[text]) for fid, text in chunk])
+            models_sql.write_embeddings(conn, TEXT_MODEL_TAG, [(fid, vectors[text]) for fid, text in chunk])
         done += len(chunk)
         if progress:
-            progress(done, total)
+            progress(100.0 * done / total if total else 100.0)
     return done

@@ -107,6 +107,12 @@ def guess_mapping(
     return ColumnMapping(list(columns), fields)
 
 
+def parse_mapping_text(text: str) -> dict[str, str]:
+    """A column mapping typed as one text, `lat=Y_WGS84, lon=X_WGS84` or one pair a line or
+    separated by semicolons: the one reading of that text (dock, Processing, CLI)."""
+    return parse_overrides([p for p in re.split(r"[;,\n]", text or "") if p.strip()])
+
+
 def parse_overrides(items: Sequence[str]) -> dict[str, str]:
     """`field=column` strings (CLI `--map`, dock text box) as a dict."""
     out = {}

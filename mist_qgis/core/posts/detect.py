@@ -8,6 +8,7 @@ import json
 import re
 from pathlib import Path
 
+from ..options import POST_FORMATS
 from .columns import guess_mapping
 from .crisismmd import is_crisismmd
 from .generic_csv import usable
@@ -20,8 +21,8 @@ from .twitter_v1 import is_v1_tweet
 from .twitter_v2 import is_v2_response, is_v2_tweet
 from .weibo import looks_like_weibo
 
-FORMATS = ("twitter_v1", "twitter_v2", "weibo", "crisismmd", "csv", "geojson", "photos")
-FORMAT_CHOICES = ("auto", *FORMATS)  # what a user chooses from; also the order of mist:importposts' FORMAT enum
+FORMAT_CHOICES = POST_FORMATS.names  # what a user chooses from
+FORMATS = tuple(f for f in FORMAT_CHOICES if f != "auto")
 _IMAGE_MAGIC = (b"\xff\xd8\xff", b"\x89PNG", b"II*\x00", b"MM\x00*", b"RIFF")
 
 

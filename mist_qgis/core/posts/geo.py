@@ -10,9 +10,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from ..geodesy import haversine_m
 from .issues import SkipRecord
-
-EARTH_RADIUS_M = 6_371_008.8
 
 
 def as_float(value: Any, name: str) -> float:
@@ -53,13 +52,6 @@ def is_null_island(lon: float, lat: float) -> bool:
     return lon == 0.0 and lat == 0.0
 
 
-def haversine_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
-
-
 def bbox_centre(west: Any, south: Any, east: Any, north: Any) -> tuple[float, float, float]:
     """Centre (lon, lat) of a lon/lat box and the distance from centre to corner in metres.
 
@@ -76,7 +68,7 @@ def bbox_centre(west: Any, south: Any, east: Any, north: Any) -> tuple[float, fl
     if lon > 180:
         lon -= 360.0
     lat = (s + n) / 2
-    return lon, lat, haversine_m(lon, lat, w, s) if (w, s) != (e, n) else 0.0
+    return lon, lat, float(haversine_m(lon, lat, w, s)) if (w, s) != (e, n) else 0.0
 
 
 def points_bbox(coords: list[tuple[float, float]]) -> tuple[float, float, float, float]:

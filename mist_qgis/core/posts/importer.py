@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..stage import IsCancelled, Progress, StageRun, Status, run_stage
 from .batches import ReadBatch
 from .issues import NotAPostCollection
 from .reader_process import open_reader
@@ -30,7 +31,7 @@ class ImportSummary:
     """What the import did, as the CLI prints it and the dock shows it."""
 
     run_id: int | None = None
-    status: str = "running"
+    status: str = Status.RUNNING.value
     records_read: int = 0
     imported: int = 0
     duplicates: int = 0
@@ -59,11 +60,11 @@ class ImportSummary:
 
 def import_posts(
     store, paths: Iterable[str | Path], options: ImportOptions | None = None,
-    progress: Callable[[float], None] | None = None, is_canceled: Callable[[], bool] | None = None,
+    progress: Progress | None = None, is_cancelled: IsCancelled | None = None,
 ) -> ImportSummary:
     """Import every input into `store` in one run and return the summary.
 
-    `progress(fraction)` and `is_canceled()` are polled every few hundred records (a QgsTask
+    `progress(percent)` and `is_cancelled()` are polled every few hundred records (a QgsTask
     passes its own). Raises NotAPostCollection, after recording a failed run, when no input is a
     post collection at all.
     """
@@ -72,7 +73,7 @@ def import_posts(
     job = _ImportJob(store, [Path(p) for p in paths], options or ImportOptions())
     tuning = tune_for_bulk(store)
     try:
-        return job.run(progress, is_canceled)
+        return job.run(progress, is_cancelled)
     finally:
         restore_tuning(store, tuning)
 
@@ -88,10 +89,9 @@ class _ImportJob:
         self.paths = paths
         self.options = options
         self.summary = ImportSummary()
-        params = {"paths": [str(p) for p in paths],
-                  **{k: v for k, v in asdict(options).items() if k not in ("batch_size", "parallel")}}
-        self.run_id = store.start_run(STAGE, params)
-        self.summary.run_id = self.run_id
+        self.parameters = {"paths": [str(p) for p in paths],
+                           **{k: v for k, v in asdict(options).items() if k not in ("batch_size", "parallel")}}
+        self.run_id: int | None = None
         self.reader = None
         self.deferred = None
 
@@ -118,57 +118,69 @@ class _ImportJob:
         s.notes += batch.notes
         s.issues.extend(batch.kept)
 
-    def run(self, progress, is_canceled) -> ImportSummary:
+    def run(self, progress: Progress | None, is_cancelled: IsCancelled | None) -> ImportSummary:
         started = time.perf_counter()
-        fraction = 0.0
+        percent = 0.0
+        s = self.summary
 
         def poll(done: float) -> bool:
-            nonlocal fraction
-            fraction = done
-            if is_canceled is not None and is_canceled():
+            nonlocal percent
+            percent = 100.0 * done
+            if run.cancelled():
                 return True
             if progress is not None:
-                progress(done)
+                progress(percent)
             return False
 
+        run: StageRun | None = None
         try:
-            self.reader = reader = open_reader(self.paths, self.options)
-            try:
-                with self.store.deferred_spatial_index() as self.deferred:
-                    for batch in reader.batches(poll):
-                        self.write(batch)
-            finally:
-                reader.close()
-        except BaseException as exc:
-            self._finish("failed", started, f"{type(exc).__name__}: {exc}")
+            with run_stage(self.store, STAGE, self.parameters, progress, is_cancelled) as run:
+                self.run_id = s.run_id = run.run_id
+                try:
+                    self._read_all(poll)
+                finally:
+                    self._account(run, started)
+                reader = self.reader
+                if not reader.files and reader.files_skipped:
+                    raise NotAPostCollection("; ".join(f["reason"] for f in reader.files_skipped))
+                self.store.refresh_extents()
+                run.status = Status.CANCELLED if reader.cancelled else Status.DONE
+                s.status = run.status.value
+                s.message = run.message = _message(s)
+        except BaseException:
+            s.status = Status.FAILED.value
+            if run is not None:
+                s.message = run.message
             raise
-        if not reader.files and reader.files_skipped:
-            reasons = "; ".join(f["reason"] for f in reader.files_skipped)
-            self._finish("failed", started, reasons)
-            raise NotAPostCollection(reasons)
-        self.store.refresh_extents()
-        status = "cancelled" if reader.cancelled else "done"
-        self._finish(status, started, None)
         if progress is not None:
-            progress(1.0 if status == "done" else fraction)
-        return self.summary
+            progress(100.0 if s.status == Status.DONE else percent)
+        return s
 
-    def _finish(self, status: str, started: float, message: str | None) -> None:
+    def _read_all(self, poll: Callable[[float], bool]) -> None:
+        self.reader = reader = open_reader(self.paths, self.options)
+        try:
+            with self.store.deferred_spatial_index() as self.deferred:
+                for batch in reader.batches(poll):
+                    self.write(batch)
+        finally:
+            reader.close()
+
+    def _account(self, run: StageRun, started: float) -> None:
+        """Put what was committed so far on the summary and on the run that closes next."""
         s = self.summary
         if self.reader is not None:
             s.files, s.files_skipped = self.reader.files, self.reader.files_skipped
         s.seconds = round(time.perf_counter() - started, 3)
-        s.status = status
-        s.message = message if message is not None else _message(s)
-        self.store.finish_run(self.run_id, status, s.counts(), s.message)
+        run.counts = s.counts()
 
 
 def _message(s: ImportSummary) -> str:
-    text = (f"{s.records_read} records read: {s.imported} imported, {s.unlocated} unlocated, "
-            f"{s.duplicates} duplicates, {s.skipped} skipped")
+    text = (f"{s.records_read} {'record' if s.records_read == 1 else 'records'} read: {s.imported} imported, "
+            f"{s.unlocated} unlocated, {s.duplicates} {'duplicate' if s.duplicates == 1 else 'duplicates'}, "
+            f"{s.skipped} skipped")
     if s.files_skipped:
         text += f"; {len(s.files_skipped)} file(s) not imported"
-    if s.status == "cancelled":
+    if s.status == Status.CANCELLED:
         text += "; cancelled (import again to complete)"
     return text
 

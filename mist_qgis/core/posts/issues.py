@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ..errors import MistError
 
-class NotAPostCollection(ValueError):
+
+class NotAPostCollection(MistError, ValueError):
     """The input is not a post collection at all; the message says what it looks like instead."""
 
 
-class SkipRecord(ValueError):
+class SkipRecord(MistError, ValueError):
     """Raised inside a record parser; the reader turns it into a `Skip` with file and line."""
 
 

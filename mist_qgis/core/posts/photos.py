@@ -1,7 +1,8 @@
 """A folder of geotagged photos (a field team's own pictures) as posts, with the fields of QGIS's
 `native:importphotos` (photo, filename, directory, altitude, direction, timestamp).
 
-Only the EXIF header is read (no pixel decoding, so no decompression bomb). The post id is the
+Only the header is read, through the safe opener (no pixel decoding; a header declaring a canvas
+above the pixel cap is a decompression bomb and an explained skip). The post id is the
 SHA-256 of the file, so the same photo imported twice, or copied to another folder, is one post.
 Times: DateTimeOriginal with OffsetTimeOriginal when present; else the GPS date/time (UTC); a
 camera time with no offset at all is taken as UTC.
@@ -95,18 +96,12 @@ def _dms(value: Any, ref: Any, name: str) -> float:
 
 def read_exif(path: Path) -> dict[str, Any]:
     """lon, lat, altitude, direction, timestamp and camera from the EXIF header (missing -> absent)."""
-    from PIL import Image, UnidentifiedImageError
+    from ..images.safe_decode import DecodeError, read_header
 
-    from ..images.heif import enable_heif
-
-    enable_heif()
     try:
-        with Image.open(path) as image:
-            exif = image.getexif()
-    except UnidentifiedImageError:
-        raise SkipRecord("not an image this MIST can read (format unknown or unsupported)") from None
-    except (SyntaxError, ValueError) as exc:
-        raise SkipRecord(f"broken image header: {exc}") from None
+        exif = read_header(path).exif
+    except DecodeError as exc:  # not an image, a format MIST does not read, a decompression bomb
+        raise SkipRecord(str(exc)) from None
     out: dict[str, Any] = {}
     gps = exif.get_ifd(GPS_IFD)
     if 2 in gps and 4 in gps:

@@ -26,6 +26,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import IO, Any
 
+from ..errors import InternalError
 from ..interpreter import child_environment, python_executable
 from .batches import BatchReader, Poll, ReadBatch
 from .stream import ImportOptions
@@ -38,7 +39,7 @@ _MODULE = __name__ if __name__ != "__main__" else "mist_qgis.core.posts.reader_p
 log = logging.getLogger(__name__)
 
 
-class ReaderProcessError(RuntimeError):
+class ReaderProcessError(InternalError):
     """The reader process could not start, or stopped with this message."""
 
 

@@ -21,12 +21,14 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from ..errors import MistError
+
 CROP_SIZE = 256
 IMAGE_TASKS = ("image_embedding", "clip_image")
 TEXT_TASK = "clip_text"
 
 
-class EncoderError(ValueError):
+class EncoderError(MistError, ValueError):
     """An encoder file is missing, malformed or does not fit the task; the message says why."""
 
 
@@ -227,14 +229,15 @@ def exemplar_vector(embeddings: np.ndarray) -> np.ndarray:
     return l2_normalize(l2_normalize(emb).mean(axis=0))
 
 
-def load_photo(path: str | Path, max_pixels: int = 89_478_485) -> np.ndarray:
-    """An RGB uint8 array of a photo file, refusing decompression bombs."""
-    from PIL import Image
+def embed_photo_files(encoder: ImageEncoder, paths: Sequence[str | Path]) -> np.ndarray:
+    """Embeddings of exemplar photo files, decoded one at a time by the safe opener (its limits,
+    its decode budget) and cut to a SeLo crop at once, so only one full-size photo is in memory."""
+    from ..images.safe_decode import DecodeError, load_rgb
 
-    try:
-        with Image.open(path) as im:
-            if im.width * im.height > max_pixels:
-                raise EncoderError(f"{path} is too large to decode ({im.width} x {im.height})")
-            return np.asarray(im.convert("RGB"))
-    except (OSError, Image.DecompressionBombError) as exc:
-        raise EncoderError(f"cannot decode photo {path}: {exc}") from exc
+    crops = []
+    for path in paths:
+        try:
+            crops.append(resize_crop(load_rgb(path)))
+        except DecodeError as exc:
+            raise EncoderError(f"cannot use photo {path}: {exc}") from exc
+    return embed_photos(encoder, crops)

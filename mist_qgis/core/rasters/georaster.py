@@ -1,43 +1,19 @@
 """GDAL plumbing shared by the raster products: opening with clear errors, writing GeoTIFFs that
-keep the input's CRS and geotransform, and a progress/cancel monitor for long loops."""
+keep the input's CRS and geotransform."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from pathlib import Path
+
+from ..errors import MistError
 
 GTIFF_OPTIONS = ("TILED=YES", "BLOCKXSIZE=512", "BLOCKYSIZE=512", "COMPRESS=DEFLATE", "ZLEVEL=1",
                  "PREDICTOR=2", "BIGTIFF=IF_SAFER", "NUM_THREADS=ALL_CPUS")
 
 
-class RasterInputError(ValueError):
+class RasterInputError(MistError, ValueError):
     """A raster (or its companion data) cannot be used as given; the message says how to fix it."""
-
-
-class Cancelled(Exception):
-    """The user cancelled the job; nothing half-written is left behind as a result."""
-
-
-@dataclass
-class Monitor:
-    """Progress and cancellation for core loops, so QgsTask and Processing can drive them alike."""
-
-    progress: Callable[[float], None] | None = None
-    cancelled: Callable[[], bool] | None = None
-    start: float = 0.0
-    span: float = 100.0
-
-    def report(self, fraction: float) -> None:
-        """Report `fraction` (0-1) of this monitor's span; raise Cancelled when asked to stop."""
-        if self.cancelled is not None and self.cancelled():
-            raise Cancelled()
-        if self.progress is not None:
-            self.progress(self.start + self.span * min(max(fraction, 0.0), 1.0))
-
-    def sub(self, begin: float, end: float) -> Monitor:
-        """A monitor for the part [begin, end] (fractions) of this one."""
-        return Monitor(self.progress, self.cancelled, self.start + self.span * begin, self.span * (end - begin))
 
 
 def is_rotated(geotransform: Sequence[float]) -> bool:

@@ -4,6 +4,12 @@ Each evidence point implies a water-surface elevation (ground + depth). The surf
 interpolated between points (inverse distance weighting or nearest point) up to a maximum distance
 from evidence; depth = surface - ground where positive; and only wet cells hydraulically connected
 to an evidence point are kept, so a low basin behind a ridge does not flood just because it is low.
+Water connects through cell edges (4 neighbours) by default, or through edges and corners (8
+neighbours) when asked; the extent polygons follow the same rule.
+
+Distances (the maximum distance from evidence, IDW weights, the neighbour distance) and areas are
+measured on the ground (the WGS 84 ellipsoid, see `ground`), never in the DEM's CRS units, so a DEM
+in Web Mercator, UTM, a local CRS or longitude/latitude gives the same flood for the same terrain.
 
 The surface is evaluated exactly at nodes every `step` cells (step 1, exact everywhere, for DEMs
 up to about a million cells) and refined bilinearly in between: water surfaces are smooth, and
@@ -13,17 +19,21 @@ this keeps a 25-million-cell DEM within seconds. Depth and connectivity are alwa
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from .georaster import Cancelled, Monitor, RasterInputError, create_geotiff, open_raster
+from ..options import CONNECTIVITY, INUNDATION_METHODS
+from ..stage import Monitor, run_stage
+from .georaster import RasterInputError, create_geotiff, open_raster
+from .ground import GroundGrid
 
 MAX_PLAUSIBLE_DEPTH_M = 15.0
 DEPTH_NODATA = -9999.0
-METHODS = ("idw", "nearest")
+METHODS = INUNDATION_METHODS.names
 NODE_BUDGET = 1_000_000
 
 
@@ -39,13 +49,13 @@ class DepthPoint:
 
 @dataclass
 class InundationParams:
-    method: str = "idw"
+    method: str = INUNDATION_METHODS.default
     max_distance_m: float = 500.0
     idw_power: float = 2.0
     idw_neighbours: int = 8
     consistency_tolerance_m: float = 0.5
     neighbour_distance_m: float = 200.0
-    connectivity: int = 4
+    connectivity: int = int(CONNECTIVITY.default)
     allow_deep: bool = False
     step: int | None = None
 
@@ -81,29 +91,46 @@ class InundationResult:
 
 @dataclass
 class _Grid:
-    """The DEM's grid with cell sizes in metres, for distances whatever the CRS."""
+    """The DEM's grid and where its cells lie on the ground, for distances and areas in any CRS."""
 
     width: int
     height: int
     geotransform: tuple[float, ...]
     projection: str
-    dx_m: float
-    dy_m: float
-    geographic: bool
+    ground: GroundGrid
+
+    def points(self, col_f: np.ndarray, row_f: np.ndarray) -> np.ndarray:
+        """Earth-centred positions (m) of pixel positions: Euclidean distance = ground distance."""
+        return self.ground.points(col_f, row_f)
 
 
 def _grid(ds) -> _Grid:
-    from osgeo import osr
-
     gt = tuple(ds.GetGeoTransform())
-    srs = osr.SpatialReference(wkt=ds.GetProjection())
-    if srs.IsGeographic():
-        lat = gt[3] + gt[5] * ds.RasterYSize / 2
-        dx = abs(gt[1]) * 111_320.0 * math.cos(math.radians(lat))
-        dy = abs(gt[5]) * 110_540.0
-        return _Grid(ds.RasterXSize, ds.RasterYSize, gt, ds.GetProjection(), dx, dy, True)
-    unit = srs.GetLinearUnits() or 1.0
-    return _Grid(ds.RasterXSize, ds.RasterYSize, gt, ds.GetProjection(), abs(gt[1]) * unit, abs(gt[5]) * unit, False)
+    ground = GroundGrid.from_geotransform(ds.RasterXSize, ds.RasterYSize, gt, ds.GetProjection())
+    return _Grid(ds.RasterXSize, ds.RasterYSize, gt, ds.GetProjection(), ground)
+
+
+# File names of MIST's own rasters (density surfaces, depth rasters): never elevation.
+_MIST_OUTPUT_NAME = re.compile(r"^(density_.*|.*_depth|probmap_.*|.*selo.*)\.tiff?$", re.IGNORECASE)
+
+
+def dem_doubts(path: str | Path) -> list[str]:
+    """Why a raster may not be an elevation model (empty when it looks like one): several bands,
+    8-bit values, or a MIST product (by its metadata or its file name). Said as warnings: the
+    analyst may know better, but a density surface taken for a DEM gives a confident wrong map."""
+    from osgeo import gdal
+
+    ds = open_raster(path)
+    doubts = []
+    name = Path(path).name
+    product = (ds.GetMetadata() or {}).get("MIST_PRODUCT")
+    if product or _MIST_OUTPUT_NAME.match(name):
+        doubts.append(f"{name} looks like a MIST output ({product or 'by its name'}), not an elevation model")
+    if ds.RasterCount > 1:
+        doubts.append(f"{name} has {ds.RasterCount} bands; an elevation model has one (band 1 is used)")
+    if ds.GetRasterBand(1).DataType == gdal.GDT_Byte:
+        doubts.append(f"{name} holds 8-bit values (0-255), like an image or a classified map, not elevations")
+    return doubts
 
 
 def read_dem(path: str | Path) -> tuple[np.ndarray, _Grid]:
@@ -185,7 +212,8 @@ def check_points(
 
 def find_inconsistencies(xy_m: np.ndarray, surface: np.ndarray, ids: Sequence[str],
                          params: InundationParams) -> list[Inconsistency]:
-    """Pairs of points closer than `neighbour_distance_m` whose water surfaces differ too much."""
+    """Pairs of points closer than `neighbour_distance_m` on the ground whose water surfaces differ
+    too much (`xy_m`: earth-centred positions, N x 3)."""
     from scipy.spatial import cKDTree
 
     if len(xy_m) < 2:
@@ -194,13 +222,14 @@ def find_inconsistencies(xy_m: np.ndarray, surface: np.ndarray, ids: Sequence[st
     for a, b in sorted(cKDTree(xy_m).query_pairs(params.neighbour_distance_m)):
         diff = abs(surface[a] - surface[b])
         if diff > params.consistency_tolerance_m:
-            out.append(Inconsistency(ids[a], ids[b], float(np.hypot(*(xy_m[a] - xy_m[b]))),
+            out.append(Inconsistency(ids[a], ids[b], float(np.linalg.norm(xy_m[a] - xy_m[b])),
                                      float(surface[a]), float(surface[b]), float(diff)))
     return out
 
 
 def _node_values(xy_m: np.ndarray, values: np.ndarray, nodes_m: np.ndarray, params: InundationParams) -> np.ndarray:
-    """The interpolated surface at node coordinates (NaN beyond the maximum distance)."""
+    """The interpolated surface at node positions (NaN beyond the maximum distance). Positions are
+    earth-centred (N x 3), so distances and IDW weights are ground distances."""
     from scipy.spatial import cKDTree
 
     tree = cKDTree(xy_m)
@@ -249,19 +278,21 @@ def water_surface(evidence: np.ndarray, grid: _Grid, params: InundationParams,
     """Full-size float32 water-surface elevation (NaN = no evidence within reach) and the step used."""
     monitor = monitor or Monitor()
     step = params.step or max(1, math.ceil(math.sqrt(grid.width * grid.height / NODE_BUDGET)))
-    xy_m = np.column_stack([evidence[:, 0] * grid.dx_m, evidence[:, 1] * grid.dy_m])
+    xy_m = grid.points(evidence[:, 0], evidence[:, 1])
     wse = evidence[:, 3] + evidence[:, 2]
     rows = np.arange(0, grid.height - 1 + step, step)
     cols = np.arange(0, grid.width - 1 + step, step)
-    cc, rr = np.meshgrid((cols + 0.5) * grid.dx_m, (rows + 0.5) * grid.dy_m)
-    nodes = _node_values(xy_m, wse, np.column_stack([cc.ravel(), rr.ravel()]), params).reshape(len(rows), len(cols))
+    cc, rr = np.meshgrid(cols + 0.5, rows + 0.5)
+    node_xyz = grid.points(cc.ravel(), rr.ravel())
+    del cc, rr
+    nodes = _node_values(xy_m, wse, node_xyz, params).reshape(len(rows), len(cols))
     monitor.report(0.5)
     if step == 1:
         return nodes[:grid.height, :grid.width].astype(np.float32), step
     # distance limit per cell, refined the same way, so cells beyond reach stay dry
     from scipy.spatial import cKDTree
 
-    dist = cKDTree(xy_m).query(np.column_stack([cc.ravel(), rr.ravel()]), k=1, workers=-1)[0]
+    dist = cKDTree(xy_m).query(node_xyz, k=1, workers=-1)[0]
     dist = dist.reshape(nodes.shape).astype(np.float32)
     surface = np.empty((grid.height, grid.width), np.float32)
     across = _lerp_axis(nodes.astype(np.float32), grid.width, step, axis=1)
@@ -303,30 +334,13 @@ def connected_flood(surface: np.ndarray, dem: np.ndarray, evidence: np.ndarray,
     return depth, kept, len(kept_ids)
 
 
-def _area_transform(grid: _Grid):
-    """A transformation to a metric equal-area CRS when the DEM's own units are not metres."""
-    from osgeo import osr
-
-    src = osr.SpatialReference(wkt=grid.projection)
-    if not grid.geographic and abs((src.GetLinearUnits() or 1.0) - 1.0) < 1e-12:
-        return None
-    gt = grid.geotransform
-    cx, cy = gt[0] + gt[1] * grid.width / 2, gt[3] + gt[5] * grid.height / 2
-    wgs = osr.SpatialReference()
-    wgs.ImportFromEPSG(4326)
-    for s in (src, wgs):
-        s.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    lon, lat = osr.CoordinateTransformation(src, wgs).TransformPoint(cx, cy)[:2]
-    laea = osr.SpatialReference()
-    laea.ImportFromProj4(f"+proj=laea +lat_0={lat} +lon_0={lon} +x_0=0 +y_0=0 +datum=WGS84 +units=m +no_defs")
-    laea.SetAxisMappingStrategy(osr.OAMS_TRADITIONAL_GIS_ORDER)
-    return osr.CoordinateTransformation(src, laea)
-
-
 def write_extent(kept: np.ndarray, depth: np.ndarray, grid: _Grid, path: Path, connectivity: int,
                  evidence_rows: list[dict]) -> tuple[float, int]:
-    """Polygons of the kept wet components (GeoPackage layer `extent`, areas in m^2) and the
-    evidence points (layer `evidence`, with why each was used or not). Returns (area m^2, polygons)."""
+    """Polygons of the kept wet components (GeoPackage layer `extent`) and the evidence points
+    (layer `evidence`, with why each was used or not). Returns (area m^2, polygons).
+
+    Areas are ground areas on the WGS 84 ellipsoid, summed over each component's cells, whatever
+    the DEM's CRS: a polygon's area in its CRS units would be off by the projection's scale."""
     from osgeo import gdal, ogr, osr
     from scipy import ndimage
 
@@ -355,21 +369,15 @@ def write_extent(kept: np.ndarray, depth: np.ndarray, grid: _Grid, path: Path, c
     lyr.StartTransaction()
     gdal.Polygonize(band, mask.GetRasterBand(1), lyr, 0, options)
     lyr.CommitTransaction()
-    to_metric = _area_transform(grid)
-    total = 0.0
+    areas = grid.ground.area_by_label(kept, len(max_depth))
     count = 0
     lyr.StartTransaction()
     for feat in lyr:
-        geom = feat.GetGeometryRef().Clone()
-        if to_metric is not None:
-            geom.Transform(to_metric)
-        area = geom.GetArea()
         comp = feat.GetField("component")
-        feat.SetField("area_m2", area)
+        feat.SetField("area_m2", float(areas[comp]))
         feat.SetField("max_depth_m", float(max_depth[comp - 1]))
         feat.SetField("mean_depth_m", float(mean_depth[comp - 1]))
         lyr.SetFeature(feat)
-        total += area
         count += 1
     lyr.CommitTransaction()
     ev = ds.CreateLayer("evidence", srs, ogr.wkbPoint)
@@ -387,7 +395,7 @@ def write_extent(kept: np.ndarray, depth: np.ndarray, grid: _Grid, path: Path, c
         ev.CreateFeature(feat)
     ev.CommitTransaction()
     ds = None
-    return total, count
+    return float(areas[1:].sum()), count
 
 
 def inundation(
@@ -403,8 +411,9 @@ def inundation(
     monitor = monitor or Monitor()
     dem, grid = read_dem(dem_path)
     evidence, ids, skipped, warnings = check_points(points, dem, grid, points_crs, params)
+    warnings[:0] = dem_doubts(dem_path)
     monitor.report(0.05)
-    xy_m = np.column_stack([evidence[:, 0] * grid.dx_m, evidence[:, 1] * grid.dy_m])
+    xy_m = grid.points(evidence[:, 0], evidence[:, 1])
     wse = evidence[:, 2] + evidence[:, 3]
     inconsistencies = find_inconsistencies(xy_m, wse, ids, params)
     surface, step = water_surface(evidence, grid, params, monitor.sub(0.05, 0.6))
@@ -452,28 +461,21 @@ def inundation_from_store(store, dem_path: str | Path, out_dir: str | Path, para
     from ..store.flood_evidence import count_verified_without_depth, depth_points
 
     params = params or InundationParams()
-    run_id = store.start_run("inundation", {"dem": str(dem_path), "out": str(out_dir), **asdict(params)})
-    try:
+    with run_stage(store, "inundation", {"dem": str(dem_path), "out": str(out_dir), **asdict(params)}) as run:
         evidence = depth_points(store)
         points = [DepthPoint(p.post_id, p.lon, p.lat, float(p.water_depth_m)) for p in evidence]
         result = inundation(dem_path, points, out_dir, "EPSG:4326", params, monitor)
-    except Cancelled:
-        store.finish_run(run_id, "cancelled", {})
-        raise
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {}, str(exc)[:500])
-        raise
-    no_depth = count_verified_without_depth(store)
-    if no_depth:
-        result.warnings.append(f"{no_depth} verified flood posts have no water depth and were not used")
-    issues = [(pid, None, reason) for pid, reason in result.skipped]
-    issues += [(f"{i.point_a}|{i.point_b}", None,
-                f"water surfaces {i.surface_a_m:.2f} m and {i.surface_b_m:.2f} m differ by {i.difference_m:.2f} m "
-                f"at {i.distance_m:.0f} m apart") for i in result.inconsistencies]
-    if issues:
-        with store.batch() as conn:
-            store.record_issues(conn, run_id, "inundation", issues)
-    store.finish_run(run_id, "done", {"points_used": result.points_used, "skipped": len(result.skipped),
-                                      "inconsistent_pairs": len(result.inconsistencies),
-                                      "no_depth": no_depth, "components": result.components})
-    return result, run_id
+        no_depth = count_verified_without_depth(store)
+        if no_depth:
+            result.warnings.append(f"{no_depth} verified flood posts have no water depth and were not used")
+        issues = [(pid, None, reason) for pid, reason in result.skipped]
+        issues += [(f"{i.point_a}|{i.point_b}", None,
+                    f"water surfaces {i.surface_a_m:.2f} m and {i.surface_b_m:.2f} m differ by "
+                    f"{i.difference_m:.2f} m at {i.distance_m:.0f} m apart") for i in result.inconsistencies]
+        if issues:
+            with store.batch() as conn:
+                store.record_issues(conn, run.run_id, "inundation", issues)
+        run.counts = {"points_used": result.points_used, "skipped": len(result.skipped),
+                      "inconsistent_pairs": len(result.inconsistencies), "no_depth": no_depth,
+                      "components": result.components}
+    return result, run.run_id

@@ -22,9 +22,10 @@ from pathlib import Path
 import numpy as np
 
 from ...log import logger
+from ..stage import Monitor
 from .embedding_cache import EmbeddingCache, default_cache_dir
 from .encoders import EncoderError, ImageEncoder, resize_crop
-from .georaster import Monitor, RasterInputError, create_geotiff, gdal_open
+from .georaster import RasterInputError, create_geotiff, gdal_open
 from .imagery import ImageSource
 from .selo_grid import (
     V1_SIZES,

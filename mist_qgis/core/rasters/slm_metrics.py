@@ -1,7 +1,9 @@
 """The semantic localization metrics Rsu, Ras, Rda and Rmi (Yuan et al., TGRS 2022).
 
 Implemented exactly as `shared/specs/selo.md` section 2.4 defines them, integer truncations,
-filters and thresholds included, so MIST's numbers are comparable with the published tables.
+filters and thresholds included, and with the regions rasterised by the rule of the reference's
+OpenCV (`region_mask`) rather than the installed one, so MIST's numbers are comparable with the
+published tables.
 Where the original has an undefined case (a mask covering no pixel) this module refuses with a
 clear error instead of returning NaN.
 """
@@ -15,6 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..errors import MistError
 from .georaster import gdal_open
 
 RSU_BETA = 0.707
@@ -31,7 +34,7 @@ RMI_WSU, RMI_WAS, RMI_WDA = 0.4, 0.35, 0.25
 Region = Sequence[Sequence[float]]
 
 
-class SlmInputError(ValueError):
+class SlmInputError(MistError, ValueError):
     """The probability map or the regions cannot be evaluated; the message says why."""
 
 
@@ -88,13 +91,105 @@ def _check_regions(regions: Iterable[Region]) -> list[np.ndarray]:
 # -- the pieces of the metrics ------------------------------------------------------------------
 
 
-def region_mask(shape: tuple[int, int], regions: Sequence[np.ndarray]) -> np.ndarray:
-    """M: every polygon filled with 1 in one cv2.fillPoly call, vertices truncated to int32."""
-    import cv2
+XY_SHIFT = 16  # the reference's polygon filler steps edges in 16.16 fixed point
 
+
+def region_mask(shape: tuple[int, int], regions: Sequence[np.ndarray]) -> np.ndarray:
+    """M: every polygon filled with 1 as the reference's `cv2.fillPoly` call did (OpenCV up to 4.7).
+
+    Rasterised here rather than by the installed OpenCV: OpenCV 4.8 to 4.10 moved filled polygon
+    edges (opencv/opencv#23076, then #26187), which changes Rsu by up to 1.4e-2 on narrow maps with
+    slanted edges. The rule, for one call with all polygons: vertices truncated to integers; every
+    edge drawn as an 8-connected line (`_line_pixels`); the inside filled by scanlines with the
+    even-odd rule across all polygons, each edge covering rows y0 <= y < y1 and stepping its x in
+    16.16 fixed point from its upper vertex, each span from ceil(x_left) to floor(x_right).
+    """
+    h, w = shape
     mask = np.zeros(shape, dtype=np.float64)
-    cv2.fillPoly(mask, [np.asarray(r, dtype=np.float64).astype(np.int32) for r in regions], 1)
+    edges = []
+    for region in regions:
+        pts = np.asarray(region, dtype=np.float64).astype(np.int64)
+        for (x0, y0), (x1, y1) in zip(np.roll(pts, 1, axis=0).tolist(), pts.tolist(), strict=True):
+            xs, ys = _line_pixels(x0, y0, x1, y1, w, h)
+            mask[ys, xs] = 1.0
+            if y0 != y1:
+                top_x, top_y, bottom_y = (x0, y0, y1) if y0 < y1 else (x1, y1, y0)
+                num, den = (x1 - x0) << XY_SHIFT, y1 - y0
+                step = abs(num) // abs(den) * (1 if (num < 0) == (den < 0) else -1)  # C division truncates
+                edges.append((top_y, bottom_y, top_x << XY_SHIFT, step))
+    if len(edges) < 2:
+        return mask
+    ys_all, xs_all = [], []
+    for y0, y1, x, step in edges:
+        rows = np.arange(max(y0, 0), min(y1, h), dtype=np.int64)
+        ys_all.append(rows)
+        xs_all.append(x + (rows - y0) * step)
+    ys, xs = np.concatenate(ys_all), np.concatenate(xs_all)
+    order = np.lexsort((xs, ys))
+    ys, xs = ys[order], xs[order]
+    # active edges pair up left to right within each row (their count per row is even)
+    left, right, row = xs[0::2], xs[1::2], ys[0::2]
+    start = np.maximum((left + (1 << XY_SHIFT) - 1) >> XY_SHIFT, 0)
+    stop = np.minimum(right >> XY_SHIFT, w - 1)
+    for y, a, b in zip(row.tolist(), start.tolist(), stop.tolist(), strict=True):
+        if a <= b:
+            mask[y, a:b + 1] = 1.0
     return mask
+
+
+def _clip_line(w: int, h: int, x1: int, y1: int, x2: int, y2: int) -> tuple[int, int, int, int] | None:
+    """The reference OpenCV's `clipLine` (integer endpoints, truncating double arithmetic), or None
+    when the segment misses the image."""
+    right, bottom = w - 1, h - 1
+
+    def code(x: int, y: int, with_y: bool = True) -> int:
+        return (x < 0) + (x > right) * 2 + ((y < 0) * 4 + (y > bottom) * 8 if with_y else 0)
+
+    c1, c2 = code(x1, y1), code(x2, y2)
+    if (c1 & c2) == 0 and (c1 | c2) != 0:
+        if c1 & 12:
+            a = 0 if c1 < 8 else bottom
+            x1 += int((a - y1) * (x2 - x1) / (y2 - y1))
+            y1 = a
+            c1 = code(x1, y1, False)
+        if c2 & 12:
+            a = 0 if c2 < 8 else bottom
+            x2 += int((a - y2) * (x2 - x1) / (y2 - y1))
+            y2 = a
+            c2 = code(x2, y2, False)
+        if (c1 & c2) == 0 and (c1 | c2) != 0:
+            if c1:
+                a = 0 if c1 == 1 else right
+                y1 += int((a - x1) * (y2 - y1) / (x2 - x1))
+                x1 = a
+                c1 = 0
+            if c2:
+                a = 0 if c2 == 1 else right
+                y2 += int((a - x2) * (y2 - y1) / (x2 - x1))
+                x2 = a
+                c2 = 0
+    return None if c1 | c2 else (x1, y1, x2, y2)
+
+
+def _line_pixels(x1: int, y1: int, x2: int, y2: int, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+    """Columns and rows of OpenCV's 8-connected line from (x1, y1) to (x2, y2), clipped to the image
+    and drawn left to right (Bresenham: the minor coordinate of step k is ceil((2 B k - A) / 2 A)
+    for a major extent A and minor extent B)."""
+    if not (0 <= x1 < w and 0 <= x2 < w and 0 <= y1 < h and 0 <= y2 < h):
+        clipped = _clip_line(w, h, x1, y1, x2, y2)
+        if clipped is None:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        x1, y1, x2, y2 = clipped
+    if x2 < x1:
+        x1, y1, x2, y2 = x2, y2, x1, y1
+    dx, dy = x2 - x1, y2 - y1
+    sy = -1 if dy < 0 else 1
+    major, minor = (dx, abs(dy)) if abs(dy) <= dx else (abs(dy), dx)
+    k = np.arange(major + 1, dtype=np.int64)
+    m = -((major - 2 * minor * k) // (2 * major)) if major else k
+    if abs(dy) <= dx:
+        return x1 + k, y1 + sy * m
+    return x1 + m, y1 + sy * k
 
 
 def region_centre_radius(region: np.ndarray) -> tuple[int, int, int]:

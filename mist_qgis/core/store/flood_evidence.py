@@ -9,9 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .. import options
 from .store import Store
 
-DENSITY_KINDS = ("all", "predicted", "verified")
+DENSITY_KINDS = options.DENSITY_KINDS.names
 
 
 @dataclass(frozen=True)
@@ -64,3 +65,20 @@ def verified_flood_photos(store: Store, limit: int = 200) -> list[Path]:
         (int(limit),),
     )
     return [store.media_file(r[0]) for r in rows]
+
+
+def post_labels(store: Store, post_ids: list[str], text_chars: int = 40) -> dict[str, str]:
+    """Readable names for posts in messages: the layer's feature id, the time and the start of the
+    text, instead of a 19-digit platform id nobody can find on the map."""
+    ids = sorted(set(post_ids))
+    labels: dict[str, str] = {}
+    for start in range(0, len(ids), 500):
+        part = ids[start:start + 500]
+        rows = store.query(
+            f"SELECT post_id, fid, timestamp, text FROM posts WHERE post_id IN ({','.join('?' * len(part))})", part)
+        for post_id, fid, timestamp, text in rows:
+            words = " ".join((text or "").split())
+            snippet = words[:text_chars] + ("…" if len(words) > text_chars else "")
+            when = f" {timestamp[:16].replace('T', ' ')}" if timestamp else ""
+            labels[post_id] = f"post fid {fid}{when}" + (f" “{snippet}”" if snippet else "")
+    return labels

@@ -9,7 +9,9 @@ import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..stage import MediaStatus
 from . import gpkg
+from .photos_sql import set_post_photos
 from .schema import POST_COLUMNS
 from .store import Store
 
@@ -79,7 +81,8 @@ def mapping_expression(column: str | None) -> tuple[str, tuple]:
     return "json_extract(p.attributes, ?)", ('$."' + column.replace('"', "") + '"',)
 
 
-def reset_for_retry(conn: sqlite3.Connection, statuses: Sequence[str] = ("failed", "skipped")) -> int:
+def reset_for_retry(conn: sqlite3.Connection,
+                    statuses: Sequence[str] = (MediaStatus.FAILED, MediaStatus.SKIPPED)) -> int:
     """Put failed/skipped rows back to pending, so a run retries them (after a network outage,
     or with private hosts now allowed)."""
     marks = ",".join("?" * len(statuses))
@@ -125,7 +128,7 @@ def fetched_by_url(store: Store, urls: Iterable[str]) -> dict[str, MediaResult]:
         )
         for r in rows:
             found.setdefault(r["url"], MediaResult(
-                0, "ok", None, r["sha256"], r["cache_path"], r["width"], r["height"], r["bytes"],
+                0, MediaStatus.OK, None, r["sha256"], r["cache_path"], r["width"], r["height"], r["bytes"],
                 r["content_type"], r["fetched_at"], r["phash"], r["exif"]))
     return found
 
@@ -137,6 +140,7 @@ def write_results(conn: sqlite3.Connection, results: Sequence[MediaResult]) -> N
         [(r.status, r.error, r.sha256, r.cache_path, r.width, r.height, r.bytes, r.content_type,
           r.fetched_at, r.phash, r.exif, r.fid) for r in results],
     )
+    set_post_photos(conn, [r.fid for r in results if r.status == "ok"])
 
 
 def note_pending(conn: sqlite3.Connection, notes: Sequence[tuple[int, str]]) -> None:
@@ -146,7 +150,7 @@ def note_pending(conn: sqlite3.Connection, notes: Sequence[tuple[int, str]]) -> 
 
 
 def status_counts(store: Store) -> dict[str, int]:
-    counts = {s: 0 for s in ("pending", "ok", "failed", "skipped")}
+    counts = {s.value: 0 for s in MediaStatus}
     for r in store.query("SELECT status, count(*) AS n FROM media GROUP BY status"):
         counts[r["status"]] = r["n"]
     return counts
@@ -200,6 +204,7 @@ def add_frames(conn: sqlite3.Connection, video_fid: int, post_fid: int, frames: 
         fids.append(int(cur.lastrowid))
     conn.execute("UPDATE media SET exif = ? WHERE fid = ?",
                  (json.dumps({**video_info, "frames": len(frames)}, sort_keys=True), video_fid))
+    set_post_photos(conn, fids)
     return fids
 
 

@@ -287,12 +287,24 @@ def _v5_run_owner(conn: sqlite3.Connection) -> None:
     conn.execute("ALTER TABLE runs ADD COLUMN pid INTEGER")
 
 
+def _v7_verdicts_and_photos(conn: sqlite3.Connection) -> None:
+    # Posts mirror their photos' current verdicts under one rule (the latest recorded verdict
+    # covering each photo); mirrors written under the earlier rule are recomputed once. The
+    # `photo` field, empty before, points at each post's cached photo.
+    from .photos_sql import set_post_photos
+    from .verify_sql import refresh_mirrors
+
+    refresh_mirrors(conn)
+    set_post_photos(conn)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "posts, media, runs and the import report", _v1_core),
     Migration(2, "predictions, embeddings, matches, verifications, unlocated view", _v2_results),
     Migration(3, "indexes for the verification queue and agreement", _v3_verification_indexes),
     Migration(4, "reference imagery, feature cache, coarse locations, geolocation lines", _v4_geolocation),
     Migration(5, "the host and process of each run", _v5_run_owner),
+    Migration(7, "post verdicts under the one verdict rule; post photos from the cache", _v7_verdicts_and_photos),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -10,12 +10,14 @@ import sqlite3
 import threading
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from ..errors import MistError
 from ..posts.record import PostRecord
+from ..stage import StageResult, Status
 from . import gpkg, rtree_bulk
 from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, post_row
 from .runs import close_interrupted_runs, interrupted_runs, this_process
@@ -25,7 +27,7 @@ BUSY_TIMEOUT_MS = 30_000
 PENDING_INDEX = "rtree_pending:"
 
 
-class StoreError(RuntimeError):
+class StoreError(MistError):
     """A store cannot be opened or written; the message says why in user terms."""
 
 
@@ -46,17 +48,6 @@ class SpatialIndexDeferral:
 
     def mark(self, conn: sqlite3.Connection) -> None:
         conn.execute("INSERT OR REPLACE INTO mist_meta (key, value) VALUES (?, ?)", (self.key, str(self.since)))
-
-
-@dataclass
-class RunSummary:
-    """What one run did; `counts` is free-form per stage (imported, skipped, ...)."""
-
-    run_id: int
-    kind: str
-    status: str
-    counts: dict[str, int] = field(default_factory=dict)
-    message: str = ""
 
 
 def _connect(path: Path, read_only: bool = False) -> sqlite3.Connection:
@@ -270,7 +261,7 @@ class Store:
 
     def finish_run(
         self, run_id: int, status: str, counts: Mapping[str, int] | None = None, message: str = ""
-    ) -> RunSummary:
+    ) -> StageResult:
         with self.batch() as conn:
             row = conn.execute("SELECT kind FROM runs WHERE fid = ?", (run_id,)).fetchone()
             if row is None:
@@ -279,13 +270,13 @@ class Store:
                 "UPDATE runs SET finished_at = ?, status = ?, counts = ?, message = ? WHERE fid = ?",
                 (utc_now(), status, json.dumps(dict(counts or {}), sort_keys=True), message, run_id),
             )
-        return RunSummary(run_id, row["kind"], status, dict(counts or {}), message)
+        return StageResult(run_id, row["kind"], Status(status), dict(counts or {}), message)
 
-    def runs(self, kind: str | None = None) -> list[RunSummary]:
+    def runs(self, kind: str | None = None) -> list[StageResult]:
         sql = "SELECT fid, kind, status, counts, message FROM runs"
         rows = self.query(sql + (" WHERE kind = ?" if kind else "") + " ORDER BY fid", (kind,) if kind else ())
         return [
-            RunSummary(r["fid"], r["kind"], r["status"], json.loads(r["counts"]), r["message"] or "")
+            StageResult(r["fid"], r["kind"], Status(r["status"]), json.loads(r["counts"]), r["message"] or "")
             for r in rows
         ]
 
@@ -374,6 +365,22 @@ def _complete_spatial_indexes(conn: sqlite3.Connection) -> None:
     with write_transaction(conn):
         rtree_bulk.index_missing(conn, "posts", "geom", min(int(value) for _, value in pending))
         conn.executemany("DELETE FROM mist_meta WHERE key = ?", [(key,) for key, _ in pending])
+
+
+def _repoint_photos(conn: sqlite3.Connection) -> None:
+    """A store moved or copied with its photo cache: the posts' `photo` paths follow it."""
+    if conn.execute("SELECT 1 FROM sqlite_master WHERE name = 'posts'").fetchone() is None:
+        return  # a store held at an early schema on purpose (migration tests)
+    from .photos_sql import media_dir_of, set_post_photos
+
+    # one fetched photo's post (the status index finds it at once), not a scan of the posts
+    row = conn.execute(
+        "SELECT p.photo FROM media m JOIN posts p ON p.fid = m.post_fid "
+        "WHERE m.status = 'ok' AND m.cache_path IS NOT NULL AND p.photo LIKE '%.media/%' LIMIT 1"
+    ).fetchone()
+    if row is not None and not str(row[0]).startswith(media_dir_of(conn).as_posix() + "/"):
+        with write_transaction(conn):
+            set_post_photos(conn)
 
 
 def _schema_version(conn: sqlite3.Connection) -> int:
@@ -472,6 +479,7 @@ def open_store(
         if dead:
             with write_transaction(conn):
                 close_interrupted_runs(conn, dead)
+        _repoint_photos(conn)
     except sqlite3.DatabaseError as exc:
         raise StoreError(f"cannot open store {path}: {exc}") from exc
     return Store(path, conn, read_only=False)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ..store import Store
-from ..store import verify as sql
+from ..store import Store, verify_sql
 from .records import VERDICTS
 
 
@@ -60,7 +59,7 @@ def agreement(store: Store, analyst_a: str, analyst_b: str) -> Agreement:
     if analyst_a == analyst_b:
         raise ValueError("choose two different analysts")
     latest: dict[str, dict[tuple[int, int | None], tuple[str, float | None]]] = {analyst_a: {}, analyst_b: {}}
-    for row in sql.latest_by_analyst(store, [analyst_a, analyst_b]):
+    for row in verify_sql.latest_by_analyst(store, [analyst_a, analyst_b]):
         latest[row["analyst"]][(row["post_fid"], row["media_fid"])] = (row["verdict"], row["water_depth_m"])
     both = sorted(set(latest[analyst_a]) & set(latest[analyst_b]), key=lambda k: (k[0], k[1] or 0))
     pairs = [(latest[analyst_a][k][0], latest[analyst_b][k][0]) for k in both]
@@ -79,4 +78,4 @@ def agreement(store: Store, analyst_a: str, analyst_b: str) -> Agreement:
 
 def analysts(store: Store) -> list[tuple[str, int]]:
     """Analysts who judged photos in this store, with their number of verdicts."""
-    return sql.analysts(store)
+    return verify_sql.analysts(store)

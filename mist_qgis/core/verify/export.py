@@ -16,11 +16,14 @@ import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..store import Store, StoreError, gpkg
-from ..store import verify as sql
+from ..errors import MistError
+from ..options import EXPORT_FORMATS
+from ..stage import MediaStatus
+from ..store import Store, StoreError, gpkg, verify_sql
 from .records import VERDICTS, depth_class_for
 
-FORMATS = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV"}
+_DRIVERS = {"gpkg": "GPKG", "geojson": "GeoJSON", "csv": "CSV"}
+FORMATS = {name: _DRIVERS[name] for name in EXPORT_FORMATS if name != "auto"}
 _EXTENSIONS = {".gpkg": "gpkg", ".geojson": "geojson", ".json": "geojson", ".csv": "csv"}
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _IMAGE_SUFFIXES = {"image/jpeg": ".jpg", "image/png": ".png", "image/webp": ".webp", "image/gif": ".gif",
@@ -29,7 +32,7 @@ MANIFEST = "manifest.csv"
 SKIPPED = "skipped.csv"
 
 
-class ExportError(RuntimeError):
+class ExportError(MistError):
     """An export that cannot run; the message says why in user terms."""
 
 
@@ -90,8 +93,8 @@ def export_points(
     if out == store.path or out == store.path.with_name(store.path.name + "-wal"):
         raise ExportError("the export would overwrite the store itself; choose another file")
     out.parent.mkdir(parents=True, exist_ok=True)
-    rows = sql.verified_posts(store, list(verdicts), include_unlocated=False)
-    unlocated = sql.count_unlocated_verified(store, list(verdicts))
+    rows = verify_sql.verified_posts(store, list(verdicts), include_unlocated=False)
+    unlocated = verify_sql.count_unlocated_verified(store, list(verdicts))
     driver = ogr.GetDriverByName(FORMATS[fmt])
     # Write beside the target under the format's own extension (OGR's CSV driver makes a folder for
     # any other name), then move it into place: a failed export never leaves half a file.
@@ -156,14 +159,14 @@ def export_training_set(
     result = TrainingSetExport(str(folder), {label: 0 for label in labels})
     manifest: list[dict] = []
     exported: dict[str, int] = {}  # sha256 -> media fid: one file per distinct photo
-    for row in sql.verified_photos(store):
+    for row in verify_sql.verified_photos(store):
         fid = row["media_fid"]
         if row["verdict"] not in labels:
             continue
         if exclude_conflicts and row["n_verdicts"] > 1:
             result.skipped.append((fid, "analysts disagree on this photo"))
             continue
-        if row["status"] != "ok" or not row["cache_path"]:
+        if row["status"] != MediaStatus.OK or not row["cache_path"]:
             result.skipped.append((fid, f"photo not in the cache (status {row['status']})"))
             continue
         sha = (row["sha256"] or "").lower()

@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..store import Store
-from ..store import verify as sql
+from ..store import Store, verify_sql
 
 
 @dataclass(frozen=True)
@@ -71,7 +70,7 @@ class Evaluation:
 
 
 def evaluate(store: Store, model: str, label: str = "flood") -> Evaluation:
-    rows = [r for r in sql.scored_verdicts(store, model, label) if r["verdict"] in ("flood", "not_flood")]
+    rows = [r for r in verify_sql.scored_verdicts(store, model, label) if r["verdict"] in ("flood", "not_flood")]
     scores = np.array([r["score"] for r in rows], dtype=np.float64)
     truth = np.array([r["verdict"] == "flood" for r in rows], dtype=bool)
     return Evaluation(model, label, scores, truth)
@@ -110,6 +109,6 @@ def counts_over_time(store: Store, bucket: str = "day") -> dict[str, dict[str, i
     if bucket not in BUCKETS:
         raise ValueError(f"bucket must be one of {', '.join(BUCKETS)}")
     out: dict[str, dict[str, int]] = {}
-    for row in sql.verdict_counts(store, BUCKETS[bucket]):
+    for row in verify_sql.verdict_counts(store, BUCKETS[bucket]):
         out.setdefault(row["bucket"], {})[row["verdict"]] = row["n"]
     return out

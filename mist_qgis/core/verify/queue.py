@@ -16,8 +16,7 @@ from collections import deque
 from dataclasses import replace
 from typing import Any
 
-from ..store import Store
-from ..store import verify as sql
+from ..store import Store, verify_sql
 from .records import Ordering, QueueFilter, QueueRow
 
 MIN_CHUNK = 16
@@ -28,7 +27,7 @@ RANDOM_GIVE_UP = 32  # consecutive misses after which the random stream is exhau
 class _Stream:
     """Rows of one or more keyset phases, one after another, fetched in chunks."""
 
-    def __init__(self, store: Store, phases: list[tuple[sql.QueuePhase, dict[str, Any]]], chunk: int) -> None:
+    def __init__(self, store: Store, phases: list[tuple[verify_sql.QueuePhase, dict[str, Any]]], chunk: int) -> None:
         self._store = store
         self._phases = [p for p in phases if p[0] is not None]
         self._chunk = max(chunk, MIN_CHUNK)
@@ -38,7 +37,7 @@ class _Stream:
     def peek(self) -> sqlite3.Row | None:
         while not self._buffer and self._phases:
             phase, params = self._phases[0]
-            rows = sql.queue_page(self._store, phase, params, self._after, self._chunk)
+            rows = verify_sql.queue_page(self._store, phase, params, self._after, self._chunk)
             if rows:
                 self._buffer.extend(rows)
                 self._after = (rows[-1]["_key"], rows[-1]["_tie"])
@@ -65,8 +64,8 @@ class Queue:
             raise ValueError("explore must be between 0 and 1")
         self.store = store
         filt = filt or QueueFilter()
-        model = filt.model or sql.latest_model(store) or ""
-        labels = sql.model_labels(store, model) if model else []
+        model = filt.model or verify_sql.latest_model(store) or ""
+        labels = verify_sql.model_labels(store, model) if model else []
         label = filt.label or ("flood" if "flood" in labels or not labels else labels[0])
         self.filter = replace(filt, model=model, label=label)
         self.ordering = ordering
@@ -87,12 +86,12 @@ class Queue:
 
     def count(self) -> int:
         """How many photos pass the filter (a full count: call it off the GUI thread on big stores)."""
-        return sql.queue_count(self.store, self.filter, self.model, self.label)
+        return verify_sql.queue_count(self.store, self.filter, self.model, self.label)
 
     def rows(self, media_fids: list[int]) -> dict[int, QueueRow]:
         """Fresh rows for given photos, e.g. after a verdict."""
-        return {r["media_fid"]: sql.to_queue_row(r) for r in sql.rows_by_media(self.store, media_fids, self.model,
-                                                                              self.label)}
+        rows = verify_sql.rows_by_media(self.store, media_fids, self.model, self.label)
+        return {r["media_fid"]: verify_sql.to_queue_row(r) for r in rows}
 
     def reader(self, page_size: int = 100) -> QueueReader:
         return QueueReader(self, page_size)
@@ -101,21 +100,22 @@ class Queue:
         f = self.filter
         o = self.ordering
 
-        def stream(*phases: tuple[sql.QueuePhase | None, dict[str, Any]]) -> _Stream:
+        def stream(*phases: tuple[verify_sql.QueuePhase | None, dict[str, Any]]) -> _Stream:
             return _Stream(self.store, [(p, self._params(a)) for p, a in phases], page_size)
 
         if o is Ordering.IMPORT:
-            return [stream(sql.media_phase(f))]
+            return [stream(verify_sql.media_phase(f))]
         if o in (Ordering.NEWEST, Ordering.OLDEST):
-            phases, params = sql.time_phases(f, descending=o is Ordering.NEWEST)
+            phases, params = verify_sql.time_phases(f, descending=o is Ordering.NEWEST)
             return [stream(*[(p, params) for p in phases])]
         if o in (Ordering.SCORE_HIGH, Ordering.SCORE_LOW):
-            return [stream(sql.score_phase(f, descending=o is Ordering.SCORE_HIGH), sql.unscored_phase(f))]
+            high = o is Ordering.SCORE_HIGH
+            return [stream(verify_sql.score_phase(f, descending=high), verify_sql.unscored_phase(f))]
         # MOST_USEFUL: above the threshold walking up, below it walking down, then the unscored.
         return [
-            stream(sql.score_phase(f, descending=False, extra="pr.score >= :threshold")),
-            stream(sql.score_phase(f, descending=True, extra="pr.score < :threshold")),
-            stream(sql.unscored_phase(f)),
+            stream(verify_sql.score_phase(f, descending=False, extra="pr.score >= :threshold")),
+            stream(verify_sql.score_phase(f, descending=True, extra="pr.score < :threshold")),
+            stream(verify_sql.unscored_phase(f)),
         ]
 
 
@@ -128,7 +128,7 @@ class QueueReader:
         self._seen: set[int] = set()
         self._rng = random.Random(queue.seed)
         self._random_on = queue.ordering is Ordering.MOST_USEFUL and queue.explore > 0
-        self._fid_range = sql.media_fid_range(queue.store) if self._random_on else None
+        self._fid_range = verify_sql.media_fid_range(queue.store) if self._random_on else None
         self._random_misses = 0
         self.exhausted = False
 
@@ -139,7 +139,7 @@ class QueueReader:
             if row is None:
                 self.exhausted = True
             else:
-                out.append(sql.to_queue_row(row))
+                out.append(verify_sql.to_queue_row(row))
         return out
 
     def _next(self) -> sqlite3.Row | None:
@@ -172,12 +172,12 @@ class QueueReader:
             self._random_on = False
             return None
         lo, hi = self._fid_range
-        params = self.queue._params(sql.filter_sql(self.queue.filter)[1])
+        params = self.queue._params(verify_sql.filter_sql(self.queue.filter)[1])
         for _ in range(RANDOM_RETRIES):
             start = self._rng.randint(lo, hi)
-            row = sql.first_media_from(self.queue.store, self.queue.filter, params, start)
+            row = verify_sql.first_media_from(self.queue.store, self.queue.filter, params, start)
             if row is None:
-                row = sql.first_media_from(self.queue.store, self.queue.filter, params, lo)
+                row = verify_sql.first_media_from(self.queue.store, self.queue.filter, params, lo)
             if row is None:  # nothing passes the filter
                 self._random_on = False
                 return None

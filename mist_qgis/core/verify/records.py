@@ -1,6 +1,6 @@
 """Records of the verification step, shared by the store SQL, the core logic, the GUI and export.
 
-Kept free of imports from the rest of MIST so `core/store/verify.py` can use them without a cycle.
+Kept free of imports from the rest of MIST so `core/store/verify_sql.py` can use them without a cycle.
 """
 
 from __future__ import annotations
@@ -10,7 +10,10 @@ import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-VERDICTS = ("flood", "not_flood", "unsure")
+from .. import options
+from ..errors import MistError
+
+VERDICTS = options.VERDICTS.names
 UNVERIFIED = "none"  # the queue's name for "no verdict yet" in a verdict filter
 
 # Water depth classes an analyst can judge from a photo, mapped onto metres at the class's
@@ -22,7 +25,7 @@ MAX_NOTE_CHARS = 2000
 MAX_ANALYST_CHARS = 100
 
 
-class VerdictError(ValueError):
+class VerdictError(MistError, ValueError):
     """A verdict that cannot be written; the message says why in user terms."""
 
 
@@ -117,6 +120,21 @@ class PostVerification:
 
     def as_tuple(self) -> tuple:
         return (self.verified, self.verified_by, self.verified_at, self.water_depth_m)
+
+
+_PRECEDENCE = ("flood", "unsure", "not_flood")
+
+
+def aggregate(rows: list) -> PostVerification:
+    """The post mirror for its current verdict rows (verdict, water_depth_m, analyst, verified_at, fid)."""
+    if not rows:
+        return PostVerification()
+    present = {r["verdict"] for r in rows}
+    winner = next(v for v in _PRECEDENCE if v in present)
+    winning = [r for r in rows if r["verdict"] == winner]
+    latest = max(winning, key=lambda r: r["fid"])
+    depths = [r["water_depth_m"] for r in winning if r["water_depth_m"] is not None]
+    return PostVerification(winner, latest["analyst"], latest["verified_at"], max(depths) if depths else None)
 
 
 @dataclass(frozen=True)

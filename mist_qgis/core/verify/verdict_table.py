@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..stage import run_stage
 from ..store import Store
 from ..store import verdict_import as sql
 from .records import Verdict, VerdictError, parse_depth
@@ -37,7 +38,7 @@ _ALIASES = {
 
 @dataclass
 class VerdictImportSummary:
-    run_id: int
+    run_id: int | None
     rows_read: int = 0
     written: int = 0
     unchanged: int = 0
@@ -47,6 +48,11 @@ class VerdictImportSummary:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+    def counts(self) -> dict[str, int]:
+        """What the run records."""
+        return {"rows_read": self.rows_read, "written": self.written, "unchanged": self.unchanged,
+                "skipped": self.skipped}
 
 
 def parse_table_depth(text: str | None) -> float | None:
@@ -68,8 +74,8 @@ def import_verdict_table(
 ) -> VerdictImportSummary:
     """Write the verdicts of a CSV file into the store as one run (see the module docstring)."""
     path = Path(path)
-    run_id = store.start_run(STAGE, {"path": str(path), "default_analyst": default_analyst, "platform": platform})
-    summary = VerdictImportSummary(run_id)
+    parameters = {"path": str(path), "default_analyst": default_analyst, "platform": platform}
+    summary = VerdictImportSummary(None)
     issues: list[tuple[str | None, int | None, str]] = []
 
     def skip(line: int | None, reason: str) -> None:
@@ -78,7 +84,9 @@ def import_verdict_table(
         if len(summary.issues) < REPORT_ISSUES:
             summary.issues.append({"line": line, "reason": reason})
 
-    try:
+    with run_stage(store, STAGE, parameters) as run:
+        run_id = summary.run_id = run.run_id
+        run.counts = summary.counts()
         rows = _read_rows(path, skip)
         summary.rows_read = len(rows) + summary.skipped
         found = sql.post_fids_by_id(store, (r["post_id"] for _, r in rows), platform)
@@ -120,11 +128,7 @@ def import_verdict_table(
         if issues:
             with store.batch() as conn:
                 store.record_issues(conn, run_id, STAGE, issues)
-    except BaseException as exc:
-        store.finish_run(run_id, "failed", {"written": 0, "skipped": summary.skipped}, f"{type(exc).__name__}: {exc}")
-        raise
-    store.finish_run(run_id, "done", {"rows_read": summary.rows_read, "written": summary.written,
-                                      "unchanged": summary.unchanged, "skipped": summary.skipped})
+        run.counts = summary.counts()
     return summary
 
 

@@ -1,34 +1,26 @@
-"""Write and undo analysts' verdicts.
+"""Write and undo analysts' verdicts, and the one rule for which verdict counts.
+
+The rule: a verdict given without a photo is a verdict on each photo of its post. A photo's
+current verdict is the latest recorded verdict that covers it, by any analyst: an override by a
+colleague, or a changed depth, replaces what was there. The post (the posts layer, inundation,
+density, exports) shows its photos' current verdicts: flood if any photo shows flooding, else
+unsure if any is unsure, else not flood; the water depth is the deepest among the photos with the
+winning verdict. Agreement compares each analyst's own latest verdict covering each photo.
 
 A verdict adds a `verifications` row (the history: who said what, when) and updates the
-verification fields mirrored on the post (what the posts layer shows), in one transaction. The
-post's mirror summarises its photos' current verdicts: flood if any photo shows flooding, else
-unsure if any is unsure, else not flood; the water depth is the deepest among the photos with
-the winning verdict. Undo deletes the row and restores the post's previous fields exactly,
-unless another analyst's verdict has changed them since; then the mirror is recomputed from the
-verdicts that remain, so nobody's later work is overwritten.
+verification fields mirrored on the post, in one transaction. Undo deletes the row and restores
+the post's previous fields exactly, unless another analyst's verdict has changed them since; then
+the mirror is recomputed from the verdicts that remain, so nobody's later work is overwritten.
+
+The post's side of the rule is `records.aggregate`; `verify_sql.refresh_mirrors` applies it to
+stored posts (the schema's migrations use it too, which is why neither lives here).
 """
 
 from __future__ import annotations
 
-from ..store import Store
-from ..store import verify as sql
+from ..store import Store, verify_sql
 from ..store.store import utc_now
-from .records import PostVerification, UndoResult, Verdict, VerdictError, VerdictReceipt
-
-_PRECEDENCE = ("flood", "unsure", "not_flood")
-
-
-def aggregate(rows: list) -> PostVerification:
-    """The post mirror for its current verdict rows (verdict, water_depth_m, analyst, verified_at, fid)."""
-    if not rows:
-        return PostVerification()
-    present = {r["verdict"] for r in rows}
-    winner = next(v for v in _PRECEDENCE if v in present)
-    winning = [r for r in rows if r["verdict"] == winner]
-    latest = max(winning, key=lambda r: r["fid"])
-    depths = [r["water_depth_m"] for r in winning if r["water_depth_m"] is not None]
-    return PostVerification(winner, latest["analyst"], latest["verified_at"], max(depths) if depths else None)
+from .records import UndoResult, Verdict, VerdictError, VerdictReceipt, aggregate
 
 
 def write_verdicts(store: Store, verdicts: list[Verdict], verified_at: str | None = None) -> list[VerdictReceipt]:
@@ -38,18 +30,18 @@ def write_verdicts(store: Store, verdicts: list[Verdict], verified_at: str | Non
     with store.batch() as conn:
         for verdict in cleaned:
             if verdict.media_fid is not None:
-                owner = sql.media_post_fid(conn, verdict.media_fid)
+                owner = verify_sql.media_post_fid(conn, verdict.media_fid)
                 if owner is None:
                     raise VerdictError(f"photo {verdict.media_fid} is not in the store")
                 if owner != verdict.post_fid:
                     raise VerdictError(f"photo {verdict.media_fid} belongs to post {owner}, not {verdict.post_fid}")
-            elif not sql.post_exists(conn, verdict.post_fid):
+            elif not verify_sql.post_exists(conn, verdict.post_fid):
                 raise VerdictError(f"post {verdict.post_fid} is not in the store")
             when = verified_at or utc_now()
-            previous = sql.read_mirror(conn, verdict.post_fid)
-            fid = sql.insert_verification(conn, verdict, when)
-            written = aggregate(sql.current_verdicts_of_post(conn, verdict.post_fid))
-            sql.write_mirror(conn, verdict.post_fid, written)
+            previous = verify_sql.read_mirror(conn, verdict.post_fid)
+            fid = verify_sql.insert_verification(conn, verdict, when)
+            written = aggregate(verify_sql.current_verdicts_of_post(conn, verdict.post_fid))
+            verify_sql.write_mirror(conn, verdict.post_fid, written)
             receipts.append(VerdictReceipt(fid, verdict, when, previous, written))
     return receipts
 
@@ -63,15 +55,15 @@ def undo_verdict(store: Store, receipt: VerdictReceipt) -> UndoResult:
     """Take back a verdict written by `write_verdict`; VerdictError when it is already gone."""
     post_fid = receipt.verdict.post_fid
     with store.batch() as conn:
-        if not sql.delete_verification(conn, receipt.verification_fid):
+        if not verify_sql.delete_verification(conn, receipt.verification_fid):
             raise VerdictError(f"verdict {receipt.verification_fid} was already undone or removed")
-        current = sql.read_mirror(conn, post_fid)
+        current = verify_sql.read_mirror(conn, post_fid)
         if current == receipt.written:
-            sql.write_mirror(conn, post_fid, receipt.previous)
+            verify_sql.write_mirror(conn, post_fid, receipt.previous)
             return UndoResult(post_fid, receipt.previous, exact=True)
-        remaining = sql.current_verdicts_of_post(conn, post_fid)
+        remaining = verify_sql.current_verdicts_of_post(conn, post_fid)
         if not remaining:  # the fields were edited by other means since: leave them to that edit
             return UndoResult(post_fid, current, exact=False)
         state = aggregate(remaining)
-        sql.write_mirror(conn, post_fid, state)
+        verify_sql.write_mirror(conn, post_fid, state)
         return UndoResult(post_fid, state, exact=False)

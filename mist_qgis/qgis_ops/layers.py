@@ -1,0 +1,195 @@
+"""The posts layer as an analyst expects it: styled by screening state, a map tip with the photo
+and the text, the photo shown in the attribute form, and time-enabled for the temporal controller.
+
+Used by the import task, the dock and `mist:importposts` when QGIS loads its output. The text in
+the map tip is HTML-escaped by the template itself: post text is hostile input.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..i18n import tr
+from ..paths import resources_dir, style_path
+
+POSTS_STYLE = "posts.qml"
+POSTS_MAPTIP = "posts.html"
+PHOTO_FIELD = "photo"
+TIME_FIELD = "timestamp"
+
+
+def maptip_template() -> str:
+    return (resources_dir() / "maptips" / POSTS_MAPTIP).read_text(encoding="utf-8")
+
+
+def posts_layer(store_path: str | Path, name: str | None = None):
+    """A styled QgsVectorLayer on the store's posts table (not yet added to a project)."""
+    from qgis.core import QgsVectorLayer
+
+    layer = QgsVectorLayer(f"{Path(store_path)}|layername=posts", name or tr("MIST posts"), "ogr")
+    if not layer.isValid():
+        raise ValueError(tr("Cannot open the posts of store {path}").format(path=store_path))
+    style_posts_layer(layer)
+    return layer
+
+
+def style_posts_layer(layer) -> None:
+    """Apply MIST's symbology, map tip, photo widget and temporal settings to a posts layer."""
+    from qgis.core import (
+        QgsEditorWidgetSetup,
+        QgsMapLayer,
+        QgsVectorLayerTemporalProperties,
+    )
+
+    message, ok = layer.loadNamedStyle(str(style_path(POSTS_STYLE)), QgsMapLayer.StyleCategory.Symbology)
+    if not ok:
+        raise ValueError(tr("Cannot load the posts style: {message}").format(message=message))
+    layer.setMapTipTemplate(maptip_template())
+    layer.setDisplayExpression('"text"')
+    index = layer.fields().indexFromName(PHOTO_FIELD)
+    if index >= 0:
+        layer.setEditorWidgetSetup(index, QgsEditorWidgetSetup("ExternalResource", {
+            "DocumentViewer": 1,  # QgsExternalResourceWidget::Image
+            "DocumentViewerHeight": 0, "DocumentViewerWidth": 0,
+            "FileWidget": True, "FileWidgetButton": False, "UseLink": True, "FullUrl": True,
+            "StorageMode": 0, "RelativeStorage": 0,
+        }))
+    if layer.fields().indexFromName(TIME_FIELD) >= 0:
+        temporal = layer.temporalProperties()
+        temporal.setMode(QgsVectorLayerTemporalProperties.TemporalMode.FeatureDateTimeInstantFromField)
+        temporal.setStartField(TIME_FIELD)
+        temporal.setIsActive(True)
+    layer.triggerRepaint()
+
+
+def save_default_style(store_path: str | Path) -> str:
+    """Store MIST's posts style (symbols, map tip, photo widget) in the GeoPackage as the posts
+    table's default, so the table opened from the Browser or another project arrives styled
+    too. Written through a layer of its own (the write reopens the file under that layer).
+    Returns QGIS's message ('' when saved)."""
+    writer = posts_layer(store_path)
+    message = writer.saveStyleToDatabase("MIST posts", "MIST's style for the posts table", True, "") or ""
+    del writer
+    return message
+
+
+def add_posts_layer(store_path: str | Path, project=None):
+    """Add (or refresh, if already there) the posts layer of a store to the project."""
+    from qgis.core import QgsProject
+
+    project = project or QgsProject.instance()
+    existing = find_posts_layer(store_path, project)
+    if existing is not None:
+        refresh_store_layers(store_path, project)
+        return existing
+    save_default_style(store_path)
+    layer = posts_layer(store_path)
+    project.addMapLayer(layer)
+    return layer
+
+
+# -- layers of a store in the project --------------------------------------------------------
+
+
+def layer_store_path(layer) -> tuple[Path | None, str | None]:
+    """(GeoPackage file, table) a vector layer reads; (None, None) for anything else."""
+    from qgis.core import QgsProviderRegistry, QgsVectorLayer
+
+    if not isinstance(layer, QgsVectorLayer) or layer.providerType() != "ogr":
+        return None, None
+    parts = QgsProviderRegistry.instance().decodeUri("ogr", layer.source())
+    if not parts.get("path"):
+        return None, None
+    try:
+        return Path(parts["path"]).resolve(), parts.get("layerName")
+    except OSError:
+        return None, None
+
+
+def store_layers(store_path: str | Path, table: str | None = None, project=None) -> list:
+    """The project's vector layers on a store (on one of its tables when `table` is given)."""
+    from qgis.core import QgsProject
+
+    project = project or QgsProject.instance()
+    target = Path(store_path).resolve()
+    found = []
+    for layer in project.mapLayers().values():
+        path, name = layer_store_path(layer)
+        if path == target and (table is None or name == table):
+            found.append(layer)
+    return found
+
+
+def find_posts_layer(store_path: str | Path, project=None):
+    """The first layer of the project that shows the `posts` table of this store."""
+    layers = store_layers(store_path, "posts", project)
+    return layers[0] if layers else None
+
+
+def refresh_store_layers(store_path: str | Path, project=None) -> int:
+    """Make every layer on a store re-read it and repaint (after a verdict or an algorithm wrote
+    to the store), so nobody has to press F5. Layers in edit mode keep their edit buffer and
+    are only repainted. Returns how many layers were refreshed."""
+    layers = store_layers(store_path, None, project)
+    for layer in layers:
+        if not layer.isEditable():
+            layer.dataProvider().reloadData()
+            layer.updateExtents()
+        layer.triggerRepaint()
+    return len(layers)
+
+
+# -- where a step's output layers go -----------------------------------------------------------
+
+STEP_PROPERTY = "mist/step"
+RUN_PROPERTY = "mist/run"
+
+
+def place_output_layer(layer, step: str, run: str, project=None) -> None:
+    """Put a layer a MIST step just loaded where an analyst expects it: in place of the layers
+    an earlier run of the same step loaded (re-running replaces, never piles up copies), else,
+    for a raster, just below the lowest point layer, so the posts stay visible above it."""
+    from qgis.core import QgsProject
+
+    project = project or QgsProject.instance()
+    layer.setCustomProperty(STEP_PROPERTY, step)
+    layer.setCustomProperty(RUN_PROPERTY, run)
+    root = project.layerTreeRoot()
+    node = root.findLayer(layer.id())
+    if node is None:
+        return
+    older = [other for other in project.mapLayers().values()
+             if other.id() != layer.id() and other.customProperty(STEP_PROPERTY) == step
+             and other.customProperty(RUN_PROPERTY) != run]
+    target = None
+    for other in older:
+        old_node = root.findLayer(other.id())
+        if old_node is not None and target is None:
+            parent = old_node.parent()
+            target = (parent, parent.children().index(old_node))
+    if target is None and _is_raster(layer):
+        points = [n for n in root.findLayers() if n.layer() is not None and n.layer().id() != layer.id()
+                  and _is_point_layer(n.layer())]
+        if points:
+            lowest = points[-1]
+            parent = lowest.parent()
+            target = (parent, parent.children().index(lowest) + 1)
+    if target is not None:
+        parent, index = target
+        clone = node.clone()
+        parent.insertChildNode(index, clone)
+        node.parent().removeChildNode(node)
+    for other in older:
+        project.removeMapLayer(other.id())
+
+
+def _is_raster(layer) -> bool:
+    from qgis.core import QgsMapLayerType
+
+    return layer.type() == QgsMapLayerType.RasterLayer
+
+
+def _is_point_layer(layer) -> bool:
+    from qgis.core import QgsVectorLayer, QgsWkbTypes
+
+    return isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.GeometryType.PointGeometry

@@ -1,1 +1,0 @@
-"""QgsTask wrappers: plain data in, result object out, layers added in finished()."""

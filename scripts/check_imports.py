@@ -1,0 +1,160 @@
+"""The architecture check: MIST's import graph, relative imports resolved, against its layering.
+
+    .venv/bin/python scripts/check_imports.py [PACKAGE_DIR]     (run by `make lint`)
+
+Every `import` and `from ... import` in the package is read with `ast`, wherever it stands (module
+level or inside a function: a lazy import is still a dependency), except under
+`if TYPE_CHECKING:`. Relative imports are resolved against the importing module, and
+`from . import x` counts as an import of the submodule `x` when there is one. The rules:
+
+- no import cycle between the package's modules;
+- `core` (the science and the data) imports no QGIS (`qgis`, `PyQt5`) and none of the layers
+  above it: `gui`, `processing_provider`, `cli`, `qgis_ops`, `demo`, `plugin`, `headless`.
+
+Exit status 1 with one line per violation, 0 when the graph is clean.
+"""
+
+from __future__ import annotations
+
+import ast
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ABOVE_CORE = ("gui", "processing_provider", "cli", "qgis_ops", "demo", "plugin", "headless", "tasks")
+QGIS = ("qgis", "PyQt5", "PyQt6", "sip")
+
+
+@dataclass(frozen=True)
+class Edge:
+    source: str  # importing module, dotted
+    target: str  # imported module, dotted (inside the package: resolved to a module that exists)
+    path: Path
+    line: int
+
+
+def modules(root: Path) -> dict[str, Path]:
+    """Dotted module name -> file, for every .py under the package folder `root`."""
+    out = {}
+    for path in sorted(root.rglob("*.py")):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts = parts[:-1]
+        out[".".join(parts)] = path
+    return out
+
+
+def _type_checking_lines(tree: ast.AST) -> set[int]:
+    lines: set[int] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.If) and "TYPE_CHECKING" in ast.unparse(node.test):
+            for child in node.body:
+                lines.update(range(child.lineno, (child.end_lineno or child.lineno) + 1))
+    return lines
+
+
+def imports(module: str, path: Path, known: dict[str, Path]) -> Iterator[Edge]:
+    """The modules `module` imports, with relative imports resolved."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    skip = _type_checking_lines(tree)
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for node in ast.walk(tree):
+        if getattr(node, "lineno", None) in skip:
+            continue
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                yield Edge(module, alias.name, path, node.lineno)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
+                target = ".".join(base + ([node.module] if node.module else []))
+            else:
+                target = node.module or ""
+            for alias in node.names:
+                sub = f"{target}.{alias.name}"
+                yield Edge(module, sub if sub in known else target, path, node.lineno)
+
+
+def graph(root: Path) -> tuple[dict[str, Path], list[Edge]]:
+    known = modules(root)
+    return known, [edge for name, path in known.items() for edge in imports(name, path, known)]
+
+
+def cycles(known: dict[str, Path], edges: list[Edge]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan), each sorted."""
+    succ: dict[str, set[str]] = {m: set() for m in known}
+    for e in edges:
+        if e.target in known and e.target != e.source:
+            succ[e.source].add(e.target)
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found: list[list[str]] = []
+    counter = 0
+
+    def visit(v: str) -> None:
+        nonlocal counter
+        index[v] = low[v] = counter
+        counter += 1
+        stack.append(v)
+        on_stack.add(v)
+        for w in sorted(succ[v]):
+            if w not in index:
+                visit(w)
+                low[v] = min(low[v], low[w])
+            elif w in on_stack:
+                low[v] = min(low[v], index[w])
+        if low[v] == index[v]:
+            group = []
+            while True:
+                w = stack.pop()
+                on_stack.discard(w)
+                group.append(w)
+                if w == v:
+                    break
+            if len(group) > 1:
+                found.append(sorted(group))
+
+    sys.setrecursionlimit(max(sys.getrecursionlimit(), 10_000))
+    for v in sorted(succ):
+        if v not in index:
+            visit(v)
+    return sorted(found)
+
+
+def layer_violations(package: str, edges: list[Edge]) -> list[Edge]:
+    """Imports from `core` of QGIS or of a layer above core."""
+    core = f"{package}.core"
+    forbidden = tuple(f"{package}.{layer}" for layer in ABOVE_CORE)
+    bad = []
+    for e in edges:
+        if not (e.source == core or e.source.startswith(core + ".")):
+            continue
+        top = e.target.split(".")[0]
+        if top in QGIS or any(e.target == f or e.target.startswith(f + ".") for f in forbidden):
+            bad.append(e)
+    return bad
+
+
+def check(root: Path) -> list[str]:
+    """One line per violation in the package folder `root`."""
+    known, edges = graph(root)
+    problems = [f"{e.path}:{e.line}: core imports {e.target}" for e in layer_violations(root.name, edges)]
+    problems += [f"import cycle: {' <-> '.join(group)}" for group in cycles(known, edges)]
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = argv if argv is not None else sys.argv[1:]
+    root = Path(args[0]) if args else Path(__file__).resolve().parents[1] / "mist_qgis"
+    problems = check(root.resolve())
+    for line in problems:
+        print(line)
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,313 @@
+"""The tutorial's desktop steps driven in a real QGIS window under Xvfb, with real clicks and key
+presses (xdotool), on a fresh profile with the plugin installed from its zip (`make package`) and
+the built models installed as `make deploy` installs them. Prints one JSON object of what it saw
+(the test `tests/gui/test_tutorial_desktop.py` checks it) and writes screenshots.
+
+    .venv/bin/python scripts/tutorial_desktop.py [--zip dist/mist_qgis-<version>.zip] [--out DIR]
+
+Set MIST_XVFB_DISPLAY (a number) to use one display number instead of `xvfb-run -a`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+
+ENV_SCRIPT = "MIST_TOUR_SCRIPT"
+try:
+    THIS = Path(__file__).resolve()
+except NameError:  # QGIS's --code runs the file with exec(), without __file__
+    THIS = Path(os.environ[ENV_SCRIPT])
+REPO = THIS.parents[1]
+ENV_WORK = "MIST_TOUR_WORK"
+ENV_SAMPLE = "MIST_TOUR_SAMPLE"
+ENV_RESULT = "MIST_TOUR_RESULT"
+TIMEOUT_S = 420
+SCREEN = (1920, 1080)
+
+
+def launch(plugin_zip: Path, out: Path) -> int:
+    if not plugin_zip.is_file():
+        print(f"tutorial: no plugin zip {plugin_zip} (run `make package`)", file=sys.stderr)
+        return 2
+    models = sorted((REPO / "models" / "build").glob("*.onnx"))
+    if not models:
+        print("tutorial: no built model (run `make models`)", file=sys.stderr)
+        return 2
+    root = Path(tempfile.mkdtemp(prefix="mist-tour-"))
+    profile = root / "profiles" / "default"
+    plugins = profile / "python" / "plugins"
+    plugins.mkdir(parents=True)
+    with zipfile.ZipFile(plugin_zip) as zf:
+        zf.extractall(plugins)
+    model_dir = profile / "mist" / "models"  # what `make deploy` / `make models` install
+    model_dir.mkdir(parents=True)
+    for model in models:
+        shutil.copy2(model, model_dir / model.name)
+    sys.path.insert(0, str(REPO / "scripts"))
+    from enable_plugin import enable
+    from xvfb_qgis import run_qgis
+
+    enable("mist_qgis", profile / "QGIS" / "QGIS3.ini")
+    work = root / "work"
+    work.mkdir()
+    out.mkdir(parents=True, exist_ok=True)
+    result = root / "result.json"
+    env = dict(os.environ, **{ENV_WORK: str(work), ENV_SAMPLE: str(REPO / "resources" / "sample"),
+                              ENV_SCRIPT: str(THIS), ENV_RESULT: str(result), "MIST_TOUR_OUT": str(out.resolve())})
+    returncode = run_qgis(root, THIS, env, SCREEN, TIMEOUT_S)
+    try:
+        data = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+    data["returncode"] = -1 if returncode is None else returncode
+    print(json.dumps(data, indent=1))
+    return 0 if returncode == 0 and data.get("finished") else 1
+
+
+def inside_qgis() -> None:  # noqa: C901 - one story, step by step
+    """Runs inside QGIS (`--code`): the tutorial's steps with clicks and keys, then quit."""
+    import processing
+    from qgis.core import QgsProject
+    from qgis.PyQt.QtCore import QTimer
+    from qgis.PyQt.QtWidgets import QApplication, QToolBar
+    from qgis.utils import iface, plugins
+
+    work = Path(os.environ[ENV_WORK])
+    sample = Path(os.environ[ENV_SAMPLE])
+    shots = Path(os.environ["MIST_TOUR_OUT"])
+    store = work / "flood.gpkg"
+    seen: dict = {"steps": []}
+    keep: dict = {}
+
+    def save() -> None:
+        Path(os.environ[ENV_RESULT]).write_text(json.dumps(seen, indent=1, default=str), encoding="utf-8")
+
+    def xdo(*args: str) -> None:
+        subprocess.run(["xdotool", *args], check=True, timeout=20)
+        for _ in range(5):
+            QApplication.processEvents()
+
+    def click(widget, point=None) -> None:
+        """A real mouse click (X events) on a widget, at its centre or at a local point."""
+        QApplication.processEvents()
+        local = point if point is not None else widget.rect().center()
+        where = widget.mapToGlobal(local)
+        xdo("mousemove", "--sync", str(where.x()), str(where.y()))
+        xdo("click", "1")
+
+    def toolbar_button(text: str):
+        bar = iface.mainWindow().findChild(QToolBar, "MistToolbar")
+        action = next(a for a in bar.actions() if a.text().replace("&", "") == text)
+        return bar.widgetForAction(action)
+
+    def menu_action(text: str):
+        return next(a for a in keep["plugin"].actions if a.text() == text)
+
+    def grab(widget, name: str) -> None:
+        QApplication.processEvents()
+        widget.grab().save(str(shots / name), "PNG")
+
+    def step(name: str, then, delay_ms: int = 1500):
+        def run() -> None:
+            try:
+                seen["steps"].append(name)
+                then()
+            except Exception:  # report and leave: never hang on QGIS's error dialog
+                import traceback
+
+                seen["error"] = traceback.format_exc()
+                save()
+                os._exit(1)
+
+        QTimer.singleShot(delay_ms, run)
+
+    # 1. Import: the toolbar button opens the Posts dock; type the store; click Import
+    def start() -> None:
+        window = iface.mainWindow()
+        window.setGeometry(QApplication.primaryScreen().availableGeometry())
+        window.show()
+        keep["plugin"] = plugins["mist_qgis"]
+        click(toolbar_button("Import posts"))
+        step("import", do_import)
+
+    def do_import() -> None:
+        dock = keep["plugin"].posts_dock
+        seen["posts_dock_opened_by_click"] = dock.isVisible()
+        dock.add_paths([str(sample / "posts.jsonl")])
+        click(dock.store)
+        xdo("key", "ctrl+a")
+        xdo("type", "--delay", "2", str(store))
+        seen["store_typed"] = dock.store.text()
+        click(dock.run_button)
+        step("after_import", wait_import, 3000)
+
+    def wait_import() -> None:
+        dock = keep["plugin"].posts_dock
+        if dock.task is not None:
+            step("after_import", wait_import, 1000)
+            return
+        from mist_qgis.gui.active_store import active_store
+
+        seen["import_report"] = dock.report.toPlainText()[:400]
+        seen["active_store"] = active_store()
+        layers = [lyr.name() for lyr in QgsProject.instance().mapLayers().values()]
+        seen["layers_after_import"] = layers
+        grab(iface.mainWindow(), "tour_import.png")
+        # 2-3. Fetch offline, the example verdicts, the backbone (the same algorithms the dialogs run)
+        processing.run("mist:fetchmedia", {"STORE": str(store), "OFFLINE": True,
+                                           "MEDIA_DIR": str(sample / "media")})
+        processing.run("mist:importverifications", {"STORE": str(store),
+                                                    "INPUT": str(sample / "verifications.csv")})
+        step("dialogs", dialogs)
+
+    # 3. Dialogs open with the store filled in; the model is a choice of the installed models
+    def dialogs() -> None:
+        # the menu item opens the dialog modally (as the toolbox does): look at it from inside its loop
+        step("classify_dialog", classify_dialog, 2500)
+        menu_action("Classify photos…").trigger()
+
+    def find_dialog(title_part: str):
+        from qgis.PyQt.QtWidgets import QDialog
+
+        for widget in [*QApplication.topLevelWidgets(), *iface.mainWindow().findChildren(QDialog)]:
+            if widget.isVisible() and title_part in widget.windowTitle():
+                return widget
+        seen.setdefault("windows", []).append([w.windowTitle() for w in iface.mainWindow().findChildren(QDialog)
+                                               if w.isVisible()])
+        return None
+
+    def classify_dialog() -> None:
+        dialog = find_dialog("Classify photos")
+        seen["classify_dialog_open"] = dialog is not None
+        wrappers = dialog.mainWidget().wrappers
+        seen["classify_store_prefilled"] = wrappers["STORE"].parameterValue()
+        combo = wrappers["MODEL"].combo
+        seen["classify_models_listed"] = [combo.itemData(i) for i in range(combo.count())]
+        grab(dialog, "tour_classify_dialog.png")
+        dialog.close()
+        step("summary_dialog", summary_dialog, 2000)
+        menu_action("Store summary…").trigger()
+
+    def summary_dialog() -> None:
+        dialog = find_dialog("Store summary")
+        seen["summary_store_prefilled"] = dialog.mainWidget().wrappers["STORE"].parameterValue()
+        dialog.close()
+        step("classify", classify, 500)
+
+    def classify() -> None:
+        processing.run("mist:classifymedia", {"STORE": str(store), "MODEL": "efficientnet-lite0"})
+        click(toolbar_button("Verify photos"))
+        step("verify", verify, 2500)
+
+    # 5. Verify: the dock opens on the active store; a click on a flood photo, then N
+    def verify() -> None:
+        dock = keep["plugin"].verify_dock
+        seen["verify_dock_store"] = str(dock.store.path) if dock.store else None
+        dock.analyst_edit.setText("tour-analyst")
+        dock.verdict_filter.setCurrentIndex(2)  # Flood: a colleague's flood to override
+        dock.refresh(keep_place=False)
+        QApplication.processEvents()
+        table = dock.table
+        rect = table.visualRect(dock.model.index(0, 2))
+        click(table.viewport(), rect.center())
+        row = dock.current_row()
+        keep["row"] = row
+        seen["overridden_post"] = row.post_id
+        seen["verdict_before"] = row.verdict
+        xdo("key", "n")
+        step("agreement", agreement, 1500)
+
+    def agreement() -> None:
+        dock = keep["plugin"].verify_dock
+        row = keep["row"]
+        dock.model.refresh_rows([row.media_fid])
+        fresh = dock.model.row_at(dock.model.row_of(row.media_fid)) if dock.model.row_of(row.media_fid) >= 0 else None
+        from mist_qgis.core.store import open_store
+        from mist_qgis.core.store import verify_sql as store_verify
+
+        with open_store(store, read_only=True) as s:
+            current = store_verify.rows_by_media(s, [row.media_fid], "", "")[0]
+        seen["dock_verdict_after"] = (fresh.verdict if fresh else None, current["verdict"], current["verified_by"])
+        posts = next(lyr for lyr in QgsProject.instance().mapLayers().values() if lyr.name() == "MIST posts")
+        feature = posts.getFeature(row.post_fid)
+        seen["layer_verdict_after"] = feature["verified"]
+        seen["layer_editable"] = posts.isEditable()
+        out = work / "verified_flood.gpkg"
+        processing.run("mist:exportverified", {"STORE": str(store), "OUTPUT": str(out)})
+        from osgeo import ogr
+
+        ds = ogr.Open(str(out))
+        ids = [f.GetField("post_id") for f in ds.GetLayer(0)]
+        ds = None
+        seen["exported_flood_posts"] = ids
+        seen["override_in_export"] = row.post_id in ids
+        step("window", window_height, 500)
+
+    # The window with Verify + Posts in the right dock area fits the 1080-pixel screen
+    def window_height() -> None:
+        plugin = keep["plugin"]
+        plugin.posts_dock.show()
+        plugin.verify_dock.show()
+        for _ in range(20):
+            QApplication.processEvents()
+        window = iface.mainWindow()
+        screen = QApplication.primaryScreen().availableGeometry()
+        seen["window_height"] = window.frameGeometry().height()
+        seen["window_bottom"] = window.frameGeometry().bottom()
+        seen["screen_height"] = screen.height()
+        grab(window, "tour_verify_and_posts.png")
+        step("identify", identify, 300)
+
+    # ... and with Verify + Identify Results: the identify tool clicked on a post
+    def identify() -> None:
+        from qgis.core import QgsPointXY
+        from qgis.PyQt.QtCore import QPoint
+
+        keep["plugin"].posts_dock.hide()
+        canvas = iface.mapCanvas()
+        posts = next(lyr for lyr in QgsProject.instance().mapLayers().values() if lyr.name() == "MIST posts")
+        iface.setActiveLayer(posts)
+        canvas.setExtent(posts.extent().buffered(0.001))
+        canvas.refresh()
+        for _ in range(10):
+            QApplication.processEvents()
+        feature = next(f for f in posts.getFeatures() if f.hasGeometry() and not f.geometry().isEmpty())
+        pixel = canvas.getCoordinateTransform().transform(QgsPointXY(feature.geometry().asPoint()))
+        iface.actionIdentify().trigger()
+        click(canvas, QPoint(int(pixel.x()), int(pixel.y())))
+        step("identify_measured", identify_measured, 2000)
+
+    def identify_measured() -> None:
+        from qgis.PyQt.QtWidgets import QDockWidget
+
+        window = iface.mainWindow()
+        docks = [d for d in window.findChildren(QDockWidget) if d.isVisible()]
+        seen["identify_docks"] = [d.objectName() for d in docks]
+        seen["identify_window_height"] = window.frameGeometry().height()
+        grab(window, "tour_verify_and_identify.png")
+        seen["finished"] = True
+        save()
+        QTimer.singleShot(300, lambda: os._exit(0))
+
+    step("start", start, 4000)
+
+
+if __name__ == "__main__" and os.environ.get(ENV_WORK) is None:
+    import argparse
+
+    version = next(line.split("=", 1)[1].strip() for line in (REPO / "metadata.txt").read_text().splitlines()
+                   if line.startswith("version="))
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--zip", type=Path, default=REPO / "dist" / f"mist_qgis-{version}.zip")
+    parser.add_argument("--out", type=Path, default=REPO / "build" / "tour")
+    args = parser.parse_args()
+    sys.exit(launch(args.zip.resolve(), args.out))
+elif os.environ.get(ENV_WORK):
+    inside_qgis()

@@ -1,0 +1,62 @@
+"""Layers stay current after any algorithm: the store's layers repaint when a MIST algorithm ends
+(no F5), new rasters go below the points, and re-running a step replaces that step's layers."""
+
+from __future__ import annotations
+
+import processing
+import pytest
+from qgis.core import QgsProject
+
+from mist_qgis.core.store import open_store
+from mist_qgis.core.verify.records import Verdict
+from mist_qgis.core.verify.verdicts import write_verdict
+from mist_qgis.qgis_ops.layers import STEP_PROPERTY, add_posts_layer
+from tests.helpers.verify_store import build_store
+
+
+@pytest.fixture
+def project_with_posts(store_path):
+    with open_store(store_path) as store:
+        data = build_store(store, n=12)
+    project = QgsProject.instance()
+    posts = add_posts_layer(store_path, project)
+    yield project, posts, data
+    project.removeAllMapLayers()
+
+
+def _tree_names(project) -> list[str]:
+    return [node.layer().name() for node in project.layerTreeRoot().findLayers()]
+
+
+def test_rasters_go_below_the_points_and_a_rerun_replaces_them(tmp_path, store_path, project_with_posts):
+    project, posts, _ = project_with_posts
+    params = {"STORE": str(store_path), "RADIUS": 800.0, "PIXEL_SIZE": 100.0}
+    processing.runAndLoadResults("mist:postdensity", dict(params, OUTPUT_FOLDER=str(tmp_path / "d1")))
+    names = _tree_names(project)
+    assert names[0] == posts.name() and len(names) == 2, names
+    first = [lyr for lyr in project.mapLayers().values() if lyr.customProperty(STEP_PROPERTY)]
+    assert len(first) == 1 and first[0].source().startswith(str(tmp_path / "d1"))
+    processing.runAndLoadResults("mist:postdensity", dict(params, OUTPUT_FOLDER=str(tmp_path / "d2")))
+    stepped = [lyr for lyr in project.mapLayers().values() if lyr.customProperty(STEP_PROPERTY)]
+    assert len(stepped) == 1 and stepped[0].source().startswith(str(tmp_path / "d2"))
+    assert _tree_names(project)[0] == posts.name() and len(_tree_names(project)) == 2
+
+
+def test_store_layers_repaint_after_an_algorithm(store_path, project_with_posts):
+    project, posts, data = project_with_posts
+    assert not posts.getFeature(data.post_fids[0])["verified"]
+    with open_store(store_path) as other:  # another session writes a verdict
+        write_verdict(other, Verdict(data.post_fids[0], "flood", "ben", data.media_fids[0], 0.5))
+    repaints = []
+    posts.repaintRequested.connect(lambda *_: repaints.append(1))
+    processing.run("mist:storeinfo", {"STORE": str(store_path)})
+    assert repaints and posts.getFeature(data.post_fids[0])["verified"] == "flood"
+
+
+def test_the_posts_table_opened_anywhere_arrives_styled(store_path, project_with_posts):
+    """As the Browser opens it: a plain OGR layer on the store's posts table."""
+    from qgis.core import QgsVectorLayer
+
+    plain = QgsVectorLayer(f"{store_path}|layername=posts", "from the Browser", "ogr")
+    assert plain.renderer().type() == "RuleRenderer"
+    assert "thumbs/" in plain.mapTipTemplate()  # (QGIS 3.22 applies a default style's time settings only on reload)
