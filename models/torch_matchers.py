@@ -89,6 +89,9 @@ class TorchLightGlue(Matcher):
                            f0.image_size, f1.image_size)
 
 
+packaged_weights = nets.packaged_weights
+
+
 def create(name: str, weights_dir: str | Path, **options: Any) -> TorchLightGlue:
     """`disk-lightglue` or `aliked-lightglue` through kornia (options: max_side, max_keypoints, adaptive)."""
     family = name.split("-")[0]

@@ -162,7 +162,7 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
                 embed_photos(store, backbone, cancel=feedback.isCanceled, progress=_progress(feedback))
             if features in ("text", "image+text"):
                 feedback.pushInfo(tr("Embedding post texts"))
-                embed_post_texts(store, cancel=feedback.isCanceled)
+                embed_post_texts(store, _resolve(TEXT_MODEL_TAG), cancel=feedback.isCanceled)
             if feedback.isCanceled():
                 raise QgsProcessingException(tr("Cancelled before training"))
             if not out:

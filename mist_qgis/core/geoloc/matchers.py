@@ -137,16 +137,22 @@ class _MatcherModels:
     a card or graph that does not fit is refused with the file and the key."""
 
     def __init__(self, matcher: str, ids: tuple[str, ...], models_dir: str | os.PathLike[str] | None,
-                 model_folders: tuple[str, ...] = ()) -> None:
+                 model_folders: tuple[str, ...] = (), model_file: str | os.PathLike[str] | None = None) -> None:
         from ..models.card import ModelCardError
         from ..models.registry import ModelNotFoundError, ModelRegistry
         from ..models.runtime import load_model
 
+        self.loaded = []
+        if model_file:  # one explicit file (a single-graph matcher)
+            try:
+                self.loaded.append(load_model(model_file))
+            except (ModelCardError, ValueError, OSError) as exc:
+                raise MatcherUnavailable(f"matcher {matcher}: {exc}") from None
+            return
         if models_dir:
             registry = ModelRegistry([("user", Path(models_dir))])
         else:
             registry = ModelRegistry.default(None, list(model_folders))
-        self.loaded = []
         for ident in ids:
             try:
                 entry = registry.resolve(ident)
@@ -359,16 +365,19 @@ class LoFTRMatcher(Matcher):
     caches_features = False
     model_ids = ("loftr-outdoor",)
 
-    def __init__(self, models_dir: str | os.PathLike[str] | None = None, model_folders: tuple[str, ...] = ()) -> None:
+    def __init__(self, weights_path: str | os.PathLike[str] | None = None,
+                 models_dir: str | os.PathLike[str] | None = None, model_folders: tuple[str, ...] = ()) -> None:
         from ..models.card import ModelCardError, require_roles
 
+        how = ("LoFTR's outdoor weights are not shipped: export your local outdoor_ds.ckpt "
+               "(https://github.com/zju3dv/LoFTR) once with python models/export_matchers.py --loftr FILE and give "
+               "the .onnx it writes, or use disk-lightglue")
+        if weights_path and not str(weights_path).lower().endswith(".onnx"):
+            raise MatcherUnavailable(f"matcher loftr runs an ONNX model, not {Path(weights_path).name}. {how}")
         try:
-            models = _MatcherModels(self.name, self.model_ids, models_dir, tuple(model_folders))
+            models = _MatcherModels(self.name, self.model_ids, models_dir, tuple(model_folders), weights_path)
         except MatcherUnavailable as exc:
-            raise MatcherUnavailable(
-                f"{exc}. LoFTR's outdoor weights are not shipped: export your local outdoor_ds.ckpt "
-                "(https://github.com/zju3dv/LoFTR) with python models/export_matchers.py --loftr FILE, or use disk-lightglue"
-            ) from None
+            raise MatcherUnavailable(f"{exc}. {how}") from None
         self.model = models.loaded[0]
         try:
             require_roles(self.model.card, LOFTR_INPUTS, LOFTR_OUTPUTS, task="match")
@@ -488,7 +497,8 @@ class SiftMatcher(Matcher):
 def create(name: str = DEFAULT_MATCHER, **options: Any) -> Matcher:
     """A matcher by name. Options: `models_dir` (a folder with the ONNX files; default: the
     `model_folders` given, then `models/build`), `max_side`, `max_keypoints` (LightGlue family),
-    `models_dir`, `model_folders` (loftr), `max_side`, `max_keypoints`, `ratio` (sift)."""
+    `weights_path` (the exported .onnx), `models_dir`, `model_folders` (loftr), `max_side`,
+    `max_keypoints`, `ratio` (sift)."""
     classes: dict[str, type[Matcher]] = {
         "disk-lightglue": DiskLightGlue,
         "aliked-lightglue": AlikedLightGlue,
