@@ -150,7 +150,7 @@ def _with_card(source: Path, target: Path, **changes) -> Path:
      r"disk\.onnx: metadata key 'mist\.outputs' lacks the role\(s\) \['descriptors'\]"),
     ("disk.onnx", {"outputs": {"keypoints": "kp", "scores": "scores", "descriptors": "descriptors"}},
      r"disk\.onnx: metadata key 'mist\.outputs' names keypoints output 'kp'"),
-    ("disk.onnx", {"task": "segment"}, r"disk\.onnx: metadata key 'mist\.task'"),
+    ("disk.onnx", {"task": "segment", "input_size": [480, 640]}, r"disk\.onnx: metadata key 'mist\.task'"),
 ])
 def test_a_matcher_model_that_does_not_fit_its_card_is_refused_naming_file_and_key(
         model_dir, tmp_path, file, changes, message):
