@@ -11,6 +11,7 @@ and any `importlib.util.find_spec` for them, raises ModuleNotFoundError naming t
 
 from __future__ import annotations
 
+import os
 import runpy
 import sys
 from importlib.abc import MetaPathFinder
@@ -36,6 +37,8 @@ def main() -> None:
     install()
     if len(sys.argv) < 2:
         raise SystemExit(__doc__)
+    # sys.path[0] as `python -m/-c/SCRIPT` would set it, not this helper's folder
+    sys.path[0] = os.path.dirname(os.path.abspath(sys.argv[1])) if sys.argv[1] not in ("-m", "-c") else os.getcwd()
     if sys.argv[1] == "-m":
         sys.argv = sys.argv[2:]
         runpy.run_module(sys.argv[0], run_name="__main__", alter_sys=True)
