@@ -263,12 +263,11 @@ class _LightGlueMatcher(Matcher):
 
     def extract(self, image: np.ndarray) -> Features:
         check_image(image)
+        from ..models.preprocess import normalise
+
         card = self.extractor.card
         small, sx, sy = resize_max_side(image, self.max_side)
-        pixels = small[..., ::-1] if card.color_order == "BGR" else small
-        x = (pixels.astype(np.float32) / card.pixel_scale - np.asarray(card.mean, np.float32)) / np.asarray(
-            card.std, np.float32)
-        x = np.ascontiguousarray(x.transpose(2, 0, 1)[None] if card.layout == "NCHW" else x[None])
+        x = np.ascontiguousarray(normalise(small[None], card))
         roles = card.extra["inputs"]
         out = self.extractor.run_feeds({roles["image"]: x,
                                         roles["max_keypoints"]: np.array(self.max_keypoints, np.int64)})
