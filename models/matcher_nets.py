@@ -284,3 +284,44 @@ class LightGlueStep(nn.Module):
         outputs += [f.linear(x, match_w, match_b)[..., 0] for x in (x0, x1)]
         outputs += [f.linear(x, proj_w, proj_b) / d ** 0.25 for x in (x0, x1)]
         return tuple(outputs)
+
+
+def kornia_loftr(path: Path, coarse_threshold: float):
+    """kornia's LoFTR with a local checkpoint (the official outdoor_ds.ckpt: its "state_dict" with
+    "matcher." prefixes, or a bare state dict), ready to trace: the fine stage's final slice to the
+    number of coarse matches (a Python length, which tracing would freeze) is dropped; at inference
+    it keeps every row anyway."""
+    import copy
+
+    from kornia.feature.loftr.loftr import LoFTR, default_cfg
+
+    sd = load_weights(path)
+    sd = sd.get("state_dict", sd)
+    if not sd or not all(torch.is_tensor(v) for v in sd.values()):
+        raise ValueError(f"{path.name} is not a LoFTR state dict")
+    sd = {(k[len("matcher."):] if k.startswith("matcher.") else k): v for k, v in sd.items()}
+    cfg = copy.deepcopy(default_cfg)
+    cfg["match_coarse"]["thr"] = float(coarse_threshold)
+    model = LoFTR(pretrained=None, config=cfg)
+    model.load_state_dict(sd)
+    fine = model.fine_matching
+
+    def get_fine_match(coords_normed, data):
+        data.update({"mkpts0_f": data["mkpts0_c"],
+                     "mkpts1_f": data["mkpts1_c"] + coords_normed * (fine.W // 2) * fine.scale})
+
+    fine.get_fine_match = get_fine_match
+    return model.eval()
+
+
+class LoFTRMatches(nn.Module):
+    """LoFTR for export: image0, image1 (1, 1, 480, 640) gray in [0, 1] -> keypoints0 (N, 2),
+    keypoints1 (N, 2) in LoFTR's pixel frame (centres at +0.5), confidence (N,)."""
+
+    def __init__(self, loftr) -> None:
+        super().__init__()
+        self.loftr = loftr
+
+    def forward(self, image0, image1):
+        out = self.loftr({"image0": image0, "image1": image1})
+        return out["keypoints0"], out["keypoints1"], out["confidence"]

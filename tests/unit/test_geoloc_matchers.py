@@ -195,3 +195,29 @@ def test_aliked_lightglue_runs_from_its_onnx_models():
         a.image, b.image)
     assert result.n > 100
     assert _reprojection_ok(result, a_to_b, tol=4.0).mean() > 0.8
+
+
+@pytest.mark.slow
+def test_loftr_exported_from_a_local_checkpoint_matches_like_kornia(tmp_path, middlebury):
+    """A random-weight LoFTR saved like the official checkpoint, exported (threshold 0 so random
+    weights still give matches), run through onnxruntime: kornia's matches, in original pixels."""
+    torch = pytest.importorskip("torch")
+    import export_matchers
+    import matcher_nets
+    from kornia.feature.loftr.loftr import LoFTR
+
+    ckpt = tmp_path / "outdoor_ds.ckpt"
+    torch.save({"state_dict": {f"matcher.{k}": v for k, v in LoFTR(pretrained=None).state_dict().items()}}, ckpt)
+    model = export_matchers.export_loftr(ckpt, tmp_path, coarse_threshold=0.0)
+    loftr = matchers.create("loftr", weights_path=model)
+    left, right, _ = middlebury
+    got = loftr.match(left, right)
+    assert got.image0_size == (741, 500) and got.keypoints0.shape == (got.n, 2)
+    reference = matcher_nets.LoFTRMatches(matcher_nets.kornia_loftr(ckpt, 0.0)).eval()
+    with torch.inference_mode():
+        k0, k1, conf = reference(torch.from_numpy(loftr._gray(left)), torch.from_numpy(loftr._gray(right)))
+    assert got.n > 20 and abs(got.n - len(conf)) <= max(2, len(conf) // 50)  # random weights: near-ties only
+    want0 = matchers.to_original(k0.numpy() - 0.5, 741 / 640, 500 / 480)
+    common = {tuple(np.round(p, 2)) for p in got.keypoints0} & {tuple(np.round(p, 2)) for p in want0}
+    assert len(common) >= 0.95 * len(conf)
+    assert loftr.extract(left).embedding.shape[0] > 0

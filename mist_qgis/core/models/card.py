@@ -17,7 +17,7 @@ from typing import Any
 
 PREFIX = "mist."
 TASKS = ("classify", "embed", "head", "multimodal", "features", "match", "segment")
-INPUT_KINDS = ("image", "embedding", "image+text", "text", "keypoints")
+INPUT_KINDS = ("image", "embedding", "image+text", "text", "keypoints", "image-pair")
 SCORE_TASKS = ("classify", "head", "multimodal")  # tasks whose "scores" are one score per label
 # Tasks whose graphs have several named inputs and outputs: `mist.inputs` and `mist.outputs` map
 # roles to graph names; the code that runs them names the roles it needs (see `require_roles`).
