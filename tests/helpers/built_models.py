@@ -12,8 +12,6 @@ BUILD = REPO / "models" / "build"
 SCRIPTS = {
     "disk.onnx": ["models/export_matchers.py", "--only", "disk"],
     "lightglue-disk.onnx": ["models/export_matchers.py", "--only", "disk"],
-    "aliked-n16.onnx": ["models/export_matchers.py", "--only", "aliked"],
-    "lightglue-aliked.onnx": ["models/export_matchers.py", "--only", "aliked"],
     "all-MiniLM-L6-v2.onnx": ["models/export_minilm.py"],
 }
 

