@@ -100,7 +100,8 @@ def kornia_aliked(path: Path, max_keypoints: int = 1024):
     sd = load_weights(path)
     model = ALIKED("aliked-n16", max_num_keypoints=max_keypoints, detection_threshold=0.0)
     result = model.load_state_dict(sd, strict=False)
-    params = {k for k, _ in model.named_parameters()} | {k for k, _ in model.named_buffers() if not k.startswith("dkd.")}
+    params = {k for k, _ in model.named_parameters()}
+    params |= {k for k, _ in model.named_buffers() if not k.startswith("dkd.")}
     missing = [k for k in result.missing_keys if k in params]
     if missing or result.unexpected_keys:
         raise ValueError(f"{path.name} does not fit kornia's ALIKED (missing {missing[:3]}, "
