@@ -41,14 +41,11 @@ def packaged_weights() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "pretrained_weights"
 
 
-def load_weights(path: Path) -> dict:
+def load_weights(path: Path, entry: str | None = None) -> dict:
     """A state dict from a weights file that is not trusted: tensors only (weights_only=True)."""
-    if not Path(path).is_file():
-        raise FileNotFoundError(f"weights file {path} not found")
-    data = torch.load(str(path), map_location="cpu", weights_only=True)
-    if not isinstance(data, dict):
-        raise ValueError(f"{path} does not hold a state dict")
-    return data
+    from mist_qgis.core.models.export import load_state_dict
+
+    return load_state_dict(path, entry)
 
 
 def lightglue_state_dict(path: Path, n_layers: int = LIGHTGLUE_LAYERS) -> dict:
@@ -68,11 +65,8 @@ def kornia_disk(path: Path):
     """kornia's DISK with the `extractor` weights of `disk-depth-save.pth`."""
     from kornia.feature import DISK
 
-    sd = load_weights(path)
-    if "extractor" not in sd:
-        raise ValueError(f"{path.name} has no 'extractor' entry")
     disk = DISK()
-    disk.load_state_dict(sd["extractor"])
+    disk.load_state_dict(load_weights(path, "extractor"))
     return disk.eval()
 
 
@@ -313,10 +307,7 @@ def kornia_loftr(path: Path, coarse_threshold: float):
 
     from kornia.feature.loftr.loftr import LoFTR, default_cfg
 
-    sd = load_weights(path)
-    sd = sd.get("state_dict", sd)
-    if not sd or not all(torch.is_tensor(v) for v in sd.values()):
-        raise ValueError(f"{path.name} is not a LoFTR state dict")
+    sd = load_weights(path)  # the official file wraps it under "state_dict"
     sd = {(k[len("matcher."):] if k.startswith("matcher.") else k): v for k, v in sd.items()}
     cfg = copy.deepcopy(default_cfg)
     cfg["match_coarse"]["thr"] = float(coarse_threshold)
