@@ -138,7 +138,8 @@ class _MatcherModels:
     a card or graph that does not fit is refused with the file and the key."""
 
     def __init__(self, matcher: str, ids: tuple[str, ...], models_dir: str | os.PathLike[str] | None,
-                 model_folders: tuple[str, ...] = (), model_file: str | os.PathLike[str] | None = None) -> None:
+                 model_folders: tuple[str, ...] = (), model_file: str | os.PathLike[str] | None = None,
+                 build_hint: str = "run `make models` or import a model pack with them") -> None:
         from ..models.card import ModelCardError
         from ..models.registry import ModelNotFoundError, ModelRegistry
         from ..models.runtime import load_model
@@ -164,7 +165,7 @@ class _MatcherModels:
                 folders = ", ".join(str(f) for _, f in registry.folders)
                 raise MatcherUnavailable(
                     f"matcher {matcher} needs the ONNX model {ident}.onnx ({' + '.join(i + '.onnx' for i in ids)}), "
-                    f"found in none of {folders}: run `make models` or import a model pack with them"
+                    f"found in none of {folders}: {build_hint}"
                 ) from None
             except (ModelCardError, ValueError, OSError) as exc:
                 raise MatcherUnavailable(f"matcher {matcher}: {exc}") from None
@@ -214,6 +215,7 @@ class _LightGlueMatcher(Matcher):
     above the card's `filter_threshold`: the same result as kornia's LightGlue."""
 
     model_ids: tuple[str, str] = ("", "")
+    build_hint = "run `make models` or import a model pack with them"
 
     def __init__(self, models_dir: str | os.PathLike[str] | None = None, max_side: int = 640,
                  max_keypoints: int = 1024, model_folders: tuple[str, ...] = (), adaptive: bool = True) -> None:
@@ -222,7 +224,7 @@ class _LightGlueMatcher(Matcher):
         self.max_side = int(max_side)
         self.max_keypoints = int(max_keypoints)
         self.adaptive = bool(adaptive)
-        models = _MatcherModels(self.name, self.model_ids, models_dir, tuple(model_folders))
+        models = _MatcherModels(self.name, self.model_ids, models_dir, tuple(model_folders), build_hint=self.build_hint)
         self.extractor, self.lightglue = models.loaded
         try:
             require_roles(self.extractor.card, FEATURE_INPUTS, FEATURE_OUTPUTS, task="features")
@@ -342,6 +344,7 @@ class DiskLightGlue(_LightGlueMatcher):
 class AlikedLightGlue(_LightGlueMatcher):
     name = "aliked-lightglue"
     model_ids = ("aliked-n16", "lightglue-aliked")
+    build_hint = "import a model pack with them (MIST's export script does not build the ALIKED graph yet)"
 
 
 # -- LoFTR (paper-faithful, ONNX Runtime) -------------------------------------------------------
