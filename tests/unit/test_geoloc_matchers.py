@@ -211,3 +211,12 @@ def test_loftr_exported_from_a_local_checkpoint_matches_like_kornia(tmp_path, mi
     common = {tuple(np.round(p, 2)) for p in got.keypoints0} & {tuple(np.round(p, 2)) for p in want0}
     assert len(common) >= 0.95 * len(conf)
     assert loftr.extract(left).embedding.shape[0] > 0
+
+
+def test_a_corrupt_matcher_file_is_refused_with_its_name(model_dir, tmp_path):
+    import shutil
+
+    shutil.copyfile(model_dir / "disk.onnx", tmp_path / "disk.onnx")
+    (tmp_path / "lightglue-disk.onnx").write_bytes(b"\x08\x07not a protobuf" * 100)
+    with pytest.raises(matchers.MatcherUnavailable, match=r"lightglue-disk\.onnx is not a readable ONNX model"):
+        matchers.create("disk-lightglue", models_dir=tmp_path)
