@@ -74,7 +74,7 @@ models:
 
 DEMO_MODELS := models/build/efficientnet-lite0.onnx models/build/disk.onnx models/build/lightglue-disk.onnx
 
-$(DEMO_MODELS):
+$(DEMO_MODELS) &:
 	$(MAKE) models
 
 # The whole job on resources/sample/, headless: table, store, rasters and build/demo/flood_map.png.
