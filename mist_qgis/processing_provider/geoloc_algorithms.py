@@ -181,6 +181,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
     ) -> dict[str, Any]:
         from ..core.geoloc.candidates import geocode_posts
         from ..core.geoloc.locate import GeolocateOptions, geolocate
+        from ..model_folders import registry
 
         store_path = self.parameterAsFile(parameters, "STORE", context)
         radius = self.parameterAsDouble(parameters, "RADIUS", context)
@@ -193,6 +194,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             mask_model=self.parameterAsFile(parameters, "MASK_MODEL", context) or None,
             mask_optional_classes=self.parameterAsBoolean(parameters, "MASK_OPTIONAL", context),
             loftr_weights=self.parameterAsFile(parameters, "LOFTR_WEIGHTS", context) or None,
+            model_folders=tuple(str(folder) for _, folder in registry().folders),
             redo=self.parameterAsBoolean(parameters, "REDO", context),
         )
         result: dict[str, Any] = {}
@@ -216,7 +218,8 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
         if summary.message and summary.message != summary.mask_note:
             feedback.pushWarning(summary.message)
         result.update({"run_id": summary.run_id, "status": summary.status, "matcher": options.matcher,
-                       "mode": options.mode, **summary.counts, "mask_note": summary.mask_note})
+                       "mode": options.mode, **summary.counts, "mask_note": summary.mask_note,
+                       "provider": summary.provider})
         push_lines(feedback, result)
         self.load_output(context, f"{store_path}|layername=geolocations", tr("Photo geolocation (old -> new)"), "STORE")
         return {"STORE": store_path, "MOVED": summary.counts.get("moved", 0), "RESULT": json.dumps(result)}
