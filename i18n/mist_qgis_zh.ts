@@ -24,7 +24,7 @@
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="201"/>
+        <location filename="../mist_qgis/plugin.py" line="214"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -89,7 +89,7 @@
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="184"/>
+        <location filename="../mist_qgis/plugin.py" line="185"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
@@ -849,52 +849,52 @@
         <translation>无法加载帖子样式：{message}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="53"/>
+        <location filename="../mist_qgis/plugin.py" line="54"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="56"/>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
         <source>Fetch photos…</source>
         <translation>获取照片…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="56"/>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
         <source>Classify photos…</source>
         <translation>照片分类…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="56"/>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
         <source>Train screening head…</source>
         <translation>训练筛查分类头…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="56"/>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
         <source>Geolocate photos…</source>
         <translation>照片地理定位…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="56"/>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
         <source>Post density…</source>
         <translation>帖子密度…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="56"/>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
         <source>Semantic localization map…</source>
         <translation>语义定位图…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="56"/>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
         <source>Inundation from verified depths…</source>
         <translation>根据核验水深推算淹没…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="56"/>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
         <source>Export verified points…</source>
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="105"/>
+        <location filename="../mist_qgis/plugin.py" line="106"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
@@ -1024,47 +1024,47 @@
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="211"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="213"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="214"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="216"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="228"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="231"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="235"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="238"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="237"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="240"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="245"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="248"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="247"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="258"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="261"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="261"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="264"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
@@ -1434,7 +1434,7 @@
         <translation>累积切片（包含截至切片结束时的所有帖子）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="388"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="389"/>
         <source>Output folder</source>
         <translation>输出文件夹</translation>
     </message>
@@ -1629,72 +1629,72 @@
         <translation>区域 {fid} 含有孔洞；SLM 区域应为简单多边形。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="336"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="337"/>
         <source>Give the folder of probmap_&lt;index&gt; files.</source>
         <translation>请指定 probmap_&lt;index&gt; 文件所在的文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="345"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="346"/>
         <source>No probmap_{i} file in {folder}</source>
         <translation>{folder} 中没有 probmap_{i} 文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="356"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="357"/>
         <source>Inundation depth and extent</source>
         <translation>淹没水深与淹没范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="370"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="371"/>
         <source>DEM</source>
         <translation>数字高程模型 (DEM)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="377"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="378"/>
         <source>Maximum distance from evidence (m)</source>
         <translation>距证据点的最大距离 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="379"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="380"/>
         <source>Consistency tolerance (m)</source>
         <translation>一致性容差 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="381"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="382"/>
         <source>Neighbouring posts within (m)</source>
         <translation>相邻帖子的距离范围 (m)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="386"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="387"/>
         <source>Keep depths above 15 m (with a warning)</source>
         <translation>保留超过 15 m 的水深（并给出警告）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="389"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="390"/>
         <source>Depth raster</source>
         <translation>水深栅格</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="390"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="391"/>
         <source>Extent polygons</source>
         <translation>淹没范围多边形</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="391"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="392"/>
         <source>Flooded area (m²)</source>
         <translation>淹没面积 (m²)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="404"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="405"/>
         <source>Choose a DEM.</source>
         <translation>请选择数字高程模型 (DEM)。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="431"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="432"/>
         <source>Water depth</source>
         <translation>水深</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="432"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="433"/>
         <source>Flood extent</source>
         <translation>淹没范围</translation>
     </message>
@@ -2364,27 +2364,27 @@
         <translation>区域坐标：地图坐标（经地图的地理变换）或像素坐标（x = 列，y = 行）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="358"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="359"/>
         <source>From the store's verified flood posts with a water depth and a DEM: water surface = ground + depth at each post, interpolated (inverse distance or nearest) up to a maximum distance from evidence; depth = surface - ground where positive, kept only where hydraulically connected to a post (water flows between cells sharing an edge, or also a corner when chosen). Distances and areas are ground metres on the WGS 84 ellipsoid whatever the DEM's CRS. Writes a depth GeoTIFF and extent polygons with areas in m² (GeoPackage, with the evidence points and why any was skipped) and reports neighbouring posts whose water surfaces disagree.</source>
         <translation>基于数据库中带水深的已核验淹水帖子和数字高程模型 (DEM)：每条帖子处的水面 = 地面 + 水深，在距证据点不超过最大距离的范围内插值（反距离或最近点）；水深 = 水面 - 地面（仅取正值），且只保留与帖子水力连通的区域（水在共享边的栅格间流动，选择时也可经由共享角点）。无论 DEM 采用何种坐标参考系，距离和面积均为 WGS 84 椭球面上的地面米数。写出水深 GeoTIFF 和带面积 (m²) 的淹没范围多边形（GeoPackage，包含证据点及被跳过的原因），并报告水面高程不一致的相邻帖子。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="371"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="372"/>
         <source>Interpolation: inverse distance weighting (idw) or nearest post</source>
         <translation>插值：反距离加权（idw）或最近帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="384"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="385"/>
         <source>Water connects through edges (4 neighbours) or edges and corners (8)</source>
         <translation>水体连通方式：仅通过边（4 邻域）或通过边和角（8 邻域）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="425"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="426"/>
         <source>{post} skipped: {reason}</source>
         <translation>{post} 已跳过：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="427"/>
+        <location filename="../mist_qgis/processing_provider/raster_algorithms.py" line="428"/>
         <source>{a} and {b}: water surfaces differ by {d:.2f} m</source>
         <translation>{a} 与 {b}：水面高程相差 {d:.2f} 米</translation>
     </message>
@@ -2476,7 +2476,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>缩放至</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="119"/>
+        <location filename="../mist_qgis/plugin.py" line="120"/>
         <source>Live</source>
         <translation>实时</translation>
     </message>
@@ -2829,6 +2829,141 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/qgis_ops/layers.py" line="296"/>
         <source>no text</source>
         <translation>无文本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_task.py" line="25"/>
+        <source>MIST: install dependencies</source>
+        <translation>MIST：安装依赖</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="48"/>
+        <source>MIST {version} installs its Python packages into {folder}. QGIS&apos;s own packages (numpy, GDAL, Qt) are kept as they are.</source>
+        <translation>MIST {version} 将其 Python 包安装到 {folder}。QGIS 自带的包（numpy、GDAL、Qt）保持不变。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="51"/>
+        <source>Installed already ({build}); installing again replaces it.</source>
+        <translation>已安装（{build}）；再次安装将替换它。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="57"/>
+        <source>From the Python package index (needs the internet)</source>
+        <translation>从 Python 软件包索引安装（需要联网）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="58"/>
+        <source>From a wheelhouse folder or zip (offline)</source>
+        <translation>从 wheel 文件夹或 zip 安装（离线）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="64"/>
+        <source>Folder or .zip of wheels</source>
+        <translation>wheel 文件夹或 .zip</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="65"/>
+        <source>Folder…</source>
+        <translation>文件夹…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="66"/>
+        <source>Zip…</source>
+        <translation>Zip…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="73"/>
+        <source>Install the CPU build even if a GPU is present</source>
+        <translation>即使有 GPU 也安装 CPU 版本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="91"/>
+        <source>Install</source>
+        <translation>安装</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="92"/>
+        <source>Cancel install</source>
+        <translation>取消安装</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="109"/>
+        <source>GPU build (onnxruntime-gpu with CUDA)</source>
+        <translation>GPU 版本（onnxruntime-gpu，使用 CUDA）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="109"/>
+        <source>CPU build (onnxruntime)</source>
+        <translation>CPU 版本（onnxruntime）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="110"/>
+        <source>ONNX Runtime: {build}. Why: {reason}.</source>
+        <translation>ONNX Runtime：{build}。原因：{reason}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="119"/>
+        <source>Wheelhouse folder</source>
+        <translation>wheel 文件夹</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="125"/>
+        <source>Wheelhouse zip</source>
+        <translation>wheel 压缩包</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="125"/>
+        <source>Zip files (*.zip)</source>
+        <translation>Zip 文件 (*.zip)</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="135"/>
+        <source>Choose the wheelhouse folder or zip first.</source>
+        <translation>请先选择 wheel 文件夹或 zip。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="142"/>
+        <source>Starting…</source>
+        <translation>正在开始…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="148"/>
+        <source>Cancelling…</source>
+        <translation>正在取消…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="157"/>
+        <source>Installed {n} packages ({build}; QGIS&apos;s own {kept} kept). Execution providers: {providers}. MIST can use them now.</source>
+        <translation>已安装 {n} 个包（{build}；保留 QGIS 自带的 {kept} 个）。执行提供程序：{providers}。MIST 现在可以使用它们。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="163"/>
+        <source>Cancelled. Nothing was changed.</source>
+        <translation>已取消。未做任何更改。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="175"/>
+        <source>The installation failed. Nothing was changed.</source>
+        <translation>安装失败。未做任何更改。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="169"/>
+        <source>Package: {name}</source>
+        <translation>软件包：{name}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="170"/>
+        <source>Why: {reason}</source>
+        <translation>原因：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/install_dialog.py" line="171"/>
+        <source>What to do: {action}</source>
+        <translation>解决办法：{action}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="53"/>
+        <source>Install dependencies…</source>
+        <translation>安装依赖…</translation>
     </message>
 </context>
 </TS>

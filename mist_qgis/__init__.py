@@ -10,6 +10,10 @@ __all__ = ["__version__", "classFactory"]
 
 
 def classFactory(iface):  # noqa: N802 (QGIS's name)
+    # The packages *MIST › Install dependencies…* put in this profile, after QGIS's own paths.
+    from .runtime_folders import activate_runtime
+
+    activate_runtime()
     from .plugin import MistPlugin
 
     return MistPlugin(iface)

@@ -50,6 +50,7 @@ class MistPlugin:
         self._add_algorithm_action(tr("Create or upgrade store…"), "mist:createstore", icon="store.svg")
         self._add_algorithm_action(tr("Store summary…"), "mist:storeinfo", icon="summary.svg")
         self._add_action(tr("Check dependencies"), self.show_dependencies, toolbar=False)
+        self._add_action(tr("Install dependencies…"), self.show_installer, toolbar=False)
         self._add_action(tr("Models…"), self.show_model_manager, toolbar=False)
         # Each step opens its Processing dialog, which runs the algorithm as a background task
         # with progress and cancel, exactly as the toolbox and the CLI do.
@@ -187,7 +188,19 @@ class MistPlugin:
         from .model_folders import add_user_folder, profile_models_dir, registry
 
         dialog = ModelManagerDialog(registry, profile_models_dir(), add_user_folder, self.iface.mainWindow())
-        dialog.exec_()
+        dialog.exec()
+        dialog.deleteLater()
+
+    def show_installer(self) -> None:
+        """Install the run-time packages into this profile (modal; the install runs as a task)."""
+        from .gui.install_dialog import InstallDependenciesDialog
+        from .runtime_folders import activate_runtime, profile_dir
+        from .version import __version__
+
+        dialog = InstallDependenciesDialog(profile_dir(), __version__, self.start_task, self.iface.mainWindow())
+        dialog.exec()
+        if dialog.installed:
+            activate_runtime()
         dialog.deleteLater()
 
     def show_dependencies(self) -> None:

@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine for MIST: QGIS 3.22, tools and PostgreSQL 15 + PostGIS 3.3 (the team
-# store; nothing is started: the tests run a throwaway cluster of their own) from Debian, then a venv on
-# Debian's Python with the pinned requirements. Idempotent: a second run only checks.
+# store; nothing is started: the tests run a throwaway cluster of their own) from Debian, QGIS 3.40 LTR
+# unpacked beside it (scripts/setup_qgis340.sh), a venv on Debian's Python with the pinned
+# requirements, .venv-qt6 for the Qt 6 check and build/wheelhouse (the run-time set as wheels, for
+# the installer's test and offline installs). Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(qgis python3-qgis qgis-providers gdal-bin python3-venv xvfb xauth
               qttools5-dev-tools pyqt5-dev-tools zip fonts-noto-cjk fonts-noto-color-emoji xdotool x11-utils
-              postgresql-15 postgresql-15-postgis-3)
+              postgresql-15 postgresql-15-postgis-3
+              # what QGIS 3.40 (unpacked beside the system QGIS by setup_qgis340.sh) needs from bookworm
+              python3-pyqt5.qtserialport python3-pyqt5.qtmultimedia libqt5multimedia5 libqt5multimediawidgets5)
 VENV=.venv
 PY=/usr/bin/python3
 STAMP="$VENV/.requirements.sha256"
@@ -37,9 +41,15 @@ if [ "$(cat "$STAMP" 2>/dev/null)" != "$want" ]; then
   echo "$want" > "$STAMP"
 fi
 
-"$VENV/bin/python" - <<'PY'
+bash scripts/setup_qgis340.sh
+bash scripts/setup_qt6.sh
+make -s wheelhouse >/dev/null
+
+for qgis in system 3.40; do
+QT_QPA_PLATFORM=offscreen scripts/qgis_env.sh "$qgis" "$VENV/bin/python" - <<'PY'
 import numpy, onnxruntime, torch, torchvision, qgis.core  # noqa: F401  fail loudly here, not in a test
 assert numpy.__version__.startswith("1."), "numpy must stay < 2 for Debian's GDAL/QGIS bindings"
 print(f"setup: ok (QGIS {qgis.core.Qgis.QGIS_VERSION}, numpy {numpy.__version__}, torch {torch.__version__}, "
       f"onnxruntime {onnxruntime.__version__})")
 PY
+done

@@ -17,8 +17,11 @@ REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
-# QGIS's own `processing` package, as the CLI and the desktop see it.
-sys.path.append("/usr/share/qgis/python/plugins")
+# QGIS's own `processing` package, of the QGIS under test (QGIS_PREFIX_PATH), as the CLI and the
+# desktop see it.
+_processing = os.path.join(os.environ.get("QGIS_PREFIX_PATH", "/usr"), "share", "qgis", "python", "plugins")
+if _processing not in sys.path:
+    sys.path.append(_processing)
 
 
 @pytest.fixture(scope="session")

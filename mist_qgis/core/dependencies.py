@@ -11,26 +11,29 @@ from dataclasses import dataclass
 
 from .errors import MistError
 
-# import name -> (distribution name, what needs it)
+# The run-time set (requirements/runtime.txt), import name -> (distribution name, what needs it).
+# torch, torchvision, kornia, transformers and sentence-transformers are not here: they are
+# build-time tools of the export scripts in models/ (requirements/build.txt), never needed in QGIS.
 OPTIONAL_PACKAGES: dict[str, tuple[str, str]] = {
     "numpy": ("numpy<2", "every raster and model step"),
-    "onnxruntime": ("onnxruntime-gpu", "photo screening and embeddings"),
-    "torch": ("torch", "learned image matching and model export"),
-    "torchvision": ("torchvision", "model export"),
-    "kornia": ("kornia", "learned image matching"),
-    "transformers": ("transformers", "segmentation masks and text models"),
+    "onnxruntime": ("onnxruntime", "running every model: screening, embeddings, matchers, masks"),
+    "tokenizers": ("tokenizers", "post text embeddings and image+text models"),
     "requests": ("requests", "fetching photos"),
     "shapely": ("shapely", "geometry operations"),
     "cv2": ("opencv-python-headless", "video frames and classical matching"),
     "PIL": ("pillow", "safe image decoding"),
-    "onnx": ("onnx", "exporting models and screening heads"),
+    "onnx": ("onnx", "writing trained screening heads"),
     "sklearn": ("scikit-learn", "few-shot screening heads"),
-    "sentence_transformers": ("sentence-transformers", "post text embeddings"),
     "imagehash": ("imagehash", "near-duplicate photos"),
     "scipy": ("scipy", "inundation extent and map smoothing"),
     "skimage": ("scikit-image", "semantic localization metrics"),
     "matplotlib": ("matplotlib", "quality plots and match views"),
+    "orjson": ("orjson", "fast reading of JSON post exports"),
+    "openpyxl": ("openpyxl", "Excel post tables"),
+    "pillow_heif": ("pillow-heif", "phone photos in HEIC"),
 }
+# What *MIST › Install dependencies…* installs and then imports in a separate process to verify.
+RUNTIME_MODULES: tuple[str, ...] = tuple(OPTIONAL_PACKAGES)
 
 
 class MissingDependencyError(MistError):
@@ -55,7 +58,8 @@ def status() -> list[DependencyStatus]:
 def install_hint(distributions: list[str]) -> str:
     names = " ".join(f'"{d}"' for d in distributions)
     return (
-        f"Install with: python3 -m pip install {names}\n"
+        "In QGIS: MIST › Install dependencies… (online, or from a wheelhouse folder or zip).\n"
+        f"Or install with: python3 -m pip install {names}\n"
         f"Offline, from a wheelhouse folder: python3 -m pip install --no-index "
         f"--find-links /path/to/wheelhouse {names}"
     )

@@ -428,6 +428,7 @@ def build_layers(inputs: FloodMapInputs, crs) -> MapLayers:
 def render_flood_map(inputs: FloodMapInputs) -> FloodMapResult:
     """Lay out and export the map as a PNG (see the module docstring)."""
     from qgis.core import (
+        QgsApplication,
         QgsCoordinateReferenceSystem,
         QgsLayerTreeLayer,
         QgsLayoutExporter,
@@ -495,7 +496,7 @@ def render_flood_map(inputs: FloodMapInputs) -> FloodMapResult:
     bar.attemptMove(QgsLayoutPoint(12, 168, mm))
     bar.update()
 
-    arrow_svg = Path("/usr/share/qgis/svg/arrows/NorthArrow_02.svg")
+    arrow_svg = Path(QgsApplication.pkgDataPath()) / "svg" / "arrows" / "NorthArrow_02.svg"
     if arrow_svg.is_file():
         north = QgsLayoutItemPicture(layout)
         north.setPicturePath(str(arrow_svg))

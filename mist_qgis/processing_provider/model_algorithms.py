@@ -185,7 +185,7 @@ class TrainHeadAlgorithm(ScreeningAlgorithm):
                 embed_photos(store, backbone, is_cancelled=feedback.isCanceled, progress=feedback.setProgress)
             if features in ("text", "image+text"):
                 feedback.pushInfo(tr("Embedding post texts"))
-                embed_post_texts(store, is_cancelled=feedback.isCanceled)
+                embed_post_texts(store, _resolve(TEXT_MODEL_TAG), is_cancelled=feedback.isCanceled)
             if feedback.isCanceled():
                 raise QgsProcessingException(tr("Cancelled before training"))
             in_registry = profile_models_dir() / "heads" / f"{model_id}.onnx"

@@ -171,10 +171,10 @@ class SeloAlgorithm(MistAlgorithm):
         if labelled and not field:
             raise QgsProcessingException(tr("A patch head needs the label field of the boxes."))
         tr_map = QgsCoordinateTransform(source.sourceCrs(), raster_layer.crs(), context.transformContext())
-        from osgeo import gdal
+        from ..core.rasters.georaster import gdal_open
 
         provider = raster_layer.dataProvider()
-        ds = gdal.Open(raster_layer.source())
+        ds, _ = gdal_open(raster_layer.source())
         if ds is None:
             raise QgsProcessingException(tr("GDAL cannot read {src}").format(src=raster_layer.source()))
         gt = ds.GetGeoTransform()
@@ -322,11 +322,12 @@ class EvaluateSeloAlgorithm(MistAlgorithm):
                                                  .format(fid=feat.id()))
                 ring = [(p.x(), p.y()) for p in poly[0]]
                 rings.append(ring[:-1] if len(ring) > 1 and ring[0] == ring[-1] else ring)
+        probmap = slm.read_probmap(layer.source())  # a clear message if GDAL cannot read it
         if not pixel:
-            from osgeo import gdal
+            from ..core.rasters.georaster import gdal_open
 
-            rings = slm.map_to_pixel(rings, gdal.Open(layer.source()).GetGeoTransform())
-        return slm.evaluate(slm.read_probmap(layer.source()), rings)
+            rings = slm.map_to_pixel(rings, gdal_open(layer.source())[0].GetGeoTransform())
+        return slm.evaluate(probmap, rings)
 
     @staticmethod
     def _dataset(annotations: str, folder: str, feedback: QgsProcessingFeedback) -> dict:

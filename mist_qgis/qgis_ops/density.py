@@ -40,17 +40,14 @@ def _metric_layer(points: Sequence[EvidencePoint], epsg: int, corners: tuple[tup
         QgsCoordinateReferenceSystem,
         QgsCoordinateTransform,
         QgsFeature,
-        QgsField,
         QgsGeometry,
         QgsPointXY,
         QgsProject,
         QgsVectorLayer,
     )
-    from qgis.PyQt.QtCore import QVariant
 
-    layer = QgsVectorLayer(f"Point?crs=EPSG:{epsg}", "posts_metric", "memory")
-    layer.dataProvider().addAttributes([QgsField("weight", QVariant.Double)])
-    layer.updateFields()
+    # The field in the URI: no QVariant/QMetaType type constant, the same on Qt 5 and Qt 6.
+    layer = QgsVectorLayer(f"Point?crs=EPSG:{epsg}&field=weight:double", "posts_metric", "memory")
     tr = QgsCoordinateTransform(QgsCoordinateReferenceSystem("EPSG:4326"), QgsCoordinateReferenceSystem(f"EPSG:{epsg}"),
                                 QgsProject.instance())
     feats = []

@@ -12,7 +12,8 @@ from qgis.PyQt.QtWidgets import QDockWidget, QToolBar
 import mist_qgis
 from tests.helpers.stub_iface import StubIface
 
-MENU = ["Create or upgrade store…", "Store summary…", "Check dependencies", "Models…", "Fetch photos…",
+MENU = ["Create or upgrade store…", "Store summary…", "Check dependencies", "Install dependencies…",
+        "Models…", "Fetch photos…",
         "Classify photos…", "Train screening head…", "Geolocate photos…", "Post density…",
         "Semantic localization map…", "Inundation from verified depths…", "Export verified points…",
         "Verify photos", "Import posts", "Live"]

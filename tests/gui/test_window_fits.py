@@ -18,7 +18,9 @@ ROOT = Path(__file__).resolve().parents[2]
 @pytest.mark.skipif(shutil.which("xvfb-run") is None, reason="needs Xvfb (xvfb-run)")
 @pytest.mark.parametrize("scenario", ["posts", "identify"])
 def test_main_window_fits_a_1080_pixel_screen(scenario):
-    env = dict(os.environ, QT_QPA_PLATFORM="xcb", PYTHONPATH=str(ROOT))
+    # ROOT ahead of the QGIS bindings scripts/qgis_env.sh put on PYTHONPATH (3.40 or the system's)
+    pythonpath = os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+    env = dict(os.environ, QT_QPA_PLATFORM="xcb", PYTHONPATH=pythonpath)
     env.pop("DISPLAY", None)
     out = subprocess.run(
         ["xvfb-run", "-a", "-s", "-screen 0 1920x1080x24", sys.executable, str(ROOT / "tests/gui/window_probe.py"),

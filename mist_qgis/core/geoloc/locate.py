@@ -62,7 +62,8 @@ class GeolocateOptions:
     mask_model: str | None = None
     mask_optional_classes: bool = False
     loftr_weights: str | None = None
-    weights_dir: str | None = None
+    models_dir: str | None = None  # a folder with the matcher's ONNX files (default: model_folders, models/build)
+    model_folders: tuple[str, ...] = ()
     max_side: int = 640
     max_keypoints: int = 1024
     geometry: str = "fundamental"
@@ -77,10 +78,12 @@ class GeolocateOptions:
 
     def matcher_options(self) -> dict:
         if self.matcher == "loftr":
-            return {"weights_path": self.loftr_weights}
+            return {"weights_path": self.loftr_weights, "models_dir": self.models_dir,
+                    "model_folders": tuple(self.model_folders)}
         if self.matcher == "sift":
             return {"max_side": self.max_side, "max_keypoints": self.max_keypoints}
-        return {"weights_dir": self.weights_dir, "max_side": self.max_side, "max_keypoints": self.max_keypoints}
+        return {"models_dir": self.models_dir, "model_folders": tuple(self.model_folders), "max_side": self.max_side,
+                "max_keypoints": self.max_keypoints}
 
 
 @dataclass
@@ -90,6 +93,7 @@ class GeolocateSummary:
     counts: dict[str, int] = field(default_factory=dict)
     mask_note: str = ""
     message: str = ""
+    provider: str = ""  # where the matcher ran: an onnxruntime execution provider, or "cpu" (SIFT)
 
 
 class ReferenceCache:
@@ -267,7 +271,8 @@ class Geolocator:
                 counts["references_extracted"] = self.cache.extracted
             counts["mask_applied"] = int(self.masker is not None)
             self.store.refresh_extents()
-        return GeolocateSummary(run_id, run.status.value, dict(counts), self.mask_note, self.matcher_error)
+        provider = getattr(self.matcher, "provider", "cpu") if self.matcher else ""
+        return GeolocateSummary(run_id, run.status.value, dict(counts), self.mask_note, self.matcher_error, provider)
 
     def _finish(self, post: PostToLocate, run_id: int, counts: dict, status: str, reason: str,
                 issues: list[tuple[str | None, int | None, str]], scores: dict[int, list[PairScore]] | None = None,

@@ -8,8 +8,10 @@ kept in memory as a boolean array (the original wrote lossy JPEGs and then teste
 255), the model is loaded once per run (not per image), and paths are never built by splitting
 on '.'.
 
-Weights come only from a local folder (a `save_pretrained` copy of e.g.
-facebook/maskformer-swin-large-ade). Without one the result says the mask was not applied.
+The model is an ONNX graph run by onnxruntime (task `segment` in its card, class names in
+`mist.labels`), exported once from a local `transformers` folder (e.g. a copy of
+facebook/maskformer-swin-large-ade) by models/export_segmentation.py. Without one the result says
+the mask was not applied.
 """
 
 from __future__ import annotations
@@ -73,66 +75,58 @@ def filter_matches(match: MatchResult, mask: MaskResult) -> tuple[MatchResult, i
 
 
 class SegmentationMasker:
-    """MaskFormer (or another `transformers` semantic/panoptic segmenter on ADE20k-150) loaded
-    once from a local folder.
+    """An ONNX semantic segmenter on ADE20k-150 (exported MaskFormer), loaded once per run from a
+    model file or a folder holding one.
 
     `include_optional` also drops truck, van, boat, bicycle and minibike, which the paper keeps.
-    Class ids are resolved by label name when the model's config names its labels, else taken
-    as ADE20k-150 ids (the config must then have 150 labels)."""
+    Class ids are resolved by label name when the card names its labels, else taken as
+    ADE20k-150 ids (the model must then have 150 labels)."""
 
-    def __init__(self, model_dir: str | os.PathLike[str], include_optional: bool = False,
-                 size: tuple[int, int] = PAPER_SIZE) -> None:
-        import torch
-        from transformers import AutoImageProcessor, MaskFormerForInstanceSegmentation
+    def __init__(self, model: str | os.PathLike[str], include_optional: bool = False) -> None:
+        from ..models.card import require_roles
+        from ..models.runtime import load_model
 
-        folder = Path(model_dir)
-        if not (folder / "config.json").is_file():
-            raise FileNotFoundError(f"no segmentation model in {folder} (config.json missing)")
-        self._torch = torch
-        self.model = MaskFormerForInstanceSegmentation.from_pretrained(
-            str(folder), local_files_only=True).eval()
-        try:
-            self.processor = AutoImageProcessor.from_pretrained(str(folder), local_files_only=True)
-        except (OSError, ValueError):
-            from transformers import MaskFormerImageProcessor
-
-            self.processor = MaskFormerImageProcessor()
-        self.size = size
+        self.model = load_model(segmentation_model_file(Path(model)))
+        require_roles(self.model.card, ("image",), ("labels",), task="segment")
+        if not self.model.card.input_size:
+            raise ValueError(f"{self.model.path}: metadata key 'mist.input_size' is missing")
+        self.size = (self.model.card.input_size[1], self.model.card.input_size[0])  # W x H
         wanted = dict(PAPER_CLASSES)
         if include_optional:
             wanted.update(OPTIONAL_CLASSES)
         self.classes = tuple(sorted(self._resolve(wanted)))
 
     def _resolve(self, wanted: dict[int, str]) -> set[int]:
-        id2label = {int(k): str(v).lower() for k, v in (self.model.config.id2label or {}).items()}
-        named = id2label and not all(v.startswith("label_") for v in id2label.values())
+        labels = [label.lower() for label in self.model.card.labels]
+        named = labels and not all(v.startswith("label_") for v in labels)
         if named:
             by_name: dict[str, int] = {}
-            for i, label in id2label.items():
+            for i, label in enumerate(labels):
                 for part in label.replace(";", ",").split(","):
                     by_name.setdefault(part.strip(), i)
             ids = {by_name[name] for name in wanted.values() if name in by_name}
             if not ids:
                 raise ValueError("the segmentation model names none of the masked classes (sky, tree, road, ...)")
             return ids
-        if len(id2label) != ADE_NUM_LABELS and self.model.config.num_labels != ADE_NUM_LABELS:
+        if len(labels) != ADE_NUM_LABELS:
             raise ValueError(
-                f"the segmentation model has {self.model.config.num_labels} unnamed classes; "
-                f"an ADE20k model has {ADE_NUM_LABELS}"
+                f"the segmentation model has {len(labels)} unnamed classes; an ADE20k model has {ADE_NUM_LABELS}"
             )
         return set(wanted)
 
     def class_map(self, image: np.ndarray) -> np.ndarray:
-        """ADE class id per pixel at the image's own resolution (segmented at 640 x 480)."""
+        """ADE class id per pixel at the image's own resolution (segmented at the model's size,
+        640 x 480 for the paper's, then resized by nearest neighbour)."""
         import cv2
 
+        from ..models.preprocess import normalise
+
         h, w = image.shape[:2]
+        card = self.model.card
         small = cv2.resize(image, self.size, interpolation=cv2.INTER_AREA)
-        inputs = self.processor(images=small, return_tensors="pt")
-        with self._torch.inference_mode():
-            out = self.model(pixel_values=inputs["pixel_values"])
-        seg = self.processor.post_process_semantic_segmentation(out, target_sizes=[(h, w)])[0]
-        return seg.cpu().numpy().astype(np.int32)
+        batch = normalise(small[None], card)
+        labels = self.model.run_feeds({card.extra["inputs"]["image"]: batch})["labels"][0]
+        return cv2.resize(labels.astype(np.int32), (w, h), interpolation=cv2.INTER_NEAREST)
 
     def mask(self, image: np.ndarray) -> MaskResult:
         cmap = self.class_map(image)
@@ -140,15 +134,38 @@ class SegmentationMasker:
                           classes=self.classes)
 
 
-def load_masker(model_dir: str | os.PathLike[str] | None, include_optional: bool = False
+def segmentation_model_file(path: Path) -> Path:
+    """The segmentation model: the file itself, or the one `segment` model in a folder."""
+    from ..models.card import ModelCardError
+    from ..models.runtime import read_card
+
+    if path.is_file():
+        return path
+    if not path.is_dir():
+        raise FileNotFoundError(f"no segmentation model at {path}")
+    found = []
+    for candidate in sorted(path.glob("*.onnx")):
+        try:
+            if read_card(candidate).task == "segment":
+                found.append(candidate)
+        except (ModelCardError, ValueError, OSError):
+            continue
+    if not found:
+        raise FileNotFoundError(
+            f"no MIST segmentation model (.onnx, task segment) in {path}; export a local MaskFormer folder with "
+            "python models/export_segmentation.py --model FOLDER"
+        )
+    return found[0]
+
+
+def load_masker(model: str | os.PathLike[str] | None, include_optional: bool = False
                 ) -> tuple[SegmentationMasker | None, str]:
-    """A masker, or (None, reason) when no local weights are configured or they do not load;
+    """A masker from an ONNX file or a folder holding one, or (None, reason) when none is
+    configured or it does not load (a card that does not fit names the file and the key);
     geolocation then runs unmasked and records the reason."""
-    if not model_dir:
-        return None, "segmentation mask not applied: no local segmentation weights configured"
+    if not model:
+        return None, "segmentation mask not applied: no local segmentation model configured"
     try:
-        return SegmentationMasker(model_dir, include_optional=include_optional), ""
-    except ImportError as exc:
-        return None, f"segmentation mask not applied: {exc}"
-    except (OSError, ValueError, FileNotFoundError) as exc:
+        return SegmentationMasker(model, include_optional=include_optional), ""
+    except (OSError, ValueError) as exc:
         return None, f"segmentation mask not applied: {exc}"

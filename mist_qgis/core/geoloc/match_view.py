@@ -121,7 +121,9 @@ def _options(source: MatchSource) -> tuple[dict, str]:
 
     known = {f.name: f.type for f in fields(GeolocateOptions)}
     params = {k: v for k, v in (source.run_params or {}).items()
-              if k in known and isinstance(v, (str, int, float, bool, type(None)))}
+              if k in known and (isinstance(v, (str, int, float, bool, type(None)))
+                                 or (k == "model_folders" and isinstance(v, list)
+                                     and all(isinstance(f, str) for f in v)))}
     try:
         options = GeolocateOptions(**{**params, "matcher": source.matcher})
         return options.matcher_options(), str(options.geometry or "fundamental")

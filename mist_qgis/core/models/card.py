@@ -20,8 +20,13 @@ from ..errors import MistError
 from ..options import HEAD_FEATURES
 
 PREFIX = "mist."
-TASKS = ("classify", "embed", "head", "multimodal")
-INPUT_KINDS = ("image", "embedding", "image+text")
+TASKS = ("classify", "embed", "head", "multimodal", "features", "match", "segment")
+INPUT_KINDS = ("image", "embedding", "image+text", "text", "keypoints", "image-pair")
+SCORE_TASKS = ("classify", "head", "multimodal")  # tasks whose "scores" are one score per label
+# Tasks whose graphs have several named inputs and outputs: `mist.inputs` and `mist.outputs` map
+# roles to graph names; the code that runs them names the roles it needs (see `require_roles`).
+GRAPH_TASKS = ("features", "match", "segment")
+DYNAMIC_SIZE_TASKS = ("features",)  # any image size: `mist.input_size` may be absent
 LAYOUTS = ("NCHW", "NHWC")
 COLOR_ORDERS = ("RGB", "BGR")
 RESIZE_MODES = ("stretch", "center_crop")
@@ -108,7 +113,7 @@ def card_to_metadata(card: ModelCard) -> dict[str, str]:
     }
     if card.labels:
         values["labels"] = list(card.labels)
-    if card.input_kind != "embedding":
+    if card.input_kind in ("image", "image+text"):
         values.update(
             input_size=list(card.input_size) if card.input_size else None, layout=card.layout,
             color_order=card.color_order, pixel_scale=card.pixel_scale, mean=list(card.mean),
@@ -169,17 +174,25 @@ def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> 
     outputs = raw["outputs"]
     if not isinstance(outputs, dict) or not outputs or not all(
         isinstance(k, str) and isinstance(v, str) and v for k, v in outputs.items()
-    ) or not set(outputs) <= {"scores", "embedding"}:
+    ):
+        raise bad("outputs", "must map output roles to output names")
+    if task not in GRAPH_TASKS and not set(outputs) <= {"scores", "embedding"}:
         raise bad("outputs", 'must map "scores" and/or "embedding" to output names')
+    if task in GRAPH_TASKS:
+        roles = extra.get("inputs")
+        if not isinstance(roles, dict) or not roles or not all(
+            isinstance(k, str) and isinstance(v, str) and v for k, v in roles.items()
+        ):
+            raise bad("inputs", f"must map input roles to graph input names for a {task} model")
     labels: tuple[str, ...] = ()
-    if "labels" in raw or task in ("classify", "head", "multimodal"):
+    if "labels" in raw or task in SCORE_TASKS:
         value = raw.get("labels")
         if not isinstance(value, list) or not value or not all(isinstance(v, str) and v for v in value):
             raise bad("labels", "must be a non-empty list of strings")
         if len(set(value)) != len(value):
             raise bad("labels", "has duplicate labels")
         labels = tuple(value)
-    if task in ("classify", "head", "multimodal") and "scores" not in outputs:
+    if task in SCORE_TASKS and "scores" not in outputs:
         raise bad("outputs", f'must name a "scores" output for a {task} model')
     if task == "embed" and "embedding" not in outputs:
         raise bad("outputs", 'must name an "embedding" output for an embed model')
@@ -200,15 +213,17 @@ def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> 
 
     if input_kind in ("image", "image+text"):
         for name in _IMAGE_REQUIRED:
-            if name not in raw:
+            if name not in raw and not (name == "input_size" and task in DYNAMIC_SIZE_TASKS):
                 raise bad(name, "is missing (required for image models)")
-        size = raw["input_size"]
-        if not isinstance(size, list) or len(size) != 2 or not all(
-            isinstance(v, int) and not isinstance(v, bool) and 8 <= v <= 4096 for v in size
-        ):
-            raise bad("input_size", f"must be [height, width] in pixels, 8..4096 (got {size!r})")
+        size = raw.get("input_size")
+        if size is not None or task not in DYNAMIC_SIZE_TASKS:
+            if not isinstance(size, list) or len(size) != 2 or not all(
+                isinstance(v, int) and not isinstance(v, bool) and 8 <= v <= 4096 for v in size
+            ):
+                raise bad("input_size", f"must be [height, width] in pixels, 8..4096 (got {size!r})")
+            size = (size[0], size[1])
         fields.update(
-            input_size=(size[0], size[1]), layout=text("layout", choices=LAYOUTS),
+            input_size=size, layout=text("layout", choices=LAYOUTS),
             color_order=text("color_order", choices=COLOR_ORDERS), mean=numbers("mean", 3),
             std=numbers("std", 3), resize=text("resize", "stretch", RESIZE_MODES),
         )
@@ -222,7 +237,7 @@ def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> 
         if gain > MAX_INPUT_GAIN:
             raise bad("std", f"is near zero for pixel_scale {scale:g}: a pixel would be multiplied by {gain:.3g}, "
                              f"more than {MAX_INPUT_GAIN:g} (got {list(fields['std'])})")
-    if input_kind == "image+text":
+    if input_kind in ("image+text", "text"):
         _check_text_keys(extra, bad)
     if input_kind == "embedding":
         dim = raw.get("embedding_dim")
@@ -271,7 +286,9 @@ def check_graph(card: ModelCard, session: Any) -> None:
                 f"{where}: metadata key 'mist.outputs' names {role} output {name!r}, "
                 f"but the graph's outputs are {sorted(outputs)}"
             )
-    if card.has_scores and card.labels:
+    if card.task in GRAPH_TASKS:
+        _check_roles(card, session)
+    if card.has_scores and card.labels and card.task not in GRAPH_TASKS:
         last = _dims(outputs[card.outputs["scores"]].shape)[-1:]
         if last and last[0] is not None and last[0] != len(card.labels):
             raise ModelCardError(
@@ -285,10 +302,18 @@ def check_graph(card: ModelCard, session: Any) -> None:
                 f"{where}: metadata key 'mist.embedding_dim' is {card.embedding_dim}, "
                 f"but output {card.outputs['embedding']!r} has {last[0]} values"
             )
-    if card.input_kind == "image":
+    if card.input_kind == "image" and card.task in GRAPH_TASKS:
+        by_name = {i.name: i for i in inputs}
+        image = card.extra["inputs"].get("image")
+        if image not in by_name:
+            raise ModelCardError(f"{where}: metadata key 'mist.inputs' must name the graph's \"image\" input")
+        _check_image_input(card, by_name[image])
+    elif card.input_kind == "image":
         if len(inputs) != 1:
             raise ModelCardError(f"{where}: an image model must have one input, the graph has {len(inputs)}")
         _check_image_input(card, inputs[0])
+    elif card.input_kind == "text":
+        _check_text_inputs(card, inputs)
     elif card.input_kind == "image+text":
         _check_text_graph(card, inputs)
     elif card.input_kind == "embedding":
@@ -298,6 +323,33 @@ def check_graph(card: ModelCard, session: Any) -> None:
                 f"{where}: metadata key 'mist.embedding_dim' is {card.embedding_dim}, but the graph's input "
                 f"{inputs[0].name!r} has shape {inputs[0].shape}"
             )
+
+
+def _check_roles(card: ModelCard, session: Any) -> None:
+    """Every input and output role of a multi-input graph names a real graph input or output."""
+    where = str(card.path)
+    graph_inputs = sorted(i.name for i in session.get_inputs())
+    for role, name in card.extra["inputs"].items():
+        if name not in graph_inputs:
+            raise ModelCardError(
+                f"{where}: metadata key 'mist.inputs' names {role} input {name!r}, but the graph's inputs are "
+                f"{graph_inputs}"
+            )
+
+
+def require_roles(card: ModelCard, inputs: tuple[str, ...] = (), outputs: tuple[str, ...] = (),
+                  task: str | None = None) -> None:
+    """Refuse a model whose card lacks a role the caller feeds or reads (or has another task),
+    naming the file and the key; the graph names themselves were checked at load."""
+    where = str(card.path)
+    if task is not None and card.task != task:
+        raise ModelCardError(f"{where}: metadata key 'mist.task' is {card.task!r}; this needs a {task!r} model")
+    missing_in = [r for r in inputs if r not in card.extra.get("inputs", {})]
+    if missing_in:
+        raise ModelCardError(f"{where}: metadata key 'mist.inputs' lacks the role(s) {missing_in}")
+    missing_out = [r for r in outputs if r not in card.outputs]
+    if missing_out:
+        raise ModelCardError(f"{where}: metadata key 'mist.outputs' lacks the role(s) {missing_out}")
 
 
 def _check_image_input(card: ModelCard, image: Any) -> None:
@@ -331,6 +383,17 @@ def image_input_name(card: ModelCard, inputs: list[Any]) -> str:
     return names[0]
 
 
+def _check_text_inputs(card: ModelCard, inputs: list[Any]) -> None:
+    """A text model's graph takes exactly the card's text inputs (no photo)."""
+    names = sorted(i.name for i in inputs)
+    if names != sorted(card.extra["text_inputs"]):
+        raise ModelCardError(
+            f"{card.path}: metadata key 'mist.text_inputs' is {card.extra['text_inputs']}, but the graph's inputs "
+            f"are {names}"
+        )
+    _check_text_dims(card, inputs)
+
+
 def _check_text_graph(card: ModelCard, inputs: list[Any]) -> None:
     """An image+text graph takes one photo input plus exactly the card's text inputs, int64 (N, L);
     a graph exported with a fixed token length must agree with 'mist.max_length'."""
@@ -343,7 +406,13 @@ def _check_text_graph(card: ModelCard, inputs: list[Any]) -> None:
             f"{where}: metadata key 'mist.text_inputs' names {missing}, but the graph's inputs are {sorted(by_name)}"
         )
     _check_image_input(card, by_name[image_input_name(card, inputs)])
-    for name in wanted:
+    _check_text_dims(card, [by_name[n] for n in wanted])
+
+
+def _check_text_dims(card: ModelCard, inputs: list[Any]) -> None:
+    where = str(card.path)
+    by_name = {i.name: i for i in inputs}
+    for name in by_name:
         dims = _dims(by_name[name].shape)
         if len(dims) != 2 or "int64" not in by_name[name].type:
             raise ModelCardError(

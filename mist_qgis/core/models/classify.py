@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..stage import IsCancelled, Progress, Status, run_stage
 from ..store import models_sql
-from .card import ModelCard, ModelCardError
+from .card import SCORE_TASKS, ModelCard, ModelCardError
 from .embeddings import _record_skips, embed_photos, feature_matrix
 from .heads import NoSkillError, head_feature_models, no_skill_reason
 from .pipeline import Batch, run_batches
@@ -241,7 +241,7 @@ def predict_images(model_path: str | Path, images: list[str | Path], k: int = 5,
 
     model = load_model(model_path)
     card = model.card
-    if card.input_kind not in ("image", "image+text") or not card.has_scores:
+    if card.input_kind not in ("image", "image+text") or not card.has_scores or card.task not in SCORE_TASKS:
         raise ModelCardError(f"{model.path}: {card.tag} is not an image classifier (task {card.task})")
     if text is not None and card.input_kind == "image":
         raise ModelCardError(f"{model.path}: {card.tag} is an image model and reads no text; leave the text out")

@@ -24,11 +24,11 @@ class CheckpointError(MistError, ValueError):
     """A checkpoint cannot be used safely or does not fit the architecture."""
 
 
-def load_state_dict(path: str | Path) -> dict[str, Any]:
+def load_state_dict(path: str | Path, entry: str | None = None) -> dict[str, Any]:
     """Tensors from a local checkpoint (.pt/.pth/.bin via weights-only torch.load, or .safetensors).
 
-    Accepts a bare state dict or one wrapped under "state_dict", "model_state_dict" or "model",
-    and strips DataParallel's "module." prefix.
+    Accepts a bare state dict or one wrapped under "state_dict", "model_state_dict" or "model"
+    (or under `entry` when given, as DISK's "extractor"), and strips DataParallel's "module." prefix.
     """
     import pickle
 
@@ -51,6 +51,10 @@ def load_state_dict(path: str | Path) -> dict[str, Any]:
             ) from None
         except (RuntimeError, EOFError, ValueError) as exc:
             raise CheckpointError(f"{path} is not a PyTorch checkpoint: {exc}") from None
+    if entry is not None:
+        if not isinstance(state, Mapping) or not isinstance(state.get(entry), Mapping):
+            raise CheckpointError(f"{path} has no {entry!r} entry")
+        state = state[entry]
     for key in ("state_dict", "model_state_dict", "model"):
         if isinstance(state, Mapping) and isinstance(state.get(key), Mapping):
             state = state[key]

@@ -8,12 +8,10 @@ time, thread) and reused, so a task that classifies 10^5 photos builds it once.
 
 from __future__ import annotations
 
-import ctypes
 import logging
 import os
 import threading
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -63,17 +61,11 @@ def thread_cap(requested: int | None = None) -> int:
     return cap if requested is None or requested <= 0 else max(1, min(requested, cap))
 
 
-@lru_cache(maxsize=1)
 def cuda_driver_present() -> bool:
-    """True when the CUDA driver library loads; onnxruntime-gpu lists the CUDA provider even on
-    machines without a GPU, and trying it there only prints errors before falling back."""
-    for name in ("libcuda.so.1", "libcuda.so", "nvcuda.dll"):
-        try:
-            ctypes.CDLL(name)
-            return True
-        except OSError:
-            continue
-    return False
+    """True when an NVIDIA driver answers with a usable GPU (core/gpu.py)."""
+    from ..gpu import cuda_usable
+
+    return cuda_usable()
 
 
 def available_providers() -> list[str]:
@@ -164,6 +156,13 @@ def load_model(path: str | Path, threads: int | None = None, allow_gpu: bool = T
     if key in cache:
         return cache[key]
     wanted = preferred_providers(allow_gpu)
+    if CUDA in wanted and hasattr(ort, "preload_dlls"):
+        # onnxruntime-gpu installed with its CUDA/cuDNN wheels (the installer's GPU build) finds
+        # those libraries only once they are preloaded.
+        try:
+            ort.preload_dlls()
+        except Exception as exc:  # a missing CUDA wheel: the session then says which provider it got
+            log.warning("CUDA libraries could not be preloaded: %s", exc)
     try:
         session = ort.InferenceSession(str(path), _session_options(threads), providers=wanted)
     except Exception as exc:

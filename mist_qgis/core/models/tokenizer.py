@@ -96,14 +96,14 @@ def tokenizer_folder(card: ModelCard) -> Path:
 
 
 def load_tokenizer(model: LoadedModel) -> ModelTokenizer:
-    """The tokenizer of an image+text model, checked against its card and graph (read once per run).
+    """The tokenizer of an image+text or text model, checked against its card and graph (read once per run).
 
     Raises TokenizerError naming the file when the tokenizer folder or its files are missing or
     unreadable, when the tokenizer's own length limit is below `mist.max_length`, when it has no
     padding token, or when its vocabulary is larger than the model's (`mist.vocab_size`).
     """
     card = model.card
-    if card.input_kind != "image+text":
+    if card.input_kind not in ("image+text", "text"):
         raise TokenizerError(f"{model.path}: {card.tag} reads no text (input kind {card.input_kind})")
     folder = tokenizer_folder(card)
     max_length = int(card.extra["max_length"])

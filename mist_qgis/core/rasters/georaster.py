@@ -20,16 +20,26 @@ def is_rotated(geotransform: Sequence[float]) -> bool:
     return geotransform[2] != 0 or geotransform[4] != 0
 
 
-def open_raster(path: str | Path, require_crs: bool = False, refuse_rotation: bool = False):
-    """A GDAL dataset, or RasterInputError naming what is wrong with the file."""
-    from osgeo import gdal
+def gdal_open(path: str | Path, vector: bool = False):
+    """(dataset or None, GDAL's message) of a raster (or, with `vector`, an OGR data source),
+    whether GDAL's Python exceptions are on or off: QGIS 3.40 turns them on for the whole process,
+    3.22 leaves them off."""
+    from osgeo import gdal, ogr
 
     gdal.PushErrorHandler("CPLQuietErrorHandler")
     try:
-        ds = gdal.Open(str(path))
+        ds = ogr.Open(str(path)) if vector else gdal.Open(str(path))
         message = gdal.GetLastErrorMsg()
+    except RuntimeError as exc:
+        ds, message = None, str(exc)
     finally:
         gdal.PopErrorHandler()
+    return ds, message
+
+
+def open_raster(path: str | Path, require_crs: bool = False, refuse_rotation: bool = False):
+    """A GDAL dataset, or RasterInputError naming what is wrong with the file."""
+    ds, message = gdal_open(path)
     if ds is None:
         raise RasterInputError(f"cannot open raster {path}: {message or 'not a raster GDAL can read'}")
     if ds.RasterCount < 1 or ds.RasterXSize < 1 or ds.RasterYSize < 1:

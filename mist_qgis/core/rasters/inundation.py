@@ -153,7 +153,11 @@ def _to_dem_crs(points: Sequence[DepthPoint], points_crs: str, grid: _Grid) -> l
     from osgeo import osr
 
     src = osr.SpatialReference()
-    if src.SetFromUserInput(points_crs) != 0:
+    try:
+        known = src.SetFromUserInput(points_crs) == 0
+    except RuntimeError:  # GDAL's Python exceptions are on (QGIS 3.40)
+        known = False
+    if not known:
         raise RasterInputError(f"unknown CRS for the points: {points_crs!r}")
     dst = osr.SpatialReference(wkt=grid.projection)
     if src.IsSame(dst):

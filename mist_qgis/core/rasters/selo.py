@@ -25,7 +25,7 @@ from ...log import logger
 from ..stage import Monitor
 from .embedding_cache import EmbeddingCache, default_cache_dir
 from .encoders import EncoderError, ImageEncoder, resize_crop
-from .georaster import RasterInputError, create_geotiff
+from .georaster import RasterInputError, create_geotiff, gdal_open
 from .imagery import ImageSource
 from .selo_grid import (
     V1_SIZES,
@@ -277,11 +277,11 @@ def boxes_from_layer(vector_path: str | Path, raster: str | Path, label_field: s
     Map coordinates go through the raster's geotransform (reprojected first if the CRSs differ).
     Labels (when `label_field` is given) read 1/0, true/false, flood/not_flood, positive/negative.
     """
-    from osgeo import ogr, osr
+    from osgeo import osr
 
-    ds = ogr.Open(str(vector_path))
+    ds, message = gdal_open(vector_path, vector=True)
     if ds is None:
-        raise RasterInputError(f"cannot open layer {vector_path}")
+        raise RasterInputError(f"cannot open layer {vector_path}: {message or 'not a layer GDAL can read'}")
     lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
     if lyr is None:
         raise RasterInputError(f"{vector_path} has no layer {layer!r}")

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from ..errors import MistError
+from .georaster import gdal_open
 
 RSU_BETA = 0.707
 RSU_EPS = 1e-7
@@ -310,11 +311,9 @@ def mean_metrics(results: Sequence[dict[str, float]]) -> dict[str, float]:
 
 def read_probmap(path: str | Path) -> np.ndarray:
     """Band 1 of any GDAL-readable grey probability map (GeoTIFF, JPEG, PNG) as uint8."""
-    from osgeo import gdal
-
-    ds = gdal.Open(str(path))
+    ds, message = gdal_open(path)
     if ds is None:
-        raise SlmInputError(f"cannot open probability map {path}")
+        raise SlmInputError(f"cannot open probability map {path}: {message or 'not a raster GDAL can read'}")
     band = ds.GetRasterBand(1)
     arr = band.ReadAsArray()
     if arr.dtype != np.uint8:
@@ -369,9 +368,9 @@ def regions_from_layer(
 
     if coordinates not in ("pixel", "map"):
         raise SlmInputError(f"coordinates must be 'pixel' or 'map', not {coordinates!r}")
-    ds = ogr.Open(str(vector_path))
+    ds, message = gdal_open(vector_path, vector=True)
     if ds is None:
-        raise SlmInputError(f"cannot open polygon layer {vector_path}")
+        raise SlmInputError(f"cannot open polygon layer {vector_path}: {message or 'not a layer GDAL can read'}")
     lyr = ds.GetLayerByName(layer) if layer else ds.GetLayer(0)
     if lyr is None:
         raise SlmInputError(f"{vector_path} has no layer {layer!r}")
@@ -379,9 +378,9 @@ def regions_from_layer(
     if coordinates == "map":
         if raster_path is None:
             raise SlmInputError("map coordinates need the raster whose geotransform maps them to pixels")
-        rds = gdal.Open(str(raster_path))
+        rds, message = gdal_open(raster_path)
         if rds is None:
-            raise SlmInputError(f"cannot open raster {raster_path}")
+            raise SlmInputError(f"cannot open raster {raster_path}: {message or 'not a raster GDAL can read'}")
         inv = gdal.InvGeoTransform(rds.GetGeoTransform())
         if inv is None:
             raise SlmInputError(f"{raster_path}: its geotransform cannot be inverted")

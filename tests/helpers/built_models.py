@@ -1,0 +1,25 @@
+"""The ONNX models `make models` builds, built here when a test needs them and they are missing
+(the same export scripts, without their slower comparison with PyTorch)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+BUILD = REPO / "models" / "build"
+SCRIPTS = {
+    "disk.onnx": ["models/export_matchers.py", "--only", "disk"],
+    "lightglue-disk.onnx": ["models/export_matchers.py", "--only", "disk"],
+    "all-MiniLM-L6-v2.onnx": ["models/export_minilm.py"],
+}
+
+
+def ensure(*names: str) -> Path:
+    """Build the named files into models/build unless they are there; returns the folder."""
+    for name in names:
+        if not (BUILD / name).is_file():
+            subprocess.run([sys.executable, *SCRIPTS[name], "--out", str(BUILD), "--no-check"], cwd=REPO,
+                           check=True, capture_output=True, timeout=900)
+    return BUILD
