@@ -155,6 +155,10 @@ class MistAlgorithm(QgsProcessingAlgorithm):
         """The names chosen for a multiple `add_choice` parameter."""
         return list(self.parameterAsEnumStrings(parameters, name, context))
 
+    def lines(self, parameters: dict, name: str, context) -> list[str]:
+        """The non-blank lines of a multi-line text parameter (image paths, watched sources)."""
+        return [s.strip() for s in self.parameterAsString(parameters, name, context).splitlines() if s.strip()]
+
     def open_store_or_fail(self, path: str, create: bool = False):
         """Open a store, turning store errors into the exception Processing reports cleanly. The
         store's layers in the project repaint when the algorithm ends (`postProcessAlgorithm`)."""

@@ -98,7 +98,7 @@ class WatchAlgorithm(MistAlgorithm):
         from ..core.live.watch import WatchOptions, watch
         from ..settings import value
 
-        sources = [s.strip() for s in self.parameterAsString(parameters, "SOURCES", context).splitlines() if s.strip()]
+        sources = self.lines(parameters, "SOURCES", context)
         if not sources:
             raise QgsProcessingException(tr("No source to watch: name a file, a folder or an http(s) URL."))
         threshold = self.parameterAsDouble(parameters, "THRESHOLD", context)

@@ -261,7 +261,7 @@ class PredictImagesAlgorithm(ScreeningAlgorithm):
     ) -> dict[str, Any]:
         from ..core.models.classify import predict_images
 
-        images = [s.strip() for s in self.parameterAsString(parameters, "IMAGES", context).splitlines() if s.strip()]
+        images = self.lines(parameters, "IMAGES", context)
         if not images:
             raise QgsProcessingException(tr("No image files given"))
         with _user_errors():
