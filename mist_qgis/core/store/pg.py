@@ -131,9 +131,10 @@ def _nul_safe_str_dumper():
     """A text dumper that stores a NUL as U+FFFD: PostgreSQL text cannot hold NUL, which a GeoPackage
     keeps, so one hostile field would otherwise fail its whole batch (COPY and bound parameters
     alike)."""
-    from psycopg.types.string import StrDumper
+    from psycopg.types.string import StrDumperUnknown
 
-    class NulSafeStrDumper(StrDumper):
+    # psycopg's own default for str: the server infers the type (text compared with a timestamp).
+    class NulSafeStrDumper(StrDumperUnknown):
         def dump(self, obj: str):
             return super().dump(obj.replace("\x00", "\ufffd") if "\x00" in obj else obj)
 
