@@ -238,10 +238,12 @@ def test_photo_posts_get_image_text_and_combined_scores_from_post_text_features(
 
 
 def test_a_user_supplied_encoder_folder_is_used_and_a_missing_one_explained(store, tmp_path):
-    from mist_qgis.core.models.text import TEXT_DIM, default_model_dir
+    from mist_qgis.core.models.text import TEXT_DIM
     from mist_qgis.core.text.features import TextFeatureError, feature_tag
+    from tests.helpers import built_models
 
-    folder = default_model_dir()  # any sentence-encoder folder the user points to (here the packaged MiniLM)
+    # any exported sentence-encoder folder the user points to (here the one MiniLM's export writes)
+    folder = built_models.ensure("all-MiniLM-L6-v2.onnx")
     ids = _add(store, ["街道被水淹了", "street flooded", "🌊"])
     result = screen_texts(store, "multilingual", model_dir=folder)
     assert result.feature_model == feature_tag("multilingual", folder) == f"multilingual:{folder.name}@1"
