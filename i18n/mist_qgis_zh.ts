@@ -34,7 +34,7 @@
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="166"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
@@ -179,107 +179,107 @@
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="46"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="50"/>
         <source>MIST Posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="56"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="60"/>
         <source>Post collection files and photo folders to import</source>
         <translation>要导入的帖子采集文件和照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="59"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="63"/>
         <source>Add files…</source>
         <translation>添加文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="60"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="64"/>
         <source>Add photo folder…</source>
         <translation>添加照片文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="61"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="65"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="71"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="83"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="72"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="76"/>
         <source>optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content</source>
         <translation>可选，例如 lat=Y_WGS84; lon=X_WGS84; text=content</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="73"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="77"/>
         <source>Column mapping</source>
         <translation>列映射</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="77"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="96"/>
         <source>store.gpkg (created if missing)</source>
         <translation>store.gpkg（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="103"/>
         <source>optional: folder the export&apos;s photo paths are relative to</source>
         <translation>可选：导出数据中照片路径所相对的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="149"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="168"/>
         <source>Media root</source>
         <translation>媒体根目录</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="89"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="108"/>
         <source>Keep author names (otherwise pseudonymised)</source>
         <translation>保留作者名（否则进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="95"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="114"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="96"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="115"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="130"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="149"/>
         <source>Post collections</source>
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="68"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="80"/>
         <source>Folder of geotagged photos</source>
         <translation>带地理标记的照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="142"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="161"/>
         <source>MIST store</source>
         <translation>MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="172"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="193"/>
         <source>Add at least one file or photo folder.</source>
         <translation>请至少添加一个文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="174"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="195"/>
         <source>Choose a store (a .gpkg file; it is created if missing).</source>
         <translation>请选择数据库（.gpkg 文件；不存在时自动创建）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="198"/>
         <source>Not found: {path}</source>
         <translation>未找到：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="190"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="211"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
@@ -899,7 +899,7 @@
         <translation>核验照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="52"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="60"/>
         <source>Import posts</source>
         <translation>导入帖子</translation>
     </message>
@@ -1069,32 +1069,27 @@
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="54"/>
-        <source>Imports post collections into a MIST store as points: Twitter/X v1.1 JSON (lines or arrays) and v2 responses, Weibo exports and MIST-SMMD tables, CrisisMMD TSV, any CSV/TSV with coordinate, WKT, time, text or image columns, GeoJSON FeatureCollections and sequences, and folders of geotagged photos. The format is detected from the content unless chosen. Every record is accounted for: imported, duplicate (already in the store), unlocated (kept for later geolocation) or skipped with file, line and reason in the run&apos;s issue report. Authors are pseudonymised unless names are kept. Importing again is harmless and completes a cancelled import. Column mapping: field=column pairs separated by &apos;;&apos; (fields: post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy).</source>
-        <translation>将帖子采集数据以点的形式导入 MIST 数据库：Twitter/X v1.1 JSON（逐行或数组）和 v2 响应、微博导出数据和 MIST-SMMD 表格、CrisisMMD TSV、任何含坐标、WKT、时间、文本或图像列的 CSV/TSV、GeoJSON FeatureCollection 及序列，以及带地理标记的照片文件夹。除非手动指定，格式将根据内容自动识别。每条记录都有明确去向：已导入、重复（数据库中已存在）、无位置（保留以待之后地理定位），或被跳过（文件、行号和原因列在本次运行的问题报告中）。除非选择保留姓名，作者将被假名化。重复导入不会造成问题，还可补全已取消的导入。列映射：以“;”分隔的 field=column 对（字段：post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy）。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="66"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="78"/>
         <source>Post collection files</source>
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="70"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="82"/>
         <source>Store (created if missing)</source>
         <translation>数据库（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="72"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="84"/>
         <source>Media root (folder that photo paths in the export are relative to)</source>
         <translation>媒体根目录（导出数据中照片路径所相对的文件夹）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="75"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="87"/>
         <source>Keep author names (otherwise pseudonymised per store)</source>
         <translation>保留作者名（否则按数据库进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="77"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="89"/>
         <source>Column mapping (field=column; ...)</source>
         <translation>列映射 (field=column; ...)</translation>
     </message>
@@ -1104,22 +1099,22 @@
         <translation>运行 ID</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="83"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="99"/>
         <source>Posts layer</source>
         <translation>帖子图层</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="97"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="113"/>
         <source>Choose at least one file or a folder of photos to import.</source>
         <translation>请至少选择一个要导入的文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="100"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="116"/>
         <source>Input does not exist: {path}</source>
         <translation>输入不存在：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="124"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="142"/>
         <source>Import cancelled; run it again to complete it.</source>
         <translation>导入已取消；再次运行即可完成导入。</translation>
     </message>
@@ -2964,6 +2959,51 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Install dependencies…</source>
         <translation>安装依赖…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="80"/>
+        <source>Longitude/latitude (WGS 84)</source>
+        <translation>经纬度（WGS 84）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="82"/>
+        <source>The CRS of projected x/y columns (Web Mercator, a UTM zone, a national grid); they are transformed to WGS 84</source>
+        <translation>投影 x/y 列的坐标参考系（Web 墨卡托、UTM 分带、国家格网）；导入时转换为 WGS 84</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
+        <source>Coordinates CRS</source>
+        <translation>坐标参考系</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="86"/>
+        <source>UTC (Weibo: China time); e.g. Asia/Shanghai</source>
+        <translation>UTC（微博：北京时间）；例如 Asia/Shanghai</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="87"/>
+        <source>The time zone of times written without one</source>
+        <translation>未注明时区的时间所在的时区</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="92"/>
+        <source>Local times are in</source>
+        <translation>本地时间的时区</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="62"/>
+        <source>Imports post collections into a MIST store as points: Twitter/X v1.1 JSON (lines or arrays) and v2 responses, Weibo exports and MIST-SMMD tables, CrisisMMD TSV, any CSV/TSV with coordinate, WKT, time, text or image columns, GeoJSON FeatureCollections and sequences, and folders of geotagged photos. The format is detected from the content unless chosen. Every record is accounted for: imported, duplicate (already in the store), unlocated (kept for later geolocation) or skipped with file, line and reason in the run&apos;s issue report. Authors are pseudonymised unless names are kept. Importing again is harmless and completes a cancelled import. Column mapping: field=column pairs separated by &apos;;&apos; (fields: post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy). Coordinates are longitude/latitude in WGS 84 unless a CRS is chosen for projected x/y columns (Web Mercator, a UTM zone, a national grid); they are transformed to WGS 84. Times without a time zone are read as UTC (Weibo exports: China time) unless their time zone is given, e.g. Asia/Shanghai; the report says once per file when a file has such times.</source>
+        <translation>将帖子采集数据以点的形式导入 MIST 数据库：Twitter/X v1.1 JSON（逐行或数组）和 v2 响应、微博导出数据和 MIST-SMMD 表格、CrisisMMD TSV、任何含坐标、WKT、时间、文本或图像列的 CSV/TSV、GeoJSON FeatureCollection 及序列，以及带地理标记的照片文件夹。除非手动指定，格式将根据内容自动识别。每条记录都有明确去向：已导入、重复（数据库中已存在）、无位置（保留以待之后地理定位），或被跳过（文件、行号和原因列在本次运行的问题报告中）。除非选择保留姓名，作者将被假名化。重复导入不会造成问题，还可补全已取消的导入。列映射：以“;”分隔的 field=column 对（字段：post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy）。坐标默认为 WGS 84 经纬度；若为投影 x/y 列（Web 墨卡托、UTM 分带、国家格网），请选择其坐标参考系，导入时转换为 WGS 84。未注明时区的时间按 UTC 读取（微博导出数据按北京时间），除非指定其时区，例如 Asia/Shanghai；文件中有此类时间时，报告中每个文件提示一次。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="91"/>
+        <source>CRS of projected x/y columns (empty: longitude/latitude in WGS 84)</source>
+        <translation>投影 x/y 列的坐标参考系（留空：WGS 84 经纬度）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="93"/>
+        <source>Time zone of times without one (e.g. Asia/Shanghai; empty: UTC)</source>
+        <translation>未注明时区的时间所在的时区（例如 Asia/Shanghai；留空：UTC）</translation>
     </message>
 </context>
 </TS>

@@ -1,5 +1,6 @@
 """The "MIST Posts" dock: pick post collections (files or a photo folder), the format (auto by
-default), an optional column mapping, the store and whether to keep author names; run the import
+default), an optional column mapping, the CRS of projected x/y columns, the time zone of times
+without one, the store and whether to keep author names; run the import
 as a background task and read its report (totals, per-file formats, skipped records with file,
 line and reason). The styled posts layer is added when the task finishes.
 """
@@ -10,11 +11,14 @@ import html
 from collections.abc import Callable
 from pathlib import Path
 
-from qgis.gui import QgsDockWidget
+from qgis.core import QgsCoordinateReferenceSystem
+from qgis.gui import QgsDockWidget, QgsProjectionSelectionWidget
+from qgis.PyQt.QtCore import Qt
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QCompleter,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -71,6 +75,21 @@ class PostsDock(QgsDockWidget):
         self.mapping = QLineEdit(body)
         self.mapping.setPlaceholderText(tr("optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content"))
         form.addRow(tr("Column mapping"), self.mapping)
+        self.crs = QgsProjectionSelectionWidget(body)
+        self.crs.setOptionVisible(QgsProjectionSelectionWidget.CrsOption.CrsNotSet, True)
+        self.crs.setNotSetText(tr("Longitude/latitude (WGS 84)"))
+        self.crs.setCrs(QgsCoordinateReferenceSystem())
+        self.crs.setToolTip(tr("The CRS of projected x/y columns (Web Mercator, a UTM zone, a national grid); "
+                               "they are transformed to WGS 84"))
+        form.addRow(tr("Coordinates CRS"), self.crs)
+        self.naive_tz = QLineEdit(body)
+        self.naive_tz.setPlaceholderText(tr("UTC (Weibo: China time); e.g. Asia/Shanghai"))
+        self.naive_tz.setToolTip(tr("The time zone of times written without one"))
+        zones = QCompleter(sorted(available_time_zones()), self.naive_tz)
+        zones.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        zones.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.naive_tz.setCompleter(zones)
+        form.addRow(tr("Local times are in"), self.naive_tz)
         store_row = QHBoxLayout()
         self.store = QLineEdit(active_store(), body)
         NOTIFIER.changed.connect(self.store.setText)
@@ -156,10 +175,12 @@ class PostsDock(QgsDockWidget):
         """ImportOptions from the widgets; ValueError with a message for the user if invalid."""
         from ..core.posts.columns import parse_mapping_text
         from ..core.posts.importer import ImportOptions
+        from ..processing_provider.import_algorithm import crs_text
 
         return ImportOptions(
             format=self.format.currentData(), media_root=self.media_root.text().strip() or None,
             keep_author_names=self.keep_authors.isChecked(), mapping=parse_mapping_text(self.mapping.text()),
+            crs=crs_text(self.crs.crs()), naive_tz=self.naive_tz.text().strip() or None,
         )
 
     def run_import(self) -> None:
@@ -210,6 +231,16 @@ class PostsDock(QgsDockWidget):
     def cleanup(self) -> None:
         """Cancel a running import (the plugin calls it on unload); what was read is kept."""
         self.cancel_import()
+
+
+def available_time_zones() -> set[str]:
+    """The time zone database's names (empty where Python has no database: typing still works)."""
+    import zoneinfo
+
+    try:
+        return zoneinfo.available_timezones()
+    except Exception:  # noqa: BLE001 (a missing database only loses the completion list)
+        return set()
 
 
 def report_html(summary, error: str | None) -> str:

@@ -90,3 +90,31 @@ def test_formats_are_offered_by_what_they_are_and_keep_the_cli_names():
     assert all(label.endswith(f"({name})") for label, name in zip(labels, FORMAT_CHOICES, strict=True))
     algorithm = QgsApplication.processingRegistry().algorithmById("mist:importposts")
     assert algorithm.parameterDefinition("FORMAT").options() == list(FORMAT_CHOICES)
+
+
+def test_projected_coordinates_and_local_times_from_the_dock(tmp_path):
+    """A UTM table imports at the right place once its CRS is chosen; a bad zone is one message."""
+    import sqlite3
+
+    from qgis.core import QgsCoordinateReferenceSystem
+
+    from mist_qgis.gui.posts_dock import PostsDock
+
+    started = []
+    dock = PostsDock(started.append, project=QgsProject())
+    dock.add_paths([str(DATA / "projected_utm50n.csv")])
+    dock.store.setText(str(tmp_path / "utm.gpkg"))
+    assert dock.options().crs is None and dock.options().naive_tz is None  # WGS 84 and UTC unless chosen
+    dock.naive_tz.setText("Asia/Shangha")
+    dock.run_import()
+    assert started == [] and "unknown time zone 'Asia/Shangha'" in dock.report.toPlainText()
+    dock.naive_tz.setText("Asia/Shanghai")
+    dock.crs.setCrs(QgsCoordinateReferenceSystem("EPSG:32650"))
+    assert dock.options().crs == "EPSG:32650"
+    dock.start_task = _sync
+    dock.run_import()
+    report = dock.report.toPlainText()
+    assert "2 imported" in report and "read as Asia/Shanghai" in report
+    rows = sqlite3.connect(tmp_path / "utm.gpkg").execute(
+        "SELECT post_id, timestamp FROM posts ORDER BY post_id").fetchall()
+    assert rows[0][0] == "wh1" and rows[0][1].startswith("2020-07-06T00:15:00")

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from qgis.core import (
     QgsExpression,
     QgsExpressionContext,
@@ -291,3 +292,29 @@ def test_task_manager_runs_an_import_read_in_a_second_process(tmp_path):
     s = cancelled.summary
     assert s.status == "cancelled" and 0 < s.records_read < 6000
     assert s.imported + s.duplicates + s.unlocated + s.skipped == s.records_read
+
+
+def test_processing_and_cli_read_projected_coordinates_in_the_crs_given(tmp_path):
+    import processing
+    from qgis.core import QgsCoordinateReferenceSystem, QgsVectorLayer
+
+    store = str(tmp_path / "crs.gpkg")
+    result = processing.run("mist:importposts", {
+        "INPUTS": [str(DATA / "projected_3857.csv")], "STORE": store, "FORMAT": "auto",
+        "CRS": QgsCoordinateReferenceSystem("EPSG:3857"), "NAIVE_TZ": "Asia/Shanghai"})
+    assert (result["IMPORTED"], result["SKIPPED"]) == (2, 1)
+    summary = json.loads(result["SUMMARY"])
+    assert any("read as Asia/Shanghai" in i["reason"] for i in summary["issues"])
+    point = _feature(QgsVectorLayer(result["POSTS"], "posts", "ogr"), "zz1").geometry().asPoint()
+    assert (point.x(), point.y()) == pytest.approx((113.6654, 34.7579), abs=1e-6)
+    cli_store = str(tmp_path / "cli.gpkg")
+    out = _cli("import", str(DATA / "projected_utm50n.csv"), "--store", cli_store, "--crs", "32650",
+               "--naive-tz", "Asia/Shanghai")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["imported"] == 2
+    for flag, value, says in (("--crs", "EPSG:999999", "unknown CRS"),
+                              ("--naive-tz", "Asia/Atlantis", "unknown time zone")):
+        bad = _cli("import", str(DATA / "projected_utm50n.csv"), "--store", cli_store, flag, value)
+        assert bad.returncode == 2 and says in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    plain = json.loads(_cli("import", str(DATA / "projected_3857.csv"), "--store", str(tmp_path / "p.gpkg")).stdout)
+    assert plain["skipped"] == 2 and "--crs" in plain["summary"]["issues"][1]["reason"]
