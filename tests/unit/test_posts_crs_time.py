@@ -130,3 +130,13 @@ def test_a_tables_own_id_and_text_columns_are_recognised(tmp_path, header, post_
     assert not skips and len(posts) == 1
     assert posts[0].post_id == "X-17" and posts[0].text == "water up to the knees"
     assert f"post_id={post_id}" in notes[0].reason and f"text={text}" in notes[0].reason
+
+
+def test_camera_times_without_an_offset_are_read_in_the_zone_given():
+    """EXIF DateTimeOriginal without OffsetTimeOriginal or GPS time is the camera's local time."""
+    posts, _, notes = items(DATA / "photos", naive_tz="Asia/Shanghai")
+    naive = [n for n in notes if "without a time zone" in n.reason]
+    assert len(naive) == 1 and "read as Asia/Shanghai (the first: no_gps.jpg)" in naive[0].reason
+    times = {Path(p.media[0].path).name: p.timestamp for p in posts}
+    assert times["no_gps.jpg"] == datetime(2021, 7, 20, 23, 0, tzinfo=UTC)  # 07:00 in China
+    assert times["flooded_street.jpg"] == datetime(2021, 7, 20, 10, 5, tzinfo=UTC)  # has its own offset

@@ -225,8 +225,11 @@ class RowContext:
         if not self.naive_times or self.naive_noted:
             return rec
         self.naive_noted = True
-        note = Note(rec.source_file or "", rec.source_line,
-                    f"times without a time zone (from this line on) are read as {self.default_tz}; the import's "
+        source = rec.source_file or ""
+        line = rec.source_line
+        first = f"line {line}" if line is not None else source.replace("\\", "/").rsplit("/", 1)[-1]
+        note = Note(source, rec.source_line,
+                    f"times without a time zone are read as {self.default_tz} (the first: {first}); the import's "
                     "time zone option sets the zone of local times (e.g. --naive-tz Asia/Shanghai)")
         return [note, rec]
 

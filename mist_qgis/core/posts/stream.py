@@ -111,7 +111,7 @@ class RecordStream:
         is parsed under the one per-record guard (`issues.Records`)."""
         if fmt == "photos":
             folder = PhotoFolder(path)
-            return folder, _checked(read_photos(folder))
+            return folder, _checked(read_photos(folder, self.options.reading()))
         if path.is_dir():
             raise NotAPostCollection(f"{path.name} is a folder; only the photos format reads folders")
         info = sniff(path)
