@@ -121,6 +121,12 @@ class MistAlgorithm(QgsProcessingAlgorithm):
     def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802
         return type(self)()
 
+    def createCustomParametersWidget(self, parent=None):  # noqa: N802
+        """Processing's dialog, ending a cancelled run with "Cancelled." rather than a failure."""
+        from .dialog import algorithm_dialog
+
+        return algorithm_dialog(self, parent)
+
     def addParameter(self, definition, createOutput: bool = True) -> bool:  # noqa: N802
         """Every parameter as the dialogs should show it: an optional one is marked once (by
         Processing's "[optional]", not also "(optional)" in its name), decimal numbers with two
