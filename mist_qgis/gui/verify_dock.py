@@ -53,7 +53,7 @@ from .text_categories_panel import TextCategoriesPanel
 from .verdict_controller import VerdictBatch, VerdictController
 from .verify_facts import facts_html
 from .verify_filters import VerifyFilters
-from .verify_keys import VERDICT_KEYS, KeyCommand, command_for
+from .verify_keys import VERDICT_KEYS, KeyCommand, WindowUndo, command_for
 from .verify_model import THUMB, VERDICT_LABELS, VerifyTableModel
 
 PREFETCH_AHEAD = 3
@@ -122,6 +122,7 @@ class VerifyDock(QgsDockWidget):
         self._set_editing_enabled(False)
         self._show_placeholder(tr("No store open"), tr("Open a MIST store to start verifying."))
         self._update_match(None)
+        self.window_undo = WindowUndo(self, iface) if iface is not None else None
 
     # -- UI --------------------------------------------------------------------------------
 
@@ -684,6 +685,15 @@ class VerifyDock(QgsDockWidget):
             return False
         return True
 
+    def shows_layer(self, layer) -> bool:
+        """Whether `layer` reads the open store (the posts layer, or another of its tables)."""
+        from ..qgis_ops.layers import layer_store_path
+
+        if self.store is None:
+            return False
+        path, _ = layer_store_path(layer)
+        return path is not None and path == Path(self.store.path).resolve()
+
     def _verdicts_undone(self, batch: VerdictBatch) -> None:
         if self.store is not None:
             self._data_version = store_verify.data_version(self.store)
@@ -759,6 +769,8 @@ class VerifyDock(QgsDockWidget):
     def cleanup(self) -> None:
         """Stop timers and threads and close the store (the plugin calls it on unload)."""
         self._poll.stop()
+        if self.window_undo is not None:
+            self.window_undo.remove()
         try:
             NOTIFIER.changed.disconnect(self._active_store_changed)
         except TypeError:

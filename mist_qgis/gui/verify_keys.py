@@ -2,14 +2,15 @@
 
 F flood, N not flood, U unsure, 1-4 flood with a water depth class (ankle, knee, waist, above),
 D the quick depth field, Right/Down next, Left/Up previous, M the match view, Ctrl+Z undo. Keys
-with Ctrl or Alt (other than Ctrl+Z) stay QGIS's.
+with Ctrl or Alt (other than Ctrl+Z) stay QGIS's. Outside the dock, QGIS's own Ctrl+Z takes back
+the latest verdict too (`WindowUndo`) whenever QGIS's Undo has nothing to undo itself.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import QEvent, QObject, Qt
 
 from ..core.verify.records import DEPTH_CLASSES
 
@@ -46,3 +47,48 @@ def command_for(key: int, modifiers) -> KeyCommand | None:
     if modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
         return None
     return KEYMAP.get(key)
+
+
+def is_undo(event) -> bool:
+    """Ctrl+Z alone (Ctrl+Shift+Z is redo)."""
+    mods = event.modifiers()
+    return event.key() == Qt.Key.Key_Z and bool(mods & Qt.KeyboardModifier.ControlModifier) and not (
+        mods & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier))
+
+
+class WindowUndo(QObject):
+    """QGIS's Ctrl+Z outside the dock: with the map canvas focused, or a layer of the dock's store
+    active, it takes back the dock's latest verdict.
+
+    It only sees a Ctrl+Z that QGIS's Edit › Undo left alone: that action is disabled unless the
+    active layer is being edited (its shortcut then never fires and the key travels up to the main
+    window, where this filter sits). So editing another layer keeps QGIS's undo, and the posts
+    layer is never put in edit mode for this."""
+
+    def __init__(self, dock, iface) -> None:
+        super().__init__(dock)
+        self.dock, self.iface = dock, iface
+        self.window = iface.mainWindow()
+        self.window.installEventFilter(self)
+
+    def remove(self) -> None:
+        self.window.removeEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() != QEvent.Type.KeyPress or not is_undo(event):
+            return False
+        if not (self.dock.verdicts.history and self._meant_for_verdicts()):
+            return False
+        self.dock.undo()
+        event.accept()
+        return True
+
+    def _meant_for_verdicts(self) -> bool:
+        from qgis.PyQt.QtWidgets import QApplication
+
+        canvas = self.iface.mapCanvas() if hasattr(self.iface, "mapCanvas") else None
+        focus = QApplication.focusWidget()
+        if canvas is not None and focus is not None and (focus is canvas or canvas.isAncestorOf(focus)):
+            return True
+        layer = self.iface.activeLayer() if hasattr(self.iface, "activeLayer") else None
+        return layer is not None and self.dock.shows_layer(layer)
