@@ -324,6 +324,7 @@ def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtb
 
     iface = WindowIface()
     window = iface.mainWindow()
+    qtbot.addWidget(window)  # closed and deleted (with the dock) at the end
     window.setCentralWidget(iface.canvas)
     qgis_undo = QAction("Undo", window)  # QGIS's Edit › Undo: enabled only while a layer is edited
     qgis_undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
@@ -342,6 +343,8 @@ def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtb
     window.resize(1200, 800)
     window.show()
     qtbot.waitExposed(window)
+    window.activateWindow()  # keys go to the focus widget of the active window, as in QGIS
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     assert dock.open_store(store_path)
     m = built.media_fids
     for key in (Qt.Key.Key_F, Qt.Key.Key_N, Qt.Key.Key_U, Qt.Key.Key_F):
@@ -349,10 +352,12 @@ def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtb
     assert len(verdicts(dock)) == 4
 
     iface.canvas.setFocus()
+    qtbot.waitUntil(iface.canvas.hasFocus)
     qtbot.keyClick(iface.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert [v[0] for v in verdicts(dock)] == [m[0], m[1], m[2]]
 
     tree.setFocus()  # the Layers panel, with another layer active: not ours
+    qtbot.waitUntil(tree.hasFocus)
     iface.active = QgsVectorLayer("Point?crs=EPSG:4326", "other", "memory")
     qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(verdicts(dock)) == 3
@@ -363,7 +368,7 @@ def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtb
 
     qgis_undo.setEnabled(True)  # a layer being edited: QGIS's own undo keeps Ctrl+Z
     iface.canvas.setFocus()
+    qtbot.waitUntil(iface.canvas.hasFocus)
     qtbot.keyClick(iface.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert taken_by_qgis == [1] and len(verdicts(dock)) == 2
     dock.cleanup()
-    window.removeEventFilter(dock.window_undo)
