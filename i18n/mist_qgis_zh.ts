@@ -34,7 +34,7 @@
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="166"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="172"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -524,37 +524,37 @@
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="135"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="136"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="139"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="140"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="145"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="147"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="148"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="150"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="152"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="157"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="158"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,12 +599,12 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="256"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="257"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="178"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -614,117 +614,117 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="237"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="243"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="244"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="246"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="247"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="247"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="248"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="309"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="310"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="337"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="338"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="399"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="400"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="412"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="412"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="426"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="427"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="435"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="448"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="449"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="478"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="479"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="521"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="521"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="523"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="523"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="526"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="526"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="529"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="530"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="549"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="550"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="639"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="640"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="643"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="644"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="656"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="683"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="684"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="694"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="704"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -909,32 +909,32 @@
         <translation>地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="85"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="97"/>
         <source>Import reference imagery</source>
         <translation>导入参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="87"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="99"/>
         <source>Adds ground-level reference photos with known position and heading to the store&apos;s &apos;references&apos; layer (drawn as heading arrows): a CSV with id, lon, lat, heading, path; a MIST-SMMD street-view folder (csv_files/success.csv and downloadPic/); a GeoJSON or GeoJSON-seq of points with an image path property; or a folder of geotagged photos (EXIF GPS and direction). Paths must stay inside the collection folder; bad rows are listed in the run&apos;s issue report.</source>
         <translation>将位置和朝向已知的地面参考照片添加到数据库的“references”图层（以朝向箭头显示）。支持：含 id、lon、lat、heading、path 列的 CSV；MIST-SMMD 街景文件夹（csv_files/success.csv 和 downloadPic/）；带图像路径属性的点状 GeoJSON 或 GeoJSON-seq；或带地理标记的照片文件夹（EXIF GPS 与方向）。路径必须位于影像集文件夹内；有问题的行会列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="97"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="109"/>
         <source>Collection file (CSV, success.csv, GeoJSON)</source>
         <translation>影像集文件（CSV、success.csv、GeoJSON）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="99"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="111"/>
         <source>or collection folder (street-view download, geotagged photos)</source>
         <translation>或影像集文件夹（街景下载、带地理标记的照片）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="103"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="115"/>
         <source>Collection name</source>
         <translation>影像集名称</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="104"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="116"/>
         <source>References imported</source>
         <translation>已导入的参考影像</translation>
     </message>
@@ -949,122 +949,122 @@
         <translation>结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="115"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="127"/>
         <source>Give a collection file or a collection folder.</source>
         <translation>请指定影像集文件或影像集文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="126"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="138"/>
         <source>{n} references imported into collection {c}, {s} rows skipped</source>
         <translation>已将 {n} 张参考影像导入影像集 {c}，跳过 {s} 行</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="128"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="140"/>
         <source>References</source>
         <translation>参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="138"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="150"/>
         <source>Geolocate photos against reference imagery</source>
         <translation>基于参考影像对照片进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="140"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="152"/>
         <source>Moves each post to where its photo was taken: references within the post&apos;s uncertainty radius are ranked by global-embedding similarity, the top k are matched (DISK + LightGlue by default, offline), the matches are verified geometrically (MAGSAC++), and the post moves to the best reference&apos;s coordinates when the calibrated confidence is high enough. &apos;Paper-faithful&apos; reproduces LSGL: every candidate is matched and the best location is chosen by the paper&apos;s score / error-indicator rate. An optional gazetteer layer (OSM roads, places) first places unlocated posts from toponyms in their text. Resumable; bad photos and references are listed with reasons in the run&apos;s issue report.</source>
         <translation>将每条帖子移动到其照片的拍摄位置：先按全局嵌入相似度对帖子不确定性半径内的参考影像排序，对前 k 张进行匹配（默认 DISK + LightGlue，离线运行），再对匹配结果进行几何验证（MAGSAC++）；当校准置信度足够高时，帖子移动到最佳参考影像的坐标。“忠实于论文”模式复现 LSGL：对每个候选都进行匹配，并按论文中的得分 / 误差指示率选出最佳位置。可选的地名库图层（OSM 道路、地点）会先根据帖子文本中的地名为无位置的帖子定位。可断点续跑；有问题的照片和参考影像会连同原因列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="152"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="164"/>
         <source>Matcher</source>
         <translation>匹配器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="153"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="165"/>
         <source>Paper-faithful LSGL selection</source>
         <translation>忠实于论文的 LSGL 选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="155"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="167"/>
         <source>References matched per photo (top k)</source>
         <translation>每张照片匹配的参考影像数（前 k 张）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="157"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="169"/>
         <source>Search radius (m); 0 = each post&apos;s own uncertainty (default 500 m)</source>
         <translation>搜索半径 (m)；0 = 使用每条帖子自身的不确定性（默认 500 m）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="160"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="172"/>
         <source>Minimum confidence to move a post</source>
         <translation>移动帖子所需的最低置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="166"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="178"/>
         <source>Also mask truck, van, boat, bicycle, minibike</source>
         <translation>同时遮蔽卡车、厢式货车、船、自行车、小型摩托车</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="168"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="180"/>
         <source>LoFTR outdoor weights (for loftr)</source>
         <translation>LoFTR 室外权重（用于 loftr）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="173"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="185"/>
         <source>Gazetteer name field</source>
         <translation>地名库名称字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="175"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="187"/>
         <source>Redo posts already geolocated</source>
         <translation>重新处理已地理定位的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="181"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="193"/>
         <source>Posts moved</source>
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="213"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="225"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="216"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="228"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="231"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="243"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="238"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="240"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="252"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="248"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="260"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="262"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="261"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="273"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="264"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="276"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
@@ -1909,37 +1909,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="212"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="557"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="558"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="565"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="576"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="577"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="579"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="580"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2259,7 +2259,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2269,17 +2269,17 @@
         <translation>已取消。取消前完成的内容都保存在数据库中；再次运行该步骤即可从中断处继续。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="57"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="69"/>
         <source>{first}: {reason} (noted {n} times in this run)</source>
         <translation>{first}：{reason}（本次运行中记录了 {n} 次）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="163"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="175"/>
         <source>Segmentation model folder (MaskFormer ADE20k)</source>
         <translation>分割模型文件夹（MaskFormer ADE20k）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="170"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="182"/>
         <source>Gazetteer layer for posts without location</source>
         <translation>用于无位置帖子的地名图层</translation>
     </message>
@@ -2576,12 +2576,12 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>关注区域中没有多边形。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="177"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="189"/>
         <source>Candidates from retrieval: image embedding model tag (optional)</source>
         <translation>检索候选：图像嵌入模型标签（可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="179"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="191"/>
         <source>Retrieval neighbours</source>
         <translation>检索近邻数</translation>
     </message>
@@ -2821,7 +2821,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>帖子数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="296"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="308"/>
         <source>no text</source>
         <translation>无文本</translation>
     </message>
@@ -3004,6 +3004,11 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="93"/>
         <source>Time zone of times without one (e.g. Asia/Shanghai; empty: UTC)</source>
         <translation>未注明时区的时间所在的时区（例如 Asia/Shanghai；留空：UTC）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="111"/>
+        <source>Cannot open the {table} of store {path}</source>
+        <translation>无法打开数据库 {path} 的 {table}</translation>
     </message>
 </context>
 </TS>

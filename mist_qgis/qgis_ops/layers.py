@@ -92,13 +92,25 @@ def style_posts_layer(layer) -> None:
     layer.triggerRepaint()
 
 
-def save_default_style(store_path: str | Path) -> str:
-    """Store MIST's posts style (symbols, map tip, photo widget) in the GeoPackage as the posts
-    table's default, so the table opened from the Browser or another project arrives styled
-    too. Written through a layer of its own (the write reopens the file under that layer).
-    Returns QGIS's message ('' when saved)."""
-    writer = posts_layer(store_path)
-    message = writer.saveStyleToDatabase("MIST posts", "MIST's style for the posts table", True, "") or ""
+TABLE_STYLES = {"references": "references.qml"}  # other tables' styles (posts: `style_posts_layer`)
+
+
+def save_default_style(store_path: str | Path, table: str = "posts") -> str:
+    """Store MIST's style of a table (posts: symbols, map tip, photo widget; references: arrows
+    turned by heading) in the store as that table's default, so the table opened from the Browser
+    or another project arrives styled too. Written through a layer of its own (the write reopens
+    the file under that layer). Returns QGIS's message ('' when saved)."""
+    from qgis.core import QgsVectorLayer
+
+    if table == "posts":
+        writer = posts_layer(store_path)
+    else:
+        source, provider = store_layer_source(store_path, table)
+        writer = QgsVectorLayer(source, table, provider)
+        if not writer.isValid():
+            return tr("Cannot open the {table} of store {path}").format(table=table, path=store_path)
+        writer.loadNamedStyle(str(style_path(TABLE_STYLES[table])))
+    message = writer.saveStyleToDatabase(f"MIST {table}", f"MIST's style for the {table} table", True, "") or ""
     del writer
     return message
 
