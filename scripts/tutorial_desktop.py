@@ -28,7 +28,7 @@ REPO = THIS.parents[1]
 ENV_WORK = "MIST_TOUR_WORK"
 ENV_SAMPLE = "MIST_TOUR_SAMPLE"
 ENV_RESULT = "MIST_TOUR_RESULT"
-TIMEOUT_S = 420
+TIMEOUT_S = 900
 SCREEN = (1920, 1080)
 
 
@@ -160,12 +160,73 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         layers = [lyr.name() for lyr in QgsProject.instance().mapLayers().values()]
         seen["layers_after_import"] = layers
         grab(iface.mainWindow(), "tour_import.png")
-        # 2-3. Fetch offline, the example verdicts, the backbone (the same algorithms the dialogs run)
-        processing.run("mist:fetchmedia", {"STORE": str(store), "OFFLINE": True,
-                                           "MEDIA_DIR": str(sample / "media")})
+        # 2. Fetch offline: the menu opens its dialog, Run is clicked
+        run_dialog("fetch", "Fetch photos…", "Fetch post photos", {"OFFLINE": True, "MEDIA_DIR": str(sample / "media")},
+                   after_fetch)
+
+    def after_fetch() -> None:
+        # the example verdicts of a colleague (a Toolbox algorithm, not in the MIST menu)
         processing.run("mist:importverifications", {"STORE": str(store),
                                                     "INPUT": str(sample / "verifications.csv")})
         step("dialogs", dialogs)
+
+    # An algorithm's dialog from the MIST menu: values set, Run clicked, the run awaited, the log read
+    def run_dialog(name: str, menu_text: str, title: str, values: dict, then, cancel_first: bool = False) -> None:
+        step(f"{name}_dialog", lambda: fill_and_run(name, title, values, then, cancel_first), 2500)
+        menu_action(menu_text).trigger()  # modal, as the toolbox opens it: the step runs inside its loop
+
+    def fill_and_run(name: str, title: str, values: dict, then, cancel_first: bool) -> None:
+        dialog = find_dialog(title)
+        seen[f"{name}_store_prefilled"] = dialog.mainWidget().wrappers["STORE"].parameterValue()
+        if values:
+            dialog.setParameters(values)
+        keep[name] = {"dialog": dialog, "cancel": cancel_first, "then": then, "waited": 0}
+        click(dialog.runButton())
+        step(f"{name}_running", lambda: await_run(name), 1000)
+
+    def log_text(dialog) -> str:
+        from qgis.PyQt.QtWidgets import QTextEdit
+
+        log = dialog.findChild(QTextEdit, "txtLog")
+        return log.toPlainText() if log is not None else ""
+
+    def run_again(name: str) -> None:
+        """Back to the parameters (the dialog shows its log after a run), then Run."""
+        from qgis.PyQt.QtWidgets import QPushButton
+
+        dialog = keep[name]["dialog"]
+        if not dialog.runButton().isVisible():
+            change = next(b for b in dialog.findChildren(QPushButton)
+                          if b.isVisible() and "Change Parameters" in b.text().replace("&", ""))
+            click(change)
+        click(dialog.runButton())
+        step(f"{name}_running", lambda: await_run(name), 1000)
+
+    def await_run(name: str) -> None:
+        state = keep[name]
+        dialog = state["dialog"]
+        state["waited"] += 1
+        if state["waited"] > 240:
+            raise RuntimeError(f"{name}: the run did not end in 4 minutes; log: {log_text(dialog)[-800:]}")
+        if state["cancel"] and getattr(dialog, "feedback", None) is not None:
+            state["cancel"] = False  # the analyst thinks better of it: Cancel, then Run again
+            click(dialog.cancelButton())
+            state["cancelled"] = True
+        if getattr(dialog, "feedback", None) is not None:
+            step(f"{name}_running", lambda: await_run(name), 1000)
+            return
+        text = log_text(dialog)
+        if state.pop("cancelled", False):
+            seen[f"{name}_cancel_log"] = text[-600:]
+            seen[f"{name}_cancel_says_cancelled"] = text.count("Cancelled.") == 1
+            seen[f"{name}_cancel_says_failed"] = "Execution failed" in text
+            step(f"{name}_again", lambda: run_again(name), 500)
+            return
+        seen[f"{name}_log"] = text[-1500:]
+        seen[f"{name}_completed"] = "Execution completed" in text and "Execution failed" not in text
+        grab(dialog, f"tour_{name}_dialog.png")
+        dialog.close()
+        step(f"{name}_done", state["then"], 500)
 
     # 3. Dialogs open with the store filled in; the model is a choice of the installed models
     def dialogs() -> None:
@@ -190,8 +251,12 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         seen["classify_store_prefilled"] = wrappers["STORE"].parameterValue()
         combo = wrappers["MODEL"].combo
         seen["classify_models_listed"] = [combo.itemData(i) for i in range(combo.count())]
-        grab(dialog, "tour_classify_dialog.png")
-        dialog.close()
+        grab(dialog, "tour_classify_dialog_open.png")
+        keep["classify"] = {"dialog": dialog, "cancel": False, "then": classified, "waited": 0}
+        click(dialog.runButton())
+        step("classify_running", lambda: await_run("classify"), 1000)
+
+    def classified() -> None:
         step("summary_dialog", summary_dialog, 2000)
         menu_action("Store summary…").trigger()
 
@@ -199,10 +264,9 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         dialog = find_dialog("Store summary")
         seen["summary_store_prefilled"] = dialog.mainWidget().wrappers["STORE"].parameterValue()
         dialog.close()
-        step("classify", classify, 500)
+        step("open_verify", open_verify, 500)
 
-    def classify() -> None:
-        processing.run("mist:classifymedia", {"STORE": str(store), "MODEL": "efficientnet-lite0"})
+    def open_verify() -> None:
         click(toolbar_button("Verify photos"))
         step("verify", verify, 2500)
 
@@ -248,6 +312,39 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         ds = None
         seen["exported_flood_posts"] = ids
         seen["override_in_export"] = row.post_id in ids
+        step("undo", undo_on_map, 500)
+
+    # QGIS's own Ctrl+Z, on the map with the posts layer active, takes the verdict back
+    def undo_on_map() -> None:
+        posts = next(lyr for lyr in QgsProject.instance().mapLayers().values() if lyr.name() == "MIST posts")
+        iface.setActiveLayer(posts)
+        canvas = iface.mapCanvas()
+        click(canvas)  # the pan tool: a click focuses the map, moves nothing
+        seen["undo_focus_on_map"] = QApplication.focusWidget() is canvas
+        xdo("key", "ctrl+z")
+        step("undone", undone, 1500)
+
+    def undone() -> None:
+        posts = next(lyr for lyr in QgsProject.instance().mapLayers().values() if lyr.name() == "MIST posts")
+        seen["layer_verdict_after_undo"] = posts.getFeature(keep["row"].post_fid)["verified"]
+        seen["undo_status"] = keep["plugin"].verify_dock.status.text()
+        seen["layer_editable_after_undo"] = posts.isEditable()
+        run_dialog("density", "Post density…", "Post density", {"RADIUS": 100.0, "PIXEL_SIZE": 5.0}, geolocate)
+
+    def geolocate() -> None:
+        processing.run("mist:importreferences", {"STORE": str(store), "INPUT": str(sample / "references.csv")})
+        run_dialog("geolocate", "Geolocate photos…", "Geolocate photos",
+                   {"GAZETTEER": str(sample / "roads.geojson"), "NAME_FIELD": "name", "TOP_K": 3,
+                    "MIN_CONFIDENCE": 0.8}, inundation, cancel_first=True)
+
+    def inundation() -> None:
+        run_dialog("inundation", "Inundation from verified depths…", "Inundation", {"DEM": str(sample / "dem.tif")},
+                   after_steps)
+
+    def after_steps() -> None:
+        seen["layers_after_steps"] = [node.layer().name()
+                                      for node in QgsProject.instance().layerTreeRoot().findLayers()]
+        grab(iface.mainWindow(), "tour_map.png")
         step("window", window_height, 500)
 
     # The window with Verify + Posts in the right dock area fits the 1080-pixel screen

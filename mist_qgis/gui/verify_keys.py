@@ -61,34 +61,32 @@ class WindowUndo(QObject):
     active, it takes back the dock's latest verdict.
 
     It only sees a Ctrl+Z that QGIS's Edit › Undo left alone: that action is disabled unless the
-    active layer is being edited (its shortcut then never fires and the key travels up to the main
-    window, where this filter sits). So editing another layer keeps QGIS's undo, and the posts
-    layer is never put in edit mode for this."""
+    active layer is being edited (its shortcut then never fires and the key goes to the focused
+    widget). The map canvas keeps such a key (its map tool accepts it), so the filter sits on the
+    canvas as well as on the main window, where keys the other widgets leave arrive. Editing
+    another layer keeps QGIS's undo, and the posts layer is never put in edit mode for this."""
 
     def __init__(self, dock, iface) -> None:
         super().__init__(dock)
         self.dock, self.iface = dock, iface
-        self.window = iface.mainWindow()
-        self.window.installEventFilter(self)
+        self.canvas = iface.mapCanvas() if hasattr(iface, "mapCanvas") else None
+        self.watched = [w for w in (iface.mainWindow(), self.canvas) if w is not None]
+        for widget in self.watched:
+            widget.installEventFilter(self)
 
     def remove(self) -> None:
-        self.window.removeEventFilter(self)
+        for widget in self.watched:
+            widget.removeEventFilter(self)
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
         if event.type() != QEvent.Type.KeyPress or not is_undo(event):
             return False
-        if not (self.dock.verdicts.history and self._meant_for_verdicts()):
+        if not (self.dock.verdicts.history and (watched is self.canvas or self._layer_is_the_stores())):
             return False
         self.dock.undo()
         event.accept()
         return True
 
-    def _meant_for_verdicts(self) -> bool:
-        from qgis.PyQt.QtWidgets import QApplication
-
-        canvas = self.iface.mapCanvas() if hasattr(self.iface, "mapCanvas") else None
-        focus = QApplication.focusWidget()
-        if canvas is not None and focus is not None and (focus is canvas or canvas.isAncestorOf(focus)):
-            return True
+    def _layer_is_the_stores(self) -> bool:
         layer = self.iface.activeLayer() if hasattr(self.iface, "activeLayer") else None
         return layer is not None and self.dock.shows_layer(layer)

@@ -313,6 +313,7 @@ def test_quality_panel_shows_curve_kappa_and_conflicts(qtbot, dock, built, store
 def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtbot, built, store_path, posts_layer):
     """Ctrl+Z outside the dock: on the map canvas, or with a layer of the store active, it takes
     back the latest verdict, unless QGIS's own Edit › Undo (a layer being edited) has it first."""
+    from qgis.gui import QgsMapToolPan
     from qgis.PyQt.QtGui import QKeySequence
     from qgis.PyQt.QtWidgets import QAction, QDockWidget, QTreeView
 
@@ -323,6 +324,8 @@ def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtb
             return self.active
 
     iface = WindowIface()
+    pan = QgsMapToolPan(iface.canvas)  # QGIS's map tools keep the keys they do not use
+    iface.canvas.setMapTool(pan)
     window = iface.mainWindow()
     qtbot.addWidget(window)  # closed and deleted (with the dock) at the end
     window.setCentralWidget(iface.canvas)
