@@ -211,7 +211,8 @@ RUN_PROPERTY = "mist/run"
 def place_output_layer(layer, step: str, run: str, project=None) -> None:
     """Put a layer a MIST step just loaded where an analyst expects it: in place of the layers
     an earlier run of the same step loaded (re-running replaces, never piles up copies), else,
-    for a raster, just below the lowest point layer, so the posts stay visible above it."""
+    for a raster or a polygon layer (a flood extent), just below the lowest point layer, so the
+    posts stay visible above it."""
     from qgis.core import QgsProject
 
     project = project or QgsProject.instance()
@@ -230,7 +231,7 @@ def place_output_layer(layer, step: str, run: str, project=None) -> None:
         if old_node is not None and target is None:
             parent = old_node.parent()
             target = (parent, parent.children().index(old_node))
-    if target is None and _is_raster(layer):
+    if target is None and (_is_raster(layer) or _is_polygon_layer(layer)):
         points = [n for n in root.findLayers() if n.layer() is not None and n.layer().id() != layer.id()
                   and _is_point_layer(n.layer())]
         if points:
@@ -256,6 +257,12 @@ def _is_point_layer(layer) -> bool:
     from qgis.core import QgsVectorLayer, QgsWkbTypes
 
     return isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.GeometryType.PointGeometry
+
+
+def _is_polygon_layer(layer) -> bool:
+    from qgis.core import QgsVectorLayer, QgsWkbTypes
+
+    return isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.GeometryType.PolygonGeometry
 
 
 # -- text categories ----------------------------------------------------------------------------

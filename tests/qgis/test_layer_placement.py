@@ -91,3 +91,18 @@ def test_the_references_table_opened_from_the_browser_arrives_styled(store_path)
         assert 'coalesce("heading", 0)' in expressions
     finally:
         QgsProject.instance().removeAllMapLayers()
+
+
+def test_a_flood_extent_goes_below_the_points(project_with_posts):
+    """A polygon output (the inundation's flood extent) would cover the posts drawn above it."""
+    from qgis.core import QgsVectorLayer
+
+    from mist_qgis.qgis_ops.layers import place_output_layer
+
+    project, posts, _ = project_with_posts
+    extent = QgsVectorLayer("Polygon?crs=EPSG:4326", "Flood extent", "memory")
+    lines = QgsVectorLayer("LineString?crs=EPSG:4326", "Photo geolocation (old -> new)", "memory")
+    for layer, step in ((extent, "inundation"), (lines, "geolocate")):
+        project.addMapLayer(layer)
+        place_output_layer(layer, step, "run-1", project)
+    assert _tree_names(project) == [lines.name(), posts.name(), extent.name()]
