@@ -125,7 +125,7 @@ class MistAlgorithm(QgsProcessingAlgorithm):
         """Processing's dialog, ending a cancelled run with "Cancelled." rather than a failure."""
         from .dialog import algorithm_dialog
 
-        return algorithm_dialog(self, parent)
+        return algorithm_dialog(self, cancelled_message, parent)
 
     def addParameter(self, definition, createOutput: bool = True) -> bool:  # noqa: N802
         """Every parameter as the dialogs should show it: an optional one is marked once (by

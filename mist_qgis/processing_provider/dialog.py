@@ -49,11 +49,9 @@ def quiet_cancel(feedback, cancelled_message: Callable[[], str]):
     return feedback
 
 
-def algorithm_dialog(algorithm, parent=None):
+def algorithm_dialog(algorithm, cancelled_message: Callable[[], str], parent=None):
     """Processing's dialog for `algorithm`, with the quiet cancel above."""
     from processing.gui.AlgorithmDialog import AlgorithmDialog
-
-    from .base import cancelled_message
 
     class MistAlgorithmDialog(AlgorithmDialog):
         def createFeedback(self):  # noqa: N802
