@@ -93,11 +93,12 @@ def test_times_with_a_zone_need_no_note(tmp_path):
     assert posts[0].timestamp == datetime(2021, 7, 20, 2, 0, tzinfo=UTC)
 
 
-def test_the_naive_time_note_is_counted_in_the_import_report(store, tmp_path):
+@pytest.mark.parametrize("parallel", [False, True], ids=["here", "reader-process"])
+def test_the_naive_time_note_is_counted_in_the_import_report(store, tmp_path, parallel):
     copy = tmp_path / "copy.csv"
     copy.write_bytes((DATA / "projected_utm50n.csv").read_bytes())
     summary = import_posts(store, [DATA / "projected_utm50n.csv", copy],
-                           ImportOptions(crs="EPSG:32650", naive_tz="Asia/Shanghai"))
+                           ImportOptions(crs="EPSG:32650", naive_tz="Asia/Shanghai", parallel=parallel))
     reasons = [i["reason"] for i in summary.issues if i["kind"] == "note"]
     assert sum("without a time zone" in r for r in reasons) == 2  # once per file, not per row
     assert (summary.imported, summary.duplicates, summary.skipped) == (2, 2, 2)
