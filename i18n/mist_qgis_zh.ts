@@ -34,7 +34,7 @@
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="179"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
@@ -179,27 +179,27 @@
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="46"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="49"/>
         <source>MIST Posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="56"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="61"/>
         <source>Post collection files and photo folders to import</source>
         <translation>要导入的帖子采集文件和照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="59"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="64"/>
         <source>Add files…</source>
         <translation>添加文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="60"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="65"/>
         <source>Add photo folder…</source>
         <translation>添加照片文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="61"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="66"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
@@ -209,47 +209,47 @@
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="72"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="77"/>
         <source>optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content</source>
         <translation>可选，例如 lat=Y_WGS84; lon=X_WGS84; text=content</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="73"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="78"/>
         <source>Column mapping</source>
         <translation>列映射</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="77"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="82"/>
         <source>store.gpkg (created if missing)</source>
         <translation>store.gpkg（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="89"/>
         <source>optional: folder the export&apos;s photo paths are relative to</source>
         <translation>可选：导出数据中照片路径所相对的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="149"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="154"/>
         <source>Media root</source>
         <translation>媒体根目录</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="89"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="94"/>
         <source>Keep author names (otherwise pseudonymised)</source>
         <translation>保留作者名（否则进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="95"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="100"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="96"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="101"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="130"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="135"/>
         <source>Post collections</source>
         <translation>帖子采集文件</translation>
     </message>
@@ -259,27 +259,27 @@
         <translation>带地理标记的照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="142"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="147"/>
         <source>MIST store</source>
         <translation>MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="172"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="187"/>
         <source>Add at least one file or photo folder.</source>
         <translation>请至少添加一个文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="174"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="189"/>
         <source>Choose a store (a .gpkg file; it is created if missing).</source>
         <translation>请选择数据库（.gpkg 文件；不存在时自动创建）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="192"/>
         <source>Not found: {path}</source>
         <translation>未找到：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="190"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="205"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
@@ -1824,16 +1824,6 @@
         <translation>照片 {fid} 未纳入：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/import_task.py" line="28"/>
-        <source>MIST: import posts</source>
-        <translation>MIST：导入帖子</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/import_task.py" line="61"/>
-        <source>Import failed: {e}</source>
-        <translation>导入失败：{e}</translation>
-    </message>
-    <message>
         <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="245"/>
         <source>Top labels and scores of an image model for a few image files (a quick check). An image+text model reads the given text with every image (no text: the empty text).</source>
         <translation>图像模型对若干图像文件给出的前几个标签及得分（快速检查）。图像+文本模型会将给定文本与每张图像一起读取（未给文本时使用空文本）。</translation>
@@ -2394,84 +2384,84 @@
         <translation>格式（auto：由文件扩展名判断）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="81"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="79"/>
         <source>MIST Live</source>
         <translation>MIST 实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="100"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="96"/>
         <source>One file, folder or http(s) URL per line</source>
         <translation>每行一个文件、文件夹或 http(s) URL</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="106"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="102"/>
         <source>Sources</source>
         <translation>数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="107"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="103"/>
         <source>Head (.onnx)</source>
         <translation>分类头 (.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="104"/>
         <source>Alert score</source>
         <translation>告警得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="105"/>
         <source>Alert keywords</source>
         <translation>告警关键词</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="112"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="113"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="114"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="110"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Watching</source>
         <translation>监视中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="202"/>
         <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
 queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
 队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="258"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="249"/>
         <source>MIST alert</source>
         <translation>MIST 告警</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="260"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="251"/>
         <source>Zoom to</source>
         <translation>缩放至</translation>
     </message>
@@ -2964,6 +2954,16 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Install dependencies…</source>
         <translation>安装依赖…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/algorithm_task.py" line="48"/>
+        <source>Processing algorithm {id} is not registered</source>
+        <translation>处理算法 {id} 未注册</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/algorithm_task.py" line="86"/>
+        <source>The step failed; see the Processing log for details.</source>
+        <translation>该步骤失败；详情请查看处理（Processing）日志。</translation>
     </message>
 </context>
 </TS>
