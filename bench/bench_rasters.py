@@ -33,6 +33,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import speed_ratio  # noqa: E402
+
 from tests.helpers.raster_testkit import conv_encoder  # noqa: E402  the same small real encoder as the tests
 
 SIZES = (256, 512, 768)
@@ -221,7 +223,7 @@ def main() -> None:
               f"(surface nodes every {inund['step']} cells): {inund['seconds']:.2f} s, peak RSS "
               f"{inund['peak_rss_mb']:.0f} MB, {inund['area_km2']:.2f} km2 flooded in {inund['components']} "
               "connected components")
-        print(f"speed ratio: {naive_scaled / second['seconds']:.2f}")
+        speed_ratio(naive_scaled, second['seconds'])
 
 
 if __name__ == "__main__":
