@@ -168,7 +168,7 @@ def next_key_latency(path: Path, presses: int, pause_ms: int) -> list[float]:
     dock.resize(1280, 800)
     dock.show()
     dock.open_store(path)
-    dock.ordering_combo.setCurrentIndex([o for o, _ in ORDERINGS].index(Ordering.SCORE_HIGH))
+    dock.filters.ordering_combo.setCurrentIndex([o for o, _ in ORDERINGS].index(Ordering.SCORE_HIGH))
     dock.refresh(keep_place=False)
     dock.table.setFocus()
     painted: list[str] = []
