@@ -63,7 +63,7 @@ def build_image(path: Path, size: int, seed: int = 0) -> Path:
     strip = 1000
     field = cv2.resize(coarse, (coarse.shape[1] * 250, coarse.shape[0] * 250), interpolation=cv2.INTER_CUBIC)
     for r0 in range(0, size, strip):
-        f = field[r0:r0 + strip, :size]
+        f = field[r0:min(r0 + strip, size), :size]
         water = f > 0.6
         noise = rng.integers(0, 40, (f.shape[0], size, 3), dtype=np.uint8)
         rgb = np.empty((f.shape[0], size, 3), np.uint8)
