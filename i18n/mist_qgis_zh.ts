@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -139,7 +139,7 @@
         <translation>不可用：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -394,7 +394,7 @@
         <translation>帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Photo</source>
         <translation>照片</translation>
     </message>
@@ -489,17 +489,17 @@
         <translation>未核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
         <source>Flood</source>
         <translation>淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
         <source>Not flood</source>
         <translation>未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
         <source>Unsure</source>
         <translation>不确定</translation>
     </message>
@@ -509,52 +509,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="91"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="92"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="124"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="124"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="135"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="136"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="139"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="140"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="145"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="147"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="148"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="150"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="152"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="157"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="158"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,132 +599,132 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="256"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="257"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="178"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Score</source>
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="237"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="243"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="244"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="246"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="247"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="247"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="248"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="309"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="310"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="337"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="338"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="399"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="400"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="412"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="412"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="426"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="427"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="435"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="448"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="449"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="478"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="479"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="521"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="521"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="523"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="523"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="526"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="526"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="529"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="530"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="549"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="550"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="639"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="640"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="643"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="644"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="656"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="683"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="684"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="694"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="695"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -814,22 +814,22 @@
         <translation>无法读取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Text</source>
         <translation>文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
         <source>Geo conf.</source>
         <translation>定位置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
         <source>Verdict</source>
         <translation>判定</translation>
     </message>
@@ -1904,37 +1904,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="212"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="557"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="558"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="565"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="576"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="577"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="579"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="580"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -1969,32 +1969,32 @@
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>pending</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>skipped</source>
         <translation>已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>ankle</source>
         <translation>脚踝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>knee</source>
         <translation>膝盖</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>waist</source>
         <translation>腰部</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>above</source>
         <translation>腰部以上</translation>
     </message>
@@ -2254,7 +2254,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
