@@ -3,8 +3,9 @@ on a task manager thread, so the step is the same one the Processing dialog, a m
 run, with the task manager's progress bar and cancel.
 
 QGIS keeps no Python reference to the context, the feedback or the task: this object holds all
-three for as long as the dock holds it. `executed(ok, results)` arrives on the main thread after
-the algorithm's `postProcessAlgorithm` (the store's layers have repainted by then).
+three for as long as the dock holds it. `on_executed` runs on the main thread when the task ends:
+after a success, once the algorithm's `postProcessAlgorithm` ran (the store's layers have
+repainted); after a cancel, with the results the algorithm still returned (`ok` is then False).
 """
 
 from __future__ import annotations
