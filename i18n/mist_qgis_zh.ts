@@ -34,7 +34,7 @@
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="172"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="185"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -139,7 +139,7 @@
         <translation>不可用：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -179,27 +179,27 @@
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="50"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="52"/>
         <source>MIST Posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="60"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="64"/>
         <source>Post collection files and photo folders to import</source>
         <translation>要导入的帖子采集文件和照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="63"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="67"/>
         <source>Add files…</source>
         <translation>添加文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="64"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="68"/>
         <source>Add photo folder…</source>
         <translation>添加照片文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="65"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="69"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
@@ -209,47 +209,47 @@
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="76"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="80"/>
         <source>optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content</source>
         <translation>可选，例如 lat=Y_WGS84; lon=X_WGS84; text=content</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="77"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="81"/>
         <source>Column mapping</source>
         <translation>列映射</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="96"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="100"/>
         <source>store.gpkg (created if missing)</source>
         <translation>store.gpkg（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="103"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="107"/>
         <source>optional: folder the export&apos;s photo paths are relative to</source>
         <translation>可选：导出数据中照片路径所相对的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="168"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="172"/>
         <source>Media root</source>
         <translation>媒体根目录</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="108"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="112"/>
         <source>Keep author names (otherwise pseudonymised)</source>
         <translation>保留作者名（否则进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="114"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="118"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="115"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="119"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="149"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="153"/>
         <source>Post collections</source>
         <translation>帖子采集文件</translation>
     </message>
@@ -259,27 +259,27 @@
         <translation>带地理标记的照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="161"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="165"/>
         <source>MIST store</source>
         <translation>MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="193"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="207"/>
         <source>Add at least one file or photo folder.</source>
         <translation>请至少添加一个文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="195"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="209"/>
         <source>Choose a store (a .gpkg file; it is created if missing).</source>
         <translation>请选择数据库（.gpkg 文件；不存在时自动创建）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="198"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="212"/>
         <source>Not found: {path}</source>
         <translation>未找到：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="225"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
@@ -394,7 +394,7 @@
         <translation>帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Photo</source>
         <translation>照片</translation>
     </message>
@@ -489,17 +489,17 @@
         <translation>未核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
         <source>Flood</source>
         <translation>淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
         <source>Not flood</source>
         <translation>未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
         <source>Unsure</source>
         <translation>不确定</translation>
     </message>
@@ -509,52 +509,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="91"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="92"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="124"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="124"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="136"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="137"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="140"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="141"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="145"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="146"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="148"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="149"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="152"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="152"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="158"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="159"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,132 +599,132 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="257"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="258"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="178"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="179"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Score</source>
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="237"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="238"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="244"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="245"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="247"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="248"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="248"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="249"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="310"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="311"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="338"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="339"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="400"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="401"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="412"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="413"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="412"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="413"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="427"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="428"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="435"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="436"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="449"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="450"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="479"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="480"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="521"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="521"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="523"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="524"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="523"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="524"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="526"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="527"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="526"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="527"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="530"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="531"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="550"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="551"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="640"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="641"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="644"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="645"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="656"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="684"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="685"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="704"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="705"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -814,22 +814,22 @@
         <translation>无法读取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Text</source>
         <translation>文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
         <source>Geo conf.</source>
         <translation>定位置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
         <source>Verdict</source>
         <translation>判定</translation>
     </message>
@@ -1819,16 +1819,6 @@
         <translation>照片 {fid} 未纳入：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/import_task.py" line="28"/>
-        <source>MIST: import posts</source>
-        <translation>MIST：导入帖子</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/import_task.py" line="61"/>
-        <source>Import failed: {e}</source>
-        <translation>导入失败：{e}</translation>
-    </message>
-    <message>
         <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="245"/>
         <source>Top labels and scores of an image model for a few image files (a quick check). An image+text model reads the given text with every image (no text: the empty text).</source>
         <translation>图像模型对若干图像文件给出的前几个标签及得分（快速检查）。图像+文本模型会将给定文本与每张图像一起读取（未给文本时使用空文本）。</translation>
@@ -1909,37 +1899,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="212"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="213"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="558"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="559"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="577"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="578"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="580"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="581"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -1974,32 +1964,32 @@
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>pending</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>skipped</source>
         <translation>已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>ankle</source>
         <translation>脚踝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>knee</source>
         <translation>膝盖</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>waist</source>
         <translation>腰部</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>above</source>
         <translation>腰部以上</translation>
     </message>
@@ -2259,7 +2249,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2389,84 +2379,84 @@
         <translation>格式（auto：由文件扩展名判断）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="81"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="79"/>
         <source>MIST Live</source>
         <translation>MIST 实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="100"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="96"/>
         <source>One file, folder or http(s) URL per line</source>
         <translation>每行一个文件、文件夹或 http(s) URL</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="106"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="102"/>
         <source>Sources</source>
         <translation>数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="107"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="103"/>
         <source>Head (.onnx)</source>
         <translation>分类头 (.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="104"/>
         <source>Alert score</source>
         <translation>告警得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="105"/>
         <source>Alert keywords</source>
         <translation>告警关键词</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="112"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="113"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="114"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="110"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Watching</source>
         <translation>监视中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="202"/>
         <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
 queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
 队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="258"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="249"/>
         <source>MIST alert</source>
         <translation>MIST 告警</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="260"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="251"/>
         <source>Zoom to</source>
         <translation>缩放至</translation>
     </message>
@@ -2821,7 +2811,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>帖子数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="308"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="315"/>
         <source>no text</source>
         <translation>无文本</translation>
     </message>
@@ -2961,32 +2951,32 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>安装依赖…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="80"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
         <source>Longitude/latitude (WGS 84)</source>
         <translation>经纬度（WGS 84）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="82"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="86"/>
         <source>The CRS of projected x/y columns (Web Mercator, a UTM zone, a national grid); they are transformed to WGS 84</source>
         <translation>投影 x/y 列的坐标参考系（Web 墨卡托、UTM 分带、国家格网）；导入时转换为 WGS 84</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="88"/>
         <source>Coordinates CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="86"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="90"/>
         <source>UTC (Weibo: China time); e.g. Asia/Shanghai</source>
         <translation>UTC（微博：北京时间）；例如 Asia/Shanghai</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="87"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="91"/>
         <source>The time zone of times written without one</source>
         <translation>未注明时区的时间所在的时区</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="92"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="96"/>
         <source>Local times are in</source>
         <translation>本地时间的时区</translation>
     </message>
@@ -3009,6 +2999,16 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/qgis_ops/layers.py" line="111"/>
         <source>Cannot open the {table} of store {path}</source>
         <translation>无法打开数据库 {path} 的 {table}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/algorithm_task.py" line="49"/>
+        <source>Processing algorithm {id} is not registered</source>
+        <translation>处理算法 {id} 未注册</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/algorithm_task.py" line="87"/>
+        <source>The step failed; see the Processing log for details.</source>
+        <translation>该步骤失败；详情请查看处理（Processing）日志。</translation>
     </message>
 </context>
 </TS>

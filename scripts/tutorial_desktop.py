@@ -16,14 +16,11 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
-ENV_SCRIPT = "MIST_TOUR_SCRIPT"
-try:
-    THIS = Path(__file__).resolve()
-except NameError:  # QGIS's --code runs the file with exec(), without __file__
-    THIS = Path(os.environ[ENV_SCRIPT])
+import xvfb_qgis  # beside this file; inside QGIS, run_qgis puts its folder on the path
+
+THIS = xvfb_qgis.script_path(globals())
 REPO = THIS.parents[1]
 ENV_WORK = "MIST_TOUR_WORK"
 ENV_SAMPLE = "MIST_TOUR_SAMPLE"
@@ -41,27 +38,18 @@ def launch(plugin_zip: Path, out: Path) -> int:
         print("tutorial: no built model (run `make models`)", file=sys.stderr)
         return 2
     root = Path(tempfile.mkdtemp(prefix="mist-tour-"))
-    profile = root / "profiles" / "default"
-    plugins = profile / "python" / "plugins"
-    plugins.mkdir(parents=True)
-    with zipfile.ZipFile(plugin_zip) as zf:
-        zf.extractall(plugins)
+    profile = xvfb_qgis.fresh_profile(root, plugin_zip)
     model_dir = profile / "mist" / "models"  # what `make deploy` / `make models` install
     model_dir.mkdir(parents=True)
     for model in models:
         shutil.copy2(model, model_dir / model.name)
-    sys.path.insert(0, str(REPO / "scripts"))
-    from enable_plugin import enable
-    from xvfb_qgis import run_qgis
-
-    enable("mist_qgis", profile / "QGIS" / "QGIS3.ini")
     work = root / "work"
     work.mkdir()
     out.mkdir(parents=True, exist_ok=True)
     result = root / "result.json"
     env = dict(os.environ, **{ENV_WORK: str(work), ENV_SAMPLE: str(REPO / "resources" / "sample"),
-                              ENV_SCRIPT: str(THIS), ENV_RESULT: str(result), "MIST_TOUR_OUT": str(out.resolve())})
-    returncode = run_qgis(root, THIS, env, SCREEN, TIMEOUT_S)
+                              ENV_RESULT: str(result), "MIST_TOUR_OUT": str(out.resolve())})
+    returncode = xvfb_qgis.run_qgis(root, THIS, env, SCREEN, TIMEOUT_S)
     try:
         data = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
     finally:
@@ -111,22 +99,18 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         return next(a for a in keep["plugin"].actions if a.text() == text)
 
     def grab(widget, name: str) -> None:
-        QApplication.processEvents()
-        widget.grab().save(str(shots / name), "PNG")
+        xvfb_qgis.grab(widget, shots / name)
+
+    def failed(error: str) -> None:
+        seen["error"] = error
+        save()
 
     def step(name: str, then, delay_ms: int = 1500):
         def run() -> None:
-            try:
-                seen["steps"].append(name)
-                then()
-            except Exception:  # report and leave: never hang on QGIS's error dialog
-                import traceback
+            seen["steps"].append(name)
+            then()
 
-                seen["error"] = traceback.format_exc()
-                save()
-                os._exit(1)
-
-        QTimer.singleShot(delay_ms, run)
+        xvfb_qgis.later(delay_ms, run, failed)
 
     # 1. Import: the toolbar button opens the Posts dock; type the store; click Import
     def start() -> None:
@@ -150,7 +134,7 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
 
     def wait_import() -> None:
         dock = keep["plugin"].posts_dock
-        if dock.task is not None:
+        if dock.import_run is not None:
             step("after_import", wait_import, 1000)
             return
         from mist_qgis.gui.active_store import active_store
@@ -396,7 +380,9 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
     step("start", start, 4000)
 
 
-if __name__ == "__main__" and os.environ.get(ENV_WORK) is None:
+if xvfb_qgis.in_qgis():
+    inside_qgis()
+elif __name__ == "__main__":
     import argparse
 
     version = next(line.split("=", 1)[1].strip() for line in (REPO / "metadata.txt").read_text().splitlines()
@@ -406,5 +392,3 @@ if __name__ == "__main__" and os.environ.get(ENV_WORK) is None:
     parser.add_argument("--out", type=Path, default=REPO / "build" / "tour")
     args = parser.parse_args()
     sys.exit(launch(args.zip.resolve(), args.out))
-elif os.environ.get(ENV_WORK):
-    inside_qgis()

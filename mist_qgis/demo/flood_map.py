@@ -173,11 +173,14 @@ def _text_posts_layer(store: Path | str):
 
 
 def _moves_layer(store: Path | str):
-    from qgis.core import QgsArrowSymbolLayer, QgsLineSymbol
+    from qgis.core import QgsArrowSymbolLayer, QgsExpression, QgsLineSymbol
     from qgis.PyQt.QtGui import QColor
 
+    from ..core.stage import LocateStatus
+
     source, provider = store_layer_source(store, "geolocations")
-    layer = _vector(source, "Moved by photo matching (old → new)", "\"status\" = 'moved'", provider)
+    moved = QgsExpression.createFieldEqualityExpression("status", LocateStatus.MOVED.value)
+    layer = _vector(source, "Moved by photo matching (old → new)", moved, provider)
     arrow = QgsArrowSymbolLayer.create({"arrow_width": "0.5", "arrow_start_width": "0.5", "head_length": "2.2",
                                         "head_thickness": "1.6", "is_curved": "0", "is_repeated": "0"})
     arrow.subSymbol().setColor(QColor("#7b2cbf"))

@@ -36,6 +36,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import settings
+from ..core.stage import MediaStatus
 from ..core.store import Store, StoreError, open_store
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
@@ -517,10 +518,10 @@ class VerifyDock(QgsDockWidget):
         """(path, title, reason): a path to decode, or why there is none."""
         if row.kind != "photo":
             return None, tr("A {kind} is not previewed here").format(kind=row.kind), tr("Open the source link.")
-        if row.status == "pending":
+        if row.status == MediaStatus.PENDING:
             return None, tr("Photo not fetched yet"), tr("Run the photo fetch step for this store.")
-        if row.status in ("failed", "skipped"):
-            title = tr("Photo could not be fetched") if row.status == "failed" else tr("Photo skipped")
+        if row.status in (MediaStatus.FAILED, MediaStatus.SKIPPED):
+            title = tr("Photo could not be fetched") if row.status == MediaStatus.FAILED else tr("Photo skipped")
             return None, title, row.error or ""
         if not row.cache_path:
             return None, tr("Photo missing"), tr("The store has no cached file for this photo.")

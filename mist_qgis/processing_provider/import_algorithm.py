@@ -1,6 +1,6 @@
 """`mist:importposts`: import post collections (tweets, Weibo, CrisisMMD, CSV, GeoJSON, photo
-folders) into a store as one run. Thin over core.posts.importer; the dock's task runs the same
-function, and the CLI verb `import` maps onto this algorithm."""
+folders) into a store as one run. Thin over core.posts.importer; the Posts dock runs this algorithm
+on QGIS's task runner, and the CLI verb `import` maps onto it."""
 
 from __future__ import annotations
 

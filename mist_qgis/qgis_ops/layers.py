@@ -1,7 +1,7 @@
 """The posts layer as an analyst expects it: styled by screening state, a map tip with the photo
 and the text, the photo shown in the attribute form, and time-enabled for the temporal controller.
 
-Used by the import task, the dock and `mist:importposts` when QGIS loads its output. The text in
+Used by the Posts dock and by `mist:importposts` when QGIS loads its output. The text in
 the map tip is HTML-escaped by the template itself: post text is hostile input.
 """
 

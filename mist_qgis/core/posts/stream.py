@@ -30,7 +30,7 @@ BATCH_SIZE = 5000
 
 @dataclass
 class ImportOptions:
-    """What the user chose; plain data, so a QgsTask can carry it to its thread."""
+    """What the user chose; plain data, so it crosses to a worker thread or the reader process."""
 
     format: str | None = None
     media_root: str | None = None

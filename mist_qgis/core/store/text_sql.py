@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import options
+from ..stage import MediaStatus
 
 if TYPE_CHECKING:
     import numpy as np
@@ -177,8 +178,8 @@ def media_text_features(
     import numpy as np
 
     rows = store.query(
-        "SELECT m.fid, m.post_fid FROM media m WHERE m.status = 'ok' AND m.kind = 'photo' "
-        "AND m.cache_path IS NOT NULL ORDER BY m.fid"
+        "SELECT m.fid, m.post_fid FROM media m WHERE m.status = ? AND m.kind = 'photo' "
+        "AND m.cache_path IS NOT NULL ORDER BY m.fid", (MediaStatus.OK,)
     )
     if media_fids is not None:
         wanted = set(int(f) for f in media_fids)
