@@ -8,9 +8,10 @@ token types (int64, any batch and length), and does what sentence-transformers d
 transformer: mean of the token vectors under the mask, then L2 normalisation -> `embedding`
 (N, 384). Its card says `mist.task` "text-encoder" (pooling "none": the graph pools; languages
 ["en"]; the sha256 of the package's model.safetensors), so the registry offers it wherever a
-text encoder is chosen; `--card-only` puts the card on an earlier export. The tokenizer files are copied into `all-MiniLM-L6-v2-tokenizer/` beside the model, read
-at run time by the `tokenizers` library (no transformers, no sentence-transformers). The export is
-checked against sentence-transformers on real sentences.
+text encoder is chosen; `--card-only` puts the card on an earlier export. The tokenizer files
+are copied into `all-MiniLM-L6-v2-tokenizer/` beside the model, read at run time by the
+`tokenizers` library (no transformers, no sentence-transformers). The export is checked against
+sentence-transformers on real sentences.
 """
 
 from __future__ import annotations

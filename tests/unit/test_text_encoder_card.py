@@ -6,7 +6,6 @@ Chinese posts."""
 from __future__ import annotations
 
 import importlib.util
-import json
 import shutil
 from pathlib import Path
 
@@ -23,64 +22,14 @@ from mist_qgis.core.store import text_sql as sql
 from mist_qgis.core.text.features import TextFeatureError, dense, encoder_path, is_multilingual
 from mist_qgis.core.text.screen import screen_texts
 from tests.helpers import built_models
+from tests.helpers.text_encoder import DIM, WORDS, tiny_export
 
 REPO = Path(__file__).resolve().parents[2]
-DIM = 8
-# word -> the axis it points along: flood words of both languages share axis 0, help axis 1,
-# everyday words axes 4-7. Anything else is [UNK] (axis 3).
-WORDS = {
-    "[PAD]": None, "[UNK]": 3, "flood": 0, "water": 0, "flooded": 0, "水": 0, "淹": 0, "洪": 0,
-    "help": 1, "rescue": 1, "救": 1, "命": 1, "coffee": 4, "咖": 4, "啡": 4, "cat": 5, "猫": 5,
-    "street": 6, "街": 6, "the": 7, "我": 7,
-}
-
-
 def _export_script():
     spec = importlib.util.spec_from_file_location("export_minilm", REPO / "models" / "export_minilm.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
-
-
-def _tiny_export(folder: Path, pooling: str = "mean", max_length: int = 32) -> tuple[Path, np.ndarray]:
-    """A sentence-transformers-style folder: an ONNX graph (token embedding table -> token vectors
-    N x L x 8), a WordLevel tokenizer.json that splits Chinese into characters, and the
-    sentence-transformers configuration files."""
-    import onnx
-    from onnx import TensorProto, helper
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers
-
-    folder.mkdir(parents=True, exist_ok=True)
-    vocab = {w: i for i, w in enumerate(WORDS)}
-    table = np.zeros((len(vocab), DIM), np.float32)
-    rng = np.random.default_rng(0)
-    for word, axis in WORDS.items():
-        if axis is not None:
-            table[vocab[word], axis] = 1.0
-            table[vocab[word]] += rng.normal(0, 0.05, DIM).astype(np.float32)
-    graph = helper.make_graph(
-        [helper.make_node("Gather", ["table", "input_ids"], ["last_hidden_state"], axis=0)],
-        "tiny-encoder",
-        [helper.make_tensor_value_info("input_ids", TensorProto.INT64, ["batch", "tokens"]),
-         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, ["batch", "tokens"])],
-        [helper.make_tensor_value_info("last_hidden_state", TensorProto.FLOAT, ["batch", "tokens", DIM])],
-        [helper.make_tensor("table", TensorProto.FLOAT, table.shape, table.ravel().tolist())],
-    )
-    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-    model.ir_version = 8
-    (folder / "onnx").mkdir(exist_ok=True)
-    onnx.save(model, str(folder / "onnx" / "model.onnx"))
-    tok = Tokenizer(models.WordLevel(vocab, unk_token="[UNK]"))
-    tok.normalizer = normalizers.BertNormalizer(handle_chinese_chars=True, lowercase=True)
-    tok.pre_tokenizer = pre_tokenizers.Whitespace()
-    tok.save(str(folder / "tokenizer.json"))
-    (folder / "tokenizer_config.json").write_text(json.dumps({"pad_token": "[PAD]", "model_max_length": 512}))
-    (folder / "sentence_bert_config.json").write_text(json.dumps({"max_seq_length": max_length}))
-    (folder / "1_Pooling").mkdir(exist_ok=True)
-    (folder / "1_Pooling" / "config.json").write_text(json.dumps({
-        "word_embedding_dimension": DIM, "pooling_mode_mean_tokens": pooling == "mean",
-        "pooling_mode_cls_token": pooling == "cls"}))
-    return folder, table
 
 
 def _store_posts(store, texts):
@@ -116,7 +65,7 @@ def test_the_minilm_export_writes_a_text_encoder_card_the_registry_offers(tmp_pa
 
 
 def test_a_user_exported_multilingual_encoder_plugs_in_by_card(store, tmp_path):
-    source, table = _tiny_export(tmp_path / "export")
+    source, table = tiny_export(tmp_path / "export")
     out = tmp_path / "models"
     path = card_text_encoder(source, out, "tiny-multilingual", ["en", "zh"], licence="MIT")
     assert path == out / "tiny-multilingual.onnx" and (out / "tiny-multilingual-tokenizer" / "tokenizer.json").is_file()
@@ -148,7 +97,7 @@ def test_a_user_exported_multilingual_encoder_plugs_in_by_card(store, tmp_path):
 
 
 def test_cls_pooling_and_bad_encoder_cards_are_refused_clearly(tmp_path):
-    source, table = _tiny_export(tmp_path / "cls", pooling="cls")
+    source, table = tiny_export(tmp_path / "cls", pooling="cls")
     path = card_text_encoder(source, tmp_path / "out", "tiny-cls", ["mul"])
     card = resolve_text_encoder(path).card
     assert card.pooling == "cls" and is_multilingual(card)

@@ -51,8 +51,9 @@ def resolve_text_encoder(ref: str | Path | None = None, registry: ModelRegistry 
         found = text_encoders(ModelRegistry([("user", folder)]))
         preferred = [e for e in found if e.card.id == TEXT_MODEL_ID]
         if not found:
-            raise FileNotFoundError(f"{folder} holds no MIST text encoder (an .onnx file with a text-encoder card: "
-                                    "export one with models/export_minilm.py or card one with models/text_encoder_card.py)")
+            raise FileNotFoundError(
+                f"{folder} holds no MIST text encoder (an .onnx file with a text-encoder card: export one with "
+                "models/export_minilm.py or card one with models/text_encoder_card.py)")
         entry = (preferred or found)[0]
     else:
         try:

@@ -121,7 +121,8 @@ def card_text_encoder(
         source=source or f"sentence-transformers ONNX export {export.onnx.name}, carded by MIST",
         input_kind="text", outputs={"embedding": export.output}, embedding_dim=export.dim,
         weights_sha256=sha256_file(export.onnx),
-        description=f"sentence embeddings ({export.dim}-d, {export.pooling} pooling), languages: {', '.join(languages)}",
+        description=f"sentence embeddings ({export.dim}-d, {export.pooling} pooling), "
+                    f"languages: {', '.join(languages)}",
         extra={"tokenizer": tokenizer_name, "max_length": export.max_length, "text_inputs": list(export.text_inputs),
                "pooling": export.pooling, "normalize": export.normalize, "languages": list(languages)},
     )
