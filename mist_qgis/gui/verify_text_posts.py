@@ -175,9 +175,13 @@ class TextPostsPane(QWidget):
         self.uncategorised.setToolTip(tr("Hide the posts an analyst has already categorised"))
         self.uncategorised.toggled.connect(lambda _on: self.refresh(self.filt, keep_place=True))
         self.count_label = QLabel()
+        self.style_button = QPushButton(tr("Colour the map by category"))
+        self.style_button.setToolTip(tr("Style the posts layer by text category, legend in your language"))
+        self.style_button.clicked.connect(self.style_map)
         top.addWidget(self.uncategorised)
         top.addStretch(1)
         top.addWidget(self.count_label)
+        top.addWidget(self.style_button)
         layout.addLayout(top)
         split = QSplitter(Qt.Orientation.Horizontal)
         self.table = QTableView()
@@ -305,6 +309,20 @@ class TextPostsPane(QWidget):
             f"<p>{text}</p><p style='color:#666; font-size:small'>{html.escape(row.platform)} · "
             f"{html.escape(row.post_id)} · {when}{link}</p>")
         self.categories.show_post(self.store, row.post_fid)
+
+    def style_map(self) -> int:
+        """The same styling as the menu's "Style posts by category", for this store; layers styled."""
+        from ..qgis_ops.layers import style_store_posts_by_category
+
+        if self.store is None:
+            return 0
+        try:
+            layers = style_store_posts_by_category(self.store.path)
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            self.message.emit(str(exc), True)
+            return 0
+        self.message.emit(tr("Posts coloured by text category: {n} layer(s).").format(n=len(layers)), False)
+        return len(layers)
 
     # -- categories --------------------------------------------------------------------------
 

@@ -296,3 +296,18 @@ def style_posts_by_category(layer, categories: list[tuple[str, str]] | None = No
     cats.append(QgsRendererCategory(NO_TEXT_VALUE, grey, tr("no text")))
     layer.setRenderer(QgsCategorizedSymbolRenderer(primary_category_expression([n for n, _ in order]), cats))
     layer.triggerRepaint()
+
+
+def style_store_posts_by_category(store_path: str | Path, project=None) -> list:
+    """Colour the posts layers of a store by text category, with the store's own category list
+    (the team's, in desk order) and a legend in the user's language; the posts layer is added
+    first when the project has none. Returns the layers styled."""
+    from ..core.store import open_store
+    from ..core.text.categories import load_categories
+
+    with open_store(store_path, read_only=True) as store:
+        categories = [(c.name, c.title) for c in load_categories(store)]
+    layers = store_layers(store_path, "posts", project) or [add_posts_layer(store_path, project)]
+    for layer in layers:
+        style_posts_by_category(layer, categories)
+    return layers

@@ -126,6 +126,8 @@ def test_text_posts_follow_the_search_and_select_on_the_map(qtbot, text_store, s
         dock.filters.timer.stop()
         dock.refresh()
         assert [r.post_id for r in dock.text_posts.model.rows] == ["t-zh"]
+        assert dock.text_posts.style_map() == 1  # the posts layer already in the project
+        assert layer.renderer().type() == "categorizedSymbol" and "1" in dock.status.text()
         dock.analyst_edit.setText("")
         _key(qtbot, dock, Qt.Key.Key_1)
         assert "Analyst" in dock.text_posts.categories.message.text()
