@@ -41,6 +41,7 @@ from .. import settings
 from ..core.store import Store, StoreError, open_store
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
+from ..core.text.analyst import photo_free
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr
@@ -354,6 +355,8 @@ class VerifyDock(QgsDockWidget):
         self._set_editing_enabled(not self.store.read_only)
         self._data_version = store_verify.data_version(self.store)
         self.quality.set_store(self.store)
+        if photo_free(self.store) and not self.text_mode:  # a posts-only collection: nothing to see as photos
+            self.filters.show_text_posts()
         self.refresh(keep_place=False)
         self._poll.start()
         return True

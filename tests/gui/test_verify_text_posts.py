@@ -148,3 +148,17 @@ def test_photo_posts_categories_panel_undoes_too(qtbot, text_store, open_verify_
     _key(qtbot, dock, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert _state(store_path, row.post_fid) == before
     assert not dock.categories_panel.boxes["caution_advice"].isChecked()
+
+
+def test_a_posts_only_collection_opens_on_its_posts(qtbot, store_path, open_verify_dock):
+    """No photo at all (a posts-only collection): the dock opens on the posts without photos."""
+    with open_store(store_path) as store:
+        with store.batch() as conn:
+            store.add_posts(conn, [PostRecord(pid, "weibo", 113.7, 34.8, text=text) for pid, text in TEXT_ONLY])
+        screen_texts(store)
+    dock = open_verify_dock(store_path)
+    assert dock.text_mode and dock.stack.currentIndex() == 1
+    assert [r.post_id for r in dock.text_posts.model.rows] == ["t-en", "t-zh", "t-none"]
+    _key(qtbot, dock, KEYS[NAMES.index("misinformation")])
+    with open_store(store_path) as store:
+        assert "misinformation" in sql.analyst_labels(store)[dock.text_posts.current_post().post_fid]

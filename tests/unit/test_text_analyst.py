@@ -9,6 +9,7 @@ from mist_qgis.core.posts.record import MediaRef, PostRecord
 from mist_qgis.core.store import text_sql as sql
 from mist_qgis.core.text.analyst import (
     count_text_only_posts,
+    photo_free,
     set_post_categories,
     text_only_posts,
     text_post,
@@ -56,6 +57,10 @@ def test_the_queue_holds_posts_without_photos_with_their_text_and_categories(sto
     # photo-only conditions of the photo queue do not hide posts without photos
     assert len(text_only_posts(store, QueueFilter(verdicts=frozenset({"flood"}), score_min=0.9))) == 4
     assert _ids(text_only_posts(store, after_fid=posts["zh"], limit=1)) == ["emoji"]  # keyset paging
+    assert not photo_free(store)
+    with store.batch() as conn:
+        conn.execute("DELETE FROM media")
+    assert photo_free(store) and count_text_only_posts(store) == 5
 
 
 def test_categories_set_by_an_analyst_undo_exactly(store, posts):

@@ -219,6 +219,11 @@ def text_only_count(store: Store, terms: list[str], params: dict) -> int:
     return int(store.query(f"SELECT count(*) FROM posts p WHERE {where}", params)[0][0])
 
 
+def posts_only(store: Store) -> bool:
+    """Posts, and not one photo among them (a posts-only collection); no full count of either."""
+    return bool(store.query("SELECT EXISTS (SELECT 1 FROM posts) AND NOT EXISTS (SELECT 1 FROM media)")[0][0])
+
+
 def category_state(store: Store, post_fid: int) -> tuple[list[tuple[str, str | None]], tuple]:
     """A post's analyst categories (category, analyst) and its summary fields, to restore on undo."""
     rows = store.query("SELECT category, analyst FROM post_categories WHERE post_fid = ? AND source = 'analyst' "

@@ -86,6 +86,11 @@ def count_text_only_posts(store: Store, filt: QueueFilter | None = None, uncateg
     return sql.text_only_count(store, terms, params)
 
 
+def photo_free(store: Store) -> bool:
+    """A posts-only collection: posts, and not one photo among them (the dock then opens on its text queue)."""
+    return sql.posts_only(store)
+
+
 def text_post(store: Store, post_fid: int) -> TextPostRow | None:
     """One post as the text mode shows it (fresh from the store, e.g. after a change)."""
     rows = store.query("SELECT fid, post_id, platform, timestamp, text, url, geom, text_categories, "
