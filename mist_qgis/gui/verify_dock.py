@@ -116,6 +116,7 @@ class VerifyDock(QgsDockWidget):
         self._count_pool.setMaxThreadCount(1)
         self._tried_last_store = False
         self._want_match = False  # the analyst asked for the match view (M); kept while moving on
+        self._auto_text_mode = False  # the dock chose the text queue for a posts-only store
         self.match_source = None  # MatchSource of the current row, None when it has no match view
         self._build_ui()
         self.map.extent_changed.connect(lambda: self._map_changed(self.filters.follow_extent))
@@ -355,8 +356,10 @@ class VerifyDock(QgsDockWidget):
         self._set_editing_enabled(not self.store.read_only)
         self._data_version = store_verify.data_version(self.store)
         self.quality.set_store(self.store)
-        if photo_free(self.store) and not self.text_mode:  # a posts-only collection: nothing to see as photos
-            self.filters.show_text_posts()
+        if photo_free(self.store) != self._auto_text_mode:  # a posts-only collection: nothing to see as photos
+            self._auto_text_mode = not self._auto_text_mode
+            if self._auto_text_mode != self.text_mode:
+                self.filters.show_text_posts(self._auto_text_mode)
         self.refresh(keep_place=False)
         self._poll.start()
         return True

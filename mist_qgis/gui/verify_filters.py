@@ -81,11 +81,12 @@ class VerifyFilters(QWidget):
         """The queue shows posts without photos (categorised by text) rather than photos."""
         return VERDICT_FILTERS[self.verdict_filter.currentIndex()][0] == TEXT_POSTS
 
-    def show_text_posts(self) -> None:
-        """Switch the queue to the posts without photos (without waiting for the settle timer)."""
+    def show_text_posts(self, on: bool = True) -> None:
+        """Switch the queue to the posts without photos, or back to all photos (without waiting
+        for the settle timer)."""
         blocked = self.verdict_filter.blockSignals(True)
         try:
-            self.verdict_filter.setCurrentIndex([v for v, _ in VERDICT_FILTERS].index(TEXT_POSTS))
+            self.verdict_filter.setCurrentIndex([v for v, _ in VERDICT_FILTERS].index(TEXT_POSTS) if on else 0)
         finally:
             self.verdict_filter.blockSignals(blocked)
 

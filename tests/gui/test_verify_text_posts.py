@@ -98,7 +98,7 @@ def test_text_posts_are_categorised_with_keys_and_undone(qtbot, text_store, open
     assert pane.current_post().post_id == "t-none" and pane.categories.checked() == []
     assert "No text" in pane.categories.current.text()
     _key(qtbot, dock, Qt.Key.Key_0)
-    assert _state(store_path, fids["t-none"]) == (("", "analyst"), None)  # answered: none of these
+    assert _state(store_path, fids["t-none"]) == (("", "analyst"), ())  # answered: none of these
 
     # "Only not categorised" hides what analysts did; photo verdict keys do nothing here
     pane.uncategorised.setChecked(True)
@@ -162,3 +162,7 @@ def test_a_posts_only_collection_opens_on_its_posts(qtbot, store_path, open_veri
     _key(qtbot, dock, KEYS[NAMES.index("misinformation")])
     with open_store(store_path) as store:
         assert "misinformation" in sql.analyst_labels(store)[dock.text_posts.current_post().post_fid]
+    other = store_path.parent / "photos.gpkg"  # the next store has photos: back to them
+    with open_store(other, create=True) as store:
+        build_store(store, n=2)
+    assert dock.open_store(other) and not dock.text_mode and dock.model.rowCount() == 2

@@ -75,6 +75,7 @@ def test_categories_set_by_an_analyst_undo_exactly(store, posts):
         r.post_fid for r in text_only_posts(store, uncategorised=True)}
     second = set_post_categories(store, fid, [], "bo")  # "none of these" is an answer too
     assert text_post(store, fid).categories == () and text_post(store, fid).source == "analyst"
+    assert sql.analyst_labels(store)[fid] == ()  # a negative for every category when heads train
     undo_post_categories(store, second)
     assert text_post(store, fid) == after and sql.analyst_labels(store)[fid] == ("urgent_help", "flood")
     undo_post_categories(store, first)

@@ -148,8 +148,11 @@ def set_summaries(conn: sqlite3.Connection, rows: Iterable[tuple[int, str | None
 
 
 def analyst_labels(store: Store) -> dict[int, tuple[str, ...]]:
-    """post fid -> the categories analysts gave it (the training labels of text heads)."""
-    out: dict[int, list[str]] = {}
+    """post fid -> the categories analysts gave it (the training labels of text heads). An analyst's
+    "none of these" is an empty tuple: a negative for every category (a post with no text has no
+    features, so it never becomes one)."""
+    out: dict[int, list[str]] = {fid: [] for (fid,) in store.query(
+        "SELECT fid FROM posts WHERE text_category_source = 'analyst' ORDER BY fid")}
     for fid, cat in store.query(
         "SELECT post_fid, category FROM post_categories WHERE source = 'analyst' ORDER BY post_fid, fid"
     ):
@@ -158,7 +161,7 @@ def analyst_labels(store: Store) -> dict[int, tuple[str, ...]]:
 
 
 def analyst_labelled_posts(store: Store) -> set[int]:
-    return {r[0] for r in store.query("SELECT DISTINCT post_fid FROM post_categories WHERE source = 'analyst'")}
+    return set(analyst_labels(store))
 
 
 def post_categories(store: Store, post_fid: int) -> list[sqlite3.Row]:
