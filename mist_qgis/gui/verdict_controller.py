@@ -80,12 +80,7 @@ class VerdictController(QObject):
         except (StoreError, sqlite3.Error) as exc:
             self.failed.emit(tr("The verdict could not be saved: {error}").format(error=exc))
             return None
-        batch = VerdictBatch(receipts)
-        self.history.append(batch)
-        del self.history[:-MAX_UNDO]
-        refresh_store_layers(self.store.path)
-        self.written.emit(batch)
-        return batch
+        return self._remember(VerdictBatch(receipts), self.written)
 
     def set_categories(self, post_fid: int, categories: list[str], analyst: str) -> CategoryBatch | None:
         """Save an analyst's categories for a post (undoable); None when nothing was written."""
@@ -99,11 +94,14 @@ class VerdictController(QObject):
         except (StoreError, sqlite3.Error) as exc:
             self.failed.emit(tr("The categories could not be saved: {error}").format(error=exc))
             return None
-        batch = CategoryBatch(receipt)
+        return self._remember(CategoryBatch(receipt), self.categories_written)
+
+    def _remember(self, batch, signal):
+        """Keep a written batch for undo, repaint the store's layers and say so."""
         self.history.append(batch)
         del self.history[:-MAX_UNDO]
         refresh_store_layers(self.store.path)
-        self.categories_written.emit(batch)
+        signal.emit(batch)
         return batch
 
     def undo(self) -> VerdictBatch | CategoryBatch | None:

@@ -14,12 +14,12 @@ graph before the files are written.
 
 from __future__ import annotations
 
-import json
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from .card import TEXT_INPUTS, ModelCard, ModelCardError, embed_card
+from .tokenizer import read_json
 
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
                    "sentencepiece.bpe.model", "spiece.model")
@@ -41,16 +41,6 @@ class EncoderExport:
     text_inputs: tuple[str, ...]
 
 
-def _json(path: Path) -> dict:
-    if not path.is_file():
-        return {}
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as exc:
-        raise ModelCardError(f"{path} is not readable JSON: {exc}") from None
-    return data if isinstance(data, dict) else {}
-
-
 def read_export(folder: str | Path, onnx_file: str | Path | None = None) -> EncoderExport:
     """Read the graph's inputs and outputs and the sentence-transformers configuration of a folder."""
     import onnxruntime as ort
@@ -68,7 +58,7 @@ def read_export(folder: str | Path, onnx_file: str | Path | None = None) -> Enco
     if "input_ids" not in inputs or not set(inputs) <= set(TEXT_INPUTS):
         raise ModelCardError(f"{onnx}: a text encoder takes {', '.join(TEXT_INPUTS)}; the graph takes {list(inputs)}")
     outputs = {o.name: o.shape for o in session.get_outputs()}
-    pooling_config = _json(folder / "1_Pooling" / "config.json")
+    pooling_config = read_json(folder / "1_Pooling" / "config.json")
     pooled = [n for n in POOLED_OUTPUTS if n in outputs]
     tokens = [n for n in TOKEN_OUTPUTS if n in outputs]
     if pooled:
@@ -87,7 +77,7 @@ def read_export(folder: str | Path, onnx_file: str | Path | None = None) -> Enco
         dim = pooling_config.get("word_embedding_dimension")
     if not isinstance(dim, int) or dim <= 0:
         raise ModelCardError(f"{onnx}: the width of output {output!r} is unknown (and no 1_Pooling/config.json)")
-    max_length = _json(folder / "sentence_bert_config.json").get("max_seq_length")
+    max_length = read_json(folder / "sentence_bert_config.json").get("max_seq_length")
     max_length = max_length if isinstance(max_length, int) and not isinstance(max_length, bool) else DEFAULT_MAX_LENGTH
     # Unit length always: heads and cosine comparisons then see every encoder's vectors on one scale
     # (a no-op for models whose modules.json already ends in Normalize).
