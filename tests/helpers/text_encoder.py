@@ -9,10 +9,11 @@ from pathlib import Path
 import numpy as np
 
 DIM = 8
-# word -> the axis it points along: flood words of both languages share axis 0, help axis 1,
+# word -> the axis it points along: flood words of both languages share axis 0, help axis 1, padding
+# axis 2 (so a vector that counted padding would show it),
 # everyday words axes 4-7. Anything else is [UNK] (axis 3).
 WORDS = {
-    "[PAD]": None, "[UNK]": 3, "flood": 0, "water": 0, "flooded": 0, "水": 0, "淹": 0, "洪": 0,
+    "[PAD]": 2, "[UNK]": 3, "flood": 0, "water": 0, "flooded": 0, "水": 0, "淹": 0, "洪": 0,
     "help": 1, "rescue": 1, "救": 1, "命": 1, "coffee": 4, "咖": 4, "啡": 4, "cat": 5, "猫": 5,
     "street": 6, "街": 6, "the": 7, "我": 7,
 }
