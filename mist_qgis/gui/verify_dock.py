@@ -414,6 +414,8 @@ class VerifyDock(QgsDockWidget):
             return
         self.stack.setCurrentIndex(1 if self.text_mode else 0)
         if self.text_mode:
+            self._count_generation += 1  # a photo count still running is no longer wanted
+            self.status.clear()
             self.text_posts.refresh(self.current_filter(), keep_place)
             return
         current = self.current_row() if keep_place else None
