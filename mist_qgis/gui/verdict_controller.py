@@ -96,7 +96,7 @@ class VerdictController(QObject):
             return None
         return self._remember(CategoryBatch(receipt), self.categories_written)
 
-    def _remember(self, batch, signal):
+    def _remember(self, batch: VerdictBatch | CategoryBatch, signal) -> VerdictBatch | CategoryBatch:
         """Keep a written batch for undo, repaint the store's layers and say so."""
         self.history.append(batch)
         del self.history[:-MAX_UNDO]

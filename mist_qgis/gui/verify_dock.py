@@ -41,7 +41,7 @@ from .. import settings
 from ..core.store import Store, StoreError, open_store
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
-from ..core.text.analyst import photo_free
+from ..core.text.analyst import TextPostRow, photo_free
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr
@@ -53,7 +53,7 @@ from .photo_view import PhotoView
 from .prefetch import ImageLoader
 from .quality_panel import QualityPanel
 from .text_categories_panel import TextCategoriesPanel
-from .verdict_controller import VerdictBatch, VerdictController
+from .verdict_controller import CategoryBatch, VerdictBatch, VerdictController
 from .verify_facts import facts_html
 from .verify_filters import VerifyFilters
 from .verify_keys import VERDICT_KEYS, KeyCommand, command_for
@@ -534,7 +534,7 @@ class VerifyDock(QgsDockWidget):
         self._show_row(row)
         self._prefetch_around(current.row())
 
-    def _text_post_changed(self, row) -> None:
+    def _text_post_changed(self, row: TextPostRow) -> None:
         if self.sync_map.isChecked():
             self.map.select_on_map([row])
 
@@ -726,7 +726,7 @@ class VerifyDock(QgsDockWidget):
             return False
         return True
 
-    def _categories_changed(self, batch) -> None:
+    def _categories_changed(self, batch: CategoryBatch) -> None:
         """Our own change is not "another session's"; the photo's panel shows the post's categories."""
         if self.store is None:
             return

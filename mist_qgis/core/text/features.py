@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     import numpy as np
     from scipy import sparse
 
+    from ..models.card import ModelCard
+    from ..models.registry import ModelRegistry
+
 FEATURE_SETS = options.TEXT_FEATURE_SETS.names
 DEFAULT_FEATURE_SET = options.TEXT_FEATURE_SETS.default
 NGRAM_DIM = 2 ** 12
@@ -38,12 +41,14 @@ class TextFeatureError(MistError, ValueError):
     """A feature set cannot be computed (unknown name, missing encoder folder)."""
 
 
-def is_multilingual(card) -> bool:
+def is_multilingual(card: ModelCard) -> bool:
     """An encoder whose card lists more than one language (or "mul", ISO 639's code for many)."""
     return len(set(card.languages)) > 1 or "mul" in card.languages
 
 
-def encoder_path(feature_set: str, encoder: str | Path | None = None, registry=None) -> Path | None:
+def encoder_path(
+    feature_set: str, encoder: str | Path | None = None, registry: ModelRegistry | None = None,
+) -> Path | None:
     """The text encoder file a feature set reads (None for char n-grams): `minilm` the registry's
     all-MiniLM-L6-v2, `multilingual` the encoder named (id, id@version, .onnx path or folder) or
     else the registry's first multilingual one. A clear error says what is missing."""
@@ -67,7 +72,7 @@ def encoder_path(feature_set: str, encoder: str | Path | None = None, registry=N
     raise TextFeatureError(f"unknown text feature set {feature_set!r} ({', '.join(FEATURE_SETS)})")
 
 
-def feature_tag(feature_set: str, encoder: str | Path | None = None, registry=None) -> str:
+def feature_tag(feature_set: str, encoder: str | Path | None = None, registry: ModelRegistry | None = None) -> str:
     """The model tag features of a set are stored and matched under (heads record it): the
     encoder's card tag, or the char n-gram tag."""
     if feature_set == "char-ngram":
