@@ -84,7 +84,7 @@
         <translation>帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="38"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="40"/>
         <source>— (embeddings)</source>
         <translation>—（嵌入向量）</translation>
     </message>
@@ -94,47 +94,47 @@
         <translation>MIST 模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="76"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="78"/>
         <source>Import model pack (zip)…</source>
         <translation>导入模型包 (zip)…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="77"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="79"/>
         <source>Import model pack (folder)…</source>
         <translation>导入模型包（文件夹）…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="78"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="80"/>
         <source>Add model folder…</source>
         <translation>添加模型文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="79"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="81"/>
         <source>Check provider</source>
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="158"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="160"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="111"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="113"/>
         <source>Execution providers in this ONNX Runtime: {a}. New sessions start on: {p} (the CPU is always the fallback).</source>
         <translation>此 ONNX Runtime 中的执行提供程序：{a}。新会话使用：{p}（始终以 CPU 作为后备）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="115"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="117"/>
         <source>ONNX Runtime is not installed: models cannot run.</source>
         <translation>未安装 ONNX Runtime：无法运行模型。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="118"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="120"/>
         <source>not loaded</source>
         <translation>未加载</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="126"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="128"/>
         <source>Not usable:</source>
         <translation>不可用：</translation>
     </message>
@@ -144,37 +144,37 @@
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="191"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="193"/>
         <source>Replace it?</source>
         <translation>是否替换？</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="195"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="197"/>
         <source>Model pack refused</source>
         <translation>模型包被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="197"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="199"/>
         <source>Imported: {models}</source>
         <translation>已导入：{models}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="201"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="203"/>
         <source>Model pack</source>
         <translation>模型包</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="201"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="203"/>
         <source>Model pack (*.zip)</source>
         <translation>模型包 (*.zip)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="205"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="207"/>
         <source>Model pack folder</source>
         <translation>模型包文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="208"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="210"/>
         <source>Folder with ONNX models</source>
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
@@ -509,52 +509,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="94"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="95"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="128"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="130"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="128"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="130"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="140"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="142"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="146"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="149"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="152"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="157"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="158"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="162"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="164"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,12 +599,12 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="261"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="263"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="182"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="184"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -614,32 +614,32 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="241"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="243"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="248"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="250"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="251"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="253"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="252"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="254"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="321"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="323"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="350"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="352"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
@@ -649,82 +649,82 @@
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="442"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="442"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="449"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="457"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="457"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="465"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="471"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="479"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="501"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="509"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="552"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="560"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="552"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="560"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="554"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="562"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="554"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="562"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="556"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="564"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="556"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="564"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="559"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="559"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="563"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="571"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="583"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="591"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="673"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="681"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="677"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="685"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,22 +789,22 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="689"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="697"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="717"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="725"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="126"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="124"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="737"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="745"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -1914,37 +1914,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="216"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="218"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="591"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="599"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="599"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="607"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="601"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="609"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="601"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="609"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="610"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="618"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="613"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="621"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2044,7 +2044,7 @@
         <translation>GeoJSON 或 GeoJSON 序列</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="179"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="181"/>
         <source>Importing {name}…</source>
         <translation>正在导入 {name}…</translation>
     </message>
@@ -2264,7 +2264,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="159"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="161"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2966,12 +2966,12 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>语言未知</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="100"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="95"/>
         <source>The categories could not be saved: {error}</source>
         <translation>无法保存类别：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="787"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="795"/>
         <source>This store is open read-only: categories cannot be set.</source>
         <translation>此存储以只读方式打开：无法设置类别。</translation>
     </message>
@@ -3064,6 +3064,11 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="32"/>
         <source>Text encoder for the multilingual features (empty: the first multilingual one)</source>
         <translation>多语言特征的文本编码器（留空：使用第一个多语言编码器）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="38"/>
+        <source>text encoder: {languages}</source>
+        <translation>文本编码器：{languages}</translation>
     </message>
 </context>
 </TS>
