@@ -1349,7 +1349,7 @@
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="174"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="175"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
@@ -2069,7 +2069,7 @@
         <translation>外业存储</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="69"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="70"/>
         <source>Counts (JSON)</source>
         <translation>计数（JSON）</translation>
     </message>
@@ -2746,77 +2746,72 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>筛查帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="51"/>
-        <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence. A text head whose training showed no skill beyond chance is refused unless allowed.</source>
-        <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。训练时未显示出超越随机水平能力的文本分类头会被拒绝，除非明确允许。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="63"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="64"/>
         <source>Text heads folder (empty: keyword rules)</source>
         <translation>文本分类头文件夹（留空：使用关键词规则）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="66"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="67"/>
         <source>Screen even with a text head whose training showed no skill beyond chance</source>
         <translation>即使文本分类头的训练未显示出超越随机水平的能力，也用它筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="94"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="95"/>
         <source>Train text heads from post categories</source>
         <translation>根据帖子类别训练文本分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="95"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="96"/>
         <source>Trains one head per category on the text features of the posts analysts have categorised (a post may hold several categories). Reports cross-validated precision, recall and F1 and a calibrated threshold per category, and writes text-&lt;category&gt;.onnx files into the output folder for &apos;Screen post text&apos;. Each head is tested against shuffled labels: a head without skill beyond chance is written marked &apos;no skill&apos;, without a tuned threshold, and is not used to screen unless allowed.</source>
         <translation>在分析员已分类帖子的文本特征上为每个类别训练一个分类头（一条帖子可属于多个类别）。报告每个类别的交叉验证精确率、召回率和 F1 以及校准阈值，并将 text-&lt;类别&gt;.onnx 文件写入输出文件夹，供“筛查帖子文本”使用。每个分类头都与打乱标签的结果对比检验：未显示出超越随机水平能力的分类头会标记为“无能力”写出，不带调优阈值，除非明确允许，否则不用于筛查。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="170"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="171"/>
         <source>Text heads folder</source>
         <translation>文本分类头文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="107"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="108"/>
         <source>Cross-validated metrics per category (JSON)</source>
         <translation>每个类别的交叉验证指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="121"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="122"/>
         <source>Computing text features first</source>
         <translation>先计算文本特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="134"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="135"/>
         <source>Post categories and keyword rules</source>
         <translation>帖子类别与关键词规则</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="135"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="136"/>
         <source>Lists the store&apos;s post categories with their keyword rules, or replaces them from a CSV table with the columns name, title and keywords (separated by &apos;;&apos;), one category per row in desk order. Analysts&apos; labels and earlier results are kept; screen the text again to apply new keyword rules.</source>
         <translation>列出数据库中的帖子类别及其关键词规则，或用 CSV 表替换它们：列为 name、title 和 keywords（以“;”分隔），每行一个类别，按处理台顺序排列。分析员的标注和之前的结果会保留；重新筛查文本以应用新的关键词规则。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="143"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="144"/>
         <source>Category table (CSV; empty: list only)</source>
         <translation>类别表（CSV；留空：仅列出）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="145"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="146"/>
         <source>Categories (JSON)</source>
         <translation>类别 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="163"/>
         <source>Suggest posts to categorise next</source>
         <translation>建议接下来分类的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="163"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="164"/>
         <source>Lists posts not yet categorised by an analyst that some text head is least sure about, mixed with a random sample so that precision estimated from labelled posts stays honest.</source>
         <translation>列出尚未由分析员分类、且某个文本分类头最不确定的帖子，并混入随机样本，使根据已标注帖子估计的精确率保持可信。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="172"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="173"/>
         <source>Number of posts</source>
         <translation>帖子数量</translation>
     </message>
@@ -3069,6 +3064,11 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/gui/model_manager.py" line="38"/>
         <source>text encoder: {languages}</source>
         <translation>文本编码器：{languages}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="51"/>
+        <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence. A text head whose training showed no skill beyond chance is refused unless allowed. The multilingual features read a text encoder from the model folders: the one chosen, else the first whose model card lists several languages.</source>
+        <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。训练时未显示出超越随机水平能力的文本分类头会被拒绝，除非明确允许。多语言特征从模型文件夹中读取文本编码器：所选的那个，否则为模型卡列出多种语言的第一个。</translation>
     </message>
 </context>
 </TS>

@@ -54,7 +54,8 @@ class ScreenTextAlgorithm(TextAlgorithm):
         "(shown as 'keyword rule'). Posts with no text (empty, only a link or only emoji) are marked 'no text' "
         "and never counted as negatives. The posts layer shows the result in text_categories, "
         "text_category_source and text_confidence. A text head whose training showed no skill beyond chance is "
-        "refused unless allowed."
+        "refused unless allowed. The multilingual features read a text encoder from the model folders: the one "
+        "chosen, else the first whose model card lists several languages."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
