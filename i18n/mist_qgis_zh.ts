@@ -4,7 +4,7 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="48"/>
+        <location filename="../mist_qgis/plugin.py" line="197"/>
         <source>MIST</source>
         <translation>MIST</translation>
     </message>
@@ -24,7 +24,7 @@
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="214"/>
+        <location filename="../mist_qgis/plugin.py" line="235"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -84,57 +84,57 @@
         <translation>帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="38"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="40"/>
         <source>— (embeddings)</source>
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="185"/>
+        <location filename="../mist_qgis/plugin.py" line="206"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="76"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="78"/>
         <source>Import model pack (zip)…</source>
         <translation>导入模型包 (zip)…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="77"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="79"/>
         <source>Import model pack (folder)…</source>
         <translation>导入模型包（文件夹）…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="78"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="80"/>
         <source>Add model folder…</source>
         <translation>添加模型文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="79"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="81"/>
         <source>Check provider</source>
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="162"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="111"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="113"/>
         <source>Execution providers in this ONNX Runtime: {a}. New sessions start on: {p} (the CPU is always the fallback).</source>
         <translation>此 ONNX Runtime 中的执行提供程序：{a}。新会话使用：{p}（始终以 CPU 作为后备）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="115"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="117"/>
         <source>ONNX Runtime is not installed: models cannot run.</source>
         <translation>未安装 ONNX Runtime：无法运行模型。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="118"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="120"/>
         <source>not loaded</source>
         <translation>未加载</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="126"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="128"/>
         <source>Not usable:</source>
         <translation>不可用：</translation>
     </message>
@@ -144,37 +144,37 @@
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="191"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="193"/>
         <source>Replace it?</source>
         <translation>是否替换？</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="195"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="197"/>
         <source>Model pack refused</source>
         <translation>模型包被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="197"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="199"/>
         <source>Imported: {models}</source>
         <translation>已导入：{models}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="201"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="203"/>
         <source>Model pack</source>
         <translation>模型包</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="201"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="203"/>
         <source>Model pack (*.zip)</source>
         <translation>模型包 (*.zip)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="205"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="207"/>
         <source>Model pack folder</source>
         <translation>模型包文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="208"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="210"/>
         <source>Folder with ONNX models</source>
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
@@ -389,7 +389,7 @@
         <translation>分析员间一致性</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="41"/>
         <source>Post</source>
         <translation>帖子</translation>
     </message>
@@ -449,42 +449,42 @@
         <translation>两人均已判定的照片 {n} 张 · 一致率 {o:.0%} · Cohen's kappa {k:.2f} · {c} 处冲突</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="13"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
         <source>Import order</source>
         <translation>导入顺序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="13"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
         <source>Newest first</source>
         <translation>最新优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
         <source>Oldest first</source>
         <translation>最早优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
         <source>Score: high to low</source>
         <translation>得分：从高到低</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="16"/>
         <source>Score: low to high</source>
         <translation>得分：从低到高</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="16"/>
         <source>Most useful next</source>
         <translation>最有价值优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="19"/>
         <source>All photos</source>
         <translation>所有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="19"/>
         <source>Not verified</source>
         <translation>未核验</translation>
     </message>
@@ -504,107 +504,107 @@
         <translation>不确定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="21"/>
         <source>Not judged by me</source>
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="92"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="96"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="124"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="131"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="124"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="131"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="137"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="141"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="148"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="146"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="149"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="152"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="159"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="160"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="159"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="166"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="41"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="43"/>
         <source>search post text</source>
         <translation>搜索帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="45"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="47"/>
         <source>min</source>
         <translation>最小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="45"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="47"/>
         <source>max</source>
         <translation>最大</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="51"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="53"/>
         <source>Hide duplicates</source>
         <translation>隐藏重复项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="53"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="55"/>
         <source>Map extent</source>
         <translation>地图范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="54"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="56"/>
         <source>Map selection</source>
         <translation>地图选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="55"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="57"/>
         <source>Time controller</source>
         <translation>时态控制器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="56"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="58"/>
         <source>Select on map</source>
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="258"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="265"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="179"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="186"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -614,117 +614,117 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="238"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="245"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="245"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="252"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="248"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="255"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="249"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="256"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="311"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="325"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="339"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="354"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="401"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="254"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="413"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="444"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="413"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="444"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="428"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="459"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="436"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="467"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="450"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="481"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="480"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="511"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="562"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="562"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="564"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="564"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="524"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="524"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="527"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="527"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="531"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="573"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="551"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="593"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,37 +774,37 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="641"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="683"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="645"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="687"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="63"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="81"/>
         <source>The verdict could not be saved: {error}</source>
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="699"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="685"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="727"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="81"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="124"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="705"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="756"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -814,12 +814,12 @@
         <translation>无法读取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="41"/>
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="41"/>
         <source>Text</source>
         <translation>文本</translation>
     </message>
@@ -894,7 +894,7 @@
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="106"/>
+        <location filename="../mist_qgis/plugin.py" line="108"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
@@ -1344,7 +1344,7 @@
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="165"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="175"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
@@ -1879,7 +1879,7 @@
         <translation>帖子 {post}：照片 {media} ↔ 参考影像 {ref}，使用 {matcher} 进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="85"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="90"/>
         <source>, confidence {c:.2f}</source>
         <translation>，置信度 {c:.2f}</translation>
     </message>
@@ -1899,37 +1899,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="213"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="220"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="559"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="601"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="609"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="578"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="620"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="581"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="623"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2029,7 +2029,7 @@
         <translation>GeoJSON 或 GeoJSON 序列</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="179"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="181"/>
         <source>Importing {name}…</source>
         <translation>正在导入 {name}…</translation>
     </message>
@@ -2054,7 +2054,7 @@
         <translation>外业存储</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="60"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="70"/>
         <source>Counts (JSON)</source>
         <translation>计数（JSON）</translation>
     </message>
@@ -2224,32 +2224,32 @@
         <translation>{n} 个标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="47"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="49"/>
         <source>A model MIST knows, or an id, id@version or .onnx path</source>
         <translation>MIST 已知的模型，或 id、id@version 或 .onnx 路径</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="49"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="51"/>
         <source>Add a model…</source>
         <translation>添加模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="50"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="52"/>
         <source>Pick an .onnx model file; its folder is remembered as a model folder</source>
         <translation>选择一个 .onnx 模型文件；其所在文件夹会被记为模型文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="67"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="69"/>
         <source>no model yet: Add a model… or MIST › Models…</source>
         <translation>尚无模型：添加模型… 或 MIST › 模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="72"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="74"/>
         <source>Add a model</source>
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="163"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2461,7 +2461,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>缩放至</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="120"/>
+        <location filename="../mist_qgis/plugin.py" line="122"/>
         <source>Live</source>
         <translation>实时</translation>
     </message>
@@ -2611,107 +2611,107 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>索引已重建：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>urgent help needed</source>
         <translation>急需救助</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>relief and rescue information</source>
         <translation>救援与救济信息</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>infrastructure damage</source>
         <translation>基础设施损毁</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>caution and advice</source>
         <translation>警示与建议</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>misinformation</source>
         <translation>不实信息</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>not relevant</source>
         <translation>无关</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>flood</source>
         <translation>淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>not flood</source>
         <translation>未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>keyword rule</source>
         <translation>关键词规则</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>head</source>
         <translation>分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>head + keyword rule</source>
         <translation>分类头 + 关键词规则</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="33"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="36"/>
         <source>Text categories</source>
         <translation>文本类别</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="41"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="46"/>
         <source>Set categories</source>
         <translation>设置类别</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="59"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="64"/>
         <source>No post selected.</source>
         <translation>未选择帖子。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="68"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="73"/>
         <source>Text categories are not available: {e}</source>
         <translation>文本类别不可用：{e}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="79"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="84"/>
         <source>Not screened yet.</source>
         <translation>尚未筛查。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="81"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="86"/>
         <source>No text (not counted as a negative).</source>
         <translation>无文本（不计为负例）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="83"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="347"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="85"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="90"/>
         <source>{names} — from {source}{confidence}</source>
         <translation>{names} — 来自{source}{confidence}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="118"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="142"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>
@@ -2721,92 +2721,82 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>文本筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="29"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="31"/>
         <source>Text features</source>
         <translation>文本特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="30"/>
-        <source>Multilingual encoder folder (for the multilingual features)</source>
-        <translation>多语言编码器文件夹（用于多语言特征）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="41"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="50"/>
         <source>Screen post text</source>
         <translation>筛查帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="42"/>
-        <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence. A text head whose training showed no skill beyond chance is refused unless allowed.</source>
-        <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。训练时未显示出超越随机水平能力的文本分类头会被拒绝，除非明确允许。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="54"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="64"/>
         <source>Text heads folder (empty: keyword rules)</source>
         <translation>文本分类头文件夹（留空：使用关键词规则）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="57"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="67"/>
         <source>Screen even with a text head whose training showed no skill beyond chance</source>
         <translation>即使文本分类头的训练未显示出超越随机水平的能力，也用它筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="85"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="95"/>
         <source>Train text heads from post categories</source>
         <translation>根据帖子类别训练文本分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="96"/>
         <source>Trains one head per category on the text features of the posts analysts have categorised (a post may hold several categories). Reports cross-validated precision, recall and F1 and a calibrated threshold per category, and writes text-&lt;category&gt;.onnx files into the output folder for &apos;Screen post text&apos;. Each head is tested against shuffled labels: a head without skill beyond chance is written marked &apos;no skill&apos;, without a tuned threshold, and is not used to screen unless allowed.</source>
         <translation>在分析员已分类帖子的文本特征上为每个类别训练一个分类头（一条帖子可属于多个类别）。报告每个类别的交叉验证精确率、召回率和 F1 以及校准阈值，并将 text-&lt;类别&gt;.onnx 文件写入输出文件夹，供“筛查帖子文本”使用。每个分类头都与打乱标签的结果对比检验：未显示出超越随机水平能力的分类头会标记为“无能力”写出，不带调优阈值，除非明确允许，否则不用于筛查。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="161"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="171"/>
         <source>Text heads folder</source>
         <translation>文本分类头文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="98"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="108"/>
         <source>Cross-validated metrics per category (JSON)</source>
         <translation>每个类别的交叉验证指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="112"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="122"/>
         <source>Computing text features first</source>
         <translation>先计算文本特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="125"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="135"/>
         <source>Post categories and keyword rules</source>
         <translation>帖子类别与关键词规则</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="126"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="136"/>
         <source>Lists the store&apos;s post categories with their keyword rules, or replaces them from a CSV table with the columns name, title and keywords (separated by &apos;;&apos;), one category per row in desk order. Analysts&apos; labels and earlier results are kept; screen the text again to apply new keyword rules.</source>
         <translation>列出数据库中的帖子类别及其关键词规则，或用 CSV 表替换它们：列为 name、title 和 keywords（以“;”分隔），每行一个类别，按处理台顺序排列。分析员的标注和之前的结果会保留；重新筛查文本以应用新的关键词规则。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="134"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="144"/>
         <source>Category table (CSV; empty: list only)</source>
         <translation>类别表（CSV；留空：仅列出）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="136"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="146"/>
         <source>Categories (JSON)</source>
         <translation>类别 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="153"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="163"/>
         <source>Suggest posts to categorise next</source>
         <translation>建议接下来分类的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="154"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="164"/>
         <source>Lists posts not yet categorised by an analyst that some text head is least sure about, mixed with a random sample so that precision estimated from labelled posts stays honest.</source>
         <translation>列出尚未由分析员分类、且某个文本分类头最不确定的帖子，并混入随机样本，使根据已标注帖子估计的精确率保持可信。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="163"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="173"/>
         <source>Number of posts</source>
         <translation>帖子数量</translation>
     </message>
@@ -3009,6 +2999,121 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/gui/algorithm_task.py" line="87"/>
         <source>The step failed; see the Processing log for details.</source>
         <translation>该步骤失败；详情请查看处理（Processing）日志。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="38"/>
+        <source>text encoder: {languages}</source>
+        <translation>文本编码器：{languages}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_param.py" line="29"/>
+        <source>languages unknown</source>
+        <translation>语言未知</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="95"/>
+        <source>The categories could not be saved: {error}</source>
+        <translation>无法保存类别：{error}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="806"/>
+        <source>This store is open read-only: categories cannot be set.</source>
+        <translation>此存储以只读方式打开：无法设置类别。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="22"/>
+        <source>Posts without photos</source>
+        <translation>无照片的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="41"/>
+        <source>Categories</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="154"/>
+        <source>not screened</source>
+        <translation>未筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="174"/>
+        <source>Only not categorised</source>
+        <translation>仅未分类</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="175"/>
+        <source>Hide the posts an analyst has already categorised</source>
+        <translation>隐藏分析员已分类的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="178"/>
+        <source>Colour the map by category</source>
+        <translation>按类别为地图着色</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="179"/>
+        <source>Style the posts layer by text category, legend in your language</source>
+        <translation>按文本类别设置帖子图层样式，图例使用您的语言</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="214"/>
+        <source>Keys: 1-9 switch a category, 0 none of these, arrows move, Ctrl+Z undo</source>
+        <translation>按键：1-9 切换类别，0 表示都不是，方向键移动，Ctrl+Z 撤销</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="256"/>
+        <source>{n} posts without photos</source>
+        <translation>{n} 条无照片的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="283"/>
+        <source>This is the last post in the queue.</source>
+        <translation>这是队列中的最后一条帖子。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="197"/>
+        <source>Posts coloured by text category: {n} layer(s).</source>
+        <translation>已按文本类别为帖子着色：{n} 个图层。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="337"/>
+        <source>The category list has no category {n}.</source>
+        <translation>类别列表中没有第 {n} 个类别。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="348"/>
+        <source>Saved: {categories} for post {post}.</source>
+        <translation>已保存：帖子 {post} 的类别 {categories}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="358"/>
+        <source>Undone: the categories of post {post}.</source>
+        <translation>已撤销：帖子 {post} 的类别。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <source>Screen post text…</source>
+        <translation>筛查帖子文本…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="69"/>
+        <source>Style posts by category</source>
+        <translation>按类别设置帖子样式</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="190"/>
+        <source>Open or create a MIST store first.</source>
+        <translation>请先打开或创建一个 MIST 存储。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="32"/>
+        <source>Text encoder for the multilingual features (empty: the first multilingual one)</source>
+        <translation>多语言特征的文本编码器（留空：使用第一个多语言编码器）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="51"/>
+        <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence. A text head whose training showed no skill beyond chance is refused unless allowed. The multilingual features read a text encoder from the model folders: the one chosen, else the first whose model card lists several languages.</source>
+        <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。训练时未显示出超越随机水平能力的文本分类头会被拒绝，除非明确允许。多语言特征从模型文件夹中读取文本编码器：所选的那个，否则为模型卡列出多种语言的第一个。</translation>
     </message>
 </context>
 </TS>

@@ -160,13 +160,13 @@ def _text_posts_layer(store: Path | str):
     """Posts without a photo, coloured and labelled by the categories their text got."""
     from qgis.core import QgsPalLayerSettings
 
-    from ..qgis_ops.layers import style_posts_by_category
+    from ..qgis_ops.layers import store_categories, style_posts_by_category
 
     source, provider = store_layer_source(store, "posts")
     layer = _vector(source, "Text-only posts by category",
                     "\"media_url\" IS NULL AND \"text_categories\" IS NOT NULL AND \"text_categories\" != ''",
                     provider=provider)
-    style_posts_by_category(layer)
+    style_posts_by_category(layer, store_categories(store))
     _label_features(layer, TEXT_CATEGORY_LABEL, QgsPalLayerSettings.Placement.OrderedPositionsAroundPoint, 7,
                     "#3f007d", 0.8, is_expression=True, distance=1.5)
     return layer

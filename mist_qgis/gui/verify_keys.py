@@ -4,6 +4,9 @@ F flood, N not flood, U unsure, 1-4 flood with a water depth class (ankle, knee,
 D the quick depth field, Right/Down next, Left/Up previous, M the match view, Ctrl+Z undo. Keys
 with Ctrl or Alt (other than Ctrl+Z) stay QGIS's. Outside the dock, QGIS's own Ctrl+Z takes back
 the latest verdict too (`WindowUndo`) whenever QGIS's Undo has nothing to undo itself.
+
+Posts without photos (the queue's "Posts without photos" mode): 1-9 switch the team's categories
+on and off in list order (a post may hold several), 0 "none of these", arrows and Ctrl+Z as above.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from ..core.verify.records import DEPTH_CLASSES
 class KeyCommand:
     """What a key asks for: an action name, with a verdict and depth for "verdict"."""
 
-    action: str  # "verdict", "next", "previous", "depth_field", "match", "undo"
+    action: str  # "verdict", "next", "previous", "depth_field", "match", "undo", "category", "no_category"
     verdict: str | None = None
     depth_m: float | None = None
+    category: int | None = None  # "category": the position in the team's category list
 
 
 _DEPTH_KEYS = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4)
@@ -36,17 +40,27 @@ KEYMAP: dict[int, KeyCommand] = {
     Qt.Key.Key_D: KeyCommand("depth_field"),
     Qt.Key.Key_M: KeyCommand("match"),
 }
+CATEGORY_KEYS = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5, Qt.Key.Key_6,
+                 Qt.Key.Key_7, Qt.Key.Key_8, Qt.Key.Key_9)
+TEXT_KEYMAP: dict[int, KeyCommand] = {
+    **{key: KeyCommand("category", category=i) for i, key in enumerate(CATEGORY_KEYS)},
+    Qt.Key.Key_0: KeyCommand("no_category"),
+    Qt.Key.Key_Right: KeyCommand("next"), Qt.Key.Key_Down: KeyCommand("next"),
+    Qt.Key.Key_Left: KeyCommand("previous"), Qt.Key.Key_Up: KeyCommand("previous"),
+}
 UNDO = KeyCommand("undo")
 VERDICT_KEYS = {"flood": "F", "not_flood": "N", "unsure": "U"}  # the letters shown on the buttons
 
 
-def command_for(key: int, modifiers) -> KeyCommand | None:
-    """The dock's command for a key press, or None when the key is not the dock's."""
+def command_for(key: int, modifiers, text_posts: bool = False) -> KeyCommand | None:
+    """The dock's command for a key press, or None when the key is not the dock's; `text_posts`:
+    the queue shows posts without photos."""
     if key == Qt.Key.Key_Z and modifiers & Qt.KeyboardModifier.ControlModifier:
         return UNDO
     if modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
         return None
-    return KEYMAP.get(key)
+    return (TEXT_KEYMAP if text_posts else KEYMAP).get(key)
+
 
 
 def is_undo(event) -> bool:

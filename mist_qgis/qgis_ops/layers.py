@@ -315,3 +315,23 @@ def style_posts_by_category(layer, categories: list[tuple[str, str]] | None = No
     cats.append(QgsRendererCategory(NO_TEXT_VALUE, grey, tr("no text")))
     layer.setRenderer(QgsCategorizedSymbolRenderer(primary_category_expression([n for n, _ in order]), cats))
     layer.triggerRepaint()
+
+
+def style_store_posts_by_category(store_path: str | Path, project=None) -> list:
+    """Colour the posts layers of a store by text category, with the store's own category list
+    (the team's, in desk order) and a legend in the user's language; the posts layer is added
+    first when the project has none. Returns the layers styled."""
+    categories = store_categories(store_path)
+    layers = store_layers(store_path, "posts", project) or [add_posts_layer(store_path, project)]
+    for layer in layers:
+        style_posts_by_category(layer, categories)
+    return layers
+
+
+def store_categories(store_path: str | Path) -> list[tuple[str, str]]:
+    """(name, title) of the store's categories in desk order, what `style_posts_by_category` takes."""
+    from ..core.store import open_store
+    from ..core.text.categories import load_categories
+
+    with open_store(store_path, read_only=True) as store:
+        return [(c.name, c.title) for c in load_categories(store)]
