@@ -121,20 +121,45 @@ def strict_maxima(heat: torch.Tensor, window: int = NMS_WINDOW) -> torch.Tensor:
 
 class DiskFeatures(nn.Module):
     """DISK for export: image (1, 3, H, W) float in [0, 1], max_keypoints (int64 scalar) ->
-    keypoints (N, 2) float (x, y pixels), scores (N,), descriptors (N, 128)."""
+    keypoints (N, 2) float (x, y pixels), scores (N,), descriptors (N, 128).
 
-    def __init__(self, disk) -> None:
+    The U-Net's last 5 x 5 convolution (80 -> 129 channels at full resolution) is four fifths of
+    DISK's arithmetic, yet only its heatmap channel is needed everywhere: the 128 descriptor
+    channels are read at the keypoints alone. So the graph runs that convolution for the heatmap
+    channel only and computes the descriptor channels at the selected keypoints (their 5 x 5
+    windows gathered, one matmul): the same numbers as kornia's dense map, about a fifth of the work.
+    `sparse=False` keeps the dense head (what the tests compare the sparse one with)."""
+
+    def __init__(self, disk, sparse: bool = True) -> None:
         super().__init__()
         self.disk = disk
+        self.sparse = sparse
+
+    def head_input(self, padded: torch.Tensor) -> tuple[torch.Tensor, nn.Conv2d]:
+        """The U-Net up to its last convolution: that convolution's input and the convolution."""
+        unet = self.disk.unet
+        features = [padded]
+        for layer in unet.path_down:
+            features.append(layer(features[-1]))
+        bottom, horizontal = features[-1], features[-2::-1]
+        *inner, last = unet.path_up
+        for layer, skip in zip(inner, horizontal, strict=False):
+            bottom = layer(bottom, skip)
+        x = torch.cat([last.upsample(bottom), horizontal[len(inner)]], dim=1)
+        norm, gate, dropout, conv = last.conv
+        return dropout(gate(norm(x))), conv
 
     def forward(self, image: torch.Tensor, max_keypoints: torch.Tensor):
         h, w = image.shape[2], image.shape[3]
         pad_h = (16 - h % 16) % 16
         pad_w = (16 - w % 16) % 16
         padded = nn.functional.pad(image, [0, pad_w, 0, pad_h])
-        out = self.disk.unet(padded)
-        desc = out[0, :-1, :h, :w]
-        heat = out[0, -1, :h, :w]
+        if self.sparse:
+            x, conv = self.head_input(padded)
+            heat = nn.functional.conv2d(x, conv.weight[-1:], conv.bias[-1:], padding=conv.padding)[0, 0, :h, :w]
+        else:
+            out = self.disk.unet(padded)
+            heat = out[0, -1, :h, :w]
         keep = strict_maxima(heat) & (heat > 0.0)
         flat = torch.where(keep, heat, torch.full_like(heat, float("-inf"))).reshape(-1)
         k = torch.minimum(max_keypoints.reshape(1), torch.ones_like(max_keypoints.reshape(1)) * flat.shape[0])
@@ -145,9 +170,28 @@ class DiskFeatures(nn.Module):
         ys = torch.div(index, w, rounding_mode="floor")
         keypoints = torch.stack([xs, ys], -1).to(torch.float32)
         scores = flat.index_select(0, index)
-        d = desc.reshape(desc.shape[0], -1).index_select(1, index).t()
+        if self.sparse:
+            d = window_conv(x[0], conv.weight[:-1], conv.bias[:-1], xs, ys)
+        else:
+            desc = out[0, :-1, :h, :w]
+            d = desc.reshape(desc.shape[0], -1).index_select(1, index).t()
         d = d / d.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         return keypoints, scores, d
+
+
+def window_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, xs: torch.Tensor,
+                ys: torch.Tensor) -> torch.Tensor:
+    """A 'same'-padded convolution evaluated only at integer pixels (xs, ys) of the map x (C, H, W),
+    whose kh x kw windows lie inside the map (true of strict maxima): (N, Cout)."""
+    c, width = x.shape[0], x.shape[2]
+    cout, kh, kw = weight.shape[0], weight.shape[2], weight.shape[3]
+    dy = torch.arange(kh, dtype=torch.int64).repeat_interleave(kw) - (kh - 1) // 2
+    dx = torch.arange(kw, dtype=torch.int64).repeat(kh) - (kw - 1) // 2
+    centre = ys.to(torch.int64) * width + xs.to(torch.int64)
+    index = (centre[:, None] + (dy * width + dx)[None]).reshape(-1)
+    taps = x.reshape(c, -1).index_select(1, index).reshape(c, -1, kh * kw)  # (C, N, taps)
+    taps = taps.permute(1, 0, 2).reshape(-1, c * kh * kw)
+    return taps @ weight.reshape(cout, -1).t() + bias
 
 
 def normalise_keypoints(kpts: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
