@@ -75,13 +75,21 @@ def available_providers() -> list[str]:
     return list(ort.get_available_providers())
 
 
-def preferred_providers(allow_gpu: bool = True) -> list[str]:
-    """CUDA first when the build has it and a driver is present; the CPU always last."""
+def choose_providers(available: list[str], gpu_usable: bool, allow_gpu: bool = True) -> list[str]:
+    """The providers to ask for, in order: CUDA first when this onnxruntime build offers it and
+    the driver answers with a usable GPU (onnxruntime-gpu lists CUDA even on a machine without
+    one), the CPU always last, so a session that cannot start CUDA still runs."""
     providers = []
-    if allow_gpu and CUDA in available_providers() and cuda_driver_present():
+    if allow_gpu and gpu_usable and CUDA in available:
         providers.append(CUDA)
     providers.append(CPU)
     return providers
+
+
+def preferred_providers(allow_gpu: bool = True) -> list[str]:
+    """`choose_providers` for this machine: its onnxruntime build and its NVIDIA driver."""
+    available = available_providers()
+    return choose_providers(available, allow_gpu and CUDA in available and cuda_driver_present(), allow_gpu)
 
 
 def _session_options(threads: int | None, optimise: bool = True) -> Any:
