@@ -20,6 +20,7 @@ with graph-friendly operations:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -381,13 +382,18 @@ class LoFTRMatches(nn.Module):
 
 # -- ALIKED ---------------------------------------------------------------------------------------
 
-def bilinear_sample(values: torch.Tensor, height, width, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def bilinear_sample(values: torch.Tensor, height, width, x: torch.Tensor, y: torch.Tensor,
+                    take: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
     """Bilinear samples of a map at fractional pixel positions, as ONNX Gather operations.
 
     `values` (B * H * W, C) is the map with its pixels as rows; `x`, `y` (B, P) are pixel
     positions (centres at integers) in each batch item's own map. Returns (B, P, C). A corner
     outside the map contributes zero: the rule of torchvision's deform_conv2d and of grid_sample
-    with align_corners=True and zero padding."""
+    with align_corners=True and zero padding. `take(flat pixel index) -> (P, C)` replaces the row
+    lookup (a map laid out otherwise, or pixels transformed once read)."""
+    if take is None:
+        def take(index):
+            return values.index_select(0, index)
     x0, y0 = torch.floor(x), torch.floor(y)
     lx, ly = x - x0, y - y0
     batch = torch.arange(x.shape[0], dtype=torch.int64).reshape(-1, 1) * (height * width)
@@ -399,7 +405,8 @@ def bilinear_sample(values: torch.Tensor, height, width, x: torch.Tensor, y: tor
         row = yy.clamp(min=0).to(torch.int64).clamp(max=height - 1)
         col = xx.clamp(min=0).to(torch.int64).clamp(max=width - 1)
         index = (batch + row * width + col).reshape(-1)
-        taken = values.index_select(0, index).reshape(x.shape[0], x.shape[1], values.shape[1])
+        taken = take(index)
+        taken = taken.reshape(x.shape[0], x.shape[1], taken.shape[-1])
         term = taken * (weight * inside.to(weight.dtype)).unsqueeze(-1)
         out = term if out is None else out + term
     return out
@@ -504,7 +511,7 @@ class AlikedFeatures(nn.Module):
     def forward(self, image: torch.Tensor, max_keypoints: torch.Tensor):
         net = self.aliked
         h, w = image.shape[2], image.shape[3]
-        features, score_map = net.extract_dense_map(image)
+        features, score_map = self.dense_maps(image)
         heat = score_map[0, 0]
         keep = strict_maxima(heat, 2 * ALIKED_RADIUS + 1)
         flat = torch.where(keep, heat, torch.full_like(heat, float("-inf"))).reshape(-1)
@@ -522,20 +529,41 @@ class AlikedFeatures(nn.Module):
         descriptors = self.describe(features[0], x, y, h, w)
         return torch.stack([x, y], -1), scores, descriptors
 
+    def dense_maps(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """kornia's `extract_dense_map` without its last step, the L2 normalisation of the
+        128-channel feature map at every pixel: SDDH reads a few pixels per keypoint, and
+        `describe` normalises just those (the same values)."""
+        net = self.aliked
+        from kornia.feature.aliked.aliked import InputPadder
+
+        padder = InputPadder(image.shape[-2], image.shape[-1], 32)
+        x1 = net.block1(padder.pad(image))
+        x2 = net.block2(net.pool2(x1))
+        x3 = net.block3(net.pool4(x2))
+        x4 = net.block4(net.pool4(x3))
+        x1234 = torch.cat([net.gate(net.conv1(x1)), net.upsample2(net.gate(net.conv2(x2))),
+                           net.upsample8(net.gate(net.conv3(x3))), net.upsample32(net.gate(net.conv4(x4)))], dim=1)
+        score_map = torch.sigmoid(net.score_head(x1234))
+        return padder.unpad(x1234), padder.unpad(score_map)
+
     def describe(self, fmap: torch.Tensor, x: torch.Tensor, y: torch.Tensor, h, w) -> torch.Tensor:
         """SDDH: offsets from the 3 x 3 patch at each keypoint, features sampled bilinearly at the
         keypoint moved by each offset, aggregated and L2-normalised."""
         sddh = self.aliked.desc_head
         c = fmap.shape[0]
         ks, n_pos = sddh.kernel_size, sddh.n_pos
-        pixels = fmap.permute(1, 2, 0).reshape(-1, c)
+        pixels = fmap.permute(1, 2, 0).reshape(-1, c)  # rows: ONNX Runtime gathers rows fastest
+
+        def take(index):  # pixels L2-normalised once read (the map is not normalised)
+            rows = pixels.index_select(0, index)
+            return rows / rows.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         # kornia's patch corner: the truncated keypoint minus (ks/2 - 1), inside the map
         col = torch.clamp(x.to(torch.int64) - (ks // 2), min=0).clamp(max=w - 1 - ks)
         row = torch.clamp(y.to(torch.int64) - (ks // 2), min=0).clamp(max=h - 1 - ks)
         grid = torch.arange(ks, dtype=torch.int64)
         offsets = (grid.repeat_interleave(ks) * w + grid.repeat(ks))  # tap (i, j) -> i * w + j
         index = (row * w + col)[:, None] + offsets[None]
-        patch = pixels.index_select(0, index.reshape(-1)).reshape(-1, ks * ks, c)  # (N, taps, C)
+        patch = take(index.reshape(-1)).reshape(-1, ks * ks, c)  # (N, taps, C)
         conv0, gate, conv1 = sddh.offset_conv[0], sddh.offset_conv[1], sddh.offset_conv[2]
         w0 = conv0.weight.permute(0, 2, 3, 1).reshape(conv0.weight.shape[0], -1)  # tap-major, channel
         hidden = gate(patch.reshape(patch.shape[0], -1) @ w0.t() + conv0.bias)
@@ -547,7 +575,7 @@ class AlikedFeatures(nn.Module):
         offset = offset.reshape(-1, 2, n_pos)  # (N, x|y, position)
         px = x[:, None] + offset[:, 0]
         py = y[:, None] + offset[:, 1]
-        sampled = bilinear_sample(pixels, h, w, px.reshape(1, -1), py.reshape(1, -1)).reshape(-1, n_pos, c)
+        sampled = bilinear_sample(pixels, h, w, px.reshape(1, -1), py.reshape(1, -1), take).reshape(-1, n_pos, c)
         sampled = torch.selu(sampled @ sddh.sf_conv.weight[:, :, 0, 0].t())  # (N, pos, C)
         if sddh.conv2d:
             raise ValueError("SDDH with conv2d aggregation is not part of ALIKED-n16")
