@@ -495,7 +495,8 @@ class AlikedFeatures(nn.Module):
     strongest strict 5 x 5 maxima of the score map (never within 2 px of the border), strongest
     first, moved by the soft-argmax of their window, scored by the map read bilinearly there, and
     described by SDDH's deformable sampling. kornia's Python loops and data-dependent patch
-    sampling become gathers; its deformable convolutions become `deform_conv2d_graph`."""
+    sampling become gathers; its deformable convolutions become `deform_conv2d_graph`; the
+    feature map is L2-normalised only at the pixels SDDH reads."""
 
     def __init__(self, aliked) -> None:
         super().__init__()
@@ -509,7 +510,6 @@ class AlikedFeatures(nn.Module):
         self.register_buffer("window_dy", grid.repeat_interleave(2 * r + 1))
 
     def forward(self, image: torch.Tensor, max_keypoints: torch.Tensor):
-        net = self.aliked
         h, w = image.shape[2], image.shape[3]
         features, score_map = self.dense_maps(image)
         heat = score_map[0, 0]
