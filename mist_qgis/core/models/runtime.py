@@ -92,6 +92,18 @@ def preferred_providers(allow_gpu: bool = True) -> list[str]:
     return choose_providers(available, allow_gpu and CUDA in available and cuda_driver_present(), allow_gpu)
 
 
+def preload_cuda(providers: list[str]) -> None:
+    """Before a session that asks for CUDA: onnxruntime-gpu installed with its CUDA/cuDNN wheels
+    (the installer's GPU build) finds those libraries only once they are preloaded."""
+    import onnxruntime as ort
+
+    if CUDA in providers and hasattr(ort, "preload_dlls"):
+        try:
+            ort.preload_dlls()
+        except Exception as exc:  # a missing CUDA wheel: the session then says which provider it got
+            log.warning("CUDA libraries could not be preloaded: %s", exc)
+
+
 def _session_options(threads: int | None, optimise: bool = True) -> Any:
     import onnxruntime as ort
 
@@ -164,13 +176,7 @@ def load_model(path: str | Path, threads: int | None = None, allow_gpu: bool = T
     if key in cache:
         return cache[key]
     wanted = preferred_providers(allow_gpu)
-    if CUDA in wanted and hasattr(ort, "preload_dlls"):
-        # onnxruntime-gpu installed with its CUDA/cuDNN wheels (the installer's GPU build) finds
-        # those libraries only once they are preloaded.
-        try:
-            ort.preload_dlls()
-        except Exception as exc:  # a missing CUDA wheel: the session then says which provider it got
-            log.warning("CUDA libraries could not be preloaded: %s", exc)
+    preload_cuda(wanted)
     try:
         session = ort.InferenceSession(str(path), _session_options(threads), providers=wanted)
     except Exception as exc:
