@@ -518,16 +518,20 @@ class AlikedFeatures(nn.Module):
         k = torch.minimum(max_keypoints.reshape(1), torch.ones_like(max_keypoints.reshape(1)) * flat.shape[0])
         values, index = torch.topk(flat, k[0])  # strongest first, as kornia lists them
         index = index[values > float("-inf")]
+        n = index.shape[0]
+        # one stand-in keypoint (the centre pixel) rides along and is dropped at the end: ONNX
+        # Runtime's Reshape and MatMul fail on some empty tensors, and an image may have no maximum
+        index = torch.cat([index, index.new_zeros(1) + torch.div(h, 2, rounding_mode="floor") * w + w // 2])
         # soft-argmax over the 5 x 5 window (a maximum is >= 2 px from every border)
         taps = (self.window_dy.to(torch.int64) * w + self.window_dx.to(torch.int64))
         patch = heat.reshape(-1).index_select(0, (index[:, None] + taps[None]).reshape(-1)).reshape(-1, taps.shape[0])
         weights = torch.exp((patch - patch.max(1, keepdim=True).values) / ALIKED_TEMPERATURE)
         weights = weights / weights.sum(1, keepdim=True)
-        x = (index % w).to(image.dtype) + weights @ self.window_dx
-        y = torch.div(index, w, rounding_mode="floor").to(image.dtype) + weights @ self.window_dy
+        x = (index % w).to(image.dtype) + (weights * self.window_dx).sum(1)
+        y = torch.div(index, w, rounding_mode="floor").to(image.dtype) + (weights * self.window_dy).sum(1)
         scores = bilinear_sample(heat.reshape(-1, 1), h, w, x[None], y[None])[0, :, 0]
         descriptors = self.describe(features[0], x, y, h, w)
-        return torch.stack([x, y], -1), scores, descriptors
+        return torch.stack([x, y], -1)[:n], scores[:n], descriptors[:n]
 
     def dense_maps(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """kornia's `extract_dense_map` without its last step, the L2 normalisation of the
@@ -566,7 +570,7 @@ class AlikedFeatures(nn.Module):
         patch = take(index.reshape(-1)).reshape(-1, ks * ks, c)  # (N, taps, C)
         conv0, gate, conv1 = sddh.offset_conv[0], sddh.offset_conv[1], sddh.offset_conv[2]
         w0 = conv0.weight.permute(0, 2, 3, 1).reshape(conv0.weight.shape[0], -1)  # tap-major, channel
-        hidden = gate(patch.reshape(patch.shape[0], -1) @ w0.t() + conv0.bias)
+        hidden = gate(patch.flatten(1) @ w0.t() + conv0.bias)  # Flatten, not Reshape(N, -1): N may be 0
         offset = hidden @ conv1.weight[:, :, 0, 0].t() + conv1.bias
         limit = torch.maximum(torch.as_tensor(h), torch.as_tensor(w)).to(x.dtype) / 4.0
         offset = torch.maximum(torch.minimum(offset, limit), -limit)

@@ -184,6 +184,18 @@ def test_aliked_matcher_on_the_middlebury_pair_agrees_with_the_torch_path(aliked
     assert got["within_3px"] >= want["within_3px"] - 1e-9, (got, want)
 
 
+@pytest.mark.parametrize("name, files", [("disk-lightglue", ("disk.onnx", "lightglue-disk.onnx")),
+                                         ("aliked-lightglue", ("aliked-n16.onnx", "lightglue-aliked.onnx"))])
+def test_a_photo_without_keypoints_gives_no_matches(name, files, middlebury):
+    """No keypoint (a budget of 0 here): the extractor graph returns empty arrays, the match is
+    empty, nothing fails."""
+    matcher = matchers.create(name, models_dir=built_models.ensure(*files), max_keypoints=0)
+    left, right, _ = middlebury
+    features = matcher.extract(left)
+    assert features.n == 0 and features.descriptors.shape == (0, 128)
+    assert matcher.match(left, right).n == 0
+
+
 def _with_card(source: Path, target: Path, **changes) -> Path:
     """A copy of an ONNX model with some `mist.*` metadata values replaced (JSON) or removed (None)."""
     import json
