@@ -101,3 +101,65 @@ def alert_rows(store: Store) -> list:
     status, created_at, geom."""
     return store.query("SELECT fid, rule, label, score, text, posts, status, created_at, geom FROM alerts "
                        "ORDER BY fid")
+
+
+# -- the head's versions while a watch learns --------------------------------------------------------
+
+HeadVersionRow = tuple[int, str, str | None, int, float | None, str, str | None]
+
+
+def head_versions(store: Store, lineage: str) -> list[HeadVersionRow]:
+    """Every version of a head line, oldest first: (fid, model tag, path, verdicts, F1, status, reason)."""
+    return [tuple(r) for r in store.query(
+        "SELECT fid, model, path, verdicts, f1, status, reason FROM head_versions WHERE lineage = ? ORDER BY fid",
+        (lineage,))]
+
+
+def add_head_version(conn: sqlite3.Connection, model: str, path: str | None, lineage: str, verdicts: int,
+                     f1: float | None, skill: str | None, status: str, reason: str, run_id: int | None) -> None:
+    """Record a version; an active one retires the version that was active before it."""
+    if status == "active":
+        conn.execute("UPDATE head_versions SET status = 'retired' WHERE lineage = ? AND status = 'active'",
+                     (lineage,))
+    conn.execute(
+        "INSERT INTO head_versions (model, path, lineage, verdicts, f1, skill, status, reason, run_fid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (model, path, lineage, verdicts, f1, skill, status, reason, run_id))
+
+
+def verdict_count(store: Store) -> int:
+    """Verdicts recorded (flood, not flood or unsure, on photos or whole posts)."""
+    return int(store.scalar("SELECT count(*) FROM verifications"))
+
+
+def count_scored(conn: sqlite3.Connection, model: str, scored: int) -> None:
+    """Add to the number of photos a version scored (its predictions carry its tag too)."""
+    conn.execute("UPDATE head_versions SET scored = scored + ? WHERE model = ?", (scored, model))
+
+
+def head_state(store: Store) -> tuple[HeadVersionRow | None, HeadVersionRow | None]:
+    """What the dock shows: the active version and the latest rejected one (newest lineage)."""
+    rows = [tuple(r) for r in store.query(
+        "SELECT fid, model, path, verdicts, f1, status, reason FROM head_versions "
+        "WHERE status IN ('active', 'rejected') ORDER BY fid DESC LIMIT 50")]
+    active = next((r for r in rows if r[5] == "active"), None)
+    rejected = next((r for r in rows if r[5] == "rejected" and (active is None or r[0] > active[0])), None)
+    return active, rejected
+
+
+# -- each source's last poll, for the dock -----------------------------------------------------------
+
+def put_source_state(conn: sqlite3.Connection, source: str, kind: str, state: str, failures: int,
+                     last_error: str | None, next_poll_at: str | None, polled_at: str) -> None:
+    conn.execute(
+        "INSERT INTO live_sources (source, kind, state, failures, last_error, next_poll_at, polled_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, "
+        "state = excluded.state, failures = excluded.failures, last_error = excluded.last_error, "
+        "next_poll_at = excluded.next_poll_at, polled_at = excluded.polled_at",
+        (source, kind, state, failures, last_error, next_poll_at, polled_at))
+
+
+def source_states(store: Store) -> list[tuple[str, str, str, int, str | None, str | None, str, str | None]]:
+    """(source, kind, state, failures, last error, next poll, last poll, cursor JSON) of every source."""
+    return [tuple(r) for r in store.query(
+        "SELECT s.source, s.kind, s.state, s.failures, s.last_error, s.next_poll_at, s.polled_at, c.state "
+        "FROM live_sources s LEFT JOIN live_cursors c ON c.source = s.source ORDER BY s.source")]
