@@ -38,3 +38,27 @@ def test_watch_algorithm_without_sources_is_a_clean_error(tmp_path):
     open_store(store_path).close()
     with pytest.raises(QgsProcessingException, match="No source to watch"):
         processing.run("mist:watch", {"STORE": str(store_path), "SOURCES": " \n"})
+
+
+def test_watch_algorithm_extent_narrows_the_area_and_a_gazetteer_places_posts(tmp_path):
+    store_path = tmp_path / "s.gpkg"
+    open_store(store_path).close()
+    area = tmp_path / "area.geojson"
+    area.write_text(json.dumps(AREA))
+    places = tmp_path / "places.geojson"
+    places.write_text(json.dumps({"type": "FeatureCollection", "features": [{
+        "type": "Feature", "properties": {"name": "Zhengzhou Station"},
+        "geometry": {"type": "Point", "coordinates": [113.6587, 34.7466]}}]}))
+    unplaced = json.loads(v1_line(3, "flooded at Zhengzhou Station"))
+    unplaced["coordinates"] = None
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text(v1_line(1, "flooded", lon=113.2, lat=34.2) + v1_line(2, "flooded", lon=113.7, lat=34.7)
+                      + json.dumps(unplaced) + "\n")
+    result = processing.run("mist:watch", {
+        "STORE": str(store_path), "SOURCES": str(stream), "ALERT_AREA": str(area), "KEYWORDS": "flooded",
+        "ALERT_EXTENT": "113.5,114.5,34.5,35.5 [EPSG:4326]", "GAZETTEER": str(places), "NAME_FIELD": "name",
+        "MAX_POSTS": 3, "INTERVAL": 0.05, "FETCH_MEDIA": False})
+    assert result["PLACED"] == 1 and result["ALERTS"] == 2  # post 1 is in the layer's area, not the extent
+    with open_store(store_path, create=False, read_only=True) as store:
+        assert sorted(r[0] for r in store.query("SELECT text FROM alerts")) == [
+            "flooded 2", "flooded at Zhengzhou Station 3"]
