@@ -3,8 +3,12 @@
 The watch runs as the `mist:watch` Processing algorithm on QGIS's task runner (progress and cancel
 in the task manager); pause and stop both cancel it after the batch in hand, and the cursors in the
 store let start go on exactly where it stopped. A timer reads the store: posts per minute, the
-share screened as flood, open alerts, each stage's queue, a chart of the last hour; the posts
-layer is reloaded when it grew, and each new alert raises a message-bar notice with a zoom button.
+share screened as flood, open alerts, each stage's queue, a chart of the last hour, which head
+version screens (and why the last candidate was rejected), and each source's state (last poll,
+cursor, errors, backoff); the posts layer is reloaded when it grew, and each new alert raises a
+message-bar notice with a zoom button. An area of interest (a polygon layer and/or the map extent)
+filters the alerts, and optionally the posts shown; the temporal controller can follow the newest
+post.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsMapLayerProxyModel,
     QgsPointXY,
     QgsProcessingAlgRunnerTask,
     QgsProcessingContext,
@@ -25,9 +30,11 @@ from qgis.core import (
     QgsProject,
     QgsRectangle,
 )
+from qgis.gui import QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QRectF, Qt, QTimer
 from qgis.PyQt.QtGui import QColor, QPainter
 from qgis.PyQt.QtWidgets import (
+    QCheckBox,
     QDockWidget,
     QFormLayout,
     QHBoxLayout,
@@ -35,12 +42,14 @@ from qgis.PyQt.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from ..i18n import tr
 from ..qgis_ops.layers import find_posts_layer
+from ..qgis_ops.live_map import area_filter, follow_newest
 
 HOUR_S = 3600
 TICK_MS = 1000
@@ -91,6 +100,7 @@ class LiveDock(QDockWidget):
         self.last_posts: int | None = None
         self.notices: list = []
         self.state = "stopped"
+        self.area_subset = ""
 
         body = QWidget(self)
         layout = QVBoxLayout(body)
@@ -107,6 +117,25 @@ class LiveDock(QDockWidget):
         form.addRow(tr("Head (.onnx)"), self.head_edit)
         form.addRow(tr("Alert score"), self.threshold_edit)
         form.addRow(tr("Alert keywords"), self.keywords_edit)
+        self.area_combo = QgsMapLayerComboBox(body)
+        self.area_combo.setFilters(QgsMapLayerProxyModel.Filter.PolygonLayer)
+        self.area_combo.setAllowEmptyLayer(True)
+        self.area_combo.setProject(self.project)
+        self.area_combo.setLayer(None)
+        self.extent_check = QCheckBox(tr("Only within the map extent"), body)
+        self.area_posts_check = QCheckBox(tr("Show only the posts in the area of interest"), body)
+        form.addRow(tr("Area of interest"), self.area_combo)
+        form.addRow("", self.extent_check)
+        form.addRow("", self.area_posts_check)
+        self.follow_check = QCheckBox(tr("Time follows the newest post"), body)
+        self.window_spin = QSpinBox(body)
+        self.window_spin.setRange(1, 7 * 24 * 60)
+        self.window_spin.setValue(60)
+        self.window_spin.setSuffix(tr(" min"))
+        follow = QHBoxLayout()
+        follow.addWidget(self.follow_check)
+        follow.addWidget(self.window_spin)
+        form.addRow(tr("Temporal controller"), follow)
         layout.addLayout(form)
         buttons = QHBoxLayout()
         self.start_button = QPushButton(tr("Start"), body)
@@ -119,9 +148,16 @@ class LiveDock(QDockWidget):
         self.stats_label = QLabel("", body)
         self.stats_label.setWordWrap(True)
         self.chart = RateChart(body)
+        self.head_label = QLabel("", body)
+        self.head_label.setWordWrap(True)
+        self.sources_label = QLabel("", body)
+        self.sources_label.setWordWrap(True)
+        self.sources_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         layout.addWidget(self.status_label)
         layout.addWidget(self.stats_label)
         layout.addWidget(self.chart)
+        layout.addWidget(self.head_label)
+        layout.addWidget(self.sources_label)
         layout.addStretch(1)
         self.setWidget(body)
         self.start_button.clicked.connect(self.start)
@@ -139,11 +175,38 @@ class LiveDock(QDockWidget):
             threshold = float(self.threshold_edit.text() or 0)
         except ValueError:
             threshold = 0.0
+        area = self.area_combo.currentLayer()
+        extent = self.area_extent()
         return {
             "STORE": self.store_edit.text().strip(), "SOURCES": self.sources_edit.toPlainText(),
             "HEAD": self.head_edit.text().strip(), "THRESHOLD": threshold if self.head_edit.text().strip() else 0.0,
             "KEYWORDS": self.keywords_edit.text().strip(), "INTERVAL": 1.0, "MAX_POSTS": 0,
+            "ALERT_AREA": area.source() if area is not None else None,
+            "ALERT_EXTENT": f"{extent.xMinimum()!r},{extent.xMaximum()!r},{extent.yMinimum()!r},"
+                            f"{extent.yMaximum()!r} [EPSG:4326]" if extent is not None else None,
         }
+
+    def area_extent(self) -> QgsRectangle | None:
+        """The map extent in degrees when the area of interest is limited to it."""
+        if not self.extent_check.isChecked() or self.iface is None:
+            return None
+        canvas = self.iface.mapCanvas()
+        transform = QgsCoordinateTransform(canvas.mapSettings().destinationCrs(),
+                                           QgsCoordinateReferenceSystem("EPSG:4326"), self.project)
+        return transform.transformBoundingBox(canvas.extent())
+
+    def area_bounds(self) -> tuple[float, float, float, float] | None:
+        """(west, south, east, north) in degrees of the area of interest: the polygon layer's
+        extent, narrowed to the map extent when asked; None when there is no area."""
+        box = None
+        area = self.area_combo.currentLayer()
+        if area is not None:
+            transform = QgsCoordinateTransform(area.crs(), QgsCoordinateReferenceSystem("EPSG:4326"), self.project)
+            box = transform.transformBoundingBox(area.extent())
+        extent = self.area_extent()
+        if extent is not None:
+            box = extent if box is None else box.intersect(extent)
+        return None if box is None else (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum())
 
     def start(self) -> None:
         if self.running:
@@ -203,6 +266,9 @@ class LiveDock(QDockWidget):
         with open_store(path, create=False, read_only=True) as store:
             counts = live_sql.live_counts(store, "flood")
             alerts = live_sql.alerts_after(store, self.last_alert)
+            head = live_sql.head_state(store)
+            feeds = live_sql.source_states(store)
+            newest = live_sql.newest_post_time(store) if self.follow_check.isChecked() else None
         now = time.time()
         self.samples.append((now, counts["posts"]))
         while self.samples and self.samples[0][0] < now - HOUR_S:
@@ -214,9 +280,20 @@ class LiveDock(QDockWidget):
             rate=self.posts_per_minute(), share=share, alerts=counts["open_alerts"],
             fetch=counts["to_fetch"], screen=counts["to_screen"]))
         self.chart.set_values(self.minute_bins())
+        self.head_label.setText(head_text(*head))
+        self.sources_label.setText("\n".join(source_text(*row) for row in feeds))
+        layer = find_posts_layer(Path(path), self.project)
+        if layer is not None:
+            wanted = area_filter(self.area_bounds()) if self.area_posts_check.isChecked() else ""
+            # only the filter this dock set is replaced or cleared, never one the user typed
+            if layer.subsetString() != wanted and (wanted or layer.subsetString() == self.area_subset):
+                layer.setSubsetString(wanted)
+                self.area_subset = wanted
         if self.last_posts is not None and counts["posts"] != self.last_posts:
             self._reload_layer(Path(path))
         self.last_posts = counts["posts"]
+        if newest and self.iface is not None:
+            follow_newest(self.iface.mapCanvas(), layer, newest, self.window_spin.value() * 60.0)
         for fid, text, lon, lat in alerts:
             self.last_alert = max(self.last_alert, fid)
             self._notify(text or "", lon, lat)
@@ -276,3 +353,41 @@ class LiveDock(QDockWidget):
         self.timer.stop()
         if self.feedback is not None and self.running:
             self.feedback.cancel()
+
+
+def head_text(active, rejected) -> str:
+    """Which head version screens and why; why the latest candidate after it was rejected."""
+    if active is None:
+        return ""
+    f1 = tr(", F1 {f1:.2f}").format(f1=active[4]) if active[4] is not None else ""
+    text = tr("Head {model} screens{f1}: {reason}").format(model=active[1], f1=f1, reason=active[6] or "")
+    if rejected is not None:
+        text += "\n" + tr("{model} was not used: {reason}").format(model=rejected[1], reason=rejected[6] or "")
+    return text
+
+
+def source_text(source: str, kind: str, state: str, failures: int, last_error: str | None,
+                next_poll: str | None, polled_at: str, cursor: str | None) -> str:
+    """One line per watched source: its state, last poll, position and, when failing, the backoff."""
+    import json
+
+    where = ""
+    if cursor:
+        try:
+            value = json.loads(cursor)
+        except ValueError:
+            value = {}
+        if "line" in value:
+            where = tr("line {line}").format(line=value["line"])
+        elif "done" in value:
+            where = tr("{n} files read").format(n=len(value["done"]))
+        elif value.get("etag") or value.get("last_modified"):
+            where = tr("version {tag}").format(tag=value.get("etag") or value.get("last_modified"))
+    text = tr("{source} ({kind}): {state}; last poll {polled}").format(
+        source=source, kind=kind, state=state, polled=polled_at[11:19] + " UTC" if polled_at else "-")
+    if where:
+        text += " · " + where
+    if failures:
+        text += " · " + tr("{n} failures, last: {error}; next try {at}").format(
+            n=failures, error=last_error or "", at=(next_poll or "")[11:19] + " UTC")
+    return text

@@ -9,7 +9,14 @@ import time
 from pathlib import Path
 
 import pytest
-from qgis.core import QgsApplication, QgsCoordinateReferenceSystem, QgsProject, QgsRectangle
+from qgis.core import (
+    Qgis,
+    QgsApplication,
+    QgsCoordinateReferenceSystem,
+    QgsProcessingContext,
+    QgsProject,
+    QgsRectangle,
+)
 from qgis.gui import QgsMapCanvas, QgsMessageBar
 from qgis.PyQt.QtWidgets import QPushButton
 
@@ -89,4 +96,79 @@ def test_live_dock_grows_the_layer_alerts_and_restarts_exactly(qtbot, store_path
     with open_store(store_path, create=False, read_only=True) as store:
         assert store.count("posts") == 91 and store.count("alerts") == 1
         assert store.count("runs", "kind = 'watch' AND status = 'cancelled'") == 2
+    dock.cleanup()
+
+
+@pytest.mark.gpkg_only("the Live dock, like the Verify dock, opens GeoPackage stores only")
+def test_live_dock_follows_now_filters_by_area_and_shows_head_and_feed_state(qtbot, store_path: Path,
+                                                                               tmp_path: Path):
+    import socket
+
+    import processing
+    from qgis.core import QgsFeature, QgsGeometry, QgsTemporalNavigationObject, QgsVectorLayer
+
+    from mist_qgis.core.images.urlguard import UrlPolicy
+    from mist_qgis.core.live.watch import WatchOptions, watch
+    from mist_qgis.core.store import live_sql
+    from tests.live_kit import v2_line
+
+    init_processing()
+    with socket.socket() as probe:  # a feed on a port nothing listens on: it fails and backs off
+        probe.bind(("127.0.0.1", 0))
+        feed = f"http://127.0.0.1:{probe.getsockname()[1]}/feed.json"
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text(v1_line(1, "bridge flooded", lon=113.65, lat=34.75)
+                      + v1_line(2, "bridge flooded", lon=116.0, lat=39.9) + v2_line(3))  # v2: the newest, 12:00
+    with open_store(store_path) as store:
+        watch(store, WatchOptions([feed, str(stream)], interval_s=0.05, max_posts=3, fetch_media=False,
+                                  policy=UrlPolicy.allowing(["127.0.0.1/32"])))
+        with store.batch() as conn:
+            live_sql.add_head_version(conn, "flood-head@1", "/h1.onnx", "flood-head", 40, 0.87, None, "active",
+                                      "the head the watch started with", None)
+            live_sql.add_head_version(conn, "flood-head@1.1", "/h2.onnx", "flood-head", 60, 0.52, None,
+                                      "rejected", "rejected, flood-head@1 stays: cross-validated F1 0.52 is worse",
+                                      None)
+    project = QgsProject()
+    layer = add_posts_layer(store_path, project)
+    layer.temporalProperties().setIsActive(False)
+    area = QgsVectorLayer("Polygon?crs=EPSG:4326", "Zhengzhou", "memory")
+    feature = QgsFeature()
+    feature.setGeometry(QgsGeometry.fromWkt("POLYGON((113 34, 114 34, 114 35, 113 35, 113 34))"))
+    area.dataProvider().addFeatures([feature])
+    project.addMapLayer(area)
+    iface = LiveIface()
+    navigation = QgsTemporalNavigationObject()
+    iface.canvas.setTemporalController(navigation)
+    dock = LiveDock(iface, _start_task([]), project=project)
+    qtbot.addWidget(dock)
+    dock.store_edit.setText(str(store_path))
+    dock.area_combo.setLayer(area)
+    dock.area_posts_check.setChecked(True)
+    dock.follow_check.setChecked(True)
+    dock.window_spin.setValue(30)
+    dock.refresh()
+
+    window = iface.canvas.temporalRange()
+    assert window.end().toString("yyyy-MM-ddTHH:mm:ss") == "2021-07-20T12:00:00"
+    assert window.begin().secsTo(window.end()) == 30 * 60 and layer.temporalProperties().isActive()
+    assert navigation.navigationMode() == Qgis.TemporalNavigationMode.FixedRange
+    assert len(list(layer.getFeatures())) == 2  # the Beijing post is outside the area
+    assert "flood-head@1 screens, F1 0.87" in dock.head_label.text()
+    assert "flood-head@1.1 was not used: rejected, flood-head@1 stays" in dock.head_label.text()
+    lines = dock.sources_label.text().splitlines()
+    assert any(str(stream.resolve()) in line and "line 3" in line for line in lines)
+    assert any(feed in line and "1 failures" in line and "next try" in line for line in lines)
+    dock.area_posts_check.setChecked(False)
+    dock.refresh()
+    assert layer.subsetString() == ""
+
+    # the same area filters the alerts of the watch the dock starts
+    dock.keywords_edit.setText("bridge")
+    dock.sources_edit.setPlainText(str(stream))
+    parameters = {**dock.parameters(), "STORE": str(tmp_path / "fresh.gpkg"), "MAX_POSTS": 3, "INTERVAL": 0.05,
+                  "FETCH_MEDIA": False}
+    open_store(tmp_path / "fresh.gpkg").close()
+    context = QgsProcessingContext()
+    context.setProject(project)
+    assert processing.run("mist:watch", parameters, context=context)["ALERTS"] == 1
     dock.cleanup()

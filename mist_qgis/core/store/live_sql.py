@@ -90,6 +90,12 @@ def live_counts(store: Store, flood_label: str) -> dict[str, int]:
     return dict(zip(keys, (int(v) for v in row), strict=True))
 
 
+def newest_post_time(store: Store) -> str | None:
+    """The newest post time (ISO 8601 text), for the temporal controller following "now"."""
+    value = store.scalar("SELECT MAX(timestamp) FROM posts")
+    return None if value is None else str(value)
+
+
 def alerts_after(store: Store, fid: int) -> list[tuple[int, str | None, float | None, float | None]]:
     """Alerts raised after `fid`: (fid, text, lon, lat), oldest first."""
     return [tuple(r) for r in store.query(
