@@ -84,8 +84,7 @@ def test_watch_retrains_keeps_the_better_head_and_rejects_a_worse_one(store, tmp
     assert [(v[1], v[5]) for v in versions] == [("flood-head@1", "retired"), ("flood-head@1.1", "active")]
     assert versions[1][3] == 60 and versions[1][4] >= cv_f1(first.card.extra["cv_metrics"])
     assert "flood-head@1.1 active: cross-validated F1" in better.message
-    assert store.scalar("SELECT scored FROM head_versions WHERE model = 'flood-head@1.1'") == 60  # rescreened
-    assert store.count("posts", "cls_model = 'flood-head@1.1'") == 60
+    assert store.runs("train_head")[-1].status == "done"  # trained in the background, recorded as any head
     registry = ModelRegistry([("user", heads.parent)])
     assert registry.resolve("flood-head").card.tag == "flood-head@1.1"
 
@@ -94,6 +93,8 @@ def test_watch_retrains_keeps_the_better_head_and_rejects_a_worse_one(store, tmp
     with open(stream, "a") as fh:
         fh.write(mixed_lines(5, 2))
     worse = run(2)
+    assert store.scalar("SELECT scored FROM head_versions WHERE model = 'flood-head@1.1'") == 60  # rescreened
+    assert store.count("posts", "cls_model = 'flood-head@1.1'") == 60
     assert worse.counts["heads_trained"] == 1 and worse.counts["heads_rejected"] == 1
     versions = live_sql.head_versions(store, "flood-head")
     assert [v[5] for v in versions] == ["retired", "active", "rejected"]

@@ -1,8 +1,9 @@
 """A screening head that keeps learning while a watch runs.
 
 Every `every` new verdicts, a candidate head is trained from all verdicts so far, with the
-features, kind and label scheme of the active head (`heads.train_head_from_store`, so the same
-cross-validation and skill test as any head), and written as a new version of the same model id
+features, kind and label scheme of the active head (the training set is read on the watch's
+thread; the fit, with the same cross-validation and skill test as any head, runs on a background
+thread while the watch goes on importing and screening), and written as a new version of the same model id
 into a model-registry folder. A rejected version moves to its `rejected/` subfolder, out of the
 registry's reach, so the registry's newest version of the id is the active one. The candidate
 replaces the active head only if it passes the skill test and its cross-validated F1 (the positive
@@ -14,14 +15,25 @@ the predictions a version made carry its tag. A restart goes on with the version
 
 from __future__ import annotations
 
+import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..models.card import ModelCard
-from ..models.heads import HeadTrainingError, head_feature_models, train_head_from_store
+from ..models.heads import (
+    HeadTrainingError,
+    fit_and_export,
+    head_feature_models,
+    training_counts,
+    training_set,
+)
 from ..models.runtime import read_card
+from ..stage import run_stage
 from ..store import live_sql
+
+CHECK_S = 5.0  # how often the verdict count is looked at
 
 
 @dataclass
@@ -61,6 +73,9 @@ class HeadLearner:
         self.lineage = card.id
         self.scheme = label_scheme(card)
         self.disabled = ""
+        self._pool: ThreadPoolExecutor | None = None
+        self._training: tuple | None = None  # (future, training set, version, verdicts, run parameters)
+        self._next_check = 0.0
         if card.input_kind != "embedding":
             self.disabled = (f"{card.tag} is a classifier, not a head on embeddings: it screens but does not "
                              "learn from verdicts")
@@ -97,29 +112,66 @@ class HeadLearner:
         return self.verdicts(store) - trained_on >= self.every
 
     def step(self, store, run_id: int | None) -> HeadDecision | None:
-        """Train a candidate if `every` new verdicts arrived since the last one; keep the better."""
-        if not self.due(store):
+        """Start training a candidate when `every` new verdicts arrived since the last one, and
+        decide on it once it is trained; the fit runs on a background thread, so the watch goes on
+        importing and screening meanwhile. Returns the decision when one was made."""
+        if self._training is not None:
+            return self._decide(store, run_id) if self._training[0].done() else None
+        if time.monotonic() < self._next_check or not self.due(store):
             return None
+        self._next_check = time.monotonic() + CHECK_S
         rows = live_sql.head_versions(store, self.lineage)
         base = rows[0][1].rsplit("@", 1)[-1] if rows else self.card.version
         version = f"{base}.{len(rows)}"
-        tag = f"{self.lineage}@{version}"
         image_tag, text_tag = head_feature_models(self.card)
+        features = self.card.features or "image"
         verdicts = self.verdicts(store)
-        current = cv_f1(self.card.extra.get("cv_metrics"))
         try:
-            result = train_head_from_store(
-                store, self.folder / f"{self.lineage}-{version}.onnx", image_tag, text_tag,
-                self.card.features or "image", self.scheme, str(self.card.extra.get("head_kind") or "logreg"),
-                model_id=self.lineage, version=version)
+            data = training_set(store, features, image_tag, text_tag, self.scheme)
         except HeadTrainingError as exc:
-            decision = HeadDecision(tag, False, f"not trained: {exc}")
-            self._record(store, tag, None, verdicts, None, None, decision, run_id)
+            decision = HeadDecision(f"{self.lineage}@{version}", False, f"not trained: {exc}")
+            self._record(store, decision.candidate, None, verdicts, None, None, decision, run_id)
             return decision
-        metrics = result.metrics.as_dict()
+        kind = str(self.card.extra.get("head_kind") or "logreg")
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="mist-learn")
+        future = self._pool.submit(fit_and_export, data, self.folder / f"{self.lineage}-{version}.onnx", image_tag,
+                                   text_tag, features, kind, self.lineage, version)
+        self._training = (future, data, version, verdicts, {"features": features, "scheme": self.scheme,
+                                                             "kind": kind, "image_model": image_tag,
+                                                             "text_model": text_tag, "while_watching": True})
+        return None
+
+    def finish(self, store, run_id: int | None) -> HeadDecision | None:
+        """Wait for a training in flight and decide on it (the watch is stopping)."""
+        if self._training is None:
+            return None
+        return self._decide(store, run_id)  # blocks on the fit
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def _decide(self, store, run_id: int | None) -> HeadDecision:
+        future, data, version, verdicts, parameters = self._training
+        self._training = None
+        tag = f"{self.lineage}@{version}"
+        current = cv_f1(self.card.extra.get("cv_metrics"))
+        with run_stage(store, "train_head", parameters) as run:  # the training, recorded as any head's
+            try:
+                head, card, path = future.result()
+            except HeadTrainingError as exc:
+                decision = HeadDecision(tag, False, f"not trained: {exc}")
+                run.message = decision.reason
+                self._record(store, tag, None, verdicts, None, None, decision, run_id)
+                return decision
+            run.counts = training_counts(data, head)
+            run.message = "" if head.metrics.usable else head.metrics.summary()
+        metrics = head.metrics.as_dict()
         f1 = cv_f1(metrics)
-        if not result.usable:
-            reason = f"rejected, {self.tag} stays: {result.metrics.skill.message()}"
+        if not head.metrics.usable:
+            reason = f"rejected, {self.tag} stays: {head.metrics.skill.message()}"
         elif current is not None and (f1 is None or f1 < current):
             reason = (f"rejected, {self.tag} stays: cross-validated F1 {f1 or 0:.2f} from {verdicts} verdicts is "
                       f"worse than {self.tag}'s {current:.2f}")
@@ -128,13 +180,12 @@ class HeadLearner:
             reason = f"active: cross-validated F1 {f1 or 0:.2f} from {verdicts} verdicts{was}, skill beyond chance"
         accepted = reason.startswith("active")
         decision = HeadDecision(tag, accepted, reason, f1)
-        path = result.path
         if not accepted:
             (self.folder / "rejected").mkdir(parents=True, exist_ok=True)
             path = path.replace(self.folder / "rejected" / path.name)
         self._record(store, tag, path, verdicts, f1, _skill(metrics.get("skill")), decision, run_id)
         if accepted:
-            self.path, self.card = result.path, read_card(result.path)
+            self.path, self.card = path, card
             self.note = f"{tag} {reason}"
         return decision
 

@@ -29,12 +29,11 @@ from ..store import live_sql
 from ..store import media as media_sql
 from ..store.post_import import add_post_batch, set_photo_fields
 from .alerts import AlertRule, raise_alerts
-from .learning import HeadLearner
+from .learning import HeadDecision, HeadLearner
 from .sources import FeedOptions, LiveSource, SourceState, open_source
 
 STAGE = "watch"
 DEFAULT_INTERVAL_S = 2.0
-LEARN_CHECK_S = 5.0  # how often the verdict count is looked at
 STATE_WRITE_S = 5.0  # an idle source's state is written at most this often
 
 
@@ -107,13 +106,13 @@ def watch(store, options: WatchOptions, progress: Progress | None = None, is_can
                for s in options.sources]
     status = WatchStatus(sources=[s.status for s in sources])
     since_fid = int(store.scalar("SELECT COALESCE(MAX(fid), 0) FROM posts"))
+    learner: HeadLearner | None = None
     try:
         with run_stage(store, STAGE, options.parameters(), progress, is_cancelled) as run:
             run.counts = status.counts()
             cursors = {s.key: live_sql.get_cursor(store, s.key) for s in sources}
             learner = _learner(store, options, run.run_id, status)
             written: dict[str, tuple[str, float]] = {}
-            last_learn_check = 0.0
 
             def stop() -> bool:
                 if run.cancelled():
@@ -130,10 +129,7 @@ def watch(store, options: WatchOptions, progress: Progress | None = None, is_can
                         break
                     new_rows += _one_batch(store, source, cursors, run.run_id, status, written)
                 _write_states(store, sources, written)
-                head_changed = False
-                if learner is not None and time.monotonic() - last_learn_check >= LEARN_CHECK_S:
-                    last_learn_check = time.monotonic()
-                    head_changed = _learn(store, learner, status, run.run_id)
+                head_changed = learner is not None and _learn(learner.step(store, run.run_id), learner, status)
                 retried = _requeue(store, options, status)
                 if new_rows or retried or head_changed:
                     _downstream(store, options, status, since_fid, batch_fid, run.run_id, run.cancelled, learner)
@@ -142,6 +138,8 @@ def watch(store, options: WatchOptions, progress: Progress | None = None, is_can
                     on_batch(status)
                 if not new_rows:
                     _sleep(options.interval_s, stop)
+            if learner is not None:  # a version in training is decided on, not lost
+                _learn(learner.finish(store, run.run_id), learner, status)
             run.status = Status.CANCELLED if run.cancelled() else Status.DONE
             run.message = run_message = (
                 f"{status.records_read} records read in {status.batches} batches: {status.imported} imported, "
@@ -151,6 +149,8 @@ def watch(store, options: WatchOptions, progress: Progress | None = None, is_can
     finally:
         for source in sources:
             source.close()
+        if learner is not None:
+            learner.close()
     return WatchSummary(run.run_id, run.status.value, status.counts(), run_message)
 
 
@@ -164,9 +164,8 @@ def _learner(store, options: WatchOptions, run_id: int, status: WatchStatus) -> 
     return learner
 
 
-def _learn(store, learner: HeadLearner, status: WatchStatus, run_id: int) -> bool:
-    """Retrain when enough new verdicts arrived; True if a new version became active."""
-    decision = learner.step(store, run_id)
+def _learn(decision: HeadDecision | None, learner: HeadLearner, status: WatchStatus) -> bool:
+    """Count a retraining's decision; True if a new version became active."""
     if decision is None:
         return False
     status.heads_trained += 1
