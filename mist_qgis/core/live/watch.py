@@ -178,8 +178,7 @@ def _requeue(store, options: WatchOptions, status: WatchStatus) -> int:
     """Photos whose transient failure's backoff has passed go back to the fetch queue."""
     if not options.fetch_media or options.photo_retries <= 0:
         return 0
-    with store.batch() as conn:
-        requeued, _ = media_sql.requeue_transient(conn, options.photo_retries, options.retry_backoff_s)
+    requeued, _ = media_sql.requeue_transient(store, options.photo_retries, options.retry_backoff_s)
     status.retried += requeued
     return requeued
 

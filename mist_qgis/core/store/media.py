@@ -97,16 +97,15 @@ def reset_for_retry(conn: sqlite3.Connection,
     return cur.rowcount
 
 
-def requeue_transient(conn: sqlite3.Connection, max_retries: int, backoff_s: float,
+def requeue_transient(store: Store, max_retries: int, backoff_s: float,
                       now: datetime | None = None) -> tuple[int, int]:
     """Put photos whose last failure was transient back to pending once their backoff has passed
     (`backoff_s` doubled for each earlier retry), up to `max_retries` retries each; permanent
     failures (404, refused URL, not an image) are never chosen. Returns (requeued, given up):
-    rows past the limit lose their retry mark and stay failed."""
+    rows past the limit lose their retry mark and stay failed. Writes only when a row is due."""
     now = now or datetime.now(UTC)
-    rows = conn.execute(
-        "SELECT fid, retries, retry_failed_at FROM media WHERE status = 'failed' AND retry_failed_at IS NOT NULL"
-    ).fetchall()
+    rows = store.query(
+        "SELECT fid, retries, retry_failed_at FROM media WHERE status = 'failed' AND retry_failed_at IS NOT NULL")
     due, given_up = [], []
     for fid, retries, failed_at in rows:
         if retries >= max_retries:
@@ -117,9 +116,11 @@ def requeue_transient(conn: sqlite3.Connection, max_retries: int, backoff_s: flo
             when = when.replace(tzinfo=UTC)
         if now >= when + timedelta(seconds=backoff_s * 2 ** retries):
             due.append((fid,))
-    conn.executemany("UPDATE media SET status = 'pending', retries = retries + 1, retry_failed_at = NULL "
-                     "WHERE fid = ?", due)
-    conn.executemany("UPDATE media SET retry_failed_at = NULL WHERE fid = ?", given_up)
+    if due or given_up:
+        with store.batch() as conn:
+            conn.executemany("UPDATE media SET status = 'pending', retries = retries + 1, retry_failed_at = NULL "
+                             "WHERE fid = ? AND status = 'failed'", due)
+            conn.executemany("UPDATE media SET retry_failed_at = NULL WHERE fid = ?", given_up)
     return len(due), len(given_up)
 
 

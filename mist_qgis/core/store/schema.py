@@ -398,6 +398,7 @@ def _v13_live_learning(conn: sqlite3.Connection) -> None:
         );
         ALTER TABLE media ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE media ADD COLUMN retry_failed_at DATETIME;
+        CREATE INDEX idx_media_retry ON media (retry_failed_at) WHERE retry_failed_at IS NOT NULL;
         """
     )
     ddl.register_attributes_table(conn, "head_versions", "Versions of the screening head a live watch trained")
