@@ -117,3 +117,9 @@ def test_watch_retrains_keeps_the_better_head_and_rejects_a_worse_one(store, tmp
     # a restart goes on with the active version, not the file it was started with
     learner = HeadLearner(store, first.path, 10, heads)
     assert learner.tag == "flood-head@1.1" and not learner.due(store)
+    # without learning, the head the user chose screens, recorded once as the active version
+    fixed = HeadLearner(store, first.path, 0, heads)
+    assert fixed.tag == "flood-head@1" and not fixed.due(store)
+    versions = live_sql.head_versions(store, "flood-head")
+    assert [v[1] for v in versions].count("flood-head@1") == 1
+    assert [v[1] for v in versions if v[5] == "active"] == ["flood-head@1"]

@@ -81,11 +81,11 @@ class HeadLearner:
                              "learn from verdicts")
         rows = live_sql.head_versions(store, self.lineage)
         active = [r for r in rows if r[5] == "active" and r[2] and Path(r[2]).is_file()]
-        if active and not self.disabled:
+        if active and not self.disabled and every > 0:  # learning goes on from the version left active
             self.path = Path(active[-1][2])
             self.card = read_card(self.path)
             self.note = f"{self.card.tag} is active: {active[-1][6]}"
-        else:
+        else:  # the head the user chose screens (and, learning, is where the line starts)
             self.path, self.card = Path(head_path), card
             self.note = f"{card.tag} is active: the head the watch started with"
             if not self.disabled:

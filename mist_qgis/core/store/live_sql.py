@@ -123,10 +123,15 @@ def head_versions(store: Store, lineage: str) -> list[HeadVersionRow]:
 
 def add_head_version(conn: sqlite3.Connection, model: str, path: str | None, lineage: str, verdicts: int,
                      f1: float | None, skill: str | None, status: str, reason: str, run_id: int | None) -> None:
-    """Record a version; an active one retires the version that was active before it."""
+    """Record a version; an active one retires the version that was active before it. A version
+    recorded before (a head chosen again when a watch starts) is updated, not added twice."""
     if status == "active":
         conn.execute("UPDATE head_versions SET status = 'retired' WHERE lineage = ? AND status = 'active'",
                      (lineage,))
+    if conn.execute("SELECT 1 FROM head_versions WHERE model = ?", (model,)).fetchone():
+        conn.execute("UPDATE head_versions SET path = ?, status = ?, reason = ?, run_fid = ? WHERE model = ?",
+                     (path, status, reason, run_id, model))
+        return
     conn.execute(
         "INSERT INTO head_versions (model, path, lineage, verdicts, f1, skill, status, reason, run_fid) "
         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (model, path, lineage, verdicts, f1, skill, status, reason, run_id))
