@@ -152,11 +152,18 @@ def test_live_dock_follows_now_filters_by_area_and_shows_head_and_feed_state(qtb
     assert window.end().toString("yyyy-MM-ddTHH:mm:ss") == "2021-07-20T12:00:00"
     assert window.begin().secsTo(window.end()) == 30 * 60 and layer.temporalProperties().isActive()
     assert navigation.navigationMode() == Qgis.TemporalNavigationMode.FixedRange
-    assert len(list(layer.getFeatures())) == 2  # the Beijing post is outside the area
+    later = v2_line(4).replace("2021-07-20T12:00:00Z", "2021-07-20T13:30:00Z")
+    with open(stream, "a") as fh:  # a newer post arrives: the window moves with it
+        fh.write(later)
+    with open_store(store_path) as store:
+        watch(store, WatchOptions([str(stream)], interval_s=0.05, max_posts=1, fetch_media=False))
+    dock.refresh()
+    assert iface.canvas.temporalRange().end().toString("yyyy-MM-ddTHH:mm:ss") == "2021-07-20T13:30:00"
+    assert len(list(layer.getFeatures())) == 3  # the Beijing post is outside the area
     assert "flood-head@1 screens, F1 0.87" in dock.head_label.text()
     assert "flood-head@1.1 was not used: rejected, flood-head@1 stays" in dock.head_label.text()
     lines = dock.sources_label.text().splitlines()
-    assert any(str(stream.resolve()) in line and "line 3" in line for line in lines)
+    assert any(str(stream.resolve()) in line and "line 4" in line for line in lines)
     assert any(feed in line and "1 failures" in line and "next try" in line for line in lines)
     dock.area_posts_check.setChecked(False)
     dock.refresh()

@@ -6,7 +6,7 @@ import json
 
 import processing
 import pytest
-from qgis.core import QgsProcessingException
+from qgis.core import QgsProcessingException, QgsProcessingFeedback
 
 from mist_qgis.core.store import open_store
 from tests.live_kit import v1_line
@@ -62,3 +62,34 @@ def test_watch_algorithm_extent_narrows_the_area_and_a_gazetteer_places_posts(tm
     with open_store(store_path, create=False, read_only=True) as store:
         assert sorted(r[0] for r in store.query("SELECT text FROM alerts")) == [
             "flooded 2", "flooded at Zhengzhou Station 3"]
+
+
+class _Log(QgsProcessingFeedback):
+    def __init__(self) -> None:
+        super().__init__()
+        self.lines: list[str] = []
+
+    def pushInfo(self, info: str) -> None:  # noqa: N802
+        self.lines.append(info)
+        super().pushInfo(info)
+
+
+def test_watch_algorithm_learns_and_logs_which_head_screens(tmp_path):
+    from tests.helpers.modelkit import learning_store, verdicts_by_blueness
+    from tests.live_kit import mixed_lines
+
+    store_path = tmp_path / "s.gpkg"
+    with open_store(store_path) as store:
+        _, fids, first = learning_store(store, tmp_path)
+        verdicts_by_blueness(store, fids[40:], day=2)
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text(mixed_lines(0, 2))
+    log = _Log()
+    result = processing.run("mist:watch", {
+        "STORE": str(store_path), "SOURCES": str(stream), "HEAD": str(first.path), "LEARN_EVERY": 10,
+        "HEADS_FOLDER": str(tmp_path / "heads"), "MAX_POSTS": 2, "INTERVAL": 0.05, "FETCH_MEDIA": False},
+        feedback=log)
+    assert result["HEADS_TRAINED"] == 1 and (tmp_path / "heads" / "flood-head-1.1.onnx").is_file()
+    heads = [line for line in log.lines if line.startswith("Head: ")]
+    assert heads[0] == "Head: flood-head@1 is active: the head the watch started with"
+    assert heads[-1].startswith("Head: flood-head@1.1 active: cross-validated F1"), heads

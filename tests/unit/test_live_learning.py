@@ -6,61 +6,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-
 from mist_qgis.core.live.learning import HeadLearner, cv_f1
 from mist_qgis.core.live.watch import WatchOptions, watch
-from mist_qgis.core.models import runtime
-from mist_qgis.core.models.classify import classify_store
-from mist_qgis.core.models.heads import train_head_from_store
 from mist_qgis.core.models.registry import ModelRegistry
 from mist_qgis.core.models.runtime import read_card
-from mist_qgis.core.store import live_sql, models_sql
-from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
+from mist_qgis.core.store import live_sql
+from tests.helpers.modelkit import learning_store, verdicts_by_blueness
 from tests.live_kit import mixed_lines
 
 
-def _crops(n: int, size: int = 96, seed: int = 0) -> list:
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        img = photo(PHOTO_NAMES[i % len(PHOTO_NAMES)])
-        y0, x0 = rng.integers(0, img.shape[0] - size), rng.integers(0, img.shape[1] - size)
-        out.append((f"crop{i}", np.ascontiguousarray(img[y0:y0 + size, x0:x0 + size])))
-    return out
-
-
-def _verdicts(store, media_fids, truth, flip=(), day: int = 1) -> None:
-    """Analyst verdicts: flood when the photo is bluer than the store's median (`truth`), with the
-    photos in `flip` called the other way (a careless or disputed verdict)."""
-    fids, emb = models_sql.load_embeddings(store, "colour@1", media_fids)
-    rows = []
-    for fid, e in zip(fids, emb, strict=True):
-        flood = truth(e) != (int(fid) in flip)
-        post = store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(fid),))
-        rows.append((post, int(fid), "flood" if flood else "not_flood", "ann", f"2024-01-{day:02d}T00:00:00Z"))
-    with store.batch() as conn:
-        conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
-                         "VALUES (?, ?, ?, ?, ?)", rows)
-
-
 def test_watch_retrains_keeps_the_better_head_and_rejects_a_worse_one(store, tmp_path: Path):
-    runtime.clear_sessions()
-    colour = make_colour_model(tmp_path / "colour.onnx")
-    fids = add_photo_posts(store, _crops(60))
-    classify_store(store, colour)  # the backbone's embeddings, cached
-    _, emb = models_sql.load_embeddings(store, "colour@1")
-    unit = emb / np.linalg.norm(emb, axis=1, keepdims=True)
-    cut = float(np.median(unit[:, 2] - unit[:, 0]))
-
-    def truth(e):
-        u = e / np.linalg.norm(e)
-        return u[2] - u[0] > cut
-
-    # the first head: 40 verdicts, 4 of them wrong
-    _verdicts(store, fids[:40], truth, flip=set(fids[:40:10]))
-    first = train_head_from_store(store, tmp_path / "start" / "flood-head.onnx", image_model="colour@1", version="1")
-    assert first.usable
+    colour, fids, first = learning_store(store, tmp_path)
     heads = tmp_path / "registry" / "live-heads"
     stream = tmp_path / "stream.jsonl"
     stream.write_text(mixed_lines(0, 3))
@@ -75,7 +31,7 @@ def test_watch_retrains_keeps_the_better_head_and_rejects_a_worse_one(store, tmp
     assert "flood-head@1 is active: the head the watch started with" in quiet.message
 
     # 20 more, all right: the candidate learns from 60 verdicts, 4 wrong, and is not worse
-    _verdicts(store, fids[40:], truth, day=2)
+    verdicts_by_blueness(store, fids[40:], day=2)
     with open(stream, "a") as fh:
         fh.write(mixed_lines(3, 2))
     better = run(2)
@@ -89,7 +45,7 @@ def test_watch_retrains_keeps_the_better_head_and_rejects_a_worse_one(store, tmp
     assert registry.resolve("flood-head").card.tag == "flood-head@1.1"
 
     # 10 verdicts changed to the wrong answer: the candidate is worse, the active head stays
-    _verdicts(store, fids[1:60:6], truth, flip=set(fids), day=3)
+    verdicts_by_blueness(store, fids[1:60:6], flip=set(fids), day=3)
     with open(stream, "a") as fh:
         fh.write(mixed_lines(5, 2))
     worse = run(2)
@@ -107,7 +63,7 @@ def test_watch_retrains_keeps_the_better_head_and_rejects_a_worse_one(store, tmp
     assert active[1] == "flood-head@1.1" and rejected[1] == "flood-head@1.2"
 
     # 20 more wrong verdicts: the candidate shows no skill beyond chance, and is rejected for that
-    _verdicts(store, fids[3:60:3], truth, flip=set(fids), day=4)
+    verdicts_by_blueness(store, fids[3:60:3], flip=set(fids), day=4)
     with open(stream, "a") as fh:
         fh.write(mixed_lines(7, 2))
     assert run(2).counts["heads_rejected"] == 1

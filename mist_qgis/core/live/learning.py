@@ -90,7 +90,7 @@ class HeadLearner:
             self.note = f"{card.tag} is active: the head the watch started with"
             if not self.disabled:
                 with store.batch() as conn:
-                    live_sql.add_head_version(conn, card.tag, str(self.path), self.lineage, self.verdicts(store),
+                    live_sql.add_head_version(conn, card.tag, str(self.path), self.lineage, _examples(card),
                                               cv_f1(card.extra.get("cv_metrics")), _skill(card.extra.get("skill")),
                                               "active", "the head the watch started with", run_id)
         if self.disabled:
@@ -196,6 +196,13 @@ class HeadLearner:
                                       "active" if decision.accepted else "rejected", decision.reason, run_id)
         if not decision.accepted:
             self.note = f"{self.tag} is active; {tag} {decision.reason}"
+
+
+def _examples(card: ModelCard) -> int:
+    """How many verdicts a head learnt from, as its card says (0 for a head from elsewhere: the
+    first `every` verdicts of this store then train a candidate)."""
+    metrics = card.extra.get("cv_metrics")
+    return int(metrics.get("n_examples") or 0) if isinstance(metrics, dict) else 0
 
 
 def _skill(skill: Any) -> str | None:

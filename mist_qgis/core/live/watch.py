@@ -139,7 +139,11 @@ def watch(store, options: WatchOptions, progress: Progress | None = None, is_can
                 if not new_rows:
                     _sleep(options.interval_s, stop)
             if learner is not None:  # a version in training is decided on, not lost
-                _learn(learner.finish(store, run.run_id), learner, status)
+                decision = learner.finish(store, run.run_id)
+                _learn(decision, learner, status)
+                if decision is not None and on_batch is not None:
+                    on_batch(status)
+            run.counts = status.counts()
             run.status = Status.CANCELLED if run.cancelled() else Status.DONE
             run.message = run_message = (
                 f"{status.records_read} records read in {status.batches} batches: {status.imported} imported, "
