@@ -2394,84 +2394,84 @@
         <translation>格式（auto：由文件扩展名判断）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="90"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="91"/>
         <source>MIST Live</source>
         <translation>MIST 实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="110"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="111"/>
         <source>One file, folder or http(s) URL per line</source>
         <translation>每行一个文件、文件夹或 http(s) URL</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="116"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="117"/>
         <source>Sources</source>
         <translation>数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="117"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="118"/>
         <source>Head (.onnx)</source>
         <translation>分类头 (.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="118"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="119"/>
         <source>Alert score</source>
         <translation>告警得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="119"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="120"/>
         <source>Alert keywords</source>
         <translation>告警关键词</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="141"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="156"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="142"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="157"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="143"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="158"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="255"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="274"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="255"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="274"/>
         <source>Watching</source>
         <translation>监视中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="255"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="274"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="255"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="274"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="277"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="296"/>
         <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
 queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
 队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="335"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="354"/>
         <source>MIST alert</source>
         <translation>MIST 告警</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="337"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="356"/>
         <source>Zoom to</source>
         <translation>缩放至</translation>
     </message>
@@ -2961,67 +2961,67 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>安装依赖…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="125"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="126"/>
         <source>Only within the map extent</source>
         <translation>仅限当前地图范围内</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="126"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="127"/>
         <source>Show only the posts in the area of interest</source>
         <translation>只显示关注区域内的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="130"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="145"/>
         <source>Time follows the newest post</source>
         <translation>时间跟随最新帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="134"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="149"/>
         <source> min</source>
         <translation> 分钟</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="138"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="153"/>
         <source>Temporal controller</source>
         <translation>时间控制器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="362"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="381"/>
         <source>, F1 {f1:.2f}</source>
         <translation>，F1 {f1:.2f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="363"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="382"/>
         <source>Head {model} screens{f1}: {reason}</source>
         <translation>分类头 {model} 正在筛查{f1}：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="365"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="384"/>
         <source>{model} was not used: {reason}</source>
         <translation>{model} 未被采用：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="381"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="400"/>
         <source>line {line}</source>
         <translation>第 {line} 行</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="383"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="402"/>
         <source>{n} files read</source>
         <translation>已读取 {n} 个文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="385"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="404"/>
         <source>version {tag}</source>
         <translation>版本 {tag}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="386"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="405"/>
         <source>{source} ({kind}): {state}; last poll {polled}</source>
         <translation>{source}（{kind}）：{state}；上次轮询 {polled}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="391"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="410"/>
         <source>{n} failures, last: {error}; next try {at}</source>
         <translation>失败 {n} 次，最近一次：{error}；下次尝试 {at}</translation>
     </message>
@@ -3074,6 +3074,21 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="199"/>
         <source>The area of interest&apos;s polygons lie outside its extent.</source>
         <translation>关注区域的多边形位于其范围之外。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="134"/>
+        <source>never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="135"/>
+        <source>Retrain the head every N verdicts</source>
+        <translation>每 N 条判定重新训练分类头</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="143"/>
+        <source>Gazetteer (place posts from their text)</source>
+        <translation>地名库（根据文本为帖子定位）</translation>
     </message>
 </context>
 </TS>

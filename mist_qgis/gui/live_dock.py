@@ -30,7 +30,7 @@ from qgis.core import (
     QgsProject,
     QgsRectangle,
 )
-from qgis.gui import QgsMapLayerComboBox
+from qgis.gui import QgsFieldComboBox, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QRectF, Qt, QTimer
 from qgis.PyQt.QtGui import QColor, QPainter
 from qgis.PyQt.QtWidgets import (
@@ -47,6 +47,7 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
+from ..core import options
 from ..i18n import tr
 from ..qgis_ops.layers import find_posts_layer
 from ..qgis_ops.live_map import area_filter, follow_newest
@@ -127,6 +128,20 @@ class LiveDock(QDockWidget):
         form.addRow(tr("Area of interest"), self.area_combo)
         form.addRow("", self.extent_check)
         form.addRow("", self.area_posts_check)
+        self.learn_spin = QSpinBox(body)
+        self.learn_spin.setRange(0, 100000)
+        self.learn_spin.setValue(options.LIVE_LEARN_EVERY)
+        self.learn_spin.setSpecialValueText(tr("never"))
+        form.addRow(tr("Retrain the head every N verdicts"), self.learn_spin)
+        self.gazetteer_combo = QgsMapLayerComboBox(body)
+        self.gazetteer_combo.setFilters(QgsMapLayerProxyModel.Filter.VectorLayer)
+        self.gazetteer_combo.setAllowEmptyLayer(True)
+        self.gazetteer_combo.setProject(self.project)
+        self.gazetteer_combo.setLayer(None)
+        self.name_field_combo = QgsFieldComboBox(body)
+        self.gazetteer_combo.layerChanged.connect(self.name_field_combo.setLayer)
+        form.addRow(tr("Gazetteer (place posts from their text)"), self.gazetteer_combo)
+        form.addRow(tr("Gazetteer name field"), self.name_field_combo)
         self.follow_check = QCheckBox(tr("Time follows the newest post"), body)
         self.window_spin = QSpinBox(body)
         self.window_spin.setRange(1, 7 * 24 * 60)
@@ -176,12 +191,16 @@ class LiveDock(QDockWidget):
         except ValueError:
             threshold = 0.0
         area = self.area_combo.currentLayer()
+        gazetteer = self.gazetteer_combo.currentLayer()
         extent = self.area_extent()
         return {
             "STORE": self.store_edit.text().strip(), "SOURCES": self.sources_edit.toPlainText(),
             "HEAD": self.head_edit.text().strip(), "THRESHOLD": threshold if self.head_edit.text().strip() else 0.0,
             "KEYWORDS": self.keywords_edit.text().strip(), "INTERVAL": 1.0, "MAX_POSTS": 0,
-            "ALERT_AREA": area.source() if area is not None else None,
+            "ALERT_AREA": area.id() if area is not None else None,  # layers of the task's project, by id
+            "LEARN_EVERY": self.learn_spin.value(),
+            "GAZETTEER": gazetteer.id() if gazetteer is not None else None,
+            "NAME_FIELD": self.name_field_combo.currentField() or "name",
             "ALERT_EXTENT": f"{extent.xMinimum()!r},{extent.xMaximum()!r},{extent.yMinimum()!r},"
                             f"{extent.yMaximum()!r} [EPSG:4326]" if extent is not None else None,
         }

@@ -4,6 +4,7 @@ then start ends with exact totals."""
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from pathlib import Path
@@ -169,13 +170,27 @@ def test_live_dock_follows_now_filters_by_area_and_shows_head_and_feed_state(qtb
     dock.refresh()
     assert layer.subsetString() == ""
 
-    # the same area filters the alerts of the watch the dock starts
+    # the same area filters the alerts of the watch the dock starts; its gazetteer places posts
+    places = QgsVectorLayer("Point?crs=EPSG:4326&field=name:string", "places", "memory")
+    place = QgsFeature(places.fields())
+    place.setAttribute("name", "Zhengzhou Station")
+    place.setGeometry(QgsGeometry.fromWkt("POINT(113.6587 34.7466)"))
+    places.dataProvider().addFeatures([place])
+    project.addMapLayer(places)
+    dock.gazetteer_combo.setLayer(places)
+    dock.name_field_combo.setField("name")
+    unplaced = json.loads(v1_line(9, "bridge closed at Zhengzhou Station"))
+    unplaced["coordinates"] = None
+    with open(stream, "a") as fh:
+        fh.write(json.dumps(unplaced) + "\n")
     dock.keywords_edit.setText("bridge")
     dock.sources_edit.setPlainText(str(stream))
-    parameters = {**dock.parameters(), "STORE": str(tmp_path / "fresh.gpkg"), "MAX_POSTS": 3, "INTERVAL": 0.05,
+    parameters = {**dock.parameters(), "STORE": str(tmp_path / "fresh.gpkg"), "MAX_POSTS": 5, "INTERVAL": 0.05,
                   "FETCH_MEDIA": False}
+    assert parameters["LEARN_EVERY"] == 50 and parameters["NAME_FIELD"] == "name"
     open_store(tmp_path / "fresh.gpkg").close()
     context = QgsProcessingContext()
     context.setProject(project)
-    assert processing.run("mist:watch", parameters, context=context)["ALERTS"] == 1
+    result = processing.run("mist:watch", parameters, context=context)
+    assert result["PLACED"] == 1 and result["ALERTS"] == 2  # post 1 and the one placed at the station
     dock.cleanup()
