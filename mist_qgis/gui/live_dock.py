@@ -121,7 +121,7 @@ class LiveDock(QDockWidget):
         self.area_combo = QgsMapLayerComboBox(body)
         self.area_combo.setFilters(QgsMapLayerProxyModel.Filter.PolygonLayer)
         self.area_combo.setAllowEmptyLayer(True)
-        self.area_combo.setProject(self.project)
+        _use_project(self.area_combo, self.project)
         self.area_combo.setLayer(None)
         self.extent_check = QCheckBox(tr("Only within the map extent"), body)
         self.area_posts_check = QCheckBox(tr("Show only the posts in the area of interest"), body)
@@ -136,7 +136,7 @@ class LiveDock(QDockWidget):
         self.gazetteer_combo = QgsMapLayerComboBox(body)
         self.gazetteer_combo.setFilters(QgsMapLayerProxyModel.Filter.VectorLayer)
         self.gazetteer_combo.setAllowEmptyLayer(True)
-        self.gazetteer_combo.setProject(self.project)
+        _use_project(self.gazetteer_combo, self.project)
         self.gazetteer_combo.setLayer(None)
         self.name_field_combo = QgsFieldComboBox(body)
         self.gazetteer_combo.layerChanged.connect(self.name_field_combo.setLayer)
@@ -372,6 +372,13 @@ class LiveDock(QDockWidget):
         self.timer.stop()
         if self.feedback is not None and self.running:
             self.feedback.cancel()
+
+
+def _use_project(combo: QgsMapLayerComboBox, project: QgsProject) -> None:
+    """List the layers of the dock's project (QGIS 3.24 on; before, the combo lists the current
+    project's, which is the dock's inside QGIS)."""
+    if hasattr(combo, "setProject"):
+        combo.setProject(project)
 
 
 def head_text(active, rejected) -> str:

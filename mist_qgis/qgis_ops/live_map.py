@@ -12,7 +12,7 @@ def follow_newest(canvas, layer, newest: str, window_s: float):
 
     The controller of QGIS's own canvas is its temporal navigation (set to a fixed range here, so
     the whole window shows at once); a canvas without one gets the range directly."""
-    from qgis.core import Qgis, QgsDateTimeRange, QgsTemporalNavigationObject
+    from qgis.core import QgsDateTimeRange, QgsTemporalNavigationObject
     from qgis.PyQt.QtCore import QDateTime, Qt
 
     end = QDateTime.fromString(newest.strip().replace(" ", "T"), Qt.DateFormat.ISODateWithMs)
@@ -25,12 +25,21 @@ def follow_newest(canvas, layer, newest: str, window_s: float):
     window = QgsDateTimeRange(end.addMSecs(-int(window_s * 1000)), end)
     controller = canvas.temporalController()
     if isinstance(controller, QgsTemporalNavigationObject):
-        controller.setNavigationMode(Qgis.TemporalNavigationMode.FixedRange)
+        controller.setNavigationMode(fixed_range_mode())
         if controller.temporalExtents() != window:
             controller.setTemporalExtents(window)
     else:
         canvas.setTemporalRange(window)
     return window
+
+
+def fixed_range_mode():
+    """The temporal navigation's "fixed range" mode (`Qgis.TemporalNavigationMode` from QGIS 3.36,
+    an enum of the navigation object before)."""
+    from qgis.core import Qgis, QgsTemporalNavigationObject
+
+    modes = getattr(Qgis, "TemporalNavigationMode", None) or QgsTemporalNavigationObject.NavigationMode
+    return modes.FixedRange
 
 
 def area_filter(bounds: tuple[float, float, float, float] | None) -> str:

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 from qgis.core import (
-    Qgis,
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsProcessingContext,
@@ -25,6 +24,7 @@ from mist_qgis.core.store import open_store
 from mist_qgis.gui.live_dock import LiveDock
 from mist_qgis.headless import init_processing
 from mist_qgis.qgis_ops.layers import add_posts_layer
+from mist_qgis.qgis_ops.live_map import fixed_range_mode
 from tests.helpers.stub_iface import StubIface
 from tests.live_kit import mixed_lines, v1_line
 
@@ -129,7 +129,8 @@ def test_live_dock_follows_now_filters_by_area_and_shows_head_and_feed_state(qtb
             live_sql.add_head_version(conn, "flood-head@1.1", "/h2.onnx", "flood-head", 60, 0.52, None,
                                       "rejected", "rejected, flood-head@1 stays: cross-validated F1 0.52 is worse",
                                       None)
-    project = QgsProject()
+    project = QgsProject.instance()  # before QGIS 3.24 the layer choosers list this project's layers
+    project.clear()
     layer = add_posts_layer(store_path, project)
     layer.temporalProperties().setIsActive(False)
     area = QgsVectorLayer("Polygon?crs=EPSG:4326", "Zhengzhou", "memory")
@@ -152,7 +153,7 @@ def test_live_dock_follows_now_filters_by_area_and_shows_head_and_feed_state(qtb
     window = iface.canvas.temporalRange()
     assert window.end().toString("yyyy-MM-ddTHH:mm:ss") == "2021-07-20T12:00:00"
     assert window.begin().secsTo(window.end()) == 30 * 60 and layer.temporalProperties().isActive()
-    assert navigation.navigationMode() == Qgis.TemporalNavigationMode.FixedRange
+    assert navigation.navigationMode() == fixed_range_mode()
     later = v2_line(4).replace("2021-07-20T12:00:00Z", "2021-07-20T13:30:00Z")
     with open(stream, "a") as fh:  # a newer post arrives: the window moves with it
         fh.write(later)
@@ -194,3 +195,4 @@ def test_live_dock_follows_now_filters_by_area_and_shows_head_and_feed_state(qtb
     result = processing.run("mist:watch", parameters, context=context)
     assert result["PLACED"] == 1 and result["ALERTS"] == 2  # post 1 and the one placed at the station
     dock.cleanup()
+    project.clear()
