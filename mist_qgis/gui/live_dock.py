@@ -118,11 +118,7 @@ class LiveDock(QDockWidget):
         form.addRow(tr("Head (.onnx)"), self.head_edit)
         form.addRow(tr("Alert score"), self.threshold_edit)
         form.addRow(tr("Alert keywords"), self.keywords_edit)
-        self.area_combo = QgsMapLayerComboBox(body)
-        self.area_combo.setFilters(QgsMapLayerProxyModel.Filter.PolygonLayer)
-        self.area_combo.setAllowEmptyLayer(True)
-        _use_project(self.area_combo, self.project)
-        self.area_combo.setLayer(None)
+        self.area_combo = _layer_choice(body, QgsMapLayerProxyModel.Filter.PolygonLayer, self.project)
         self.extent_check = QCheckBox(tr("Only within the map extent"), body)
         self.area_posts_check = QCheckBox(tr("Show only the posts in the area of interest"), body)
         form.addRow(tr("Area of interest"), self.area_combo)
@@ -133,11 +129,7 @@ class LiveDock(QDockWidget):
         self.learn_spin.setValue(options.LIVE_LEARN_EVERY)
         self.learn_spin.setSpecialValueText(tr("never"))
         form.addRow(tr("Retrain the head every N verdicts"), self.learn_spin)
-        self.gazetteer_combo = QgsMapLayerComboBox(body)
-        self.gazetteer_combo.setFilters(QgsMapLayerProxyModel.Filter.VectorLayer)
-        self.gazetteer_combo.setAllowEmptyLayer(True)
-        _use_project(self.gazetteer_combo, self.project)
-        self.gazetteer_combo.setLayer(None)
+        self.gazetteer_combo = _layer_choice(body, QgsMapLayerProxyModel.Filter.VectorLayer, self.project)
         self.name_field_combo = QgsFieldComboBox(body)
         self.gazetteer_combo.layerChanged.connect(self.name_field_combo.setLayer)
         form.addRow(tr("Gazetteer (place posts from their text)"), self.gazetteer_combo)
@@ -374,11 +366,16 @@ class LiveDock(QDockWidget):
             self.feedback.cancel()
 
 
-def _use_project(combo: QgsMapLayerComboBox, project: QgsProject) -> None:
-    """List the layers of the dock's project (QGIS 3.24 on; before, the combo lists the current
-    project's, which is the dock's inside QGIS)."""
+def _layer_choice(parent: QWidget, filters, project: QgsProject) -> QgsMapLayerComboBox:
+    """An optional choice of the project's layers, empty at first. Before QGIS 3.24 a combo cannot
+    be given a project and lists the current one's, which is the dock's inside QGIS."""
+    combo = QgsMapLayerComboBox(parent)
+    combo.setFilters(filters)
+    combo.setAllowEmptyLayer(True)
     if hasattr(combo, "setProject"):
         combo.setProject(project)
+    combo.setLayer(None)
+    return combo
 
 
 def head_text(active, rejected) -> str:

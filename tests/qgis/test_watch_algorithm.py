@@ -18,11 +18,16 @@ AREA = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"nam
             [12579116, 4028802]]]}}]}
 
 
-def test_watch_algorithm_alerts_inside_an_area_layer_only(tmp_path):
+def _store_and_area(tmp_path):
     store_path = tmp_path / "s.gpkg"
     open_store(store_path).close()
     area = tmp_path / "area.geojson"
     area.write_text(json.dumps(AREA))
+    return store_path, area
+
+
+def test_watch_algorithm_alerts_inside_an_area_layer_only(tmp_path):
+    store_path, area = _store_and_area(tmp_path)
     stream = tmp_path / "stream.jsonl"
     stream.write_text(v1_line(1, "flooded") + v1_line(2, "flooded", lon=10.0, lat=10.0) + "{garbage\n")
     result = processing.run("mist:watch", {
@@ -41,10 +46,7 @@ def test_watch_algorithm_without_sources_is_a_clean_error(tmp_path):
 
 
 def test_watch_algorithm_extent_narrows_the_area_and_a_gazetteer_places_posts(tmp_path):
-    store_path = tmp_path / "s.gpkg"
-    open_store(store_path).close()
-    area = tmp_path / "area.geojson"
-    area.write_text(json.dumps(AREA))
+    store_path, area = _store_and_area(tmp_path)
     places = tmp_path / "places.geojson"
     places.write_text(json.dumps({"type": "FeatureCollection", "features": [{
         "type": "Feature", "properties": {"name": "Zhengzhou Station"},
