@@ -254,6 +254,7 @@ class HttpFeed(LiveSource):
         self.options = options or FeedOptions()
         self.fetcher = HttpFetcher(self.options.policy, self.options.limits, pool_size=1)
         self.next_poll = 0.0
+        self.requested_at: float | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="mist-feed-")
 
     def close(self) -> None:
@@ -262,8 +263,10 @@ class HttpFeed(LiveSource):
 
     def poll(self, cursor: dict[str, Any] | None) -> Pending | None:
         now = time.monotonic()
-        if now < self.next_poll:
+        if now < self.next_poll:  # waiting (interval or backoff): the last poll is the last request
+            self.status.polled_at = self.requested_at
             return None
+        self.requested_at = time.time()
         headers = {}
         if cursor and cursor.get("etag"):
             headers["If-None-Match"] = cursor["etag"]
