@@ -368,3 +368,26 @@ def test_transient_photo_failures_are_retried_with_backoff_and_permanent_ones_ar
     finally:
         server.shutdown()
         server.server_close()
+
+
+def test_posts_of_a_batch_whose_stages_crashed_are_placed_and_alerted_after_a_restart(store, tmp_path: Path):
+    from shapely.geometry import Point
+
+    from mist_qgis.core.geoloc.gazetteer import Gazetteer, GazetteerEntry
+
+    class Broken(Gazetteer):
+        def find(self, text):  # a bug in the place lookup, after the batch and its cursor committed
+            raise RuntimeError("gazetteer index corrupt")
+
+    entries = [GazetteerEntry("郑州火车站", Point(113.6587, 34.7466), 1)]
+    path = tmp_path / "stream.jsonl"
+    path.write_text(_without_coordinates(1, "郑州火车站 积水"))
+    rule = AlertRule(keywords=("积水",))
+    with pytest.raises(RuntimeError):
+        watch(store, WatchOptions([str(path)], rule=rule, interval_s=0.05, max_posts=1, fetch_media=False,
+                                  gazetteer=Broken(entries)))
+    assert store.count("posts") == 1 and store.count("alerts") == 0  # imported, not yet placed or alerted
+    again = watch(store, WatchOptions([str(path)], rule=rule, interval_s=0.05, fetch_media=False,
+                                      gazetteer=Gazetteer(entries), until=time.time() + 0.5))
+    assert again.counts["records_read"] == 0 and again.counts["placed"] == 1 and again.counts["alerts"] == 1
+    assert store.count("posts", "geo_source = 'geocoded'") == 1

@@ -35,6 +35,7 @@ from .sources import FeedOptions, LiveSource, SourceState, open_source
 STAGE = "watch"
 DEFAULT_INTERVAL_S = 2.0
 STATE_WRITE_S = 5.0  # an idle source's state is written at most this often
+DOWNSTREAM_KEY = "watch:stages"  # in live_cursors: the last post every per-batch stage has seen
 
 
 @dataclass
@@ -105,7 +106,14 @@ def watch(store, options: WatchOptions, progress: Progress | None = None, is_can
     sources = [open_source(s, FeedOptions(interval_s=max(options.interval_s, 1.0), policy=options.policy))
                for s in options.sources]
     status = WatchStatus(sources=[s.status for s in sources])
-    since_fid = int(store.scalar("SELECT COALESCE(MAX(fid), 0) FROM posts"))
+    # posts up to this one went through every per-batch stage: kept in the store, so after a crash
+    # the posts of the batch in flight are placed and checked for alerts when the watch restarts
+    mark = live_sql.get_cursor(store, DOWNSTREAM_KEY)
+    since_fid = int(mark["fid"]) if mark else _last_fid(store)
+    if mark is None:  # the first watch of this store: what was there before is not its business
+        with store.batch() as conn:
+            live_sql.put_cursor(conn, DOWNSTREAM_KEY, {"fid": since_fid})
+    done_fid = since_fid
     learner: HeadLearner | None = None
     try:
         with run_stage(store, STAGE, options.parameters(), progress, is_cancelled) as run:
@@ -123,7 +131,6 @@ def watch(store, options: WatchOptions, progress: Progress | None = None, is_can
 
             while not stop():
                 new_rows = 0
-                batch_fid = int(store.scalar("SELECT COALESCE(MAX(fid), 0) FROM posts"))
                 for source in sources:
                     if stop():
                         break
@@ -131,8 +138,9 @@ def watch(store, options: WatchOptions, progress: Progress | None = None, is_can
                 _write_states(store, sources, written)
                 head_changed = learner is not None and _learn(learner.step(store, run.run_id), learner, status)
                 retried = _requeue(store, options, status)
-                if new_rows or retried or head_changed:
-                    _downstream(store, options, status, since_fid, batch_fid, run.run_id, run.cancelled, learner)
+                if retried or head_changed or _last_fid(store) > done_fid:
+                    done_fid = _downstream(store, options, status, since_fid, done_fid, run.run_id, run.cancelled,
+                                           learner)
                 run.counts = status.counts()
                 if on_batch is not None:
                     on_batch(status)
@@ -243,9 +251,16 @@ def _one_batch(store, source: LiveSource, cursors: dict[str, Any], run_id: int, 
     return len(batch.rows)
 
 
-def _downstream(store, options: WatchOptions, status: WatchStatus, since_fid: int, batch_fid: int, run_id: int,
-                is_cancelled: IsCancelled, learner: HeadLearner | None) -> None:
-    """The existing stages over what is new: each takes only the rows still waiting for it."""
+def _last_fid(store) -> int:
+    return int(store.scalar("SELECT COALESCE(MAX(fid), 0) FROM posts"))
+
+
+def _downstream(store, options: WatchOptions, status: WatchStatus, since_fid: int, done_fid: int, run_id: int,
+                is_cancelled: IsCancelled, learner: HeadLearner | None) -> int:
+    """The existing stages over what is new: each takes only the rows still waiting for it (fetch
+    and screening by the rows' state, placing from text the posts after `done_fid`). Returns the
+    last post done, which is stored unless the stages were cancelled part-way."""
+    top = _last_fid(store)
     if options.fetch_media:
         fetched = run_fetch_media(store, FetchOptions(policy=options.policy, workers=4), is_cancelled=is_cancelled)
         status.fetched += fetched.counts.get("ok", 0)
@@ -261,10 +276,16 @@ def _downstream(store, options: WatchOptions, status: WatchStatus, since_fid: in
     if options.gazetteer is not None:
         from ..geoloc.candidates import geocode_posts
 
-        status.placed += geocode_posts(store, options.gazetteer, is_cancelled=is_cancelled, after_fid=batch_fid).placed
+        status.placed += geocode_posts(store, options.gazetteer, is_cancelled=is_cancelled, after_fid=done_fid).placed
     new = raise_alerts(store, options.rule, since_fid, run_id)
     status.alerts += len(new)
     status.new_alerts = new
+    if is_cancelled():
+        return done_fid
+    if top > done_fid:
+        with store.batch() as conn:
+            live_sql.put_cursor(conn, DOWNSTREAM_KEY, {"fid": top})
+    return top
 
 
 def _sleep(seconds: float, stop: Callable[[], bool]) -> None:
