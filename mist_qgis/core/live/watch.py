@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import options as choices
 from ..images.pipeline import FetchOptions, run_fetch_media
@@ -31,6 +31,9 @@ from ..store.post_import import add_post_batch, set_photo_fields
 from .alerts import AlertRule, raise_alerts
 from .learning import HeadDecision, HeadLearner
 from .sources import FeedOptions, LiveSource, SourceState, open_source
+
+if TYPE_CHECKING:
+    from ..geoloc.gazetteer import Gazetteer
 
 STAGE = "watch"
 DEFAULT_INTERVAL_S = 2.0
@@ -53,7 +56,7 @@ class WatchOptions:
     learn_every: int = choices.LIVE_LEARN_EVERY  # new verdicts between retrainings of a head (0: never)
     heads_dir: Path | None = None  # where head versions go (a model-registry folder); None: `<store>.heads`
     resolve_model: Callable[[str], Path] | None = None  # a head's backbone by tag, for missing embeddings
-    gazetteer: Any = None  # a geoloc.gazetteer.Gazetteer: posts without coordinates placed from their text
+    gazetteer: Gazetteer | None = None  # posts without coordinates placed from the place names in their text
     photo_retries: int = choices.LIVE_PHOTO_RETRIES
     retry_backoff_s: float = choices.LIVE_RETRY_BACKOFF_S
 
