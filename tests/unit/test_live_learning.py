@@ -79,3 +79,20 @@ def test_watch_retrains_keeps_the_better_head_and_rejects_a_worse_one(store, tmp
     versions = live_sql.head_versions(store, "flood-head")
     assert [v[1] for v in versions].count("flood-head@1") == 1
     assert [v[1] for v in versions if v[5] == "active"] == ["flood-head@1"]
+
+
+def test_a_training_that_fails_leaves_the_active_head_and_the_watch_running(store, tmp_path: Path):
+    _, fids, first = learning_store(store, tmp_path)
+    verdicts_by_blueness(store, fids[40:], day=2)
+    not_a_folder = tmp_path / "heads"
+    not_a_folder.write_text("a file where the versions should go")
+    stream = tmp_path / "stream.jsonl"
+    stream.write_text(mixed_lines(0, 2))
+    result = watch(store, WatchOptions([str(stream)], head=str(first.path), interval_s=0.05, max_posts=2,
+                                       fetch_media=False, learn_every=10, heads_dir=not_a_folder))
+    assert result.status == "done" and result.counts["imported"] == 2
+    assert result.counts["heads_trained"] == 1 and result.counts["heads_rejected"] == 1
+    version = live_sql.head_versions(store, "flood-head")[-1]
+    assert version[1] == "flood-head@1.1" and version[5] == "rejected" and version[6].startswith("not trained: ")
+    assert store.runs("train_head")[-1].status == "failed"
+    assert "flood-head@1 is active; flood-head@1.1 not trained" in result.message

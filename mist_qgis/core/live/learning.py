@@ -15,6 +15,7 @@ the predictions a version made carry its tag. A restart goes on with the version
 
 from __future__ import annotations
 
+import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -32,6 +33,8 @@ from ..models.heads import (
 from ..models.runtime import read_card
 from ..stage import run_stage
 from ..store import live_sql
+
+log = logging.getLogger("mist.live")
 
 CHECK_S = 5.0  # how often the verdict count is looked at
 
@@ -158,16 +161,16 @@ class HeadLearner:
         self._training = None
         tag = f"{self.lineage}@{version}"
         current = cv_f1(self.card.extra.get("cv_metrics"))
-        with run_stage(store, "train_head", parameters) as run:  # the training, recorded as any head's
-            try:
+        try:
+            with run_stage(store, "train_head", parameters) as run:  # the training, recorded as any head's
                 head, card, path = future.result()
-            except HeadTrainingError as exc:
-                decision = HeadDecision(tag, False, f"not trained: {exc}")
-                run.message = decision.reason
-                self._record(store, tag, None, verdicts, None, None, decision, run_id)
-                return decision
-            run.counts = training_counts(data, head)
-            run.message = "" if head.metrics.usable else head.metrics.summary()
+                run.counts = training_counts(data, head)
+                run.message = "" if head.metrics.usable else head.metrics.summary()
+        except Exception as exc:  # the run says failed and why; the watch goes on with the active head
+            log.warning("training %s failed", tag, exc_info=not isinstance(exc, HeadTrainingError))
+            decision = HeadDecision(tag, False, f"not trained: {exc}")
+            self._record(store, tag, None, verdicts, None, None, decision, run_id)
+            return decision
         metrics = head.metrics.as_dict()
         f1 = cv_f1(metrics)
         if not head.metrics.usable:
