@@ -22,6 +22,7 @@ from qgis.core import (
     QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
+    QgsGeometry,
     QgsMapLayerProxyModel,
     QgsPointXY,
     QgsProcessingAlgRunnerTask,
@@ -50,7 +51,7 @@ from qgis.PyQt.QtWidgets import (
 from ..core import options
 from ..i18n import tr
 from ..qgis_ops.layers import find_posts_layer
-from ..qgis_ops.live_map import area_filter, follow_newest
+from ..qgis_ops.live_map import area_filters, follow_newest
 
 HOUR_S = 3600
 TICK_MS = 1000
@@ -102,6 +103,8 @@ class LiveDock(QDockWidget):
         self.notices: list = []
         self.state = "stopped"
         self.area_subset = ""
+        self._area_key: tuple | None = None
+        self._area: QgsGeometry | None = None
 
         body = QWidget(self)
         layout = QVBoxLayout(body)
@@ -206,18 +209,50 @@ class LiveDock(QDockWidget):
                                            QgsCoordinateReferenceSystem("EPSG:4326"), self.project)
         return transform.transformBoundingBox(canvas.extent())
 
-    def area_bounds(self) -> tuple[float, float, float, float] | None:
-        """(west, south, east, north) in degrees of the area of interest: the polygon layer's
-        extent, narrowed to the map extent when asked; None when there is no area."""
-        box = None
+    def area_geometry(self) -> QgsGeometry | None:
+        """The area of interest in degrees: the polygon layer's polygons, narrowed to the map extent
+        when asked; None when there is no area. Kept while the layer and the extent stay the same."""
         area = self.area_combo.currentLayer()
-        if area is not None:
-            transform = QgsCoordinateTransform(area.crs(), QgsCoordinateReferenceSystem("EPSG:4326"), self.project)
-            box = transform.transformBoundingBox(area.extent())
         extent = self.area_extent()
-        if extent is not None:
-            box = extent if box is None else box.intersect(extent)
-        return None if box is None else (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum())
+        key = (area.id() if area is not None else None, area.featureCount() if area is not None else 0,
+               extent.toString() if extent is not None else None)
+        if key != self._area_key:
+            geometry = None
+            if area is not None:
+                transform = QgsCoordinateTransform(area.crs(), QgsCoordinateReferenceSystem("EPSG:4326"),
+                                                   self.project)
+                parts = []
+                for feature in area.getFeatures():
+                    part = QgsGeometry(feature.geometry())
+                    if not part.isEmpty():
+                        part.transform(transform)
+                        parts.append(part)
+                geometry = QgsGeometry.unaryUnion(parts) if parts else None
+            if extent is not None:
+                box = QgsGeometry.fromRect(extent)
+                geometry = box if geometry is None else geometry.intersection(box)
+            self._area_key, self._area = key, geometry
+        return self._area
+
+    def _filter_posts(self, layer) -> None:
+        """Show only the posts in the area of interest: inside its polygons where the GeoPackage's
+        SQL can test that, else inside its bounds. Only the filter this dock set is replaced or
+        cleared, never one the user typed."""
+        geometry = self.area_geometry() if self.area_posts_check.isChecked() else None
+        current = layer.subsetString()
+        if geometry is None or geometry.isEmpty():
+            if current and current == self.area_subset:
+                layer.setSubsetString("")
+                self.area_subset = ""
+            return
+        box = geometry.boundingBox()
+        choices = area_filters(geometry.asWkt(), (box.xMinimum(), box.yMinimum(), box.xMaximum(), box.yMaximum()))
+        if current in choices or (current and current != self.area_subset):
+            return
+        for wanted in choices:
+            if layer.setSubsetString(wanted):
+                self.area_subset = wanted
+                return
 
     def start(self) -> None:
         if self.running:
@@ -295,11 +330,7 @@ class LiveDock(QDockWidget):
         self.sources_label.setText("\n".join(source_text(*row) for row in feeds))
         layer = find_posts_layer(Path(path), self.project)
         if layer is not None:
-            wanted = area_filter(self.area_bounds()) if self.area_posts_check.isChecked() else ""
-            # only the filter this dock set is replaced or cleared, never one the user typed
-            if layer.subsetString() != wanted and (wanted or layer.subsetString() == self.area_subset):
-                layer.setSubsetString(wanted)
-                self.area_subset = wanted
+            self._filter_posts(layer)
         if self.last_posts is not None and counts["posts"] != self.last_posts:
             self._reload_layer(Path(path))
         self.last_posts = counts["posts"]

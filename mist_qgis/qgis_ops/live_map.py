@@ -42,11 +42,13 @@ def fixed_range_mode():
     return modes.FixedRange
 
 
-def area_filter(bounds: tuple[float, float, float, float] | None) -> str:
-    """A layer filter keeping the posts inside (west, south, east, north) in degrees ('' keeps all).
-    Posts are points, so their bounding box is the point; a polygon area filters by its bounds."""
-    if bounds is None:
-        return ""
+def area_filters(wkt: str, bounds: tuple[float, float, float, float]) -> list[str]:
+    """Layer filters keeping the posts in an area (WKT and its (west, south, east, north), in
+    degrees), best first: inside the polygons (where the GeoPackage's SQL has the spatial
+    functions, as GDAL built with SpatiaLite gives them), then inside the bounds (posts are
+    points, so a post's bounding box is the post)."""
     west, south, east, north = (float(v) for v in bounds)
-    return (f'ST_MinX("geom") >= {west!r} AND ST_MinX("geom") <= {east!r} AND '
-            f'ST_MinY("geom") >= {south!r} AND ST_MinY("geom") <= {north!r}')
+    exact = "ST_Intersects(\"geom\", ST_GeomFromText('{}', 4326))".format(wkt.replace("'", ""))
+    box = (f'ST_MinX("geom") >= {west!r} AND ST_MinX("geom") <= {east!r} AND '
+           f'ST_MinY("geom") >= {south!r} AND ST_MinY("geom") <= {north!r}')
+    return [exact, box]

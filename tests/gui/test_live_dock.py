@@ -24,7 +24,7 @@ from mist_qgis.core.store import open_store
 from mist_qgis.gui.live_dock import LiveDock
 from mist_qgis.headless import init_processing
 from mist_qgis.qgis_ops.layers import add_posts_layer
-from mist_qgis.qgis_ops.live_map import fixed_range_mode
+from mist_qgis.qgis_ops.live_map import area_filters, fixed_range_mode
 from tests.helpers.stub_iface import StubIface
 from tests.live_kit import mixed_lines, v1_line
 
@@ -162,6 +162,21 @@ def test_live_dock_follows_now_filters_by_area_and_shows_head_and_feed_state(qtb
     dock.refresh()
     assert iface.canvas.temporalRange().end().toString("yyyy-MM-ddTHH:mm:ss") == "2021-07-20T13:30:00"
     assert len(list(layer.getFeatures())) == 3  # the Beijing post is outside the area
+    notched = QgsVectorLayer("Polygon?crs=EPSG:4326", "notched", "memory")  # the area's bounds hold all 3
+    corner = QgsFeature()
+    corner.setGeometry(QgsGeometry.fromWkt("POLYGON((113.63 34.7, 113.7 34.7, 113.7 34.8, 113.6 34.8, 113.6 34.73, "
+                                           "113.63 34.73, 113.63 34.7))"))
+    notched.dataProvider().addFeatures([corner])
+    project.addMapLayer(notched)
+    dock.area_combo.setLayer(notched)
+    dock.refresh()
+    assert layer.subsetString().startswith("ST_Intersects") and len(list(layer.getFeatures())) == 1
+    bounds_only = area_filters(corner.geometry().asWkt(), (113.6, 34.7, 113.7, 34.8))[1]  # GDAL without SpatiaLite
+    assert layer.setSubsetString(bounds_only) and len(list(layer.getFeatures())) == 3
+    layer.setSubsetString(dock.area_subset)
+    dock.area_combo.setLayer(area)
+    dock.refresh()
+    assert len(list(layer.getFeatures())) == 3
     assert "flood-head@1 screens, F1 0.87" in dock.head_label.text()
     assert "flood-head@1.1 was not used: rejected, flood-head@1 stays" in dock.head_label.text()
     lines = dock.sources_label.text().splitlines()
