@@ -844,7 +844,7 @@
         <translation>无法打开数据库 {path} 中的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="76"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="72"/>
         <source>Cannot load the posts style: {message}</source>
         <translation>无法加载帖子样式：{message}</translation>
     </message>
@@ -1009,7 +1009,7 @@
         <translation>LoFTR 室外权重（用于 loftr）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="185"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="97"/>
         <source>Gazetteer name field</source>
         <translation>地名库名称字段</translation>
     </message>
@@ -2379,84 +2379,84 @@
         <translation>格式（auto：由文件扩展名判断）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="79"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="90"/>
         <source>MIST Live</source>
         <translation>MIST 实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="96"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="110"/>
         <source>One file, folder or http(s) URL per line</source>
         <translation>每行一个文件、文件夹或 http(s) URL</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="102"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="116"/>
         <source>Sources</source>
         <translation>数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="103"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="117"/>
         <source>Head (.onnx)</source>
         <translation>分类头 (.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="104"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="118"/>
         <source>Alert score</source>
         <translation>告警得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="105"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="119"/>
         <source>Alert keywords</source>
         <translation>告警关键词</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="147"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="148"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="110"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="149"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="292"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="292"/>
         <source>Watching</source>
         <translation>监视中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="292"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="292"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="202"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="314"/>
         <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
 queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
 队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="249"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="368"/>
         <source>MIST alert</source>
         <translation>MIST 告警</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="251"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="370"/>
         <source>Zoom to</source>
         <translation>缩放至</translation>
     </message>
@@ -2466,102 +2466,97 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="40"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="46"/>
         <source>Stop time {text} is not an ISO 8601 time</source>
         <translation>停止时间 {text} 不是 ISO 8601 时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="48"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="54"/>
         <source>Watch live sources</source>
         <translation>监视实时数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="50"/>
-        <source>Watches growing JSON-lines files (Twitter v1.1 and v2, with rotation and truncation), drop folders (post files and photos) and http(s) JSON or GeoJSON feeds (conditional requests, backoff; public hosts only unless private hosts are allowed). Each arriving batch is imported together with the source&apos;s position, its photos fetched, screened by the head and checked against the alert rule. Stopping and starting again goes on exactly where it stopped. Runs until cancelled, the stop time or the post limit.</source>
-        <translation>监视持续增长的 JSON 行文件（Twitter v1.1 与 v2，支持轮转和截断）、投放文件夹（帖子文件和照片）以及 http(s) JSON 或 GeoJSON 数据流（条件请求、失败退避；除非允许私有主机，否则仅访问公共主机）。每个到达的批次会连同数据源的读取位置一起导入，随后获取其照片、由分类头筛查并按告警规则检查。停止后再次开始会从停止处准确继续。一直运行，直到取消、到达停止时间或帖子数上限。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="62"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="72"/>
         <source>Sources: files, folders or http(s) URLs, one per line</source>
         <translation>数据源：文件、文件夹或 http(s) URL，每行一个</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="64"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="74"/>
         <source>Head or classifier that screens the photos (optional)</source>
         <translation>筛查照片的分类头或分类器（可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="66"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="76"/>
         <source>Alert when the head&apos;s score is at least (0: no score condition)</source>
         <translation>分类头得分不低于此值时告警（0：不设得分条件）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="69"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="79"/>
         <source>Label the score is for</source>
         <translation>得分对应的标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="71"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="81"/>
         <source>Area of interest (polygons, optional)</source>
         <translation>关注区域（多边形，可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="74"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="86"/>
         <source>Alert keywords, comma-separated (optional)</source>
         <translation>告警关键词，以逗号分隔（可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="76"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="103"/>
         <source>Stop at (ISO 8601 time, optional)</source>
         <translation>停止时间（ISO 8601 时间，可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="78"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="105"/>
         <source>Stop after this many records (0: no limit)</source>
         <translation>读取这么多条记录后停止（0：不限）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="81"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="108"/>
         <source>Seconds between polls</source>
         <translation>轮询间隔（秒）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="84"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="111"/>
         <source>Fetch the posts&apos; photos</source>
         <translation>获取帖子的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="113"/>
         <source>Allow private and loopback hosts (intranet feeds and photo servers)</source>
         <translation>允许私有和回环主机（内网数据流和照片服务器）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
         <source>Records read</source>
         <translation>已读取记录数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
         <source>Posts imported</source>
         <translation>已导入帖子数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
         <source>Alerts raised</source>
         <translation>已发出告警数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="103"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="132"/>
         <source>No source to watch: name a file, a folder or an http(s) URL.</source>
         <translation>没有要监视的数据源：请指定文件、文件夹或 http(s) URL。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="121"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="162"/>
         <source>{read} records read, {imported} imported, {alerts} alerts</source>
         <translation>已读取 {read} 条记录，导入 {imported} 条，告警 {alerts} 条</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="146"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="192"/>
         <source>The area of interest holds no polygon.</source>
         <translation>关注区域中没有多边形。</translation>
     </message>
@@ -2801,7 +2796,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>帖子数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="315"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="321"/>
         <source>no text</source>
         <translation>无文本</translation>
     </message>
@@ -2986,7 +2981,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>未注明时区的时间所在的时区（例如 Asia/Shanghai；留空：UTC）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="111"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="117"/>
         <source>Cannot open the {table} of store {path}</source>
         <translation>无法打开数据库 {path} 的 {table}</translation>
     </message>
@@ -3114,6 +3109,136 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="51"/>
         <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence. A text head whose training showed no skill beyond chance is refused unless allowed. The multilingual features read a text encoder from the model folders: the one chosen, else the first whose model card lists several languages.</source>
         <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。训练时未显示出超越随机水平能力的文本分类头会被拒绝，除非明确允许。多语言特征从模型文件夹中读取文本编码器：所选的那个，否则为模型卡列出多种语言的第一个。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="121"/>
+        <source>Only within the map extent</source>
+        <translation>仅限当前地图范围内</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="122"/>
+        <source>Show only the posts in the area of interest</source>
+        <translation>只显示关注区域内的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="129"/>
+        <source>never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="130"/>
+        <source>Retrain the head every N verdicts</source>
+        <translation>每 N 条判定重新训练分类头</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="134"/>
+        <source>Gazetteer (place posts from their text)</source>
+        <translation>地名库（根据文本为帖子定位）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="136"/>
+        <source>Time follows the newest post</source>
+        <translation>时间跟随最新帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="140"/>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="144"/>
+        <source>Temporal controller</source>
+        <translation>时间控制器</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="407"/>
+        <source>, F1 {f1:.2f}</source>
+        <translation>，F1 {f1:.2f}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="408"/>
+        <source>Head {model} screens{f1}: {reason}</source>
+        <translation>分类头 {model} 正在筛查{f1}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="410"/>
+        <source>{model} was not used: {reason}</source>
+        <translation>{model} 未被采用：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="426"/>
+        <source>line {line}</source>
+        <translation>第 {line} 行</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="428"/>
+        <source>{n} files read</source>
+        <translation>已读取 {n} 个文件</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="430"/>
+        <source>version {tag}</source>
+        <translation>版本 {tag}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="431"/>
+        <source>{source} ({kind}): {state}; last poll {polled}</source>
+        <translation>{source}（{kind}）：{state}；上次轮询 {polled}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="436"/>
+        <source>{n} failures, last: {error}; next try {at}</source>
+        <translation>失败 {n} 次，最近一次：{error}；下次尝试 {at}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="56"/>
+        <source>Watches growing JSON-lines files (Twitter v1.1 and v2, with rotation and truncation), drop folders (post files and photos) and http(s) JSON or GeoJSON feeds (conditional requests, backoff; public hosts only unless private hosts are allowed). Each arriving batch is imported together with the source&apos;s position, its photos fetched (photos that failed for a passing reason are tried again later), screened by the head, placed from the place names in their text when they have no coordinates (with a gazetteer) and checked against the alert rule. A head on embeddings is retrained every N new verdicts and replaced only if its cross-validated F1 is not worse. Stopping and starting again goes on exactly where it stopped. Runs until cancelled, the stop time or the post limit.</source>
+        <translation>监视不断增长的 JSON-lines 文件（Twitter v1.1 和 v2，支持轮转和截断）、投放文件夹（帖子文件和照片）以及 http(s) JSON 或 GeoJSON 数据源（条件请求、失败退避；除非允许私有主机，否则仅限公共主机）。每个到达的批次连同数据源的位置一起导入，获取其照片（因暂时性原因失败的照片稍后会重试），由分类头筛查，没有坐标的帖子（提供地名库时）根据文本中的地名定位，并按预警规则检查。基于嵌入向量的分类头每当有 N 条新判定时重新训练，只有当其交叉验证 F1 不变差时才替换。停止后再次启动会从停止处准确继续。运行直到取消、到达停止时间或帖子数上限。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="84"/>
+        <source>Area of interest as an extent (optional)</source>
+        <translation>以范围表示的关注区域（可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="88"/>
+        <source>Retrain the head every N new verdicts (0: never)</source>
+        <translation>每 N 条新判定重新训练分类头（0：从不）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="91"/>
+        <source>Folder for the head&apos;s versions (optional; default: the profile&apos;s model folder)</source>
+        <translation>分类头各版本的保存文件夹（可选；默认：配置文件的模型文件夹）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="94"/>
+        <source>Gazetteer layer: place posts without coordinates from their text (optional)</source>
+        <translation>地名库图层：根据文本为没有坐标的帖子定位（可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="100"/>
+        <source>Retries of a photo whose fetch failed for a passing reason</source>
+        <translation>因暂时性原因获取失败的照片的重试次数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
+        <source>Posts placed from their text</source>
+        <translation>根据文本定位的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
+        <source>Head versions trained</source>
+        <translation>已训练的分类头版本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="166"/>
+        <source>Head: {note}</source>
+        <translation>分类头：{note}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="199"/>
+        <source>The area of interest&apos;s polygons lie outside its extent.</source>
+        <translation>关注区域的多边形位于其范围之外。</translation>
     </message>
 </context>
 </TS>

@@ -65,11 +65,7 @@ def posts_layer(store_path: str | Path, name: str | None = None):
 
 def style_posts_layer(layer) -> None:
     """Apply MIST's symbology, map tip, photo widget and temporal settings to a posts layer."""
-    from qgis.core import (
-        QgsEditorWidgetSetup,
-        QgsMapLayer,
-        QgsVectorLayerTemporalProperties,
-    )
+    from qgis.core import QgsEditorWidgetSetup, QgsMapLayer
 
     message, ok = layer.loadNamedStyle(str(style_path(POSTS_STYLE)), QgsMapLayer.StyleCategory.Symbology)
     if not ok:
@@ -84,15 +80,25 @@ def style_posts_layer(layer) -> None:
             "FileWidget": True, "FileWidgetButton": False, "UseLink": True, "FullUrl": True,
             "StorageMode": 0, "RelativeStorage": 0,
         }))
-    if layer.fields().indexFromName(TIME_FIELD) >= 0:
-        temporal = layer.temporalProperties()
-        temporal.setMode(QgsVectorLayerTemporalProperties.TemporalMode.FeatureDateTimeInstantFromField)
-        temporal.setStartField(TIME_FIELD)
-        temporal.setIsActive(True)
+    set_time_field(layer)
     layer.triggerRepaint()
 
 
 TABLE_STYLES = {"references": "references.qml"}  # other tables' styles (posts: `style_posts_layer`)
+
+
+def set_time_field(layer) -> bool:
+    """Make the layer time-enabled by its post time (`timestamp`), for the temporal controller;
+    False if it has no such field."""
+    from qgis.core import QgsVectorLayerTemporalProperties
+
+    if layer.fields().indexFromName(TIME_FIELD) < 0:
+        return False
+    temporal = layer.temporalProperties()
+    temporal.setMode(QgsVectorLayerTemporalProperties.TemporalMode.FeatureDateTimeInstantFromField)
+    temporal.setStartField(TIME_FIELD)
+    temporal.setIsActive(True)
+    return True
 
 
 def save_default_style(store_path: str | Path, table: str = "posts") -> str:

@@ -37,11 +37,12 @@ UPSERT_KEYS: dict[str, tuple[str, ...]] = {
     "post_text_features": ("post_fid", "model"),
     "text_categories": ("name",),
     "live_cursors": ("source",),
+    "live_sources": ("source",),
 }
 # Tables whose rows get a `fid` from the database (an INSERT into them reports `lastrowid`).
 FID_TABLES = frozenset({
     "posts", "media", "runs", "issues", "predictions", "matches", "verifications", "references",
-    "coarse_locations", "geolocations", "post_categories", "alerts",
+    "coarse_locations", "geolocations", "post_categories", "alerts", "head_versions",
 })
 GEOMETRY_COLUMNS = frozenset({"geom"})
 

@@ -366,6 +366,45 @@ def _v11_live(conn: sqlite3.Connection) -> None:
     ddl.register_attributes_table(conn, "live_cursors", "Where each watched source stopped")
 
 
+def _v13_live_learning(conn: sqlite3.Connection) -> None:
+    # the screening head's versions while a watch learns; each live source's last poll, for the
+    # dock; when a photo that failed for a passing reason may be fetched again
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
+        """
+        CREATE TABLE head_versions (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT,
+            model TEXT NOT NULL,
+            path TEXT,
+            lineage TEXT NOT NULL,
+            verdicts INTEGER NOT NULL DEFAULT 0,
+            f1 REAL,
+            skill TEXT,
+            status TEXT NOT NULL CHECK (status IN ('active', 'retired', 'rejected')),
+            reason TEXT,
+            scored INTEGER NOT NULL DEFAULT 0,
+            run_fid INTEGER REFERENCES runs (fid),
+            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            CONSTRAINT uq_head_versions_model UNIQUE (model)
+        );
+        CREATE TABLE live_sources (
+            source TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_poll_at DATETIME,
+            polled_at DATETIME NOT NULL
+        );
+        ALTER TABLE media ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE media ADD COLUMN retry_failed_at DATETIME;
+        CREATE INDEX idx_media_retry ON media (retry_failed_at) WHERE retry_failed_at IS NOT NULL;
+        """
+    )
+    ddl.register_attributes_table(conn, "head_versions", "Versions of the screening head a live watch trained")
+    ddl.register_attributes_table(conn, "live_sources", "Each watched source's last poll, state and backoff")
+
+
 def _v8_post_text(conn: sqlite3.Connection) -> None:
     """Text screening keyed by post: features, multi-label categories and the team's list."""
     ddl = ddl_for(conn)
@@ -422,6 +461,7 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "post verdicts under the one verdict rule; post photos from the cache", _v7_verdicts_and_photos),
     Migration(8, "post text features, categories and the team's category list", _v8_post_text),
     Migration(11, "live sources' cursors and alerts", _v11_live),
+    Migration(13, "head versions of a learning watch, live source states, photo retries", _v13_live_learning),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
