@@ -101,11 +101,25 @@ def set_time_field(layer) -> bool:
     return True
 
 
+def style_store_layer(layer, table: str) -> None:
+    """MIST's style of a layer on a store's posts, references or geolocations table."""
+    from .styles import style_geolocation_layer
+
+    if table == "posts":
+        style_posts_layer(layer)
+    elif table == "geolocations":
+        style_geolocation_layer(layer)
+    else:
+        layer.loadNamedStyle(str(style_path(TABLE_STYLES[table])))
+        layer.triggerRepaint()
+
+
 def save_default_style(store_path: str | Path, table: str = "posts") -> str:
     """Store MIST's style of a table (posts: symbols, map tip, photo widget; references: arrows
-    turned by heading) in the store as that table's default, so the table opened from the Browser
-    or another project arrives styled too. Written through a layer of its own (the write reopens
-    the file under that layer). Returns QGIS's message ('' when saved)."""
+    turned by heading; geolocations: arrows old -> new) in the store as that table's default, so
+    the table opened from the Browser or another project arrives styled too. Written through a
+    layer of its own (the write reopens the file under that layer). Returns QGIS's message ('' when
+    saved)."""
     from qgis.core import QgsVectorLayer
 
     if table == "posts":
@@ -115,7 +129,7 @@ def save_default_style(store_path: str | Path, table: str = "posts") -> str:
         writer = QgsVectorLayer(source, table, provider)
         if not writer.isValid():
             return tr("Cannot open the {table} of store {path}").format(table=table, path=store_path)
-        writer.loadNamedStyle(str(style_path(TABLE_STYLES[table])))
+        style_store_layer(writer, table)
     message = writer.saveStyleToDatabase(f"MIST {table}", f"MIST's style for the {table} table", True, "") or ""
     del writer
     return message

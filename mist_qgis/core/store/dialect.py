@@ -45,6 +45,13 @@ FID_TABLES = frozenset({
     "coarse_locations", "geolocations", "post_categories", "alerts", "head_versions",
 })
 GEOMETRY_COLUMNS = frozenset({"geom"})
+# The tables without geometry a GIS user opens as layers: the import report, the analysts'
+# verdicts and the posts still without a location. Only these are registered in a GeoPackage's
+# gpkg_contents (tables with geometry always are); the store's own bookkeeping (media, runs,
+# predictions, caches, leases, cursors, ...) stays unregistered, so tools that list a
+# GeoPackage's contents (GDAL's ogrinfo and ogr2ogr, desktop GIS other than QGIS) show only these.
+# GDAL lists every table when no attributes table is registered, so this is never empty.
+LISTED_ATTRIBUTE_TABLES = frozenset({"issues", "verifications", "unlocated_posts"})
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import gpkg, pg_ddl
+from .dialect import LISTED_ATTRIBUTE_TABLES
 
 
 def ddl_for(conn):
@@ -450,6 +451,22 @@ def _v8_post_text(conn: sqlite3.Connection) -> None:
         ddl.register_attributes_table(conn, table, description)
 
 
+# MIST's bookkeeping tables that migrations before 17 registered in gpkg_contents.
+_BOOKKEEPING_REGISTERED = ("media", "runs", "predictions", "embeddings", "matches", "reference_features", "leases",
+                           "text_categories", "post_text_features", "post_categories", "live_cursors")
+
+
+def _v17_unlist_bookkeeping(conn: sqlite3.Connection) -> None:
+    # A GeoPackage lists only what a user opens as a layer (`dialect.LISTED_ATTRIBUTE_TABLES` and
+    # the tables with geometry); the tables themselves are untouched. A team store has no
+    # gpkg_contents: QGIS's postgres provider lists its tables with geometry only, by default.
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        return
+    unlisted = [t for t in _BOOKKEEPING_REGISTERED if t not in LISTED_ATTRIBUTE_TABLES]
+    conn.execute(f"DELETE FROM gpkg_contents WHERE data_type = 'attributes' "
+                 f"AND table_name IN ({', '.join('?' * len(unlisted))})", unlisted)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "posts, media, runs and the import report", _v1_core),
     Migration(2, "predictions, embeddings, matches, verifications, unlocated view", _v2_results),
@@ -462,6 +479,7 @@ MIGRATIONS: list[Migration] = [
     Migration(8, "post text features, categories and the team's category list", _v8_post_text),
     Migration(11, "live sources' cursors and alerts", _v11_live),
     Migration(13, "head versions of a learning watch, live source states, photo retries", _v13_live_learning),
+    Migration(17, "GeoPackage contents list only the tables users open as layers", _v17_unlist_bookkeeping),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
