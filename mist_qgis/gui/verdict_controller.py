@@ -44,10 +44,12 @@ class VerdictController(QObject):
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store: Store | None = None
+        self.store_target = ""  # how the project's layers name the store (a file or a team store)
         self.history: list[VerdictBatch] = []
 
-    def set_store(self, store: Store | None) -> None:
+    def set_store(self, store: Store | None, target: str = "") -> None:
         self.store = store
+        self.store_target = target
         self.history.clear()
 
     def apply(self, verdicts: list[Verdict]) -> VerdictBatch | None:
@@ -65,7 +67,7 @@ class VerdictController(QObject):
         batch = VerdictBatch(receipts)
         self.history.append(batch)
         del self.history[:-MAX_UNDO]
-        refresh_store_layers(self.store.path)
+        refresh_store_layers(self.store_target)
         self.written.emit(batch)
         return batch
 
@@ -79,6 +81,6 @@ class VerdictController(QObject):
                 undo_verdict(self.store, receipt)
         except (VerdictError, StoreError, sqlite3.Error) as exc:
             self.failed.emit(tr("Cannot undo: {error}").format(error=exc))
-        refresh_store_layers(self.store.path)
+        refresh_store_layers(self.store_target)
         self.undone.emit(batch)
         return batch

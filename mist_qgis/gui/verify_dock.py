@@ -36,12 +36,13 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import settings
-from ..core.store import Store, StoreError, open_store
+from ..core.store import Store, StoreError
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr
+from ..pg_connections import display_name, is_team_target, open_store_target, store_target
 from .active_store import NOTIFIER, active_store
 from .dock_layout import scrolled
 from .map_follower import MapFollower
@@ -69,13 +70,13 @@ class _CountSignals(QObject):
 class _CountJob(QRunnable):
     """Counts the filtered photos on its own read-only connection, off the GUI thread."""
 
-    def __init__(self, path: Path, filt: QueueFilter, generation: int, signals: _CountSignals) -> None:
+    def __init__(self, store: Store, filt: QueueFilter, generation: int, signals: _CountSignals) -> None:
         super().__init__()
-        self.path, self.filt, self.generation, self.signals = path, filt, generation, signals
+        self.store, self.filt, self.generation, self.signals = store, filt, generation, signals
 
     def run(self) -> None:
         try:
-            with open_store(self.path, read_only=True) as store:
+            with self.store.reopen(read_only=True) as store:
                 n = Queue(store, self.filt).count()
         except (StoreError, sqlite3.Error):
             n = -1
@@ -92,6 +93,7 @@ class VerifyDock(QgsDockWidget):
         self.setObjectName("MistVerifyDock")
         self.iface = iface
         self.store: Store | None = None
+        self.store_target = ""  # the store as the project names it (a file, or a team store's connection)
         self.loader = ImageLoader(self)
         self.model = VerifyTableModel(self.loader)
         self.verdicts = VerdictController(self)
@@ -292,12 +294,12 @@ class VerifyDock(QgsDockWidget):
         if self.store is None and not self._tried_last_store:
             self._tried_last_store = True
             last = active_store()
-            if last and Path(last).is_file():
+            if last and (is_team_target(last) or Path(last).is_file()):
                 self.open_store(last)
 
     def _active_store_changed(self, path: str) -> None:
         """Follow the project's active store (chosen in another dock or dialog)."""
-        if self.store is not None and self.store.path.resolve() == Path(path).resolve():
+        if self.store is not None and self.store_target == store_target(path):
             return
         if self.isVisible():
             self.open_store(path)
@@ -312,27 +314,28 @@ class VerifyDock(QgsDockWidget):
             self.open_store(path)
 
     def open_store(self, path: str | os.PathLike[str], read_only: bool = False) -> bool:
-        """Open a store (read-only when asked or when the file cannot be written)."""
+        """Open a store: a GeoPackage (read-only when asked or when the file cannot be written)
+        or a team store (`postgresql://…`, `service=…`, `qgis:CONNECTION`)."""
         from .active_store import set_active_store
 
         self._tried_last_store = True
         self.close_store()
-        path = Path(path)
-        writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        target = store_target(path)
+        if not is_team_target(target):
+            file = Path(target)
+            read_only = read_only or not (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK))
         try:
-            if read_only or not writable:
-                self.store = open_store(path, read_only=True)
-            else:
-                self.store = open_store(path, create=False)
+            self.store = open_store_target(target, create=False, read_only=read_only)
         except StoreError as exc:
             self._message(str(exc), error=True)
             return False
+        self.store_target = target
         if not self.store.read_only:
-            set_active_store(self.store.path)
-        self.verdicts.set_store(self.store)
-        self.map.set_store(self.store.path)
-        self.store_label.setText(html.escape(self.store.path.name))
-        self.store_label.setToolTip(str(self.store.path))
+            set_active_store(target)
+        self.verdicts.set_store(self.store, target)
+        self.map.set_store(target)
+        self.store_label.setText(html.escape(display_name(target)))
+        self.store_label.setToolTip(self.store.target)
         if self.store.read_only:
             self.banner.setText(tr("This store is open read-only: you can browse, but verdicts are disabled."))
             self.banner.show()
@@ -355,6 +358,7 @@ class VerifyDock(QgsDockWidget):
         if self.store is not None:
             self.store.close()
             self.store = None
+        self.store_target = ""
         self._set_editing_enabled(False)
 
     def _set_editing_enabled(self, enabled: bool) -> None:
@@ -425,7 +429,7 @@ class VerifyDock(QgsDockWidget):
         self._count_generation += 1
         self.status.setText(tr("Counting…"))
         if self.store is not None:
-            self._count_pool.start(_CountJob(self.store.path, filt, self._count_generation, self._count_signals))
+            self._count_pool.start(_CountJob(self.store, filt, self._count_generation, self._count_signals))
 
     def _counted(self, generation: int, n: int) -> None:
         if generation != self._count_generation:

@@ -44,13 +44,6 @@ def store_layer_string(store: str | Path, table: str) -> str:
     return source if provider == "ogr" else QgsProcessingUtils.encodeProviderKeyAndUri(provider, source)
 
 
-def _is_team_store(store: str | Path) -> bool:
-    from ..core.store.pg import is_postgres_target
-    from ..pg_connections import is_qgis_connection
-
-    return is_qgis_connection(store) or is_postgres_target(store)
-
-
 def posts_layer(store_path: str | Path, name: str | None = None):
     """A styled QgsVectorLayer on the store's posts table (not yet added to a project)."""
     from qgis.core import QgsVectorLayer
@@ -140,8 +133,10 @@ def store_layers(store_path: str | Path, table: str | None = None, project=None)
     """The project's vector layers on a store (on one of its tables when `table` is given)."""
     from qgis.core import QgsProject
 
+    from ..pg_connections import is_team_target
+
     project = project or QgsProject.instance()
-    if _is_team_store(store_path):
+    if is_team_target(store_path):
         return _team_store_layers(store_path, table, project)
     target = Path(store_path).resolve()
     found = []
@@ -169,6 +164,44 @@ def _team_store_layers(store: str | Path, table: str | None, project) -> list:
         if where(uri) == target and (table is None or uri.table() == table):
             found.append(layer)
     return found
+
+
+# -- store fids and QGIS feature ids -----------------------------------------------------------
+
+STORE_KEY = "fid"  # every store table's primary key, a field of its layers on both backends
+
+
+def feature_ids_of(layer, store_fids) -> list[int]:
+    """The layer's feature ids of the store rows with these `fid`s. QGIS's `postgres` provider
+    numbers the features of a table with a bigint key itself (in the order it first reads
+    them), so a store fid is looked up by the key field, never used as a feature id."""
+    from qgis.core import QgsExpression, QgsFeatureRequest
+
+    wanted = sorted({int(f) for f in store_fids})
+    if not wanted or _fid_is_feature_id(layer):
+        return wanted
+    request = QgsFeatureRequest().setFilterExpression(
+        f"{QgsExpression.quotedColumnRef(STORE_KEY)} IN ({', '.join(map(str, wanted))})")
+    request.setFlags(QgsFeatureRequest.Flag.NoGeometry).setNoAttributes()
+    return sorted(f.id() for f in layer.getFeatures(request))
+
+
+def _fid_is_feature_id(layer) -> bool:
+    """OGR gives a GeoPackage row its `fid` as feature id: no read needed (nor wanted: a layer
+    whose file changed since its last reload may read nothing until it reloads)."""
+    return layer.providerType() == "ogr"
+
+
+def store_fids_of(layer, feature_ids) -> list[int]:
+    """The store `fid`s of some of the layer's features (its selection, a clicked feature)."""
+    from qgis.core import QgsFeatureRequest
+
+    ids = list(feature_ids)
+    if not ids or _fid_is_feature_id(layer):
+        return sorted(int(i) for i in ids)
+    request = QgsFeatureRequest().setFilterFids(ids).setFlags(QgsFeatureRequest.Flag.NoGeometry)
+    request.setSubsetOfAttributes([STORE_KEY], layer.fields())
+    return sorted(int(f[STORE_KEY]) for f in layer.getFeatures(request) if f[STORE_KEY] is not None)
 
 
 def find_posts_layer(store_path: str | Path, project=None):

@@ -110,6 +110,14 @@ def max_verification_fid(store) -> int:
     return int(store.scalar("SELECT coalesce(max(fid), 0) FROM verifications"))
 
 
+def latest_by_analyst_of_post(store, post_fid: int) -> list:
+    """Every analyst's latest verdict per item of one post (what the dock shows beside it)."""
+    return store.query(
+        "SELECT v.post_fid, v.media_fid, v.analyst, v.verdict, v.water_depth_m FROM verifications v "
+        "WHERE v.fid IN (SELECT max(fid) FROM verifications WHERE post_fid = ? "
+        "GROUP BY analyst, coalesce(media_fid, -1)) ORDER BY v.media_fid, v.analyst", (int(post_fid),))
+
+
 def all_latest_by_analyst(store) -> list:
     """Every analyst's latest verdict per item (photo, or post for post-level verdicts)."""
     return store.query(
