@@ -9,6 +9,7 @@ layer is reloaded when it grew, and each new alert raises a message-bar notice w
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -40,6 +41,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..i18n import tr
+from ..pg_connections import is_team_target, open_store_target
 from ..qgis_ops.layers import find_posts_layer
 
 HOUR_S = 3600
@@ -91,6 +93,8 @@ class LiveDock(QDockWidget):
         self.last_posts: int | None = None
         self.notices: list = []
         self.state = "stopped"
+        self._reader = None  # a read-only Store kept open between ticks (a team store: one connection)
+        self._reader_target = ""
 
         body = QWidget(self)
         layout = QVBoxLayout(body)
@@ -194,15 +198,40 @@ class LiveDock(QDockWidget):
 
     # -- what the store says ---------------------------------------------------------------------
 
+    def _store(self, target: str):
+        """The store the watch writes to, read-only; None while it does not exist yet."""
+        from ..core.store import StoreError
+
+        if target != self._reader_target:
+            self._close_reader()
+        if self._reader is None:
+            if not target or not (is_team_target(target) or Path(target).is_file()):
+                return None
+            try:
+                self._reader = open_store_target(target, read_only=True)
+            except StoreError:
+                return None  # not created yet, or the server is away: the next tick tries again
+            self._reader_target = target
+        return self._reader
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+        self._reader, self._reader_target = None, ""
+
     def refresh(self) -> None:
-        from ..core.store import live_sql, open_store
+        from ..core.store import StoreError, live_sql
 
         path = self.store_edit.text().strip()
-        if not path or not Path(path).is_file():
+        store = self._store(path)
+        if store is None:
             return
-        with open_store(path, create=False, read_only=True) as store:
+        try:
             counts = live_sql.live_counts(store, "flood")
             alerts = live_sql.alerts_after(store, self.last_alert)
+        except (StoreError, sqlite3.Error):
+            self._close_reader()  # reopened at the next tick
+            return
         now = time.time()
         self.samples.append((now, counts["posts"]))
         while self.samples and self.samples[0][0] < now - HOUR_S:
@@ -215,7 +244,7 @@ class LiveDock(QDockWidget):
             fetch=counts["to_fetch"], screen=counts["to_screen"]))
         self.chart.set_values(self.minute_bins())
         if self.last_posts is not None and counts["posts"] != self.last_posts:
-            self._reload_layer(Path(path))
+            self._reload_layer(path)
         self.last_posts = counts["posts"]
         for fid, text, lon, lat in alerts:
             self.last_alert = max(self.last_alert, fid)
@@ -243,7 +272,7 @@ class LiveDock(QDockWidget):
             previous = count
         return bins
 
-    def _reload_layer(self, store_path: Path) -> None:
+    def _reload_layer(self, store_path: str) -> None:
         """The posts layer grows without being removed and added again."""
         layer = find_posts_layer(store_path, self.project)
         if layer is not None:
@@ -274,5 +303,6 @@ class LiveDock(QDockWidget):
 
     def cleanup(self) -> None:
         self.timer.stop()
+        self._close_reader()
         if self.feedback is not None and self.running:
             self.feedback.cancel()

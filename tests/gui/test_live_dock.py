@@ -43,7 +43,6 @@ def _start_task(tasks: list):
     return start
 
 
-@pytest.mark.gpkg_only("the Live dock, like the Verify dock, opens GeoPackage stores only")
 def test_live_dock_grows_the_layer_alerts_and_restarts_exactly(qtbot, store_path: Path, tmp_path: Path):
     init_processing()
     open_store(store_path).close()
