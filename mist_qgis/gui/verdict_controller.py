@@ -10,12 +10,13 @@ QGIS never asks to save "MIST posts" and discarding nothing can lose a verdict.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from ..core.store import Store, StoreError
-from ..core.verify.records import Verdict, VerdictError, VerdictReceipt
+from ..core.verify.records import Verdict, VerdictConflict, VerdictError, VerdictReceipt
 from ..core.verify.verdicts import undo_verdict, write_verdicts
 from ..i18n import tr
 from ..qgis_ops.layers import refresh_store_layers
@@ -40,6 +41,7 @@ class VerdictController(QObject):
     written = pyqtSignal(object)   # VerdictBatch
     undone = pyqtSignal(object)    # VerdictBatch
     failed = pyqtSignal(str)       # a message for the analyst
+    conflicted = pyqtSignal(object, object)  # VerdictConflict, the verdicts not written
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -52,12 +54,18 @@ class VerdictController(QObject):
         self.store_target = target
         self.history.clear()
 
-    def apply(self, verdicts: list[Verdict]) -> VerdictBatch | None:
-        """Write verdicts in one transaction (all or none); None when nothing was written."""
+    def apply(self, verdicts: list[Verdict], seen: Mapping[tuple[int, int | None], int] | None = None,
+              ) -> VerdictBatch | None:
+        """Write verdicts in one transaction (all or none); None when nothing was written. With
+        `seen` (what the analyst had in view), a colleague's verdict that landed since is not
+        overwritten: `conflicted` fires and nothing is written."""
         if self.store is None or not verdicts:
             return None
         try:
-            receipts = write_verdicts(self.store, verdicts)
+            receipts = write_verdicts(self.store, verdicts, seen=seen)
+        except VerdictConflict as exc:
+            self.conflicted.emit(exc, verdicts)
+            return None
         except VerdictError as exc:
             self.failed.emit(str(exc))
             return None

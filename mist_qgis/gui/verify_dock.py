@@ -3,8 +3,9 @@
 The dock shows the queue (a lazily paged table), the photo or its match view, and the facts; the
 parts a reader can name live beside it: the filter bar (`verify_filters`), what the queue takes
 from and gives to the map (`map_follower`), verdicts and their undo (`verdict_controller`), the
-key map (`verify_keys`) and the facts pane (`verify_facts`). A verdict applies to every selected
-row, is saved to the store at once and, with "advance" on, moves to the next photo.
+key map (`verify_keys`), the facts pane (`verify_facts`) and the team side (`verify_team`:
+leases, conflicts, the other analysts' verdicts as they land). A verdict applies to every
+selected row, is saved to the store at once and, with "advance" on, moves to the next photo.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import settings
+from ..core.errors import MistError
 from ..core.store import Store, StoreError
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
@@ -56,11 +58,13 @@ from .verify_facts import facts_html
 from .verify_filters import VerifyFilters
 from .verify_keys import VERDICT_KEYS, KeyCommand, command_for
 from .verify_model import THUMB, VERDICT_LABELS, VerifyTableModel
+from .verify_team import TeamDesk
 
 PREFETCH_AHEAD = 3
 PREFETCH_BEHIND = 1
 POLL_MS = 2000
 PHOTO_TAB, MATCH_TAB = 0, 1
+ARRIVALS_SETTLE_MS = 150  # a burst of colleagues' verdicts refreshes the table once
 
 
 class _CountSignals(QObject):
@@ -100,6 +104,18 @@ class VerifyDock(QgsDockWidget):
         self.verdicts.written.connect(self._verdicts_written)
         self.verdicts.undone.connect(self._verdicts_undone)
         self.verdicts.failed.connect(lambda text: self._message(text, error=True))
+        self.verdicts.conflicted.connect(self._show_conflict)
+        self.team = TeamDesk(self)
+        self.team.verdict_arrived.connect(self._verdict_arrived)
+        self.team.watch_lost.connect(lambda text: self._message(
+            tr("Live updates stopped ({error}); the store is still checked every few seconds.").format(error=text),
+            error=True))
+        self._arrivals: list = []
+        self._arrival_timer = QTimer(self)
+        self._arrival_timer.setSingleShot(True)
+        self._arrival_timer.setInterval(ARRIVALS_SETTLE_MS)
+        self._arrival_timer.timeout.connect(self._apply_arrivals)
+        self._pending_conflict = None  # (VerdictConflict, verdicts) shown in the conflict bar
         self.map = MapFollower(iface, self)
         self.item_post_filter: frozenset[int] | None = None
         self.threshold = 0.5
@@ -166,6 +182,21 @@ class VerifyDock(QgsDockWidget):
         self.banner.setWordWrap(True)
         self.banner.hide()
         layout.addWidget(self.banner)
+        self.conflict_box = QWidget()
+        self.conflict_box.setStyleSheet("background: #f8d7da; color: #58151c;")
+        conflict_row = QHBoxLayout(self.conflict_box)
+        conflict_row.setContentsMargins(3, 3, 3, 3)
+        self.conflict_label = QLabel()
+        self.conflict_label.setWordWrap(True)
+        self.keep_mine_button = QPushButton(tr("Save mine anyway"))
+        self.keep_mine_button.clicked.connect(self.keep_mine)
+        self.keep_theirs_button = QPushButton(tr("Keep theirs"))
+        self.keep_theirs_button.clicked.connect(self.keep_theirs)
+        conflict_row.addWidget(self.conflict_label, 1)
+        conflict_row.addWidget(self.keep_mine_button)
+        conflict_row.addWidget(self.keep_theirs_button)
+        self.conflict_box.hide()
+        layout.addWidget(self.conflict_box)
 
         self.filters = VerifyFilters()
         self.filters.changed.connect(lambda: self.refresh(keep_place=True))
@@ -221,6 +252,11 @@ class VerifyDock(QgsDockWidget):
         self.info.setOpenLinks(True)
         self.info.setMinimumHeight(40)
         lower_layout.addWidget(self.info, 1)
+        self.disagreement = QLabel()
+        self.disagreement.setWordWrap(True)
+        self.disagreement.setStyleSheet("color: #b00020;")
+        self.disagreement.hide()
+        lower_layout.addWidget(self.disagreement)
         self.categories_panel = TextCategoriesPanel(self.analyst_edit.text)
         lower_layout.addWidget(self.categories_panel)
         buttons = QHBoxLayout()
@@ -257,8 +293,13 @@ class VerifyDock(QgsDockWidget):
         lower_layout.addLayout(entry)
         self.advance = QCheckBox(tr("Advance after verdict"))
         self.advance.setChecked(True)
+        self.lease_mode = QCheckBox(tr("One post at a time"))
+        self.lease_mode.setToolTip(tr("Take posts one by one, each held for you alone, so that analysts "
+                                      "working on the same store never judge the same post twice"))
+        self.lease_mode.toggled.connect(self._lease_mode_toggled)
         moves = QHBoxLayout()
         moves.addWidget(self.advance)
+        moves.addWidget(self.lease_mode)
         moves.addStretch(1)
         moves.addWidget(self.undo_button)
         moves.addWidget(previous)
@@ -333,6 +374,7 @@ class VerifyDock(QgsDockWidget):
         if not self.store.read_only:
             set_active_store(target)
         self.verdicts.set_store(self.store, target)
+        self.team.set_store(self.store)
         self.map.set_store(target)
         self.store_label.setText(html.escape(display_name(target)))
         self.store_label.setToolTip(self.store.target)
@@ -350,6 +392,12 @@ class VerifyDock(QgsDockWidget):
 
     def close_store(self) -> None:
         self._poll.stop()
+        self._arrival_timer.stop()
+        self._arrivals.clear()
+        self._hide_conflict()
+        if self.lease_mode.isChecked():
+            self.lease_mode.setChecked(False)  # gives the post back
+        self.team.set_store(None)
         self.verdicts.set_store(None)
         self.map.set_store(None)
         self.model.set_queue(None)
@@ -435,6 +483,8 @@ class VerifyDock(QgsDockWidget):
         if generation != self._count_generation:
             return
         self.photo_count = n
+        if self.status.text() != tr("Counting…"):
+            return  # a message came in while counting (a lease, a colleague's verdict): keep it
         self.status.setText(tr("{n} photos in the queue").format(n=f"{n:,}") if n >= 0 else "")
 
     def check_external_changes(self) -> bool:
@@ -478,6 +528,8 @@ class VerifyDock(QgsDockWidget):
             self.model.fetchMore()
         if row < self.model.rowCount():
             self._set_current(row)
+        elif self.lease_mode.isChecked():
+            self.take_next_post()
         else:
             self._message(tr("This is the last photo in the queue."))
 
@@ -496,6 +548,9 @@ class VerifyDock(QgsDockWidget):
             self._set_current(self.model.row_of(media_fid))
 
     def _clear_item_filter(self) -> None:
+        if self.lease_mode.isChecked():
+            self.lease_mode.setChecked(False)  # gives the post back and shows all again
+            return
         self.item_post_filter = None
         self.clear_item_filter.hide()
         self.refresh(keep_place=True)
@@ -537,6 +592,8 @@ class VerifyDock(QgsDockWidget):
         return ImageLoader.key(f"photo:{row.sha256 or row.media_fid}", self.photo.bound())
 
     def _show_row(self, row: QueueRow) -> None:
+        self.team.remember(row.post_fid)  # a colleague's later verdict on it becomes a conflict
+        self._show_disagreement(row)
         self.info.setHtml(facts_html(row))
         self.categories_panel.show_post(self.store, row.post_fid)
         self._show_photo(row)
@@ -651,13 +708,20 @@ class VerifyDock(QgsDockWidget):
         if not rows:
             return False
         note = self.note_edit.text()
-        batch = self.verdicts.apply([Verdict(r.post_fid, verdict, analyst, r.media_fid, depth, note) for r in rows])
+        return self._write([Verdict(r.post_fid, verdict, analyst, r.media_fid, depth, note) for r in rows])
+
+    def _write(self, verdicts: list[Verdict]) -> bool:
+        """Save verdicts unless a colleague judged the same photos since they were shown."""
+        self._hide_conflict()
+        batch = self.verdicts.apply(verdicts, seen=self.team.seen_for(verdicts))
         if batch is None:
             return False
-        settings.set_value("analyst", analyst)
+        self.team.judged(verdicts)
+        settings.set_value("analyst", verdicts[0].analyst)
         self.note_edit.clear()
-        self._message(tr("Saved: {v} for {n} photo(s).").format(v=tr(VERDICT_LABELS[verdict]), n=len(rows)))
-        if self.advance.isChecked() and len(rows) == 1:
+        self._message(tr("Saved: {v} for {n} photo(s).").format(v=tr(VERDICT_LABELS[verdicts[0].verdict]),
+                                                                n=len(verdicts)))
+        if self.advance.isChecked() and len(verdicts) == 1:
             self.next()
         elif self.current_row() is not None:
             self._show_row(self.current_row())
@@ -697,6 +761,121 @@ class VerifyDock(QgsDockWidget):
             self._set_current(self.model.row_of(fids[0]))
         self._message(tr("Undone: {n} verdict(s).").format(n=len(batch.receipts)))
         self.quality.reload_choices()
+
+    # -- team: leases, conflicts, colleagues' verdicts -------------------------------------
+
+    def _lease_mode_toggled(self, on: bool) -> None:
+        if on:
+            if not self.take_next_post():
+                blocked = self.lease_mode.blockSignals(True)
+                self.lease_mode.setChecked(False)
+                self.lease_mode.blockSignals(blocked)
+            return
+        self.team.release()
+        if self.item_post_filter is not None:
+            self.item_post_filter = None
+            self.clear_item_filter.hide()
+            self.refresh(keep_place=True)
+
+    def take_next_post(self) -> bool:
+        """Show the next post handed to this analyst alone (a lease); False when none is left."""
+        if not self.editable:
+            self._message(tr("Open a store you can write to first."), error=True)
+            return False
+        analyst = self.analyst_edit.text().strip()
+        if not analyst:
+            self._message(tr("Type your name in the Analyst field first."), error=True)
+            self.analyst_edit.setFocus()
+            return False
+        try:
+            lease = self.team.take_next(analyst)
+        except (MistError, sqlite3.Error) as exc:
+            self._message(str(exc), error=True)
+            return False
+        if lease is None:
+            self._message(tr("No post is left to hand out: every post has its verdicts."))
+            return False
+        self.show_item(lease.post_fid)
+        self._message(tr("Post {post} is yours until {time} UTC.").format(post=lease.post_fid,
+                                                                         time=lease.expires_at[11:16]))
+        return True
+
+    def _show_conflict(self, conflict, verdicts: list[Verdict]) -> None:
+        """A colleague judged these photos since they were shown: both verdicts, and a choice."""
+        mine = {(v.post_fid, v.media_fid): v.verdict for v in verdicts}
+        lines = []
+        for c in conflict.conflicts:
+            what = (tr("photo {n}").format(n=c.media_fid) if c.media_fid is not None
+                    else tr("post {n}").format(n=c.post_fid))
+            yours = mine.get((c.post_fid, c.media_fid), verdicts[0].verdict)
+            lines.append(tr("{analyst} judged {what} as {theirs} since you loaded it; yours: {mine}.").format(
+                analyst=html.escape(c.analyst), what=what, theirs=tr(VERDICT_LABELS.get(c.verdict, c.verdict)),
+                mine=tr(VERDICT_LABELS[yours])))
+        self._pending_conflict = (conflict, verdicts)
+        self.conflict_label.setText("<br>".join(lines))
+        self.conflict_box.show()
+        self.model.refresh_rows([v.media_fid for v in verdicts if v.media_fid is not None])
+        self._message(tr("Not saved: another analyst was quicker."), error=True)
+
+    def _hide_conflict(self) -> None:
+        self._pending_conflict = None
+        self.conflict_box.hide()
+
+    def keep_mine(self) -> bool:
+        """Save the analyst's verdicts of the conflict next to the colleague's."""
+        if self._pending_conflict is None:
+            return False
+        conflict, verdicts = self._pending_conflict
+        self.team.acknowledge(conflict)
+        return self._write(verdicts)
+
+    def keep_theirs(self) -> None:
+        """Leave the colleague's verdicts as they are and go on."""
+        if self._pending_conflict is None:
+            return
+        conflict, verdicts = self._pending_conflict
+        self.team.acknowledge(conflict)
+        self.team.judged(verdicts)  # the post is judged: a lease on it is done
+        self._hide_conflict()
+        if self.advance.isChecked():
+            self.next()
+
+    def _show_disagreement(self, row: QueueRow) -> None:
+        found = self.team.disagreements(row.post_fid, row.media_fid)
+        if not found:
+            self.disagreement.hide()
+            return
+        said = " · ".join(f"{html.escape(a)}: {tr(VERDICT_LABELS.get(v, v))}"
+                          for a, v in sorted(found[0].verdicts.items()))
+        self.disagreement.setText(tr("Analysts disagree on this photo: {said}").format(said=said))
+        self.disagreement.show()
+
+    def _verdict_arrived(self, event) -> None:
+        """Another analyst's verdict landed (team store notifications): refresh once per burst."""
+        if event.analyst == self.analyst_edit.text().strip():
+            return  # this dock's own, already shown
+        self._arrivals.append(event)
+        self._arrival_timer.start()
+
+    def _apply_arrivals(self) -> None:
+        events, self._arrivals = self._arrivals, []
+        if self.store is None or not events:
+            return
+        self.refresh(keep_place=True)
+        try:
+            self._data_version = store_verify.data_version(self.store)
+        except (StoreError, sqlite3.Error):
+            pass
+        self.quality.reload_choices()
+        last = events[-1]
+        if len(events) > 1:
+            text = tr("{n} verdicts from other analysts; the table is up to date.").format(n=len(events))
+        elif last.op == "delete":
+            text = tr("{analyst} took back a verdict on post {post}.").format(analyst=last.analyst, post=last.post_fid)
+        else:
+            text = tr("{analyst} judged post {post}: {verdict}.").format(
+                analyst=last.analyst, post=last.post_fid, verdict=tr(VERDICT_LABELS.get(last.verdict, last.verdict)))
+        self._message(text)
 
     # -- keyboard --------------------------------------------------------------------------
 
@@ -763,6 +942,7 @@ class VerifyDock(QgsDockWidget):
     def cleanup(self) -> None:
         """Stop timers and threads and close the store (the plugin calls it on unload)."""
         self._poll.stop()
+        self._arrival_timer.stop()
         try:
             NOTIFIER.changed.disconnect(self._active_store_changed)
         except TypeError:
