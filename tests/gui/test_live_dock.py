@@ -8,7 +8,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 from qgis.core import QgsApplication, QgsCoordinateReferenceSystem, QgsProject, QgsRectangle
 from qgis.gui import QgsMapCanvas, QgsMessageBar
 from qgis.PyQt.QtWidgets import QPushButton

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import pytest
-
 from mist_qgis.core.store import open_store
 from mist_qgis.core.store import text_sql as store_text
 from mist_qgis.core.text.screen import screen_texts

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 
-import pytest
 from osgeo import ogr
 from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt

@@ -20,7 +20,6 @@ from tests.helpers.stub_iface import StubIface
 from tests.helpers.verify_store import build_store
 
 
-
 class CanvasIface(StubIface):
     def __init__(self) -> None:
         super().__init__()
