@@ -24,8 +24,10 @@ from qgis.PyQt.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -41,10 +43,11 @@ from ..core.errors import MistError
 from ..core.store import Store, StoreError
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
+from ..core.store.pg import refuse_password
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr
-from ..pg_connections import display_name, is_team_target, open_store_target, store_target
+from ..pg_connections import display_name, is_team_target, open_store_target, saved_connections, store_target
 from .active_store import NOTIFIER, active_store
 from .dock_layout import scrolled
 from .map_follower import MapFollower
@@ -163,7 +166,9 @@ class VerifyDock(QgsDockWidget):
         self.store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.store_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         open_button = QPushButton(tr("Store…"))
-        open_button.clicked.connect(self._choose_store)
+        self.store_menu = QMenu(open_button)
+        self.store_menu.aboutToShow.connect(self._fill_store_menu)
+        open_button.setMenu(self.store_menu)
         self.analyst_edit = QLineEdit(settings.value("analyst") or _default_analyst())
         self.analyst_edit.setPlaceholderText(tr("your name"))
         self.analyst_edit.setToolTip(tr("Analyst name saved with every verdict"))
@@ -348,11 +353,36 @@ class VerifyDock(QgsDockWidget):
             self.close_store()
             self._tried_last_store = False  # opened when the dock is next shown
 
+    def _fill_store_menu(self) -> None:
+        """A GeoPackage file, or a team store: a PostgreSQL connection saved in QGIS (its
+        credentials stay in QGIS's authentication manager) or a connection string."""
+        menu = self.store_menu
+        menu.clear()
+        menu.addAction(tr("GeoPackage file…"), self._choose_store)
+        names = saved_connections()
+        if names:
+            menu.addSection(tr("Team stores (PostgreSQL connections of QGIS)"))
+            for name in names:
+                menu.addAction(name, lambda n=name: self.open_store(f"qgis:{n}"))
+        menu.addSeparator()
+        menu.addAction(tr("Team store by connection…"), self._choose_team_store)
+
     def _choose_store(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, tr("Open a MIST store"), active_store() or "",
-                                              tr("GeoPackage (*.gpkg)"))
+        start = active_store()
+        path, _ = QFileDialog.getOpenFileName(self, tr("Open a MIST store"),
+                                              "" if is_team_target(start) else start, tr("GeoPackage (*.gpkg)"))
         if path:
             self.open_store(path)
+
+    def _choose_team_store(self) -> None:
+        text, ok = QInputDialog.getText(
+            self, tr("Open a team store"),
+            tr("service=NAME (pg_service.conf), postgresql://user@host/db or qgis:CONNECTION; no password:"))
+        if ok and text.strip():
+            if not is_team_target(text.strip()):
+                self._message(tr("Not a team store: use service=…, postgresql://… or qgis:…"), error=True)
+                return
+            self.open_store(text.strip())
 
     def open_store(self, path: str | os.PathLike[str], read_only: bool = False) -> bool:
         """Open a store: a GeoPackage (read-only when asked or when the file cannot be written)
@@ -366,6 +396,7 @@ class VerifyDock(QgsDockWidget):
             file = Path(target)
             read_only = read_only or not (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK))
         try:
+            refuse_password(target)  # the project records the store: never a password
             self.store = open_store_target(target, create=False, read_only=read_only)
         except StoreError as exc:
             self._message(str(exc), error=True)

@@ -143,3 +143,22 @@ def test_a_colleague_verdict_refreshes_the_other_dock_in_place(qtbot, store_path
         assert f"ana judged post {p[6]}: Flood" in ben.status.text()
     else:
         assert "another session" in ben.status.text()
+
+
+def test_a_password_in_the_connection_is_refused_and_never_recorded(qtbot, pg_store_url):
+    from qgis.core import QgsProject
+
+    from mist_qgis.gui.verify_dock import VerifyDock
+
+    open_store(pg_store_url).close()
+    dock = VerifyDock()
+    qtbot.addWidget(dock)
+    try:
+        target = pg_store_url.replace("postgres@", "postgres:s3cret@")
+        assert not dock.open_store(target)
+        assert "password" in dock.status.text() and dock.store is None
+        assert "s3cret" not in QgsProject.instance().readEntry("MIST", "store", "")[0]
+        assert dock.open_store(pg_store_url)  # the same store without it
+        assert dock.store_label.text() and "s3cret" not in dock.store_label.toolTip()
+    finally:
+        dock.cleanup()
