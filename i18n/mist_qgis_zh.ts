@@ -34,7 +34,7 @@
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="166"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="176"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -509,52 +509,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="91"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="99"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="135"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="139"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="160"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="165"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="147"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="168"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="150"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="173"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="174"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="157"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="180"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,12 +599,12 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="256"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="299"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="215"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -614,117 +614,117 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="279"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="243"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="286"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="246"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="289"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="247"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="290"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="309"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="372"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="337"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="413"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="399"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="482"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="494"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="494"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="426"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="517"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="448"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="533"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="478"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="565"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="608"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="608"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="610"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="610"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="612"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="612"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="615"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="615"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="529"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="619"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="549"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="641"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,37 +774,37 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="639"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="731"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="643"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="818"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="63"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="73"/>
         <source>The verdict could not be saved: {error}</source>
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="753"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="683"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="782"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="81"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="91"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="694"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="793"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -834,17 +834,17 @@
         <translation>判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="59"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="52"/>
         <source>MIST posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="61"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="54"/>
         <source>Cannot open the posts of store {path}</source>
         <translation>无法打开数据库 {path} 中的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="76"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="69"/>
         <source>Cannot load the posts style: {message}</source>
         <translation>无法加载帖子样式：{message}</translation>
     </message>
@@ -1914,37 +1914,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="249"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="557"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="649"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="565"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="576"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="668"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="579"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="671"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2264,7 +2264,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2394,84 +2394,84 @@
         <translation>格式（auto：由文件扩展名判断）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="81"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="83"/>
         <source>MIST Live</source>
         <translation>MIST 实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="100"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="104"/>
         <source>One file, folder or http(s) URL per line</source>
         <translation>每行一个文件、文件夹或 http(s) URL</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="106"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="110"/>
         <source>Sources</source>
         <translation>数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="107"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="111"/>
         <source>Head (.onnx)</source>
         <translation>分类头 (.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="112"/>
         <source>Alert score</source>
         <translation>告警得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="113"/>
         <source>Alert keywords</source>
         <translation>告警关键词</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="112"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="116"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="113"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="117"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="114"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="118"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="196"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="196"/>
         <source>Watching</source>
         <translation>监视中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="196"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="196"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="240"/>
         <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
 queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
 队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="258"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="287"/>
         <source>MIST alert</source>
         <translation>MIST 告警</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="260"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="289"/>
         <source>Zoom to</source>
         <translation>缩放至</translation>
     </message>
@@ -2826,7 +2826,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>帖子数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="296"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="329"/>
         <source>no text</source>
         <translation>无文本</translation>
     </message>
@@ -2964,6 +2964,116 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Install dependencies…</source>
         <translation>安装依赖…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="113"/>
+        <source>Live updates stopped ({error}); the store is still checked every few seconds.</source>
+        <translation>实时更新已停止（{error}）；仍每隔几秒检查一次数据库。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="196"/>
+        <source>Save mine anyway</source>
+        <translation>仍保存我的判定</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="198"/>
+        <source>Keep theirs</source>
+        <translation>保留对方的判定</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="301"/>
+        <source>One post at a time</source>
+        <translation>一次一条帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="302"/>
+        <source>Take posts one by one, each held for you alone, so that analysts working on the same store never judge the same post twice</source>
+        <translation>逐条领取帖子，每条只为您保留，使在同一数据库上工作的分析员不会重复判定同一条帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="361"/>
+        <source>GeoPackage file…</source>
+        <translation>GeoPackage 文件…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="364"/>
+        <source>Team stores (PostgreSQL connections of QGIS)</source>
+        <translation>团队数据库（QGIS 中的 PostgreSQL 连接）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="368"/>
+        <source>Team store by connection…</source>
+        <translation>按连接打开团队数据库…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="378"/>
+        <source>Open a team store</source>
+        <translation>打开团队数据库</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="378"/>
+        <source>service=NAME (pg_service.conf), postgresql://user@host/db or qgis:CONNECTION; no password:</source>
+        <translation>service=名称（pg_service.conf）、postgresql://用户@主机/数据库 或 qgis:连接名；不要包含密码：</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="383"/>
+        <source>Not a team store: use service=…, postgresql://… or qgis:…</source>
+        <translation>不是团队数据库：请使用 service=…、postgresql://… 或 qgis:…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="814"/>
+        <source>Open a store you can write to first.</source>
+        <translation>请先打开一个可写入的数据库。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="827"/>
+        <source>No post is left to hand out: every post has its verdicts.</source>
+        <translation>没有可分配的帖子了：每条帖子都已有判定。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="830"/>
+        <source>Post {post} is yours until {time} UTC.</source>
+        <translation>帖子 {post} 为您保留至 {time} UTC。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="839"/>
+        <source>photo {n}</source>
+        <translation>照片 {n}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="839"/>
+        <source>post {n}</source>
+        <translation>帖子 {n}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="842"/>
+        <source>{analyst} judged {what} as {theirs} since you loaded it; yours: {mine}.</source>
+        <translation>在您载入之后，{analyst} 将{what}判定为{theirs}；您的判定：{mine}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="849"/>
+        <source>Not saved: another analyst was quicker.</source>
+        <translation>未保存：另一位分析员先做出了判定。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="881"/>
+        <source>Analysts disagree on this photo: {said}</source>
+        <translation>分析员对这张照片的判定不一致：{said}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="903"/>
+        <source>{n} verdicts from other analysts; the table is up to date.</source>
+        <translation>其他分析员的 {n} 条判定；表格已是最新。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="905"/>
+        <source>{analyst} took back a verdict on post {post}.</source>
+        <translation>{analyst} 撤回了对帖子 {post} 的一条判定。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="907"/>
+        <source>{analyst} judged post {post}: {verdict}.</source>
+        <translation>{analyst} 判定了帖子 {post}：{verdict}。</translation>
     </message>
 </context>
 </TS>
