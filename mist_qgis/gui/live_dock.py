@@ -43,6 +43,7 @@ from qgis.PyQt.QtWidgets import (
 from ..i18n import tr
 from ..pg_connections import is_team_target, open_store_target
 from ..qgis_ops.layers import find_posts_layer
+from .active_store import active_store
 
 HOUR_S = 3600
 TICK_MS = 1000
@@ -99,7 +100,7 @@ class LiveDock(QDockWidget):
         body = QWidget(self)
         layout = QVBoxLayout(body)
         form = QFormLayout()
-        self.store_edit = QLineEdit(body)
+        self.store_edit = QLineEdit(active_store(self.project), body)  # the project's store, a team store too
         self.sources_edit = QPlainTextEdit(body)
         self.sources_edit.setPlaceholderText(tr("One file, folder or http(s) URL per line"))
         self.sources_edit.setMaximumHeight(60)
