@@ -723,6 +723,14 @@ class VerifyDock(QgsDockWidget):
 
     # -- verdicts --------------------------------------------------------------------------
 
+    def _analyst(self) -> str:
+        """The analyst's name; '' (and the Analyst field asks for it) when it is empty."""
+        analyst = self.analyst_edit.text().strip()
+        if not analyst:
+            self._message(tr("Type your name in the Analyst field first."), error=True)
+            self.analyst_edit.setFocus()
+        return analyst
+
     def apply_verdict(self, verdict: str, depth: float | None = None) -> bool:
         """Judge the selected photos; saved at once, the map repainted from the store."""
         if self.store is None:
@@ -730,10 +738,8 @@ class VerifyDock(QgsDockWidget):
         if self.store.read_only:
             self._message(tr("This store is open read-only: verdicts are disabled."), error=True)
             return False
-        analyst = self.analyst_edit.text().strip()
+        analyst = self._analyst()
         if not analyst:
-            self._message(tr("Type your name in the Analyst field first."), error=True)
-            self.analyst_edit.setFocus()
             return False
         rows = self.selected_rows()
         if not rows:
@@ -813,10 +819,8 @@ class VerifyDock(QgsDockWidget):
         if not self.editable:
             self._message(tr("Open a store you can write to first."), error=True)
             return False
-        analyst = self.analyst_edit.text().strip()
+        analyst = self._analyst()
         if not analyst:
-            self._message(tr("Type your name in the Analyst field first."), error=True)
-            self.analyst_edit.setFocus()
             return False
         try:
             lease = self.team.take_next(analyst)

@@ -167,14 +167,20 @@ def test_layer_follows_the_store_and_undo_goes_one_way(qtbot, dock, built, posts
     assert not posts_layer.isEditable() and posts_layer.undoStack().count() == 0
 
 
-def test_map_sync_both_ways(qtbot, built, store_path, posts_layer):
+def canvas_dock(qtbot, store_path) -> tuple[VerifyDock, CanvasIface]:
+    """A dock of analyst "ana" beside a map canvas, on the store (clean up with dock.cleanup())."""
     iface = CanvasIface()
     dock = VerifyDock(iface)
     qtbot.addWidget(dock)
     dock.analyst_edit.setText("ana")
     dock.show()
+    assert dock.open_store(store_path)
+    return dock, iface
+
+
+def test_map_sync_both_ways(qtbot, built, store_path, posts_layer):
+    dock, iface = canvas_dock(qtbot, store_path)
     try:
-        assert dock.open_store(store_path)
         m, p = built.media_fids, built.post_fids
         press(qtbot, dock, Qt.Key.Key_Right)
         assert selected_fids(posts_layer) == [p[1]]
@@ -216,13 +222,8 @@ def test_map_sync_keys_by_the_store_fid_not_the_feature_id(qtbot, built, store_p
     assert sorted(ids.values()) == p
     if provider == "postgres":
         assert ids[p[1]] != p[1]  # the numbering this test is about
-    iface = CanvasIface()
-    dock = VerifyDock(iface)
-    qtbot.addWidget(dock)
-    dock.analyst_edit.setText("ana")
-    dock.show()
+    dock, _ = canvas_dock(qtbot, store_path)
     try:
-        assert dock.open_store(store_path)
         press(qtbot, dock, Qt.Key.Key_Right)  # the queue's second photo: post p[1]
         assert dock.current_row().post_fid == p[1]
         assert [ids[i] for i in layer.selectedFeatureIds()] == [p[1]]
