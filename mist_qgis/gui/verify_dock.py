@@ -456,10 +456,11 @@ class VerifyDock(QgsDockWidget):
         post_fids = self.item_post_filter
         if post_fids is None and self.follow_selection.isChecked():
             post_fids = self.map.selected_posts
+        leased = self.lease_mode.isChecked()  # the post handed out is shown wherever the map is
         return self.filters.queue_filter(
             self.analyst_edit.text().strip(), post_fids,
-            self.map.time_window if self.follow_time.isChecked() else None,
-            self.map.extent if self.follow_extent.isChecked() else None,
+            self.map.time_window if self.follow_time.isChecked() and not leased else None,
+            self.map.extent if self.follow_extent.isChecked() and not leased else None,
         )
 
     def current_ordering(self) -> Ordering:

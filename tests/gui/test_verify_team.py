@@ -8,7 +8,7 @@ from __future__ import annotations
 from qgis.PyQt.QtCore import Qt
 
 from mist_qgis.core.store import open_store
-from mist_qgis.core.verify.records import Verdict
+from mist_qgis.core.verify.records import BBox, Verdict
 from mist_qgis.core.verify.team import set_verifications_per_post
 from mist_qgis.core.verify.verdicts import write_verdict
 from tests.helpers.verify_store import build_store
@@ -68,9 +68,12 @@ def test_a_released_post_goes_to_the_other_analyst(qtbot, store_path, open_verif
     with open_store(store_path) as store:
         p = build_store(store, n=2).post_fids
     ana, ben = two_docks(store_path, open_verify_dock)
+    ana.map.extent = BBox(0.0, 0.0, 1.0, 1.0)  # a map far from the posts, followed
+    ana.follow_extent.setChecked(True)
     ana.lease_mode.setChecked(True)
-    assert posts_shown(ana) == {p[0]}
+    assert posts_shown(ana) == {p[0]}  # the post handed out is shown wherever the map is
     ana.lease_mode.setChecked(False)  # ana stops: the post goes back
+    assert ana.model.rowCount() == 0  # the map's extent applies again
     ben.lease_mode.setChecked(True)
     assert posts_shown(ben) == {p[0]}
 
