@@ -71,7 +71,11 @@ class TeamDesk(QObject):
         self.seen.clear()
         if store is not None and getattr(store, "dialect", "sqlite") == "postgresql":
             self._stop = False
-            events = team.watch_verdicts(store, stop=lambda: self._stop)
+            try:
+                events = team.watch_verdicts(store, stop=lambda: self._stop)
+            except StoreError as exc:  # the store opened, its listening connection did not
+                self.watch_lost.emit(str(exc))
+                return
             self._listener = _Listener(events, self)
             self._listener.arrived.connect(self.verdict_arrived)
             self._listener.lost.connect(self.watch_lost)
