@@ -87,19 +87,14 @@ def latest_of_item(conn, post_fid: int, media_fid: int | None):
         (int(post_fid), -1 if media_fid is None else int(media_fid))).fetchone()
 
 
-def _fetch(db, sql: str, params) -> list:
-    """Rows through a batch's connection, or through the store itself (a read-only store has no batch)."""
-    query = getattr(db, "query", None)
-    return query(sql, params) if query is not None else db.execute(sql, params).fetchall()
-
-
 def latest_of_post(conn, post_fid: int) -> dict[int | None, int]:
     """Latest verification fid per item of one post (None: the post itself, else each photo),
-    0 for an item nobody judged yet; `conn` is a batch's connection or the store."""
+    0 for an item nobody judged yet."""
     items: dict[int | None, int] = {None: 0}
-    items.update((int(r[0]), 0) for r in _fetch(conn, "SELECT fid FROM media WHERE post_fid = ?", (int(post_fid),)))
-    rows = _fetch(conn, "SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid",
-                  (int(post_fid),))
+    items.update((int(r[0]), 0) for r in conn.execute("SELECT fid FROM media WHERE post_fid = ?", (int(post_fid),)))
+    rows = conn.execute(
+        "SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid", (int(post_fid),)
+    ).fetchall()
     items.update((r[0], int(r[1])) for r in rows)
     return items
 
@@ -113,6 +108,16 @@ def verdicts_after(store, after_fid: int, limit: int = 1000) -> list:
 
 def max_verification_fid(store) -> int:
     return int(store.scalar("SELECT coalesce(max(fid), 0) FROM verifications"))
+
+
+def items_of_post(store, post_fid: int) -> dict[int | None, int]:
+    """`latest_of_post` read through the store, outside any batch: what an analyst's dock has in
+    view of a post (a read-only store has no batch)."""
+    items: dict[int | None, int] = {None: 0}
+    items.update((int(r[0]), 0) for r in store.query("SELECT fid FROM media WHERE post_fid = ?", (int(post_fid),)))
+    items.update((r[0], int(r[1])) for r in store.query(
+        "SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid", (int(post_fid),)))
+    return items
 
 
 def latest_by_analyst_of_post(store, post_fid: int) -> list:

@@ -74,22 +74,10 @@ def next_post(store: Store, analyst: str, lease_seconds: float = LEASE_SECONDS) 
         if fid is None:
             return None
         sql.put_lease(conn, fid, analyst, now, expires)
-        seen = _seen(conn, fid, k)
+        # with double verification the other analyst's verdict is expected, not a conflict: the
+        # disagreements are `team_conflicts`
+        seen = {} if k > 1 else {(fid, media): vfid for media, vfid in sql.latest_of_post(conn, fid).items()}
     return LeasedPost(fid, analyst, expires, seen)
-
-
-def seen_of_post(store: Store, post_fid: int) -> dict[tuple[int, int | None], int]:
-    """What an analyst sees of a post now, for `write_verdicts(seen=...)`: the latest verification
-    fid per item (0: none). Empty under double verification."""
-    return _seen(store, post_fid, verifications_per_post(store))
-
-
-def _seen(db, post_fid: int, k: int) -> dict[tuple[int, int | None], int]:
-    # with double verification the other analyst's verdict is expected, not a conflict: the
-    # disagreements are `team_conflicts`
-    if k > 1:
-        return {}
-    return {(post_fid, media): vfid for media, vfid in sql.latest_of_post(db, post_fid).items()}
 
 
 def release(store: Store, post: LeasedPost) -> bool:
@@ -181,3 +169,12 @@ def _conflicts(rows: list) -> list[TeamConflict]:
     return [TeamConflict(post, media, verdicts) for (post, media), verdicts in
             sorted(by_item.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
             if len(set(verdicts.values())) > 1]
+
+
+def seen_of_post(store: Store, post_fid: int) -> dict[tuple[int, int | None], int]:
+    """What an analyst has in view of a post now, for `write_verdicts(seen=...)`: the latest
+    verification fid per item (0: none), as `next_post` hands out. Empty under double
+    verification, where the other analyst's verdict is expected."""
+    if verifications_per_post(store) > 1:
+        return {}
+    return {(post_fid, media): vfid for media, vfid in sql.items_of_post(store, post_fid).items()}
