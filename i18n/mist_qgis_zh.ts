@@ -644,87 +644,87 @@
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="482"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="483"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="494"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="495"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="494"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="495"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="517"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="519"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="533"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="534"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="565"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="608"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="609"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="608"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="609"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="610"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="610"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="612"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="613"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="612"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="613"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="615"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="616"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="615"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="616"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="619"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="620"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="641"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="642"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="731"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="730"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="818"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="734"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="753"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="760"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="782"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="789"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="793"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="800"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -1919,32 +1919,32 @@
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="649"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="650"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="658"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="660"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="660"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="668"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="669"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="671"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="672"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2394,84 +2394,84 @@
         <translation>格式（auto：由文件扩展名判断）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="83"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="84"/>
         <source>MIST Live</source>
         <translation>MIST 实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="104"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="105"/>
         <source>One file, folder or http(s) URL per line</source>
         <translation>每行一个文件、文件夹或 http(s) URL</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="110"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="111"/>
         <source>Sources</source>
         <translation>数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="111"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="112"/>
         <source>Head (.onnx)</source>
         <translation>分类头 (.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="112"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="113"/>
         <source>Alert score</source>
         <translation>告警得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="113"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="114"/>
         <source>Alert keywords</source>
         <translation>告警关键词</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="116"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="117"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="117"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="118"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="118"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="119"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="196"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="197"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="196"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="197"/>
         <source>Watching</source>
         <translation>监视中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="196"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="197"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="196"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="197"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="240"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="241"/>
         <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
 queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
 队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="287"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="288"/>
         <source>MIST alert</source>
         <translation>MIST 告警</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="289"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="290"/>
         <source>Zoom to</source>
         <translation>缩放至</translation>
     </message>
@@ -3021,57 +3021,52 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>不是团队数据库：请使用 service=…、postgresql://… 或 qgis:…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="814"/>
-        <source>Open a store you can write to first.</source>
-        <translation>请先打开一个可写入的数据库。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="827"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="831"/>
         <source>No post is left to hand out: every post has its verdicts.</source>
         <translation>没有可分配的帖子了：每条帖子都已有判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="830"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="834"/>
         <source>Post {post} is yours until {time} UTC.</source>
         <translation>帖子 {post} 为您保留至 {time} UTC。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="839"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="843"/>
         <source>photo {n}</source>
         <translation>照片 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="839"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="843"/>
         <source>post {n}</source>
         <translation>帖子 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="842"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="846"/>
         <source>{analyst} judged {what} as {theirs} since you loaded it; yours: {mine}.</source>
         <translation>在您载入之后，{analyst} 将{what}判定为{theirs}；您的判定：{mine}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="849"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="853"/>
         <source>Not saved: another analyst was quicker.</source>
         <translation>未保存：另一位分析员先做出了判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="881"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="885"/>
         <source>Analysts disagree on this photo: {said}</source>
         <translation>分析员对这张照片的判定不一致：{said}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="903"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="907"/>
         <source>{n} verdicts from other analysts; the table is up to date.</source>
         <translation>其他分析员的 {n} 条判定；表格已是最新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="905"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="909"/>
         <source>{analyst} took back a verdict on post {post}.</source>
         <translation>{analyst} 撤回了对帖子 {post} 的一条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="907"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="911"/>
         <source>{analyst} judged post {post}: {verdict}.</source>
         <translation>{analyst} 判定了帖子 {post}：{verdict}。</translation>
     </message>

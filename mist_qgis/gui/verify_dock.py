@@ -724,8 +724,11 @@ class VerifyDock(QgsDockWidget):
 
     # -- verdicts --------------------------------------------------------------------------
 
-    def _analyst(self) -> str:
-        """The analyst's name; '' (and the Analyst field asks for it) when it is empty."""
+    def _analyst_who_may_judge(self) -> str:
+        """The analyst's name, or '' (with the reason shown) when no verdict can be written."""
+        if self.store.read_only:
+            self._message(tr("This store is open read-only: verdicts are disabled."), error=True)
+            return ""
         analyst = self.analyst_edit.text().strip()
         if not analyst:
             self._message(tr("Type your name in the Analyst field first."), error=True)
@@ -736,10 +739,7 @@ class VerifyDock(QgsDockWidget):
         """Judge the selected photos; saved at once, the map repainted from the store."""
         if self.store is None:
             return False
-        if self.store.read_only:
-            self._message(tr("This store is open read-only: verdicts are disabled."), error=True)
-            return False
-        analyst = self._analyst()
+        analyst = self._analyst_who_may_judge()
         if not analyst:
             return False
         rows = self.selected_rows()
@@ -817,10 +817,9 @@ class VerifyDock(QgsDockWidget):
 
     def take_next_post(self) -> bool:
         """Show the next post handed to this analyst alone (a lease); False when none is left."""
-        if not self.editable:
-            self._message(tr("Open a store you can write to first."), error=True)
+        if self.store is None:
             return False
-        analyst = self._analyst()
+        analyst = self._analyst_who_may_judge()
         if not analyst:
             return False
         try:
