@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="176"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="178"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -509,52 +509,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="99"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="100"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="146"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="146"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="158"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="160"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="162"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="165"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="167"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="168"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="170"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="173"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="175"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="174"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="176"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="180"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="182"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,12 +599,12 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="299"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="301"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="215"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="217"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -614,117 +614,117 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="279"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="281"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="286"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="288"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="289"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="291"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="290"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="292"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="372"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="374"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="413"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="415"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="483"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="485"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="495"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="497"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="495"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="497"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="534"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="536"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="609"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="609"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="613"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="613"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="613"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="615"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="613"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="615"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="616"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="618"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="616"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="618"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="620"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="622"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="642"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="644"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="730"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="732"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="734"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="736"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="760"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="764"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="789"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="793"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="800"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="804"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -1914,37 +1914,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="249"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="251"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="650"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="652"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="658"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="660"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="660"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="662"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="660"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="662"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="669"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="671"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="672"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="674"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2264,7 +2264,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="179"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2966,109 +2966,119 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>安装依赖…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="113"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="114"/>
         <source>Live updates stopped ({error}); the store is still checked every few seconds.</source>
         <translation>实时更新已停止（{error}）；仍每隔几秒检查一次数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="196"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="198"/>
         <source>Save mine anyway</source>
         <translation>仍保存我的判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="198"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="200"/>
         <source>Keep theirs</source>
         <translation>保留对方的判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="301"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="303"/>
         <source>One post at a time</source>
         <translation>一次一条帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="302"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="304"/>
         <source>Take posts one by one, each held for you alone, so that analysts working on the same store never judge the same post twice</source>
         <translation>逐条领取帖子，每条只为您保留，使在同一数据库上工作的分析员不会重复判定同一条帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="361"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="363"/>
         <source>GeoPackage file…</source>
         <translation>GeoPackage 文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="364"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="366"/>
         <source>Team stores (PostgreSQL connections of QGIS)</source>
         <translation>团队数据库（QGIS 中的 PostgreSQL 连接）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="368"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="370"/>
         <source>Team store by connection…</source>
         <translation>按连接打开团队数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="378"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="380"/>
         <source>Open a team store</source>
         <translation>打开团队数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="378"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="380"/>
         <source>service=NAME (pg_service.conf), postgresql://user@host/db or qgis:CONNECTION; no password:</source>
         <translation>service=名称（pg_service.conf）、postgresql://用户@主机/数据库 或 qgis:连接名；不要包含密码：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="383"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="385"/>
         <source>Not a team store: use service=…, postgresql://… or qgis:…</source>
         <translation>不是团队数据库：请使用 service=…、postgresql://… 或 qgis:…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="831"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="836"/>
         <source>No post is left to hand out: every post has its verdicts.</source>
         <translation>没有可分配的帖子了：每条帖子都已有判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="834"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="842"/>
         <source>Post {post} is yours until {time} UTC.</source>
         <translation>帖子 {post} 为您保留至 {time} UTC。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="843"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="864"/>
         <source>photo {n}</source>
         <translation>照片 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="843"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="864"/>
         <source>post {n}</source>
         <translation>帖子 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="846"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="867"/>
         <source>{analyst} judged {what} as {theirs} since you loaded it; yours: {mine}.</source>
         <translation>在您载入之后，{analyst} 将{what}判定为{theirs}；您的判定：{mine}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="853"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="874"/>
         <source>Not saved: another analyst was quicker.</source>
         <translation>未保存：另一位分析员先做出了判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="885"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="906"/>
         <source>Analysts disagree on this photo: {said}</source>
         <translation>分析员对这张照片的判定不一致：{said}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="907"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="928"/>
         <source>{n} verdicts from other analysts; the table is up to date.</source>
         <translation>其他分析员的 {n} 条判定；表格已是最新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="909"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="930"/>
         <source>{analyst} took back a verdict on post {post}.</source>
         <translation>{analyst} 撤回了对帖子 {post} 的一条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="911"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="932"/>
         <source>{analyst} judged post {post}: {verdict}.</source>
         <translation>{analyst} 判定了帖子 {post}：{verdict}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="852"/>
+        <source>No photo to judge</source>
+        <translation>没有可判定的照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="852"/>
+        <source>Judge this post by its text: the verdict covers the post.</source>
+        <translation>请根据文本判定这条帖子：判定适用于整条帖子。</translation>
     </message>
 </context>
 </TS>

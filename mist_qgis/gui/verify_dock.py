@@ -43,6 +43,7 @@ from ..core.errors import MistError
 from ..core.store import Store, StoreError
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
+from ..core.store.models_sql import post_texts
 from ..core.store.pg import refuse_password
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
@@ -121,6 +122,7 @@ class VerifyDock(QgsDockWidget):
         self._pending_conflict = None  # (VerdictConflict, verdicts) shown in the conflict bar
         self.map = MapFollower(iface, self)
         self.item_post_filter: frozenset[int] | None = None
+        self.photo_free_post: int | None = None  # a leased post the queue has no photo of (text only)
         self.threshold = 0.5
         self.photo_count = -1
         self._data_version: int | None = None
@@ -742,10 +744,12 @@ class VerifyDock(QgsDockWidget):
         analyst = self._analyst_who_may_judge()
         if not analyst:
             return False
+        note = self.note_edit.text()
         rows = self.selected_rows()
+        if not rows and self.photo_free_post is not None:  # the verdict covers the leased post itself
+            return self._write([Verdict(self.photo_free_post, verdict, analyst, None, depth, note)])
         if not rows:
             return False
-        note = self.note_edit.text()
         return self._write([Verdict(r.post_fid, verdict, analyst, r.media_fid, depth, note) for r in rows])
 
     def _write(self, verdicts: list[Verdict]) -> bool:
@@ -810,6 +814,7 @@ class VerifyDock(QgsDockWidget):
                 self.lease_mode.blockSignals(blocked)
             return
         self.team.release()
+        self.photo_free_post = None
         if self.item_post_filter is not None:
             self.item_post_filter = None
             self.clear_item_filter.hide()
@@ -831,9 +836,25 @@ class VerifyDock(QgsDockWidget):
             self._message(tr("No post is left to hand out: every post has its verdicts."))
             return False
         self.show_item(lease.post_fid)
+        self.photo_free_post = lease.post_fid if self.model.rowCount() == 0 else None
+        if self.photo_free_post is not None:
+            self._show_photo_free_post(lease.post_fid)
         self._message(tr("Post {post} is yours until {time} UTC.").format(post=lease.post_fid,
                                                                          time=lease.expires_at[11:16]))
         return True
+
+    def _show_photo_free_post(self, post_fid: int) -> None:
+        """A leased post with no photo in the queue (text only): its text, judged as a whole."""
+        try:
+            text = post_texts(self.store, [post_fid]).get(post_fid, "")
+        except (StoreError, sqlite3.Error):
+            text = ""
+        self._show_placeholder(tr("No photo to judge"), tr("Judge this post by its text: the verdict covers the post."))
+        self.info.setHtml(f"<p><b>{html.escape(tr('post {n}').format(n=post_fid))}</b></p>"
+                          f"<p>{html.escape(text)}</p>")
+        self.categories_panel.show_post(self.store, post_fid)
+        self.disagreement.hide()
+        self._update_match(None)
 
     def _show_conflict(self, conflict, verdicts: list[Verdict]) -> None:
         """A colleague judged these photos since they were shown: both verdicts, and a choice."""

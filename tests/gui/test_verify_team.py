@@ -165,3 +165,20 @@ def test_a_password_in_the_connection_is_refused_and_never_recorded(qtbot, pg_st
         assert dock.store_label.text() and "s3cret" not in dock.store_label.toolTip()
     finally:
         dock.cleanup()
+
+
+def test_a_leased_post_without_photos_is_judged_by_its_text(qtbot, store_path, open_verify_dock):
+    from mist_qgis.core.posts import PostRecord
+
+    with open_store(store_path) as store, store.batch() as conn:
+        store.add_posts(conn, [PostRecord("t1", "weibo", 113.6, 34.7, text="metro line 5 flooded <b>now</b>")])
+        fid = store.query("SELECT fid FROM posts")[0][0]
+    ana = open_verify_dock(store_path)
+    ana._poll.stop()
+    ana.lease_mode.setChecked(True)
+    assert ana.model.rowCount() == 0 and ana.photo_free_post == fid
+    assert "metro line 5 flooded <b>now</b>" in ana.info.toPlainText()  # shown as text, not markup
+    press(qtbot, ana, Qt.Key.Key_F)
+    assert verdicts(ana.store) == [(fid, "ana", "flood")]
+    assert ana.store.query("SELECT media_fid FROM verifications")[0][0] is None  # on the post itself
+    assert "No post is left" in ana.status.text()
