@@ -7,6 +7,7 @@ the map tip is HTML-escaped by the template itself: post text is hostile input.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from ..i18n import tr
@@ -152,18 +153,29 @@ def _team_store_layers(store: str | Path, table: str | None, project) -> list:
     QGIS rewrites a layer's source, so the parts are compared, not the text)."""
     from qgis.core import QgsDataSourceUri, QgsVectorLayer
 
-    def where(uri: QgsDataSourceUri) -> tuple:
-        return uri.host(), uri.port(), uri.database(), uri.service(), uri.schema()
-
-    target = where(QgsDataSourceUri(store_layer_source(store, "posts")[0]))
+    target = _team_store_place(str(store))
     found = []
     for layer in project.mapLayers().values():
         if not isinstance(layer, QgsVectorLayer) or layer.providerType() != "postgres":
             continue
         uri = QgsDataSourceUri(layer.source())
-        if where(uri) == target and (table is None or uri.table() == table):
+        if _place(uri) == target and (table is None or uri.table() == table):
             found.append(layer)
     return found
+
+
+def _place(uri) -> tuple:
+    return uri.host(), uri.port(), uri.database(), uri.service(), uri.schema()
+
+
+@functools.lru_cache(maxsize=32)
+def _team_store_place(store: str) -> tuple:
+    """Server, database and schema of a team store, asked of the server once per session: the
+    layers are looked up after every verdict, and a connection per verdict would cost more than
+    the verdict."""
+    from qgis.core import QgsDataSourceUri
+
+    return _place(QgsDataSourceUri(store_layer_source(store, "posts")[0]))
 
 
 # -- store fids and QGIS feature ids -----------------------------------------------------------
