@@ -32,13 +32,14 @@ class _Listener(QThread):
     arrived = pyqtSignal(object)  # VerdictEvent
     lost = pyqtSignal(str)
 
-    def __init__(self, events: Iterator, parent: QObject | None = None) -> None:
+    def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self._events = events
+        self.events: Iterator = iter(())
+        self.stopping = False  # its own flag: a listener slow to stop never hears a newer one's
 
     def run(self) -> None:
         try:
-            for event in self._events:
+            for event in self.events:
                 self.arrived.emit(event)
         except Exception as exc:  # noqa: BLE001 - the server went away: the dock's poll carries on
             self.lost.emit(str(exc))
@@ -55,7 +56,6 @@ class TeamDesk(QObject):
         self.store: Store | None = None
         self.lease: LeasedPost | None = None
         self.seen: dict[tuple[int, int | None], int] = {}
-        self._stop = False
         self._listener: _Listener | None = None
         self._renew = QTimer(self)
         self._renew.setInterval(RENEW_MS)
@@ -70,13 +70,13 @@ class TeamDesk(QObject):
         self.store = store
         self.seen.clear()
         if store is not None and getattr(store, "dialect", "sqlite") == "postgresql":
-            self._stop = False
+            listener = _Listener(self)
             try:
-                events = team.watch_verdicts(store, stop=lambda: self._stop)
+                listener.events = team.watch_verdicts(store, stop=lambda: listener.stopping)
             except StoreError as exc:  # the store opened, its listening connection did not
                 self.watch_lost.emit(str(exc))
                 return
-            self._listener = _Listener(events, self)
+            self._listener = listener
             self._listener.arrived.connect(self.verdict_arrived)
             self._listener.lost.connect(self.watch_lost)
             self._listener.start()
@@ -88,8 +88,8 @@ class TeamDesk(QObject):
     def stop(self) -> None:
         """Give back the lease and stop listening (the store is closing)."""
         self.release()
-        self._stop = True
         if self._listener is not None:
+            self._listener.stopping = True
             self._listener.wait(5000)
             self._listener = None
 
