@@ -13,6 +13,7 @@ post.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -46,8 +47,10 @@ from qgis.PyQt.QtWidgets import (
 
 from ..core import options
 from ..i18n import tr
+from ..pg_connections import is_team_target, open_store_target
 from ..qgis_ops.layers import find_posts_layer
 from ..qgis_ops.live_map import area_filters, follow_newest
+from .active_store import active_store
 from .algorithm_task import AlgorithmTask
 
 HOUR_S = 3600
@@ -101,11 +104,13 @@ class LiveDock(QDockWidget):
         self.area_subset = ""
         self._area_key: tuple | None = None
         self._area: QgsGeometry | None = None
+        self._reader = None  # a read-only Store kept open between ticks (a team store: one connection)
+        self._reader_target = ""
 
         body = QWidget(self)
         layout = QVBoxLayout(body)
         form = QFormLayout()
-        self.store_edit = QLineEdit(body)
+        self.store_edit = QLineEdit(active_store(self.project), body)  # the project's store, a team store too
         self.sources_edit = QPlainTextEdit(body)
         self.sources_edit.setPlaceholderText(tr("One file, folder or http(s) URL per line"))
         self.sources_edit.setMaximumHeight(60)
@@ -294,18 +299,43 @@ class LiveDock(QDockWidget):
 
     # -- what the store says ---------------------------------------------------------------------
 
+    def _store(self, target: str):
+        """The store the watch writes to, read-only; None while it does not exist yet."""
+        from ..core.store import StoreError
+
+        if target != self._reader_target:
+            self._close_reader()
+        if self._reader is None:
+            if not target or not (is_team_target(target) or Path(target).is_file()):
+                return None
+            try:
+                self._reader = open_store_target(target, read_only=True)
+            except StoreError:
+                return None  # not created yet, or the server is away: the next tick tries again
+            self._reader_target = target
+        return self._reader
+
+    def _close_reader(self) -> None:
+        if self._reader is not None:
+            self._reader.close()
+        self._reader, self._reader_target = None, ""
+
     def refresh(self) -> None:
-        from ..core.store import live_sql, open_store
+        from ..core.store import StoreError, live_sql
 
         path = self.store_edit.text().strip()
-        if not path or not Path(path).is_file():
+        store = self._store(path)
+        if store is None:
             return
-        with open_store(path, create=False, read_only=True) as store:
+        try:
             counts = live_sql.live_counts(store, "flood")
             alerts = live_sql.alerts_after(store, self.last_alert)
             head = live_sql.head_state(store)
             feeds = live_sql.source_states(store)
             newest = live_sql.newest_post_time(store) if self.follow_check.isChecked() else None
+        except (StoreError, sqlite3.Error):
+            self._close_reader()  # reopened at the next tick
+            return
         now = time.time()
         self.samples.append((now, counts["posts"]))
         while self.samples and self.samples[0][0] < now - HOUR_S:
@@ -319,11 +349,11 @@ class LiveDock(QDockWidget):
         self.chart.set_values(self.minute_bins())
         self.head_label.setText(head_text(*head))
         self.sources_label.setText("\n".join(source_text(*row) for row in feeds))
-        layer = find_posts_layer(Path(path), self.project)
+        layer = find_posts_layer(path, self.project)
         if layer is not None:
             self._filter_posts(layer)
         if self.last_posts is not None and counts["posts"] != self.last_posts:
-            self._reload_layer(Path(path))
+            self._reload_layer(path)
         self.last_posts = counts["posts"]
         if newest and self.iface is not None:
             follow_newest(self.iface.mapCanvas(), layer, newest, self.window_spin.value() * 60.0)
@@ -353,7 +383,7 @@ class LiveDock(QDockWidget):
             previous = count
         return bins
 
-    def _reload_layer(self, store_path: Path) -> None:
+    def _reload_layer(self, store_path: str) -> None:
         """The posts layer grows without being removed and added again."""
         layer = find_posts_layer(store_path, self.project)
         if layer is not None:
@@ -384,6 +414,7 @@ class LiveDock(QDockWidget):
 
     def cleanup(self) -> None:
         self.timer.stop()
+        self._close_reader()
         if self.running:
             self.watch.cancel()
 

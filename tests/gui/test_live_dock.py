@@ -51,7 +51,6 @@ def _start_task(tasks: list):
     return start
 
 
-@pytest.mark.gpkg_only("the Live dock, like the Verify dock, opens GeoPackage stores only")
 def test_live_dock_grows_the_layer_alerts_and_restarts_exactly(qtbot, store_path: Path, tmp_path: Path):
     init_processing()
     open_store(store_path).close()
@@ -100,7 +99,8 @@ def test_live_dock_grows_the_layer_alerts_and_restarts_exactly(qtbot, store_path
     dock.cleanup()
 
 
-@pytest.mark.gpkg_only("the Live dock, like the Verify dock, opens GeoPackage stores only")
+@pytest.mark.gpkg_only("its last step checks the bounds filter, written in the GeoPackage's SQL; a team store "
+                       "takes the exact PostGIS filter, the first choice")
 def test_live_dock_follows_now_filters_by_area_and_shows_head_and_feed_state(qtbot, store_path: Path,
                                                                                tmp_path: Path):
     import socket

@@ -14,7 +14,9 @@ from mist_qgis.core.verify.agreement import cohen_kappa
 from mist_qgis.core.verify.records import Verdict, VerdictConflict
 from mist_qgis.core.verify.team import (
     next_post,
+    post_conflicts,
     release,
+    seen_of_post,
     set_verifications_per_post,
     team_agreement,
     team_conflicts,
@@ -100,6 +102,21 @@ def test_agreement_and_conflicts_with_three_analysts(store):
         fids[1]: {"ana": "flood", "ben": "unsure", "cy": "flood"},
         fids[2]: {"ana": "not_flood", "ben": "not_flood", "cy": "flood"},
     }
+    # one post at a time, as the Verify dock asks beside the photo in view: the same answers
+    for fid in fids:
+        assert post_conflicts(store, fid) == [c for c in team_conflicts(store) if c.post_fid == fid]
+    assert post_conflicts(store, fids[0]) == []
+
+
+def test_what_an_analyst_has_seen_of_a_post(store):
+    fids = _posts(store, 2)
+    assert seen_of_post(store, fids[0]) == {(fids[0], None): 0}
+    first = write_verdict(store, Verdict(fids[0], "flood", "ben")).verification_fid
+    seen = seen_of_post(store, fids[0])
+    assert seen == {(fids[0], None): first}
+    write_verdict(store, Verdict(fids[0], "flood", "ana"), seen=seen)  # ben's was in view: no conflict
+    set_verifications_per_post(store, 2)
+    assert seen_of_post(store, fids[1]) == {}  # double verification: the other verdict is expected
 
 
 def test_verdicts_of_others_arrive_without_reloading(store, store_path):

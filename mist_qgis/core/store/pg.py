@@ -334,6 +334,10 @@ class PgStore(Store):
     def schema(self) -> str:
         return self._schema
 
+    def reopen(self, read_only: bool = True) -> PgStore:
+        """The same team store on a connection of its own (credentials stay in memory)."""
+        return open_pg_store(self._conninfo, create=False, read_only=read_only, media_dir=self._conn._media_dir)
+
     @property
     def media_dir(self) -> Path:
         """Photos cached for this team store on this computer (see `PgConnection.media_dir`)."""

@@ -152,6 +152,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def reopen(self, read_only: bool = True) -> Store:
+        """The same store on a connection of its own (a background count, a second reader),
+        without the caller having to know how it was named or authenticated."""
+        return open_gpkg_store(self.path, create=False, read_only=read_only)
+
     @property
     def media_dir(self) -> Path:
         """The content-addressed photo cache of this store: `<store>.media/` beside the file."""

@@ -110,6 +110,24 @@ def max_verification_fid(store) -> int:
     return int(store.scalar("SELECT coalesce(max(fid), 0) FROM verifications"))
 
 
+def items_of_post(store, post_fid: int) -> dict[int | None, int]:
+    """`latest_of_post` read through the store, outside any batch: what an analyst's dock has in
+    view of a post (a read-only store has no batch)."""
+    items: dict[int | None, int] = {None: 0}
+    items.update((int(r[0]), 0) for r in store.query("SELECT fid FROM media WHERE post_fid = ?", (int(post_fid),)))
+    items.update((r[0], int(r[1])) for r in store.query(
+        "SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid", (int(post_fid),)))
+    return items
+
+
+def latest_by_analyst_of_post(store, post_fid: int) -> list:
+    """Every analyst's latest verdict per item of one post (what the dock shows beside it)."""
+    return store.query(
+        "SELECT v.post_fid, v.media_fid, v.analyst, v.verdict, v.water_depth_m FROM verifications v "
+        "WHERE v.fid IN (SELECT max(fid) FROM verifications WHERE post_fid = ? "
+        "GROUP BY analyst, coalesce(media_fid, -1)) ORDER BY v.media_fid, v.analyst", (int(post_fid),))
+
+
 def all_latest_by_analyst(store) -> list:
     """Every analyst's latest verdict per item (photo, or post for post-level verdicts)."""
     return store.query(

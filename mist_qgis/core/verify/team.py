@@ -154,9 +154,27 @@ def team_agreement(store: Store) -> list[Agreement]:
 
 def team_conflicts(store: Store) -> list[TeamConflict]:
     """Every item whose analysts' latest verdicts are not all the same, by post and photo."""
+    return _conflicts(sql.all_latest_by_analyst(store))
+
+
+def post_conflicts(store: Store, post_fid: int) -> list[TeamConflict]:
+    """The items of one post on which analysts disagree (one indexed read, for the dock)."""
+    return _conflicts(sql.latest_by_analyst_of_post(store, post_fid))
+
+
+def _conflicts(rows: list) -> list[TeamConflict]:
     by_item: dict[tuple[int, int | None], dict[str, str]] = {}
-    for r in sql.all_latest_by_analyst(store):
+    for r in rows:
         by_item.setdefault((r["post_fid"], r["media_fid"]), {})[r["analyst"]] = r["verdict"]
     return [TeamConflict(post, media, verdicts) for (post, media), verdicts in
             sorted(by_item.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
             if len(set(verdicts.values())) > 1]
+
+
+def seen_of_post(store: Store, post_fid: int) -> dict[tuple[int, int | None], int]:
+    """What an analyst has in view of a post now, for `write_verdicts(seen=...)`: the latest
+    verification fid per item (0: none), as `next_post` hands out. Empty under double
+    verification, where the other analyst's verdict is expected."""
+    if verifications_per_post(store) > 1:
+        return {}
+    return {(post_fid, media): vfid for media, vfid in sql.items_of_post(store, post_fid).items()}
