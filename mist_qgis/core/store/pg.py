@@ -28,6 +28,7 @@ from typing import Any
 from . import pg_bulk
 from .dialect import to_postgres
 from .pg_bulk import BULK_INDEX_BELOW
+from .pipeline import Fetched
 from .post_rows import PostRow
 from .schema import LATEST_VERSION, MIGRATIONS
 from .store import SpatialIndexDeferral, Store, StoreError, StoreVersionError
@@ -181,29 +182,6 @@ def iso_from_pg(text: str) -> str:
 # -- the connection seam ------------------------------------------------------------------------
 
 
-class Cursor:
-    """What an executed statement gives back: rows (already fetched), rowcount, lastrowid."""
-
-    def __init__(self, rows: list, rowcount: int, lastrowid: int | None) -> None:
-        self._rows = rows
-        self._pos = 0
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
-
-    def fetchone(self):
-        if self._pos >= len(self._rows):
-            return None
-        self._pos += 1
-        return self._rows[self._pos - 1]
-
-    def fetchall(self) -> list:
-        rows, self._pos = self._rows[self._pos:], len(self._rows)
-        return rows
-
-    def __iter__(self):
-        return iter(self.fetchall())
-
-
 def _bind(params: Any, numbered: tuple[int, ...] | None):
     if numbered is None:
         if params is None:
@@ -215,6 +193,41 @@ def _bind(params: Any, numbered: tuple[int, ...] | None):
     return tuple(values[i - 1] for i in numbered)
 
 
+def _fetched(cur, returns_fid: bool) -> Fetched:
+    rows = cur.fetchall() if cur.description is not None else []
+    lastrowid = rows[0][0] if returns_fid and rows else None
+    return Fetched([] if returns_fid else rows, cur.rowcount, lastrowid)
+
+
+class _Pending:
+    """A statement queued in a pipeline; the first look at its result sends the queue and waits."""
+
+    def __init__(self, cur, returns_fid: bool, pipeline) -> None:
+        self._cur, self._returns_fid, self._pipeline = cur, returns_fid, pipeline
+        self._done: Fetched | None = None
+
+    def _result(self) -> Fetched:
+        if self._done is None:
+            if self._cur.pgresult is None:
+                self._pipeline.sync()
+            self._done = _fetched(self._cur, self._returns_fid)
+        return self._done
+
+    def fetchone(self):
+        return self._result().fetchone()
+
+    def fetchall(self) -> list:
+        return self._result().fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._result().rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._result().lastrowid
+
+
 class PgConnection:
     """The part of sqlite3.Connection the store's SQL modules use, on a psycopg connection."""
 
@@ -223,6 +236,7 @@ class PgConnection:
     def __init__(self, raw, media_dir: Path | None = None) -> None:
         self.raw = raw
         self._media_dir = media_dir
+        self.pipeline = None  # psycopg's Pipeline while a pipelined batch is open
 
     @property
     def media_dir(self) -> Path:
@@ -243,22 +257,32 @@ class PgConnection:
                 self._media_dir = default_media_root() / f"{safe[-60:]}-{digest}.media"
         return self._media_dir
 
-    def execute(self, sql: str, params: Any = ()) -> Cursor:
+    def execute(self, sql: str, params: Any = ()) -> Fetched:
         t = to_postgres(sql)
-        query = t.sql + (" RETURNING fid" if t.returns_fid else "")
         cur = self.raw.cursor()
-        cur.execute(query, _bind(params, t.numbered))
-        rows = cur.fetchall() if cur.description is not None else []
-        lastrowid = rows[0][0] if t.returns_fid and rows else None
-        return Cursor([] if t.returns_fid else rows, cur.rowcount, lastrowid)
+        cur.execute(t.sql + (" RETURNING fid" if t.returns_fid else ""), _bind(params, t.numbered))
+        if self.pipeline is not None:
+            self.pipeline.sync()  # this statement's answer is needed now
+        return _fetched(cur, t.returns_fid)
 
-    def executemany(self, sql: str, seq: Any) -> Cursor:
+    def submit(self, sql: str, params: Any = ()) -> Fetched | _Pending:
+        """`pipeline.submit`: in a pipelined batch the statement is only queued."""
+        if self.pipeline is None:
+            return self.execute(sql, params)
+        t = to_postgres(sql)
+        cur = self.raw.cursor()
+        cur.execute(t.sql + (" RETURNING fid" if t.returns_fid else ""), _bind(params, t.numbered))
+        return _Pending(cur, t.returns_fid, self.pipeline)
+
+    def executemany(self, sql: str, seq: Any) -> Fetched:
         t = to_postgres(sql)
         params = [_bind(p, t.numbered) for p in seq]
         cur = self.raw.cursor()
         if params:
             cur.executemany(t.sql, params)
-        return Cursor([], cur.rowcount if params else 0, None)
+            if self.pipeline is not None:
+                self.pipeline.sync()
+        return Fetched([], cur.rowcount if params else 0, None)
 
     def execute_script(self, script: str) -> None:
         """Several statements without parameters (DDL)."""
@@ -372,13 +396,46 @@ class PgStore(Store):
     # -- transactions ------------------------------------------------------------------------------
 
     @contextmanager
-    def batch(self) -> Iterator[PgConnection]:
+    def batch(self, pipeline: bool = False) -> Iterator[PgConnection]:
         """One transaction: everything inside lands together or not at all (a lost server
-        rolls it back; the next batch reconnects)."""
+        rolls it back; the next batch reconnects). `pipeline`: statements go in pipeline mode
+        (`pipeline.submit`), for the few hot paths written for it (no COPY inside)."""
         if self.read_only:
             raise StoreError(f"{self.target} is open read-only")
-        with self._lock, self._guard(), self._conn.raw.transaction():
-            yield self._conn
+        with self._lock, self._guard():
+            if not pipeline:
+                with self._conn.raw.transaction():
+                    yield self._conn
+                return
+            with self._pipelined() as conn:
+                yield conn
+
+    @contextmanager
+    def _pipelined(self) -> Iterator[PgConnection]:
+        """BEGIN and COMMIT as queued statements (psycopg's own transaction block would wait for
+        each), ROLLBACK when anything fails."""
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        conn = self._conn
+        raw = conn.raw
+        committed = False
+        try:
+            with raw.pipeline() as pipe:
+                conn.pipeline = pipe
+                raw.execute("BEGIN")
+                yield conn
+                raw.execute("COMMIT")
+                pipe.sync()
+                committed = True
+        finally:
+            conn.pipeline = None
+            if not committed and not raw.closed and raw.info.transaction_status in (
+                    TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                try:
+                    raw.execute("ROLLBACK")
+                except psycopg.Error:
+                    pass  # the connection is gone: the server has rolled back
 
     def query(self, sql: str, params: Any = ()) -> list:
         with self._lock, self._guard():

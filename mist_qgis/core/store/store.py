@@ -171,11 +171,12 @@ class Store:
     # -- transactions ----------------------------------------------------------------------
 
     @contextmanager
-    def batch(self) -> Iterator[sqlite3.Connection]:
+    def batch(self, pipeline: bool = False) -> Iterator[sqlite3.Connection]:
         """One write transaction: everything inside lands together or not at all.
 
         BEGIN IMMEDIATE takes the write lock up front, so two sessions queue on the busy
-        timeout instead of failing on a lock upgrade.
+        timeout instead of failing on a lock upgrade. `pipeline` matters on a team store only
+        (`pipeline.submit`): a GeoPackage answers each statement at once.
         """
         if self.read_only:
             raise StoreError(f"{self.target} is open read-only")
