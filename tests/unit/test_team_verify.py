@@ -11,7 +11,7 @@ import pytest
 from mist_qgis.core.posts import PostRecord
 from mist_qgis.core.store import open_store
 from mist_qgis.core.verify.agreement import cohen_kappa
-from mist_qgis.core.verify.records import Verdict, VerdictConflict
+from mist_qgis.core.verify.records import Verdict, VerdictConflict, VerdictError
 from mist_qgis.core.verify.team import (
     next_post,
     release,
@@ -20,7 +20,7 @@ from mist_qgis.core.verify.team import (
     team_conflicts,
     watch_verdicts,
 )
-from mist_qgis.core.verify.verdicts import write_verdict
+from mist_qgis.core.verify.verdicts import write_verdict, write_verdicts
 from tests.helpers.processes import run_in_processes
 
 
@@ -121,6 +121,32 @@ def test_verdicts_of_others_arrive_without_reloading(store, store_path):
     reader.join(timeout=25)
     assert [(e.op, e.post_fid, e.analyst, e.verdict) for e in got] == [
         ("insert", fids[2], "ben", "flood"), ("insert", fids[0], "cy", "not_flood")]
+
+
+def test_a_refused_verdict_is_never_announced(store, store_path):
+    fids = _posts(store, 2)
+    mine = next_post(store, "ana")
+    events = watch_verdicts(store, timeout=20, poll_seconds=0.05)
+    got = []
+
+    def collect():
+        for event in events:
+            got.append(event)
+            if len(got) == 2:
+                return
+
+    reader = threading.Thread(target=collect)
+    reader.start()
+    with open_store(store_path) as other:
+        write_verdict(other, Verdict(fids[0], "not_flood", "ben"))
+        with pytest.raises(VerdictConflict):
+            write_verdict(store, Verdict(fids[0], "flood", "ana"), seen=mine.seen)
+        with pytest.raises(VerdictError, match="not in the store"):
+            write_verdicts(store, [Verdict(fids[1], "flood", "ana"), Verdict(fids[1] + 999, "flood", "ana")])
+        write_verdict(other, Verdict(fids[1], "unsure", "cy"))
+    reader.join(timeout=25)
+    assert [(e.analyst, e.post_fid) for e in got] == [("ben", fids[0]), ("cy", fids[1])]
+    assert store.count("verifications") == 2
 
 
 def _analyst(target: str, name: str, queue) -> None:
