@@ -2,10 +2,10 @@
 (conflict checks), and verdicts newer than a given one (what changed since).
 
 The same statements run on both backends. A GeoPackage serialises writers (a batch holds the
-file's write lock); PostgreSQL does not, so `lock_first_open` takes a per-post advisory lock
+file's write lock); PostgreSQL does not, so `look_for_post` takes a per-post advisory lock
 there before a post is handed out, and `lease_if_open`, a statement of its own after it, sees
 every lease committed before. The statements of one hand-out are submitted before their answers
-are read (`pipeline`), so a team store answers them in three round trips.
+are read (`pipeline`), so a team store answers them in two round trips.
 """
 
 from __future__ import annotations
@@ -25,43 +25,45 @@ def later(iso: str, seconds: float) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def hand_out_state(conn, analyst: str, per_post_key: str):
-    """Submit: the database's clock (every analyst's lease is timed by the same clock), the
-    setting `per_post_key` and the post this analyst holds a live lease on, in one row."""
-    return submit(
-        conn,
-        f"WITH t AS (SELECT {SQLITE_NOW} AS now) SELECT t.now, "
-        "(SELECT value FROM mist_meta WHERE key = :key), "
-        "(SELECT l.post_fid FROM leases l WHERE l.analyst = :me AND l.expires_at > t.now "
-        "ORDER BY l.leased_at, l.post_fid LIMIT 1) FROM t",
-        {"key": per_post_key, "me": analyst})
-
-
 # a post is open to an analyst who has not judged it while fewer than `k` analysts have judged it
-# or hold a live lease on it
-_OPEN = (
-    "NOT EXISTS (SELECT 1 FROM verifications v WHERE v.post_fid = p.fid AND v.analyst = :me) "
-    "AND (SELECT count(DISTINCT v.analyst) FROM verifications v WHERE v.post_fid = p.fid) "
-    "+ (SELECT count(*) FROM leases l WHERE l.post_fid = p.fid AND l.expires_at > :now AND l.analyst <> :me) < :k"
-)
+# or hold a live lease on it (`now` and `k`: SQL expressions)
+def _open(now: str, k: str) -> str:
+    return (
+        "NOT EXISTS (SELECT 1 FROM verifications v WHERE v.post_fid = p.fid AND v.analyst = :me) "
+        "AND (SELECT count(DISTINCT v.analyst) FROM verifications v WHERE v.post_fid = p.fid) "
+        f"+ (SELECT count(*) FROM leases l WHERE l.post_fid = p.fid AND l.expires_at > {now} AND l.analyst <> :me) "
+        f"< {k}"
+    )
 
 
-def lock_first_open(conn, analyst: str, now: str, k: int, after: int = 0) -> int | None:
-    """The first of the next CANDIDATES posts (by fid, after `after`) open to the analyst that
-    no other analyst's transaction holds, held for this transaction; None when there is none.
-    With single verification, an unverified post (its mirror still empty, on a partial index)
-    is the only kind that can be open. Whether it is still open once held is `lease_if_open`."""
-    unverified = "p.verified IS NULL AND " if k == 1 else ""
-    held = ("pg_try_advisory_xact_lock(:lock, CAST(c.fid AS integer))" if getattr(conn, "dialect", "sqlite") == "postgresql"
-            else "1 = 1")
-    # the inner LIMIT keeps the candidates in order and the lock is tried on one row after
-    # another until one is taken, so no other post is locked
-    row = conn.execute(
-        f"SELECT c.fid FROM (SELECT p.fid FROM posts p WHERE {unverified}p.fid > :after AND {_OPEN} "
-        f"ORDER BY p.fid LIMIT :limit) c WHERE {held} LIMIT 1",
-        {"me": analyst, "now": now, "k": int(k), "after": int(after), "limit": CANDIDATES,
-         "lock": LEASE_LOCK}).fetchone()
-    return None if row is None else int(row[0])
+def look_for_post(conn, analyst: str, per_post_key: str, after: int = 0) -> tuple:
+    """One statement: (the database's clock, which times every analyst's lease; the setting
+    `per_post_key`; the post this analyst holds a live lease on; and when there is none, the
+    first of the next CANDIDATES posts by fid after `after` open to the analyst and held by no
+    other analyst's transaction, held now for this one). With single verification, an unverified
+    post (its mirror still empty, on a partial index) is the only kind that can be open. Whether
+    the post is still open once held is for `lease_if_open`, a statement of its own."""
+    k = "CAST(coalesce(t.setting, '1') AS INTEGER)"
+
+    def first_open(unverified: str) -> str:
+        candidates = (f"SELECT p.fid FROM posts p WHERE {unverified}p.fid > :after AND {_open('t.now', k)} "
+                      "ORDER BY p.fid")
+        if getattr(conn, "dialect", "sqlite") != "postgresql":
+            return f"({candidates} LIMIT 1)"
+        # the inner LIMIT keeps the candidates in order and the lock is tried on one row after
+        # another until one is taken, so no other post is locked
+        return (f"(SELECT c.fid FROM ({candidates} LIMIT :limit) c "
+                "WHERE pg_try_advisory_xact_lock(:lock, CAST(c.fid AS integer)) LIMIT 1)")
+
+    return tuple(conn.execute(
+        f"WITH t AS (SELECT {SQLITE_NOW} AS now, (SELECT value FROM mist_meta WHERE key = :key) AS setting), "
+        "mine AS (SELECT l.post_fid FROM leases l, t WHERE l.analyst = :me AND l.expires_at > t.now "
+        "ORDER BY l.leased_at, l.post_fid LIMIT 1) "
+        "SELECT t.now, t.setting, (SELECT post_fid FROM mine), "
+        f"CASE WHEN EXISTS (SELECT 1 FROM mine) THEN NULL WHEN {k} = 1 THEN {first_open('p.verified IS NULL AND ')} "
+        f"ELSE {first_open('')} END FROM t",
+        {"key": per_post_key, "me": analyst, "after": int(after), "limit": CANDIDATES, "lock": LEASE_LOCK},
+    ).fetchone())
 
 
 def lease_if_open(conn, post_fid: int, analyst: str, now: str, expires_at: str, k: int):
@@ -70,7 +72,7 @@ def lease_if_open(conn, post_fid: int, analyst: str, now: str, expires_at: str, 
     return submit(
         conn,
         "INSERT OR REPLACE INTO leases (post_fid, analyst, leased_at, expires_at) "
-        f"SELECT p.fid, :me, :now, :expires FROM posts p WHERE p.fid = :fid AND {_OPEN}",
+        f"SELECT p.fid, :me, :now, :expires FROM posts p WHERE p.fid = :fid AND {_open(':now', ':k')}",
         {"fid": int(post_fid), "me": analyst, "now": now, "expires": expires_at, "k": int(k)})
 
 

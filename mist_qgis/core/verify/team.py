@@ -61,8 +61,8 @@ def next_post(store: Store, analyst: str, lease_seconds: float = LEASE_SECONDS) 
     """The post this analyst should judge next, leased to them; None when nothing is left.
 
     An analyst who still holds a live lease gets the same post again (lease renewed), so a
-    reload or a second click never hands out a second post. On a team store this is three round
-    trips: the analyst's state, the first open post nobody else is taking, and its lease
+    reload or a second click never hands out a second post. On a team store this is two round
+    trips: the analyst's lease or the first open post nobody else is taking, then its lease
     with what was judged on it so far (sent with the COMMIT)."""
     analyst = (analyst or "").strip()
     if not analyst:
@@ -70,16 +70,16 @@ def next_post(store: Store, analyst: str, lease_seconds: float = LEASE_SECONDS) 
     after = 0
     while True:
         with store.batch(pipeline=True) as conn:
-            now, setting, fid = sql.hand_out_state(conn, analyst, PER_POST_KEY).fetchone()
+            now, setting, fid, found = sql.look_for_post(conn, analyst, PER_POST_KEY, after)
             k = _per_post(setting)
             expires = sql.later(now, lease_seconds)
-            if fid is None:
-                fid = sql.lock_first_open(conn, analyst, now, k, after)
-                if fid is None:
-                    return None
+            if fid is not None:
+                leased = sql.put_lease(conn, fid, analyst, now, expires)
+            elif found is not None:
+                fid = found
                 leased = sql.lease_if_open(conn, fid, analyst, now, expires, k)
             else:
-                leased = sql.put_lease(conn, fid, analyst, now, expires)
+                return None
             # with double verification the other analyst's verdict is expected, not a conflict: the
             # disagreements are `team_conflicts`
             judged = sql.latest_of_post(conn, fid) if k == 1 else None
