@@ -102,19 +102,25 @@ def test_agreement_and_conflicts_with_three_analysts(store):
     }
 
 
-def test_verdicts_of_others_arrive_without_reloading(store, store_path):
-    fids = _posts(store, 3)
+def _watch(store, n: int) -> tuple[threading.Thread, list]:
+    """A thread collecting the next `n` verdict events (listening before this returns)."""
     events = watch_verdicts(store, timeout=20, poll_seconds=0.05)
-    got = []
+    got: list = []
 
     def collect():
         for event in events:
             got.append(event)
-            if len(got) == 2:
+            if len(got) == n:
                 return
 
     reader = threading.Thread(target=collect)
     reader.start()
+    return reader, got
+
+
+def test_verdicts_of_others_arrive_without_reloading(store, store_path):
+    fids = _posts(store, 3)
+    reader, got = _watch(store, 2)
     with open_store(store_path) as other:  # another analyst's own connection
         write_verdict(other, Verdict(fids[2], "flood", "ben", note="knee deep"))
         write_verdict(other, Verdict(fids[0], "not_flood", "cy"))
@@ -126,17 +132,7 @@ def test_verdicts_of_others_arrive_without_reloading(store, store_path):
 def test_a_refused_verdict_is_never_announced(store, store_path):
     fids = _posts(store, 2)
     mine = next_post(store, "ana")
-    events = watch_verdicts(store, timeout=20, poll_seconds=0.05)
-    got = []
-
-    def collect():
-        for event in events:
-            got.append(event)
-            if len(got) == 2:
-                return
-
-    reader = threading.Thread(target=collect)
-    reader.start()
+    reader, got = _watch(store, 2)
     with open_store(store_path) as other:
         write_verdict(other, Verdict(fids[0], "not_flood", "ben"))
         with pytest.raises(VerdictConflict):

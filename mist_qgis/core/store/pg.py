@@ -29,7 +29,7 @@ from . import pg_bulk
 from .dialect import to_postgres
 from .pg_bulk import BULK_INDEX_BELOW
 from .pipeline import Fetched
-from .post_rows import PostRow
+from .post_rows import PostRow, first_of_each
 from .schema import LATEST_VERSION, MIGRATIONS
 from .store import SpatialIndexDeferral, Store, StoreError, StoreVersionError
 
@@ -463,7 +463,7 @@ class PgStore(Store):
 
         if not rows:
             return 0, 0
-        fresh = pg_bulk.first_of_each(rows)
+        fresh = first_of_each(rows)
         salt, stored_author = self.author_salt, self._stored_author
 
         def author(name: str | None) -> str | None:

@@ -44,18 +44,6 @@ _EWKB_POINT_SRID = 0x20000001
 Author = Callable[[str | None], str | None]
 
 
-def first_of_each(rows: Sequence[PostRow]) -> list[PostRow]:
-    """The rows whose (platform, post_id) is not earlier in the batch (a stream may repeat a post)."""
-    seen: set[tuple[str, str]] = set()
-    out = []
-    for row in rows:
-        key = (row[PLATFORM], row[POST_ID])
-        if key not in seen:
-            seen.add(key)
-            out.append(row)
-    return out
-
-
 def copy_cursor(raw):
     """A cursor whose COPY formats text with psycopg's C dumper (the connection's NUL-safe one is
     Python, called once per value) and whose rows are plain tuples."""
@@ -240,7 +228,8 @@ def restore_indexes(raw) -> list[str]:
 
 def restore_indexes_of_dead_load(raw) -> list[str]:
     """On opening a store: the indexes of a bulk load that died, unless a load is running now.
-    Nothing when this login may not build them (an analyst: the next lead's session does)."""
+    Nothing when this login may not build them (not the tables' owner: the owner's next opening
+    does)."""
     import psycopg
 
     if raw.execute("SELECT to_regclass('mist_meta') IS NULL").fetchone()[0]:

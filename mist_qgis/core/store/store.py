@@ -19,7 +19,7 @@ from ..errors import MistError
 from ..posts.record import PostRecord
 from ..stage import StageResult, Status
 from . import gpkg, rtree_bulk
-from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, post_row
+from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, first_of_each, post_row
 from .runs import close_interrupted_runs, interrupted_runs, this_process
 from .schema import LATEST_VERSION, MIGRATIONS
 
@@ -313,13 +313,7 @@ class Store:
                         (platform, *chunk),
                     )
                 )
-        fresh = []
-        for row in rows:
-            key = (row[PLATFORM], row[POST_ID])
-            if key not in existing:
-                existing.add(key)
-                fresh.append(row)
-        return fresh
+        return first_of_each(rows, existing)
 
     # -- runs and the issue report ---------------------------------------------------------
 
