@@ -234,6 +234,11 @@ def restore_indexes_of_dead_load(raw) -> list[str]:
 
     if raw.execute("SELECT to_regclass('mist_meta') IS NULL").fetchone()[0]:
         return []
+    if not raw.execute(
+            "SELECT EXISTS (SELECT 1 FROM mist_meta WHERE starts_with(key, %s)) "
+            "OR (to_regclass('posts') IS NOT NULL AND to_regclass(%s) IS NULL)",
+            (DEFERRED_INDEX, POSTS_GIST)).fetchone()[0]:
+        return []  # nothing to build (every opening but the one after a load that died)
     if not take_bulk_lock(raw):
         return []
     try:
