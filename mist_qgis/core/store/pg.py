@@ -402,8 +402,11 @@ class PgStore(Store):
         (`pipeline.submit`), for the few hot paths written for it (no COPY inside)."""
         if self.read_only:
             raise StoreError(f"{self.target} is open read-only")
+        from psycopg.pq import TransactionStatus
+
         with self._lock, self._guard():
-            if not pipeline:
+            # inside another batch (a savepoint) statements go one by one
+            if not pipeline or self._conn.raw.info.transaction_status != TransactionStatus.IDLE:
                 with self._conn.raw.transaction():
                     yield self._conn
                 return
