@@ -257,22 +257,24 @@ class PgConnection:
                 self._media_dir = default_media_root() / f"{safe[-60:]}-{digest}.media"
         return self._media_dir
 
-    def execute(self, sql: str, params: Any = ()) -> Fetched:
+    def _send(self, sql: str, params: Any) -> tuple[Any, bool]:
         t = to_postgres(sql)
         cur = self.raw.cursor()
         cur.execute(t.sql + (" RETURNING fid" if t.returns_fid else ""), _bind(params, t.numbered))
+        return cur, t.returns_fid
+
+    def execute(self, sql: str, params: Any = ()) -> Fetched:
+        cur, returns_fid = self._send(sql, params)
         if self.pipeline is not None:
             self.pipeline.sync()  # this statement's answer is needed now
-        return _fetched(cur, t.returns_fid)
+        return _fetched(cur, returns_fid)
 
     def submit(self, sql: str, params: Any = ()) -> Fetched | _Pending:
         """`pipeline.submit`: in a pipelined batch the statement is only queued."""
         if self.pipeline is None:
             return self.execute(sql, params)
-        t = to_postgres(sql)
-        cur = self.raw.cursor()
-        cur.execute(t.sql + (" RETURNING fid" if t.returns_fid else ""), _bind(params, t.numbered))
-        return _Pending(cur, t.returns_fid, self.pipeline)
+        cur, returns_fid = self._send(sql, params)
+        return _Pending(cur, returns_fid, self.pipeline)
 
     def executemany(self, sql: str, seq: Any) -> Fetched:
         t = to_postgres(sql)
