@@ -109,6 +109,8 @@ _INSERT = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _INSERT_SELECT = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+", re.IGNORECASE)
+_REPLACE_SELECT = re.compile(
+    r'^\s*INSERT\s+OR\s+REPLACE\s+INTO\s+("?)(\w+)\1\s*\(([^)]*)\)\s*(SELECT\b.*)$', re.IGNORECASE | re.DOTALL)
 _INSERT_TABLE = re.compile(r'^\s*INSERT\s+INTO\s+"?(\w+)"?', re.IGNORECASE)
 _SET_GEOM = re.compile(r"\b(geom)\s*=\s*(\?\d*|:\w+)")
 _PRAGMAS = {
@@ -124,8 +126,12 @@ def _rewrite_insert(sql: str) -> str:
         kind = _INSERT_SELECT.match(sql)
         if kind and kind.group(1).upper() == "IGNORE":
             return _INSERT_SELECT.sub("INSERT INTO ", sql) + " ON CONFLICT DO NOTHING"
+        replace = _REPLACE_SELECT.match(sql)
+        if replace:
+            quote, table, cols, query = replace.groups()
+            return f"INSERT INTO {quote}{table}{quote} ({cols}) {query} {_on_conflict_replace(table, cols)}"
         if kind:
-            raise ValueError(f"INSERT OR REPLACE needs a column list and VALUES: {sql[:80]}")
+            raise ValueError(f"INSERT OR REPLACE needs a column list: {sql[:80]}")
         return sql
     mode, quote, table, cols, values = m.groups()
     columns = [c.strip().strip('"') for c in cols.split(",")]
@@ -138,14 +144,19 @@ def _rewrite_insert(sql: str) -> str:
     if mode and mode.upper() == "IGNORE":
         out += " ON CONFLICT DO NOTHING"
     elif mode:
-        keys = UPSERT_KEYS.get(table)
-        if keys is None:
-            raise ValueError(f"no upsert key is known for table {table}")
-        updates = [c for c in columns if c not in keys]
-        action = ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in updates)) if updates \
-            else "DO NOTHING"
-        out += f" ON CONFLICT ({', '.join(keys)}) {action}"
+        out += " " + _on_conflict_replace(table, cols)
     return out
+
+
+def _on_conflict_replace(table: str, cols: str) -> str:
+    """`INSERT OR REPLACE`'s clause: the row's columns replace those of the row with its key."""
+    keys = UPSERT_KEYS.get(table)
+    if keys is None:
+        raise ValueError(f"no upsert key is known for table {table}")
+    updates = [c for c in (c.strip().strip('"') for c in cols.split(",")) if c not in keys]
+    action = ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in updates)) if updates \
+        else "DO NOTHING"
+    return f"ON CONFLICT ({', '.join(keys)}) {action}"
 
 
 _JSON_EACH = re.compile(r"json_each\((%s|%\(\w+\)s)\)")

@@ -42,7 +42,11 @@ class LeasedPost:
 
 
 def verifications_per_post(store: Store) -> int:
-    return int(store.get_meta(PER_POST_KEY) or 1)
+    return _per_post(store.get_meta(PER_POST_KEY))
+
+
+def _per_post(setting: str | None) -> int:
+    return int(setting or 1)
 
 
 def set_verifications_per_post(store: Store, n: int) -> None:
@@ -57,33 +61,38 @@ def next_post(store: Store, analyst: str, lease_seconds: float = LEASE_SECONDS) 
     """The post this analyst should judge next, leased to them; None when nothing is left.
 
     An analyst who still holds a live lease gets the same post again (lease renewed), so a
-    reload or a second click never hands out a second post."""
+    reload or a second click never hands out a second post. On a team store this is two round
+    trips: the analyst's lease or the first open post nobody else is taking, then its lease
+    with what was judged on it so far (sent with the COMMIT)."""
     analyst = (analyst or "").strip()
     if not analyst:
         raise MistError("an analyst name is required to hand out posts")
-    k = verifications_per_post(store)
-    with store.batch() as conn:
-        now = sql.db_now(conn)
-        expires = sql.later(now, lease_seconds)
-        fid = sql.my_lease(conn, analyst, now)
-        if fid is None:
-            for candidate in sql.candidates(conn, analyst, now, k):
-                if sql.try_lock(conn, candidate) and sql.still_open(conn, candidate, analyst, now, k):
-                    fid = candidate
-                    break
-        if fid is None:
-            return None
-        sql.put_lease(conn, fid, analyst, now, expires)
-        # with double verification the other analyst's verdict is expected, not a conflict: the
-        # disagreements are `team_conflicts`
-        seen = {} if k > 1 else {(fid, media): vfid for media, vfid in sql.latest_of_post(conn, fid).items()}
-    return LeasedPost(fid, analyst, expires, seen)
+    after = 0
+    while True:
+        with store.batch(pipeline=True) as conn:
+            now, setting, fid, found = sql.look_for_post(conn, analyst, PER_POST_KEY, after)
+            k = _per_post(setting)
+            expires = sql.later(now, lease_seconds)
+            if fid is not None:
+                leased = sql.put_lease(conn, fid, analyst, now, expires)
+            elif found is not None:
+                fid = found
+                leased = sql.lease_if_open(conn, fid, analyst, now, expires, k)
+            else:
+                return None
+            # with double verification the other analyst's verdict is expected, not a conflict: the
+            # disagreements are `team_conflicts`
+            judged = sql.latest_of_post(conn, fid) if k == 1 else None
+        if leased.rowcount:
+            seen = {(fid, media): vfid for media, vfid in judged().items()} if judged else {}
+            return LeasedPost(int(fid), analyst, expires, seen)
+        after = fid  # someone took it between the look and the lock: the next one
 
 
 def release(store: Store, post: LeasedPost) -> bool:
     """Give a post back without judging it (it goes to the next analyst who asks)."""
     with store.batch() as conn:
-        return sql.drop_lease(conn, post.post_fid, post.analyst) > 0
+        return sql.drop_lease(conn, post.post_fid, post.analyst).rowcount > 0
 
 
 # -- the other analysts' verdicts as they land ----------------------------------------------------
