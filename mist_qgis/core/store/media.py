@@ -104,8 +104,8 @@ def requeue_transient(store: Store, max_retries: int, backoff_s: float,
     failures (404, refused URL, not an image) are never chosen. Returns (requeued, given up):
     rows past the limit lose their retry mark and stay failed. Writes only when a row is due."""
     now = now or datetime.now(UTC)
-    rows = store.query(
-        "SELECT fid, retries, retry_failed_at FROM media WHERE status = 'failed' AND retry_failed_at IS NOT NULL")
+    rows = store.query("SELECT fid, retries, retry_failed_at FROM media WHERE status = ? AND retry_failed_at IS NOT NULL",
+                       (MediaStatus.FAILED,))
     due, given_up = [], []
     for fid, retries, failed_at in rows:
         if retries >= max_retries:
@@ -118,8 +118,9 @@ def requeue_transient(store: Store, max_retries: int, backoff_s: float,
             due.append((fid,))
     if due or given_up:
         with store.batch() as conn:
-            conn.executemany("UPDATE media SET status = 'pending', retries = retries + 1, retry_failed_at = NULL "
-                             "WHERE fid = ? AND status = 'failed'", due)
+            conn.executemany("UPDATE media SET status = ?, retries = retries + 1, retry_failed_at = NULL "
+                             "WHERE fid = ? AND status = ?", [(MediaStatus.PENDING, fid, MediaStatus.FAILED)
+                                                              for (fid,) in due])
             conn.executemany("UPDATE media SET retry_failed_at = NULL WHERE fid = ?", given_up)
     return len(due), len(given_up)
 
