@@ -12,7 +12,9 @@ For each located post (geotag, place or text-derived coarse point) with cached p
    geo_source 'image_match', accuracy, match_ref, match_score; the location before the move is
    kept (orig_lon/orig_lat and the `geolocations` line old -> new).
 MIST mode picks the highest confidence and moves only above `min_confidence`; paper mode picks
-the highest rate. Reference features are extracted once and cached in the store.
+the highest rate. The confidence is the store's refit from analysts' verdicts when one was
+accepted (`calibration.py`), else the shipped calibration. Reference features are extracted
+once and cached in the store.
 
 With a retrieval model (`retrieval_model`, an image embedding tag), candidates come from the
 retrieval index (`retrieval.py`) instead: for an unlocated post, references near its nearest
@@ -38,6 +40,7 @@ from ..errors import Cancelled
 from ..geodesy import haversine_m
 from ..stage import LocateStatus, Status, error_message, run_stage
 from ..store import geoloc_sql
+from .calibration import active_constants
 from .features import FeatureBlobError, Features
 from .masks import filter_matches, load_masker
 from .matchers import DEFAULT_MATCHER, Matcher, MatcherUnavailable, create
@@ -229,6 +232,8 @@ class Geolocator:
             self.matcher_error = str(exc)
         self.masker, self.mask_note = load_masker(options.mask_model, options.mask_optional_classes)
         self.cache = ReferenceCache(store, self.matcher) if self.matcher else None
+        # a confidence refitted from this store's placement verdicts replaces the shipped one
+        self.constants = active_constants(store, self.matcher.name) if self.matcher else None
         self.retrieval = None
         if options.retrieval_model:
             from .retrieval import RetrievalIndex, image_model_tag, index_base
@@ -427,7 +432,7 @@ class Geolocator:
             dropped = 0
             if mask is not None:
                 match, dropped = filter_matches(match, mask)
-            out.append(score_pair(ref.ref_uid, match, o.geometry, dropped))
+            out.append(score_pair(ref.ref_uid, match, o.geometry, dropped, self.constants))
         return out
 
 

@@ -41,7 +41,7 @@ UPSERT_KEYS: dict[str, tuple[str, ...]] = {
 # Tables whose rows get a `fid` from the database (an INSERT into them reports `lastrowid`).
 FID_TABLES = frozenset({
     "posts", "media", "runs", "issues", "predictions", "matches", "verifications", "references",
-    "coarse_locations", "geolocations", "post_categories", "alerts",
+    "coarse_locations", "geolocations", "post_categories", "alerts", "placement_verdicts", "confidence_models",
 })
 GEOMETRY_COLUMNS = frozenset({"geom"})
 
