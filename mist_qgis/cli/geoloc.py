@@ -1,4 +1,5 @@
-"""The geolocation verbs: `import-references`, `geolocate`, `locate-retrieval`, `evaluate-geolocation`."""
+"""The geolocation verbs: `import-references`, `geolocate`, `locate-retrieval`, `evaluate-geolocation`,
+`refit-confidence`."""
 
 from __future__ import annotations
 
@@ -101,6 +102,15 @@ def evaluate_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return {"STORE": existing_store(args), "TRUTH": existing(args.truth, "--truth"), "ID_FIELD": args.id_field}
 
 
+def refit_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store(parser)
+    choice(parser, "--matcher", "MATCHER", options.MATCHERS, "matcher whose confidence is refitted")
+
+
+def refit_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    return {"STORE": existing_store(args), "MATCHER": args.matcher}
+
+
 IMPORT_REFERENCES = Verb(
     "import-references", "import reference imagery (CSV, MIST-SMMD street view, GeoJSON, geotagged photos)",
     "mist:importreferences", import_references_arguments, import_references_parameters)
@@ -111,3 +121,5 @@ LOCATE_RETRIEVAL = Verb(
     "mist:retrievalgeolocation", locate_retrieval_arguments, locate_retrieval_parameters)
 EVALUATE_GEOLOCATION = Verb("evaluate-geolocation", "geolocation error in metres against true locations",
                             "mist:evaluategeolocation", evaluate_arguments, evaluate_parameters)
+REFIT_CONFIDENCE = Verb("refit-confidence", "refit the geolocation confidence from analysts' placement verdicts",
+                        "mist:refitgeolocconfidence", refit_arguments, refit_parameters)

@@ -276,3 +276,42 @@ class EvaluateGeolocationAlgorithm(MistAlgorithm):
             result = evaluate_store(store, truth)
         push_lines(feedback, result)
         return {"RESULT": json.dumps(result)}
+
+
+class RefitConfidenceAlgorithm(MistAlgorithm):
+    _name = "refitgeolocconfidence"
+    _display_name = QT_TR_NOOP("Refit geolocation confidence from analysts' verdicts")
+    _group = GROUP
+    _short_help = QT_TR_NOOP(
+        "Refits the logistic that turns match evidence (inliers, inlier ratio) into a geolocation confidence "
+        "from the analysts' verdicts on placements (right place / wrong place in the Verify dock's match view). "
+        "Reports the expected calibration error of the model in use and of the refit (cross-validated, out of "
+        "fold), stores the refit with its version, and uses it for later geolocation runs only when it is "
+        "better calibrated. With fewer than 30 verdicts, or fewer than 5 of either kind, the model in use stays "
+        "and the log says how many more verdicts are needed."
+    )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        self.add_store_parameter()
+        self.add_choice("MATCHER", tr("Matcher"), options.MATCHERS)
+        self.addOutput(QgsProcessingOutputNumber("VERSION", tr("Refit version")))
+        self.addOutput(QgsProcessingOutputNumber("ECE_BEFORE", tr("Calibration error before")))
+        self.addOutput(QgsProcessingOutputNumber("ECE_AFTER", tr("Calibration error after (out of fold)")))
+        self.addOutput(QgsProcessingOutputNumber("ACCEPTED", tr("Refit in use (1) or not (0)")))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..core.geoloc.calibration import refit_confidence
+
+        matcher = self.choice(parameters, "MATCHER", context)
+        with self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+            result = refit_confidence(store, matcher, feedback.setProgress, feedback.isCanceled)
+        a, b, c = result.constants
+        push_lines(feedback, {
+            "matcher": matcher, "version": result.version, "verdicts": result.verdicts,
+            "right place": result.correct, "ECE before": round(result.ece_before, 4),
+            "ECE after (out of fold)": round(result.ece_after, 4), "folds": result.folds,
+            "constants": f"A {a:.3f}, B {b:.3f}, C {c:.3f}", "in use": result.accepted})
+        return {"VERSION": result.version, "ECE_BEFORE": result.ece_before, "ECE_AFTER": result.ece_after,
+                "ACCEPTED": int(result.accepted)}

@@ -154,6 +154,7 @@ def _examples(tmp_path):
         "geolocate": ["--store", s, "--retrieval-model", "emb@1", "--retrieval-k", "5"],
         "locate-retrieval": ["--store", s, "--model", "emb@1", "--k", "5", "--rasters", o],
         "evaluate-geolocation": ["--store", s, "--truth", str(f["truth.geojson"])],
+        "refit-confidence": ["--store", s, "--matcher", "sift"],
         "export-verified": ["--store", s, "--out", str(tmp_path / "v.gpkg")],
         "density": ["--store", s, "--out", o], "inundation": ["--store", s, "--dem", str(f["dem.tif"]), "--out", o],
         "selo": ["--raster", str(f["r.tif"]), "--image-model", str(f["m.onnx"]), "--out", str(tmp_path / "m.tif"),

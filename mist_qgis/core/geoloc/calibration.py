@@ -27,6 +27,7 @@ from ..errors import MistError
 from ..stage import run_stage
 from ..store import calibration_sql
 from ..store import match_view_sql as store_match
+from ..store.calibration_sql import active_constants
 from ..store.store import utc_now
 from .scoring import CALIBRATION, DEFAULT_CALIBRATION, evidence_features
 
@@ -163,11 +164,30 @@ def refit(evidence: list[tuple[int, float]], correct: list[bool], matcher: str =
     return Refit(matcher, _fit(x, y), previous, n, n_correct, before, after, folds, accepted, note=note)
 
 
-def active_constants(store, matcher: str) -> tuple[float, float, float] | None:
-    """The store's last accepted refit for a matcher, None when it has none (shipped constants)."""
-    for row in calibration_sql.confidence_models(store, matcher, accepted_only=True):
-        return float(row["a"]), float(row["b"]), float(row["c"])
-    return None
+@dataclass
+class CalibrationState:
+    """What the Quality tab shows for a matcher: the current verdicts, how the model in use does on
+    them, what is still missing for a refit, and the latest stored refit (None: never refitted)."""
+
+    matcher: str
+    verdicts: int
+    correct: int
+    in_use: Reliability | None
+    shortfall: str
+    latest: dict | None
+
+
+def calibration_state(store, matcher: str) -> CalibrationState:
+    rows = calibration_sql.current_placement_verdicts(store, matcher)
+    n_correct = sum(1 for r in rows if r[2])
+    in_use = None
+    if rows:
+        constants = active_constants(store, matcher) or CALIBRATION.get(matcher, CALIBRATION[DEFAULT_CALIBRATION])
+        in_use = reliability(_predict(tuple(constants), _design([(r[0], r[1]) for r in rows])),
+                             np.array([r[2] for r in rows]))
+    models = calibration_sql.confidence_models(store, matcher)
+    return CalibrationState(matcher, len(rows), n_correct, in_use, shortfall(len(rows), n_correct),
+                            models[0] if models else None)
 
 
 def refit_confidence(store, matcher: str = DEFAULT_CALIBRATION, progress: Callable[[float], None] | None = None,

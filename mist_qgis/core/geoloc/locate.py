@@ -40,7 +40,7 @@ from ..errors import Cancelled
 from ..geodesy import haversine_m
 from ..stage import LocateStatus, Status, error_message, run_stage
 from ..store import geoloc_sql
-from .calibration import active_constants
+from ..store.calibration_sql import active_constants
 from .features import FeatureBlobError, Features
 from .masks import filter_matches, load_masker
 from .matchers import DEFAULT_MATCHER, Matcher, MatcherUnavailable, create

@@ -93,3 +93,10 @@ def confidence_models(store: Store, matcher: str | None = None, accepted_only: b
         row["accepted"] = bool(row["accepted"])
         out.append(row)
     return out
+
+
+def active_constants(store: Store, matcher: str) -> tuple[float, float, float] | None:
+    """The store's last accepted refit for a matcher, None when it has none (shipped constants)."""
+    for row in confidence_models(store, matcher, accepted_only=True):
+        return float(row["a"]), float(row["b"]), float(row["c"])
+    return None
