@@ -34,7 +34,7 @@
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="166"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -309,52 +309,52 @@
         <translation>照片已损坏，无法解码：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="77"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="79"/>
         <source>Recall</source>
         <translation>召回率</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="78"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="80"/>
         <source>Precision</source>
         <translation>精确率</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="79"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="81"/>
         <source>AP {ap:.2f} ({pos} flood / {neg} not)</source>
         <translation>AP {ap:.2f}（{pos} 张淹水 / {neg} 张未淹水）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="86"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="88"/>
         <source>called flood</source>
         <translation>判为淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="86"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="88"/>
         <source>called not</source>
         <translation>判为未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="87"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="89"/>
         <source>verified flood</source>
         <translation>核验为淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="87"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="89"/>
         <source>verified not</source>
         <translation>核验为未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="88"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="90"/>
         <source>At threshold {t:.2f}</source>
         <translation>阈值 {t:.2f} 时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="109"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="111"/>
         <source>Verdicts</source>
         <translation>判定数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="147"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="181"/>
         <source>Screening model against verified photos</source>
         <translation>筛查模型与已核验照片对比</translation>
     </message>
@@ -364,32 +364,32 @@
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="160"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="194"/>
         <source>Threshold</source>
         <translation>阈值</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="168"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="202"/>
         <source>Verdicts over time</source>
         <translation>判定随时间变化</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="171"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="205"/>
         <source>per day</source>
         <translation>按天</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="172"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="206"/>
         <source>per hour</source>
         <translation>按小时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="180"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="214"/>
         <source>Agreement between analysts</source>
         <translation>分析员间一致性</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="227"/>
         <source>Post</source>
         <translation>帖子</translation>
     </message>
@@ -399,52 +399,52 @@
         <translation>照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="227"/>
         <source>Analyst A</source>
         <translation>分析员 A</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="227"/>
         <source>Analyst B</source>
         <translation>分析员 B</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="269"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="318"/>
         <source>No store open.</source>
         <translation>未打开数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="278"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="329"/>
         <source>{n} verified photos scored · precision {p} · recall {r} · F1 {f}</source>
         <translation>已评分的核验照片 {n} 张 · 精确率 {p} · 召回率 {r} · F1 {f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="283"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="334"/>
         <source>Needs verified flood and not-flood photos scored by this model.</source>
         <translation>需要已由此模型评分、且已核验为淹水和未淹水的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="287"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="338"/>
         <source>No screening results in this store yet.</source>
         <translation>此数据库中尚无筛查结果。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="292"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="343"/>
         <source>No verdicts yet.</source>
         <translation>尚无判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="301"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="377"/>
         <source>Agreement needs verdicts from two analysts.</source>
         <translation>计算一致性需要两位分析员的判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="305"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="381"/>
         <source>{n} photos judged by both; kappa undefined: {reason}</source>
         <translation>两人均已判定的照片 {n} 张；kappa 无定义：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="308"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="384"/>
         <source>{n} photos judged by both · agreement {o:.0%} · Cohen's kappa {k:.2f} · {c} conflicts</source>
         <translation>两人均已判定的照片 {n} 张 · 一致率 {o:.0%} · Cohen's kappa {k:.2f} · {c} 处冲突</translation>
     </message>
@@ -509,52 +509,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="91"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="93"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="125"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="125"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="135"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="137"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="139"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="141"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="146"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="147"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="149"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="150"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="152"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="157"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="159"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,12 +599,12 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="256"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="259"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="179"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -614,117 +614,117 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="239"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="243"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="246"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="246"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="249"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="247"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="250"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="309"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="312"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="337"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="340"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="399"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="402"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="414"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="414"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="426"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="429"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="437"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="448"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="451"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="478"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="481"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="521"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="521"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="523"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="523"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="528"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="528"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="529"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="532"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="549"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="552"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="639"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="673"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="643"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="677"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="689"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="683"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="717"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="694"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="728"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -974,7 +974,7 @@
         <translation>将每条帖子移动到其照片的拍摄位置：先按全局嵌入相似度对帖子不确定性半径内的参考影像排序，对前 k 张进行匹配（默认 DISK + LightGlue，离线运行），再对匹配结果进行几何验证（MAGSAC++）；当校准置信度足够高时，帖子移动到最佳参考影像的坐标。“忠实于论文”模式复现 LSGL：对每个候选都进行匹配，并按论文中的得分 / 误差指示率选出最佳位置。可选的地名库图层（OSM 道路、地点）会先根据帖子文本中的地名为无位置的帖子定位。可断点续跑；有问题的照片和参考影像会连同原因列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="152"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="296"/>
         <source>Matcher</source>
         <translation>匹配器</translation>
     </message>
@@ -1869,27 +1869,27 @@
         <translation>此处无法运行任何匹配器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="110"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="131"/>
         <source>Drawing the match…</source>
         <translation>正在绘制匹配…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="110"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="131"/>
         <source>Matching photo {media} with reference {ref} ({matcher}). This can take a few seconds; you can keep verifying.</source>
         <translation>正在将照片 {media} 与参考影像 {ref} 匹配（{matcher}）。这可能需要几秒钟；您可以继续核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="129"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="150"/>
         <source>The PNG was written but cannot be read: {path}</source>
         <translation>PNG 已写入但无法读取：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="130"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="151"/>
         <source>The match view could not be drawn</source>
         <translation>无法绘制匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="144"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="165"/>
         <source>Post {post}: photo {media} ↔ reference {ref}, geolocated with {matcher}</source>
         <translation>帖子 {post}：照片 {media} ↔ 参考影像 {ref}，使用 {matcher} 进行地理定位</translation>
     </message>
@@ -1899,52 +1899,52 @@
         <translation>，置信度 {c:.2f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="152"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="173"/>
         <source>Drawn with {used}: the geolocation&apos;s matcher {requested} cannot be created here ({why}).</source>
         <translation>使用 {used} 绘制：地理定位所用的匹配器 {requested} 在此处无法创建（{why}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="155"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="176"/>
         <source>Drawn with {used}, the matcher of the geolocation.</source>
         <translation>使用地理定位所用的匹配器 {used} 绘制。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="157"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="178"/>
         <source>{n} matches, {k} inliers (green); other matches red.</source>
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="213"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="557"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="560"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="565"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="568"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="570"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="570"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="576"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="579"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="579"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="582"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2264,7 +2264,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2964,6 +2964,146 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Install dependencies…</source>
         <translation>安装依赖…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="83"/>
+        <source>Right place</source>
+        <translation>位置正确</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="84"/>
+        <source>The reference shows where this photo was taken: the placement is right. These verdicts refit the geolocation confidence.</source>
+        <translation>参考影像显示的正是这张照片的拍摄地点：定位正确。这些判定用于重新拟合地理定位置信度。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="86"/>
+        <source>Wrong place</source>
+        <translation>位置错误</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="87"/>
+        <source>The reference shows another place: the placement is wrong. These verdicts refit the geolocation confidence.</source>
+        <translation>参考影像显示的是别处：定位错误。这些判定用于重新拟合地理定位置信度。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="108"/>
+        <source>Placement judged right</source>
+        <translation>定位已判定为正确</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="108"/>
+        <source>Placement judged wrong</source>
+        <translation>定位已判定为错误</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="108"/>
+        <source>Placement not judged yet</source>
+        <translation>定位尚未判定</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="125"/>
+        <source>perfectly calibrated</source>
+        <translation>完全校准</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="128"/>
+        <source>in use, ECE {e:.3f}</source>
+        <translation>当前使用，ECE {e:.3f}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="131"/>
+        <source>refit (out of fold), ECE {e:.3f}</source>
+        <translation>重新拟合（折外），ECE {e:.3f}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="142"/>
+        <source>Confidence</source>
+        <translation>置信度</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="143"/>
+        <source>Share judged right place</source>
+        <translation>判定为位置正确的比例</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="234"/>
+        <source>Geolocation confidence against placement verdicts</source>
+        <translation>地理定位置信度与定位判定对比</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="353"/>
+        <source>No placement verdicts yet: judge placements in the Match view (Right place / Wrong place).</source>
+        <translation>尚无定位判定：请在匹配视图中判定定位（位置正确 / 位置错误）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="357"/>
+        <source>{n} placement verdicts ({k} right place).</source>
+        <translation>{n} 条定位判定（{k} 条位置正确）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="362"/>
+        <source>Refit version {v} on {n} verdicts: ECE {b:.3f} -&gt; {a:.3f} (out of fold); {use}.</source>
+        <translation>第 {v} 版重新拟合，基于 {n} 条判定：ECE {b:.3f} -&gt; {a:.3f}（折外）；{use}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="362"/>
+        <source>in use</source>
+        <translation>已启用</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="362"/>
+        <source>not used</source>
+        <translation>未启用</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="366"/>
+        <source>Not refitted yet: the shipped confidence is in use.</source>
+        <translation>尚未重新拟合：使用随附的置信度。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="614"/>
+        <source>Saved: the placement of post {post} is {verdict}.</source>
+        <translation>已保存：帖子 {post} 的定位为{verdict}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="614"/>
+        <source>right</source>
+        <translation>正确</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="614"/>
+        <source>wrong</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="283"/>
+        <source>Refit geolocation confidence from analysts&apos; verdicts</source>
+        <translation>根据分析员判定重新拟合地理定位置信度</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="285"/>
+        <source>Refits the logistic that turns match evidence (inliers, inlier ratio) into a geolocation confidence from the analysts&apos; verdicts on placements (right place / wrong place in the Verify dock&apos;s match view). Reports the expected calibration error of the model in use and of the refit (cross-validated, out of fold), stores the refit with its version, and uses it for later geolocation runs only when it is better calibrated. With fewer than 30 verdicts, or fewer than 5 of either kind, the model in use stays and the log says how many more verdicts are needed.</source>
+        <translation>根据分析员对定位的判定（核查面板匹配视图中的“位置正确 / 位置错误”），重新拟合将匹配证据（内点数、内点比例）转换为地理定位置信度的逻辑回归。报告当前模型与重新拟合模型（交叉验证，折外）的期望校准误差，按版本保存重新拟合结果，且仅在其校准更好时用于之后的地理定位运行。判定少于 30 条，或任一类少于 5 条时，保留当前模型，日志说明还需要多少条判定。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="297"/>
+        <source>Refit version</source>
+        <translation>重新拟合版本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="298"/>
+        <source>Calibration error before</source>
+        <translation>之前的校准误差</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="299"/>
+        <source>Calibration error after (out of fold)</source>
+        <translation>之后的校准误差（折外）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="300"/>
+        <source>Refit in use (1) or not (0)</source>
+        <translation>重新拟合已启用（1）或未启用（0）</translation>
     </message>
 </context>
 </TS>
