@@ -141,14 +141,11 @@ def test_refit_from_the_stores_verdicts_is_versioned_and_used(store, tmp_path):
     stored = calibration_sql.confidence_models(store, "disk-lightglue")
     assert len(stored) == 1 and stored[0]["version"] == 1 and stored[0]["verdicts"] == 60
     assert stored[0]["reliability"]["after"]["counts"] == first.after.counts
-    assert stored[0]["accepted"] == first.accepted
-    if first.accepted:
-        assert calibration.active_constants(store, "disk-lightglue") == pytest.approx(first.constants)
-        geolocator = Geolocator(store, GeolocateOptions(matcher="sift"))
-        assert geolocator.constants is None  # another matcher keeps its own calibration
+    assert stored[0]["accepted"] and first.accepted
+    assert calibration.active_constants(store, "disk-lightglue") == pytest.approx(first.constants)
+    assert Geolocator(store, GeolocateOptions(matcher="sift")).constants is None  # another matcher: its own
     second = refit_confidence(store, "disk-lightglue")
-    assert second.version == 2
-    assert second.previous == pytest.approx(first.constants if first.accepted else CALIBRATION["disk-lightglue"])
+    assert second.version == 2 and second.previous == pytest.approx(first.constants)
 
 
 def test_placement_verdicts_refuse_posts_matching_never_placed(store, tmp_path):
@@ -164,3 +161,20 @@ def test_placement_verdicts_refuse_posts_matching_never_placed(store, tmp_path):
     row = store.query("SELECT inliers, inlier_ratio, ref_uid, matcher FROM placement_verdicts WHERE fid = ?", (fid,))[0]
     assert (row["inliers"], row["ref_uid"], row["matcher"]) == (50, "street/r", "disk-lightglue")
     assert calibration_sql.latest_placement_verdict(store, fids[0], "street/r", "disk-lightglue") == "wrong"
+
+
+def test_a_geolocation_run_scores_with_the_accepted_refit(store, tmp_path):
+    from mist_qgis.core.geoloc import locate
+    from tests.unit.geoloc_helpers import query_of, reference_collection
+
+    refs = reference_collection(tmp_path / "street", store)
+    add_post_with_photos(store, "q", offset(150, -120), 400.0, [query_of(refs["rocket_1"][2], seed=11)])
+    with store.batch() as conn:  # a refit that is not used, then one that is: confidence 1/(1+e^-3) for any pair
+        calibration_sql.insert_confidence_model(conn, "sift", 1, (-9.0, 0.0, 0.0), 40, 20, 0.2, 0.3, {}, False, "",
+                                                None)
+        calibration_sql.insert_confidence_model(conn, "sift", 2, (3.0, 0.0, 0.0), 40, 20, 0.3, 0.1, {}, True, "",
+                                                None)
+    summary = locate.geolocate(store, GeolocateOptions(matcher="sift", top_k=2))
+    assert summary.counts["pairs"] == 2
+    confidences = [r["confidence"] for r in store.query("SELECT confidence FROM matches")]
+    assert confidences == pytest.approx([1 / (1 + math.exp(-3.0))] * 2)
