@@ -2279,11 +2279,6 @@
         <translation>{first}：{reason}（本次运行中记录了 {n} 次）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="163"/>
-        <source>Segmentation model folder (MaskFormer ADE20k)</source>
-        <translation>分割模型文件夹（MaskFormer ADE20k）</translation>
-    </message>
-    <message>
         <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="170"/>
         <source>Gazetteer layer for posts without location</source>
         <translation>用于无位置帖子的地名图层</translation>
@@ -3104,6 +3099,11 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="300"/>
         <source>Refit in use (1) or not (0)</source>
         <translation>重新拟合已启用（1）或未启用（0）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="163"/>
+        <source>Segmentation model folder (MaskFormer ADE20k or DETR panoptic)</source>
+        <translation>分割模型文件夹（MaskFormer ADE20k 或 DETR 全景分割）</translation>
     </message>
 </context>
 </TS>

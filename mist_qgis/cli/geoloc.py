@@ -21,7 +21,8 @@ def geolocate_arguments(parser: argparse.ArgumentParser) -> None:
            help="search radius in metres (default: each post's own uncertainty, else 500)")
     option(parser, "--min-confidence", "MIN_CONFIDENCE", type=float, default=0.5, metavar="P",
            help="move a post only at this confidence or above (default 0.5)")
-    parser.add_argument("--mask-model", metavar="DIR", help="local MaskFormer (ADE20k) folder for the LSGL mask")
+    parser.add_argument("--mask-model", metavar="DIR",
+                        help="folder with an exported MaskFormer (ADE20k) or DETR panoptic model for the LSGL mask")
     parser.add_argument("--loftr-weights", metavar="FILE", help="LoFTR outdoor weights (for --matcher loftr)")
     parser.add_argument("--gazetteer", metavar="LAYER", help="gazetteer layer file to place unlocated posts")
     option(parser, "--name-field", "NAME_FIELD", default="name", metavar="FIELD", help="gazetteer name field")

@@ -161,7 +161,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             "MIN_CONFIDENCE", tr("Minimum confidence to move a post"), QgsProcessingParameterNumber.Type.Double,
             0.5, minValue=0.0, maxValue=1.0))
         self.addParameter(QgsProcessingParameterFile(
-            "MASK_MODEL", tr("Segmentation model folder (MaskFormer ADE20k)"),
+            "MASK_MODEL", tr("Segmentation model folder (MaskFormer ADE20k or DETR panoptic)"),
             behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
         self.addParameter(QgsProcessingParameterBoolean(
             "MASK_OPTIONAL", tr("Also mask truck, van, boat, bicycle, minibike"), defaultValue=False))

@@ -175,3 +175,79 @@ def test_a_detr_of_the_wrong_shape_is_refused_at_load(tmp_path):
     assert "shape [1, 7, 6], expected [batch, queries, 8]" in reason
     with pytest.raises(ValueError, match="expected \\(queries, classes \\+ 1\\)"):
         masks.detr_panoptic(np.zeros((3, 4), np.float32), np.zeros((2, 5, 5), np.float32))
+
+
+def _export(folder, out):
+    import sys
+
+    from tests.helpers.built_models import REPO
+
+    sys.path.insert(0, str(REPO / "models"))
+    import export_segmentation
+
+    return export_segmentation.export(folder, out, "tiny-detr")
+
+
+def _tiny_detr_config(**overrides):
+    from transformers import DetrConfig, ResNetConfig
+
+    backbone = ResNetConfig(embedding_size=8, hidden_sizes=[8, 16, 16, 32], depths=[1, 1, 1, 1],
+                            out_features=["stage1", "stage2", "stage3", "stage4"])
+    id2label = dict(enumerate(LABELS))
+    return DetrConfig(use_timm_backbone=False, backbone_config=backbone, use_pretrained_backbone=False, d_model=32,
+                      encoder_layers=1, decoder_layers=1, encoder_attention_heads=8, decoder_attention_heads=8,
+                      encoder_ffn_dim=32, decoder_ffn_dim=32, num_queries=8, num_labels=len(LABELS),
+                      id2label=id2label, label2id={v: k for k, v in id2label.items()}, **overrides)
+
+
+@pytest.fixture(scope="module")
+def tiny_detr(tmp_path_factory):
+    """A tiny randomly initialised DetrForSegmentation (ResNet backbone, the COCO names above)
+    saved locally and exported by models/export_segmentation.py; its class bias makes some
+    queries confident, so segments exist."""
+    pytest.importorskip("transformers", reason="exporting a segmentation model needs transformers (build time)")
+    import torch
+    from transformers import DetrForSegmentation
+
+    torch.manual_seed(0)
+    model = DetrForSegmentation(_tiny_detr_config()).eval()
+    with torch.no_grad():
+        model.detr.class_labels_classifier.bias.copy_(torch.tensor([0.0, 3.0, 4.0, 0.0, 2.5, 0.0]))
+    folder = tmp_path_factory.mktemp("detr")
+    model.save_pretrained(folder)
+    _export(folder, folder / "onnx" / "tiny-detr.onnx")
+    return folder
+
+
+def test_an_exported_detr_masks_what_transformers_segments(tiny_detr):
+    import cv2
+    import torch
+    from transformers import DetrForSegmentation, DetrImageProcessor
+
+    from mist_qgis.core.geoloc import synthetic
+    from mist_qgis.core.models.preprocess import normalise
+
+    masker, reason = masks.load_masker(tiny_detr / "onnx")
+    assert masker is not None, reason
+    assert masker.panoptic and masker.model.card.labels == LABELS and masker.size == (640, 480)
+    image = cv2.resize(synthetic.photo("astronaut"), (640, 480), interpolation=cv2.INTER_AREA)
+    got = masker.mask(image)
+    model = DetrForSegmentation.from_pretrained(str(tiny_detr), local_files_only=True).eval()
+    with torch.inference_mode():
+        out = model(pixel_values=torch.from_numpy(normalise(image[None], masker.model.card)))
+    want = DetrImageProcessor().post_process_panoptic_segmentation(out, target_sizes=[(480, 640)])[0]
+    want_classes = np.full((480, 640), -1, np.int32)
+    for segment in want["segments_info"]:
+        want_classes[want["segmentation"].numpy() == segment["id"]] = segment["label_id"]
+    assert want["segments_info"], "no segment: the comparison would test nothing"
+    assert np.mean(got.class_map == want_classes) > 0.995
+    assert np.mean(got.drop == np.isin(want_classes, masker.classes)) > 0.995
+
+
+def test_a_detection_detr_without_mask_head_is_refused_at_export(tmp_path):
+    pytest.importorskip("transformers", reason="exporting a segmentation model needs transformers (build time)")
+    from transformers import DetrForObjectDetection
+
+    DetrForObjectDetection(_tiny_detr_config()).save_pretrained(tmp_path / "det")
+    with pytest.raises(SystemExit, match="DetrForObjectDetection.*needs DetrForSegmentation"):
+        _export(tmp_path / "det", tmp_path / "det.onnx")
