@@ -2586,37 +2586,32 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>检索近邻数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="26"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="29"/>
         <source>Locate photos by retrieval of geotagged neighbours</source>
         <translation>通过检索带地理标签的近邻定位照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="28"/>
-        <source>Indexes the image embeddings of every photo whose post has a trusted location (GPS or EXIF) in a vector index kept beside the store (updated incrementally, rebuilt when the embedding model changes). Each unlocated photo gets its k nearest neighbours; from them a location probability raster (a similarity-weighted kernel, summing to 1), a point estimate and the radius holding 68% of the probability. Neighbours spread over the area give a large radius and a flat raster.</source>
-        <translation>将帖子位置可信（GPS 或 EXIF）的每张照片的图像嵌入放入存储旁的向量索引（增量更新，嵌入模型改变时重建）。每张未定位的照片取其 k 个最近邻；由此生成位置概率栅格（按相似度加权的核，总和为 1）、点估计以及包含 68% 概率的半径。近邻分散在整个区域时，半径大、栅格平坦。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="38"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="43"/>
         <source>Image embedding model tag (empty: the store&apos;s only one)</source>
         <translation>图像嵌入模型标签（留空：存储中唯一的模型）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="40"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="45"/>
         <source>Neighbours per photo (k)</source>
         <translation>每张照片的近邻数 (k)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="42"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="47"/>
         <source>Folder for the probability rasters</source>
         <translation>概率栅格输出文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="44"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="49"/>
         <source>Photos placed</source>
         <translation>已定位的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="61"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="67"/>
         <source>Index rebuilt: {reason}</source>
         <translation>索引已重建：{reason}</translation>
     </message>
@@ -3104,6 +3099,21 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="163"/>
         <source>Segmentation model folder (MaskFormer ADE20k or DETR panoptic)</source>
         <translation>分割模型文件夹（MaskFormer ADE20k 或 DETR 全景分割）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="31"/>
+        <source>Indexes the image embeddings of every photo whose post has a trusted location (GPS or EXIF) in a vector index kept beside the store (updated incrementally, rebuilt when the embedding model changes). Each unlocated photo gets its k nearest neighbours; from them a location probability raster (a similarity-weighted kernel, summing to 1), a point estimate and the radius holding 68% of the probability. Neighbours spread over the area give a large radius and a flat raster. The rasters (in the given folder, else in the store&apos;s photo cache) are added to the map below the points, transparent where the probability is zero; a new run replaces them.</source>
+        <translation>将帖子位置可信（GPS 或 EXIF）的每张照片的图像嵌入放入存储旁的向量索引（增量更新，嵌入模型改变时重建）。每张未定位的照片取其 k 个最近邻；由此生成位置概率栅格（按相似度加权的核，总和为 1）、点估计以及包含 68% 概率的半径。近邻分散在整个区域时，半径大、栅格平坦。概率栅格（写入指定文件夹，否则写入存储的照片缓存）添加到地图中点图层下方，概率为零处透明；再次运行会替换它们。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="80"/>
+        <source>Location probability, photo {fid}</source>
+        <translation>位置概率，照片 {fid}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="83"/>
+        <source>{n} probability rasters written; the first {m} are added to the map.</source>
+        <translation>已写入 {n} 个概率栅格；前 {m} 个已添加到地图。</translation>
     </message>
 </context>
 </TS>

@@ -90,6 +90,11 @@ def index_base(store: Store) -> Path:
     return folder / "retrieval"
 
 
+def default_raster_dir(store: Store) -> Path:
+    """Where the probability rasters go when no folder is given: the store's photo cache."""
+    return Path(store.media_dir) / "retrieval"
+
+
 def index_paths(store_path: str | Path) -> tuple[Path, Path]:
     p = Path(store_path)
     return p.with_name(p.name + ".faiss"), p.with_name(p.name + ".faiss.json")
