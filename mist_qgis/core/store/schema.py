@@ -413,7 +413,8 @@ def _v8_post_text(conn: sqlite3.Connection) -> None:
 
 def _v15_placement_verdicts(conn: sqlite3.Connection) -> None:
     """Analysts' verdicts on where image matching placed a post (right or wrong place) with the
-    match evidence they judged, and the geolocation confidence models refitted from them."""
+    match evidence they judged, the geolocation confidence models refitted from them, and the
+    image embeddings of reference imagery (retrieval indexes them beside geotagged photos)."""
     ddl = ddl_for(conn)
     ddl.execute_script(conn,
         """
@@ -449,10 +450,18 @@ def _v15_placement_verdicts(conn: sqlite3.Connection) -> None:
             created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
             CONSTRAINT uq_confidence_models_version UNIQUE (matcher, version)
         );
+        CREATE TABLE reference_embeddings (
+            ref_fid INTEGER NOT NULL REFERENCES "references" (fid) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (ref_fid, model)
+        );
         """
     )
     ddl.register_attributes_table(conn, "placement_verdicts", "Analysts' verdicts on image-matching placements")
     ddl.register_attributes_table(conn, "confidence_models", "Geolocation confidence refitted from verdicts")
+    ddl.register_attributes_table(conn, "reference_embeddings", "Image embeddings of reference imagery per model")
     if getattr(conn, "dialect", "sqlite") == "postgresql":
         conn.execute_script(
             "DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mist_analyst') THEN "
@@ -472,7 +481,8 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "post verdicts under the one verdict rule; post photos from the cache", _v7_verdicts_and_photos),
     Migration(8, "post text features, categories and the team's category list", _v8_post_text),
     Migration(11, "live sources' cursors and alerts", _v11_live),
-    Migration(15, "analysts' verdicts on placements; refitted geolocation confidence", _v15_placement_verdicts),
+    Migration(15, "analysts' verdicts on placements; refitted geolocation confidence; reference embeddings",
+              _v15_placement_verdicts),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
