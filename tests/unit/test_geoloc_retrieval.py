@@ -258,3 +258,19 @@ def test_reference_images_are_embedded_and_indexed_beside_photos_incrementally(s
         conn.execute('DELETE FROM "references" WHERE ref_id = ?', ("white",))
     gone = reopened.sync(store, "colour@1")
     assert gone.rebuilt and "references were removed" in gone.reason and gone.indexed == 5
+
+
+def test_an_exact_index_that_grows_past_the_limit_becomes_hnsw(store, monkeypatch):
+    monkeypatch.setattr(retrieval, "EXACT_MAX_VECTORS", 5)
+    vecs = _vectors(9)
+    fids = [_add(store, f"p{i}", offset(i * 50, 0), "gps", vecs[i]) for i in range(4)]
+    index = RetrievalIndex(index_base(store))
+    assert index.sync(store, "emb-a").indexed == 4 and index.kind == "flat"
+    fids.append(_add(store, "p4", offset(200, 0), "gps", vecs[4]))
+    assert not index.sync(store, "emb-a").rebuilt and index.kind == "flat"  # 5: still exact
+    fids += [_add(store, f"p{i}", offset(i * 50, 0), "gps", vecs[i]) for i in range(5, 8)]
+    grown = index.sync(store, "emb-a")
+    assert grown.rebuilt and "HNSW" in grown.reason and grown.indexed == 8
+    reopened = RetrievalIndex(index_base(store))
+    assert reopened.kind == "hnsw" and reopened.search(vecs[6], 1)[0][0] == ("photo", fids[6])
+    assert not reopened.sync(store, "emb-a").rebuilt

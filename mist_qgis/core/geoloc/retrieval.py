@@ -10,7 +10,8 @@ source: ["photo", media fid] or ["reference", reference fid]). `sync` adds only 
 indexed; it rebuilds when the model tag or dimension changes (vectors of two models are never
 mixed) or when an indexed photo lost its trusted location or a reference was removed. Up to
 `EXACT_MAX_VECTORS` the index is exact (faiss flat inner product, equal to a numpy dot product);
-above it an HNSW graph, which needs no training and accepts incremental adds.
+above it an HNSW graph, which needs no training and accepts incremental adds (an exact index that
+grows past the limit is rebuilt as a graph once).
 
 Combination with a place named in the text (`combine_with_text`): neighbours within the place's
 radius are kept and re-ranked by similarity; when none falls inside, the text's place alone is
@@ -173,7 +174,9 @@ def _normalise(matrix: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(l2_rows(np.asarray(matrix, dtype=np.float32)))
 
 
-def _new_index(dim: int, expected: int):
+def new_index(dim: int, expected: int):
+    """The faiss index the store builds for `expected` vectors: exact up to EXACT_MAX_VECTORS, HNSW
+    above (bench/bench_index.py measures this same construction)."""
     import faiss
 
     if expected > EXACT_MAX_VECTORS:
@@ -253,6 +256,8 @@ class RetrievalIndex:
                 reason = (f"{lost} indexed photos lost their trusted location" if lost
                           else f"{len(gone)} indexed references were removed")
         indexed = set(self.keys)
+        if not reason and self.kind == "flat" and len(entries) > EXACT_MAX_VECTORS:
+            reason = f"grew past {EXACT_MAX_VECTORS:,} entries: the exact index becomes an HNSW graph"
         new = sorted(k for k in entries if k not in indexed) if not reason else sorted(entries)
         keys, matrix = _vectors(store, model_tag, new)
         if keys and reason == "" and matrix.shape[1] != self.dim:
@@ -260,7 +265,7 @@ class RetrievalIndex:
             keys, matrix = _vectors(store, model_tag, sorted(entries))
         if reason:
             dim = int(matrix.shape[1]) if keys else 0
-            self._index, self.kind = _new_index(max(dim, 1), len(keys))
+            self._index, self.kind = new_index(max(dim, 1), len(keys))
             self.model, self.dim, self.keys = model_tag, dim, []
         if keys:
             self._index.add(_normalise(matrix))
