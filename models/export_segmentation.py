@@ -47,13 +47,17 @@ def load_maskformer(folder: Path):
     if not (folder / "config.json").is_file():
         raise SystemExit(f"no MaskFormer in {folder} (config.json missing)")
     model = MaskFormerForInstanceSegmentation.from_pretrained(str(folder), local_files_only=True).eval()
+    return (model, *normalisation(folder))
+
+
+def normalisation(folder: Path) -> tuple[tuple[float, ...], tuple[float, ...]]:
+    """Mean and std of the folder's preprocessor (ImageNet's when it names none)."""
     mean, std = IMAGENET_MEAN, IMAGENET_STD
     pre = folder / "preprocessor_config.json"
     if pre.is_file():
         config = json.loads(pre.read_text(encoding="utf-8"))
-        mean = tuple(config.get("image_mean", mean))
-        std = tuple(config.get("image_std", std))
-    return model, mean, std
+        mean, std = tuple(config.get("image_mean", mean)), tuple(config.get("image_std", std))
+    return mean, std
 
 
 def semantic_module(model):
@@ -96,12 +100,7 @@ def load_detr(folder: Path):
     if info.get("missing_keys"):
         raise SystemExit(f"{folder}: the weights do not fill the DETR segmentation model "
                          f"({len(info['missing_keys'])} missing, e.g. {info['missing_keys'][0]})")
-    mean, std = IMAGENET_MEAN, IMAGENET_STD
-    pre = folder / "preprocessor_config.json"
-    if pre.is_file():
-        pconf = json.loads(pre.read_text(encoding="utf-8"))
-        mean, std = tuple(pconf.get("image_mean", mean)), tuple(pconf.get("image_std", std))
-    return model.eval(), mean, std
+    return (model.eval(), *normalisation(folder))
 
 
 def detr_module(model):

@@ -591,19 +591,25 @@ class VerifyDock(QgsDockWidget):
             self._switch_tab(MATCH_TAB)
             self.match_pane.show_source(source, self.store.media_dir)
 
+    def _analyst_who_may_judge(self) -> str:
+        """The analyst's name, or '' (with the reason shown) when no verdict can be written."""
+        if self.store.read_only:
+            self._message(tr("This store is open read-only: verdicts are disabled."), error=True)
+            return ""
+        analyst = self.analyst_edit.text().strip()
+        if not analyst:
+            self._message(tr("Type your name in the Analyst field first."), error=True)
+            self.analyst_edit.setFocus()
+        return analyst
+
     def judge_placement(self, verdict: str) -> bool:
         """The analyst's verdict on where image matching placed the current post ("correct" or
         "wrong"), kept with the match evidence for the confidence refit (Quality tab)."""
         source = self.match_source
         if self.store is None or source is None:
             return False
-        if self.store.read_only:
-            self._message(tr("This store is open read-only: verdicts are disabled."), error=True)
-            return False
-        analyst = self.analyst_edit.text().strip()
+        analyst = self._analyst_who_may_judge()
         if not analyst:
-            self._message(tr("Type your name in the Analyst field first."), error=True)
-            self.analyst_edit.setFocus()
             return False
         try:
             record_placement(self.store, source.post_fid, verdict, analyst)
@@ -669,13 +675,8 @@ class VerifyDock(QgsDockWidget):
         """Judge the selected photos; saved at once, the map repainted from the store."""
         if self.store is None:
             return False
-        if self.store.read_only:
-            self._message(tr("This store is open read-only: verdicts are disabled."), error=True)
-            return False
-        analyst = self.analyst_edit.text().strip()
+        analyst = self._analyst_who_may_judge()
         if not analyst:
-            self._message(tr("Type your name in the Analyst field first."), error=True)
-            self.analyst_edit.setFocus()
             return False
         rows = self.selected_rows()
         if not rows:
