@@ -246,8 +246,9 @@ class SegmentationMasker:
         return set(wanted)
 
     def class_map(self, image: np.ndarray) -> np.ndarray:
-        """ADE class id per pixel at the image's own resolution (segmented at the model's size,
-        640 x 480 for the paper's, then resized by nearest neighbour)."""
+        """Class id per pixel (ADE for MaskFormer, COCO panoptic for DETR, where -1 is no segment)
+        at the image's own resolution (segmented at the model's size, 640 x 480 for the paper's,
+        then resized by nearest neighbour)."""
         import cv2
 
         from ..models.preprocess import normalise
