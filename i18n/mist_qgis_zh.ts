@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="673"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="597"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="677"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="601"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="689"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="690"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="717"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="718"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="728"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="729"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -3051,17 +3051,17 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>尚未重新拟合：使用随附的置信度。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="614"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="620"/>
         <source>Saved: the placement of post {post} is {verdict}.</source>
         <translation>已保存：帖子 {post} 的定位为{verdict}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="614"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="620"/>
         <source>right</source>
         <translation>正确</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="614"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="620"/>
         <source>wrong</source>
         <translation>错误</translation>
     </message>
