@@ -194,4 +194,4 @@ def test_a_relative_store_path_reaches_every_algorithm_as_the_same_absolute_path
         args = parser.parse_args([verb.name, *argv])
         assert verb.parameters(args)["STORE"] == str(tmp_path / "s.gpkg"), verb.name
         checked += 1
-    assert checked == 24  # every verb with --store (models, predict, selo, evaluate-selo have none)
+    assert checked == 25  # every verb with --store (models, predict, selo, evaluate-selo have none)
