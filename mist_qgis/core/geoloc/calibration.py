@@ -19,7 +19,7 @@ many more are needed and the model in use stays.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 
 import numpy as np
 
@@ -74,7 +74,6 @@ class Refit:
     version: int = 0
     note: str = ""
     run_id: int | None = None
-    extra: dict = field(default_factory=dict)
 
     @property
     def ece_before(self) -> float:
