@@ -974,7 +974,7 @@
         <translation>将每条帖子移动到其照片的拍摄位置：先按全局嵌入相似度对帖子不确定性半径内的参考影像排序，对前 k 张进行匹配（默认 DISK + LightGlue，离线运行），再对匹配结果进行几何验证（MAGSAC++）；当校准置信度足够高时，帖子移动到最佳参考影像的坐标。“忠实于论文”模式复现 LSGL：对每个候选都进行匹配，并按论文中的得分 / 误差指示率选出最佳位置。可选的地名库图层（OSM 道路、地点）会先根据帖子文本中的地名为无位置的帖子定位。可断点续跑；有问题的照片和参考影像会连同原因列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="296"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="303"/>
         <source>Matcher</source>
         <translation>匹配器</translation>
     </message>
@@ -1019,52 +1019,52 @@
         <translation>重新处理已地理定位的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="181"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="186"/>
         <source>Posts moved</source>
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="213"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="220"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="216"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="223"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="231"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="238"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="238"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="245"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="240"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="247"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="248"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="255"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="257"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="261"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="268"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="264"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="271"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
@@ -3066,32 +3066,32 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>错误</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="283"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="290"/>
         <source>Refit geolocation confidence from analysts&apos; verdicts</source>
         <translation>根据分析员判定重新拟合地理定位置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="285"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="292"/>
         <source>Refits the logistic that turns match evidence (inliers, inlier ratio) into a geolocation confidence from the analysts&apos; verdicts on placements (right place / wrong place in the Verify dock&apos;s match view). Reports the expected calibration error of the model in use and of the refit (cross-validated, out of fold), stores the refit with its version, and uses it for later geolocation runs only when it is better calibrated. With fewer than 30 verdicts, or fewer than 5 of either kind, the model in use stays and the log says how many more verdicts are needed.</source>
         <translation>根据分析员对定位的判定（核查面板匹配视图中的“位置正确 / 位置错误”），重新拟合将匹配证据（内点数、内点比例）转换为地理定位置信度的逻辑回归。报告当前模型与重新拟合模型（交叉验证，折外）的期望校准误差，按版本保存重新拟合结果，且仅在其校准更好时用于之后的地理定位运行。判定少于 30 条，或任一类少于 5 条时，保留当前模型，日志说明还需要多少条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="297"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="304"/>
         <source>Refit version</source>
         <translation>重新拟合版本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="298"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="305"/>
         <source>Calibration error before</source>
         <translation>之前的校准误差</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="299"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="306"/>
         <source>Calibration error after (out of fold)</source>
         <translation>之后的校准误差（折外）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="300"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="307"/>
         <source>Refit in use (1) or not (0)</source>
         <translation>重新拟合已启用（1）或未启用（0）</translation>
     </message>
@@ -3114,6 +3114,16 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="83"/>
         <source>{n} probability rasters written; the first {m} are added to the map.</source>
         <translation>已写入 {n} 个概率栅格；前 {m} 个已添加到地图。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="181"/>
+        <source>Fast first pass that ranks the top k (none: match them all)</source>
+        <translation>对前 k 个候选先做快速排序的匹配器（none：全部匹配）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="183"/>
+        <source>Candidates the first pass hands to the matcher</source>
+        <translation>快速初筛交给匹配器的候选数</translation>
     </message>
 </context>
 </TS>

@@ -32,6 +32,9 @@ def geolocate_arguments(parser: argparse.ArgumentParser) -> None:
                 "too, and a place from the text is combined with the neighbours")
     option(parser, "--retrieval-k", "RETRIEVAL_K", type=int, default=10, metavar="K",
            help="retrieval neighbours (default 10)")
+    choice(parser, "--first-pass", "FIRST_PASS", options.FIRST_PASS, "fast matcher that ranks the top k first")
+    option(parser, "--first-pass-keep", "FIRST_PASS_KEEP", type=int, default=3, metavar="N",
+           help="candidates the first pass hands to the matcher (default 3)")
 
 
 def geolocate_parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -43,9 +46,12 @@ def geolocate_parameters(args: argparse.Namespace) -> dict[str, Any]:
         raise CliError("--min-confidence must be between 0 and 1")
     if args.retrieval_k < 1:
         raise CliError("--retrieval-k must be at least 1")
+    if args.first_pass_keep < 1:
+        raise CliError("--first-pass-keep must be at least 1")
     params: dict[str, Any] = {
         "STORE": existing_store(args), "MATCHER": args.matcher, "PAPER_FAITHFUL": args.paper_faithful,
         "TOP_K": args.top_k, "RADIUS": args.radius, "MIN_CONFIDENCE": args.min_confidence, "REDO": args.redo,
+        "FIRST_PASS": args.first_pass, "FIRST_PASS_KEEP": args.first_pass_keep,
     }
     if args.mask_model:
         params["MASK_MODEL"] = existing(args.mask_model, "--mask-model")

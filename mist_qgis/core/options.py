@@ -66,6 +66,9 @@ CATEGORY_SOURCES = Choices("category source", ("keyword", "head", "analyst"), "k
 MATCHERS = Choices("matcher", ("disk-lightglue", "aliked-lightglue", "xfeat-lighterglue", "loftr", "sift"),
                    "disk-lightglue")
 
+# a fast matcher that ranks the candidates first; the chosen matcher verifies only the survivors
+FIRST_PASS = Choices("first pass", ("none", "xfeat-lighterglue"), "none")
+
 # -- verification and export ------------------------------------------------------------------------
 VERDICTS = Choices("verdict", ("flood", "not_flood", "unsure"), "flood")
 EXPORT_FORMATS = Choices("export format", ("auto", "gpkg", "geojson", "csv"), "auto")

@@ -178,6 +178,11 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             "RETRIEVAL_MODEL", tr("Candidates from retrieval: image embedding model tag (optional)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber("RETRIEVAL_K", tr("Retrieval neighbours"),
                                                        QgsProcessingParameterNumber.Type.Integer, 10, minValue=1))
+        self.add_choice("FIRST_PASS", tr("Fast first pass that ranks the top k (none: match them all)"),
+                        options.FIRST_PASS)
+        self.addParameter(QgsProcessingParameterNumber(
+            "FIRST_PASS_KEEP", tr("Candidates the first pass hands to the matcher"),
+            QgsProcessingParameterNumber.Type.Integer, 3, minValue=1))
         self.addOutput(QgsProcessingOutputNumber("MOVED", tr("Posts moved")))
         self.addOutput(QgsProcessingOutputString("RESULT", tr("Result (JSON)")))
 
@@ -203,6 +208,8 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             redo=self.parameterAsBoolean(parameters, "REDO", context),
             retrieval_model=self.parameterAsString(parameters, "RETRIEVAL_MODEL", context) or None,
             retrieval_k=self.parameterAsInt(parameters, "RETRIEVAL_K", context),
+            first_pass=self.choice(parameters, "FIRST_PASS", context),
+            first_pass_keep=self.parameterAsInt(parameters, "FIRST_PASS_KEEP", context),
         )
         result: dict[str, Any] = {}
         with self.open_store_or_fail(store_path) as store:

@@ -83,3 +83,22 @@ def test_xfeat_is_a_matcher_choice_and_says_how_to_build_it(tmp_path):
     assert "xfeat-lighterglue" in options.MATCHERS.names
     with pytest.raises(matchers.MatcherUnavailable, match="export_matchers.py --only xfeat"):
         matchers.create("xfeat-lighterglue", models_dir=tmp_path, model_folders=())
+
+
+def test_a_first_pass_prunes_the_candidates_the_matcher_verifies(xfeat_dir, store, tmp_path):
+    from mist_qgis.core.geoloc import locate
+    from mist_qgis.core.geoloc.locate import GeolocateOptions
+    from tests.unit.geoloc_helpers import add_post_with_photos, offset, query_of, reference_collection
+
+    refs = reference_collection(tmp_path / "street", store)
+    add_post_with_photos(store, "q", offset(150, -120), 400.0, [query_of(refs["rocket_1"][2], seed=11)])
+    summary = locate.geolocate(store, GeolocateOptions(matcher="sift", top_k=4, first_pass="xfeat-lighterglue",
+                                                       first_pass_keep=1, models_dir=str(xfeat_dir)))
+    assert summary.counts["moved"] == 1 and summary.counts["first_pass_pruned"] == 3
+    assert summary.counts["pairs"] == 1  # SIFT verified only the survivor
+    assert store.scalar("SELECT match_ref FROM posts WHERE post_id = 'q'") == "street/rocket_1"
+    assert store.scalar("SELECT count(*) FROM matches WHERE matcher = 'sift'") == 1
+    without = locate.geolocate(store, GeolocateOptions(matcher="sift", top_k=4, redo=True, radius_m=400.0))
+    assert without.counts["pairs"] == 4 and "first_pass_pruned" not in without.counts
+    with pytest.raises(ValueError, match="first pass"):
+        locate.Geolocator(store, GeolocateOptions(first_pass="orb"))
