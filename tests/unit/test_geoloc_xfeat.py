@@ -102,3 +102,15 @@ def test_a_first_pass_prunes_the_candidates_the_matcher_verifies(xfeat_dir, stor
     assert without.counts["pairs"] == 4 and "first_pass_pruned" not in without.counts
     with pytest.raises(ValueError, match="first pass"):
         locate.Geolocator(store, GeolocateOptions(first_pass="orb"))
+
+
+def test_a_side_whose_points_are_all_pruned_gives_no_match_not_an_error(xfeat_dir):
+    from dataclasses import replace
+
+    from mist_qgis.core.geoloc import synthetic
+
+    matcher = matchers.create("xfeat-lighterglue", models_dir=xfeat_dir, max_side=320, max_keypoints=512)
+    a, b = matcher.extract(synthetic.photo("coffee")), matcher.extract(synthetic.photo("astronaut"))
+    for k in range(1, 12):  # a few unrelated points: LightGlue's width pruning can drop them all
+        few = replace(a, keypoints=a.keypoints[-k:], descriptors=a.descriptors[-k:], scores=a.scores[-k:])
+        assert matcher.match_features(few, b).n <= k

@@ -319,6 +319,8 @@ class _LightGlueMatcher(Matcher):
                         continue
                     index[side], kp[side], desc[side] = index[side][keep], kp[side][keep], desc[side][keep]
                     state[side] = np.ascontiguousarray(state[side][:, keep])
+                if not (len(index[0]) and len(index[1])):  # every point of one image unmatchable: no match
+                    return empty_result(self.name, f0.image_size, f1.image_size)
         return self._assign(out, index, f0, f1)
 
     def _assign(self, out: dict, index: list[np.ndarray], f0: Features, f1: Features) -> MatchResult:
