@@ -19,7 +19,7 @@ QGIS ?= 3.40
 ON_QGIS := scripts/qgis_env.sh $(QGIS)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-matchers bench-team-import bench-team-verify bench-live bench-text demo demo-team sample screenshots screenshot-team clean
+.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-first-pass bench-matchers bench-team-import bench-team-verify bench-live bench-text demo demo-team sample screenshots screenshot-team clean
 
 setup:
 	bash scripts/setup.sh
@@ -167,6 +167,9 @@ bench-decode-memory:
 
 bench-geoloc:
 	$(PY) bench/bench_geoloc.py $(BENCH_ARGS)
+
+bench-first-pass:  # XFeat files: python models/export_matchers.py --only xfeat --out build/xfeat
+	$(PY) bench/bench_first_pass.py --xfeat build/xfeat $(BENCH_ARGS)
 
 bench-live:
 	$(PY) bench/bench_live.py $(BENCH_ARGS)

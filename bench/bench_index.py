@@ -1,25 +1,33 @@
-"""Retrieval index at scale: faiss IVF (fp16 vectors, inner product) against exact numpy search
+"""Retrieval index at scale: the index the store builds (`core.geoloc.retrieval.new_index`:
+exact flat inner product up to 50,000 photos, an HNSW graph above) against exact numpy search
 over the same vectors, in one run.
 
-Data: `--vectors` unit vectors of `--dim` values (1,000,000 x 1,280 by default, the size of
-EfficientNet-Lite0's pooled embedding), clustered the way photo embeddings are (`--clusters`
-centres, each vector a centre plus noise), generated in chunks from a fixed seed. The exact peer
-keeps them as one float32 matrix (about 5 GB at full size) and answers each query with one
-matrix-vector product and a partial sort; the index holds them as float16 (about 2.6 GB).
+Data: `--vectors` unit vectors of `--dim` values (100,000 x 1,280 by default, the size of
+EfficientNet-Lite0's pooled embedding: above the exact limit, so the HNSW graph is measured),
+clustered the way photo embeddings are (`--clusters` centres, each vector a centre plus noise),
+generated in chunks from a fixed seed and added in chunks, as the store's incremental sync adds
+them. The exact peer keeps them as one float32 matrix and answers each query with one
+matrix-vector product and a partial sort; the store's index is built with the store's own
+parameters (HNSW M 32, efSearch 128, float32 vectors).
 
 Queries are held-out vectors drawn like the data. Prints per-query p50/p95 for both, recall@10
 of the index against the exact top 10, and `speed ratio: X` (exact p50 / index p50).
-Targets: index p95 < 20 ms and recall@10 >= 0.95.
-    .venv/bin/python bench/bench_index.py [--vectors 1000000] [--dim 1280] [--queries 200]
+Targets: index p95 < 20 ms and recall@10 >= 0.95. At the issue's 1,000,000 x 1,280 the float32
+HNSW graph needs about 5.3 GB and hours to build on two cores; `--vectors 1000000` runs it.
+    .venv/bin/python bench/bench_index.py [--vectors 100000] [--dim 1280] [--queries 200]
 """
 
 from __future__ import annotations
 
 import argparse
+import sys
 import time
+from pathlib import Path
 
 import numpy as np
 from common import speed_ratio
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CHUNK = 50_000
 
@@ -44,17 +52,14 @@ def main() -> None:
     import faiss
 
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--vectors", type=int, default=1_000_000)
+    ap.add_argument("--vectors", type=int, default=100_000)
     ap.add_argument("--dim", type=int, default=1280)
     ap.add_argument("--clusters", type=int, default=2000)
     ap.add_argument("--noise", type=float, default=0.03, help="per-value noise around a centre (unit centres)")
     ap.add_argument("--queries", type=int, default=200)
-    ap.add_argument("--nlist", type=int, default=0, help="IVF lists (default: 2 * sqrt(vectors))")
-    ap.add_argument("--nprobe", type=int, default=16)
     ap.add_argument("--threads", type=int, default=1, help="faiss threads for queries (build uses all)")
     args = ap.parse_args()
     n, d, k = args.vectors, args.dim, 10
-    nlist = args.nlist or int(2 * np.sqrt(n))
     rng = np.random.default_rng(0)
     centres = unit(rng.standard_normal((args.clusters, d), dtype=np.float32))
 
@@ -65,16 +70,14 @@ def main() -> None:
         data[start:stop] = chunk(centres, stop - start, 1000 + start // CHUNK, args.noise)
     print(f"data: {n} x {d} float32 ({data.nbytes / 2**30:.1f} GiB) in {time.perf_counter() - t0:.0f} s")
 
+    from mist_qgis.core.geoloc.retrieval import new_index
+
     t0 = time.perf_counter()
-    quantizer = faiss.IndexFlatIP(d)
-    index = faiss.IndexIVFScalarQuantizer(quantizer, d, nlist, faiss.ScalarQuantizer.QT_fp16,
-                                          faiss.METRIC_INNER_PRODUCT)
-    train = data[np.random.default_rng(1).choice(n, min(n, 40 * nlist), replace=False)]
-    index.train(train)
+    index, kind = new_index(d, n)
     for start in range(0, n, CHUNK):
         index.add(data[start:start + CHUNK])
-    index.nprobe = args.nprobe
-    print(f"index: IVF{nlist},SQfp16 nprobe {args.nprobe}, built in {time.perf_counter() - t0:.0f} s")
+    detail = f"M {index.hnsw.nb_neighbors(1)}, efSearch {index.hnsw.efSearch}" if kind == "hnsw" else "exact"
+    print(f"index: the store's {kind} ({detail}), {index.ntotal} vectors, built in {time.perf_counter() - t0:.0f} s")
 
     queries = chunk(centres, args.queries, 7, args.noise)
     faiss.omp_set_num_threads(args.threads)

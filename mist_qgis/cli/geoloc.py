@@ -1,4 +1,5 @@
-"""The geolocation verbs: `import-references`, `geolocate`, `locate-retrieval`, `evaluate-geolocation`."""
+"""The geolocation verbs: `import-references`, `geolocate`, `locate-retrieval`, `evaluate-geolocation`,
+`refit-confidence`."""
 
 from __future__ import annotations
 
@@ -20,7 +21,8 @@ def geolocate_arguments(parser: argparse.ArgumentParser) -> None:
            help="search radius in metres (default: each post's own uncertainty, else 500)")
     option(parser, "--min-confidence", "MIN_CONFIDENCE", type=float, default=0.5, metavar="P",
            help="move a post only at this confidence or above (default 0.5)")
-    parser.add_argument("--mask-model", metavar="DIR", help="local MaskFormer (ADE20k) folder for the LSGL mask")
+    parser.add_argument("--mask-model", metavar="DIR",
+                        help="folder with an exported MaskFormer (ADE20k) or DETR panoptic model for the LSGL mask")
     parser.add_argument("--loftr-weights", metavar="FILE", help="LoFTR outdoor weights (for --matcher loftr)")
     parser.add_argument("--gazetteer", metavar="LAYER", help="gazetteer layer file to place unlocated posts")
     option(parser, "--name-field", "NAME_FIELD", default="name", metavar="FIELD", help="gazetteer name field")
@@ -30,6 +32,9 @@ def geolocate_arguments(parser: argparse.ArgumentParser) -> None:
                 "too, and a place from the text is combined with the neighbours")
     option(parser, "--retrieval-k", "RETRIEVAL_K", type=int, default=10, metavar="K",
            help="retrieval neighbours (default 10)")
+    choice(parser, "--first-pass", "FIRST_PASS", options.FIRST_PASS, "fast matcher that ranks the top k first")
+    option(parser, "--first-pass-keep", "FIRST_PASS_KEEP", type=int, default=3, metavar="N",
+           help="candidates the first pass hands to the matcher (default 3)")
 
 
 def geolocate_parameters(args: argparse.Namespace) -> dict[str, Any]:
@@ -41,9 +46,12 @@ def geolocate_parameters(args: argparse.Namespace) -> dict[str, Any]:
         raise CliError("--min-confidence must be between 0 and 1")
     if args.retrieval_k < 1:
         raise CliError("--retrieval-k must be at least 1")
+    if args.first_pass_keep < 1:
+        raise CliError("--first-pass-keep must be at least 1")
     params: dict[str, Any] = {
         "STORE": existing_store(args), "MATCHER": args.matcher, "PAPER_FAITHFUL": args.paper_faithful,
         "TOP_K": args.top_k, "RADIUS": args.radius, "MIN_CONFIDENCE": args.min_confidence, "REDO": args.redo,
+        "FIRST_PASS": args.first_pass, "FIRST_PASS_KEEP": args.first_pass_keep,
     }
     if args.mask_model:
         params["MASK_MODEL"] = existing(args.mask_model, "--mask-model")
@@ -101,6 +109,15 @@ def evaluate_parameters(args: argparse.Namespace) -> dict[str, Any]:
     return {"STORE": existing_store(args), "TRUTH": existing(args.truth, "--truth"), "ID_FIELD": args.id_field}
 
 
+def refit_arguments(parser: argparse.ArgumentParser) -> None:
+    add_store(parser)
+    choice(parser, "--matcher", "MATCHER", options.MATCHERS, "matcher whose confidence is refitted")
+
+
+def refit_parameters(args: argparse.Namespace) -> dict[str, Any]:
+    return {"STORE": existing_store(args), "MATCHER": args.matcher}
+
+
 IMPORT_REFERENCES = Verb(
     "import-references", "import reference imagery (CSV, MIST-SMMD street view, GeoJSON, geotagged photos)",
     "mist:importreferences", import_references_arguments, import_references_parameters)
@@ -111,3 +128,5 @@ LOCATE_RETRIEVAL = Verb(
     "mist:retrievalgeolocation", locate_retrieval_arguments, locate_retrieval_parameters)
 EVALUATE_GEOLOCATION = Verb("evaluate-geolocation", "geolocation error in metres against true locations",
                             "mist:evaluategeolocation", evaluate_arguments, evaluate_parameters)
+REFIT_CONFIDENCE = Verb("refit-confidence", "refit the geolocation confidence from analysts' placement verdicts",
+                        "mist:refitgeolocconfidence", refit_arguments, refit_parameters)

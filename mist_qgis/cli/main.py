@@ -26,7 +26,8 @@ VERBS: list[Verb] = [  # in the order of the workflow, as --help lists them
     models.CLASSIFY,
     verify.IMPORT_VERIFICATIONS, models.TRAIN_HEAD, models.NEXT_TO_VERIFY, text.SCREEN_TEXT, text.TRAIN_TEXT_HEAD,
     text.NEXT_POSTS, text.TEXT_CATEGORIES, geoloc.IMPORT_REFERENCES,
-    geoloc.GEOLOCATE, geoloc.LOCATE_RETRIEVAL, geoloc.EVALUATE_GEOLOCATION, verify.EXPORT_VERIFIED,
+    geoloc.GEOLOCATE, geoloc.LOCATE_RETRIEVAL, geoloc.EVALUATE_GEOLOCATION, geoloc.REFIT_CONFIDENCE,
+    verify.EXPORT_VERIFIED,
     rasters.DENSITY, rasters.INUNDATION, rasters.SELO, rasters.EVALUATE_SELO, live.WATCH,
     field.FIELD_PACKAGE, field.IMPORT_FIELD,
 ]

@@ -68,7 +68,11 @@ LIVE_PHOTO_RETRIES = 3  # a photo whose fetch failed for a passing reason is tri
 LIVE_RETRY_BACKOFF_S = 30.0  # first wait before a retry, doubled for each further one
 
 # -- geolocation ------------------------------------------------------------------------------------
-MATCHERS = Choices("matcher", ("disk-lightglue", "aliked-lightglue", "loftr", "sift"), "disk-lightglue")
+MATCHERS = Choices("matcher", ("disk-lightglue", "aliked-lightglue", "xfeat-lighterglue", "loftr", "sift"),
+                   "disk-lightglue")
+
+# a fast matcher that ranks the candidates first; the chosen matcher verifies only the survivors
+FIRST_PASS = Choices("first pass", ("none", "xfeat-lighterglue"), "none")
 
 # -- verification and export ------------------------------------------------------------------------
 VERDICTS = Choices("verdict", ("flood", "not_flood", "unsure"), "flood")

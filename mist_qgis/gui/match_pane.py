@@ -13,7 +13,7 @@ from pathlib import Path
 
 from qgis.PyQt.QtCore import QObject, QRunnable, Qt, QThreadPool, pyqtSignal
 from qgis.PyQt.QtGui import QPixmap
-from qgis.PyQt.QtWidgets import QLabel, QVBoxLayout, QWidget
+from qgis.PyQt.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from ..core.geoloc.match_view import (
     MATCHER_UNAVAILABLE,
@@ -67,6 +67,7 @@ class MatchPane(QWidget):
     """A zoomable view of the match PNG with a caption; `show_source` is the one entry point."""
 
     rendered = pyqtSignal(str)  # png path of a view now on screen (tests, benchmark)
+    placement_judged = pyqtSignal(str)  # "correct" or "wrong": the analyst's verdict on the placement
 
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
@@ -78,6 +79,20 @@ class MatchPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.view, 1)
         layout.addWidget(self.caption)
+        judge = QHBoxLayout()
+        self.right_button = QPushButton(tr("Right place"))
+        self.right_button.setToolTip(tr("The reference shows where this photo was taken: the placement is right. "
+                                        "These verdicts refit the geolocation confidence."))
+        self.wrong_button = QPushButton(tr("Wrong place"))
+        self.wrong_button.setToolTip(tr("The reference shows another place: the placement is wrong. "
+                                        "These verdicts refit the geolocation confidence."))
+        self.right_button.clicked.connect(lambda: self.placement_judged.emit("correct"))
+        self.wrong_button.clicked.connect(lambda: self.placement_judged.emit("wrong"))
+        self.placement_label = QLabel()
+        judge.addWidget(self.right_button)
+        judge.addWidget(self.wrong_button)
+        judge.addWidget(self.placement_label, 1)
+        layout.addLayout(judge)
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
         self._matchers = MatcherPool()
@@ -87,6 +102,12 @@ class MatchPane(QWidget):
         self.wanted: str = ""  # the PNG the pane should show now ('' = none)
         self.failure = ""  # the reason shown when the view could not be drawn
         self._heading = ""  # caption line about the post shown
+
+    def set_placement_verdict(self, verdict: str | None) -> None:
+        """Show the current verdict on the placement (None: not judged yet)."""
+        text = {"correct": tr("Placement judged right"), "wrong": tr("Placement judged wrong")}.get(
+            verdict or "", tr("Placement not judged yet"))
+        self.placement_label.setText(text)
 
     def clear(self, title: str = "", reason: str = "") -> None:
         self.wanted = ""

@@ -1,7 +1,8 @@
 """The quality panel: the screening model against the verified photos (precision-recall curve,
-confusion matrix at the analyst's threshold), verdicts over time, and two analysts' agreement
-(Cohen's kappa) with their conflicts. Plots are drawn with matplotlib's Agg backend into pixmaps,
-imported only when the panel is first shown."""
+confusion matrix at the analyst's threshold), verdicts over time, two analysts' agreement
+(Cohen's kappa) with their conflicts, and the geolocation confidence against the analysts'
+placement verdicts (reliability diagram of the model in use and of the latest refit). Plots are
+drawn with matplotlib's Agg backend into pixmaps, imported only when the panel is first shown."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ from qgis.PyQt.QtWidgets import (
     QWidget,
 )
 
-from ..core.store import Store
+from ..core.geoloc import calibration
+from ..core.store import Store, calibration_sql
 from ..core.store import verify_sql as store_verify
 from ..core.verify import agreement as agreement_mod
 from ..core.verify import quality
@@ -108,6 +110,38 @@ def _draw_counts(fig, counts: dict[str, dict[str, int]]) -> None:
     ax.set_xticks(range(0, len(buckets), step), [b.replace("T", " ") for b in buckets[::step]], fontsize=7)
     ax.set_ylabel(tr("Verdicts"))
     ax.legend(fontsize=7)
+
+
+def render_reliability_png(in_use: calibration.Reliability | None, refit: dict | None) -> bytes | None:
+    """Reliability diagram: observed share of right placements against the confidence, per bin,
+    for the model in use on the current verdicts and for the latest refit (out of fold)."""
+    if in_use is None and not refit:
+        return None
+    return _png(lambda fig: _draw_reliability(fig, in_use, refit), 7.2, 3.0)
+
+
+def _draw_reliability(fig, in_use: calibration.Reliability | None, refit: dict | None) -> None:
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1], linestyle=":", color="#888888", label=tr("perfectly calibrated"))
+    curves = []
+    if in_use is not None:
+        curves.append((in_use.confidence, in_use.accuracy, in_use.counts, "#d62728",
+                       tr("in use, ECE {e:.3f}").format(e=in_use.ece)))
+    if refit:
+        curves.append((refit.get("confidence", []), refit.get("accuracy", []), refit.get("counts", []), "#1e6edc",
+                       tr("refit (out of fold), ECE {e:.3f}").format(e=refit.get("ece", 0.0))))
+    for conf, acc, counts, colour, label in curves:
+        points = [(c, a, n) for c, a, n in zip(conf, acc, counts, strict=False) if c is not None and a is not None]
+        if not points:
+            continue
+        ax.plot([p[0] for p in points], [p[1] for p in points], "o-", color=colour, label=label)
+        for c, a, n in points:
+            ax.annotate(str(n), (c, a), textcoords="offset points", xytext=(3, 3), fontsize=6, color=colour)
+    ax.set_xlim(0, 1)
+    ax.set_ylim(0, 1.02)
+    ax.set_xlabel(tr("Confidence"))
+    ax.set_ylabel(tr("Share judged right place"))
+    ax.legend(loc="upper left", fontsize=7)
 
 
 def _pixmap(png: bytes | None) -> QPixmap | None:
@@ -196,6 +230,19 @@ class QualityPanel(QWidget):
         self.conflicts.cellDoubleClicked.connect(self._conflict_clicked)
         agree_layout.addWidget(self.conflicts)
         layout.addWidget(agree_box)
+
+        calib_box = QGroupBox(tr("Geolocation confidence against placement verdicts"))
+        calib_layout = QVBoxLayout(calib_box)
+        self.matcher_combo = QComboBox()
+        self.matcher_combo.currentIndexChanged.connect(self._schedule)
+        calib_layout.addWidget(self.matcher_combo)
+        self.calibration_text = QLabel()
+        self.calibration_text.setWordWrap(True)
+        calib_layout.addWidget(self.calibration_text)
+        self.reliability_label = QLabel()
+        self.reliability_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        calib_layout.addWidget(self.reliability_label)
+        layout.addWidget(calib_box)
         layout.addStretch(1)
 
         scroll = QScrollArea()
@@ -223,8 +270,10 @@ class QualityPanel(QWidget):
         """Re-read the models and analysts of the store (keeping the current choices)."""
         models = store_verify.models(self.store) if self.store else []
         names = [a for a, _ in agreement_mod.analysts(self.store)] if self.store else []
+        matchers = calibration_sql.judged_matchers(self.store) if self.store else []
         model_before = self.model_combo.currentText()
-        for combo, items in ((self.model_combo, models), (self.analyst_a, names), (self.analyst_b, names)):
+        for combo, items in ((self.model_combo, models), (self.analyst_a, names), (self.analyst_b, names),
+                             (self.matcher_combo, matchers)):
             current = combo.currentText()
             combo.blockSignals(True)
             combo.clear()
@@ -267,6 +316,8 @@ class QualityPanel(QWidget):
             for label in (self.pr_label, self.counts_label):
                 label.clear()
             self.metrics_label.setText(tr("No store open."))
+            self.reliability_label.clear()
+            self.calibration_text.clear()
             return
         model = self.model_combo.currentText()
         if model:
@@ -293,6 +344,31 @@ class QualityPanel(QWidget):
         else:
             self.counts_label.setPixmap(pixmap)
         self._refresh_agreement()
+        self._refresh_calibration()
+
+    def _refresh_calibration(self) -> None:
+        matcher = self.matcher_combo.currentText()
+        self.reliability_label.clear()
+        if not matcher:
+            self.calibration_text.setText(tr(
+                "No placement verdicts yet: judge placements in the Match view (Right place / Wrong place)."))
+            return
+        state = calibration.calibration_state(self.store, matcher)
+        lines = [tr("{n} placement verdicts ({k} right place).").format(n=state.verdicts, k=state.correct)]
+        if state.shortfall:
+            lines.append(state.shortfall + ".")
+        latest = state.latest
+        if latest is not None:
+            lines.append(tr("Refit version {v} on {n} verdicts: ECE {b:.3f} -> {a:.3f} (out of fold); {use}.").format(
+                v=latest["version"], n=latest["verdicts"], b=latest["ece_before"] or 0.0,
+                a=latest["ece_after"] or 0.0, use=tr("in use") if latest["accepted"] else tr("not used")))
+        else:
+            lines.append(tr("Not refitted yet: the shipped confidence is in use."))
+        self.calibration_text.setText("\n".join(lines))
+        refit = (latest or {}).get("reliability", {}).get("after") if latest else None
+        pixmap = _pixmap(render_reliability_png(state.in_use, refit))
+        if pixmap is not None:
+            self.reliability_label.setPixmap(pixmap)
 
     def _refresh_agreement(self) -> None:
         a, b = self.analyst_a.currentText(), self.analyst_b.currentText()

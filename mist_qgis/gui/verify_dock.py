@@ -42,8 +42,9 @@ from qgis.PyQt.QtWidgets import (
 
 from .. import settings
 from ..core.errors import MistError
+from ..core.geoloc.calibration import record_placement
 from ..core.stage import MediaStatus
-from ..core.store import Store, StoreError
+from ..core.store import Store, StoreError, calibration_sql
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
 from ..core.store.models_sql import post_texts
@@ -258,6 +259,7 @@ class VerifyDock(QgsDockWidget):
         self.photo_tabs.setDocumentMode(True)
         self.photo_tabs.addTab(self.photo, tr("Photo"))
         self.photo_tabs.addTab(self.match_pane, tr("Match (M)"))
+        self.match_pane.placement_judged.connect(self.judge_placement)
         self.photo_tabs.currentChanged.connect(self._photo_tab_changed)
         right.addWidget(self.photo_tabs)
         lower = QWidget()
@@ -719,9 +721,35 @@ class VerifyDock(QgsDockWidget):
         tabs.setTabEnabled(MATCH_TAB, True)
         tabs.setTabToolTip(MATCH_TAB, tr("The photo beside reference {ref}, match lines drawn (M)").format(
             ref=source.ref_uid))
+        try:
+            judged = calibration_sql.latest_placement_verdict(self.store, source.post_fid, source.ref_uid,
+                                                              source.matcher)
+        except (StoreError, sqlite3.Error):
+            judged = None
+        self.match_pane.set_placement_verdict(judged)
         if self._want_match:
             self._switch_tab(MATCH_TAB)
             self.match_pane.show_source(source, self.store.media_dir)
+
+    def judge_placement(self, verdict: str) -> bool:
+        """The analyst's verdict on where image matching placed the current post ("correct" or
+        "wrong"), kept with the match evidence for the confidence refit (Quality tab)."""
+        source = self.match_source
+        if self.store is None or source is None:
+            return False
+        analyst = self._analyst_who_may_judge()
+        if not analyst:
+            return False
+        try:
+            record_placement(self.store, source.post_fid, verdict, analyst)
+        except (MistError, StoreError, sqlite3.Error) as exc:
+            self._message(str(exc), error=True)
+            return False
+        self.match_pane.set_placement_verdict(verdict)
+        self._message(tr("Saved: the placement of post {post} is {verdict}.").format(
+            post=source.post_fid, verdict=tr("right") if verdict == "correct" else tr("wrong")))
+        self.quality.reload_choices()
+        return True
 
     def _switch_tab(self, index: int) -> None:
         """Change the pane without touching the analyst's wish (M), which a click or key sets."""

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from .field_algorithms import FieldPackageAlgorithm, ImportFieldAlgorithm
-from .geoloc_algorithms import EvaluateGeolocationAlgorithm, GeolocatePhotosAlgorithm, ImportReferencesAlgorithm
+from .geoloc_algorithms import (
+    EvaluateGeolocationAlgorithm,
+    GeolocatePhotosAlgorithm,
+    ImportReferencesAlgorithm,
+    RefitConfidenceAlgorithm,
+)
 from .import_algorithm import ImportPostsAlgorithm
 from .live_algorithms import WatchAlgorithm
 from .media_algorithms import FetchMediaAlgorithm
@@ -48,6 +53,7 @@ ALGORITHM_CLASSES = [
     GeolocatePhotosAlgorithm,
     EvaluateGeolocationAlgorithm,
     RetrievalGeolocationAlgorithm,
+    RefitConfidenceAlgorithm,
     WatchAlgorithm,
     FieldPackageAlgorithm,
     ImportFieldAlgorithm,

@@ -164,7 +164,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             "MIN_CONFIDENCE", tr("Minimum confidence to move a post"), QgsProcessingParameterNumber.Type.Double,
             0.5, minValue=0.0, maxValue=1.0))
         self.addParameter(QgsProcessingParameterFile(
-            "MASK_MODEL", tr("Segmentation model folder (MaskFormer ADE20k)"),
+            "MASK_MODEL", tr("Segmentation model folder (MaskFormer ADE20k or DETR panoptic)"),
             behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
         self.addParameter(QgsProcessingParameterBoolean(
             "MASK_OPTIONAL", tr("Also mask truck, van, boat, bicycle, minibike"), defaultValue=False))
@@ -181,6 +181,11 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             "RETRIEVAL_MODEL", tr("Candidates from retrieval: image embedding model tag (optional)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber("RETRIEVAL_K", tr("Retrieval neighbours"),
                                                        QgsProcessingParameterNumber.Type.Integer, 10, minValue=1))
+        self.add_choice("FIRST_PASS", tr("Fast first pass that ranks the top k (none: match them all)"),
+                        options.FIRST_PASS)
+        self.addParameter(QgsProcessingParameterNumber(
+            "FIRST_PASS_KEEP", tr("Candidates the first pass hands to the matcher"),
+            QgsProcessingParameterNumber.Type.Integer, 3, minValue=1))
         self.addOutput(QgsProcessingOutputNumber("MOVED", tr("Posts moved")))
         self.addOutput(QgsProcessingOutputString("RESULT", tr("Result (JSON)")))
 
@@ -206,6 +211,8 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
             redo=self.parameterAsBoolean(parameters, "REDO", context),
             retrieval_model=self.parameterAsString(parameters, "RETRIEVAL_MODEL", context) or None,
             retrieval_k=self.parameterAsInt(parameters, "RETRIEVAL_K", context),
+            first_pass=self.choice(parameters, "FIRST_PASS", context),
+            first_pass_keep=self.parameterAsInt(parameters, "FIRST_PASS_KEEP", context),
         )
         result: dict[str, Any] = {}
         with self.open_store_or_fail(store_path) as store:
@@ -279,3 +286,42 @@ class EvaluateGeolocationAlgorithm(MistAlgorithm):
             result = evaluate_store(store, truth)
         push_lines(feedback, result)
         return {"RESULT": json.dumps(result)}
+
+
+class RefitConfidenceAlgorithm(MistAlgorithm):
+    _name = "refitgeolocconfidence"
+    _display_name = QT_TR_NOOP("Refit geolocation confidence from analysts' verdicts")
+    _group = GROUP
+    _short_help = QT_TR_NOOP(
+        "Refits the logistic that turns match evidence (inliers, inlier ratio) into a geolocation confidence "
+        "from the analysts' verdicts on placements (right place / wrong place in the Verify dock's match view). "
+        "Reports the expected calibration error of the model in use and of the refit (cross-validated, out of "
+        "fold), stores the refit with its version, and uses it for later geolocation runs only when it is "
+        "better calibrated. With fewer than 30 verdicts, or fewer than 5 of either kind, the model in use stays "
+        "and the log says how many more verdicts are needed."
+    )
+
+    def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        self.add_store_parameter()
+        self.add_choice("MATCHER", tr("Matcher"), options.MATCHERS)
+        self.addOutput(QgsProcessingOutputNumber("VERSION", tr("Refit version")))
+        self.addOutput(QgsProcessingOutputNumber("ECE_BEFORE", tr("Calibration error before")))
+        self.addOutput(QgsProcessingOutputNumber("ECE_AFTER", tr("Calibration error after (out of fold)")))
+        self.addOutput(QgsProcessingOutputNumber("ACCEPTED", tr("Refit in use (1) or not (0)")))
+
+    def processAlgorithm(  # noqa: N802
+        self, parameters: dict, context: QgsProcessingContext, feedback: QgsProcessingFeedback
+    ) -> dict[str, Any]:
+        from ..core.geoloc.calibration import refit_confidence
+
+        matcher = self.choice(parameters, "MATCHER", context)
+        with self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
+            result = refit_confidence(store, matcher, feedback.setProgress, feedback.isCanceled)
+        a, b, c = result.constants
+        push_lines(feedback, {
+            "matcher": matcher, "version": result.version, "verdicts": result.verdicts,
+            "right place": result.correct, "ECE before": round(result.ece_before, 4),
+            "ECE after (out of fold)": round(result.ece_after, 4), "folds": result.folds,
+            "constants": f"A {a:.3f}, B {b:.3f}, C {c:.3f}", "in use": result.accepted})
+        return {"VERSION": result.version, "ECE_BEFORE": result.ece_before, "ECE_AFTER": result.ece_after,
+                "ACCEPTED": int(result.accepted)}

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 from qgis.PyQt.QtCore import Qt
 
@@ -196,3 +197,52 @@ def test_match_source_prefers_the_geolocation_that_placed_the_post(store, tmp_pa
         conn.execute("UPDATE posts SET match_ref = 'street/coffee_0' WHERE fid = ?", (fid,))
     source = store_match.match_source(store, fid)
     assert source.ref_uid == "street/coffee_0" and source.mode == "paper"
+
+
+def test_the_analyst_judges_the_placement_and_the_quality_tab_shows_its_reliability(qtbot, dock, located, tmp_path, store_path):
+    from mist_qgis.core.geoloc.calibration import refit_confidence
+    from mist_qgis.core.store import calibration_sql
+
+    fids, _ = located
+    select_post(dock, fids["rocket"])
+    assert "not judged" in dock.match_pane.placement_label.text()
+    dock.analyst_edit.setText("")
+    dock.match_pane.wrong_button.click()
+    assert dock.store.scalar("SELECT count(*) FROM placement_verdicts") == 0  # no analyst, nothing written
+    dock.analyst_edit.setText("ana")
+    dock.match_pane.wrong_button.click()
+    dock.match_pane.right_button.click()  # changed her mind: the latest verdict counts
+    rows = dock.store.query("SELECT verdict, ref_uid, matcher, inliers FROM placement_verdicts ORDER BY fid")
+    assert [r["verdict"] for r in rows] == ["wrong", "correct"]
+    assert rows[1]["ref_uid"] == "street/rocket_1" and rows[1]["matcher"] == "sift" and rows[1]["inliers"] > 0
+    assert "judged right" in dock.match_pane.placement_label.text()
+    select_post(dock, fids["chelsea"])
+    assert "not judged" in dock.match_pane.placement_label.text()
+    select_post(dock, fids["rocket"])
+    assert "judged right" in dock.match_pane.placement_label.text()
+
+    panel = dock.quality
+    dock.tabs.setCurrentIndex(1)
+    panel.reload_choices()
+    panel.refresh()
+    assert panel.matcher_combo.currentText() == "sift"
+    text = panel.calibration_text.text()
+    assert "1 placement verdicts (1 right place)" in text and "29 more verdicts" in text
+    assert "shipped confidence is in use" in text
+    assert panel.reliability_label.pixmap() is not None and not panel.reliability_label.pixmap().isNull()
+
+    # enough verdicts (stored as the dock writes them) -> a refit, shown with its version
+    with open_store(store_path) as store:
+        source = store_match.match_source(store, fids["rocket"])
+        rng = np.random.default_rng(0)
+        with store.batch() as conn:
+            for k in range(40):
+                inliers = int(rng.integers(8, 200))
+                calibration_sql.insert_placement_verdict(
+                    conn, fids["rocket"], source.media_fid, f"street/x{k}", "sift",
+                    "correct" if rng.random() < min(1.0, inliers / 60) else "wrong", inliers, 0.5, None, "ana",
+                    "2026-01-01T00:00:00Z")
+        refit = refit_confidence(store, "sift")
+    panel.refresh()
+    assert f"Refit version 1 on {refit.verdicts} verdicts" in panel.calibration_text.text()
+    assert panel.reliability_label.pixmap() is not None and not panel.reliability_label.pixmap().isNull()

@@ -154,6 +154,7 @@ def _examples(tmp_path):
         "geolocate": ["--store", s, "--retrieval-model", "emb@1", "--retrieval-k", "5"],
         "locate-retrieval": ["--store", s, "--model", "emb@1", "--k", "5", "--rasters", o],
         "evaluate-geolocation": ["--store", s, "--truth", str(f["truth.geojson"])],
+        "refit-confidence": ["--store", s, "--matcher", "sift"],
         "export-verified": ["--store", s, "--out", str(tmp_path / "v.gpkg")],
         "density": ["--store", s, "--out", o], "inundation": ["--store", s, "--dem", str(f["dem.tif"]), "--out", o],
         "selo": ["--raster", str(f["r.tif"]), "--image-model", str(f["m.onnx"]), "--out", str(tmp_path / "m.tif"),
@@ -193,4 +194,4 @@ def test_a_relative_store_path_reaches_every_algorithm_as_the_same_absolute_path
         args = parser.parse_args([verb.name, *argv])
         assert verb.parameters(args)["STORE"] == str(tmp_path / "s.gpkg"), verb.name
         checked += 1
-    assert checked == 24  # every verb with --store (models, predict, selo, evaluate-selo have none)
+    assert checked == 25  # every verb with --store (models, predict, selo, evaluate-selo have none)

@@ -161,3 +161,29 @@ def test_the_geolocation_lines_arrive_styled_also_from_the_browser(tmp_path, sto
             assert arrow.subSymbol().color().name() == GEOLOCATION_COLOUR
     finally:
         project.removeAllMapLayers()
+
+
+def test_refit_confidence_through_processing(tmp_path, store_path):
+    import processing
+    from qgis.core import QgsProcessingException
+
+    from mist_qgis.core.geoloc.calibration import record_placement
+    from mist_qgis.core.store import calibration_sql
+    from tests.unit.test_geoloc_calibration import placed_posts, synthetic_verdicts
+
+    evidence, correct = synthetic_verdicts(80, seed=7)
+    with open_store(store_path) as store:
+        fids = placed_posts(store, tmp_path, evidence)
+        for fid, ok in zip(fids[:12], correct[:12], strict=True):
+            record_placement(store, fid, "correct" if ok else "wrong", "ana")
+    with pytest.raises(QgsProcessingException, match="18 more verdicts"):
+        processing.run("mist:refitgeolocconfidence", {"STORE": str(store_path), "MATCHER": "disk-lightglue"})
+    with open_store(store_path) as store:
+        for fid, ok in zip(fids[12:], correct[12:], strict=True):
+            record_placement(store, fid, "correct" if ok else "wrong", "ana")
+    result = processing.run("mist:refitgeolocconfidence", {"STORE": str(store_path), "MATCHER": "disk-lightglue"})
+    assert result["VERSION"] == 1 and result["ACCEPTED"] == 1
+    assert result["ECE_AFTER"] < result["ECE_BEFORE"]
+    with open_store(store_path) as store:
+        assert calibration_sql.confidence_models(store, "disk-lightglue")[0]["ece_after"] == \
+            pytest.approx(result["ECE_AFTER"])

@@ -12,7 +12,7 @@ EXPECTED_IDS = {
     "mist:importposts", "mist:fetchmedia", "mist:listmodels",
     "mist:predictimages", "mist:classifymedia", "mist:importverifications", "mist:trainhead", "mist:nexttoverify",
     "mist:importreferences", "mist:geolocatephotos", "mist:retrievalgeolocation",
-    "mist:evaluategeolocation", "mist:exportverified",
+    "mist:evaluategeolocation", "mist:refitgeolocconfidence", "mist:exportverified",
     "mist:postdensity", "mist:inundation", "mist:selo", "mist:evaluateselo", "mist:watch",
     "mist:fieldpackage", "mist:importfield",
     "mist:screentext", "mist:traintexthead", "mist:nextpoststolabel", "mist:textcategories",

@@ -47,3 +47,42 @@ def test_geolocate_with_an_unknown_retrieval_model_is_one_line(tmp_path, store_p
     bad = _cli("geolocate", "--store", str(store_path), "--matcher", "sift", "--retrieval-model", "nope")
     assert bad.returncode != 0 and "nope" in bad.stderr and "emb-a" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_probability_rasters_go_on_the_map_below_the_points_and_a_rerun_replaces_them(tmp_path, store_path):
+    import processing
+    from qgis.core import QgsProject, QgsRasterLayer, QgsSingleBandPseudoColorRenderer
+
+    from mist_qgis.qgis_ops.layers import STEP_PROPERTY, add_posts_layer
+
+    vecs = np.random.default_rng(4).normal(size=(7, 32)).astype(np.float32)
+    with open_store(store_path) as store:
+        for i in range(5):
+            add_embedded_post(store, f"p{i}", offset(i * 60, 0), "gps", vecs[i])
+        queries = [add_embedded_post(store, "q0", None, "none", vecs[1] + 0.02),
+                   add_embedded_post(store, "q1", None, "none", vecs[3] + 0.02)]
+        media_dir = store.media_dir
+    project = QgsProject.instance()
+    posts = add_posts_layer(store_path, project)
+    try:
+        result = processing.runAndLoadResults("mist:retrievalgeolocation", {"STORE": str(store_path), "K": 3})
+        assert result["PLACED"] == 2
+        loaded = [lyr for lyr in project.mapLayers().values() if lyr.customProperty(STEP_PROPERTY)]
+        assert sorted(lyr.name() for lyr in loaded) == [f"Location probability, photo {q}" for q in queries]
+        names = [n.layer().name() for n in project.layerTreeRoot().findLayers()]
+        assert names[0] == posts.name() and len(names) == 3  # the rasters below the points
+        for layer in loaded:
+            assert isinstance(layer, QgsRasterLayer) and layer.source().startswith(str(media_dir / "retrieval"))
+            renderer = layer.renderer()
+            assert isinstance(renderer, QgsSingleBandPseudoColorRenderer)
+            items = renderer.shader().rasterShaderFunction().colorRampItemList()
+            assert items[0].value == 0.0 and items[0].color.alpha() == 0  # zero probability is transparent
+            stats = layer.dataProvider().bandStatistics(1)
+            assert items[-1].value == pytest.approx(stats.maximumValue, rel=1e-6)
+        result = processing.runAndLoadResults("mist:retrievalgeolocation", {
+            "STORE": str(store_path), "K": 2, "RASTERS": str(tmp_path / "again")})
+        again = [lyr for lyr in project.mapLayers().values() if lyr.customProperty(STEP_PROPERTY)]
+        assert len(again) == 2 and all(lyr.source().startswith(str(tmp_path / "again")) for lyr in again)
+        assert len(project.layerTreeRoot().findLayers()) == 3
+    finally:
+        project.removeAllMapLayers()

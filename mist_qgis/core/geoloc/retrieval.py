@@ -1,14 +1,17 @@
 """Retrieval geolocation (the Img2Loc idea, offline): the image embeddings of every photo the
-store already places with a trusted location go into a vector index; an unlocated photo's k
-nearest neighbours give a location probability raster, a point estimate and the radius that
-holds 68% of the probability.
+store already places with a trusted location, and of every reference image (street-level
+imagery at known positions), go into a vector index; an unlocated photo's k nearest neighbours
+give a location probability raster, a point estimate and the radius that holds 68% of the
+probability.
 
 The index lives beside the store: `STORE.gpkg.faiss` (a faiss index) and `STORE.gpkg.faiss.json`
-(the embedding model tag, the dimension and the media fids in index order). `sync_index` adds
-only photos not yet indexed; it rebuilds when the model tag or dimension changes (vectors of two
-models are never mixed) or when an indexed photo lost its trusted location. Up to
+(the embedding model tag, the dimension and the entries in index order, each marked by its
+source: ["photo", media fid] or ["reference", reference fid]). `sync` adds only entries not yet
+indexed; it rebuilds when the model tag or dimension changes (vectors of two models are never
+mixed) or when an indexed photo lost its trusted location or a reference was removed. Up to
 `EXACT_MAX_VECTORS` the index is exact (faiss flat inner product, equal to a numpy dot product);
-above it an HNSW graph, which needs no training and accepts incremental adds.
+above it an HNSW graph, which needs no training and accepts incremental adds (an exact index that
+grows past the limit is rebuilt as a graph once).
 
 Combination with a place named in the text (`combine_with_text`): neighbours within the place's
 radius are kept and re-ranked by similarity; when none falls inside, the text's place alone is
@@ -45,7 +48,9 @@ MAX_GRID_CELLS = 256  # per side of the probability raster
 MIN_CELL_M = 10.0
 MASS = 0.68
 SIMILARITY_TEMPERATURE = 0.05
-INDEX_FORMAT = 1
+INDEX_FORMAT = 2  # 2: entries marked by source (photos and references)
+PHOTO = "photo"  # a post's photo with a trusted location
+REFERENCE = "reference"  # a reference image
 
 
 class RetrievalError(MistError):
@@ -54,12 +59,17 @@ class RetrievalError(MistError):
 
 @dataclass(frozen=True)
 class Neighbour:
-    media_fid: int
-    post_fid: int
+    """An indexed photo or reference near the query: `media_fid`/`post_fid` for a photo,
+    `ref_fid` for a reference (`source` says which)."""
+
+    media_fid: int | None
+    post_fid: int | None
     lon: float
     lat: float
     similarity: float
     accuracy_m: float | None = None
+    source: str = PHOTO
+    ref_fid: int | None = None
 
 
 @dataclass
@@ -90,6 +100,11 @@ def index_base(store: Store) -> Path:
     return folder / "retrieval"
 
 
+def default_raster_dir(store: Store) -> Path:
+    """Where the probability rasters go when no folder is given: the store's photo cache."""
+    return Path(store.media_dir) / "retrieval"
+
+
 def index_paths(store_path: str | Path) -> tuple[Path, Path]:
     p = Path(store_path)
     return p.with_name(p.name + ".faiss"), p.with_name(p.name + ".faiss.json")
@@ -114,11 +129,54 @@ def trusted_photos(store: Store, model_tag: str) -> dict[int, tuple[int, float, 
     return out
 
 
+Key = tuple[str, int]  # (source, fid)
+
+
+def indexable(store: Store, model_tag: str) -> dict[Key, tuple[int | None, float, float, float | None]]:
+    """Everything the index holds for a model: (PHOTO, media fid) -> (post fid, lon, lat,
+    accuracy) of trusted photos, (REFERENCE, reference fid) -> (None, lon, lat, accuracy) of
+    located references with this model's embedding."""
+    out: dict[Key, tuple[int | None, float, float, float | None]] = {
+        (PHOTO, fid): v for fid, v in trusted_photos(store, model_tag).items()}
+    rows = store.query('SELECT r.fid, r.geom, r.accuracy_m FROM "references" r JOIN reference_embeddings e '
+                       "ON e.ref_fid = r.fid WHERE e.model = ? AND r.geom IS NOT NULL", (model_tag,))
+    for r in rows:
+        if gpkg.is_empty(r["geom"]):
+            continue
+        lon, lat = gpkg.point_xy(r["geom"])
+        out[(REFERENCE, int(r["fid"]))] = (None, float(lon), float(lat), r["accuracy_m"])
+    return out
+
+
+def _vectors(store: Store, model_tag: str, keys: list[Key]) -> tuple[list[Key], np.ndarray | None]:
+    """The vectors of these entries (photos first, then references), with their keys in that order."""
+    photos = [fid for source, fid in keys if source == PHOTO]
+    refs = [fid for source, fid in keys if source == REFERENCE]
+    out_keys: list[Key] = []
+    blocks = []
+    if photos:
+        fids, matrix = sql.load_embeddings(store, model_tag, photos)
+        out_keys += [(PHOTO, int(f)) for f in fids]
+        blocks.append(matrix)
+    if refs:
+        fids, matrix = sql.load_reference_embeddings(store, model_tag, refs)
+        out_keys += [(REFERENCE, int(f)) for f in fids]
+        blocks.append(matrix)
+    blocks = [b for b in blocks if len(b)]
+    if not blocks:
+        return [], None
+    if len({b.shape[1] for b in blocks}) > 1:
+        raise RetrievalError(f"photo and reference embeddings of {model_tag} have different sizes")
+    return out_keys, np.vstack(blocks)
+
+
 def _normalise(matrix: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(l2_rows(np.asarray(matrix, dtype=np.float32)))
 
 
-def _new_index(dim: int, expected: int):
+def new_index(dim: int, expected: int):
+    """The faiss index the store builds for `expected` vectors: exact up to EXACT_MAX_VECTORS, HNSW
+    above (bench/bench_index.py measures this same construction)."""
     import faiss
 
     if expected > EXACT_MAX_VECTORS:
@@ -136,9 +194,19 @@ class RetrievalIndex:
         self.model: str | None = None
         self.dim = 0
         self.kind = "flat"
-        self.ids: list[int] = []
+        self.keys: list[Key] = []
         self._index = None
         self._load()
+
+    @property
+    def ids(self) -> list[int]:
+        """Media fids of the indexed photos, in index order."""
+        return [fid for source, fid in self.keys if source == PHOTO]
+
+    @property
+    def reference_ids(self) -> list[int]:
+        """Reference fids of the indexed references, in index order."""
+        return [fid for source, fid in self.keys if source == REFERENCE]
 
     def _load(self) -> None:
         if not (self.index_path.is_file() and self.meta_path.is_file()):
@@ -150,14 +218,16 @@ class RetrievalIndex:
             index = faiss.read_index(str(self.index_path))
         except (OSError, ValueError, RuntimeError):
             return  # unreadable: rebuilt on the next sync
-        if meta.get("format") != INDEX_FORMAT or index.ntotal != len(meta.get("ids", [])):
-            return
+        keys = meta.get("keys", [])
+        if meta.get("format") != INDEX_FORMAT or index.ntotal != len(keys) or not all(
+                isinstance(k, list) and len(k) == 2 and k[0] in (PHOTO, REFERENCE) for k in keys):
+            return  # another format: rebuilt on the next sync
         self.model, self.dim, self.kind = meta["model"], int(meta["dim"]), meta.get("kind", "flat")
-        self.ids = [int(i) for i in meta["ids"]]
+        self.keys = [(str(k[0]), int(k[1])) for k in keys]
         self._index = index
 
     def __len__(self) -> int:
-        return len(self.ids)
+        return len(self.keys)
 
     def save(self) -> None:
         import faiss
@@ -165,51 +235,57 @@ class RetrievalIndex:
         tmp = self.index_path.with_name(self.index_path.name + ".tmp")
         faiss.write_index(self._index, str(tmp))
         tmp.replace(self.index_path)
-        meta = {"format": INDEX_FORMAT, "model": self.model, "dim": self.dim, "kind": self.kind, "ids": self.ids}
+        meta = {"format": INDEX_FORMAT, "model": self.model, "dim": self.dim, "kind": self.kind,
+                "keys": [list(k) for k in self.keys]}
         tmp_meta = self.meta_path.with_name(self.meta_path.name + ".tmp")
         tmp_meta.write_text(json.dumps(meta), encoding="utf-8")
         tmp_meta.replace(self.meta_path)
 
     def sync(self, store: Store, model_tag: str) -> SyncResult:
-        """Bring the index up to date with the store's trusted photos for `model_tag`."""
-        photos = trusted_photos(store, model_tag)
+        """Bring the index up to date with the store's trusted photos and references for `model_tag`."""
+        entries = indexable(store, model_tag)
         reason = ""
         if self._index is None:
             reason = "no index yet"
         elif self.model != model_tag:
             reason = f"embedding model changed from {self.model} to {model_tag}"
         else:
-            gone = [i for i in self.ids if i not in photos]
+            gone = [k for k in self.keys if k not in entries]
             if gone:
-                reason = f"{len(gone)} indexed photos lost their trusted location"
-        new = sorted(set(photos) - set(self.ids)) if not reason else sorted(photos)
-        fids, matrix = sql.load_embeddings(store, model_tag, new) if new else (np.zeros(0, np.int64), None)
-        if len(fids) and reason == "" and matrix.shape[1] != self.dim:
+                lost = sum(1 for s, _ in gone if s == PHOTO)
+                reason = (f"{lost} indexed photos lost their trusted location" if lost
+                          else f"{len(gone)} indexed references were removed")
+        indexed = set(self.keys)
+        if not reason and self.kind == "flat" and len(entries) > EXACT_MAX_VECTORS:
+            reason = f"grew past {EXACT_MAX_VECTORS:,} entries: the exact index becomes an HNSW graph"
+        new = sorted(k for k in entries if k not in indexed) if not reason else sorted(entries)
+        keys, matrix = _vectors(store, model_tag, new)
+        if keys and reason == "" and matrix.shape[1] != self.dim:
             reason = f"embedding size changed from {self.dim} to {matrix.shape[1]}"
-            fids, matrix = sql.load_embeddings(store, model_tag, sorted(photos))
+            keys, matrix = _vectors(store, model_tag, sorted(entries))
         if reason:
-            dim = int(matrix.shape[1]) if len(fids) else 0
-            self._index, self.kind = _new_index(max(dim, 1), len(fids))
-            self.model, self.dim, self.ids = model_tag, dim, []
-        if len(fids):
+            dim = int(matrix.shape[1]) if keys else 0
+            self._index, self.kind = new_index(max(dim, 1), len(keys))
+            self.model, self.dim, self.keys = model_tag, dim, []
+        if keys:
             self._index.add(_normalise(matrix))
-            self.ids.extend(int(f) for f in fids)
-        if reason or len(fids):
+            self.keys.extend(keys)
+        if reason or keys:
             self.save()
-        return SyncResult(len(self.ids), int(len(fids)), bool(reason), reason)
+        return SyncResult(len(self.keys), len(keys), bool(reason), reason)
 
-    def search(self, vector: np.ndarray, k: int = DEFAULT_K, exclude: set[int] | None = None
-               ) -> list[tuple[int, float]]:
-        """(media fid, cosine similarity) of the k nearest indexed photos, most similar first."""
-        if self._index is None or not self.ids:
+    def search(self, vector: np.ndarray, k: int = DEFAULT_K, exclude: set[Key] | None = None
+               ) -> list[tuple[Key, float]]:
+        """((source, fid), cosine similarity) of the k nearest indexed entries, most similar first."""
+        if self._index is None or not self.keys:
             return []
         q = _normalise(np.asarray(vector, dtype=np.float32).reshape(1, -1))
         if q.shape[1] != self.dim:
             raise RetrievalError(f"query embedding has {q.shape[1]} values; the index holds {self.dim}")
         extra = len(exclude or ())
-        sims, idx = self._index.search(q, min(len(self.ids), k + extra))
-        out = [(self.ids[i], float(s)) for s, i in zip(sims[0], idx[0], strict=True)
-               if i >= 0 and self.ids[i] not in (exclude or ())]
+        sims, idx = self._index.search(q, min(len(self.keys), k + extra))
+        out = [(self.keys[i], float(s)) for s, i in zip(sims[0], idx[0], strict=True)
+               if i >= 0 and self.keys[i] not in (exclude or ())]
         return out[:k]
 
 
@@ -226,7 +302,8 @@ def exact_search(matrix: np.ndarray, query: np.ndarray, k: int) -> tuple[np.ndar
 
 def neighbours_for_photo(store: Store, index: RetrievalIndex, media_fid: int, k: int = DEFAULT_K
                          ) -> list[Neighbour]:
-    """The k nearest trusted photos of one photo (never itself nor photos of its own post)."""
+    """The k nearest trusted photos and references of one photo (never itself nor photos of its
+    own post)."""
     if index.model is None:
         raise RetrievalError("the retrieval index is empty; build it first")
     fids, matrix = sql.load_embeddings(store, index.model, [media_fid])
@@ -235,13 +312,16 @@ def neighbours_for_photo(store: Store, index: RetrievalIndex, media_fid: int, k:
     own_post = store.query("SELECT post_fid FROM media WHERE fid = ?", (media_fid,))
     same_post = {int(r[0]) for r in store.query("SELECT fid FROM media WHERE post_fid = ?",
                                                  (own_post[0][0],))} if own_post else {media_fid}
-    hits = index.search(matrix[0], k, exclude=same_post)
-    photos = trusted_photos(store, index.model)
+    hits = index.search(matrix[0], k, exclude={(PHOTO, fid) for fid in same_post})
+    entries = indexable(store, index.model)
     out = []
-    for fid, sim in hits:
-        if fid in photos:
-            post_fid, lon, lat, acc = photos[fid]
-            out.append(Neighbour(fid, post_fid, lon, lat, sim, acc))
+    for (source, fid), sim in hits:
+        if (source, fid) in entries:
+            post_fid, lon, lat, acc = entries[(source, fid)]
+            if source == PHOTO:
+                out.append(Neighbour(fid, post_fid, lon, lat, sim, acc))
+            else:
+                out.append(Neighbour(None, None, lon, lat, sim, acc, REFERENCE, fid))
     return out
 
 
@@ -450,8 +530,9 @@ def run_summary(run: RetrievalRun) -> dict:
         "rebuild_reason": run.sync.reason, "placed": len(run.estimates), "skipped": len(run.skipped),
         "photos": [{"media_fid": fid, "lon": e.lon, "lat": e.lat, "radius_m": round(e.radius_m, 1),
                     "raster": e.raster_path,
-                    "neighbours": [{"media_fid": n.media_fid, "post_fid": n.post_fid,
-                                    "similarity": round(n.similarity, 4)} for n in e.neighbours]}
+                    "neighbours": [{"source": n.source, "media_fid": n.media_fid, "post_fid": n.post_fid,
+                                    "ref_fid": n.ref_fid, "similarity": round(n.similarity, 4)}
+                                   for n in e.neighbours]}
                    for fid, e in run.estimates.items()],
         "skips": [{"media_fid": fid, "reason": reason} for fid, reason in run.skipped.items()],
     }

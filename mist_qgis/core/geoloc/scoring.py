@@ -14,7 +14,8 @@ and is left out of sum E instead of inheriting the previous image's E.
 MIST's own score adds what LSGL lacks, geometric verification: a fundamental matrix (or a
 homography) fitted with MAGSAC++ (cv2.USAC_MAGSAC, RANSAC where unavailable); its inlier count
 and inlier ratio become a confidence in [0, 1] through a logistic fitted on labelled pairs
-(`CALIBRATION` below; scripts/calibrate_geoloc_confidence.py re-measures it).
+(`CALIBRATION` below; scripts/calibrate_geoloc_confidence.py re-measures it). Analysts' verdicts on
+placements refit it per store (`calibration.py`); an accepted refit replaces these constants.
 """
 
 from __future__ import annotations
@@ -154,11 +155,18 @@ def verify(match: MatchResult, method: str = "fundamental", threshold_px: float 
     return Geometry(inliers, inliers / n, method, inlier_mask)
 
 
-def mist_confidence(inliers: int, inlier_ratio: float, matcher: str = DEFAULT_CALIBRATION) -> float:
-    """Calibrated probability that the pair shows the same place (logistic, constants above)."""
-    a, b, c = CALIBRATION.get(matcher, CALIBRATION[DEFAULT_CALIBRATION])
-    excess = max(0, int(inliers) - MIN_FIT_MATCHES)
-    z = a + b * math.log1p(excess) + c * float(inlier_ratio)
+def evidence_features(inliers: int, inlier_ratio: float) -> tuple[float, float]:
+    """The logistic's inputs: ln(1 + inliers beyond the 7 that always fit) and the inlier ratio."""
+    return math.log1p(max(0, int(inliers) - MIN_FIT_MATCHES)), float(inlier_ratio)
+
+
+def mist_confidence(inliers: int, inlier_ratio: float, matcher: str = DEFAULT_CALIBRATION,
+                    constants: tuple[float, float, float] | None = None) -> float:
+    """Calibrated probability that the pair shows the same place: the logistic with `constants`
+    (a refit from analysts' verdicts, `calibration.active_constants`) or the shipped ones above."""
+    a, b, c = constants or CALIBRATION.get(matcher, CALIBRATION[DEFAULT_CALIBRATION])
+    log_excess, ratio = evidence_features(inliers, inlier_ratio)
+    z = a + b * log_excess + c * ratio
     return 1.0 / (1.0 + math.exp(-z))
 
 
@@ -177,10 +185,13 @@ class PairScore:
     paper_rate: float = 0.0
 
 
-def score_pair(ref_uid: str, match: MatchResult, method: str = "fundamental", masked_out: int = 0) -> PairScore:
-    """Both scores for one pair: the paper's (S, E) and MIST's verified confidence."""
+def score_pair(ref_uid: str, match: MatchResult, method: str = "fundamental", masked_out: int = 0,
+               constants: tuple[float, float, float] | None = None) -> PairScore:
+    """Both scores for one pair: the paper's (S, E) and MIST's verified confidence (with the
+    store's refitted `constants` when it has accepted one)."""
     paper = paper_score(match)
     geometry = verify(match, method)
     return PairScore(ref_uid, match.n, paper.score_sum, paper.error_indicator, geometry.inliers,
-                     geometry.inlier_ratio, mist_confidence(geometry.inliers, geometry.inlier_ratio, match.matcher),
+                     geometry.inlier_ratio,
+                     mist_confidence(geometry.inliers, geometry.inlier_ratio, match.matcher, constants),
                      masked_out)

@@ -1,5 +1,7 @@
 """Photo embeddings, computed once per photo and model and kept in the store's `embeddings`
-table, and the feature matrices few-shot heads train and run on.
+table (and, for the same model, of every reference image in `reference_embeddings`, which
+retrieval geolocation indexes beside the geotagged photos), and the feature matrices few-shot
+heads train and run on.
 
 A head reads image embeddings, post-text embeddings or both side by side. Each block is
 L2-normalised before concatenation so neither side dominates by scale; training and inference
@@ -36,6 +38,7 @@ class EmbedResult:
     embedded: int
     skipped: int
     provider: str
+    references: int = 0  # reference images embedded
 
 
 def embed_photos(
@@ -62,10 +65,47 @@ def embed_photos(
 
         _, cancelled = run_batches(store, model, "embeddings", card.tag, write, batch_size, workers, is_cancelled,
                                    progress, limits)
+        if not cancelled:
+            counts["references"], counts["references_skipped"], cancelled = _embed_references(
+                store, model, run.run_id, batch_size, is_cancelled, limits)
         run.status = Status.CANCELLED if cancelled else Status.DONE
-    if counts["embedded"]:
+    if counts["embedded"] or counts.get("references"):
         _refresh_retrieval_index(store, card.tag)
-    return EmbedResult(run.run_id, card.tag, run.status.value, counts["embedded"], counts["skipped"], model.provider)
+    return EmbedResult(run.run_id, card.tag, run.status.value, counts["embedded"], counts["skipped"], model.provider,
+                       counts.get("references", 0))
+
+
+def _embed_references(store: Store, model, run_id: int, batch_size: int, is_cancelled: IsCancelled | None,
+                      limits: ImageLimits | None) -> tuple[int, int, bool]:
+    """Embed every located reference image that has no vector of this model yet (resumable, one
+    transaction per batch); an unusable image is a recorded skip. Returns (embedded, skipped,
+    cancelled)."""
+    import numpy as np
+
+    from ..images.safe_decode import DecodeError
+    from .preprocess import load_for_model, normalise
+
+    card = model.card
+    todo = models_sql.references_without_embedding(store, card.tag)
+    embedded = skipped = 0
+    for start in range(0, len(todo), batch_size):
+        if is_cancelled is not None and is_cancelled():
+            return embedded, skipped, True
+        fids, pixels, issues = [], [], []
+        for fid, path, uid in todo[start:start + batch_size]:
+            try:
+                pixels.append(load_for_model(path, card, limits, is_cancelled))
+                fids.append(fid)
+            except (DecodeError, OSError) as exc:
+                issues.append((f"reference {uid}: {path}", None, str(exc) or type(exc).__name__))
+        vectors = model.run(normalise(np.stack(pixels), card))["embedding"] if pixels else []
+        with store.batch() as conn:
+            models_sql.write_reference_embeddings(conn, card.tag, zip(fids, vectors, strict=True))
+            if issues:
+                store.record_issues(conn, run_id, STAGE, issues)
+        embedded += len(fids)
+        skipped += len(issues)
+    return embedded, skipped, False
 
 
 def _refresh_retrieval_index(store: Store, model_tag: str) -> None:

@@ -38,11 +38,13 @@ UPSERT_KEYS: dict[str, tuple[str, ...]] = {
     "text_categories": ("name",),
     "live_cursors": ("source",),
     "live_sources": ("source",),
+    "reference_embeddings": ("ref_fid", "model"),
 }
 # Tables whose rows get a `fid` from the database (an INSERT into them reports `lastrowid`).
 FID_TABLES = frozenset({
     "posts", "media", "runs", "issues", "predictions", "matches", "verifications", "references",
-    "coarse_locations", "geolocations", "post_categories", "alerts", "head_versions",
+    "coarse_locations", "geolocations", "post_categories", "alerts", "head_versions", "placement_verdicts",
+    "confidence_models",
 })
 GEOMETRY_COLUMNS = frozenset({"geom"})
 # The tables without geometry a GIS user opens as layers: the import report, the analysts'

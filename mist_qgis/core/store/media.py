@@ -104,8 +104,8 @@ def requeue_transient(store: Store, max_retries: int, backoff_s: float,
     failures (404, refused URL, not an image) are never chosen. Returns (requeued, given up):
     rows past the limit lose their retry mark and stay failed. Writes only when a row is due."""
     now = now or datetime.now(UTC)
-    rows = store.query("SELECT fid, retries, retry_failed_at FROM media WHERE status = ? AND retry_failed_at IS NOT NULL",
-                       (MediaStatus.FAILED,))
+    rows = store.query("SELECT fid, retries, retry_failed_at FROM media "
+                       "WHERE status = ? AND retry_failed_at IS NOT NULL", (MediaStatus.FAILED,))
     due, given_up = [], []
     for fid, retries, failed_at in rows:
         if retries >= max_retries:

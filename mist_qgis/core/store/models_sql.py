@@ -123,16 +123,53 @@ def predictions(store: Store, model_tag: str) -> list[sqlite3.Row]:
 
 def write_embeddings(conn: sqlite3.Connection, model_tag: str, items: Iterable[tuple[int, np.ndarray]]) -> int:
     """Store float32 vectors for (media_fid, vector) pairs; an existing vector is replaced."""
+    return _write_vectors(conn, "embeddings (media_fid", model_tag, items)
+
+
+def _write_vectors(conn: sqlite3.Connection, table_key: str, model_tag: str,
+                   items: Iterable[tuple[int, np.ndarray]]) -> int:
     import numpy as np
 
     rows = []
     for fid, vector in items:
         v = np.ascontiguousarray(vector, dtype="<f4").ravel()
         rows.append((fid, model_tag, int(v.size), v.tobytes()))
-    conn.executemany(
-        "INSERT OR REPLACE INTO embeddings (media_fid, model, dim, vector) VALUES (?, ?, ?, ?)", rows
-    )
+    conn.executemany(f"INSERT OR REPLACE INTO {table_key}, model, dim, vector) VALUES (?, ?, ?, ?)", rows)
     return len(rows)
+
+
+def write_reference_embeddings(conn: sqlite3.Connection, model_tag: str,
+                               items: Iterable[tuple[int, np.ndarray]]) -> int:
+    """Store float32 vectors for (reference fid, vector) pairs; an existing vector is replaced."""
+    return _write_vectors(conn, "reference_embeddings (ref_fid", model_tag, items)
+
+
+def references_without_embedding(store: Store, model_tag: str) -> list[tuple[int, str, str]]:
+    """(fid, image path, uid) of located references with no `model_tag` embedding yet."""
+    rows = store.query(
+        'SELECT r.fid, r.image_path, r.ref_uid FROM "references" r WHERE r.geom IS NOT NULL AND NOT EXISTS '
+        "(SELECT 1 FROM reference_embeddings e WHERE e.ref_fid = r.fid AND e.model = ?) ORDER BY r.fid",
+        (model_tag,))
+    return [(int(r[0]), str(r[1]), str(r[2])) for r in rows]
+
+
+def load_reference_embeddings(store: Store, model_tag: str, ref_fids: Sequence[int] | None = None
+                              ) -> tuple[np.ndarray, np.ndarray]:
+    """Cached reference vectors of a model: (reference fids, matrix N x dim), in fid order."""
+    return _key_matrix(*vector_rows(
+        store, "SELECT ref_fid, dim, vector FROM reference_embeddings WHERE model = ? ORDER BY ref_fid", model_tag,
+        ref_fids, "reference embeddings"))
+
+
+def _key_matrix(rows: list, dim: int) -> tuple[np.ndarray, np.ndarray]:
+    """(keys, matrix N x dim) of vector rows (key, dim, float32 blob)."""
+    import numpy as np
+
+    if not rows:
+        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
+    keys = np.array([r[0] for r in rows], dtype=np.int64)
+    matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), dim)
+    return keys, matrix.astype(np.float32)
 
 
 def vector_rows(
@@ -153,17 +190,10 @@ def load_embeddings(
     store: Store, model_tag: str, media_fids: Sequence[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cached vectors of a model: (media fids, matrix N x dim), in fid order."""
-    import numpy as np
-
-    rows, dim = vector_rows(
+    return _key_matrix(*vector_rows(
         store, "SELECT media_fid, dim, vector FROM embeddings WHERE model = ? ORDER BY media_fid", model_tag,
         media_fids, "embeddings",
-    )
-    if not rows:
-        return np.zeros(0, dtype=np.int64), np.zeros((0, 0), dtype=np.float32)
-    fids = np.array([r[0] for r in rows], dtype=np.int64)
-    matrix = np.frombuffer(b"".join(r[2] for r in rows), dtype="<f4").reshape(len(rows), dim)
-    return fids, matrix.astype(np.float32)
+    ))
 
 
 def embedding_models(store: Store) -> dict[str, int]:

@@ -451,6 +451,65 @@ def _v8_post_text(conn: sqlite3.Connection) -> None:
         ddl.register_attributes_table(conn, table, description)
 
 
+def _v15_placement_verdicts(conn: sqlite3.Connection) -> None:
+    """Analysts' verdicts on where image matching placed a post (right or wrong place) with the
+    match evidence they judged, the geolocation confidence models refitted from them, and the
+    image embeddings of reference imagery (retrieval indexes them beside geotagged photos)."""
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
+        """
+        CREATE TABLE placement_verdicts (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT,
+            post_fid INTEGER NOT NULL REFERENCES posts (fid) ON DELETE CASCADE,
+            media_fid INTEGER REFERENCES media (fid) ON DELETE SET NULL,
+            ref_uid TEXT NOT NULL,
+            matcher TEXT NOT NULL,
+            verdict TEXT NOT NULL CHECK (verdict IN ('correct', 'wrong')),
+            inliers INTEGER NOT NULL,
+            inlier_ratio REAL NOT NULL,
+            confidence REAL,
+            analyst TEXT NOT NULL,
+            verified_at DATETIME NOT NULL
+        );
+        CREATE INDEX idx_placement_verdicts_post ON placement_verdicts (post_fid, matcher);
+        CREATE TABLE confidence_models (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT,
+            matcher TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            a REAL NOT NULL,
+            b REAL NOT NULL,
+            c REAL NOT NULL,
+            verdicts INTEGER NOT NULL,
+            correct INTEGER NOT NULL,
+            ece_before REAL,
+            ece_after REAL,
+            reliability TEXT NOT NULL,
+            accepted BOOLEAN NOT NULL,
+            note TEXT,
+            run_fid INTEGER REFERENCES runs (fid),
+            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            CONSTRAINT uq_confidence_models_version UNIQUE (matcher, version)
+        );
+        CREATE TABLE reference_embeddings (
+            ref_fid INTEGER NOT NULL REFERENCES "references" (fid) ON DELETE CASCADE,
+            model TEXT NOT NULL,
+            dim INTEGER NOT NULL,
+            vector BLOB NOT NULL,
+            PRIMARY KEY (ref_fid, model)
+        );
+        """
+    )
+    ddl.register_attributes_table(conn, "placement_verdicts", "Analysts' verdicts on image-matching placements")
+    ddl.register_attributes_table(conn, "confidence_models", "Geolocation confidence refitted from verdicts")
+    ddl.register_attributes_table(conn, "reference_embeddings", "Image embeddings of reference imagery per model")
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        conn.execute_script(
+            "DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mist_analyst') THEN "
+            "GRANT SELECT, INSERT, DELETE ON placement_verdicts TO mist_analyst; "
+            "GRANT SELECT ON confidence_models TO mist_analyst; "
+            "GRANT ALL ON placement_verdicts, confidence_models TO mist_lead; END IF; END $$;")
+
+
 # MIST's bookkeeping tables that migrations before 17 registered in gpkg_contents.
 _BOOKKEEPING_REGISTERED = ("media", "runs", "predictions", "embeddings", "matches", "reference_features", "leases",
                            "text_categories", "post_text_features", "post_categories", "live_cursors")
@@ -479,6 +538,8 @@ MIGRATIONS: list[Migration] = [
     Migration(8, "post text features, categories and the team's category list", _v8_post_text),
     Migration(11, "live sources' cursors and alerts", _v11_live),
     Migration(13, "head versions of a learning watch, live source states, photo retries", _v13_live_learning),
+    Migration(15, "analysts' verdicts on placements; refitted geolocation confidence; reference embeddings",
+              _v15_placement_verdicts),
     Migration(17, "GeoPackage contents list only the tables users open as layers", _v17_unlist_bookkeeping),
 ]
 
