@@ -199,7 +199,8 @@ def test_match_source_prefers_the_geolocation_that_placed_the_post(store, tmp_pa
     assert source.ref_uid == "street/coffee_0" and source.mode == "paper"
 
 
-def test_the_analyst_judges_the_placement_and_the_quality_tab_shows_its_reliability(qtbot, dock, located, tmp_path, store_path):
+def test_the_analyst_judges_the_placement_and_the_quality_tab_shows_its_reliability(qtbot, dock, located, tmp_path,
+                                                                                   store_path):
     from mist_qgis.core.geoloc.calibration import refit_confidence
     from mist_qgis.core.store import calibration_sql
 
