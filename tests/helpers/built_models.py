@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
 import sys
 from pathlib import Path
@@ -17,9 +18,14 @@ SCRIPTS = {
 
 
 def ensure(*names: str) -> Path:
-    """Build the named files into models/build unless they are there; returns the folder."""
-    for name in names:
-        if not (BUILD / name).is_file():
-            subprocess.run([sys.executable, *SCRIPTS[name], "--out", str(BUILD), "--no-check"], cwd=REPO,
-                           check=True, capture_output=True, timeout=900)
+    """Build the named files into models/build unless they are there; returns the folder.
+
+    Parallel test workers may ask at once: one builds while the others wait on a lock file."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(BUILD / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name in names:
+            if not (BUILD / name).is_file():
+                subprocess.run([sys.executable, *SCRIPTS[name], "--out", str(BUILD), "--no-check"], cwd=REPO,
+                               check=True, capture_output=True, timeout=900)
     return BUILD

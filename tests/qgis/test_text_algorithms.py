@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import csv
 import json
-import subprocess
-import sys
 
 import processing
 import pytest
@@ -24,10 +22,7 @@ from mist_qgis.core.store import open_store
 from mist_qgis.core.store import text_sql as sql
 from mist_qgis.core.text.evaluate import read_labelled
 from tests.conftest import DATA
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=300)
+from tests.helpers.cli import run_cli as _cli
 
 
 @pytest.fixture
