@@ -18,14 +18,13 @@ last, `speed ratio: X` (peer time / MIST time: what the bound costs in time).
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import command_line, speed_ratio  # noqa: E402  (puts the repository on the import path)
 
 
 def make_photos(folder: Path, n: int, width: int, height: int) -> int:
@@ -97,7 +96,7 @@ def measure(folder: Path, store_path: Path, workers: int, bounded: bool) -> dict
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--n", type=int, default=8, help="photos (default 8)")
     parser.add_argument("--width", type=int, default=8000)
     parser.add_argument("--height", type=int, default=6000)
@@ -128,7 +127,7 @@ def main() -> int:
           f"(+{mist_mb:.0f} MB over the {mist['baseline_kb'] / 1024:.0f} MB before the run), "
           f"{mist['seconds']:.2f} s, {mist['budget_peak'] / 1e6:.0f} MP decoding at once")
     print(f"memory ratio: {peer_mb / max(mist_mb, 1.0):.2f}")
-    print(f"speed ratio: {peer['seconds'] / mist['seconds']:.2f}")
+    speed_ratio(peer['seconds'], mist['seconds'])
     return 0
 
 

@@ -22,7 +22,6 @@ Prints seconds per query for both, `speed ratio: X` (exhaustive / MIST) and the 
 
 from __future__ import annotations
 
-import argparse
 import random
 import sys
 import tempfile
@@ -30,8 +29,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import command_line, speed_ratio  # noqa: E402  (puts the repository on the import path)
 
 from mist_qgis.core.geoloc import locate, matchers, scoring, synthetic  # noqa: E402
 from mist_qgis.core.geoloc.features import Features  # noqa: E402
@@ -109,7 +107,7 @@ def selection_key(match) -> tuple[float, int]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--queries", type=int, default=100)
     parser.add_argument("--references", type=int, default=1000)
     parser.add_argument("--top-k", type=int, default=10)
@@ -212,7 +210,7 @@ def main() -> int:
     print(f"top-1 = designed true reference: MIST {mist_right}/{n}, exhaustive {exh_right}/{n}")
     print(f"seconds per query: MIST {mist_per_query:.2f}, exhaustive {exhaustive_per_query:.1f}")
     print(f"top-1 agreement: {agree}/{n} = {100.0 * agree / n:.1f}%")
-    print(f"speed ratio: {exhaustive_per_query / mist_per_query:.1f}")
+    speed_ratio(exhaustive_per_query, mist_per_query, 1)
     return 0
 
 

@@ -16,17 +16,14 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import random
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from common import command_line, need_tool, run_measured, scratch, speed_ratio
+
 DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 WORDS = ("water", "flood", "street", "rising", "help", "rain", "暴雨", "积水", "郑州", "地铁", "被困", "救援",
@@ -87,29 +84,11 @@ def make_inputs(n: int, tweets: Path, seq: Path, seed: int = 7) -> int:
     return located
 
 
-def run_measured(cmd: list[str], env: dict | None = None) -> tuple[float, float, float, str]:
-    """Wall seconds, peak RSS (MB), CPU seconds (user + system) and stdout of one child process."""
-    start = time.perf_counter()
-    with tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.PIPE, env=env)
-        _, status, usage = os.wait4(proc.pid, 0)
-        elapsed = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        err = proc.stderr.read().decode("utf-8", "replace")
-        proc.stderr.close()
-        out.seek(0)
-        stdout = out.read().decode("utf-8", "replace")
-    if proc.returncode != 0:
-        raise SystemExit(f"{cmd[0]} failed ({proc.returncode}): {err.strip()[-2000:]}")
-    return elapsed, usage.ru_maxrss / 1024, usage.ru_utime + usage.ru_stime, stdout
-
-
 READERS = {"auto": None, "process": True, "this": False}
 
 
 def child_import(tweets: str, store: str, reader: str) -> None:
     """Runs in the measured child process: the same core import the CLI and the dock use."""
-    sys.path.insert(0, str(REPO))
     from mist_qgis.core.posts.importer import ImportOptions, import_posts
     from mist_qgis.core.store import open_store
 
@@ -119,7 +98,7 @@ def child_import(tweets: str, store: str, reader: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--n", type=int, default=1_000_000, help="tweets to generate (default 1,000,000)")
     parser.add_argument("--keep", metavar="DIR", help="keep the generated inputs and outputs in DIR")
     parser.add_argument("--reader", choices=READERS, default="auto",
@@ -130,12 +109,8 @@ def main() -> None:
     if args.child:
         child_import(*args.child)
         return
-    ogr2ogr = shutil.which("ogr2ogr")
-    if ogr2ogr is None:
-        raise SystemExit("ogr2ogr not found (install gdal-bin)")
-    work = Path(args.keep) if args.keep else Path(tempfile.mkdtemp(prefix="mist-bench-import-"))
-    work.mkdir(parents=True, exist_ok=True)
-    try:
+    ogr2ogr = need_tool("ogr2ogr", "gdal-bin")
+    with scratch("mist-bench-import-", args.keep) as work:
         tweets, seq = work / "tweets.jsonl", work / "points.geojsonl"
         t = time.perf_counter()
         located = make_inputs(args.n, tweets, seq)
@@ -155,10 +130,7 @@ def main() -> None:
         print(f"ogr2ogr GeoJSONSeq -> GPKG: {located:,} points in {t_ogr:.2f} s, {located / t_ogr:,.0f} features/s, "
               f"CPU {cpu_ogr:.2f} s, peak memory {rss_ogr:,.0f} MB")
         print(f"CPU-time ratio (less sensitive to a busy machine): {cpu_ogr / cpu_mist:.2f}")
-        print(f"speed ratio: {t_ogr / t_mist:.2f}")
-    finally:
-        if not args.keep:
-            shutil.rmtree(work, ignore_errors=True)
+        speed_ratio(t_ogr, t_mist)
 
 
 if __name__ == "__main__":

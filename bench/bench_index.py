@@ -19,6 +19,7 @@ import argparse
 import time
 
 import numpy as np
+from common import speed_ratio
 
 CHUNK = 50_000
 
@@ -94,7 +95,7 @@ def main() -> None:
     print(f"recall@10: {recall:.3f} over {len(queries)} queries")
     print(f"targets: p95 < 20 ms {'met' if ip95 < 20 else 'MISSED'}; recall@10 >= 0.95 "
           f"{'met' if recall >= 0.95 else 'MISSED'}")
-    print(f"speed ratio: {ep50 / ip50:.1f}")
+    speed_ratio(ep50, ip50, 1)
 
 
 if __name__ == "__main__":

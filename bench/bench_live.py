@@ -17,7 +17,6 @@ seconds' worth. Prints, per rate, throughput and latency p50/p95 for both, then
 
 from __future__ import annotations
 
-import argparse
 import multiprocessing
 import statistics
 import sys
@@ -31,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_media import make_jpegs, serve  # noqa: E402
+from common import command_line, speed_ratio  # noqa: E402
 
 from mist_qgis.core.images.pipeline import FetchOptions, run_fetch_media  # noqa: E402
 from mist_qgis.core.images.urlguard import UrlPolicy  # noqa: E402
@@ -147,7 +147,7 @@ def measure(name: str, runner, gen_args: dict, head: Path, tmp: Path, extra: tup
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--rates", default="20,50", help="posts per second, rising (default 20,50)")
     parser.add_argument("--seconds", type=float, default=60.0, help="seconds at each rate (default 60)")
     parser.add_argument("--photo-share", type=float, default=0.6)
@@ -185,7 +185,7 @@ def main() -> None:
                   f"{'sustained' if r['sustained'] else 'NOT sustained'}")
     best = max((r["rate"] for r in mist if r["sustained"]), default=0.0)
     print(f"MIST sustained throughput: {best:g} posts/s (highest offered rate with a bounded queue)")
-    print(f"speed ratio: {peer[0]['p95'] / mist[0]['p95']:.2f}")
+    speed_ratio(peer[0]['p95'], mist[0]['p95'])
 
 
 if __name__ == "__main__":

@@ -17,7 +17,6 @@ Last line: `speed ratio: X` (kornia seconds per pair / ONNX Runtime seconds per 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import time
@@ -29,6 +28,8 @@ REPO = Path(__file__).resolve().parents[1]
 for folder in (REPO, REPO / "models"):
     if str(folder) not in sys.path:
         sys.path.insert(0, str(folder))
+
+from common import command_line, speed_ratio  # noqa: E402
 
 from mist_qgis.core.geoloc import matchers, synthetic  # noqa: E402
 from mist_qgis.core.geoloc.evaluate import STEREO_TOLERANCE_PX, stereo_disparity_quality  # noqa: E402
@@ -77,7 +78,7 @@ def time_pair(matcher, image0, image1, repeats: int):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--pairs", type=int, default=4, help="pairs (the Middlebury pair + view pairs)")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per pair and matcher (median)")
     parser.add_argument("--models", default=str(REPO / "models" / "build"), help="folder with the ONNX files")
@@ -119,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         for key, label in (("torch", "kornia"), ("onnx", "onnxruntime"), ("fixed", "onnxruntime fixed depth"))
         if not (key == "fixed" and args.no_fixed)))
     print(f"wall-clock ratio: {totals['torch'][1] / totals['onnx'][1]:.2f}")
-    print(f"speed ratio: {totals['torch'][0] / totals['onnx'][0]:.2f}")
+    speed_ratio(totals['torch'][0], totals['onnx'][0])
     return 0
 
 

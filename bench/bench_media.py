@@ -15,7 +15,6 @@ Prints images/s for both and, last, `speed ratio: X` where X = sequential time /
 
 from __future__ import annotations
 
-import argparse
 import io
 import multiprocessing
 import sys
@@ -23,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import command_line  # noqa: E402  (puts the repository on the import path)
 
 from mist_qgis.core.images.pipeline import FetchOptions, run_fetch_media  # noqa: E402
 from mist_qgis.core.images.urlguard import UrlPolicy  # noqa: E402
@@ -111,7 +110,7 @@ def bench_sequential(urls: list[str], folder: Path) -> float:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--n", type=int, default=2000, help="photos served (default 2000)")
     parser.add_argument("--latency", type=float, default=0.05, help="seconds per request (default 0.05)")
     parser.add_argument("--sample", type=int, default=200, help="URLs the sequential loop is timed on")

@@ -14,7 +14,6 @@ Builds models/build/efficientnet-lite0.onnx first if `make models` has not.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "models"))
 
 import numpy as np  # noqa: E402
+from common import command_line, speed_ratio  # noqa: E402
 
 BATCH = 32
 
@@ -48,7 +48,7 @@ def photo_set(n: int) -> list[np.ndarray]:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--photos", type=int, default=192, help="photos in the end-to-end store")
     args = parser.parse_args()
@@ -178,7 +178,7 @@ def main() -> int:
     print(f"head retraining on 5000 cached {emb.shape[1]}-d embeddings ({m.repeats} x {m.folds}-fold CV, skill test "
           f"on {m.skill.examples} examples, fit, ONNX export): {t_head:.2f} s (target < 2 s); "
           f"CV F1(flood) {m.spread['f1'].text()}")
-    print(f"speed ratio: {t_eager / t_ort:.2f}")
+    speed_ratio(t_eager, t_ort)
     return 0
 
 

@@ -33,6 +33,8 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from common import speed_ratio  # noqa: E402
+
 from tests.helpers.raster_testkit import conv_encoder  # noqa: E402  the same small real encoder as the tests
 
 SIZES = (256, 512, 768)
@@ -61,7 +63,7 @@ def build_image(path: Path, size: int, seed: int = 0) -> Path:
     strip = 1000
     field = cv2.resize(coarse, (coarse.shape[1] * 250, coarse.shape[0] * 250), interpolation=cv2.INTER_CUBIC)
     for r0 in range(0, size, strip):
-        f = field[r0:r0 + strip, :size]
+        f = field[r0:min(r0 + strip, size), :size]
         water = f > 0.6
         noise = rng.integers(0, 40, (f.shape[0], size, 3), dtype=np.uint8)
         rgb = np.empty((f.shape[0], size, 3), np.uint8)
@@ -221,7 +223,7 @@ def main() -> None:
               f"(surface nodes every {inund['step']} cells): {inund['seconds']:.2f} s, peak RSS "
               f"{inund['peak_rss_mb']:.0f} MB, {inund['area_km2']:.2f} km2 flooded in {inund['components']} "
               "connected components")
-        print(f"speed ratio: {naive_scaled / second['seconds']:.2f}")
+        speed_ratio(naive_scaled, second['seconds'])
 
 
 if __name__ == "__main__":

@@ -22,7 +22,6 @@ per place, so retrieval is easier than among real, repetitive streets.
 
 from __future__ import annotations
 
-import argparse
 import shutil
 import sys
 import tempfile
@@ -30,8 +29,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import command_line  # noqa: E402  (puts the repository on the import path)
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "unit"))
 
 from bench_geoloc import VARIANTS, variant  # noqa: E402
@@ -128,7 +127,7 @@ def post_points(store) -> dict[str, tuple[float, float, str]]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = command_line(__doc__)
     ap.add_argument("--places", type=int, default=40)
     ap.add_argument("--geotagged", type=int, default=2, help="geotagged posts per place")
     ap.add_argument("--distractors", type=int, default=400, help="references at other places")

@@ -8,12 +8,11 @@ X = OGR time / MIST time.
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import speed_ratio  # noqa: E402  (puts the repository on the import path)
 
 from mist_qgis.core.posts import MediaRef, PostRecord  # noqa: E402
 from mist_qgis.core.store import open_store  # noqa: E402
@@ -86,7 +85,7 @@ def main() -> None:
     print(f"posts: {args.n}")
     print(f"MIST store (posts + media rows, pseudonymised authors): {t_mist:.2f} s, {args.n / t_mist:,.0f} posts/s")
     print(f"GDAL/OGR Python API (posts only): {t_ogr:.2f} s, {args.n / t_ogr:,.0f} posts/s")
-    print(f"speed ratio: {t_ogr / t_mist:.2f}")
+    speed_ratio(t_ogr, t_mist)
 
 
 if __name__ == "__main__":

@@ -15,17 +15,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from bench_import import make_inputs, run_measured  # noqa: E402
+from bench_import import make_inputs
+from common import command_line, need_tool, run_measured, scratch, speed_ratio, team_server
 
 
 def child_import(tweets: str, target: str) -> None:
@@ -39,21 +33,17 @@ def child_import(tweets: str, target: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--n", type=int, default=1_000_000, help="tweets to generate (default 1,000,000)")
     parser.add_argument("--child", nargs=2, metavar=("TWEETS", "TARGET"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child_import(*args.child)
         return
-    from tests.helpers.pgcluster import PORT, start_cluster
+    from tests.helpers.pgcluster import PORT
 
-    ogr2ogr = shutil.which("ogr2ogr")
-    if ogr2ogr is None:
-        raise SystemExit("ogr2ogr not found (install gdal-bin)")
-    work = Path(tempfile.mkdtemp(prefix="mist-bench-team-import-"))
-    cluster = start_cluster()
-    try:
+    ogr2ogr = need_tool("ogr2ogr", "gdal-bin")
+    with scratch("mist-bench-team-import-") as work, team_server() as cluster:
         tweets, seq = work / "tweets.jsonl", work / "points.geojsonl"
         t = time.perf_counter()
         located = make_inputs(args.n, tweets, seq)
@@ -72,10 +62,7 @@ def main() -> None:
               f"{counts['unlocated']:,} unlocated, {counts['reposts']:,} reposts, {counts['skipped']} skipped)")
         print(f"ogr2ogr GeoJSONSeq -> PostgreSQL: {rows:,} points in {t_ogr:.2f} s, {rows / t_ogr:,.0f} features/s, "
               f"CPU {cpu_ogr:.2f} s, peak memory {rss_ogr:,.0f} MB")
-        print(f"speed ratio: {t_ogr / t_mist:.2f}")
-    finally:
-        cluster.remove()
-        shutil.rmtree(work, ignore_errors=True)
+        speed_ratio(t_ogr, t_mist)
 
 
 if __name__ == "__main__":

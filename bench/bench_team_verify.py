@@ -11,18 +11,12 @@ no lease left). Last line: `speed ratio: X` with X = GeoPackage p95 / team store
 
 from __future__ import annotations
 
-import argparse
 import json
 import multiprocessing
-import shutil
 import statistics
-import sys
-import tempfile
 import time
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
+from common import command_line, scratch, speed_ratio, team_server
 
 
 def build(target: str, n: int) -> None:
@@ -98,16 +92,12 @@ def run(target: str, analysts: int, per_analyst: int) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--analysts", type=int, default=8)
     parser.add_argument("--per-analyst", type=int, default=200)
     args = parser.parse_args()
-    from tests.helpers.pgcluster import start_cluster
-
-    work = Path(tempfile.mkdtemp(prefix="mist-bench-team-verify-"))
-    cluster = start_cluster()
-    try:
+    with scratch("mist-bench-team-verify-") as work, team_server() as cluster:
         out = {}
         for backend, target in (("team store (PostgreSQL)", cluster.url()), ("GeoPackage", str(work / "shared.gpkg"))):
             t = time.perf_counter()
@@ -119,10 +109,7 @@ def main() -> None:
                   f"lost {r['lost']}, duplicated {r['duplicated']}, leases left {r['leases_left']}")
         print(json.dumps(out))
         pg, gp = out["team store (PostgreSQL)"], out["GeoPackage"]
-        print(f"speed ratio: {gp['p95_ms'] / pg['p95_ms']:.2f}")
-    finally:
-        cluster.remove()
-        shutil.rmtree(work, ignore_errors=True)
+        speed_ratio(gp["p95_ms"], pg["p95_ms"])
 
 
 if __name__ == "__main__":

@@ -22,14 +22,12 @@ labelled set (char n-gram features).
 
 from __future__ import annotations
 
-import argparse
 import random
-import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import command_line, speed_ratio  # noqa: E402  (puts the repository on the import path)
 
 from mist_qgis.core.text.categories import DEFAULT_CATEGORIES  # noqa: E402
 from mist_qgis.core.text.evaluate import read_labelled  # noqa: E402
@@ -55,7 +53,7 @@ def make_posts(n: int, seed: int = 0) -> tuple[list[str], list[tuple[str, ...]]]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--n", type=int, default=1_000_000)
     parser.add_argument("--store-n", type=int, default=100_000)
     parser.add_argument("--train-n", type=int, default=10_000)
@@ -120,7 +118,7 @@ def main() -> None:
     trained, _ = train_category_heads(x, train_labels, names)
     print(f"head retraining on {args.train_n:,} labelled posts ({len(trained)} heads, cross-validated, "
           f"calibrated): {time.perf_counter() - t:.1f} s")
-    print(f"speed ratio: {peer_s / mist_s:.2f}")
+    speed_ratio(peer_s, mist_s)
 
 
 if __name__ == "__main__":

@@ -15,20 +15,18 @@ rest not fetched yet. The dock walks the scored photos (score order) the way an 
 
 from __future__ import annotations
 
-import argparse
 import hashlib
 import io
 import os
 import random
 import statistics
-import sys
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from common import command_line, speed_ratio  # noqa: E402  (puts the repository on the import path)
 
 from mist_qgis.core.posts import MediaRef, PostRecord  # noqa: E402
 from mist_qgis.core.store import Store, open_store  # noqa: E402
@@ -170,7 +168,7 @@ def next_key_latency(path: Path, presses: int, pause_ms: int) -> list[float]:
     dock.resize(1280, 800)
     dock.show()
     dock.open_store(path)
-    dock.ordering_combo.setCurrentIndex([o for o, _ in ORDERINGS].index(Ordering.SCORE_HIGH))
+    dock.filters.ordering_combo.setCurrentIndex([o for o, _ in ORDERINGS].index(Ordering.SCORE_HIGH))
     dock.refresh(keep_place=False)
     dock.table.setFocus()
     painted: list[str] = []
@@ -209,7 +207,7 @@ def summary(times: list[float]) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = command_line(__doc__)
     parser.add_argument("--posts", type=int, default=100_000)
     parser.add_argument("--small", type=int, default=10_000)
     parser.add_argument("--photos", type=int, default=5_000)
@@ -255,7 +253,7 @@ def main() -> None:
         with open_store(path, read_only=True) as store:
             counts.append(timed(lambda s=store: Queue(s).count()))
     print(f"  {'(row count, off-GUI)':<22}{counts[0]:>12.4f}{counts[1]:>12.4f}")
-    print(f"speed ratio: {naive[1] / results[Ordering.SCORE_HIGH][1]:.1f}")
+    speed_ratio(naive[1], results[Ordering.SCORE_HIGH][1], 1)
 
 
 if __name__ == "__main__":

@@ -4,7 +4,7 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="48"/>
+        <location filename="../mist_qgis/plugin.py" line="197"/>
         <source>MIST</source>
         <translation>MIST</translation>
     </message>
@@ -24,7 +24,7 @@
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="214"/>
+        <location filename="../mist_qgis/plugin.py" line="235"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -34,7 +34,7 @@
         <translation>数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/base.py" line="162"/>
+        <location filename="../mist_qgis/processing_provider/base.py" line="185"/>
         <source>No store given: choose a MIST GeoPackage store.</source>
         <translation>未指定数据库：请选择一个 MIST GeoPackage 数据库。</translation>
     </message>
@@ -84,202 +84,202 @@
         <translation>帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="38"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="40"/>
         <source>— (embeddings)</source>
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="185"/>
+        <location filename="../mist_qgis/plugin.py" line="206"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="76"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="78"/>
         <source>Import model pack (zip)…</source>
         <translation>导入模型包 (zip)…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="77"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="79"/>
         <source>Import model pack (folder)…</source>
         <translation>导入模型包（文件夹）…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="78"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="80"/>
         <source>Add model folder…</source>
         <translation>添加模型文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="79"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="81"/>
         <source>Check provider</source>
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="162"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="111"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="113"/>
         <source>Execution providers in this ONNX Runtime: {a}. New sessions start on: {p} (the CPU is always the fallback).</source>
         <translation>此 ONNX Runtime 中的执行提供程序：{a}。新会话使用：{p}（始终以 CPU 作为后备）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="115"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="117"/>
         <source>ONNX Runtime is not installed: models cannot run.</source>
         <translation>未安装 ONNX Runtime：无法运行模型。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="118"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="120"/>
         <source>not loaded</source>
         <translation>未加载</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="126"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="128"/>
         <source>Not usable:</source>
         <translation>不可用：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="191"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="193"/>
         <source>Replace it?</source>
         <translation>是否替换？</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="195"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="197"/>
         <source>Model pack refused</source>
         <translation>模型包被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="197"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="199"/>
         <source>Imported: {models}</source>
         <translation>已导入：{models}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="201"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="203"/>
         <source>Model pack</source>
         <translation>模型包</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="201"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="203"/>
         <source>Model pack (*.zip)</source>
         <translation>模型包 (*.zip)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="205"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="207"/>
         <source>Model pack folder</source>
         <translation>模型包文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="208"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="210"/>
         <source>Folder with ONNX models</source>
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="46"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="52"/>
         <source>MIST Posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="56"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="64"/>
         <source>Post collection files and photo folders to import</source>
         <translation>要导入的帖子采集文件和照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="59"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="67"/>
         <source>Add files…</source>
         <translation>添加文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="60"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="68"/>
         <source>Add photo folder…</source>
         <translation>添加照片文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="61"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="69"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="71"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="83"/>
         <source>Format</source>
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="72"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="80"/>
         <source>optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content</source>
         <translation>可选，例如 lat=Y_WGS84; lon=X_WGS84; text=content</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="73"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="81"/>
         <source>Column mapping</source>
         <translation>列映射</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="77"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="100"/>
         <source>store.gpkg (created if missing)</source>
         <translation>store.gpkg（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="107"/>
         <source>optional: folder the export&apos;s photo paths are relative to</source>
         <translation>可选：导出数据中照片路径所相对的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="149"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="172"/>
         <source>Media root</source>
         <translation>媒体根目录</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="89"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="112"/>
         <source>Keep author names (otherwise pseudonymised)</source>
         <translation>保留作者名（否则进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="95"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="118"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="96"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="119"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="130"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="153"/>
         <source>Post collections</source>
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="68"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="80"/>
         <source>Folder of geotagged photos</source>
         <translation>带地理标记的照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="142"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="165"/>
         <source>MIST store</source>
         <translation>MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="172"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="207"/>
         <source>Add at least one file or photo folder.</source>
         <translation>请至少添加一个文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="174"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="209"/>
         <source>Choose a store (a .gpkg file; it is created if missing).</source>
         <translation>请选择数据库（.gpkg 文件；不存在时自动创建）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="212"/>
         <source>Not found: {path}</source>
         <translation>未找到：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="190"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="225"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
@@ -389,12 +389,12 @@
         <translation>分析员间一致性</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/quality_panel.py" line="193"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="41"/>
         <source>Post</source>
         <translation>帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Photo</source>
         <translation>照片</translation>
     </message>
@@ -449,282 +449,282 @@
         <translation>两人均已判定的照片 {n} 张 · 一致率 {o:.0%} · Cohen's kappa {k:.2f} · {c} 处冲突</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="13"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
         <source>Import order</source>
         <translation>导入顺序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="13"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
         <source>Newest first</source>
         <translation>最新优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
         <source>Oldest first</source>
         <translation>最早优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="14"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
         <source>Score: high to low</source>
         <translation>得分：从高到低</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="16"/>
         <source>Score: low to high</source>
         <translation>得分：从低到高</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="15"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="16"/>
         <source>Most useful next</source>
         <translation>最有价值优先</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="19"/>
         <source>All photos</source>
         <translation>所有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="19"/>
         <source>Not verified</source>
         <translation>未核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
         <source>Flood</source>
         <translation>淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
         <source>Not flood</source>
         <translation>未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="24"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
         <source>Unsure</source>
         <translation>不确定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="21"/>
         <source>Not judged by me</source>
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="91"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="96"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="131"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="123"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="131"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="135"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="139"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="148"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="147"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="150"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="159"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="151"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="160"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="157"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="166"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="41"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="43"/>
         <source>search post text</source>
         <translation>搜索帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="45"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="47"/>
         <source>min</source>
         <translation>最小</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="45"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="47"/>
         <source>max</source>
         <translation>最大</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="51"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="53"/>
         <source>Hide duplicates</source>
         <translation>隐藏重复项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="53"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="55"/>
         <source>Map extent</source>
         <translation>地图范围</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="54"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="56"/>
         <source>Map selection</source>
         <translation>地图选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="55"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="57"/>
         <source>Time controller</source>
         <translation>时态控制器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_filters.py" line="56"/>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="58"/>
         <source>Select on map</source>
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="256"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="265"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="186"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
         <source>Score</source>
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="236"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="245"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="243"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="252"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="246"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="255"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="247"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="256"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="309"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="325"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="337"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="354"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="399"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="254"/>
         <source>Cannot read the store: {error}</source>
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="444"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="411"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="444"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="426"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="459"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="467"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="448"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="481"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="478"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="511"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="562"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="518"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="562"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="564"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="520"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="564"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="522"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="529"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="573"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="549"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="593"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,37 +774,37 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="639"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="683"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="643"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="687"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="63"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="81"/>
         <source>The verdict could not be saved: {error}</source>
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="699"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="683"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="727"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="81"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="124"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="694"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="756"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -814,22 +814,22 @@
         <translation>无法读取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="41"/>
         <source>Time</source>
         <translation>时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="41"/>
         <source>Text</source>
         <translation>文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
         <source>Geo conf.</source>
         <translation>定位置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
         <source>Verdict</source>
         <translation>判定</translation>
     </message>
@@ -894,12 +894,12 @@
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="106"/>
+        <location filename="../mist_qgis/plugin.py" line="108"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="52"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="60"/>
         <source>Import posts</source>
         <translation>导入帖子</translation>
     </message>
@@ -909,32 +909,32 @@
         <translation>地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="85"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="97"/>
         <source>Import reference imagery</source>
         <translation>导入参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="87"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="99"/>
         <source>Adds ground-level reference photos with known position and heading to the store&apos;s &apos;references&apos; layer (drawn as heading arrows): a CSV with id, lon, lat, heading, path; a MIST-SMMD street-view folder (csv_files/success.csv and downloadPic/); a GeoJSON or GeoJSON-seq of points with an image path property; or a folder of geotagged photos (EXIF GPS and direction). Paths must stay inside the collection folder; bad rows are listed in the run&apos;s issue report.</source>
         <translation>将位置和朝向已知的地面参考照片添加到数据库的“references”图层（以朝向箭头显示）。支持：含 id、lon、lat、heading、path 列的 CSV；MIST-SMMD 街景文件夹（csv_files/success.csv 和 downloadPic/）；带图像路径属性的点状 GeoJSON 或 GeoJSON-seq；或带地理标记的照片文件夹（EXIF GPS 与方向）。路径必须位于影像集文件夹内；有问题的行会列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="97"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="109"/>
         <source>Collection file (CSV, success.csv, GeoJSON)</source>
         <translation>影像集文件（CSV、success.csv、GeoJSON）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="99"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="111"/>
         <source>or collection folder (street-view download, geotagged photos)</source>
         <translation>或影像集文件夹（街景下载、带地理标记的照片）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="103"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="115"/>
         <source>Collection name</source>
         <translation>影像集名称</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="104"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="116"/>
         <source>References imported</source>
         <translation>已导入的参考影像</translation>
     </message>
@@ -949,152 +949,147 @@
         <translation>结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="115"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="127"/>
         <source>Give a collection file or a collection folder.</source>
         <translation>请指定影像集文件或影像集文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="126"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="138"/>
         <source>{n} references imported into collection {c}, {s} rows skipped</source>
         <translation>已将 {n} 张参考影像导入影像集 {c}，跳过 {s} 行</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="128"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="140"/>
         <source>References</source>
         <translation>参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="138"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="150"/>
         <source>Geolocate photos against reference imagery</source>
         <translation>基于参考影像对照片进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="140"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="152"/>
         <source>Moves each post to where its photo was taken: references within the post&apos;s uncertainty radius are ranked by global-embedding similarity, the top k are matched (DISK + LightGlue by default, offline), the matches are verified geometrically (MAGSAC++), and the post moves to the best reference&apos;s coordinates when the calibrated confidence is high enough. &apos;Paper-faithful&apos; reproduces LSGL: every candidate is matched and the best location is chosen by the paper&apos;s score / error-indicator rate. An optional gazetteer layer (OSM roads, places) first places unlocated posts from toponyms in their text. Resumable; bad photos and references are listed with reasons in the run&apos;s issue report.</source>
         <translation>将每条帖子移动到其照片的拍摄位置：先按全局嵌入相似度对帖子不确定性半径内的参考影像排序，对前 k 张进行匹配（默认 DISK + LightGlue，离线运行），再对匹配结果进行几何验证（MAGSAC++）；当校准置信度足够高时，帖子移动到最佳参考影像的坐标。“忠实于论文”模式复现 LSGL：对每个候选都进行匹配，并按论文中的得分 / 误差指示率选出最佳位置。可选的地名库图层（OSM 道路、地点）会先根据帖子文本中的地名为无位置的帖子定位。可断点续跑；有问题的照片和参考影像会连同原因列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="152"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="164"/>
         <source>Matcher</source>
         <translation>匹配器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="153"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="165"/>
         <source>Paper-faithful LSGL selection</source>
         <translation>忠实于论文的 LSGL 选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="155"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="167"/>
         <source>References matched per photo (top k)</source>
         <translation>每张照片匹配的参考影像数（前 k 张）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="157"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="169"/>
         <source>Search radius (m); 0 = each post&apos;s own uncertainty (default 500 m)</source>
         <translation>搜索半径 (m)；0 = 使用每条帖子自身的不确定性（默认 500 m）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="160"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="172"/>
         <source>Minimum confidence to move a post</source>
         <translation>移动帖子所需的最低置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="166"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="178"/>
         <source>Also mask truck, van, boat, bicycle, minibike</source>
         <translation>同时遮蔽卡车、厢式货车、船、自行车、小型摩托车</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="168"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="180"/>
         <source>LoFTR outdoor weights (for loftr)</source>
         <translation>LoFTR 室外权重（用于 loftr）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="173"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="185"/>
         <source>Gazetteer name field</source>
         <translation>地名库名称字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="175"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="187"/>
         <source>Redo posts already geolocated</source>
         <translation>重新处理已地理定位的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="181"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="193"/>
         <source>Posts moved</source>
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="213"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="225"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="216"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="228"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="231"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="243"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="238"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="240"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="252"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="248"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="260"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="262"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="261"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="273"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="264"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="276"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="54"/>
-        <source>Imports post collections into a MIST store as points: Twitter/X v1.1 JSON (lines or arrays) and v2 responses, Weibo exports and MIST-SMMD tables, CrisisMMD TSV, any CSV/TSV with coordinate, WKT, time, text or image columns, GeoJSON FeatureCollections and sequences, and folders of geotagged photos. The format is detected from the content unless chosen. Every record is accounted for: imported, duplicate (already in the store), unlocated (kept for later geolocation) or skipped with file, line and reason in the run&apos;s issue report. Authors are pseudonymised unless names are kept. Importing again is harmless and completes a cancelled import. Column mapping: field=column pairs separated by &apos;;&apos; (fields: post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy).</source>
-        <translation>将帖子采集数据以点的形式导入 MIST 数据库：Twitter/X v1.1 JSON（逐行或数组）和 v2 响应、微博导出数据和 MIST-SMMD 表格、CrisisMMD TSV、任何含坐标、WKT、时间、文本或图像列的 CSV/TSV、GeoJSON FeatureCollection 及序列，以及带地理标记的照片文件夹。除非手动指定，格式将根据内容自动识别。每条记录都有明确去向：已导入、重复（数据库中已存在）、无位置（保留以待之后地理定位），或被跳过（文件、行号和原因列在本次运行的问题报告中）。除非选择保留姓名，作者将被假名化。重复导入不会造成问题，还可补全已取消的导入。列映射：以“;”分隔的 field=column 对（字段：post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy）。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="66"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="78"/>
         <source>Post collection files</source>
         <translation>帖子采集文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="70"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="82"/>
         <source>Store (created if missing)</source>
         <translation>数据库（不存在时自动创建）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="72"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="84"/>
         <source>Media root (folder that photo paths in the export are relative to)</source>
         <translation>媒体根目录（导出数据中照片路径所相对的文件夹）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="75"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="87"/>
         <source>Keep author names (otherwise pseudonymised per store)</source>
         <translation>保留作者名（否则按数据库进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="77"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="89"/>
         <source>Column mapping (field=column; ...)</source>
         <translation>列映射 (field=column; ...)</translation>
     </message>
@@ -1104,22 +1099,22 @@
         <translation>运行 ID</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="83"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="99"/>
         <source>Posts layer</source>
         <translation>帖子图层</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="97"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="113"/>
         <source>Choose at least one file or a folder of photos to import.</source>
         <translation>请至少选择一个要导入的文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="100"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="116"/>
         <source>Input does not exist: {path}</source>
         <translation>输入不存在：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="124"/>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="142"/>
         <source>Import cancelled; run it again to complete it.</source>
         <translation>导入已取消；再次运行即可完成导入。</translation>
     </message>
@@ -1349,7 +1344,7 @@
         <translation>随机照片比例</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="165"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="175"/>
         <source>Suggestions (JSON)</source>
         <translation>推荐结果 (JSON)</translation>
     </message>
@@ -1824,16 +1819,6 @@
         <translation>照片 {fid} 未纳入：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/import_task.py" line="28"/>
-        <source>MIST: import posts</source>
-        <translation>MIST：导入帖子</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/import_task.py" line="61"/>
-        <source>Import failed: {e}</source>
-        <translation>导入失败：{e}</translation>
-    </message>
-    <message>
         <location filename="../mist_qgis/processing_provider/model_algorithms.py" line="245"/>
         <source>Top labels and scores of an image model for a few image files (a quick check). An image+text model reads the given text with every image (no text: the empty text).</source>
         <translation>图像模型对若干图像文件给出的前几个标签及得分（快速检查）。图像+文本模型会将给定文本与每张图像一起读取（未给文本时使用空文本）。</translation>
@@ -1894,7 +1879,7 @@
         <translation>帖子 {post}：照片 {media} ↔ 参考影像 {ref}，使用 {matcher} 进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="85"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="90"/>
         <source>, confidence {c:.2f}</source>
         <translation>，置信度 {c:.2f}</translation>
     </message>
@@ -1914,37 +1899,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="220"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="557"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="601"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="565"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="609"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="567"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="576"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="620"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="579"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="623"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -1979,32 +1964,32 @@
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>pending</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>skipped</source>
         <translation>已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>ankle</source>
         <translation>脚踝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>knee</source>
         <translation>膝盖</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>waist</source>
         <translation>腰部</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="17"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
         <source>above</source>
         <translation>腰部以上</translation>
     </message>
@@ -2044,7 +2029,7 @@
         <translation>GeoJSON 或 GeoJSON 序列</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_manager.py" line="179"/>
+        <location filename="../mist_qgis/gui/model_manager.py" line="181"/>
         <source>Importing {name}…</source>
         <translation>正在导入 {name}…</translation>
     </message>
@@ -2069,7 +2054,7 @@
         <translation>外业存储</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="60"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="70"/>
         <source>Counts (JSON)</source>
         <translation>计数（JSON）</translation>
     </message>
@@ -2239,32 +2224,32 @@
         <translation>{n} 个标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="47"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="49"/>
         <source>A model MIST knows, or an id, id@version or .onnx path</source>
         <translation>MIST 已知的模型，或 id、id@version 或 .onnx 路径</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="49"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="51"/>
         <source>Add a model…</source>
         <translation>添加模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="50"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="52"/>
         <source>Pick an .onnx model file; its folder is remembered as a model folder</source>
         <translation>选择一个 .onnx 模型文件；其所在文件夹会被记为模型文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="67"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="69"/>
         <source>no model yet: Add a model… or MIST › Models…</source>
         <translation>尚无模型：添加模型… 或 MIST › 模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/model_param.py" line="72"/>
+        <location filename="../mist_qgis/gui/model_param.py" line="74"/>
         <source>Add a model</source>
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="163"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2274,17 +2259,17 @@
         <translation>已取消。取消前完成的内容都保存在数据库中；再次运行该步骤即可从中断处继续。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="57"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="69"/>
         <source>{first}: {reason} (noted {n} times in this run)</source>
         <translation>{first}：{reason}（本次运行中记录了 {n} 次）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="163"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="175"/>
         <source>Segmentation model folder (MaskFormer ADE20k)</source>
         <translation>分割模型文件夹（MaskFormer ADE20k）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="170"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="182"/>
         <source>Gazetteer layer for posts without location</source>
         <translation>用于无位置帖子的地名图层</translation>
     </message>
@@ -2394,89 +2379,89 @@
         <translation>格式（auto：由文件扩展名判断）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="81"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="79"/>
         <source>MIST Live</source>
         <translation>MIST 实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="100"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="96"/>
         <source>One file, folder or http(s) URL per line</source>
         <translation>每行一个文件、文件夹或 http(s) URL</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="106"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="102"/>
         <source>Sources</source>
         <translation>数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="107"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="103"/>
         <source>Head (.onnx)</source>
         <translation>分类头 (.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="104"/>
         <source>Alert score</source>
         <translation>告警得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="105"/>
         <source>Alert keywords</source>
         <translation>告警关键词</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="112"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="113"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="114"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="110"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Watching</source>
         <translation>监视中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="211"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="202"/>
         <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
 queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
 队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="258"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="249"/>
         <source>MIST alert</source>
         <translation>MIST 告警</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="260"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="251"/>
         <source>Zoom to</source>
         <translation>缩放至</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="120"/>
+        <location filename="../mist_qgis/plugin.py" line="122"/>
         <source>Live</source>
         <translation>实时</translation>
     </message>
@@ -2581,12 +2566,12 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>关注区域中没有多边形。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="177"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="189"/>
         <source>Candidates from retrieval: image embedding model tag (optional)</source>
         <translation>检索候选：图像嵌入模型标签（可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="179"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="191"/>
         <source>Retrieval neighbours</source>
         <translation>检索近邻数</translation>
     </message>
@@ -2626,107 +2611,107 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>索引已重建：{reason}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>urgent help needed</source>
         <translation>急需救助</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>relief and rescue information</source>
         <translation>救援与救济信息</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>infrastructure damage</source>
         <translation>基础设施损毁</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>caution and advice</source>
         <translation>警示与建议</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>misinformation</source>
         <translation>不实信息</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>not relevant</source>
         <translation>无关</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>flood</source>
         <translation>淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>not flood</source>
         <translation>未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>keyword rule</source>
         <translation>关键词规则</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>head</source>
         <translation>分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>analyst</source>
         <translation>分析员</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="19"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="21"/>
         <source>head + keyword rule</source>
         <translation>分类头 + 关键词规则</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="33"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="36"/>
         <source>Text categories</source>
         <translation>文本类别</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="41"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="46"/>
         <source>Set categories</source>
         <translation>设置类别</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="59"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="64"/>
         <source>No post selected.</source>
         <translation>未选择帖子。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="68"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="73"/>
         <source>Text categories are not available: {e}</source>
         <translation>文本类别不可用：{e}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="79"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="84"/>
         <source>Not screened yet.</source>
         <translation>尚未筛查。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="81"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="86"/>
         <source>No text (not counted as a negative).</source>
         <translation>无文本（不计为负例）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="83"/>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="347"/>
         <source>none</source>
         <translation>无</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="85"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="90"/>
         <source>{names} — from {source}{confidence}</source>
         <translation>{names} — 来自{source}{confidence}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/text_categories_panel.py" line="118"/>
+        <location filename="../mist_qgis/gui/text_categories_panel.py" line="142"/>
         <source>Saved.</source>
         <translation>已保存。</translation>
     </message>
@@ -2736,97 +2721,87 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>文本筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="29"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="31"/>
         <source>Text features</source>
         <translation>文本特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="30"/>
-        <source>Multilingual encoder folder (for the multilingual features)</source>
-        <translation>多语言编码器文件夹（用于多语言特征）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="41"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="50"/>
         <source>Screen post text</source>
         <translation>筛查帖子文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="42"/>
-        <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence. A text head whose training showed no skill beyond chance is refused unless allowed.</source>
-        <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。训练时未显示出超越随机水平能力的文本分类头会被拒绝，除非明确允许。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="54"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="64"/>
         <source>Text heads folder (empty: keyword rules)</source>
         <translation>文本分类头文件夹（留空：使用关键词规则）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="57"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="67"/>
         <source>Screen even with a text head whose training showed no skill beyond chance</source>
         <translation>即使文本分类头的训练未显示出超越随机水平的能力，也用它筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="85"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="95"/>
         <source>Train text heads from post categories</source>
         <translation>根据帖子类别训练文本分类头</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="96"/>
         <source>Trains one head per category on the text features of the posts analysts have categorised (a post may hold several categories). Reports cross-validated precision, recall and F1 and a calibrated threshold per category, and writes text-&lt;category&gt;.onnx files into the output folder for &apos;Screen post text&apos;. Each head is tested against shuffled labels: a head without skill beyond chance is written marked &apos;no skill&apos;, without a tuned threshold, and is not used to screen unless allowed.</source>
         <translation>在分析员已分类帖子的文本特征上为每个类别训练一个分类头（一条帖子可属于多个类别）。报告每个类别的交叉验证精确率、召回率和 F1 以及校准阈值，并将 text-&lt;类别&gt;.onnx 文件写入输出文件夹，供“筛查帖子文本”使用。每个分类头都与打乱标签的结果对比检验：未显示出超越随机水平能力的分类头会标记为“无能力”写出，不带调优阈值，除非明确允许，否则不用于筛查。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="161"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="171"/>
         <source>Text heads folder</source>
         <translation>文本分类头文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="98"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="108"/>
         <source>Cross-validated metrics per category (JSON)</source>
         <translation>每个类别的交叉验证指标 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="112"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="122"/>
         <source>Computing text features first</source>
         <translation>先计算文本特征</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="125"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="135"/>
         <source>Post categories and keyword rules</source>
         <translation>帖子类别与关键词规则</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="126"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="136"/>
         <source>Lists the store&apos;s post categories with their keyword rules, or replaces them from a CSV table with the columns name, title and keywords (separated by &apos;;&apos;), one category per row in desk order. Analysts&apos; labels and earlier results are kept; screen the text again to apply new keyword rules.</source>
         <translation>列出数据库中的帖子类别及其关键词规则，或用 CSV 表替换它们：列为 name、title 和 keywords（以“;”分隔），每行一个类别，按处理台顺序排列。分析员的标注和之前的结果会保留；重新筛查文本以应用新的关键词规则。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="134"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="144"/>
         <source>Category table (CSV; empty: list only)</source>
         <translation>类别表（CSV；留空：仅列出）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="136"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="146"/>
         <source>Categories (JSON)</source>
         <translation>类别 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="153"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="163"/>
         <source>Suggest posts to categorise next</source>
         <translation>建议接下来分类的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="154"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="164"/>
         <source>Lists posts not yet categorised by an analyst that some text head is least sure about, mixed with a random sample so that precision estimated from labelled posts stays honest.</source>
         <translation>列出尚未由分析员分类、且某个文本分类头最不确定的帖子，并混入随机样本，使根据已标注帖子估计的精确率保持可信。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="163"/>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="173"/>
         <source>Number of posts</source>
         <translation>帖子数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="296"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="315"/>
         <source>no text</source>
         <translation>无文本</translation>
     </message>
@@ -2964,6 +2939,181 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Install dependencies…</source>
         <translation>安装依赖…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
+        <source>Longitude/latitude (WGS 84)</source>
+        <translation>经纬度（WGS 84）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="86"/>
+        <source>The CRS of projected x/y columns (Web Mercator, a UTM zone, a national grid); they are transformed to WGS 84</source>
+        <translation>投影 x/y 列的坐标参考系（Web 墨卡托、UTM 分带、国家格网）；导入时转换为 WGS 84</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="88"/>
+        <source>Coordinates CRS</source>
+        <translation>坐标参考系</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="90"/>
+        <source>UTC (Weibo: China time); e.g. Asia/Shanghai</source>
+        <translation>UTC（微博：北京时间）；例如 Asia/Shanghai</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="91"/>
+        <source>The time zone of times written without one</source>
+        <translation>未注明时区的时间所在的时区</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="96"/>
+        <source>Local times are in</source>
+        <translation>本地时间的时区</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="62"/>
+        <source>Imports post collections into a MIST store as points: Twitter/X v1.1 JSON (lines or arrays) and v2 responses, Weibo exports and MIST-SMMD tables, CrisisMMD TSV, any CSV/TSV with coordinate, WKT, time, text or image columns, GeoJSON FeatureCollections and sequences, and folders of geotagged photos. The format is detected from the content unless chosen. Every record is accounted for: imported, duplicate (already in the store), unlocated (kept for later geolocation) or skipped with file, line and reason in the run&apos;s issue report. Authors are pseudonymised unless names are kept. Importing again is harmless and completes a cancelled import. Column mapping: field=column pairs separated by &apos;;&apos; (fields: post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy). Coordinates are longitude/latitude in WGS 84 unless a CRS is chosen for projected x/y columns (Web Mercator, a UTM zone, a national grid); they are transformed to WGS 84. Times without a time zone are read as UTC (Weibo exports: China time) unless their time zone is given, e.g. Asia/Shanghai; the report says once per file when a file has such times.</source>
+        <translation>将帖子采集数据以点的形式导入 MIST 数据库：Twitter/X v1.1 JSON（逐行或数组）和 v2 响应、微博导出数据和 MIST-SMMD 表格、CrisisMMD TSV、任何含坐标、WKT、时间、文本或图像列的 CSV/TSV、GeoJSON FeatureCollection 及序列，以及带地理标记的照片文件夹。除非手动指定，格式将根据内容自动识别。每条记录都有明确去向：已导入、重复（数据库中已存在）、无位置（保留以待之后地理定位），或被跳过（文件、行号和原因列在本次运行的问题报告中）。除非选择保留姓名，作者将被假名化。重复导入不会造成问题，还可补全已取消的导入。列映射：以“;”分隔的 field=column 对（字段：post_id, lon, lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy）。坐标默认为 WGS 84 经纬度；若为投影 x/y 列（Web 墨卡托、UTM 分带、国家格网），请选择其坐标参考系，导入时转换为 WGS 84。未注明时区的时间按 UTC 读取（微博导出数据按北京时间），除非指定其时区，例如 Asia/Shanghai；文件中有此类时间时，报告中每个文件提示一次。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="91"/>
+        <source>CRS of projected x/y columns (empty: longitude/latitude in WGS 84)</source>
+        <translation>投影 x/y 列的坐标参考系（留空：WGS 84 经纬度）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/import_algorithm.py" line="93"/>
+        <source>Time zone of times without one (e.g. Asia/Shanghai; empty: UTC)</source>
+        <translation>未注明时区的时间所在的时区（例如 Asia/Shanghai；留空：UTC）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="111"/>
+        <source>Cannot open the {table} of store {path}</source>
+        <translation>无法打开数据库 {path} 的 {table}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/algorithm_task.py" line="49"/>
+        <source>Processing algorithm {id} is not registered</source>
+        <translation>处理算法 {id} 未注册</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/algorithm_task.py" line="87"/>
+        <source>The step failed; see the Processing log for details.</source>
+        <translation>该步骤失败；详情请查看处理（Processing）日志。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_manager.py" line="38"/>
+        <source>text encoder: {languages}</source>
+        <translation>文本编码器：{languages}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/model_param.py" line="29"/>
+        <source>languages unknown</source>
+        <translation>语言未知</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="95"/>
+        <source>The categories could not be saved: {error}</source>
+        <translation>无法保存类别：{error}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="806"/>
+        <source>This store is open read-only: categories cannot be set.</source>
+        <translation>此存储以只读方式打开：无法设置类别。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_filters.py" line="22"/>
+        <source>Posts without photos</source>
+        <translation>无照片的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="41"/>
+        <source>Categories</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="154"/>
+        <source>not screened</source>
+        <translation>未筛查</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="174"/>
+        <source>Only not categorised</source>
+        <translation>仅未分类</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="175"/>
+        <source>Hide the posts an analyst has already categorised</source>
+        <translation>隐藏分析员已分类的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="178"/>
+        <source>Colour the map by category</source>
+        <translation>按类别为地图着色</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="179"/>
+        <source>Style the posts layer by text category, legend in your language</source>
+        <translation>按文本类别设置帖子图层样式，图例使用您的语言</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="214"/>
+        <source>Keys: 1-9 switch a category, 0 none of these, arrows move, Ctrl+Z undo</source>
+        <translation>按键：1-9 切换类别，0 表示都不是，方向键移动，Ctrl+Z 撤销</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="256"/>
+        <source>{n} posts without photos</source>
+        <translation>{n} 条无照片的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="283"/>
+        <source>This is the last post in the queue.</source>
+        <translation>这是队列中的最后一条帖子。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="197"/>
+        <source>Posts coloured by text category: {n} layer(s).</source>
+        <translation>已按文本类别为帖子着色：{n} 个图层。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="337"/>
+        <source>The category list has no category {n}.</source>
+        <translation>类别列表中没有第 {n} 个类别。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="348"/>
+        <source>Saved: {categories} for post {post}.</source>
+        <translation>已保存：帖子 {post} 的类别 {categories}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_text_posts.py" line="358"/>
+        <source>Undone: the categories of post {post}.</source>
+        <translation>已撤销：帖子 {post} 的类别。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <source>Screen post text…</source>
+        <translation>筛查帖子文本…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="69"/>
+        <source>Style posts by category</source>
+        <translation>按类别设置帖子样式</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/plugin.py" line="190"/>
+        <source>Open or create a MIST store first.</source>
+        <translation>请先打开或创建一个 MIST 存储。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="32"/>
+        <source>Text encoder for the multilingual features (empty: the first multilingual one)</source>
+        <translation>多语言特征的文本编码器（留空：使用第一个多语言编码器）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="51"/>
+        <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence. A text head whose training showed no skill beyond chance is refused unless allowed. The multilingual features read a text encoder from the model folders: the one chosen, else the first whose model card lists several languages.</source>
+        <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。训练时未显示出超越随机水平能力的文本分类头会被拒绝，除非明确允许。多语言特征从模型文件夹中读取文本编码器：所选的那个，否则为模型卡列出多种语言的第一个。</translation>
     </message>
 </context>
 </TS>

@@ -11,8 +11,6 @@ from typing import Any
 
 from .core.errors import InternalError, MistError
 
-_TRACEBACK = "Traceback (most recent call last)"
-
 QGIS_PREFIX = os.environ.get("QGIS_PREFIX_PATH", "/usr")
 PROCESSING_PLUGINS = os.path.join(QGIS_PREFIX, "share", "qgis", "python", "plugins")
 
@@ -102,6 +100,8 @@ def run_algorithm(
     import processing
     from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
 
+    from .processing_provider.base import TRACEBACK, error_line
+
     if QgsApplication.processingRegistry().algorithmById(algorithm) is None:
         raise AlgorithmError(f"Processing algorithm {algorithm} is not registered")
 
@@ -132,10 +132,9 @@ def run_algorithm(
         results = processing.run(algorithm, parameters, feedback=feedback)
     except QgsProcessingException as exc:
         detail = (feedback.errors[-1] if feedback.errors else str(exc)).strip()
-        if _TRACEBACK in str(exc) or _TRACEBACK in detail:  # Processing's report of an uncaught exception
-            text = detail if _TRACEBACK in detail else str(exc)
-            last = [line for line in text.splitlines() if line.strip()]
-            raise AlgorithmFailed(f"{algorithm}: {last[-1].strip() if last else 'failed'}", text) from exc
+        if TRACEBACK in str(exc) or TRACEBACK in detail:  # Processing's report of an uncaught exception
+            text = detail if TRACEBACK in detail else str(exc)
+            raise AlgorithmFailed(f"{algorithm}: {error_line(text) or 'failed'}", text) from exc
         raise AlgorithmError(detail) from exc
     finally:
         if previous:

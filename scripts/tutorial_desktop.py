@@ -16,19 +16,16 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import zipfile
 from pathlib import Path
 
-ENV_SCRIPT = "MIST_TOUR_SCRIPT"
-try:
-    THIS = Path(__file__).resolve()
-except NameError:  # QGIS's --code runs the file with exec(), without __file__
-    THIS = Path(os.environ[ENV_SCRIPT])
+import xvfb_qgis  # beside this file; inside QGIS, run_qgis puts its folder on the path
+
+THIS = xvfb_qgis.script_path(globals())
 REPO = THIS.parents[1]
 ENV_WORK = "MIST_TOUR_WORK"
 ENV_SAMPLE = "MIST_TOUR_SAMPLE"
 ENV_RESULT = "MIST_TOUR_RESULT"
-TIMEOUT_S = 420
+TIMEOUT_S = 900
 SCREEN = (1920, 1080)
 
 
@@ -41,27 +38,18 @@ def launch(plugin_zip: Path, out: Path) -> int:
         print("tutorial: no built model (run `make models`)", file=sys.stderr)
         return 2
     root = Path(tempfile.mkdtemp(prefix="mist-tour-"))
-    profile = root / "profiles" / "default"
-    plugins = profile / "python" / "plugins"
-    plugins.mkdir(parents=True)
-    with zipfile.ZipFile(plugin_zip) as zf:
-        zf.extractall(plugins)
+    profile = xvfb_qgis.fresh_profile(root, plugin_zip)
     model_dir = profile / "mist" / "models"  # what `make deploy` / `make models` install
     model_dir.mkdir(parents=True)
     for model in models:
         shutil.copy2(model, model_dir / model.name)
-    sys.path.insert(0, str(REPO / "scripts"))
-    from enable_plugin import enable
-    from xvfb_qgis import run_qgis
-
-    enable("mist_qgis", profile / "QGIS" / "QGIS3.ini")
     work = root / "work"
     work.mkdir()
     out.mkdir(parents=True, exist_ok=True)
     result = root / "result.json"
     env = dict(os.environ, **{ENV_WORK: str(work), ENV_SAMPLE: str(REPO / "resources" / "sample"),
-                              ENV_SCRIPT: str(THIS), ENV_RESULT: str(result), "MIST_TOUR_OUT": str(out.resolve())})
-    returncode = run_qgis(root, THIS, env, SCREEN, TIMEOUT_S)
+                              ENV_RESULT: str(result), "MIST_TOUR_OUT": str(out.resolve())})
+    returncode = xvfb_qgis.run_qgis(root, THIS, env, SCREEN, TIMEOUT_S)
     try:
         data = json.loads(result.read_text(encoding="utf-8")) if result.is_file() else {}
     finally:
@@ -111,22 +99,18 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         return next(a for a in keep["plugin"].actions if a.text() == text)
 
     def grab(widget, name: str) -> None:
-        QApplication.processEvents()
-        widget.grab().save(str(shots / name), "PNG")
+        xvfb_qgis.grab(widget, shots / name)
+
+    def failed(error: str) -> None:
+        seen["error"] = error
+        save()
 
     def step(name: str, then, delay_ms: int = 1500):
         def run() -> None:
-            try:
-                seen["steps"].append(name)
-                then()
-            except Exception:  # report and leave: never hang on QGIS's error dialog
-                import traceback
+            seen["steps"].append(name)
+            then()
 
-                seen["error"] = traceback.format_exc()
-                save()
-                os._exit(1)
-
-        QTimer.singleShot(delay_ms, run)
+        xvfb_qgis.later(delay_ms, run, failed)
 
     # 1. Import: the toolbar button opens the Posts dock; type the store; click Import
     def start() -> None:
@@ -150,7 +134,7 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
 
     def wait_import() -> None:
         dock = keep["plugin"].posts_dock
-        if dock.task is not None:
+        if dock.import_run is not None:
             step("after_import", wait_import, 1000)
             return
         from mist_qgis.gui.active_store import active_store
@@ -160,12 +144,73 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         layers = [lyr.name() for lyr in QgsProject.instance().mapLayers().values()]
         seen["layers_after_import"] = layers
         grab(iface.mainWindow(), "tour_import.png")
-        # 2-3. Fetch offline, the example verdicts, the backbone (the same algorithms the dialogs run)
-        processing.run("mist:fetchmedia", {"STORE": str(store), "OFFLINE": True,
-                                           "MEDIA_DIR": str(sample / "media")})
+        # 2. Fetch offline: the menu opens its dialog, Run is clicked
+        run_dialog("fetch", "Fetch photos…", "Fetch post photos", {"OFFLINE": True, "MEDIA_DIR": str(sample / "media")},
+                   after_fetch)
+
+    def after_fetch() -> None:
+        # the example verdicts of a colleague (a Toolbox algorithm, not in the MIST menu)
         processing.run("mist:importverifications", {"STORE": str(store),
                                                     "INPUT": str(sample / "verifications.csv")})
         step("dialogs", dialogs)
+
+    # An algorithm's dialog from the MIST menu: values set, Run clicked, the run awaited, the log read
+    def run_dialog(name: str, menu_text: str, title: str, values: dict, then, cancel_first: bool = False) -> None:
+        step(f"{name}_dialog", lambda: fill_and_run(name, title, values, then, cancel_first), 2500)
+        menu_action(menu_text).trigger()  # modal, as the toolbox opens it: the step runs inside its loop
+
+    def fill_and_run(name: str, title: str, values: dict, then, cancel_first: bool) -> None:
+        dialog = find_dialog(title)
+        seen[f"{name}_store_prefilled"] = dialog.mainWidget().wrappers["STORE"].parameterValue()
+        if values:
+            dialog.setParameters(values)
+        keep[name] = {"dialog": dialog, "cancel": cancel_first, "then": then, "waited": 0}
+        click(dialog.runButton())
+        step(f"{name}_running", lambda: await_run(name), 1000)
+
+    def log_text(dialog) -> str:
+        from qgis.PyQt.QtWidgets import QTextEdit
+
+        log = dialog.findChild(QTextEdit, "txtLog")
+        return log.toPlainText() if log is not None else ""
+
+    def run_again(name: str) -> None:
+        """Back to the parameters (the dialog shows its log after a run), then Run."""
+        from qgis.PyQt.QtWidgets import QPushButton
+
+        dialog = keep[name]["dialog"]
+        if not dialog.runButton().isVisible():
+            change = next(b for b in dialog.findChildren(QPushButton)
+                          if b.isVisible() and "Change Parameters" in b.text().replace("&", ""))
+            click(change)
+        click(dialog.runButton())
+        step(f"{name}_running", lambda: await_run(name), 1000)
+
+    def await_run(name: str) -> None:
+        state = keep[name]
+        dialog = state["dialog"]
+        state["waited"] += 1
+        if state["waited"] > 240:
+            raise RuntimeError(f"{name}: the run did not end in 4 minutes; log: {log_text(dialog)[-800:]}")
+        if state["cancel"] and getattr(dialog, "feedback", None) is not None:
+            state["cancel"] = False  # the analyst thinks better of it: Cancel, then Run again
+            click(dialog.cancelButton())
+            state["cancelled"] = True
+        if getattr(dialog, "feedback", None) is not None:
+            step(f"{name}_running", lambda: await_run(name), 1000)
+            return
+        text = log_text(dialog)
+        if state.pop("cancelled", False):
+            seen[f"{name}_cancel_log"] = text[-600:]
+            seen[f"{name}_cancel_says_cancelled"] = text.count("Cancelled.") == 1
+            seen[f"{name}_cancel_says_failed"] = "Execution failed" in text
+            step(f"{name}_again", lambda: run_again(name), 500)
+            return
+        seen[f"{name}_log"] = text[-1500:]
+        seen[f"{name}_completed"] = "Execution completed" in text and "Execution failed" not in text
+        grab(dialog, f"tour_{name}_dialog.png")
+        dialog.close()
+        step(f"{name}_done", state["then"], 500)
 
     # 3. Dialogs open with the store filled in; the model is a choice of the installed models
     def dialogs() -> None:
@@ -190,8 +235,12 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         seen["classify_store_prefilled"] = wrappers["STORE"].parameterValue()
         combo = wrappers["MODEL"].combo
         seen["classify_models_listed"] = [combo.itemData(i) for i in range(combo.count())]
-        grab(dialog, "tour_classify_dialog.png")
-        dialog.close()
+        grab(dialog, "tour_classify_dialog_open.png")
+        keep["classify"] = {"dialog": dialog, "cancel": False, "then": classified, "waited": 0}
+        click(dialog.runButton())
+        step("classify_running", lambda: await_run("classify"), 1000)
+
+    def classified() -> None:
         step("summary_dialog", summary_dialog, 2000)
         menu_action("Store summary…").trigger()
 
@@ -199,10 +248,9 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         dialog = find_dialog("Store summary")
         seen["summary_store_prefilled"] = dialog.mainWidget().wrappers["STORE"].parameterValue()
         dialog.close()
-        step("classify", classify, 500)
+        step("open_verify", open_verify, 500)
 
-    def classify() -> None:
-        processing.run("mist:classifymedia", {"STORE": str(store), "MODEL": "efficientnet-lite0"})
+    def open_verify() -> None:
         click(toolbar_button("Verify photos"))
         step("verify", verify, 2500)
 
@@ -248,6 +296,39 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
         ds = None
         seen["exported_flood_posts"] = ids
         seen["override_in_export"] = row.post_id in ids
+        step("undo", undo_on_map, 500)
+
+    # QGIS's own Ctrl+Z, on the map with the posts layer active, takes the verdict back
+    def undo_on_map() -> None:
+        posts = next(lyr for lyr in QgsProject.instance().mapLayers().values() if lyr.name() == "MIST posts")
+        iface.setActiveLayer(posts)
+        canvas = iface.mapCanvas()
+        click(canvas)  # the pan tool: a click focuses the map, moves nothing
+        seen["undo_focus_on_map"] = QApplication.focusWidget() is canvas
+        xdo("key", "ctrl+z")
+        step("undone", undone, 1500)
+
+    def undone() -> None:
+        posts = next(lyr for lyr in QgsProject.instance().mapLayers().values() if lyr.name() == "MIST posts")
+        seen["layer_verdict_after_undo"] = posts.getFeature(keep["row"].post_fid)["verified"]
+        seen["undo_status"] = keep["plugin"].verify_dock.status.text()
+        seen["layer_editable_after_undo"] = posts.isEditable()
+        run_dialog("density", "Post density…", "Post density", {"RADIUS": 100.0, "PIXEL_SIZE": 5.0}, geolocate)
+
+    def geolocate() -> None:
+        processing.run("mist:importreferences", {"STORE": str(store), "INPUT": str(sample / "references.csv")})
+        run_dialog("geolocate", "Geolocate photos…", "Geolocate photos",
+                   {"GAZETTEER": str(sample / "roads.geojson"), "NAME_FIELD": "name", "TOP_K": 3,
+                    "MIN_CONFIDENCE": 0.8}, inundation, cancel_first=True)
+
+    def inundation() -> None:
+        run_dialog("inundation", "Inundation from verified depths…", "Inundation", {"DEM": str(sample / "dem.tif")},
+                   after_steps)
+
+    def after_steps() -> None:
+        seen["layers_after_steps"] = [node.layer().name()
+                                      for node in QgsProject.instance().layerTreeRoot().findLayers()]
+        grab(iface.mainWindow(), "tour_map.png")
         step("window", window_height, 500)
 
     # The window with Verify + Posts in the right dock area fits the 1080-pixel screen
@@ -299,7 +380,9 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
     step("start", start, 4000)
 
 
-if __name__ == "__main__" and os.environ.get(ENV_WORK) is None:
+if xvfb_qgis.in_qgis():
+    inside_qgis()
+elif __name__ == "__main__":
     import argparse
 
     version = next(line.split("=", 1)[1].strip() for line in (REPO / "metadata.txt").read_text().splitlines()
@@ -309,5 +392,3 @@ if __name__ == "__main__" and os.environ.get(ENV_WORK) is None:
     parser.add_argument("--out", type=Path, default=REPO / "build" / "tour")
     args = parser.parse_args()
     sys.exit(launch(args.zip.resolve(), args.out))
-elif os.environ.get(ENV_WORK):
-    inside_qgis()

@@ -62,6 +62,26 @@ def add_store(parser: argparse.ArgumentParser, help: str = STORE_HELP) -> None: 
     parser.add_argument("--store", required=True, metavar=STORE_METAVAR, help=help)
 
 
+def add_selection(parser: argparse.ArgumentParser) -> None:
+    """`--extent`, `--since` and `--until`: which posts a verb takes out of a store (read by
+    `selection`, so every verb reads them alike)."""
+    parser.add_argument("--extent", metavar="XMIN,YMIN,XMAX,YMAX", help="only posts in this box (longitude/latitude)")
+    parser.add_argument("--since", metavar="T", help="only posts from this time on (ISO 8601, UTC unless an offset "
+                                                      "is given)")
+    parser.add_argument("--until", metavar="T", help="only posts before this time")
+
+
+def selection(args: argparse.Namespace):
+    """The `add_selection` arguments as a `core.store.sync.Selection` (extent in degrees, UTC
+    times), or a `CliError` that says which one is wrong."""
+    from ..core.store.sync import Selection, SelectionError
+
+    try:
+        return Selection.parse(args.extent, args.since, args.until)
+    except SelectionError as exc:
+        raise CliError(str(exc)) from None
+
+
 def store_target(value: str) -> str:
     """The store as Processing receives it: a team store's connection unchanged (never with a
     password in it: parameters are echoed and recorded), a file as an absolute path (Processing

@@ -3,39 +3,30 @@
 from __future__ import annotations
 
 import argparse
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
 from ..core.field import layout
-from .common import CliError, Verb, add_store, existing, existing_store, option, output
+from .common import Verb, add_selection, add_store, existing, existing_store, option, output, selection
 
 
 def field_package_arguments(parser: argparse.ArgumentParser) -> None:
     add_store(parser)
     parser.add_argument("--out", required=True, metavar="DIR_OR_ZIP", help="package folder, or a .zip file")
-    parser.add_argument("--extent", metavar="XMIN,YMIN,XMAX,YMAX", help="area of interest in longitude/latitude")
-    parser.add_argument("--since", metavar="T", help="posts from this time (ISO 8601, UTC unless an offset is given)")
-    parser.add_argument("--until", metavar="T", help="posts until this time")
+    add_selection(parser)
     option(parser, "--max-mb", "MAX_MB", type=float, default=layout.DEFAULT_MAX_MB, metavar="N",
            help=f"size limit of the package in MB (default {layout.DEFAULT_MAX_MB:g})")
 
 
 def field_package_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    from ..core.field.package import FieldPackageError, parse_extent_option, parse_time_option
-
-    try:
-        extent = parse_extent_option(args.extent)
-        since = parse_time_option(args.since, "--since")
-        until = parse_time_option(args.until, "--until")
-    except FieldPackageError as exc:
-        raise CliError(str(exc)) from None
+    chosen = selection(args)
     parameters: dict[str, Any] = {"STORE": existing_store(args), "OUTPUT": output(args.out), "MAX_MB": args.max_mb}
-    if extent:
-        parameters["EXTENT"] = f"{extent[0]},{extent[2]},{extent[1]},{extent[3]} [EPSG:4326]"
-    for key, when in (("SINCE", since), ("UNTIL", until)):
+    if chosen.extent:
+        x0, y0, x1, y1 = chosen.extent
+        parameters["EXTENT"] = f"{x0},{x1},{y0},{y1} [EPSG:4326]"
+    for key, when in (("SINCE", chosen.since), ("UNTIL", chosen.until)):
         if when:
-            parameters[key] = when.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            parameters[key] = when  # UTC with milliseconds and Z, which QGIS reads as a date-time
     return parameters
 
 

@@ -21,10 +21,15 @@ def import_arguments(parser: argparse.ArgumentParser) -> None:
            help="store author names as given instead of per-store pseudonyms")
     parser.add_argument("--map", action="append", default=[], metavar="FIELD=COLUMN",
                         help="column for a post field in CSV/TSV/GeoJSON, e.g. --map lat=Y_WGS84 (repeatable)")
+    option(parser, "--crs", "CRS", metavar="CRS",
+           help="CRS of projected x/y columns, e.g. EPSG:3857 or EPSG:32650; they are transformed to WGS 84 "
+                "(default: longitude/latitude in WGS 84)")
+    option(parser, "--naive-tz", "NAIVE_TZ", metavar="ZONE",
+           help="time zone of times without one, e.g. Asia/Shanghai (default: UTC; Weibo exports: China time)")
 
 
 def import_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    from ..core.posts.columns import parse_overrides
+    from ..core.posts.columns import Reading, parse_overrides
 
     inputs = [Path(p) for p in args.inputs]
     missing = [str(p) for p in inputs if not p.exists()]
@@ -34,6 +39,7 @@ def import_parameters(args: argparse.Namespace) -> dict[str, Any]:
         raise CliError(f"media root {args.media_root} is not a folder")
     try:
         mapping = parse_overrides(args.map)
+        reading = Reading(args.crs, args.naive_tz)  # a typo is one line before anything starts
     except ValueError as exc:
         raise CliError(str(exc)) from None
     files = [str(p.resolve()) for p in inputs if not p.is_dir()]
@@ -44,7 +50,17 @@ def import_parameters(args: argparse.Namespace) -> dict[str, Any]:
         "INPUTS": files, "FOLDER": folders[0] if folders else "", "STORE": store_path(args),
         "FORMAT": args.format, "MEDIA_ROOT": str(Path(args.media_root).resolve()) if args.media_root else "",
         "KEEP_AUTHORS": args.keep_authors, "MAPPING": ";".join(f"{k}={v}" for k, v in mapping.items()),
+        "CRS": _crs_for_qgis(reading.crs) if reading.crs else None,
+        "NAIVE_TZ": reading.naive_tz or "",
     }
+
+
+def _crs_for_qgis(text: str) -> str:
+    """`EPSG:n` where the CRS has one (`32650` alone is not a CRS to QGIS), else the user's text."""
+    from ..core.posts.crs import source_crs
+
+    epsg = source_crs(text).epsg
+    return f"EPSG:{epsg}" if epsg else text
 
 
 IMPORT = Verb("import", "import post collections (tweets, Weibo, CrisisMMD, CSV, GeoJSON, photo folders) as points",

@@ -6,7 +6,16 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from .common import CliError, Verb, add_store, existing_store, existing_store_target, store_target
+from .common import (
+    CliError,
+    Verb,
+    add_selection,
+    add_store,
+    existing_store,
+    existing_store_target,
+    selection,
+    store_target,
+)
 
 
 def push_arguments(parser: argparse.ArgumentParser) -> None:
@@ -21,25 +30,18 @@ def push_parameters(args: argparse.Namespace) -> dict[str, Any]:
 def checkout_arguments(parser: argparse.ArgumentParser) -> None:
     add_store(parser)
     parser.add_argument("--out", required=True, metavar="FIELD.gpkg", help="the new field store")
-    parser.add_argument("--extent", metavar="XMIN,YMIN,XMAX,YMAX", help="only posts in this box (degrees)")
-    parser.add_argument("--since", metavar="T", help="only posts from this time on (ISO, UTC unless given)")
-    parser.add_argument("--until", metavar="T", help="only posts before this time")
+    add_selection(parser)
 
 
 def checkout_parameters(args: argparse.Namespace) -> dict[str, Any]:
-    from ..core.store.sync import Selection, SelectionError
-
-    try:
-        selection = Selection.parse(args.extent, args.since, args.until)
-    except SelectionError as exc:
-        raise CliError(str(exc)) from None
+    chosen = selection(args)
     out = Path(store_target(args.out))
     if out.exists():
         raise CliError(f"{out} exists already: check out into a new file")
     params: dict[str, Any] = {"STORE": existing_store(args), "OUTPUT": str(out),
-                              "SINCE": selection.since or "", "UNTIL": selection.until or ""}
-    if selection.extent:
-        x0, y0, x1, y1 = selection.extent
+                              "SINCE": chosen.since or "", "UNTIL": chosen.until or ""}
+    if chosen.extent:
+        x0, y0, x1, y1 = chosen.extent
         params["EXTENT"] = f"{x0},{x1},{y0},{y1} [EPSG:4326]"
     return params
 

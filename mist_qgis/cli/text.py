@@ -19,18 +19,19 @@ def _heads(path: str) -> str:
 def _features(parser: argparse.ArgumentParser) -> None:
     add_store(parser)
     choice(parser, "--features", "FEATURES", options.TEXT_FEATURE_SETS, "text features")
-    option(parser, "--encoder", "ENCODER", metavar="DIR",
-           help="multilingual encoder folder (for --features multilingual)")
+    option(parser, "--encoder", "ENCODER", metavar="MODEL",
+           help="text encoder for --features multilingual: an id, id@version, .onnx file or a folder holding one "
+                "(default: the first multilingual encoder in the model folders)")
 
 
 def _feature_parameters(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {"STORE": existing_store(args), "FEATURES": args.features}
     if args.encoder:
-        if not Path(args.encoder).expanduser().is_dir():
-            raise CliError(f"encoder folder {args.encoder} does not exist")
-        params["ENCODER"] = str(Path(args.encoder).expanduser().resolve())
-    elif args.features == "multilingual":
-        raise CliError("--features multilingual needs --encoder DIR (a multilingual sentence encoder folder)")
+        path = Path(args.encoder).expanduser()
+        looks_like_path = path.suffix == ".onnx" or "/" in args.encoder or "\\" in args.encoder
+        if looks_like_path and not path.exists():
+            raise CliError(f"encoder {args.encoder} does not exist")
+        params["ENCODER"] = str(path.resolve()) if path.exists() else args.encoder
     return params
 
 

@@ -160,24 +160,27 @@ def _text_posts_layer(store: Path | str):
     """Posts without a photo, coloured and labelled by the categories their text got."""
     from qgis.core import QgsPalLayerSettings
 
-    from ..qgis_ops.layers import style_posts_by_category
+    from ..qgis_ops.layers import store_categories, style_posts_by_category
 
     source, provider = store_layer_source(store, "posts")
     layer = _vector(source, "Text-only posts by category",
                     "\"media_url\" IS NULL AND \"text_categories\" IS NOT NULL AND \"text_categories\" != ''",
                     provider=provider)
-    style_posts_by_category(layer)
+    style_posts_by_category(layer, store_categories(store))
     _label_features(layer, TEXT_CATEGORY_LABEL, QgsPalLayerSettings.Placement.OrderedPositionsAroundPoint, 7,
                     "#3f007d", 0.8, is_expression=True, distance=1.5)
     return layer
 
 
 def _moves_layer(store: Path | str):
-    from qgis.core import QgsArrowSymbolLayer, QgsLineSymbol
+    from qgis.core import QgsArrowSymbolLayer, QgsExpression, QgsLineSymbol
     from qgis.PyQt.QtGui import QColor
 
+    from ..core.stage import LocateStatus
+
     source, provider = store_layer_source(store, "geolocations")
-    layer = _vector(source, "Moved by photo matching (old → new)", "\"status\" = 'moved'", provider)
+    moved = QgsExpression.createFieldEqualityExpression("status", LocateStatus.MOVED.value)
+    layer = _vector(source, "Moved by photo matching (old → new)", moved, provider)
     arrow = QgsArrowSymbolLayer.create({"arrow_width": "0.5", "arrow_start_width": "0.5", "head_length": "2.2",
                                         "head_thickness": "1.6", "is_curved": "0", "is_repeated": "0"})
     arrow.subSymbol().setColor(QColor("#7b2cbf"))

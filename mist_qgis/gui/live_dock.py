@@ -15,13 +15,9 @@ from collections.abc import Callable
 from pathlib import Path
 
 from qgis.core import (
-    QgsApplication,
     QgsCoordinateReferenceSystem,
     QgsCoordinateTransform,
     QgsPointXY,
-    QgsProcessingAlgRunnerTask,
-    QgsProcessingContext,
-    QgsProcessingFeedback,
     QgsProject,
     QgsRectangle,
 )
@@ -41,6 +37,7 @@ from qgis.PyQt.QtWidgets import (
 
 from ..i18n import tr
 from ..qgis_ops.layers import find_posts_layer
+from .algorithm_task import AlgorithmTask
 
 HOUR_S = 3600
 TICK_MS = 1000
@@ -75,7 +72,8 @@ class RateChart(QWidget):
 
 
 class LiveDock(QDockWidget):
-    """Start, pause and stop a watch on a store; `start_task` runs a QgsTask (the plugin's)."""
+    """Start, pause and stop a watch on a store; `start_task` hands a task to the task manager
+    and keeps a reference until it ends (the plugin's)."""
 
     def __init__(self, iface, start_task: Callable, parent=None, project: QgsProject | None = None) -> None:
         super().__init__(tr("MIST Live"), parent)
@@ -83,9 +81,7 @@ class LiveDock(QDockWidget):
         self.iface = iface
         self.start_task = start_task
         self.project = project or QgsProject.instance()
-        self.task: QgsProcessingAlgRunnerTask | None = None
-        self.feedback: QgsProcessingFeedback | None = None
-        self.context: QgsProcessingContext | None = None
+        self.watch: AlgorithmTask | None = None
         self.samples: deque[tuple[float, int]] = deque()
         self.last_alert = 0
         self.last_posts: int | None = None
@@ -148,14 +144,9 @@ class LiveDock(QDockWidget):
     def start(self) -> None:
         if self.running:
             return
-        algorithm = QgsApplication.processingRegistry().createAlgorithmById("mist:watch")
-        self.context = QgsProcessingContext()
-        self.context.setProject(self.project)
-        self.feedback = QgsProcessingFeedback()
-        self.task = QgsProcessingAlgRunnerTask(algorithm, self.parameters(), self.context, self.feedback)
-        self.task.executed.connect(self._finished)
+        self.watch = AlgorithmTask("mist:watch", self.parameters(), self.project, on_executed=self._finished)
         self.state = "running"
-        self.start_task(self.task)
+        self.watch.start(self.start_task)
         self.timer.start()
         self._buttons()
         self.refresh()
@@ -168,19 +159,19 @@ class LiveDock(QDockWidget):
         self._cancel("stopped")
 
     def _cancel(self, state: str) -> None:
-        if self.feedback is not None and self.running:
-            self.feedback.cancel()
+        if self.running:
+            self.watch.cancel()
         self.state = state
         self._buttons()
 
     @property
     def running(self) -> bool:
-        return self.task is not None
+        return self.watch is not None
 
-    def _finished(self, ok: bool, results: dict) -> None:
-        self.task = None
+    def _finished(self, watch: AlgorithmTask) -> None:
+        self.watch = None
         if self.state == "running":
-            self.state = "stopped" if ok else "failed"
+            self.state = "stopped" if watch.ok else "failed"
         self.refresh()
         self.timer.stop()
         self._buttons()
@@ -274,5 +265,5 @@ class LiveDock(QDockWidget):
 
     def cleanup(self) -> None:
         self.timer.stop()
-        if self.feedback is not None and self.running:
-            self.feedback.cancel()
+        if self.running:
+            self.watch.cancel()

@@ -34,6 +34,8 @@ COLUMNS = (QT_TR_NOOP("Model"), QT_TR_NOOP("Task"), QT_TR_NOOP("Labels"), QT_TR_
 
 def _labels_text(entry: ModelEntry) -> str:
     labels = entry.card.labels
+    if entry.card.is_text_encoder:  # what a text encoder offers is the languages it reads
+        return tr("text encoder: {languages}").format(languages=", ".join(entry.card.languages) or "?")
     if not labels:
         return tr("— (embeddings)")
     shown = ", ".join(labels[:4])

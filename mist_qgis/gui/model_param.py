@@ -22,9 +22,11 @@ def model_choices(registry: ModelRegistry, tasks: tuple[str, ...] = ()) -> list[
     out = []
     for entry in registry.entries():
         card = entry.card
-        if tasks and card.task not in tasks:
+        if tasks and card.task not in tasks and not ("text-encoder" in tasks and card.is_text_encoder):
             continue
         labels = ", ".join(card.labels) if len(card.labels) <= 5 else tr("{n} labels").format(n=len(card.labels))
+        if card.is_text_encoder:  # what a text encoder offers is its languages
+            labels = ", ".join(card.languages) or tr("languages unknown")
         label = f"{card.tag} · {card.task}" + (f" · {labels}" if labels else "")
         out.append((label, card.tag, str(entry.path)))
     return out

@@ -1,20 +1,26 @@
 """The "MIST Posts" dock: pick post collections (files or a photo folder), the format (auto by
-default), an optional column mapping, the store and whether to keep author names; run the import
-as a background task and read its report (totals, per-file formats, skipped records with file,
-line and reason). The styled posts layer is added when the task finishes.
+default), an optional column mapping, the CRS of projected x/y columns, the time zone of times
+without one, the store and whether to keep author names; run the import (the `mist:importposts`
+algorithm on QGIS's Processing task runner: the task manager's progress bar and cancel) and read
+its report (totals, per-file formats, skipped records with file, line and reason). The styled
+posts layer is added, or refreshed if the project has it, when the run ends.
 """
 
 from __future__ import annotations
 
 import html
+import json
 from collections.abc import Callable
 from pathlib import Path
 
-from qgis.gui import QgsDockWidget
+from qgis.core import QgsCoordinateReferenceSystem
+from qgis.gui import QgsDockWidget, QgsProjectionSelectionWidget
+from qgis.PyQt.QtCore import Qt, pyqtSlot
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
     QComboBox,
+    QCompleter,
     QFileDialog,
     QFormLayout,
     QHBoxLayout,
@@ -39,15 +45,17 @@ FILE_FILTER = "Post collections (*.json *.jsonl *.ndjson *.geojson *.geojsonl *.
 
 
 class PostsDock(QgsDockWidget):
-    """Import posts into a store. `start_task` runs a QgsTask and keeps a reference to it (the
-    plugin's `start_task`); tests pass one that runs it synchronously."""
+    """Import posts into a store with `mist:importposts`. `start_task` hands a task to QGIS's task
+    manager and keeps a reference until it ends (the plugin's `start_task`)."""
 
     def __init__(self, start_task: Callable, parent=None, project=None) -> None:
         super().__init__(tr("MIST Posts"), parent)
         self.setObjectName("MistPostsDock")
         self.start_task = start_task
         self.project = project
-        self.task = None
+        self.import_run = None  # the AlgorithmTask of the import in progress
+        self.summary = None  # the last import's ImportSummary
+        self.layer = None
         body = QWidget(self)
         layout = QVBoxLayout(body)
 
@@ -71,6 +79,21 @@ class PostsDock(QgsDockWidget):
         self.mapping = QLineEdit(body)
         self.mapping.setPlaceholderText(tr("optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content"))
         form.addRow(tr("Column mapping"), self.mapping)
+        self.crs = QgsProjectionSelectionWidget(body)
+        self.crs.setOptionVisible(QgsProjectionSelectionWidget.CrsOption.CrsNotSet, True)
+        self.crs.setNotSetText(tr("Longitude/latitude (WGS 84)"))
+        self.crs.setCrs(QgsCoordinateReferenceSystem())
+        self.crs.setToolTip(tr("The CRS of projected x/y columns (Web Mercator, a UTM zone, a national grid); "
+                               "they are transformed to WGS 84"))
+        form.addRow(tr("Coordinates CRS"), self.crs)
+        self.naive_tz = QLineEdit(body)
+        self.naive_tz.setPlaceholderText(tr("UTC (Weibo: China time); e.g. Asia/Shanghai"))
+        self.naive_tz.setToolTip(tr("The time zone of times written without one"))
+        zones = QCompleter(sorted(available_time_zones()), self.naive_tz)
+        zones.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        zones.setFilterMode(Qt.MatchFlag.MatchContains)
+        self.naive_tz.setCompleter(zones)
+        form.addRow(tr("Local times are in"), self.naive_tz)
         store_row = QHBoxLayout()
         self.store = QLineEdit(active_store(), body)
         NOTIFIER.changed.connect(self.store.setText)
@@ -156,14 +179,26 @@ class PostsDock(QgsDockWidget):
         """ImportOptions from the widgets; ValueError with a message for the user if invalid."""
         from ..core.posts.columns import parse_mapping_text
         from ..core.posts.importer import ImportOptions
+        from ..processing_provider.import_algorithm import crs_text
 
         return ImportOptions(
             format=self.format.currentData(), media_root=self.media_root.text().strip() or None,
             keep_author_names=self.keep_authors.isChecked(), mapping=parse_mapping_text(self.mapping.text()),
+            crs=crs_text(self.crs.crs()), naive_tz=self.naive_tz.text().strip() or None,
         )
 
+    def parameters(self) -> dict:
+        """The `mist:importposts` parameters the widgets say (files and photo folders alike)."""
+        return {
+            "INPUTS": self.paths(), "STORE": self.store.text().strip(), "FORMAT": self.format.currentData(),
+            "MEDIA_ROOT": self.media_root.text().strip(), "KEEP_AUTHORS": self.keep_authors.isChecked(),
+            "MAPPING": self.mapping.text(), "CRS": self.crs.crs(), "NAIVE_TZ": self.naive_tz.text().strip(),
+        }
+
     def run_import(self) -> None:
-        from .import_task import ImportPostsTask
+        """Check the inputs here (the report says what is missing before anything runs), then
+        run `mist:importposts` on QGIS's Processing task runner."""
+        from .algorithm_task import AlgorithmTask
 
         paths = self.paths()
         store = self.store.text().strip()
@@ -176,32 +211,57 @@ class PostsDock(QgsDockWidget):
         if missing:
             problems.append(tr("Not found: {path}").format(path=missing[0]))
         try:
-            options = self.options()
+            self.options()
         except ValueError as exc:
             problems.append(str(exc))
         if problems:
             self._show_report("<p style='color:#a00'>" + "<br/>".join(html.escape(p) for p in problems) + "</p>")
             return
-        self.task = ImportPostsTask(paths, store, options, project=self.project, on_done=self._done)
-        self.task.progressChanged.connect(lambda value: self.progress.setValue(int(value)))
+        self.import_run = AlgorithmTask("mist:importposts", self.parameters(), self.project, on_executed=self._done)
+        self.import_run.feedback.progressChanged.connect(self._progress)
         self.run_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.progress.setValue(0)
         self._show_report(tr("Importing…"))
-        self.start_task(self.task)
+        self.import_run.start(self.start_task)
+
+    @pyqtSlot(float)
+    def _progress(self, value: float) -> None:
+        """The algorithm's progress (not the task's, which ends at 100 even when cancelled); a Qt
+        slot, so progress reported on the task's thread reaches the bar on this one."""
+        self.progress.setValue(int(value))
 
     def cancel_import(self) -> None:
-        if self.task is not None:
-            self.task.cancel()
+        if self.import_run is not None and not self.import_run.finished:
+            self.import_run.cancel()
 
-    def _done(self, task) -> None:
+    def _done(self, run) -> None:
+        """On the main thread when the run ends: the report, the posts layer added or refreshed,
+        the store made the project's. A cancelled run still returns its summary (what it kept)."""
+        from ..core.posts.importer import ImportSummary
+        from ..qgis_ops.layers import add_posts_layer
+
         self.run_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
-        self.task = None
-        self._show_report(report_html(task.summary, task.error))
-        if task.summary is not None and task.error is None and Path(task.store_path).is_file():
-            set_active_store(task.store_path)
-        if task.summary is not None and task.summary.status == Status.DONE:
+        self.import_run = None
+        summary = None
+        if run.results.get("SUMMARY"):
+            summary = ImportSummary.from_dict(json.loads(run.results["SUMMARY"]))
+        error = None if summary is not None else run.error
+        self.summary = summary
+        store = run.parameters["STORE"]
+        if summary is not None and (summary.imported or summary.unlocated or summary.duplicates):
+            try:
+                self.layer = add_posts_layer(store, self.project)
+            except ValueError as exc:
+                error = str(exc)
+        if summary is None and run.cancelled:  # cancelled before it read anything: nothing failed
+            self._show_report(f"<p>{html.escape(error or '')}</p>")
+        else:
+            self._show_report(report_html(summary, error))
+        if summary is not None and error is None and Path(store).is_file():
+            set_active_store(store)
+        if summary is not None and summary.status == Status.DONE:
             self.progress.setValue(100)
 
     def _show_report(self, text: str) -> None:
@@ -210,6 +270,16 @@ class PostsDock(QgsDockWidget):
     def cleanup(self) -> None:
         """Cancel a running import (the plugin calls it on unload); what was read is kept."""
         self.cancel_import()
+
+
+def available_time_zones() -> set[str]:
+    """The time zone database's names (empty where Python has no database: typing still works)."""
+    import zoneinfo
+
+    try:
+        return zoneinfo.available_timezones()
+    except Exception:  # noqa: BLE001 (a missing database only loses the completion list)
+        return set()
 
 
 def report_html(summary, error: str | None) -> str:

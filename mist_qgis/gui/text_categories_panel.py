@@ -1,6 +1,8 @@
 """The post's text categories in the verification dock: what keyword rules, heads and analysts
 said, and check boxes for the analyst to set the post's categories (several may hold). Saving
-writes the analyst's categories to the store; they become training labels of the text heads."""
+writes the analyst's categories to the store through `writer` (the dock's verdict controller, so
+Ctrl+Z takes them back); they become training labels of the text heads. With `numbered`, each box
+shows the key that switches it (1-9, the team's list order)."""
 
 from __future__ import annotations
 
@@ -29,9 +31,12 @@ class TextCategoriesPanel(QGroupBox):
 
     saved = pyqtSignal(int)  # post fid
 
-    def __init__(self, analyst: Callable[[], str], parent=None) -> None:
+    def __init__(self, analyst: Callable[[], str], writer: Callable[[int, list[str], str], bool],
+                 numbered: bool = False, parent=None) -> None:
         super().__init__(tr("Text categories"), parent)
         self._analyst = analyst
+        self._writer = writer
+        self._numbered = numbered
         self._store: Store | None = None
         self._post_fid: int | None = None
         self.current = QLabel()
@@ -95,13 +100,32 @@ class TextCategoriesPanel(QGroupBox):
             box.deleteLater()
         self.boxes = {}
         for i, c in enumerate(categories):
-            box = QCheckBox(tr(c.title))
+            box = QCheckBox(f"{i + 1} {tr(c.title)}" if self._numbered and i < 9 else tr(c.title))
             box.setObjectName(c.name)
             self.grid.addWidget(box, i // COLUMNS, i % COLUMNS)
             self.boxes[c.name] = box
 
     def checked(self) -> list[str]:
         return [name for name, box in self.boxes.items() if box.isChecked()]
+
+    def toggle(self, index: int) -> bool:
+        """Switch the index-th category of the list and save at once (a category key)."""
+        boxes = list(self.boxes.values())
+        if not self.isEnabled() or not 0 <= index < len(boxes):
+            return False
+        boxes[index].toggle()
+        if not self.save():
+            boxes[index].toggle()
+            return False
+        return True
+
+    def clear_and_save(self) -> bool:
+        """"None of these": no category holds for the post (an answer, not a skip)."""
+        if not self.isEnabled():
+            return False
+        for box in self.boxes.values():
+            box.setChecked(False)
+        return self.save()
 
     def save(self) -> bool:
         """Write the checked categories as the analyst's; False (with a message) if it cannot."""
@@ -111,8 +135,8 @@ class TextCategoriesPanel(QGroupBox):
         if not analyst:
             self.message.setText(tr("Type your name in the Analyst field first."))
             return False
-        with self._store.batch() as conn:
-            store_text.set_analyst_categories(conn, self._post_fid, self.checked(), analyst)
+        if not self._writer(self._post_fid, self.checked(), analyst):
+            return False
         self.message.setText(tr("Saved."))
         self.show_post(self._store, self._post_fid)
         self.message.setText(tr("Saved."))

@@ -1,6 +1,8 @@
-"""Verdicts from the Verify dock: written to the store, undone from the store, and the map told.
+"""Verdicts and post categories from the Verify dock: written to the store, undone from the store,
+and the map told.
 
-The controller owns the undo history, and undo goes one way: the dock asks the controller, the
+The controller owns the one undo history (photo verdicts and the categories analysts give posts,
+with or without photos, in the order they were made), and undo goes one way: the dock asks the controller, the
 controller takes the verdicts back out of the store (core restores the post's previous fields)
 and says so with a signal; the dock and the layers follow the signal. The posts layer is never
 put in edit mode: it re-reads the store and repaints after every verdict and every undo, so
@@ -15,6 +17,8 @@ from dataclasses import dataclass
 from qgis.PyQt.QtCore import QObject, pyqtSignal
 
 from ..core.store import Store, StoreError
+from ..core.text.analyst import CategoryReceipt, set_post_categories, undo_post_categories
+from ..core.text.categories import CategoryError
 from ..core.verify.records import Verdict, VerdictError, VerdictReceipt
 from ..core.verify.verdicts import undo_verdict, write_verdicts
 from ..i18n import tr
@@ -34,17 +38,31 @@ class VerdictBatch:
         return [r.verdict.media_fid for r in self.receipts if r.verdict.media_fid is not None]
 
 
+@dataclass
+class CategoryBatch:
+    """One change of a post's categories by an analyst (a key press or "Set categories")."""
+
+    receipt: CategoryReceipt
+
+    @property
+    def post_fid(self) -> int:
+        return self.receipt.post_fid
+
+
 class VerdictController(QObject):
-    """Writes and undoes verdict batches on one store; tells the world through signals."""
+    """Writes and undoes verdict batches and category changes on one store; tells the world
+    through signals."""
 
     written = pyqtSignal(object)   # VerdictBatch
     undone = pyqtSignal(object)    # VerdictBatch
+    categories_written = pyqtSignal(object)  # CategoryBatch
+    categories_undone = pyqtSignal(object)   # CategoryBatch
     failed = pyqtSignal(str)       # a message for the analyst
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store: Store | None = None
-        self.history: list[VerdictBatch] = []
+        self.history: list[VerdictBatch | CategoryBatch] = []
 
     def set_store(self, store: Store | None) -> None:
         self.store = store
@@ -62,18 +80,43 @@ class VerdictController(QObject):
         except (StoreError, sqlite3.Error) as exc:
             self.failed.emit(tr("The verdict could not be saved: {error}").format(error=exc))
             return None
-        batch = VerdictBatch(receipts)
+        return self._remember(VerdictBatch(receipts), self.written)
+
+    def set_categories(self, post_fid: int, categories: list[str], analyst: str) -> CategoryBatch | None:
+        """Save an analyst's categories for a post (undoable); None when nothing was written."""
+        if self.store is None:
+            return None
+        try:
+            receipt = set_post_categories(self.store, post_fid, categories, analyst)
+        except CategoryError as exc:
+            self.failed.emit(str(exc))
+            return None
+        except (StoreError, sqlite3.Error) as exc:
+            self.failed.emit(tr("The categories could not be saved: {error}").format(error=exc))
+            return None
+        return self._remember(CategoryBatch(receipt), self.categories_written)
+
+    def _remember(self, batch: VerdictBatch | CategoryBatch, signal) -> VerdictBatch | CategoryBatch:
+        """Keep a written batch for undo, repaint the store's layers and say so."""
         self.history.append(batch)
         del self.history[:-MAX_UNDO]
         refresh_store_layers(self.store.path)
-        self.written.emit(batch)
+        signal.emit(batch)
         return batch
 
-    def undo(self) -> VerdictBatch | None:
+    def undo(self) -> VerdictBatch | CategoryBatch | None:
         """Take the latest batch back out of the store; None when there is nothing to undo."""
         if self.store is None or not self.history:
             return None
         batch = self.history.pop()
+        if isinstance(batch, CategoryBatch):
+            try:
+                undo_post_categories(self.store, batch.receipt)
+            except (StoreError, sqlite3.Error) as exc:
+                self.failed.emit(tr("Cannot undo: {error}").format(error=exc))
+            refresh_store_layers(self.store.path)
+            self.categories_undone.emit(batch)
+            return batch
         try:
             for receipt in reversed(batch.receipts):
                 undo_verdict(self.store, receipt)

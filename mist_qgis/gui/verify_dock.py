@@ -3,8 +3,9 @@
 The dock shows the queue (a lazily paged table), the photo or its match view, and the facts; the
 parts a reader can name live beside it: the filter bar (`verify_filters`), what the queue takes
 from and gives to the map (`map_follower`), verdicts and their undo (`verdict_controller`), the
-key map (`verify_keys`) and the facts pane (`verify_facts`). A verdict applies to every selected
-row, is saved to the store at once and, with "advance" on, moves to the next photo.
+key map (`verify_keys`), the facts pane (`verify_facts`) and the posts without photos
+(`verify_text_posts`, the "Posts without photos" queue, categorised by text). A verdict applies
+to every selected row, is saved to the store at once and, with "advance" on, moves to the next photo.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from qgis.PyQt.QtWidgets import (
     QPushButton,
     QSizePolicy,
     QSplitter,
+    QStackedWidget,
     QTableView,
     QTabWidget,
     QTextBrowser,
@@ -36,9 +38,11 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import settings
+from ..core.stage import MediaStatus
 from ..core.store import Store, StoreError, open_store
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
+from ..core.text.analyst import TextPostRow, photo_free
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr
@@ -50,11 +54,12 @@ from .photo_view import PhotoView
 from .prefetch import ImageLoader
 from .quality_panel import QualityPanel
 from .text_categories_panel import TextCategoriesPanel
-from .verdict_controller import VerdictBatch, VerdictController
+from .verdict_controller import CategoryBatch, VerdictBatch, VerdictController
 from .verify_facts import facts_html
 from .verify_filters import VerifyFilters
-from .verify_keys import VERDICT_KEYS, KeyCommand, command_for
+from .verify_keys import VERDICT_KEYS, KeyCommand, WindowUndo, command_for
 from .verify_model import THUMB, VERDICT_LABELS, VerifyTableModel
+from .verify_text_posts import TextPostsPane
 
 PREFETCH_AHEAD = 3
 PREFETCH_BEHIND = 1
@@ -97,6 +102,8 @@ class VerifyDock(QgsDockWidget):
         self.verdicts = VerdictController(self)
         self.verdicts.written.connect(self._verdicts_written)
         self.verdicts.undone.connect(self._verdicts_undone)
+        self.verdicts.categories_written.connect(self._categories_changed)
+        self.verdicts.categories_undone.connect(self._categories_changed)
         self.verdicts.failed.connect(lambda text: self._message(text, error=True))
         self.map = MapFollower(iface, self)
         self.item_post_filter: frozenset[int] | None = None
@@ -110,6 +117,7 @@ class VerifyDock(QgsDockWidget):
         self._count_pool.setMaxThreadCount(1)
         self._tried_last_store = False
         self._want_match = False  # the analyst asked for the match view (M); kept while moving on
+        self._auto_text_mode = False  # the dock chose the text queue for a posts-only store
         self.match_source = None  # MatchSource of the current row, None when it has no match view
         self._build_ui()
         self.map.extent_changed.connect(lambda: self._map_changed(self.filters.follow_extent))
@@ -122,6 +130,7 @@ class VerifyDock(QgsDockWidget):
         self._set_editing_enabled(False)
         self._show_placeholder(tr("No store open"), tr("Open a MIST store to start verifying."))
         self._update_match(None)
+        self.window_undo = WindowUndo(self, iface) if iface is not None else None
 
     # -- UI --------------------------------------------------------------------------------
 
@@ -219,7 +228,7 @@ class VerifyDock(QgsDockWidget):
         self.info.setOpenLinks(True)
         self.info.setMinimumHeight(40)
         lower_layout.addWidget(self.info, 1)
-        self.categories_panel = TextCategoriesPanel(self.analyst_edit.text)
+        self.categories_panel = TextCategoriesPanel(self.analyst_edit.text, self._write_categories)
         lower_layout.addWidget(self.categories_panel)
         buttons = QHBoxLayout()
         self.verdict_buttons: dict[str, QPushButton] = {}
@@ -269,14 +278,21 @@ class VerifyDock(QgsDockWidget):
         split.setStretchFactor(0, 1)
         split.setStretchFactor(1, 1)
         split.setSizes([560, 440])  # the table needs room for its columns, not just its size hint
-        layout.addWidget(split, 1)
+        self.text_posts = TextPostsPane(self.verdicts, self.analyst_edit.text)
+        self.text_posts.message.connect(self._message)
+        self.text_posts.current_changed.connect(self._text_post_changed)
+        self.stack = QStackedWidget()  # photos, or the posts without photos
+        self.stack.addWidget(split)
+        self.stack.addWidget(self.text_posts)
+        layout.addWidget(self.stack, 1)
         self.status = QLabel()
         self.status.setWordWrap(True)
         self.status.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         layout.addWidget(self.status)
         self.setWidget(scrolled(root))
         for widget in (self.table, self.table.viewport(), self.photo, self.photo.viewport(), verify,
-                       self.match_pane.view, self.match_pane.view.viewport(), self.photo_tabs.tabBar()):
+                       self.match_pane.view, self.match_pane.view.viewport(), self.photo_tabs.tabBar(),
+                       *self.text_posts.key_widgets()):
             widget.installEventFilter(self)
         self.depth_edit.installEventFilter(self)
 
@@ -330,6 +346,7 @@ class VerifyDock(QgsDockWidget):
         if not self.store.read_only:
             set_active_store(self.store.path)
         self.verdicts.set_store(self.store)
+        self.text_posts.set_store(self.store)
         self.map.set_store(self.store.path)
         self.store_label.setText(html.escape(self.store.path.name))
         self.store_label.setToolTip(str(self.store.path))
@@ -341,6 +358,10 @@ class VerifyDock(QgsDockWidget):
         self._set_editing_enabled(not self.store.read_only)
         self._data_version = store_verify.data_version(self.store)
         self.quality.set_store(self.store)
+        if photo_free(self.store) != self._auto_text_mode:  # a posts-only collection: nothing to see as photos
+            self._auto_text_mode = not self._auto_text_mode
+            if self._auto_text_mode != self.text_mode:
+                self.filters.show_text_posts(self._auto_text_mode)
         self.refresh(keep_place=False)
         self._poll.start()
         return True
@@ -348,6 +369,7 @@ class VerifyDock(QgsDockWidget):
     def close_store(self) -> None:
         self._poll.stop()
         self.verdicts.set_store(None)
+        self.text_posts.set_store(None)
         self.map.set_store(None)
         self.model.set_queue(None)
         self._update_match(None)
@@ -379,6 +401,11 @@ class VerifyDock(QgsDockWidget):
             self.map.extent if self.follow_extent.isChecked() else None,
         )
 
+    @property
+    def text_mode(self) -> bool:
+        """The queue shows posts without photos, categorised by their text."""
+        return self.filters.text_posts()
+
     def current_ordering(self) -> Ordering:
         return self.filters.ordering()
 
@@ -386,6 +413,12 @@ class VerifyDock(QgsDockWidget):
         """Rebuild the table from the store; keep the analyst on the same photo when it is still
         in the queue, else at the same row."""
         if self.store is None:
+            return
+        self.stack.setCurrentIndex(1 if self.text_mode else 0)
+        if self.text_mode:
+            self._count_generation += 1  # a photo count still running is no longer wanted
+            self.status.clear()
+            self.text_posts.refresh(self.current_filter(), keep_place)
             return
         current = self.current_row() if keep_place else None
         old_row = self.table.currentIndex().row() if keep_place else -1
@@ -503,6 +536,17 @@ class VerifyDock(QgsDockWidget):
         self._show_row(row)
         self._prefetch_around(current.row())
 
+    def _text_post_changed(self, row: TextPostRow) -> None:
+        if self.sync_map.isChecked():
+            self.map.select_on_map([row])
+
+    def _write_categories(self, post_fid: int, categories: list[str], analyst: str) -> bool:
+        """The categories panel saves through the controller, so Ctrl+Z takes a change back."""
+        if self.verdicts.set_categories(post_fid, categories, analyst) is None:
+            return False
+        settings.set_value("analyst", analyst)
+        return True
+
     def _selection_changed(self, *_args) -> None:
         if not self.sync_map.isChecked():
             return
@@ -516,10 +560,10 @@ class VerifyDock(QgsDockWidget):
         """(path, title, reason): a path to decode, or why there is none."""
         if row.kind != "photo":
             return None, tr("A {kind} is not previewed here").format(kind=row.kind), tr("Open the source link.")
-        if row.status == "pending":
+        if row.status == MediaStatus.PENDING:
             return None, tr("Photo not fetched yet"), tr("Run the photo fetch step for this store.")
-        if row.status in ("failed", "skipped"):
-            title = tr("Photo could not be fetched") if row.status == "failed" else tr("Photo skipped")
+        if row.status in (MediaStatus.FAILED, MediaStatus.SKIPPED):
+            title = tr("Photo could not be fetched") if row.status == MediaStatus.FAILED else tr("Photo skipped")
             return None, title, row.error or ""
         if not row.cache_path:
             return None, tr("Photo missing"), tr("The store has no cached file for this photo.")
@@ -676,13 +720,31 @@ class VerifyDock(QgsDockWidget):
             self.table.setFocus()
 
     def undo(self) -> bool:
-        """Take back the latest verdict batch."""
+        """Take back the latest verdict batch or category change (whichever came last)."""
         if not self.editable:
             return False
         if self.verdicts.undo() is None:
             self._message(tr("Nothing to undo."))
             return False
         return True
+
+    def shows_layer(self, layer) -> bool:
+        """Whether `layer` reads the open store (the posts layer, or another of its tables)."""
+        from ..qgis_ops.layers import layer_store_path
+
+        if self.store is None:
+            return False
+        path, _ = layer_store_path(layer)
+        return path is not None and path == Path(self.store.path).resolve()
+
+    def _categories_changed(self, batch: CategoryBatch) -> None:
+        """Our own change is not "another session's"; the photo's panel shows the post's categories."""
+        if self.store is None:
+            return
+        self._data_version = store_verify.data_version(self.store)
+        row = self.current_row()
+        if not self.text_mode and row is not None and row.post_fid == batch.post_fid:
+            self.categories_panel.show_post(self.store, row.post_fid)
 
     def _verdicts_undone(self, batch: VerdictBatch) -> None:
         if self.store is not None:
@@ -705,7 +767,7 @@ class VerifyDock(QgsDockWidget):
                 return True
             return False
         if kind in (QEvent.Type.ShortcutOverride, QEvent.Type.KeyPress):
-            command = command_for(event.key(), event.modifiers())
+            command = command_for(event.key(), event.modifiers(), self.text_mode)
             if command is not None:
                 if kind == QEvent.Type.KeyPress:
                     self.run_command(command)
@@ -714,13 +776,15 @@ class VerifyDock(QgsDockWidget):
         return super().eventFilter(watched, event)
 
     def handle_key(self, key: int, modifiers=Qt.KeyboardModifier.NoModifier) -> None:
-        command = command_for(key, modifiers)
+        command = command_for(key, modifiers, self.text_mode)
         if command is not None:
             self.run_command(command)
 
     def run_command(self, command: KeyCommand) -> None:
         if command.action == "undo":
             self.undo()
+        elif self.text_mode:
+            self._run_text_command(command)
         elif command.action == "verdict":
             self.apply_verdict(command.verdict, command.depth_m)
         elif command.action == "next":
@@ -731,6 +795,19 @@ class VerifyDock(QgsDockWidget):
             self.depth_edit.setFocus()
         elif command.action == "match":
             self.toggle_match()
+
+    def _run_text_command(self, command: KeyCommand) -> None:
+        """Keys of the posts-without-photos queue (see `verify_keys`)."""
+        if command.action == "next":
+            self.text_posts.next()
+        elif command.action == "previous":
+            self.text_posts.previous()
+        elif not self.editable:
+            self._message(tr("This store is open read-only: categories cannot be set."), error=True)
+        elif command.action == "category":
+            self.text_posts.toggle_category(command.category)
+        elif command.action == "no_category":
+            self.text_posts.no_category()
 
     # -- map -------------------------------------------------------------------------------
 
@@ -759,6 +836,8 @@ class VerifyDock(QgsDockWidget):
     def cleanup(self) -> None:
         """Stop timers and threads and close the store (the plugin calls it on unload)."""
         self._poll.stop()
+        if self.window_undo is not None:
+            self.window_undo.remove()
         try:
             NOTIFIER.changed.disconnect(self._active_store_changed)
         except TypeError:

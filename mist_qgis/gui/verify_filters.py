@@ -1,5 +1,5 @@
-"""The Verify dock's filter bar: verdict, ordering, text, score range, duplicates, and which map
-state the queue follows (extent, selection, temporal controller)."""
+"""The Verify dock's filter bar: verdict (or the posts without photos), ordering, text, score
+range, duplicates, and which map state the queue follows (extent, selection, temporal controller)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from qgis.PyQt.QtWidgets import QCheckBox, QComboBox, QDoubleSpinBox, QGridLayou
 from ..core.verify.records import UNVERIFIED, BBox, Ordering, QueueFilter
 from ..i18n import QT_TR_NOOP, tr
 
+TEXT_POSTS = "text_posts"  # the queue shows posts without photos, to categorise by their text
 ORDERINGS = [
     (Ordering.IMPORT, QT_TR_NOOP("Import order")), (Ordering.NEWEST, QT_TR_NOOP("Newest first")),
     (Ordering.OLDEST, QT_TR_NOOP("Oldest first")), (Ordering.SCORE_HIGH, QT_TR_NOOP("Score: high to low")),
@@ -18,6 +19,7 @@ VERDICT_FILTERS = [
     (None, QT_TR_NOOP("All photos")), (frozenset({UNVERIFIED}), QT_TR_NOOP("Not verified")),
     (frozenset({"flood"}), QT_TR_NOOP("Flood")), (frozenset({"not_flood"}), QT_TR_NOOP("Not flood")),
     (frozenset({"unsure"}), QT_TR_NOOP("Unsure")), ("mine", QT_TR_NOOP("Not judged by me")),
+    (TEXT_POSTS, QT_TR_NOOP("Posts without photos")),
 ]
 SETTLE_MS = 250
 
@@ -75,6 +77,19 @@ class VerifyFilters(QWidget):
                        self.hide_duplicates.toggled):
             signal.connect(self.timer.start)
 
+    def text_posts(self) -> bool:
+        """The queue shows posts without photos (categorised by text) rather than photos."""
+        return VERDICT_FILTERS[self.verdict_filter.currentIndex()][0] == TEXT_POSTS
+
+    def show_text_posts(self, on: bool = True) -> None:
+        """Switch the queue to the posts without photos, or back to all photos (without waiting
+        for the settle timer)."""
+        blocked = self.verdict_filter.blockSignals(True)
+        try:
+            self.verdict_filter.setCurrentIndex([v for v, _ in VERDICT_FILTERS].index(TEXT_POSTS) if on else 0)
+        finally:
+            self.verdict_filter.blockSignals(blocked)
+
     def ordering(self) -> Ordering:
         return ORDERINGS[self.ordering_combo.currentIndex()][0]
 
@@ -86,7 +101,7 @@ class VerifyFilters(QWidget):
         verdicts = VERDICT_FILTERS[self.verdict_filter.currentIndex()][0]
         window = time_window or (None, None)
         return QueueFilter(
-            verdicts=None if verdicts == "mine" else verdicts,
+            verdicts=None if verdicts in ("mine", TEXT_POSTS) else verdicts,
             not_verified_by=analyst if verdicts == "mine" and analyst else None,
             score_min=self.score_min.value() if self.score_min.value() >= 0 else None,
             score_max=self.score_max.value() if self.score_max.value() >= 0 else None,

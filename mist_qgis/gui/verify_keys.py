@@ -2,14 +2,18 @@
 
 F flood, N not flood, U unsure, 1-4 flood with a water depth class (ankle, knee, waist, above),
 D the quick depth field, Right/Down next, Left/Up previous, M the match view, Ctrl+Z undo. Keys
-with Ctrl or Alt (other than Ctrl+Z) stay QGIS's.
+with Ctrl or Alt (other than Ctrl+Z) stay QGIS's. Outside the dock, QGIS's own Ctrl+Z takes back
+the latest verdict too (`WindowUndo`) whenever QGIS's Undo has nothing to undo itself.
+
+Posts without photos (the queue's "Posts without photos" mode): 1-9 switch the team's categories
+on and off in list order (a post may hold several), 0 "none of these", arrows and Ctrl+Z as above.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from qgis.PyQt.QtCore import Qt
+from qgis.PyQt.QtCore import QEvent, QObject, Qt
 
 from ..core.verify.records import DEPTH_CLASSES
 
@@ -18,9 +22,10 @@ from ..core.verify.records import DEPTH_CLASSES
 class KeyCommand:
     """What a key asks for: an action name, with a verdict and depth for "verdict"."""
 
-    action: str  # "verdict", "next", "previous", "depth_field", "match", "undo"
+    action: str  # "verdict", "next", "previous", "depth_field", "match", "undo", "category", "no_category"
     verdict: str | None = None
     depth_m: float | None = None
+    category: int | None = None  # "category": the position in the team's category list
 
 
 _DEPTH_KEYS = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4)
@@ -35,14 +40,67 @@ KEYMAP: dict[int, KeyCommand] = {
     Qt.Key.Key_D: KeyCommand("depth_field"),
     Qt.Key.Key_M: KeyCommand("match"),
 }
+CATEGORY_KEYS = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5, Qt.Key.Key_6,
+                 Qt.Key.Key_7, Qt.Key.Key_8, Qt.Key.Key_9)
+TEXT_KEYMAP: dict[int, KeyCommand] = {
+    **{key: KeyCommand("category", category=i) for i, key in enumerate(CATEGORY_KEYS)},
+    Qt.Key.Key_0: KeyCommand("no_category"),
+    Qt.Key.Key_Right: KeyCommand("next"), Qt.Key.Key_Down: KeyCommand("next"),
+    Qt.Key.Key_Left: KeyCommand("previous"), Qt.Key.Key_Up: KeyCommand("previous"),
+}
 UNDO = KeyCommand("undo")
 VERDICT_KEYS = {"flood": "F", "not_flood": "N", "unsure": "U"}  # the letters shown on the buttons
 
 
-def command_for(key: int, modifiers) -> KeyCommand | None:
-    """The dock's command for a key press, or None when the key is not the dock's."""
+def command_for(key: int, modifiers, text_posts: bool = False) -> KeyCommand | None:
+    """The dock's command for a key press, or None when the key is not the dock's; `text_posts`:
+    the queue shows posts without photos."""
     if key == Qt.Key.Key_Z and modifiers & Qt.KeyboardModifier.ControlModifier:
         return UNDO
     if modifiers & (Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.AltModifier):
         return None
-    return KEYMAP.get(key)
+    return (TEXT_KEYMAP if text_posts else KEYMAP).get(key)
+
+
+
+def is_undo(event) -> bool:
+    """Ctrl+Z alone (Ctrl+Shift+Z is redo)."""
+    mods = event.modifiers()
+    return event.key() == Qt.Key.Key_Z and bool(mods & Qt.KeyboardModifier.ControlModifier) and not (
+        mods & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier))
+
+
+class WindowUndo(QObject):
+    """QGIS's Ctrl+Z outside the dock: with the map canvas focused, or a layer of the dock's store
+    active, it takes back the dock's latest verdict.
+
+    It only sees a Ctrl+Z that QGIS's Edit › Undo left alone: that action is disabled unless the
+    active layer is being edited (its shortcut then never fires and the key goes to the focused
+    widget). The map canvas keeps such a key (its map tool accepts it), so the filter sits on the
+    canvas as well as on the main window, where keys the other widgets leave arrive. Editing
+    another layer keeps QGIS's undo, and the posts layer is never put in edit mode for this."""
+
+    def __init__(self, dock, iface) -> None:
+        super().__init__(dock)
+        self.dock, self.iface = dock, iface
+        self.canvas = iface.mapCanvas() if hasattr(iface, "mapCanvas") else None
+        self.watched = [w for w in (iface.mainWindow(), self.canvas) if w is not None]
+        for widget in self.watched:
+            widget.installEventFilter(self)
+
+    def remove(self) -> None:
+        for widget in self.watched:
+            widget.removeEventFilter(self)
+
+    def eventFilter(self, watched, event) -> bool:  # noqa: N802
+        if event.type() != QEvent.Type.KeyPress or not is_undo(event):
+            return False
+        if not (self.dock.verdicts.history and (watched is self.canvas or self._layer_is_the_stores())):
+            return False
+        self.dock.undo()
+        event.accept()
+        return True
+
+    def _layer_is_the_stores(self) -> bool:
+        layer = self.iface.activeLayer() if hasattr(self.iface, "activeLayer") else None
+        return layer is not None and self.dock.shows_layer(layer)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from qgis.PyQt.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt
 from qgis.PyQt.QtGui import QBrush, QColor
 
+from ..core.stage import MediaStatus
 from ..core.store import StoreError
 from ..core.verify.queue import Queue, QueueReader
 from ..core.verify.records import QueueRow, depth_class_for
@@ -137,7 +138,7 @@ class VerifyTableModel(QAbstractTableModel):
                 return "" if row.geo_confidence is None else f"{row.geo_confidence:.2f}"
             if col == VERDICT:
                 return verdict_text(row, with_class=False)
-            if col == PHOTO and row.status != "ok":
+            if col == PHOTO and row.status != MediaStatus.OK:
                 return f"{tr(row.status)}: {row.error}" if row.error else tr(row.status)
             return None
         if role == Qt.ItemDataRole.DecorationRole and col == PHOTO:

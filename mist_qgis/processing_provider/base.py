@@ -41,6 +41,19 @@ def cancelled_message() -> str:
               "continue where it stopped.")
 
 
+TRACEBACK = "Traceback (most recent call last)"  # how Processing reports an exception nobody expected
+
+
+def error_line(text: str) -> str:
+    """One line for a failed run: the algorithm's own message, or the last line of the traceback
+    Processing reports for an exception the algorithm did not expect."""
+    text = text.strip()
+    if TRACEBACK not in text:
+        return text
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else text
+
+
 _KEEP_ALIVE: list[QgsProcessingLayerPostProcessorInterface] = []  # Processing keeps no Python reference
 
 
@@ -120,6 +133,12 @@ class MistAlgorithm(QgsProcessingAlgorithm):
 
     def createInstance(self) -> QgsProcessingAlgorithm:  # noqa: N802
         return type(self)()
+
+    def createCustomParametersWidget(self, parent=None):  # noqa: N802
+        """Processing's dialog, ending a cancelled run with "Cancelled." rather than a failure."""
+        from .dialog import algorithm_dialog
+
+        return algorithm_dialog(self, cancelled_message, parent)
 
     def addParameter(self, definition, createOutput: bool = True) -> bool:  # noqa: N802
         """Every parameter as the dialogs should show it: an optional one is marked once (by

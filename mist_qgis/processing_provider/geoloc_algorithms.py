@@ -43,6 +43,18 @@ def _qml_style(qml: str):
     return apply
 
 
+def _references_style(store_path: str):
+    """The references layer's arrows, also saved in the store as the table's default style, so the
+    table opened from the Browser arrives styled too."""
+    def apply(layer) -> None:
+        from ..qgis_ops.layers import save_default_style
+
+        _qml_style(str(style_path("references.qml")))(layer)
+        save_default_style(store_path, "references")
+
+    return apply
+
+
 def grouped_issues(issues: list, most: int = 20) -> list[str]:
     """Issue lines for the log, the same reason said once with how often it was noted (a reference
     that cannot be matched is noted for every post near it)."""
@@ -126,7 +138,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
         feedback.pushInfo(tr("{n} references imported into collection {c}, {s} rows skipped").format(
             n=summary.imported, c=summary.collection, s=summary.skipped))
         self.load_output(context, store_layer_string(store_path, "references"), tr("References"), "STORE",
-                         _qml_style(str(style_path("references.qml"))))
+                         _references_style(store_path))
         result = {"run_id": summary.run_id, "imported": summary.imported, "duplicates": summary.duplicates,
                   "skipped": summary.skipped, "collection": summary.collection}
         return {"STORE": store_path, "IMPORTED": summary.imported, "SKIPPED": summary.skipped,

@@ -1,6 +1,6 @@
 """`mist:importposts`: import post collections (tweets, Weibo, CrisisMMD, CSV, GeoJSON, photo
-folders) into a store as one run. Thin over core.posts.importer; the dock's task runs the same
-function, and the CLI verb `import` maps onto this algorithm."""
+folders) into a store as one run. Thin over core.posts.importer; the Posts dock runs this algorithm
+on QGIS's task runner, and the CLI verb `import` maps onto it."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from qgis.core import (
     QgsProcessingOutputString,
     QgsProcessingOutputVectorLayer,
     QgsProcessingParameterBoolean,
+    QgsProcessingParameterCrs,
     QgsProcessingParameterFile,
     QgsProcessingParameterMultipleLayers,
     QgsProcessingParameterString,
@@ -47,6 +48,13 @@ def _style_posts(layer) -> None:
         layer.reload()
 
 
+def crs_text(crs) -> str | None:
+    """A QGIS CRS as text pyproj reads (its authority id, else its PROJ string); None if unset."""
+    if crs is None or not crs.isValid():
+        return None
+    return crs.authid() or crs.toProj() or None
+
+
 class ImportPostsAlgorithm(MistAlgorithm):
     _name = "importposts"
     _display_name = QT_TR_NOOP("Import posts")
@@ -59,7 +67,11 @@ class ImportPostsAlgorithm(MistAlgorithm):
         "(already in the store), unlocated (kept for later geolocation) or skipped with file, line and reason in "
         "the run's issue report. Authors are pseudonymised unless names are kept. Importing again is harmless and "
         "completes a cancelled import. Column mapping: field=column pairs separated by ';' (fields: post_id, lon, "
-        "lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy)."
+        "lat, wkt, time, text, photo, media_url, author, url, lang, platform, direction, altitude, accuracy). "
+        "Coordinates are longitude/latitude in WGS 84 unless a CRS is chosen for projected x/y columns (Web "
+        "Mercator, a UTM zone, a national grid); they are transformed to WGS 84. Times without a time zone are "
+        "read as UTC (Weibo exports: China time) unless their time zone is given, e.g. Asia/Shanghai; the "
+        "report says once per file when a file has such times."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
@@ -76,6 +88,10 @@ class ImportPostsAlgorithm(MistAlgorithm):
             "KEEP_AUTHORS", tr("Keep author names (otherwise pseudonymised per store)"), False))
         self.addParameter(QgsProcessingParameterString(
             "MAPPING", tr("Column mapping (field=column; ...)"), optional=True))
+        self.addParameter(QgsProcessingParameterCrs(
+            "CRS", tr("CRS of projected x/y columns (empty: longitude/latitude in WGS 84)"), optional=True))
+        self.addParameter(QgsProcessingParameterString(
+            "NAIVE_TZ", tr("Time zone of times without one (e.g. Asia/Shanghai; empty: UTC)"), optional=True))
         self.addOutput(QgsProcessingOutputString("SUMMARY", tr("Summary (JSON)")))
         self.addOutput(QgsProcessingOutputNumber("RUN_ID", tr("Run id")))
         for name in COUNTS:
@@ -105,6 +121,8 @@ class ImportPostsAlgorithm(MistAlgorithm):
                 media_root=self.parameterAsFile(parameters, "MEDIA_ROOT", context) or None,
                 keep_author_names=self.parameterAsBool(parameters, "KEEP_AUTHORS", context),
                 mapping=parse_mapping_text(mapping_text),
+                crs=crs_text(self.parameterAsCrs(parameters, "CRS", context)),
+                naive_tz=self.parameterAsString(parameters, "NAIVE_TZ", context) or None,
             )
         except ValueError as exc:
             raise QgsProcessingException(str(exc)) from exc

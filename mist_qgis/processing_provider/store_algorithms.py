@@ -95,8 +95,8 @@ class PushStoreAlgorithm(MistAlgorithm):
         field_path = self.parameterAsFile(parameters, "FIELD", context)
         with self.open_store_or_fail(field_path) as field_store, \
                 self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as team:
-            summary = _run_copy(lambda: push(field_store, team, progress=lambda f: feedback.setProgress(100 * f),
-                                             is_canceled=feedback.isCanceled))
+            summary = _run_copy(lambda: push(field_store, team, progress=feedback.setProgress,
+                                             is_cancelled=feedback.isCanceled))
         feedback.pushInfo(json.dumps(summary.as_counts()))
         return _copy_result(summary)
 
@@ -134,7 +134,7 @@ class CheckoutStoreAlgorithm(MistAlgorithm):
             summary = _run_copy(lambda: checkout(
                 team, out, Selection.parse(extent, self.parameterAsString(parameters, "SINCE", context),
                                            self.parameterAsString(parameters, "UNTIL", context)),
-                progress=lambda f: feedback.setProgress(100 * f), is_canceled=feedback.isCanceled))
+                progress=feedback.setProgress, is_cancelled=feedback.isCanceled))
         feedback.pushInfo(json.dumps(summary.as_counts()))
         return {"OUTPUT": out, **_copy_result(summary)}
 

@@ -26,14 +26,23 @@ class TextAlgorithm(MistAlgorithm):
     _group = QT_TR_NOOP("Text screening")
 
     def add_feature_parameters(self) -> None:
+        from .model_algorithms import model_parameter
+
         self.add_choice("FEATURES", tr("Text features"), options.TEXT_FEATURE_SETS)
-        self.addParameter(QgsProcessingParameterFile(
-            "ENCODER", tr("Multilingual encoder folder (for the multilingual features)"),
-            QgsProcessingParameterFile.Behavior.Folder, optional=True))
+        self.addParameter(model_parameter(
+            "ENCODER", tr("Text encoder for the multilingual features (empty: the first multilingual one)"),
+            ("text-encoder",), optional=True))
 
     def feature_choice(self, parameters: dict, context: QgsProcessingContext) -> tuple[str, str | None]:
+        """The feature set and the encoder file it reads, looked up in the plugin's model folders."""
+        from ..core.text.features import encoder_path
+        from ..model_folders import registry
+
         features = self.choice(parameters, "FEATURES", context)
-        return features, self.parameterAsFile(parameters, "ENCODER", context) or None
+        ref = self.parameterAsString(parameters, "ENCODER", context) or None
+        with _user_errors():
+            path = encoder_path(features, ref, registry())
+        return features, str(path) if path else None
 
 
 class ScreenTextAlgorithm(TextAlgorithm):
@@ -45,7 +54,8 @@ class ScreenTextAlgorithm(TextAlgorithm):
         "(shown as 'keyword rule'). Posts with no text (empty, only a link or only emoji) are marked 'no text' "
         "and never counted as negatives. The posts layer shows the result in text_categories, "
         "text_category_source and text_confidence. A text head whose training showed no skill beyond chance is "
-        "refused unless allowed."
+        "refused unless allowed. The multilingual features read a text encoder from the model folders: the one "
+        "chosen, else the first whose model card lists several languages."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802

@@ -1,7 +1,7 @@
 """The posts layer as an analyst expects it: styled by screening state, a map tip with the photo
 and the text, the photo shown in the attribute form, and time-enabled for the temporal controller.
 
-Used by the import task, the dock and `mist:importposts` when QGIS loads its output. The text in
+Used by the Posts dock and by `mist:importposts` when QGIS loads its output. The text in
 the map tip is HTML-escaped by the template itself: post text is hostile input.
 """
 
@@ -92,13 +92,25 @@ def style_posts_layer(layer) -> None:
     layer.triggerRepaint()
 
 
-def save_default_style(store_path: str | Path) -> str:
-    """Store MIST's posts style (symbols, map tip, photo widget) in the GeoPackage as the posts
-    table's default, so the table opened from the Browser or another project arrives styled
-    too. Written through a layer of its own (the write reopens the file under that layer).
-    Returns QGIS's message ('' when saved)."""
-    writer = posts_layer(store_path)
-    message = writer.saveStyleToDatabase("MIST posts", "MIST's style for the posts table", True, "") or ""
+TABLE_STYLES = {"references": "references.qml"}  # other tables' styles (posts: `style_posts_layer`)
+
+
+def save_default_style(store_path: str | Path, table: str = "posts") -> str:
+    """Store MIST's style of a table (posts: symbols, map tip, photo widget; references: arrows
+    turned by heading) in the store as that table's default, so the table opened from the Browser
+    or another project arrives styled too. Written through a layer of its own (the write reopens
+    the file under that layer). Returns QGIS's message ('' when saved)."""
+    from qgis.core import QgsVectorLayer
+
+    if table == "posts":
+        writer = posts_layer(store_path)
+    else:
+        source, provider = store_layer_source(store_path, table)
+        writer = QgsVectorLayer(source, table, provider)
+        if not writer.isValid():
+            return tr("Cannot open the {table} of store {path}").format(table=table, path=store_path)
+        writer.loadNamedStyle(str(style_path(TABLE_STYLES[table])))
+    message = writer.saveStyleToDatabase(f"MIST {table}", f"MIST's style for the {table} table", True, "") or ""
     del writer
     return message
 
@@ -199,7 +211,8 @@ RUN_PROPERTY = "mist/run"
 def place_output_layer(layer, step: str, run: str, project=None) -> None:
     """Put a layer a MIST step just loaded where an analyst expects it: in place of the layers
     an earlier run of the same step loaded (re-running replaces, never piles up copies), else,
-    for a raster, just below the lowest point layer, so the posts stay visible above it."""
+    for a raster or a polygon layer (a flood extent), just below the lowest point layer, so the
+    posts stay visible above it."""
     from qgis.core import QgsProject
 
     project = project or QgsProject.instance()
@@ -218,7 +231,7 @@ def place_output_layer(layer, step: str, run: str, project=None) -> None:
         if old_node is not None and target is None:
             parent = old_node.parent()
             target = (parent, parent.children().index(old_node))
-    if target is None and _is_raster(layer):
+    if target is None and (_is_raster(layer) or _is_polygon_layer(layer)):
         points = [n for n in root.findLayers() if n.layer() is not None and n.layer().id() != layer.id()
                   and _is_point_layer(n.layer())]
         if points:
@@ -244,6 +257,12 @@ def _is_point_layer(layer) -> bool:
     from qgis.core import QgsVectorLayer, QgsWkbTypes
 
     return isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.GeometryType.PointGeometry
+
+
+def _is_polygon_layer(layer) -> bool:
+    from qgis.core import QgsVectorLayer, QgsWkbTypes
+
+    return isinstance(layer, QgsVectorLayer) and layer.geometryType() == QgsWkbTypes.GeometryType.PolygonGeometry
 
 
 # -- text categories ----------------------------------------------------------------------------
@@ -296,3 +315,23 @@ def style_posts_by_category(layer, categories: list[tuple[str, str]] | None = No
     cats.append(QgsRendererCategory(NO_TEXT_VALUE, grey, tr("no text")))
     layer.setRenderer(QgsCategorizedSymbolRenderer(primary_category_expression([n for n, _ in order]), cats))
     layer.triggerRepaint()
+
+
+def style_store_posts_by_category(store_path: str | Path, project=None) -> list:
+    """Colour the posts layers of a store by text category, with the store's own category list
+    (the team's, in desk order) and a legend in the user's language; the posts layer is added
+    first when the project has none. Returns the layers styled."""
+    categories = store_categories(store_path)
+    layers = store_layers(store_path, "posts", project) or [add_posts_layer(store_path, project)]
+    for layer in layers:
+        style_posts_by_category(layer, categories)
+    return layers
+
+
+def store_categories(store_path: str | Path) -> list[tuple[str, str]]:
+    """(name, title) of the store's categories in desk order, what `style_posts_by_category` takes."""
+    from ..core.store import open_store
+    from ..core.text.categories import load_categories
+
+    with open_store(store_path, read_only=True) as store:
+        return [(c.name, c.title) for c in load_categories(store)]

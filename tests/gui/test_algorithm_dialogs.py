@@ -70,3 +70,40 @@ def test_the_dem_is_never_guessed(dialogs):
     QgsProject.instance().addMapLayer(raster)
     dialog = dialogs("mist:inundation")
     assert dialog.mainWidget().wrappers["DEM"].parameterValue() is None
+
+
+def test_a_cancelled_run_says_cancelled_not_failed(tmp_path, monkeypatch):
+    """Cancel a real import from MIST's Processing dialog mid-run: the log says "Cancelled." once
+    and never "Execution failed" (QGIS's runner reports every cancel as unsuccessful)."""
+    import time
+
+    import processing.tools.general as general
+    from qgis.PyQt.QtWidgets import QTextEdit
+
+    monkeypatch.setattr(general, "iface", StubIface())
+    table = tmp_path / "many.csv"
+    with table.open("w", encoding="utf-8") as fh:
+        fh.write("id,text,lat,lon,time\n")
+        for i in range(200_000):
+            fh.write(f"{i},water on street {i},{30 + i % 1000 / 1e4},{114 + i % 997 / 1e4},2021-07-20T10:00:00Z\n")
+    algorithm = QgsApplication.processingRegistry().createAlgorithmById("mist:importposts")
+    dialog = algorithm.createCustomParametersWidget(None)
+    assert type(dialog).__name__ == "MistAlgorithmDialog"
+    dialog.setParameters({"INPUTS": [str(table)], "STORE": str(tmp_path / "c.gpkg"), "FORMAT": "csv"})
+    dialog.runAlgorithm()
+    feedback = dialog.feedback
+    deadline = time.monotonic() + 60
+    while feedback.progress() < 1 and time.monotonic() < deadline:
+        QgsApplication.processEvents()
+        time.sleep(0.02)
+    assert 1 <= feedback.progress() < 100
+    dialog.cancelButton().click()
+    while dialog.feedback is not None and time.monotonic() < deadline:
+        QgsApplication.processEvents()
+        time.sleep(0.02)
+    assert dialog.feedback is None, "the run did not end after the cancel"
+    log = "\n".join(w.toPlainText() for w in dialog.findChildren(QTextEdit))
+    assert log.count("Cancelled.") == 1, log
+    assert "Execution failed" not in log, log
+    dialog.close()
+    dialog.deleteLater()

@@ -73,3 +73,16 @@ def test_a_chosen_pack_imports_in_the_background_and_a_replace_is_asked(qtbot, t
     dialog._import_interactive(str(tmp_path / "junk.zip"))
     qtbot.waitUntil(lambda: bool(said), timeout=60_000)
     assert said[0][0] == "warning" and "not a folder or a zip file" in said[0][1]
+
+
+def test_a_carded_text_encoder_is_listed_with_its_languages(qtbot, tmp_path):
+    from mist_qgis.core.models.text_card import card_text_encoder
+    from tests.helpers.text_encoder import tiny_export
+
+    source, _ = tiny_export(tmp_path / "export")
+    card_text_encoder(source, tmp_path / "user", "tiny-multilingual", ["en", "zh"])
+    dialog = ModelManagerDialog(lambda: ModelRegistry([("user", tmp_path / "user")]), tmp_path / "profile")
+    qtbot.addWidget(dialog)
+    assert dialog.table.item(0, 0).text() == "tiny-multilingual@1"
+    assert dialog.table.item(0, 1).text() == "text-encoder"
+    assert dialog.table.item(0, COLUMNS.index("Labels")).text() == "text encoder: en, zh"

@@ -14,12 +14,13 @@ from tests.helpers.stub_iface import StubIface
 
 MENU = ["Create or upgrade store…", "Store summary…", "Check dependencies", "Install dependencies…",
         "Models…", "Fetch photos…",
-        "Classify photos…", "Train screening head…", "Geolocate photos…", "Post density…",
+        "Classify photos…", "Screen post text…", "Train screening head…", "Geolocate photos…", "Post density…",
         "Semantic localization map…", "Inundation from verified depths…", "Export verified points…",
-        "Verify photos", "Import posts", "Live"]
+        "Style posts by category", "Verify photos", "Import posts", "Live"]
 STEPS = {
     "Create or upgrade store…": "mist:createstore", "Store summary…": "mist:storeinfo",
     "Fetch photos…": "mist:fetchmedia", "Classify photos…": "mist:classifymedia",
+    "Screen post text…": "mist:screentext",
     "Train screening head…": "mist:trainhead", "Geolocate photos…": "mist:geolocatephotos",
     "Post density…": "mist:postdensity", "Semantic localization map…": "mist:selo",
     "Inundation from verified depths…": "mist:inundation", "Export verified points…": "mist:exportverified",
@@ -119,3 +120,56 @@ def test_verify_dock_action_opens_the_last_store_and_unload_closes_it(store_path
     assert plugin.verify_dock is None
     with pytest.raises(sqlite3.ProgrammingError, match="closed"):
         store.query("SELECT 1")
+
+
+def test_style_by_category_action_colours_the_posts_with_a_chinese_legend(store_path, tmp_path, monkeypatch):
+    """The menu action styles the active store's posts by text category, the store's own list in
+    desk order, with the legend in the user's language (Chinese here)."""
+    import subprocess
+
+    from qgis.core import QgsCategorizedSymbolRenderer, QgsProject
+
+    import mist_qgis.i18n as i18n
+    from mist_qgis import settings
+    from mist_qgis.core.posts.record import PostRecord
+    from mist_qgis.core.store import open_store
+    from mist_qgis.core.text.categories import Category, save_categories
+    from mist_qgis.core.text.screen import screen_texts
+    from mist_qgis.paths import i18n_dir
+
+    with open_store(store_path) as store:
+        with store.batch() as conn:
+            store.add_posts(conn, [PostRecord("a", "weibo", 114.3, 30.6, text="救命！被困了"),
+                                   PostRecord("b", "weibo", 114.4, 30.6, text="🌊")])
+        save_categories(store, [Category("urgent_help", "urgent help needed", ("救命",)),
+                                Category("power", "power cut", ("停电",))])
+        screen_texts(store)
+    settings.set_value("store_path", str(store_path))
+    qm = tmp_path / "mist_qgis_zh.qm"
+    subprocess.run(["lrelease", "-silent", str(i18n_dir() / "mist_qgis_zh.ts"), "-qm", str(qm)], check=True)
+    monkeypatch.setattr(i18n, "i18n_dir", lambda: tmp_path)
+    translator = i18n.install_translator("zh_CN")
+    from mist_qgis import headless
+
+    registry = QgsApplication.processingRegistry()
+    if registry.providerById("mist") is not None:  # the session's own; the plugin must add its own
+        registry.removeProvider(registry.providerById("mist"))
+        headless._provider = None
+    iface = StubIface()
+    plugin = mist_qgis.classFactory(iface)
+    plugin.initGui()
+    try:
+        next(a for a in plugin.actions if a.text() == i18n.tr("Style posts by category")).trigger()
+        [layer] = QgsProject.instance().mapLayers().values()
+        renderer = layer.renderer()
+        assert isinstance(renderer, QgsCategorizedSymbolRenderer)
+        legend = {c.value(): c.label() for c in renderer.categories()}
+        assert legend == {"urgent_help": "急需救助", "power": "power cut", "no text": i18n.tr("no text")}
+        assert legend["no text"] != "no text"  # translated too
+        assert "1" in iface.messageBar().items()[0].text()
+    finally:
+        plugin.unload()
+        QCoreApplication.removeTranslator(translator)
+        QgsProject.instance().removeAllMapLayers()
+        _flush_deletes()
+        headless.init_processing()

@@ -1,33 +1,74 @@
-"""The "MIST Posts" dock: inputs, options, the task run and the report the analyst reads."""
+"""The "MIST Posts" dock driven as an analyst drives it: inputs, options, the `mist:importposts`
+run on QGIS's Processing task runner and the real task manager, and the report the analyst reads."""
 
 from __future__ import annotations
 
+import logging
+import os
 from pathlib import Path
 
-from qgis.core import QgsProject
+from qgis.core import QgsApplication, QgsProcessingAlgRunnerTask, QgsProject
 
 DATA = Path(__file__).resolve().parents[1] / "data" / "posts"
 
 
-def _sync(task) -> None:
-    """Runs a task on the spot, as the task manager would, minus the thread."""
-    ok = task.run()
-    task.finished(ok)
+def _task_manager(started: list):
+    """The plugin's `start_task`: the task goes to QGIS's task manager; the list keeps it."""
+    def start(task) -> None:
+        started.append(task)
+        QgsApplication.taskManager().addTask(task)
+    return start
 
 
-def test_dock_imports_reports_and_adds_the_layer(tmp_path, monkeypatch):
-    from mist_qgis import settings
+def _wait(qtbot, dock, watch=None) -> None:
+    """Until the import has ended; `watch()` runs at each poll."""
+    def ended() -> bool:
+        if watch is not None:
+            watch()
+        return dock.import_run is None
+    qtbot.waitUntil(ended, timeout=120000)
+
+
+def _child_commands() -> set[str]:
+    """The command lines of this process's children (Linux /proc): a reader process shows here."""
+    found = set()
+    me = str(os.getpid())
+    for entry in Path("/proc").iterdir():
+        try:
+            status = (entry / "status").read_text()
+            if f"\nPPid:\t{me}\n" in status:
+                found.add((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
+        except OSError:
+            continue
+    return found
+
+
+def _dock(qtbot, start_task, project):
     from mist_qgis.gui.posts_dock import PostsDock
+
+    dock = PostsDock(start_task, project=project)
+    qtbot.addWidget(dock)
+    return dock
+
+
+def test_dock_imports_reports_and_adds_the_layer_once(qtbot, tmp_path, monkeypatch):
+    from mist_qgis import settings
+    from mist_qgis.core.store import open_store
 
     monkeypatch.setattr(settings, "set_value", lambda key, value: None)  # keep the test profile clean
     project = QgsProject()
-    dock = PostsDock(_sync, project=project)
+    started: list = []
+    dock = _dock(qtbot, _task_manager(started), project)
     dock.add_paths([str(DATA / "twitter_v1.jsonl"), str(DATA / "photos"), str(DATA / "binary.jsonl")])
     dock.add_paths([str(DATA / "photos")])  # listed once
     assert dock.paths() == [str(DATA / "twitter_v1.jsonl"), str(DATA / "photos"), str(DATA / "binary.jsonl")]
-    dock.store.setText(str(tmp_path / "dock.gpkg"))
+    store = tmp_path / "dock.gpkg"
+    dock.store.setText(str(store))
     dock.keep_authors.setChecked(False)
     dock.run_import()
+    assert not dock.run_button.isEnabled() and dock.cancel_button.isEnabled()
+    _wait(qtbot, dock)
+    assert len(started) == 1 and isinstance(started[0], QgsProcessingAlgRunnerTask)
     report = dock.report.toPlainText()
     assert "records read" in report and "twitter_v1.jsonl: twitter_v1" in report and "photos: photos" in report
     assert "binary.jsonl" in report and "binary" in report
@@ -35,13 +76,21 @@ def test_dock_imports_reports_and_adds_the_layer(tmp_path, monkeypatch):
     assert dock.run_button.isEnabled() and not dock.cancel_button.isEnabled() and dock.progress.value() == 100
     layers = list(project.mapLayers().values())
     assert len(layers) == 1 and layers[0].featureCount() == 8 + 3  # the Latin-1 line imports with a note
+    assert layers[0].renderer().type() == "RuleRenderer" and layers[0].temporalProperties().isActive()
+    with open_store(store, create=False, read_only=True) as opened:
+        assert opened.count("runs", "kind = 'import' AND status = 'done'") == 1
+
+    dock.inputs.clear()
+    dock.add_paths([str(DATA / "twitter_v2_stream.jsonl")])
+    dock.run_import()
+    _wait(qtbot, dock)
+    assert list(project.mapLayers().values()) == layers  # the same layer, refreshed, not a second one
+    assert layers[0].featureCount() == 8 + 3 + 3 and "twitter_v2_stream.jsonl" in dock.report.toPlainText()
 
 
-def test_dock_says_what_is_missing_before_running(tmp_path):
-    from mist_qgis.gui.posts_dock import PostsDock
-
-    started = []
-    dock = PostsDock(started.append, project=QgsProject())
+def test_dock_says_what_is_missing_before_running(qtbot, tmp_path):
+    started: list = []
+    dock = _dock(qtbot, started.append, QgsProject())
     dock.store.setText("")
     dock.run_import()
     assert started == [] and "Add at least one file" in dock.report.toPlainText()
@@ -53,36 +102,98 @@ def test_dock_says_what_is_missing_before_running(tmp_path):
     assert started == [] and "unknown field 'colour'" in dock.report.toPlainText()
     dock.mapping.setText("author=Reporter")
     dock.format.setCurrentIndex(dock.format.findData("csv"))
+    assert dock.parameters()["FORMAT"] == "csv" and dock.parameters()["MAPPING"] == "author=Reporter"
     options = dock.options()
     assert options.format == "csv" and options.mapping == {"author": "Reporter"}
 
 
-def test_cancel_reaches_the_running_task(tmp_path):
-    from mist_qgis.gui.posts_dock import PostsDock
-
-    held = []
-    dock = PostsDock(held.append, project=QgsProject())
-    dock.add_paths([str(DATA / "features.geojson")])
-    dock.store.setText(str(tmp_path / "c.gpkg"))
+def test_a_refused_collection_is_reported_in_the_algorithms_words(qtbot, tmp_path):
+    project = QgsProject()
+    dock = _dock(qtbot, _task_manager([]), project)
+    dock.add_paths([str(DATA / "not_posts.csv")])
+    dock.store.setText(str(tmp_path / "f.gpkg"))
     dock.run_import()
-    task = held[0]
+    _wait(qtbot, dock)
+    report = dock.report.toPlainText()
+    assert report.startswith("Import failed") and "no location, text or photo" in report
+    assert "Traceback" not in report and not project.mapLayers()
+    assert dock.run_button.isEnabled() and not dock.cancel_button.isEnabled()
+
+
+def test_cancel_button_reaches_the_import(qtbot, tmp_path):
+    from mist_qgis.core.store import open_store
+
+    held: list = []
+    dock = _dock(qtbot, held.append, QgsProject())
+    dock.add_paths([str(DATA / "features.geojson")])
+    store = tmp_path / "c.gpkg"
+    dock.store.setText(str(store))
+    dock.run_import()
     assert not dock.run_button.isEnabled() and dock.cancel_button.isEnabled()
     dock.cancel_button.click()
-    assert task.isCanceled()
-    _sync(task)
-    assert task.summary.status == "cancelled" and "cancelled" in dock.report.toPlainText()
-    assert dock.run_button.isEnabled()
+    assert held[0].isCanceled() or dock.import_run.feedback.isCanceled()
+    QgsApplication.taskManager().addTask(held[0])  # the task manager runs it now, cancelled
+    _wait(qtbot, dock)
+    assert dock.summary.status == "cancelled" and "cancelled (import again to complete)" in dock.report.toPlainText()
+    assert "failed" not in dock.report.toPlainText().lower()
+    assert dock.run_button.isEnabled() and not dock.cancel_button.isEnabled()
+    with open_store(store, create=False, read_only=True) as opened:
+        assert opened.count("runs", "kind = 'import' AND status = 'cancelled'") == 1
 
 
-def test_formats_are_offered_by_what_they_are_and_keep_the_cli_names():
+def test_large_import_reads_in_a_second_process_from_the_task_thread(qtbot, tmp_path, monkeypatch, caplog):
+    """The reader process starts from a task manager thread, progress reaches the bar, and the
+    layer arrives with every post; cancelling mid-way keeps the counts exact."""
+    from mist_qgis.core.posts import reader_process
+    from mist_qgis.core.store import open_store
+    from tests.unit.test_posts_import import write_tweets
+
+    monkeypatch.setattr(reader_process, "PARALLEL_MIN_BYTES", 1)  # any input is "large"
+    caplog.set_level(logging.INFO, logger=reader_process.__name__)
+    path = write_tweets(tmp_path / "many.jsonl", 6000)
+    project = QgsProject()
+    dock = _dock(qtbot, _task_manager([]), project)
+    bar: list[int] = []
+    dock.progress.valueChanged.connect(bar.append)
+    dock.add_paths([str(path)])
+    dock.store.setText(str(tmp_path / "p.gpkg"))
+    dock.run_import()
+    children: set[str] = set()
+    _wait(qtbot, dock, lambda: children.update(_child_commands()))
+    assert any("mist_qgis.core.posts.reader_process" in c for c in children), children
+    assert not [r for r in caplog.records if "reading in this process" in r.getMessage()]
+    assert 0 < min(v for v in bar if v) < 100 and dock.progress.value() == 100
+    layer = next(iter(project.mapLayers().values()))
+    assert layer.featureCount() == 6000
+    assert len(list(layer.getFeatures(layer.extent()))) == 4000  # the located ones, through the packed R-tree
+    assert "imported" in dock.report.toPlainText() and "4000" in dock.report.toPlainText()
+
+    larger = write_tweets(tmp_path / "larger.jsonl", 15000)  # three batches of at most 5000
+    dock.inputs.clear()
+    dock.add_paths([str(larger)])
+    larger = write_tweets(tmp_path / "larger.jsonl", 15000)  # three batches of at most 5000
+    dock.inputs.clear()
+    dock.add_paths([str(larger)])
+    store = tmp_path / "c.gpkg"
+    dock.store.setText(str(store))
+    dock.run_import()
+    # the first progress report, on the task's thread, presses Cancel
+    dock.import_run.feedback.progressChanged.connect(lambda value: dock.cancel_import() if value > 0 else None)
+    _wait(qtbot, dock)
+    s = dock.summary
+    assert s.status == "cancelled" and 0 < s.records_read < 15000
+    assert s.imported + s.duplicates + s.unlocated + s.skipped == s.records_read
+    assert "cancelled" in dock.report.toPlainText().lower()
+    with open_store(store, create=False, read_only=True) as opened:
+        assert opened.count("posts") == s.imported + s.unlocated
+
+
+def test_formats_are_offered_by_what_they_are_and_keep_the_cli_names(qtbot):
     """The dock shows each format by what it is, ending with the name the CLI and Processing take
     (Processing's enum is those names, in the same order); the chosen format reaches the import."""
-    from qgis.core import QgsApplication
-
     from mist_qgis.core.posts.detect import FORMAT_CHOICES
-    from mist_qgis.gui.posts_dock import PostsDock
 
-    dock = PostsDock(lambda task: None, project=QgsProject())
+    dock = _dock(qtbot, lambda task: None, QgsProject())
     labels = [dock.format.itemText(i) for i in range(dock.format.count())]
     assert [dock.format.itemData(i) for i in range(dock.format.count())] == list(FORMAT_CHOICES)
     assert labels[0] == "Detect from the content (auto)"
@@ -90,3 +201,30 @@ def test_formats_are_offered_by_what_they_are_and_keep_the_cli_names():
     assert all(label.endswith(f"({name})") for label, name in zip(labels, FORMAT_CHOICES, strict=True))
     algorithm = QgsApplication.processingRegistry().algorithmById("mist:importposts")
     assert algorithm.parameterDefinition("FORMAT").options() == list(FORMAT_CHOICES)
+
+
+def test_projected_coordinates_and_local_times_from_the_dock(qtbot, tmp_path):
+    """A UTM table imports at the right place once its CRS is chosen; a bad zone is one message."""
+    import sqlite3
+
+    from qgis.core import QgsCoordinateReferenceSystem
+
+
+    started = []
+    dock = _dock(qtbot, _task_manager(started), QgsProject())
+    dock.add_paths([str(DATA / "projected_utm50n.csv")])
+    dock.store.setText(str(tmp_path / "utm.gpkg"))
+    assert dock.options().crs is None and dock.options().naive_tz is None  # WGS 84 and UTC unless chosen
+    dock.naive_tz.setText("Asia/Shangha")
+    dock.run_import()
+    assert started == [] and "unknown time zone 'Asia/Shangha'" in dock.report.toPlainText()
+    dock.naive_tz.setText("Asia/Shanghai")
+    dock.crs.setCrs(QgsCoordinateReferenceSystem("EPSG:32650"))
+    assert dock.options().crs == "EPSG:32650"
+    dock.run_import()
+    _wait(qtbot, dock)
+    report = dock.report.toPlainText()
+    assert "2 imported" in report and "read as Asia/Shanghai" in report
+    rows = sqlite3.connect(tmp_path / "utm.gpkg").execute(
+        "SELECT post_id, timestamp FROM posts ORDER BY post_id").fetchall()
+    assert rows[0][0] == "wh1" and rows[0][1].startswith("2020-07-06T00:15:00")

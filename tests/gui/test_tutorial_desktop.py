@@ -1,6 +1,7 @@
 """The tutorial's desktop steps in a real QGIS window under Xvfb, clicked and typed with xdotool,
 on a fresh profile with the plugin installed from its zip: models listed, the store filled in,
-one verdict agreeing across the dock, the layer and the export, and a window that fits."""
+one verdict agreeing across the dock, the layer and the export, QGIS's Ctrl+Z taking it back, each
+step's dialog run (and one cancelled) by clicking Run, and a window that fits."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ pytestmark = [
 def test_the_tour_works_click_by_click(tmp_path):
     env = dict(os.environ)
     done = subprocess.run([sys.executable, str(ROOT / "scripts" / "tutorial_desktop.py"), "--zip", str(ZIP),
-                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=600, env=env, cwd=ROOT)
+                           "--out", str(tmp_path)], capture_output=True, text=True, timeout=1000, env=env, cwd=ROOT)
     seen = json.loads(done.stdout[done.stdout.index("{"):])
     assert seen.get("finished"), (seen.get("error"), done.stderr[-2000:])
     store = seen["store_typed"]
@@ -45,10 +46,21 @@ def test_the_tour_works_click_by_click(tmp_path):
     assert seen["dock_verdict_after"] == ["not_flood", "not_flood", "tour-analyst"]
     assert seen["layer_verdict_after"] == "not_flood" and not seen["layer_editable"]
     assert not seen["override_in_export"] and seen["exported_flood_posts"]
+    # QGIS's own Ctrl+Z on the map (posts layer active, nothing being edited) takes the verdict back
+    assert seen["undo_focus_on_map"] and seen["layer_verdict_after_undo"] == "flood"
+    assert not seen["layer_editable_after_undo"]
+    # fetch, classify, density, geolocation and inundation: opened from the MIST menu, Run clicked
+    for name in ("fetch", "classify", "density", "geolocate", "inundation"):
+        assert seen[f"{name}_store_prefilled"] == store, name
+        assert seen[f"{name}_completed"], (name, seen[f"{name}_log"])
+    # a geolocation cancelled from its dialog says "Cancelled." once and nothing failed
+    assert seen["geolocate_cancel_says_cancelled"] and not seen["geolocate_cancel_says_failed"]
+    assert {"Water depth", "density_all", "MIST posts"} <= set(seen["layers_after_steps"])
     # Verify + Posts in the right dock area: the window fits the 1080-pixel screen
     assert seen["window_height"] <= seen["screen_height"] <= 1080
     # ... and with Verify + Identify Results (the identify tool clicked on a post)
     assert "MistVerifyDock" in seen["identify_docks"] and "IdentifyResultsDock" in seen["identify_docks"]
     assert seen["identify_window_height"] <= seen["screen_height"]
-    for shot in ("tour_import.png", "tour_classify_dialog.png", "tour_verify_and_posts.png"):
+    for shot in ("tour_import.png", "tour_classify_dialog.png", "tour_verify_and_posts.png", "tour_map.png",
+                 "tour_inundation_dialog.png"):
         assert (tmp_path / shot).stat().st_size > 10_000

@@ -308,3 +308,70 @@ def test_quality_panel_shows_curve_kappa_and_conflicts(qtbot, dock, built, store
         panel._conflict_clicked(0, 0)
     QApplication.processEvents()
     assert dock.tabs.currentIndex() == 0 and dock.model.rowCount() == 1
+
+
+def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtbot, built, store_path, posts_layer):
+    """Ctrl+Z outside the dock: on the map canvas, or with a layer of the store active, it takes
+    back the latest verdict, unless QGIS's own Edit › Undo (a layer being edited) has it first."""
+    from qgis.gui import QgsMapToolPan
+    from qgis.PyQt.QtGui import QKeySequence
+    from qgis.PyQt.QtWidgets import QAction, QDockWidget, QTreeView
+
+    class WindowIface(CanvasIface):
+        active = None
+
+        def activeLayer(self):  # noqa: N802
+            return self.active
+
+    iface = WindowIface()
+    pan = QgsMapToolPan(iface.canvas)  # QGIS's map tools keep the keys they do not use
+    iface.canvas.setMapTool(pan)
+    window = iface.mainWindow()
+    qtbot.addWidget(window)  # closed and deleted (with the dock) at the end
+    window.setCentralWidget(iface.canvas)
+    qgis_undo = QAction("Undo", window)  # QGIS's Edit › Undo: enabled only while a layer is edited
+    qgis_undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+    qgis_undo.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
+    qgis_undo.setEnabled(False)
+    taken_by_qgis = []
+    qgis_undo.triggered.connect(lambda: taken_by_qgis.append(1))
+    window.addAction(qgis_undo)
+    layers_panel = QDockWidget("Layers", window)
+    tree = QTreeView(layers_panel)
+    layers_panel.setWidget(tree)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, layers_panel)
+    dock = VerifyDock(iface, window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    dock.analyst_edit.setText("ana")
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()  # keys go to the focus widget of the active window, as in QGIS
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    assert dock.open_store(store_path)
+    m = built.media_fids
+    for key in (Qt.Key.Key_F, Qt.Key.Key_N, Qt.Key.Key_U, Qt.Key.Key_F):
+        press(qtbot, dock, key)
+    assert len(verdicts(dock)) == 4
+
+    iface.canvas.setFocus()
+    qtbot.waitUntil(iface.canvas.hasFocus)
+    qtbot.keyClick(iface.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [v[0] for v in verdicts(dock)] == [m[0], m[1], m[2]]
+
+    tree.setFocus()  # the Layers panel, with another layer active: not ours
+    qtbot.waitUntil(tree.hasFocus)
+    iface.active = QgsVectorLayer("Point?crs=EPSG:4326", "other", "memory")
+    qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert len(verdicts(dock)) == 3
+    iface.active = posts_layer  # the posts layer active: Ctrl+Z is QGIS's way to undo a verdict
+    qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [v[0] for v in verdicts(dock)] == [m[0], m[1]]
+    assert not posts_layer.isEditable() and not taken_by_qgis
+
+    qgis_undo.setEnabled(True)  # a layer being edited: QGIS's own undo keeps Ctrl+Z
+    iface.canvas.setFocus()
+    qtbot.waitUntil(iface.canvas.hasFocus)
+    qtbot.keyClick(iface.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert taken_by_qgis == [1] and len(verdicts(dock)) == 2
+    dock.cleanup()

@@ -13,9 +13,18 @@ class StubIface:
         self.menus: dict[str, list] = {}
         self.toolbar_icons: list = []
         self.docks: list = []
+        self.message_bar = None
 
     def mainWindow(self):
         return self.window
+
+    def messageBar(self):  # noqa: N802
+        """A real message bar on the window (created on first use)."""
+        if self.message_bar is None:
+            from qgis.gui import QgsMessageBar
+
+            self.message_bar = QgsMessageBar(self.window)
+        return self.message_bar
 
     def addToolBar(self, name):
         return self.window.addToolBar(name)

@@ -24,42 +24,39 @@ def wait_for_task(task: QgsTask, seconds: float = 60) -> None:
 
 
 class AlgorithmRun:
-    """A `mist:` algorithm run as the docks run one: QGIS's Processing task runner, on a task
-    manager thread, with a feedback that reports progress and takes a cancel."""
+    """A `mist:` algorithm run as the docks run one (`mist_qgis.gui.algorithm_task.AlgorithmTask`:
+    QGIS's Processing task runner on a task manager thread), in a project of its own, with the
+    progress the feedback reported."""
 
     def __init__(self, algorithm_id: str, parameters: dict) -> None:
-        from qgis.core import (
-            QgsApplication,
-            QgsProcessingAlgRunnerTask,
-            QgsProcessingContext,
-            QgsProcessingFeedback,
-            QgsProject,
-        )
+        from qgis.core import QgsProject
 
-        self.algorithm = QgsApplication.processingRegistry().createAlgorithmById(algorithm_id)
-        assert self.algorithm is not None, f"{algorithm_id} is not registered"
-        self.context = QgsProcessingContext()
-        self.context.setProject(QgsProject())
-        self.feedback = QgsProcessingFeedback()
+        from mist_qgis.gui.algorithm_task import AlgorithmTask
+
+        self.project = QgsProject()
+        self.run = AlgorithmTask(algorithm_id, parameters, self.project)
+        self.feedback = self.run.feedback
+        self.task = self.run.task
         self.progress: list[float] = []
         self.feedback.progressChanged.connect(self.progress.append)
-        self.ok: bool | None = None
-        self.results: dict = {}
-        self.task = QgsProcessingAlgRunnerTask(self.algorithm, parameters, self.context, self.feedback)
-        self.task.executed.connect(self._executed)
 
-    def _executed(self, ok: bool, results: dict) -> None:
-        self.ok, self.results = ok, dict(results)
+    @property
+    def ok(self) -> bool | None:
+        return self.run.ok
+
+    @property
+    def results(self) -> dict:
+        return self.run.results
 
     def start(self) -> AlgorithmRun:
         from qgis.core import QgsApplication
 
-        QgsApplication.taskManager().addTask(self.task)
+        self.run.start(QgsApplication.taskManager().addTask)
         return self
 
     def wait(self, seconds: float = 120) -> AlgorithmRun:
         end = time.monotonic() + seconds
-        while self.ok is None:
+        while not self.run.finished:
             QCoreApplication.processEvents()
             time.sleep(0.01)
             assert time.monotonic() < end, "algorithm task did not finish"

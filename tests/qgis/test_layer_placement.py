@@ -68,3 +68,41 @@ def test_the_posts_table_opened_anywhere_arrives_styled(store_path, project_with
     plain = QgsVectorLayer(f"{store_path}|layername=posts", "from the Browser", "ogr")
     assert plain.renderer().type() == "RuleRenderer"
     assert "thumbs/" in plain.mapTipTemplate()  # (QGIS 3.22 applies a default style's time settings only on reload)
+
+
+@pytest.mark.gpkg_only("opens the references table as the Browser opens a GeoPackage: OGR on the file")
+def test_the_references_table_opened_from_the_browser_arrives_styled(store_path):
+    """After the references are imported (and loaded), the table opened anywhere shows MIST's
+    arrows turned by heading, not QGIS's plain default point."""
+    from qgis.core import QgsVectorLayer
+
+    from mist_qgis.paths import resources_dir
+
+    with open_store(store_path):
+        pass
+    processing.runAndLoadResults("mist:importreferences", {
+        "STORE": str(store_path), "INPUT": str(resources_dir() / "sample" / "references.csv")})
+    try:
+        plain = QgsVectorLayer(f"{store_path}|layername=references", "from the Browser", "ogr")
+        assert plain.isValid() and plain.featureCount() > 0
+        expressions = [props.property(key).expressionString()
+                       for layer in plain.renderer().symbol().symbolLayers()
+                       for props in [layer.dataDefinedProperties()] for key in props.propertyKeys()]
+        assert 'coalesce("heading", 0)' in expressions
+    finally:
+        QgsProject.instance().removeAllMapLayers()
+
+
+def test_a_flood_extent_goes_below_the_points(project_with_posts):
+    """A polygon output (the inundation's flood extent) would cover the posts drawn above it."""
+    from qgis.core import QgsVectorLayer
+
+    from mist_qgis.qgis_ops.layers import place_output_layer
+
+    project, posts, _ = project_with_posts
+    extent = QgsVectorLayer("Polygon?crs=EPSG:4326", "Flood extent", "memory")
+    lines = QgsVectorLayer("LineString?crs=EPSG:4326", "Photo geolocation (old -> new)", "memory")
+    for layer, step in ((extent, "inundation"), (lines, "geolocate")):
+        project.addMapLayer(layer)
+        place_output_layer(layer, step, "run-1", project)
+    assert _tree_names(project) == [lines.name(), posts.name(), extent.name()]

@@ -1,5 +1,6 @@
-"""Importing posts inside QGIS: the CLI end to end, the Processing algorithm, the task, and the
-posts layer (style by screening state, map tip, photo widget, temporal properties)."""
+"""Importing posts inside QGIS: the CLI end to end, the Processing algorithm, and the posts layer
+(style by screening state, map tip, photo widget, temporal properties). The dock that runs the
+algorithm is tested in tests/gui/test_posts_dock.py."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import re
 import sqlite3
 from pathlib import Path
 
+import pytest
 from qgis.core import (
     QgsExpression,
     QgsExpressionContext,
@@ -193,48 +195,6 @@ def test_map_tip_leaves_out_photos_qt_cannot_show(tmp_path):
     assert "<img" not in html and "location: exif" in html
 
 
-def test_import_task_adds_the_styled_layer_once(tmp_path):
-    from mist_qgis.core.posts.importer import ImportOptions
-    from mist_qgis.gui.import_task import ImportPostsTask
-
-    project = QgsProject()
-    store = tmp_path / "task.gpkg"
-    done = []
-    task = ImportPostsTask([str(DATA / "features.geojsonl")], store, ImportOptions(), project=project,
-                           on_done=done.append)
-    assert task.run()
-    task.finished(True)
-    assert done == [task] and task.summary.imported == 3 and task.error is None
-    layers = list(project.mapLayers().values())
-    assert len(layers) == 1 and layers[0].featureCount() == 3 and layers[0].renderer().type() == "RuleRenderer"
-    again = ImportPostsTask([str(DATA / "twitter_v2_stream.jsonl")], store, project=project)
-    assert again.run()
-    again.finished(True)
-    assert len(project.mapLayers()) == 1 and layers[0].featureCount() == 6  # refreshed, not duplicated
-
-
-def test_cancelled_task_commits_what_it_read_and_reports(tmp_path):
-    from mist_qgis.gui.import_task import ImportPostsTask
-
-    project = QgsProject()
-    task = ImportPostsTask([str(DATA / "features.geojson")], tmp_path / "c.gpkg", project=project)
-    task.cancel()
-    assert task.run() is False
-    task.finished(False)
-    assert task.summary.status == "cancelled" and task.error is None
-    s = task.summary
-    assert s.imported + s.duplicates + s.unlocated + s.skipped == s.records_read
-
-
-def test_failed_task_reports_the_reason(tmp_path):
-    from mist_qgis.gui.import_task import ImportPostsTask
-
-    task = ImportPostsTask([str(DATA / "not_posts.csv")], tmp_path / "f.gpkg", project=QgsProject())
-    assert task.run() is False
-    task.finished(False)
-    assert "no location, text or photo" in task.error
-
-
 def test_algorithm_output_loads_styled_in_a_project(tmp_path):
     from qgis.core import QgsProcessingContext, QgsProcessingFeedback
 
@@ -257,36 +217,27 @@ def test_algorithm_output_loads_styled_in_a_project(tmp_path):
     assert layer.renderer().type() == "RuleRenderer" and layer.temporalProperties().isActive()
 
 
-def test_task_manager_runs_an_import_read_in_a_second_process(tmp_path):
-    """The reader process starts from a task manager thread, reports progress, and the layer
-    arrives with every post; cancelling it mid-way keeps the counts exact."""
-    from qgis.core import QgsApplication
+def test_processing_and_cli_read_projected_coordinates_in_the_crs_given(tmp_path):
+    import processing
+    from qgis.core import QgsCoordinateReferenceSystem, QgsVectorLayer
 
-    from mist_qgis.core.posts.importer import ImportOptions
-    from mist_qgis.gui.import_task import ImportPostsTask
-    from tests.helpers.tasks import wait_for_task
-    from tests.unit.test_posts_import import write_tweets
-
-    path = write_tweets(tmp_path / "many.jsonl", 6000)
-    project = QgsProject()
-    task = ImportPostsTask([str(path)], tmp_path / "p.gpkg", ImportOptions(parallel=True, batch_size=500),
-                           project=project)
-    progress = []
-    task.progressChanged.connect(progress.append)
-    QgsApplication.taskManager().addTask(task)
-    wait_for_task(task)
-    assert task.error is None and task.summary.status == "done"
-    assert task.summary.records_read == 6000 and task.summary.imported == 4000
-    assert progress and max(progress) == 100
-    layer = next(iter(project.mapLayers().values()))
-    assert layer.featureCount() == 6000
-    assert len(list(layer.getFeatures(layer.extent()))) == 4000  # the located ones, through the packed R-tree
-
-    cancelled = ImportPostsTask([str(path)], tmp_path / "c.gpkg", ImportOptions(parallel=True, batch_size=500),
-                                project=QgsProject())
-    cancelled.progressChanged.connect(lambda value: cancelled.cancel() if value > 0 else None)
-    QgsApplication.taskManager().addTask(cancelled)
-    wait_for_task(cancelled)
-    s = cancelled.summary
-    assert s.status == "cancelled" and 0 < s.records_read < 6000
-    assert s.imported + s.duplicates + s.unlocated + s.skipped == s.records_read
+    store = str(tmp_path / "crs.gpkg")
+    result = processing.run("mist:importposts", {
+        "INPUTS": [str(DATA / "projected_3857.csv")], "STORE": store, "FORMAT": "auto",
+        "CRS": QgsCoordinateReferenceSystem("EPSG:3857"), "NAIVE_TZ": "Asia/Shanghai"})
+    assert (result["IMPORTED"], result["SKIPPED"]) == (2, 1)
+    summary = json.loads(result["SUMMARY"])
+    assert any("read as Asia/Shanghai" in i["reason"] for i in summary["issues"])
+    point = _feature(QgsVectorLayer(result["POSTS"], "posts", "ogr"), "zz1").geometry().asPoint()
+    assert (point.x(), point.y()) == pytest.approx((113.6654, 34.7579), abs=1e-6)
+    cli_store = str(tmp_path / "cli.gpkg")
+    out = _cli("import", str(DATA / "projected_utm50n.csv"), "--store", cli_store, "--crs", "32650",
+               "--naive-tz", "Asia/Shanghai")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["imported"] == 2
+    for flag, value, says in (("--crs", "EPSG:999999", "unknown CRS"),
+                              ("--naive-tz", "Asia/Atlantis", "unknown time zone")):
+        bad = _cli("import", str(DATA / "projected_utm50n.csv"), "--store", cli_store, flag, value)
+        assert bad.returncode == 2 and says in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+    plain = json.loads(_cli("import", str(DATA / "projected_3857.csv"), "--store", str(tmp_path / "p.gpkg")).stdout)
+    assert plain["skipped"] == 2 and "--crs" in plain["summary"]["issues"][1]["reason"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import processing
 import pytest
@@ -23,6 +24,8 @@ from mist_qgis.core.store import text_sql as sql
 from mist_qgis.core.text.evaluate import read_labelled
 from tests.conftest import DATA
 from tests.helpers.cli import run_cli as _cli
+
+REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -121,8 +124,10 @@ def test_posts_layer_styled_filtered_and_map_tip_by_category(text_only_store):
 
 def test_mistakes_are_clear(text_only_store, tmp_path):
     store_path, _ = text_only_store
-    out = _cli("screen-text", "--store", str(store_path), "--features", "multilingual")
-    assert out.returncode == 2 and "--encoder" in out.stderr and "Traceback" not in out.stderr
+    out = _cli("screen-text", "--store", str(store_path), "--features", "multilingual")  # only English MiniLM
+    assert out.returncode == 2 and "multilingual sentence encoder" in out.stderr and "Traceback" not in out.stderr
+    out = _cli("screen-text", "--store", str(store_path), "--features", "multilingual", "--encoder", "no/such.onnx")
+    assert out.returncode == 2 and "does not exist" in out.stderr
     out = _cli("screen-text", "--store", str(store_path), "--heads", str(tmp_path / "nowhere"))
     assert out.returncode == 2 and "train-text-head" in out.stderr
     with pytest.raises(QgsProcessingException, match="labelled"):
@@ -149,3 +154,40 @@ def test_team_edits_categories_from_a_table(text_only_store, tmp_path):
     table.write_text("name,title,keywords\nbad name!,x,\n", encoding="utf-8")
     out = _cli("text-categories", "--store", str(store_path), "--set", str(table))
     assert out.returncode == 2 and "line 2" in out.stderr and "Traceback" not in out.stderr
+
+
+def test_a_carded_multilingual_encoder_in_cli_processing_and_the_model_choice(text_only_store, tmp_path):
+    """A user's sentence-transformers export, carded by models/text_encoder_card.py, screens posts
+    from the CLI (by folder) and Processing (by id from an added model folder), and the model
+    choice lists it with its languages."""
+    from mist_qgis import model_folders
+    from mist_qgis.gui.model_param import model_choices
+    from tests.helpers.text_encoder import tiny_export
+
+    store_path, _ = text_only_store
+    source, _ = tiny_export(tmp_path / "export")
+    folder = tmp_path / "encoders"
+    script = REPO / "models" / "text_encoder_card.py"
+    out = subprocess.run([sys.executable, str(script), str(source), "--id", "tiny-multilingual", "--languages", "en,zh",
+                          "--out", str(folder)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    out = _cli("screen-text", "--store", str(store_path), "--features", "multilingual", "--encoder", str(folder))
+    assert out.returncode == 0, out.stderr
+    counts = json.loads(out.stdout)["counts"]
+    assert counts["features"] == "tiny-multilingual@1" and counts["screened"] == 200 and counts["no_text"] == 1
+
+    model_folders.add_user_folder(folder)
+    try:
+        choices = model_choices(model_folders.registry(), ("text-encoder",))
+        assert any(tag == "tiny-multilingual@1" and "en, zh" in label for label, tag, _ in choices)
+        assert not any(tag.startswith("efficientnet") for _, tag, _ in choices)
+        res = processing.run("mist:screentext", {"STORE": str(store_path), "FEATURES": "multilingual"})
+        assert json.loads(res["COUNTS"])["features"] == "tiny-multilingual@1"  # the multilingual one, unnamed
+        res = processing.run("mist:screentext", {"STORE": str(store_path), "FEATURES": "multilingual",
+                                                 "ENCODER": "tiny-multilingual"})
+        assert json.loads(res["COUNTS"])["screened"] == 200
+    finally:
+        model_folders.remove_user_folder(folder)
+    with open_store(store_path) as store:
+        fids, _ = sql.load_features(store, "tiny-multilingual@1")
+        assert len(fids) == 200

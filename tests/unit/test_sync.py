@@ -84,3 +84,28 @@ def test_checkout_part_then_verdicts_merge_back(store, tmp_path):
     assert store.query("SELECT verified, verified_by, water_depth_m FROM posts WHERE post_id = 'p3'")[0][:] == (
         "flood", "field", 1.0)
     assert [r.kind for r in store.runs()][-1] == "push"
+
+
+def test_push_is_a_run_with_percent_progress_and_a_cancel_between_batches(store, tmp_path, monkeypatch):
+    """A push is a run of the team store (`run_stage`): progress in percent, a cancel stops
+    after the batch in hand and closes the run as cancelled with what landed; pushing again
+    completes it."""
+    from mist_qgis.core.store import sync
+
+    monkeypatch.setattr(sync, "BATCH", 2)
+    with _field(tmp_path / "a.gpkg", "p", 5, photos=False) as field_a:
+        progress: list[float] = []
+        stop = {"now": False}
+
+        def cancel_after_first_batch(percent: float) -> None:
+            progress.append(percent)
+            stop["now"] = True
+
+        first = push(field_a, store, progress=cancel_after_first_batch, is_cancelled=lambda: stop["now"])
+        assert first.posts_added == 2 and progress == [pytest.approx(40.0)]
+        run = store.runs("push")[-1]
+        assert run.status == "cancelled" and run.counts["posts_added"] == 2
+        progress.clear()
+        rest = push(field_a, store, progress=progress.append)
+        assert (rest.posts_added, rest.posts_known) == (3, 2) and progress[-1] == pytest.approx(100.0)
+        assert store.runs("push")[-1].status == "done" and store.count("posts") == 5

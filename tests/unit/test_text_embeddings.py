@@ -60,7 +60,7 @@ def test_onnx_embeddings_are_sentence_transformers_ones(text_model):
 
 
 def test_missing_or_wrong_model_is_explained(tmp_path, text_model):
-    with pytest.raises(FileNotFoundError, match="is not a MIST text model"):
+    with pytest.raises(FileNotFoundError, match="holds no MIST text encoder"):
         embed_texts(["x"], model_path=tmp_path)
     import shutil
 

@@ -238,6 +238,7 @@ def test_photo_posts_get_image_text_and_combined_scores_from_post_text_features(
 
 
 def test_a_user_supplied_encoder_folder_is_used_and_a_missing_one_explained(store, tmp_path):
+    from mist_qgis.core.models.registry import ModelNotFoundError
     from mist_qgis.core.models.text import TEXT_DIM
     from mist_qgis.core.text.features import TextFeatureError, feature_tag
     from tests.helpers import built_models
@@ -245,11 +246,11 @@ def test_a_user_supplied_encoder_folder_is_used_and_a_missing_one_explained(stor
     # any exported sentence-encoder folder the user points to (here the one MiniLM's export writes)
     folder = built_models.ensure("all-MiniLM-L6-v2.onnx")
     ids = _add(store, ["街道被水淹了", "street flooded", "🌊"])
-    result = screen_texts(store, "multilingual", model_dir=folder)
-    assert result.feature_model == feature_tag("multilingual", folder) == f"multilingual:{folder.name}@1"
+    result = screen_texts(store, "multilingual", encoder=folder)
+    assert result.feature_model == feature_tag("multilingual", folder) == "all-MiniLM-L6-v2@1"
     fids, matrix = sql.load_features(store, result.feature_model)
     assert sorted(fids.tolist()) == sorted([ids["p0"], ids["p1"]]) and matrix.shape[1] == TEXT_DIM
-    with pytest.raises(TextFeatureError, match="multilingual sentence encoder"):
-        screen_texts(store, "multilingual", model_dir=tmp_path / "absent")
+    with pytest.raises(ModelNotFoundError, match="absent"):
+        screen_texts(store, "multilingual", encoder=tmp_path / "absent")
     with pytest.raises(TextFeatureError, match="unknown text feature set"):
         screen_texts(store, "bag-of-words")

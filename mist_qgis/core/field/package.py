@@ -112,29 +112,6 @@ def _parse(value: Any) -> datetime | None:
         return None
 
 
-def parse_time_option(text: str | None, name: str) -> datetime | None:
-    """A --since / --until value (ISO 8601 and the other forms posts use), or a clear error."""
-    if not text:
-        return None
-    when = _parse(text)
-    if when is None:
-        raise FieldPackageError(f"cannot read a time from {name} {text!r}; use ISO 8601, e.g. 2021-07-20T08:00Z")
-    return when
-
-
-def parse_extent_option(text: str | None) -> tuple[float, float, float, float] | None:
-    """XMIN,YMIN,XMAX,YMAX in longitude/latitude."""
-    if not text:
-        return None
-    try:
-        values = tuple(float(v) for v in text.split(","))
-    except ValueError:
-        values = ()
-    if len(values) != 4:
-        raise FieldPackageError(f"the area {text!r} is not XMIN,YMIN,XMAX,YMAX")
-    return values  # type: ignore[return-value]
-
-
 def _prepare_folder(folder: Path) -> None:
     if folder.exists():
         if not folder.is_dir():

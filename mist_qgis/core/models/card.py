@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +21,7 @@ from ..errors import MistError
 from ..options import HEAD_FEATURES
 
 PREFIX = "mist."
-TASKS = ("classify", "embed", "head", "multimodal", "features", "match", "segment")
+TASKS = ("classify", "embed", "head", "multimodal", "features", "match", "segment", "text-encoder")
 INPUT_KINDS = ("image", "embedding", "image+text", "text", "keypoints", "image-pair")
 SCORE_TASKS = ("classify", "head", "multimodal")  # tasks whose "scores" are one score per label
 # Tasks whose graphs have several named inputs and outputs: `mist.inputs` and `mist.outputs` map
@@ -34,6 +35,9 @@ SCORE_KINDS = ("logits", "probabilities")
 FEATURE_SETS = HEAD_FEATURES.names
 TEXT_INPUTS = ("input_ids", "attention_mask", "token_type_ids")  # what an image+text model may read
 MAX_TEXT_LENGTH = 4096
+# A text encoder's pooling: "mean" of the token vectors under the mask or the "cls" token's vector,
+# done by MIST on a (N, L, D) output; "none" when the graph pools itself and outputs (N, D).
+POOLINGS = ("mean", "cls", "none")
 
 
 MAX_INPUT_GAIN = 1e4
@@ -85,6 +89,19 @@ class ModelCard:
     @property
     def has_embedding(self) -> bool:
         return "embedding" in self.outputs
+
+    @property
+    def is_text_encoder(self) -> bool:
+        """A sentence encoder for post text: task "text-encoder", or an older "embed" card reading text."""
+        return self.task == "text-encoder" or (self.task == "embed" and self.input_kind == "text")
+
+    @property
+    def pooling(self) -> str:
+        return str(self.extra.get("pooling", "none"))
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        return tuple(self.extra.get("languages", ()))
 
     def with_path(self, path: Path) -> ModelCard:
         return replace(self, path=path)
@@ -194,8 +211,12 @@ def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> 
         labels = tuple(value)
     if task in SCORE_TASKS and "scores" not in outputs:
         raise bad("outputs", f'must name a "scores" output for a {task} model')
-    if task == "embed" and "embedding" not in outputs:
-        raise bad("outputs", 'must name an "embedding" output for an embed model')
+    if task in ("embed", "text-encoder") and "embedding" not in outputs:
+        raise bad("outputs", f'must name an "embedding" output for an {task} model')
+    if task == "text-encoder":
+        if input_kind != "text":
+            raise bad("input_kind", f'must be "text" for a text-encoder model (got {input_kind!r})')
+        _check_encoder_keys(raw, extra, bad)
 
     fields: dict[str, Any] = dict(
         id=text("id", Path(source_file).stem), version=text("version"), task=task,
@@ -254,6 +275,27 @@ def card_from_metadata(metadata: Mapping[str, str], source_file: str | Path) -> 
     return ModelCard(**fields, path=Path(source_file))
 
 
+def _check_encoder_keys(raw: dict[str, Any], extra: dict[str, Any], bad: Any) -> None:
+    """What makes a sentence-transformers-style export usable as a text encoder: its pooling, the
+    languages it was trained on (shown in the model choice; "multilingual" features pick a
+    model with several), whether vectors are L2-normalised, its width and the weights' sha256."""
+    if extra.get("pooling") not in POOLINGS:
+        raise bad("pooling", f"must be one of {', '.join(POOLINGS)} (got {extra.get('pooling')!r})")
+    languages = extra.get("languages")
+    if not isinstance(languages, list) or not languages or not all(
+        isinstance(v, str) and 0 < len(v) <= 20 for v in languages
+    ):
+        raise bad("languages", f'must list the language codes the encoder knows, e.g. ["en"] (got {languages!r})')
+    extra["normalize"] = extra.get("normalize", True)
+    if not isinstance(extra["normalize"], bool):
+        raise bad("normalize", "must be true or false")
+    dim = raw.get("embedding_dim")
+    if not isinstance(dim, int) or isinstance(dim, bool) or dim <= 0:
+        raise bad("embedding_dim", "must be a positive integer (required for a text encoder)")
+    if not isinstance(raw.get("weights_sha256"), str) or not re.fullmatch(r"[0-9a-f]{64}", raw["weights_sha256"]):
+        raise bad("weights_sha256", "must be the sha256 (64 hex digits) of the weights the encoder was made from")
+
+
 def _check_text_keys(extra: dict[str, Any], bad: Any) -> None:
     """The text side of an image+text card: the tokenizer folder beside the model (a plain name,
     never a path that could point elsewhere), the token length and the graph's text inputs."""
@@ -294,6 +336,14 @@ def check_graph(card: ModelCard, session: Any) -> None:
             raise ModelCardError(
                 f"{where}: metadata key 'mist.labels' lists {len(card.labels)} labels, "
                 f"but output {card.outputs['scores']!r} has {last[0]} scores"
+            )
+    if card.task == "text-encoder":
+        rank = len(outputs[card.outputs["embedding"]].shape)
+        want = 2 if card.pooling == "none" else 3
+        if rank != want:
+            raise ModelCardError(
+                f"{where}: metadata key 'mist.pooling' is {card.pooling!r}, so output {card.outputs['embedding']!r} "
+                f"must have rank {want} ({'N, D' if want == 2 else 'N, tokens, D'}); it has rank {rank}"
             )
     if card.has_embedding and card.embedding_dim:
         last = _dims(outputs[card.outputs["embedding"]].shape)[-1:]

@@ -112,7 +112,7 @@ def load_tokenizer(model: LoadedModel) -> ModelTokenizer:
             f"{model.path}: tokenizer folder {folder} (metadata key 'mist.tokenizer') does not exist; copy the "
             "tokenizer files exported with the model beside it"
         )
-    config = _read_json(folder / TOKENIZER_CONFIG)
+    config = read_json(folder / TOKENIZER_CONFIG)
     limit = config.get("model_max_length")
     if isinstance(limit, int | float) and not isinstance(limit, bool) and 0 < limit < min(max_length, _UNLIMITED):
         raise TokenizerError(
@@ -135,7 +135,8 @@ def load_tokenizer(model: LoadedModel) -> ModelTokenizer:
                           fixed if isinstance(fixed, int) and fixed > 0 else None)
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def read_json(path: Path) -> dict[str, Any]:
+    """A JSON object file of a model folder ({} when absent); TokenizerError naming it otherwise."""
     if not path.is_file():
         return {}
     try:

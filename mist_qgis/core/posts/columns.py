@@ -9,14 +9,15 @@ import hashlib
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, timezone
+from datetime import UTC, tzinfo
 from typing import Any
 
-from .geo import bbox_centre, checked_point, is_null_island
+from .crs import SourceCrs, degrees, source_crs
+from .geo import bbox_centre, is_null_island
 from .ids import canonical_id
-from .issues import SkipRecord
+from .issues import Note, SkipRecord
 from .record import GEO_SOURCES, MediaRef, PostRecord
-from .timeparse import parse_time
+from .timeparse import parse_time, time_zone
 
 FIELDS = (
     "post_id", "lon", "lat", "wkt", "time", "text", "photo", "media_url", "author", "url", "lang",
@@ -25,14 +26,18 @@ FIELDS = (
 
 # Normalised header names per field, best first.
 GUESSES: dict[str, tuple[str, ...]] = {
-    "post_id": ("post_id", "tweet_id", "status_id", "id_str", "mid", "weibo_id", "微博id", "id", "fid", "uuid"),
-    "lon": ("lon", "lng", "longitude", "long", "x_wgs84", "lon_wgs84", "geo_lon", "x", "经度", "coord_x", "point_x"),
-    "lat": ("lat", "latitude", "y_wgs84", "lat_wgs84", "geo_lat", "y", "纬度", "coord_y", "point_y"),
+    "post_id": ("post_id", "postid", "tweet_id", "tweetid", "status_id", "statusid", "id_str", "mid", "weibo_id",
+                "微博id", "message_id", "msg_id", "id", "fid", "uuid"),
+    "lon": ("lon", "lng", "longitude", "long", "x_wgs84", "lon_wgs84", "geo_lon", "x", "经度", "coord_x", "point_x",
+            "easting"),
+    "lat": ("lat", "latitude", "y_wgs84", "lat_wgs84", "geo_lat", "y", "纬度", "coord_y", "point_y", "northing"),
     "wkt": ("wkt", "wkt_geom", "geometry", "geom", "the_geom", "shape"),
     "time": ("timestamp", "created_at", "create_at", "datetime", "date_time", "time", "posted_at", "published",
              "publish_time", "created", "date", "发布时间", "日期", "时间"),
-    "text": ("text", "full_text", "tweet_text", "content", "message", "body", "caption", "微博正文", "正文", "内容",
-             "description", "comment", "comments", "notes", "remarks", "备注", "描述"),
+    "text": ("text", "full_text", "tweet_text", "status_text", "post_text", "weibo_text", "text_content", "content",
+             "post_content", "tweet_content", "message", "msg", "body", "tweet", "post", "caption", "微博正文",
+             "微博内容", "博文", "正文", "内容", "文本", "description", "comment", "comments", "notes", "remarks",
+             "备注", "描述"),
     "photo": ("photo", "image_path", "photo_path", "image_file", "local_image", "image", "picture", "图片"),
     "media_url": ("media_url", "image_url", "photo_url", "pic_url", "pic_urls", "pics", "pictures", "原始图片url",
                   "图片链接", "media"),
@@ -132,17 +137,20 @@ _NUM = r"[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?"
 _PAIR = re.compile(rf"({_NUM})\s+({_NUM})")
 
 
-def parse_wkt(text: str) -> tuple[float, float, float | None, str] | None:
-    """(lon, lat, accuracy_m, geo_source) from WKT in WGS 84; polygons and lines give their box centre."""
+def parse_wkt(text: str, crs: SourceCrs | None = None) -> tuple[float, float, float | None, str] | None:
+    """(lon, lat, accuracy_m, geo_source) from WKT in WGS 84, or in `crs` (the CRS option) when
+    given; polygons and lines give their box centre."""
     m = _WKT.match(text)
     if not m:
         raise SkipRecord(f"geometry is not WKT: {text[:40]!r}")
     srid, kind, body = m.groups()
-    if srid and srid != "4326":
-        raise SkipRecord(f"geometry is in SRID {srid}, not WGS 84 (EPSG:4326)")
+    if srid and srid != "4326" and not (crs is not None and str(crs.epsg) == srid):
+        raise SkipRecord(f"geometry is in SRID {srid}, not WGS 84 (EPSG:4326)"
+                         + ("" if crs is not None else f"; import with the CRS option --crs EPSG:{srid}"))
     if body == "EMPTY":
         return None
-    pairs = [checked_point(x, y) for x, y in _PAIR.findall(body)]
+    point = crs.to_wgs84 if crs is not None and srid != "4326" else degrees
+    pairs = [point(x, y) for x, y in _PAIR.findall(body)]
     if not pairs:
         raise SkipRecord(f"geometry has no coordinates: {text[:40]!r}")
     if kind.upper() == "POINT":
@@ -196,9 +204,58 @@ def accuracy_m(value: Any) -> float | None:
 
 @dataclass
 class RowContext:
+    """How one file's rows are read: its platform, the zone of times without one, the CRS of its
+    coordinates (None: longitude/latitude in WGS 84), and how many times had no zone so far."""
+
     platform: str = "csv"
-    default_tz: timezone = UTC
+    default_tz: tzinfo = UTC
     default_geo_source: str = "gps"
+    crs: SourceCrs | None = None
+    naive_times: int = 0
+    naive_noted: bool = False
+
+    def point(self, x: Any, y: Any) -> tuple[float, float]:
+        return self.crs.to_wgs84(x, y) if self.crs is not None else degrees(x, y)
+
+    def count_naive(self) -> None:
+        self.naive_times += 1
+
+    def noted(self, rec: PostRecord) -> PostRecord | list:
+        """The record, preceded (once per file) by a note that its times carry no time zone."""
+        if not self.naive_times or self.naive_noted:
+            return rec
+        self.naive_noted = True
+        source = rec.source_file or ""
+        line = rec.source_line
+        first = f"line {line}" if line is not None else source.replace("\\", "/").rsplit("/", 1)[-1]
+        note = Note(source, rec.source_line,
+                    f"times without a time zone are read as {self.default_tz} (the first: {first}); the import's "
+                    "time zone option sets the zone of local times (e.g. --naive-tz Asia/Shanghai)")
+        return [note, rec]
+
+
+@dataclass(frozen=True)
+class Reading:
+    """What a file does not say about itself and the user does: the CRS of its coordinates and
+    the time zone of its times without one (None: the format's rule, UTC or Weibo's China time).
+    Checked when made, so a typo is one error before anything is read."""
+
+    crs: str | None = None
+    naive_tz: str | None = None
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "crs", (self.crs or "").strip() or None)
+        object.__setattr__(self, "naive_tz", (self.naive_tz or "").strip() or None)
+        if self.crs:
+            source_crs(self.crs)
+        if self.naive_tz:
+            time_zone(self.naive_tz)
+
+    def context(self, platform: str = "csv", default_tz: tzinfo = UTC, default_geo_source: str = "gps",
+                ) -> RowContext:
+        """A fresh RowContext for one file (a pyproj transform is made per file, in the reading process)."""
+        return RowContext(platform, time_zone(self.naive_tz) if self.naive_tz else default_tz, default_geo_source,
+                          source_crs(self.crs) if self.crs else None)
 
 
 def row_to_record(
@@ -226,13 +283,13 @@ def row_to_record(
     geo_source = "none"
     wkt = get("wkt")
     if wkt is not None:
-        parsed = parse_wkt(str(wkt))
+        parsed = parse_wkt(str(wkt), ctx.crs)
         if parsed:
             lon, lat, accuracy, geo_source = parsed
     else:
         x, y = get("lon"), get("lat")
         if x is not None and y is not None:
-            lon, lat = checked_point(x, y)
+            lon, lat = ctx.point(x, y)
             geo_source = ctx.default_geo_source
         elif x is not None or y is not None:
             raise SkipRecord("only one of longitude and latitude is given")
@@ -269,7 +326,8 @@ def row_to_record(
         text=str(text) if text is not None else "", author=str(author) if author is not None else None,
         lang=str(lang) if lang else None,
         url=str(url) if isinstance(url, str) and url.lower().startswith(("http://", "https://")) else None,
-        timestamp=parse_time(get("time"), ctx.default_tz), geo_source=geo_source, geo_accuracy_m=accuracy,
+        timestamp=parse_time(get("time"), ctx.default_tz, ctx.count_naive),
+        geo_source=geo_source, geo_accuracy_m=accuracy,
         is_repost=str(repost).strip().lower() in _TRUE if repost is not None else False, media=media,
         direction=_optional_float(get("direction"), "direction"),
         altitude=_optional_float(get("altitude"), "altitude"),

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from itertools import chain
 
-from .columns import ColumnMapping, RowContext, guess_mapping, row_to_record
+from .columns import ColumnMapping, Reading, RowContext, guess_mapping, row_to_record
 from .issues import NotAPostCollection, Note, Records
 from .record import PostRecord
 from .tables import open_table
@@ -32,12 +32,12 @@ def read_rows(
 
     def parse(line: int, values: dict) -> PostRecord:
         rec = row_to_record(values, mapping, ctx, name, line)
-        return finish(rec) if finish is not None else rec
+        return ctx.noted(finish(rec) if finish is not None else rec)
 
     return Records(name, chain([Note(name, 1, describe(mapping))], rows), parse)
 
 
-def read_csv(src: Source, overrides: Mapping[str, str] | None = None) -> Records:
+def read_csv(src: Source, overrides: Mapping[str, str] | None = None, reading: Reading | None = None) -> Records:
     table = open_table(src)
     mapping = guess_mapping(table.header, overrides)
     if not usable(mapping):
@@ -45,4 +45,4 @@ def read_csv(src: Source, overrides: Mapping[str, str] | None = None) -> Records
             f"{src.path.name}: no column looks like a location, text or photo "
             f"(header: {', '.join(table.header[:12])}); map them with field=column"
         )
-    return read_rows(src, mapping, table.rows, RowContext())
+    return read_rows(src, mapping, table.rows, (reading or Reading()).context())

@@ -9,8 +9,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .columns import ColumnMapping, RowContext, accuracy_m, guess_mapping, row_to_record
-from .geo import bbox_centre, checked_point, is_null_island
+from .columns import ColumnMapping, Reading, RowContext, accuracy_m, guess_mapping, row_to_record
+from .geo import bbox_centre, is_null_island
 from .ids import canonical_id
 from .issues import NotAPostCollection, Records, SkipRecord
 from .record import PostRecord
@@ -24,7 +24,10 @@ def is_feature_collection(text: str) -> bool:
     return re.search(r'"type"\s*:\s*"FeatureCollection"', text[:4096]) is not None
 
 
-def read_geojson(src: Source, overrides: Mapping[str, str] | None = None) -> Records:
+def read_geojson(src: Source, overrides: Mapping[str, str] | None = None, reading: Reading | None = None
+                 ) -> Records:
+    """Features as posts. Coordinates are WGS 84 (RFC 7946); a legacy file without a `crs` member
+    whose coordinates are projected is read in the CRS the user names (the CRS option)."""
     text = src.info.text
     _refuse_other_crs(src, _CRS_NAME.search(text[:8192]))
     collection = is_feature_collection(text)
@@ -32,7 +35,7 @@ def read_geojson(src: Source, overrides: Mapping[str, str] | None = None) -> Rec
         _refuse_other_crs(src, _crs_at_end(src))
     features = iter_json_array_member(src, "features") if collection else iter_json(src)
     mappings: dict[tuple[str, ...], ColumnMapping] = {}
-    ctx = RowContext(platform="geojson")
+    ctx = (reading or Reading()).context("geojson")
     name = src.name
     return Records(name, features, lambda line, feature: _feature(feature, overrides, mappings, ctx, name, line))
 
@@ -59,21 +62,21 @@ def _crs_at_end(src: Source) -> re.Match | None:
     return matches[-1] if matches else None
 
 
-def _positions(coords: Any, out: list[tuple[float, float]], depth: int = 0) -> None:
+def _positions(coords: Any, out: list[tuple[float, float]], ctx: RowContext, depth: int = 0) -> None:
     if depth > 6:
         raise SkipRecord("geometry nested too deeply")
     if isinstance(coords, list) and coords and not isinstance(coords[0], list):
         if len(coords) < 2:
             raise SkipRecord("geometry position has fewer than 2 numbers")
-        out.append(checked_point(coords[0], coords[1]))
+        out.append(ctx.point(coords[0], coords[1]))
         return
     if not isinstance(coords, list):
         raise SkipRecord("geometry coordinates are malformed")
     for c in coords:
-        _positions(c, out, depth + 1)
+        _positions(c, out, ctx, depth + 1)
 
 
-def _geometry(geom: Any) -> tuple[float, float, float | None, str] | None:
+def _geometry(geom: Any, ctx: RowContext) -> tuple[float, float, float | None, str] | None:
     if geom is None:
         return None
     if not isinstance(geom, dict) or not isinstance(geom.get("type"), str):
@@ -83,10 +86,10 @@ def _geometry(geom: Any) -> tuple[float, float, float | None, str] | None:
         pts: list[tuple[float, float]] = []
         for g in geom.get("geometries") or []:
             if isinstance(g, dict):
-                _positions(g.get("coordinates"), pts)
+                _positions(g.get("coordinates"), pts, ctx)
     else:
         pts = []
-        _positions(geom.get("coordinates"), pts)
+        _positions(geom.get("coordinates"), pts, ctx)
     if not pts:
         return None
     if kind == "Point":
@@ -116,7 +119,7 @@ def _feature(
             mapping.fields.pop(coord_field, None)
         if len(mappings) < 256:
             mappings[key] = mapping
-    geometry = _geometry(feature.get("geometry"))
+    geometry = _geometry(feature.get("geometry"), ctx)
     rec = row_to_record(values, mapping, ctx, source, line)
     if "post_id" not in mapping.fields and canonical_id(feature.get("id")):
         rec.post_id = canonical_id(feature["id"])
@@ -126,4 +129,4 @@ def _feature(
         rec.geo_source = given if given in ("gps", "place", "exif", "geocoded", "image_match") else kind
         given_acc = accuracy_m(values.get(mapping.fields.get("accuracy", ""), None))
         rec.geo_accuracy_m = acc if given_acc is None else given_acc
-    return rec
+    return ctx.noted(rec)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -60,6 +60,12 @@ class ImportSummary:
         out["posts_per_s"] = round(self.records_read / self.seconds) if self.seconds else None
         return out
 
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ImportSummary:
+        """The summary back from `as_dict` (the algorithm's SUMMARY output, read by the dock)."""
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in names})
+
 
 def import_posts(
     store, paths: Iterable[str | Path], options: ImportOptions | None = None,
@@ -67,8 +73,8 @@ def import_posts(
 ) -> ImportSummary:
     """Import every input into `store` in one run and return the summary.
 
-    `progress(percent)` and `is_cancelled()` are polled every few hundred records (a QgsTask
-    passes its own). Raises NotAPostCollection, after recording a failed run, when no input is a
+    `progress(percent)` and `is_cancelled()` are polled every few hundred records (Processing
+    passes its feedback's). Raises NotAPostCollection, after recording a failed run, when no input is a
     post collection at all.
     """
     from ..store.post_import import restore_tuning, tune_for_bulk

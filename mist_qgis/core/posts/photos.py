@@ -5,7 +5,8 @@ Only the header is read, through the safe opener (no pixel decoding; a header de
 above the pixel cap is a decompression bomb and an explained skip). The post id is the
 SHA-256 of the file, so the same photo imported twice, or copied to another folder, is one post.
 Times: DateTimeOriginal with OffsetTimeOriginal when present; else the GPS date/time (UTC); a
-camera time with no offset at all is taken as UTC.
+camera time with no offset at all is taken in the zone the user names for local times (UTC unless
+named), and the report says so once per folder.
 """
 
 from __future__ import annotations
@@ -13,15 +14,16 @@ from __future__ import annotations
 import hashlib
 import os
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from ..images.paths import open_regular
+from .columns import Reading, RowContext
 from .geo import as_float, checked_point, is_null_island
 from .issues import NotAPostCollection, Records, SkipRecord
 from .record import MediaRef, PostRecord
-from .timeparse import parse_time
+from .timeparse import Naive, parse_time
 
 PLATFORM = "photo"
 PHOTO_SUFFIXES = (".jpg", ".jpeg", ".jpe", ".tif", ".tiff", ".png", ".webp", ".heic", ".heif", ".avif")
@@ -59,7 +61,7 @@ def has_photos(folder: Path) -> bool:
     return any(True for _ in _walk(folder.resolve()))
 
 
-def read_photos(folder: PhotoFolder) -> Records:
+def read_photos(folder: PhotoFolder, reading: Reading | None = None) -> Records:
     if not folder.files:
         raise NotAPostCollection(f"{folder.name} holds no photos ({', '.join(PHOTO_SUFFIXES[:4])}, ...)")
     base = folder.root if folder.root.is_dir() else folder.root.parent
@@ -69,7 +71,8 @@ def read_photos(folder: PhotoFolder) -> Records:
             yield None, path
             folder.done += 1
 
-    return Records(folder.name, files(), lambda _, path: photo_record(path, base), where=str)
+    ctx = Reading(naive_tz=(reading or Reading()).naive_tz).context(PLATFORM)  # EXIF positions are WGS 84
+    return Records(folder.name, files(), lambda _, path: ctx.noted(photo_record(path, base, ctx)), where=str)
 
 
 def _sha256(fh: BinaryIO) -> str:
@@ -90,8 +93,9 @@ def _dms(value: Any, ref: Any, name: str) -> float:
     return -degrees if isinstance(ref, str) and ref.strip().upper() in ("S", "W") else degrees
 
 
-def read_exif(path: Path | BinaryIO) -> dict[str, Any]:
-    """lon, lat, altitude, direction, timestamp and camera from the EXIF header (missing -> absent)."""
+def read_exif(path: Path | BinaryIO, default_tz: tzinfo = UTC, naive: Naive = None) -> dict[str, Any]:
+    """lon, lat, altitude, direction, timestamp and camera from the EXIF header (missing -> absent).
+    A camera time without an offset or a GPS time is read in `default_tz` (`naive()` is told)."""
     from ..images.safe_decode import DecodeError, read_header
 
     try:
@@ -126,9 +130,9 @@ def read_exif(path: Path | BinaryIO) -> dict[str, Any]:
             text += offset.strip()
             out["timestamp"] = parse_time(text)
         elif 29 in gps and 7 in gps:
-            out["timestamp"] = _gps_time(gps[29], gps[7]) or parse_time(text)
+            out["timestamp"] = _gps_time(gps[29], gps[7]) or parse_time(text, default_tz, naive)
         else:
-            out["timestamp"] = parse_time(text)
+            out["timestamp"] = parse_time(text, default_tz, naive)
     camera = " ".join(str(exif.get(t, "")).strip("\x00 ") for t in (MAKE, MODEL)).strip()
     if camera:
         out["camera"] = camera[:80]
@@ -144,7 +148,7 @@ def _gps_time(date: Any, hms: Any) -> datetime | None:
         return None
 
 
-def photo_record(path: Path, base: Path) -> PostRecord:
+def photo_record(path: Path, base: Path, ctx: RowContext | None = None) -> PostRecord:
     """One photo as a post; only a regular file is opened (`open_regular`), and only once."""
     try:
         real = path.resolve(strict=True)
@@ -155,7 +159,7 @@ def photo_record(path: Path, base: Path) -> PostRecord:
     with open_regular(real) as fh:
         digest = _sha256(fh)
         fh.seek(0)
-        info = read_exif(fh)
+        info = read_exif(fh, ctx.default_tz, ctx.count_naive) if ctx is not None else read_exif(fh)
     rel = real.relative_to(base).as_posix() if base in real.parents else path.name
     lon, lat = info.get("lon"), info.get("lat")
     if lon is not None and is_null_island(lon, lat):

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, replace
 from itertools import chain
 from pathlib import Path
 
+from .columns import Reading
 from .crisismmd import read_crisismmd
 from .detect import FORMATS, detect_format
 from .generic_csv import read_csv
@@ -29,12 +30,14 @@ BATCH_SIZE = 5000
 
 @dataclass
 class ImportOptions:
-    """What the user chose; plain data, so a QgsTask can carry it to its thread."""
+    """What the user chose; plain data, so it crosses to a worker thread or the reader process."""
 
     format: str | None = None
     media_root: str | None = None
     keep_author_names: bool = False
     mapping: dict[str, str] = field(default_factory=dict)
+    crs: str | None = None  # of x/y columns in tables (and legacy GeoJSON); None: WGS 84 lon/lat
+    naive_tz: str | None = None  # zone of times without one; None: UTC (China time for Weibo)
     batch_size: int = BATCH_SIZE
     # read in a second process while this one writes: None decides by input size, False never
     parallel: bool | None = None
@@ -44,6 +47,10 @@ class ImportOptions:
             self.format = None
         if self.format is not None and self.format not in FORMATS:
             raise ValueError(f"unknown format {self.format!r}; choose one of: auto, {', '.join(FORMATS)}")
+        self.reading()  # a CRS or time zone that does not exist is refused before anything is read
+
+    def reading(self) -> Reading:
+        return Reading(self.crs, self.naive_tz)
 
 
 class RecordStream:
@@ -104,7 +111,7 @@ class RecordStream:
         is parsed under the one per-record guard (`issues.Records`)."""
         if fmt == "photos":
             folder = PhotoFolder(path)
-            return folder, _checked(read_photos(folder))
+            return folder, _checked(read_photos(folder, self.options.reading()))
         if path.is_dir():
             raise NotAPostCollection(f"{path.name} is a folder; only the photos format reads folders")
         info = sniff(path)
@@ -112,14 +119,15 @@ class RecordStream:
             require_text(info)
         src = Source(path, info)
         mapping = self.options.mapping
+        reading = self.options.reading()
         forced = self.options.format is not None
         readers: dict[str, Callable[[], Records]] = {
             "twitter_v1": lambda: read_tweets(src, "v1" if forced else "any"),
             "twitter_v2": lambda: read_tweets(src, "v2" if forced else "any"),
-            "weibo": lambda: read_weibo(src, mapping),
+            "weibo": lambda: read_weibo(src, mapping, reading),
             "crisismmd": lambda: read_crisismmd(src),
-            "csv": lambda: read_csv(src, mapping),
-            "geojson": lambda: read_geojson(src, mapping),
+            "csv": lambda: read_csv(src, mapping, reading),
+            "geojson": lambda: read_geojson(src, mapping, reading),
         }
         try:
             records = _checked(readers[fmt]())

@@ -10,11 +10,16 @@ from __future__ import annotations
 
 import email.utils
 import re
-from datetime import UTC, datetime, timedelta, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from typing import Any
 
+from ..errors import MistError
 from .ids import is_ascii_digits
 from .issues import SkipRecord
+
+Naive = Callable[[], None] | None
+"""Called when a time had no zone and `default_tz` was put on it (readers count such times)."""
 
 MONTHS = {m: i for i, m in enumerate(
     ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1)}
@@ -60,11 +65,37 @@ def _plausible(ts: datetime) -> datetime:
     return ts
 
 
-def from_number(value: float, default_tz: timezone = UTC) -> datetime:
+class TimeZoneError(MistError, ValueError):
+    """A time zone name that is not in the time zone database."""
+
+
+def time_zone(name: str | None) -> tzinfo:
+    """The zone a user named for times without one (`Asia/Shanghai`, `UTC`); None or empty is UTC."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    name = (name or "").strip()
+    if not name or name.upper() == "UTC":
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TimeZoneError(
+            f"unknown time zone {name[:60]!r}; use a time zone database name such as Asia/Shanghai, "
+            "Europe/Berlin or UTC") from None
+
+
+def _zone(default_tz: tzinfo, naive: Naive) -> tzinfo:
+    if naive is not None:
+        naive()
+    return default_tz
+
+
+def from_number(value: float, default_tz: tzinfo = UTC, naive: Naive = None) -> datetime:
     """Excel serial days (Weibo sheets), Unix seconds or milliseconds, told apart by magnitude."""
     if 20_000 <= value < 80_000:  # Excel serial: 1954 .. 2119, in the sheet's local time
         # rounded to the second: sheets store times as binary fractions of a day (18:05 -> ...999)
-        return _plausible((EXCEL_EPOCH + timedelta(seconds=round(value * 86400))).replace(tzinfo=default_tz))
+        local = EXCEL_EPOCH + timedelta(seconds=round(value * 86400))
+        return _plausible(local.replace(tzinfo=_zone(default_tz, naive)))
     if 1e8 <= value < 1e10:
         return _plausible(datetime.fromtimestamp(value, UTC))
     if 1e11 <= value < 1e13:
@@ -72,15 +103,16 @@ def from_number(value: float, default_tz: timezone = UTC) -> datetime:
     raise SkipRecord(f"unknown time format: number {value!r}")
 
 
-def parse_time(value: Any, default_tz: timezone = UTC) -> datetime | None:
+def parse_time(value: Any, default_tz: tzinfo = UTC, naive: Naive = None) -> datetime | None:
     """An aware datetime from an export's time value; None if empty; SkipRecord if unknown.
 
-    `default_tz` applies to times without an offset (UTC for most tools, UTC+8 for Weibo).
+    `default_tz` applies to times without an offset (UTC for most tools, UTC+8 for Weibo, or the
+    zone the user chose); `naive()` is called for each such time, so a reader can say so.
     """
     if value is None:
         return None
     if isinstance(value, datetime):
-        return _plausible(value if value.tzinfo else value.replace(tzinfo=default_tz))
+        return _plausible(value if value.tzinfo else value.replace(tzinfo=_zone(default_tz, naive)))
     if isinstance(value, bool):
         raise SkipRecord(f"unknown time format: {value!r}")
     if isinstance(value, (int, float)):
@@ -88,7 +120,7 @@ def parse_time(value: Any, default_tz: timezone = UTC) -> datetime | None:
             number = float(value)
         except OverflowError:  # an integer of hundreds of digits
             raise SkipRecord("unknown time format: a number too large to be a time") from None
-        return from_number(number, default_tz)
+        return from_number(number, default_tz, naive)
     if not isinstance(value, str):
         raise SkipRecord(f"unknown time format: {type(value).__name__}")
     text = value.strip()
@@ -98,27 +130,27 @@ def parse_time(value: Any, default_tz: timezone = UTC) -> datetime | None:
         return twitter_time(text)
     try:
         ts = datetime.fromisoformat(text.replace("Z", "+00:00") if text.endswith("Z") else text)
-        return _plausible(ts if ts.tzinfo else ts.replace(tzinfo=default_tz))
+        return _plausible(ts if ts.tzinfo else ts.replace(tzinfo=_zone(default_tz, naive)))
     except ValueError:
         pass
     if is_ascii_digits(text.replace(".", "", 1)):
-        return from_number(float(text), default_tz)
-    return _parse_other(text, default_tz)
+        return from_number(float(text), default_tz, naive)
+    return _parse_other(text, default_tz, naive)
 
 
-def _parse_other(text: str, default_tz: timezone) -> datetime:
+def _parse_other(text: str, default_tz: tzinfo, naive: Naive) -> datetime:
     m = _EXIF.match(text)
     if m:
-        return _plausible(datetime(*map(int, m.groups()), tzinfo=default_tz))
+        return _plausible(datetime(*map(int, m.groups()), tzinfo=_zone(default_tz, naive)))
     m = _CHINESE.match(text)
     if m:
         y, mo, d, h, mi, s = m.groups()
         sec = float(s or 0)
         try:
-            ts = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec), tzinfo=default_tz)
+            ts = datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(sec))
         except ValueError:
             raise SkipRecord(f"invalid date: {text[:40]!r}") from None
-        return _plausible(ts)
+        return _plausible(ts.replace(tzinfo=_zone(default_tz, naive)))
     m = _DMY.match(text)
     if m:
         a, b, y, h, mi, s = m.groups()
@@ -132,16 +164,17 @@ def _parse_other(text: str, default_tz: timezone) -> datetime:
         else:
             raise SkipRecord(f"ambiguous date (day/month order unknown): {text[:40]!r}")
         try:
-            return _plausible(datetime(int(y), month, day, int(h or 0), int(mi or 0), int(s or 0), tzinfo=default_tz))
+            ts = datetime(int(y), month, day, int(h or 0), int(mi or 0), int(s or 0))
         except ValueError:
             raise SkipRecord(f"invalid date: {text[:40]!r}") from None
+        return _plausible(ts.replace(tzinfo=_zone(default_tz, naive)))
     if len(text) == 30 and text.count(" ") == 5:
         return twitter_time(text)
     try:
         ts = email.utils.parsedate_to_datetime(text)
     except (TypeError, ValueError, IndexError):
         raise SkipRecord(f"unknown time format: {text[:40]!r}") from None
-    return _plausible(ts if ts.tzinfo else ts.replace(tzinfo=default_tz))
+    return _plausible(ts if ts.tzinfo else ts.replace(tzinfo=_zone(default_tz, naive)))
 
 
 SNOWFLAKE_EPOCH_MS = 1288834974657  # 2010-11-04T01:42:54.657Z

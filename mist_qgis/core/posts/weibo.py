@@ -13,7 +13,7 @@ import math
 from collections.abc import Mapping
 from itertools import chain
 
-from .columns import GUESSES, ColumnMapping, RowContext, guess_mapping, normalise, row_to_record
+from .columns import GUESSES, ColumnMapping, Reading, guess_mapping, normalise, row_to_record
 from .generic_csv import read_rows, usable
 from .ids import canonical_id, is_ascii_digits
 from .issues import NotAPostCollection, Note, Records, SkipRecord
@@ -35,7 +35,7 @@ WEIBO_GUESSES = dict(GUESSES)
 WEIBO_GUESSES.update({
     "post_id": ("mid", "id", "weibo_id", "微博id", "bid"),
     "time": ("created_at", "create_at", "date", "发布时间", "日期", "时间"),
-    "text": ("text", "微博正文", "正文", "content", "内容"),
+    "text": ("text", "微博正文", "微博内容", "博文", "正文", "content", "内容"),
     "author": ("screen_name", "用户昵称", "nickname", "user_id", "用户id"),
     "media_url": ("pics", "原始图片url", "pictures", "pic_urls", "image_urls", "图片", "media_url"),
     "lon": ("lon", "lng", "longitude", "x_wgs84", "经度"),
@@ -61,17 +61,18 @@ def _strip_mid_tab(mid_index: int | None):
     return fix
 
 
-def read_weibo(src: Source, overrides: Mapping[str, str] | None = None) -> Records:
+def read_weibo(src: Source, overrides: Mapping[str, str] | None = None, reading: Reading | None = None) -> Records:
     probe = open_table(src) if src.path.suffix.lower() in XLSX_SUFFIXES else None
     header = probe.header if probe else _header_only(src)
     mid_index = next((i for i, h in enumerate(header) if normalise(h) == "mid"), None)
     table = probe or open_table(src, fix_row=_strip_mid_tab(mid_index))
     mapping = guess_mapping(table.header, overrides, WEIBO_GUESSES)
+    reading = reading or Reading()
     if is_smmd_table(table.header):
-        return _read_smmd(src, table, mapping)
+        return _read_smmd(src, table, mapping, reading)
     if not usable(mapping):
         raise NotAPostCollection(f"{src.path.name}: no Weibo text, picture or location column found")
-    return read_rows(src, mapping, table.rows, RowContext(platform=PLATFORM, default_tz=CHINA), _weibo_fields)
+    return read_rows(src, mapping, table.rows, reading.context(PLATFORM, CHINA), _weibo_fields)
 
 
 def _header_only(src: Source) -> list[str]:
@@ -101,7 +102,7 @@ def _weibo_fields(rec: PostRecord) -> PostRecord:
     return rec
 
 
-def _read_smmd(src: Source, table, mapping: ColumnMapping) -> Records:
+def _read_smmd(src: Source, table, mapping: ColumnMapping, reading: Reading) -> Records:
     """The coarse-location table: one candidate place per row, geocoded from the post's text."""
     cols = {normalise(h): h for h in table.header}
     mid_col, loc_col, conf_col = cols["mid"], cols.get("st_loc") or cols.get("ts_loc"), cols.get("confidence")
@@ -109,7 +110,8 @@ def _read_smmd(src: Source, table, mapping: ColumnMapping) -> Records:
     mapping.fields.pop("post_id", None)
     if "date" in cols:
         mapping.fields["time"] = cols["date"]
-    ctx = RowContext(platform=PLATFORM, default_tz=CHINA, default_geo_source="geocoded")
+    # its X_WGS84/Y_WGS84 columns say their CRS: the CRS option does not apply
+    ctx = Reading(naive_tz=reading.naive_tz).context(PLATFORM, CHINA, "geocoded")
     name = src.name
 
     def parse(line: int, values: dict) -> PostRecord:
@@ -128,7 +130,7 @@ def _read_smmd(src: Source, table, mapping: ColumnMapping) -> Records:
             if confidence is not None and math.isfinite(confidence):
                 rec.geo_accuracy_m = float(CONFIDENCE_BUFFER_M.get(int(confidence), 5000)) \
                     if confidence.is_integer() else 5000.0
-        return rec
+        return ctx.noted(rec)
 
     note = Note(name, 1, "MIST-SMMD coarse-location table: one post per (mid, standardized place)")
     return Records(name, chain([note], table.rows), parse)

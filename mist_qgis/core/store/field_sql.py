@@ -8,6 +8,7 @@ import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 
+from ..stage import MediaStatus, Status
 from .store import Store, utc_now
 
 
@@ -20,17 +21,18 @@ def photos_of_posts(store: Store, post_fids: Iterable[int]) -> list[sqlite3.Row]
     return store.query(
         "SELECT m.fid, m.post_fid, m.sha256, m.cache_path, p.post_id FROM media m JOIN posts p "
         "ON p.fid = m.post_fid WHERE m.post_fid IN (SELECT CAST(value AS INTEGER) FROM json_each(?)) "
-        "AND m.status = 'ok' AND m.kind = 'photo' "
+        "AND m.status = ? AND m.kind = 'photo' "
         "AND m.cache_path IS NOT NULL AND m.sha256 IS NOT NULL AND m.duplicate_of IS NULL "
         "ORDER BY p.verified_at DESC, m.post_fid, m.position",
-        (json.dumps(fids),),
+        (json.dumps(fids), MediaStatus.OK),
     )
 
 
 def latest_inundation(store: Store) -> tuple[Path | None, Path | None]:
     """(depth GeoTIFF, extent GeoPackage) written by the latest finished inundation run, when
     they are still on disk."""
-    rows = store.query("SELECT parameters FROM runs WHERE kind = 'inundation' AND status = 'done' ORDER BY fid DESC")
+    rows = store.query("SELECT parameters FROM runs WHERE kind = 'inundation' AND status = ? ORDER BY fid DESC",
+                       (Status.DONE,))
     for row in rows:
         try:
             out = Path(json.loads(row[0]).get("out") or "")
@@ -67,8 +69,8 @@ def mark_media_cached(conn: sqlite3.Connection, post_fid: int, cache_path: str, 
                       height: int, size: int, content_type: str, exif_json: str | None) -> int:
     """Record a returned photo as fetched (it is already in the cache); returns its media fid."""
     conn.execute(
-        "UPDATE media SET cache_path = ?, sha256 = ?, status = 'ok', width = ?, height = ?, bytes = ?, "
+        "UPDATE media SET cache_path = ?, sha256 = ?, status = ?, width = ?, height = ?, bytes = ?, "
         "content_type = ?, fetched_at = ?, exif = ? WHERE post_fid = ? AND position = 0",
-        (cache_path, sha256, width, height, size, content_type, utc_now(), exif_json, post_fid),
+        (cache_path, sha256, MediaStatus.OK, width, height, size, content_type, utc_now(), exif_json, post_fid),
     )
     return int(conn.execute("SELECT fid FROM media WHERE post_fid = ? AND position = 0", (post_fid,)).fetchone()[0])

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .. import options
+from ..stage import MediaStatus
 from .store import Store
 
 DENSITY_KINDS = options.DENSITY_KINDS.names
@@ -60,9 +61,9 @@ def verified_flood_photos(store: Store, limit: int = 200) -> list[Path]:
     """Cached files of photos of verified flood posts, newest verification first."""
     rows = store.query(
         "SELECT m.cache_path FROM media m JOIN posts p ON p.fid = m.post_fid "
-        "WHERE p.verified = 'flood' AND m.status = 'ok' AND m.kind = 'photo' AND m.cache_path IS NOT NULL "
+        "WHERE p.verified = 'flood' AND m.status = ? AND m.kind = 'photo' AND m.cache_path IS NOT NULL "
         "AND m.duplicate_of IS NULL ORDER BY p.verified_at DESC, m.fid LIMIT ?",
-        (int(limit),),
+        (MediaStatus.OK, int(limit)),
     )
     return [store.media_file(r[0]) for r in rows]
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from ..geodesy import haversine_m
 from ..geoloc.records import CoarseLocation, PostToLocate, ReferenceRecord, ReferenceRow
-from ..stage import LocateStatus
+from ..stage import LocateStatus, MediaStatus
 from . import gpkg
 from .store import Store
 
@@ -124,14 +124,14 @@ def posts_to_locate(store: Store, matcher: str, mode: str, redo: bool = False,
     sql = (
         "SELECT p.fid, p.post_id, p.geom, p.geo_accuracy_m, p.orig_lon, p.orig_lat, m.fid AS media_fid, "
         "m.cache_path FROM posts p JOIN media m ON m.post_fid = p.fid "
-        f"WHERE p.geom IS {'' if unlocated else 'NOT '}NULL AND m.status = 'ok' AND m.cache_path IS NOT NULL "
+        f"WHERE p.geom IS {'' if unlocated else 'NOT '}NULL AND m.status = ? AND m.cache_path IS NOT NULL "
         "AND m.kind = 'photo'"
     )
-    params: list = []
+    params: list = [MediaStatus.OK]
     if not redo:
         sql += (" AND NOT EXISTS (SELECT 1 FROM geolocations g WHERE g.post_fid = p.fid AND g.matcher = ? "
-                "AND g.mode = ? AND g.status != 'failed')")
-        params += [matcher, mode]
+                "AND g.mode = ? AND g.status != ?)")
+        params += [matcher, mode, LocateStatus.FAILED]
     if post_fids is not None:
         sql += f" AND p.fid IN ({','.join(str(int(f)) for f in post_fids) or 'NULL'})"
     sql += " ORDER BY p.fid, m.position"

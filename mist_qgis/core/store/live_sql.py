@@ -9,6 +9,7 @@ import json
 import sqlite3
 from typing import Any
 
+from ..stage import MediaStatus
 from .store import Store
 
 
@@ -83,9 +84,9 @@ def live_counts(store: Store, flood_label: str) -> dict[str, int]:
         "(SELECT count(*) FROM posts WHERE cls_label IS NOT NULL), "
         "(SELECT count(*) FROM posts WHERE cls_label = ?), "
         "(SELECT count(*) FROM alerts WHERE status = 'open'), "
-        "(SELECT count(*) FROM media WHERE status = 'pending'), "
+        "(SELECT count(*) FROM media WHERE status = ?), "
         "(SELECT count(DISTINCT m.post_fid) FROM media m JOIN posts p ON p.fid = m.post_fid "
-        " WHERE m.status = 'ok' AND p.cls_label IS NULL)", (flood_label,))[0]
+        " WHERE m.status = ? AND p.cls_label IS NULL)", (flood_label, MediaStatus.PENDING, MediaStatus.OK))[0]
     keys = ("posts", "screened", "flood", "open_alerts", "to_fetch", "to_screen")
     return dict(zip(keys, (int(v) for v in row), strict=True))
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from ..geoloc.match_view import MatchSource
+from ..stage import LocateStatus
 from .store import Store, StoreError
 
 
@@ -18,8 +19,8 @@ def match_source(store: Store, post_fid: int) -> MatchSource | None:
         "JOIN posts p ON p.fid = g.post_fid LEFT JOIN media m ON m.fid = g.media_fid "
         'LEFT JOIN "references" r ON r.ref_uid = g.ref_uid LEFT JOIN runs ru ON ru.fid = g.run_fid '
         "WHERE g.post_fid = ? AND g.ref_uid IS NOT NULL AND g.media_fid IS NOT NULL "
-        "ORDER BY (g.ref_uid = p.match_ref) DESC, (g.status = 'moved') DESC, g.fid DESC LIMIT 1",
-        (int(post_fid),),
+        "ORDER BY (g.ref_uid = p.match_ref) DESC, (g.status = ?) DESC, g.fid DESC LIMIT 1",
+        (int(post_fid), LocateStatus.MOVED),
     )), None)
     if row is None:
         return None

@@ -87,15 +87,15 @@ def reset_for_retry(conn: sqlite3.Connection,
     or with private hosts now allowed)."""
     marks = ",".join("?" * len(statuses))
     cur = conn.execute(
-        f"UPDATE media SET status = 'pending', error = NULL WHERE status IN ({marks}) "
+        f"UPDATE media SET status = ?, error = NULL WHERE status IN ({marks}) "
         f"AND kind IN ({','.join('?' * len(FETCHABLE_KINDS))})",
-        (*statuses, *FETCHABLE_KINDS),
+        (MediaStatus.PENDING, *statuses, *FETCHABLE_KINDS),
     )
     return cur.rowcount
 
 
 def count_pending(store: Store) -> int:
-    return store.count("media", f"status = 'pending' AND kind IN {FETCHABLE_KINDS!r}")
+    return store.count("media", f"status = ? AND kind IN {FETCHABLE_KINDS!r}", (MediaStatus.PENDING,))
 
 
 def pending_media(store: Store, after_fid: int, limit: int, mapping_column: str | None = None) -> list[MediaTask]:
@@ -105,8 +105,8 @@ def pending_media(store: Store, after_fid: int, limit: int, mapping_column: str 
     rows = store.query(
         f"SELECT m.fid, m.post_fid, m.position, m.kind, m.url, m.source_path, p.post_id, p.platform, "
         f"{expr} AS mapped FROM media m JOIN posts p ON p.fid = m.post_fid "
-        f"WHERE m.status = 'pending' AND m.kind IN {FETCHABLE_KINDS!r} AND m.fid > ? ORDER BY m.fid LIMIT ?",
-        (*params, after_fid, limit),
+        f"WHERE m.status = ? AND m.kind IN {FETCHABLE_KINDS!r} AND m.fid > ? ORDER BY m.fid LIMIT ?",
+        (*params, MediaStatus.PENDING, after_fid, limit),
     )
     return [
         MediaTask(r["fid"], r["post_fid"], r["position"], r["kind"], r["url"], r["source_path"],
@@ -123,8 +123,8 @@ def fetched_by_url(store: Store, urls: Iterable[str]) -> dict[str, MediaResult]:
         chunk = urls[i:i + 500]
         rows = store.query(
             "SELECT url, sha256, cache_path, width, height, bytes, content_type, fetched_at, phash, exif "
-            f"FROM media WHERE status = 'ok' AND cache_path IS NOT NULL AND url IN ({','.join('?' * len(chunk))})",
-            chunk,
+            f"FROM media WHERE status = ? AND cache_path IS NOT NULL AND url IN ({','.join('?' * len(chunk))})",
+            (MediaStatus.OK, *chunk),
         )
         for r in rows:
             found.setdefault(r["url"], MediaResult(
@@ -140,13 +140,13 @@ def write_results(conn: sqlite3.Connection, results: Sequence[MediaResult]) -> N
         [(r.status, r.error, r.sha256, r.cache_path, r.width, r.height, r.bytes, r.content_type,
           r.fetched_at, r.phash, r.exif, r.fid) for r in results],
     )
-    set_post_photos(conn, [r.fid for r in results if r.status == "ok"])
+    set_post_photos(conn, [r.fid for r in results if r.status == MediaStatus.OK])
 
 
 def note_pending(conn: sqlite3.Connection, notes: Sequence[tuple[int, str]]) -> None:
     """Say why a row is still pending (e.g. no local file in offline mode) without failing it."""
-    conn.executemany("UPDATE media SET error = ? WHERE fid = ? AND status = 'pending'",
-                     [(reason, fid) for fid, reason in notes])
+    conn.executemany("UPDATE media SET error = ? WHERE fid = ? AND status = ?",
+                     [(reason, fid, MediaStatus.PENDING) for fid, reason in notes])
 
 
 def status_counts(store: Store) -> dict[str, int]:
@@ -163,8 +163,8 @@ def dedup_rows(store: Store) -> list[sqlite3.Row]:
     """Fetched photos and frames with a hash, in posting order (post time, then row)."""
     return store.query(
         "SELECT m.fid, m.phash, m.sha256, m.cache_path, m.duplicate_of FROM media m JOIN posts p ON p.fid = m.post_fid "
-        "WHERE m.status = 'ok' AND m.kind IN ('photo', 'frame') AND m.phash IS NOT NULL "
-        "ORDER BY p.timestamp IS NULL, p.timestamp, m.fid"
+        "WHERE m.status = ? AND m.kind IN ('photo', 'frame') AND m.phash IS NOT NULL "
+        "ORDER BY p.timestamp IS NULL, p.timestamp, m.fid", (MediaStatus.OK,)
     )
 
 
@@ -180,9 +180,10 @@ def videos_without_frames(store: Store) -> list[sqlite3.Row]:
     """Fetched videos whose frames have not been extracted yet (also a 'photo' that turned out
     to be a video when its bytes were sniffed)."""
     return store.query(
-        "SELECT fid, post_fid, cache_path FROM media WHERE status = 'ok' "
+        "SELECT fid, post_fid, cache_path FROM media WHERE status = ? "
         "AND (kind = 'video' OR (kind = 'photo' AND content_type LIKE 'video/%')) "
-        "AND cache_path IS NOT NULL AND (exif IS NULL OR json_extract(exif, '$.frames') IS NULL) ORDER BY fid"
+        "AND cache_path IS NOT NULL AND (exif IS NULL OR json_extract(exif, '$.frames') IS NULL) ORDER BY fid",
+        (MediaStatus.OK,),
     )
 
 
@@ -197,9 +198,9 @@ def add_frames(conn: sqlite3.Connection, video_fid: int, post_fid: int, frames: 
     for offset, f in enumerate(frames):
         cur = conn.execute(
             "INSERT INTO media (post_fid, position, kind, status, sha256, cache_path, width, height, bytes, "
-            "content_type, fetched_at, phash, exif) VALUES (?, ?, 'frame', 'ok', ?, ?, ?, ?, ?, 'image/jpeg', ?, ?, ?)",
-            (post_fid, start + offset, f.sha256, f.cache_path, f.width, f.height, f.bytes, f.fetched_at,
-             f.phash, f.origin),
+            "content_type, fetched_at, phash, exif) VALUES (?, ?, 'frame', ?, ?, ?, ?, ?, ?, 'image/jpeg', ?, ?, ?)",
+            (post_fid, start + offset, MediaStatus.OK, f.sha256, f.cache_path, f.width, f.height, f.bytes,
+             f.fetched_at, f.phash, f.origin),
         )
         fids.append(int(cur.lastrowid))
     conn.execute("UPDATE media SET exif = ? WHERE fid = ?",
@@ -216,9 +217,9 @@ def unlocated_exif_positions(store: Store) -> list[sqlite3.Row]:
     first photo first."""
     return store.query(
         "SELECT m.post_fid, m.exif FROM media m JOIN posts p ON p.fid = m.post_fid "
-        "WHERE p.geom IS NULL AND m.status = 'ok' AND m.kind = 'photo' AND m.exif IS NOT NULL "
+        "WHERE p.geom IS NULL AND m.status = ? AND m.kind = 'photo' AND m.exif IS NOT NULL "
         "AND json_extract(m.exif, '$.lat') IS NOT NULL AND json_extract(m.exif, '$.lon') IS NOT NULL "
-        "ORDER BY m.post_fid, m.position"
+        "ORDER BY m.post_fid, m.position", (MediaStatus.OK,)
     )
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from ..stage import MediaStatus
 from . import verify_sql
 
 if TYPE_CHECKING:
@@ -42,7 +43,9 @@ class VerifiedMedia:
     verified_at: str
 
 
-_OK_PHOTOS = "m.status = 'ok' AND m.kind = 'photo' AND m.cache_path IS NOT NULL"
+# fetched photos; the one placeholder takes OK_PHOTOS_PARAMS, ahead of any parameter after it
+_OK_PHOTOS = "m.status = ? AND m.kind = 'photo' AND m.cache_path IS NOT NULL"
+_OK_PHOTOS_PARAMS = (MediaStatus.OK,)
 
 
 def _pending_sql(table: str) -> str:
@@ -55,7 +58,7 @@ def _pending_sql(table: str) -> str:
 def count_photos_without(store: Store, table: str, model_tag: str) -> int:
     """How many fetched photos have no row in `table` ("predictions" or "embeddings") for a model."""
     _check_table(table)
-    return int(store.scalar(f"SELECT count(*) {_pending_sql(table)}", (model_tag,)))
+    return int(store.scalar(f"SELECT count(*) {_pending_sql(table)}", (*_OK_PHOTOS_PARAMS, model_tag)))
 
 
 def photos_without(
@@ -69,14 +72,15 @@ def photos_without(
     _check_table(table)
     rows = store.query(
         f"SELECT m.fid, m.post_fid, m.cache_path {_pending_sql(table)} AND m.fid > ? ORDER BY m.fid LIMIT ?",
-        (model_tag, after_fid, limit),
+        (*_OK_PHOTOS_PARAMS, model_tag, after_fid, limit),
     )
     return [MediaItem(r[0], r[1], r[2]) for r in rows]
 
 
 def ok_photos(store: Store, media_fids: Sequence[int] | None = None) -> list[MediaItem]:
     """Fetched photos, all or the given ones."""
-    rows = store.query(f"SELECT m.fid, m.post_fid, m.cache_path FROM media m WHERE {_OK_PHOTOS} ORDER BY m.fid")
+    rows = store.query(f"SELECT m.fid, m.post_fid, m.cache_path FROM media m WHERE {_OK_PHOTOS} ORDER BY m.fid",
+                       _OK_PHOTOS_PARAMS)
     items = [MediaItem(r[0], r[1], r[2]) for r in rows]
     if media_fids is not None:
         wanted = set(media_fids)
@@ -176,7 +180,8 @@ def verified_media(store: Store) -> list[VerifiedMedia]:
         FROM media m JOIN verifications v ON v.fid = {verify_sql.LATEST_VERIFICATION}
         WHERE {_OK_PHOTOS} AND m.post_fid IN (SELECT post_fid FROM verifications)
         ORDER BY m.fid
-        """
+        """,
+        _OK_PHOTOS_PARAMS,
     )
     return [
         VerifiedMedia(r["media_fid"], r["post_fid"], r["verdict"], r["water_depth_m"], r["note"], r["analyst"],
@@ -191,7 +196,7 @@ def post_texts_without_embedding(store: Store, model_tag: str) -> list[tuple[int
         f"SELECT m.fid, coalesce(p.text, '') FROM media m JOIN posts p ON p.fid = m.post_fid "
         f"WHERE {_OK_PHOTOS} AND NOT EXISTS "
         "(SELECT 1 FROM embeddings e WHERE e.media_fid = m.fid AND e.model = ?) ORDER BY m.fid",
-        (model_tag,),
+        (*_OK_PHOTOS_PARAMS, model_tag),
     )
     return [(r[0], r[1]) for r in rows]
 

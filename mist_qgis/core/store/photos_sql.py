@@ -12,6 +12,8 @@ import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..stage import MediaStatus
+
 
 def media_dir_of(conn: sqlite3.Connection) -> Path:
     """The store's photo cache (`<store>.media/`), from the file the connection has open; a team
@@ -26,9 +28,9 @@ def set_post_photos(conn: sqlite3.Connection, media_fids: Sequence[int] | None =
     """Point each post's `photo` field (what the map tip and the attribute form show) at the local
     cached copy of its first fetched photo (a video's first frame when it has no photo). Posts
     of the given photos, or every post with a cached photo; never a URL."""
-    where = ("fid IN (SELECT post_fid FROM media WHERE status = 'ok' AND cache_path IS NOT NULL "
+    where = ("fid IN (SELECT post_fid FROM media WHERE status = :ok AND cache_path IS NOT NULL "
              "AND kind IN ('photo', 'frame'))")
-    params: dict[str, object] = {"dir": media_dir_of(conn).as_posix()}
+    params: dict[str, object] = {"dir": media_dir_of(conn).as_posix(), "ok": MediaStatus.OK}
     if media_fids is not None:
         if not media_fids:
             return 0
@@ -39,7 +41,7 @@ def set_post_photos(conn: sqlite3.Connection, media_fids: Sequence[int] | None =
         f"""
         UPDATE posts SET photo = (
             SELECT :dir || '/' || m.cache_path FROM media m
-            WHERE m.post_fid = posts.fid AND m.status = 'ok' AND m.cache_path IS NOT NULL
+            WHERE m.post_fid = posts.fid AND m.status = :ok AND m.cache_path IS NOT NULL
               AND m.kind IN ('photo', 'frame') AND coalesce(m.content_type, '') NOT LIKE 'video/%'
             ORDER BY m.kind = 'frame', m.position, m.fid LIMIT 1)
         WHERE {where}

@@ -13,6 +13,8 @@ import os
 import socket
 import sqlite3
 
+from ..stage import Status
+
 INTERRUPTED = "interrupted: the process running it ended before it finished"
 
 
@@ -60,7 +62,7 @@ def interrupted_runs(conn: sqlite3.Connection) -> list[int]:
         return []  # a store kept at an older schema version (migration tests)
     host, _ = this_process()
     candidates = conn.execute(
-        "SELECT fid, pid FROM runs WHERE status = 'running' AND host = ? AND pid IS NOT NULL", (host,)
+        "SELECT fid, pid FROM runs WHERE status = ? AND host = ? AND pid IS NOT NULL", (Status.RUNNING, host)
     ).fetchall()
     return [fid for fid, pid in candidates if not process_alive(int(pid))]
 
@@ -75,7 +77,7 @@ def close_interrupted_runs(conn: sqlite3.Connection, fids: list[int]) -> None:
         message = INTERRUPTED + (f"; {posts} posts were committed: import the same files again to complete it"
                                  if posts else "")
         conn.execute(
-            "UPDATE runs SET status = 'failed', finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
-            "counts = ?, message = ? WHERE fid = ? AND status = 'running'",
-            (json.dumps(counts, sort_keys=True), message, fid),
+            "UPDATE runs SET status = ?, finished_at = strftime('%Y-%m-%dT%H:%M:%fZ','now'), "
+            "counts = ?, message = ? WHERE fid = ? AND status = ?",
+            (Status.FAILED, json.dumps(counts, sort_keys=True), message, fid, Status.RUNNING),
         )

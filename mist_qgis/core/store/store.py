@@ -17,7 +17,7 @@ from typing import Any
 
 from ..errors import MistError
 from ..posts.record import PostRecord
-from ..stage import StageResult, Status
+from ..stage import MediaStatus, StageResult, Status
 from . import gpkg, rtree_bulk
 from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, post_row
 from .runs import close_interrupted_runs, interrupted_runs, this_process
@@ -449,7 +449,7 @@ def _repoint_photos(conn: sqlite3.Connection) -> None:
     # one fetched photo's post (the status index finds it at once), not a scan of the posts
     row = conn.execute(
         "SELECT p.photo FROM media m JOIN posts p ON p.fid = m.post_fid "
-        "WHERE m.status = 'ok' AND m.cache_path IS NOT NULL AND p.photo LIKE '%.media/%' LIMIT 1"
+        "WHERE m.status = ? AND m.cache_path IS NOT NULL AND p.photo LIKE '%.media/%' LIMIT 1", (MediaStatus.OK,)
     ).fetchone()
     if row is not None and not str(row[0]).startswith(media_dir_of(conn).as_posix() + "/"):
         with write_transaction(conn):

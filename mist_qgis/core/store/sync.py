@@ -17,11 +17,11 @@ back on the next push next to the ones that came from the team store.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import MistError
+from ..stage import IsCancelled, MediaStatus, Progress, Status, run_stage
 from .post_rows import PostRow
 from .store import Store, StoreError
 
@@ -118,37 +118,36 @@ class CopySummary:
 
 def copy_posts(
     source: Store, dest: Store, selection: Selection | None = None, kind: str = "push",
-    progress: Callable[[float], None] | None = None, is_canceled: Callable[[], bool] | None = None,
+    progress: Progress | None = None, is_cancelled: IsCancelled | None = None,
 ) -> CopySummary:
     """Copy the selected posts with their photos and verdicts from `source` into `dest`, one
-    transaction per batch of posts (a stopped copy resumes: the next one skips what landed)."""
+    transaction per batch of posts (a stopped copy resumes: the next one skips what landed).
+    The copy is a run of `dest`; `progress(percent)`, and a cancel stops between batches."""
     summary = CopySummary()
     selection = selection or Selection()
     where, params = selection.where()
     total = max(1, _count(source, where, params))
-    summary.run_id = dest.start_run(kind, {"from": source.target, "extent": selection.extent,
-                                           "since": selection.since, "until": selection.until})
-    status, message = "done", ""
-    try:
+    parameters = {"from": source.target, "extent": selection.extent, "since": selection.since,
+                  "until": selection.until}
+    with run_stage(dest, kind, parameters, progress, is_cancelled) as run:
+        summary.run_id = run.run_id
         after, done = 0, 0
         while True:
-            if is_canceled is not None and is_canceled():
-                status = "cancelled"
+            if run.cancelled():
+                run.status = Status.CANCELLED
                 break
             posts = source.query(f"SELECT {_POST_COLUMNS} FROM posts p WHERE {where} AND p.fid > ? "
                                  f"ORDER BY p.fid LIMIT ?", (*params, after, BATCH))
             if not posts:
                 break
             after = int(posts[-1]["fid"])
-            _copy_batch(source, dest, posts, summary)
+            try:
+                _copy_batch(source, dest, posts, summary)
+            finally:
+                run.counts = summary.as_counts()
             done += len(posts)
-            if progress is not None:
-                progress(min(1.0, done / total))
-    except BaseException as exc:
-        status, message = "failed", str(exc)
-        dest.finish_run(summary.run_id, status, summary.as_counts(), message)
-        raise
-    dest.finish_run(summary.run_id, status, summary.as_counts(), message)
+            run.show(done / total)
+        run.counts = summary.as_counts()
     return summary
 
 
@@ -186,7 +185,7 @@ def _copy_batch(source: Store, dest: Store, posts: list, summary: CopySummary) -
                 continue
             conn.execute("INSERT OR IGNORE INTO media (post_fid, position, kind, url, source_path) "
                          "VALUES (?, ?, ?, ?, ?)", (post, m["position"], m["kind"], m["url"], m["source_path"]))
-            if m["sha256"] is None or m["status"] != "ok":
+            if m["sha256"] is None or m["status"] != MediaStatus.OK:
                 continue
             cur = conn.execute(
                 f"UPDATE media SET {', '.join(f'{c} = ?' for c in _RESULT_FIELDS)} "

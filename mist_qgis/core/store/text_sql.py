@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from .. import options
+from ..stage import MediaStatus
 
 if TYPE_CHECKING:
     import numpy as np
@@ -148,8 +149,11 @@ def set_summaries(conn: sqlite3.Connection, rows: Iterable[tuple[int, str | None
 
 
 def analyst_labels(store: Store) -> dict[int, tuple[str, ...]]:
-    """post fid -> the categories analysts gave it (the training labels of text heads)."""
-    out: dict[int, list[str]] = {}
+    """post fid -> the categories analysts gave it (the training labels of text heads). An analyst's
+    "none of these" is an empty tuple: a negative for every category (a post with no text has no
+    features, so it never becomes one)."""
+    out: dict[int, list[str]] = {fid: [] for (fid,) in store.query(
+        "SELECT fid FROM posts WHERE text_category_source = 'analyst' ORDER BY fid")}
     for fid, cat in store.query(
         "SELECT post_fid, category FROM post_categories WHERE source = 'analyst' ORDER BY post_fid, fid"
     ):
@@ -158,7 +162,7 @@ def analyst_labels(store: Store) -> dict[int, tuple[str, ...]]:
 
 
 def analyst_labelled_posts(store: Store) -> set[int]:
-    return {r[0] for r in store.query("SELECT DISTINCT post_fid FROM post_categories WHERE source = 'analyst'")}
+    return set(analyst_labels(store))
 
 
 def post_categories(store: Store, post_fid: int) -> list[sqlite3.Row]:
@@ -177,8 +181,8 @@ def media_text_features(
     import numpy as np
 
     rows = store.query(
-        "SELECT m.fid, m.post_fid FROM media m WHERE m.status = 'ok' AND m.kind = 'photo' "
-        "AND m.cache_path IS NOT NULL ORDER BY m.fid"
+        "SELECT m.fid, m.post_fid FROM media m WHERE m.status = ? AND m.kind = 'photo' "
+        "AND m.cache_path IS NOT NULL ORDER BY m.fid", (MediaStatus.OK,)
     )
     if media_fids is not None:
         wanted = set(int(f) for f in media_fids)
@@ -190,3 +194,56 @@ def media_text_features(
     pairs = [(r[0], where[r[1]]) for r in rows if r[1] in where]
     return (np.array([m for m, _ in pairs], dtype=np.int64),
             matrix[[i for _, i in pairs]].toarray().astype(np.float32))
+
+
+# -- analysts categorising posts without photos (the Verify dock's text mode) -----------------------
+
+_TEXT_ONLY = "NOT EXISTS (SELECT 1 FROM media m0 WHERE m0.post_fid = p.fid)"
+_NOT_BY_ANALYST = "coalesce(p.text_category_source, '') != 'analyst'"
+
+
+def text_only_terms(terms: list[str], uncategorised: bool) -> list[str]:
+    """The queue filter's terms on posts, narrowed to posts without photos (and, when asked, to
+    those no analyst has categorised yet)."""
+    return [*terms, _TEXT_ONLY, *([_NOT_BY_ANALYST] if uncategorised else [])]
+
+
+def text_only_page(store: Store, terms: list[str], params: dict, after_fid: int, limit: int) -> list[sqlite3.Row]:
+    """A keyset page (fid order) of posts without photos that pass `terms` (see `text_only_terms`)."""
+    where = " AND ".join(f"({t})" for t in [*terms, "p.fid > :after_fid"])
+    return store.query(
+        "SELECT p.fid, p.post_id, p.platform, p.timestamp, p.text, p.url, p.geom, p.text_categories, "
+        f"p.text_category_source, p.text_confidence FROM posts p WHERE {where} ORDER BY p.fid LIMIT :page_limit",
+        {**params, "after_fid": int(after_fid), "page_limit": int(limit)},
+    )
+
+
+def text_only_count(store: Store, terms: list[str], params: dict) -> int:
+    where = " AND ".join(f"({t})" for t in terms) or "1 = 1"
+    return int(store.query(f"SELECT count(*) FROM posts p WHERE {where}", params)[0][0])
+
+
+def posts_only(store: Store) -> bool:
+    """Posts, and not one photo among them (a posts-only collection); no full count of either."""
+    return bool(store.query("SELECT EXISTS (SELECT 1 FROM posts) AND NOT EXISTS (SELECT 1 FROM media)")[0][0])
+
+
+def category_state(store: Store, post_fid: int) -> tuple[list[tuple[str, str | None]], tuple]:
+    """A post's analyst categories (category, analyst) and its summary fields, to restore on undo."""
+    rows = store.query("SELECT category, analyst FROM post_categories WHERE post_fid = ? AND source = 'analyst' "
+                       "ORDER BY fid", (post_fid,))
+    summary = store.query("SELECT text_categories, text_category_source, text_confidence FROM posts WHERE fid = ?",
+                          (post_fid,))
+    return [(r[0], r[1]) for r in rows], (tuple(summary[0]) if summary else (None, None, None))
+
+
+def restore_category_state(conn: sqlite3.Connection, post_fid: int, rows: Sequence[tuple[str, str | None]],
+                           summary: tuple) -> None:
+    """Put back what `category_state` read (the analyst rows and the summary fields)."""
+    conn.execute("DELETE FROM post_categories WHERE post_fid = ? AND source = 'analyst'", (post_fid,))
+    conn.executemany(
+        "INSERT INTO post_categories (post_fid, category, source, score, analyst) VALUES (?, ?, 'analyst', 1.0, ?)",
+        [(post_fid, c, a) for c, a in rows],
+    )
+    conn.execute("UPDATE posts SET text_categories = ?, text_category_source = ?, text_confidence = ? WHERE fid = ?",
+                 (*summary, post_fid))

@@ -55,12 +55,13 @@ def keyword_f1(posts: Sequence[LabelledPost], categories: Sequence[Category] = D
 
 def head_f1(
     posts: Sequence[LabelledPost], feature_set: str, categories: Sequence[Category] = DEFAULT_CATEGORIES,
-    seed: int = 0, c: float | None = None,
+    seed: int = 0, c: float | None = None, encoder: str | Path | None = None,
 ) -> dict[str, float]:
-    """F1 per category of heads scored on folds they were not trained on."""
+    """F1 per category of heads scored on folds they were not trained on (`encoder`: the text
+    encoder of the multilingual set, see `features.encoder_path`)."""
     import numpy as np
 
-    x = head_input(featurize([normalize(p.text) for p in posts], feature_set), feature_set)
+    x = head_input(featurize([normalize(p.text) for p in posts], feature_set, encoder), feature_set)
     folds = np.array([p.fold for p in posts])
     names = [c.name for c in categories]
     predicted = np.zeros((len(posts), len(names)), dtype=bool)
@@ -79,10 +80,10 @@ def macro(scores: dict[str, float]) -> float:
 
 def compare(
     posts: Sequence[LabelledPost], feature_sets: Sequence[str] = ("char-ngram", "minilm"),
-    categories: Sequence[Category] = DEFAULT_CATEGORIES,
+    categories: Sequence[Category] = DEFAULT_CATEGORIES, encoder: str | Path | None = None,
 ) -> dict[str, dict[str, float]]:
     """{feature set or "keyword rules": {category: F1}}."""
     table = {KEYWORDS: keyword_f1(posts, categories)}
     for fs in feature_sets:
-        table[fs] = head_f1(posts, fs, categories)
+        table[fs] = head_f1(posts, fs, categories, encoder=encoder)
     return table

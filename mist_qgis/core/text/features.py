@@ -5,8 +5,10 @@ Three feature sets, chosen per store and head:
   alike), L2-normalised, 2**12 buckets. No model file, microseconds per post.
 - `minilm`: the English all-MiniLM-L6-v2 sentence embedding through MIST's text-embedding entry
   point (`core/models/text.py`), whatever backend that runs on.
-- `multilingual`: a multilingual sentence encoder the user supplies as a local folder (an XLM-R or
-  multilingual MiniLM export), through the same entry point; nothing is fetched.
+- `multilingual`: a text encoder from the model registry, by its card (`mist.task`
+  "text-encoder"): the one named, or else the first whose card lists several languages (a
+  multilingual MiniLM or XLM-R export the user carded with models/text_encoder_card.py); nothing
+  is fetched. Features are stored under the encoder's tag (id@version).
 
 Which one serves English and Chinese is measured by `scripts/evaluate_text.py` (README).
 """
@@ -25,6 +27,9 @@ if TYPE_CHECKING:
     import numpy as np
     from scipy import sparse
 
+    from ..models.card import ModelCard
+    from ..models.registry import ModelRegistry
+
 FEATURE_SETS = options.TEXT_FEATURE_SETS.names
 DEFAULT_FEATURE_SET = options.TEXT_FEATURE_SETS.default
 NGRAM_DIM = 2 ** 12
@@ -36,22 +41,45 @@ class TextFeatureError(MistError, ValueError):
     """A feature set cannot be computed (unknown name, missing encoder folder)."""
 
 
-def feature_tag(feature_set: str, model_dir: str | Path | None = None) -> str:
-    """The model tag features of a set are stored and matched under (heads record it)."""
+def is_multilingual(card: ModelCard) -> bool:
+    """An encoder whose card lists more than one language (or "mul", ISO 639's code for many)."""
+    return len(set(card.languages)) > 1 or "mul" in card.languages
+
+
+def encoder_path(
+    feature_set: str, encoder: str | Path | None = None, registry: ModelRegistry | None = None,
+) -> Path | None:
+    """The text encoder file a feature set reads (None for char n-grams): `minilm` the registry's
+    all-MiniLM-L6-v2, `multilingual` the encoder named (id, id@version, .onnx path or folder) or
+    else the registry's first multilingual one. A clear error says what is missing."""
+    from ..models.text import resolve_text_encoder, text_encoders
+
+    if feature_set == "char-ngram":
+        return None
+    if feature_set == "minilm":
+        return resolve_text_encoder(None, registry).path
+    if feature_set == "multilingual":
+        if encoder:
+            return resolve_text_encoder(encoder, registry).path
+        found = [e for e in text_encoders(registry) if is_multilingual(e.card)]
+        if not found:
+            raise TextFeatureError(
+                "the multilingual feature set needs a multilingual sentence encoder (an XLM-R or multilingual "
+                "MiniLM export carded with models/text_encoder_card.py) in the model folders, or an encoder named; "
+                "none was found"
+            )
+        return found[0].path
+    raise TextFeatureError(f"unknown text feature set {feature_set!r} ({', '.join(FEATURE_SETS)})")
+
+
+def feature_tag(feature_set: str, encoder: str | Path | None = None, registry: ModelRegistry | None = None) -> str:
+    """The model tag features of a set are stored and matched under (heads record it): the
+    encoder's card tag, or the char n-gram tag."""
     if feature_set == "char-ngram":
         return CHAR_NGRAM_TAG
-    if feature_set == "minilm":
-        from ..models.text import TEXT_MODEL_TAG
+    from ..models.runtime import read_card
 
-        return TEXT_MODEL_TAG
-    if feature_set == "multilingual":
-        if not model_dir or not Path(model_dir).is_dir():
-            raise TextFeatureError(
-                "the multilingual feature set needs the folder of a multilingual sentence encoder "
-                "(an XLM-R or multilingual MiniLM export); none was given or it does not exist"
-            )
-        return f"multilingual:{Path(model_dir).name}@1"
-    raise TextFeatureError(f"unknown text feature set {feature_set!r} ({', '.join(FEATURE_SETS)})")
+    return read_card(encoder_path(feature_set, encoder, registry)).tag
 
 
 def hash_ngrams(texts: Sequence[str], dim: int = NGRAM_DIM, ngram_range: tuple[int, int] = NGRAM_RANGE):
@@ -103,16 +131,18 @@ def hash_ngrams(texts: Sequence[str], dim: int = NGRAM_DIM, ngram_range: tuple[i
 
 
 def featurize(
-    texts: Sequence[NormalizedText], feature_set: str = DEFAULT_FEATURE_SET, model_dir: str | Path | None = None,
+    texts: Sequence[NormalizedText], feature_set: str = DEFAULT_FEATURE_SET, encoder: str | Path | None = None,
 ) -> sparse.csr_matrix | np.ndarray:
-    """Feature rows for normalised texts: CSR for char n-grams, dense float32 for encoders."""
-    feature_tag(feature_set, model_dir)  # validates the name and folder
+    """Feature rows for normalised texts: CSR for char n-grams, dense float32 for encoders.
+
+    `encoder` is what `encoder_path` takes; pass the path it returned to skip the look-up per call."""
     clean = [t.text for t in texts]
     if feature_set == "char-ngram":
         return hash_ngrams(clean)
     from ..models.text import embed_texts
 
-    return embed_texts(clean, model_dir if feature_set == "multilingual" else None)
+    path = encoder if encoder and str(encoder).endswith(".onnx") else encoder_path(feature_set, encoder)
+    return embed_texts(clean, path)
 
 
 def head_input(rows: sparse.csr_matrix | np.ndarray, feature_set: str) -> sparse.csr_matrix | np.ndarray:

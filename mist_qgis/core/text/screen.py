@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..store import text_sql as sql
 from .categories import Category, keyword_labels, load_categories
-from .features import DEFAULT_FEATURE_SET, dense, feature_tag, featurize, head_input
+from .features import DEFAULT_FEATURE_SET, dense, encoder_path, feature_tag, featurize, head_input
 from .normalize import normalize
 
 if TYPE_CHECKING:
@@ -69,7 +69,7 @@ def _page_rows(ids, norms, heads: LoadedTextHeads | None, probs, categories: Seq
 
 def score_texts(
     texts: Sequence[str], heads: LoadedTextHeads | None, feature_set: str = DEFAULT_FEATURE_SET,
-    model_dir: str | Path | None = None,
+    encoder: str | Path | None = None,
 ):
     """Normalise texts, featurise those with text, run the heads on them.
 
@@ -79,14 +79,14 @@ def score_texts(
     keep = [i for i, n in enumerate(norms) if n.has_text]
     if not keep:
         return norms, keep, None, None
-    rows = featurize([norms[i] for i in keep], feature_set, model_dir)
+    rows = featurize([norms[i] for i in keep], feature_set, encoder)
     probs = heads.probabilities(dense(rows)) if heads is not None else None
     return norms, keep, rows, probs
 
 
 def screen_texts(
     store: Store, feature_set: str = DEFAULT_FEATURE_SET, heads_dir: str | Path | None = None,
-    model_dir: str | Path | None = None, is_cancelled: IsCancelled | None = None, progress: Progress | None = None,
+    encoder: str | Path | None = None, is_cancelled: IsCancelled | None = None, progress: Progress | None = None,
     page: int = PAGE, allow_no_skill: bool = False,
 ) -> TextScreenResult:
     """Screen the text of every post of a store (resumable: a rerun recomputes and replaces).
@@ -96,7 +96,7 @@ def screen_texts(
     from ..stage import Status, run_stage
     from .heads import load_text_heads
 
-    tag = feature_tag(feature_set, model_dir)
+    encoder, tag = _encoder(feature_set, encoder)
     heads = load_text_heads(heads_dir, tag, allow_no_skill) if heads_dir else None
     warnings = [f"screened with a head without skill: {r}" for r in heads.no_skill] if heads else []
     categories = load_categories(store)
@@ -114,7 +114,7 @@ def screen_texts(
             if run.cancelled():
                 run.status = Status.CANCELLED
                 break
-            norms, keep, rows, probs = score_texts([p.text for p in posts], heads, feature_set, model_dir)
+            norms, keep, rows, probs = score_texts([p.text for p in posts], heads, feature_set, encoder)
             ids = [posts[i].post_fid for i in keep]
             kept = [norms[i] for i in keep]
             kw_rows, head_rows, summaries = _page_rows(ids, kept, heads, probs, categories)
@@ -150,6 +150,12 @@ def screen_texts(
     return TextScreenResult(run_id, str(run.status), tag, counts, per_category, warnings)
 
 
+def _encoder(feature_set: str, encoder: str | Path | None) -> tuple[Path | None, str]:
+    """The encoder file a run reads (looked up once per run) and the tag its features go under."""
+    path = encoder_path(feature_set, encoder)
+    return path, feature_tag(feature_set, path)
+
+
 def _blobs(ids: Sequence[int], rows):
     if hasattr(rows, "tocsr"):
         rows = rows.tocsr()
@@ -162,10 +168,10 @@ def _blobs(ids: Sequence[int], rows):
 
 
 def compute_post_features(store: Store, feature_set: str = DEFAULT_FEATURE_SET,
-                          model_dir: str | Path | None = None) -> int:
+                          encoder: str | Path | None = None) -> int:
     """Text features for posts with text that have none of this set yet (categories untouched);
     returns how many were written."""
-    tag = feature_tag(feature_set, model_dir)
+    encoder, tag = _encoder(feature_set, encoder)
     done = 0
     for posts in sql.iter_post_texts(store):
         have = sql.feature_post_fids(store, tag, posts[0].post_fid, posts[-1].post_fid)
@@ -174,7 +180,7 @@ def compute_post_features(store: Store, feature_set: str = DEFAULT_FEATURE_SET,
         keep = [i for i, n in enumerate(norms) if n.has_text]
         if not keep:
             continue
-        rows = featurize([norms[i] for i in keep], feature_set, model_dir)
+        rows = featurize([norms[i] for i in keep], feature_set, encoder)
         with store.batch() as conn:
             sql.write_features(conn, tag, rows.shape[1], _blobs([todo[i].post_fid for i in keep], rows))
         done += len(keep)
@@ -198,7 +204,7 @@ class TextHeadsResult:
 
 
 def train_text_heads(
-    store: Store, out_dir: str | Path, feature_set: str = DEFAULT_FEATURE_SET, model_dir: str | Path | None = None,
+    store: Store, out_dir: str | Path, feature_set: str = DEFAULT_FEATURE_SET, encoder: str | Path | None = None,
     kind: str = "logreg", folds: int | None = None, seed: int = 0,
 ) -> TextHeadsResult:
     """Train one head per category from the analysts' post categories and export them.
@@ -207,7 +213,7 @@ def train_text_heads(
     from ..stage import run_stage
     from .heads import category_metrics, export_category_heads, macro_f1, train_category_heads
 
-    tag = feature_tag(feature_set, model_dir)
+    encoder, tag = _encoder(feature_set, encoder)
     with run_stage(store, "train_text_head", {"features": tag, "kind": kind}) as run:
         labels = sql.analyst_labels(store)
         fids, matrix = sql.load_features(store, tag, list(labels))
