@@ -19,7 +19,7 @@ QGIS ?= 3.40
 ON_QGIS := scripts/qgis_env.sh $(QGIS)
 QM := $(TS:.ts=.qm)
 
-.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-matchers bench-team-import bench-team-verify bench-live bench-text demo demo-team sample screenshots clean
+.PHONY: setup test test-all test-qgis322 test-install wheelhouse runtime-size qt6-check lint ts qm package deploy install-models qgis bench bench-store bench-rasters models bench-models bench-verify bench-media bench-decode-memory bench-import bench-geoloc bench-matchers bench-team-import bench-team-verify bench-live bench-text demo demo-team sample screenshots screenshot-team clean
 
 setup:
 	bash scripts/setup.sh
@@ -147,6 +147,11 @@ sample:
 screenshots: package
 	$(PY) scripts/screenshots.py --out docs/img
 	$(PY) scripts/field_screenshot.py --out docs/img
+
+# Two analysts' Verify docks on a team store (a throwaway PostgreSQL cluster; `make demo` first).
+screenshot-team:
+	$(PY) -m tests.helpers.pgcluster -- xvfb-run -a -s "-screen 0 1920x1080x24" \
+	    $(ON_QGIS) $(PY) scripts/screenshot_team.py --store '{PG}'
 
 bench-models:
 	$(PY) bench/bench_models.py

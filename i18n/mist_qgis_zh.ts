@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="162"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="187"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -509,52 +509,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="96"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="105"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="131"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="131"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="154"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="144"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="167"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="148"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="171"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="176"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="156"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="179"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="159"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="184"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="160"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="185"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="166"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="191"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,12 +599,12 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="265"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="310"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="186"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
@@ -614,32 +614,32 @@
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="245"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="290"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="252"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="297"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="255"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="300"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="256"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="301"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="325"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="390"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="354"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="432"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
@@ -649,82 +649,82 @@
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="444"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="530"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="444"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="530"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="459"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="553"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="467"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="555"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="481"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="511"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="601"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="562"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="562"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="564"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="564"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="566"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="662"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="662"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="573"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="666"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="593"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="688"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,37 +774,37 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="683"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="776"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="687"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="780"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="81"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="91"/>
         <source>The verdict could not be saved: {error}</source>
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="699"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="808"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="727"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="837"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="124"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="134"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="756"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="865"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -834,17 +834,17 @@
         <translation>判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="59"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="53"/>
         <source>MIST posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="61"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="55"/>
         <source>Cannot open the posts of store {path}</source>
         <translation>无法打开数据库 {path} 中的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="76"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="66"/>
         <source>Cannot load the posts style: {message}</source>
         <translation>无法加载帖子样式：{message}</translation>
     </message>
@@ -904,37 +904,37 @@
         <translation>导入帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="34"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="33"/>
         <source>Geolocation</source>
         <translation>地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="97"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="88"/>
         <source>Import reference imagery</source>
         <translation>导入参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="99"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="90"/>
         <source>Adds ground-level reference photos with known position and heading to the store&apos;s &apos;references&apos; layer (drawn as heading arrows): a CSV with id, lon, lat, heading, path; a MIST-SMMD street-view folder (csv_files/success.csv and downloadPic/); a GeoJSON or GeoJSON-seq of points with an image path property; or a folder of geotagged photos (EXIF GPS and direction). Paths must stay inside the collection folder; bad rows are listed in the run&apos;s issue report.</source>
         <translation>将位置和朝向已知的地面参考照片添加到数据库的“references”图层（以朝向箭头显示）。支持：含 id、lon、lat、heading、path 列的 CSV；MIST-SMMD 街景文件夹（csv_files/success.csv 和 downloadPic/）；带图像路径属性的点状 GeoJSON 或 GeoJSON-seq；或带地理标记的照片文件夹（EXIF GPS 与方向）。路径必须位于影像集文件夹内；有问题的行会列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="109"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="100"/>
         <source>Collection file (CSV, success.csv, GeoJSON)</source>
         <translation>影像集文件（CSV、success.csv、GeoJSON）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="111"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="102"/>
         <source>or collection folder (street-view download, geotagged photos)</source>
         <translation>或影像集文件夹（街景下载、带地理标记的照片）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="115"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="106"/>
         <source>Collection name</source>
         <translation>影像集名称</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="116"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="107"/>
         <source>References imported</source>
         <translation>已导入的参考影像</translation>
     </message>
@@ -949,122 +949,122 @@
         <translation>结果 (JSON)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="127"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="118"/>
         <source>Give a collection file or a collection folder.</source>
         <translation>请指定影像集文件或影像集文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="138"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="129"/>
         <source>{n} references imported into collection {c}, {s} rows skipped</source>
         <translation>已将 {n} 张参考影像导入影像集 {c}，跳过 {s} 行</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="140"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="131"/>
         <source>References</source>
         <translation>参考影像</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="150"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="141"/>
         <source>Geolocate photos against reference imagery</source>
         <translation>基于参考影像对照片进行地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="152"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="143"/>
         <source>Moves each post to where its photo was taken: references within the post&apos;s uncertainty radius are ranked by global-embedding similarity, the top k are matched (DISK + LightGlue by default, offline), the matches are verified geometrically (MAGSAC++), and the post moves to the best reference&apos;s coordinates when the calibrated confidence is high enough. &apos;Paper-faithful&apos; reproduces LSGL: every candidate is matched and the best location is chosen by the paper&apos;s score / error-indicator rate. An optional gazetteer layer (OSM roads, places) first places unlocated posts from toponyms in their text. Resumable; bad photos and references are listed with reasons in the run&apos;s issue report.</source>
         <translation>将每条帖子移动到其照片的拍摄位置：先按全局嵌入相似度对帖子不确定性半径内的参考影像排序，对前 k 张进行匹配（默认 DISK + LightGlue，离线运行），再对匹配结果进行几何验证（MAGSAC++）；当校准置信度足够高时，帖子移动到最佳参考影像的坐标。“忠实于论文”模式复现 LSGL：对每个候选都进行匹配，并按论文中的得分 / 误差指示率选出最佳位置。可选的地名库图层（OSM 道路、地点）会先根据帖子文本中的地名为无位置的帖子定位。可断点续跑；有问题的照片和参考影像会连同原因列在本次运行的问题报告中。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="164"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="155"/>
         <source>Matcher</source>
         <translation>匹配器</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="165"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="156"/>
         <source>Paper-faithful LSGL selection</source>
         <translation>忠实于论文的 LSGL 选择</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="167"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="158"/>
         <source>References matched per photo (top k)</source>
         <translation>每张照片匹配的参考影像数（前 k 张）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="169"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="160"/>
         <source>Search radius (m); 0 = each post&apos;s own uncertainty (default 500 m)</source>
         <translation>搜索半径 (m)；0 = 使用每条帖子自身的不确定性（默认 500 m）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="172"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="163"/>
         <source>Minimum confidence to move a post</source>
         <translation>移动帖子所需的最低置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="178"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="169"/>
         <source>Also mask truck, van, boat, bicycle, minibike</source>
         <translation>同时遮蔽卡车、厢式货车、船、自行车、小型摩托车</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="180"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="171"/>
         <source>LoFTR outdoor weights (for loftr)</source>
         <translation>LoFTR 室外权重（用于 loftr）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="185"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="97"/>
         <source>Gazetteer name field</source>
         <translation>地名库名称字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="187"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="178"/>
         <source>Redo posts already geolocated</source>
         <translation>重新处理已地理定位的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="193"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="184"/>
         <source>Posts moved</source>
         <translation>已移动的帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="225"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="216"/>
         <source>Choose the gazetteer&apos;s name field.</source>
         <translation>请选择地名库的名称字段。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="228"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="219"/>
         <source>Text: {p} posts placed, {u} without a usable place name</source>
         <translation>文本：已定位 {p} 条帖子，{u} 条没有可用的地名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="243"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="234"/>
         <source>Photo geolocation (old -&gt; new)</source>
         <translation>照片地理定位（旧 -&gt; 新）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="250"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="241"/>
         <source>Evaluate geolocation against true locations</source>
         <translation>对照真实位置评估地理定位</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="252"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="243"/>
         <source>Geodesic error in metres of the posts&apos; locations against a layer of true locations (joined by post id): mean (the paper&apos;s MAE), median, RMSE and the share within 25/50/100/200/500 m, both for the current locations (&apos;after&apos;) and for the locations before image matching (&apos;before&apos;).</source>
         <translation>计算帖子位置相对于真实位置图层（按帖子 id 连接）的测地误差（单位：米）：均值（即论文中的 MAE）、中位数、RMSE 以及误差在 25/50/100/200/500 m 以内的比例，分别针对当前位置（“after”）和图像匹配前的位置（“before”）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="260"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="251"/>
         <source>True locations (points)</source>
         <translation>真实位置（点）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="262"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="253"/>
         <source>Post id field</source>
         <translation>帖子 id 字段</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="273"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="264"/>
         <source>The true-location layer cannot be read.</source>
         <translation>无法读取真实位置图层。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="276"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="267"/>
         <source>The true-location layer has no field {f}.</source>
         <translation>真实位置图层中没有字段 {f}。</translation>
     </message>
@@ -1899,37 +1899,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="220"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="260"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="601"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="696"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="609"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="704"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="611"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="620"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="715"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="623"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="718"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2249,7 +2249,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="163"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="188"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2259,17 +2259,17 @@
         <translation>已取消。取消前完成的内容都保存在数据库中；再次运行该步骤即可从中断处继续。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="69"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="60"/>
         <source>{first}: {reason} (noted {n} times in this run)</source>
         <translation>{first}：{reason}（本次运行中记录了 {n} 次）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="175"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="166"/>
         <source>Segmentation model folder (MaskFormer ADE20k)</source>
         <translation>分割模型文件夹（MaskFormer ADE20k）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="182"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="173"/>
         <source>Gazetteer layer for posts without location</source>
         <translation>用于无位置帖子的地名图层</translation>
     </message>
@@ -2379,84 +2379,84 @@
         <translation>格式（auto：由文件扩展名判断）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="79"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="93"/>
         <source>MIST Live</source>
         <translation>MIST 实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="96"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="115"/>
         <source>One file, folder or http(s) URL per line</source>
         <translation>每行一个文件、文件夹或 http(s) URL</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="102"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="121"/>
         <source>Sources</source>
         <translation>数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="103"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="122"/>
         <source>Head (.onnx)</source>
         <translation>分类头 (.onnx)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="104"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="123"/>
         <source>Alert score</source>
         <translation>告警得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="105"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="124"/>
         <source>Alert keywords</source>
         <translation>告警关键词</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="108"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="152"/>
         <source>Start</source>
         <translation>开始</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="109"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="153"/>
         <source>Pause</source>
         <translation>暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="110"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="154"/>
         <source>Stop</source>
         <translation>停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="297"/>
         <source>Stopped</source>
         <translation>已停止</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="297"/>
         <source>Watching</source>
         <translation>监视中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="297"/>
         <source>Paused</source>
         <translation>已暂停</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="183"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="297"/>
         <source>Failed</source>
         <translation>失败</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="202"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="344"/>
         <source>{rate} posts/min · {share:.0%} screened as flood · {alerts} open alerts
 queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>{rate} 条帖子/分钟 · {share:.0%} 筛查为洪水 · {alerts} 条未关闭告警
 队列：{fetch} 张照片待获取 · {screen} 条帖子待筛查</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="249"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="398"/>
         <source>MIST alert</source>
         <translation>MIST 告警</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/live_dock.py" line="251"/>
+        <location filename="../mist_qgis/gui/live_dock.py" line="400"/>
         <source>Zoom to</source>
         <translation>缩放至</translation>
     </message>
@@ -2466,112 +2466,107 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>实时</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="40"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="46"/>
         <source>Stop time {text} is not an ISO 8601 time</source>
         <translation>停止时间 {text} 不是 ISO 8601 时间</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="48"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="54"/>
         <source>Watch live sources</source>
         <translation>监视实时数据源</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="50"/>
-        <source>Watches growing JSON-lines files (Twitter v1.1 and v2, with rotation and truncation), drop folders (post files and photos) and http(s) JSON or GeoJSON feeds (conditional requests, backoff; public hosts only unless private hosts are allowed). Each arriving batch is imported together with the source&apos;s position, its photos fetched, screened by the head and checked against the alert rule. Stopping and starting again goes on exactly where it stopped. Runs until cancelled, the stop time or the post limit.</source>
-        <translation>监视持续增长的 JSON 行文件（Twitter v1.1 与 v2，支持轮转和截断）、投放文件夹（帖子文件和照片）以及 http(s) JSON 或 GeoJSON 数据流（条件请求、失败退避；除非允许私有主机，否则仅访问公共主机）。每个到达的批次会连同数据源的读取位置一起导入，随后获取其照片、由分类头筛查并按告警规则检查。停止后再次开始会从停止处准确继续。一直运行，直到取消、到达停止时间或帖子数上限。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="62"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="72"/>
         <source>Sources: files, folders or http(s) URLs, one per line</source>
         <translation>数据源：文件、文件夹或 http(s) URL，每行一个</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="64"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="74"/>
         <source>Head or classifier that screens the photos (optional)</source>
         <translation>筛查照片的分类头或分类器（可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="66"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="76"/>
         <source>Alert when the head&apos;s score is at least (0: no score condition)</source>
         <translation>分类头得分不低于此值时告警（0：不设得分条件）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="69"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="79"/>
         <source>Label the score is for</source>
         <translation>得分对应的标签</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="71"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="81"/>
         <source>Area of interest (polygons, optional)</source>
         <translation>关注区域（多边形，可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="74"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="86"/>
         <source>Alert keywords, comma-separated (optional)</source>
         <translation>告警关键词，以逗号分隔（可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="76"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="103"/>
         <source>Stop at (ISO 8601 time, optional)</source>
         <translation>停止时间（ISO 8601 时间，可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="78"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="105"/>
         <source>Stop after this many records (0: no limit)</source>
         <translation>读取这么多条记录后停止（0：不限）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="81"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="108"/>
         <source>Seconds between polls</source>
         <translation>轮询间隔（秒）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="84"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="111"/>
         <source>Fetch the posts&apos; photos</source>
         <translation>获取帖子的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="86"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="113"/>
         <source>Allow private and loopback hosts (intranet feeds and photo servers)</source>
         <translation>允许私有和回环主机（内网数据流和照片服务器）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
         <source>Records read</source>
         <translation>已读取记录数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
         <source>Posts imported</source>
         <translation>已导入帖子数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="89"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
         <source>Alerts raised</source>
         <translation>已发出告警数</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="103"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="132"/>
         <source>No source to watch: name a file, a folder or an http(s) URL.</source>
         <translation>没有要监视的数据源：请指定文件、文件夹或 http(s) URL。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="121"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="162"/>
         <source>{read} records read, {imported} imported, {alerts} alerts</source>
         <translation>已读取 {read} 条记录，导入 {imported} 条，告警 {alerts} 条</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="146"/>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="192"/>
         <source>The area of interest holds no polygon.</source>
         <translation>关注区域中没有多边形。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="189"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="180"/>
         <source>Candidates from retrieval: image embedding model tag (optional)</source>
         <translation>检索候选：图像嵌入模型标签（可选）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="191"/>
+        <location filename="../mist_qgis/processing_provider/geoloc_algorithms.py" line="182"/>
         <source>Retrieval neighbours</source>
         <translation>检索近邻数</translation>
     </message>
@@ -2801,7 +2796,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>帖子数量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="315"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="380"/>
         <source>no text</source>
         <translation>无文本</translation>
     </message>
@@ -2986,7 +2981,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>未注明时区的时间所在的时区（例如 Asia/Shanghai；留空：UTC）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/qgis_ops/layers.py" line="111"/>
+        <location filename="../mist_qgis/qgis_ops/layers.py" line="125"/>
         <source>Cannot open the {table} of store {path}</source>
         <translation>无法打开数据库 {path} 的 {table}</translation>
     </message>
@@ -3011,12 +3006,12 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>语言未知</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="95"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="105"/>
         <source>The categories could not be saved: {error}</source>
         <translation>无法保存类别：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="806"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="1044"/>
         <source>This store is open read-only: categories cannot be set.</source>
         <translation>此存储以只读方式打开：无法设置类别。</translation>
     </message>
@@ -3114,6 +3109,251 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/text_algorithms.py" line="51"/>
         <source>Screens the text of every post, with or without a photo: stores its text features under the post and gives it categories from the text heads in a folder, or from the keyword rules where no head exists (shown as &apos;keyword rule&apos;). Posts with no text (empty, only a link or only emoji) are marked &apos;no text&apos; and never counted as negatives. The posts layer shows the result in text_categories, text_category_source and text_confidence. A text head whose training showed no skill beyond chance is refused unless allowed. The multilingual features read a text encoder from the model folders: the one chosen, else the first whose model card lists several languages.</source>
         <translation>筛查每条帖子的文本（无论是否带照片）：按帖子保存其文本特征，并由文件夹中的文本分类头给出类别；尚无分类头的类别由关键词规则给出（显示为“关键词规则”）。没有文本的帖子（空文本、只有链接或只有表情符号）标记为“无文本”，从不计为负例。帖子图层在 text_categories、text_category_source 和 text_confidence 字段中显示结果。训练时未显示出超越随机水平能力的文本分类头会被拒绝，除非明确允许。多语言特征从模型文件夹中读取文本编码器：所选的那个，否则为模型卡列出多种语言的第一个。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="126"/>
+        <source>Only within the map extent</source>
+        <translation>仅限当前地图范围内</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="127"/>
+        <source>Show only the posts in the area of interest</source>
+        <translation>只显示关注区域内的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="134"/>
+        <source>never</source>
+        <translation>从不</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="135"/>
+        <source>Retrain the head every N verdicts</source>
+        <translation>每 N 条判定重新训练分类头</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="139"/>
+        <source>Gazetteer (place posts from their text)</source>
+        <translation>地名库（根据文本为帖子定位）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="141"/>
+        <source>Time follows the newest post</source>
+        <translation>时间跟随最新帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="145"/>
+        <source> min</source>
+        <translation> 分钟</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="149"/>
+        <source>Temporal controller</source>
+        <translation>时间控制器</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="438"/>
+        <source>, F1 {f1:.2f}</source>
+        <translation>，F1 {f1:.2f}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="439"/>
+        <source>Head {model} screens{f1}: {reason}</source>
+        <translation>分类头 {model} 正在筛查{f1}：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="441"/>
+        <source>{model} was not used: {reason}</source>
+        <translation>{model} 未被采用：{reason}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="457"/>
+        <source>line {line}</source>
+        <translation>第 {line} 行</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="459"/>
+        <source>{n} files read</source>
+        <translation>已读取 {n} 个文件</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="461"/>
+        <source>version {tag}</source>
+        <translation>版本 {tag}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="462"/>
+        <source>{source} ({kind}): {state}; last poll {polled}</source>
+        <translation>{source}（{kind}）：{state}；上次轮询 {polled}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/live_dock.py" line="467"/>
+        <source>{n} failures, last: {error}; next try {at}</source>
+        <translation>失败 {n} 次，最近一次：{error}；下次尝试 {at}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="56"/>
+        <source>Watches growing JSON-lines files (Twitter v1.1 and v2, with rotation and truncation), drop folders (post files and photos) and http(s) JSON or GeoJSON feeds (conditional requests, backoff; public hosts only unless private hosts are allowed). Each arriving batch is imported together with the source&apos;s position, its photos fetched (photos that failed for a passing reason are tried again later), screened by the head, placed from the place names in their text when they have no coordinates (with a gazetteer) and checked against the alert rule. A head on embeddings is retrained every N new verdicts and replaced only if its cross-validated F1 is not worse. Stopping and starting again goes on exactly where it stopped. Runs until cancelled, the stop time or the post limit.</source>
+        <translation>监视不断增长的 JSON-lines 文件（Twitter v1.1 和 v2，支持轮转和截断）、投放文件夹（帖子文件和照片）以及 http(s) JSON 或 GeoJSON 数据源（条件请求、失败退避；除非允许私有主机，否则仅限公共主机）。每个到达的批次连同数据源的位置一起导入，获取其照片（因暂时性原因失败的照片稍后会重试），由分类头筛查，没有坐标的帖子（提供地名库时）根据文本中的地名定位，并按预警规则检查。基于嵌入向量的分类头每当有 N 条新判定时重新训练，只有当其交叉验证 F1 不变差时才替换。停止后再次启动会从停止处准确继续。运行直到取消、到达停止时间或帖子数上限。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="84"/>
+        <source>Area of interest as an extent (optional)</source>
+        <translation>以范围表示的关注区域（可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="88"/>
+        <source>Retrain the head every N new verdicts (0: never)</source>
+        <translation>每 N 条新判定重新训练分类头（0：从不）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="91"/>
+        <source>Folder for the head&apos;s versions (optional; default: the profile&apos;s model folder)</source>
+        <translation>分类头各版本的保存文件夹（可选；默认：配置文件的模型文件夹）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="94"/>
+        <source>Gazetteer layer: place posts without coordinates from their text (optional)</source>
+        <translation>地名库图层：根据文本为没有坐标的帖子定位（可选）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="100"/>
+        <source>Retries of a photo whose fetch failed for a passing reason</source>
+        <translation>因暂时性原因获取失败的照片的重试次数</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
+        <source>Posts placed from their text</source>
+        <translation>根据文本定位的帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="116"/>
+        <source>Head versions trained</source>
+        <translation>已训练的分类头版本</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="166"/>
+        <source>Head: {note}</source>
+        <translation>分类头：{note}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/processing_provider/live_algorithms.py" line="199"/>
+        <source>The area of interest&apos;s polygons lie outside its extent.</source>
+        <translation>关注区域的多边形位于其范围之外。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="121"/>
+        <source>Live updates stopped ({error}); the store is still checked every few seconds.</source>
+        <translation>实时更新已停止（{error}）；仍每隔几秒检查一次数据库。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="207"/>
+        <source>Save mine anyway</source>
+        <translation>仍保存我的判定</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="209"/>
+        <source>Keep theirs</source>
+        <translation>保留对方的判定</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="312"/>
+        <source>One post at a time</source>
+        <translation>一次一条帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="313"/>
+        <source>Take posts one by one, each held for you alone, so that analysts working on the same store never judge the same post twice</source>
+        <translation>逐条领取帖子，每条只为您保留，使在同一数据库上工作的分析员不会重复判定同一条帖子</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="379"/>
+        <source>GeoPackage file…</source>
+        <translation>GeoPackage 文件…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="382"/>
+        <source>Team stores (PostgreSQL connections of QGIS)</source>
+        <translation>团队数据库（QGIS 中的 PostgreSQL 连接）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="386"/>
+        <source>Team store by connection…</source>
+        <translation>按连接打开团队数据库…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="396"/>
+        <source>Open a team store</source>
+        <translation>打开团队数据库</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="396"/>
+        <source>service=NAME (pg_service.conf), postgresql://user@host/db or qgis:CONNECTION; no password:</source>
+        <translation>service=名称（pg_service.conf）、postgresql://用户@主机/数据库 或 qgis:连接名；不要包含密码：</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="401"/>
+        <source>Not a team store: use service=…, postgresql://… or qgis:…</source>
+        <translation>不是团队数据库：请使用 service=…、postgresql://… 或 qgis:…</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="897"/>
+        <source>No post is left to hand out: every post has its verdicts.</source>
+        <translation>没有可分配的帖子了：每条帖子都已有判定。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="903"/>
+        <source>Post {post} is yours until {time} UTC.</source>
+        <translation>帖子 {post} 为您保留至 {time} UTC。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="913"/>
+        <source>No photo to judge</source>
+        <translation>没有可判定的照片</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="913"/>
+        <source>Judge this post by its text: the verdict covers the post.</source>
+        <translation>请根据文本判定这条帖子：判定适用于整条帖子。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="925"/>
+        <source>photo {n}</source>
+        <translation>照片 {n}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="925"/>
+        <source>post {n}</source>
+        <translation>帖子 {n}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="928"/>
+        <source>{analyst} judged {what} as {theirs} since you loaded it; yours: {mine}.</source>
+        <translation>在您载入之后，{analyst} 将{what}判定为{theirs}；您的判定：{mine}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="935"/>
+        <source>Not saved: another analyst was quicker.</source>
+        <translation>未保存：另一位分析员先做出了判定。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="967"/>
+        <source>Analysts disagree on this photo: {said}</source>
+        <translation>分析员对这张照片的判定不一致：{said}</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="989"/>
+        <source>{n} verdicts from other analysts; the table is up to date.</source>
+        <translation>其他分析员的 {n} 条判定；表格已是最新。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="991"/>
+        <source>{analyst} took back a verdict on post {post}.</source>
+        <translation>{analyst} 撤回了对帖子 {post} 的一条判定。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="993"/>
+        <source>{analyst} judged post {post}: {verdict}.</source>
+        <translation>{analyst} 判定了帖子 {post}：{verdict}。</translation>
     </message>
 </context>
 </TS>

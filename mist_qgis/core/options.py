@@ -62,6 +62,11 @@ TEXT_FEATURE_SETS = Choices("text feature set", ("char-ngram", "minilm", "multil
 # who gave a post its categories: keyword rules, text heads or an analyst (analysts' win)
 CATEGORY_SOURCES = Choices("category source", ("keyword", "head", "analyst"), "keyword")
 
+# -- live monitoring --------------------------------------------------------------------------------
+LIVE_LEARN_EVERY = 50  # retrain the watch's head after this many new verdicts (0: it does not learn)
+LIVE_PHOTO_RETRIES = 3  # a photo whose fetch failed for a passing reason is tried again this often
+LIVE_RETRY_BACKOFF_S = 30.0  # first wait before a retry, doubled for each further one
+
 # -- geolocation ------------------------------------------------------------------------------------
 MATCHERS = Choices("matcher", ("disk-lightglue", "aliked-lightglue", "loftr", "sift"), "disk-lightglue")
 

@@ -173,20 +173,15 @@ def _text_posts_layer(store: Path | str):
 
 
 def _moves_layer(store: Path | str):
-    from qgis.core import QgsArrowSymbolLayer, QgsExpression, QgsLineSymbol
-    from qgis.PyQt.QtGui import QColor
+    from qgis.core import QgsExpression
 
     from ..core.stage import LocateStatus
+    from ..qgis_ops.styles import style_geolocation_layer
 
     source, provider = store_layer_source(store, "geolocations")
     moved = QgsExpression.createFieldEqualityExpression("status", LocateStatus.MOVED.value)
     layer = _vector(source, "Moved by photo matching (old → new)", moved, provider)
-    arrow = QgsArrowSymbolLayer.create({"arrow_width": "0.5", "arrow_start_width": "0.5", "head_length": "2.2",
-                                        "head_thickness": "1.6", "is_curved": "0", "is_repeated": "0"})
-    arrow.subSymbol().setColor(QColor("#7b2cbf"))
-    symbol = QgsLineSymbol()
-    symbol.changeSymbolLayer(0, arrow)
-    layer.renderer().setSymbol(symbol)
+    style_geolocation_layer(layer)
     return layer
 
 

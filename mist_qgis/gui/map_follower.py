@@ -5,13 +5,12 @@ on the layer, the map centred on them)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from pathlib import Path
 
 from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsPointXY, QgsProject, QgsRectangle
 from qgis.PyQt.QtCore import QObject, QTimer, pyqtSignal
 
 from ..core.verify.records import BBox, QueueRow
-from ..qgis_ops.layers import find_posts_layer
+from ..qgis_ops.layers import feature_ids_of, find_posts_layer, store_fids_of
 
 EXTENT_SETTLE_MS = 400
 WGS84 = "EPSG:4326"
@@ -28,7 +27,7 @@ class MapFollower(QObject):
     def __init__(self, iface=None, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.iface = iface
-        self.store_path: Path | None = None
+        self.store_path: str | None = None  # the store as the project names it
         self.extent: BBox | None = None
         self.time_window: tuple[datetime, datetime] | None = None
         self.selected_posts: frozenset[int] | None = None
@@ -58,7 +57,7 @@ class MapFollower(QObject):
 
     # -- the store's posts layer ---------------------------------------------------------------
 
-    def set_store(self, store_path: Path | None) -> None:
+    def set_store(self, store_path: str | None) -> None:
         self.store_path = store_path
         self.selected_posts = None
         self._connect_layer()
@@ -87,8 +86,7 @@ class MapFollower(QObject):
             layer.selectionChanged.connect(self._layer_selection_changed)
             layer.willBeDeleted.connect(self._disconnect_layer)
             self._layer = layer
-            ids = layer.selectedFeatureIds()
-            self.selected_posts = frozenset(int(i) for i in ids) if ids else None
+            self.selected_posts = self._selected_posts(layer)
 
     def _disconnect_layer(self) -> None:
         if self._layer is not None:
@@ -102,9 +100,14 @@ class MapFollower(QObject):
     def _layer_selection_changed(self, *_args) -> None:
         if self._selecting or self._layer is None:
             return
-        ids = self._layer.selectedFeatureIds()
-        self.selected_posts = frozenset(int(i) for i in ids) if ids else None
+        self.selected_posts = self._selected_posts(self._layer)
         self.selection_changed.emit()
+
+    @staticmethod
+    def _selected_posts(layer) -> frozenset[int] | None:
+        """The store fids of the layer's selected posts (a layer's feature ids are its own)."""
+        ids = layer.selectedFeatureIds()
+        return frozenset(store_fids_of(layer, ids)) if ids else None
 
     # -- out: select and centre ----------------------------------------------------------------
 
@@ -115,7 +118,7 @@ class MapFollower(QObject):
             return
         self._selecting = True
         try:
-            layer.selectByIds(sorted({r.post_fid for r in rows}))
+            layer.selectByIds(feature_ids_of(layer, {r.post_fid for r in rows}))
         finally:
             self._selecting = False
         canvas = self.canvas()

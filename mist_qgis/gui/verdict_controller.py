@@ -12,6 +12,7 @@ QGIS never asks to save "MIST posts" and discarding nothing can lose a verdict.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from qgis.PyQt.QtCore import QObject, pyqtSignal
@@ -19,7 +20,7 @@ from qgis.PyQt.QtCore import QObject, pyqtSignal
 from ..core.store import Store, StoreError
 from ..core.text.analyst import CategoryReceipt, set_post_categories, undo_post_categories
 from ..core.text.categories import CategoryError
-from ..core.verify.records import Verdict, VerdictError, VerdictReceipt
+from ..core.verify.records import Verdict, VerdictConflict, VerdictError, VerdictReceipt
 from ..core.verify.verdicts import undo_verdict, write_verdicts
 from ..i18n import tr
 from ..qgis_ops.layers import refresh_store_layers
@@ -58,22 +59,31 @@ class VerdictController(QObject):
     categories_written = pyqtSignal(object)  # CategoryBatch
     categories_undone = pyqtSignal(object)   # CategoryBatch
     failed = pyqtSignal(str)       # a message for the analyst
+    conflicted = pyqtSignal(object, object)  # VerdictConflict, the verdicts not written
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store: Store | None = None
+        self.store_target = ""  # how the project's layers name the store (a file or a team store)
         self.history: list[VerdictBatch | CategoryBatch] = []
 
-    def set_store(self, store: Store | None) -> None:
+    def set_store(self, store: Store | None, target: str = "") -> None:
         self.store = store
+        self.store_target = target
         self.history.clear()
 
-    def apply(self, verdicts: list[Verdict]) -> VerdictBatch | None:
-        """Write verdicts in one transaction (all or none); None when nothing was written."""
+    def apply(self, verdicts: list[Verdict], seen: Mapping[tuple[int, int | None], int] | None = None,
+              ) -> VerdictBatch | None:
+        """Write verdicts in one transaction (all or none); None when nothing was written. With
+        `seen` (what the analyst had in view), a colleague's verdict that landed since is not
+        overwritten: `conflicted` fires and nothing is written."""
         if self.store is None or not verdicts:
             return None
         try:
-            receipts = write_verdicts(self.store, verdicts)
+            receipts = write_verdicts(self.store, verdicts, seen=seen)
+        except VerdictConflict as exc:
+            self.conflicted.emit(exc, verdicts)
+            return None
         except VerdictError as exc:
             self.failed.emit(str(exc))
             return None
@@ -100,7 +110,7 @@ class VerdictController(QObject):
         """Keep a written batch for undo, repaint the store's layers and say so."""
         self.history.append(batch)
         del self.history[:-MAX_UNDO]
-        refresh_store_layers(self.store.path)
+        refresh_store_layers(self.store_target)
         signal.emit(batch)
         return batch
 
@@ -114,7 +124,7 @@ class VerdictController(QObject):
                 undo_post_categories(self.store, batch.receipt)
             except (StoreError, sqlite3.Error) as exc:
                 self.failed.emit(tr("Cannot undo: {error}").format(error=exc))
-            refresh_store_layers(self.store.path)
+            refresh_store_layers(self.store_target)
             self.categories_undone.emit(batch)
             return batch
         try:
@@ -122,6 +132,6 @@ class VerdictController(QObject):
                 undo_verdict(self.store, receipt)
         except (VerdictError, StoreError, sqlite3.Error) as exc:
             self.failed.emit(tr("Cannot undo: {error}").format(error=exc))
-        refresh_store_layers(self.store.path)
+        refresh_store_layers(self.store_target)
         self.undone.emit(batch)
         return batch

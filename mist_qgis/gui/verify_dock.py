@@ -3,8 +3,9 @@
 The dock shows the queue (a lazily paged table), the photo or its match view, and the facts; the
 parts a reader can name live beside it: the filter bar (`verify_filters`), what the queue takes
 from and gives to the map (`map_follower`), verdicts and their undo (`verdict_controller`), the
-key map (`verify_keys`), the facts pane (`verify_facts`) and the posts without photos
-(`verify_text_posts`, the "Posts without photos" queue, categorised by text). A verdict applies
+key map (`verify_keys`), the facts pane (`verify_facts`), the posts without photos
+(`verify_text_posts`, the "Posts without photos" queue, categorised by text) and the team side
+(`verify_team`: leases, conflicts, the other analysts' verdicts as they land). A verdict applies
 to every selected row, is saved to the store at once and, with "advance" on, moves to the next photo.
 """
 
@@ -24,8 +25,10 @@ from qgis.PyQt.QtWidgets import (
     QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -38,14 +41,18 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from .. import settings
+from ..core.errors import MistError
 from ..core.stage import MediaStatus
-from ..core.store import Store, StoreError, open_store
+from ..core.store import Store, StoreError
 from ..core.store import match_view_sql as store_match
 from ..core.store import verify_sql as store_verify
+from ..core.store.models_sql import post_texts
+from ..core.store.pg import refuse_password
 from ..core.text.analyst import TextPostRow, photo_free
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr
+from ..pg_connections import display_name, is_team_target, open_store_target, saved_connections, store_target
 from .active_store import NOTIFIER, active_store
 from .dock_layout import scrolled
 from .map_follower import MapFollower
@@ -59,12 +66,14 @@ from .verify_facts import facts_html
 from .verify_filters import VerifyFilters
 from .verify_keys import VERDICT_KEYS, KeyCommand, WindowUndo, command_for
 from .verify_model import THUMB, VERDICT_LABELS, VerifyTableModel
+from .verify_team import TeamDesk
 from .verify_text_posts import TextPostsPane
 
 PREFETCH_AHEAD = 3
 PREFETCH_BEHIND = 1
 POLL_MS = 2000
 PHOTO_TAB, MATCH_TAB = 0, 1
+ARRIVALS_SETTLE_MS = 150  # a burst of colleagues' verdicts refreshes the table once
 
 
 class _CountSignals(QObject):
@@ -74,13 +83,13 @@ class _CountSignals(QObject):
 class _CountJob(QRunnable):
     """Counts the filtered photos on its own read-only connection, off the GUI thread."""
 
-    def __init__(self, path: Path, filt: QueueFilter, generation: int, signals: _CountSignals) -> None:
+    def __init__(self, store: Store, filt: QueueFilter, generation: int, signals: _CountSignals) -> None:
         super().__init__()
-        self.path, self.filt, self.generation, self.signals = path, filt, generation, signals
+        self.store, self.filt, self.generation, self.signals = store, filt, generation, signals
 
     def run(self) -> None:
         try:
-            with open_store(self.path, read_only=True) as store:
+            with self.store.reopen(read_only=True) as store:
                 n = Queue(store, self.filt).count()
         except (StoreError, sqlite3.Error):
             n = -1
@@ -97,6 +106,7 @@ class VerifyDock(QgsDockWidget):
         self.setObjectName("MistVerifyDock")
         self.iface = iface
         self.store: Store | None = None
+        self.store_target = ""  # the store as the project names it (a file, or a team store's connection)
         self.loader = ImageLoader(self)
         self.model = VerifyTableModel(self.loader)
         self.verdicts = VerdictController(self)
@@ -105,8 +115,21 @@ class VerifyDock(QgsDockWidget):
         self.verdicts.categories_written.connect(self._categories_changed)
         self.verdicts.categories_undone.connect(self._categories_changed)
         self.verdicts.failed.connect(lambda text: self._message(text, error=True))
+        self.verdicts.conflicted.connect(self._show_conflict)
+        self.team = TeamDesk(self)
+        self.team.verdict_arrived.connect(self._verdict_arrived)
+        self.team.watch_lost.connect(lambda text: self._message(
+            tr("Live updates stopped ({error}); the store is still checked every few seconds.").format(error=text),
+            error=True))
+        self._arrivals: list = []
+        self._arrival_timer = QTimer(self)
+        self._arrival_timer.setSingleShot(True)
+        self._arrival_timer.setInterval(ARRIVALS_SETTLE_MS)
+        self._arrival_timer.timeout.connect(self._apply_arrivals)
+        self._pending_conflict = None  # (VerdictConflict, verdicts) shown in the conflict bar
         self.map = MapFollower(iface, self)
         self.item_post_filter: frozenset[int] | None = None
+        self.photo_free_post: int | None = None  # a leased post the queue has no photo of (text only)
         self.threshold = 0.5
         self.photo_count = -1
         self._data_version: int | None = None
@@ -154,7 +177,9 @@ class VerifyDock(QgsDockWidget):
         self.store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.store_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         open_button = QPushButton(tr("Store…"))
-        open_button.clicked.connect(self._choose_store)
+        self.store_menu = QMenu(open_button)
+        self.store_menu.aboutToShow.connect(self._fill_store_menu)
+        open_button.setMenu(self.store_menu)
         self.analyst_edit = QLineEdit(settings.value("analyst") or _default_analyst())
         self.analyst_edit.setPlaceholderText(tr("your name"))
         self.analyst_edit.setToolTip(tr("Analyst name saved with every verdict"))
@@ -173,6 +198,21 @@ class VerifyDock(QgsDockWidget):
         self.banner.setWordWrap(True)
         self.banner.hide()
         layout.addWidget(self.banner)
+        self.conflict_box = QWidget()
+        self.conflict_box.setStyleSheet("background: #f8d7da; color: #58151c;")
+        conflict_row = QHBoxLayout(self.conflict_box)
+        conflict_row.setContentsMargins(3, 3, 3, 3)
+        self.conflict_label = QLabel()
+        self.conflict_label.setWordWrap(True)
+        self.keep_mine_button = QPushButton(tr("Save mine anyway"))
+        self.keep_mine_button.clicked.connect(self.keep_mine)
+        self.keep_theirs_button = QPushButton(tr("Keep theirs"))
+        self.keep_theirs_button.clicked.connect(self.keep_theirs)
+        conflict_row.addWidget(self.conflict_label, 1)
+        conflict_row.addWidget(self.keep_mine_button)
+        conflict_row.addWidget(self.keep_theirs_button)
+        self.conflict_box.hide()
+        layout.addWidget(self.conflict_box)
 
         self.filters = VerifyFilters()
         self.filters.changed.connect(lambda: self.refresh(keep_place=True))
@@ -228,6 +268,11 @@ class VerifyDock(QgsDockWidget):
         self.info.setOpenLinks(True)
         self.info.setMinimumHeight(40)
         lower_layout.addWidget(self.info, 1)
+        self.disagreement = QLabel()
+        self.disagreement.setWordWrap(True)
+        self.disagreement.setStyleSheet("color: #b00020;")
+        self.disagreement.hide()
+        lower_layout.addWidget(self.disagreement)
         self.categories_panel = TextCategoriesPanel(self.analyst_edit.text, self._write_categories)
         lower_layout.addWidget(self.categories_panel)
         buttons = QHBoxLayout()
@@ -264,8 +309,13 @@ class VerifyDock(QgsDockWidget):
         lower_layout.addLayout(entry)
         self.advance = QCheckBox(tr("Advance after verdict"))
         self.advance.setChecked(True)
+        self.lease_mode = QCheckBox(tr("One post at a time"))
+        self.lease_mode.setToolTip(tr("Take posts one by one, each held for you alone, so that analysts "
+                                      "working on the same store never judge the same post twice"))
+        self.lease_mode.toggled.connect(self._lease_mode_toggled)
         moves = QHBoxLayout()
         moves.addWidget(self.advance)
+        moves.addWidget(self.lease_mode)
         moves.addStretch(1)
         moves.addWidget(self.undo_button)
         moves.addWidget(previous)
@@ -308,12 +358,12 @@ class VerifyDock(QgsDockWidget):
         if self.store is None and not self._tried_last_store:
             self._tried_last_store = True
             last = active_store()
-            if last and Path(last).is_file():
+            if last and (is_team_target(last) or Path(last).is_file()):
                 self.open_store(last)
 
     def _active_store_changed(self, path: str) -> None:
         """Follow the project's active store (chosen in another dock or dialog)."""
-        if self.store is not None and self.store.path.resolve() == Path(path).resolve():
+        if self.store is not None and self.store_target == store_target(path):
             return
         if self.isVisible():
             self.open_store(path)
@@ -321,35 +371,63 @@ class VerifyDock(QgsDockWidget):
             self.close_store()
             self._tried_last_store = False  # opened when the dock is next shown
 
+    def _fill_store_menu(self) -> None:
+        """A GeoPackage file, or a team store: a PostgreSQL connection saved in QGIS (its
+        credentials stay in QGIS's authentication manager) or a connection string."""
+        menu = self.store_menu
+        menu.clear()
+        menu.addAction(tr("GeoPackage file…"), self._choose_store)
+        names = saved_connections()
+        if names:
+            menu.addSection(tr("Team stores (PostgreSQL connections of QGIS)"))
+            for name in names:
+                menu.addAction(name, lambda n=name: self.open_store(f"qgis:{n}"))
+        menu.addSeparator()
+        menu.addAction(tr("Team store by connection…"), self._choose_team_store)
+
     def _choose_store(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, tr("Open a MIST store"), active_store() or "",
-                                              tr("GeoPackage (*.gpkg)"))
+        start = active_store()
+        path, _ = QFileDialog.getOpenFileName(self, tr("Open a MIST store"),
+                                              "" if is_team_target(start) else start, tr("GeoPackage (*.gpkg)"))
         if path:
             self.open_store(path)
 
+    def _choose_team_store(self) -> None:
+        text, ok = QInputDialog.getText(
+            self, tr("Open a team store"),
+            tr("service=NAME (pg_service.conf), postgresql://user@host/db or qgis:CONNECTION; no password:"))
+        if ok and text.strip():
+            if not is_team_target(text.strip()):
+                self._message(tr("Not a team store: use service=…, postgresql://… or qgis:…"), error=True)
+                return
+            self.open_store(text.strip())
+
     def open_store(self, path: str | os.PathLike[str], read_only: bool = False) -> bool:
-        """Open a store (read-only when asked or when the file cannot be written)."""
+        """Open a store: a GeoPackage (read-only when asked or when the file cannot be written)
+        or a team store (`postgresql://…`, `service=…`, `qgis:CONNECTION`)."""
         from .active_store import set_active_store
 
         self._tried_last_store = True
         self.close_store()
-        path = Path(path)
-        writable = os.access(path, os.W_OK) and os.access(path.parent, os.W_OK)
+        target = store_target(path)
+        if not is_team_target(target):
+            file = Path(target)
+            read_only = read_only or not (os.access(file, os.W_OK) and os.access(file.parent, os.W_OK))
         try:
-            if read_only or not writable:
-                self.store = open_store(path, read_only=True)
-            else:
-                self.store = open_store(path, create=False)
+            refuse_password(target)  # the project records the store: never a password
+            self.store = open_store_target(target, create=False, read_only=read_only)
         except StoreError as exc:
             self._message(str(exc), error=True)
             return False
+        self.store_target = target
         if not self.store.read_only:
-            set_active_store(self.store.path)
-        self.verdicts.set_store(self.store)
+            set_active_store(target)
+        self.verdicts.set_store(self.store, target)
+        self.team.set_store(self.store)
+        self.map.set_store(target)
+        self.store_label.setText(html.escape(display_name(target)))
+        self.store_label.setToolTip(self.store.target)
         self.text_posts.set_store(self.store)
-        self.map.set_store(self.store.path)
-        self.store_label.setText(html.escape(self.store.path.name))
-        self.store_label.setToolTip(str(self.store.path))
         if self.store.read_only:
             self.banner.setText(tr("This store is open read-only: you can browse, but verdicts are disabled."))
             self.banner.show()
@@ -368,6 +446,12 @@ class VerifyDock(QgsDockWidget):
 
     def close_store(self) -> None:
         self._poll.stop()
+        self._arrival_timer.stop()
+        self._arrivals.clear()
+        self._hide_conflict()
+        if self.lease_mode.isChecked():
+            self.lease_mode.setChecked(False)  # gives the post back
+        self.team.set_store(None)
         self.verdicts.set_store(None)
         self.text_posts.set_store(None)
         self.map.set_store(None)
@@ -377,6 +461,7 @@ class VerifyDock(QgsDockWidget):
         if self.store is not None:
             self.store.close()
             self.store = None
+        self.store_target = ""
         self._set_editing_enabled(False)
 
     def _set_editing_enabled(self, enabled: bool) -> None:
@@ -395,16 +480,19 @@ class VerifyDock(QgsDockWidget):
         post_fids = self.item_post_filter
         if post_fids is None and self.follow_selection.isChecked():
             post_fids = self.map.selected_posts
+        leased = self.lease_mode.isChecked()  # the post handed out is shown wherever the map is
         return self.filters.queue_filter(
             self.analyst_edit.text().strip(), post_fids,
-            self.map.time_window if self.follow_time.isChecked() else None,
-            self.map.extent if self.follow_extent.isChecked() else None,
+            self.map.time_window if self.follow_time.isChecked() and not leased else None,
+            self.map.extent if self.follow_extent.isChecked() and not leased else None,
         )
 
     @property
     def text_mode(self) -> bool:
-        """The queue shows posts without photos, categorised by their text."""
-        return self.filters.text_posts()
+        """The queue shows posts without photos, categorised by their text. Taking posts one at a
+        time (leases) hands out photo and text-only posts alike, judged by verdict keys."""
+        lease = getattr(self, "lease_mode", None)
+        return self.filters.text_posts() and not (lease is not None and lease.isChecked())
 
     def current_ordering(self) -> Ordering:
         return self.filters.ordering()
@@ -458,12 +546,14 @@ class VerifyDock(QgsDockWidget):
         self._count_generation += 1
         self.status.setText(tr("Counting…"))
         if self.store is not None:
-            self._count_pool.start(_CountJob(self.store.path, filt, self._count_generation, self._count_signals))
+            self._count_pool.start(_CountJob(self.store, filt, self._count_generation, self._count_signals))
 
     def _counted(self, generation: int, n: int) -> None:
         if generation != self._count_generation:
             return
         self.photo_count = n
+        if self.status.text() != tr("Counting…"):
+            return  # a message came in while counting (a lease, a colleague's verdict): keep it
         self.status.setText(tr("{n} photos in the queue").format(n=f"{n:,}") if n >= 0 else "")
 
     def check_external_changes(self) -> bool:
@@ -507,6 +597,8 @@ class VerifyDock(QgsDockWidget):
             self.model.fetchMore()
         if row < self.model.rowCount():
             self._set_current(row)
+        elif self.lease_mode.isChecked():
+            self.take_next_post()
         else:
             self._message(tr("This is the last photo in the queue."))
 
@@ -525,6 +617,9 @@ class VerifyDock(QgsDockWidget):
             self._set_current(self.model.row_of(media_fid))
 
     def _clear_item_filter(self) -> None:
+        if self.lease_mode.isChecked():
+            self.lease_mode.setChecked(False)  # gives the post back and shows all again
+            return
         self.item_post_filter = None
         self.clear_item_filter.hide()
         self.refresh(keep_place=True)
@@ -577,6 +672,8 @@ class VerifyDock(QgsDockWidget):
         return ImageLoader.key(f"photo:{row.sha256 or row.media_fid}", self.photo.bound())
 
     def _show_row(self, row: QueueRow) -> None:
+        self.team.remember(row.post_fid)  # a colleague's later verdict on it becomes a conflict
+        self._show_disagreement(row)
         self.info.setHtml(facts_html(row))
         self.categories_panel.show_post(self.store, row.post_fid)
         self._show_photo(row)
@@ -675,29 +772,44 @@ class VerifyDock(QgsDockWidget):
 
     # -- verdicts --------------------------------------------------------------------------
 
-    def apply_verdict(self, verdict: str, depth: float | None = None) -> bool:
-        """Judge the selected photos; saved at once, the map repainted from the store."""
-        if self.store is None:
-            return False
+    def _analyst_who_may_judge(self) -> str:
+        """The analyst's name, or '' (with the reason shown) when no verdict can be written."""
         if self.store.read_only:
             self._message(tr("This store is open read-only: verdicts are disabled."), error=True)
-            return False
+            return ""
         analyst = self.analyst_edit.text().strip()
         if not analyst:
             self._message(tr("Type your name in the Analyst field first."), error=True)
             self.analyst_edit.setFocus()
+        return analyst
+
+    def apply_verdict(self, verdict: str, depth: float | None = None) -> bool:
+        """Judge the selected photos; saved at once, the map repainted from the store."""
+        if self.store is None:
             return False
-        rows = self.selected_rows()
-        if not rows:
+        analyst = self._analyst_who_may_judge()
+        if not analyst:
             return False
         note = self.note_edit.text()
-        batch = self.verdicts.apply([Verdict(r.post_fid, verdict, analyst, r.media_fid, depth, note) for r in rows])
+        rows = self.selected_rows()
+        if not rows and self.photo_free_post is not None:  # the verdict covers the leased post itself
+            return self._write([Verdict(self.photo_free_post, verdict, analyst, None, depth, note)])
+        if not rows:
+            return False
+        return self._write([Verdict(r.post_fid, verdict, analyst, r.media_fid, depth, note) for r in rows])
+
+    def _write(self, verdicts: list[Verdict]) -> bool:
+        """Save verdicts unless a colleague judged the same photos since they were shown."""
+        self._hide_conflict()
+        batch = self.verdicts.apply(verdicts, seen=self.team.seen_for(verdicts))
         if batch is None:
             return False
-        settings.set_value("analyst", analyst)
+        self.team.judged(verdicts)
+        settings.set_value("analyst", verdicts[0].analyst)
         self.note_edit.clear()
-        self._message(tr("Saved: {v} for {n} photo(s).").format(v=tr(VERDICT_LABELS[verdict]), n=len(rows)))
-        if self.advance.isChecked() and len(rows) == 1:
+        self._message(tr("Saved: {v} for {n} photo(s).").format(v=tr(VERDICT_LABELS[verdicts[0].verdict]),
+                                                                n=len(verdicts)))
+        if self.advance.isChecked() and len(verdicts) == 1:
             self.next()
         elif self.current_row() is not None:
             self._show_row(self.current_row())
@@ -730,12 +842,11 @@ class VerifyDock(QgsDockWidget):
 
     def shows_layer(self, layer) -> bool:
         """Whether `layer` reads the open store (the posts layer, or another of its tables)."""
-        from ..qgis_ops.layers import layer_store_path
+        from ..qgis_ops.layers import store_layers
 
-        if self.store is None:
+        if self.store is None or not self.store_target:
             return False
-        path, _ = layer_store_path(layer)
-        return path is not None and path == Path(self.store.path).resolve()
+        return layer in store_layers(self.store_target)
 
     def _categories_changed(self, batch: CategoryBatch) -> None:
         """Our own change is not "another session's"; the photo's panel shows the post's categories."""
@@ -755,6 +866,135 @@ class VerifyDock(QgsDockWidget):
             self._set_current(self.model.row_of(fids[0]))
         self._message(tr("Undone: {n} verdict(s).").format(n=len(batch.receipts)))
         self.quality.reload_choices()
+
+    # -- team: leases, conflicts, colleagues' verdicts -------------------------------------
+
+    def _lease_mode_toggled(self, on: bool) -> None:
+        if on:
+            if not self.take_next_post():
+                blocked = self.lease_mode.blockSignals(True)
+                self.lease_mode.setChecked(False)
+                self.lease_mode.blockSignals(blocked)
+            return
+        self.team.release()
+        self.photo_free_post = None
+        if self.item_post_filter is not None:
+            self.item_post_filter = None
+            self.clear_item_filter.hide()
+            self.refresh(keep_place=True)
+
+    def take_next_post(self) -> bool:
+        """Show the next post handed to this analyst alone (a lease); False when none is left."""
+        if self.store is None:
+            return False
+        analyst = self._analyst_who_may_judge()
+        if not analyst:
+            return False
+        try:
+            lease = self.team.take_next(analyst)
+        except (MistError, sqlite3.Error) as exc:
+            self._message(str(exc), error=True)
+            return False
+        if lease is None:
+            self._message(tr("No post is left to hand out: every post has its verdicts."))
+            return False
+        self.show_item(lease.post_fid)
+        self.photo_free_post = lease.post_fid if self.model.rowCount() == 0 else None
+        if self.photo_free_post is not None:
+            self._show_photo_free_post(lease.post_fid)
+        self._message(tr("Post {post} is yours until {time} UTC.").format(post=lease.post_fid,
+                                                                         time=lease.expires_at[11:16]))
+        return True
+
+    def _show_photo_free_post(self, post_fid: int) -> None:
+        """A leased post with no photo in the queue (text only): its text, judged as a whole."""
+        try:
+            text = post_texts(self.store, [post_fid]).get(post_fid, "")
+        except (StoreError, sqlite3.Error):
+            text = ""
+        self._show_placeholder(tr("No photo to judge"), tr("Judge this post by its text: the verdict covers the post."))
+        self.info.setHtml(f"<p><b>{html.escape(tr('post {n}').format(n=post_fid))}</b></p>"
+                          f"<p>{html.escape(text)}</p>")
+        self.categories_panel.show_post(self.store, post_fid)
+        self.disagreement.hide()
+        self._update_match(None)
+
+    def _show_conflict(self, conflict, verdicts: list[Verdict]) -> None:
+        """A colleague judged these photos since they were shown: both verdicts, and a choice."""
+        mine = {(v.post_fid, v.media_fid): v.verdict for v in verdicts}
+        lines = []
+        for c in conflict.conflicts:
+            what = (tr("photo {n}").format(n=c.media_fid) if c.media_fid is not None
+                    else tr("post {n}").format(n=c.post_fid))
+            yours = mine.get((c.post_fid, c.media_fid), verdicts[0].verdict)
+            lines.append(tr("{analyst} judged {what} as {theirs} since you loaded it; yours: {mine}.").format(
+                analyst=html.escape(c.analyst), what=what, theirs=tr(VERDICT_LABELS.get(c.verdict, c.verdict)),
+                mine=tr(VERDICT_LABELS[yours])))
+        self._pending_conflict = (conflict, verdicts)
+        self.conflict_label.setText("<br>".join(lines))
+        self.conflict_box.show()
+        self.model.refresh_rows([v.media_fid for v in verdicts if v.media_fid is not None])
+        self._message(tr("Not saved: another analyst was quicker."), error=True)
+
+    def _hide_conflict(self) -> None:
+        self._pending_conflict = None
+        self.conflict_box.hide()
+
+    def keep_mine(self) -> bool:
+        """Save the analyst's verdicts of the conflict next to the colleague's."""
+        if self._pending_conflict is None:
+            return False
+        conflict, verdicts = self._pending_conflict
+        self.team.acknowledge(conflict)
+        return self._write(verdicts)
+
+    def keep_theirs(self) -> None:
+        """Leave the colleague's verdicts as they are and go on."""
+        if self._pending_conflict is None:
+            return
+        conflict, verdicts = self._pending_conflict
+        self.team.acknowledge(conflict)
+        self.team.judged(verdicts)  # the post is judged: a lease on it is done
+        self._hide_conflict()
+        if self.advance.isChecked():
+            self.next()
+
+    def _show_disagreement(self, row: QueueRow) -> None:
+        found = self.team.disagreements(row.post_fid, row.media_fid)
+        if not found:
+            self.disagreement.hide()
+            return
+        said = " · ".join(f"{html.escape(a)}: {tr(VERDICT_LABELS.get(v, v))}"
+                          for a, v in sorted(found[0].verdicts.items()))
+        self.disagreement.setText(tr("Analysts disagree on this photo: {said}").format(said=said))
+        self.disagreement.show()
+
+    def _verdict_arrived(self, event) -> None:
+        """Another analyst's verdict landed (team store notifications): refresh once per burst."""
+        if event.analyst == self.analyst_edit.text().strip():
+            return  # this dock's own, already shown
+        self._arrivals.append(event)
+        self._arrival_timer.start()
+
+    def _apply_arrivals(self) -> None:
+        events, self._arrivals = self._arrivals, []
+        if self.store is None or not events:
+            return
+        self.refresh(keep_place=True)
+        try:
+            self._data_version = store_verify.data_version(self.store)
+        except (StoreError, sqlite3.Error):
+            pass
+        self.quality.reload_choices()
+        last = events[-1]
+        if len(events) > 1:
+            text = tr("{n} verdicts from other analysts; the table is up to date.").format(n=len(events))
+        elif last.op == "delete":
+            text = tr("{analyst} took back a verdict on post {post}.").format(analyst=last.analyst, post=last.post_fid)
+        else:
+            text = tr("{analyst} judged post {post}: {verdict}.").format(
+                analyst=last.analyst, post=last.post_fid, verdict=tr(VERDICT_LABELS.get(last.verdict, last.verdict)))
+        self._message(text)
 
     # -- keyboard --------------------------------------------------------------------------
 
@@ -838,6 +1078,7 @@ class VerifyDock(QgsDockWidget):
         self._poll.stop()
         if self.window_undo is not None:
             self.window_undo.remove()
+        self._arrival_timer.stop()
         try:
             NOTIFIER.changed.disconnect(self._active_store_changed)
         except TypeError:

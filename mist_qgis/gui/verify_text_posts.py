@@ -317,7 +317,7 @@ class TextPostsPane(QWidget):
         if self.store is None:
             return 0
         try:
-            layers = style_store_posts_by_category(self.store.path)
+            layers = style_store_posts_by_category(self.controller.store_target or self.store.target)
         except (StoreError, sqlite3.Error, OSError) as exc:
             self.message.emit(str(exc), True)
             return 0

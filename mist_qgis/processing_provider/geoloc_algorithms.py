@@ -26,7 +26,6 @@ from qgis.core import (
 
 from ..core import options
 from ..i18n import QT_TR_NOOP, tr
-from ..paths import style_path
 from ..qgis_ops.layers import store_layer_string
 from .base import MistAlgorithm
 from .words import push_lines
@@ -34,23 +33,15 @@ from .words import push_lines
 GROUP = QT_TR_NOOP("Geolocation")
 
 
-def _qml_style(qml: str):
+def _store_table_style(store_path: str, table: str):
+    """A store table's style (the references' arrows turned by heading, the geolocation arrows),
+    also saved in the store as the table's default style, so the table opened from the Browser
+    arrives styled too."""
     def apply(layer) -> None:
-        if qml:
-            layer.loadNamedStyle(qml)
-            layer.triggerRepaint()
+        from ..qgis_ops.layers import save_default_style, style_store_layer
 
-    return apply
-
-
-def _references_style(store_path: str):
-    """The references layer's arrows, also saved in the store as the table's default style, so the
-    table opened from the Browser arrives styled too."""
-    def apply(layer) -> None:
-        from ..qgis_ops.layers import save_default_style
-
-        _qml_style(str(style_path("references.qml")))(layer)
-        save_default_style(store_path, "references")
+        style_store_layer(layer, table)
+        save_default_style(store_path, table)
 
     return apply
 
@@ -138,7 +129,7 @@ class ImportReferencesAlgorithm(MistAlgorithm):
         feedback.pushInfo(tr("{n} references imported into collection {c}, {s} rows skipped").format(
             n=summary.imported, c=summary.collection, s=summary.skipped))
         self.load_output(context, store_layer_string(store_path, "references"), tr("References"), "STORE",
-                         _references_style(store_path))
+                         _store_table_style(store_path, "references"))
         result = {"run_id": summary.run_id, "imported": summary.imported, "duplicates": summary.duplicates,
                   "skipped": summary.skipped, "collection": summary.collection}
         return {"STORE": store_path, "IMPORTED": summary.imported, "SKIPPED": summary.skipped,
@@ -241,7 +232,7 @@ class GeolocatePhotosAlgorithm(MistAlgorithm):
                        "provider": summary.provider})
         push_lines(feedback, result)
         self.load_output(context, store_layer_string(store_path, "geolocations"),
-                         tr("Photo geolocation (old -> new)"), "STORE")
+                         tr("Photo geolocation (old -> new)"), "STORE", _store_table_style(store_path, "geolocations"))
         return {"STORE": store_path, "MOVED": summary.counts.get("moved", 0), "RESULT": json.dumps(result)}
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from qgis.core import (
@@ -19,7 +20,9 @@ from qgis.core import (
     QgsProcessingOutputNumber,
     QgsProcessingOutputString,
     QgsProcessingParameterBoolean,
+    QgsProcessingParameterExtent,
     QgsProcessingParameterFeatureSource,
+    QgsProcessingParameterField,
     QgsProcessingParameterFile,
     QgsProcessingParameterNumber,
     QgsProcessingParameterString,
@@ -27,6 +30,9 @@ from qgis.core import (
 
 from ..i18n import QT_TR_NOOP, tr
 from .base import MistAlgorithm
+from .geoloc_algorithms import gazetteer_from_source
+
+LIVE_HEADS_FOLDER = "live-heads"  # inside the profile's model folder: the registry lists its versions
 
 
 def parse_until(text: str) -> float | None:
@@ -51,11 +57,15 @@ class WatchAlgorithm(MistAlgorithm):
         "Watches growing JSON-lines files (Twitter v1.1 and v2, with rotation and truncation), drop folders "
         "(post files and photos) and http(s) JSON or GeoJSON feeds (conditional requests, backoff; public hosts "
         "only unless private hosts are allowed). Each arriving batch is imported together with the source's "
-        "position, its photos fetched, screened by the head and checked against the alert rule. Stopping and "
-        "starting again goes on exactly where it stopped. Runs until cancelled, the stop time or the post limit."
+        "position, its photos fetched (photos that failed for a passing reason are tried again later), screened "
+        "by the head, placed from the place names in their text when they have no coordinates (with a "
+        "gazetteer) and checked against the alert rule. A head on embeddings is retrained every N new verdicts "
+        "and replaced only if its cross-validated F1 is not worse. Stopping and starting again goes on exactly "
+        "where it stopped. Runs until cancelled, the stop time or the post limit."
     )
 
     def initAlgorithm(self, config: dict | None = None) -> None:  # noqa: N802
+        from ..core import options
         from ..core.live.watch import DEFAULT_INTERVAL_S
 
         self.add_store_parameter()
@@ -71,8 +81,25 @@ class WatchAlgorithm(MistAlgorithm):
         self.addParameter(QgsProcessingParameterFeatureSource(
             "ALERT_AREA", tr("Area of interest (polygons, optional)"),
             [QgsProcessing.SourceType.TypeVectorPolygon], optional=True))
+        self.addParameter(QgsProcessingParameterExtent(
+            "ALERT_EXTENT", tr("Area of interest as an extent (optional)"), optional=True))
         self.addParameter(QgsProcessingParameterString(
             "KEYWORDS", tr("Alert keywords, comma-separated (optional)"), optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "LEARN_EVERY", tr("Retrain the head every N new verdicts (0: never)"),
+            QgsProcessingParameterNumber.Type.Integer, options.LIVE_LEARN_EVERY, minValue=0))
+        self.addParameter(QgsProcessingParameterFile(
+            "HEADS_FOLDER", tr("Folder for the head's versions (optional; default: the profile's model folder)"),
+            behavior=QgsProcessingParameterFile.Behavior.Folder, optional=True))
+        self.addParameter(QgsProcessingParameterFeatureSource(
+            "GAZETTEER", tr("Gazetteer layer: place posts without coordinates from their text (optional)"),
+            [QgsProcessing.SourceType.TypeVectorAnyGeometry], optional=True))
+        self.addParameter(QgsProcessingParameterField(
+            "NAME_FIELD", tr("Gazetteer name field"), defaultValue="name", parentLayerParameterName="GAZETTEER",
+            optional=True))
+        self.addParameter(QgsProcessingParameterNumber(
+            "PHOTO_RETRIES", tr("Retries of a photo whose fetch failed for a passing reason"),
+            QgsProcessingParameterNumber.Type.Integer, options.LIVE_PHOTO_RETRIES, minValue=0))
         self.addParameter(QgsProcessingParameterString(
             "UNTIL", tr("Stop at (ISO 8601 time, optional)"), optional=True))
         self.addParameter(QgsProcessingParameterNumber(
@@ -87,7 +114,8 @@ class WatchAlgorithm(MistAlgorithm):
             "ALLOW_PRIVATE_HOSTS", tr("Allow private and loopback hosts (intranet feeds and photo servers)"), False))
         self.addOutput(QgsProcessingOutputString("SUMMARY", tr("Summary (JSON)")))
         for name, label in (("RECORDS_READ", tr("Records read")), ("IMPORTED", tr("Posts imported")),
-                            ("ALERTS", tr("Alerts raised")), ("RUN_ID", tr("Run id"))):
+                            ("ALERTS", tr("Alerts raised")), ("PLACED", tr("Posts placed from their text")),
+                            ("HEADS_TRAINED", tr("Head versions trained")), ("RUN_ID", tr("Run id"))):
             self.addOutput(QgsProcessingOutputNumber(name, label))
 
     def processAlgorithm(  # noqa: N802
@@ -96,6 +124,7 @@ class WatchAlgorithm(MistAlgorithm):
         from ..core.images.urlguard import UrlPolicy
         from ..core.live.alerts import AlertRule
         from ..core.live.watch import WatchOptions, watch
+        from ..model_folders import profile_models_dir, registry
         from ..settings import value
 
         sources = self.lines(parameters, "SOURCES", context)
@@ -106,6 +135,13 @@ class WatchAlgorithm(MistAlgorithm):
         rule = AlertRule(
             threshold=threshold or None, label=self.parameterAsString(parameters, "ALERT_LABEL", context) or "flood",
             area_wkt=self._area_wkt(parameters, context), keywords=tuple(keywords.split(",")) if keywords else ())
+        gazetteer = None
+        source = self.parameterAsSource(parameters, "GAZETTEER", context)
+        if source is not None:
+            name_field = self.parameterAsString(parameters, "NAME_FIELD", context) or "name"
+            gazetteer = gazetteer_from_source(source, name_field, context, feedback)
+        heads_dir = self.parameterAsFile(parameters, "HEADS_FOLDER", context)
+        models = registry()
         max_posts = self.parameterAsInt(parameters, "MAX_POSTS", context)
         options = WatchOptions(
             sources=sources, head=self.parameterAsFile(parameters, "HEAD", context) or None, rule=rule,
@@ -115,33 +151,50 @@ class WatchAlgorithm(MistAlgorithm):
             fetch_media=self.parameterAsBool(parameters, "FETCH_MEDIA", context) and not value("offline"),
             policy=UrlPolicy(allow_private_hosts=bool(
                 self.parameterAsBool(parameters, "ALLOW_PRIVATE_HOSTS", context) or value("allow_private_hosts"))),
+            learn_every=self.parameterAsInt(parameters, "LEARN_EVERY", context),
+            heads_dir=Path(heads_dir) if heads_dir else profile_models_dir() / LIVE_HEADS_FOLDER,
+            resolve_model=lambda ref: models.resolve(ref).path, gazetteer=gazetteer,
+            photo_retries=self.parameterAsInt(parameters, "PHOTO_RETRIES", context),
         )
+        said = [""]
 
         def on_batch(status) -> None:
             feedback.setProgressText(tr("{read} records read, {imported} imported, {alerts} alerts").format(
                 read=status.records_read, imported=status.imported, alerts=status.alerts))
+            if status.head_note and status.head_note != said[0]:  # which head screens, and why
+                said[0] = status.head_note
+                feedback.pushInfo(tr("Head: {note}").format(note=status.head_note))
 
         with self.open_store_or_fail(self.parameterAsFile(parameters, "STORE", context)) as store:
             summary = watch(store, options, is_cancelled=feedback.isCanceled, on_batch=on_batch)
         feedback.pushInfo(summary.message)
         return {"SUMMARY": json.dumps({"status": summary.status, **summary.counts, "message": summary.message}),
                 "RECORDS_READ": summary.counts["records_read"], "IMPORTED": summary.counts["imported"],
-                "ALERTS": summary.counts["alerts"], "RUN_ID": summary.run_id}
+                "ALERTS": summary.counts["alerts"], "PLACED": summary.counts["placed"],
+                "HEADS_TRAINED": summary.counts["heads_trained"], "RUN_ID": summary.run_id}
 
     def _area_wkt(self, parameters: dict, context: QgsProcessingContext) -> str | None:
-        """The area layer's polygons, dissolved, in EPSG:4326 (the store's CRS), as WKT."""
-        source = self.parameterAsSource(parameters, "ALERT_AREA", context)
-        if source is None:
-            return None
+        """The area of interest in EPSG:4326 (the store's CRS), as WKT: the area layer's polygons
+        dissolved, the extent, or where both are given the part of the polygons inside the extent."""
         wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
-        transform = QgsCoordinateTransform(source.sourceCrs(), wgs84, context.transformContext())
-        parts = []
-        for feature in source.getFeatures():
-            geometry = QgsGeometry(feature.geometry())
-            if geometry.isEmpty():
-                continue
-            geometry.transform(transform)
-            parts.append(geometry)
-        if not parts:
-            raise QgsProcessingException(tr("The area of interest holds no polygon."))
-        return QgsGeometry.unaryUnion(parts).asWkt()
+        area = None
+        source = self.parameterAsSource(parameters, "ALERT_AREA", context)
+        if source is not None:
+            transform = QgsCoordinateTransform(source.sourceCrs(), wgs84, context.transformContext())
+            parts = []
+            for feature in source.getFeatures():
+                geometry = QgsGeometry(feature.geometry())
+                if geometry.isEmpty():
+                    continue
+                geometry.transform(transform)
+                parts.append(geometry)
+            if not parts:
+                raise QgsProcessingException(tr("The area of interest holds no polygon."))
+            area = QgsGeometry.unaryUnion(parts)
+        if parameters.get("ALERT_EXTENT"):
+            extent = QgsGeometry.fromRect(self.parameterAsExtent(parameters, "ALERT_EXTENT", context, wgs84))
+            if not extent.isEmpty():
+                area = extent if area is None else area.intersection(extent)
+                if area.isEmpty():
+                    raise QgsProcessingException(tr("The area of interest's polygons lie outside its extent."))
+        return area.asWkt() if area is not None else None

@@ -7,6 +7,7 @@ the map tip is HTML-escaped by the template itself: post text is hostile input.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 from ..i18n import tr
@@ -44,13 +45,6 @@ def store_layer_string(store: str | Path, table: str) -> str:
     return source if provider == "ogr" else QgsProcessingUtils.encodeProviderKeyAndUri(provider, source)
 
 
-def _is_team_store(store: str | Path) -> bool:
-    from ..core.store.pg import is_postgres_target
-    from ..pg_connections import is_qgis_connection
-
-    return is_qgis_connection(store) or is_postgres_target(store)
-
-
 def posts_layer(store_path: str | Path, name: str | None = None):
     """A styled QgsVectorLayer on the store's posts table (not yet added to a project)."""
     from qgis.core import QgsVectorLayer
@@ -65,11 +59,7 @@ def posts_layer(store_path: str | Path, name: str | None = None):
 
 def style_posts_layer(layer) -> None:
     """Apply MIST's symbology, map tip, photo widget and temporal settings to a posts layer."""
-    from qgis.core import (
-        QgsEditorWidgetSetup,
-        QgsMapLayer,
-        QgsVectorLayerTemporalProperties,
-    )
+    from qgis.core import QgsEditorWidgetSetup, QgsMapLayer
 
     message, ok = layer.loadNamedStyle(str(style_path(POSTS_STYLE)), QgsMapLayer.StyleCategory.Symbology)
     if not ok:
@@ -84,22 +74,46 @@ def style_posts_layer(layer) -> None:
             "FileWidget": True, "FileWidgetButton": False, "UseLink": True, "FullUrl": True,
             "StorageMode": 0, "RelativeStorage": 0,
         }))
-    if layer.fields().indexFromName(TIME_FIELD) >= 0:
-        temporal = layer.temporalProperties()
-        temporal.setMode(QgsVectorLayerTemporalProperties.TemporalMode.FeatureDateTimeInstantFromField)
-        temporal.setStartField(TIME_FIELD)
-        temporal.setIsActive(True)
+    set_time_field(layer)
     layer.triggerRepaint()
 
 
 TABLE_STYLES = {"references": "references.qml"}  # other tables' styles (posts: `style_posts_layer`)
 
 
+def set_time_field(layer) -> bool:
+    """Make the layer time-enabled by its post time (`timestamp`), for the temporal controller;
+    False if it has no such field."""
+    from qgis.core import QgsVectorLayerTemporalProperties
+
+    if layer.fields().indexFromName(TIME_FIELD) < 0:
+        return False
+    temporal = layer.temporalProperties()
+    temporal.setMode(QgsVectorLayerTemporalProperties.TemporalMode.FeatureDateTimeInstantFromField)
+    temporal.setStartField(TIME_FIELD)
+    temporal.setIsActive(True)
+    return True
+
+
+def style_store_layer(layer, table: str) -> None:
+    """MIST's style of a layer on a store's posts, references or geolocations table."""
+    from .styles import style_geolocation_layer
+
+    if table == "posts":
+        style_posts_layer(layer)
+    elif table == "geolocations":
+        style_geolocation_layer(layer)
+    else:
+        layer.loadNamedStyle(str(style_path(TABLE_STYLES[table])))
+        layer.triggerRepaint()
+
+
 def save_default_style(store_path: str | Path, table: str = "posts") -> str:
     """Store MIST's style of a table (posts: symbols, map tip, photo widget; references: arrows
-    turned by heading) in the store as that table's default, so the table opened from the Browser
-    or another project arrives styled too. Written through a layer of its own (the write reopens
-    the file under that layer). Returns QGIS's message ('' when saved)."""
+    turned by heading; geolocations: arrows old -> new) in the store as that table's default, so
+    the table opened from the Browser or another project arrives styled too. Written through a
+    layer of its own (the write reopens the file under that layer). Returns QGIS's message ('' when
+    saved)."""
     from qgis.core import QgsVectorLayer
 
     if table == "posts":
@@ -109,7 +123,7 @@ def save_default_style(store_path: str | Path, table: str = "posts") -> str:
         writer = QgsVectorLayer(source, table, provider)
         if not writer.isValid():
             return tr("Cannot open the {table} of store {path}").format(table=table, path=store_path)
-        writer.loadNamedStyle(str(style_path(TABLE_STYLES[table])))
+        style_store_layer(writer, table)
     message = writer.saveStyleToDatabase(f"MIST {table}", f"MIST's style for the {table} table", True, "") or ""
     del writer
     return message
@@ -152,8 +166,10 @@ def store_layers(store_path: str | Path, table: str | None = None, project=None)
     """The project's vector layers on a store (on one of its tables when `table` is given)."""
     from qgis.core import QgsProject
 
+    from ..pg_connections import is_team_target
+
     project = project or QgsProject.instance()
-    if _is_team_store(store_path):
+    if is_team_target(store_path):
         return _team_store_layers(store_path, table, project)
     target = Path(store_path).resolve()
     found = []
@@ -169,18 +185,67 @@ def _team_store_layers(store: str | Path, table: str | None, project) -> list:
     QGIS rewrites a layer's source, so the parts are compared, not the text)."""
     from qgis.core import QgsDataSourceUri, QgsVectorLayer
 
-    def where(uri: QgsDataSourceUri) -> tuple:
-        return uri.host(), uri.port(), uri.database(), uri.service(), uri.schema()
-
-    target = where(QgsDataSourceUri(store_layer_source(store, "posts")[0]))
+    target = _team_store_place(str(store))
     found = []
     for layer in project.mapLayers().values():
         if not isinstance(layer, QgsVectorLayer) or layer.providerType() != "postgres":
             continue
         uri = QgsDataSourceUri(layer.source())
-        if where(uri) == target and (table is None or uri.table() == table):
+        if _place(uri) == target and (table is None or uri.table() == table):
             found.append(layer)
     return found
+
+
+def _place(uri) -> tuple:
+    return uri.host(), uri.port(), uri.database(), uri.service(), uri.schema()
+
+
+@functools.lru_cache(maxsize=32)
+def _team_store_place(store: str) -> tuple:
+    """Server, database and schema of a team store, asked of the server once per session: the
+    layers are looked up after every verdict, and a connection per verdict would cost more than
+    the verdict."""
+    from qgis.core import QgsDataSourceUri
+
+    return _place(QgsDataSourceUri(store_layer_source(store, "posts")[0]))
+
+
+# -- store fids and QGIS feature ids -----------------------------------------------------------
+
+STORE_KEY = "fid"  # every store table's primary key, a field of its layers on both backends
+
+
+def feature_ids_of(layer, store_fids) -> list[int]:
+    """The layer's feature ids of the store rows with these `fid`s. QGIS's `postgres` provider
+    numbers the features of a table with a bigint key itself (in the order it first reads
+    them), so a store fid is looked up by the key field, never used as a feature id."""
+    from qgis.core import QgsExpression, QgsFeatureRequest
+
+    wanted = sorted({int(f) for f in store_fids})
+    if not wanted or _fid_is_feature_id(layer):
+        return wanted
+    request = QgsFeatureRequest().setFilterExpression(
+        f"{QgsExpression.quotedColumnRef(STORE_KEY)} IN ({', '.join(map(str, wanted))})")
+    request.setFlags(QgsFeatureRequest.Flag.NoGeometry).setNoAttributes()
+    return sorted(f.id() for f in layer.getFeatures(request))
+
+
+def _fid_is_feature_id(layer) -> bool:
+    """OGR gives a GeoPackage row its `fid` as feature id: no read needed (nor wanted: a layer
+    whose file changed since its last reload may read nothing until it reloads)."""
+    return layer.providerType() == "ogr"
+
+
+def store_fids_of(layer, feature_ids) -> list[int]:
+    """The store `fid`s of some of the layer's features (its selection, a clicked feature)."""
+    from qgis.core import QgsFeatureRequest
+
+    ids = list(feature_ids)
+    if not ids or _fid_is_feature_id(layer):
+        return sorted(int(i) for i in ids)
+    request = QgsFeatureRequest().setFilterFids(ids).setFlags(QgsFeatureRequest.Flag.NoGeometry)
+    request.setSubsetOfAttributes([STORE_KEY], layer.fields())
+    return sorted(int(f[STORE_KEY]) for f in layer.getFeatures(request) if f[STORE_KEY] is not None)
 
 
 def find_posts_layer(store_path: str | Path, project=None):

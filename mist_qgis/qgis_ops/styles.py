@@ -90,6 +90,25 @@ def style_extent_layer(gpkg_path: str | Path, layer_name: str = "extent") -> Non
     layer.saveStyleToDatabase("mist", "MIST flood extent", True, "")
 
 
+GEOLOCATION_COLOUR = "#7b2cbf"
+
+
+def style_geolocation_layer(layer) -> None:
+    """The photo geolocation lines as arrows from where a post was to where photo matching put it
+    (only moved posts have a line), named in the Identify panel by the reference matched."""
+    from qgis.core import QgsArrowSymbolLayer, QgsLineSymbol, QgsSingleSymbolRenderer
+    from qgis.PyQt.QtGui import QColor
+
+    arrow = QgsArrowSymbolLayer.create({"arrow_width": "0.5", "arrow_start_width": "0.5", "head_length": "2.2",
+                                        "head_thickness": "1.6", "is_curved": "0", "is_repeated": "0"})
+    arrow.subSymbol().setColor(QColor(GEOLOCATION_COLOUR))
+    symbol = QgsLineSymbol()
+    symbol.changeSymbolLayer(0, arrow)
+    layer.setRenderer(QgsSingleSymbolRenderer(symbol))
+    layer.setDisplayExpression('"ref_uid"')
+    layer.triggerRepaint()
+
+
 def band_range(raster_path: str | Path, nodata_excluded: bool = True) -> tuple[float, float]:
     """Exact min and max of band 1 (nodata excluded), for ramps shared across a time series."""
     from osgeo import gdal

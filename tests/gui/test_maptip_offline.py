@@ -101,9 +101,11 @@ def test_hover_and_form_show_the_cached_photo_and_connect_nowhere(qtbot, store_p
     canvas.refresh()
     qtbot.wait(300)
     tip = QgsMapTip()
+    # the layer's feature of each post: a `postgres` layer numbers its features itself
+    feature_of = {f["fid"]: f for f in layer.getFeatures()}
     try:
         for post in data.post_fids:
-            feature = layer.getFeature(post)
+            feature = feature_of[post]
             point = QgsPointXY(feature.geometry().asPoint())
             pixel = canvas.getCoordinateTransform().transform(point)
             tip.showMapTip(layer, point, QPoint(int(pixel.x()), int(pixel.y())), canvas)
@@ -114,7 +116,7 @@ def test_hover_and_form_show_the_cached_photo_and_connect_nowhere(qtbot, store_p
             assert base not in html
             tip.clear(canvas)
         for post in data.post_fids:
-            form = QgsAttributeForm(layer, layer.getFeature(post))
+            form = QgsAttributeForm(layer, feature_of[post])
             qtbot.addWidget(form)
             form.show()
             qtbot.wait(300)

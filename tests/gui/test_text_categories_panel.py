@@ -2,15 +2,10 @@
 
 from __future__ import annotations
 
-import pytest
-
 from mist_qgis.core.store import open_store
 from mist_qgis.core.store import text_sql as store_text
 from mist_qgis.core.text.screen import screen_texts
 from tests.helpers.verify_store import build_store
-
-pytestmark = pytest.mark.gpkg_only(
-    "the Verify dock opens GeoPackage files only (a team store is verified through core.verify.team)")
 
 
 def test_dock_shows_and_sets_categories(store_path, open_verify_dock):

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import csv
 
-import pytest
 from osgeo import ogr
 from qgis.core import QgsProject, QgsVectorLayer
 from qgis.PyQt.QtCore import Qt
@@ -15,10 +14,8 @@ from mist_qgis.core.store import open_store
 from mist_qgis.core.store.flood_evidence import density_points, depth_points
 from mist_qgis.core.verify.export import export_points
 from mist_qgis.core.verify.verdict_table import import_verdict_table
+from mist_qgis.qgis_ops.layers import store_layer_source
 from tests.helpers.verify_store import build_store
-
-pytestmark = pytest.mark.gpkg_only(
-    "the Verify dock opens GeoPackage files only (a team store is verified through core.verify.team)")
 
 JUDGED = 11  # posts p000..p010 judged by both analysts; p011 by nobody
 
@@ -41,7 +38,8 @@ def _press(qtbot, dock, key):
 def test_two_analysts_agree_everywhere(qtbot, tmp_path, store_path, open_verify_dock):
     with open_store(store_path) as store:
         data = build_store(store, n=12)
-    layer = QgsVectorLayer(f"{store_path}|layername=posts", "posts", "ogr")
+    source, provider = store_layer_source(store_path, "posts")  # OGR on a file, `postgres` on a team store
+    layer = QgsVectorLayer(source, "posts", provider)
     QgsProject.instance().addMapLayer(layer)
     try:
         dock = open_verify_dock(store_path)
@@ -72,7 +70,7 @@ def test_two_analysts_agree_everywhere(qtbot, tmp_path, store_path, open_verify_
             shown[post_fid] = (row.verdict, row.water_depth_m)
         assert shown == expected
         # the posts layer
-        on_layer = {f.id(): (f["verified"] or None, f["water_depth_m"] or None) for f in layer.getFeatures()}
+        on_layer = {f["fid"]: (f["verified"] or None, f["water_depth_m"] or None) for f in layer.getFeatures()}
         assert on_layer == expected
         flood = {p for p, (v, _) in expected.items() if v == "flood"}
         with open_store(store_path, read_only=True) as store:

@@ -18,9 +18,6 @@ from mist_qgis.core.store import open_store
 from mist_qgis.gui.verify_dock import MATCH_TAB, PHOTO_TAB
 from tests.unit.geoloc_helpers import add_post_with_photos, offset, query_of, reference_collection
 
-pytestmark = pytest.mark.gpkg_only(
-    "the Verify dock opens GeoPackage files only (a team store is verified through core.verify.team)")
-
 WAIT_MS = 30_000
 
 

@@ -17,9 +17,6 @@ from mist_qgis.gui.verify_dock import VerifyDock
 from mist_qgis.gui.verify_filters import TEXT_POSTS, VERDICT_FILTERS
 from tests.helpers.verify_store import build_store
 
-pytestmark = pytest.mark.gpkg_only(
-    "the Verify dock opens GeoPackage files only (a team store is verified through core.verify.team)")
-
 NAMES = [c.name for c in DEFAULT_CATEGORIES]
 KEYS = (Qt.Key.Key_1, Qt.Key.Key_2, Qt.Key.Key_3, Qt.Key.Key_4, Qt.Key.Key_5, Qt.Key.Key_6, Qt.Key.Key_7,
         Qt.Key.Key_8, Qt.Key.Key_9)
@@ -110,7 +107,10 @@ def test_text_posts_are_categorised_with_keys_and_undone(qtbot, text_store, open
 
 def test_text_posts_follow_the_search_and_select_on_the_map(qtbot, text_store, store_path):
     _, fids = text_store
-    layer = QgsVectorLayer(f"{store_path}|layername=posts", "posts", "ogr")
+    from mist_qgis.qgis_ops.layers import store_fids_of, store_layer_source
+
+    source, provider = store_layer_source(store_path, "posts")
+    layer = QgsVectorLayer(source, "posts", provider)
     QgsProject.instance().addMapLayer(layer)
     dock = VerifyDock()
     qtbot.addWidget(dock)
@@ -119,14 +119,14 @@ def test_text_posts_follow_the_search_and_select_on_the_map(qtbot, text_store, s
     try:
         assert dock.open_store(store_path)
         _text_mode(dock)
-        assert layer.selectedFeatureIds() == [fids["t-en"]]
+        assert store_fids_of(layer, layer.selectedFeatureIds()) == [fids["t-en"]]
         _key(qtbot, dock, Qt.Key.Key_Down)
-        assert layer.selectedFeatureIds() == [fids["t-zh"]]
+        assert store_fids_of(layer, layer.selectedFeatureIds()) == [fids["t-zh"]]
         dock.filters.search_edit.setText("地铁")
         dock.filters.timer.stop()
         dock.refresh()
         assert [r.post_id for r in dock.text_posts.model.rows] == ["t-zh"]
-        assert dock.text_posts.style_map() == 1  # the posts layer already in the project
+        assert dock.text_posts.style_map() == 1, dock.status.text()  # the posts layer already in the project
         assert layer.renderer().type() == "categorizedSymbol" and "1" in dock.status.text()
         dock.analyst_edit.setText("")
         _key(qtbot, dock, Qt.Key.Key_1)
@@ -150,7 +150,7 @@ def test_photo_posts_categories_panel_undoes_too(qtbot, text_store, open_verify_
     assert not dock.categories_panel.boxes["caution_advice"].isChecked()
 
 
-def test_a_posts_only_collection_opens_on_its_posts(qtbot, store_path, open_verify_dock):
+def test_a_posts_only_collection_opens_on_its_posts(qtbot, store_path, open_verify_dock, tmp_path):
     """No photo at all (a posts-only collection): the dock opens on the posts without photos."""
     with open_store(store_path) as store:
         with store.batch() as conn:
@@ -162,7 +162,7 @@ def test_a_posts_only_collection_opens_on_its_posts(qtbot, store_path, open_veri
     _key(qtbot, dock, KEYS[NAMES.index("misinformation")])
     with open_store(store_path) as store:
         assert "misinformation" in sql.analyst_labels(store)[dock.text_posts.current_post().post_fid]
-    other = store_path.parent / "photos.gpkg"  # the next store has photos: back to them
+    other = tmp_path / "photos.gpkg"  # the next store has photos: back to them
     with open_store(other, create=True) as store:
         build_store(store, n=2)
     assert dock.open_store(other) and not dock.text_mode and dock.model.rowCount() == 2

@@ -1,18 +1,24 @@
 """The ONNX models `make models` builds, built here when a test needs them and they are missing
-(the same export scripts, without their slower comparison with PyTorch)."""
+(the same export scripts, without their slower comparison with PyTorch).
+
+The folder is `models/build`, or `MIST_MODELS_BUILD` when set (a checkout that must not write
+into a shared build folder)."""
 
 from __future__ import annotations
 
 import fcntl
+import os
 import subprocess
 import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-BUILD = REPO / "models" / "build"
+BUILD = Path(os.environ.get("MIST_MODELS_BUILD") or REPO / "models" / "build").resolve()
 SCRIPTS = {
     "disk.onnx": ["models/export_matchers.py", "--only", "disk"],
     "lightglue-disk.onnx": ["models/export_matchers.py", "--only", "disk"],
+    "aliked-n16.onnx": ["models/export_matchers.py", "--only", "aliked"],
+    "lightglue-aliked.onnx": ["models/export_matchers.py", "--only", "aliked"],
     "all-MiniLM-L6-v2.onnx": ["models/export_minilm.py"],
 }
 

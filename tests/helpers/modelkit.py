@@ -72,6 +72,18 @@ def photo(name: str) -> np.ndarray:
     return getattr(skimage.data, name)()
 
 
+def crops(n: int, size: int = 96, seed: int = 0) -> list[tuple[str, np.ndarray]]:
+    """`n` random square crops of the sample photos, as (name, array) for `add_photo_posts`."""
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        img = photo(PHOTO_NAMES[i % len(PHOTO_NAMES)])
+        y0 = rng.integers(0, img.shape[0] - size)
+        x0 = rng.integers(0, img.shape[1] - size)
+        out.append((f"crop{i}", np.ascontiguousarray(img[y0:y0 + size, x0:x0 + size])))
+    return out
+
+
 def save_photo(array: np.ndarray, path: Path, quality: int = 90) -> Path:
     from PIL import Image
 
@@ -142,3 +154,41 @@ def screening_store(folder: Path, extra: list[tuple[str, bytes | np.ndarray | No
                   for n in PHOTO_NAMES]
         add_photo_posts(store, photos + list(extra))
     return path, model
+
+
+def verdicts_by_blueness(store, media_fids, flip=(), day: int = 1) -> None:
+    """Analyst verdicts: flood when the photo's colour embedding is bluer than the store's median
+    (learnable from those embeddings), with the photos in `flip` called the other way (a careless
+    or disputed verdict); dated `day` so later verdicts replace earlier ones."""
+    from mist_qgis.core.store import models_sql as sql
+
+    _, every = sql.load_embeddings(store, "colour@1")
+    unit = every / np.linalg.norm(every, axis=1, keepdims=True)
+    cut = float(np.median(unit[:, 2] - unit[:, 0]))
+    fids, emb = sql.load_embeddings(store, "colour@1", media_fids)
+    rows = []
+    for fid, e in zip(fids, emb, strict=True):
+        u = e / np.linalg.norm(e)
+        flood = bool(u[2] - u[0] > cut) != (int(fid) in flip)
+        post = store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(fid),))
+        rows.append((post, int(fid), "flood" if flood else "not_flood", "ann", f"2024-01-{day:02d}T00:00:00Z"))
+    with store.batch() as conn:
+        conn.executemany("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
+                         "VALUES (?, ?, ?, ?, ?)", rows)
+
+
+def learning_store(store, folder: Path):
+    """60 photo posts with cached colour embeddings and a first flood head trained on 40 verdicts
+    (4 of them wrong), for the learning watch: (colour model path, media fids, training result)."""
+    from mist_qgis.core.models import runtime
+    from mist_qgis.core.models.classify import classify_store
+    from mist_qgis.core.models.heads import train_head_from_store
+
+    runtime.clear_sessions()
+    colour = make_colour_model(folder / "colour.onnx")
+    fids = add_photo_posts(store, crops(60))
+    classify_store(store, colour)  # the backbone's embeddings, cached
+    verdicts_by_blueness(store, fids[:40], flip=set(fids[:40:10]))
+    first = train_head_from_store(store, folder / "start" / "flood-head.onnx", image_model="colour@1", version="1")
+    assert first.usable, first.summary()
+    return colour, fids, first

@@ -129,3 +129,31 @@ def test_cli_import_references_and_geolocate(tmp_path, store_path):
     assert result["moved"] == 1 and result["result"]["pairs"] == 3
     bad = _cli("geolocate", "--store", str(store_path), "--top-k", "0")
     assert bad.returncode == 2 and "top-k" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_the_geolocation_lines_arrive_styled_also_from_the_browser(tmp_path, store_path):
+    """Geolocating loads the old -> new lines as arrows and saves that style in the store, so the
+    table opened anywhere (the Browser: a plain layer on it) shows the arrows too."""
+    import processing
+    from qgis.core import QgsProject, QgsVectorLayer, QgsWkbTypes
+
+    from mist_qgis.qgis_ops.styles import GEOLOCATION_COLOUR
+
+    with open_store(store_path) as store:
+        refs = reference_collection(tmp_path / "street", store)
+        add_post_with_photos(store, "q", offset(60, 0), 300.0, [query_of(refs["astronaut_1"][2], 9)])
+    project = QgsProject.instance()
+    try:
+        result = processing.runAndLoadResults("mist:geolocatephotos", {
+            "STORE": str(store_path), "MATCHER": "sift", "TOP_K": 3, "RADIUS": 800})
+        assert result["MOVED"] == 1
+        loaded = [layer for layer in project.mapLayers().values()
+                  if layer.geometryType() == QgsWkbTypes.GeometryType.LineGeometry]
+        plain = QgsVectorLayer(*_layer(store_path, "geolocations", "from the Browser"))
+        assert len(loaded) == 1 and plain.isValid() and plain.featureCount() == 1
+        for layer in (loaded[0], plain):
+            arrow = layer.renderer().symbol().symbolLayer(0)
+            assert arrow.layerType() == "ArrowLine", layer.name()
+            assert arrow.subSymbol().color().name() == GEOLOCATION_COLOUR
+    finally:
+        project.removeAllMapLayers()

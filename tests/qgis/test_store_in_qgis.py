@@ -3,10 +3,13 @@ QGIS's postgres provider)."""
 
 from datetime import UTC, datetime
 
+import pytest
 from qgis.core import QgsFeatureRequest, QgsGeometry, QgsPointXY, QgsRectangle, QgsVectorLayer
 from qgis.PyQt.QtCore import QVariant
 
 from mist_qgis.core.posts import PostRecord
+from mist_qgis.core.store import open_store
+from mist_qgis.core.store.schema import LATEST_VERSION
 from mist_qgis.qgis_ops.layers import posts_layer, store_layer_source
 
 
@@ -48,3 +51,40 @@ def test_styled_posts_layer_has_style_map_tip_and_time(store, store_path):
     assert layer.fields().field("timestamp").type() == QVariant.DateTime
     feature = next(layer.getFeatures())
     assert feature["timestamp"].toUTC().toString("yyyy-MM-ddTHH:mm:ss") == "2021-07-20T08:30:00"
+
+
+def _browser_layers(connection: str, schema: str) -> set[str]:
+    """The layers QGIS's Browser shows under a schema of a saved PostgreSQL connection."""
+    from qgis.core import QgsApplication
+
+    provider = next(p for p in QgsApplication.dataItemProviderRegistry().providers() if p.name() == "PostGIS")
+    root = provider.createDataItem("", None)
+    item = next(c for c in root.createChildren() if c.name() == connection)
+    schema_item = next(c for c in item.createChildren() if c.name() == schema)
+    return {c.name() for c in schema_item.createChildren()}
+
+
+@pytest.mark.parametrize("upgraded", [False, True], ids=["new", "upgraded from 11"])
+def test_qgis_browser_lists_the_team_store_layers_only(pg_cluster, pg_store_url, upgraded):
+    from qgis.core import QgsSettings
+
+    from tests.helpers.pgcluster import PORT
+
+    if upgraded:
+        with open_store(pg_store_url, target_version=11) as old, old.batch() as conn:
+            old.add_posts(conn, [PostRecord("p0", "weibo", 113.6, 34.7)])
+    with open_store(pg_store_url) as store:
+        assert store.schema_version == LATEST_VERSION and store.has_table("media")
+    schema = pg_store_url.split("search_path%3D")[1].split(",")[0]
+    settings = QgsSettings()
+    key = "PostgreSQL/connections/mist-browser"
+    for name, value in {"host": str(pg_cluster.socket_dir), "port": str(PORT), "database": pg_cluster.database,
+                        "username": pg_cluster.user, "saveUsername": "true"}.items():
+        settings.setValue(f"{key}/{name}", value)
+    try:
+        # QGIS's default for a connection: tables with geometry only
+        assert _browser_layers("mist-browser", schema) == {
+            "posts", "references", "coarse_locations", "geolocations", "alerts"}
+    finally:
+        settings.remove(key)
+

@@ -96,7 +96,7 @@ def test_watch_killed_mid_batch_then_restarted_has_exact_totals(tmp_path: Path):
     assert result["summary"]["status"] == "cancelled"
     assert _count(store, "SELECT count(DISTINCT post_id) FROM posts") == TOTAL_POSTS
     assert _count(store, "SELECT count(*) FROM issues WHERE stage = 'watch'") == TOTAL_POSTS // BAD_EVERY
-    state = json.loads(_count(store, "SELECT state FROM live_cursors"))
+    state = json.loads(_count(store, f"SELECT state FROM live_cursors WHERE source = '{stream.resolve()}'"))
     assert state["line"] == total_lines and state["offset"] == os.path.getsize(stream)
 
 

@@ -119,6 +119,83 @@ def test_onnx_matcher_agrees_with_the_torch_path(model_dir, middlebury):
     assert got["within_3px"] >= want["within_3px"] - 1e-9, (got, want)
 
 
+def test_deformable_convolution_graph_equals_torchvision(tmp_path):
+    """ALIKED's deformable convolution written as gathers and a matmul: torchvision's
+    deform_conv2d on random inputs (plain, strided, dilated, modulated), in PyTorch and as an
+    ONNX graph run by onnxruntime at a size other than the one it was traced at."""
+    torch = pytest.importorskip("torch")
+    torchvision = pytest.importorskip("torchvision")
+    import matcher_nets
+    import onnxruntime as ort
+
+    gen = torch.Generator().manual_seed(3)
+    cases = [(2, 5, 13, 17, 7, 1, 1, 1, False), (1, 8, 20, 11, 4, 2, 1, 1, True), (1, 3, 9, 9, 6, 1, 2, 2, False)]
+    for b, c, h, w, cout, stride, pad, dil, modulated in cases:
+        x = torch.randn(b, c, h, w, generator=gen)
+        weight, bias = torch.randn(cout, c, 3, 3, generator=gen), torch.randn(cout, generator=gen)
+        ho, wo = (h + 2 * pad - 2 * dil - 1) // stride + 1, (w + 2 * pad - 2 * dil - 1) // stride + 1
+        offset = torch.randn(b, 18, ho, wo, generator=gen) * 4  # many taps land between pixels and outside
+        mask = torch.rand(b, 9, ho, wo, generator=gen) if modulated else None
+        want = torchvision.ops.deform_conv2d(x, offset, weight, bias, stride=stride, padding=pad, dilation=dil,
+                                             mask=mask)
+        got = matcher_nets.deform_conv2d_graph(x, offset, weight, bias, stride, pad, dil, mask)
+        assert got.shape == want.shape and (got - want).abs().max().item() < 1e-4
+
+    class Deform(torch.nn.Module):
+        def forward(self, x, offset):
+            return matcher_nets.deform_conv2d_graph(x, offset, weight, bias)
+
+    path = tmp_path / "deform.onnx"
+    cout, c = weight.shape[0], weight.shape[1]
+    torch.onnx.export(Deform(), (torch.randn(1, c, 10, 12), torch.randn(1, 18, 10, 12)), str(path), dynamo=False,
+                      opset_version=17, input_names=["x", "offset"], output_names=["y"],
+                      dynamic_axes={"x": {2: "h", 3: "w"}, "offset": {2: "h", 3: "w"}, "y": {2: "h", 3: "w"}})
+    x, offset = torch.randn(1, c, 23, 31, generator=gen), torch.randn(1, 18, 23, 31, generator=gen) * 5
+    (got,) = ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(
+        None, {"x": x.numpy(), "offset": offset.numpy()})
+    want = torchvision.ops.deform_conv2d(x, offset, weight, bias, padding=1).numpy()
+    assert got.shape == (1, cout, 23, 31) and np.abs(got - want).max() < 1e-4
+
+
+@pytest.fixture(scope="module")
+def aliked_dir():
+    return built_models.ensure("aliked-n16.onnx", "lightglue-aliked.onnx")
+
+
+def test_aliked_matcher_on_the_middlebury_pair_agrees_with_the_torch_path(aliked_dir, middlebury):
+    """ONNX ALIKED-n16 + LightGlue at 640 px, 1024 keypoints: at least 300 matches, 80 % within
+    3 px of the true disparity; against kornia's ALIKED on PyTorch: the same keypoints and
+    descriptors, at least as many matches, at least as accurate."""
+    left, right, disparity = middlebury
+    onnx = matchers.create("aliked-lightglue", models_dir=aliked_dir)
+    got = stereo_disparity_quality(onnx.match(left, right), disparity)
+    assert got["matches"] >= 300 and got["within_3px"] >= 0.8, got
+    torch_matchers = pytest.importorskip("torch_matchers", reason="the torch reference needs torch and kornia")
+    reference = torch_matchers.create("aliked-lightglue", torch_matchers.packaged_weights())
+    f_onnx, f_torch = onnx.extract(left), reference.extract(left)
+    assert f_onnx.n == f_torch.n == 1024
+    # sub-pixel keypoints listed strongest first: pair each kornia keypoint with its nearest ONNX one
+    dist = np.linalg.norm(f_torch.keypoints[:, None] - f_onnx.keypoints[None], axis=2)
+    nearest = dist.argmin(1)
+    assert dist.min(1).max() < 1e-2 and len(set(nearest.tolist())) == f_torch.n
+    assert np.abs(f_onnx.descriptors[nearest].astype(np.float32) - f_torch.descriptors.astype(np.float32)).max() < 2e-3
+    want = stereo_disparity_quality(reference.match(left, right), disparity)
+    assert got["matches"] >= want["matches"], (got, want)
+    assert got["within_3px"] >= want["within_3px"] - 1e-9, (got, want)
+
+
+@pytest.mark.parametrize("name, files", [("disk-lightglue", ("disk.onnx", "lightglue-disk.onnx")),
+                                         ("aliked-lightglue", ("aliked-n16.onnx", "lightglue-aliked.onnx"))])
+def test_a_photo_without_keypoints_gives_no_matches(name, files, middlebury):
+    """No keypoint (a budget of 0 here): the extractor graph returns empty arrays, the match is
+    empty, nothing fails."""
+    matcher = matchers.create(name, models_dir=built_models.ensure(*files), max_keypoints=0)
+    left, right, _ = middlebury
+    features = matcher.extract(left)
+    assert features.n == 0 and features.descriptors.shape == (0, 128)
+    assert matcher.match(left, right).n == 0
+
+
 def _with_card(source: Path, target: Path, **changes) -> Path:
     """A copy of an ONNX model with some `mist.*` metadata values replaced (JSON) or removed (None)."""
     import json

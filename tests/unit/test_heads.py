@@ -20,7 +20,7 @@ from mist_qgis.core.models.heads import (
 from mist_qgis.core.models.runtime import read_card
 from mist_qgis.core.store import models_sql
 from mist_qgis.core.store.models_sql import VerifiedMedia
-from tests.helpers.modelkit import PHOTO_NAMES, add_photo_posts, make_colour_model, photo
+from tests.helpers.modelkit import add_photo_posts, crops, make_colour_model
 
 
 def _blobs(n_per, dim, centres, seed=0):
@@ -100,17 +100,6 @@ def test_label_schemes():
     assert labels_from_verifications(v, "note") == {1: "minor damage", 3: "severe", 5: "x"}
 
 
-def _crops(n, size=96, seed=0):
-    rng = np.random.default_rng(seed)
-    out = []
-    for i in range(n):
-        img = photo(PHOTO_NAMES[i % len(PHOTO_NAMES)])
-        y0 = rng.integers(0, img.shape[0] - size)
-        x0 = rng.integers(0, img.shape[1] - size)
-        out.append((f"crop{i}", np.ascontiguousarray(img[y0:y0 + size, x0:x0 + size])))
-    return out
-
-
 def _verify(store, media_fids, rule):
     """Analyst verdicts from a rule on the photo's cached colour embedding (a stand-in for what an
     analyst sees, learnable from those embeddings)."""
@@ -129,7 +118,7 @@ def _verify(store, media_fids, rule):
 def test_store_loop_train_screen_and_suggest(store, tmp_path):
     runtime.clear_sessions()
     colour = make_colour_model(tmp_path / "colour.onnx")
-    fids = add_photo_posts(store, _crops(48))
+    fids = add_photo_posts(store, crops(48))
     classify_store(store, colour)  # caches colour@1 embeddings on the way
     _, all_emb = models_sql.load_embeddings(store, "colour@1")
     unit = all_emb / np.linalg.norm(all_emb, axis=1, keepdims=True)
@@ -173,7 +162,7 @@ def test_head_computes_missing_embeddings_with_its_backbone(store, tmp_path):
     x, y = _blobs(0, 3, {"flood": ((1.0,), 10), "not_flood": ((-1.0,), 10)})
     head = train_head(x, y, test_skill=False)  # what is tested here is the embeddings, not the head's skill
     path = export_head(head, tmp_path / "h.onnx", head_card(head, "h", "1", embedding_model="colour@1"))
-    add_photo_posts(store, _crops(5))
+    add_photo_posts(store, crops(5))
     from mist_qgis.core.models.card import ModelCardError
 
     with pytest.raises(ModelCardError, match="5 photos have no embedding from colour@1"):

@@ -129,6 +129,18 @@ def test_nul_byte_in_photo_paths(store, tmp_path):
     assert store.scalar("SELECT photo FROM posts WHERE post_id = '2'") is None
 
 
+def test_nul_in_post_text_keeps_the_post_and_its_batch(store, tmp_path):
+    path = tmp_path / "nul.jsonl"
+    path.write_text("".join(json.dumps(tweet(i, text=f"water\u0000{i}" if i == 2 else f"water {i}")) + "\n"
+                            for i in range(6)), encoding="utf-8")
+    summary = run_import(store, path)
+    assert (summary.imported, summary.skipped) == (6, 0)
+    # a GeoPackage keeps the NUL; PostgreSQL text cannot hold one, so it becomes U+FFFD there
+    assert store.scalar("SELECT text FROM posts WHERE post_id = ?", (str(1416000000000000002),)) in (
+        "water\x002", "water\ufffd2")
+    assert store.scalar("SELECT text FROM posts WHERE post_id = ?", (str(1416000000000000003),)) == "water 3"
+
+
 def test_exif_gps_time_as_infinite_double(store, tmp_path):
     folder = tmp_path / "photos"
     folder.mkdir()

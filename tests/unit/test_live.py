@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import http.server
+import json
 import os
 import shutil
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -257,3 +259,135 @@ def test_each_batch_goes_through_fetch_head_and_alerts(store, tmp_path: Path):
         server.server_close()
     assert store.count("alerts") == 1 and store.scalar("SELECT posts FROM alerts") == 2
     assert store.count("posts", "cls_label = 'flood'") == 2
+
+
+def _without_coordinates(n: int, text: str) -> str:
+    obj = json.loads(v1_line(n, text))
+    obj["coordinates"] = None
+    return json.dumps(obj) + "\n"
+
+
+def test_posts_without_coordinates_are_placed_from_their_text_in_each_batch(store, tmp_path: Path):
+    from shapely.geometry import Point
+
+    from mist_qgis.core.geoloc.gazetteer import Gazetteer, GazetteerEntry
+
+    gazetteer = Gazetteer([GazetteerEntry("郑州火车站", Point(113.6587, 34.7466), 1)])
+    station = "POLYGON((113.65 34.74, 113.67 34.74, 113.67 34.75, 113.65 34.75, 113.65 34.74))"
+    path = tmp_path / "stream.jsonl"
+    path.write_text(_without_coordinates(1, "郑州火车站 积水") + _without_coordinates(2, "sunny day")
+                    + v1_line(3, "郑州火车站", lon=113.0, lat=34.0))
+    options = WatchOptions([str(path)], rule=AlertRule(area_wkt=station), interval_s=0.05, max_posts=3,
+                           fetch_media=False, gazetteer=gazetteer)
+    result = watch(store, options)
+    assert result.counts["placed"] == 1 and result.counts["unlocated"] == 2
+    assert "1 placed from their text" in result.message
+    rows = store.query("SELECT post_id, geo_source, ST_MinX(geom), ST_MinY(geom) FROM posts ORDER BY post_id")
+    assert [r[1] == "geocoded" for r in rows] == [True, False, False]
+    assert rows[0][1] == "geocoded" and rows[0][2] == pytest.approx(113.6587)
+    assert rows[1][2] is None and rows[2][2] == pytest.approx(113.0)  # a post with coordinates keeps them
+    assert result.counts["alerts"] == 1 and store.scalar("SELECT text FROM alerts").startswith("郑州火车站 积水")
+    with open(path, "a") as fh:  # the next batch: only its own posts are looked at
+        fh.write(_without_coordinates(4, "郑州火车站"))
+    again = watch(store, WatchOptions([str(path)], interval_s=0.05, max_posts=1, fetch_media=False,
+                                      gazetteer=gazetteer))
+    assert again.counts["placed"] == 1 and store.count("posts", "geo_source = 'geocoded'") == 2
+    assert store.count("coarse_locations") == 2
+    # the post with no place name was explained once, in its own batch
+    assert store.count("issues", "stage = 'geocode_text' AND reason = 'no gazetteer name in the text'") == 1
+
+
+class _Flaky(http.server.BaseHTTPRequestHandler):
+    """/flaky.png answers 503 `fail` times, then the photo; /gone.png is 404; /text.png is no image."""
+
+    fail = 0
+    photo = b""
+
+    def do_GET(self):  # noqa: N802
+        cls = type(self)
+        if self.path == "/flaky.png" and cls.fail:
+            cls.fail -= 1
+            status, body = 503, b""
+        elif self.path == "/flaky.png":
+            status, body = 200, cls.photo
+        elif self.path == "/text.png":
+            status, body = 200, b"<html>not a photo</html>"
+        else:
+            status, body = 404, b""
+        self.send_response(status)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_transient_photo_failures_are_retried_with_backoff_and_permanent_ones_are_not(store, tmp_path: Path):
+    import socket
+
+    with socket.socket() as probe:  # a port nothing listens on: connection refused
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    _Flaky.fail, _Flaky.photo = 3, _png((20, 20, 220))  # one whole fetch: the request and its 2 retries
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Flaky)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_port}"
+    path = tmp_path / "stream.jsonl"
+    path.write_text(v1_line(1, photo=f"{base}/flaky.png") + v1_line(2, photo=f"{base}/gone.png")
+                    + v1_line(3, photo=f"{base}/text.png") + v1_line(4, photo=f"http://127.0.0.1:{closed}/x.png")
+                    + v1_line(5, photo="http://10.1.2.3/private.png"))
+    options = WatchOptions([str(path)], interval_s=0.05, max_posts=5, policy=UrlPolicy.allowing(["127.0.0.1/32"]),
+                           photo_retries=1, retry_backoff_s=0.1)
+
+    def media() -> dict[str, tuple]:
+        return {r[0].rsplit("/", 1)[-1]: (r[1], r[2], r[3] is not None)
+                for r in store.query("SELECT url, status, retries, retry_failed_at FROM media")}
+
+    try:
+        first = watch(store, options)
+        assert first.counts["fetched"] == 0 and first.counts["retried"] == 0
+        assert media() == {"flaky.png": ("failed", 0, True), "gone.png": ("failed", 0, False),
+                           "text.png": ("failed", 0, False), "x.png": ("failed", 0, True),
+                           "private.png": ("skipped", 0, False)}
+        time.sleep(0.2)  # the backoff passes; the next batch tries the transient ones again
+        with open(path, "a") as fh:
+            fh.write(v1_line(6))
+        second = watch(store, WatchOptions(**{**options.__dict__, "max_posts": 1}))
+        assert second.counts["retried"] == 2 and second.counts["fetched"] == 1
+        assert media()["flaky.png"] == ("ok", 1, False)
+        assert media()["x.png"] == ("failed", 1, True)  # failed again: waits for its last try
+        with open(path, "a") as fh:
+            fh.write(v1_line(7))
+        third = watch(store, WatchOptions(**{**options.__dict__, "max_posts": 1}))
+        assert third.counts["retried"] == 0  # the limit of one retry is reached
+        assert media()["x.png"] == ("failed", 1, False)
+        assert {k: v for k, v in media().items() if k in ("gone.png", "text.png", "private.png")} == {
+            "gone.png": ("failed", 0, False), "text.png": ("failed", 0, False), "private.png": ("skipped", 0, False)}
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_posts_of_a_batch_whose_stages_crashed_are_placed_and_alerted_after_a_restart(store, tmp_path: Path):
+    from shapely.geometry import Point
+
+    from mist_qgis.core.geoloc.gazetteer import Gazetteer, GazetteerEntry
+
+    class Broken(Gazetteer):
+        def find(self, text):  # a bug in the place lookup, after the batch and its cursor committed
+            raise RuntimeError("gazetteer index corrupt")
+
+    entries = [GazetteerEntry("郑州火车站", Point(113.6587, 34.7466), 1)]
+    path = tmp_path / "stream.jsonl"
+    path.write_text(_without_coordinates(1, "郑州火车站 积水"))
+    rule = AlertRule(keywords=("积水",))
+    with pytest.raises(RuntimeError):
+        watch(store, WatchOptions([str(path)], rule=rule, interval_s=0.05, max_posts=1, fetch_media=False,
+                                  gazetteer=Broken(entries)))
+    assert store.count("posts") == 1 and store.count("alerts") == 0  # imported, not yet placed or alerted
+    again = watch(store, WatchOptions([str(path)], rule=rule, interval_s=0.05, fetch_media=False,
+                                      gazetteer=Gazetteer(entries), until=time.time() + 0.5))
+    assert again.counts["records_read"] == 0 and again.counts["placed"] == 1 and again.counts["alerts"] == 1
+    assert store.count("posts", "geo_source = 'geocoded'") == 1

@@ -51,6 +51,43 @@ def test_provider_really_used_and_notice(tmp_path):
     assert runtime.preferred_providers(allow_gpu=False) == [runtime.CPU]
 
 
+def test_provider_choice_with_this_onnxruntime():
+    """The choice from onnxruntime's real provider list: CUDA first only when the build offers it
+    and the driver answers with a GPU, the CPU always last; this machine gets what its build and
+    driver say."""
+    import onnxruntime as ort
+
+    from mist_qgis.core.gpu import cuda_usable
+
+    real = ort.get_available_providers()
+    assert runtime.CPU in real
+    assert runtime.preferred_providers() == runtime.choose_providers(real, cuda_usable())
+    assert runtime.preferred_providers()[-1] == runtime.CPU
+    with_cuda = real if runtime.CUDA in real else [runtime.CUDA, *real]  # a GPU build's list
+    without_cuda = [p for p in real if p != runtime.CUDA]  # a CPU build's list
+    assert runtime.choose_providers(with_cuda, gpu_usable=True) == [runtime.CUDA, runtime.CPU]
+    assert runtime.choose_providers(with_cuda, gpu_usable=False) == [runtime.CPU]
+    assert runtime.choose_providers(with_cuda, gpu_usable=True, allow_gpu=False) == [runtime.CPU]
+    assert runtime.choose_providers(without_cuda, gpu_usable=True) == [runtime.CPU]
+
+
+def test_a_gpu_build_without_a_working_cuda_falls_back_to_the_cpu(tmp_path, monkeypatch):
+    """A driver probe that says yes on a machine where CUDA cannot start (a broken driver): the
+    session asks onnxruntime for CUDA, gets the CPU, runs, and says so."""
+    if runtime.CUDA not in runtime.available_providers():
+        pytest.skip("this onnxruntime build has no CUDA provider")
+    from mist_qgis.core.gpu import cuda_usable
+
+    if cuda_usable():
+        pytest.skip("CUDA really works here; the fallback cannot be seen")
+    monkeypatch.setattr(runtime, "cuda_driver_present", lambda: True)
+    assert runtime.preferred_providers() == [runtime.CUDA, runtime.CPU]
+    loaded = runtime.load_model(make_colour_model(tmp_path / "m.onnx"))
+    assert loaded.provider == runtime.CPU == loaded.session.get_providers()[0]
+    assert "CUDA is not usable" in loaded.notice
+    assert loaded.run(np.zeros((1, 3, 32, 32), np.float32))["scores"].shape == (1, 3)
+
+
 def test_run_returns_outputs_by_role(tmp_path):
     loaded = runtime.load_model(make_colour_model(tmp_path / "m.onnx"))
     x = np.zeros((2, 3, 32, 32), np.float32)

@@ -35,7 +35,7 @@ def test_new_store_is_a_geopackage(store, store_path):
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     contents = {r[0]: r[1] for r in conn.execute("SELECT table_name, data_type FROM gpkg_contents")}
     assert contents["posts"] == "features"
-    for table in ("media", "runs", "issues", "predictions", "matches", "verifications", "embeddings"):
+    for table in ("issues", "verifications", "unlocated_posts"):
         assert contents[table] == "attributes"
     assert store.schema_version == LATEST_VERSION
     assert store.integrity_ok()
@@ -54,6 +54,52 @@ def test_gdal_reads_the_store(store, store_path):
     layer.SetSpatialFilterRect(113.59, 34.6, 113.6001, 34.8)  # uses the R-tree
     assert sorted(f["post_id"] for f in layer) == ["a0", "a1"]
     assert ds.GetLayerByName("unlocated_posts").GetFeatureCount() == 2
+
+
+USER_LAYERS = {"posts", "references", "coarse_locations", "geolocations", "alerts",
+               "issues", "verifications", "unlocated_posts"}
+
+
+def _gdal_layers(path: Path) -> set[str]:
+    from osgeo import ogr
+
+    ds = ogr.Open(str(path))
+    return {ds.GetLayer(i).GetName() for i in range(ds.GetLayerCount())}
+
+
+class _EveryTable:
+    """How MIST registered tables up to schema version 11: all of them."""
+
+    def __contains__(self, table: object) -> bool:
+        return True
+
+
+def test_gdal_lists_only_the_user_layers_of_a_new_and_an_upgraded_store(tmp_path, monkeypatch):
+    with open_store(tmp_path / "new.gpkg") as new:
+        assert new.has_table("media") and new.has_table("runs")
+    assert _gdal_layers(tmp_path / "new.gpkg") == USER_LAYERS
+    conn = sqlite3.connect(tmp_path / "new.gpkg")
+    with conn:  # a later migration's bookkeeping table stays out of the list
+        conn.execute("CREATE TABLE later_cache (key TEXT PRIMARY KEY)")
+        gpkg.register_attributes_table(conn, "later_cache", "a cache")
+    conn.close()
+    assert _gdal_layers(tmp_path / "new.gpkg") == USER_LAYERS
+
+    old_path = tmp_path / "old.gpkg"
+    with monkeypatch.context() as before:
+        before.setattr(gpkg, "LISTED_ATTRIBUTE_TABLES", _EveryTable())
+        with open_store(old_path, target_version=11) as old, old.batch() as conn:
+            old.add_posts(conn, _posts("o", 2) + _posts("n", 1, located=False))
+    assert {"media", "runs", "predictions", "live_cursors", "leases"} < _gdal_layers(old_path)
+    with open_store(old_path) as upgraded:
+        assert upgraded.schema_version == LATEST_VERSION
+        assert upgraded.count("media") == 3 and upgraded.count("unlocated_posts") == 1
+        assert upgraded.integrity_ok()
+    assert _gdal_layers(old_path) == USER_LAYERS
+    conn = sqlite3.connect(old_path)
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    assert conn.execute("SELECT count(*) FROM gpkg_geometry_columns g LEFT JOIN gpkg_contents c "
+                        "USING (table_name) WHERE c.table_name IS NULL").fetchone()[0] == 0
 
 
 def test_duplicates_are_counted_not_inserted(store):

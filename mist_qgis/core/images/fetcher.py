@@ -52,7 +52,13 @@ class FetchLimits:
 
 
 class FetchError(MistError):
-    """The media could not be fetched; `str(exc)` is the reason stored on the media row."""
+    """The media could not be fetched; `str(exc)` is the reason stored on the media row.
+    `transient`: the failure may pass (a timeout, a 5xx, a refused or broken connection), so a
+    later try may succeed; a 404, a refused URL or a body over the limit will not."""
+
+    def __init__(self, reason: str, transient: bool = False) -> None:
+        super().__init__(reason)
+        self.transient = transient
 
 
 class BudgetExhausted(MistError):
@@ -61,7 +67,7 @@ class BudgetExhausted(MistError):
 
 class _Retryable(FetchError):
     def __init__(self, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(reason)
+        super().__init__(reason, transient=True)
         self.retry_after = retry_after
 
 
@@ -186,7 +192,7 @@ class FetchClock:
         if self.cancelled:
             raise Cancelled("cancelled")
         if self.expired:
-            raise FetchError(f"too slow: not complete after {self.seconds:g} s")
+            raise FetchError(f"too slow: not complete after {self.seconds:g} s", transient=True)
 
     def close(self) -> None:
         with self._lock:
@@ -440,14 +446,14 @@ class HttpFetcher:
             except _Retryable as exc:
                 clock.raise_if_tripped()  # a broken connection may be the watchdog's doing
                 if attempt >= self.limits.retries:
-                    raise FetchError(f"{exc} (gave up after {attempt + 1} attempts)") from exc
+                    raise FetchError(f"{exc} (gave up after {attempt + 1} attempts)", transient=True) from exc
                 if exc.retry_after is not None:
                     delay = min(exc.retry_after, self.limits.max_retry_after)
                 else:
                     delay = self.limits.backoff * (2 ** attempt) * (1.0 + 0.25 * random.random())
                 if delay >= clock.remaining():
                     raise FetchError(f"{exc} (gave up after {attempt + 1} attempts: another would end after "
-                                     f"the {clock.seconds:g} s limit)") from exc
+                                     f"the {clock.seconds:g} s limit)", transient=True) from exc
                 _sleep(delay, clock.cancel)
                 attempt += 1
 

@@ -56,6 +56,9 @@ class SourceState:
     kind: str
     state: str = "waiting"
     failures: int = 0
+    last_error: str | None = None
+    polled_at: float | None = None  # epoch seconds of the last poll
+    next_poll_at: float | None = None  # epoch seconds; a feed backing off says when it tries again
 
 
 class LiveSource:
@@ -251,6 +254,7 @@ class HttpFeed(LiveSource):
         self.options = options or FeedOptions()
         self.fetcher = HttpFetcher(self.options.policy, self.options.limits, pool_size=1)
         self.next_poll = 0.0
+        self.requested_at: float | None = None
         self._tmp = tempfile.TemporaryDirectory(prefix="mist-feed-")
 
     def close(self) -> None:
@@ -259,8 +263,10 @@ class HttpFeed(LiveSource):
 
     def poll(self, cursor: dict[str, Any] | None) -> Pending | None:
         now = time.monotonic()
-        if now < self.next_poll:
+        if now < self.next_poll:  # waiting (interval or backoff): the last poll is the last request
+            self.status.polled_at = self.requested_at
             return None
+        self.requested_at = time.time()
         headers = {}
         if cursor and cursor.get("etag"):
             headers["If-None-Match"] = cursor["etag"]
@@ -272,10 +278,14 @@ class HttpFeed(LiveSource):
             self.status.failures += 1
             wait = min(FEED_MAX_BACKOFF_S, self.options.interval_s * 2 ** self.status.failures)
             self.next_poll = now + wait
+            self.status.next_poll_at = time.time() + wait
+            self.status.last_error = str(exc)
             self.status.state = f"failing ({exc}); next try in {wait:.0f} s"
             return None
         self.status.failures = 0
+        self.status.last_error = None
         self.next_poll = now + self.options.interval_s
+        self.status.next_poll_at = time.time() + self.options.interval_s
         if download.status == 304:
             self.status.state = "not modified"
             return None

@@ -190,7 +190,7 @@ def _run_head(
     pending = [i for i in _all_pending(store, card.tag)]
     by_fid = {i.media_fid: i for i in pending}
     fids, features = feature_matrix(store, card.features or "image", image_tag, text_tag, list(by_fid))
-    if features.shape[1:] and features.shape[1] != card.embedding_dim:
+    if len(fids) and features.shape[1] != card.embedding_dim:  # nothing pending: an empty matrix
         raise ModelCardError(
             f"{model.path}: {card.tag} reads {card.embedding_dim} features, but the store's "
             f"{card.features} features have {features.shape[1]}"

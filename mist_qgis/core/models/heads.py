@@ -660,6 +660,51 @@ def head_feature_models(card: ModelCard) -> tuple[str | None, str | None]:
     return card.embedding_model, text
 
 
+@dataclass
+class TrainingSet:
+    """Verified photos with cached features, read from a store: what a head is fitted on."""
+
+    fids: np.ndarray
+    features: np.ndarray
+    labels: list[str]
+    missing: int  # verified photos without cached features (counted, not trained on)
+
+
+def training_set(store: Store, features: str, image_model: str | None, text_model: str | None,
+                 scheme: str = "verdict", depth_bins: Sequence[float] = DEFAULT_DEPTH_BINS) -> TrainingSet:
+    """The store's verified photos under a label scheme, with their cached embeddings."""
+    from ..store import models_sql
+    from .embeddings import feature_matrix
+
+    labelled = labels_from_verifications(models_sql.verified_media(store), scheme, depth_bins)
+    fids, x = feature_matrix(store, features, image_model, text_model, list(labelled))
+    if not len(fids):
+        raise HeadTrainingError(
+            f"no verified photo has cached {features} embeddings ({len(labelled)} verified); "
+            "compute embeddings first"
+        )
+    return TrainingSet(fids, x, [labelled[int(f)] for f in fids], len(labelled) - len(fids))
+
+
+def fit_and_export(data: TrainingSet, out_path: str | Path, image_model: str | None, text_model: str | None,
+                   features: str, kind: str, model_id: str, version: str, folds: int | None = None,
+                   seed: int = 0) -> tuple[TrainedHead, ModelCard, Path]:
+    """Train a head on a training set and write it with its card; touches no store, so it may run
+    on another thread (a live watch trains in the background)."""
+    head = train_head(data.features, data.labels, kind=kind, folds=folds, seed=seed)
+    embedding_model = image_model if features != "text" else text_model
+    card = head_card(head, model_id, version, embedding_model or "", features,
+                     text_model if features == "image+text" else None)
+    path = export_head(head, out_path, card)
+    return head, card.with_path(path), path
+
+
+def training_counts(data: TrainingSet, head: TrainedHead) -> dict[str, int]:
+    """What a training run records."""
+    return {"examples": len(data.fids), "verified_without_features": data.missing, "usable": int(head.metrics.usable),
+            **{f"label:{k}": v for k, v in head.counts.items()}}
+
+
 def train_head_from_store(
     store: Store, out_path: str | Path, image_model: str | None, text_model: str | None = None,
     features: str = "image", scheme: str = "verdict", kind: str = "logreg",
@@ -670,30 +715,16 @@ def train_head_from_store(
 
     Embeddings must already be cached (classify or embed with the backbone first).
     """
-    from ..store import models_sql
-    from .embeddings import feature_matrix
-
     parameters = {"features": features, "scheme": scheme, "kind": kind, "image_model": image_model,
                   "text_model": text_model}
     with run_stage(store, "train_head", parameters) as run:
-        labelled = labels_from_verifications(models_sql.verified_media(store), scheme, depth_bins)
-        fids, x = feature_matrix(store, features, image_model, text_model, list(labelled))
-        missing = len(labelled) - len(fids)
-        if not len(fids):
-            raise HeadTrainingError(
-                f"no verified photo has cached {features} embeddings ({len(labelled)} verified); "
-                "compute embeddings first"
-            )
-        head = train_head(x, [labelled[int(f)] for f in fids], kind=kind, folds=folds, seed=seed)
+        data = training_set(store, features, image_model, text_model, scheme, depth_bins)
         version = version or _dt.datetime.now(_dt.UTC).strftime("%Y%m%d%H%M%S")
-        embedding_model = image_model if features != "text" else text_model
-        card = head_card(head, model_id, version, embedding_model or "", features,
-                         text_model if features == "image+text" else None)
-        path = export_head(head, out_path, card)
-        run.counts = {"examples": len(fids), "verified_without_features": missing, "usable": int(head.metrics.usable),
-                      **{f"label:{k}": v for k, v in head.counts.items()}}
+        head, card, path = fit_and_export(data, out_path, image_model, text_model, features, kind, model_id,
+                                          version, folds, seed)
+        run.counts = training_counts(data, head)
         run.message = "" if head.metrics.usable else head.metrics.summary()
-    return HeadTrainingResult(path, card.with_path(path), head.metrics, head.counts, run.run_id, missing)
+    return HeadTrainingResult(path, card, head.metrics, head.counts, run.run_id, data.missing)
 
 
 # -- active learning -------------------------------------------------------------------------------

@@ -75,13 +75,33 @@ def available_providers() -> list[str]:
     return list(ort.get_available_providers())
 
 
-def preferred_providers(allow_gpu: bool = True) -> list[str]:
-    """CUDA first when the build has it and a driver is present; the CPU always last."""
+def choose_providers(available: list[str], gpu_usable: bool, allow_gpu: bool = True) -> list[str]:
+    """The providers to ask for, in order: CUDA first when this onnxruntime build offers it and
+    the driver answers with a usable GPU (onnxruntime-gpu lists CUDA even on a machine without
+    one), the CPU always last, so a session that cannot start CUDA still runs."""
     providers = []
-    if allow_gpu and CUDA in available_providers() and cuda_driver_present():
+    if allow_gpu and gpu_usable and CUDA in available:
         providers.append(CUDA)
     providers.append(CPU)
     return providers
+
+
+def preferred_providers(allow_gpu: bool = True) -> list[str]:
+    """`choose_providers` for this machine: its onnxruntime build and its NVIDIA driver."""
+    available = available_providers()
+    return choose_providers(available, allow_gpu and CUDA in available and cuda_driver_present(), allow_gpu)
+
+
+def preload_cuda(providers: list[str]) -> None:
+    """Before a session that asks for CUDA: onnxruntime-gpu installed with its CUDA/cuDNN wheels
+    (the installer's GPU build) finds those libraries only once they are preloaded."""
+    import onnxruntime as ort
+
+    if CUDA in providers and hasattr(ort, "preload_dlls"):
+        try:
+            ort.preload_dlls()
+        except Exception as exc:  # a missing CUDA wheel: the session then says which provider it got
+            log.warning("CUDA libraries could not be preloaded: %s", exc)
 
 
 def _session_options(threads: int | None, optimise: bool = True) -> Any:
@@ -156,13 +176,7 @@ def load_model(path: str | Path, threads: int | None = None, allow_gpu: bool = T
     if key in cache:
         return cache[key]
     wanted = preferred_providers(allow_gpu)
-    if CUDA in wanted and hasattr(ort, "preload_dlls"):
-        # onnxruntime-gpu installed with its CUDA/cuDNN wheels (the installer's GPU build) finds
-        # those libraries only once they are preloaded.
-        try:
-            ort.preload_dlls()
-        except Exception as exc:  # a missing CUDA wheel: the session then says which provider it got
-            log.warning("CUDA libraries could not be preloaded: %s", exc)
+    preload_cuda(wanted)
     try:
         session = ort.InferenceSession(str(path), _session_options(threads), providers=wanted)
     except Exception as exc:

@@ -89,8 +89,11 @@ def _session(path: Path, providers: Sequence[str] | None):
         raise EncoderError(f"model file {path} does not exist")
     options = ort.SessionOptions()
     options.log_severity_level = 3
+    from ..models.runtime import CPU, preferred_providers, preload_cuda
+
     available = ort.get_available_providers()
-    chosen = [p for p in (providers or ["CPUExecutionProvider"]) if p in available] or ["CPUExecutionProvider"]
+    chosen = [p for p in (providers or preferred_providers()) if p in available] or [CPU]
+    preload_cuda(chosen)
     try:
         return ort.InferenceSession(str(path), sess_options=options, providers=chosen)
     except Exception as exc:  # onnxruntime raises its own hierarchy; the user needs one message

@@ -37,13 +37,21 @@ UPSERT_KEYS: dict[str, tuple[str, ...]] = {
     "post_text_features": ("post_fid", "model"),
     "text_categories": ("name",),
     "live_cursors": ("source",),
+    "live_sources": ("source",),
 }
 # Tables whose rows get a `fid` from the database (an INSERT into them reports `lastrowid`).
 FID_TABLES = frozenset({
     "posts", "media", "runs", "issues", "predictions", "matches", "verifications", "references",
-    "coarse_locations", "geolocations", "post_categories", "alerts",
+    "coarse_locations", "geolocations", "post_categories", "alerts", "head_versions",
 })
 GEOMETRY_COLUMNS = frozenset({"geom"})
+# The tables without geometry a GIS user opens as layers: the import report, the analysts'
+# verdicts and the posts still without a location. Only these are registered in a GeoPackage's
+# gpkg_contents (tables with geometry always are); the store's own bookkeeping (media, runs,
+# predictions, caches, leases, cursors, ...) stays unregistered, so tools that list a
+# GeoPackage's contents (GDAL's ogrinfo and ogr2ogr, desktop GIS other than QGIS) show only these.
+# GDAL lists every table when no attributes table is registered, so this is never empty.
+LISTED_ATTRIBUTE_TABLES = frozenset({"issues", "verifications", "unlocated_posts"})
 
 
 @dataclass(frozen=True)
@@ -101,6 +109,8 @@ _INSERT = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _INSERT_SELECT = re.compile(r"^\s*INSERT\s+OR\s+(IGNORE|REPLACE)\s+INTO\s+", re.IGNORECASE)
+_REPLACE_SELECT = re.compile(
+    r'^\s*INSERT\s+OR\s+REPLACE\s+INTO\s+("?)(\w+)\1\s*\(([^)]*)\)\s*(SELECT\b.*)$', re.IGNORECASE | re.DOTALL)
 _INSERT_TABLE = re.compile(r'^\s*INSERT\s+INTO\s+"?(\w+)"?', re.IGNORECASE)
 _SET_GEOM = re.compile(r"\b(geom)\s*=\s*(\?\d*|:\w+)")
 _PRAGMAS = {
@@ -116,8 +126,12 @@ def _rewrite_insert(sql: str) -> str:
         kind = _INSERT_SELECT.match(sql)
         if kind and kind.group(1).upper() == "IGNORE":
             return _INSERT_SELECT.sub("INSERT INTO ", sql) + " ON CONFLICT DO NOTHING"
+        replace = _REPLACE_SELECT.match(sql)
+        if replace:
+            quote, table, cols, query = replace.groups()
+            return f"INSERT INTO {quote}{table}{quote} ({cols}) {query} {_on_conflict_replace(table, cols)}"
         if kind:
-            raise ValueError(f"INSERT OR REPLACE needs a column list and VALUES: {sql[:80]}")
+            raise ValueError(f"INSERT OR REPLACE needs a column list: {sql[:80]}")
         return sql
     mode, quote, table, cols, values = m.groups()
     columns = [c.strip().strip('"') for c in cols.split(",")]
@@ -130,14 +144,19 @@ def _rewrite_insert(sql: str) -> str:
     if mode and mode.upper() == "IGNORE":
         out += " ON CONFLICT DO NOTHING"
     elif mode:
-        keys = UPSERT_KEYS.get(table)
-        if keys is None:
-            raise ValueError(f"no upsert key is known for table {table}")
-        updates = [c for c in columns if c not in keys]
-        action = ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in updates)) if updates \
-            else "DO NOTHING"
-        out += f" ON CONFLICT ({', '.join(keys)}) {action}"
+        out += " " + _on_conflict_replace(table, cols)
     return out
+
+
+def _on_conflict_replace(table: str, cols: str) -> str:
+    """`INSERT OR REPLACE`'s clause: the row's columns replace those of the row with its key."""
+    keys = UPSERT_KEYS.get(table)
+    if keys is None:
+        raise ValueError(f"no upsert key is known for table {table}")
+    updates = [c for c in (c.strip().strip('"') for c in cols.split(",")) if c not in keys]
+    action = ("DO UPDATE SET " + ", ".join(f'"{c}" = EXCLUDED."{c}"' for c in updates)) if updates \
+        else "DO NOTHING"
+    return f"ON CONFLICT ({', '.join(keys)}) {action}"
 
 
 _JSON_EACH = re.compile(r"json_each\((%s|%\(\w+\)s)\)")

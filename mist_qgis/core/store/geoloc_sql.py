@@ -189,13 +189,15 @@ def record_outcome(conn: sqlite3.Connection, post: PostToLocate, matcher: str, m
 # -- coarse locations ---------------------------------------------------------------------------
 
 
-def posts_with_text(store: Store, only_unlocated: bool = True) -> list[tuple[int, str, float | None, float | None]]:
-    """(fid, text, lon, lat) of posts to geocode from text: the unlocated ones by default."""
-    sql = "SELECT fid, text, geom FROM posts WHERE text IS NOT NULL AND text != ''"
+def posts_with_text(store: Store, only_unlocated: bool = True,
+                    after_fid: int = 0) -> list[tuple[int, str, float | None, float | None]]:
+    """(fid, text, lon, lat) of posts to geocode from text: the unlocated ones by default; only
+    posts after `after_fid` (a live watch places each batch's new posts)."""
+    sql = "SELECT fid, text, geom FROM posts WHERE text IS NOT NULL AND text != '' AND fid > ?"
     if only_unlocated:
         sql += " AND geom IS NULL"
     out = []
-    for r in store.query(sql + " ORDER BY fid"):
+    for r in store.query(sql + " ORDER BY fid", (after_fid,)):
         lon = lat = None
         if r["geom"] is not None and not gpkg.is_empty(r["geom"]):
             lon, lat = gpkg.point_xy(r["geom"])

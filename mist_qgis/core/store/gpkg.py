@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from .dialect import LISTED_ATTRIBUTE_TABLES
+
 APPLICATION_ID = 0x47504B47  # "GPKG"
 USER_VERSION = 10300  # GeoPackage 1.3.0
 
@@ -222,6 +224,11 @@ def create_core_tables(conn: sqlite3.Connection) -> None:
 
 
 def register_attributes_table(conn: sqlite3.Connection, table: str, description: str = "") -> None:
+    """Register a table without geometry in gpkg_contents if a user opens it as a layer
+    (`dialect.LISTED_ATTRIBUTE_TABLES`); the store's bookkeeping tables are left unregistered,
+    which GDAL's GeoPackage driver then leaves out of its layer list."""
+    if table not in LISTED_ATTRIBUTE_TABLES:
+        return
     conn.execute(
         "INSERT OR IGNORE INTO gpkg_contents (table_name, data_type, identifier, description) "
         "VALUES (?, 'attributes', ?, ?)",

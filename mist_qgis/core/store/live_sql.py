@@ -91,6 +91,12 @@ def live_counts(store: Store, flood_label: str) -> dict[str, int]:
     return dict(zip(keys, (int(v) for v in row), strict=True))
 
 
+def newest_post_time(store: Store) -> str | None:
+    """The newest post time (ISO 8601 text), for the temporal controller following "now"."""
+    value = store.scalar("SELECT MAX(timestamp) FROM posts")
+    return None if value is None else str(value)
+
+
 def alerts_after(store: Store, fid: int) -> list[tuple[int, str | None, float | None, float | None]]:
     """Alerts raised after `fid`: (fid, text, lon, lat), oldest first."""
     return [tuple(r) for r in store.query(
@@ -102,3 +108,70 @@ def alert_rows(store: Store) -> list:
     status, created_at, geom."""
     return store.query("SELECT fid, rule, label, score, text, posts, status, created_at, geom FROM alerts "
                        "ORDER BY fid")
+
+
+# -- the head's versions while a watch learns --------------------------------------------------------
+
+HeadVersionRow = tuple[int, str, str | None, int, float | None, str, str | None]
+
+
+def head_versions(store: Store, lineage: str) -> list[HeadVersionRow]:
+    """Every version of a head line, oldest first: (fid, model tag, path, verdicts, F1, status, reason)."""
+    return [tuple(r) for r in store.query(
+        "SELECT fid, model, path, verdicts, f1, status, reason FROM head_versions WHERE lineage = ? ORDER BY fid",
+        (lineage,))]
+
+
+def add_head_version(conn: sqlite3.Connection, model: str, path: str | None, lineage: str, verdicts: int,
+                     f1: float | None, skill: str | None, status: str, reason: str, run_id: int | None) -> None:
+    """Record a version; an active one retires the version that was active before it. A version
+    recorded before (a head chosen again when a watch starts) is updated, not added twice."""
+    if status == "active":
+        conn.execute("UPDATE head_versions SET status = 'retired' WHERE lineage = ? AND status = 'active'",
+                     (lineage,))
+    if conn.execute("SELECT 1 FROM head_versions WHERE model = ?", (model,)).fetchone():
+        conn.execute("UPDATE head_versions SET path = ?, status = ?, reason = ?, run_fid = ? WHERE model = ?",
+                     (path, status, reason, run_id, model))
+        return
+    conn.execute(
+        "INSERT INTO head_versions (model, path, lineage, verdicts, f1, skill, status, reason, run_fid) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (model, path, lineage, verdicts, f1, skill, status, reason, run_id))
+
+
+def verdict_count(store: Store) -> int:
+    """Verdicts recorded (flood, not flood or unsure, on photos or whole posts)."""
+    return int(store.scalar("SELECT count(*) FROM verifications"))
+
+
+def count_scored(conn: sqlite3.Connection, model: str, scored: int) -> None:
+    """Add to the number of photos a version scored (its predictions carry its tag too)."""
+    conn.execute("UPDATE head_versions SET scored = scored + ? WHERE model = ?", (scored, model))
+
+
+def head_state(store: Store) -> tuple[HeadVersionRow | None, HeadVersionRow | None]:
+    """What the dock shows: the active version and the latest rejected one (newest lineage)."""
+    rows = [tuple(r) for r in store.query(
+        "SELECT fid, model, path, verdicts, f1, status, reason FROM head_versions "
+        "WHERE status IN ('active', 'rejected') ORDER BY fid DESC LIMIT 50")]
+    active = next((r for r in rows if r[5] == "active"), None)
+    rejected = next((r for r in rows if r[5] == "rejected" and (active is None or r[0] > active[0])), None)
+    return active, rejected
+
+
+# -- each source's last poll, for the dock -----------------------------------------------------------
+
+def put_source_state(conn: sqlite3.Connection, source: str, kind: str, state: str, failures: int,
+                     last_error: str | None, next_poll_at: str | None, polled_at: str) -> None:
+    conn.execute(
+        "INSERT INTO live_sources (source, kind, state, failures, last_error, next_poll_at, polled_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, "
+        "state = excluded.state, failures = excluded.failures, last_error = excluded.last_error, "
+        "next_poll_at = excluded.next_poll_at, polled_at = excluded.polled_at",
+        (source, kind, state, failures, last_error, next_poll_at, polled_at))
+
+
+def source_states(store: Store) -> list[tuple[str, str, str, int, str | None, str | None, str, str | None]]:
+    """(source, kind, state, failures, last error, next poll, last poll, cursor JSON) of every source."""
+    return [tuple(r) for r in store.query(
+        "SELECT s.source, s.kind, s.state, s.failures, s.last_error, s.next_poll_at, s.polled_at, c.state "
+        "FROM live_sources s LEFT JOIN live_cursors c ON c.source = s.source ORDER BY s.source")]

@@ -26,7 +26,7 @@ def match_source(store: Store, post_fid: int) -> MatchSource | None:
         return None
     match_fid = store.scalar(
         "SELECT fid FROM matches WHERE media_fid = ? AND ref_id = ? AND matcher = ? "
-        "ORDER BY (run_fid IS ?) DESC, fid DESC LIMIT 1",
+        "ORDER BY (coalesce(run_fid, -1) = coalesce(?, -1)) DESC, fid DESC LIMIT 1",  # PostgreSQL has no `IS ?`
         (row["media_fid"], row["ref_uid"], row["matcher"], row["run_fid"]),
     )
     query_path = None

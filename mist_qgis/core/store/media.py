@@ -8,12 +8,13 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from ..stage import MediaStatus
 from . import gpkg
 from .photos_sql import set_post_photos
 from .schema import POST_COLUMNS
-from .store import Store
+from .store import Store, utc_now
 
 FETCHABLE_KINDS = ("photo", "video")
 _POST_COLUMN_NAMES = frozenset(
@@ -52,11 +53,13 @@ class MediaResult:
     fetched_at: str | None = None
     phash: str | None = None
     exif: str | None = None
+    transient: bool = False  # a failure that may pass (timeout, 5xx, refused connection): retried later
 
     def for_row(self, fid: int) -> MediaResult:
         """The same outcome for another row with the same source (a repost of one URL)."""
         return MediaResult(fid, self.status, self.error, self.sha256, self.cache_path, self.width,
-                           self.height, self.bytes, self.content_type, self.fetched_at, self.phash, self.exif)
+                           self.height, self.bytes, self.content_type, self.fetched_at, self.phash, self.exif,
+                           self.transient)
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,33 @@ def reset_for_retry(conn: sqlite3.Connection,
         (MediaStatus.PENDING, *statuses, *FETCHABLE_KINDS),
     )
     return cur.rowcount
+
+
+def requeue_transient(store: Store, max_retries: int, backoff_s: float,
+                      now: datetime | None = None) -> tuple[int, int]:
+    """Put photos whose last failure was transient back to pending once their backoff has passed
+    (`backoff_s` doubled for each earlier retry), up to `max_retries` retries each; permanent
+    failures (404, refused URL, not an image) are never chosen. Returns (requeued, given up):
+    rows past the limit lose their retry mark and stay failed. Writes only when a row is due."""
+    now = now or datetime.now(UTC)
+    rows = store.query(
+        "SELECT fid, retries, retry_failed_at FROM media WHERE status = 'failed' AND retry_failed_at IS NOT NULL")
+    due, given_up = [], []
+    for fid, retries, failed_at in rows:
+        if retries >= max_retries:
+            given_up.append((fid,))
+            continue
+        when = datetime.fromisoformat(str(failed_at).replace("Z", "+00:00"))
+        if when.tzinfo is None:
+            when = when.replace(tzinfo=UTC)
+        if now >= when + timedelta(seconds=backoff_s * 2 ** retries):
+            due.append((fid,))
+    if due or given_up:
+        with store.batch() as conn:
+            conn.executemany("UPDATE media SET status = 'pending', retries = retries + 1, retry_failed_at = NULL "
+                             "WHERE fid = ? AND status = 'failed'", due)
+            conn.executemany("UPDATE media SET retry_failed_at = NULL WHERE fid = ?", given_up)
+    return len(due), len(given_up)
 
 
 def count_pending(store: Store) -> int:
@@ -134,11 +164,15 @@ def fetched_by_url(store: Store, urls: Iterable[str]) -> dict[str, MediaResult]:
 
 
 def write_results(conn: sqlite3.Connection, results: Sequence[MediaResult]) -> None:
+    """Each row's outcome; a transient failure also records when it happened (`retry_failed_at`),
+    which is what makes it a candidate for `requeue_transient`."""
+    now = utc_now()
     conn.executemany(
         "UPDATE media SET status = ?, error = ?, sha256 = ?, cache_path = ?, width = ?, height = ?, bytes = ?, "
-        "content_type = ?, fetched_at = ?, phash = ?, exif = ? WHERE fid = ?",
+        "content_type = ?, fetched_at = ?, phash = ?, exif = ?, retry_failed_at = ? WHERE fid = ?",
         [(r.status, r.error, r.sha256, r.cache_path, r.width, r.height, r.bytes, r.content_type,
-          r.fetched_at, r.phash, r.exif, r.fid) for r in results],
+          r.fetched_at, r.phash, r.exif, now if r.transient and r.status == MediaStatus.FAILED else None, r.fid)
+         for r in results],
     )
     set_post_photos(conn, [r.fid for r in results if r.status == MediaStatus.OK])
 

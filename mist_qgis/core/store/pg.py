@@ -25,14 +25,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from . import pg_bulk
 from .dialect import to_postgres
-from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow
+from .pg_bulk import BULK_INDEX_BELOW
+from .pipeline import Fetched
+from .post_rows import PostRow, first_of_each
 from .schema import LATEST_VERSION, MIGRATIONS
 from .store import SpatialIndexDeferral, Store, StoreError, StoreVersionError
 
-BULK_INDEX_BELOW = 10_000  # a store with fewer posts gets its GiST index built after a bulk load
-BULK_LOCK_TIMEOUT = "2s"
-_POSTS_GIST = "idx_posts_geom_gist"
 RECONNECT_SECONDS = 10.0  # how long a lost connection is retried before the stage stops
 MIGRATION_LOCK = 0x4D495354  # "MIST": one migrating session at a time per database
 
@@ -182,29 +182,6 @@ def iso_from_pg(text: str) -> str:
 # -- the connection seam ------------------------------------------------------------------------
 
 
-class Cursor:
-    """What an executed statement gives back: rows (already fetched), rowcount, lastrowid."""
-
-    def __init__(self, rows: list, rowcount: int, lastrowid: int | None) -> None:
-        self._rows = rows
-        self._pos = 0
-        self.rowcount = rowcount
-        self.lastrowid = lastrowid
-
-    def fetchone(self):
-        if self._pos >= len(self._rows):
-            return None
-        self._pos += 1
-        return self._rows[self._pos - 1]
-
-    def fetchall(self) -> list:
-        rows, self._pos = self._rows[self._pos:], len(self._rows)
-        return rows
-
-    def __iter__(self):
-        return iter(self.fetchall())
-
-
 def _bind(params: Any, numbered: tuple[int, ...] | None):
     if numbered is None:
         if params is None:
@@ -216,6 +193,41 @@ def _bind(params: Any, numbered: tuple[int, ...] | None):
     return tuple(values[i - 1] for i in numbered)
 
 
+def _fetched(cur, returns_fid: bool) -> Fetched:
+    rows = cur.fetchall() if cur.description is not None else []
+    lastrowid = rows[0][0] if returns_fid and rows else None
+    return Fetched([] if returns_fid else rows, cur.rowcount, lastrowid)
+
+
+class _Pending:
+    """A statement queued in a pipeline; the first look at its result sends the queue and waits."""
+
+    def __init__(self, cur, returns_fid: bool, pipeline) -> None:
+        self._cur, self._returns_fid, self._pipeline = cur, returns_fid, pipeline
+        self._done: Fetched | None = None
+
+    def _result(self) -> Fetched:
+        if self._done is None:
+            if self._cur.pgresult is None:
+                self._pipeline.sync()
+            self._done = _fetched(self._cur, self._returns_fid)
+        return self._done
+
+    def fetchone(self):
+        return self._result().fetchone()
+
+    def fetchall(self) -> list:
+        return self._result().fetchall()
+
+    @property
+    def rowcount(self) -> int:
+        return self._result().rowcount
+
+    @property
+    def lastrowid(self) -> int | None:
+        return self._result().lastrowid
+
+
 class PgConnection:
     """The part of sqlite3.Connection the store's SQL modules use, on a psycopg connection."""
 
@@ -224,6 +236,7 @@ class PgConnection:
     def __init__(self, raw, media_dir: Path | None = None) -> None:
         self.raw = raw
         self._media_dir = media_dir
+        self.pipeline = None  # psycopg's Pipeline while a pipelined batch is open
 
     @property
     def media_dir(self) -> Path:
@@ -244,22 +257,34 @@ class PgConnection:
                 self._media_dir = default_media_root() / f"{safe[-60:]}-{digest}.media"
         return self._media_dir
 
-    def execute(self, sql: str, params: Any = ()) -> Cursor:
+    def _send(self, sql: str, params: Any) -> tuple[Any, bool]:
         t = to_postgres(sql)
-        query = t.sql + (" RETURNING fid" if t.returns_fid else "")
         cur = self.raw.cursor()
-        cur.execute(query, _bind(params, t.numbered))
-        rows = cur.fetchall() if cur.description is not None else []
-        lastrowid = rows[0][0] if t.returns_fid and rows else None
-        return Cursor([] if t.returns_fid else rows, cur.rowcount, lastrowid)
+        cur.execute(t.sql + (" RETURNING fid" if t.returns_fid else ""), _bind(params, t.numbered))
+        return cur, t.returns_fid
 
-    def executemany(self, sql: str, seq: Any) -> Cursor:
+    def execute(self, sql: str, params: Any = ()) -> Fetched:
+        cur, returns_fid = self._send(sql, params)
+        if self.pipeline is not None:
+            self.pipeline.sync()  # this statement's answer is needed now
+        return _fetched(cur, returns_fid)
+
+    def submit(self, sql: str, params: Any = ()) -> Fetched | _Pending:
+        """`pipeline.submit`: in a pipelined batch the statement is only queued."""
+        if self.pipeline is None:
+            return self.execute(sql, params)
+        cur, returns_fid = self._send(sql, params)
+        return _Pending(cur, returns_fid, self.pipeline)
+
+    def executemany(self, sql: str, seq: Any) -> Fetched:
         t = to_postgres(sql)
         params = [_bind(p, t.numbered) for p in seq]
         cur = self.raw.cursor()
         if params:
             cur.executemany(t.sql, params)
-        return Cursor([], cur.rowcount if params else 0, None)
+            if self.pipeline is not None:
+                self.pipeline.sync()
+        return Fetched([], cur.rowcount if params else 0, None)
 
     def execute_script(self, script: str) -> None:
         """Several statements without parameters (DDL)."""
@@ -319,6 +344,7 @@ class PgStore(Store):
         self._lock = threading.RLock()
         self._author_hashes: dict[str, str] = {}
         self._broken = False
+        self._copy_straight = True  # see add_post_rows
         self._schema = raw.execute("SELECT current_schema()").fetchone()[0]
 
     # -- lifecycle ---------------------------------------------------------------------------------
@@ -333,6 +359,10 @@ class PgStore(Store):
     @property
     def schema(self) -> str:
         return self._schema
+
+    def reopen(self, read_only: bool = True) -> PgStore:
+        """The same team store on a connection of its own (credentials stay in memory)."""
+        return open_pg_store(self._conninfo, create=False, read_only=read_only, media_dir=self._conn._media_dir)
 
     @property
     def media_dir(self) -> Path:
@@ -372,13 +402,49 @@ class PgStore(Store):
     # -- transactions ------------------------------------------------------------------------------
 
     @contextmanager
-    def batch(self) -> Iterator[PgConnection]:
+    def batch(self, pipeline: bool = False) -> Iterator[PgConnection]:
         """One transaction: everything inside lands together or not at all (a lost server
-        rolls it back; the next batch reconnects)."""
+        rolls it back; the next batch reconnects). `pipeline`: statements go in pipeline mode
+        (`pipeline.submit`), for the few hot paths written for it (no COPY inside)."""
         if self.read_only:
             raise StoreError(f"{self.target} is open read-only")
-        with self._lock, self._guard(), self._conn.raw.transaction():
-            yield self._conn
+        from psycopg.pq import TransactionStatus
+
+        with self._lock, self._guard():
+            # inside another batch (a savepoint) statements go one by one
+            if not pipeline or self._conn.raw.info.transaction_status != TransactionStatus.IDLE:
+                with self._conn.raw.transaction():
+                    yield self._conn
+                return
+            with self._pipelined() as conn:
+                yield conn
+
+    @contextmanager
+    def _pipelined(self) -> Iterator[PgConnection]:
+        """BEGIN and COMMIT as queued statements (psycopg's own transaction block would wait for
+        each), ROLLBACK when anything fails."""
+        import psycopg
+        from psycopg.pq import TransactionStatus
+
+        conn = self._conn
+        raw = conn.raw
+        committed = False
+        try:
+            with raw.pipeline() as pipe:
+                conn.pipeline = pipe
+                raw.execute("BEGIN")
+                yield conn
+                raw.execute("COMMIT")
+                pipe.sync()
+                committed = True
+        finally:
+            conn.pipeline = None
+            if not committed and not raw.closed and raw.info.transaction_status in (
+                    TransactionStatus.INTRANS, TransactionStatus.INERROR):
+                try:
+                    raw.execute("ROLLBACK")
+                except psycopg.Error:
+                    pass  # the connection is gone: the server has rolled back
 
     def query(self, sql: str, params: Any = ()) -> list:
         with self._lock, self._guard():
@@ -398,57 +464,70 @@ class PgStore(Store):
         self, conn: PgConnection, rows: list[PostRow], run_id: int | None = None,
         keep_author_names: bool = False, deferred: SpatialIndexDeferral | None = None,
     ) -> tuple[int, int]:
-        """Posts through COPY into a temporary table, then one INSERT ... ON CONFLICT DO NOTHING:
-        a post already in the store (or sent twice at once by two leads) adds nothing. The
-        GiST index is kept by PostgreSQL, so `deferred` has nothing to do here."""
+        """Posts by COPY (`pg_bulk`): straight into the table while none of a batch is in the
+        store yet, else through a temporary table and `ON CONFLICT DO NOTHING`, so a post already
+        in the store (or sent twice at once by two leads) adds nothing. Indexes are the business
+        of `deferred_spatial_index`, so `deferred` has nothing to do here."""
+        import psycopg
+
         if not rows:
             return 0, 0
+        fresh = first_of_each(rows)
+        salt, stored_author = self.author_salt, self._stored_author
+
+        def author(name: str | None) -> str | None:
+            return stored_author(name, keep_author_names, salt)
+
         raw = conn.raw
-        cur = raw.cursor()
-        cur.execute(_STAGING)
-        salt = self.author_salt
-        stored_author = self._stored_author
-        with cur.copy(_COPY_STAGING) as copy:
-            for ordinal, row in enumerate(rows):
-                author = stored_author(row[AUTHOR], keep_author_names, salt)
-                copy.write_row((ordinal, row[POST_ID], row[PLATFORM], author, *row[TEXT:LON],
-                                row[LON], row[LAT]))
-        cur.execute(_INSERT_FROM_STAGING, {"run": run_id})
-        new = {int(ordinal): int(fid) for fid, ordinal in cur.fetchall()}
-        media = [(new[i], pos, *m) for i, row in enumerate(rows) if i in new for pos, m in enumerate(row[MEDIA])]
-        if media:
-            with cur.copy("COPY media (post_fid, position, kind, url, source_path) FROM STDIN") as copy:
-                for m in media:
-                    copy.write_row(m)
-        return len(new), len(rows) - len(new)
+        if self._copy_straight:
+            try:
+                added = pg_bulk.nul_safe(raw, fresh, lambda rs: pg_bulk.copy_new_posts(raw, rs, run_id, author))
+                return added, len(rows) - added
+            except psycopg.errors.UniqueViolation:
+                self._copy_straight = False  # some are in the store already: a re-import or a resume
+        added = pg_bulk.nul_safe(raw, fresh, lambda rs: pg_bulk.stage_posts(raw, rs, run_id, author))
+        self._copy_straight = added == len(fresh)
+        return added, len(rows) - added
 
     @contextmanager
     def deferred_spatial_index(self) -> Iterator[SpatialIndexDeferral]:
         """Bulk writes inside. Loading a store that is still (nearly) empty, nobody works on it
-        yet: its GiST index, which costs more per inserted point than everything else, is dropped
-        and built once at the end (as the GeoPackage packs its R-tree). Into a store in use the
-        index stays. Either way the planner gets fresh statistics at the end (else "next post"
-        walks every row of a store loaded in bulk)."""
-        import psycopg
+        yet: its posts' and media's non-unique indexes (the GiST index among them), which cost more
+        per inserted row than the rows, are dropped and built once at the end (as the GeoPackage
+        packs its R-tree); a load that dies gets them back on the store's next opening
+        (`pg_bulk`). Into a store in use the indexes stay. Either way the planner gets fresh
+        statistics at the end (else "next post" walks every row of a store loaded in bulk).
 
-        dropped = False
-        if self.scalar("SELECT count(*) FROM (SELECT 1 FROM posts LIMIT ?) s", (BULK_INDEX_BELOW,)) \
-                < BULK_INDEX_BELOW:
-            with self._lock, self._guard():
-                try:
-                    with self._conn.raw.transaction():
-                        self._conn.raw.execute(f"SET LOCAL lock_timeout = '{BULK_LOCK_TIMEOUT}'")
-                        self._conn.raw.execute(f"DROP INDEX IF EXISTS {_POSTS_GIST}")
-                    dropped = True
-                except (psycopg.errors.InsufficientPrivilege, psycopg.errors.LockNotAvailable):
-                    pass  # not the owner, or someone is reading: keep the index
+        Commits keep waiting for the server's disk: with `synchronous_commit = off` a server
+        crash loses batches the import has already counted (measured: an immediate stop lost the
+        last two), and the import's counts must stay exact."""
+        deferred: list[str] = []
+        locked = False
+        with self._lock, self._guard():
+            raw = self._conn.raw
+            small = raw.execute("SELECT count(*) FROM (SELECT 1 FROM posts LIMIT %s) s",
+                                (BULK_INDEX_BELOW,)).fetchone()[0] < BULK_INDEX_BELOW
+            if small and pg_bulk.take_bulk_lock(raw):
+                locked = True
+                deferred = pg_bulk.defer_indexes(raw)
+        failed = True
         try:
             yield _NO_DEFERRAL
+            failed = False
         finally:
-            if dropped:
+            try:
                 with self._lock, self._guard():
-                    self._conn.raw.execute(f"CREATE INDEX IF NOT EXISTS {_POSTS_GIST} ON posts USING GIST (geom)")
-            self.analyze()
+                    raw = self._conn.raw
+                    if deferred:
+                        pg_bulk.restore_indexes(raw)
+                    if locked:
+                        pg_bulk.release_bulk_lock(raw)
+                self.analyze()
+            except StoreError:
+                if not failed:
+                    raise
+                # the load failed first (a lost server, most likely): that is the error to show;
+                # the deferred indexes are recorded and come back on the store's next opening
 
     def analyze(self) -> None:
         """Refresh the planner's statistics of the tables bulk writes grow."""
@@ -480,37 +559,6 @@ class _NoDeferral(SpatialIndexDeferral):
 
 
 _NO_DEFERRAL = _NoDeferral("", 0)
-
-_STAGING = """
-CREATE TEMP TABLE IF NOT EXISTS mist_posts_in (
-    ord integer, post_id text, platform text, author_hash text, text text, lang text, url text,
-    media_url text, "timestamp" text, geo_source text, geo_accuracy_m float8, photo text,
-    direction float8, altitude float8, is_repost boolean, source_file text, source_line bigint,
-    attributes text, lon float8, lat float8) ON COMMIT DELETE ROWS
-"""
-_COPY_STAGING = (
-    "COPY mist_posts_in (ord, post_id, platform, author_hash, text, lang, url, media_url, \"timestamp\", "
-    "geo_source, geo_accuracy_m, photo, direction, altitude, is_repost, source_file, source_line, attributes, "
-    "lon, lat) FROM STDIN"
-)
-_INSERT_FROM_STAGING = """
-WITH fresh AS (
-    SELECT DISTINCT ON (platform, post_id) * FROM mist_posts_in ORDER BY platform, post_id, ord
-), added AS (
-    INSERT INTO posts (geom, post_id, platform, author_hash, text, lang, url, media_url, "timestamp",
-        geo_source, geo_accuracy_m, photo, direction, altitude, is_repost, source_file, source_line,
-        attributes, orig_lon, orig_lat, import_run)
-    SELECT CASE WHEN lon IS NULL OR lat IS NULL THEN NULL ELSE ST_SetSRID(ST_MakePoint(lon, lat), 4326) END,
-        post_id, platform, author_hash, text, lang, url, media_url, "timestamp"::timestamptz, geo_source,
-        geo_accuracy_m, photo, direction, altitude, coalesce(is_repost, false), source_file, source_line,
-        attributes, lon, lat, %(run)s
-    FROM fresh ORDER BY ord
-    ON CONFLICT (platform, post_id) DO NOTHING
-    RETURNING fid, platform, post_id
-)
-SELECT a.fid, f.ord FROM added a JOIN fresh f USING (platform, post_id)
-"""
-
 
 # -- schema version and migrations ------------------------------------------------------------------
 
@@ -559,19 +607,6 @@ def migrate(conn: PgConnection, target: int = LATEST_VERSION) -> int:
     return current
 
 
-def _restore_posts_index(raw) -> None:
-    """Build the posts' GiST index if a bulk load died before building it (see
-    `PgStore.deferred_spatial_index`)."""
-    import psycopg
-
-    if raw.execute("SELECT to_regclass('posts') IS NOT NULL AND to_regclass(%s) IS NULL",
-                   (_POSTS_GIST,)).fetchone()[0]:
-        try:
-            raw.execute(f"CREATE INDEX IF NOT EXISTS {_POSTS_GIST} ON posts USING GIST (geom)")
-        except psycopg.errors.InsufficientPrivilege:
-            pass  # the owner's or a lead's next session builds it
-
-
 def connect(conninfo: str):
     """A configured psycopg connection, or StoreError with what to do."""
     import psycopg
@@ -614,7 +649,7 @@ def open_pg_store(
                 raise StoreError(f"{where} has schema version {version}; open it writable once to upgrade it")
         else:
             migrate(conn, target_version)
-            _restore_posts_index(raw)
+            pg_bulk.restore_indexes_of_dead_load(raw)
             dead = interrupted_runs(conn)
             if dead:
                 try:

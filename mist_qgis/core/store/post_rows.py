@@ -36,3 +36,16 @@ def post_row(rec: PostRecord) -> PostRow:
 
 def is_located(row: PostRow) -> bool:
     return row[LON] is not None and row[LAT] is not None
+
+
+def first_of_each(rows: list[PostRow], known: set[tuple[str, str]] | None = None) -> list[PostRow]:
+    """The rows whose (platform, post_id) is neither in `known` nor earlier in the batch (a
+    stream may repeat a post)."""
+    seen = set() if known is None else known
+    fresh = []
+    for row in rows:
+        key = (row[PLATFORM], row[POST_ID])
+        if key not in seen:
+            seen.add(key)
+            fresh.append(row)
+    return fresh

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from . import gpkg, pg_ddl
+from .dialect import LISTED_ATTRIBUTE_TABLES
 
 
 def ddl_for(conn):
@@ -366,6 +367,45 @@ def _v11_live(conn: sqlite3.Connection) -> None:
     ddl.register_attributes_table(conn, "live_cursors", "Where each watched source stopped")
 
 
+def _v13_live_learning(conn: sqlite3.Connection) -> None:
+    # the screening head's versions while a watch learns; each live source's last poll, for the
+    # dock; when a photo that failed for a passing reason may be fetched again
+    ddl = ddl_for(conn)
+    ddl.execute_script(conn,
+        """
+        CREATE TABLE head_versions (
+            fid INTEGER PRIMARY KEY AUTOINCREMENT,
+            model TEXT NOT NULL,
+            path TEXT,
+            lineage TEXT NOT NULL,
+            verdicts INTEGER NOT NULL DEFAULT 0,
+            f1 REAL,
+            skill TEXT,
+            status TEXT NOT NULL CHECK (status IN ('active', 'retired', 'rejected')),
+            reason TEXT,
+            scored INTEGER NOT NULL DEFAULT 0,
+            run_fid INTEGER REFERENCES runs (fid),
+            created_at DATETIME NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+            CONSTRAINT uq_head_versions_model UNIQUE (model)
+        );
+        CREATE TABLE live_sources (
+            source TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,
+            state TEXT NOT NULL,
+            failures INTEGER NOT NULL DEFAULT 0,
+            last_error TEXT,
+            next_poll_at DATETIME,
+            polled_at DATETIME NOT NULL
+        );
+        ALTER TABLE media ADD COLUMN retries INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE media ADD COLUMN retry_failed_at DATETIME;
+        CREATE INDEX idx_media_retry ON media (retry_failed_at) WHERE retry_failed_at IS NOT NULL;
+        """
+    )
+    ddl.register_attributes_table(conn, "head_versions", "Versions of the screening head a live watch trained")
+    ddl.register_attributes_table(conn, "live_sources", "Each watched source's last poll, state and backoff")
+
+
 def _v8_post_text(conn: sqlite3.Connection) -> None:
     """Text screening keyed by post: features, multi-label categories and the team's list."""
     ddl = ddl_for(conn)
@@ -411,6 +451,22 @@ def _v8_post_text(conn: sqlite3.Connection) -> None:
         ddl.register_attributes_table(conn, table, description)
 
 
+# MIST's bookkeeping tables that migrations before 17 registered in gpkg_contents.
+_BOOKKEEPING_REGISTERED = ("media", "runs", "predictions", "embeddings", "matches", "reference_features", "leases",
+                           "text_categories", "post_text_features", "post_categories", "live_cursors")
+
+
+def _v17_unlist_bookkeeping(conn: sqlite3.Connection) -> None:
+    # A GeoPackage lists only what a user opens as a layer (`dialect.LISTED_ATTRIBUTE_TABLES` and
+    # the tables with geometry); the tables themselves are untouched. A team store has no
+    # gpkg_contents: QGIS's postgres provider lists its tables with geometry only, by default.
+    if getattr(conn, "dialect", "sqlite") == "postgresql":
+        return
+    unlisted = [t for t in _BOOKKEEPING_REGISTERED if t not in LISTED_ATTRIBUTE_TABLES]
+    conn.execute(f"DELETE FROM gpkg_contents WHERE data_type = 'attributes' "
+                 f"AND table_name IN ({', '.join('?' * len(unlisted))})", unlisted)
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "posts, media, runs and the import report", _v1_core),
     Migration(2, "predictions, embeddings, matches, verifications, unlocated view", _v2_results),
@@ -422,6 +478,8 @@ MIGRATIONS: list[Migration] = [
     Migration(7, "post verdicts under the one verdict rule; post photos from the cache", _v7_verdicts_and_photos),
     Migration(8, "post text features, categories and the team's category list", _v8_post_text),
     Migration(11, "live sources' cursors and alerts", _v11_live),
+    Migration(13, "head versions of a learning watch, live source states, photo retries", _v13_live_learning),
+    Migration(17, "GeoPackage contents list only the tables users open as layers", _v17_unlist_bookkeeping),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version

@@ -19,7 +19,7 @@ from ..errors import MistError
 from ..posts.record import PostRecord
 from ..stage import MediaStatus, StageResult, Status
 from . import gpkg, rtree_bulk
-from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, post_row
+from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, first_of_each, post_row
 from .runs import close_interrupted_runs, interrupted_runs, this_process
 from .schema import LATEST_VERSION, MIGRATIONS
 
@@ -152,6 +152,11 @@ class Store:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
+    def reopen(self, read_only: bool = True) -> Store:
+        """The same store on a connection of its own (a background count, a second reader),
+        without the caller having to know how it was named or authenticated."""
+        return open_gpkg_store(self.path, create=False, read_only=read_only)
+
     @property
     def media_dir(self) -> Path:
         """The content-addressed photo cache of this store: `<store>.media/` beside the file."""
@@ -171,11 +176,12 @@ class Store:
     # -- transactions ----------------------------------------------------------------------
 
     @contextmanager
-    def batch(self) -> Iterator[sqlite3.Connection]:
+    def batch(self, pipeline: bool = False) -> Iterator[sqlite3.Connection]:
         """One write transaction: everything inside lands together or not at all.
 
         BEGIN IMMEDIATE takes the write lock up front, so two sessions queue on the busy
-        timeout instead of failing on a lock upgrade.
+        timeout instead of failing on a lock upgrade. `pipeline` matters on a team store only
+        (`pipeline.submit`): a GeoPackage answers each statement at once.
         """
         if self.read_only:
             raise StoreError(f"{self.target} is open read-only")
@@ -312,13 +318,7 @@ class Store:
                         (platform, *chunk),
                     )
                 )
-        fresh = []
-        for row in rows:
-            key = (row[PLATFORM], row[POST_ID])
-            if key not in existing:
-                existing.add(key)
-                fresh.append(row)
-        return fresh
+        return first_of_each(rows, existing)
 
     # -- runs and the issue report ---------------------------------------------------------
 

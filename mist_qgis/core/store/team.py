@@ -2,22 +2,22 @@
 (conflict checks), and verdicts newer than a given one (what changed since).
 
 The same statements run on both backends. A GeoPackage serialises writers (a batch holds the
-file's write lock); PostgreSQL does not, so `try_lock` takes a per-post advisory lock there
-before a post is handed out, and the check after it sees every lease committed before.
+file's write lock); PostgreSQL does not, so `look_for_post` takes a per-post advisory lock
+there before a post is handed out, and `lease_if_open`, a statement of its own after it, sees
+every lease committed before. The statements of one hand-out are submitted before their answers
+are read (`pipeline`), so a team store answers them in two round trips.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
+from .dialect import SQLITE_NOW
+from .pipeline import submit
+
 LEASE_LOCK = 0x4C454153  # "LEAS": the advisory-lock class of per-post leases
-
-NOW = "SELECT strftime('%Y-%m-%dT%H:%M:%fZ','now')"
-
-
-def db_now(conn) -> str:
-    """The database's clock (every analyst's lease is timed by the same clock)."""
-    return conn.execute(NOW).fetchone()[0]
+CANDIDATES = 32  # open posts looked at per statement
 
 
 def later(iso: str, seconds: float) -> str:
@@ -25,53 +25,67 @@ def later(iso: str, seconds: float) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-def try_lock(conn, post_fid: int) -> bool:
-    """Hold `post_fid` for this transaction; False when another analyst's transaction holds it."""
-    if getattr(conn, "dialect", "sqlite") != "postgresql":
-        return True
-    return bool(conn.execute("SELECT pg_try_advisory_xact_lock(?, ?)", (LEASE_LOCK, int(post_fid))).fetchone()[0])
-
-
-def my_lease(conn, analyst: str, now: str) -> int | None:
-    row = conn.execute(
-        "SELECT post_fid FROM leases WHERE analyst = ? AND expires_at > ? ORDER BY leased_at, post_fid LIMIT 1",
-        (analyst, now)).fetchone()
-    return None if row is None else int(row[0])
-
-
 # a post is open to an analyst who has not judged it while fewer than `k` analysts have judged it
-# or hold a live lease on it
-_OPEN = (
-    "NOT EXISTS (SELECT 1 FROM verifications v WHERE v.post_fid = p.fid AND v.analyst = :me) "
-    "AND (SELECT count(DISTINCT v.analyst) FROM verifications v WHERE v.post_fid = p.fid) "
-    "+ (SELECT count(*) FROM leases l WHERE l.post_fid = p.fid AND l.expires_at > :now AND l.analyst <> :me) < :k"
-)
+# or hold a live lease on it (`now` and `k`: SQL expressions)
+def _open(now: str, k: str) -> str:
+    return (
+        "NOT EXISTS (SELECT 1 FROM verifications v WHERE v.post_fid = p.fid AND v.analyst = :me) "
+        "AND (SELECT count(DISTINCT v.analyst) FROM verifications v WHERE v.post_fid = p.fid) "
+        f"+ (SELECT count(*) FROM leases l WHERE l.post_fid = p.fid AND l.expires_at > {now} AND l.analyst <> :me) "
+        f"< {k}"
+    )
 
 
-def candidates(conn, analyst: str, now: str, k: int, limit: int = 32) -> list[int]:
-    """Posts open to the analyst, oldest first. With single verification, an unverified post
-    (its mirror still empty, on a partial index) is the only kind that can be open."""
-    unverified = "p.verified IS NULL AND " if k == 1 else ""
-    rows = conn.execute(
-        f"SELECT p.fid FROM posts p WHERE {unverified}{_OPEN} ORDER BY p.fid LIMIT :limit",
-        {"me": analyst, "now": now, "k": int(k), "limit": int(limit)}).fetchall()
-    return [int(r[0]) for r in rows]
+def look_for_post(conn, analyst: str, per_post_key: str, after: int = 0) -> tuple:
+    """One statement: (the database's clock, which times every analyst's lease; the setting
+    `per_post_key`; the post this analyst holds a live lease on; and when there is none, the
+    first of the next CANDIDATES posts by fid after `after` open to the analyst and held by no
+    other analyst's transaction, held now for this one). With single verification, an unverified
+    post (its mirror still empty, on a partial index) is the only kind that can be open. Whether
+    the post is still open once held is for `lease_if_open`, a statement of its own."""
+    k = "CAST(coalesce(t.setting, '1') AS INTEGER)"
+
+    def first_open(unverified: str) -> str:
+        candidates = (f"SELECT p.fid FROM posts p WHERE {unverified}p.fid > :after AND {_open('t.now', k)} "
+                      "ORDER BY p.fid")
+        if getattr(conn, "dialect", "sqlite") != "postgresql":
+            return f"({candidates} LIMIT 1)"
+        # the inner LIMIT keeps the candidates in order and the lock is tried on one row after
+        # another until one is taken, so no other post is locked
+        return (f"(SELECT c.fid FROM ({candidates} LIMIT :limit) c "
+                "WHERE pg_try_advisory_xact_lock(:lock, CAST(c.fid AS integer)) LIMIT 1)")
+
+    return tuple(conn.execute(
+        f"WITH t AS (SELECT {SQLITE_NOW} AS now, (SELECT value FROM mist_meta WHERE key = :key) AS setting), "
+        "mine AS (SELECT l.post_fid FROM leases l, t WHERE l.analyst = :me AND l.expires_at > t.now "
+        "ORDER BY l.leased_at, l.post_fid LIMIT 1) "
+        "SELECT t.now, t.setting, (SELECT post_fid FROM mine), "
+        f"CASE WHEN EXISTS (SELECT 1 FROM mine) THEN NULL WHEN {k} = 1 THEN {first_open('p.verified IS NULL AND ')} "
+        f"ELSE {first_open('')} END FROM t",
+        {"key": per_post_key, "me": analyst, "after": int(after), "limit": CANDIDATES, "lock": LEASE_LOCK},
+    ).fetchone())
 
 
-def still_open(conn, post_fid: int, analyst: str, now: str, k: int) -> bool:
-    return conn.execute(
-        f"SELECT 1 FROM posts p WHERE p.fid = :fid AND {_OPEN}",
-        {"fid": int(post_fid), "me": analyst, "now": now, "k": int(k)}).fetchone() is not None
+def lease_if_open(conn, post_fid: int, analyst: str, now: str, expires_at: str, k: int):
+    """Submit: lease the post to the analyst if it is still open to them (rowcount 1), else
+    nothing (rowcount 0)."""
+    return submit(
+        conn,
+        "INSERT OR REPLACE INTO leases (post_fid, analyst, leased_at, expires_at) "
+        f"SELECT p.fid, :me, :now, :expires FROM posts p WHERE p.fid = :fid AND {_open(':now', ':k')}",
+        {"fid": int(post_fid), "me": analyst, "now": now, "expires": expires_at, "k": int(k)})
 
 
-def put_lease(conn, post_fid: int, analyst: str, now: str, expires_at: str) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO leases (post_fid, analyst, leased_at, expires_at) VALUES (?, ?, ?, ?)",
+def put_lease(conn, post_fid: int, analyst: str, now: str, expires_at: str):
+    """Submit: lease (or renew) the post to the analyst."""
+    return submit(
+        conn, "INSERT OR REPLACE INTO leases (post_fid, analyst, leased_at, expires_at) VALUES (?, ?, ?, ?)",
         (int(post_fid), analyst, now, expires_at))
 
 
-def drop_lease(conn, post_fid: int, analyst: str) -> int:
-    return conn.execute("DELETE FROM leases WHERE post_fid = ? AND analyst = ?", (int(post_fid), analyst)).rowcount
+def drop_lease(conn, post_fid: int, analyst: str):
+    """Submit: end the analyst's lease on the post (rowcount: whether there was one)."""
+    return submit(conn, "DELETE FROM leases WHERE post_fid = ? AND analyst = ?", (int(post_fid), analyst))
 
 
 def drop_expired(conn, now: str) -> int:
@@ -79,24 +93,29 @@ def drop_expired(conn, now: str) -> int:
 
 
 def latest_of_item(conn, post_fid: int, media_fid: int | None):
-    """(fid, analyst, verdict) of the latest verification of one photo, or of the post itself
-    when `media_fid` is None; None when nobody judged it yet."""
-    return conn.execute(
+    """Submit the read of (fid, analyst, verdict) of the latest verification of one photo, or of
+    the post itself when `media_fid` is None; its row is None when nobody judged it yet."""
+    return submit(
+        conn,
         "SELECT fid, analyst, verdict FROM verifications WHERE post_fid = ? AND coalesce(media_fid, -1) = ? "
         "ORDER BY fid DESC LIMIT 1",
-        (int(post_fid), -1 if media_fid is None else int(media_fid))).fetchone()
+        (int(post_fid), -1 if media_fid is None else int(media_fid)))
 
 
-def latest_of_post(conn, post_fid: int) -> dict[int | None, int]:
-    """Latest verification fid per item of one post (None: the post itself, else each photo),
-    0 for an item nobody judged yet."""
-    items: dict[int | None, int] = {None: 0}
-    items.update((int(r[0]), 0) for r in conn.execute("SELECT fid FROM media WHERE post_fid = ?", (int(post_fid),)))
-    rows = conn.execute(
-        "SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid", (int(post_fid),)
-    ).fetchall()
-    items.update((r[0], int(r[1])) for r in rows)
-    return items
+def latest_of_post(conn, post_fid: int) -> Callable[[], dict[int | None, int]]:
+    """Submit the reads of the latest verification fid per item of one post (None: the post
+    itself, else each photo; 0 for an item nobody judged yet); returns what reads them."""
+    photos = submit(conn, "SELECT fid FROM media WHERE post_fid = ?", (int(post_fid),))
+    judged = submit(conn, "SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid",
+                    (int(post_fid),))
+
+    def read() -> dict[int | None, int]:
+        items: dict[int | None, int] = {None: 0}
+        items.update((int(r[0]), 0) for r in photos.fetchall())
+        items.update((r[0], int(r[1])) for r in judged.fetchall())
+        return items
+
+    return read
 
 
 def verdicts_after(store, after_fid: int, limit: int = 1000) -> list:
@@ -108,6 +127,24 @@ def verdicts_after(store, after_fid: int, limit: int = 1000) -> list:
 
 def max_verification_fid(store) -> int:
     return int(store.scalar("SELECT coalesce(max(fid), 0) FROM verifications"))
+
+
+def items_of_post(store, post_fid: int) -> dict[int | None, int]:
+    """`latest_of_post` read through the store, outside any batch: what an analyst's dock has in
+    view of a post (a read-only store has no batch)."""
+    items: dict[int | None, int] = {None: 0}
+    items.update((int(r[0]), 0) for r in store.query("SELECT fid FROM media WHERE post_fid = ?", (int(post_fid),)))
+    items.update((r[0], int(r[1])) for r in store.query(
+        "SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid", (int(post_fid),)))
+    return items
+
+
+def latest_by_analyst_of_post(store, post_fid: int) -> list:
+    """Every analyst's latest verdict per item of one post (what the dock shows beside it)."""
+    return store.query(
+        "SELECT v.post_fid, v.media_fid, v.analyst, v.verdict, v.water_depth_m FROM verifications v "
+        "WHERE v.fid IN (SELECT max(fid) FROM verifications WHERE post_fid = ? "
+        "GROUP BY analyst, coalesce(media_fid, -1)) ORDER BY v.media_fid, v.analyst", (int(post_fid),))
 
 
 def all_latest_by_analyst(store) -> list:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ from ..verify.records import (
     iso_utc,
 )
 from . import gpkg
+from .pipeline import submit
 
 if TYPE_CHECKING:
     from .store import Store
@@ -45,23 +46,57 @@ LATEST_VERIFICATION = (
 )
 
 
-def media_post_fid(conn: sqlite3.Connection, media_fid: int) -> int | None:
-    row = conn.execute("SELECT post_fid FROM media WHERE fid = ?", (media_fid,)).fetchone()
-    return None if row is None else int(row[0])
+_MIRROR = "SELECT verified, verified_by, verified_at, water_depth_m FROM posts WHERE fid = ?"
+# The current verification of each photo of post :p (a post without photos: its latest verdict).
+_CURRENT_VERDICTS = f"""
+    SELECT fid, verdict, water_depth_m, analyst, verified_at FROM verifications
+    WHERE fid IN (
+        SELECT {LATEST_VERIFICATION} FROM media m WHERE m.post_fid = :p
+        UNION SELECT max(fid) FROM verifications
+        WHERE post_fid = :p AND NOT EXISTS (SELECT 1 FROM media WHERE post_fid = :p))
+    ORDER BY fid
+"""
 
 
-def post_exists(conn: sqlite3.Connection, post_fid: int) -> bool:
-    return conn.execute("SELECT 1 FROM posts WHERE fid = ?", (post_fid,)).fetchone() is not None
+@dataclass(frozen=True)
+class VerdictWrite:
+    """What the statements of one verdict found and did (`submit_verdict`)."""
+
+    post_found: bool
+    photo_post: int | None  # the post of the verdict's photo; None: no such photo, or none given
+    previous: PostVerification | None  # the post's mirror before the verdict
+    fid: int | None  # the verification written; None when its post, or its photo on that post, is missing
+    current: list  # the post's current verdicts, this one among them
 
 
-def insert_verification(conn: sqlite3.Connection, verdict: Verdict, verified_at: str) -> int:
-    cur = conn.execute(
+def submit_verdict(conn: sqlite3.Connection, verdict: Verdict, verified_at: str) -> Callable[[], VerdictWrite]:
+    """Submit the statements of one verdict (`pipeline`): read its post's mirror and its photo's
+    post, insert the verification (only onto a post that exists, and a photo of that post), read
+    the post's current verdicts with it. Returns what reads their answers; the caller decides
+    (conflicts, errors) and a raised error rolls the row back with the batch."""
+    mirror = submit(conn, _MIRROR, (verdict.post_fid,))
+    photo = None if verdict.media_fid is None else submit(
+        conn, "SELECT post_fid FROM media WHERE fid = ?", (verdict.media_fid,))
+    on_photo = "" if verdict.media_fid is None else \
+        " AND EXISTS (SELECT 1 FROM media m WHERE m.fid = :media AND m.post_fid = p.fid)"
+    inserted = submit(
+        conn,
         "INSERT INTO verifications (post_fid, media_fid, verdict, water_depth_m, note, analyst, verified_at) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (verdict.post_fid, verdict.media_fid, verdict.verdict, verdict.water_depth_m, verdict.note,
-         verdict.analyst, verified_at),
-    )
-    return int(cur.lastrowid)
+        f"SELECT p.fid, :media, :verdict, :depth, :note, :analyst, :at FROM posts p WHERE p.fid = :post{on_photo}",
+        {"post": verdict.post_fid, "media": verdict.media_fid, "verdict": verdict.verdict,
+         "depth": verdict.water_depth_m, "note": verdict.note, "analyst": verdict.analyst, "at": verified_at})
+    current = submit(conn, _CURRENT_VERDICTS, {"p": verdict.post_fid})
+
+    def read() -> VerdictWrite:
+        row = mirror.fetchone()
+        owner = None if photo is None else photo.fetchone()
+        written = inserted.rowcount == 1  # (SQLite's lastrowid stays the previous one otherwise)
+        return VerdictWrite(
+            row is not None, None if owner is None else int(owner[0]),
+            None if row is None else PostVerification(*row),
+            int(inserted.lastrowid) if written else None, current.fetchall())
+
+    return read
 
 
 def delete_verification(conn: sqlite3.Connection, verification_fid: int) -> bool:
@@ -69,17 +104,16 @@ def delete_verification(conn: sqlite3.Connection, verification_fid: int) -> bool
 
 
 def read_mirror(conn: sqlite3.Connection, post_fid: int) -> PostVerification:
-    row = conn.execute(
-        "SELECT verified, verified_by, verified_at, water_depth_m FROM posts WHERE fid = ?", (post_fid,)
-    ).fetchone()
+    row = conn.execute(_MIRROR, (post_fid,)).fetchone()
     if row is None:
         raise KeyError(post_fid)
     return PostVerification(*row)
 
 
 def write_mirror(conn: sqlite3.Connection, post_fid: int, state: PostVerification) -> None:
-    conn.execute(
-        "UPDATE posts SET verified = ?, verified_by = ?, verified_at = ?, water_depth_m = ? WHERE fid = ?",
+    """Submitted (`pipeline`): nothing reads its result."""
+    submit(
+        conn, "UPDATE posts SET verified = ?, verified_by = ?, verified_at = ?, water_depth_m = ? WHERE fid = ?",
         (*state.as_tuple(), post_fid),
     )
 
@@ -87,17 +121,7 @@ def write_mirror(conn: sqlite3.Connection, post_fid: int, state: PostVerificatio
 def current_verdicts_of_post(conn: sqlite3.Connection, post_fid: int) -> list[sqlite3.Row]:
     """The current verification of each photo of a post (a post without photos: its latest
     verdict), each row once, oldest first."""
-    return conn.execute(
-        f"""
-        SELECT fid, verdict, water_depth_m, analyst, verified_at FROM verifications
-        WHERE fid IN (
-            SELECT {LATEST_VERIFICATION} FROM media m WHERE m.post_fid = :p
-            UNION SELECT max(fid) FROM verifications
-            WHERE post_fid = :p AND NOT EXISTS (SELECT 1 FROM media WHERE post_fid = :p))
-        ORDER BY fid
-        """,
-        {"p": post_fid},
-    ).fetchall()
+    return conn.execute(_CURRENT_VERDICTS, {"p": post_fid}).fetchall()
 
 
 def judged_post_fids(conn: sqlite3.Connection) -> list[int]:

@@ -42,7 +42,11 @@ class LeasedPost:
 
 
 def verifications_per_post(store: Store) -> int:
-    return int(store.get_meta(PER_POST_KEY) or 1)
+    return _per_post(store.get_meta(PER_POST_KEY))
+
+
+def _per_post(setting: str | None) -> int:
+    return int(setting or 1)
 
 
 def set_verifications_per_post(store: Store, n: int) -> None:
@@ -57,33 +61,38 @@ def next_post(store: Store, analyst: str, lease_seconds: float = LEASE_SECONDS) 
     """The post this analyst should judge next, leased to them; None when nothing is left.
 
     An analyst who still holds a live lease gets the same post again (lease renewed), so a
-    reload or a second click never hands out a second post."""
+    reload or a second click never hands out a second post. On a team store this is two round
+    trips: the analyst's lease or the first open post nobody else is taking, then its lease
+    with what was judged on it so far (sent with the COMMIT)."""
     analyst = (analyst or "").strip()
     if not analyst:
         raise MistError("an analyst name is required to hand out posts")
-    k = verifications_per_post(store)
-    with store.batch() as conn:
-        now = sql.db_now(conn)
-        expires = sql.later(now, lease_seconds)
-        fid = sql.my_lease(conn, analyst, now)
-        if fid is None:
-            for candidate in sql.candidates(conn, analyst, now, k):
-                if sql.try_lock(conn, candidate) and sql.still_open(conn, candidate, analyst, now, k):
-                    fid = candidate
-                    break
-        if fid is None:
-            return None
-        sql.put_lease(conn, fid, analyst, now, expires)
-        # with double verification the other analyst's verdict is expected, not a conflict: the
-        # disagreements are `team_conflicts`
-        seen = {} if k > 1 else {(fid, media): vfid for media, vfid in sql.latest_of_post(conn, fid).items()}
-    return LeasedPost(fid, analyst, expires, seen)
+    after = 0
+    while True:
+        with store.batch(pipeline=True) as conn:
+            now, setting, fid, found = sql.look_for_post(conn, analyst, PER_POST_KEY, after)
+            k = _per_post(setting)
+            expires = sql.later(now, lease_seconds)
+            if fid is not None:
+                leased = sql.put_lease(conn, fid, analyst, now, expires)
+            elif found is not None:
+                fid = found
+                leased = sql.lease_if_open(conn, fid, analyst, now, expires, k)
+            else:
+                return None
+            # with double verification the other analyst's verdict is expected, not a conflict: the
+            # disagreements are `team_conflicts`
+            judged = sql.latest_of_post(conn, fid) if k == 1 else None
+        if leased.rowcount:
+            seen = {(fid, media): vfid for media, vfid in judged().items()} if judged else {}
+            return LeasedPost(int(fid), analyst, expires, seen)
+        after = fid  # someone took it between the look and the lock: the next one
 
 
 def release(store: Store, post: LeasedPost) -> bool:
     """Give a post back without judging it (it goes to the next analyst who asks)."""
     with store.batch() as conn:
-        return sql.drop_lease(conn, post.post_fid, post.analyst) > 0
+        return sql.drop_lease(conn, post.post_fid, post.analyst).rowcount > 0
 
 
 # -- the other analysts' verdicts as they land ----------------------------------------------------
@@ -154,9 +163,27 @@ def team_agreement(store: Store) -> list[Agreement]:
 
 def team_conflicts(store: Store) -> list[TeamConflict]:
     """Every item whose analysts' latest verdicts are not all the same, by post and photo."""
+    return _conflicts(sql.all_latest_by_analyst(store))
+
+
+def post_conflicts(store: Store, post_fid: int) -> list[TeamConflict]:
+    """The items of one post on which analysts disagree (one indexed read, for the dock)."""
+    return _conflicts(sql.latest_by_analyst_of_post(store, post_fid))
+
+
+def _conflicts(rows: list) -> list[TeamConflict]:
     by_item: dict[tuple[int, int | None], dict[str, str]] = {}
-    for r in sql.all_latest_by_analyst(store):
+    for r in rows:
         by_item.setdefault((r["post_fid"], r["media_fid"]), {})[r["analyst"]] = r["verdict"]
     return [TeamConflict(post, media, verdicts) for (post, media), verdicts in
             sorted(by_item.items(), key=lambda kv: (kv[0][0], kv[0][1] or 0))
             if len(set(verdicts.values())) > 1]
+
+
+def seen_of_post(store: Store, post_fid: int) -> dict[tuple[int, int | None], int]:
+    """What an analyst has in view of a post now, for `write_verdicts(seen=...)`: the latest
+    verification fid per item (0: none), as `next_post` hands out. Empty under double
+    verification, where the other analyst's verdict is expected."""
+    if verifications_per_post(store) > 1:
+        return {}
+    return {(post_fid, media): vfid for media, vfid in sql.items_of_post(store, post_fid).items()}

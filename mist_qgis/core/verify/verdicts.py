@@ -48,29 +48,33 @@ def write_verdicts(
     cleaned = [v.validated() for v in verdicts]
     receipts: list[VerdictReceipt] = []
     conflicts: list[ItemConflict] = []
-    with store.batch() as conn:
+    # Each verdict's statements are sent before any answer is read (one round trip per verdict
+    # on a team store, the mirror and the lease going with the next one or the COMMIT); the
+    # row goes in before the checks below are read, and a failed check rolls the batch back.
+    with store.batch(pipeline=True) as conn:
         for verdict in cleaned:
             key = (verdict.post_fid, verdict.media_fid)
-            if seen is not None and key in seen:
-                latest = team_sql.latest_of_item(conn, *key)
-                if latest is not None and int(latest[0]) != int(seen[key] or 0) and latest[1] != verdict.analyst:
-                    conflicts.append(ItemConflict(*key, int(latest[0]), latest[1], latest[2]))
+            check = seen is not None and key in seen
+            latest = team_sql.latest_of_item(conn, *key) if check else None
+            when = verified_at or utc_now()
+            done = verify_sql.submit_verdict(conn, verdict, when)()
+            if latest is not None:
+                row = latest.fetchone()
+                if row is not None and int(row[0]) != int(seen[key] or 0) and row[1] != verdict.analyst:
+                    conflicts.append(ItemConflict(*key, int(row[0]), row[1], row[2]))
                     continue
             if verdict.media_fid is not None:
-                owner = verify_sql.media_post_fid(conn, verdict.media_fid)
-                if owner is None:
+                if done.photo_post is None:
                     raise VerdictError(f"photo {verdict.media_fid} is not in the store")
-                if owner != verdict.post_fid:
-                    raise VerdictError(f"photo {verdict.media_fid} belongs to post {owner}, not {verdict.post_fid}")
-            elif not verify_sql.post_exists(conn, verdict.post_fid):
+                if done.photo_post != verdict.post_fid:
+                    raise VerdictError(f"photo {verdict.media_fid} belongs to post {done.photo_post}, "
+                                       f"not {verdict.post_fid}")
+            elif not done.post_found:
                 raise VerdictError(f"post {verdict.post_fid} is not in the store")
-            when = verified_at or utc_now()
-            previous = verify_sql.read_mirror(conn, verdict.post_fid)
-            fid = verify_sql.insert_verification(conn, verdict, when)
-            written = aggregate(verify_sql.current_verdicts_of_post(conn, verdict.post_fid))
+            written = aggregate(done.current)
             verify_sql.write_mirror(conn, verdict.post_fid, written)
             team_sql.drop_lease(conn, verdict.post_fid, verdict.analyst)
-            receipts.append(VerdictReceipt(fid, verdict, when, previous, written))
+            receipts.append(VerdictReceipt(done.fid, verdict, when, done.previous, written))
         if conflicts:
             raise VerdictConflict(conflicts)
     return receipts
