@@ -24,16 +24,21 @@ QM := $(TS:.ts=.qm)
 setup:
 	bash scripts/setup.sh
 
+# The suite runs on every core (pytest-xdist; a worker that is free takes the next test), each
+# worker's numerical libraries on one thread so that workers do not fight over the cores.
+TEST_WORKERS ?= 2
+PYTEST := env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q \
+	-n $(TEST_WORKERS) --dist worksteal
+
 test:
-	$(ON_QGIS) $(PY) -m pytest -q -m "not slow" tests
+	$(ON_QGIS) $(PYTEST) -m "not slow" tests
 
 test-all:
-	$(ON_QGIS) $(PY) -m pytest -q tests
+	$(ON_QGIS) $(PYTEST) tests
 
-# The tests that run QGIS itself (tests/qgis, tests/gui) on the system QGIS (3.22 on Debian 12),
-# the oldest version MIST supports; core (tests/unit) imports no QGIS, so one version covers it.
+# The fast suite on the system QGIS (3.22 on Debian 12), the oldest version MIST supports.
 test-qgis322:
-	scripts/qgis_env.sh system $(PY) -m pytest -q -m "not slow" tests/qgis tests/gui
+	scripts/qgis_env.sh system $(PYTEST) -m "not slow" tests
 
 # The plugin zip in a clean profile installs its runtime from build/wheelhouse and runs the
 # pipeline in QGIS's own Python (no venv, no torch).

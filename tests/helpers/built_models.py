@@ -6,6 +6,7 @@ into a shared build folder)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import subprocess
 import sys
@@ -23,9 +24,14 @@ SCRIPTS = {
 
 
 def ensure(*names: str) -> Path:
-    """Build the named files into models/build unless they are there; returns the folder."""
-    for name in names:
-        if not (BUILD / name).is_file():
-            subprocess.run([sys.executable, *SCRIPTS[name], "--out", str(BUILD), "--no-check"], cwd=REPO,
-                           check=True, capture_output=True, timeout=900)
+    """Build the named files into models/build unless they are there; returns the folder.
+
+    Parallel test workers may ask at once: one builds while the others wait on a lock file."""
+    BUILD.mkdir(parents=True, exist_ok=True)
+    with open(BUILD / ".build.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for name in names:
+            if not (BUILD / name).is_file():
+                subprocess.run([sys.executable, *SCRIPTS[name], "--out", str(BUILD), "--no-check"], cwd=REPO,
+                               check=True, capture_output=True, timeout=900)
     return BUILD

@@ -1,8 +1,6 @@
 """The CLI end to end in a separate process, exactly as a user or a script calls it."""
 
 import json
-import subprocess
-import sys
 
 import pytest
 from qgis.core import (
@@ -13,10 +11,7 @@ from qgis.core import (
 
 from mist_qgis.cli import VERBS, build_parser
 from mist_qgis.core.store.schema import LATEST_VERSION
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=180)
+from tests.helpers.cli import run_cli as _cli
 
 
 def test_init_then_info(tmp_path):
@@ -38,7 +33,6 @@ def test_user_mistake_is_one_line_no_traceback(tmp_path):
     bad.write_text("not a database")
     out = _cli("info", "--store", str(bad))
     assert out.returncode == 2 and "not an SQLite" in out.stderr and "Traceback" not in out.stderr
-
 
 
 def _verb_parsers():

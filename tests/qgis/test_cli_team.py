@@ -2,18 +2,13 @@
 (GeoPackage to GeoPackage is covered without the CLI in tests/unit/test_sync.py)."""
 
 import json
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 from mist_qgis.core.posts import PostRecord
 from mist_qgis.core.store import open_store
 from mist_qgis.core.verify.records import Verdict
 from mist_qgis.core.verify.verdicts import write_verdict
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=180)
+from tests.helpers.cli import run_cli as _cli
 
 
 def test_push_twice_then_check_out_a_window(pg_store_url, tmp_path):

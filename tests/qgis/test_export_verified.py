@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import processing
 import pytest
@@ -13,6 +11,7 @@ from qgis.core import QgsProcessingException, QgsVectorLayer
 from mist_qgis.core.store import open_store
 from mist_qgis.core.verify.records import Verdict
 from mist_qgis.core.verify.verdicts import write_verdicts
+from tests.helpers.cli import run_cli as _cli
 from tests.helpers.verify_store import build_store
 
 
@@ -44,10 +43,6 @@ def test_processing_exports_points_and_training_set(judged_store, tmp_path):
 def test_processing_reports_export_mistakes(judged_store):
     with pytest.raises(QgsProcessingException, match="would overwrite the store itself"):
         processing.run("mist:exportverified", {"STORE": str(judged_store), "OUTPUT": str(judged_store)})
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=180)
 
 
 def test_cli_export_verified(judged_store, tmp_path):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -13,6 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "unit"))
 from geoloc_helpers import ORIGIN, add_post_with_photos, offset, query_of, reference_collection  # noqa: E402
 
 from mist_qgis.core.store import gpkg, open_store  # noqa: E402
+from tests.helpers.cli import run_cli as _cli
 
 
 def _gazetteer_layer():
@@ -113,10 +113,6 @@ def test_task_runner_runs_and_cancels(tmp_path, store_path):
         assert store.runs("geolocate")[-1].status == "cancelled"
     run = AlgorithmRun("mist:geolocatephotos", parameters).start().wait()
     assert run.ok and json.loads(run.results["RESULT"])["moved"] == 2 and max(run.progress) == pytest.approx(100.0)
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=300)
 
 
 def test_cli_import_references_and_geolocate(tmp_path, store_path):

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import processing
 import pytest
@@ -12,6 +10,7 @@ from qgis.core import QgsProcessingException
 
 from mist_qgis.core.models import runtime
 from mist_qgis.core.store import models_sql, open_store
+from tests.helpers.cli import run_cli as _cli
 from tests.helpers.modelkit import (
     PHOTO_NAMES,
     add_photo_posts,
@@ -92,10 +91,6 @@ def test_list_models_from_a_user_folder(tmp_path):
     assert tags["flood-team@3"]["origin"] == "user" and tags["flood-team@3"]["labels"] == 3
     assert any(p["path"].endswith("broken.onnx") for p in listing["problems"])
     assert "CPUExecutionProvider" in listing["providers"]["available"]
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=240)
 
 
 def test_cli_classify_and_predict(screened_store, tmp_path):

@@ -7,8 +7,6 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -21,13 +19,14 @@ from qgis.core import (
     QgsVectorLayerTemporalProperties,
 )
 
+from tests.helpers.cli import run_cli
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "posts"
 REPO = Path(__file__).resolve().parents[2]
 
 
 def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True,
-                          timeout=180, cwd=REPO)
+    return run_cli(*args, cwd=REPO)
 
 
 def test_cli_import_prints_one_json_summary_and_reimport_is_harmless(tmp_path):

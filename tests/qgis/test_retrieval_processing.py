@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,10 +15,7 @@ from geoloc_helpers import add_embedded_post, offset  # noqa: E402
 
 from mist_qgis.core.geoloc.retrieval import index_base, index_paths  # noqa: E402
 from mist_qgis.core.store import open_store  # noqa: E402
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=300)
+from tests.helpers.cli import run_cli as _cli  # noqa: E402
 
 
 def test_cli_locate_retrieval_writes_rasters_and_explains_mistakes(tmp_path, store_path):

@@ -25,12 +25,9 @@ from mist_qgis.core.store import open_store
 from mist_qgis.core.store import text_sql as sql
 from mist_qgis.core.text.evaluate import read_labelled
 from tests.conftest import DATA
+from tests.helpers.cli import run_cli as _cli
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=300)
 
 
 @pytest.fixture

@@ -13,15 +13,12 @@ import threading
 import time
 from pathlib import Path
 
+from tests.helpers.cli import run_cli as _cli
 from tests.live_kit import mixed_lines
 
 TOTAL_POSTS = 6000
 BAD_EVERY = 500  # one malformed line after every 500 tweets
 KILLS = 2
-
-
-def _cli(*args):
-    return subprocess.run([sys.executable, "-m", "mist_qgis", *args], capture_output=True, text=True, timeout=180)
 
 
 def _count(store: Path, sql: str) -> int:

@@ -103,6 +103,7 @@ def test_default_matcher_on_the_middlebury_stereo_pair(model_dir, middlebury):
     assert np.all((result.confidence > 0.1) & (result.confidence <= 1))
 
 
+@pytest.mark.slow  # the build-time comparison (torch): `make test-all` and CI
 def test_onnx_matcher_agrees_with_the_torch_path(model_dir, middlebury):
     """Same pair, same settings: ONNX Runtime keeps at least as many matches as kornia, at least as
     accurate; the keypoints are kornia's own."""

@@ -185,3 +185,29 @@ def test_inseparable_scores_keep_the_balanced_threshold_instead_of_flagging_ever
     # Separable scores are still tuned between the classes.
     threshold, metrics = _best_threshold(np.array([0.9, 0.7, 0.4, 0.1]), np.array([True, True, False, False]))
     assert threshold == 0.55 and metrics.f1 == 1.0
+
+
+@pytest.mark.parametrize("max_iter", [30, 500])
+def test_sparse_heads_fit_in_the_row_space_to_the_same_model(max_iter):
+    """Fitting sparse n-grams on their row-space coordinates gives the logistic regression that
+    fitting them directly gives (capped budgets included), repeated rows too."""
+    import warnings
+
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    from mist_qgis.core.models.heads import _fit
+
+    rng = np.random.default_rng(3)
+    base = sp.random(90, 2 ** 15, density=0.003, random_state=4, format="csr", dtype=np.float32)
+    x = sp.vstack([base, base[:30]]).tocsr()  # repeated posts: the rows are not independent
+    y = np.concatenate([(rng.random(90) < 0.4).astype(int)] * 2)[:120]
+    layers = _fit("logreg", x, y, 2, 0, 1.0, 0, max_iter)
+    w, b = layers[0][0][1], layers[0][1][1]
+    direct = LogisticRegression(C=1.0, class_weight="balanced", max_iter=max_iter)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        direct.fit(x, y)
+    mine, theirs = x @ w + b, direct.decision_function(x)
+    assert np.abs(mine - theirs).max() < 0.02 * np.abs(theirs).max()
+    assert np.abs(w - direct.coef_[0]).max() < 0.02 * np.abs(direct.coef_[0]).max()

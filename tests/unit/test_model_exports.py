@@ -63,6 +63,7 @@ def test_checkpoint_forms_accepted(tmp_path):
         load_state_dict(tmp_path / "absent.pth")
 
 
+@pytest.mark.slow  # the build-time comparison (torch): `make test-all` and CI
 @pytest.mark.parametrize("arch", ["mobilenet_v3_small", "resnet18"])
 def test_torchvision_export_matches_pytorch(tmp_path, arch):
     tv = _script("export_torchvision")

@@ -8,6 +8,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from tests.helpers import built_models
 
 PROBE = r"""
@@ -46,6 +48,7 @@ def test_the_blocker_really_blocks():
     assert out.returncode != 0 and "sentence_transformers" in out.stderr
 
 
+@pytest.mark.slow  # three fresh interpreters with the build tools blocked: `make test-all` and CI
 def test_modules_matcher_and_text_embeddings_without_build_tools():
     folder = built_models.ensure("disk.onnx", "lightglue-disk.onnx", "all-MiniLM-L6-v2.onnx")
     out = _run(PROBE, str(folder))
