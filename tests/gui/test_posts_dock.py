@@ -9,6 +9,8 @@ from pathlib import Path
 
 from qgis.core import QgsApplication, QgsProcessingAlgRunnerTask, QgsProject
 
+from tests.helpers.dialogs import answer_input_dialog
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "posts"
 
 
@@ -51,22 +53,6 @@ def _dock(qtbot, start_task, project):
     return dock
 
 
-def _answer_input_dialog(qtbot, text: str) -> None:
-    """Type `text` into the next input dialog and press OK, as the analyst would."""
-    from qgis.PyQt.QtCore import QTimer
-    from qgis.PyQt.QtWidgets import QApplication, QInputDialog
-
-    def answer() -> None:
-        dialog = QApplication.activeModalWidget()
-        if not isinstance(dialog, QInputDialog):
-            QTimer.singleShot(20, answer)
-            return
-        dialog.setTextValue(text)
-        dialog.accept()
-
-    QTimer.singleShot(0, answer)
-
-
 def test_dock_imports_reports_and_adds_the_layer_once(qtbot, store_path, store_backend, monkeypatch):
     """On a GeoPackage and on a team store typed as a connection: the posts land in the store,
     the layer comes from OGR or the `postgres` provider, and the store becomes the project's."""
@@ -84,7 +70,7 @@ def test_dock_imports_reports_and_adds_the_layer_once(qtbot, store_path, store_b
     assert dock.paths() == [str(DATA / "twitter_v1.jsonl"), str(DATA / "photos"), str(DATA / "binary.jsonl")]
     store = str(store_path)
     if store_backend == "postgis":
-        _answer_input_dialog(qtbot, store)
+        answer_input_dialog(store)
         dock.store_menu.choose_connection()  # the menu's "Team store by connection…"
         assert dock.store.text() == store
     else:
@@ -142,10 +128,10 @@ def test_store_menu_offers_qgis_connections_and_refuses_a_password(qtbot, pg_clu
 
         secret = pg_store_url.replace("postgres@", "postgres:s3cret@")
         assert "s3cret" in secret
-        _answer_input_dialog(qtbot, secret)
+        answer_input_dialog(secret)
         dock.store_menu.choose_connection()
         assert dock.store.text() == "qgis:posts-dock-team" and "password" in dock.report.toPlainText()
-        _answer_input_dialog(qtbot, "not a connection")
+        answer_input_dialog("not a connection")
         dock.store_menu.choose_connection()
         assert "Not a team store" in dock.report.toPlainText()
 

@@ -199,3 +199,23 @@ def test_a_pushed_store_shows_its_thumbnails_in_the_verify_dock(qtbot, store_pat
         index = dock.model.index(i, PHOTO)
         qtbot.waitUntil(lambda index=index: dock.model.data(index, Qt.ItemDataRole.DecorationRole) is not None,
                         timeout=WAIT_MS)
+
+
+def test_the_store_menu_opens_a_team_store_typed_as_a_connection(qtbot, pg_store_url):
+    """The Verify dock's store menu (the one the Posts dock shares): a typed connection opens the
+    team store; a path is no team store and the dock says so."""
+    from mist_qgis.gui.verify_dock import VerifyDock
+    from tests.helpers.dialogs import answer_input_dialog
+
+    open_store(pg_store_url).close()
+    dock = VerifyDock()
+    qtbot.addWidget(dock)
+    try:
+        answer_input_dialog("/tmp/store.gpkg")
+        dock.store_menu.choose_connection()
+        assert "Not a team store" in dock.status.text() and dock.store is None
+        answer_input_dialog(pg_store_url)
+        dock.store_menu.choose_connection()
+        assert dock.store is not None and dock.store_target == pg_store_url
+    finally:
+        dock.cleanup()
