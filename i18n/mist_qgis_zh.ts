@@ -114,7 +114,7 @@
         <translation>检查执行提供程序</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="188"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="187"/>
         <source>Refresh</source>
         <translation>刷新</translation>
     </message>
@@ -139,7 +139,7 @@
         <translation>不可用：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>failed</source>
         <translation>失败</translation>
     </message>
@@ -179,27 +179,27 @@
         <translation>包含 ONNX 模型的文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="52"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="56"/>
         <source>MIST Posts</source>
         <translation>MIST 帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="64"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="68"/>
         <source>Post collection files and photo folders to import</source>
         <translation>要导入的帖子采集文件和照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="67"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="71"/>
         <source>Add files…</source>
         <translation>添加文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="68"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="72"/>
         <source>Add photo folder…</source>
         <translation>添加照片文件夹…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="69"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="73"/>
         <source>Remove</source>
         <translation>移除</translation>
     </message>
@@ -209,22 +209,17 @@
         <translation>格式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="80"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
         <source>optional, e.g. lat=Y_WGS84; lon=X_WGS84; text=content</source>
         <translation>可选，例如 lat=Y_WGS84; lon=X_WGS84; text=content</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="81"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="85"/>
         <source>Column mapping</source>
         <translation>列映射</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="100"/>
-        <source>store.gpkg (created if missing)</source>
-        <translation>store.gpkg（不存在时自动创建）</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="107"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="115"/>
         <source>optional: folder the export&apos;s photo paths are relative to</source>
         <translation>可选：导出数据中照片路径所相对的文件夹</translation>
     </message>
@@ -234,22 +229,22 @@
         <translation>媒体根目录</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="112"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="120"/>
         <source>Keep author names (otherwise pseudonymised)</source>
         <translation>保留作者名（否则进行假名化处理）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="118"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="126"/>
         <source>Import</source>
         <translation>导入</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="119"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="127"/>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="153"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="160"/>
         <source>Post collections</source>
         <translation>帖子采集文件</translation>
     </message>
@@ -259,7 +254,7 @@
         <translation>带地理标记的照片文件夹</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="165"/>
+        <location filename="../mist_qgis/gui/store_choice.py" line="61"/>
         <source>MIST store</source>
         <translation>MIST 数据库</translation>
     </message>
@@ -269,17 +264,12 @@
         <translation>请至少添加一个文件或照片文件夹。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="209"/>
-        <source>Choose a store (a .gpkg file; it is created if missing).</source>
-        <translation>请选择数据库（.gpkg 文件；不存在时自动创建）。</translation>
-    </message>
-    <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="212"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="214"/>
         <source>Not found: {path}</source>
         <translation>未找到：{path}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="225"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="227"/>
         <source>Importing…</source>
         <translation>正在导入…</translation>
     </message>
@@ -394,7 +384,7 @@
         <translation>帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
         <source>Photo</source>
         <translation>照片</translation>
     </message>
@@ -489,17 +479,17 @@
         <translation>未核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="26"/>
         <source>Flood</source>
         <translation>淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="26"/>
         <source>Not flood</source>
         <translation>未淹水</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="25"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="26"/>
         <source>Unsure</source>
         <translation>不确定</translation>
     </message>
@@ -509,52 +499,52 @@
         <translation>我未判定的</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="106"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="104"/>
         <source>MIST Verify</source>
         <translation>MIST 核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
         <source>No store open</source>
         <translation>未打开数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="155"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="153"/>
         <source>Open a MIST store to start verifying.</source>
         <translation>打开一个 MIST 数据库以开始核验。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="168"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="166"/>
         <source>Verify</source>
         <translation>核验</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="172"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="170"/>
         <source>Quality</source>
         <translation>质量</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="177"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="175"/>
         <source>No store</source>
         <translation>无数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="180"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="178"/>
         <source>Store…</source>
         <translation>数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="185"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="184"/>
         <source>your name</source>
         <translation>您的姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="186"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="185"/>
         <source>Analyst name saved with every verdict</source>
         <translation>随每条判定一起保存的分析员姓名</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="192"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="191"/>
         <source>Analyst</source>
         <translation>分析员</translation>
     </message>
@@ -599,47 +589,47 @@
         <translation>在地图上选中</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="312"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="311"/>
         <source>Advance after verdict</source>
         <translation>判定后自动跳到下一张</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="227"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="226"/>
         <source>Show all again</source>
         <translation>重新显示全部</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="20"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
         <source>Score</source>
         <translation>得分</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="292"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="291"/>
         <source>Flood, water about {m:g} m deep</source>
         <translation>淹水，水深约 {m:g} m</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="299"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="298"/>
         <source>depth (D): 0.3, 30cm, knee… Enter</source>
         <translation>水深 (D)：0.3、30cm、knee… 按 Enter</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="302"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="301"/>
         <source>note for the next verdict</source>
         <translation>下一条判定的备注</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="303"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="302"/>
         <source>Undo (Ctrl+Z)</source>
         <translation>撤销 (Ctrl+Z)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="392"/>
+        <location filename="../mist_qgis/gui/store_choice.py" line="67"/>
         <source>Open a MIST store</source>
         <translation>打开 MIST 数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="434"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="402"/>
         <source>This store is open read-only: you can browse, but verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：可以浏览，但无法作出判定。</translation>
     </message>
@@ -649,82 +639,82 @@
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="534"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="502"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="534"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="502"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="557"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="525"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="559"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="527"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="573"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="541"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="605"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="573"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="627"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="627"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="661"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="629"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="661"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="629"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="663"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="631"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="663"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="631"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="666"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="634"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="666"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="634"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="670"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="638"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="692"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="660"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +764,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="806"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="774"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="810"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="778"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +779,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="838"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="806"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="867"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="835"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +794,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="895"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="863"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -824,12 +814,12 @@
         <translation>文本</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="22"/>
         <source>Geo conf.</source>
         <translation>定位置信度</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="21"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="22"/>
         <source>Verdict</source>
         <translation>判定</translation>
     </message>
@@ -1899,37 +1889,37 @@
         <translation>{n} 个匹配，{k} 个内点（绿色）；其他匹配为红色。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="261"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="260"/>
         <source>Match (M)</source>
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="700"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="668"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="708"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="676"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="710"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="678"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="710"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="678"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="719"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="687"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="722"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="690"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -1964,32 +1954,32 @@
         <translation>文件</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>pending</source>
         <translation>待处理</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>skipped</source>
         <translation>已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>ankle</source>
         <translation>脚踝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>knee</source>
         <translation>膝盖</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>waist</source>
         <translation>腰部</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_model.py" line="18"/>
+        <location filename="../mist_qgis/gui/verify_model.py" line="19"/>
         <source>above</source>
         <translation>腰部以上</translation>
     </message>
@@ -2249,7 +2239,7 @@
         <translation>添加模型</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="189"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="188"/>
         <source>Re-read the store: photos, verdicts, models and analysts</source>
         <translation>重新读取数据库：照片、判定、模型和分析员</translation>
     </message>
@@ -2926,32 +2916,32 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>安装依赖…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="84"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="88"/>
         <source>Longitude/latitude (WGS 84)</source>
         <translation>经纬度（WGS 84）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="86"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="90"/>
         <source>The CRS of projected x/y columns (Web Mercator, a UTM zone, a national grid); they are transformed to WGS 84</source>
         <translation>投影 x/y 列的坐标参考系（Web 墨卡托、UTM 分带、国家格网）；导入时转换为 WGS 84</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="88"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="92"/>
         <source>Coordinates CRS</source>
         <translation>坐标参考系</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="90"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="94"/>
         <source>UTC (Weibo: China time); e.g. Asia/Shanghai</source>
         <translation>UTC（微博：北京时间）；例如 Asia/Shanghai</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="91"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="95"/>
         <source>The time zone of times written without one</source>
         <translation>未注明时区的时间所在的时区</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/posts_dock.py" line="96"/>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="100"/>
         <source>Local times are in</source>
         <translation>本地时间的时区</translation>
     </message>
@@ -3001,7 +2991,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>无法保存类别：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="1074"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="1042"/>
         <source>This store is open read-only: categories cannot be set.</source>
         <translation>此存储以只读方式打开：无法设置类别。</translation>
     </message>
@@ -3231,117 +3221,117 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>关注区域的多边形位于其范围之外。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="122"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="120"/>
         <source>Live updates stopped ({error}); the store is still checked every few seconds.</source>
         <translation>实时更新已停止（{error}）；仍每隔几秒检查一次数据库。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="208"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="207"/>
         <source>Save mine anyway</source>
         <translation>仍保存我的判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="210"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="209"/>
         <source>Keep theirs</source>
         <translation>保留对方的判定</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="314"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="313"/>
         <source>One post at a time</source>
         <translation>一次一条帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="315"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="314"/>
         <source>Take posts one by one, each held for you alone, so that analysts working on the same store never judge the same post twice</source>
         <translation>逐条领取帖子，每条只为您保留，使在同一数据库上工作的分析员不会重复判定同一条帖子</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="381"/>
+        <location filename="../mist_qgis/gui/store_choice.py" line="48"/>
         <source>GeoPackage file…</source>
         <translation>GeoPackage 文件…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="384"/>
+        <location filename="../mist_qgis/gui/store_choice.py" line="51"/>
         <source>Team stores (PostgreSQL connections of QGIS)</source>
         <translation>团队数据库（QGIS 中的 PostgreSQL 连接）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="388"/>
+        <location filename="../mist_qgis/gui/store_choice.py" line="55"/>
         <source>Team store by connection…</source>
         <translation>按连接打开团队数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="398"/>
+        <location filename="../mist_qgis/gui/store_choice.py" line="73"/>
         <source>Open a team store</source>
         <translation>打开团队数据库</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="398"/>
+        <location filename="../mist_qgis/gui/store_choice.py" line="73"/>
         <source>service=NAME (pg_service.conf), postgresql://user@host/db or qgis:CONNECTION; no password:</source>
         <translation>service=名称（pg_service.conf）、postgresql://用户@主机/数据库 或 qgis:连接名；不要包含密码：</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="403"/>
+        <location filename="../mist_qgis/gui/store_choice.py" line="80"/>
         <source>Not a team store: use service=…, postgresql://… or qgis:…</source>
         <translation>不是团队数据库：请使用 service=…、postgresql://… 或 qgis:…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="927"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="895"/>
         <source>No post is left to hand out: every post has its verdicts.</source>
         <translation>没有可分配的帖子了：每条帖子都已有判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="933"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="901"/>
         <source>Post {post} is yours until {time} UTC.</source>
         <translation>帖子 {post} 为您保留至 {time} UTC。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="943"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="911"/>
         <source>No photo to judge</source>
         <translation>没有可判定的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="943"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="911"/>
         <source>Judge this post by its text: the verdict covers the post.</source>
         <translation>请根据文本判定这条帖子：判定适用于整条帖子。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="955"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="923"/>
         <source>photo {n}</source>
         <translation>照片 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="955"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="923"/>
         <source>post {n}</source>
         <translation>帖子 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="958"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="926"/>
         <source>{analyst} judged {what} as {theirs} since you loaded it; yours: {mine}.</source>
         <translation>在您载入之后，{analyst} 将{what}判定为{theirs}；您的判定：{mine}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="965"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="933"/>
         <source>Not saved: another analyst was quicker.</source>
         <translation>未保存：另一位分析员先做出了判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="997"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="965"/>
         <source>Analysts disagree on this photo: {said}</source>
         <translation>分析员对这张照片的判定不一致：{said}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="1019"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="987"/>
         <source>{n} verdicts from other analysts; the table is up to date.</source>
         <translation>其他分析员的 {n} 条判定；表格已是最新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="1021"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="989"/>
         <source>{analyst} took back a verdict on post {post}.</source>
         <translation>{analyst} 撤回了对帖子 {post} 的一条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="1023"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="991"/>
         <source>{analyst} judged post {post}: {verdict}.</source>
         <translation>{analyst} 判定了帖子 {post}：{verdict}。</translation>
     </message>
@@ -3441,17 +3431,17 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>尚未重新拟合：使用随附的置信度。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="749"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="717"/>
         <source>Saved: the placement of post {post} is {verdict}.</source>
         <translation>已保存：帖子 {post} 的定位为{verdict}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="749"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="717"/>
         <source>right</source>
         <translation>正确</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="749"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="717"/>
         <source>wrong</source>
         <translation>错误</translation>
     </message>
@@ -3514,6 +3504,16 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/processing_provider/retrieval_algorithms.py" line="83"/>
         <source>{n} probability rasters written; the first {m} are added to the map.</source>
         <translation>已写入 {n} 个概率栅格；前 {m} 个已添加到地图。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="104"/>
+        <source>store.gpkg (created if missing) or a team store</source>
+        <translation>store.gpkg（不存在时自动创建）或团队数据库</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/posts_dock.py" line="209"/>
+        <source>Choose a store (a .gpkg file, created if missing, or a team store).</source>
+        <translation>请选择数据库（.gpkg 文件，不存在时自动创建；或团队数据库）。</translation>
     </message>
 </context>
 </TS>

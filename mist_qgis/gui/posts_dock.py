@@ -1,9 +1,11 @@
 """The "MIST Posts" dock: pick post collections (files or a photo folder), the format (auto by
 default), an optional column mapping, the CRS of projected x/y columns, the time zone of times
-without one, the store and whether to keep author names; run the import (the `mist:importposts`
+without one, the store (a GeoPackage, or a team store on PostgreSQL: a connection saved in QGIS or
+typed, never with a password in it) and whether to keep author names; run the import (the `mist:importposts`
 algorithm on QGIS's Processing task runner: the task manager's progress bar and cancel) and read
 its report (totals, per-file formats, skipped records with file, line and reason). The styled
-posts layer is added, or refreshed if the project has it, when the run ends.
+posts layer is added (from the `postgres` provider on a team store), or refreshed if the project
+has it, and the store becomes the project's when the run ends.
 """
 
 from __future__ import annotations
@@ -36,9 +38,11 @@ from qgis.PyQt.QtWidgets import (
 from .. import settings
 from ..core.stage import Status
 from ..i18n import tr
+from ..pg_connections import is_team_target
 from ..post_formats import format_choices
 from .active_store import NOTIFIER, active_store, set_active_store
 from .dock_layout import scrolled
+from .store_choice import StoreMenu, store_problem
 
 FILE_FILTER = "Post collections (*.json *.jsonl *.ndjson *.geojson *.geojsonl *.geojsons *.csv *.tsv *.txt *.xlsx);;" \
               "All files (*)"
@@ -95,10 +99,14 @@ class PostsDock(QgsDockWidget):
         self.naive_tz.setCompleter(zones)
         form.addRow(tr("Local times are in"), self.naive_tz)
         store_row = QHBoxLayout()
-        self.store = QLineEdit(active_store(), body)
+        self.store = QLineEdit(active_store(project), body)
         NOTIFIER.changed.connect(self.store.setText)
-        self.store.setPlaceholderText(tr("store.gpkg (created if missing)"))
+        self.store.setPlaceholderText(tr("store.gpkg (created if missing) or a team store"))
         self.store_button = QPushButton("…", body)
+        self.store_menu = StoreMenu(self.store_button, lambda: self.store.text().strip(), new_file=True)
+        self.store_menu.chosen.connect(self.store.setText)
+        self.store_menu.refused.connect(lambda text: self._show_report(error_html([text])))
+        self.store_button.setMenu(self.store_menu)
         store_row.addWidget(self.store)
         store_row.addWidget(self.store_button)
         form.addRow(tr("Store"), store_row)
@@ -132,7 +140,6 @@ class PostsDock(QgsDockWidget):
         self.add_files_button.clicked.connect(self._pick_files)
         self.add_folder_button.clicked.connect(self._pick_folder)
         self.remove_button.clicked.connect(self._remove_selected)
-        self.store_button.clicked.connect(self._pick_store)
         self.media_button.clicked.connect(self._pick_media_root)
         self.run_button.clicked.connect(self.run_import)
         self.cancel_button.clicked.connect(self.cancel_import)
@@ -160,13 +167,6 @@ class PostsDock(QgsDockWidget):
     def _remove_selected(self) -> None:
         for item in self.inputs.selectedItems():
             self.inputs.takeItem(self.inputs.row(item))
-
-    def _pick_store(self) -> None:
-        path, _ = QFileDialog.getSaveFileName(
-            self, tr("MIST store"), self.store.text(), tr("GeoPackage (*.gpkg)"),
-            options=QFileDialog.Option.DontConfirmOverwrite)
-        if path:
-            self.store.setText(path if path.lower().endswith(".gpkg") else path + ".gpkg")
 
     def _pick_media_root(self) -> None:
         folder = QFileDialog.getExistingDirectory(self, tr("Media root"))
@@ -206,7 +206,9 @@ class PostsDock(QgsDockWidget):
         if not paths:
             problems.append(tr("Add at least one file or photo folder."))
         if not store:
-            problems.append(tr("Choose a store (a .gpkg file; it is created if missing)."))
+            problems.append(tr("Choose a store (a .gpkg file, created if missing, or a team store)."))
+        elif store_problem(store):
+            problems.append(store_problem(store))
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
             problems.append(tr("Not found: {path}").format(path=missing[0]))
@@ -215,7 +217,7 @@ class PostsDock(QgsDockWidget):
         except ValueError as exc:
             problems.append(str(exc))
         if problems:
-            self._show_report("<p style='color:#a00'>" + "<br/>".join(html.escape(p) for p in problems) + "</p>")
+            self._show_report(error_html(problems))
             return
         self.import_run = AlgorithmTask("mist:importposts", self.parameters(), self.project, on_executed=self._done)
         self.import_run.feedback.progressChanged.connect(self._progress)
@@ -259,8 +261,8 @@ class PostsDock(QgsDockWidget):
             self._show_report(f"<p>{html.escape(error or '')}</p>")
         else:
             self._show_report(report_html(summary, error))
-        if summary is not None and error is None and Path(store).is_file():
-            set_active_store(store)
+        if summary is not None and error is None and (is_team_target(store) or Path(store).is_file()):
+            set_active_store(store, self.project)
         if summary is not None and summary.status == Status.DONE:
             self.progress.setValue(100)
 
@@ -280,6 +282,11 @@ def available_time_zones() -> set[str]:
         return zoneinfo.available_timezones()
     except Exception:  # noqa: BLE001 (a missing database only loses the completion list)
         return set()
+
+
+def error_html(problems: list[str]) -> str:
+    """What keeps a run from starting, one line each, in red."""
+    return "<p style='color:#a00'>" + "<br/>".join(html.escape(p) for p in problems) + "</p>"
 
 
 def report_html(summary, error: str | None) -> str:

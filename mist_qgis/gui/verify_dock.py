@@ -22,13 +22,10 @@ from qgis.PyQt.QtCore import QEvent, QItemSelectionModel, QObject, QRunnable, QS
 from qgis.PyQt.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QFileDialog,
     QHBoxLayout,
     QHeaderView,
-    QInputDialog,
     QLabel,
     QLineEdit,
-    QMenu,
     QPushButton,
     QSizePolicy,
     QSplitter,
@@ -53,7 +50,7 @@ from ..core.text.analyst import TextPostRow, photo_free
 from ..core.verify.queue import Queue
 from ..core.verify.records import DEPTH_CLASSES, Ordering, QueueFilter, QueueRow, Verdict, VerdictError, parse_depth
 from ..i18n import tr
-from ..pg_connections import display_name, is_team_target, open_store_target, saved_connections, store_target
+from ..pg_connections import display_name, is_team_target, open_store_target, store_target
 from .active_store import NOTIFIER, active_store
 from .dock_layout import scrolled
 from .map_follower import MapFollower
@@ -61,6 +58,7 @@ from .match_pane import MatchPane
 from .photo_view import PhotoView
 from .prefetch import ImageLoader
 from .quality_panel import QualityPanel
+from .store_choice import StoreMenu
 from .text_categories_panel import TextCategoriesPanel
 from .verdict_controller import CategoryBatch, VerdictBatch, VerdictController
 from .verify_facts import facts_html
@@ -178,8 +176,9 @@ class VerifyDock(QgsDockWidget):
         self.store_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.store_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         open_button = QPushButton(tr("Store…"))
-        self.store_menu = QMenu(open_button)
-        self.store_menu.aboutToShow.connect(self._fill_store_menu)
+        self.store_menu = StoreMenu(open_button, active_store)
+        self.store_menu.chosen.connect(self.open_store)
+        self.store_menu.refused.connect(lambda text: self._message(text, error=True))
         open_button.setMenu(self.store_menu)
         self.analyst_edit = QLineEdit(settings.value("analyst") or _default_analyst())
         self.analyst_edit.setPlaceholderText(tr("your name"))
@@ -372,37 +371,6 @@ class VerifyDock(QgsDockWidget):
         else:
             self.close_store()
             self._tried_last_store = False  # opened when the dock is next shown
-
-    def _fill_store_menu(self) -> None:
-        """A GeoPackage file, or a team store: a PostgreSQL connection saved in QGIS (its
-        credentials stay in QGIS's authentication manager) or a connection string."""
-        menu = self.store_menu
-        menu.clear()
-        menu.addAction(tr("GeoPackage file…"), self._choose_store)
-        names = saved_connections()
-        if names:
-            menu.addSection(tr("Team stores (PostgreSQL connections of QGIS)"))
-            for name in names:
-                menu.addAction(name, lambda n=name: self.open_store(f"qgis:{n}"))
-        menu.addSeparator()
-        menu.addAction(tr("Team store by connection…"), self._choose_team_store)
-
-    def _choose_store(self) -> None:
-        start = active_store()
-        path, _ = QFileDialog.getOpenFileName(self, tr("Open a MIST store"),
-                                              "" if is_team_target(start) else start, tr("GeoPackage (*.gpkg)"))
-        if path:
-            self.open_store(path)
-
-    def _choose_team_store(self) -> None:
-        text, ok = QInputDialog.getText(
-            self, tr("Open a team store"),
-            tr("service=NAME (pg_service.conf), postgresql://user@host/db or qgis:CONNECTION; no password:"))
-        if ok and text.strip():
-            if not is_team_target(text.strip()):
-                self._message(tr("Not a team store: use service=…, postgresql://… or qgis:…"), error=True)
-                return
-            self.open_store(text.strip())
 
     def open_store(self, path: str | os.PathLike[str], read_only: bool = False) -> bool:
         """Open a store: a GeoPackage (read-only when asked or when the file cannot be written)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from qgis.PyQt.QtCore import QAbstractTableModel, QModelIndex, QSize, Qt
 from qgis.PyQt.QtGui import QBrush, QColor
 
+from ..core.images.cache import MediaCache
 from ..core.stage import MediaStatus
 from ..core.store import StoreError
 from ..core.verify.queue import Queue, QueueReader
@@ -162,9 +163,12 @@ class VerifyTableModel(QAbstractTableModel):
     # -- thumbnails ------------------------------------------------------------------------
 
     def _thumb_path(self, row: QueueRow) -> str | None:
-        if self.queue is None or not row.sha256 or len(row.sha256) != 64 or not row.sha256.isalnum():
+        if self.queue is None or not row.sha256:
             return None
-        path = self.queue.store.media_dir / "thumbs" / f"{row.sha256}.jpg"
+        try:
+            path = MediaCache(self.queue.store.media_dir).thumbnail_path(row.sha256)
+        except ValueError:  # not a sha256: no file to look for
+            return None
         return str(path) if path.is_file() else None
 
     def _thumbnail(self, i: int, row: QueueRow):

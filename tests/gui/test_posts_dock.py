@@ -9,6 +9,8 @@ from pathlib import Path
 
 from qgis.core import QgsApplication, QgsProcessingAlgRunnerTask, QgsProject
 
+from tests.helpers.dialogs import answer_input_dialog
+
 DATA = Path(__file__).resolve().parents[1] / "data" / "posts"
 
 
@@ -51,9 +53,13 @@ def _dock(qtbot, start_task, project):
     return dock
 
 
-def test_dock_imports_reports_and_adds_the_layer_once(qtbot, tmp_path, monkeypatch):
+def test_dock_imports_reports_and_adds_the_layer_once(qtbot, store_path, store_backend, monkeypatch):
+    """On a GeoPackage and on a team store typed as a connection: the posts land in the store,
+    the layer comes from OGR or the `postgres` provider, and the store becomes the project's."""
     from mist_qgis import settings
     from mist_qgis.core.store import open_store
+    from mist_qgis.gui.active_store import active_store
+    from mist_qgis.pg_connections import store_target
 
     monkeypatch.setattr(settings, "set_value", lambda key, value: None)  # keep the test profile clean
     project = QgsProject()
@@ -62,8 +68,13 @@ def test_dock_imports_reports_and_adds_the_layer_once(qtbot, tmp_path, monkeypat
     dock.add_paths([str(DATA / "twitter_v1.jsonl"), str(DATA / "photos"), str(DATA / "binary.jsonl")])
     dock.add_paths([str(DATA / "photos")])  # listed once
     assert dock.paths() == [str(DATA / "twitter_v1.jsonl"), str(DATA / "photos"), str(DATA / "binary.jsonl")]
-    store = tmp_path / "dock.gpkg"
-    dock.store.setText(str(store))
+    store = str(store_path)
+    if store_backend == "postgis":
+        answer_input_dialog(store)
+        dock.store_menu.choose_connection()  # the menu's "Team store by connection…"
+        assert dock.store.text() == store
+    else:
+        dock.store.setText(store)
     dock.keep_authors.setChecked(False)
     dock.run_import()
     assert not dock.run_button.isEnabled() and dock.cancel_button.isEnabled()
@@ -76,9 +87,12 @@ def test_dock_imports_reports_and_adds_the_layer_once(qtbot, tmp_path, monkeypat
     assert dock.run_button.isEnabled() and not dock.cancel_button.isEnabled() and dock.progress.value() == 100
     layers = list(project.mapLayers().values())
     assert len(layers) == 1 and layers[0].featureCount() == 8 + 3  # the Latin-1 line imports with a note
+    assert layers[0].providerType() == ("postgres" if store_backend == "postgis" else "ogr")
     assert layers[0].renderer().type() == "RuleRenderer" and layers[0].temporalProperties().isActive()
+    assert active_store(project) == store_target(store)
     with open_store(store, create=False, read_only=True) as opened:
         assert opened.count("runs", "kind = 'import' AND status = 'done'") == 1
+        assert opened.count("posts") == 8 + 3
 
     dock.inputs.clear()
     dock.add_paths([str(DATA / "twitter_v2_stream.jsonl")])
@@ -86,6 +100,48 @@ def test_dock_imports_reports_and_adds_the_layer_once(qtbot, tmp_path, monkeypat
     _wait(qtbot, dock)
     assert list(project.mapLayers().values()) == layers  # the same layer, refreshed, not a second one
     assert layers[0].featureCount() == 8 + 3 + 3 and "twitter_v2_stream.jsonl" in dock.report.toPlainText()
+
+
+def test_store_menu_offers_qgis_connections_and_refuses_a_password(qtbot, pg_cluster, pg_store_url, monkeypatch):
+    """The Posts dock's store menu is the Verify dock's: QGIS's saved PostgreSQL connections as
+    `qgis:NAME`, a typed connection; one with a password is refused before anything runs and
+    never reaches the project."""
+    from qgis.core import QgsSettings
+
+    from mist_qgis import settings
+    from mist_qgis.gui.active_store import active_store
+    from tests.helpers.pgcluster import PORT
+
+    monkeypatch.setattr(settings, "set_value", lambda key, value: None)
+    qgis_settings = QgsSettings()
+    for key, value in {"host": str(pg_cluster.socket_dir), "port": str(PORT), "database": "mist"}.items():
+        qgis_settings.setValue(f"PostgreSQL/connections/posts-dock-team/{key}", value)
+    project = QgsProject()
+    started: list = []
+    dock = _dock(qtbot, started.append, project)
+    try:
+        dock.store_menu.fill()
+        labels = [a.text() for a in dock.store_menu.actions()]
+        assert labels[0] == "GeoPackage file…" and labels[-1] == "Team store by connection…"
+        next(a for a in dock.store_menu.actions() if a.text() == "posts-dock-team").trigger()
+        assert dock.store.text() == "qgis:posts-dock-team"
+
+        secret = pg_store_url.replace("postgres@", "postgres:s3cret@")
+        assert "s3cret" in secret
+        answer_input_dialog(secret)
+        dock.store_menu.choose_connection()
+        assert dock.store.text() == "qgis:posts-dock-team" and "password" in dock.report.toPlainText()
+        answer_input_dialog("not a connection")
+        dock.store_menu.choose_connection()
+        assert "Not a team store" in dock.report.toPlainText()
+
+        dock.add_paths([str(DATA / "twitter_v1.jsonl")])
+        dock.store.setText(secret)  # typed straight into the field
+        dock.run_import()
+        assert started == [] and "password" in dock.report.toPlainText()
+        assert "s3cret" not in active_store(project)
+    finally:
+        qgis_settings.remove("PostgreSQL/connections/posts-dock-team")
 
 
 def test_dock_says_what_is_missing_before_running(qtbot, tmp_path):

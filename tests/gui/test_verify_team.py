@@ -182,3 +182,40 @@ def test_a_leased_post_without_photos_is_judged_by_its_text(qtbot, store_path, o
     assert verdicts(ana.store) == [(fid, "ana", "flood")]
     assert ana.store.query("SELECT media_fid FROM verifications")[0][0] is None  # on the post itself
     assert "No post is left" in ana.status.text()
+
+
+def test_a_pushed_store_shows_its_thumbnails_in_the_verify_dock(qtbot, store_path, tmp_path, open_verify_dock):
+    """A field GeoPackage pushed into the store: the dock's table shows the field laptop's
+    thumbnails from the store's own media folder."""
+    from mist_qgis.core.store.sync import push
+    from mist_qgis.gui.verify_model import PHOTO
+
+    with open_store(tmp_path / "field.gpkg") as field, open_store(store_path) as team:
+        build_store(field, n=3)
+        assert push(field, team).thumbnails_copied == 3
+    dock = open_verify_dock(store_path)
+    assert dock.model.rowCount() == 3
+    for i in range(3):
+        index = dock.model.index(i, PHOTO)
+        qtbot.waitUntil(lambda index=index: dock.model.data(index, Qt.ItemDataRole.DecorationRole) is not None,
+                        timeout=WAIT_MS)
+
+
+def test_the_store_menu_opens_a_team_store_typed_as_a_connection(qtbot, pg_store_url):
+    """The Verify dock's store menu (the one the Posts dock shares): a typed connection opens the
+    team store; a path is no team store and the dock says so."""
+    from mist_qgis.gui.verify_dock import VerifyDock
+    from tests.helpers.dialogs import answer_input_dialog
+
+    open_store(pg_store_url).close()
+    dock = VerifyDock()
+    qtbot.addWidget(dock)
+    try:
+        answer_input_dialog("/tmp/store.gpkg")
+        dock.store_menu.choose_connection()
+        assert "Not a team store" in dock.status.text() and dock.store is None
+        answer_input_dialog(pg_store_url)
+        dock.store_menu.choose_connection()
+        assert dock.store is not None and dock.store_target == pg_store_url
+    finally:
+        dock.cleanup()

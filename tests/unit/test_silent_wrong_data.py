@@ -78,6 +78,8 @@ def test_superscripts_and_arabic_indic_digits_are_not_ids(tmp_path):
 
     assert not is_ascii_digits("²") and not is_ascii_digits("١٢٣") and is_ascii_digits("123")
     assert canonical_id("١٢٣") == "١٢٣" and canonical_id(5.0) == "5" and canonical_id("007") == "7"
+    assert [canonical_id(v) for v in ("0", "000", "1417000000000000000", " 12 ", "12.00")] == [
+        "0", "0", "1417000000000000000", "12", "12"]
     path = tmp_path / "t.jsonl"
     path.write_text("\n".join(json.dumps({"id_str": i, "user": {}, "text": "x"}, ensure_ascii=False)
                               for i in ("²", "١٢٣٤٥", "1416000000000000001")) + "\n", encoding="utf-8")

@@ -13,7 +13,7 @@ from mist_qgis.core.store import StoreError, open_store
 from mist_qgis.core.store.sync import Selection, checkout, push
 from mist_qgis.core.verify.records import Verdict
 from mist_qgis.core.verify.verdicts import write_verdict
-from tests.helpers.verify_store import cache_photo, jpeg_bytes, sample_photo
+from tests.helpers.verify_store import cache_photo, jpeg_bytes, sample_photo, write_thumbnail
 
 T0 = datetime(2021, 7, 20, 8, 0, tzinfo=UTC)
 
@@ -61,6 +61,30 @@ def test_push_merges_posts_photos_and_verdicts_once(store, tmp_path):
     assert store.scalar("SELECT verified FROM posts WHERE post_id = 'p1'") == "not_flood"
     cached = store.query("SELECT cache_path FROM media WHERE sha256 IS NOT NULL")
     assert len(cached) == 4 and all(store.media_file(r[0]).exists() for r in cached)
+
+
+def test_push_copies_the_photos_thumbnails_into_the_team_stores_cache(store, tmp_path):
+    """The Verify dock's table shows each photo's thumbnail from the store's media folder (a
+    team store's: MIST_MEDIA_ROOT or the lead's shared folder): a push brings them along, and a
+    thumbnail missing there is filled by the next push, with nothing copied twice."""
+    from mist_qgis.core.images.cache import MediaCache
+
+    with _field(tmp_path / "a.gpkg", "p", 3) as field_a:
+        shas = [r[0] for r in field_a.query("SELECT sha256 FROM media ORDER BY fid")]
+        for i, sha in enumerate(shas[:2]):  # the third photo never got its thumbnail
+            write_thumbnail(field_a, sha, sample_photo(i, 64))
+        first = push(field_a, store)
+        assert (first.files_copied, first.thumbnails_copied) == (3, 2)
+        team = MediaCache(store.media_dir)
+        assert [team.thumbnail_path(sha).is_file() for sha in shas] == [True, True, False]
+        assert team.thumbnail_path(shas[0]).read_bytes() == MediaCache(field_a.media_dir).thumbnail_path(
+            shas[0]).read_bytes()
+        team.thumbnail_path(shas[1]).unlink()
+        again = push(field_a, store)
+        assert (again.photos_filled, again.files_copied, again.thumbnails_copied) == (0, 0, 1)
+        assert team.thumbnail_path(shas[1]).is_file()
+        assert push(field_a, store).thumbnails_copied == 0
+    assert store.runs("push")[-1].counts["thumbnails_copied"] == 0
 
 
 def test_checkout_part_then_verdicts_merge_back(store, tmp_path):

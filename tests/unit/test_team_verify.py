@@ -119,6 +119,28 @@ def test_what_an_analyst_has_seen_of_a_post(store):
     assert seen_of_post(store, fids[1]) == {}  # double verification: the other verdict is expected
 
 
+def test_the_items_of_a_post_read_alike_in_a_pipelined_batch_and_outside_one(store):
+    """Each photo and the post itself, with its latest verification fid (0: nobody judged it):
+    what `next_post` reads inside its batch and what the dock reads through the store."""
+    from mist_qgis.core.posts.record import MediaRef
+    from mist_qgis.core.store import team as sql
+
+    with store.batch() as conn:
+        store.add_posts(conn, [PostRecord("p0", "weibo", 113.6, 34.7, media=[
+            MediaRef(url="https://img.example/a.jpg"), MediaRef(url="https://img.example/b.jpg")])])
+    fid = store.scalar("SELECT fid FROM posts")
+    photos = [r[0] for r in store.query("SELECT fid FROM media WHERE post_fid = ? ORDER BY position", (fid,))]
+    assert sql.items_of_post(store, fid) == {None: 0, photos[0]: 0, photos[1]: 0}
+    write_verdict(store, Verdict(fid, "flood", "ana", photos[1]))
+    latest_photo = write_verdict(store, Verdict(fid, "not_flood", "ben", photos[1])).verification_fid
+    latest_post = write_verdict(store, Verdict(fid, "unsure", "ben")).verification_fid
+    expected = {None: latest_post, photos[0]: 0, photos[1]: latest_photo}
+    assert sql.items_of_post(store, fid) == expected
+    with store.batch(pipeline=True) as conn:
+        read = sql.latest_of_post(conn, fid)
+    assert read() == expected
+
+
 def _watch(store, n: int) -> tuple[threading.Thread, list]:
     """A thread collecting the next `n` verdict events (listening before this returns)."""
     events = watch_verdicts(store, timeout=20, poll_seconds=0.05)

@@ -24,6 +24,8 @@ def canonical_id(value: Any) -> str:
     digits, any other text stripped of surrounding white space; "" for a missing id."""
     if value is None:
         return ""
+    if type(value) is str and value.isascii() and value.isdigit():  # most ids: the regex's answer, 20x sooner
+        return value.lstrip("0") or "0"
     if isinstance(value, bool):
         return str(value)
     if isinstance(value, int):

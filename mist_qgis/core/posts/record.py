@@ -51,4 +51,6 @@ class PostRecord:
             return None
         if ts.tzinfo is not UTC:  # readers hand out the UTC singleton; skip the conversion then
             ts = ts.replace(tzinfo=UTC) if ts.tzinfo is None else ts.astimezone(UTC)
-        return ts.isoformat(timespec="milliseconds")[:23] + "Z"  # isoformat: twice as fast as strftime
+        # isoformat(timespec="milliseconds")[:23] + "Z", written out: half its cost, once per post imported
+        return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (
+            ts.year, ts.month, ts.day, ts.hour, ts.minute, ts.second, ts.microsecond // 1000)

@@ -30,7 +30,7 @@ def post_row(rec: PostRecord) -> PostRow:
         rec.source_file, rec.source_line,
         json.dumps(rec.attributes, ensure_ascii=False) if rec.attributes else None,
         rec.lon, rec.lat,
-        tuple((m.kind, m.url, m.path) for m in media) if media else (),
+        tuple([(m.kind, m.url, m.path) for m in media]) if media else (),
     )
 
 

@@ -5,7 +5,8 @@ Both are one copy, from a source store to a destination store, of the posts a fi
 - posts merge by (platform, post_id): a post the destination has is not added again;
 - photos merge by content: a fetched photo (its sha256 and the cached file) fills the
   destination's row of the same post and position when that row has no photo yet, and the
-  file is copied into the destination's cache only when that content is not there;
+  file and its thumbnail (what the Verify dock's table shows) are copied into the
+  destination's cache only when that content is not there;
 - verdicts keep their analyst and time: a verdict the destination already has (same post,
   photo, analyst, time and verdict) is not added again, and each touched post's verdict fields
   are recomputed from all its verdicts.
@@ -105,6 +106,7 @@ class CopySummary:
     posts_known: int = 0
     photos_filled: int = 0
     files_copied: int = 0
+    thumbnails_copied: int = 0
     verdicts_added: int = 0
     verdicts_known: int = 0
     run_id: int | None = None
@@ -113,6 +115,7 @@ class CopySummary:
     def as_counts(self) -> dict[str, int]:
         return {"posts_added": self.posts_added, "posts_known": self.posts_known,
                 "photos_filled": self.photos_filled, "files_copied": self.files_copied,
+                "thumbnails_copied": self.thumbnails_copied,
                 "verdicts_added": self.verdicts_added, "verdicts_known": self.verdicts_known}
 
 
@@ -193,7 +196,8 @@ def _copy_batch(source: Store, dest: Store, posts: list, summary: CopySummary) -
                 (*[m[c] for c in _RESULT_FIELDS], post, m["position"]))
             if cur.rowcount and m["cache_path"]:
                 summary.photos_filled += cur.rowcount
-                files.append((m["cache_path"], m["sha256"]))
+            if m["cache_path"] and (cur.rowcount or _holds(conn, post, m["position"], m["sha256"])):
+                files.append((m["cache_path"], m["sha256"]))  # a file or thumbnail an earlier push missed too
         touched: set[int] = set()
         for v in verdicts:
             post = fid_map.get(int(v["post_fid"]))
@@ -221,8 +225,9 @@ def _copy_batch(source: Store, dest: Store, posts: list, summary: CopySummary) -
         for post in touched:
             verify_sql.write_mirror(conn, post, aggregate(verify_sql.current_verdicts_of_post(conn, post)))
     for cache_path, sha in files:
-        if _copy_file(source, dest, cache_path, sha):
-            summary.files_copied += 1
+        copied, thumb = _copy_file(source, dest, cache_path, sha)
+        summary.files_copied += copied
+        summary.thumbnails_copied += thumb
 
 
 def _post_row(p, media: list) -> PostRow:
@@ -249,14 +254,27 @@ def _dest_fids(conn, keys: list[tuple[str, str]]) -> dict[tuple[str, str], int]:
     return out
 
 
-def _copy_file(source: Store, dest: Store, cache_path: str, sha: str) -> bool:
-    """Copy a cached photo unless the destination's cache has that content already."""
+def _holds(conn, post_fid: int, position: int, sha: str) -> bool:
+    """Whether the destination's photo of this post and position is this content already."""
+    return conn.execute("SELECT 1 FROM media WHERE post_fid = ? AND position = ? AND sha256 = ?",
+                        (post_fid, position, sha)).fetchone() is not None
+
+
+def _copy_file(source: Store, dest: Store, cache_path: str, sha: str) -> tuple[bool, bool]:
+    """Copy a cached photo and its thumbnail, each unless the destination's cache has it
+    already; (photo copied, thumbnail copied)."""
+    from ..images.cache import MediaCache
+
     try:
-        src = source.media_file(cache_path)
-        dst = dest.media_file(cache_path)
-    except StoreError:
-        return False
-    if dst.exists() or not src.exists():
+        pairs = [(source.media_file(cache_path), dest.media_file(cache_path)),
+                 (MediaCache(source.media_dir).thumbnail_path(sha), MediaCache(dest.media_dir).thumbnail_path(sha))]
+    except (StoreError, ValueError):  # a path outside the cache, a sha256 that is not one
+        return False, False
+    return tuple(_copy_missing(src, dst) for src, dst in pairs)  # type: ignore[return-value]
+
+
+def _copy_missing(src: Path, dst: Path) -> bool:
+    if dst.exists() or not src.is_file():
         return False
     dst.parent.mkdir(parents=True, exist_ok=True)
     tmp = dst.with_name(dst.name + ".part")

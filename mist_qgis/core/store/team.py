@@ -102,20 +102,27 @@ def latest_of_item(conn, post_fid: int, media_fid: int | None):
         (int(post_fid), -1 if media_fid is None else int(media_fid)))
 
 
+# the latest verification fid per item of one post: each photo with 0, then each judged item
+# (None: the post itself) with its latest fid; `_items` keeps the larger of the two
+_ITEMS_OF_POST = (
+    "SELECT fid, 0 FROM media WHERE post_fid = ? "
+    "UNION ALL SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid"
+)
+
+
+def _items(rows) -> dict[int | None, int]:
+    items: dict[int | None, int] = {None: 0}
+    for media, fid in rows:
+        key = None if media is None else int(media)
+        items[key] = max(items.get(key, 0), int(fid))
+    return items
+
+
 def latest_of_post(conn, post_fid: int) -> Callable[[], dict[int | None, int]]:
-    """Submit the reads of the latest verification fid per item of one post (None: the post
-    itself, else each photo; 0 for an item nobody judged yet); returns what reads them."""
-    photos = submit(conn, "SELECT fid FROM media WHERE post_fid = ?", (int(post_fid),))
-    judged = submit(conn, "SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid",
-                    (int(post_fid),))
-
-    def read() -> dict[int | None, int]:
-        items: dict[int | None, int] = {None: 0}
-        items.update((int(r[0]), 0) for r in photos.fetchall())
-        items.update((r[0], int(r[1])) for r in judged.fetchall())
-        return items
-
-    return read
+    """Submit the read of the latest verification fid per item of one post (None: the post
+    itself, else each photo; 0 for an item nobody judged yet); returns what reads it."""
+    read = submit(conn, _ITEMS_OF_POST, (int(post_fid), int(post_fid)))
+    return lambda: _items(read.fetchall())
 
 
 def verdicts_after(store, after_fid: int, limit: int = 1000) -> list:
@@ -132,11 +139,7 @@ def max_verification_fid(store) -> int:
 def items_of_post(store, post_fid: int) -> dict[int | None, int]:
     """`latest_of_post` read through the store, outside any batch: what an analyst's dock has in
     view of a post (a read-only store has no batch)."""
-    items: dict[int | None, int] = {None: 0}
-    items.update((int(r[0]), 0) for r in store.query("SELECT fid FROM media WHERE post_fid = ?", (int(post_fid),)))
-    items.update((r[0], int(r[1])) for r in store.query(
-        "SELECT media_fid, max(fid) FROM verifications WHERE post_fid = ? GROUP BY media_fid", (int(post_fid),)))
-    return items
+    return _items(store.query(_ITEMS_OF_POST, (int(post_fid), int(post_fid))))
 
 
 def latest_by_analyst_of_post(store, post_fid: int) -> list:
