@@ -95,6 +95,7 @@ class MistPlugin:
             self.toolbar.deleteLater()
             self.toolbar = None
         if self.browser_provider is not None:
+            self.browser_provider.close()
             QgsApplication.dataItemProviderRegistry().removeProvider(self.browser_provider)  # deletes it
             self.browser_provider = None
         if self.provider is not None:

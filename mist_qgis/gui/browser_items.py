@@ -54,11 +54,6 @@ def _fast(item: QgsDataItem) -> None:
         item.setCapabilities(QgsDataItem.Fast | QgsDataItem.Fertile)
 
 
-def _populated():
-    states = getattr(Qgis, "BrowserItemState", None)
-    return states.Populated if states is not None else QgsDataItem.Populated  # QGIS 3.22: QgsDataItem's
-
-
 def _layer_type(geometry: str | None):
     kinds = getattr(Qgis, "BrowserLayerType", None) or QgsLayerItem.LayerType  # 3.22: QgsLayerItem's
     if geometry is None:
@@ -89,13 +84,21 @@ class StoreItem(QgsDataCollectionItem):
         name = display_name(store)
         if active:
             name = tr("{name} (active)").format(name=name)
-        super().__init__(parent, name, f"{ROOT_PATH}/{store}", PROVIDER_NAME)
+        # the active store's item is another item (another path), so QGIS's refresh renames it
+        role = "active" if active else "recent"
+        super().__init__(parent, name, f"{ROOT_PATH}/{role}/{QgsDataItem.pathComponent(store)}", PROVIDER_NAME)
         self.store = store
         self.setToolTip(store)
         self.setIcon(QIcon(str(icon_path("store.svg"))))
         _fast(self)
 
-    def createChildren(self) -> list:  # noqa: N802 (QGIS calls it by this name)
+    def sortKey(self):  # noqa: N802 (QGIS calls it by this name)
+        """The active store first, then the most recently used: asked when the Browser sorts, so
+        the items QGIS keeps across a refresh follow the new order too."""
+        stores = recent_stores()
+        return f"{stores.index(self.store) if self.store in stores else len(stores):04d}"
+
+    def createChildren(self) -> list:  # noqa: N802
         try:
             with open_store_target(self.store, create=False, read_only=True) as store:
                 tables = store.layer_tables()
@@ -106,21 +109,13 @@ class StoreItem(QgsDataCollectionItem):
 
 
 class MistRootItem(QgsDataCollectionItem):
-    """The "MIST" node; it lists the stores again when the project's active store changes."""
+    """The "MIST" node."""
 
     def __init__(self) -> None:
         super().__init__(None, tr("MIST"), ROOT_PATH, PROVIDER_NAME)
         self.setIcon(QIcon(str(icon_path("mist.svg"))))
         self.setToolTip(tr("MIST stores: the active store and the ones used recently"))
         _fast(self)
-        NOTIFIER.changed.connect(self._store_changed)
-
-    def _store_changed(self, _store: str) -> None:
-        """List the stores again: names and order change with the active store, which QGIS's
-        `refresh` would keep from the items it already has. A node never expanded waits."""
-        if self.state() == _populated():
-            self.depopulate()
-            self.populate()
 
     def createChildren(self) -> list:  # noqa: N802
         active = active_store()
@@ -128,7 +123,13 @@ class MistRootItem(QgsDataCollectionItem):
 
 
 class MistItemProvider(QgsDataItemProvider):
-    """Registered by the plugin in `initGui`, removed in `unload` (QGIS then drops the node)."""
+    """Registered by the plugin in `initGui`; `unload` calls `close` and removes it (QGIS then
+    drops the node from every Browser)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._roots: list[MistRootItem] = []  # their Python side lives while QGIS shows them
+        NOTIFIER.changed.connect(self._store_changed)
 
     def name(self) -> str:
         return PROVIDER_NAME
@@ -140,15 +141,25 @@ class MistItemProvider(QgsDataItemProvider):
         flags = getattr(Qgis, "DataItemProviderCapability", None)
         return flags.NetworkSources if flags is not None else QgsDataProvider.Net
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._roots: list[MistRootItem] = []  # their Python side lives while QGIS shows them
-
     def createDataItem(self, path: str, parent: QgsDataItem | None):  # noqa: N802
         """The root node (one per Browser model: the Browser panels, the Data Source Manager)."""
         if path:
             return None
-        self._roots = [r for r in self._roots if not sip.isdeleted(r)]
         root = MistRootItem()
-        self._roots.append(root)
+        self._roots = [r for r in self._roots if not sip.isdeleted(r)] + [root]
         return root
+
+    def _store_changed(self, _store: str) -> None:
+        """Every Browser lists the stores again when the project's active store changes. Asked
+        through QGIS's own path (a root's `connectionsChanged`): each Browser model then refreshes
+        the MIST node it shows, never one it has already let go."""
+        self._roots = [r for r in self._roots if not sip.isdeleted(r)]
+        for root in self._roots:
+            root.refreshConnections(PROVIDER_NAME)
+
+    def close(self) -> None:
+        """Stop following the active store (before the registry deletes the provider)."""
+        try:
+            NOTIFIER.changed.disconnect(self._store_changed)
+        except TypeError:  # not connected
+            pass

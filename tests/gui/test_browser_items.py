@@ -34,6 +34,7 @@ def browser():
     model = QgsBrowserModel()
     model.initialize()
     yield model
+    provider.close()
     registry.removeProvider(provider)
 
 
@@ -111,7 +112,11 @@ def test_the_node_follows_the_active_store(browser, tmp_path):
     set_active_store(first)
     assert [s.toolTip() for _, s in _children(browser, _root(browser))] == [str(first)]
     set_active_store(second)  # the node lists the stores again
-    assert [s.toolTip() for _, s in _children(browser, _root(browser))] == [str(second), str(first)]
+    stores = [item for _, item in _children(browser, _root(browser))]
+    assert [(s.toolTip(), s.name()) for s in stores] == [(str(second), "b.gpkg (active)"), (str(first), "a.gpkg")]
+    set_active_store(first)
+    stores = [item for _, item in _children(browser, _root(browser))]
+    assert [(s.toolTip(), s.name()) for s in stores] == [(str(first), "a.gpkg (active)"), (str(second), "b.gpkg")]
 
 
 def test_plugin_adds_the_node_and_unload_removes_it():
