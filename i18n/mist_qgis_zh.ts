@@ -4,27 +4,27 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="197"/>
+        <location filename="../mist_qgis/plugin.py" line="210"/>
         <source>MIST</source>
         <translation>MIST</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="50"/>
+        <location filename="../mist_qgis/plugin.py" line="51"/>
         <source>Create or upgrade store…</source>
         <translation>创建或升级数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="51"/>
+        <location filename="../mist_qgis/plugin.py" line="52"/>
         <source>Store summary…</source>
         <translation>数据库概况…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="52"/>
+        <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Check dependencies</source>
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="235"/>
+        <location filename="../mist_qgis/plugin.py" line="248"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -89,7 +89,7 @@
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="206"/>
+        <location filename="../mist_qgis/plugin.py" line="219"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
@@ -649,82 +649,82 @@
         <translation>无法读取数据库：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="530"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="532"/>
         <source>No photos</source>
         <translation>没有照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="530"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="532"/>
         <source>No photo matches the filters.</source>
         <translation>没有符合筛选条件的照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="553"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="555"/>
         <source>Counting…</source>
         <translation>正在计数…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="555"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="557"/>
         <source>{n} photos in the queue</source>
         <translation>队列中有 {n} 张照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="569"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="571"/>
         <source>The store changed in another session; the table is up to date.</source>
         <translation>数据库已在另一会话中更改；表格已同步更新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="601"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="603"/>
         <source>This is the last photo in the queue.</source>
         <translation>这是队列中的最后一张照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
         <source>A {kind} is not previewed here</source>
         <translation>此处不预览 {kind}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="655"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
         <source>Open the source link.</source>
         <translation>请打开来源链接。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
         <source>Photo not fetched yet</source>
         <translation>照片尚未获取</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="657"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
         <source>Run the photo fetch step for this store.</source>
         <translation>请对此数据库运行照片获取步骤。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="661"/>
         <source>Photo could not be fetched</source>
         <translation>无法获取照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="659"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="661"/>
         <source>Photo skipped</source>
         <translation>照片已跳过</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="662"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="664"/>
         <source>Photo missing</source>
         <translation>照片缺失</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="662"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="664"/>
         <source>The store has no cached file for this photo.</source>
         <translation>数据库中没有此照片的缓存文件。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="666"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="668"/>
         <source>Photo refused</source>
         <translation>照片被拒绝</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="688"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="690"/>
         <source>Photo cannot be shown</source>
         <translation>无法显示照片</translation>
     </message>
@@ -774,12 +774,12 @@
         <translation>备注：{note}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="776"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="778"/>
         <source>This store is open read-only: verdicts are disabled.</source>
         <translation>此数据库以只读方式打开：无法作出判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="780"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="782"/>
         <source>Type your name in the Analyst field first.</source>
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
@@ -789,12 +789,12 @@
         <translation>无法保存判定：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="808"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="810"/>
         <source>Saved: {v} for {n} photo(s).</source>
         <translation>已保存：{n} 张照片判定为“{v}”。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="837"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="839"/>
         <source>Nothing to undo.</source>
         <translation>没有可撤销的操作。</translation>
     </message>
@@ -804,7 +804,7 @@
         <translation>无法撤销：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="865"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="867"/>
         <source>Undone: {n} verdict(s).</source>
         <translation>已撤销：{n} 条判定。</translation>
     </message>
@@ -849,52 +849,52 @@
         <translation>无法加载帖子样式：{message}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="54"/>
+        <location filename="../mist_qgis/plugin.py" line="55"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Fetch photos…</source>
         <translation>获取照片…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Classify photos…</source>
         <translation>照片分类…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Train screening head…</source>
         <translation>训练筛查分类头…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Geolocate photos…</source>
         <translation>照片地理定位…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Post density…</source>
         <translation>帖子密度…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Semantic localization map…</source>
         <translation>语义定位图…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Inundation from verified depths…</source>
         <translation>根据核验水深推算淹没…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Export verified points…</source>
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="108"/>
+        <location filename="../mist_qgis/plugin.py" line="114"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
@@ -1904,32 +1904,32 @@
         <translation>匹配 (M)</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="696"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="698"/>
         <source>No photo selected.</source>
         <translation>未选择照片。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="704"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
         <source>No match view: this post has not been geolocated by image matching.</source>
         <translation>无匹配视图：该帖子未通过影像匹配进行地理定位。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="708"/>
         <source>No match view: image matching did not place this post ({status}: {reason}).</source>
         <translation>无匹配视图：影像匹配未能定位该帖子（{status}：{reason}）。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="706"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="708"/>
         <source>no reason recorded</source>
         <translation>未记录原因</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="715"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="717"/>
         <source>No match view</source>
         <translation>无匹配视图</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="718"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="720"/>
         <source>The photo beside reference {ref}, match lines drawn (M)</source>
         <translation>照片与参考影像 {ref} 并排显示，并绘制匹配连线 (M)</translation>
     </message>
@@ -2461,7 +2461,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>缩放至</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="122"/>
+        <location filename="../mist_qgis/plugin.py" line="128"/>
         <source>Live</source>
         <translation>实时</translation>
     </message>
@@ -2931,7 +2931,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>解决办法：{action}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="53"/>
+        <location filename="../mist_qgis/plugin.py" line="54"/>
         <source>Install dependencies…</source>
         <translation>安装依赖…</translation>
     </message>
@@ -3011,7 +3011,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>无法保存类别：{error}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="1044"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="1046"/>
         <source>This store is open read-only: categories cannot be set.</source>
         <translation>此存储以只读方式打开：无法设置类别。</translation>
     </message>
@@ -3066,7 +3066,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>这是队列中的最后一条帖子。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="197"/>
+        <location filename="../mist_qgis/plugin.py" line="210"/>
         <source>Posts coloured by text category: {n} layer(s).</source>
         <translation>已按文本类别为帖子着色：{n} 个图层。</translation>
     </message>
@@ -3086,17 +3086,17 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>已撤销：帖子 {post} 的类别。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Screen post text…</source>
         <translation>筛查帖子文本…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="69"/>
+        <location filename="../mist_qgis/plugin.py" line="70"/>
         <source>Style posts by category</source>
         <translation>按类别设置帖子样式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="190"/>
+        <location filename="../mist_qgis/plugin.py" line="203"/>
         <source>Open or create a MIST store first.</source>
         <translation>请先打开或创建一个 MIST 存储。</translation>
     </message>
@@ -3296,64 +3296,74 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>不是团队数据库：请使用 service=…、postgresql://… 或 qgis:…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="897"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="899"/>
         <source>No post is left to hand out: every post has its verdicts.</source>
         <translation>没有可分配的帖子了：每条帖子都已有判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="903"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="905"/>
         <source>Post {post} is yours until {time} UTC.</source>
         <translation>帖子 {post} 为您保留至 {time} UTC。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="913"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="915"/>
         <source>No photo to judge</source>
         <translation>没有可判定的照片</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="913"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="915"/>
         <source>Judge this post by its text: the verdict covers the post.</source>
         <translation>请根据文本判定这条帖子：判定适用于整条帖子。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="925"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="927"/>
         <source>photo {n}</source>
         <translation>照片 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="925"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="927"/>
         <source>post {n}</source>
         <translation>帖子 {n}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="928"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="930"/>
         <source>{analyst} judged {what} as {theirs} since you loaded it; yours: {mine}.</source>
         <translation>在您载入之后，{analyst} 将{what}判定为{theirs}；您的判定：{mine}。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="935"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="937"/>
         <source>Not saved: another analyst was quicker.</source>
         <translation>未保存：另一位分析员先做出了判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="967"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="969"/>
         <source>Analysts disagree on this photo: {said}</source>
         <translation>分析员对这张照片的判定不一致：{said}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="989"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="991"/>
         <source>{n} verdicts from other analysts; the table is up to date.</source>
         <translation>其他分析员的 {n} 条判定；表格已是最新。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="991"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="993"/>
         <source>{analyst} took back a verdict on post {post}.</source>
         <translation>{analyst} 撤回了对帖子 {post} 的一条判定。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verify_dock.py" line="993"/>
+        <location filename="../mist_qgis/gui/verify_dock.py" line="995"/>
         <source>{analyst} judged post {post}: {verdict}.</source>
         <translation>{analyst} 判定了帖子 {post}：{verdict}。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/browser_items.py" line="86"/>
+        <source>{name} (active)</source>
+        <translation>{name}（当前）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/browser_items.py" line="117"/>
+        <source>MIST stores: the active store and the ones used recently</source>
+        <translation>MIST 存储：当前存储和最近使用的存储</translation>
     </message>
 </context>
 </TS>

@@ -3,6 +3,8 @@ that open styled; the plugin adds the node and its unload removes it."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from qgis.core import QgsApplication, QgsBrowserModel, QgsErrorItem, QgsLayerItem, QgsProject, QgsVectorLayer
 
@@ -106,17 +108,19 @@ def test_a_store_that_cannot_be_opened_is_an_error_item(browser, tmp_path):
 def test_the_node_follows_the_active_store(browser, tmp_path):
     from mist_qgis.gui.active_store import set_active_store
 
-    first, second = tmp_path / "a.gpkg", tmp_path / "b.gpkg"
-    for path in (first, second):
+    def listed() -> list[tuple[str, str]]:
+        return [(Path(s.toolTip()).name, s.name()) for _, s in _children(browser, _root(browser))]
+
+    paths = {name: tmp_path / f"{name}.gpkg" for name in "abc"}
+    for path in paths.values():
         open_store(path).close()
-    set_active_store(first)
-    assert [s.toolTip() for _, s in _children(browser, _root(browser))] == [str(first)]
-    set_active_store(second)  # the node lists the stores again
-    stores = [item for _, item in _children(browser, _root(browser))]
-    assert [(s.toolTip(), s.name()) for s in stores] == [(str(second), "b.gpkg (active)"), (str(first), "a.gpkg")]
-    set_active_store(first)
-    stores = [item for _, item in _children(browser, _root(browser))]
-    assert [(s.toolTip(), s.name()) for s in stores] == [(str(first), "a.gpkg (active)"), (str(second), "b.gpkg")]
+    set_active_store(paths["a"])
+    assert listed() == [("a.gpkg", "a.gpkg (active)")]
+    set_active_store(paths["b"])  # the node lists the stores again
+    set_active_store(paths["c"])
+    assert listed() == [("c.gpkg", "c.gpkg (active)"), ("b.gpkg", "b.gpkg"), ("a.gpkg", "a.gpkg")]
+    set_active_store(paths["a"])  # b's item is kept by QGIS's refresh and still moves to the end
+    assert listed() == [("a.gpkg", "a.gpkg (active)"), ("c.gpkg", "c.gpkg"), ("b.gpkg", "b.gpkg")]
 
 
 def test_plugin_adds_the_node_and_unload_removes_it():
