@@ -784,7 +784,7 @@
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="91"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="93"/>
         <source>The verdict could not be saved: {error}</source>
         <translation>无法保存判定：{error}</translation>
     </message>
@@ -799,7 +799,7 @@
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="134"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="138"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
@@ -3006,7 +3006,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>语言未知</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="105"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="107"/>
         <source>The categories could not be saved: {error}</source>
         <translation>无法保存类别：{error}</translation>
     </message>
@@ -3364,6 +3364,16 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/gui/browser_items.py" line="117"/>
         <source>MIST stores: the active store and the ones used recently</source>
         <translation>MIST 存储：当前存储和最近使用的存储</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_keys.py" line="103"/>
+        <source>Undo verdict</source>
+        <translation>撤销判定</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_keys.py" line="105"/>
+        <source>Take back the latest verdict of the MIST Verify dock</source>
+        <translation>撤销 MIST 核验面板中最近一次判定</translation>
     </message>
 </context>
 </TS>

@@ -358,6 +358,93 @@ def test_quality_panel_shows_curve_kappa_and_conflicts(qtbot, dock, built, store
     assert dock.tabs.currentIndex() == 0 and dock.model.rowCount() == 1
 
 
+def test_qgis_edit_menu_undoes_the_latest_verdict_and_leaves_ctrl_z_to_qgis_when_it_has_undo(
+        qtbot, built, store_path, posts_layer):
+    """QGIS's Edit menu has "Undo verdict" under QGIS's own Undo, enabled while the dock can undo;
+    it holds Ctrl+Z while the posts layer is active and QGIS's Undo has nothing, and gives the key
+    back the moment QGIS's Undo is enabled (a layer being edited). The posts layer is never edited."""
+    from qgis.PyQt.QtCore import QObject, pyqtSignal
+    from qgis.PyQt.QtGui import QKeySequence
+    from qgis.PyQt.QtWidgets import QAction, QDockWidget, QTreeView
+
+    class Layers(QObject):
+        changed = pyqtSignal(object)
+
+    class MenuIface(CanvasIface):
+        active = None
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.layers = Layers()
+            self.currentLayerChanged = self.layers.changed
+            self.edit_menu = self.window.menuBar().addMenu("Edit")
+
+        def activeLayer(self):  # noqa: N802
+            return self.active
+
+        def editMenu(self):  # noqa: N802
+            return self.edit_menu
+
+        def set_active(self, layer) -> None:
+            self.active = layer
+            self.currentLayerChanged.emit(layer)
+
+    iface = MenuIface()
+    window = iface.mainWindow()
+    qtbot.addWidget(window)
+    window.setCentralWidget(iface.canvas)
+    qgis_undo = QAction("Undo", window)  # QGIS's Edit › Undo: enabled only while a layer is edited
+    qgis_undo.setObjectName("mActionUndo")
+    qgis_undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
+    qgis_undo.setEnabled(False)
+    taken_by_qgis = []
+    qgis_undo.triggered.connect(lambda: taken_by_qgis.append(1))
+    redo = QAction("Redo", window)
+    iface.edit_menu.addAction(qgis_undo)
+    iface.edit_menu.addAction(redo)
+    layers_panel = QDockWidget("Layers", window)
+    tree = QTreeView(layers_panel)
+    layers_panel.setWidget(tree)
+    window.addDockWidget(Qt.DockWidgetArea.LeftDockWidgetArea, layers_panel)
+    dock = VerifyDock(iface, window)
+    window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
+    dock.analyst_edit.setText("ana")
+    window.resize(1200, 800)
+    window.show()
+    qtbot.waitExposed(window)
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    assert dock.open_store(store_path)
+    [action] = [a for a in iface.edit_menu.actions() if a.objectName() == "MistUndoVerdict"]
+    assert iface.edit_menu.actions() == [qgis_undo, action, redo]
+    assert action.text() == "Undo verdict" and not action.isEnabled()
+    m = built.media_fids
+    for key in (Qt.Key.Key_F, Qt.Key.Key_N, Qt.Key.Key_U):
+        press(qtbot, dock, key)
+    assert action.isEnabled() and action.shortcut().isEmpty()  # no layer of the store active
+
+    action.trigger()  # Edit › Undo verdict
+    assert [v[0] for v in verdicts(dock)] == [m[0], m[1]]
+
+    iface.set_active(posts_layer)
+    assert action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)  # shown in the menu
+    tree.setFocus()
+    qtbot.waitUntil(tree.hasFocus)
+    qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert [v[0] for v in verdicts(dock)] == [m[0]] and not taken_by_qgis
+
+    qgis_undo.setEnabled(True)  # a layer being edited: QGIS's Undo gets Ctrl+Z back at once
+    assert action.shortcut().isEmpty() and action.isEnabled()
+    qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert taken_by_qgis == [1] and len(verdicts(dock)) == 1
+    qgis_undo.setEnabled(False)
+
+    action.trigger()
+    assert verdicts(dock) == [] and not action.isEnabled() and not posts_layer.isEditable()
+    dock.cleanup()
+    assert iface.edit_menu.actions() == [qgis_undo, redo]
+
+
 def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtbot, built, store_path, posts_layer):
     """Ctrl+Z outside the dock: on the map canvas, or with a layer of the store active, it takes
     back the latest verdict, unless QGIS's own Edit › Undo (a layer being edited) has it first."""
@@ -378,6 +465,7 @@ def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtb
     qtbot.addWidget(window)  # closed and deleted (with the dock) at the end
     window.setCentralWidget(iface.canvas)
     qgis_undo = QAction("Undo", window)  # QGIS's Edit › Undo: enabled only while a layer is edited
+    qgis_undo.setObjectName("mActionUndo")
     qgis_undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
     qgis_undo.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
     qgis_undo.setEnabled(False)
