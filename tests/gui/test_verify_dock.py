@@ -414,34 +414,36 @@ def test_qgis_edit_menu_undoes_the_latest_verdict_and_leaves_ctrl_z_to_qgis_when
     qtbot.waitExposed(window)
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
-    assert dock.open_store(store_path)
-    [action] = [a for a in iface.edit_menu.actions() if a.objectName() == "MistUndoVerdict"]
-    assert iface.edit_menu.actions() == [qgis_undo, action, redo]
-    assert action.text() == "Undo verdict" and not action.isEnabled()
-    m = built.media_fids
-    for key in (Qt.Key.Key_F, Qt.Key.Key_N, Qt.Key.Key_U):
-        press(qtbot, dock, key)
-    assert action.isEnabled() and action.shortcut().isEmpty()  # no layer of the store active
+    try:
+        assert dock.open_store(store_path)
+        [action] = [a for a in iface.edit_menu.actions() if a.objectName() == "MistUndoVerdict"]
+        assert iface.edit_menu.actions() == [qgis_undo, action, redo]
+        assert action.text() == "Undo verdict" and not action.isEnabled()
+        m = built.media_fids
+        for key in (Qt.Key.Key_F, Qt.Key.Key_N, Qt.Key.Key_U):
+            press(qtbot, dock, key)
+        assert action.isEnabled() and action.shortcut().isEmpty()  # no layer of the store active
 
-    action.trigger()  # Edit › Undo verdict
-    assert [v[0] for v in verdicts(dock)] == [m[0], m[1]]
+        action.trigger()  # Edit › Undo verdict
+        assert [v[0] for v in verdicts(dock)] == [m[0], m[1]]
 
-    iface.set_active(posts_layer)
-    assert action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)  # shown in the menu
-    tree.setFocus()
-    qtbot.waitUntil(tree.hasFocus)
-    qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert [v[0] for v in verdicts(dock)] == [m[0]] and not taken_by_qgis
+        iface.set_active(posts_layer)
+        assert action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)  # shown in the menu
+        tree.setFocus()
+        qtbot.waitUntil(tree.hasFocus)
+        qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert [v[0] for v in verdicts(dock)] == [m[0]] and not taken_by_qgis
 
-    qgis_undo.setEnabled(True)  # a layer being edited: QGIS's Undo gets Ctrl+Z back at once
-    assert action.shortcut().isEmpty() and action.isEnabled()
-    qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
-    assert taken_by_qgis == [1] and len(verdicts(dock)) == 1
-    qgis_undo.setEnabled(False)
+        qgis_undo.setEnabled(True)  # a layer being edited: QGIS's Undo gets Ctrl+Z back at once
+        assert action.shortcut().isEmpty() and action.isEnabled()
+        qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert taken_by_qgis == [1] and len(verdicts(dock)) == 1
+        qgis_undo.setEnabled(False)
 
-    action.trigger()
-    assert verdicts(dock) == [] and not action.isEnabled() and not posts_layer.isEditable()
-    dock.cleanup()
+        action.trigger()
+        assert verdicts(dock) == [] and not action.isEnabled() and not posts_layer.isEditable()
+    finally:
+        dock.cleanup()
     assert iface.edit_menu.actions() == [qgis_undo, redo]
 
 
