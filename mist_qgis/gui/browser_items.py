@@ -47,11 +47,8 @@ def _fast(item: QgsDataItem) -> None:
     """Children built on the main thread: listing stores reads settings, a store's layers one
     read-only query (what every dock does), and QGIS's settings and authentication manager are
     asked for a team store's connection."""
-    flags = getattr(Qgis, "BrowserItemCapability", None)
-    if flags is not None:
-        item.setCapabilitiesV2(flags.Fast | flags.Fertile)
-    else:  # QGIS 3.22
-        item.setCapabilities(QgsDataItem.Fast | QgsDataItem.Fertile)
+    flags = Qgis.BrowserItemCapability
+    item.setCapabilitiesV2(Qgis.BrowserItemCapabilities(flags.Fast | flags.Fertile))  # 3.22: the | is an int
 
 
 def _layer_type(geometry: str | None):
