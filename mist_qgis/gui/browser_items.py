@@ -136,7 +136,7 @@ class MistItemProvider(QgsDataItemProvider):
 
     def capabilities(self):
         flags = getattr(Qgis, "DataItemProviderCapability", None)
-        return flags.NetworkSources if flags is not None else QgsDataProvider.Net
+        return flags.NetworkSources if flags is not None else QgsDataProvider.DataCapability.Net  # QGIS 3.22
 
     def createDataItem(self, path: str, parent: QgsDataItem | None):  # noqa: N802
         """The root node (one per Browser model: the Browser panels, the Data Source Manager)."""
