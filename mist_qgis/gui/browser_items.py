@@ -34,9 +34,8 @@ ROOT_PATH = "mist:"
 
 
 def _owned_by_qgis(items: list, parent: QgsDataItem) -> list:
-    """Children handed to QGIS in the order given (the Browser sorts by sort key). C++ owns them
-    and their parent's Python side keeps theirs alive: without it Python would delete them when
-    its list goes, and without their Python side QGIS would no longer reach `createChildren`."""
+    """Children handed to QGIS in the order given (the Browser sorts by sort key). C++ owns them,
+    and their parent's Python side keeps theirs (and so their `createChildren`) alive."""
     for i, item in enumerate(items):
         item.setSortKey(f"{i:04d}")
         sip.transferto(item, parent)
@@ -52,7 +51,7 @@ def _fast(item: QgsDataItem) -> None:
 
 
 def _layer_type(geometry: str | None):
-    kinds = getattr(Qgis, "BrowserLayerType", None) or QgsLayerItem.LayerType  # 3.22: QgsLayerItem's
+    kinds = Qgis.BrowserLayerType
     if geometry is None:
         return kinds.TableLayer
     return kinds.Line if "LINE" in geometry else kinds.Polygon if "POLYGON" in geometry else kinds.Point
