@@ -24,9 +24,10 @@ QM := $(TS:.ts=.qm)
 setup:
 	bash scripts/setup.sh
 
-# The suite runs on every core (pytest-xdist; a worker that is free takes the next test), each
-# worker's numerical libraries on one thread so that workers do not fight over the cores.
-TEST_WORKERS ?= 2
+# The suite runs on four pytest-xdist workers on two cores (a free worker takes the next test; tests
+# waiting on a server or a child process leave the cores to the others), each worker's numerical
+# libraries on one thread so that workers do not fight over the cores.
+TEST_WORKERS ?= 4
 PYTEST := env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q \
 	-n $(TEST_WORKERS) --dist worksteal
 

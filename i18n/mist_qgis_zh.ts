@@ -4,27 +4,27 @@
 <context>
     <name>@default</name>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="197"/>
+        <location filename="../mist_qgis/plugin.py" line="210"/>
         <source>MIST</source>
         <translation>MIST</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="50"/>
+        <location filename="../mist_qgis/plugin.py" line="51"/>
         <source>Create or upgrade store…</source>
         <translation>创建或升级数据库…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="51"/>
+        <location filename="../mist_qgis/plugin.py" line="52"/>
         <source>Store summary…</source>
         <translation>数据库概况…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="52"/>
+        <location filename="../mist_qgis/plugin.py" line="53"/>
         <source>Check dependencies</source>
         <translation>检查依赖项</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="235"/>
+        <location filename="../mist_qgis/plugin.py" line="248"/>
         <source>MIST dependencies</source>
         <translation>MIST 依赖项</translation>
     </message>
@@ -89,7 +89,7 @@
         <translation>—（嵌入向量）</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="206"/>
+        <location filename="../mist_qgis/plugin.py" line="219"/>
         <source>MIST models</source>
         <translation>MIST 模型</translation>
     </message>
@@ -774,7 +774,7 @@
         <translation>请先在“分析员”框中输入您的姓名。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="91"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="93"/>
         <source>The verdict could not be saved: {error}</source>
         <translation>无法保存判定：{error}</translation>
     </message>
@@ -789,7 +789,7 @@
         <translation>没有可撤销的操作。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="134"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="138"/>
         <source>Cannot undo: {error}</source>
         <translation>无法撤销：{error}</translation>
     </message>
@@ -839,52 +839,52 @@
         <translation>无法加载帖子样式：{message}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="54"/>
+        <location filename="../mist_qgis/plugin.py" line="55"/>
         <source>Models…</source>
         <translation>模型…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Fetch photos…</source>
         <translation>获取照片…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Classify photos…</source>
         <translation>照片分类…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Train screening head…</source>
         <translation>训练筛查分类头…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Geolocate photos…</source>
         <translation>照片地理定位…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Post density…</source>
         <translation>帖子密度…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Semantic localization map…</source>
         <translation>语义定位图…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Inundation from verified depths…</source>
         <translation>根据核验水深推算淹没…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Export verified points…</source>
         <translation>导出已核验点…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="108"/>
+        <location filename="../mist_qgis/plugin.py" line="114"/>
         <source>Verify photos</source>
         <translation>核验照片</translation>
     </message>
@@ -2446,7 +2446,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>缩放至</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="122"/>
+        <location filename="../mist_qgis/plugin.py" line="128"/>
         <source>Live</source>
         <translation>实时</translation>
     </message>
@@ -2911,7 +2911,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>解决办法：{action}</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="53"/>
+        <location filename="../mist_qgis/plugin.py" line="54"/>
         <source>Install dependencies…</source>
         <translation>安装依赖…</translation>
     </message>
@@ -2986,7 +2986,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>语言未知</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/gui/verdict_controller.py" line="105"/>
+        <location filename="../mist_qgis/gui/verdict_controller.py" line="107"/>
         <source>The categories could not be saved: {error}</source>
         <translation>无法保存类别：{error}</translation>
     </message>
@@ -3046,7 +3046,7 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>这是队列中的最后一条帖子。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="197"/>
+        <location filename="../mist_qgis/plugin.py" line="210"/>
         <source>Posts coloured by text category: {n} layer(s).</source>
         <translation>已按文本类别为帖子着色：{n} 个图层。</translation>
     </message>
@@ -3066,17 +3066,17 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <translation>已撤销：帖子 {post} 的类别。</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="57"/>
+        <location filename="../mist_qgis/plugin.py" line="58"/>
         <source>Screen post text…</source>
         <translation>筛查帖子文本…</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="69"/>
+        <location filename="../mist_qgis/plugin.py" line="70"/>
         <source>Style posts by category</source>
         <translation>按类别设置帖子样式</translation>
     </message>
     <message>
-        <location filename="../mist_qgis/plugin.py" line="190"/>
+        <location filename="../mist_qgis/plugin.py" line="203"/>
         <source>Open or create a MIST store first.</source>
         <translation>请先打开或创建一个 MIST 存储。</translation>
     </message>
@@ -3514,6 +3514,26 @@ queues: {fetch} photos to fetch · {screen} posts to screen</source>
         <location filename="../mist_qgis/gui/posts_dock.py" line="209"/>
         <source>Choose a store (a .gpkg file, created if missing, or a team store).</source>
         <translation>请选择数据库（.gpkg 文件，不存在时自动创建；或团队数据库）。</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/browser_items.py" line="82"/>
+        <source>{name} (active)</source>
+        <translation>{name}（当前）</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/browser_items.py" line="113"/>
+        <source>MIST stores: the active store and the ones used recently</source>
+        <translation>MIST 存储：当前存储和最近使用的存储</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_keys.py" line="103"/>
+        <source>Undo verdict</source>
+        <translation>撤销判定</translation>
+    </message>
+    <message>
+        <location filename="../mist_qgis/gui/verify_keys.py" line="105"/>
+        <source>Take back the latest verdict of the MIST Verify dock</source>
+        <translation>撤销 MIST 核验面板中最近一次判定</translation>
     </message>
 </context>
 </TS>

@@ -31,6 +31,7 @@ class MistPlugin:
         self.live_dock = None
         self.toolbar = None
         self.tasks: set[QgsTask] = set()
+        self.browser_provider = None
         self._log_handler = None
         locale = QLocale().name()
         self.translator = install_translator(locale)
@@ -70,6 +71,7 @@ class MistPlugin:
         self._add_verify_dock()
         self._add_posts_dock()
         self._add_live_dock()
+        self._add_browser_node()
 
     def unload(self) -> None:
         for task in list(self.tasks):
@@ -92,6 +94,10 @@ class MistPlugin:
         if self.toolbar is not None:
             self.toolbar.deleteLater()
             self.toolbar = None
+        if self.browser_provider is not None:
+            self.browser_provider.close()
+            QgsApplication.dataItemProviderRegistry().removeProvider(self.browser_provider)  # deletes it
+            self.browser_provider = None
         if self.provider is not None:
             QgsApplication.processingRegistry().removeProvider(self.provider)
             self.provider = None
@@ -121,6 +127,13 @@ class MistPlugin:
 
         self.live_dock = self._add_dock(LiveDock(self.iface, self.start_task, self.iface.mainWindow()), tr("Live"),
                                         "live.svg")
+
+    def _add_browser_node(self) -> None:
+        """The "MIST" node of the Browser: the active and recent stores with their user layers only."""
+        from .gui.browser_items import MistItemProvider
+
+        self.browser_provider = MistItemProvider()
+        QgsApplication.dataItemProviderRegistry().addProvider(self.browser_provider)
 
     def _add_dock(self, dock, text: str, icon: str = "mist.svg"):
         """A dock on the right, hidden until its checkable toolbar action shows it."""

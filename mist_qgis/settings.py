@@ -10,6 +10,7 @@ PREFIX = "mist_qgis/"
 
 DEFAULTS: dict[str, Any] = {
     "store_path": "",
+    "recent_stores": [],
     "offline": False,
     "analyst": "",
     "keep_author_names": False,

@@ -12,6 +12,7 @@ from .. import settings
 from ..pg_connections import store_target
 
 SCOPE, KEY = "MIST", "store"
+RECENT_LIMIT = 8  # stores remembered beside the active one (the Browser's MIST node lists them)
 
 
 class _Notifier(QObject):
@@ -35,8 +36,16 @@ def set_active_store(path: str | Path, project: QgsProject | None = None) -> Non
     project = project or QgsProject.instance()
     path = store_target(path)  # a team store's connection stays as it is
     settings.set_value("store_path", path)
+    recent = [path] + [s for s in settings.value("recent_stores") if s != path]
+    settings.set_value("recent_stores", recent[:RECENT_LIMIT])
     value, found = project.readEntry(SCOPE, KEY, "")
     if found and value == path:
         return
     project.writeEntry(SCOPE, KEY, path)
     NOTIFIER.changed.emit(path)
+
+
+def recent_stores(active: str | None = None) -> list[str]:
+    """The stores used recently, the project's active one first (`active`, else looked up)."""
+    first = active_store() if active is None else active
+    return list(dict.fromkeys(s for s in [first, *settings.value("recent_stores")] if s))

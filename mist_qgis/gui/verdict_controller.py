@@ -60,6 +60,7 @@ class VerdictController(QObject):
     categories_undone = pyqtSignal(object)   # CategoryBatch
     failed = pyqtSignal(str)       # a message for the analyst
     conflicted = pyqtSignal(object, object)  # VerdictConflict, the verdicts not written
+    history_changed = pyqtSignal()  # something became undoable, or nothing is any more
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -71,6 +72,7 @@ class VerdictController(QObject):
         self.store = store
         self.store_target = target
         self.history.clear()
+        self.history_changed.emit()
 
     def apply(self, verdicts: list[Verdict], seen: Mapping[tuple[int, int | None], int] | None = None,
               ) -> VerdictBatch | None:
@@ -112,6 +114,7 @@ class VerdictController(QObject):
         del self.history[:-MAX_UNDO]
         refresh_store_layers(self.store_target)
         signal.emit(batch)
+        self.history_changed.emit()
         return batch
 
     def undo(self) -> VerdictBatch | CategoryBatch | None:
@@ -119,6 +122,7 @@ class VerdictController(QObject):
         if self.store is None or not self.history:
             return None
         batch = self.history.pop()
+        self.history_changed.emit()
         if isinstance(batch, CategoryBatch):
             try:
                 undo_post_categories(self.store, batch.receipt)

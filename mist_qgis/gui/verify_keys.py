@@ -2,8 +2,9 @@
 
 F flood, N not flood, U unsure, 1-4 flood with a water depth class (ankle, knee, waist, above),
 D the quick depth field, Right/Down next, Left/Up previous, M the match view, Ctrl+Z undo. Keys
-with Ctrl or Alt (other than Ctrl+Z) stay QGIS's. Outside the dock, QGIS's own Ctrl+Z takes back
-the latest verdict too (`WindowUndo`) whenever QGIS's Undo has nothing to undo itself.
+with Ctrl or Alt (other than Ctrl+Z) stay QGIS's. Outside the dock, QGIS's Edit menu has
+"Undo verdict", and QGIS's own Ctrl+Z takes back the latest verdict too (`WindowUndo`) whenever
+QGIS's Undo has nothing to undo itself.
 
 Posts without photos (the queue's "Posts without photos" mode): 1-9 switch the team's categories
 on and off in list order (a post may hold several), 0 "none of these", arrows and Ctrl+Z as above.
@@ -14,8 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qgis.PyQt.QtCore import QEvent, QObject, Qt
+from qgis.PyQt.QtGui import QKeySequence
+from qgis.PyQt.QtWidgets import QAction
 
 from ..core.verify.records import DEPTH_CLASSES
+from ..i18n import tr
 
 
 @dataclass(frozen=True)
@@ -70,27 +74,69 @@ def is_undo(event) -> bool:
         mods & (Qt.KeyboardModifier.ShiftModifier | Qt.KeyboardModifier.AltModifier))
 
 
-class WindowUndo(QObject):
-    """QGIS's Ctrl+Z outside the dock: with the map canvas focused, or a layer of the dock's store
-    active, it takes back the dock's latest verdict.
+QGIS_UNDO = "mActionUndo"  # the object name of QGIS's Edit › Undo in its main window
 
-    It only sees a Ctrl+Z that QGIS's Edit › Undo left alone: that action is disabled unless the
-    active layer is being edited (its shortcut then never fires and the key goes to the focused
-    widget). The map canvas keeps such a key (its map tool accepts it), so the filter sits on the
-    canvas as well as on the main window, where keys the other widgets leave arrive. Editing
-    another layer keeps QGIS's undo, and the posts layer is never put in edit mode for this."""
+
+class WindowUndo(QObject):
+    """QGIS's Undo outside the dock: "Undo verdict" in QGIS's Edit menu, and QGIS's Ctrl+Z with
+    the map canvas focused or a layer of the dock's store active.
+
+    QGIS's Edit › Undo is disabled unless the active layer is being edited (its shortcut then
+    never fires), and the posts layer is never put in edit mode for a verdict. So the dock's own
+    action sits under it in the Edit menu, enabled while the dock has something to undo, and it
+    holds Ctrl+Z only while that applies: QGIS's Undo disabled and a layer of the store active.
+    Two enabled actions on one shortcut would silence both, so QGIS's Undo getting enabled (a
+    layer being edited) takes the shortcut back at once, and without QGIS's Undo to watch the
+    action never holds it. The map canvas keeps Ctrl+Z from window
+    shortcuts (its map tool accepts the key), so a filter on the canvas, and on the main window
+    for keys no shortcut took, does the same."""
 
     def __init__(self, dock, iface) -> None:
         super().__init__(dock)
         self.dock, self.iface = dock, iface
         self.canvas = iface.mapCanvas() if hasattr(iface, "mapCanvas") else None
-        self.watched = [w for w in (iface.mainWindow(), self.canvas) if w is not None]
+        window = iface.mainWindow()
+        self.watched = [w for w in (window, self.canvas) if w is not None]
         for widget in self.watched:
             widget.installEventFilter(self)
+        self.qgis_undo = window.findChild(QAction, QGIS_UNDO) if window is not None else None
+        self.action = QAction(tr("Undo verdict"), window)
+        self.action.setObjectName("MistUndoVerdict")
+        self.action.setToolTip(tr("Take back the latest verdict of the MIST Verify dock"))
+        self.action.triggered.connect(dock.undo)
+        self.menu = iface.editMenu() if hasattr(iface, "editMenu") else None
+        if self.menu is not None:
+            actions = self.menu.actions()
+            after = actions.index(self.qgis_undo) + 1 if self.qgis_undo in actions else len(actions)
+            self.menu.insertAction(actions[after] if after < len(actions) else None, self.action)
+        if window is not None:
+            window.addAction(self.action)  # its shortcut works wherever the window has focus
+        dock.verdicts.history_changed.connect(self.update)
+        if self.qgis_undo is not None:
+            self.qgis_undo.changed.connect(self.update)
+        if hasattr(iface, "currentLayerChanged"):
+            iface.currentLayerChanged.connect(self.update)
+        self.update()
+
+    def update(self, *_args) -> None:
+        """Enabled while the dock can undo; Ctrl+Z only while QGIS's own Undo has nothing."""
+        self.action.setEnabled(bool(self.dock.verdicts.history))
+        takes_key = (self.action.isEnabled() and self.qgis_undo is not None and not self.qgis_undo.isEnabled()
+                     and self._layer_is_the_stores())
+        self.action.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo) if takes_key else QKeySequence())
 
     def remove(self) -> None:
         for widget in self.watched:
             widget.removeEventFilter(self)
+        if self.qgis_undo is not None:
+            self.qgis_undo.changed.disconnect(self.update)
+        if hasattr(self.iface, "currentLayerChanged"):
+            self.iface.currentLayerChanged.disconnect(self.update)
+        if self.menu is not None:
+            self.menu.removeAction(self.action)
+        if self.action.parent() is not None:
+            self.action.parent().removeAction(self.action)
+        self.action.deleteLater()
 
     def eventFilter(self, watched, event) -> bool:  # noqa: N802
         if event.type() != QEvent.Type.KeyPress or not is_undo(event):

@@ -4,6 +4,10 @@ ends with MIST's "Cancelled." line instead of "Execution failed after …".
 QGIS's task runner reports every cancelled run as unsuccessful, and Processing's dialog (3.22
 and 3.40 alike) then logs it as a failure in red. A cancel is what the analyst asked for: the log
 says so once, in the words `base.cancelled_message` uses, and nothing is called failed.
+
+The batch dialog needs nothing of this: Processing creates it itself (no algorithm hook), and
+from QGIS 3.26 on it ends a cancelled row as "canceled" and stops; the algorithm's "Cancelled."
+line is then the only word from MIST (tests/gui/test_algorithm_dialogs.py checks both dialogs).
 """
 
 from __future__ import annotations

@@ -358,32 +358,58 @@ def test_quality_panel_shows_curve_kappa_and_conflicts(qtbot, dock, built, store
     assert dock.tabs.currentIndex() == 0 and dock.model.rowCount() == 1
 
 
-def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtbot, built, store_path, posts_layer):
-    """Ctrl+Z outside the dock: on the map canvas, or with a layer of the store active, it takes
-    back the latest verdict, unless QGIS's own Edit › Undo (a layer being edited) has it first."""
+class WindowIface(CanvasIface):
+    """QGIS's interface as the Verify dock meets it in QGIS's window: an Edit menu, an active
+    layer that says when it changes."""
+
+    active = None
+
+    def __init__(self) -> None:
+        from qgis.PyQt.QtCore import QObject, pyqtSignal
+
+        class Layers(QObject):
+            changed = pyqtSignal(object)
+
+        super().__init__()
+        self.layers = Layers()
+        self.currentLayerChanged = self.layers.changed
+        self.edit_menu = self.window.menuBar().addMenu("Edit")
+
+    def activeLayer(self):  # noqa: N802
+        return self.active
+
+    def editMenu(self):  # noqa: N802
+        return self.edit_menu
+
+    def set_active(self, layer) -> None:
+        self.active = layer
+        self.currentLayerChanged.emit(layer)
+
+
+def qgis_window(qtbot, store_path):
+    """QGIS's window around a Verify dock on the store: the map canvas (with QGIS's pan tool, which
+    keeps the keys it does not use), a Layers panel and QGIS's Edit › Undo and Redo, Undo enabled
+    only while a layer is edited. Returns (iface, dock, QGIS's Undo, its triggers, Redo, the Layers
+    tree)."""
     from qgis.gui import QgsMapToolPan
     from qgis.PyQt.QtGui import QKeySequence
     from qgis.PyQt.QtWidgets import QAction, QDockWidget, QTreeView
 
-    class WindowIface(CanvasIface):
-        active = None
-
-        def activeLayer(self):  # noqa: N802
-            return self.active
-
     iface = WindowIface()
-    pan = QgsMapToolPan(iface.canvas)  # QGIS's map tools keep the keys they do not use
-    iface.canvas.setMapTool(pan)
+    iface.pan = QgsMapToolPan(iface.canvas)
+    iface.canvas.setMapTool(iface.pan)
     window = iface.mainWindow()
     qtbot.addWidget(window)  # closed and deleted (with the dock) at the end
     window.setCentralWidget(iface.canvas)
-    qgis_undo = QAction("Undo", window)  # QGIS's Edit › Undo: enabled only while a layer is edited
+    qgis_undo = QAction("Undo", window)
+    qgis_undo.setObjectName("mActionUndo")  # as QGIS names it
     qgis_undo.setShortcut(QKeySequence(QKeySequence.StandardKey.Undo))
-    qgis_undo.setShortcutContext(Qt.ShortcutContext.ApplicationShortcut)
     qgis_undo.setEnabled(False)
     taken_by_qgis = []
     qgis_undo.triggered.connect(lambda: taken_by_qgis.append(1))
-    window.addAction(qgis_undo)
+    redo = QAction("Redo", window)
+    iface.edit_menu.addAction(qgis_undo)
+    iface.edit_menu.addAction(redo)
     layers_panel = QDockWidget("Layers", window)
     tree = QTreeView(layers_panel)
     layers_panel.setWidget(tree)
@@ -397,6 +423,53 @@ def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtb
     window.activateWindow()  # keys go to the focus widget of the active window, as in QGIS
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
     assert dock.open_store(store_path)
+    return iface, dock, qgis_undo, taken_by_qgis, redo, tree
+
+
+def test_qgis_edit_menu_undoes_the_latest_verdict_and_leaves_ctrl_z_to_qgis_when_it_has_undo(
+        qtbot, built, store_path, posts_layer):
+    """QGIS's Edit menu has "Undo verdict" under QGIS's own Undo, enabled while the dock can undo;
+    it holds Ctrl+Z while the posts layer is active and QGIS's Undo has nothing, and gives the key
+    back the moment QGIS's Undo is enabled (a layer being edited). The posts layer is never edited."""
+    from qgis.PyQt.QtGui import QKeySequence
+
+    iface, dock, qgis_undo, taken_by_qgis, redo, tree = qgis_window(qtbot, store_path)
+    try:
+        [action] = [a for a in iface.edit_menu.actions() if a.objectName() == "MistUndoVerdict"]
+        assert iface.edit_menu.actions() == [qgis_undo, action, redo]
+        assert action.text() == "Undo verdict" and not action.isEnabled()
+        m = built.media_fids
+        for key in (Qt.Key.Key_F, Qt.Key.Key_N, Qt.Key.Key_U):
+            press(qtbot, dock, key)
+        assert action.isEnabled() and action.shortcut().isEmpty()  # no layer of the store active
+
+        action.trigger()  # Edit › Undo verdict
+        assert [v[0] for v in verdicts(dock)] == [m[0], m[1]]
+
+        iface.set_active(posts_layer)
+        assert action.shortcut() == QKeySequence(QKeySequence.StandardKey.Undo)  # shown in the menu
+        tree.setFocus()
+        qtbot.waitUntil(tree.hasFocus)
+        qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert [v[0] for v in verdicts(dock)] == [m[0]] and not taken_by_qgis
+
+        qgis_undo.setEnabled(True)  # a layer being edited: QGIS's Undo gets Ctrl+Z back at once
+        assert action.shortcut().isEmpty() and action.isEnabled()
+        qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+        assert taken_by_qgis == [1] and len(verdicts(dock)) == 1
+        qgis_undo.setEnabled(False)
+
+        action.trigger()
+        assert verdicts(dock) == [] and not action.isEnabled() and not posts_layer.isEditable()
+    finally:
+        dock.cleanup()
+    assert iface.edit_menu.actions() == [qgis_undo, redo]
+
+
+def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtbot, built, store_path, posts_layer):
+    """Ctrl+Z outside the dock: on the map canvas, or with a layer of the store active, it takes
+    back the latest verdict, unless QGIS's own Edit › Undo (a layer being edited) has it first."""
+    iface, dock, qgis_undo, taken_by_qgis, _redo, tree = qgis_window(qtbot, store_path)
     m = built.media_fids
     for key in (Qt.Key.Key_F, Qt.Key.Key_N, Qt.Key.Key_U, Qt.Key.Key_F):
         press(qtbot, dock, key)
@@ -409,10 +482,10 @@ def test_qgis_ctrl_z_on_the_map_or_the_posts_layer_undoes_the_latest_verdict(qtb
 
     tree.setFocus()  # the Layers panel, with another layer active: not ours
     qtbot.waitUntil(tree.hasFocus)
-    iface.active = QgsVectorLayer("Point?crs=EPSG:4326", "other", "memory")
+    iface.set_active(QgsVectorLayer("Point?crs=EPSG:4326", "other", "memory"))
     qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert len(verdicts(dock)) == 3
-    iface.active = posts_layer  # the posts layer active: Ctrl+Z is QGIS's way to undo a verdict
+    iface.set_active(posts_layer)  # the posts layer active: Ctrl+Z is QGIS's way to undo a verdict
     qtbot.keyClick(tree, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert [v[0] for v in verdicts(dock)] == [m[0], m[1]]
     assert not posts_layer.isEditable() and not taken_by_qgis

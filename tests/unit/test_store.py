@@ -102,6 +102,14 @@ def test_gdal_lists_only_the_user_layers_of_a_new_and_an_upgraded_store(tmp_path
                         "USING (table_name) WHERE c.table_name IS NULL").fetchone()[0] == 0
 
 
+def test_layer_tables_are_the_tables_users_open(store):
+    """What MIST's Browser node lists: posts first, the other tables with geometry, then the
+    listed tables without; no bookkeeping, on both backends."""
+    assert store.layer_tables() == [
+        ("posts", "POINT"), ("alerts", "POINT"), ("coarse_locations", "POINT"), ("geolocations", "LINESTRING"),
+        ("references", "POINT"), ("issues", None), ("unlocated_posts", None), ("verifications", None)]
+
+
 def test_duplicates_are_counted_not_inserted(store):
     with store.batch() as conn:
         assert store.add_posts(conn, _posts("a", 4)) == (4, 0)

@@ -453,6 +453,10 @@ class PgStore(Store):
     def has_table(self, name: str) -> bool:
         return self.scalar("SELECT to_regclass(?) IS NOT NULL", (f'"{name}"',)) is True
 
+    def _geometry_tables(self) -> list[tuple[str, str]]:
+        return [(r[0], str(r[1]).upper()) for r in self.query(
+            "SELECT f_table_name, type FROM geometry_columns WHERE f_table_schema = current_schema()")]
+
     @property
     def schema_version(self) -> int:
         with self._lock, self._guard():

@@ -19,6 +19,7 @@ from ..errors import MistError
 from ..posts.record import PostRecord
 from ..stage import MediaStatus, StageResult, Status
 from . import gpkg, rtree_bulk
+from .dialect import LISTED_ATTRIBUTE_TABLES
 from .post_rows import AUTHOR, LAT, LON, MEDIA, PLATFORM, POST_ID, TEXT, PostRow, first_of_each, post_row
 from .runs import close_interrupted_runs, interrupted_runs, this_process
 from .schema import LATEST_VERSION, MIGRATIONS
@@ -202,6 +203,17 @@ class Store:
 
     def count(self, table: str, where: str = "1 = 1", params: Any = ()) -> int:
         return int(self.scalar(f'SELECT count(*) FROM "{table}" WHERE {where}', params))
+
+    def layer_tables(self) -> list[tuple[str, str | None]]:
+        """(table, geometry type or None) of the tables a GIS user opens as layers, posts first:
+        the tables with geometry, then `dialect.LISTED_ATTRIBUTE_TABLES`; MIST's bookkeeping is
+        left out. QGIS's Browser lists every table of a GeoPackage, so MIST's own Browser node
+        lists these instead."""
+        return _layer_order(self._geometry_tables(), self)
+
+    def _geometry_tables(self) -> list[tuple[str, str]]:
+        return [(r[0], str(r[1]).upper()) for r in self.query(
+            "SELECT table_name, geometry_type_name FROM gpkg_geometry_columns")]
 
     # -- key/value metadata ----------------------------------------------------------------
 
@@ -392,6 +404,12 @@ class Store:
             "counts": counts,
             "media_status": media,
         }
+
+
+def _layer_order(geometry: list[tuple[str, str]], store: Store) -> list[tuple[str, str | None]]:
+    """Posts first, then the other tables with geometry, then the listed tables without, by name."""
+    tables: list[tuple[str, str | None]] = sorted(geometry, key=lambda t: (t[0] != "posts", t[0]))
+    return tables + [(t, None) for t in sorted(LISTED_ATTRIBUTE_TABLES) if store.has_table(t)]
 
 
 def hash_author(salt: str, author: str | None) -> str | None:
