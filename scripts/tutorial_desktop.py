@@ -83,11 +83,22 @@ def inside_qgis() -> None:  # noqa: C901 - one story, step by step
             QApplication.processEvents()
 
     def click(widget, point=None) -> None:
-        """A real mouse click (X events) on a widget, at its centre or at a local point."""
+        """A real mouse click (X events) on a widget, at its centre or at a local point. Without a
+        window manager Qt's screen coordinates can be off from the X server's (QGIS 3.40's window
+        sits 20 px above where Qt places it), so the pointer is moved once, the offset read back
+        from where Qt sees it, and moved again."""
+        from qgis.PyQt.QtGui import QCursor
+
         QApplication.processEvents()
         local = point if point is not None else widget.rect().center()
         where = widget.mapToGlobal(local)
-        xdo("mousemove", "--sync", str(where.x()), str(where.y()))
+        x, y = where.x(), where.y()
+        for _ in range(2):
+            xdo("mousemove", "--sync", str(x), str(y))
+            seen_at = QCursor.pos()
+            if seen_at == where:
+                break
+            x, y = x + where.x() - seen_at.x(), y + where.y() - seen_at.y()
         xdo("click", "1")
 
     def toolbar_button(text: str):

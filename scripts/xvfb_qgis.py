@@ -66,7 +66,9 @@ def run_qgis(profiles: Path, script: Path, env: dict[str, str], screen: tuple[in
     (then xvfb-run, its Xvfb and QGIS, the process group started here, are stopped)."""
     env = dict(env)
     env.pop("QT_QPA_PLATFORM", None)
-    env["PYTHONPATH"] = os.pathsep.join([*site_packages(), str(HERE)])
+    # the QGIS under test first (scripts/qgis_env.sh puts its bindings there), then the venv's packages
+    env["PYTHONPATH"] = os.pathsep.join([*filter(None, env.get("PYTHONPATH", "").split(os.pathsep)),
+                                         *site_packages(), str(HERE)])
     env[SCRIPT_ENV] = str(script)
     display = os.environ.get("MIST_XVFB_DISPLAY")
     server = ["-n", display] if display else ["-a"]
