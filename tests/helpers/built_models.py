@@ -7,9 +7,11 @@ into a shared build folder)."""
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,9 +28,12 @@ SCRIPTS = {
 def ensure(*names: str) -> Path:
     """Build the named files into models/build unless they are there; returns the folder.
 
-    Parallel test workers may ask at once: one builds while the others wait on a lock file."""
+    Parallel test workers may ask at once: one builds while the others wait on a lock file. The
+    lock lives in the temporary folder, not in the build folder that `make install-models` copies
+    into a QGIS profile."""
     BUILD.mkdir(parents=True, exist_ok=True)
-    with open(BUILD / ".build.lock", "w") as lock:
+    key = hashlib.sha256(str(BUILD).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"mist-models-build-{key}.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         for name in names:
             if not (BUILD / name).is_file():
