@@ -168,3 +168,32 @@ def test_manifest_problems(tmp_path, pack_files):
     (tmp_path / "plain.txt").write_text("x")
     with pytest.raises(ModelPackError, match="not a folder or a zip"):
         import_pack(tmp_path / "plain.txt", tmp_path / "models")
+
+
+def test_cards_are_read_once_per_file_version_and_again_after_a_change(tmp_path, monkeypatch):
+    """Listing models opens no session for a card already read; a model rewritten in place (same
+    size, same second) or replaced, and a broken file mended, are read again."""
+    from mist_qgis.core.models import runtime
+
+    opened = []
+    real_open = runtime.open_metadata_session
+    monkeypatch.setattr(runtime, "open_metadata_session", lambda path: opened.append(path) or real_open(path))
+    folder = tmp_path / "models"
+    model = make_colour_model(folder / "a.onnx", colour_card(id="flood", version="1"))
+    (folder / "broken.onnx").write_bytes(b"garbage")
+    reg = ModelRegistry([("user", folder)])
+    for _ in range(3):
+        assert [e.card.tag for e in reg.refresh()] == ["flood@1"]
+        assert [p.path.name for p in reg.problems] == ["broken.onnx"]
+    assert len(opened) == 2  # each file once
+
+    stat = model.stat()
+    make_colour_model(model, colour_card(id="flood", version="2"))  # same length: "1" -> "2"
+    os.utime(model, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert model.stat().st_size == stat.st_size
+    make_colour_model(folder / "broken.onnx", colour_card(id="colour"))
+    assert sorted(e.card.tag for e in reg.refresh()) == ["colour@1", "flood@2"] and reg.problems == []
+
+    card = runtime.read_card(model)
+    card.thresholds["flood"] = -1.0  # a caller's change stays its own
+    assert runtime.read_card(model).thresholds.get("flood") != -1.0

@@ -8,9 +8,12 @@ time, thread) and reused, so a task that classifies 10^5 photos builds it once.
 
 from __future__ import annotations
 
+import copy
+import hashlib
 import logging
 import os
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,13 +140,53 @@ def unreadable_model(path: Path, exc: Exception) -> ModelCardError:
     return ModelCardError(f"{path} is not a readable ONNX model ({detail[:200]})")
 
 
+_CARD_CACHE_SIZE = 256
+_TAIL_BYTES = 64 * 1024  # an ONNX file's metadata is written after its graph, at the end
+_cards: OrderedDict[tuple, ModelCard | ModelCardError] = OrderedDict()
+_cards_lock = threading.Lock()
+
+
+def _file_signature(path: Path) -> tuple:
+    """What identifies one version of a file without reading it all: its inode, size, times and
+    its last bytes (where the card is), so a file replaced or rewritten in place is read again."""
+    info = path.stat()
+    with open(path, "rb") as fh:
+        fh.seek(max(0, info.st_size - _TAIL_BYTES))
+        tail = hashlib.blake2b(fh.read(_TAIL_BYTES), digest_size=16).digest()
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, tail
+
+
 def read_card(path: str | Path) -> ModelCard:
-    """Read a model's card through onnxruntime (no inference session is kept)."""
+    """Read a model's card through onnxruntime (no inference session is kept).
+
+    Opening a session to read a card costs tens of milliseconds per model, and the registry reads
+    every card each time a dialog or dock lists models; the card (or the reason the file is not a
+    usable model) is therefore kept per file version and read again only when the file changes.
+    """
     path = Path(path)
-    session = open_metadata_session(path)
-    card = card_from_metadata(session.get_modelmeta().custom_metadata_map, path)
-    check_graph(card, session)
-    return card
+    if not path.is_file():
+        raise FileNotFoundError(f"model file {path} does not exist")
+    key = (str(path), _file_signature(path))
+    with _cards_lock:
+        known = _cards.get(key)
+        if known is not None:
+            _cards.move_to_end(key)
+    if known is None:
+        try:
+            session = open_metadata_session(path)
+            known = card_from_metadata(session.get_modelmeta().custom_metadata_map, path)
+            check_graph(known, session)
+        except ModelCardError as exc:
+            known = exc
+        with _cards_lock:
+            _cards[key] = known
+            for stale in [k for k in _cards if k[0] == key[0] and k != key]:
+                del _cards[stale]
+            while len(_cards) > _CARD_CACHE_SIZE:
+                _cards.popitem(last=False)
+    if isinstance(known, ModelCardError):
+        raise ModelCardError(str(known))
+    return copy.deepcopy(known)
 
 
 _local = threading.local()
@@ -208,3 +251,5 @@ def clear_sessions() -> None:
     with _caches_lock:
         for cache in _all_caches:
             cache.clear()
+    with _cards_lock:
+        _cards.clear()
