@@ -289,6 +289,8 @@ class RowSpace:
 
     @property
     def coords(self) -> np.ndarray:
+        """Z, N x r. The coordinates of any subset of the rows are those rows' coordinates in the
+        same basis, so cross-validation folds and the skill test's subsample fit on rows of Z."""
         return self.u * self.root[None, :]
 
     @classmethod
@@ -310,7 +312,12 @@ class RowSpace:
         return np.asarray((self.x.T @ alpha.T).T, dtype=np.float64)
 
 
-def _fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int, c: float, hidden: int,
+def _row_space(x) -> RowSpace | None:
+    """The row space of sparse features with fewer rows than columns, where fits are faster."""
+    return RowSpace.of(x) if hasattr(x, "tocsr") and x.shape[0] < x.shape[1] else None
+
+
+def _fit(kind: str, x: np.ndarray | RowSpace, y: np.ndarray, n_classes: int, seed: int, c: float, hidden: int,
          max_iter: int = 500):
     """Fit on standardised features; returns [(W, b)] in the standardised space, 2+ outputs."""
     import numpy as np
@@ -320,7 +327,7 @@ def _fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int, c: 
         from sklearn.linear_model import LogisticRegression
 
         model = LogisticRegression(C=c, class_weight="balanced", max_iter=max_iter)
-        basis = RowSpace.of(x) if hasattr(x, "tocsr") and x.shape[0] < x.shape[1] else None
+        basis = x if isinstance(x, RowSpace) else _row_space(x)
         with warnings.catch_warnings():  # a capped budget is deliberate where it is lowered (the skill test)
             if max_iter < 500:
                 warnings.simplefilter("ignore", ConvergenceWarning)
@@ -335,6 +342,8 @@ def _fit(kind: str, x: np.ndarray, y: np.ndarray, n_classes: int, seed: int, c: 
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
+    if isinstance(x, RowSpace):  # an MLP's first layer starts random, off the row space
+        x = x.x
     rng = np.random.default_rng(seed)
     counts = np.bincount(y, minlength=n_classes)
     idx = np.concatenate([  # class balance by resampling: MLPClassifier has no class weights
@@ -370,7 +379,7 @@ def _train_once(kind, x, y, n_classes, seed, c, hidden, max_iter=500, standardis
     import numpy as np
 
     if not standardise:  # sparse, already normalised features (hashed text n-grams) stay sparse
-        dim = x.shape[1]
+        dim = (x.x if isinstance(x, RowSpace) else x).shape[1]
         return _fold_scaler(_fit(kind, x, y, n_classes, seed, c, hidden, max_iter), np.zeros(dim), np.ones(dim))
     mean = x.mean(axis=0, dtype=np.float64)
     scale = x.std(axis=0, dtype=np.float64)
@@ -528,11 +537,15 @@ def train_head(
         repeats = CV_REPEATS[kind] if x.shape[0] < 1000 else 2
     n_folds = max(2, min(folds, min(counts.values())))
 
-    layers = _train_once(kind, x, y, len(names), seed, c, hidden, standardise=standardise)
+    basis = _row_space(x)  # one eigendecomposition serves the head, every fold and the skill test
+    logistic_x = basis.coords if basis is not None else x
+    layers = _train_once(kind, basis if basis is not None and kind == "logreg" else x, y, len(names), seed, c,
+                         hidden, standardise=standardise)
     pos = None
     if len(names) == 2:
         pos = positive if positive in names else (POSITIVE_DEFAULT if POSITIVE_DEFAULT in names else names[1])
-    runs = [_out_of_fold(kind, x, y, len(names), n_folds, seed + r, c, hidden, names, standardise=standardise)
+    cv_x = logistic_x if kind == "logreg" else x
+    runs = [_out_of_fold(kind, cv_x, y, len(names), n_folds, seed + r, c, hidden, names, standardise=standardise)
             for r in range(max(1, repeats))]
     scored = [_metrics(y, oof.argmax(axis=1), names) for oof in runs]
     per = {lab: LabelMetrics(*(float(np.mean([getattr(s[0][lab], f) for s in scored]))
@@ -558,7 +571,7 @@ def train_head(
         metrics.spread.update(precision=Spread.of([m.precision for m in at]), recall=Spread.of([m.recall for m in at]),
                               f1=Spread.of([m.f1 for m in at]), threshold=Spread.of(cuts))
     if test_skill:
-        metrics.skill = _skill_test(x, y, n_folds, seed + len(runs), c, names, standardise)
+        metrics.skill = _skill_test(logistic_x, y, n_folds, seed + len(runs), c, names, standardise)
     return TrainedHead(names, kind, layers, metrics, counts)
 
 
