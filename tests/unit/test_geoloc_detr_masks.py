@@ -134,6 +134,7 @@ def test_fused_classes_share_one_segment():
     assert none == [] and (empty == -1).all()
 
 
+@pytest.mark.slow  # the build-time comparison (transformers on PyTorch): `make test-all` and CI
 def test_post_processing_is_transformers_own():
     torch = pytest.importorskip("torch")
     pytest.importorskip("transformers")

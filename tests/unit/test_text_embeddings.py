@@ -48,6 +48,7 @@ def test_embeddings_are_unit_vectors_that_capture_meaning(text_model):
     assert np.abs(one_by_one - vectors[:2]).max() < 1e-5
 
 
+@pytest.mark.slow  # the build-time comparison (sentence-transformers on PyTorch): `make test-all` and CI
 def test_onnx_embeddings_are_sentence_transformers_ones(text_model):
     """The exported graph with the tokenizers library gives what sentence-transformers gives."""
     st = pytest.importorskip("sentence_transformers")
