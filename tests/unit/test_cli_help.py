@@ -1,4 +1,4 @@
-"""The CLI's help and exit statuses, without starting QGIS."""
+"""The CLI's help and exit statuses (the help without starting QGIS)."""
 
 import importlib
 import subprocess
@@ -7,6 +7,7 @@ import sys
 import pytest
 
 from mist_qgis.cli import EXIT_FAILED, EXIT_USAGE, VERBS, Verb, build_parser, main
+from tests.helpers.cli import run_cli
 
 WORKFLOW = ["init", "info", "push", "checkout", "import", "fetch-media", "models", "predict", "classify",
             "import-verifications", "train-head", "next-to-verify", "screen-text", "train-text-head", "next-posts",
@@ -39,7 +40,7 @@ def test_each_verb_has_its_own_help(verb, capsys):
 
 
 def test_unknown_verb_is_a_usage_error():
-    out = subprocess.run([sys.executable, "-m", "mist_qgis", "frobnicate"], capture_output=True, text=True)
+    out = run_cli("frobnicate")
     assert out.returncode == 2
     assert "Traceback" not in out.stderr
 
@@ -47,8 +48,7 @@ def test_unknown_verb_is_a_usage_error():
 def test_predict_on_a_missing_image_is_one_line_and_exit_2(tmp_path):
     model = tmp_path / "m.onnx"
     model.write_bytes(b"")
-    out = subprocess.run([sys.executable, "-m", "mist_qgis", "predict", "--model", str(model),
-                          str(tmp_path / "missing.jpg")], capture_output=True, text=True)
+    out = run_cli("predict", "--model", model, tmp_path / "missing.jpg")
     assert out.returncode == EXIT_USAGE
     assert out.stderr == f"mist: error: image {tmp_path / 'missing.jpg'} does not exist\n"
 
