@@ -2,6 +2,7 @@
 checked against `python -m mist_qgis` in a process of its own (`run_cli_process`)."""
 
 import json
+import os
 
 import pytest
 from qgis.core import (
@@ -57,13 +58,19 @@ def test_in_the_test_process_the_cli_exits_and_prints_as_the_program_does(argv, 
     assert program.returncode in (0, 2) and (program.stdout or program.stderr)
 
 
-def test_a_relative_store_is_in_the_folder_the_command_runs_in(tmp_path, monkeypatch):
+def test_a_store_path_is_read_in_the_commands_folder_and_environment(tmp_path, monkeypatch):
+    """`s.gpkg` is in the folder the command runs in, `~/s.gpkg` in the HOME it runs with."""
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "team").mkdir()
+    for folder in ("team", "home"):
+        (tmp_path / folder).mkdir()
     created = _cli("init", "--store", "s.gpkg", cwd=tmp_path / "team")
     assert created.returncode == 0, created.stderr
     assert json.loads(created.stdout)["store"] == str(tmp_path / "team" / "s.gpkg")
     assert (tmp_path / "team" / "s.gpkg").is_file() and not (tmp_path / "s.gpkg").exists()
+    home = os.environ.get("HOME")
+    created = _cli("init", "--store", "~/s.gpkg", env={"HOME": str(tmp_path / "home")})
+    assert json.loads(created.stdout)["store"] == str(tmp_path / "home" / "s.gpkg")
+    assert os.environ.get("HOME") == home and os.getcwd() == str(tmp_path)
 
 
 def _verb_parsers():
