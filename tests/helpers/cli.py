@@ -45,28 +45,32 @@ def run_cli(*args: str, cwd: Path | None = None, env: Env | None = None) -> subp
     """`python -m mist_qgis ARGS` run by `mist_qgis.cli.main` in this process, in `cwd` and with
     `env` (as `run_cli_process` takes them) for the duration of the run only."""
     from mist_qgis.cli import main
-    from mist_qgis.headless import start_qgis
+    from mist_qgis.headless import init_processing, start_qgis
 
     argv = [str(a) for a in args]
     start_qgis(gui=True)  # the session's application (the GUI tests need one that can show widgets)
-    before, held = _process_state(), _open_files()
-    old_cwd, old_env = os.getcwd(), dict(os.environ)
+    init_processing()  # once per process, as each run of the program does
+    outer_cwd, outer_env = os.getcwd(), dict(os.environ)
     try:
         if cwd is not None:
             os.chdir(cwd)
         if env is not None:
             _set_environ(_environment(env))
+        before, held = _process_state(), _open_files()
         with _program_streams() as streams:
             code = _exit_status(main, argv)
+        after = _process_state()
     finally:
-        os.chdir(old_cwd)
-        _set_environ(old_env)
-    after = _process_state()
-    changed = {key: (before[key], after[key]) for key in before if before[key] != after[key]}
+        os.chdir(outer_cwd)
+        _set_environ(outer_env)
+    changed = {key: (before[key], after[key]) for key in before if key != "environment" and before[key] != after[key]}
+    old, new = before["environment"], after["environment"]
+    changed.update({f"${name}": (old.get(name), new.get(name)) for name in old.keys() | new.keys()
+                    if old.get(name) != new.get(name)})
     still_open = _open_files() - held  # (files it closed that the test held are no concern of ours)
     if still_open:
         changed["open files"] = (set(), sorted(still_open))
-    _restore(before)
+    _restore_handlers(before)
     assert not changed, f"`{' '.join(argv)}` left the process changed (before, after): {changed}"
     return subprocess.CompletedProcess([sys.executable, "-m", "mist_qgis", *argv], code, *streams.text())
 
@@ -177,10 +181,9 @@ def _process_state() -> dict[str, object]:
     }
 
 
-def _restore(state: dict[str, object]) -> None:
-    """Put back what can be put back, so one leak fails one test and not the ones after it."""
-    os.chdir(state["cwd"])
-    _set_environ(state["environment"])
+def _restore_handlers(state: dict[str, object]) -> None:
+    """Put back the signal and log handlers (the folder and environment are put back anyway), so
+    one leak fails one test and not the ones after it."""
     for name, handler in state["signal handlers"].items():
         if signal.getsignal(signal.Signals[name]) != handler:  # (only the main thread may set one)
             signal.signal(signal.Signals[name], handler)
