@@ -17,6 +17,7 @@ stdout and stderr as text), so an assertion reads the same whichever one a test 
 
 from __future__ import annotations
 
+import importlib
 import io
 import locale
 import logging
@@ -31,6 +32,9 @@ from contextlib import contextmanager
 from pathlib import Path
 
 Env = Mapping[str, str | None]
+# Libraries whose first import changes the environment: cv2 adds its folder to LD_LIBRARY_PATH,
+# scikit-learn sets KMP_DUPLICATE_LIB_OK and KMP_INIT_AT_FORK.
+SET_ENVIRONMENT_ON_IMPORT = ("cv2", "sklearn")
 
 
 def run_cli_process(*args: str, cwd: Path | None = None, env: Env | None = None,
@@ -50,6 +54,8 @@ def run_cli(*args: str, cwd: Path | None = None, env: Env | None = None) -> subp
     argv = [str(a) for a in args]
     start_qgis(gui=True)  # the session's application (the GUI tests need one that can show widgets)
     init_processing()  # once per process, as each run of the program does
+    for name in SET_ENVIRONMENT_ON_IMPORT:  # before the verb, whose first import of them is no leak of its own
+        importlib.import_module(name)
     outer_cwd, outer_env = os.getcwd(), dict(os.environ)
     try:
         if cwd is not None:
