@@ -7,9 +7,9 @@ stdout and stderr as text), so an assertion reads the same whichever one a test 
   does, prints and exits with. It behaves as the program does for what tests check: the exit
   status (argparse's own exits too), what reaches file descriptors 1 and 2 (Python and native
   code alike) and the environment and folder given; and it fails the test if the verb leaves the
-  process changed (folder, environment, signal handlers, log handlers, Processing providers,
-  files held open), since a CLI run inside another Python program must leave that program as
-  it found it.
+  process changed (folder, environment, signal handlers, log handlers, the application,
+  Processing providers, files held open in the folders the command names), since a CLI run
+  inside another Python program must leave that program as it found it.
 - `run_cli_process` runs `python -m mist_qgis` as a program of its own. Use it only where the
   process boundary is what is tested: that the package runs as a program, the exit of a real
   interpreter, signals sent to the process, what a fresh interpreter imports.
@@ -73,7 +73,7 @@ def run_cli(*args: str, cwd: Path | None = None, env: Env | None = None) -> subp
     old, new = before["environment"], after["environment"]
     changed.update({f"${name}": (old.get(name), new.get(name)) for name in old.keys() | new.keys()
                     if old.get(name) != new.get(name)})
-    still_open = _open_files() - held  # (files it closed that the test held are no concern of ours)
+    still_open = {f for f in _open_files() - held if _under(f, _named_folders(argv, cwd or outer_cwd))}
     if still_open:
         changed["open files"] = (set(), sorted(still_open))
     _restore_handlers(before)
@@ -162,7 +162,7 @@ def _program_streams() -> Iterator[_Streams]:
 
 
 def _open_files() -> frozenset[str]:
-    """Regular files this process holds open (by path)."""
+    """Regular files this process holds open (by resolved path)."""
     held = set()
     for fd in os.listdir("/proc/self/fd"):
         try:
@@ -172,6 +172,22 @@ def _open_files() -> frozenset[str]:
         if target.startswith("/") and not target.startswith(("/dev/", "/proc/")) and os.path.isfile(target):
             held.add(target)
     return frozenset(held)
+
+
+def _named_folders(argv: list[str], cwd: str | os.PathLike) -> set[Path]:
+    """The folders of the files and folders a command names (stores, inputs, outputs): what the
+    verb opens there it must have closed when it returns. (Libraries keep files of their own open
+    for the life of the process: PROJ's database, ONNX Runtime's cache.)"""
+    folders = set()
+    for arg in argv:
+        path = Path(cwd) / Path(arg).expanduser()
+        if not arg.startswith("-") and path.exists():
+            folders.add(path.resolve() if path.is_dir() else path.resolve().parent)
+    return folders
+
+
+def _under(file: str, folders: set[Path]) -> bool:
+    return any(Path(file).is_relative_to(folder) for folder in folders)
 
 
 def _process_state() -> dict[str, object]:
