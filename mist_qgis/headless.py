@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -95,7 +97,10 @@ def run_algorithm(
     raises `AlgorithmError` with the algorithm's own message instead of Processing's generic one.
 
     `stop_on_signals`: SIGINT and SIGTERM cancel the algorithm's feedback instead of killing the
-    process, so an algorithm that runs until stopped (a watch) finishes its batch and returns."""
+    process, so an algorithm that runs until stopped (a watch) finishes its batch and returns. The
+    process's own handlers are back when this returns. Only the main thread can take signals:
+    called from another thread (the CLI inside a program's worker), the process's handlers stay as
+    they are and the algorithm stops by its own limits."""
     init_processing()
     import processing
     from qgis.core import QgsApplication, QgsProcessingException, QgsProcessingFeedback
@@ -123,9 +128,7 @@ def run_algorithm(
 
     feedback = Feedback()
     previous = {}
-    if stop_on_signals:
-        import signal
-
+    if stop_on_signals and threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             previous[sig] = signal.signal(sig, lambda *_: feedback.cancel())
     try:
@@ -138,8 +141,6 @@ def run_algorithm(
         raise AlgorithmError(detail) from exc
     finally:
         if previous:
-            import signal
-
             for sig, handler in previous.items():
                 signal.signal(sig, handler)
     return decode_outputs(results), feedback.warnings

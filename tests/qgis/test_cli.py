@@ -1,6 +1,8 @@
-"""The CLI end to end in a separate process, exactly as a user or a script calls it."""
+"""The CLI end to end, as a user or a script calls it: in the test process (`run_cli`), and
+checked against `python -m mist_qgis` in a process of its own (`run_cli_process`)."""
 
 import json
+import os
 
 import pytest
 from qgis.core import (
@@ -12,6 +14,7 @@ from qgis.core import (
 from mist_qgis.cli import VERBS, build_parser
 from mist_qgis.core.store.schema import LATEST_VERSION
 from tests.helpers.cli import run_cli as _cli
+from tests.helpers.cli import run_cli_process
 
 
 def test_init_then_info(tmp_path):
@@ -33,6 +36,41 @@ def test_user_mistake_is_one_line_no_traceback(tmp_path):
     bad.write_text("not a database")
     out = _cli("info", "--store", str(bad))
     assert out.returncode == 2 and "not an SQLite" in out.stderr and "Traceback" not in out.stderr
+    out = _cli("--debug", "info", "--store", str(bad))
+    assert out.returncode == 2 and out.stderr.rstrip().splitlines()[-1].startswith("mist: error:")
+    assert "Traceback (most recent call last)" in out.stderr
+
+
+@pytest.mark.parametrize("argv", [
+    ["--debug", "info", "--store", "{tmp}/s.gpkg"],  # a whole run: QGIS and Processing started, Processing's log
+    ["--help"], ["info", "--help"], [], ["frobnicate"], ["info", "--store", "{tmp}/missing.gpkg"],
+    ["--debug", "info", "--store", "{tmp}/missing.gpkg"],
+], ids=lambda argv: " ".join(argv) or "no verb")
+def test_in_the_test_process_the_cli_exits_and_prints_as_the_program_does(argv, tmp_path):
+    """The tests run verbs in their own process; that must give what the program gives."""
+    from mist_qgis.core.store import open_store
+
+    with open_store(tmp_path / "s.gpkg"):
+        pass
+    argv = [a.format(tmp=tmp_path) for a in argv]
+    inside, program = _cli(*argv), run_cli_process(*argv)
+    assert (inside.returncode, inside.stdout, inside.stderr) == (program.returncode, program.stdout, program.stderr)
+    assert program.returncode in (0, 2) and (program.stdout or program.stderr)
+
+
+def test_a_store_path_is_read_in_the_commands_folder_and_environment(tmp_path, monkeypatch):
+    """`s.gpkg` is in the folder the command runs in, `~/s.gpkg` in the HOME it runs with."""
+    monkeypatch.chdir(tmp_path)
+    for folder in ("team", "home"):
+        (tmp_path / folder).mkdir()
+    created = _cli("init", "--store", "s.gpkg", cwd=tmp_path / "team")
+    assert created.returncode == 0, created.stderr
+    assert json.loads(created.stdout)["store"] == str(tmp_path / "team" / "s.gpkg")
+    assert (tmp_path / "team" / "s.gpkg").is_file() and not (tmp_path / "s.gpkg").exists()
+    home = os.environ.get("HOME")
+    created = _cli("init", "--store", "~/s.gpkg", env={"HOME": str(tmp_path / "home")})
+    assert json.loads(created.stdout)["store"] == str(tmp_path / "home" / "s.gpkg")
+    assert os.environ.get("HOME") == home and os.getcwd() == str(tmp_path)
 
 
 def _verb_parsers():

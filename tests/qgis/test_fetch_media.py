@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import processing
 import pytest
@@ -12,6 +10,7 @@ from qgis.core import QgsProcessingException
 
 from mist_qgis.core.posts import MediaRef, PostRecord
 from mist_qgis.core.store import open_store
+from tests.helpers.cli import run_cli
 from tests.helpers.tasks import AlgorithmRun
 from tests.media_fixtures import MediaServer, jpeg_bytes, photo
 
@@ -74,17 +73,12 @@ def test_cli_fetch_media(tmp_path):
     store_path = tmp_path / "s.gpkg"
     _store_with(store_path, _posts())
     drive = _drive(tmp_path)
-    out = subprocess.run(
-        [sys.executable, "-m", "mist_qgis", "fetch-media", "--store", str(store_path), "--offline",
-         "--media-dir", str(drive), "--workers", "2"],
-        capture_output=True, text=True, timeout=180,
-    )
+    out = run_cli("fetch-media", "--store", store_path, "--offline", "--media-dir", drive, "--workers", "2")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["summary"]["media_status"] == {"pending": 0, "ok": 2, "failed": 0, "skipped": 1}
     assert result["ok"] == 2 and result["duplicates"] == 0
-    bad = subprocess.run([sys.executable, "-m", "mist_qgis", "fetch-media", "--store", str(store_path),
-                          "--offline"], capture_output=True, text=True, timeout=60)
+    bad = run_cli("fetch-media", "--store", store_path, "--offline")
     assert bad.returncode == 2 and bad.stderr.startswith("mist: error:") and "--media-dir" in bad.stderr
     assert "Traceback" not in bad.stderr
 

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import sys
 import zipfile
 from pathlib import Path
 
@@ -24,6 +22,7 @@ from mist_qgis.core.verify.records import Verdict
 from mist_qgis.core.verify.verdicts import write_verdicts
 from mist_qgis.paths import style_path
 from mist_qgis.qgis_ops.layers import store_layer_source
+from tests.helpers.cli import run_cli
 from tests.helpers.field_kit import phone_photo
 from tests.helpers.raster_testkit import write_dem
 from tests.helpers.verify_store import build_store
@@ -138,14 +137,13 @@ def test_round_trip_package_project_phone_and_back(field_store, tmp_path):
 
 
 def test_cli_field_package_zip_and_a_hand_edited_project_refused(field_store, tmp_path):
-    cmd = [sys.executable, "-m", "mist_qgis", "field-package", "--store", str(field_store), "--out",
-           str(tmp_path / "team.zip"), "--since", "2021-07-20T16:10+08:00", "--max-mb", "5",
-           "--extent", "113.605,34.70,113.625,34.72"]
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    cmd = ["field-package", "--store", field_store, "--out", tmp_path / "team.zip", "--since", "2021-07-20T16:10+08:00",
+           "--max-mb", "5", "--extent", "113.605,34.70,113.625,34.72"]
+    done = run_cli(*cmd)
     assert done.returncode == 0, done.stderr
     out = json.loads(done.stdout)
     assert out["points"] == 1 and Path(out["output"]).is_file()  # in the area: 08:07 and 08:14 UTC
-    bad = subprocess.run(cmd[:-2] + ["--extent", "1,2,3"], capture_output=True, text=True, timeout=120)
+    bad = run_cli(*cmd[:-2], "--extent", "1,2,3")
     assert bad.returncode == 2 and "XMIN,YMIN,XMAX,YMAX" in bad.stderr
 
     folder = tmp_path / "edited"
@@ -156,7 +154,6 @@ def test_cli_field_package_zip_and_a_hand_edited_project_refused(field_store, tm
                                 f"/srv/elsewhere/{layout.GPKG}|layername={layout.FIELD_LAYER}")
     with zipfile.ZipFile(qgz, "w") as zf:
         zf.writestr("mist_field.qgs", xml)
-    done = subprocess.run([sys.executable, "-m", "mist_qgis", "import-field", "--store", str(field_store),
-                           str(folder)], capture_output=True, text=True, timeout=300)
+    done = run_cli("import-field", "--store", field_store, folder)
     assert done.returncode == 2
     assert "mist_field.qgz" in done.stderr and "/srv/elsewhere" in done.stderr

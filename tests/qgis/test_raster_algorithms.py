@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import processing
@@ -14,6 +12,7 @@ from qgis.core import QgsProcessingContext, QgsProcessingException, QgsProcessin
 
 from mist_qgis.core.posts.record import PostRecord
 from mist_qgis.core.store import open_store
+from tests.helpers.cli import run_cli
 from tests.helpers.raster_testkit import (
     colour_text_encoder,
     mean_colour_encoder,
@@ -126,15 +125,11 @@ def test_postdensity_algorithm(tmp_path):
 def test_cli_inundation_end_to_end(tmp_path):
     store = _store_with_depths(tmp_path / "s.gpkg")
     dem = _plane_dem(tmp_path / "dem.tif")
-    out = subprocess.run([sys.executable, "-m", "mist_qgis", "inundation", "--store", str(store), "--dem", str(dem),
-                          "--out", str(tmp_path / "o"), "--max-distance", "10000"],
-                         capture_output=True, text=True, timeout=180)
+    out = run_cli("inundation", "--store", store, "--dem", dem, "--out", tmp_path / "o", "--max-distance", "10000")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)
     assert result["flooded_area_m2"] == pytest.approx(10_000 / 0.9996**2) and result["result"]["points_used"] == 2
-    bad = subprocess.run([sys.executable, "-m", "mist_qgis", "inundation", "--store", str(store), "--dem",
-                          str(tmp_path / "missing.tif"), "--out", str(tmp_path / "o")],
-                         capture_output=True, text=True, timeout=180)
+    bad = run_cli("inundation", "--store", store, "--dem", tmp_path / "missing.tif", "--out", tmp_path / "o")
     assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr
 
 

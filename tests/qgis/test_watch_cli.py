@@ -1,5 +1,6 @@
 """`watch` as a real process: killed with SIGKILL mid-batch, restarted, stopped with SIGTERM; the
-store ends with every line exactly once (posts or counted skips), nothing duplicated or lost."""
+store ends with every line exactly once (posts or counted skips), nothing duplicated or lost. And
+`watch` inside another program: its stop-on-signal handlers last only as long as the run."""
 
 from __future__ import annotations
 
@@ -105,3 +106,38 @@ def test_watch_rejects_a_source_that_cannot_exist(tmp_path: Path):
     assert _cli("init", "--store", str(store)).returncode == 0
     out = _cli("watch", str(tmp_path / "no" / "such" / "file.jsonl"), "--store", str(store))
     assert out.returncode == 2 and "is not a file, a folder or an http(s) URL" in out.stderr
+
+
+def _watch_until_three(tmp_path: Path):
+    store, stream = tmp_path / "live.gpkg", tmp_path / "stream.jsonl"
+    stream.write_text(mixed_lines(0, 5))
+    assert _cli("init", "--store", str(store)).returncode == 0
+    # --max-posts stops it after the batch that reaches 3: all 5 lines
+    return _cli("watch", str(stream), "--store", str(store), "--no-fetch", "--interval", "0.05", "--max-posts", "3")
+
+
+def test_watch_inside_a_program_gives_back_the_programs_signal_handlers(tmp_path: Path):
+    """`run_cli` fails a run that leaves SIGINT or SIGTERM handled differently than before."""
+    def handler(*_):
+        pass
+
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        done = _watch_until_three(tmp_path)
+        assert signal.getsignal(signal.SIGTERM) is handler
+    finally:
+        signal.signal(signal.SIGTERM, old)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout)
+    assert result["summary"]["status"] == "done" and result["imported"] == 5
+
+
+def test_watch_runs_in_a_programs_worker_thread(tmp_path: Path):
+    """Only the main thread may set signal handlers; from another thread the verb runs without them."""
+    done = []
+    worker = threading.Thread(target=lambda: done.append(_watch_until_three(tmp_path)))
+    worker.start()
+    worker.join(300)
+    assert done and done[0].returncode == 0, done and done[0].stderr
+    result = json.loads(done[0].stdout)
+    assert result["summary"]["status"] == "done" and result["imported"] == 5

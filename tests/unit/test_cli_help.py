@@ -38,19 +38,19 @@ def test_each_verb_has_its_own_help(verb, capsys):
     assert out.startswith(f"usage: python -m mist_qgis {verb.name}") and verb.help in " ".join(out.split())
 
 
-def test_unknown_verb_is_a_usage_error():
-    out = subprocess.run([sys.executable, "-m", "mist_qgis", "frobnicate"], capture_output=True, text=True)
-    assert out.returncode == 2
-    assert "Traceback" not in out.stderr
+def test_unknown_verb_is_a_usage_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["frobnicate"])
+    assert exit_.value.code == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "invalid choice" in err and "frobnicate" in err and "Traceback" not in err
 
 
-def test_predict_on_a_missing_image_is_one_line_and_exit_2(tmp_path):
+def test_predict_on_a_missing_image_is_one_line_and_exit_2(tmp_path, capsys):
     model = tmp_path / "m.onnx"
     model.write_bytes(b"")
-    out = subprocess.run([sys.executable, "-m", "mist_qgis", "predict", "--model", str(model),
-                          str(tmp_path / "missing.jpg")], capture_output=True, text=True)
-    assert out.returncode == EXIT_USAGE
-    assert out.stderr == f"mist: error: image {tmp_path / 'missing.jpg'} does not exist\n"
+    assert main(["predict", "--model", str(model), str(tmp_path / "missing.jpg")]) == EXIT_USAGE
+    assert capsys.readouterr().err == f"mist: error: image {tmp_path / 'missing.jpg'} does not exist\n"
 
 
 def test_an_internal_failure_exits_1_with_its_line_and_keeps_the_traceback(monkeypatch, capsys):
