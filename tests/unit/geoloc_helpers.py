@@ -3,7 +3,10 @@ of real photos at known coordinates (no dependency on the import or fetch stages
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -46,27 +49,48 @@ def add_post_with_photos(store, post_id: str, lonlat, accuracy_m, images: list[I
     return fid
 
 
-def reference_collection(folder: Path, store, seed: int = 0, size=(320, 240), per_scene: int = 2,
-                         import_csv: bool = True):
-    """Views of real photos as references ~40 m apart east of ORIGIN; returns
-    {ref_id: (lon, lat, view)} and imports them through the CSV reader."""
+@functools.cache
+def scene_photo(name: str) -> np.ndarray:
+    """`synthetic.photo(name)`, decoded once per process (read-only: views are made from it)."""
+    image = synthetic.photo(name)
+    image.setflags(write=False)
+    return image
+
+
+@functools.cache
+def _reference_views(seed: int, size: tuple[int, int], per_scene: int) -> tuple:
+    """The views of `reference_collection` and their PNG files, made once per process:
+    ((ref_id, lon, lat, heading, view, png bytes), ...)."""
     rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = ["id,lon,lat,heading,path"]
-    refs = {}
+    out = []
     i = 0
     for scene in SCENES:
-        src = synthetic.photo(scene)
+        src = scene_photo(scene)
         h, w = src.shape[:2]
         for k in range(per_scene):
             center = (w * (0.3 + 0.4 * k), h * 0.5)
             view = synthetic.make_view(src, rng, size, frac=0.55, center=center, scene=scene)
+            view.image.setflags(write=False)
+            view.to_source.setflags(write=False)
             lon, lat = offset(40.0 * i, 10.0 * (i % 3))
-            ref_id = f"{scene}_{k}"
-            Image.fromarray(view.image).save(folder / f"{ref_id}.png")
-            lines.append(f"{ref_id},{lon},{lat},{(90 * i) % 360},{ref_id}.png")
-            refs[ref_id] = (lon, lat, view)
+            png = io.BytesIO()
+            Image.fromarray(view.image).save(png, format="PNG")
+            out.append((f"{scene}_{k}", lon, lat, (90 * i) % 360, view, png.getvalue()))
             i += 1
+    return tuple(out)
+
+
+def reference_collection(folder: Path, store, seed: int = 0, size=(320, 240), per_scene: int = 2,
+                         import_csv: bool = True):
+    """Views of real photos as references ~40 m apart east of ORIGIN; returns
+    {ref_id: (lon, lat, view)} and imports them through the CSV reader."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["id,lon,lat,heading,path"]
+    refs = {}
+    for ref_id, lon, lat, heading, view, png in _reference_views(seed, tuple(size), per_scene):
+        (folder / f"{ref_id}.png").write_bytes(png)
+        lines.append(f"{ref_id},{lon},{lat},{heading},{ref_id}.png")
+        refs[ref_id] = (lon, lat, dataclasses.replace(view, image=view.image.copy(), to_source=view.to_source.copy()))
     (folder / "refs.csv").write_text("\n".join(lines) + "\n")
     if import_csv:
         references.import_references(store, folder / "refs.csv", collection="street")
@@ -76,7 +100,7 @@ def reference_collection(folder: Path, store, seed: int = 0, size=(320, 240), pe
 def query_of(ref_view, seed: int, size=(400, 300)) -> np.ndarray:
     """Another photo of the same place as a reference view: other crop, perspective, light."""
     rng = np.random.default_rng(seed)
-    src = synthetic.photo(ref_view.scene)
+    src = scene_photo(ref_view.scene)
     return synthetic.make_view(src, rng, size, frac=0.5, jitter=0.1, center=ref_view.center,
                                scene=ref_view.scene).image
 
