@@ -25,7 +25,7 @@ _ids = itertools.count()
 
 def _schema(cluster) -> tuple[str, str]:
     name = f"team{next(_ids)}"
-    cluster.psql(f"CREATE SCHEMA {name}")
+    cluster.execute(f"CREATE SCHEMA {name}")
     return name, f"-csearch_path%3D{name},public"
 
 
