@@ -93,6 +93,13 @@ class Cluster:
         shutil.rmtree(self.root, ignore_errors=True)
 
 
+def listening_backends(store) -> set[int]:
+    """The server processes of the cluster's LISTENing connections (none on a GeoPackage)."""
+    if store.dialect != "postgresql":
+        return set()
+    return {r[0] for r in store.query("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")}
+
+
 def _kill_postmaster(pid_file: Path, grace_s: float = 5.0) -> None:
     """Wait briefly for the postmaster named in pid_file to exit, then SIGKILL it."""
     try:

@@ -23,6 +23,7 @@ from mist_qgis.core.verify.team import (
     watch_verdicts,
 )
 from mist_qgis.core.verify.verdicts import write_verdict, write_verdicts
+from tests.helpers.pgcluster import listening_backends
 from tests.helpers.processes import run_in_processes
 
 
@@ -168,20 +169,14 @@ def test_verdicts_of_others_arrive_without_reloading(store, store_path):
         ("insert", fids[2], "ben", "flood"), ("insert", fids[0], "cy", "not_flood")]
 
 
-def _listening_connections(store) -> int:
-    """Connections of the cluster other than the store's own that are LISTENing."""
-    if store.dialect != "postgresql":
-        return 0
-    return int(store.scalar("SELECT count(*) FROM pg_stat_activity WHERE query LIKE 'LISTEN%' "
-                            "AND pid <> pg_backend_pid()"))
-
-
 def test_closing_a_watch_wakes_it_at_once_after_what_had_landed(store, store_path):
     """A watch with no deadline that polls a GeoPackage only every two minutes: closed from
     another thread, it stops waiting at once (for a notification or its next poll), after
     handing over the verdict that had landed, and a team store's listening connection is gone."""
     fids = _posts(store, 2)
+    before = listening_backends(store)  # other tests' watches may still be open
     watch = watch_verdicts(store, poll_seconds=120)
+    mine = listening_backends(store) - before
     with open_store(store_path) as other:
         write_verdict(other, Verdict(fids[1], "flood", "ben"))
     got: list = []
@@ -195,16 +190,16 @@ def test_closing_a_watch_wakes_it_at_once_after_what_had_landed(store, store_pat
     reader = threading.Thread(target=collect)
     reader.start()
     assert first.wait(25)
-    assert _listening_connections(store) == (store.dialect == "postgresql")
+    assert len(mine) == (store.dialect == "postgresql")
     watch.close()
     reader.join(timeout=30)  # far less than the poll: only a wake-up ends it in time
     assert not reader.is_alive()
     assert [(e.post_fid, e.analyst, e.verdict) for e in got] == [(fids[1], "ben", "flood")]
     for _ in range(100):  # the server drops the backend of a closed connection on its own time
-        if _listening_connections(store) == 0:
+        if not mine & listening_backends(store):
             break
         time.sleep(0.1)
-    assert _listening_connections(store) == 0
+    assert not mine & listening_backends(store)
     watch.close()  # closing again is harmless
 
 
