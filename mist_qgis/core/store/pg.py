@@ -715,7 +715,7 @@ def _quote(value: str) -> str:
 class VerdictListener:
     """LISTEN on a connection of its own, started before the constructor returns (so nothing
     written afterwards is missed). Iterating yields each verdict notification of this store's
-    schema as a dict, until `deadline` (time.monotonic()), `stop()` returns true, or `close()`.
+    schema as a dict, until `deadline` (time.monotonic()) or `close()`.
 
     `close()` may be called from any thread: it wakes an iteration waiting for the server at
     once (a byte on a socket pair the wait watches beside the connection), so a closing dock
@@ -723,14 +723,13 @@ class VerdictListener:
     still yielded; the connection is closed when the iteration ends.
     """
 
-    def __init__(self, store: PgStore, deadline: float | None = None, stop=None) -> None:
+    def __init__(self, store: PgStore, deadline: float | None = None) -> None:
         import socket
 
         from .pg_team import CHANNEL
 
         self._store = store
         self._deadline = deadline
-        self._stop = stop
         self._closing = threading.Event()
         self._raw = connect(store._conninfo)
         self._wake_r, self._wake_w = socket.socketpair()
@@ -765,7 +764,7 @@ class VerdictListener:
         import select
 
         try:
-            while not (self._closing.is_set() or (self._stop and self._stop())):
+            while not self._closing.is_set():
                 wait = None if self._deadline is None else self._deadline - time.monotonic()
                 if wait is not None and wait <= 0:
                     return
@@ -781,8 +780,3 @@ class VerdictListener:
                                "verified_at": data["verified_at"]}
         finally:
             self._release()
-
-
-def listen_verdicts(store: PgStore, deadline: float | None = None, stop=None) -> VerdictListener:
-    """The verdicts of every analyst as they land (see `VerdictListener`)."""
-    return VerdictListener(store, deadline, stop)

@@ -130,29 +130,24 @@ class VerdictWatch:
         self._close()
 
 
-def watch_verdicts(
-    store: Store, timeout: float | None = None, poll_seconds: float = 1.0,
-    stop: Callable[[], bool] | None = None,
-) -> VerdictWatch:
-    """Verdicts written by anyone from this call on, as they land, until `timeout` seconds pass,
-    `stop()` is true or the watch is closed. A team store pushes them (LISTEN/NOTIFY, on a
-    connection of its own, listening before this returns); a GeoPackage is polled every
-    `poll_seconds`."""
+def watch_verdicts(store: Store, timeout: float | None = None, poll_seconds: float = 1.0) -> VerdictWatch:
+    """Verdicts written by anyone from this call on, as they land, until `timeout` seconds pass
+    or the watch is closed. A team store pushes them (LISTEN/NOTIFY, on a connection of its own,
+    listening before this returns); a GeoPackage is polled every `poll_seconds`."""
     deadline = None if timeout is None else time.monotonic() + timeout
     if getattr(store, "dialect", "sqlite") == "postgresql":
-        from ..store.pg import listen_verdicts
+        from ..store.pg import VerdictListener
 
-        listener = listen_verdicts(store, deadline, stop)
+        listener = VerdictListener(store, deadline)
         return VerdictWatch((VerdictEvent(**e) for e in listener), listener.close)
     closing = threading.Event()
-    events = _poll_verdicts(store, sql.max_verification_fid(store), deadline, poll_seconds,
-                            lambda: closing.is_set() or bool(stop and stop()), closing)
+    events = _poll_verdicts(store, sql.max_verification_fid(store), deadline, poll_seconds, closing)
     return VerdictWatch(events, closing.set)
 
 
 def _poll_verdicts(store: Store, last: int, deadline: float | None, poll_seconds: float,
-                   stop: Callable[[], bool], closing: threading.Event) -> Iterator[VerdictEvent]:
-    while not stop():
+                   closing: threading.Event) -> Iterator[VerdictEvent]:
+    while not closing.is_set():
         for row in sql.verdicts_after(store, last):
             last = int(row["fid"])
             yield VerdictEvent("insert", last, int(row["post_fid"]), row["media_fid"], row["analyst"],
