@@ -32,7 +32,7 @@ def _schema(cluster) -> tuple[str, str]:
 def _login(cluster, role: str, group: str | None) -> tuple[str, str]:
     name = f"{role}{next(_ids)}"
     secret = f"S3cret-{name}-pw"
-    cluster.psql(f"CREATE ROLE {name} LOGIN PASSWORD '{secret}'" + (f" IN ROLE {group}" if group else ""))
+    cluster.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{secret}'" + (f" IN ROLE {group}" if group else ""))
     return name, secret
 
 
