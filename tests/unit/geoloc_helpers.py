@@ -25,6 +25,21 @@ def offset(east_m: float, north_m: float, origin=ORIGIN) -> tuple[float, float]:
     return float(lon), float(lat)
 
 
+_ENCODED: dict[tuple, bytes] = {}
+
+
+def encoded(image: Image.Image, fmt: str) -> bytes:
+    """`image` saved as `fmt`, encoded once per process for each distinct picture (the same
+    query photo is added by many tests, on each store backend)."""
+    key = (image.mode, image.size, fmt, repr(sorted(image.info.items())),
+           hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+    if key not in _ENCODED:
+        out = io.BytesIO()
+        image.save(out, format=fmt)
+        _ENCODED[key] = out.getvalue()
+    return _ENCODED[key]
+
+
 def add_post_with_photos(store, post_id: str, lonlat, accuracy_m, images: list[Image.Image | np.ndarray],
                          fmt: str = "PNG") -> int:
     """A post whose photos are already in the media cache (status ok, cache_path set)."""
@@ -35,14 +50,11 @@ def add_post_with_photos(store, post_id: str, lonlat, accuracy_m, images: list[I
         store.add_posts(conn, [rec])
     fid = store.scalar("SELECT fid FROM posts WHERE post_id = ?", (post_id,))
     for position, image in enumerate(images):
-        pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
-        data_path = store.media_dir / "tmp.bin"
-        data_path.parent.mkdir(parents=True, exist_ok=True)
-        pil.save(data_path, format=fmt)
-        digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
+        payload = encoded(image if isinstance(image, Image.Image) else Image.fromarray(image), fmt)
+        digest = hashlib.sha256(payload).hexdigest()
         rel = f"{digest[:2]}/{digest}.{fmt.lower()}"
-        (store.media_dir / digest[:2]).mkdir(exist_ok=True)
-        data_path.rename(store.media_dir / rel)
+        (store.media_dir / digest[:2]).mkdir(parents=True, exist_ok=True)
+        (store.media_dir / rel).write_bytes(payload)
         with store.batch() as conn:
             conn.execute("UPDATE media SET status = 'ok', cache_path = ?, sha256 = ? "
                          "WHERE post_fid = ? AND position = ?", (rel, digest, fid, position))
