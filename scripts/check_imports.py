@@ -45,6 +45,16 @@ def modules(root: Path) -> dict[str, Path]:
     return out
 
 
+@dataclass(frozen=True)
+class Import:
+    """One imported name as written: `import module` (names empty) or `from .module import names`."""
+
+    module: str
+    level: int
+    names: tuple[str, ...]
+    line: int
+
+
 def _type_checking_lines(tree: ast.AST) -> set[int]:
     lines: set[int] = set()
     for node in ast.walk(tree):
@@ -54,32 +64,58 @@ def _type_checking_lines(tree: ast.AST) -> set[int]:
     return lines
 
 
-def imports(module: str, path: Path, known: dict[str, Path]) -> Iterator[Edge]:
-    """The modules `module` imports, with relative imports resolved."""
-    tree = ast.parse(path.read_text(encoding="utf-8"), str(path))
+def parse(source: str, filename: str = "<module>") -> list[Import]:
+    """Every import statement of a module's source, wherever it stands, except under
+    `if TYPE_CHECKING:`."""
+    tree = ast.parse(source, filename)
     skip = _type_checking_lines(tree)
-    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    found = []
     for node in ast.walk(tree):
         if getattr(node, "lineno", None) in skip:
             continue
         if isinstance(node, ast.Import):
-            for alias in node.names:
-                yield Edge(module, alias.name, path, node.lineno)
+            found += [Import(alias.name, 0, (), node.lineno) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
-                base = package.split(".")
-                base = base[: len(base) - (node.level - 1)] if node.level > 1 else base
-                target = ".".join(base + ([node.module] if node.module else []))
-            else:
-                target = node.module or ""
-            for alias in node.names:
-                sub = f"{target}.{alias.name}"
-                yield Edge(module, sub if sub in known else target, path, node.lineno)
+            found.append(Import(node.module or "", node.level, tuple(a.name for a in node.names), node.lineno))
+    return found
 
 
-def graph(root: Path) -> tuple[dict[str, Path], list[Edge]]:
-    known = modules(root)
-    return known, [edge for name, path in known.items() for edge in imports(name, path, known)]
+def resolve(module: str, path: Path, parsed: list[Import], known: dict[str, Path]) -> Iterator[Edge]:
+    """The modules `module` imports, with relative imports resolved."""
+    package = module if path.name == "__init__.py" else module.rpartition(".")[0]
+    for imp in parsed:
+        if not imp.names:
+            yield Edge(module, imp.module, path, imp.line)
+            continue
+        if imp.level:
+            base = package.split(".")
+            base = base[: len(base) - (imp.level - 1)] if imp.level > 1 else base
+            target = ".".join(base + ([imp.module] if imp.module else []))
+        else:
+            target = imp.module
+        for name in imp.names:
+            sub = f"{target}.{name}"
+            yield Edge(module, sub if sub in known else target, path, imp.line)
+
+
+class Package:
+    """A package folder whose files are parsed once, to check it again and again with a file's
+    source replaced (how the architecture tests plant one bad import at a time)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.known = modules(root)
+        self.parsed = {name: parse(path.read_text(encoding="utf-8"), str(path)) for name, path in self.known.items()}
+
+    def check(self, replaced: dict[str, str] | None = None) -> list[str]:
+        """One line per violation, with the files in `replaced` (path relative to the package
+        folder -> source) read as given there instead of from disk."""
+        parsed = dict(self.parsed)
+        names = {path.relative_to(self.root).as_posix(): name for name, path in self.known.items()}
+        for relative, source in (replaced or {}).items():
+            parsed[names[relative]] = parse(source, str(self.root / relative))  # KeyError: no such file
+        edges = [edge for name, path in self.known.items() for edge in resolve(name, path, parsed[name], self.known)]
+        return problems(self.root.name, self.known, edges)
 
 
 def cycles(known: dict[str, Path], edges: list[Edge]) -> list[list[str]]:
@@ -139,12 +175,16 @@ def layer_violations(package: str, edges: list[Edge]) -> list[Edge]:
     return bad
 
 
+def problems(package: str, known: dict[str, Path], edges: list[Edge]) -> list[str]:
+    """One line per violation of the rules in the import graph of `package`."""
+    found = [f"{e.path}:{e.line}: core imports {e.target}" for e in layer_violations(package, edges)]
+    found += [f"import cycle: {' <-> '.join(group)}" for group in cycles(known, edges)]
+    return found
+
+
 def check(root: Path) -> list[str]:
     """One line per violation in the package folder `root`."""
-    known, edges = graph(root)
-    problems = [f"{e.path}:{e.line}: core imports {e.target}" for e in layer_violations(root.name, edges)]
-    problems += [f"import cycle: {' <-> '.join(group)}" for group in cycles(known, edges)]
-    return problems
+    return Package(root).check()
 
 
 def main(argv: list[str] | None = None) -> int:

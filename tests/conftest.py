@@ -60,7 +60,7 @@ def pg_store_url(pg_cluster, tmp_path: Path, monkeypatch) -> str:
     """A team store target of its own: a fresh schema in the test cluster (photos cached under
     tmp_path)."""
     schema = f"t{os.getpid()}_{next(_schemas)}"
-    pg_cluster.psql(f"CREATE SCHEMA {schema}")
+    pg_cluster.execute(f"CREATE SCHEMA {schema}")
     monkeypatch.setenv("MIST_MEDIA_ROOT", str(tmp_path / "team-media"))
     return pg_cluster.url(options=f"-csearch_path%3D{schema},public")
 

@@ -7,6 +7,7 @@ JPEG). The server runs in a thread of the test process and only ever listens on 
 
 from __future__ import annotations
 
+import functools
 import gzip
 import io
 import struct
@@ -21,13 +22,20 @@ import numpy as np
 from PIL import Image
 
 
-def photo(name: str = "astronaut", size: int | None = 192) -> Image.Image:
+@functools.cache
+def _photo(name: str, size: int | None) -> Image.Image:
     from skimage import data
 
     img = Image.fromarray(getattr(data, name)()).convert("RGB")
     if size:
         img.thumbnail((size, size))
     return img
+
+
+def photo(name: str = "astronaut", size: int | None = 192) -> Image.Image:
+    """A scikit-image sample photo as RGB, at most `size` px (made once per process; each call
+    gets its own copy)."""
+    return _photo(name, size).copy()
 
 
 def jpeg_bytes(img: Image.Image, quality: int = 90, **kwargs) -> bytes:

@@ -14,7 +14,6 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterator
 
 from qgis.PyQt.QtCore import QObject, QThread, QTimer, pyqtSignal
 
@@ -27,15 +26,14 @@ RENEW_MS = int(team.LEASE_SECONDS * 1000 / 3)  # well before the lease runs out
 
 
 class _Listener(QThread):
-    """Iterates a `watch_verdicts` generator (already listening) and hands each event to the GUI."""
+    """Iterates a `watch_verdicts` watch (already listening) and hands each event to the GUI."""
 
     arrived = pyqtSignal(object)  # VerdictEvent
     lost = pyqtSignal(str)
 
-    def __init__(self, parent: QObject | None = None) -> None:
+    def __init__(self, events: team.VerdictWatch, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.events: Iterator = iter(())
-        self.stopping = False  # its own flag: a listener slow to stop never hears a newer one's
+        self.events = events  # its own watch: closing one listener never touches a newer one
 
     def run(self) -> None:
         try:
@@ -70,13 +68,12 @@ class TeamDesk(QObject):
         self.store = store
         self.seen.clear()
         if store is not None and getattr(store, "dialect", "sqlite") == "postgresql":
-            listener = _Listener(self)
             try:
-                listener.events = team.watch_verdicts(store, stop=lambda: listener.stopping)
+                watch = team.watch_verdicts(store)
             except StoreError as exc:  # the store opened, its listening connection did not
                 self.watch_lost.emit(str(exc))
                 return
-            self._listener = listener
+            self._listener = _Listener(watch, self)
             self._listener.arrived.connect(self.verdict_arrived)
             self._listener.lost.connect(self.watch_lost)
             self._listener.start()
@@ -86,10 +83,11 @@ class TeamDesk(QObject):
         return self._listener is not None and self._listener.isRunning()
 
     def stop(self) -> None:
-        """Give back the lease and stop listening (the store is closing)."""
+        """Give back the lease and stop listening (the store is closing): the listening thread
+        is woken at once and has ended, its connection closed, when this returns."""
         self.release()
         if self._listener is not None:
-            self._listener.stopping = True
+            self._listener.events.close()
             self._listener.wait(5000)
             self._listener = None
 

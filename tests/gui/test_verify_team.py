@@ -11,6 +11,7 @@ from mist_qgis.core.store import open_store
 from mist_qgis.core.verify.records import BBox, Verdict
 from mist_qgis.core.verify.team import set_verifications_per_post
 from mist_qgis.core.verify.verdicts import write_verdict
+from tests.helpers.pgcluster import listening_backends
 from tests.helpers.verify_store import build_store
 
 WAIT_MS = 10_000
@@ -219,3 +220,27 @@ def test_the_store_menu_opens_a_team_store_typed_as_a_connection(qtbot, pg_store
         assert dock.store is not None and dock.store_target == pg_store_url
     finally:
         dock.cleanup()
+
+
+def test_closing_a_team_store_ends_its_listener_and_connection(qtbot, pg_store_url, open_verify_dock):
+    """The dock's listening thread is woken when the store closes: it has ended, its LISTEN
+    connection closed, when `close_store` returns; a verdict written just before still lands."""
+    with open_store(pg_store_url) as store:
+        p = build_store(store, n=2).post_fids
+        before = listening_backends(store)
+        dock = open_verify_dock(pg_store_url)
+        mine = listening_backends(store) - before
+    assert len(mine) == 1
+    dock._poll.stop()
+    listener = dock.team._listener
+    assert listener is not None and listener.isRunning()
+    arrived = []
+    dock.team.verdict_arrived.connect(arrived.append)
+    with open_store(pg_store_url) as other:
+        write_verdict(other, Verdict(p[1], "flood", "ben"))
+    qtbot.waitUntil(lambda: len(arrived) == 1, timeout=WAIT_MS)
+    dock.close_store()
+    assert listener.isFinished() and not dock.team.listening
+    assert [(e.post_fid, e.analyst) for e in arrived] == [(p[1], "ben")]
+    with open_store(pg_store_url) as probe:
+        qtbot.waitUntil(lambda: not mine & listening_backends(probe), timeout=WAIT_MS)

@@ -7,6 +7,7 @@ so the predicted label is the photo's dominant channel ("red", "green", "blue").
 
 from __future__ import annotations
 
+import functools
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,12 +65,18 @@ def make_colour_model(path: Path, card: ModelCard | None = None, gain: float = 4
     return path
 
 
-def photo(name: str) -> np.ndarray:
+@functools.cache
+def _photo(name: str) -> np.ndarray:
     import skimage.data
 
-    if name == "motorcycle":
-        return skimage.data.stereo_motorcycle()[0]
-    return getattr(skimage.data, name)()
+    image = skimage.data.stereo_motorcycle()[0] if name == "motorcycle" else getattr(skimage.data, name)()
+    image.setflags(write=False)
+    return image
+
+
+def photo(name: str) -> np.ndarray:
+    """A scikit-image sample photo (decoded once per process; each call gets its own copy)."""
+    return _photo(name).copy()
 
 
 def crops(n: int, size: int = 96, seed: int = 0) -> list[tuple[str, np.ndarray]]:

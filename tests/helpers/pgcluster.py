@@ -16,8 +16,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 PG_BIN = Path(os.environ.get("MIST_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PORT = 5433  # only names the socket file: the server listens on no TCP address
@@ -41,6 +42,7 @@ class Cluster:
     socket_dir: Path
     user: str
     database: str = "mist"
+    _admin: Any = field(default=None, repr=False, compare=False)  # the connection of `execute`
 
     def url(self, database: str | None = None, user: str | None = None, password: str | None = None,
             options: str | None = None) -> str:
@@ -60,7 +62,18 @@ class Cluster:
             check=True, capture_output=True, text=True)
         return out.stdout
 
+    def execute(self, sql: str) -> None:
+        """Run SQL in the `mist` database over a connection the cluster keeps (for the many
+        small statements of a test run, such as a schema per test: no psql process each)."""
+        import psycopg
+
+        if self._admin is None or self._admin.closed or self._admin.broken:
+            self._admin = psycopg.connect(self.url(), autocommit=True)
+        self._admin.execute(sql)
+
     def stop(self, mode: str = "fast") -> None:
+        if self._admin is not None:
+            self._admin.close()
         _as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", mode, "-w", "stop"],
                   check=False)
 
@@ -72,10 +85,19 @@ class Cluster:
         """Stop at once and delete everything. pg_ctl is not left waiting (up to a minute) for a
         server that a test had stopped or that still has backends to reap: the postmaster is
         killed outright, which a throwaway cluster can afford."""
+        if self._admin is not None:
+            self._admin.close()
         _as_owner([str(PG_BIN / "pg_ctl"), "-D", str(self.root / "data"), "-m", "immediate", "-W", "stop"],
                   check=False)
         _kill_postmaster(self.root / "data" / "postmaster.pid")
         shutil.rmtree(self.root, ignore_errors=True)
+
+
+def listening_backends(store) -> set[int]:
+    """The server processes of the cluster's LISTENing connections (none on a GeoPackage)."""
+    if store.dialect != "postgresql":
+        return set()
+    return {r[0] for r in store.query("SELECT pid FROM pg_stat_activity WHERE query LIKE 'LISTEN%'")}
 
 
 def _kill_postmaster(pid_file: Path, grace_s: float = 5.0) -> None:

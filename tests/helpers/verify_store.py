@@ -4,6 +4,7 @@ written the way the fetch, model and geolocation stages write them."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 from dataclasses import dataclass, field
@@ -21,15 +22,22 @@ MODEL = "screen-v1"
 T0 = datetime(2021, 7, 20, 8, 0, tzinfo=UTC)
 
 
-def sample_photo(index: int, size: int | None = None) -> np.ndarray:
-    """A real photo, cropped differently per index so every index has distinct content."""
+@functools.cache
+def _scene(name: str) -> np.ndarray:
+    """A sample photo as RGB, decoded from scikit-image's files once per process (read-only)."""
     from skimage import data
 
-    name = PHOTOS[index % len(PHOTOS)]
     image = data.stereo_motorcycle()[0] if name == "motorcycle_left" else getattr(data, name)()
     if image.ndim == 2:
         image = np.stack([image] * 3, axis=-1)
-    image = image[..., :3]
+    image = np.ascontiguousarray(image[..., :3])
+    image.setflags(write=False)
+    return image
+
+
+@functools.cache
+def _sample(index: int, size: int | None) -> np.ndarray:
+    image = _scene(PHOTOS[index % len(PHOTOS)])
     shift = (index // len(PHOTOS)) % 40
     image = image[shift:, shift:]
     if size:
@@ -38,7 +46,15 @@ def sample_photo(index: int, size: int | None = None) -> np.ndarray:
         pil = Image.fromarray(image)
         pil.thumbnail((size, size))
         image = np.asarray(pil)
-    return np.ascontiguousarray(image)
+    image = np.ascontiguousarray(image)
+    image.setflags(write=False)
+    return image
+
+
+def sample_photo(index: int, size: int | None = None) -> np.ndarray:
+    """A real photo, cropped differently per index so every index has distinct content (a copy
+    of the one made per process, so a test may change it)."""
+    return _sample(index, size).copy()
 
 
 def jpeg_bytes(image: np.ndarray, quality: int = 85) -> bytes:
@@ -47,6 +63,24 @@ def jpeg_bytes(image: np.ndarray, quality: int = 85) -> bytes:
     buf = io.BytesIO()
     Image.fromarray(image).save(buf, format="JPEG", quality=quality)
     return buf.getvalue()
+
+
+def thumbnail_bytes(image: np.ndarray) -> bytes:
+    """The 256 px JPEG thumbnail the fetch stage writes beside a cached photo."""
+    from PIL import Image
+
+    pil = Image.fromarray(image)
+    pil.thumbnail((256, 256))
+    buf = io.BytesIO()
+    pil.save(buf, format="JPEG", quality=80)
+    return buf.getvalue()
+
+
+@functools.cache
+def _encoded_sample(index: int, size: int | None) -> tuple[bytes, bytes, int, int]:
+    """`sample_photo(index, size)` encoded once per process: (JPEG, thumbnail JPEG, width, height)."""
+    image = _sample(index, size)
+    return jpeg_bytes(image), thumbnail_bytes(image), image.shape[1], image.shape[0]
 
 
 def cache_photo(store: Store, payload: bytes, suffix: str = ".jpg") -> tuple[str, str]:
@@ -59,15 +93,13 @@ def cache_photo(store: Store, payload: bytes, suffix: str = ".jpg") -> tuple[str
     return rel, sha
 
 
-def write_thumbnail(store: Store, sha: str, image: np.ndarray) -> Path:
-    from PIL import Image
-
+def write_thumbnail(store: Store, sha: str, image: np.ndarray | bytes) -> Path:
+    """The photo's thumbnail where the fetch stage keeps it (`image`: pixels, or its encoded
+    thumbnail)."""
     thumbs = store.media_dir / "thumbs"
     thumbs.mkdir(parents=True, exist_ok=True)
-    pil = Image.fromarray(image)
-    pil.thumbnail((256, 256))
     path = thumbs / f"{sha}.jpg"
-    pil.save(path, format="JPEG", quality=80)
+    path.write_bytes(image if isinstance(image, bytes) else thumbnail_bytes(image))
     return path
 
 
@@ -102,13 +134,13 @@ def build_store(
                        "ORDER BY p.fid")
     with store.batch() as conn:
         for i, row in enumerate(rows):
-            image = sample_photo(i, photo_size)
-            rel, sha = cache_photo(store, jpeg_bytes(image))
-            write_thumbnail(store, sha, image)
+            payload, thumbnail, width, height = _encoded_sample(i, photo_size)
+            rel, sha = cache_photo(store, payload)
+            write_thumbnail(store, sha, thumbnail)
             conn.execute(
                 "UPDATE media SET status = 'ok', cache_path = ?, sha256 = ?, width = ?, height = ?, bytes = ?, "
                 "content_type = 'image/jpeg', exif = ? WHERE fid = ?",
-                (rel, sha, image.shape[1], image.shape[0], (store.media_dir / rel).stat().st_size,
+                (rel, sha, width, height, len(payload),
                  '{"Make": "TestCam", "DateTimeOriginal": "2021:07:20 08:00:00"}', row["media_fid"]),
             )
             score = scores[i] if scores is not None else round((i * 37 % 100) / 100, 2)

@@ -3,7 +3,10 @@ of real photos at known coordinates (no dependency on the import or fetch stages
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import hashlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +25,21 @@ def offset(east_m: float, north_m: float, origin=ORIGIN) -> tuple[float, float]:
     return float(lon), float(lat)
 
 
+_ENCODED: dict[tuple, bytes] = {}
+
+
+def encoded(image: Image.Image, fmt: str) -> bytes:
+    """`image` saved as `fmt`, encoded once per process for each distinct picture (the same
+    query photo is added by many tests, on each store backend)."""
+    key = (image.mode, image.size, fmt, repr(sorted(image.info.items())),
+           hashlib.blake2b(image.tobytes(), digest_size=16).digest())
+    if key not in _ENCODED:
+        out = io.BytesIO()
+        image.save(out, format=fmt)
+        _ENCODED[key] = out.getvalue()
+    return _ENCODED[key]
+
+
 def add_post_with_photos(store, post_id: str, lonlat, accuracy_m, images: list[Image.Image | np.ndarray],
                          fmt: str = "PNG") -> int:
     """A post whose photos are already in the media cache (status ok, cache_path set)."""
@@ -32,41 +50,59 @@ def add_post_with_photos(store, post_id: str, lonlat, accuracy_m, images: list[I
         store.add_posts(conn, [rec])
     fid = store.scalar("SELECT fid FROM posts WHERE post_id = ?", (post_id,))
     for position, image in enumerate(images):
-        pil = image if isinstance(image, Image.Image) else Image.fromarray(image)
-        data_path = store.media_dir / "tmp.bin"
-        data_path.parent.mkdir(parents=True, exist_ok=True)
-        pil.save(data_path, format=fmt)
-        digest = hashlib.sha256(data_path.read_bytes()).hexdigest()
+        payload = encoded(image if isinstance(image, Image.Image) else Image.fromarray(image), fmt)
+        digest = hashlib.sha256(payload).hexdigest()
         rel = f"{digest[:2]}/{digest}.{fmt.lower()}"
-        (store.media_dir / digest[:2]).mkdir(exist_ok=True)
-        data_path.rename(store.media_dir / rel)
+        (store.media_dir / digest[:2]).mkdir(parents=True, exist_ok=True)
+        (store.media_dir / rel).write_bytes(payload)
         with store.batch() as conn:
             conn.execute("UPDATE media SET status = 'ok', cache_path = ?, sha256 = ? "
                          "WHERE post_fid = ? AND position = ?", (rel, digest, fid, position))
     return fid
 
 
-def reference_collection(folder: Path, store, seed: int = 0, size=(320, 240), per_scene: int = 2,
-                         import_csv: bool = True):
-    """Views of real photos as references ~40 m apart east of ORIGIN; returns
-    {ref_id: (lon, lat, view)} and imports them through the CSV reader."""
+@functools.cache
+def scene_photo(name: str) -> np.ndarray:
+    """`synthetic.photo(name)`, decoded once per process (read-only: views are made from it)."""
+    image = synthetic.photo(name)
+    image.setflags(write=False)
+    return image
+
+
+@functools.cache
+def _reference_views(seed: int, size: tuple[int, int], per_scene: int) -> tuple:
+    """The views of `reference_collection` and their PNG files, made once per process:
+    ((ref_id, lon, lat, heading, view, png bytes), ...)."""
     rng = np.random.default_rng(seed)
-    folder.mkdir(parents=True, exist_ok=True)
-    lines = ["id,lon,lat,heading,path"]
-    refs = {}
+    out = []
     i = 0
     for scene in SCENES:
-        src = synthetic.photo(scene)
+        src = scene_photo(scene)
         h, w = src.shape[:2]
         for k in range(per_scene):
             center = (w * (0.3 + 0.4 * k), h * 0.5)
             view = synthetic.make_view(src, rng, size, frac=0.55, center=center, scene=scene)
+            view.image.setflags(write=False)
+            view.to_source.setflags(write=False)
             lon, lat = offset(40.0 * i, 10.0 * (i % 3))
-            ref_id = f"{scene}_{k}"
-            Image.fromarray(view.image).save(folder / f"{ref_id}.png")
-            lines.append(f"{ref_id},{lon},{lat},{(90 * i) % 360},{ref_id}.png")
-            refs[ref_id] = (lon, lat, view)
+            png = io.BytesIO()
+            Image.fromarray(view.image).save(png, format="PNG")
+            out.append((f"{scene}_{k}", lon, lat, (90 * i) % 360, view, png.getvalue()))
             i += 1
+    return tuple(out)
+
+
+def reference_collection(folder: Path, store, seed: int = 0, size=(320, 240), per_scene: int = 2,
+                         import_csv: bool = True):
+    """Views of real photos as references ~40 m apart east of ORIGIN; returns
+    {ref_id: (lon, lat, view)} and imports them through the CSV reader."""
+    folder.mkdir(parents=True, exist_ok=True)
+    lines = ["id,lon,lat,heading,path"]
+    refs = {}
+    for ref_id, lon, lat, heading, view, png in _reference_views(seed, tuple(size), per_scene):
+        (folder / f"{ref_id}.png").write_bytes(png)
+        lines.append(f"{ref_id},{lon},{lat},{heading},{ref_id}.png")
+        refs[ref_id] = (lon, lat, dataclasses.replace(view, image=view.image.copy(), to_source=view.to_source.copy()))
     (folder / "refs.csv").write_text("\n".join(lines) + "\n")
     if import_csv:
         references.import_references(store, folder / "refs.csv", collection="street")
@@ -76,7 +112,7 @@ def reference_collection(folder: Path, store, seed: int = 0, size=(320, 240), pe
 def query_of(ref_view, seed: int, size=(400, 300)) -> np.ndarray:
     """Another photo of the same place as a reference view: other crop, perspective, light."""
     rng = np.random.default_rng(seed)
-    src = synthetic.photo(ref_view.scene)
+    src = scene_photo(ref_view.scene)
     return synthetic.make_view(src, rng, size, frac=0.5, jitter=0.1, center=ref_view.center,
                                scene=ref_view.scene).image
 

@@ -1,10 +1,11 @@
-"""The architecture check (scripts/check_imports.py) on the real package, and on copies of it with
-one deliberately bad import each, relative imports included, to show that it catches them."""
+"""The architecture check (scripts/check_imports.py) on the real package, and on the package with
+one deliberately bad import planted in one file, relative imports included, to show that it
+catches them. The package is parsed once; each planted import re-parses only its own file."""
 
 from __future__ import annotations
 
+import functools
 import importlib.util
-import shutil
 import sys
 from pathlib import Path
 
@@ -14,6 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 PACKAGE = REPO / "mist_qgis"
 
 
+@functools.cache
 def _checker():
     spec = importlib.util.spec_from_file_location("check_imports", REPO / "scripts" / "check_imports.py")
     module = importlib.util.module_from_spec(spec)
@@ -22,17 +24,19 @@ def _checker():
     return module
 
 
-def test_the_package_has_no_cycle_and_core_stays_below_qgis_and_the_plugin_layers():
-    assert _checker().check(PACKAGE) == []
+@pytest.fixture(scope="module")
+def package():
+    """The real package, parsed once for the tests of this module."""
+    return _checker().Package(PACKAGE)
 
 
-def _copy_with(tmp_path: Path, relative: str, line: str) -> Path:
-    root = tmp_path / "mist_qgis"
-    shutil.copytree(PACKAGE, root, ignore=lambda folder, names: [  # the sources are all the check reads
-        n for n in names if n == "__pycache__" or (not n.endswith(".py") and not (Path(folder) / n).is_dir())])
-    path = root / relative
-    path.write_text(path.read_text(encoding="utf-8") + "\n\n" + line + "\n", encoding="utf-8")
-    return root
+def test_the_package_has_no_cycle_and_core_stays_below_qgis_and_the_plugin_layers(package):
+    assert package.check() == []
+
+
+def _with(relative: str, line: str) -> dict[str, str]:
+    """The package's file `relative` with `line` appended."""
+    return {relative: (PACKAGE / relative).read_text(encoding="utf-8") + "\n\n" + line + "\n"}
 
 
 @pytest.mark.parametrize("relative,line,expected", [
@@ -48,12 +52,14 @@ def _copy_with(tmp_path: Path, relative: str, line: str) -> Path:
      "import cycle: mist_qgis.core.errors <-> mist_qgis.core.stage"),
     ("cli/common.py", "from . import main as _main  # noqa", "import cycle: mist_qgis.cli.common <-> "),
 ])
-def test_a_deliberately_bad_import_is_caught(tmp_path, relative, line, expected):
-    problems = _checker().check(_copy_with(tmp_path, relative, line))
+def test_a_deliberately_bad_import_is_caught(package, relative, line, expected):
+    problems = package.check(_with(relative, line))
     assert any(expected in p for p in problems), problems
+    assert package.check() == []  # the planted import lives only in that check
 
 
-def test_a_type_checking_import_is_not_a_dependency(tmp_path):
-    root = _copy_with(tmp_path, "core/stage.py",
-                      "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .store import Store  # noqa")
-    assert _checker().check(root) == []
+def test_a_type_checking_import_is_not_a_dependency(package):
+    """The import that closes a cycle (see above) is no dependency under `if TYPE_CHECKING:`."""
+    planted = _with("core/errors.py",
+                    "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from .stage import Status  # noqa")
+    assert package.check(planted) == []

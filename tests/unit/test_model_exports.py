@@ -11,7 +11,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from mist_qgis.core.models import runtime
 from mist_qgis.core.models.export import CheckpointError, load_state_dict, max_abs_diff
@@ -36,6 +35,8 @@ class _Evil:
 
 
 def test_checkpoint_with_code_is_refused_without_running_it(tmp_path):
+    import torch
+
     marker = Path("/tmp/mist-pwned-by-checkpoint")
     marker.unlink(missing_ok=True)
     path = tmp_path / "evil.pth"
@@ -49,6 +50,7 @@ def test_checkpoint_with_code_is_refused_without_running_it(tmp_path):
 
 
 def test_checkpoint_forms_accepted(tmp_path):
+    import torch
     from safetensors.torch import save_file
 
     sd = {"a.weight": torch.ones(2, 2)}
@@ -66,6 +68,8 @@ def test_checkpoint_forms_accepted(tmp_path):
 @pytest.mark.slow  # the build-time comparison (torch): `make test-all` and CI
 @pytest.mark.parametrize("arch", ["mobilenet_v3_small", "resnet18"])
 def test_torchvision_export_matches_pytorch(tmp_path, arch):
+    import torch
+
     tv = _script("export_torchvision")
     torch.manual_seed(0)
     model = tv.build(arch, 2, None)
@@ -91,6 +95,8 @@ def test_torchvision_export_matches_pytorch(tmp_path, arch):
 
 
 def test_torchvision_checkpoint_for_another_architecture_is_explained(tmp_path):
+    import torch
+
     tv = _script("export_torchvision")
     ckpt = tmp_path / "r.pth"
     torch.save(tv.build("resnet18", 2, None).state_dict(), ckpt)
@@ -101,6 +107,8 @@ def test_torchvision_checkpoint_for_another_architecture_is_explained(tmp_path):
 
 
 def test_crisis_multimodal_tiny_export_matches_pytorch(tmp_path):
+    import torch
+
     mm = _script("export_crisis_multimodal")
     cfg = mm.CrisisConfig(
         labels=["informative", "not_informative", "urgent"], image_size=32, patch_size=8, image_layers=1,
@@ -158,6 +166,8 @@ def test_real_efficientnet_lite0_export_is_the_real_network(tmp_path):
 def test_manifest_hashes_are_real_or_unknown():
     import json
     import re
+
+    import torch
 
     from mist_qgis.core.models.registry import sha256_file
 

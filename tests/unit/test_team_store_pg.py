@@ -25,14 +25,14 @@ _ids = itertools.count()
 
 def _schema(cluster) -> tuple[str, str]:
     name = f"team{next(_ids)}"
-    cluster.psql(f"CREATE SCHEMA {name}")
+    cluster.execute(f"CREATE SCHEMA {name}")
     return name, f"-csearch_path%3D{name},public"
 
 
 def _login(cluster, role: str, group: str | None) -> tuple[str, str]:
     name = f"{role}{next(_ids)}"
     secret = f"S3cret-{name}-pw"
-    cluster.psql(f"CREATE ROLE {name} LOGIN PASSWORD '{secret}'" + (f" IN ROLE {group}" if group else ""))
+    cluster.execute(f"CREATE ROLE {name} LOGIN PASSWORD '{secret}'" + (f" IN ROLE {group}" if group else ""))
     return name, secret
 
 

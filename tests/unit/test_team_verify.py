@@ -23,6 +23,7 @@ from mist_qgis.core.verify.team import (
     watch_verdicts,
 )
 from mist_qgis.core.verify.verdicts import write_verdict, write_verdicts
+from tests.helpers.pgcluster import listening_backends
 from tests.helpers.processes import run_in_processes
 
 
@@ -166,6 +167,40 @@ def test_verdicts_of_others_arrive_without_reloading(store, store_path):
     reader.join(timeout=25)
     assert [(e.op, e.post_fid, e.analyst, e.verdict) for e in got] == [
         ("insert", fids[2], "ben", "flood"), ("insert", fids[0], "cy", "not_flood")]
+
+
+def test_closing_a_watch_wakes_it_at_once_after_what_had_landed(store, store_path):
+    """A watch with no deadline that polls a GeoPackage only every two minutes: closed from
+    another thread, it stops waiting at once (for a notification or its next poll), after
+    handing over the verdict that had landed, and a team store's listening connection is gone."""
+    fids = _posts(store, 2)
+    before = listening_backends(store)  # other tests' watches may still be open
+    watch = watch_verdicts(store, poll_seconds=120)
+    mine = listening_backends(store) - before
+    with open_store(store_path) as other:
+        write_verdict(other, Verdict(fids[1], "flood", "ben"))
+    got: list = []
+    first = threading.Event()
+
+    def collect():
+        for event in watch:
+            got.append(event)
+            first.set()
+
+    reader = threading.Thread(target=collect)
+    reader.start()
+    assert first.wait(25)
+    assert len(mine) == (store.dialect == "postgresql")
+    watch.close()
+    reader.join(timeout=30)  # far less than the poll: only a wake-up ends it in time
+    assert not reader.is_alive()
+    assert [(e.post_fid, e.analyst, e.verdict) for e in got] == [(fids[1], "ben", "flood")]
+    for _ in range(100):  # the server drops the backend of a closed connection on its own time
+        if not mine & listening_backends(store):
+            break
+        time.sleep(0.1)
+    assert not mine & listening_backends(store)
+    watch.close()  # closing again is harmless
 
 
 def test_a_refused_verdict_is_never_announced(store, store_path):

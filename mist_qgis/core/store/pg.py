@@ -712,32 +712,71 @@ def _quote(value: str) -> str:
 # -- other analysts' verdicts as they land ----------------------------------------------------------
 
 
-def listen_verdicts(store: PgStore, deadline: float | None = None, stop=None) -> Iterator[dict]:
-    """LISTEN on a connection of its own (started before this returns, so nothing written
-    afterwards is missed); yields each verdict notification of this store's schema as a dict,
-    until `deadline` (time.monotonic()) or `stop()`."""
-    import json
+class VerdictListener:
+    """LISTEN on a connection of its own, started before the constructor returns (so nothing
+    written afterwards is missed). Iterating yields each verdict notification of this store's
+    schema as a dict, until `deadline` (time.monotonic()) or `close()`.
 
-    from .pg_team import CHANNEL
+    `close()` may be called from any thread: it wakes an iteration waiting for the server at
+    once (a byte on a socket pair the wait watches beside the connection), so a closing dock
+    never waits for a poll tick. Notifications that reached the connection before the wake are
+    still yielded; the connection is closed when the iteration ends.
+    """
 
-    raw = connect(store._conninfo)
-    raw.execute(f"LISTEN {CHANNEL}")
+    def __init__(self, store: PgStore, deadline: float | None = None) -> None:
+        import socket
 
-    def events() -> Iterator[dict]:
+        from .pg_team import CHANNEL
+
+        self._store = store
+        self._deadline = deadline
+        self._closing = threading.Event()
+        self._raw = connect(store._conninfo)
+        self._wake_r, self._wake_w = socket.socketpair()
         try:
-            while not (stop and stop()):
-                wait = 0.5 if deadline is None else min(0.5, deadline - time.monotonic())
-                if wait <= 0:
-                    return
-                for note in raw.notifies(timeout=wait):
-                    data = json.loads(note.payload)
-                    if data.get("schema") != store.schema:
-                        continue
-                    yield {"op": data["op"], "verification_fid": int(data["fid"]),
-                           "post_fid": int(data["post_fid"]), "media_fid": data["media_fid"],
-                           "analyst": data["analyst"], "verdict": data["verdict"],
-                           "verified_at": data["verified_at"]}
-        finally:
-            raw.close()
+            self._raw.execute(f"LISTEN {CHANNEL}")
+        except BaseException:
+            self._release()
+            raise
+        self._events = self._run()
 
-    return events()
+    def __iter__(self) -> Iterator[dict]:
+        return self
+
+    def __next__(self) -> dict:
+        return next(self._events)
+
+    def close(self) -> None:
+        """End the iteration at once, from any thread."""
+        self._closing.set()
+        try:
+            self._wake_w.send(b"x")
+        except OSError:
+            pass  # already released: the iteration has ended
+
+    def _release(self) -> None:
+        self._raw.close()
+        self._wake_r.close()
+        self._wake_w.close()
+
+    def _run(self) -> Iterator[dict]:
+        import json
+        import select
+
+        try:
+            while not self._closing.is_set():
+                wait = None if self._deadline is None else self._deadline - time.monotonic()
+                if wait is not None and wait <= 0:
+                    return
+                ready, _, _ = select.select([self._raw.fileno(), self._wake_r], [], [], wait)
+                if self._raw.fileno() in ready:
+                    for note in self._raw.notifies(timeout=0):
+                        data = json.loads(note.payload)
+                        if data.get("schema") != self._store.schema:
+                            continue
+                        yield {"op": data["op"], "verification_fid": int(data["fid"]),
+                               "post_fid": int(data["post_fid"]), "media_fid": data["media_fid"],
+                               "analyst": data["analyst"], "verdict": data["verdict"],
+                               "verified_at": data["verified_at"]}
+        finally:
+            self._release()

@@ -15,6 +15,7 @@
 from __future__ import annotations
 
 import itertools
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -111,24 +112,42 @@ class VerdictEvent:
     verified_at: str
 
 
-def watch_verdicts(
-    store: Store, timeout: float | None = None, poll_seconds: float = 1.0,
-    stop: Callable[[], bool] | None = None,
-) -> Iterator[VerdictEvent]:
+class VerdictWatch:
+    """Verdict events as they land (iterate it, on a thread of its own); `close()`, from any
+    thread, ends the iteration at once, never after a poll tick."""
+
+    def __init__(self, events: Iterator[VerdictEvent], close: Callable[[], None]) -> None:
+        self._events = events
+        self._close = close
+
+    def __iter__(self) -> Iterator[VerdictEvent]:
+        return self
+
+    def __next__(self) -> VerdictEvent:
+        return next(self._events)
+
+    def close(self) -> None:
+        self._close()
+
+
+def watch_verdicts(store: Store, timeout: float | None = None, poll_seconds: float = 1.0) -> VerdictWatch:
     """Verdicts written by anyone from this call on, as they land, until `timeout` seconds pass
-    or `stop()` is true. A team store pushes them (LISTEN/NOTIFY, on a connection of its own,
+    or the watch is closed. A team store pushes them (LISTEN/NOTIFY, on a connection of its own,
     listening before this returns); a GeoPackage is polled every `poll_seconds`."""
     deadline = None if timeout is None else time.monotonic() + timeout
     if getattr(store, "dialect", "sqlite") == "postgresql":
-        from ..store.pg import listen_verdicts
+        from ..store.pg import VerdictListener
 
-        return (VerdictEvent(**e) for e in listen_verdicts(store, deadline, stop))
-    return _poll_verdicts(store, sql.max_verification_fid(store), deadline, poll_seconds, stop)
+        listener = VerdictListener(store, deadline)
+        return VerdictWatch((VerdictEvent(**e) for e in listener), listener.close)
+    closing = threading.Event()
+    events = _poll_verdicts(store, sql.max_verification_fid(store), deadline, poll_seconds, closing)
+    return VerdictWatch(events, closing.set)
 
 
 def _poll_verdicts(store: Store, last: int, deadline: float | None, poll_seconds: float,
-                   stop: Callable[[], bool] | None) -> Iterator[VerdictEvent]:
-    while not (stop and stop()):
+                   closing: threading.Event) -> Iterator[VerdictEvent]:
+    while not closing.is_set():
         for row in sql.verdicts_after(store, last):
             last = int(row["fid"])
             yield VerdictEvent("insert", last, int(row["post_fid"]), row["media_fid"], row["analyst"],
@@ -136,7 +155,7 @@ def _poll_verdicts(store: Store, last: int, deadline: float | None, poll_seconds
         if deadline is not None and time.monotonic() >= deadline:
             return
         wait = poll_seconds if deadline is None else min(poll_seconds, deadline - time.monotonic())
-        time.sleep(max(0.0, wait))
+        closing.wait(max(0.0, wait))
 
 
 # -- agreement among N analysts ---------------------------------------------------------------------
