@@ -26,10 +26,13 @@ setup:
 
 # The suite runs on four pytest-xdist workers on two cores (a free worker takes the next test; tests
 # waiting on a server or a child process leave the cores to the others), each worker's numerical
-# libraries on one thread so that workers do not fight over the cores.
+# libraries on one thread so that workers do not fight over the cores. Compiled bytecode (also of
+# pytest's rewritten test modules and of the unpacked QGIS's Python) is kept under build/pycache,
+# so workers and the CLI processes the tests start do not compile every module again.
 TEST_WORKERS ?= 4
-PYTEST := env OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q \
-	-n $(TEST_WORKERS) --dist worksteal
+PYCACHE := $(CURDIR)/$(BUILD_DIR)/pycache
+PYTEST := env -u PYTHONDONTWRITEBYTECODE PYTHONPYCACHEPREFIX=$(PYCACHE) \
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PY) -m pytest -q -n $(TEST_WORKERS) --dist worksteal
 
 test:
 	$(ON_QGIS) $(PYTEST) -m "not slow" tests
