@@ -21,6 +21,8 @@ SCRIPTS = {
     "lightglue-disk.onnx": ["models/export_matchers.py", "--only", "disk"],
     "aliked-n16.onnx": ["models/export_matchers.py", "--only", "aliked"],
     "lightglue-aliked.onnx": ["models/export_matchers.py", "--only", "aliked"],
+    "xfeat.onnx": ["models/export_matchers.py", "--only", "xfeat"],
+    "lightglue-xfeat.onnx": ["models/export_matchers.py", "--only", "xfeat"],
     "all-MiniLM-L6-v2.onnx": ["models/export_minilm.py"],
 }
 

@@ -163,14 +163,22 @@ def aliked_dir():
     return built_models.ensure("aliked-n16.onnx", "lightglue-aliked.onnx")
 
 
-def test_aliked_matcher_on_the_middlebury_pair_agrees_with_the_torch_path(aliked_dir, middlebury):
+def test_aliked_matcher_on_the_middlebury_pair(aliked_dir, middlebury):
     """ONNX ALIKED-n16 + LightGlue at 640 px, 1024 keypoints: at least 300 matches, 80 % within
-    3 px of the true disparity; against kornia's ALIKED on PyTorch: the same keypoints and
-    descriptors, at least as many matches, at least as accurate."""
+    3 px of the true disparity."""
     left, right, disparity = middlebury
     onnx = matchers.create("aliked-lightglue", models_dir=aliked_dir)
     got = stereo_disparity_quality(onnx.match(left, right), disparity)
     assert got["matches"] >= 300 and got["within_3px"] >= 0.8, got
+
+
+@pytest.mark.slow  # the build-time comparison (torch): `make test-all` and CI
+def test_aliked_matcher_agrees_with_the_torch_path(aliked_dir, middlebury):
+    """Against kornia's ALIKED on PyTorch: the same keypoints and descriptors, at least as many
+    matches, at least as accurate."""
+    left, right, disparity = middlebury
+    onnx = matchers.create("aliked-lightglue", models_dir=aliked_dir)
+    got = stereo_disparity_quality(onnx.match(left, right), disparity)
     torch_matchers = pytest.importorskip("torch_matchers", reason="the torch reference needs torch and kornia")
     reference = torch_matchers.create("aliked-lightglue", torch_matchers.packaged_weights())
     f_onnx, f_torch = onnx.extract(left), reference.extract(left)

