@@ -220,6 +220,7 @@ def tiny_detr(tmp_path_factory):
     return folder
 
 
+@pytest.mark.slow  # the export script and transformers on PyTorch (build time): `make test-all` and CI
 def test_an_exported_detr_masks_what_transformers_segments(tiny_detr):
     import cv2
     import torch
@@ -245,6 +246,7 @@ def test_an_exported_detr_masks_what_transformers_segments(tiny_detr):
     assert np.mean(got.drop == np.isin(want_classes, masker.classes)) > 0.995
 
 
+@pytest.mark.slow  # the export script and transformers on PyTorch (build time): `make test-all` and CI
 def test_a_detection_detr_without_mask_head_is_refused_at_export(tmp_path):
     pytest.importorskip("transformers", reason="exporting a segmentation model needs transformers (build time)")
     from transformers import DetrForObjectDetection
