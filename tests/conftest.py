@@ -56,13 +56,32 @@ def pg_cluster():
 
 
 @pytest.fixture
-def pg_store_url(pg_cluster, tmp_path: Path, monkeypatch) -> str:
-    """A team store target of its own: a fresh schema in the test cluster (photos cached under
-    tmp_path)."""
-    schema = f"t{os.getpid()}_{next(_schemas)}"
+def pg_schema_url(pg_cluster, tmp_path: Path, monkeypatch) -> str:
+    """An empty schema of its own in the test cluster, where no store exists yet (photos cached
+    under tmp_path)."""
+    schema = f"t{os.getpid()}_empty_{next(_schemas)}"
     pg_cluster.execute(f"CREATE SCHEMA {schema}")
     monkeypatch.setenv("MIST_MEDIA_ROOT", str(tmp_path / "team-media"))
     return pg_cluster.url(options=f"-csearch_path%3D{schema},public")
+
+
+@pytest.fixture(scope="session")
+def pg_store_pool(pg_cluster):
+    from tests.helpers.pg_stores import StorePool
+
+    pool = StorePool(pg_cluster)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def pg_store_url(pg_store_pool, tmp_path: Path, monkeypatch):
+    """A team store target of its own: a new, empty MIST store in a schema of the test cluster
+    that no other test used under that name (photos cached under tmp_path)."""
+    monkeypatch.setenv("MIST_MEDIA_ROOT", str(tmp_path / "team-media"))
+    schema = pg_store_pool.take()
+    yield pg_store_pool.url(schema)
+    pg_store_pool.give_back(schema)
 
 
 @pytest.fixture(params=STORE_BACKENDS)
@@ -76,9 +95,19 @@ def store_backend(request) -> str:
 
 @pytest.fixture
 def store_path(store_backend: str, tmp_path: Path, request):
-    """Where the test's store lives: a GeoPackage path, or a PostgreSQL target (a string)."""
+    """Where the test's store lives: a GeoPackage path (the file is made when the store is first
+    opened), or a PostgreSQL target (a string) holding a new, empty store."""
     if store_backend == "postgis":
         return request.getfixturevalue("pg_store_url")
+    return tmp_path / "store.gpkg"
+
+
+@pytest.fixture
+def unmade_store_path(store_backend: str, tmp_path: Path, request):
+    """Where no store exists yet: a GeoPackage path, or an empty PostgreSQL schema (for tests that
+    make a store at an older schema version and upgrade it)."""
+    if store_backend == "postgis":
+        return request.getfixturevalue("pg_schema_url")
     return tmp_path / "store.gpkg"
 
 

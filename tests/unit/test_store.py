@@ -129,7 +129,8 @@ def test_authors_are_pseudonymised_per_store(tmp_path):
     assert ha and hb and ha != hb and "user" not in ha
 
 
-def test_migration_from_version_1_keeps_data(store_path):
+def test_migration_from_version_1_keeps_data(unmade_store_path):
+    store_path = unmade_store_path
     with open_store(store_path, target_version=1) as old:
         assert old.schema_version == 1
         with old.batch() as conn:

@@ -143,9 +143,10 @@ def test_the_latest_verdict_covering_a_photo_counts(store, data):
     assert result.n_items == 1 and [(c.verdict_a, c.verdict_b) for c in result.conflicts] == [("flood", "unsure")]
 
 
-def test_upgrade_recomputes_mirrors_under_the_rule(store_path):
+def test_upgrade_recomputes_mirrors_under_the_rule(unmade_store_path):
     """A store whose mirror was written under the earlier rule (photo verdicts before post ones)
     shows the rule's verdict after the upgrade."""
+    store_path = unmade_store_path
     with open_store(store_path, target_version=5) as old:
         d = build_store(old, n=2)
         with old.batch() as conn:
