@@ -106,6 +106,7 @@ def test_torchvision_checkpoint_for_another_architecture_is_explained(tmp_path):
         tv.build("not_a_net", 2, None)
 
 
+@pytest.mark.slow  # the build-time comparison (torch): `make test-all` and CI
 def test_crisis_multimodal_tiny_export_matches_pytorch(tmp_path):
     import torch
 
