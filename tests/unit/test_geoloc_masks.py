@@ -123,6 +123,7 @@ def test_named_labels_are_resolved_by_name(tiny_maskformer, tmp_path):
     assert optional.classes == (7, 9, 11, 40)
 
 
+@pytest.mark.slow  # the build-time comparison (transformers on PyTorch): `make test-all` and CI
 def test_onnx_class_map_is_the_transformers_one(tiny_maskformer):
     """The exported graph gives the class map transformers' own post-processing gives, at 640 x 480."""
     import cv2
