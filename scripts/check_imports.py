@@ -106,14 +106,14 @@ class Package:
         self.root = root
         self.known = modules(root)
         self.parsed = {name: parse(path.read_text(encoding="utf-8"), str(path)) for name, path in self.known.items()}
+        self.names = {path.relative_to(root).as_posix(): name for name, path in self.known.items()}
 
     def check(self, replaced: dict[str, str] | None = None) -> list[str]:
         """One line per violation, with the files in `replaced` (path relative to the package
         folder -> source) read as given there instead of from disk."""
         parsed = dict(self.parsed)
-        names = {path.relative_to(self.root).as_posix(): name for name, path in self.known.items()}
         for relative, source in (replaced or {}).items():
-            parsed[names[relative]] = parse(source, str(self.root / relative))  # KeyError: no such file
+            parsed[self.names[relative]] = parse(source, str(self.root / relative))  # KeyError: no such file
         edges = [edge for name, path in self.known.items() for edge in resolve(name, path, parsed[name], self.known)]
         return problems(self.root.name, self.known, edges)
 

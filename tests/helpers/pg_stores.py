@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import itertools
 import os
-from typing import Any
 
 from psycopg import sql
 
@@ -134,7 +133,7 @@ class StorePool:
             pass
 
     def _catalog(self, schema: str) -> str:
-        prefix = self.conn.execute("SELECT quote_ident(%s) || '.'", (schema,)).fetchone()[0]
+        prefix = self.conn.execute("SELECT quote_ident(%s) || '.'", (schema,)).fetchone()[0]  # as the catalog writes it
         return self.conn.execute(_CATALOG, {"ns": schema, "prefix": prefix}).fetchone()[0]
 
     def _empty(self, schema: str) -> bool:
@@ -157,5 +156,5 @@ class StorePool:
             return False
         return True
 
-    def close(self) -> Any:
+    def close(self) -> None:
         self.conn.close()

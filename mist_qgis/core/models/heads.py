@@ -319,7 +319,8 @@ def _row_space(x) -> RowSpace | None:
 
 def _fit(kind: str, x: np.ndarray | RowSpace, y: np.ndarray, n_classes: int, seed: int, c: float, hidden: int,
          max_iter: int = 500):
-    """Fit on standardised features; returns [(W, b)] in the standardised space, 2+ outputs."""
+    """Fit on standardised features; returns [(W, b)] in the standardised space, 2+ outputs.
+    A `RowSpace` is taken by logistic heads only (an MLP's first layer starts random, off it)."""
     import numpy as np
 
     if kind == "logreg":
@@ -342,8 +343,6 @@ def _fit(kind: str, x: np.ndarray | RowSpace, y: np.ndarray, n_classes: int, see
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier
 
-    if isinstance(x, RowSpace):  # an MLP's first layer starts random, off the row space
-        x = x.x
     rng = np.random.default_rng(seed)
     counts = np.bincount(y, minlength=n_classes)
     idx = np.concatenate([  # class balance by resampling: MLPClassifier has no class weights
@@ -537,7 +536,8 @@ def train_head(
         repeats = CV_REPEATS[kind] if x.shape[0] < 1000 else 2
     n_folds = max(2, min(folds, min(counts.values())))
 
-    basis = _row_space(x)  # one eigendecomposition serves the head, every fold and the skill test
+    # one eigendecomposition serves the head, every fold and the skill test (all logistic)
+    basis = _row_space(x) if kind == "logreg" or test_skill else None
     logistic_x = basis.coords if basis is not None else x
     layers = _train_once(kind, basis if basis is not None and kind == "logreg" else x, y, len(names), seed, c,
                          hidden, standardise=standardise)
