@@ -4,7 +4,7 @@ run on QGIS's Processing task runner and the real task manager, and the report t
 from __future__ import annotations
 
 import logging
-import os
+import threading
 from pathlib import Path
 
 from qgis.core import QgsApplication, QgsProcessingAlgRunnerTask, QgsProject
@@ -31,18 +31,24 @@ def _wait(qtbot, dock, watch=None) -> None:
     qtbot.waitUntil(ended, timeout=120000)
 
 
-def _child_commands() -> set[str]:
-    """The command lines of this process's children (Linux /proc): a reader process shows here."""
-    found = set()
-    me = str(os.getpid())
-    for entry in Path("/proc").iterdir():
-        try:
-            status = (entry / "status").read_text()
-            if f"\nPPid:\t{me}\n" in status:
-                found.add((entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace"))
-        except OSError:
-            continue
-    return found
+class _ChildRecord:
+    """The reader processes an import started: their command lines and the threads that started
+    them, recorded when the import closes them."""
+
+    def __init__(self, monkeypatch, reader_process) -> None:
+        self.started: list[tuple[list[str], str]] = []
+        started = self.started
+
+        class RecordedReader(reader_process.ProcessReader):
+            def __init__(self, *args, **kwargs) -> None:
+                self.started_on = threading.current_thread().name
+                super().__init__(*args, **kwargs)
+
+            def close(self) -> None:
+                super().close()
+                started.append((list(self._proc.args), self.started_on))
+
+        monkeypatch.setattr(reader_process, "ProcessReader", RecordedReader)
 
 
 def _dock(qtbot, start_task, project):
@@ -206,6 +212,7 @@ def test_large_import_reads_in_a_second_process_from_the_task_thread(qtbot, tmp_
 
     monkeypatch.setattr(reader_process, "PARALLEL_MIN_BYTES", 1)  # any input is "large"
     caplog.set_level(logging.INFO, logger=reader_process.__name__)
+    children = _ChildRecord(monkeypatch, reader_process)
     path = write_tweets(tmp_path / "many.jsonl", 6000)
     project = QgsProject()
     dock = _dock(qtbot, _task_manager([]), project)
@@ -214,9 +221,11 @@ def test_large_import_reads_in_a_second_process_from_the_task_thread(qtbot, tmp_
     dock.add_paths([str(path)])
     dock.store.setText(str(tmp_path / "p.gpkg"))
     dock.run_import()
-    children: set[str] = set()
-    _wait(qtbot, dock, lambda: children.update(_child_commands()))
-    assert any("mist_qgis.core.posts.reader_process" in c for c in children), children
+    _wait(qtbot, dock)
+    assert len(children.started) == 1, children.started
+    command, thread = children.started[0]
+    assert command[1:] == ["-m", "mist_qgis.core.posts.reader_process"]
+    assert thread != threading.main_thread().name
     assert not [r for r in caplog.records if "reading in this process" in r.getMessage()]
     assert 0 < min(v for v in bar if v) < 100 and dock.progress.value() == 100
     layer = next(iter(project.mapLayers().values()))
@@ -224,9 +233,6 @@ def test_large_import_reads_in_a_second_process_from_the_task_thread(qtbot, tmp_
     assert len(list(layer.getFeatures(layer.extent()))) == 4000  # the located ones, through the packed R-tree
     assert "imported" in dock.report.toPlainText() and "4000" in dock.report.toPlainText()
 
-    larger = write_tweets(tmp_path / "larger.jsonl", 15000)  # three batches of at most 5000
-    dock.inputs.clear()
-    dock.add_paths([str(larger)])
     larger = write_tweets(tmp_path / "larger.jsonl", 15000)  # three batches of at most 5000
     dock.inputs.clear()
     dock.add_paths([str(larger)])
