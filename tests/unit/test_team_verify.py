@@ -41,10 +41,10 @@ def test_each_analyst_gets_a_different_post_and_leases_expire(store):
     assert next_post(store, "ana").post_fid == fids[0]  # asking again renews, never a second post
     write_verdict(store, Verdict(ana.post_fid, "flood", "ana"), seen=ana.seen)
     assert next_post(store, "ana").post_fid == fids[2]
-    carl = next_post(store, "carl", lease_seconds=0.2)  # carl walks away
+    carl = next_post(store, "carl", lease_seconds=1.5)  # carl walks away
     assert carl.post_fid == fids[3]
     assert next_post(store, "dora") is None  # 0 judged by ana, 1 ben, 2 ana, 3 carl
-    time.sleep(0.4)
+    time.sleep(1.6)
     assert next_post(store, "dora").post_fid == fids[3]  # carl's lease expired
     assert release(store, ben) and next_post(store, "eve").post_fid == fids[1]
 
@@ -201,6 +201,26 @@ def test_closing_a_watch_wakes_it_at_once_after_what_had_landed(store, store_pat
         time.sleep(0.1)
     assert not mine & listening_backends(store)
     watch.close()  # closing again is harmless
+
+
+def test_a_watch_closed_before_it_is_iterated_lets_go_of_its_connection(store, store_path):
+    """A watch nobody iterated (a dock closed before its thread started) releases a team store's
+    listening connection at close, not at garbage collection, and then yields nothing."""
+    fids = _posts(store, 1)
+    before = listening_backends(store)
+    watch = watch_verdicts(store, poll_seconds=120)
+    mine = listening_backends(store) - before
+    assert len(mine) == (store.dialect == "postgresql")
+    watch.close()
+    for _ in range(100):  # the server drops the backend of a closed connection on its own time
+        if not mine & listening_backends(store):
+            break
+        time.sleep(0.1)
+    assert not mine & listening_backends(store)
+    with open_store(store_path) as other:
+        write_verdict(other, Verdict(fids[0], "flood", "ben"))
+    assert list(watch) == []
+    watch.close()
 
 
 def test_a_refused_verdict_is_never_announced(store, store_path):

@@ -720,7 +720,8 @@ class VerdictListener:
     `close()` may be called from any thread: it wakes an iteration waiting for the server at
     once (a byte on a socket pair the wait watches beside the connection), so a closing dock
     never waits for a poll tick. Notifications that reached the connection before the wake are
-    still yielded; the connection is closed when the iteration ends.
+    still yielded; the connection is closed when the iteration ends, or by `close()` itself
+    when no iteration has begun.
     """
 
     def __init__(self, store: PgStore, deadline: float | None = None) -> None:
@@ -731,6 +732,9 @@ class VerdictListener:
         self._store = store
         self._deadline = deadline
         self._closing = threading.Event()
+        self._state = threading.Lock()  # orders the first `next` against `close`
+        self._started = False
+        self._released = False
         self._raw = connect(store._conninfo)
         self._wake_r, self._wake_w = socket.socketpair()
         try:
@@ -744,17 +748,31 @@ class VerdictListener:
         return self
 
     def __next__(self) -> dict:
+        with self._state:
+            if self._closing.is_set() and not self._started:
+                raise StopIteration
+            self._started = True
         return next(self._events)
 
     def close(self) -> None:
-        """End the iteration at once, from any thread."""
-        self._closing.set()
+        """End the iteration at once, from any thread; release the connection now if no
+        iteration has begun (its own end releases it otherwise)."""
+        with self._state:
+            self._closing.set()
+            started = self._started
+        if not started:
+            self._release()
+            return
         try:
             self._wake_w.send(b"x")
         except OSError:
             pass  # already released: the iteration has ended
 
     def _release(self) -> None:
+        with self._state:
+            if self._released:
+                return
+            self._released = True
         self._raw.close()
         self._wake_r.close()
         self._wake_w.close()
