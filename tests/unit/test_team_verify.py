@@ -169,6 +169,15 @@ def test_verdicts_of_others_arrive_without_reloading(store, store_path):
         ("insert", fids[2], "ben", "flood"), ("insert", fids[0], "cy", "not_flood")]
 
 
+def _wait_until_not_listening(store, backends: set[int]) -> None:
+    """The server drops the backend of a closed connection on its own time: wait up to 10 s."""
+    for _ in range(100):
+        if not backends & listening_backends(store):
+            return
+        time.sleep(0.1)
+    assert not backends & listening_backends(store)
+
+
 def test_closing_a_watch_wakes_it_at_once_after_what_had_landed(store, store_path):
     """A watch with no deadline that polls a GeoPackage only every two minutes: closed from
     another thread, it stops waiting at once (for a notification or its next poll), after
@@ -195,11 +204,7 @@ def test_closing_a_watch_wakes_it_at_once_after_what_had_landed(store, store_pat
     reader.join(timeout=30)  # far less than the poll: only a wake-up ends it in time
     assert not reader.is_alive()
     assert [(e.post_fid, e.analyst, e.verdict) for e in got] == [(fids[1], "ben", "flood")]
-    for _ in range(100):  # the server drops the backend of a closed connection on its own time
-        if not mine & listening_backends(store):
-            break
-        time.sleep(0.1)
-    assert not mine & listening_backends(store)
+    _wait_until_not_listening(store, mine)
     watch.close()  # closing again is harmless
 
 
@@ -212,11 +217,7 @@ def test_a_watch_closed_before_it_is_iterated_lets_go_of_its_connection(store, s
     mine = listening_backends(store) - before
     assert len(mine) == (store.dialect == "postgresql")
     watch.close()
-    for _ in range(100):  # the server drops the backend of a closed connection on its own time
-        if not mine & listening_backends(store):
-            break
-        time.sleep(0.1)
-    assert not mine & listening_backends(store)
+    _wait_until_not_listening(store, mine)
     with open_store(store_path) as other:
         write_verdict(other, Verdict(fids[0], "flood", "ben"))
     assert list(watch) == []
