@@ -734,7 +734,6 @@ class VerdictListener:
         self._closing = threading.Event()
         self._state = threading.Lock()  # orders the first `next` against `close`
         self._started = False
-        self._released = False
         self._raw = connect(store._conninfo)
         self._wake_r, self._wake_w = socket.socketpair()
         try:
@@ -769,10 +768,7 @@ class VerdictListener:
             pass  # already released: the iteration has ended
 
     def _release(self) -> None:
-        with self._state:
-            if self._released:
-                return
-            self._released = True
+        """Closing each part again is harmless (a second `close()` before any iteration)."""
         self._raw.close()
         self._wake_r.close()
         self._wake_w.close()
