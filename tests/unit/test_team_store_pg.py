@@ -70,6 +70,38 @@ def test_analysts_write_verdicts_only_leads_import_and_change_settings(pg_cluste
         assert store.count("posts") == 7 and store.count("verifications") == 1
 
 
+def test_both_roles_read_every_table_and_analysts_save_post_categories(pg_cluster):
+    """Every table and sequence of a team store, those of later migrations included, is read by
+    analysts and fully used by leads; an analyst categorises a post and takes it back."""
+    from mist_qgis.core.text.analyst import set_post_categories, undo_post_categories
+    from mist_qgis.core.text.categories import load_categories
+
+    _, options = _schema(pg_cluster)
+    with open_store(pg_cluster.url(options=options)) as admin:
+        with admin.batch() as conn:
+            admin.add_posts(conn, [PostRecord("p0", "weibo", 113.6, 34.7, text="water on the road")])
+        fid = admin.query("SELECT fid FROM posts")[0][0]
+        lacking = admin.query(
+            "SELECT c.relname, r.role, r.privilege FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema() "
+            "JOIN (VALUES ('mist_analyst', 'SELECT'), ('mist_lead', 'SELECT'), ('mist_lead', 'INSERT'), "
+            "('mist_lead', 'UPDATE'), ('mist_lead', 'DELETE')) AS r(role, privilege) ON true "
+            "WHERE c.relkind IN ('r', 'v', 'p') AND NOT has_table_privilege(r.role, c.oid, r.privilege) "
+            "UNION ALL SELECT c.relname, r.role, 'USAGE' FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace AND n.nspname = current_schema() "
+            "JOIN (VALUES ('mist_analyst'), ('mist_lead')) AS r(role) ON true "
+            "WHERE c.relkind = 'S' AND NOT has_sequence_privilege(r.role, c.oid, 'USAGE') ORDER BY 1, 2, 3")
+        assert [tuple(row) for row in lacking] == []
+    ana, ana_pw = _login(pg_cluster, "ana", "mist_analyst")
+    with open_store(pg_cluster.url(user=ana, password=ana_pw, options=options)) as store:
+        name = load_categories(store)[0].name
+        receipt = set_post_categories(store, fid, [name], ana)
+        assert tuple(store.query("SELECT text_categories, text_category_source FROM posts")[0]) == (name, "analyst")
+        undo_post_categories(store, receipt)
+        assert store.query("SELECT text_categories FROM posts")[0][0] is None
+        assert store.count("post_categories") == 0
+
+
 def test_no_password_is_written_anywhere(pg_cluster, tmp_path, caplog):
     schema, options = _schema(pg_cluster)
     open_store(pg_cluster.url(options=options)).close()

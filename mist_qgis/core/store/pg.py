@@ -28,6 +28,7 @@ from typing import Any
 from . import pg_bulk
 from .dialect import to_postgres
 from .pg_bulk import BULK_INDEX_BELOW
+from .pg_team import grant_table_rights
 from .pipeline import Fetched
 from .post_rows import PostRow, first_of_each
 from .schema import LATEST_VERSION, MIGRATIONS
@@ -305,8 +306,8 @@ def user_message(exc: BaseException, where: str) -> str:
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if isinstance(exc, errors.InsufficientPrivilege):
         return (f"your PostgreSQL role may not do this on {where} ({text}); "
-                "analysts write verdicts only: ask a lead (a member of mist_lead) to import, train, "
-                "delete or change settings")
+                "analysts write verdicts and post categories only: ask a lead (a member of mist_lead) "
+                "to import, train, delete or change settings")
     if isinstance(exc, psycopg.OperationalError):
         low = text.lower()
         if "password authentication failed" in low or "no password supplied" in low:
@@ -603,6 +604,7 @@ def migrate(conn: PgConnection, target: int = LATEST_VERSION) -> int:
                 continue
             conn.raw.execute("CREATE TABLE IF NOT EXISTS mist_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
             migration.apply(conn)
+            grant_table_rights(conn)
             conn.execute("INSERT OR REPLACE INTO mist_meta (key, value) VALUES ('schema_version', ?)",
                          (str(migration.version),))
             conn.execute("INSERT OR IGNORE INTO mist_meta (key, value) VALUES ('author_salt', ?)",

@@ -5,9 +5,12 @@
 - Every verdict written or removed is announced on the channel `mist_changes` with a JSON
   payload (schema, op, fid, post_fid, media_fid, analyst, verdict), so the other analysts' docks
   update without reloading (`core/store/pg.py: watch_changes`).
-- Roles are PostgreSQL's own: `mist_analyst` reads everything and writes verdicts, leases and
-  the verdict fields of posts; `mist_lead` may do everything (import, train, delete, settings).
-  Logins are made members of one of them (README, "Working as a team").
+- Roles are PostgreSQL's own: `mist_analyst` reads everything and writes verdicts, leases, post
+  categories and the verdict and category fields of posts; `mist_lead` may do everything
+  (import, train, delete, settings). Logins are made members of one of them (README, "Working
+  as a team"). Reading (analysts) and everything (leads) is granted on every table by the
+  migration runner after each migration (`TABLE_RIGHTS_SQL`), so a table a later migration adds
+  is never left to its owner alone; the migration that adds a table grants analysts' writes.
 """
 
 from __future__ import annotations
@@ -57,18 +60,33 @@ BEGIN
   END IF;
   EXECUTE format('GRANT USAGE ON SCHEMA %I TO mist_analyst, mist_lead', current_schema());
   EXECUTE format('GRANT CREATE ON SCHEMA %I TO mist_lead', current_schema());
-  EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO mist_analyst', current_schema());
-  EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA %I TO mist_lead', current_schema());
-  EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO mist_analyst, mist_lead',
-                 current_schema());
   GRANT INSERT, DELETE ON verifications TO mist_analyst;
   GRANT INSERT, UPDATE, DELETE ON leases TO mist_analyst;
   GRANT UPDATE (verified, verified_by, verified_at, water_depth_m, note) ON posts TO mist_analyst;
 END $$;
 """
 
+TABLE_RIGHTS_SQL = r"""
+DO $$
+BEGIN
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mist_analyst')
+     AND EXISTS (SELECT FROM pg_roles WHERE rolname = 'mist_lead') THEN
+    EXECUTE format('GRANT SELECT ON ALL TABLES IN SCHEMA %I TO mist_analyst', current_schema());
+    EXECUTE format('GRANT ALL ON ALL TABLES IN SCHEMA %I TO mist_lead', current_schema());
+    EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO mist_analyst, mist_lead',
+                   current_schema());
+  END IF;
+END $$;
+"""
+
 
 def install_team_objects(conn) -> None:
-    """Create the counter, the triggers and (when this login may) the roles with their rights."""
+    """Create the counter, the triggers and (when this login may) the roles with analysts' writes."""
     conn.execute_script(TEAM_SQL)
     conn.execute_script(ROLES_SQL)
+
+
+def grant_table_rights(conn) -> None:
+    """Reading to analysts and everything to leads on every table and sequence of the store, once
+    the roles exist: run by the migration runner after each migration."""
+    conn.execute_script(TABLE_RIGHTS_SQL)

@@ -505,9 +505,7 @@ def _v15_placement_verdicts(conn: sqlite3.Connection) -> None:
     if getattr(conn, "dialect", "sqlite") == "postgresql":
         conn.execute_script(
             "DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mist_analyst') THEN "
-            "GRANT SELECT, INSERT, DELETE ON placement_verdicts TO mist_analyst; "
-            "GRANT SELECT ON confidence_models TO mist_analyst; "
-            "GRANT ALL ON placement_verdicts, confidence_models TO mist_lead; END IF; END $$;")
+            "GRANT INSERT, DELETE ON placement_verdicts TO mist_analyst; END IF; END $$;")
 
 
 # MIST's bookkeeping tables that migrations before 17 registered in gpkg_contents.
@@ -526,6 +524,19 @@ def _v17_unlist_bookkeeping(conn: sqlite3.Connection) -> None:
                  f"AND table_name IN ({', '.join('?' * len(unlisted))})", unlisted)
 
 
+def _v18_analyst_categories(conn: sqlite3.Connection) -> None:
+    # On a team store, analysts save post categories (the Verify dock's text mode): their rows
+    # and the posts layer's category fields. Reading every table, the tables of migrations 8 to
+    # 15 included, comes with the runner's grants after this migration. A GeoPackage has no roles.
+    if getattr(conn, "dialect", "sqlite") != "postgresql":
+        return
+    conn.execute_script(
+        "DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'mist_analyst') THEN "
+        "GRANT INSERT, DELETE ON post_categories TO mist_analyst; "
+        "GRANT UPDATE (text_categories, text_category_source, text_confidence) ON posts TO mist_analyst; "
+        "END IF; END $$;")
+
+
 MIGRATIONS: list[Migration] = [
     Migration(1, "posts, media, runs and the import report", _v1_core),
     Migration(2, "predictions, embeddings, matches, verifications, unlocated view", _v2_results),
@@ -541,6 +552,8 @@ MIGRATIONS: list[Migration] = [
     Migration(15, "analysts' verdicts on placements; refitted geolocation confidence; reference embeddings",
               _v15_placement_verdicts),
     Migration(17, "GeoPackage contents list only the tables users open as layers", _v17_unlist_bookkeeping),
+    Migration(18, "on a team store, analysts save post categories and both roles read every table",
+              _v18_analyst_categories),
 ]
 
 LATEST_VERSION = MIGRATIONS[-1].version
