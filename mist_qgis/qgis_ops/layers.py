@@ -395,8 +395,8 @@ def style_store_posts_by_category(store_path: str | Path, project=None) -> list:
 
 def store_categories(store_path: str | Path) -> list[tuple[str, str]]:
     """(name, title) of the store's categories in desk order, what `style_posts_by_category` takes."""
-    from ..core.store import open_store
     from ..core.text.categories import load_categories
+    from ..pg_connections import open_store_target
 
-    with open_store(store_path, read_only=True) as store:
+    with open_store_target(str(store_path), read_only=True) as store:
         return [(c.name, c.title) for c in load_categories(store)]

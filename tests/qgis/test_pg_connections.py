@@ -10,7 +10,7 @@ from qgis.core import QgsApplication, QgsAuthMethodConfig, QgsProject, QgsSettin
 from mist_qgis.core.posts import PostRecord
 from mist_qgis.core.store import open_store
 from mist_qgis.pg_connections import open_store_target, saved_connections
-from mist_qgis.qgis_ops.layers import posts_layer
+from mist_qgis.qgis_ops.layers import posts_layer, style_store_posts_by_category
 from tests.helpers.pgcluster import PORT
 
 
@@ -42,6 +42,8 @@ def test_saved_connection_with_authcfg_opens_the_store_and_keeps_the_password_ou
     assert f"authcfg={config.id()}" in layer.source() and secret not in layer.source()
     project = QgsProject.instance()
     project.addMapLayer(layer)
+    assert style_store_posts_by_category("qgis:flood-team", project) == [layer]  # the categories read from the store
+    assert layer.renderer().type() == "categorizedSymbol"
     path = tmp_path / "team.qgs"
     assert project.write(str(path))
     project.removeAllMapLayers()
