@@ -4,6 +4,8 @@ heads, "no text" posts, long and mixed-language texts, on real GeoPackage stores
 from __future__ import annotations
 
 import json
+from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -254,3 +256,27 @@ def test_a_user_supplied_encoder_folder_is_used_and_a_missing_one_explained(stor
         screen_texts(store, "multilingual", encoder=tmp_path / "absent")
     with pytest.raises(TextFeatureError, match="unknown text feature set"):
         screen_texts(store, "bag-of-words")
+
+
+def test_comparing_feature_sets_gives_each_set_its_own_encoder(monkeypatch, tmp_path):
+    """`compare` with a multilingual encoder named: the multilingual column embeds with it, the
+    MiniLM column with the registry's MiniLM, never with the encoder meant for the other set."""
+    from mist_qgis.core.models import text as text_models
+    from mist_qgis.core.text import evaluate
+
+    minilm, named = tmp_path / "all-minilm.onnx", tmp_path / "multilingual.onnx"
+    used: dict[int, Path] = {}
+
+    def resolve(encoder, registry=None):
+        return SimpleNamespace(path=Path(encoder) if encoder else minilm)
+
+    def embed(texts, path):
+        used[len(used)] = Path(path)
+        return np.random.default_rng(len(used)).normal(size=(len(texts), 8)).astype(np.float32)
+
+    monkeypatch.setattr(text_models, "resolve_text_encoder", resolve)
+    monkeypatch.setattr(text_models, "embed_texts", embed)
+    monkeypatch.setattr(evaluate, "train_category_heads", lambda *args, **kwargs: ({}, None))  # not the subject
+    table = evaluate.compare(read_labelled(LABELLED)[:60], ("minilm", "multilingual"), encoder=str(named))
+    assert set(table) >= {"minilm", "multilingual"}
+    assert list(used.values()) == [minilm, named]

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .categories import DEFAULT_CATEGORIES, Category, keyword_labels
-from .features import featurize, head_input
+from .features import encoder_path, featurize, head_input
 from .heads import train_category_heads
 from .normalize import normalize
 
@@ -61,7 +61,8 @@ def head_f1(
     encoder of the multilingual set, see `features.encoder_path`)."""
     import numpy as np
 
-    x = head_input(featurize([normalize(p.text) for p in posts], feature_set, encoder), feature_set)
+    path = encoder_path(feature_set, encoder)  # the set's own encoder: `encoder` names the multilingual one
+    x = head_input(featurize([normalize(p.text) for p in posts], feature_set, path), feature_set)
     folds = np.array([p.fold for p in posts])
     names = [c.name for c in categories]
     predicted = np.zeros((len(posts), len(names)), dtype=bool)
