@@ -134,3 +134,7 @@ def test_cls_pooling_and_bad_encoder_cards_are_refused_clearly(tmp_path):
         resolve_text_encoder(make_colour_model(tmp_path / "colour.onnx"))
     with pytest.raises(ModelCardError, match="no ONNX graph"):
         card_text_encoder(tmp_path / "empty", tmp_path / "x", "x", ["en"])
+    (tmp_path / "text").mkdir()
+    (tmp_path / "text" / "model.onnx").write_text("an HTML error page saved as a model")
+    with pytest.raises(ModelCardError, match="model.onnx is not a readable ONNX model"):
+        card_text_encoder(tmp_path / "text", tmp_path / "y", "y", ["en"])

@@ -43,7 +43,7 @@ class EncoderExport:
 
 def read_export(folder: str | Path, onnx_file: str | Path | None = None) -> EncoderExport:
     """Read the graph's inputs and outputs and the sentence-transformers configuration of a folder."""
-    import onnxruntime as ort
+    from .runtime import open_metadata_session
 
     folder = Path(folder)
     candidates = [Path(onnx_file)] if onnx_file else [folder / "model.onnx", folder / "onnx" / "model.onnx",
@@ -51,9 +51,7 @@ def read_export(folder: str | Path, onnx_file: str | Path | None = None) -> Enco
     onnx = next((c for c in candidates if c.is_file()), None)
     if onnx is None:
         raise ModelCardError(f"{folder}: no ONNX graph (model.onnx or onnx/model.onnx)")
-    options = ort.SessionOptions()
-    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
-    session = ort.InferenceSession(str(onnx), options, providers=["CPUExecutionProvider"])
+    session = open_metadata_session(onnx)
     inputs = tuple(i.name for i in session.get_inputs())
     if "input_ids" not in inputs or not set(inputs) <= set(TEXT_INPUTS):
         raise ModelCardError(f"{onnx}: a text encoder takes {', '.join(TEXT_INPUTS)}; the graph takes {list(inputs)}")
