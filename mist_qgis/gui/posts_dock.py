@@ -59,7 +59,6 @@ class PostsDock(QgsDockWidget):
         self.project = project
         self.import_run = None  # the AlgorithmTask of the import in progress
         self.summary = None  # the last import's ImportSummary
-        self.layer = None
         body = QWidget(self)
         layout = QVBoxLayout(body)
 
@@ -207,8 +206,8 @@ class PostsDock(QgsDockWidget):
             problems.append(tr("Add at least one file or photo folder."))
         if not store:
             problems.append(tr("Choose a store (a .gpkg file, created if missing, or a team store)."))
-        elif store_problem(store):
-            problems.append(store_problem(store))
+        elif problem := store_problem(store):
+            problems.append(problem)
         missing = [p for p in paths if not Path(p).exists()]
         if missing:
             problems.append(tr("Not found: {path}").format(path=missing[0]))
@@ -254,7 +253,7 @@ class PostsDock(QgsDockWidget):
         store = run.parameters["STORE"]
         if summary is not None and (summary.imported or summary.unlocated or summary.duplicates):
             try:
-                self.layer = add_posts_layer(store, self.project)
+                add_posts_layer(store, self.project)
             except ValueError as exc:
                 error = str(exc)
         if summary is None and run.cancelled:  # cancelled before it read anything: nothing failed
