@@ -123,19 +123,15 @@ class VerdictController(QObject):
             return None
         batch = self.history.pop()
         self.history_changed.emit()
-        if isinstance(batch, CategoryBatch):
-            try:
-                undo_post_categories(self.store, batch.receipt)
-            except (StoreError, sqlite3.Error) as exc:
-                self.failed.emit(tr("Cannot undo: {error}").format(error=exc))
-            refresh_store_layers(self.store_target)
-            self.categories_undone.emit(batch)
-            return batch
+        categories = isinstance(batch, CategoryBatch)
         try:
-            for receipt in reversed(batch.receipts):
-                undo_verdict(self.store, receipt)
+            if categories:
+                undo_post_categories(self.store, batch.receipt)
+            else:
+                for receipt in reversed(batch.receipts):
+                    undo_verdict(self.store, receipt)
         except (VerdictError, StoreError, sqlite3.Error) as exc:
             self.failed.emit(tr("Cannot undo: {error}").format(error=exc))
         refresh_store_layers(self.store_target)
-        self.undone.emit(batch)
+        (self.categories_undone if categories else self.undone).emit(batch)
         return batch
