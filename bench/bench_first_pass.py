@@ -16,20 +16,17 @@ The XFeat files come from `python models/export_matchers.py --only xfeat --out D
 
 from __future__ import annotations
 
-import argparse
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_geoloc import add_query_posts, build
+from common import command_line, speed_ratio  # puts the repository on the import path
 
-from bench_geoloc import add_query_posts, build  # noqa: E402
-
-from mist_qgis.core.geoloc import locate  # noqa: E402
-from mist_qgis.core.geoloc.references import import_references  # noqa: E402
-from mist_qgis.core.store import geoloc_sql, open_store  # noqa: E402
+from mist_qgis.core.geoloc import locate
+from mist_qgis.core.geoloc.references import import_references
+from mist_qgis.core.store import geoloc_sql, open_store
 
 
 def top1(store) -> dict[str, str]:
@@ -38,7 +35,7 @@ def top1(store) -> dict[str, str]:
 
 
 def main() -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = command_line(__doc__)
     ap.add_argument("--xfeat", required=True, help="folder with xfeat.onnx and lightglue-xfeat.onnx")
     ap.add_argument("--queries", type=int, default=40)
     ap.add_argument("--references", type=int, default=400)
@@ -82,8 +79,8 @@ def main() -> int:
           f"({summary_c.counts['pairs']} DISK pairs, {summary_c.counts.get('first_pass_pruned', 0)} pruned)")
     print(f"top-1 right: alone {sum(want.get(q) == f'bench/{r}' for q, r in truth.items())}/{len(truth)}, "
           f"with first pass {sum(got.get(q) == f'bench/{r}' for q, r in truth.items())}/{len(truth)}")
-    print(f"top-1 agreement: {100 * agree:.1f} % (target 97 %)")
-    print(f"speed ratio: {t_alone / t_cascade:.2f} (target 3)")
+    print(f"top-1 agreement: {100 * agree:.1f} % (target 97 %); speed ratio target 3")
+    speed_ratio(t_alone, t_cascade)
     return 0
 
 

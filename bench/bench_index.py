@@ -20,14 +20,10 @@ HNSW graph needs about 5.3 GB and hours to build on two cores; `--vectors 100000
 from __future__ import annotations
 
 import argparse
-import sys
 import time
-from pathlib import Path
 
 import numpy as np
 from common import speed_ratio
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 CHUNK = 50_000
 

@@ -19,26 +19,21 @@ from __future__ import annotations
 
 import multiprocessing
 import statistics
-import sys
 import tempfile
 import threading
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "bench"))
+from bench_media import make_jpegs, serve
+from common import command_line, speed_ratio  # puts the repository on the import path
 
-from bench_media import make_jpegs, serve  # noqa: E402
-from common import command_line, speed_ratio  # noqa: E402
-
-from mist_qgis.core.images.pipeline import FetchOptions, run_fetch_media  # noqa: E402
-from mist_qgis.core.images.urlguard import UrlPolicy  # noqa: E402
-from mist_qgis.core.live.watch import WatchOptions, watch  # noqa: E402
-from mist_qgis.core.models.classify import classify_store  # noqa: E402
-from mist_qgis.core.posts.importer import import_posts  # noqa: E402
-from mist_qgis.core.store import open_store  # noqa: E402
-from tests.live_kit import v1_line, v2_line  # noqa: E402
+from mist_qgis.core.images.pipeline import FetchOptions, run_fetch_media
+from mist_qgis.core.images.urlguard import UrlPolicy
+from mist_qgis.core.live.watch import WatchOptions, watch
+from mist_qgis.core.models.classify import classify_store
+from mist_qgis.core.posts.importer import import_posts
+from mist_qgis.core.store import open_store
+from tests.live_kit import v1_line, v2_line
 
 POLICY = UrlPolicy.allowing(["127.0.0.1/32"])
 

@@ -29,13 +29,9 @@ import time
 from pathlib import Path
 
 import numpy as np
+from common import speed_ratio  # puts the repository on the import path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-
-from common import speed_ratio  # noqa: E402
-
-from tests.helpers.raster_testkit import conv_encoder  # noqa: E402  the same small real encoder as the tests
+from tests.helpers.raster_testkit import conv_encoder  # the same small real encoder as the tests
 
 SIZES = (256, 512, 768)
 
