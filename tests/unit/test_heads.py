@@ -20,7 +20,7 @@ from mist_qgis.core.models.heads import (
 from mist_qgis.core.models.runtime import read_card
 from mist_qgis.core.store import models_sql
 from mist_qgis.core.store.models_sql import VerifiedMedia
-from tests.helpers.modelkit import add_photo_posts, crops, make_colour_model
+from tests.helpers.modelkit import add_photo_posts, crops, make_colour_model, verdicts_by_blueness
 
 
 def _blobs(n_per, dim, centres, seed=0):
@@ -100,21 +100,6 @@ def test_label_schemes():
     assert labels_from_verifications(v, "note") == {1: "minor damage", 3: "severe", 5: "x"}
 
 
-def _verify(store, media_fids, rule):
-    """Analyst verdicts from a rule on the photo's cached colour embedding (a stand-in for what an
-    analyst sees, learnable from those embeddings)."""
-    fids, emb = models_sql.load_embeddings(store, "colour@1", media_fids)
-    rows = []
-    for fid, e in zip(fids, emb, strict=True):
-        post = store.scalar("SELECT post_fid FROM media WHERE fid = ?", (int(fid),))
-        rows.append((post, int(fid), "flood" if rule(e) else "not_flood", "ann", "2024-01-01T00:00:00Z"))
-    with store.batch() as conn:
-        conn.executemany(
-            "INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) VALUES (?, ?, ?, ?, ?)",
-            rows,
-        )
-
-
 def test_store_loop_train_screen_and_suggest(store, tmp_path):
     runtime.clear_sessions()
     colour = make_colour_model(tmp_path / "colour.onnx")
@@ -128,7 +113,7 @@ def test_store_loop_train_screen_and_suggest(store, tmp_path):
         u = e / np.linalg.norm(e)
         return u[2] - u[0] > cut
 
-    _verify(store, fids[:30], rule)
+    verdicts_by_blueness(store, fids[:30])  # the same rule, as an analyst would give it
     with store.batch() as conn:  # a later "unsure" on a photo does not train
         conn.execute("INSERT INTO verifications (post_fid, media_fid, verdict, analyst, verified_at) "
                      "SELECT post_fid, fid, 'unsure', 'bob', '2024-01-02T00:00:00Z' FROM media WHERE fid = ?",
