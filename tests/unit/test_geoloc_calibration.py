@@ -20,7 +20,7 @@ from mist_qgis.core.geoloc.calibration import (
     reliability,
 )
 from mist_qgis.core.geoloc.locate import GeolocateOptions, Geolocator
-from mist_qgis.core.geoloc.scoring import CALIBRATION, PairScore, mist_confidence
+from mist_qgis.core.geoloc.scoring import CALIBRATION, PairScore, constants_for, mist_confidence
 from mist_qgis.core.store import calibration_sql, geoloc_sql
 from tests.unit.geoloc_helpers import add_post_with_photos, offset
 
@@ -178,3 +178,21 @@ def test_a_geolocation_run_scores_with_the_accepted_refit(store, tmp_path):
     assert summary.counts["pairs"] == 2
     confidences = [r["confidence"] for r in store.query("SELECT confidence FROM matches")]
     assert confidences == pytest.approx([1 / (1 + math.exp(-3.0))] * 2)
+
+
+def test_the_constants_in_use_are_the_newest_accepted_refit_of_the_matcher_else_the_shipped_ones(store):
+    assert constants_for("sift") == CALIBRATION["sift"]
+    assert constants_for("loftr") == constants_for("aliked-lightglue") == CALIBRATION["disk-lightglue"]
+    assert calibration.active_constants(store, "sift") is None
+    with store.batch() as conn:
+        for version, (matcher, a, accepted) in enumerate([("sift", 1.0, True), ("sift", 2.0, True),
+                                                          ("disk-lightglue", 3.0, True), ("sift", 4.0, False),
+                                                          ("disk-lightglue", 5.0, False)], start=1):
+            calibration_sql.insert_confidence_model(conn, matcher, version, (a, 0.5, 0.25), 40, 20, 0.3, 0.1,
+                                                    {"bins": version}, accepted, "", None)
+    assert calibration.active_constants(store, "sift") == (2.0, 0.5, 0.25)
+    assert calibration.active_constants(store, "disk-lightglue") == (3.0, 0.5, 0.25)
+    assert calibration.active_constants(store, "loftr") is None
+    for matcher in ("sift", "disk-lightglue"):
+        newest = calibration_sql.confidence_models(store, matcher, accepted_only=True)[0]
+        assert calibration.active_constants(store, matcher) == (newest["a"], newest["b"], newest["c"])

@@ -274,3 +274,41 @@ def test_an_exact_index_that_grows_past_the_limit_becomes_hnsw(store, monkeypatc
     reopened = RetrievalIndex(index_base(store))
     assert reopened.kind == "hnsw" and reopened.search(vecs[6], 1)[0][0] == ("photo", fids[6])
     assert not reopened.sync(store, "emb-a").rebuilt
+
+
+def test_entries_read_for_a_search_s_hits_are_those_of_the_whole_index(store, monkeypatch):
+    """A query reads only the entries of the keys its search returned; for any keys that is
+    exactly the whole index's entries at those keys (photos and references with the same fid
+    kept apart, untrusted, unembedded, unplaced and unknown keys left out), read fresh."""
+    from mist_qgis.core.geoloc.records import ReferenceRecord
+    from mist_qgis.core.store import geoloc_sql
+
+    vecs = _vectors(12)
+    photos = [_add(store, f"p{i}", offset(i * 50, 0), "gps", vecs[i]) for i in range(6)]
+    photos.append(_add(store, "untrusted", offset(0, 80), "geocoded", vecs[6]))
+    photos.append(_add(store, "other-model", offset(0, 90), "gps", vecs[7], model="emb-b"))
+    with store.batch() as conn:
+        geoloc_sql.insert_references(conn, [ReferenceRecord(f"r{i}", *offset(0, 200 + 50 * i), f"r{i}.png",
+                                                            accuracy_m=5.0 + i) for i in range(4)], None)
+    refs = [int(r[0]) for r in store.query('SELECT fid FROM "references" ORDER BY fid')]
+    with store.batch() as conn:
+        sql.write_reference_embeddings(conn, "emb-a", zip(refs[:3], vecs[8:11], strict=True))
+        conn.execute('UPDATE "references" SET geom = NULL WHERE fid = ?', (refs[2],))
+    full = retrieval.indexable(store, "emb-a")
+    assert {s for s, _ in full} == {"photo", "reference"} and len(full) == 6 + 2
+    universe = [(s, f) for s in ("photo", "reference") for f in {*photos, *refs, 9999}]
+    rng = np.random.default_rng(2)
+    picks = [universe, [], [("photo", photos[0])], [("reference", refs[0])]]
+    picks += [[universe[i] for i in rng.choice(len(universe), 5, replace=False)] for _ in range(8)]
+    for chunk in (500, 2):
+        monkeypatch.setattr(retrieval, "_IN_CHUNK", chunk)
+        for keys in picks:
+            assert retrieval.indexable(store, "emb-a", keys) == {k: full[k] for k in keys if k in full}
+
+    index = RetrievalIndex(index_base(store))
+    index.sync(store, "emb-a")
+    query = _add(store, "q", None, "none", vecs[1] + 0.01)
+    assert retrieval.neighbours_for_photo(store, index, query, k=1)[0].media_fid == photos[1]
+    with store.batch() as conn:  # trust withdrawn during a run: the next photo no longer sees it
+        conn.execute("UPDATE posts SET geo_source = 'geocoded' WHERE post_id = 'p1'")
+    assert photos[1] not in [n.media_fid for n in retrieval.neighbours_for_photo(store, index, query, k=3)]

@@ -217,3 +217,40 @@ def test_sparse_heads_cross_validate_and_test_skill_in_the_row_space_as_on_the_f
     assert abs(a.threshold - b.threshold) < 1e-2 and abs(a.macro_f1 - b.macro_f1) < 1e-2
     probe = x[:10]
     assert np.allclose(sparse_head.probabilities(probe), dense_head.probabilities(probe.toarray()), atol=5e-3)
+
+
+def test_category_heads_share_one_row_space_and_train_as_heads_trained_alone(monkeypatch):
+    """The heads of several text categories train on one matrix: its row space is computed once
+    for all of them, and each head is bit for bit the head `train_head` gives on its own."""
+    import scipy.sparse as sp
+
+    from mist_qgis.core.models.heads import RowSpace
+    from mist_qgis.core.text.heads import OTHER, binary_labels, train_category_heads
+
+    rng = np.random.default_rng(8)
+    words = sp.random(80, 30, density=0.4, random_state=9, format="csr", dtype=np.float32)
+    x = sp.hstack([words, sp.random(80, 2000, density=0.01, random_state=10, dtype=np.float32)]).tocsr()
+    dense_words = words.toarray()
+    blocks = {"flood": slice(0, 10), "rescue": slice(10, 20), "damage": slice(20, 30)}
+    medians = {cat: np.median(dense_words[:, cols].sum(axis=1)) for cat, cols in blocks.items()}
+    label_sets = [tuple(cat for cat, cols in blocks.items()
+                        if dense_words[i, cols].sum() + rng.normal(0, 0.1) > medians[cat]) for i in range(80)]
+    categories = ["flood", "rescue", "damage"]
+    of = RowSpace.of.__func__
+    calls = []
+    monkeypatch.setattr(RowSpace, "of", classmethod(lambda cls, m: calls.append(m.shape) or of(cls, m)))
+    shared, skipped = train_category_heads(x, label_sets, categories)
+    assert not skipped and sorted(shared) == sorted(categories)
+    assert calls == [x.shape]  # one eigendecomposition for the three heads
+    probe = x[:25]
+    for cat in categories:
+        alone = train_head(x, binary_labels(label_sets, cat), positive=cat, c=10.0)
+        head = shared[cat].head
+        assert head.labels == alone.labels == tuple(sorted((cat, OTHER)))
+        for (w, b), (w2, b2) in zip(head.layers, alone.layers, strict=True):
+            assert np.array_equal(w, w2) and np.array_equal(b, b2)
+        assert np.array_equal(head.probabilities(probe), alone.probabilities(probe))
+        assert head.metrics.threshold == alone.metrics.threshold
+        assert head.metrics.skill == alone.metrics.skill and head.metrics.skill.usable
+        assert head.metrics == alone.metrics
+    assert len(calls) == 1 + len(categories)  # each head alone decomposes the features again

@@ -280,3 +280,21 @@ def test_comparing_feature_sets_gives_each_set_its_own_encoder(monkeypatch, tmp_
     table = evaluate.compare(read_labelled(LABELLED)[:60], ("minilm", "multilingual"), encoder=str(named))
     assert set(table) >= {"minilm", "multilingual"}
     assert list(used.values()) == [minilm, named]
+
+
+def test_a_run_s_encoder_and_its_tag_come_from_one_look_up(monkeypatch):
+    """A run resolves its encoder once: the same file and tag `encoder_path` and `feature_tag`
+    give, from one scan of the model folders."""
+    from mist_qgis.core.models.registry import ModelRegistry
+    from mist_qgis.core.text import screen
+    from mist_qgis.core.text.features import CHAR_NGRAM_TAG, encoder_path, feature_tag
+    from tests.helpers import built_models
+
+    built_models.ensure("all-MiniLM-L6-v2.onnx")
+    expected = (encoder_path("minilm"), feature_tag("minilm"))
+    assert expected[0].name == "all-MiniLM-L6-v2.onnx" and expected[1] == "all-MiniLM-L6-v2@1"
+    refresh = ModelRegistry.refresh
+    scans = []
+    monkeypatch.setattr(ModelRegistry, "refresh", lambda self: scans.append(1) or refresh(self))
+    assert screen._encoder("minilm", None) == expected and len(scans) == 1
+    assert screen._encoder("char-ngram", None) == (None, CHAR_NGRAM_TAG) and len(scans) == 1

@@ -29,7 +29,7 @@ from ..store import calibration_sql
 from ..store import match_view_sql as store_match
 from ..store.calibration_sql import active_constants
 from ..store.store import utc_now
-from .scoring import CALIBRATION, DEFAULT_CALIBRATION, evidence_features
+from .scoring import DEFAULT_CALIBRATION, constants_for, evidence_features
 
 MIN_VERDICTS = 30
 MIN_PER_CLASS = 5
@@ -150,7 +150,7 @@ def refit(evidence: list[tuple[int, float]], correct: list[bool], matcher: str =
     from sklearn.model_selection import StratifiedKFold
 
     x = _design(evidence)
-    previous = tuple(previous or CALIBRATION.get(matcher, CALIBRATION[DEFAULT_CALIBRATION]))
+    previous = tuple(previous or constants_for(matcher))
     folds = min(MAX_FOLDS, n_correct, n - n_correct)
     out_of_fold = np.zeros(n)
     for train, test in StratifiedKFold(folds, shuffle=True, random_state=seed).split(x, y):
@@ -181,7 +181,7 @@ def calibration_state(store, matcher: str) -> CalibrationState:
     n_correct = sum(1 for r in rows if r[2])
     in_use = None
     if rows:
-        constants = active_constants(store, matcher) or CALIBRATION.get(matcher, CALIBRATION[DEFAULT_CALIBRATION])
+        constants = active_constants(store, matcher) or constants_for(matcher)
         in_use = reliability(_predict(tuple(constants), _design([(r[0], r[1]) for r in rows])),
                              np.array([r[2] for r in rows]))
     models = calibration_sql.confidence_models(store, matcher)

@@ -36,7 +36,7 @@ from __future__ import annotations
 import os
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -247,9 +247,8 @@ class Geolocator:
             if options.first_pass_keep < 1:
                 raise ValueError("the first pass must keep at least one candidate")
             try:
-                self.first_pass = create(options.first_pass, **GeolocateOptions(
-                    matcher=options.first_pass, models_dir=options.models_dir, model_folders=options.model_folders,
-                    max_side=options.max_side, max_keypoints=options.max_keypoints).matcher_options())
+                self.first_pass = create(options.first_pass,
+                                         **replace(options, matcher=options.first_pass).matcher_options())
                 self.first_cache = ReferenceCache(store, self.first_pass)
             except MatcherUnavailable as exc:
                 self.matcher_error = f"first pass {options.first_pass} unavailable, every candidate matched: {exc}"
@@ -434,9 +433,8 @@ class Geolocator:
         for i, ref in enumerate(refs):
             if self._is_cancelled is not None and self._is_cancelled():
                 raise Cancelled
-            f, reason = self.first_cache.features(ref)
+            f = _features_or_issue(self.first_cache, ref, issues)
             if f is None:
-                issues.append((f"reference {ref.ref_uid}", None, reason))
                 continue
             geometry = verify(self.first_pass.match_features(query, f), self.options.geometry)
             scores.append((i, geometry.inliers, geometry.inlier_ratio))
@@ -464,9 +462,8 @@ class Geolocator:
             if self._is_cancelled is not None and self._is_cancelled():
                 raise Cancelled  # within one pair's matching time, not after the post's whole list
             if self.matcher.caches_features:
-                f, reason = self.cache.features(ref)
+                f = _features_or_issue(self.cache, ref, issues)
                 if f is None:
-                    issues.append((f"reference {ref.ref_uid}", None, reason))
                     continue
                 match = self.matcher.match_features(query, f)
             else:
@@ -480,6 +477,14 @@ class Geolocator:
                 match, dropped = filter_matches(match, mask)
             out.append(score_pair(ref.ref_uid, match, o.geometry, dropped, self.constants))
         return out
+
+
+def _features_or_issue(cache: ReferenceCache, ref: ReferenceRow, issues: list) -> Features | None:
+    """A reference's features from a matcher's cache, or None with why recorded among the issues."""
+    f, reason = cache.features(ref)
+    if f is None:
+        issues.append((f"reference {ref.ref_uid}", None, reason))
+    return f
 
 
 def _first_pass_order(scores: list[tuple[int, int, float]]) -> list[int]:

@@ -35,6 +35,8 @@ from ..store import models_sql as sql
 from .candidates import LocalMetric
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from ..store import Store
     from .records import CoarseLocation, ReferenceRow
 
@@ -110,15 +112,32 @@ def index_paths(store_path: str | Path) -> tuple[Path, Path]:
     return p.with_name(p.name + ".faiss"), p.with_name(p.name + ".faiss.json")
 
 
-def trusted_photos(store: Store, model_tag: str) -> dict[int, tuple[int, float, float, float | None]]:
+_IN_CHUNK = 500  # fids per IN list: k has no upper bound, the backends' parameter counts do
+
+
+def _rows_among(store: Store, sql: str, params: tuple, column: str, fids: Sequence[int] | None) -> list:
+    """The rows of `sql` (which ends in a WHERE clause), kept to `column IN fids` when fids are given."""
+    if fids is None:
+        return store.query(sql, params)
+    wanted = sorted({int(f) for f in fids})
+    rows: list = []
+    for i in range(0, len(wanted), _IN_CHUNK):
+        part = wanted[i:i + _IN_CHUNK]
+        rows += store.query(f"{sql} AND {column} IN ({','.join('?' * len(part))})", (*params, *part))
+    return rows
+
+
+def trusted_photos(store: Store, model_tag: str, media_fids: Sequence[int] | None = None,
+                   ) -> dict[int, tuple[int, float, float, float | None]]:
     """media fid -> (post fid, lon, lat, accuracy) of photos with this model's embedding whose post
-    has a trusted location."""
+    has a trusted location (only among `media_fids` when given)."""
     marks = ",".join("?" for _ in TRUSTED_GEO_SOURCES)
-    rows = store.query(
+    rows = _rows_among(
+        store,
         "SELECT m.fid AS media_fid, p.fid AS post_fid, p.geom AS geom, p.geo_accuracy_m AS acc "
         "FROM media m JOIN posts p ON p.fid = m.post_fid JOIN embeddings e ON e.media_fid = m.fid "
         f"WHERE e.model = ? AND p.geom IS NOT NULL AND p.geo_source IN ({marks})",
-        (model_tag, *TRUSTED_GEO_SOURCES),
+        (model_tag, *TRUSTED_GEO_SOURCES), "m.fid", media_fids,
     )
     out = {}
     for r in rows:
@@ -132,14 +151,21 @@ def trusted_photos(store: Store, model_tag: str) -> dict[int, tuple[int, float, 
 Key = tuple[str, int]  # (source, fid)
 
 
-def indexable(store: Store, model_tag: str) -> dict[Key, tuple[int | None, float, float, float | None]]:
+def indexable(store: Store, model_tag: str, keys: Iterable[Key] | None = None,
+              ) -> dict[Key, tuple[int | None, float, float, float | None]]:
     """Everything the index holds for a model: (PHOTO, media fid) -> (post fid, lon, lat,
     accuracy) of trusted photos, (REFERENCE, reference fid) -> (None, lon, lat, accuracy) of
-    located references with this model's embedding."""
+    located references with this model's embedding. With `keys`, only those of these entries
+    (what a search returned), read fresh: a run may change which posts are trusted."""
+    photos = refs = None
+    if keys is not None:
+        keys = list(keys)
+        photos = [fid for source, fid in keys if source == PHOTO]
+        refs = [fid for source, fid in keys if source == REFERENCE]
     out: dict[Key, tuple[int | None, float, float, float | None]] = {
-        (PHOTO, fid): v for fid, v in trusted_photos(store, model_tag).items()}
-    rows = store.query('SELECT r.fid, r.geom, r.accuracy_m FROM "references" r JOIN reference_embeddings e '
-                       "ON e.ref_fid = r.fid WHERE e.model = ? AND r.geom IS NOT NULL", (model_tag,))
+        (PHOTO, fid): v for fid, v in trusted_photos(store, model_tag, photos).items()}
+    rows = _rows_among(store, 'SELECT r.fid, r.geom, r.accuracy_m FROM "references" r JOIN reference_embeddings e '
+                       "ON e.ref_fid = r.fid WHERE e.model = ? AND r.geom IS NOT NULL", (model_tag,), "r.fid", refs)
     for r in rows:
         if gpkg.is_empty(r["geom"]):
             continue
@@ -313,7 +339,7 @@ def neighbours_for_photo(store: Store, index: RetrievalIndex, media_fid: int, k:
     same_post = {int(r[0]) for r in store.query("SELECT fid FROM media WHERE post_fid = ?",
                                                  (own_post[0][0],))} if own_post else {media_fid}
     hits = index.search(matrix[0], k, exclude={(PHOTO, fid) for fid in same_post})
-    entries = indexable(store, index.model)
+    entries = indexable(store, index.model, [key for key, _ in hits])
     out = []
     for (source, fid), sim in hits:
         if (source, fid) in entries:

@@ -160,11 +160,17 @@ def evidence_features(inliers: int, inlier_ratio: float) -> tuple[float, float]:
     return math.log1p(max(0, int(inliers) - MIN_FIT_MATCHES)), float(inlier_ratio)
 
 
+def constants_for(matcher: str) -> tuple[float, float, float]:
+    """The shipped logistic constants of a matcher: its own where it was calibrated, else those of
+    `DEFAULT_CALIBRATION`."""
+    return CALIBRATION.get(matcher, CALIBRATION[DEFAULT_CALIBRATION])
+
+
 def mist_confidence(inliers: int, inlier_ratio: float, matcher: str = DEFAULT_CALIBRATION,
                     constants: tuple[float, float, float] | None = None) -> float:
     """Calibrated probability that the pair shows the same place: the logistic with `constants`
     (a refit from analysts' verdicts, `calibration.active_constants`) or the shipped ones above."""
-    a, b, c = constants or CALIBRATION.get(matcher, CALIBRATION[DEFAULT_CALIBRATION])
+    a, b, c = constants or constants_for(matcher)
     log_excess, ratio = evidence_features(inliers, inlier_ratio)
     z = a + b * log_excess + c * ratio
     return 1.0 / (1.0 + math.exp(-z))

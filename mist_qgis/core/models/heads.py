@@ -317,6 +317,22 @@ def _row_space(x) -> RowSpace | None:
     return RowSpace.of(x) if hasattr(x, "tocsr") and x.shape[0] < x.shape[1] else None
 
 
+def _training_matrix(features):
+    """Features as `train_head` fits them: float32 CSR for sparse rows, a float32 array otherwise."""
+    import numpy as np
+
+    if hasattr(features, "tocsr"):
+        return features.tocsr().astype(np.float32)
+    return np.asarray(features, dtype=np.float32)  # float32 halves the memory traffic of every fit
+
+
+def shared_row_space(features) -> RowSpace | None:
+    """The row space `train_head` would compute for these features (None where it computes none),
+    for callers training several heads on one matrix (one per text category): the basis depends on
+    the features alone, so one eigendecomposition serves every head."""
+    return _row_space(_training_matrix(features))
+
+
 def _fit(kind: str, x: np.ndarray | RowSpace, y: np.ndarray, n_classes: int, seed: int, c: float, hidden: int,
          max_iter: int = 500):
     """Fit on standardised features; returns [(W, b)] in the standardised space, 2+ outputs.
@@ -497,7 +513,7 @@ def _skill_test(x, y, n_folds, seed, c, names, standardise=True) -> SkillTest:
 def train_head(
     features: np.ndarray, labels: Sequence[str], kind: str = "logreg", folds: int | None = None, seed: int = 0,
     positive: str | None = None, c: float = 1.0, hidden: int = 64, repeats: int | None = None,
-    test_skill: bool = True, standardise: bool = True,
+    test_skill: bool = True, standardise: bool = True, row_space: RowSpace | None = None,
 ) -> TrainedHead:
     """Train a head on features (N x d) and one label per row, with out-of-fold metrics.
 
@@ -506,18 +522,18 @@ def train_head(
     splits (default from `CV_REPEATS`, 2 from 1,000 examples on) give each metric's spread. With
     `test_skill`, the permutation test of `SkillTest` decides whether the head may screen. Sparse
     features (a SciPy CSR matrix of normalised hashed n-grams) train with `standardise=False`:
-    centring would make them dense and slow every fit.
+    centring would make them dense and slow every fit. `row_space`: `shared_row_space(features)`,
+    when several heads train on the same features.
     """
     import numpy as np
 
     if kind not in HEAD_KINDS:
         raise ValueError(f"unknown head kind {kind!r} ({', '.join(HEAD_KINDS)})")
-    if hasattr(features, "tocsr"):
-        x = features.tocsr().astype(np.float32)
+    x = _training_matrix(features)
+    if hasattr(x, "tocsr"):
         values = x.data
         standardise = False
     else:
-        x = np.asarray(features, dtype=np.float32)  # float32 halves the memory traffic of every fit
         values = x
     if x.ndim != 2 or x.shape[0] != len(labels):
         raise ValueError("features must be N x d with one label per row")
@@ -537,7 +553,9 @@ def train_head(
     n_folds = max(2, min(folds, min(counts.values())))
 
     # one eigendecomposition serves the head, every fold and the skill test (all logistic)
-    basis = _row_space(x) if kind == "logreg" or test_skill else None
+    if row_space is not None and row_space.x.shape != x.shape:
+        raise ValueError("row_space was computed from other features")
+    basis = (row_space if row_space is not None else _row_space(x)) if kind == "logreg" or test_skill else None
     logistic_x = basis.coords if basis is not None else x
     layers = _train_once(kind, basis if basis is not None and kind == "logreg" else x, y, len(names), seed, c,
                          hidden, standardise=standardise)

@@ -97,6 +97,6 @@ def confidence_models(store: Store, matcher: str | None = None, accepted_only: b
 
 def active_constants(store: Store, matcher: str) -> tuple[float, float, float] | None:
     """The store's last accepted refit for a matcher, None when it has none (shipped constants)."""
-    for row in confidence_models(store, matcher, accepted_only=True):
-        return float(row["a"]), float(row["b"]), float(row["c"])
-    return None
+    rows = store.query("SELECT a, b, c FROM confidence_models WHERE matcher = ? AND accepted "
+                       "ORDER BY fid DESC LIMIT 1", (matcher,))
+    return (float(rows[0]["a"]), float(rows[0]["b"]), float(rows[0]["c"])) if rows else None

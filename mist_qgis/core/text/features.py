@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from scipy import sparse
 
     from ..models.card import ModelCard
-    from ..models.registry import ModelRegistry
+    from ..models.registry import ModelEntry, ModelRegistry
 
 FEATURE_SETS = options.TEXT_FEATURE_SETS.names
 DEFAULT_FEATURE_SET = options.TEXT_FEATURE_SETS.default
@@ -46,21 +46,21 @@ def is_multilingual(card: ModelCard) -> bool:
     return len(set(card.languages)) > 1 or "mul" in card.languages
 
 
-def encoder_path(
+def resolve_encoder(
     feature_set: str, encoder: str | Path | None = None, registry: ModelRegistry | None = None,
-) -> Path | None:
-    """The text encoder file a feature set reads (None for char n-grams): `minilm` the registry's
-    all-MiniLM-L6-v2, `multilingual` the encoder named (id, id@version, .onnx path or folder) or
-    else the registry's first multilingual one. A clear error says what is missing."""
+) -> ModelEntry | None:
+    """The text encoder a feature set reads (None for char n-grams), looked up once: `minilm` the
+    registry's all-MiniLM-L6-v2, `multilingual` the encoder named (id, id@version, .onnx path or
+    folder) or else the registry's first multilingual one. A clear error says what is missing."""
     from ..models.text import resolve_text_encoder, text_encoders
 
     if feature_set == "char-ngram":
         return None
     if feature_set == "minilm":
-        return resolve_text_encoder(None, registry).path
+        return resolve_text_encoder(None, registry)
     if feature_set == "multilingual":
         if encoder:
-            return resolve_text_encoder(encoder, registry).path
+            return resolve_text_encoder(encoder, registry)
         found = [e for e in text_encoders(registry) if is_multilingual(e.card)]
         if not found:
             raise TextFeatureError(
@@ -68,18 +68,28 @@ def encoder_path(
                 "MiniLM export carded with models/text_encoder_card.py) in the model folders, or an encoder named; "
                 "none was found"
             )
-        return found[0].path
+        return found[0]
     raise TextFeatureError(f"unknown text feature set {feature_set!r} ({', '.join(FEATURE_SETS)})")
 
 
-def feature_tag(feature_set: str, encoder: str | Path | None = None, registry: ModelRegistry | None = None) -> str:
-    """The model tag features of a set are stored and matched under (heads record it): the
-    encoder's card tag, or the char n-gram tag."""
-    if feature_set == "char-ngram":
-        return CHAR_NGRAM_TAG
-    from ..models.runtime import read_card
+def encoder_path(
+    feature_set: str, encoder: str | Path | None = None, registry: ModelRegistry | None = None,
+) -> Path | None:
+    """The text encoder file a feature set reads (None for char n-grams; see `resolve_encoder`)."""
+    entry = resolve_encoder(feature_set, encoder, registry)
+    return entry.path if entry is not None else None
 
-    return read_card(encoder_path(feature_set, encoder, registry)).tag
+
+def entry_tag(entry: ModelEntry | None) -> str:
+    """The model tag features from an encoder (`resolve_encoder`; None: char n-grams) are stored
+    and matched under (heads record it)."""
+    return entry.card.tag if entry is not None else CHAR_NGRAM_TAG
+
+
+def feature_tag(feature_set: str, encoder: str | Path | None = None, registry: ModelRegistry | None = None) -> str:
+    """The model tag features of a set are stored and matched under: the encoder's card tag, or
+    the char n-gram tag."""
+    return entry_tag(resolve_encoder(feature_set, encoder, registry))
 
 
 def hash_ngrams(texts: Sequence[str], dim: int = NGRAM_DIM, ngram_range: tuple[int, int] = NGRAM_RANGE):

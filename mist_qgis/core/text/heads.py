@@ -25,6 +25,7 @@ from ..models.heads import (
     export_head,
     head_card,
     no_skill_reason,
+    shared_row_space,
     train_head,
 )
 from .categories import Category
@@ -72,13 +73,15 @@ def train_category_heads(
         c = SPARSE_C if hasattr(x, "tocsr") else 1.0
     heads: dict[str, CategoryHead] = {}
     skipped: dict[str, str] = {}
+    row_space = shared_row_space(x)  # the features' basis, the same for every category's head
     for cat in categories:
         y = binary_labels(label_sets, cat)
         n_pos = sum(1 for v in y if v == cat)
         if n_pos < 2 or len(y) - n_pos < 2:
             skipped[cat] = f"{n_pos} labelled posts in it and {len(y) - n_pos} outside; needs 2 of each"
             continue
-        heads[cat] = CategoryHead(cat, train_head(x, y, kind=kind, folds=folds, seed=seed, positive=cat, c=c))
+        heads[cat] = CategoryHead(cat, train_head(x, y, kind=kind, folds=folds, seed=seed, positive=cat, c=c,
+                                                  row_space=row_space))
     if not heads:
         raise HeadTrainingError("no category has enough labelled posts to train a head: " + "; ".join(
             f"{k}: {v}" for k, v in skipped.items()))

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from ..store import text_sql as sql
 from .categories import Category, keyword_labels, load_categories
-from .features import DEFAULT_FEATURE_SET, dense, encoder_path, feature_tag, featurize, head_input
+from .features import DEFAULT_FEATURE_SET, dense, entry_tag, featurize, head_input, resolve_encoder
 from .normalize import normalize
 
 if TYPE_CHECKING:
@@ -152,8 +152,8 @@ def screen_texts(
 
 def _encoder(feature_set: str, encoder: str | Path | None) -> tuple[Path | None, str]:
     """The encoder file a run reads (looked up once per run) and the tag its features go under."""
-    path = encoder_path(feature_set, encoder)
-    return path, feature_tag(feature_set, path)
+    entry = resolve_encoder(feature_set, encoder)
+    return (entry.path if entry is not None else None), entry_tag(entry)
 
 
 def _blobs(ids: Sequence[int], rows):
