@@ -301,7 +301,7 @@ def test_entries_read_for_a_search_s_hits_are_those_of_the_whole_index(store, mo
     picks = [universe, [], [("photo", photos[0])], [("reference", refs[0])]]
     picks += [[universe[i] for i in rng.choice(len(universe), 5, replace=False)] for _ in range(8)]
     for chunk in (500, 2):
-        monkeypatch.setattr(retrieval, "_IN_CHUNK", chunk)
+        monkeypatch.setattr(sql, "IN_CHUNK", chunk)
         for keys in picks:
             assert retrieval.indexable(store, "emb-a", keys) == {k: full[k] for k in keys if k in full}
 
@@ -312,3 +312,27 @@ def test_entries_read_for_a_search_s_hits_are_those_of_the_whole_index(store, mo
     with store.batch() as conn:  # trust withdrawn during a run: the next photo no longer sees it
         conn.execute("UPDATE posts SET geo_source = 'geocoded' WHERE post_id = 'p1'")
     assert photos[1] not in [n.media_fid for n in retrieval.neighbours_for_photo(store, index, query, k=3)]
+
+
+def test_vectors_of_chosen_keys_come_in_key_order_from_the_query_itself(store, monkeypatch):
+    """Chosen photos' embeddings: the same rows as a full read, in fid order, and the store returns
+    only those rows (the restriction is in the SQL, in chunks the backends take)."""
+    vecs = _vectors(9)
+    photos = [_add(store, f"p{i}", offset(i * 50, 0), "gps", vecs[i]) for i in range(9)]
+    all_fids, all_rows = sql.load_embeddings(store, "emb-a")
+    returned: list[int] = []
+    query = store.query
+
+    def counted(text, params=()):
+        rows = query(text, params)
+        returned.append(len(rows))
+        return rows
+
+    monkeypatch.setattr(store, "query", counted)
+    for chunk in (500, 2):
+        monkeypatch.setattr(sql, "IN_CHUNK", chunk)
+        returned.clear()
+        fids, rows = sql.load_embeddings(store, "emb-a", [photos[7], photos[1], photos[4], photos[1], 99_999])
+        assert fids.tolist() == sorted([photos[1], photos[4], photos[7]])
+        assert np.array_equal(rows, all_rows[np.searchsorted(all_fids, fids)])
+        assert sum(returned) == 3 and len(returned) == (1 if chunk == 500 else 2)  # 4 distinct keys asked

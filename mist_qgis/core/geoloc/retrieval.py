@@ -112,27 +112,12 @@ def index_paths(store_path: str | Path) -> tuple[Path, Path]:
     return p.with_name(p.name + ".faiss"), p.with_name(p.name + ".faiss.json")
 
 
-_IN_CHUNK = 500  # fids per IN list: k has no upper bound, the backends' parameter counts do
-
-
-def _rows_among(store: Store, sql: str, params: tuple, column: str, fids: Sequence[int] | None) -> list:
-    """The rows of `sql` (which ends in a WHERE clause), kept to `column IN fids` when fids are given."""
-    if fids is None:
-        return store.query(sql, params)
-    wanted = sorted({int(f) for f in fids})
-    rows: list = []
-    for i in range(0, len(wanted), _IN_CHUNK):
-        part = wanted[i:i + _IN_CHUNK]
-        rows += store.query(f"{sql} AND {column} IN ({','.join('?' * len(part))})", (*params, *part))
-    return rows
-
-
 def trusted_photos(store: Store, model_tag: str, media_fids: Sequence[int] | None = None,
                    ) -> dict[int, tuple[int, float, float, float | None]]:
     """media fid -> (post fid, lon, lat, accuracy) of photos with this model's embedding whose post
     has a trusted location (only among `media_fids` when given)."""
     marks = ",".join("?" for _ in TRUSTED_GEO_SOURCES)
-    rows = _rows_among(
+    rows = sql.rows_among(
         store,
         "SELECT m.fid AS media_fid, p.fid AS post_fid, p.geom AS geom, p.geo_accuracy_m AS acc "
         "FROM media m JOIN posts p ON p.fid = m.post_fid JOIN embeddings e ON e.media_fid = m.fid "
@@ -164,7 +149,7 @@ def indexable(store: Store, model_tag: str, keys: Iterable[Key] | None = None,
         refs = [fid for source, fid in keys if source == REFERENCE]
     out: dict[Key, tuple[int | None, float, float, float | None]] = {
         (PHOTO, fid): v for fid, v in trusted_photos(store, model_tag, photos).items()}
-    rows = _rows_among(store, 'SELECT r.fid, r.geom, r.accuracy_m FROM "references" r JOIN reference_embeddings e '
+    rows = sql.rows_among(store, 'SELECT r.fid, r.geom, r.accuracy_m FROM "references" r JOIN reference_embeddings e '
                        "ON e.ref_fid = r.fid WHERE e.model = ? AND r.geom IS NOT NULL", (model_tag,), "r.fid", refs)
     for r in rows:
         if gpkg.is_empty(r["geom"]):

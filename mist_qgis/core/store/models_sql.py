@@ -157,8 +157,7 @@ def load_reference_embeddings(store: Store, model_tag: str, ref_fids: Sequence[i
                               ) -> tuple[np.ndarray, np.ndarray]:
     """Cached reference vectors of a model: (reference fids, matrix N x dim), in fid order."""
     return _key_matrix(*vector_rows(
-        store, "SELECT ref_fid, dim, vector FROM reference_embeddings WHERE model = ? ORDER BY ref_fid", model_tag,
-        ref_fids, "reference embeddings"))
+        store, "reference_embeddings", "ref_fid", "vector", model_tag, ref_fids, "reference embeddings"))
 
 
 def _key_matrix(rows: list, dim: int) -> tuple[np.ndarray, np.ndarray]:
@@ -172,14 +171,31 @@ def _key_matrix(rows: list, dim: int) -> tuple[np.ndarray, np.ndarray]:
     return keys, matrix.astype(np.float32)
 
 
+IN_CHUNK = 500  # keys per IN list: the backends limit the parameters of one statement
+
+
+def rows_among(store: Store, sql: str, params: Sequence, column: str, keys: Iterable[int] | None,
+               order_by: str = "") -> list:
+    """The rows of `sql` (which ends in a WHERE clause), kept to `column IN keys` in the query
+    itself when keys are given; with `order_by` (the key column) the rows come in key order."""
+    suffix = f" ORDER BY {order_by}" if order_by else ""
+    if keys is None:
+        return store.query(sql + suffix, tuple(params))
+    wanted = sorted({int(k) for k in keys})
+    rows: list = []
+    for i in range(0, len(wanted), IN_CHUNK):
+        part = wanted[i:i + IN_CHUNK]
+        rows += store.query(f"{sql} AND {column} IN ({','.join('?' * len(part))}){suffix}", (*params, *part))
+    return rows
+
+
 def vector_rows(
-    store: Store, query: str, model_tag: str, keys: Sequence[int] | None, what: str,
+    store: Store, table: str, key: str, columns: str, model_tag: str, keys: Sequence[int] | None, what: str,
 ) -> tuple[list[sqlite3.Row], int]:
-    """Rows (key, dim, ...) of one model's vectors, kept to `keys` when given, and their one size."""
-    rows = store.query(query, (model_tag,))
-    if keys is not None:
-        wanted = set(int(k) for k in keys)
-        rows = [r for r in rows if r[0] in wanted]
+    """Rows (key, dim, *columns) of one model's vectors in `table`, in key order, only those of
+    `keys` when given, and their one size."""
+    rows = rows_among(store, f"SELECT {key}, dim, {columns} FROM {table} WHERE model = ?", (model_tag,), key, keys,
+                      order_by=key)
     dims = {r[1] for r in rows}
     if len(dims) > 1:
         raise ValueError(f"{what} of {model_tag} have mixed sizes {sorted(dims)}")
@@ -190,10 +206,7 @@ def load_embeddings(
     store: Store, model_tag: str, media_fids: Sequence[int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Cached vectors of a model: (media fids, matrix N x dim), in fid order."""
-    return _key_matrix(*vector_rows(
-        store, "SELECT media_fid, dim, vector FROM embeddings WHERE model = ? ORDER BY media_fid", model_tag,
-        media_fids, "embeddings",
-    ))
+    return _key_matrix(*vector_rows(store, "embeddings", "media_fid", "vector", model_tag, media_fids, "embeddings"))
 
 
 def embedding_models(store: Store) -> dict[str, int]:

@@ -85,10 +85,8 @@ def load_features(
 
     from .models_sql import vector_rows
 
-    rows, dim = vector_rows(
-        store, "SELECT post_fid, dim, format, vector FROM post_text_features WHERE model = ? ORDER BY post_fid",
-        model, post_fids, "text features",
-    )
+    rows, dim = vector_rows(store, "post_text_features", "post_fid", "format, vector", model, post_fids,
+                            "text features")
     if not rows:
         return np.zeros(0, dtype=np.int64), sp.csr_matrix((0, 0), dtype=np.float32)
     indptr, indices, values = [0], [], []
