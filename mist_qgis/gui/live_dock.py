@@ -49,7 +49,7 @@ from ..core import options
 from ..i18n import tr
 from ..pg_connections import is_team_target, open_store_target
 from ..qgis_ops.layers import find_posts_layer
-from ..qgis_ops.live_map import area_filters, follow_newest
+from ..qgis_ops.live_map import area_filters, area_of_interest, follow_newest
 from .active_store import active_store
 from .algorithm_task import AlgorithmTask
 
@@ -218,20 +218,8 @@ class LiveDock(QDockWidget):
         key = (area.id() if area is not None else None, area.featureCount() if area is not None else 0,
                extent.toString() if extent is not None else None)
         if key != self._area_key:
-            geometry = None
-            if area is not None:
-                transform = QgsCoordinateTransform(area.crs(), QgsCoordinateReferenceSystem("EPSG:4326"),
-                                                   self.project)
-                parts = []
-                for feature in area.getFeatures():
-                    part = QgsGeometry(feature.geometry())
-                    if not part.isEmpty():
-                        part.transform(transform)
-                        parts.append(part)
-                geometry = QgsGeometry.unaryUnion(parts) if parts else None
-            if extent is not None:
-                box = QgsGeometry.fromRect(extent)
-                geometry = box if geometry is None else geometry.intersection(box)
+            geometry = area_of_interest(area.getFeatures() if area is not None else None,
+                                        area.crs() if area is not None else None, self.project, extent)
             self._area_key, self._area = key, geometry
         return self._area
 
