@@ -46,6 +46,7 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..core import options
+from ..core.geodesy import extent_text
 from ..i18n import tr
 from ..pg_connections import is_team_target, open_store_target
 from ..qgis_ops.layers import find_posts_layer
@@ -197,8 +198,8 @@ class LiveDock(QDockWidget):
             "LEARN_EVERY": self.learn_spin.value(),
             "GAZETTEER": gazetteer.id() if gazetteer is not None else None,
             "NAME_FIELD": self.name_field_combo.currentField() or "name",
-            "ALERT_EXTENT": f"{extent.xMinimum()!r},{extent.xMaximum()!r},{extent.yMinimum()!r},"
-                            f"{extent.yMaximum()!r} [EPSG:4326]" if extent is not None else None,
+            "ALERT_EXTENT": extent_text(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum())
+            if extent is not None else None,
         }
 
     def area_extent(self) -> QgsRectangle | None:
