@@ -27,6 +27,7 @@ from qgis.core import (
     QgsPointXY,
     QgsProject,
     QgsRectangle,
+    QgsVectorLayer,
 )
 from qgis.gui import QgsFieldComboBox, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QRectF, Qt, QTimer
@@ -342,7 +343,7 @@ class LiveDock(QDockWidget):
         if layer is not None:
             self._filter_posts(layer)
         if self.last_posts is not None and counts["posts"] != self.last_posts:
-            self._reload_layer(path)
+            self._reload_layer(layer)
         self.last_posts = counts["posts"]
         if newest and self.iface is not None:
             follow_newest(self.iface.mapCanvas(), layer, newest, self.window_spin.value() * 60.0)
@@ -372,9 +373,9 @@ class LiveDock(QDockWidget):
             previous = count
         return bins
 
-    def _reload_layer(self, store_path: str) -> None:
-        """The posts layer grows without being removed and added again."""
-        layer = find_posts_layer(store_path, self.project)
+    def _reload_layer(self, layer: QgsVectorLayer | None) -> None:
+        """The posts layer (the store's, as the tick found it; None when the project has none)
+        grows without being removed and added again."""
         if layer is not None:
             layer.dataProvider().reloadData()
             layer.updateExtents()
