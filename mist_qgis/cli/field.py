@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.field import layout
+from ..core.geodesy import extent_text
 from .common import Verb, add_selection, add_store, existing, existing_store, option, output, selection
 
 
@@ -22,8 +23,7 @@ def field_package_parameters(args: argparse.Namespace) -> dict[str, Any]:
     chosen = selection(args)
     parameters: dict[str, Any] = {"STORE": existing_store(args), "OUTPUT": output(args.out), "MAX_MB": args.max_mb}
     if chosen.extent:
-        x0, y0, x1, y1 = chosen.extent
-        parameters["EXTENT"] = f"{x0},{x1},{y0},{y1} [EPSG:4326]"
+        parameters["EXTENT"] = extent_text(*chosen.extent)
     for key, when in (("SINCE", chosen.since), ("UNTIL", chosen.until)):
         if when:
             parameters[key] = when  # UTC with milliseconds and Z, which QGIS reads as a date-time

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core import options
+from ..core.geodesy import extent_text
 from ..core.live.watch import DEFAULT_INTERVAL_S
 from .common import CliError, Verb, add_store, existing, existing_file, existing_store, option
 
@@ -85,7 +86,7 @@ def _extent(text: str) -> str:
         raise CliError(f"--alert-extent {text} is not W,S,E,N in degrees") from exc
     if not (-180 <= west < east <= 180 and -90 <= south < north <= 90):
         raise CliError(f"--alert-extent {text}: west must be less than east and south less than north, in degrees")
-    return f"{west},{east},{south},{north} [EPSG:4326]"
+    return extent_text(west, south, east, north)
 
 
 WATCH = Verb("watch", "watch files, drop folders and feeds: import, fetch, screen and alert as posts arrive",

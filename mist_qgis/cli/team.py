@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from ..core.geodesy import extent_text
 from .common import (
     CliError,
     Verb,
@@ -41,8 +42,7 @@ def checkout_parameters(args: argparse.Namespace) -> dict[str, Any]:
     params: dict[str, Any] = {"STORE": existing_store(args), "OUTPUT": str(out),
                               "SINCE": chosen.since or "", "UNTIL": chosen.until or ""}
     if chosen.extent:
-        x0, y0, x1, y1 = chosen.extent
-        params["EXTENT"] = f"{x0},{x1},{y0},{y1} [EPSG:4326]"
+        params["EXTENT"] = extent_text(*chosen.extent)
     return params
 
 

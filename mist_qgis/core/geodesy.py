@@ -1,4 +1,5 @@
-"""Geographic helpers shared by every stage: great-circle distance and the local UTM zone.
+"""Geographic helpers shared by every stage: great-circle distance, the local UTM zone and a
+box in degrees as Processing's extent text.
 
 One home for them so that import, geolocation and density measure the Earth the same way.
 """
@@ -26,3 +27,9 @@ def utm_epsg(lon: float, lat: float) -> int:
     """EPSG code of the WGS 84 / UTM zone containing the point (standard zones)."""
     zone = min(60, max(1, int(math.floor((lon + 180.0) / 6.0)) + 1))
     return (32600 if lat >= 0 else 32700) + zone
+
+
+def extent_text(west: float, south: float, east: float, north: float) -> str:
+    """A box in degrees as Processing reads an extent parameter ('xmin,xmax,ymin,ymax [EPSG:4326]'):
+    one spelling for the CLI verbs and the docks that hand an area to an algorithm."""
+    return f"{west},{east},{south},{north} [EPSG:4326]"

@@ -27,6 +27,7 @@ from qgis.core import (
     QgsPointXY,
     QgsProject,
     QgsRectangle,
+    QgsVectorLayer,
 )
 from qgis.gui import QgsFieldComboBox, QgsMapLayerComboBox
 from qgis.PyQt.QtCore import QRectF, Qt, QTimer
@@ -46,10 +47,11 @@ from qgis.PyQt.QtWidgets import (
 )
 
 from ..core import options
+from ..core.geodesy import extent_text
 from ..i18n import tr
 from ..pg_connections import is_team_target, open_store_target
 from ..qgis_ops.layers import find_posts_layer
-from ..qgis_ops.live_map import area_filters, follow_newest
+from ..qgis_ops.live_map import area_filters, area_of_interest, follow_newest
 from .active_store import active_store
 from .algorithm_task import AlgorithmTask
 
@@ -197,8 +199,8 @@ class LiveDock(QDockWidget):
             "LEARN_EVERY": self.learn_spin.value(),
             "GAZETTEER": gazetteer.id() if gazetteer is not None else None,
             "NAME_FIELD": self.name_field_combo.currentField() or "name",
-            "ALERT_EXTENT": f"{extent.xMinimum()!r},{extent.xMaximum()!r},{extent.yMinimum()!r},"
-                            f"{extent.yMaximum()!r} [EPSG:4326]" if extent is not None else None,
+            "ALERT_EXTENT": extent_text(extent.xMinimum(), extent.yMinimum(), extent.xMaximum(), extent.yMaximum())
+            if extent is not None else None,
         }
 
     def area_extent(self) -> QgsRectangle | None:
@@ -218,20 +220,8 @@ class LiveDock(QDockWidget):
         key = (area.id() if area is not None else None, area.featureCount() if area is not None else 0,
                extent.toString() if extent is not None else None)
         if key != self._area_key:
-            geometry = None
-            if area is not None:
-                transform = QgsCoordinateTransform(area.crs(), QgsCoordinateReferenceSystem("EPSG:4326"),
-                                                   self.project)
-                parts = []
-                for feature in area.getFeatures():
-                    part = QgsGeometry(feature.geometry())
-                    if not part.isEmpty():
-                        part.transform(transform)
-                        parts.append(part)
-                geometry = QgsGeometry.unaryUnion(parts) if parts else None
-            if extent is not None:
-                box = QgsGeometry.fromRect(extent)
-                geometry = box if geometry is None else geometry.intersection(box)
+            geometry = area_of_interest(area.getFeatures() if area is not None else None,
+                                        area.crs() if area is not None else None, self.project, extent)
             self._area_key, self._area = key, geometry
         return self._area
 
@@ -353,7 +343,7 @@ class LiveDock(QDockWidget):
         if layer is not None:
             self._filter_posts(layer)
         if self.last_posts is not None and counts["posts"] != self.last_posts:
-            self._reload_layer(path)
+            self._reload_layer(layer)
         self.last_posts = counts["posts"]
         if newest and self.iface is not None:
             follow_newest(self.iface.mapCanvas(), layer, newest, self.window_spin.value() * 60.0)
@@ -383,9 +373,9 @@ class LiveDock(QDockWidget):
             previous = count
         return bins
 
-    def _reload_layer(self, store_path: str) -> None:
-        """The posts layer grows without being removed and added again."""
-        layer = find_posts_layer(store_path, self.project)
+    def _reload_layer(self, layer: QgsVectorLayer | None) -> None:
+        """The posts layer (the store's, as the tick found it; None when the project has none)
+        grows without being removed and added again."""
         if layer is not None:
             layer.dataProvider().reloadData()
             layer.updateExtents()

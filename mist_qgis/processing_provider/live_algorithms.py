@@ -11,7 +11,6 @@ from typing import Any
 
 from qgis.core import (
     QgsCoordinateReferenceSystem,
-    QgsCoordinateTransform,
     QgsGeometry,
     QgsProcessing,
     QgsProcessingContext,
@@ -29,6 +28,7 @@ from qgis.core import (
 )
 
 from ..i18n import QT_TR_NOOP, tr
+from ..qgis_ops.live_map import area_of_interest
 from .base import MistAlgorithm
 from .geoloc_algorithms import gazetteer_from_source
 
@@ -176,25 +176,18 @@ class WatchAlgorithm(MistAlgorithm):
     def _area_wkt(self, parameters: dict, context: QgsProcessingContext) -> str | None:
         """The area of interest in EPSG:4326 (the store's CRS), as WKT: the area layer's polygons
         dissolved, the extent, or where both are given the part of the polygons inside the extent."""
-        wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
-        area = None
         source = self.parameterAsSource(parameters, "ALERT_AREA", context)
-        if source is not None:
-            transform = QgsCoordinateTransform(source.sourceCrs(), wgs84, context.transformContext())
-            parts = []
-            for feature in source.getFeatures():
-                geometry = QgsGeometry(feature.geometry())
-                if geometry.isEmpty():
-                    continue
-                geometry.transform(transform)
-                parts.append(geometry)
-            if not parts:
-                raise QgsProcessingException(tr("The area of interest holds no polygon."))
-            area = QgsGeometry.unaryUnion(parts)
+        extent = None
         if parameters.get("ALERT_EXTENT"):
-            extent = QgsGeometry.fromRect(self.parameterAsExtent(parameters, "ALERT_EXTENT", context, wgs84))
-            if not extent.isEmpty():
-                area = extent if area is None else area.intersection(extent)
-                if area.isEmpty():
-                    raise QgsProcessingException(tr("The area of interest's polygons lie outside its extent."))
+            wgs84 = QgsCoordinateReferenceSystem("EPSG:4326")
+            extent = self.parameterAsExtent(parameters, "ALERT_EXTENT", context, wgs84)
+            if QgsGeometry.fromRect(extent).isEmpty():
+                extent = None  # an empty extent narrows nothing
+        area = area_of_interest(source.getFeatures() if source is not None else None,
+                                source.sourceCrs() if source is not None else None, context.transformContext(),
+                                extent, polygons_required=True)
+        if source is not None and area is None:
+            raise QgsProcessingException(tr("The area of interest holds no polygon."))
+        if extent is not None and area.isEmpty():
+            raise QgsProcessingException(tr("The area of interest's polygons lie outside its extent."))
         return area.asWkt() if area is not None else None

@@ -1,5 +1,5 @@
 """What the MIST Live dock does to the map: the temporal controller following the newest post,
-and the posts layer narrowed to the area of interest."""
+and the posts layer narrowed to the area of interest (the area the watch alerts for, too)."""
 
 from __future__ import annotations
 
@@ -40,6 +40,34 @@ def fixed_range_mode():
 
     modes = getattr(Qgis, "TemporalNavigationMode", None) or QgsTemporalNavigationObject.NavigationMode
     return modes.FixedRange
+
+
+def area_of_interest(features, crs, transform_context, extent=None, *, polygons_required: bool = False):
+    """The area of interest in EPSG:4326 (the store's CRS, in which posts are tested against it):
+    the polygons of `features` (an iterable of features in `crs`, or None for no polygon layer)
+    dissolved, the `extent` box (a QgsRectangle already in degrees, or None), or where both are
+    given the part of the polygons inside the box, as a QgsGeometry; an empty one when the
+    polygons lie outside the box. Features holding no polygon count as no layer, unless
+    `polygons_required`: then the result is None, for the caller to say so. None when there is
+    no area at all."""
+    from qgis.core import QgsCoordinateReferenceSystem, QgsCoordinateTransform, QgsGeometry
+
+    area = None
+    if features is not None:
+        transform = QgsCoordinateTransform(crs, QgsCoordinateReferenceSystem("EPSG:4326"), transform_context)
+        parts = []
+        for feature in features:
+            part = QgsGeometry(feature.geometry())
+            if not part.isEmpty():
+                part.transform(transform)
+                parts.append(part)
+        if not parts and polygons_required:
+            return None
+        area = QgsGeometry.unaryUnion(parts) if parts else None
+    if extent is not None:
+        box = QgsGeometry.fromRect(extent)
+        area = box if area is None else area.intersection(box)
+    return area
 
 
 def area_filters(wkt: str, bounds: tuple[float, float, float, float]) -> list[str]:

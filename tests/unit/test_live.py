@@ -391,3 +391,20 @@ def test_posts_of_a_batch_whose_stages_crashed_are_placed_and_alerted_after_a_re
                                       gazetteer=Gazetteer(entries), until=time.time() + 0.5))
     assert again.counts["records_read"] == 0 and again.counts["placed"] == 1 and again.counts["alerts"] == 1
     assert store.count("posts", "geo_source = 'geocoded'") == 1
+
+
+def test_a_head_version_recorded_again_keeps_what_it_learnt_from_and_scored(store):
+    with store.batch() as conn:
+        live_sql.add_head_version(conn, "flood-head@1", "/start/h1.onnx", "flood-head", 40, 0.87, "skill", "active",
+                                  "the head the watch started with", None)
+        live_sql.add_head_version(conn, "flood-head@1.1", "/heads/h2.onnx", "flood-head", 60, 0.9, None, "active",
+                                  "better", None)
+        live_sql.count_scored(conn, "flood-head@1", 12)
+    with store.batch() as conn:  # the first head chosen again when a watch starts
+        live_sql.add_head_version(conn, "flood-head@1", "/again/h1.onnx", "flood-head", 0, None, None, "active",
+                                  "chosen again", None)
+    rows = store.query("SELECT model, path, lineage, verdicts, f1, skill, status, reason, scored FROM head_versions "
+                       "ORDER BY fid")
+    assert [tuple(r) for r in rows] == [
+        ("flood-head@1", "/again/h1.onnx", "flood-head", 40, 0.87, "skill", "active", "chosen again", 12),
+        ("flood-head@1.1", "/heads/h2.onnx", "flood-head", 60, 0.9, None, "retired", "better", 0)]

@@ -5,6 +5,7 @@ rejected with its reason."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 from mist_qgis.core.live.learning import HeadLearner, cv_f1
 from mist_qgis.core.live.watch import WatchOptions, watch
@@ -96,3 +97,34 @@ def test_a_training_that_fails_leaves_the_active_head_and_the_watch_running(stor
     assert version[1] == "flood-head@1.1" and version[5] == "rejected" and version[6].startswith("not trained: ")
     assert store.runs("train_head")[-1].status == "failed"
     assert "flood-head@1 is active; flood-head@1.1 not trained" in result.message
+
+
+def test_the_verdict_count_is_read_once_per_check_and_not_again_before_check_s(store, tmp_path: Path, monkeypatch):
+    from mist_qgis.core.live import learning
+
+    _, fids, first = learning_store(store, tmp_path)
+    reads = []
+    verdict_count = live_sql.verdict_count
+
+    def counted(target):
+        reads.append(1)
+        return verdict_count(target)
+
+    monkeypatch.setattr(live_sql, "verdict_count", counted)
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(learning, "time", SimpleNamespace(monotonic=lambda: clock.now))  # the learner's clock only
+    learner = HeadLearner(store, first.path, 10, tmp_path / "heads")
+    # nothing due (40 verdicts, as the head learnt from): looked at once, then not until CHECK_S passed
+    assert learner.step(store, None) is None and learner.step(store, None) is None
+    assert len(reads) == 1
+    verdicts_by_blueness(store, fids[40:], day=2)
+    assert learner.step(store, None) is None and len(reads) == 1  # the throttle holds while something is due
+    clock.now = 1000.0 + learning.CHECK_S / 2
+    assert learner.step(store, None) is None and len(reads) == 1
+    clock.now = 1000.0 + learning.CHECK_S
+    # due now: the count is read once for the decision and the training it starts
+    assert learner.step(store, None) is None and len(reads) == 2
+    decision = learner.finish(store, None)
+    learner.close()
+    assert decision is not None and decision.candidate == "flood-head@1.1"
+    assert live_sql.head_versions(store, "flood-head")[-1][3] == 60 and len(reads) == 2

@@ -108,11 +108,18 @@ class HeadLearner:
         return live_sql.verdict_count(store)
 
     def due(self, store) -> bool:
+        """Whether `every` new verdicts arrived since the version trained last."""
+        return self._pending(store) is not None
+
+    def _pending(self, store) -> tuple[list, int] | None:
+        """(the line's versions, the verdict count) when a candidate is due, else None: read once
+        for the decision and the training it starts."""
         if self.disabled or self.every <= 0:
-            return False
+            return None
         rows = live_sql.head_versions(store, self.lineage)
         trained_on = max((r[3] for r in rows), default=0)
-        return self.verdicts(store) - trained_on >= self.every
+        verdicts = self.verdicts(store)
+        return (rows, verdicts) if verdicts - trained_on >= self.every else None
 
     def step(self, store, run_id: int | None) -> HeadDecision | None:
         """Start training a candidate when `every` new verdicts arrived since the last one, and
@@ -120,15 +127,18 @@ class HeadLearner:
         importing and screening meanwhile. Returns the decision when one was made."""
         if self._training is not None:
             return self._decide(store, run_id) if self._training[0].done() else None
-        if time.monotonic() < self._next_check or not self.due(store):
+        now = time.monotonic()
+        if now < self._next_check:  # the verdict count is looked at every CHECK_S, due or not
             return None
-        self._next_check = time.monotonic() + CHECK_S
-        rows = live_sql.head_versions(store, self.lineage)
+        self._next_check = now + CHECK_S
+        pending = self._pending(store)
+        if pending is None:
+            return None
+        rows, verdicts = pending
         base = rows[0][1].rsplit("@", 1)[-1] if rows else self.card.version
         version = f"{base}.{len(rows)}"
         image_tag, text_tag = head_feature_models(self.card)
         features = self.card.features or "image"
-        verdicts = self.verdicts(store)
         try:
             data = training_set(store, features, image_tag, text_tag, self.scheme)
         except HeadTrainingError as exc:

@@ -212,9 +212,10 @@ def _write_states(store, sources: list[LiveSource], written: dict[str, tuple[str
 
 
 def _put_state(conn, source: LiveSource) -> None:
+    """Write a polled source's state (its callers write only sources whose `polled_at` is set)."""
     st = source.status
     live_sql.put_source_state(conn, st.key, st.kind, st.state, st.failures, st.last_error,
-                              _iso(st.next_poll_at) if st.failures else None, _iso(st.polled_at or time.time()))
+                              _iso(st.next_poll_at) if st.failures else None, _iso(st.polled_at))
 
 
 def _iso(epoch: float | None) -> str | None:

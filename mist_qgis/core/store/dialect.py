@@ -37,7 +37,6 @@ UPSERT_KEYS: dict[str, tuple[str, ...]] = {
     "post_text_features": ("post_fid", "model"),
     "text_categories": ("name",),
     "live_cursors": ("source",),
-    "live_sources": ("source",),
     "reference_embeddings": ("ref_fid", "model"),
 }
 # Tables whose rows get a `fid` from the database (an INSERT into them reports `lastrowid`).

@@ -129,13 +129,11 @@ def add_head_version(conn: sqlite3.Connection, model: str, path: str | None, lin
     if status == "active":
         conn.execute("UPDATE head_versions SET status = 'retired' WHERE lineage = ? AND status = 'active'",
                      (lineage,))
-    if conn.execute("SELECT 1 FROM head_versions WHERE model = ?", (model,)).fetchone():
-        conn.execute("UPDATE head_versions SET path = ?, status = ?, reason = ?, run_fid = ? WHERE model = ?",
-                     (path, status, reason, run_id, model))
-        return
-    conn.execute(
+    conn.execute(  # on conflict only where it is and why: what it learnt from and scored stays
         "INSERT INTO head_versions (model, path, lineage, verdicts, f1, skill, status, reason, run_fid) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", (model, path, lineage, verdicts, f1, skill, status, reason, run_id))
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (model) DO UPDATE SET path = excluded.path, "
+        "status = excluded.status, reason = excluded.reason, run_fid = excluded.run_fid",
+        (model, path, lineage, verdicts, f1, skill, status, reason, run_id))
 
 
 def verdict_count(store: Store) -> int:
